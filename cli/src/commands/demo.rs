@@ -1,0 +1,143 @@
+//! `patrol demo`: the main job. A small synthetic neighbourhood in 八角 subdistrict, a street
+//! chief's patrol with realistic GPS noise (drift, multipath spikes, a stop to talk to a
+//! merchant), recorded fix by fix through the same API a phone uses, and what the chief sees.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use patrol_core::sim::{ReceiverModel, SimRng, route_length_m, simulate_walk};
+use patrol_core::track::Motion;
+use patrol_core::track::export::{ExportFixes, track_geojson};
+use patrol_core::{Role, Store, StoreConfig};
+use serde_json::json;
+
+use crate::output::{Context, duration, metres};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Seed of the simulated GPS noise (the same seed gives the same patrol).
+    #[arg(long, default_value_t = 2018)]
+    seed: u64,
+    /// Also write the recorded track as GeoJSON here (open it in QGIS or geojson.io).
+    #[arg(long)]
+    geojson: Option<PathBuf>,
+}
+
+/// The neighbourhood: streets as (name, polyline of (lat, lon)), around the 八角 pilot streets.
+pub fn neighbourhood() -> Vec<(&'static str, Vec<(f64, f64)>)> {
+    vec![
+        ("八角西街", vec![(39.9040, 116.1935), (39.9075, 116.1936), (39.9110, 116.1937)]),
+        ("八角北路", vec![(39.9110, 116.1937), (39.9111, 116.1975), (39.9112, 116.2010)]),
+        ("杨庄东街", vec![(39.9040, 116.1935), (39.9041, 116.1972), (39.9042, 116.2010)]),
+        ("古城小巷", vec![(39.9112, 116.2010), (39.9077, 116.2010), (39.9042, 116.2010)]),
+    ]
+}
+
+/// The chief's walk: up 八角西街, along 八角北路, down the alley, back along 杨庄东街.
+fn patrol_route(streets: &[(&str, Vec<(f64, f64)>)]) -> Vec<(f64, f64)> {
+    let mut route = streets[0].1.clone();
+    route.extend(streets[1].1.iter().skip(1));
+    route.extend(streets[3].1.iter().skip(1));
+    route.extend(streets[2].1.iter().rev().skip(1));
+    route
+}
+
+pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let path = match &ctx.db {
+        Some(p) => p.clone(),
+        None => scratch.path().join("demo.db"),
+    };
+    let mut store = Store::open(&path, StoreConfig::default())?;
+    let me = match store.device()? {
+        Some(me) => me,
+        None => store.init_device("王芳", Role::Chief, None)?,
+    };
+
+    let streets = neighbourhood();
+    let route = patrol_route(&streets);
+    let street_names: Vec<String> = streets.iter().map(|(n, _)| n.to_string()).collect();
+    let start_ms = 1_733_040_000_000; // 2024-12-01 08:00 UTC (16:00 in Beijing)
+    let mut rng = SimRng::new(args.seed);
+    let receiver = ReceiverModel { error_sigma_m: 6.0, spike_probability: 0.01, ..Default::default() };
+    // Three minutes with a merchant two-thirds of the way round.
+    let walk = simulate_walk(&route, 1.3, start_ms, &receiver, Some((0.66, 180.0)), &mut rng);
+
+    let id = store.start_patrol(&street_names)?;
+    let mut delivered = 0u64;
+    let mut interval_s = 1u32;
+    let mut last_delivered_ms: Option<i64> = None;
+    let mut transitions = Vec::new();
+    for (fix, _truth) in &walk {
+        let t = fix.time_ms.unwrap_or_default();
+        // The phone follows the core's advice: while standing, it samples less often.
+        if last_delivered_ms.is_some_and(|last| t - last < interval_s as i64 * 1000) {
+            continue;
+        }
+        last_delivered_ms = Some(t);
+        let out = store.add_fix(id, fix.clone())?;
+        delivered += 1;
+        if out.sampling.changed {
+            interval_s = out.sampling.interval_s;
+            transitions.push((t - start_ms, out.sampling.motion, interval_s));
+        }
+    }
+    let stats = store.stop_patrol(id)?;
+    let planned_m = route_length_m(&route);
+    let saved = walk.len() as u64 - delivered;
+
+    if let Some(out) = &args.geojson {
+        let props = json!({ "patrol_id": id, "chief": me.name, "distance_m": stats.distance_m });
+        let doc = track_geojson(props, &store.fixes(id)?, patrol_core::Datum::Wgs84, ExportFixes::All);
+        std::fs::write(out, serde_json::to_vec_pretty(&doc)?)?;
+    }
+
+    if ctx.json {
+        ctx.print_json(&json!({
+            "chief": me.name,
+            "patrol_id": id,
+            "streets": street_names,
+            "route_length_m": planned_m,
+            "fixes_offered": walk.len(),
+            "fixes_recorded": delivered,
+            "sampling_changes": transitions.iter().map(|(t, m, i)| json!({"at_s": t / 1000, "motion": m, "interval_s": i})).collect::<Vec<_>>(),
+            "stats": stats,
+        }))?;
+    } else {
+        println!("StreetPatrol demo: a street chief's patrol in 八角 subdistrict\n");
+        println!("Chief {} ({}), device {}", me.name, me.role, me.device_id);
+        println!("Streets to patrol: {}", street_names.join(", "));
+        println!("Planned route: {}\n", metres(planned_m));
+        println!("Patrol {id}");
+        for (t, motion, interval) in &transitions {
+            let what = match motion {
+                Motion::Stationary => "standing still: the phone samples every",
+                Motion::Moving => "walking again: the phone samples every",
+            };
+            println!("  +{:>8}  {what} {interval} s", duration(*t as f64 / 1000.0));
+        }
+        println!();
+        println!("  walked          {}", metres(stats.distance_m));
+        println!("  raw GPS length  {} (before filtering)", metres(stats.raw_distance_m));
+        println!("  time            {} ({} moving)", duration(stats.duration_s), duration(stats.moving_s));
+        println!("  fixes           {} recorded, {} kept, {} not needed while standing", delivered, stats.fixes_kept, saved);
+        let rejected: Vec<String> = stats
+            .rejected
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+            .collect();
+        if !rejected.is_empty() {
+            println!("  filtered out    {}", rejected.join(", "));
+        }
+        println!("  map line        {} points after simplification (5 m)", stats.simplified_points);
+        let kept_share = stats.fixes_kept as f64 / delivered.max(1) as f64 * 100.0;
+        println!("\nEvery fix is in the store, kept ({kept_share:.1} %) or with the reason it was set aside.");
+        if ctx.db.is_some() {
+            println!("Store: {}", path.display());
+        }
+    }
+    store.close()?;
+    Ok(())
+}

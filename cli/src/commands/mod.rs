@@ -1,0 +1,4 @@
+pub mod demo;
+pub mod init;
+pub mod record;
+pub mod track;

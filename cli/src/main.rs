@@ -1,0 +1,59 @@
+//! `patrol`: a StreetPatrol device on the command line. The same core a phone runs, driven from a
+//! shell: set up a store, import and inspect tracks, and run the demo.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols")]
+struct Cli {
+    /// The local store (an SQLite file; created if missing).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout (and no progress bars).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the store and this device's user.
+    Init(commands::init::InitArgs),
+    /// Import, inspect and export GPS tracks.
+    #[command(subcommand)]
+    Track(commands::track::TrackCommand),
+    /// Record a patrol from the shell: start, fix, fixes, pause, resume, stop.
+    #[command(subcommand)]
+    Record(commands::record::RecordCommand),
+    /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
+    /// the chief sees.
+    Demo(commands::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = output::Context { db: cli.db, json: cli.json };
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(&ctx, args),
+        Command::Track(cmd) => commands::track::run(&ctx, cmd),
+        Command::Record(cmd) => commands::record::run(&ctx, cmd),
+        Command::Demo(args) => commands::demo::run(&ctx, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

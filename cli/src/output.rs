@@ -1,0 +1,62 @@
+//! What every command shares: opening the store, printing JSON or text, progress bars.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use patrol_core::{Store, StoreConfig};
+use serde::Serialize;
+
+pub struct Context {
+    pub db: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Context {
+    pub fn db_path(&self) -> Result<&PathBuf> {
+        self.db.as_ref().ok_or_else(|| anyhow!("this command needs --db PATH (the local store file)"))
+    }
+
+    /// Opens the store at --db.
+    pub fn open(&self) -> Result<Store> {
+        let path = self.db_path()?;
+        Store::open(path, StoreConfig::default()).with_context(|| format!("opening {}", path.display()))
+    }
+
+    /// Prints `value` as one JSON document.
+    pub fn print_json<T: Serialize>(&self, value: &T) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+
+    /// A progress bar on a terminal, nothing otherwise or with --json.
+    pub fn progress(&self, total: u64, what: &str) -> ProgressBar {
+        if self.json || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        bar
+    }
+}
+
+/// "1.23 km" or "850 m".
+pub fn metres(m: f64) -> String {
+    if m >= 1000.0 { format!("{:.2} km", m / 1000.0) } else { format!("{m:.0} m") }
+}
+
+/// "1 h 05 min", "12 min 30 s", "45 s".
+pub fn duration(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec} s"),
+        (0, min, sec) => format!("{min} min {sec:02} s"),
+        (h, min, _) => format!("{h} h {min:02} min"),
+    }
+}

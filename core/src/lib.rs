@@ -1,0 +1,27 @@
+//! StreetPatrol's shared core: the library every phone runs.
+//!
+//! It records patrols and their GPS tracks in a local SQLite store that works fully offline.
+//! Nothing here knows about FFI, HTTP servers or terminals; those live in `bindings/`, `server/`
+//! and `cli/` and call into this crate.
+//!
+//! Modules, with arrows pointing one way (a module only uses those listed after it):
+//! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
+//! - [`store`]: the SQLite opener, pragmas and schema migrations.
+//! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
+//!   stationary detector, GPX / PLT parsing and GPX / GeoJSON writing.
+//! - [`geodesy`]: distances on the sphere, a local metric projection, GCJ-02 datum conversion.
+//! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
+
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod geodesy;
+pub mod patrol;
+pub mod sim;
+pub mod store;
+pub mod track;
+
+pub use clock::{Clock, SystemClock};
+pub use domain::*;
+pub use error::{Error, Result};
+pub use store::{Store, StoreConfig};

@@ -1,0 +1,130 @@
+//! Importing a whole track file as a (stopped) patrol: one transaction, so a file that fails
+//! half-way leaves the store exactly as it was.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::domain::{Datum, NewFix, PatrolId, PatrolState};
+use crate::error::Result;
+use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
+use crate::store::Store;
+use crate::track::{FilterConfig, FilterState, ParsedTrack, TrackStats, compute_stats};
+
+use super::{INSERT_FIX, PatrolSource, bind_insert, insert_event, insert_patrol, load_fixes};
+
+/// How to read an imported track.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The datum the file's coordinates are in (GPX is WGS-84 by definition, but exports from
+    /// Chinese apps are often GCJ-02).
+    pub datum: Datum,
+    /// Filter thresholds; the store's configured ones when `None`.
+    pub filter: Option<FilterConfig>,
+    /// A name for the patrol; the file's track name when `None`.
+    pub name: Option<String>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self { datum: Datum::Wgs84, filter: None, name: None }
+    }
+}
+
+/// The outcome of an import: the new patrol and its track metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub patrol_id: PatrolId,
+    pub name: Option<String>,
+    /// Points whose timestamp could not be right; their time was dropped, the point kept.
+    pub bogus_timestamps: u64,
+    /// Track segments in the file that held no points (not stored).
+    pub empty_segments: u64,
+    #[serde(flatten)]
+    pub stats: TrackStats,
+}
+
+impl Store {
+    /// Stores a parsed track as a stopped patrol of this device's user. `progress` is called with
+    /// (points done, points in all) as the import goes.
+    pub fn import_track(
+        &mut self,
+        track: &ParsedTrack,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ImportReport> {
+        let me = self.require_device()?;
+        let filter = options.filter.clone().unwrap_or_else(|| self.config.track.filter.clone());
+        crate::track::TrackConfig { filter: filter.clone(), ..self.config.track.clone() }.validate()?;
+        let total = track.point_count() as u64;
+        let name = options.name.clone().or_else(|| track.name.clone());
+        let started_at_ms = track
+            .segments
+            .iter()
+            .flatten()
+            .filter_map(|f| f.time_ms)
+            .min()
+            .unwrap_or_else(|| self.clock.now_ms());
+        let id = PatrolId::new();
+        let now = self.clock.now_ms();
+
+        let tx = self.conn.transaction()?;
+        let row = insert_patrol(
+            &tx,
+            id,
+            &me.user_id,
+            &me.device_id.to_string(),
+            PatrolState::Stopped,
+            PatrolSource::Imported,
+            name.as_deref(),
+            started_at_ms,
+        )?;
+        let mut state = FilterState::default();
+        let mut seq = 0i64;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_FIX)?;
+            let to_wgs84 = |p: &NewFix| {
+                let mut p = p.clone();
+                if options.datum == Datum::Gcj02 && check_coordinates(p.lat, p.lon).is_ok() {
+                    (p.lat, p.lon) = gcj02_to_wgs84(p.lat, p.lon);
+                }
+                p
+            };
+            let all: Vec<(usize, NewFix)> = track
+                .segments
+                .iter()
+                .enumerate()
+                .flat_map(|(segment, points)| points.iter().map(move |p| (segment, p)))
+                .map(|(segment, p)| (segment, to_wgs84(p)))
+                .collect();
+            for (i, (segment, p)) in all.iter().enumerate() {
+                let segment = *segment;
+                {
+                    let next = all.get(i + 1).map(|(_, n)| n);
+                    let verdict = state.push(&filter, p, next);
+                    bind_insert(&mut stmt, row, seq, segment as i64, p, verdict)?;
+                    seq += 1;
+                    if seq % 4096 == 0 {
+                        progress(seq as u64, total);
+                    }
+                }
+            }
+        }
+        let fixes = load_fixes(&tx, row)?;
+        let stats = compute_stats(&self.config.track.metrics, &fixes);
+        tx.execute(
+            "UPDATE patrol SET stopped_at_ms = ?2, summary_json = ?3 WHERE row_id = ?1",
+            params![row, stats.end_ms.unwrap_or(now), serde_json::to_string(&stats).expect("stats serialise")],
+        )?;
+        insert_event(&tx, row, "start", started_at_ms)?;
+        insert_event(&tx, row, "stop", stats.end_ms.unwrap_or(now))?;
+        tx.commit()?;
+        progress(total, total);
+        Ok(ImportReport {
+            patrol_id: id,
+            name,
+            bogus_timestamps: track.bogus_timestamps as u64,
+            empty_segments: track.empty_segments as u64,
+            stats,
+        })
+    }
+}
