@@ -32,6 +32,10 @@ enum Command {
     /// Record a patrol from the shell: start, fix, fixes, pause, resume, stop.
     #[command(subcommand)]
     Record(commands::record::RecordCommand),
+    /// Enrol this device with a sync server using a one-time code (creates the store if needed).
+    Enroll(commands::sync::EnrollArgs),
+    /// Sync with the server: documents, patrols and records both ways, fixes, photos.
+    Sync(commands::sync::SyncArgs),
     /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
     /// the chief sees.
     Demo(commands::demo::DemoArgs),
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&ctx, args),
         Command::Track(cmd) => commands::track::run(&ctx, cmd),
         Command::Record(cmd) => commands::record::run(&ctx, cmd),
+        Command::Enroll(args) => commands::sync::enroll(&ctx, args),
+        Command::Sync(args) => commands::sync::run(&ctx, args),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     match result {

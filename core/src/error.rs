@@ -67,6 +67,24 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("this device is not enrolled with a server; run `patrol enroll --server URL --code CODE` first")]
+    NotEnrolled,
+
+    #[error("this store belongs to user {user}; enrol into a new store (another --db) instead")]
+    StoreBelongsToAnother { user: String },
+
+    #[error("refusing plain http to {0}: use https (plain http is only allowed to this machine, or when explicitly allowed for development)")]
+    InsecureUrl(String),
+
+    #[error("cannot reach the server: {0} (will retry on the next sync)")]
+    Network(String),
+
+    #[error("the server refused the request ({status} {code}): {message}")]
+    Server { status: u16, code: String, message: String },
+
+    #[error("sync protocol error: {0}")]
+    Protocol(String),
+
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 }

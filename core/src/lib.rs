@@ -19,6 +19,7 @@ pub mod geodesy;
 pub mod patrol;
 pub mod sim;
 pub mod store;
+pub mod sync;
 pub mod track;
 
 pub use clock::{Clock, SystemClock};

@@ -1,4 +1,5 @@
 pub mod demo;
 pub mod init;
 pub mod record;
+pub mod sync;
 pub mod track;

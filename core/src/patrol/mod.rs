@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use import::{ImportOptions, ImportReport};
 
-use crate::domain::{Datum, FixVerdict, NewFix, PatrolId, PatrolState, StoredFix, UserId};
+use crate::domain::{Datum, DeviceId, FixVerdict, NewFix, PatrolId, PatrolState, StoredFix, UserId};
 use crate::error::{Error, Result};
 use crate::geodesy::gcj02_to_wgs84;
 use crate::store::Store;
@@ -44,13 +44,24 @@ pub struct BatchOutcome {
 pub enum PatrolSource {
     Recorded,
     Imported,
+    /// Recorded by another device and received by sync (a supervisor's view).
+    Synced,
 }
 
 impl PatrolSource {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             PatrolSource::Recorded => "recorded",
             PatrolSource::Imported => "imported",
+            PatrolSource::Synced => "synced",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "imported" => PatrolSource::Imported,
+            "synced" => PatrolSource::Synced,
+            _ => PatrolSource::Recorded,
         }
     }
 }
@@ -60,6 +71,8 @@ impl PatrolSource {
 pub struct PatrolInfo {
     pub id: PatrolId,
     pub user_id: UserId,
+    /// The device that recorded it.
+    pub device_id: DeviceId,
     pub state: PatrolState,
     pub source: PatrolSource,
     pub name: Option<String>,
@@ -252,8 +265,9 @@ impl Store {
         Ok(PatrolInfo {
             id: raw.id.parse()?,
             user_id: raw.user_id.parse()?,
+            device_id: raw.device_id.parse()?,
             state: raw.state.parse()?,
-            source: if raw.source == "imported" { PatrolSource::Imported } else { PatrolSource::Recorded },
+            source: PatrolSource::parse(&raw.source),
             name: raw.name,
             started_at_ms: raw.started_at_ms,
             stopped_at_ms: raw.stopped_at_ms,
@@ -445,7 +459,7 @@ fn patrol_row_state(conn: &rusqlite::Connection, id: PatrolId) -> Result<(i64, P
 }
 
 const SELECT_PATROL: &str = "SELECT p.row_id, p.id, p.user_id, p.state, p.source, p.name, p.started_at_ms,
-                                    p.stopped_at_ms, p.summary_json
+                                    p.stopped_at_ms, p.summary_json, p.device_id
                                FROM patrol p";
 
 struct RawPatrol {
@@ -458,6 +472,7 @@ struct RawPatrol {
     started_at_ms: i64,
     stopped_at_ms: Option<i64>,
     summary_json: Option<String>,
+    device_id: String,
 }
 
 fn read_patrol(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawPatrol> {
@@ -471,6 +486,7 @@ fn read_patrol(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawPatrol> {
         started_at_ms: r.get(6)?,
         stopped_at_ms: r.get(7)?,
         summary_json: r.get(8)?,
+        device_id: r.get(9)?,
     })
 }
 

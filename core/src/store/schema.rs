@@ -4,11 +4,12 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
         1 => tx.execute_batch(V1),
+        2 => tx.execute_batch(V2_SYNC),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -52,10 +53,12 @@ CREATE TABLE device (
 CREATE TABLE patrol (
     row_id          INTEGER PRIMARY KEY,
     id              TEXT NOT NULL UNIQUE,
-    user_id         TEXT NOT NULL REFERENCES user(id),
+    -- No foreign key: patrols of other users arrive by sync before (or without) their user.
+    user_id         TEXT NOT NULL,
     device_id       TEXT NOT NULL,
     state           TEXT NOT NULL CHECK (state IN ('recording', 'paused', 'stopped')),
-    source          TEXT NOT NULL CHECK (source IN ('recorded', 'imported')),
+    -- recorded and imported here, or synced from another device
+    source          TEXT NOT NULL CHECK (source IN ('recorded', 'imported', 'synced')),
     name            TEXT,
     started_at_ms   INTEGER NOT NULL,
     stopped_at_ms   INTEGER,
@@ -100,5 +103,49 @@ CREATE TABLE fix (
     is_mock     INTEGER NOT NULL DEFAULT 0,
     verdict     TEXT NOT NULL,
     PRIMARY KEY (patrol_row, seq)
+) WITHOUT ROWID;
+"#;
+
+/// Sync bookkeeping: the server account, what the server has confirmed of each patrol, and the
+/// reference rows received. Nothing here is ever needed to read local data.
+const V2_SYNC: &str = r#"
+CREATE TABLE sync_account (
+    singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+    server_url      TEXT NOT NULL,
+    token           TEXT NOT NULL,
+    -- change-feed position up to which everything received is stored
+    cursor          INTEGER NOT NULL DEFAULT 0,
+    enrolled_at_ms  INTEGER NOT NULL,
+    last_sync_ms    INTEGER
+);
+
+-- Per own patrol: the header the server confirmed, and the server's fix high-water mark.
+-- Per synced patrol: how far its fixes have been downloaded is simply its local MAX(seq) + 1.
+CREATE TABLE sync_patrol (
+    patrol_row       INTEGER PRIMARY KEY REFERENCES patrol(row_id) ON DELETE CASCADE,
+    uploaded_header  TEXT,
+    server_next_seq  INTEGER NOT NULL DEFAULT 0
+);
+
+-- Records (pickups, points, check-ins) the server has confirmed.
+CREATE TABLE sync_record (
+    kind TEXT NOT NULL,
+    id   TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
+-- The heads the server is known to have of each document.
+CREATE TABLE sync_doc (
+    doc_id       TEXT PRIMARY KEY,
+    server_heads TEXT NOT NULL
+);
+
+-- Reference rows from the server (users, subdistricts, streets ...), as received.
+CREATE TABLE reference_row (
+    tbl     TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tbl, id)
 ) WITHOUT ROWID;
 "#;

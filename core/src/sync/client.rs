@@ -1,0 +1,382 @@
+//! The phone's sync client: a thin HTTP adapter (reqwest, TLS by rustls with the Mozilla root
+//! store, so it behaves the same on Android, iOS and desktops) around [`super::engine`].
+//!
+//! Policy: metadata (documents, patrol headers, records, own fixes) syncs on any network; bulk
+//! downloads (other people's fixes) and original photos wait for wifi unless the policy allows
+//! cellular. Transient failures (connection lost, timeouts, 5xx, 429) are retried with
+//! exponential backoff and full jitter; every step is persisted as it completes, so a sync cut
+//! short resumes where it stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::{Deserialize, Serialize};
+
+use super::fixcodec::{decode_fixes, encode_fixes};
+use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncResponse};
+use crate::domain::PatrolId;
+use crate::error::{Error, Result};
+use crate::sim::SimRng;
+use crate::store::{DeviceIdentity, Store};
+
+/// The network the phone is on, as the host app reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkState {
+    Wifi,
+    Cellular,
+    Offline,
+}
+
+/// How a sync may use the network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncPolicy {
+    pub network: NetworkState,
+    /// Download other people's fixes (supervisors) on cellular too.
+    pub bulk_on_cellular: bool,
+    /// Upload original photos on cellular too (thumbnails always go).
+    pub photos_on_cellular: bool,
+    /// Attempts per request before a transient failure ends the sync.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Feed entries per page.
+    pub page_size: u32,
+    /// Allow plain http to hosts other than this machine (development only).
+    pub allow_insecure_http: bool,
+}
+
+impl SyncPolicy {
+    pub fn on(network: NetworkState) -> Self {
+        Self {
+            network,
+            bulk_on_cellular: false,
+            photos_on_cellular: false,
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            page_size: 2_000,
+            allow_insecure_http: false,
+        }
+    }
+
+    fn bulk_allowed(&self) -> bool {
+        self.network == NetworkState::Wifi || (self.network == NetworkState::Cellular && self.bulk_on_cellular)
+    }
+}
+
+/// Progress of a sync, for the host's UI.
+pub trait SyncProgress: Send + Sync {
+    /// `stage` is one of `documents`, `fixes_up`, `fixes_down`, `photos`; `done` of `total`.
+    fn progress(&self, stage: &str, done: u64, total: u64);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl SyncProgress for NoProgress {
+    fn progress(&self, _: &str, _: u64, _: u64) {}
+}
+
+/// What a sync moved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub network: Option<NetworkState>,
+    pub requests: u64,
+    pub retries: u64,
+    pub docs_up: u64,
+    pub docs_down: u64,
+    pub patrols_up: u64,
+    pub patrols_down: u64,
+    pub records_up: u64,
+    pub records_down: u64,
+    pub reference_down: u64,
+    pub fixes_up: u64,
+    pub fixes_down: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// What waited for a better network.
+    pub deferred: Vec<String>,
+    pub cursor: u64,
+}
+
+/// Checks a server URL: https, or http to this machine, or http when explicitly allowed.
+pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
+    let parsed = Url::parse(url.trim()).map_err(|e| Error::Protocol(format!("{url:?} is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" => {
+            let host = parsed.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback || allow_insecure_http { Ok(parsed) } else { Err(Error::InsecureUrl(url.to_owned())) }
+        }
+        other => Err(Error::Protocol(format!("{url:?}: scheme {other} is not http(s)"))),
+    }
+}
+
+fn tls_config() -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// An HTTP connection to one server.
+pub struct SyncClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+    policy: SyncPolicy,
+    rng: SimRng,
+    report: SyncReport,
+}
+
+impl SyncClient {
+    pub fn new(server_url: &str, token: Option<String>, policy: SyncPolicy) -> Result<Self> {
+        let base = check_server_url(server_url, policy.allow_insecure_http)?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("streetpatrol/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(format!("cannot set up HTTP: {e}")))?;
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+        Ok(Self { http, base, token, policy, rng: SimRng::new(seed), report: SyncReport::default() })
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base.join(path).map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))
+    }
+
+    /// Sends a request, retrying transient failures with backoff; returns the body of a 2xx.
+    async fn send(&mut self, method: Method, path: &str, body: Vec<u8>, content_type: &str) -> Result<Vec<u8>> {
+        let url = self.url(path)?;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.report.requests += 1;
+            let mut req = self.http.request(method.clone(), url.clone()).header("content-type", content_type).body(body.clone());
+            if let Some(t) = &self.token {
+                req = req.bearer_auth(t);
+            }
+            let outcome = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    match resp.bytes().await {
+                        Ok(bytes) => Ok((status, bytes.to_vec())),
+                        Err(e) => Err(format!("reading the answer failed: {e}")),
+                    }
+                }
+                Err(e) => Err(describe(&e)),
+            };
+            let transient = match outcome {
+                Ok((status, bytes)) if status.is_success() => {
+                    self.report.bytes_up += body.len() as u64;
+                    self.report.bytes_down += bytes.len() as u64;
+                    return Ok(bytes);
+                }
+                Ok((status, bytes)) if retryable(status) => format!("server answered {status}: {}", String::from_utf8_lossy(&bytes)),
+                Ok((status, bytes)) => {
+                    let parsed: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+                    let (code, message) = match parsed {
+                        Some(b) => (b.error, b.message),
+                        None => (status.canonical_reason().unwrap_or("error").to_owned(), String::from_utf8_lossy(&bytes).into_owned()),
+                    };
+                    return Err(Error::Server { status: status.as_u16(), code, message });
+                }
+                Err(e) => e,
+            };
+            if attempt >= self.policy.max_attempts {
+                return Err(Error::Network(format!("{transient} (gave up after {attempt} attempts)")));
+            }
+            self.report.retries += 1;
+            // Full jitter: a random wait up to the exponential bound, so phones that lost the
+            // network together do not come back in lockstep.
+            let bound = self.policy.base_backoff.saturating_mul(1u32 << attempt.min(16)).min(self.policy.max_backoff);
+            let wait = bound.mul_f64(self.rng.uniform());
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(&mut self, path: &str, body: &T) -> Result<R> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
+        let answer = self.send(Method::POST, path, bytes, "application/json").await?;
+        serde_json::from_slice(&answer).map_err(|e| Error::Protocol(format!("the server's answer to {path} is not what this app expects: {e}")))
+    }
+}
+
+fn retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// Enrols this store with a server using a one-time code; a fresh store becomes that user's
+/// device.
+pub async fn enrol(store: &mut Store, server_url: &str, code: &str, policy: SyncPolicy) -> Result<DeviceIdentity> {
+    let mut client = SyncClient::new(server_url, None, policy)?;
+    let device_name = store.device()?.map(|d| format!("{}'s device", d.name));
+    let resp: EnrolResponse = client.post_json("/v1/enrol", &EnrolRequest { code: code.to_owned(), device_name }).await?;
+    store.apply_enrolment(client.base.as_str(), &resp)
+}
+
+/// Fixes per upload request.
+const FIX_UPLOAD_BATCH: usize = 10_000;
+/// Fixes per download request.
+const FIX_DOWNLOAD_BUDGET: usize = 200_000;
+
+/// Runs one full sync: documents, headers and records both ways (page by page), own fixes up,
+/// then (network permitting) other patrols' fixes down.
+pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncProgress) -> Result<SyncReport> {
+    let account = store.require_account()?;
+    if policy.network == NetworkState::Offline {
+        return Ok(SyncReport { network: Some(NetworkState::Offline), deferred: vec!["everything (offline)".into()], cursor: account.cursor, ..Default::default() });
+    }
+    let mut client = SyncClient::new(&account.server_url, Some(account.token.clone()), policy.clone())?;
+    client.report.network = Some(policy.network);
+
+    // 1. The document exchange, page by page; each page stored before the next is asked for.
+    let mut pages = 0u64;
+    loop {
+        let req = store.next_sync_request(Some(policy.page_size))?;
+        let resp: SyncResponse = client.post_json("/v1/sync", &req).await?;
+        let applied = store.apply_sync_response(&req, &resp)?;
+        let r = &mut client.report;
+        r.docs_up += req.docs.len() as u64;
+        r.patrols_up += req.patrols.len() as u64;
+        r.records_up += req.records.len() as u64;
+        r.docs_down += applied.docs;
+        r.patrols_down += applied.patrols;
+        r.records_down += applied.records;
+        r.reference_down += applied.reference;
+        r.cursor = resp.cursor;
+        pages += 1;
+        progress.progress("documents", pages, if resp.more { pages + 1 } else { pages });
+        if !resp.more {
+            break;
+        }
+        if pages > 100_000 {
+            return Err(Error::Protocol("the server keeps saying there is more; giving up".into()));
+        }
+    }
+
+    // 2. Own fixes up, from the server's high-water mark: idempotent, so a retry or a repeat
+    //    never duplicates anything.
+    let uploads = store.fixes_to_upload()?;
+    let total: u64 = uploads.iter().map(|(_, from, to)| (to - from) as u64).sum();
+    let mut done = 0u64;
+    for (patrol, mut from, to) in uploads {
+        while from < to {
+            let fixes = store.fixes_from(patrol, from, FIX_UPLOAD_BATCH)?;
+            if fixes.is_empty() {
+                break;
+            }
+            let n = fixes.len() as u64;
+            let bytes = client.send(Method::PUT, &format!("/v1/patrols/{patrol}/fixes"), encode_fixes(&fixes), "application/octet-stream").await?;
+            let mark: FixMark = serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(format!("fix upload answer: {e}")))?;
+            store.set_server_fix_mark(patrol, mark.next_seq)?;
+            if mark.next_seq <= from {
+                return Err(Error::Protocol(format!("the server did not take fixes of patrol {patrol} from seq {from}")));
+            }
+            from = mark.next_seq;
+            done += n;
+            client.report.fixes_up += n;
+            progress.progress("fixes_up", done, total);
+        }
+    }
+
+    // 3. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
+    let wanted = store.fixes_to_download()?;
+    if !wanted.is_empty() {
+        if policy.bulk_allowed() {
+            download_fixes(store, &mut client, wanted, progress).await?;
+        } else {
+            client.report.deferred.push(format!("fixes of {} patrols (bulk download waits for wifi)", wanted.len()));
+        }
+    }
+    Ok(client.report)
+}
+
+#[derive(Serialize)]
+struct DownloadRequest {
+    patrols: Vec<PatrolFrom>,
+    max_fixes: usize,
+}
+
+#[derive(Serialize)]
+struct PatrolFrom {
+    patrol_id: PatrolId,
+    from_seq: i64,
+}
+
+async fn download_fixes(
+    store: &mut Store,
+    client: &mut SyncClient,
+    mut wanted: Vec<(PatrolId, i64, i64)>,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
+    let total: u64 = wanted.iter().map(|(_, from, to)| (to - from) as u64).sum();
+    let mut done = 0u64;
+    while !wanted.is_empty() {
+        let req = DownloadRequest {
+            patrols: wanted.iter().take(2_000).map(|(p, from, _)| PatrolFrom { patrol_id: *p, from_seq: *from }).collect(),
+            max_fixes: FIX_DOWNLOAD_BUDGET,
+        };
+        let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
+        let bytes = client.send(Method::POST, "/v1/fixes/download", body, "application/json").await?;
+        let mut got = 0u64;
+        for (patrol, fixes) in split_frames(&bytes)? {
+            got += fixes.len() as u64;
+            store.store_synced_fixes(patrol, &fixes)?;
+        }
+        if got == 0 {
+            break;
+        }
+        done += got;
+        client.report.fixes_down += got;
+        progress.progress("fixes_down", done, total);
+        wanted = store.fixes_to_download()?;
+    }
+    Ok(())
+}
+
+/// Splits a bulk download into (patrol, fixes) frames.
+fn split_frames(bytes: &[u8]) -> Result<Vec<(PatrolId, Vec<crate::domain::StoredFix>)>> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let head = bytes.get(pos..pos + 20).ok_or_else(|| Error::Protocol("truncated fix frame".into()))?;
+        let id = PatrolId(uuid::Uuid::from_slice(&head[..16]).map_err(|e| Error::Protocol(e.to_string()))?);
+        let len = u32::from_le_bytes([head[16], head[17], head[18], head[19]]) as usize;
+        let batch = bytes.get(pos + 20..pos + 20 + len).ok_or_else(|| Error::Protocol("truncated fix batch".into()))?;
+        out.push((id, decode_fixes(batch).map_err(|e| Error::Protocol(e.to_string()))?));
+        pos += 20 + len;
+    }
+    Ok(out)
+}
+
+/// Runs a future to completion on a private runtime, for callers that are not async (the CLI,
+/// tests, FFI worker threads).
+pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Network(format!("cannot start the network runtime: {e}")))?;
+    Ok(rt.block_on(f))
+}

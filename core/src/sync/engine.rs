@@ -1,0 +1,369 @@
+//! The sync protocol's local half, with no I/O: what to upload next, and how to store what the
+//! server answered. The HTTP adapter ([`super::client`]) only moves these messages; everything
+//! here is tested against the server's logic directly.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::wire::{EnrolResponse, FixMark, LedgerRecord, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use crate::domain::{PatrolId, StoredFix};
+use crate::error::{Error, Result};
+use crate::patrol::{PatrolInfo, PatrolSource};
+use crate::store::{DeviceIdentity, Store};
+
+/// This device's account on a sync server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    pub server_url: String,
+    #[serde(skip)]
+    pub token: String,
+    pub cursor: u64,
+    pub enrolled_at_ms: i64,
+    pub last_sync_ms: Option<i64>,
+}
+
+/// What one sync response changed locally.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Applied {
+    pub docs: u64,
+    pub patrols: u64,
+    pub records: u64,
+    pub reference: u64,
+}
+
+impl Store {
+    /// The sync account, or `None` before enrolment.
+    pub fn sync_account(&self) -> Result<Option<Account>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT server_url, token, cursor, enrolled_at_ms, last_sync_ms FROM sync_account",
+                [],
+                |r| {
+                    Ok(Account {
+                        server_url: r.get(0)?,
+                        token: r.get(1)?,
+                        cursor: r.get::<_, i64>(2)? as u64,
+                        enrolled_at_ms: r.get(3)?,
+                        last_sync_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The sync account, or [`Error::NotEnrolled`].
+    pub fn require_account(&self) -> Result<Account> {
+        self.sync_account()?.ok_or(Error::NotEnrolled)
+    }
+
+    /// Sets this store up as the device the server just enrolled: its user, its device id and
+    /// actor, and the account. A fresh store becomes that device; a store that already belongs
+    /// to the same user takes the new token; any other store is refused untouched.
+    pub fn apply_enrolment(&mut self, server_url: &str, resp: &EnrolResponse) -> Result<DeviceIdentity> {
+        let now = self.clock.now_ms();
+        let tx = self.conn.transaction()?;
+        let existing: Option<(String, String)> = tx
+            .query_row("SELECT user_id, id FROM device", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match existing {
+            Some((user, _)) if user != resp.user.id.to_string() => {
+                return Err(Error::StoreBelongsToAnother { user });
+            }
+            Some(_) => {
+                tx.execute(
+                    "UPDATE device SET id = ?1, actor_id = ?2 WHERE singleton = 1",
+                    params![resp.device_id.to_string(), resp.actor_id],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO user (id, name, role, subdistrict_id, created_at_ms) VALUES (?1, ?2, ?3, NULL, ?4)",
+                    params![resp.user.id.to_string(), resp.user.name, resp.user.role.as_str(), now],
+                )?;
+                tx.execute(
+                    "INSERT INTO device (singleton, id, user_id, actor_id, created_at_ms) VALUES (1, ?1, ?2, ?3, ?4)",
+                    params![resp.device_id.to_string(), resp.user.id.to_string(), resp.actor_id, now],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO sync_account (singleton, server_url, token, cursor, enrolled_at_ms)
+             VALUES (1, ?1, ?2, COALESCE((SELECT cursor FROM sync_account), 0), ?3)",
+            params![server_url, resp.token, now],
+        )?;
+        tx.commit()?;
+        self.recorders.clear();
+        self.require_device()
+    }
+
+    /// Own patrols whose header the server has not confirmed as it is now.
+    pub fn patrols_to_upload(&self) -> Result<Vec<PatrolRecord>> {
+        let me = self.require_device()?;
+        let mut out = Vec::new();
+        for p in self.list_patrols()? {
+            if p.device_id != me.device_id {
+                continue;
+            }
+            let record = patrol_record(&p);
+            let header = serde_json::to_string(&record).expect("patrol record serialises");
+            let uploaded: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT s.uploaded_header FROM sync_patrol s JOIN patrol p ON p.row_id = s.patrol_row WHERE p.id = ?1",
+                    [p.id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            if uploaded.as_deref() != Some(header.as_str()) {
+                out.push(record);
+            }
+        }
+        out.reverse(); // oldest first
+        Ok(out)
+    }
+
+    /// The next sync request: the cursor and everything not yet confirmed by the server.
+    pub fn next_sync_request(&self, max_entries: Option<u32>) -> Result<SyncRequest> {
+        let account = self.require_account()?;
+        Ok(SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: account.cursor,
+            docs: Vec::new(),
+            patrols: self.patrols_to_upload()?,
+            records: Vec::new(),
+            max_entries,
+        })
+    }
+
+    /// Stores one sync response in one transaction: confirms what `sent` uploaded, stores what
+    /// came down, and moves the cursor. Either all of it is stored or none (and the same
+    /// response can then be applied again).
+    pub fn apply_sync_response(&mut self, sent: &SyncRequest, resp: &SyncResponse) -> Result<Applied> {
+        let me = self.require_device()?;
+        let now = self.clock.now_ms();
+        let tx = self.conn.transaction()?;
+        let mut applied = Applied::default();
+        for p in &sent.patrols {
+            let header = serde_json::to_string(p).expect("patrol record serialises");
+            tx.execute(
+                "INSERT INTO sync_patrol (patrol_row, uploaded_header)
+                 SELECT row_id, ?2 FROM patrol WHERE id = ?1
+                 ON CONFLICT (patrol_row) DO UPDATE SET uploaded_header = excluded.uploaded_header",
+                params![p.id.to_string(), header],
+            )?;
+        }
+        for r in &sent.records {
+            tx.execute("INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)", params![r.kind, r.id])?;
+        }
+        for row in &resp.reference {
+            apply_reference(&tx, row, &me)?;
+            applied.reference += 1;
+        }
+        for p in &resp.patrols {
+            if p.device_id == me.device_id {
+                continue;
+            }
+            upsert_synced_patrol(&tx, p)?;
+            applied.patrols += 1;
+        }
+        for r in &resp.records {
+            store_record(&tx, r)?;
+            applied.records += 1;
+        }
+        for FixMark { patrol_id, next_seq } in &resp.fix_marks {
+            tx.execute(
+                "INSERT INTO sync_patrol (patrol_row, server_next_seq)
+                 SELECT row_id, ?2 FROM patrol WHERE id = ?1
+                 ON CONFLICT (patrol_row) DO UPDATE SET server_next_seq = MAX(server_next_seq, excluded.server_next_seq)",
+                params![patrol_id.to_string(), next_seq],
+            )?;
+        }
+        tx.execute(
+            "UPDATE sync_account SET cursor = MAX(cursor, ?1), last_sync_ms = ?2",
+            params![resp.cursor as i64, now],
+        )?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Own patrols with fixes the server lacks: (patrol, first seq to send, local next seq).
+    pub fn fixes_to_upload(&self) -> Result<Vec<(PatrolId, i64, i64)>> {
+        let me = self.require_device()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id, COALESCE(s.server_next_seq, 0), (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)
+               FROM patrol p LEFT JOIN sync_patrol s ON s.patrol_row = p.row_id
+              WHERE p.device_id = ?1 AND s.uploaded_header IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([me.device_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, server, local) = row?;
+            if local > server {
+                out.push((id.parse()?, server, local));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Synced patrols whose fixes the server holds further than this store: (patrol, from seq,
+    /// server next seq).
+    pub fn fixes_to_download(&self) -> Result<Vec<(PatrolId, i64, i64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id, (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id), s.server_next_seq
+               FROM patrol p JOIN sync_patrol s ON s.patrol_row = p.row_id
+              WHERE p.source = 'synced'",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, local, server) = row?;
+            if server > local {
+                out.push((id.parse()?, local, server));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fixes of a patrol from `from_seq`, at most `limit`.
+    pub fn fixes_from(&self, id: PatrolId, from_seq: i64, limit: usize) -> Result<Vec<StoredFix>> {
+        let all = self.fixes(id)?;
+        Ok(all.into_iter().filter(|f| f.seq >= from_seq).take(limit).collect())
+    }
+
+    /// Records the server's fix high-water mark of an own patrol after an upload.
+    pub fn set_server_fix_mark(&mut self, id: PatrolId, next_seq: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_patrol SET server_next_seq = MAX(server_next_seq, ?2)
+              WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1)",
+            params![id.to_string(), next_seq],
+        )?;
+        Ok(())
+    }
+
+    /// Stores fixes of a synced patrol downloaded from the server (idempotent).
+    pub fn store_synced_fixes(&mut self, id: PatrolId, fixes: &[StoredFix]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let row: i64 = tx
+            .query_row("SELECT row_id FROM patrol WHERE id = ?1 AND source = 'synced'", [id.to_string()], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::UnknownPatrol(id))?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
+                                            speed_mps, bearing_deg, provider, is_mock, verdict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            for f in fixes {
+                stmt.execute(params![
+                    row, f.seq, f.segment, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps,
+                    f.bearing_deg, f.provider, f.is_mock, f.verdict.as_str()
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Reference rows received from the server, by table.
+    pub fn reference_rows(&self, table: &str) -> Result<Vec<serde_json::Value>> {
+        let mut stmt = self.conn.prepare("SELECT body FROM reference_row WHERE tbl = ?1 AND deleted = 0 ORDER BY id")?;
+        let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(serde_json::from_str(&r?).map_err(|e| Error::Protocol(format!("stored reference row: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    /// Counts of what this store holds that came from or went to the server.
+    pub fn sync_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
+        let n = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+        let mut out = BTreeMap::new();
+        out.insert("patrols_synced_in", n("SELECT COUNT(*) FROM patrol WHERE source = 'synced'")?);
+        out.insert("reference_rows", n("SELECT COUNT(*) FROM reference_row")?);
+        out.insert("records_confirmed", n("SELECT COUNT(*) FROM sync_record")?);
+        Ok(out)
+    }
+}
+
+/// The wire form of a patrol header.
+pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
+    PatrolRecord {
+        id: p.id,
+        user_id: p.user_id,
+        device_id: p.device_id,
+        state: p.state,
+        source: p.source.as_str().to_owned(),
+        name: p.name.clone(),
+        started_at_ms: p.started_at_ms,
+        stopped_at_ms: p.stopped_at_ms,
+        planned_streets: p.planned_streets.clone(),
+        summary: p.summary.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+    }
+}
+
+fn apply_reference(tx: &rusqlite::Transaction<'_>, row: &ReferenceRow, me: &DeviceIdentity) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reference_row (tbl, id, body, deleted) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, deleted = excluded.deleted",
+        params![row.table, row.id, row.body.to_string(), row.deleted],
+    )?;
+    if row.table == "user" && row.id != me.user_id.to_string() {
+        let name = row.body.get("name").and_then(|v| v.as_str()).unwrap_or("");
+        let role = row.body.get("role").and_then(|v| v.as_str()).unwrap_or("");
+        if let (Ok(role), false) = (role.parse::<crate::domain::Role>(), name.is_empty()) {
+            tx.execute(
+                "INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, ?3, 0)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role",
+                params![row.id, name, role.as_str()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Result<()> {
+    let summary = p.summary.as_ref().map(|s| s.to_string());
+    let existing: Option<i64> =
+        tx.query_row("SELECT row_id FROM patrol WHERE id = ?1", [p.id.to_string()], |r| r.get(0)).optional()?;
+    let row = match existing {
+        Some(row) => {
+            tx.execute(
+                "UPDATE patrol SET state = ?2, name = ?3, stopped_at_ms = ?4, summary_json = ?5 WHERE row_id = ?1",
+                params![row, p.state.as_str(), p.name, p.stopped_at_ms, summary],
+            )?;
+            row
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms, stopped_at_ms, summary_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    p.id.to_string(),
+                    p.user_id.to_string(),
+                    p.device_id.to_string(),
+                    p.state.as_str(),
+                    PatrolSource::Synced.as_str(),
+                    p.name,
+                    p.started_at_ms,
+                    p.stopped_at_ms,
+                    summary
+                ],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    for street in &p.planned_streets {
+        tx.execute("INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)", params![row, street])?;
+    }
+    Ok(())
+}
+
+fn store_record(_tx: &rusqlite::Transaction<'_>, _r: &LedgerRecord) -> Result<()> {
+    // Records from others (pickups, points, check-ins) are stored by their modules.
+    Ok(())
+}

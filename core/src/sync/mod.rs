@@ -1,0 +1,10 @@
+//! Sync with the server: the wire protocol shared with the server, the fix batch format, the
+//! local half of the protocol (no I/O), and the phone's HTTP client. See `docs/sync-protocol.md`.
+
+pub mod client;
+pub mod engine;
+pub mod fixcodec;
+pub mod wire;
+
+pub use client::{NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync};
+pub use engine::{Account, Applied};

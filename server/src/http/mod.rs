@@ -1,0 +1,103 @@
+//! The HTTP API: one router per resource, assembled here with the cross-cutting layers (request
+//! tracing, body limits, gzip). Every route but `/healthz`, `/metrics` and `/v1/enrol` needs a
+//! device token, which handlers ask for by taking [`auth::AuthDevice`].
+
+pub mod auth;
+mod blobs;
+mod enrol;
+pub mod error;
+mod fixes;
+mod health;
+mod sync;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::policy::DocPolicy;
+use crate::storage::Storage;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub policy: Arc<dyn DocPolicy>,
+    pub blobs_dir: PathBuf,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// Counters exposed at `/metrics` in the Prometheus text format.
+#[derive(Default)]
+pub struct Metrics {
+    pub syncs: AtomicU64,
+    pub sync_errors: AtomicU64,
+    pub docs_received: AtomicU64,
+    pub docs_sent: AtomicU64,
+    pub fixes_received: AtomicU64,
+    pub fixes_sent: AtomicU64,
+    pub blob_bytes_received: AtomicU64,
+    pub enrolments: AtomicU64,
+    pub auth_failures: AtomicU64,
+}
+
+impl Metrics {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (name, help, v) in [
+            ("patrol_syncs_total", "sync requests served", &self.syncs),
+            ("patrol_sync_errors_total", "sync requests refused or failed", &self.sync_errors),
+            ("patrol_docs_received_total", "documents taken from devices", &self.docs_received),
+            ("patrol_docs_sent_total", "documents sent to devices", &self.docs_sent),
+            ("patrol_fixes_received_total", "GPS fixes taken from devices", &self.fixes_received),
+            ("patrol_fixes_sent_total", "GPS fixes sent to devices", &self.fixes_sent),
+            ("patrol_blob_bytes_received_total", "photo bytes received", &self.blob_bytes_received),
+            ("patrol_enrolments_total", "devices enrolled", &self.enrolments),
+            ("patrol_auth_failures_total", "requests with a missing, wrong or revoked token", &self.auth_failures),
+        ] {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", v.load(Ordering::Relaxed)));
+        }
+        out
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(enrol::router())
+        .merge(sync::router())
+        .merge(fixes::router())
+        .merge(blobs::router())
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        // Routes set their own, smaller limits; this caps everything else.
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// Runs blocking storage work off the async runtime.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> error::ApiResult<T> + Send + 'static,
+) -> error::ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| error::ApiError::Internal(anyhow::anyhow!("worker failed: {e}")))?
+}

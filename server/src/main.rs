@@ -1,0 +1,261 @@
+//! `patrol-server`: serve the sync API, or administer the district from the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use patrol_core::{DeviceId, Role, UserId};
+use patrol_server::{ServerConfig, admin, open_storage};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "patrol-server", version, about = "StreetPatrol sync server")]
+struct Cli {
+    /// The data folder (server.db and blobs/); created if missing.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Logs as JSON lines (for log collectors) instead of text.
+    #[arg(long)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Administer the district: subdistricts, users, enrolment codes, devices, streets.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// The district itself.
+    #[command(subcommand)]
+    District(DistrictCommand),
+    #[command(subcommand)]
+    Subdistrict(SubdistrictCommand),
+    #[command(subcommand)]
+    User(UserCommand),
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    #[command(subcommand)]
+    Streets(StreetsCommand),
+}
+
+#[derive(Subcommand)]
+enum DistrictCommand {
+    Set {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        code: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubdistrictCommand {
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        code: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user and print a one-time enrolment code for their phone.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        /// district, subdistrict:ID (or subdistrict:NAME), street:ID or own (default: district for
+        /// supervisors, own otherwise).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Put the server's address in the QR payload.
+        #[arg(long)]
+        server_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new enrolment code for an existing user.
+    Code {
+        user: UserId,
+        #[arg(long)]
+        server_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Revoke a device's token (or every device of a user).
+    Revoke(RevokeArgs),
+}
+
+#[derive(Args)]
+struct RevokeArgs {
+    #[arg(long)]
+    device: Option<DeviceId>,
+    #[arg(long)]
+    user: Option<UserId>,
+}
+
+#[derive(Subcommand)]
+enum StreetsCommand {
+    /// Assign a chief or a steward to a street (by id or name).
+    Assign {
+        street: String,
+        #[arg(long, conflicts_with = "steward")]
+        chief: Option<UserId>,
+        #[arg(long)]
+        steward: Option<UserId>,
+        /// Remove the assignment instead.
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.data, cli.listen, cli.log_json),
+        Command::Admin(cmd) => run_admin(&cli.data, cmd),
+    }
+}
+
+fn serve(data: PathBuf, listen: SocketAddr, log_json: bool) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    if log_json {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let server = patrol_server::start(ServerConfig { data_dir: data.clone(), listen }).await?;
+        tracing::info!(addr = %server.addr, data = %data.display(), "patrol-server listening");
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        server.stop().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn print(json_out: bool, value: serde_json::Value, text: String) {
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    } else {
+        println!("{text}");
+    }
+}
+
+fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
+    let storage = open_storage(data)?;
+    let s = storage.as_ref();
+    match cmd {
+        AdminCommand::District(DistrictCommand::Set { name, code }) => {
+            let id = admin::set_district(s, &name, code.as_deref())?;
+            println!("district {name} ({id})");
+        }
+        AdminCommand::Subdistrict(SubdistrictCommand::Add { name, code, json }) => {
+            let id = admin::add_subdistrict(s, &name, code.as_deref())?;
+            print(json, json!({ "subdistrict_id": id, "name": name }), format!("subdistrict {name}: {id}"));
+        }
+        AdminCommand::Subdistrict(SubdistrictCommand::List { json }) => {
+            let list = storage.read()?.subdistricts()?;
+            let rows: Vec<_> = list.iter().map(|(id, n, c)| json!({ "id": id, "name": n, "code": c })).collect();
+            let text = list.iter().map(|(id, n, _)| format!("{id}  {n}")).collect::<Vec<_>>().join("\n");
+            print(json, json!(rows), text);
+        }
+        AdminCommand::User(UserCommand::Add { name, role, scope, server_url, json }) => {
+            let scope = match scope {
+                Some(text) => admin::parse_scope(s, &text)?,
+                None => patrol_server::storage::default_scope(role),
+            };
+            let u = admin::add_user(s, &name, role, scope, server_url.as_deref())?;
+            let text = format!(
+                "user {} ({}, scope {}): {}\nenrolment code: {}  (valid 14 days, once)\nQR payload: {}",
+                u.name, u.role, u.scope, u.user_id, u.enrol_code, u.enrol_qr
+            );
+            print(json, serde_json::to_value(&u)?, text);
+        }
+        AdminCommand::User(UserCommand::List { json }) => {
+            let users = admin::users(s)?;
+            let text = users.iter().map(|u| format!("{}  {:11}  {:24}  {}", u.id, u.role, u.scope, u.name)).collect::<Vec<_>>().join("\n");
+            print(json, serde_json::to_value(&users)?, text);
+        }
+        AdminCommand::User(UserCommand::Code { user, server_url, json }) => {
+            let (qr, code) = admin::new_code(s, &user, server_url.as_deref())?;
+            print(json, json!({ "user_id": user, "enrol_code": code, "enrol_qr": qr }), format!("enrolment code: {code}\nQR payload: {qr}"));
+        }
+        AdminCommand::Device(DeviceCommand::Revoke(args)) => {
+            let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
+            println!("{n} device(s) revoked");
+        }
+        AdminCommand::Streets(StreetsCommand::Assign { street, chief, steward, remove }) => {
+            let (user, role) = match (chief, steward) {
+                (Some(u), None) => (u, Role::Chief),
+                (None, Some(u)) => (u, Role::Steward),
+                _ => anyhow::bail!("say who: --chief USER or --steward USER"),
+            };
+            admin::assign(s, &street, &user, role, !remove)?;
+            println!("{} {role} {user} on {street}", if remove { "removed" } else { "assigned" });
+        }
+    }
+    Ok(())
+}

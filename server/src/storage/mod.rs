@@ -1,0 +1,156 @@
+//! Storage behind a trait, so the embedded SQLite backend (one file, the default) can be joined by
+//! a PostgreSQL one when one machine is not enough. The sync logic (`crate::sync`) runs on a
+//! [`Tx`]: a transaction with the primitive reads and writes it needs, nothing backend-specific.
+
+mod schema;
+pub mod sqlite;
+
+use patrol_core::domain::StoredFix;
+use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, Scope, UserRecord};
+use patrol_core::{DeviceId, Role, UserId};
+
+pub use sqlite::SqliteStorage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the data folder {path} holds a database of schema version {found}, newer than this server ({supported}); run a newer server")]
+    TooNew { path: String, found: i64, supported: i64 },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// A storage backend: hands out transactions.
+pub trait Storage: Send + Sync + 'static {
+    /// A read-write transaction (one at a time; others wait).
+    fn write(&self) -> StorageResult<Box<dyn Tx + '_>>;
+    /// A read-only snapshot.
+    fn read(&self) -> StorageResult<Box<dyn Tx + '_>>;
+}
+
+/// A device as authenticated by its token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRow {
+    pub id: DeviceId,
+    pub user: UserRecord,
+    pub actor_id: String,
+    pub revoked: bool,
+}
+
+/// Who may receive a feed item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedScope {
+    pub street_id: Option<String>,
+    pub subdistrict_id: Option<String>,
+    pub owner_id: Option<String>,
+    /// User ids and department names (`city_property`, `enforcement`) it is addressed to.
+    pub audience: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRow {
+    pub seq: u64,
+    pub kind: String,
+    pub item_id: String,
+    pub scope: FeedScope,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocRow {
+    pub kind: String,
+    pub data: Vec<u8>,
+    pub heads: Vec<String>,
+}
+
+/// What the server believes a device has of a document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceDoc {
+    pub confirmed_heads: Option<Vec<String>>,
+    pub pending_heads: Option<Vec<String>>,
+    pub pending_seq: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlobRow {
+    pub hash: String,
+    pub size: u64,
+    pub received: u64,
+    pub complete: bool,
+}
+
+/// One transaction. Dropped without [`Tx::commit`], it rolls back.
+pub trait Tx {
+    fn commit(self: Box<Self>) -> StorageResult<()>;
+
+    // --- admin structure
+    fn set_district(&mut self, id: &str, name: &str, code: Option<&str>) -> StorageResult<()>;
+    fn district(&mut self) -> StorageResult<Option<(String, String)>>;
+    fn add_subdistrict(&mut self, id: &str, name: &str, code: Option<&str>) -> StorageResult<()>;
+    fn subdistricts(&mut self) -> StorageResult<Vec<(String, String, Option<String>)>>;
+    fn add_user(&mut self, user: &UserRecord, now_ms: i64) -> StorageResult<()>;
+    fn user(&mut self, id: &UserId) -> StorageResult<Option<UserRecord>>;
+    fn users(&mut self) -> StorageResult<Vec<UserRecord>>;
+
+    // --- enrolment and devices
+    fn add_enrol_code(&mut self, code_hash: &str, user: &UserId, now_ms: i64, expires_ms: i64) -> StorageResult<()>;
+    /// Marks an unused, unexpired code used; returns its user, or `None`.
+    fn use_enrol_code(&mut self, code_hash: &str, device: &DeviceId, now_ms: i64) -> StorageResult<Option<UserId>>;
+    fn add_device(&mut self, device: &DeviceId, user: &UserId, actor_id: &str, token_hash: &str, name: Option<&str>, now_ms: i64) -> StorageResult<()>;
+    fn device_by_token(&mut self, token_hash: &str) -> StorageResult<Option<DeviceRow>>;
+    fn touch_device(&mut self, device: &DeviceId, now_ms: i64) -> StorageResult<()>;
+    /// Revokes one device, or every device of a user; returns how many.
+    fn revoke_devices(&mut self, device: Option<&DeviceId>, user: Option<&UserId>, now_ms: i64) -> StorageResult<usize>;
+
+    // --- reference data
+    fn put_street(&mut self, id: &str, name: &str, subdistrict_id: Option<&str>) -> StorageResult<()>;
+    fn street_subdistrict(&mut self, street_id: &str) -> StorageResult<Option<Option<String>>>;
+    fn streets_named(&mut self, name: &str) -> StorageResult<Vec<String>>;
+    fn put_reference(&mut self, tbl: &str, id: &str, street_id: Option<&str>, body: &serde_json::Value, deleted: bool) -> StorageResult<()>;
+    fn reference(&mut self, tbl: &str, id: &str) -> StorageResult<Option<(serde_json::Value, bool)>>;
+    fn set_assignment(&mut self, street_id: &str, user: &UserId, role: Role, assigned: bool) -> StorageResult<()>;
+    fn streets_of_user(&mut self, user: &UserId) -> StorageResult<Vec<String>>;
+    fn feed_items_of_street(&mut self, street_id: &str) -> StorageResult<Vec<(String, String)>>;
+
+    // --- feed
+    /// Moves `(kind, item_id)` to the head of the feed with this scope; returns its new seq.
+    fn feed_touch(&mut self, kind: &str, item_id: &str, scope: &FeedScope) -> StorageResult<u64>;
+    fn feed_after(&mut self, cursor: u64, limit: usize) -> StorageResult<Vec<FeedRow>>;
+    fn feed_head(&mut self) -> StorageResult<u64>;
+    fn feed_row(&mut self, kind: &str, item_id: &str) -> StorageResult<Option<FeedRow>>;
+
+    // --- documents
+    fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>>;
+    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], now_ms: i64) -> StorageResult<()>;
+    fn device_doc(&mut self, device: &DeviceId, doc: &str) -> StorageResult<DeviceDoc>;
+    fn set_device_doc(&mut self, device: &DeviceId, doc: &str, state: &DeviceDoc) -> StorageResult<()>;
+    /// Promotes every pending entry sent at or before `cursor` to confirmed.
+    fn confirm_device_docs(&mut self, device: &DeviceId, cursor: u64) -> StorageResult<usize>;
+
+    // --- patrols, fixes, records
+    fn put_patrol(&mut self, patrol: &PatrolRecord, now_ms: i64) -> StorageResult<()>;
+    fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>>;
+    /// Inserts fixes (existing seqs are left as they are); returns the contiguous high-water mark.
+    fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64>;
+    fn fix_mark(&mut self, patrol: &str) -> StorageResult<i64>;
+    fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize) -> StorageResult<Vec<StoredFix>>;
+    /// Inserts a record unless one with its kind and id exists; true when inserted.
+    fn put_record(&mut self, record: &LedgerRecord) -> StorageResult<bool>;
+    fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>>;
+
+    // --- blobs (metadata; bytes are files)
+    fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>>;
+    fn put_blob(&mut self, blob: &BlobRow, now_ms: i64) -> StorageResult<()>;
+}
+
+/// The scope a user's record says, with `Own` for roles that only see their own and assigned.
+pub fn default_scope(role: Role) -> Scope {
+    match role {
+        Role::Supervisor => Scope::District,
+        _ => Scope::Own,
+    }
+}

@@ -1,0 +1,157 @@
+//! The server's SQLite schema, as numbered steps recorded in `user_version`.
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub fn step(version: i64) -> &'static str {
+    match version {
+        1 => V1,
+        _ => "",
+    }
+}
+
+const V1: &str = r#"
+CREATE TABLE district (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    id        TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    code      TEXT
+);
+
+CREATE TABLE subdistrict (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    code TEXT
+);
+
+CREATE TABLE user (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+
+-- One-time enrolment codes, stored hashed.
+CREATE TABLE enrol_code (
+    code_hash     TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES user(id),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms    INTEGER,
+    used_by       TEXT
+);
+
+-- Enrolled devices: bearer tokens stored hashed, each bound to one Automerge actor.
+CREATE TABLE device (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES user(id),
+    actor_id      TEXT NOT NULL UNIQUE,
+    token_hash    TEXT NOT NULL UNIQUE,
+    name          TEXT,
+    created_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER,
+    last_seen_ms  INTEGER
+);
+
+-- The change feed: one row per item, moved to a new seq whenever the item changes. Its scope
+-- columns let the server filter what each device may receive.
+CREATE TABLE feed (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind           TEXT NOT NULL,
+    item_id        TEXT NOT NULL,
+    street_id      TEXT,
+    subdistrict_id TEXT,
+    owner_id       TEXT,
+    -- space-separated user ids and departments the item is addressed to
+    audience       TEXT NOT NULL DEFAULT '',
+    UNIQUE (kind, item_id)
+);
+CREATE INDEX feed_by_street ON feed (street_id, seq);
+
+-- CRDT documents, compacted.
+CREATE TABLE doc (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    data          BLOB NOT NULL,
+    heads         TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+
+-- What each device has of each document: confirmed heads, and heads sent but not yet confirmed
+-- (confirmed once the device's cursor passes pending_seq).
+CREATE TABLE device_doc (
+    device_id       TEXT NOT NULL,
+    doc_id          TEXT NOT NULL,
+    confirmed_heads TEXT,
+    pending_heads   TEXT,
+    pending_seq     INTEGER,
+    PRIMARY KEY (device_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX device_doc_pending ON device_doc (device_id, pending_seq) WHERE pending_seq IS NOT NULL;
+
+CREATE TABLE patrol (
+    row_id     INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    user_id    TEXT NOT NULL,
+    device_id  TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE fix (
+    patrol_row  INTEGER NOT NULL REFERENCES patrol(row_id),
+    seq         INTEGER NOT NULL,
+    segment     INTEGER NOT NULL,
+    time_ms     INTEGER,
+    lat         REAL NOT NULL,
+    lon         REAL NOT NULL,
+    accuracy_m  REAL,
+    altitude_m  REAL,
+    speed_mps   REAL,
+    bearing_deg REAL,
+    provider    TEXT,
+    is_mock     INTEGER NOT NULL,
+    verdict     TEXT NOT NULL,
+    PRIMARY KEY (patrol_row, seq)
+) WITHOUT ROWID;
+
+-- Grow-only sets: pickups, points entries, check-ins.
+CREATE TABLE record (
+    kind    TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+
+-- Reference data administered here and sent down: streets, segments, assignments, signboards.
+CREATE TABLE reference (
+    tbl       TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    street_id TEXT,
+    body      TEXT NOT NULL,
+    deleted   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tbl, id)
+) WITHOUT ROWID;
+CREATE TABLE assignment (
+    street_id TEXT NOT NULL,
+    user_id   TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    PRIMARY KEY (street_id, user_id, role)
+) WITHOUT ROWID;
+CREATE INDEX assignment_by_user ON assignment (user_id);
+CREATE TABLE street (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    subdistrict_id TEXT
+);
+
+-- Photos and other blobs, content-addressed by SHA-256; bytes live in files.
+CREATE TABLE blob (
+    hash          TEXT PRIMARY KEY,
+    size          INTEGER NOT NULL,
+    received      INTEGER NOT NULL,
+    complete      INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL
+);
+"#;

@@ -1,0 +1,596 @@
+//! The embedded SQLite backend: one file in the data folder, one writer connection (writes are
+//! serialised, as SQLite does anyway) and a small pool of readers working on WAL snapshots.
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use patrol_core::domain::{FixVerdict, StoredFix};
+use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, UserRecord};
+use patrol_core::{DeviceId, Role, UserId};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::{BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, Storage, StorageError, StorageResult, Tx, schema};
+
+const READERS: usize = 4;
+
+pub struct SqliteStorage {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "temp_store", 2)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating) `server.db` in `dir`.
+    pub fn open(dir: &Path) -> StorageResult<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("server.db");
+        let writer = Connection::open(&path)?;
+        let _: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        configure(&writer)?;
+        let found: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > schema::SCHEMA_VERSION {
+            return Err(StorageError::TooNew {
+                path: path.display().to_string(),
+                found,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        for v in (found + 1)..=schema::SCHEMA_VERSION {
+            writer.execute_batch("BEGIN IMMEDIATE")?;
+            let step = writer.execute_batch(schema::step(v)).and_then(|_| writer.pragma_update(None, "user_version", v));
+            match step {
+                Ok(()) => writer.execute_batch("COMMIT")?,
+                Err(e) => {
+                    let _ = writer.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(Self { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path })
+    }
+
+    fn reader(&self) -> StorageResult<Connection> {
+        if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        configure(&c)?;
+        Ok(c)
+    }
+}
+
+enum Handle<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Reader(Option<Connection>, &'a Mutex<Vec<Connection>>),
+}
+
+impl Deref for Handle<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Handle::Writer(g) => g,
+            Handle::Reader(c, _) => c.as_ref().expect("reader present until drop"),
+        }
+    }
+}
+
+impl DerefMut for Handle<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            Handle::Writer(g) => g,
+            Handle::Reader(c, _) => c.as_mut().expect("reader present until drop"),
+        }
+    }
+}
+
+impl Drop for Handle<'_> {
+    fn drop(&mut self) {
+        if let Handle::Reader(c, pool) = self {
+            if let Some(c) = c.take() {
+                let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+                if pool.len() < READERS {
+                    pool.push(c);
+                }
+            }
+        }
+    }
+}
+
+pub struct SqliteTx<'a> {
+    conn: Handle<'a>,
+    open: bool,
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn write(&self) -> StorageResult<Box<dyn Tx + '_>> {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        guard.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Box::new(SqliteTx { conn: Handle::Writer(guard), open: true }))
+    }
+
+    fn read(&self) -> StorageResult<Box<dyn Tx + '_>> {
+        let conn = self.reader()?;
+        conn.execute_batch("BEGIN")?;
+        Ok(Box::new(SqliteTx { conn: Handle::Reader(Some(conn), &self.readers), open: true }))
+    }
+}
+
+fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
+    Ok(FeedRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        kind: r.get(1)?,
+        item_id: r.get(2)?,
+        scope: FeedScope {
+            street_id: r.get(3)?,
+            subdistrict_id: r.get(4)?,
+            owner_id: r.get(5)?,
+            audience: r.get::<_, String>(6)?.split_whitespace().map(str::to_owned).collect(),
+        },
+    })
+}
+
+fn join(heads: &[String]) -> String {
+    heads.join(" ")
+}
+
+fn split(s: Option<String>) -> Option<Vec<String>> {
+    s.map(|s| s.split_whitespace().map(str::to_owned).collect())
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(what.to_string())
+}
+
+fn user_from(id: String, name: String, role: String, scope: String) -> StorageResult<UserRecord> {
+    Ok(UserRecord {
+        id: id.parse().map_err(corrupt)?,
+        name,
+        role: role.parse().map_err(corrupt)?,
+        scope: scope.parse().map_err(corrupt)?,
+    })
+}
+
+impl Tx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> StorageResult<()> {
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    fn set_district(&mut self, id: &str, name: &str, code: Option<&str>) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO district (singleton, id, name, code) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (singleton) DO UPDATE SET name = excluded.name, code = excluded.code",
+            params![id, name, code],
+        )?;
+        Ok(())
+    }
+
+    fn district(&mut self) -> StorageResult<Option<(String, String)>> {
+        Ok(self.conn.query_row("SELECT id, name FROM district", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+    }
+
+    fn add_subdistrict(&mut self, id: &str, name: &str, code: Option<&str>) -> StorageResult<()> {
+        self.conn.execute("INSERT INTO subdistrict (id, name, code) VALUES (?1, ?2, ?3)", params![id, name, code])?;
+        Ok(())
+    }
+
+    fn subdistricts(&mut self) -> StorageResult<Vec<(String, String, Option<String>)>> {
+        let mut s = self.conn.prepare_cached("SELECT id, name, code FROM subdistrict ORDER BY name")?;
+        let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_user(&mut self, u: &UserRecord, now_ms: i64) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO user (id, name, role, scope, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.id.to_string(), u.name, u.role.as_str(), u.scope.to_string(), now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn user(&mut self, id: &UserId) -> StorageResult<Option<UserRecord>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT id, name, role, scope FROM user WHERE id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        row.map(|(a, b, c, d)| user_from(a, b, c, d)).transpose()
+    }
+
+    fn users(&mut self) -> StorageResult<Vec<UserRecord>> {
+        let mut s = self.conn.prepare_cached("SELECT id, name, role, scope FROM user ORDER BY created_at_ms")?;
+        let rows: Vec<(String, String, String, String)> =
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(|(a, b, c, d)| user_from(a, b, c, d)).collect()
+    }
+
+    fn add_enrol_code(&mut self, code_hash: &str, user: &UserId, now_ms: i64, expires_ms: i64) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO enrol_code (code_hash, user_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash, user.to_string(), now_ms, expires_ms],
+        )?;
+        Ok(())
+    }
+
+    fn use_enrol_code(&mut self, code_hash: &str, device: &DeviceId, now_ms: i64) -> StorageResult<Option<UserId>> {
+        let user: Option<String> = self
+            .conn
+            .query_row(
+                "UPDATE enrol_code SET used_at_ms = ?2, used_by = ?3
+                  WHERE code_hash = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2
+              RETURNING user_id",
+                params![code_hash, now_ms, device.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        user.map(|u| u.parse().map_err(corrupt)).transpose()
+    }
+
+    fn add_device(&mut self, device: &DeviceId, user: &UserId, actor_id: &str, token_hash: &str, name: Option<&str>, now_ms: i64) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO device (id, user_id, actor_id, token_hash, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![device.to_string(), user.to_string(), actor_id, token_hash, name, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn device_by_token(&mut self, token_hash: &str) -> StorageResult<Option<DeviceRow>> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT d.id, d.actor_id, d.revoked_at_ms IS NOT NULL, u.id, u.name, u.role, u.scope
+                   FROM device d JOIN user u ON u.id = d.user_id WHERE d.token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })
+            .optional()?;
+        let Some((id, actor_id, revoked, uid, name, role, scope)) = row else { return Ok(None) };
+        Ok(Some(DeviceRow { id: id.parse().map_err(corrupt)?, user: user_from(uid, name, role, scope)?, actor_id, revoked }))
+    }
+
+    fn touch_device(&mut self, device: &DeviceId, now_ms: i64) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("UPDATE device SET last_seen_ms = ?2 WHERE id = ?1")?
+            .execute(params![device.to_string(), now_ms])?;
+        Ok(())
+    }
+
+    fn revoke_devices(&mut self, device: Option<&DeviceId>, user: Option<&UserId>, now_ms: i64) -> StorageResult<usize> {
+        Ok(self.conn.execute(
+            "UPDATE device SET revoked_at_ms = ?3
+              WHERE revoked_at_ms IS NULL AND (id = ?1 OR user_id = ?2)",
+            params![device.map(|d| d.to_string()), user.map(|u| u.to_string()), now_ms],
+        )?)
+    }
+
+    fn put_street(&mut self, id: &str, name: &str, subdistrict_id: Option<&str>) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO street (id, name, subdistrict_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, subdistrict_id = excluded.subdistrict_id",
+            params![id, name, subdistrict_id],
+        )?;
+        Ok(())
+    }
+
+    fn street_subdistrict(&mut self, street_id: &str) -> StorageResult<Option<Option<String>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT subdistrict_id FROM street WHERE id = ?1")?
+            .query_row([street_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn streets_named(&mut self, name: &str) -> StorageResult<Vec<String>> {
+        let mut s = self.conn.prepare_cached("SELECT id FROM street WHERE name = ?1 OR id = ?1")?;
+        Ok(s.query_map([name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_reference(&mut self, tbl: &str, id: &str, street_id: Option<&str>, body: &serde_json::Value, deleted: bool) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO reference (tbl, id, street_id, body, deleted) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tbl, id) DO UPDATE SET street_id = excluded.street_id, body = excluded.body, deleted = excluded.deleted",
+            )?
+            .execute(params![tbl, id, street_id, body.to_string(), deleted])?;
+        Ok(())
+    }
+
+    fn reference(&mut self, tbl: &str, id: &str) -> StorageResult<Option<(serde_json::Value, bool)>> {
+        let row: Option<(String, bool)> = self
+            .conn
+            .prepare_cached("SELECT body, deleted FROM reference WHERE tbl = ?1 AND id = ?2")?
+            .query_row(params![tbl, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(b, d)| Ok((serde_json::from_str(&b).map_err(corrupt)?, d))).transpose()
+    }
+
+    fn set_assignment(&mut self, street_id: &str, user: &UserId, role: Role, assigned: bool) -> StorageResult<()> {
+        let sql = if assigned {
+            "INSERT OR IGNORE INTO assignment (street_id, user_id, role) VALUES (?1, ?2, ?3)"
+        } else {
+            "DELETE FROM assignment WHERE street_id = ?1 AND user_id = ?2 AND role = ?3"
+        };
+        self.conn.execute(sql, params![street_id, user.to_string(), role.as_str()])?;
+        Ok(())
+    }
+
+    fn streets_of_user(&mut self, user: &UserId) -> StorageResult<Vec<String>> {
+        let mut s = self.conn.prepare_cached("SELECT DISTINCT street_id FROM assignment WHERE user_id = ?1")?;
+        Ok(s.query_map([user.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn feed_items_of_street(&mut self, street_id: &str) -> StorageResult<Vec<(String, String)>> {
+        let mut s = self.conn.prepare_cached("SELECT kind, item_id FROM feed WHERE street_id = ?1 ORDER BY seq")?;
+        Ok(s.query_map([street_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn feed_touch(&mut self, kind: &str, item_id: &str, scope: &FeedScope) -> StorageResult<u64> {
+        // REPLACE deletes the old row and inserts a new one: the item moves to a fresh seq.
+        let seq: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO feed (kind, item_id, street_id, subdistrict_id, owner_id, audience)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING seq",
+            )?
+            .query_row(
+                params![kind, item_id, scope.street_id, scope.subdistrict_id, scope.owner_id, scope.audience.join(" ")],
+                |r| r.get(0),
+            )?;
+        Ok(seq as u64)
+    }
+
+    fn feed_after(&mut self, cursor: u64, limit: usize) -> StorageResult<Vec<FeedRow>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT seq, kind, item_id, street_id, subdistrict_id, owner_id, audience FROM feed
+              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = s.query_map(params![cursor as i64, limit as i64], feed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn feed_row(&mut self, kind: &str, item_id: &str) -> StorageResult<Option<FeedRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT seq, kind, item_id, street_id, subdistrict_id, owner_id, audience FROM feed
+                  WHERE kind = ?1 AND item_id = ?2",
+            )?
+            .query_row(params![kind, item_id], feed_row)
+            .optional()?)
+    }
+
+    fn feed_head(&mut self) -> StorageResult<u64> {
+        let seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
+        Ok(seq as u64)
+    }
+
+    fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>> {
+        let row: Option<(String, Vec<u8>, String)> = self
+            .conn
+            .prepare_cached("SELECT kind, data, heads FROM doc WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(row.map(|(kind, data, heads)| DocRow { kind, data, heads: split(Some(heads)).unwrap_or_default() }))
+    }
+
+    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], now_ms: i64) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO doc (id, kind, data, heads, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, updated_at_ms = excluded.updated_at_ms",
+            )?
+            .execute(params![id, kind, data, join(heads), now_ms])?;
+        Ok(())
+    }
+
+    fn device_doc(&mut self, device: &DeviceId, doc: &str) -> StorageResult<DeviceDoc> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT confirmed_heads, pending_heads, pending_seq FROM device_doc WHERE device_id = ?1 AND doc_id = ?2")?
+            .query_row(params![device.to_string(), doc], |r| {
+                Ok(DeviceDoc {
+                    confirmed_heads: split(r.get(0)?),
+                    pending_heads: split(r.get(1)?),
+                    pending_seq: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
+                })
+            })
+            .optional()?;
+        Ok(row.unwrap_or_default())
+    }
+
+    fn set_device_doc(&mut self, device: &DeviceId, doc: &str, st: &DeviceDoc) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO device_doc (device_id, doc_id, confirmed_heads, pending_heads, pending_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                device.to_string(),
+                doc,
+                st.confirmed_heads.as_deref().map(join),
+                st.pending_heads.as_deref().map(join),
+                st.pending_seq.map(|s| s as i64)
+            ])?;
+        Ok(())
+    }
+
+    fn confirm_device_docs(&mut self, device: &DeviceId, cursor: u64) -> StorageResult<usize> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE device_doc SET confirmed_heads = pending_heads, pending_heads = NULL, pending_seq = NULL
+                  WHERE device_id = ?1 AND pending_seq IS NOT NULL AND pending_seq <= ?2",
+            )?
+            .execute(params![device.to_string(), cursor as i64])?)
+    }
+
+    fn put_patrol(&mut self, p: &PatrolRecord, now_ms: i64) -> StorageResult<()> {
+        let body = serde_json::to_string(p).map_err(corrupt)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO patrol (id, user_id, device_id, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms",
+            )?
+            .execute(params![p.id.to_string(), p.user_id.to_string(), p.device_id.to_string(), body, now_ms])?;
+        Ok(())
+    }
+
+    fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>> {
+        let body: Option<String> =
+            self.conn.prepare_cached("SELECT body FROM patrol WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(corrupt)).transpose()
+    }
+
+    fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64> {
+        let row: i64 = self
+            .conn
+            .prepare_cached("SELECT row_id FROM patrol WHERE id = ?1")?
+            .query_row([patrol], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
+                                        speed_mps, bearing_deg, provider, is_mock, verdict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for f in fixes {
+            stmt.execute(params![
+                row, f.seq, f.segment, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps,
+                f.bearing_deg, f.provider, f.is_mock, f.verdict.as_str()
+            ])?;
+        }
+        drop(stmt);
+        self.fix_mark(patrol)
+    }
+
+    fn fix_mark(&mut self, patrol: &str) -> StorageResult<i64> {
+        // The contiguous high-water mark: the first missing seq. Batches arrive in order, so
+        // the common case is MAX + 1 == COUNT.
+        let (count, max): (i64, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*), MAX(seq) FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1)",
+            )?
+            .query_row([patrol], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        match max {
+            None => Ok(0),
+            Some(m) if m + 1 == count => Ok(count),
+            Some(_) => {
+                let first_gap: i64 = self.conn.query_row(
+                    "SELECT COALESCE(MIN(f.seq + 1), 0) FROM fix f
+                      WHERE f.patrol_row = (SELECT row_id FROM patrol WHERE id = ?1)
+                        AND NOT EXISTS (SELECT 1 FROM fix g WHERE g.patrol_row = f.patrol_row AND g.seq = f.seq + 1)",
+                    [patrol],
+                    |r| r.get(0),
+                )?;
+                let has_zero: bool = self.conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1) AND seq = 0)",
+                    [patrol],
+                    |r| r.get(0),
+                )?;
+                Ok(if has_zero { first_gap } else { 0 })
+            }
+        }
+    }
+
+    fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize) -> StorageResult<Vec<StoredFix>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms, provider, is_mock, verdict
+               FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1) AND seq >= ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = s.query_map(params![patrol, from_seq, limit as i64], |r| {
+            Ok((
+                StoredFix {
+                    seq: r.get(0)?,
+                    segment: r.get(1)?,
+                    lat: r.get(2)?,
+                    lon: r.get(3)?,
+                    accuracy_m: r.get(4)?,
+                    altitude_m: r.get(5)?,
+                    speed_mps: r.get(6)?,
+                    bearing_deg: r.get(7)?,
+                    time_ms: r.get(8)?,
+                    provider: r.get(9)?,
+                    is_mock: r.get(10)?,
+                    verdict: FixVerdict::Kept,
+                },
+                r.get::<_, String>(11)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut f, v) = row?;
+            f.verdict = v.parse().map_err(corrupt)?;
+            out.push(f);
+        }
+        Ok(out)
+    }
+
+    fn put_record(&mut self, rec: &LedgerRecord) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO record (kind, id, user_id, body) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![rec.kind, rec.id, rec.user_id.to_string(), rec.body.to_string()])?
+            == 1)
+    }
+
+    fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached("SELECT user_id, body FROM record WHERE kind = ?1 AND id = ?2")?
+            .query_row(params![kind, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(u, b)| {
+            Ok(LedgerRecord {
+                kind: kind.to_owned(),
+                id: id.to_owned(),
+                user_id: u.parse().map_err(corrupt)?,
+                body: serde_json::from_str(&b).map_err(corrupt)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hash, size, received, complete FROM blob WHERE hash = ?1")?
+            .query_row([hash], |r| {
+                Ok(BlobRow {
+                    hash: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    received: r.get::<_, i64>(2)? as u64,
+                    complete: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_blob(&mut self, b: &BlobRow, now_ms: i64) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO blob (hash, size, received, complete, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete",
+            )?
+            .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,378 @@
+//! One sync round trip, inside one storage transaction: take the device's uploads (refusing the
+//! whole request, storing nothing, if any part is not allowed), then walk the change feed past the
+//! device's cursor and send what its scope allows and it does not have yet.
+//!
+//! Cost: proportional to the uploads plus the feed entries past the cursor, never to the number
+//! of documents the device holds, so a no-op sync of 10,000 documents is one indexed query.
+
+use std::collections::HashSet;
+
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use patrol_core::sync::wire::{
+    DocDownload, DocHeads, DocKind, DocUpload, FixMark, LedgerRecord, PROTOCOL_VERSION, PatrolRecord, ReferenceRow,
+    Scope, SyncRequest, SyncResponse,
+};
+use patrol_core::Role;
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::policy::{DeviceCtx, DocFacts, DocPolicy, Refusal};
+use crate::storage::{DeviceDoc, DeviceRow, FeedRow, FeedScope, Storage, Tx};
+
+/// Most feed entries one response carries; the device asks again while `more` is set.
+pub const MAX_ENTRIES_PER_RESPONSE: usize = 2_000;
+/// Most documents one request may upload.
+pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
+/// Record kinds devices may upload.
+pub const RECORD_KINDS: &[&str] = &["pickup", "points", "checkin"];
+
+/// The department names an issue can be assigned to, as they appear in a feed audience.
+pub fn department_of(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Crew => Some("city_property"),
+        Role::Enforcement => Some("enforcement"),
+        _ => None,
+    }
+}
+
+pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> ApiResult<DeviceCtx> {
+    let mut streets: HashSet<String> = tx.streets_of_user(&device.user.id)?.into_iter().collect();
+    if let Scope::Street(s) = &device.user.scope {
+        streets.insert(s.clone());
+    }
+    Ok(DeviceCtx { device_id: device.id, user: device.user.clone(), actor_id: device.actor_id.clone(), streets })
+}
+
+/// Whether the device may receive a feed item.
+pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
+    let me = ctx.user.id.to_string();
+    let s = &row.scope;
+    if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.iter().any(|a| *a == me) {
+        return true;
+    }
+    let in_subdistrict = |sub: &patrol_core::SubdistrictId| s.subdistrict_id.as_deref() == Some(sub.to_string().as_str());
+    let on_my_streets = s.street_id.as_ref().is_some_and(|st| ctx.streets.contains(st));
+    let is_reference = row.kind.starts_with("ref:");
+    match ctx.user.role {
+        Role::Public => false,
+        Role::Supervisor => match &ctx.user.scope {
+            Scope::District => true,
+            Scope::Subdistrict(sub) => in_subdistrict(sub) || (is_reference && s.street_id.is_none()),
+            Scope::Street(_) | Scope::Own => on_my_streets,
+        },
+        Role::Chief | Role::Steward => on_my_streets || (is_reference && s.street_id.is_none()),
+        Role::Crew | Role::Enforcement => {
+            let department = department_of(ctx.user.role).unwrap_or_default();
+            let scoped = match &ctx.user.scope {
+                Scope::Subdistrict(sub) => in_subdistrict(sub),
+                Scope::Street(_) => on_my_streets,
+                Scope::District | Scope::Own => true,
+            };
+            // Issues addressed to their department; streets and segments to find their way.
+            let for_department = s.audience.iter().any(|a| a == department);
+            let wayfinding = row.kind == "ref:street" || row.kind == "ref:segment" || (is_reference && s.street_id.is_none());
+            scoped && (for_department || wayfinding)
+        }
+    }
+}
+
+fn parse_heads(heads: &[String]) -> ApiResult<Vec<ChangeHash>> {
+    heads
+        .iter()
+        .map(|h| h.parse::<ChangeHash>().map_err(|_| ApiError::BadRequest(format!("{h:?} is not a change hash"))))
+        .collect()
+}
+
+fn heads_hex(doc: &Automerge) -> Vec<String> {
+    let mut h: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    h.sort();
+    h
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn kind_name(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Issue => "issue",
+    }
+}
+
+fn kind_from_feed(kind: &str) -> Option<DocKind> {
+    match kind {
+        "doc:issue" => Some(DocKind::Issue),
+        _ => None,
+    }
+}
+
+/// The feed scope of a document from its facts, with the subdistrict looked up by street.
+fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> ApiResult<FeedScope> {
+    let subdistrict_id = match &facts.street_id {
+        Some(st) => tx.street_subdistrict(st)?.flatten(),
+        None => None,
+    };
+    Ok(FeedScope {
+        street_id: facts.street_id.clone(),
+        subdistrict_id,
+        owner_id: facts.owner_id.clone(),
+        audience: facts.audience.clone(),
+    })
+}
+
+/// Whether the device may write to a document with these facts (before its changes).
+fn may_write(ctx: &DeviceCtx, facts: &DocFacts, scope: &FeedScope) -> bool {
+    let row = FeedRow { seq: 0, kind: "doc:issue".into(), item_id: String::new(), scope: scope.clone() };
+    let _ = facts;
+    visible(ctx, &row)
+}
+
+fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Invalid(m) => ApiError::Unprocessable(m),
+        Refusal::NotAllowed(m) => ApiError::Forbidden(m),
+    }
+}
+
+fn apply_doc_upload(
+    tx: &mut dyn Tx,
+    policy: &dyn DocPolicy,
+    ctx: &DeviceCtx,
+    up: &DocUpload,
+    now_ms: i64,
+) -> ApiResult<DocHeads> {
+    if !valid_id(&up.id) {
+        return Err(ApiError::BadRequest(format!("document id {:?} is not a valid id", up.id)));
+    }
+    let mut changes = Vec::with_capacity(up.changes.len());
+    for (i, bytes) in up.changes.iter().enumerate() {
+        let change = Change::from_bytes(bytes.clone())
+            .map_err(|e| ApiError::BadRequest(format!("document {}: change {i} is not an Automerge change: {e}", up.id)))?;
+        if change.actor_id().to_hex_string() != ctx.actor_id {
+            return Err(ApiError::Forbidden(format!(
+                "document {}: change {i} is signed by actor {}, not this device's ({}); a device uploads only its own changes",
+                up.id,
+                change.actor_id(),
+                ctx.actor_id
+            )));
+        }
+        changes.push(change);
+    }
+    let existing = tx.doc(&up.id)?;
+    let before = match &existing {
+        Some(row) => {
+            if row.kind != kind_name(up.kind) {
+                return Err(ApiError::Conflict(format!("document {} is a {}, not a {}", up.id, row.kind, kind_name(up.kind))));
+            }
+            Some(Automerge::load(&row.data).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id)))?)
+        }
+        None => None,
+    };
+    if let Some(b) = &before {
+        let facts = policy.facts(up.kind, b).map_err(refusal)?;
+        let scope = doc_scope(tx, &facts)?;
+        if !may_write(ctx, &facts, &scope) {
+            return Err(ApiError::Forbidden(format!("document {} is outside what this device may change", up.id)));
+        }
+    }
+    let mut after = before.clone().unwrap_or_default();
+    after
+        .apply_changes(changes)
+        .map_err(|e| ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id)))?;
+    policy.check_update(up.kind, before.as_ref(), &after, ctx).map_err(refusal)?;
+    let facts = policy.facts(up.kind, &after).map_err(refusal)?;
+    let scope = doc_scope(tx, &facts)?;
+    if before.is_none() && !may_write(ctx, &facts, &scope) {
+        return Err(ApiError::Forbidden(format!("document {} is outside what this device may create", up.id)));
+    }
+    let heads = heads_hex(&after);
+    let changed = before.as_ref().is_none_or(|b| heads_hex(b) != heads);
+    if changed {
+        tx.put_doc(&up.id, kind_name(up.kind), &after.save(), &heads, now_ms)?;
+        tx.feed_touch(&format!("doc:{}", kind_name(up.kind)), &up.id, &scope)?;
+    }
+    // The device has what it declared (its heads), so only others' changes are sent back.
+    let declared = parse_heads(&up.heads)?;
+    let known = declared.iter().all(|h| after.get_change_by_hash(h).is_some());
+    if known && !declared.is_empty() {
+        let mut d = up.heads.clone();
+        d.sort();
+        tx.set_device_doc(&ctx.device_id, &up.id, &DeviceDoc { confirmed_heads: Some(d), pending_heads: None, pending_seq: None })?;
+    }
+    Ok(DocHeads { id: up.id.clone(), heads })
+}
+
+fn apply_patrol_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, p: &PatrolRecord, now_ms: i64) -> ApiResult<()> {
+    if p.user_id != ctx.user.id || p.device_id != ctx.device_id {
+        return Err(ApiError::Forbidden(format!("patrol {} belongs to another user or device", p.id)));
+    }
+    if let Some(existing) = tx.patrol(&p.id.to_string())? {
+        if existing.device_id != ctx.device_id {
+            return Err(ApiError::Forbidden(format!("patrol {} belongs to another device", p.id)));
+        }
+    }
+    if p.planned_streets.len() > 1000 || p.name.as_ref().is_some_and(|n| n.len() > 500) {
+        return Err(ApiError::BadRequest(format!("patrol {}: too many streets or too long a name", p.id)));
+    }
+    tx.put_patrol(p, now_ms)?;
+    let street = p.planned_streets.first().cloned();
+    let subdistrict_id = match &street {
+        Some(s) => tx.street_subdistrict(s)?.flatten(),
+        None => None,
+    };
+    tx.feed_touch(
+        "patrol",
+        &p.id.to_string(),
+        &FeedScope { street_id: street, subdistrict_id, owner_id: Some(ctx.user.id.to_string()), audience: vec![] },
+    )?;
+    Ok(())
+}
+
+fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> ApiResult<()> {
+    if !RECORD_KINDS.contains(&r.kind.as_str()) {
+        return Err(ApiError::BadRequest(format!("record kind {:?} is not one of {RECORD_KINDS:?}", r.kind)));
+    }
+    if !valid_id(&r.id) {
+        return Err(ApiError::BadRequest(format!("record id {:?} is not a valid id", r.id)));
+    }
+    if r.user_id != ctx.user.id {
+        return Err(ApiError::Forbidden(format!("record {} belongs to another user", r.id)));
+    }
+    if r.body.to_string().len() > 64 * 1024 {
+        return Err(ApiError::PayloadTooLarge(format!("record {} is larger than 64 KiB", r.id)));
+    }
+    if let Some(existing) = tx.record(&r.kind, &r.id)? {
+        // Immutable: the same id must carry the same record.
+        if existing.body != r.body || existing.user_id != r.user_id {
+            return Err(ApiError::Conflict(format!("record {} already exists with other content; records are immutable", r.id)));
+        }
+        return Ok(());
+    }
+    tx.put_record(r)?;
+    let street = r.body.get("street_id").and_then(|s| s.as_str()).map(str::to_owned);
+    let subdistrict_id = match &street {
+        Some(s) => tx.street_subdistrict(s)?.flatten(),
+        None => None,
+    };
+    tx.feed_touch(
+        &format!("record:{}", r.kind),
+        &r.id,
+        &FeedScope { street_id: street, subdistrict_id, owner_id: Some(ctx.user.id.to_string()), audience: vec![] },
+    )?;
+    Ok(())
+}
+
+/// Everything the device lacks of a document, or `None` when it has it all.
+fn doc_download(tx: &mut dyn Tx, ctx: &DeviceCtx, kind: DocKind, id: &str, seq: u64) -> ApiResult<Option<DocDownload>> {
+    let Some(row) = tx.doc(id)? else { return Ok(None) };
+    let state = tx.device_doc(&ctx.device_id, id)?;
+    let base = state.confirmed_heads.clone();
+    if base.as_ref() == Some(&row.heads) {
+        return Ok(None);
+    }
+    let data = match &base {
+        None => row.data.clone(),
+        Some(base) => {
+            let doc = Automerge::load(&row.data).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}")))?;
+            let have: Vec<ChangeHash> = base.iter().filter_map(|h| h.parse().ok()).collect();
+            let changes = doc.get_changes(&have);
+            if changes.is_empty() {
+                return Ok(None);
+            }
+            let mut out = Vec::new();
+            for c in changes {
+                out.extend_from_slice(c.raw_bytes());
+            }
+            out
+        }
+    };
+    tx.set_device_doc(
+        &ctx.device_id,
+        id,
+        &DeviceDoc { confirmed_heads: state.confirmed_heads, pending_heads: Some(row.heads.clone()), pending_seq: Some(seq) },
+    )?;
+    Ok(Some(DocDownload { kind, id: id.to_owned(), data, heads: row.heads }))
+}
+
+/// Handles one sync request for an authenticated device.
+pub fn sync(
+    storage: &dyn Storage,
+    policy: &dyn DocPolicy,
+    device: &DeviceRow,
+    req: &SyncRequest,
+    now_ms: i64,
+) -> ApiResult<SyncResponse> {
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::UpgradeRequired(format!(
+            "sync protocol {} is not supported; this server speaks {PROTOCOL_VERSION}; update the app",
+            req.protocol
+        )));
+    }
+    if req.docs.len() > MAX_DOCS_PER_REQUEST {
+        return Err(ApiError::PayloadTooLarge(format!("{} documents in one request; at most {MAX_DOCS_PER_REQUEST}", req.docs.len())));
+    }
+    let mut tx = storage.write()?;
+    let ctx = device_ctx(tx.as_mut(), device)?;
+    let mut resp = SyncResponse { protocol: PROTOCOL_VERSION, server_time_ms: now_ms, ..Default::default() };
+
+    for up in &req.docs {
+        resp.accepted.push(apply_doc_upload(tx.as_mut(), policy, &ctx, up, now_ms)?);
+    }
+    for p in &req.patrols {
+        apply_patrol_upload(tx.as_mut(), &ctx, p, now_ms)?;
+        resp.fix_marks.push(FixMark { patrol_id: p.id, next_seq: tx.fix_mark(&p.id.to_string())? });
+    }
+    for r in &req.records {
+        apply_record_upload(tx.as_mut(), &ctx, r)?;
+    }
+
+    tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
+    let want = req.max_entries.map_or(MAX_ENTRIES_PER_RESPONSE, |m| (m as usize).clamp(1, MAX_ENTRIES_PER_RESPONSE));
+    let mut cursor = req.cursor;
+    let mut sent = 0usize;
+    let mut more = false;
+    'feed: loop {
+        let rows = tx.feed_after(cursor, want * 2)?;
+        let exhausted = rows.len() < want * 2;
+        for row in rows {
+            if sent >= want {
+                more = true;
+                break 'feed;
+            }
+            cursor = row.seq;
+            if !visible(&ctx, &row) {
+                continue;
+            }
+            sent += 1;
+            if let Some(kind) = kind_from_feed(&row.kind) {
+                if let Some(d) = doc_download(tx.as_mut(), &ctx, kind, &row.item_id, row.seq)? {
+                    resp.docs.push(d);
+                }
+            } else if row.kind == "patrol" {
+                if let Some(p) = tx.patrol(&row.item_id)? {
+                    if p.device_id != ctx.device_id {
+                        resp.fix_marks.push(FixMark { patrol_id: p.id, next_seq: tx.fix_mark(&row.item_id)? });
+                        resp.patrols.push(p);
+                    }
+                }
+            } else if let Some(kind) = row.kind.strip_prefix("record:") {
+                if let Some(r) = tx.record(kind, &row.item_id)? {
+                    if r.user_id != ctx.user.id {
+                        resp.records.push(r);
+                    }
+                }
+            } else if let Some(tbl) = row.kind.strip_prefix("ref:") {
+                if let Some((body, deleted)) = tx.reference(tbl, &row.item_id)? {
+                    resp.reference.push(ReferenceRow { table: tbl.to_owned(), id: row.item_id.clone(), deleted, body });
+                }
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
+    resp.cursor = cursor;
+    resp.more = more;
+    tx.touch_device(&ctx.device_id, now_ms)?;
+    tx.commit()?;
+    Ok(resp)
+}
