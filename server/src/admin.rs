@@ -82,11 +82,10 @@ pub fn add_user(storage: &dyn Storage, name: &str, role: Role, scope: Scope, ser
     let now = now_ms();
     let code = new_enrol_code();
     let mut tx = storage.write()?;
-    if let Scope::Subdistrict(s) = &scope {
-        if !tx.subdistricts()?.iter().any(|(id, _, _)| *id == s.to_string()) {
+    if let Scope::Subdistrict(s) = &scope
+        && !tx.subdistricts()?.iter().any(|(id, _, _)| *id == s.to_string()) {
             bail!("subdistrict {s} does not exist");
         }
-    }
     tx.add_user(&user, now)?;
     tx.add_enrol_code(&hash_secret(&normalise_code(&code)), &user.id, now, now + ENROL_CODE_TTL_MS)?;
     if role != Role::Public {

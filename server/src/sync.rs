@@ -46,7 +46,7 @@ pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> ApiResult<DeviceCtx> {
 pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
     let me = ctx.user.id.to_string();
     let s = &row.scope;
-    if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.iter().any(|a| *a == me) {
+    if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.contains(&me) {
         return true;
     }
     let in_subdistrict = |sub: &patrol_core::SubdistrictId| s.subdistrict_id.as_deref() == Some(sub.to_string().as_str());
@@ -205,11 +205,10 @@ fn apply_patrol_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, p: &PatrolRecord, now_m
     if p.user_id != ctx.user.id || p.device_id != ctx.device_id {
         return Err(ApiError::Forbidden(format!("patrol {} belongs to another user or device", p.id)));
     }
-    if let Some(existing) = tx.patrol(&p.id.to_string())? {
-        if existing.device_id != ctx.device_id {
+    if let Some(existing) = tx.patrol(&p.id.to_string())?
+        && existing.device_id != ctx.device_id {
             return Err(ApiError::Forbidden(format!("patrol {} belongs to another device", p.id)));
         }
-    }
     if p.planned_streets.len() > 1000 || p.name.as_ref().is_some_and(|n| n.len() > 500) {
         return Err(ApiError::BadRequest(format!("patrol {}: too many streets or too long a name", p.id)));
     }
@@ -348,23 +347,20 @@ pub fn sync(
                     resp.docs.push(d);
                 }
             } else if row.kind == "patrol" {
-                if let Some(p) = tx.patrol(&row.item_id)? {
-                    if p.device_id != ctx.device_id {
+                if let Some(p) = tx.patrol(&row.item_id)?
+                    && p.device_id != ctx.device_id {
                         resp.fix_marks.push(FixMark { patrol_id: p.id, next_seq: tx.fix_mark(&row.item_id)? });
                         resp.patrols.push(p);
                     }
-                }
             } else if let Some(kind) = row.kind.strip_prefix("record:") {
-                if let Some(r) = tx.record(kind, &row.item_id)? {
-                    if r.user_id != ctx.user.id {
+                if let Some(r) = tx.record(kind, &row.item_id)?
+                    && r.user_id != ctx.user.id {
                         resp.records.push(r);
                     }
-                }
-            } else if let Some(tbl) = row.kind.strip_prefix("ref:") {
-                if let Some((body, deleted)) = tx.reference(tbl, &row.item_id)? {
+            } else if let Some(tbl) = row.kind.strip_prefix("ref:")
+                && let Some((body, deleted)) = tx.reference(tbl, &row.item_id)? {
                     resp.reference.push(ReferenceRow { table: tbl.to_owned(), id: row.item_id.clone(), deleted, body });
                 }
-            }
         }
         if exhausted {
             break;

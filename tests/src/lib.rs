@@ -56,3 +56,251 @@ pub fn naive_gpx_segments(text: &str) -> Vec<Vec<(f64, f64)>> {
     }
     segments
 }
+
+pub mod net {
+    //! A real server on loopback and devices that enrol and sync with it, for end-to-end tests.
+
+    use std::path::{Path, PathBuf};
+
+    use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
+    use patrol_core::sync::wire::Scope;
+    use patrol_core::{Role, Store, StoreConfig, UserId};
+    use patrol_server::{ServerConfig, ServerThread, admin};
+
+    /// A patrol-server on a free loopback port with its own data folder.
+    pub struct TestServer {
+        pub data: PathBuf,
+        pub server: Option<ServerThread>,
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    impl TestServer {
+        pub fn start() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let data = dir.path().join("server");
+            let mut s = Self { data, server: None, _dir: Some(dir) };
+            s.restart();
+            s
+        }
+
+        /// Starts (again) on a new port with the same data.
+        pub fn restart(&mut self) {
+            if let Some(s) = self.server.take() {
+                s.stop();
+            }
+            let cfg = ServerConfig { data_dir: self.data.clone(), listen: "127.0.0.1:0".parse().expect("addr") };
+            self.server = Some(ServerThread::spawn(cfg).expect("server starts"));
+        }
+
+        pub fn stop(&mut self) {
+            if let Some(s) = self.server.take() {
+                s.stop();
+            }
+        }
+
+        pub fn url(&self) -> String {
+            self.server.as_ref().expect("server running").url()
+        }
+
+        /// Adds a user directly through the admin operations; returns (user id, enrolment code).
+        pub fn add_user(&self, name: &str, role: Role, scope: Scope) -> (UserId, String) {
+            let storage = patrol_server::open_storage(&self.data).expect("storage");
+            let u = admin::add_user(storage.as_ref(), name, role, scope, None).expect("add user");
+            (u.user_id, u.enrol_code)
+        }
+
+        pub fn storage(&self) -> std::sync::Arc<dyn patrol_server::storage::Storage> {
+            patrol_server::open_storage(&self.data).expect("storage")
+        }
+    }
+
+    /// A phone: a store in its own folder, enrolled with a server.
+    pub struct Device {
+        pub store: Store,
+        pub dir: tempfile::TempDir,
+        pub url: String,
+    }
+
+    impl Device {
+        pub fn path(&self) -> &Path {
+            self.dir.path()
+        }
+
+        pub fn enrol(url: &str, code: &str) -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut store = Store::open(dir.path().join("phone.db"), StoreConfig::default()).expect("store");
+            patrol_core::sync::block_on(patrol_core::sync::enrol(&mut store, url, code, SyncPolicy::on(NetworkState::Wifi)))
+                .expect("runtime")
+                .expect("enrol");
+            Self { store, dir, url: url.to_owned() }
+        }
+
+        pub fn sync_with(&mut self, policy: SyncPolicy) -> patrol_core::Result<SyncReport> {
+            patrol_core::sync::block_on(patrol_core::sync::sync(&mut self.store, &policy, &NoProgress)).expect("runtime")
+        }
+
+        pub fn sync(&mut self) -> SyncReport {
+            let policy = SyncPolicy { max_attempts: 3, ..SyncPolicy::on(NetworkState::Wifi) };
+            self.sync_with(policy).expect("sync")
+        }
+
+        /// Points this device at another server address (after a restart on a new port).
+        pub fn repoint(&mut self, url: &str) {
+            self.store
+                .connection()
+                .execute("UPDATE sync_account SET server_url = ?1", [url])
+                .expect("repoint");
+            self.url = url.to_owned();
+        }
+    }
+}
+
+pub mod proxy {
+    //! A TCP proxy that misbehaves like a bad mobile network: it cuts connections after a random
+    //! number of bytes (either direction), delays traffic, and replays whole request streams to
+    //! the server a second time. For fault tests of the sync protocol.
+
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use patrol_core::sim::SimRng;
+
+    #[derive(Debug, Clone)]
+    pub struct Faults {
+        /// Chance a connection is cut somewhere in its first `cut_within` bytes.
+        pub cut_probability: f64,
+        pub cut_within: u64,
+        /// Largest delay added per chunk forwarded.
+        pub max_delay_ms: u64,
+        /// Chance a finished connection's request bytes are sent to the server again.
+        pub replay_probability: f64,
+    }
+
+    pub struct FaultProxy {
+        pub addr: SocketAddr,
+        stop: Arc<AtomicBool>,
+        pub cuts: Arc<AtomicU64>,
+        pub replays: Arc<AtomicU64>,
+    }
+
+    impl FaultProxy {
+        pub fn start(upstream: SocketAddr, faults: Faults, seed: u64) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+            let addr = listener.local_addr().expect("addr");
+            listener.set_nonblocking(true).expect("nonblocking");
+            let stop = Arc::new(AtomicBool::new(false));
+            let cuts = Arc::new(AtomicU64::new(0));
+            let replays = Arc::new(AtomicU64::new(0));
+            let rng = Arc::new(Mutex::new(SimRng::new(seed)));
+            let (stop2, cuts2, replays2) = (stop.clone(), cuts.clone(), replays.clone());
+            std::thread::spawn(move || {
+                while !stop2.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((client, _)) => {
+                            let _ = client.set_nonblocking(false);
+                            let (f, r, c, rp) = (faults.clone(), rng.clone(), cuts2.clone(), replays2.clone());
+                            std::thread::spawn(move || handle(client, upstream, f, r, c, rp));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                    }
+                }
+            });
+            Self { addr, stop, cuts, replays }
+        }
+
+        pub fn url(&self) -> String {
+            format!("http://{}", self.addr)
+        }
+    }
+
+    impl Drop for FaultProxy {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn handle(
+        client: TcpStream,
+        upstream: SocketAddr,
+        faults: Faults,
+        rng: Arc<Mutex<SimRng>>,
+        cuts: Arc<AtomicU64>,
+        replays: Arc<AtomicU64>,
+    ) {
+        let Ok(server) = TcpStream::connect(upstream) else { return };
+        let (cut_up, cut_down, replay, seed) = {
+            let mut r = rng.lock().unwrap_or_else(|e| e.into_inner());
+            let cut = |r: &mut SimRng| (r.uniform() < faults.cut_probability).then(|| (r.uniform() * faults.cut_within as f64) as u64);
+            let up = cut(&mut r);
+            let down = cut(&mut r);
+            (up, down, r.uniform() < faults.replay_probability, r.next_u64())
+        };
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let (c2, s2) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+        let rec = recorded.clone();
+        let f2 = faults.clone();
+        let cuts_up = cuts.clone();
+        let up = std::thread::spawn(move || pump(c2, s2, cut_up, f2.max_delay_ms, seed, Some(rec), cuts_up));
+        pump(server, client, cut_down, faults.max_delay_ms, seed ^ 1, None, cuts);
+        let _ = up.join();
+        if replay {
+            let bytes = recorded.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if !bytes.is_empty()
+                && let Ok(mut again) = TcpStream::connect(upstream) {
+                    replays.fetch_add(1, Ordering::Relaxed);
+                    let _ = again.write_all(&bytes);
+                    let _ = again.shutdown(Shutdown::Write);
+                    let _ = again.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut sink = Vec::new();
+                    let _ = again.read_to_end(&mut sink);
+                }
+        }
+    }
+
+    fn pump(
+        mut from: TcpStream,
+        mut to: TcpStream,
+        cut_after: Option<u64>,
+        max_delay_ms: u64,
+        seed: u64,
+        record: Option<Arc<Mutex<Vec<u8>>>>,
+        cuts: Arc<AtomicU64>,
+    ) {
+        let mut rng = SimRng::new(seed);
+        let mut buf = [0u8; 16 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let mut chunk = &buf[..n];
+            let mut cut = false;
+            if let Some(limit) = cut_after
+                && total + n as u64 > limit {
+                    chunk = &buf[..(limit - total.min(limit)) as usize];
+                    cut = true;
+                }
+            if max_delay_ms > 0 {
+                std::thread::sleep(Duration::from_millis((rng.uniform() * max_delay_ms as f64) as u64));
+            }
+            if let Some(r) = &record {
+                r.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(chunk);
+            }
+            if to.write_all(chunk).is_err() {
+                break;
+            }
+            total += chunk.len() as u64;
+            if cut {
+                cuts.fetch_add(1, Ordering::Relaxed);
+                let _ = from.shutdown(Shutdown::Both);
+                let _ = to.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    }
+}

@@ -89,10 +89,49 @@ pub fn router(state: AppState) -> Router {
         .merge(blobs::router())
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(check_content_length))
         .layer(TraceLayer::new_for_http())
         // Routes set their own, smaller limits; this caps everything else.
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
+}
+
+/// The largest body each endpoint takes.
+pub fn body_limit_for(path: &str) -> usize {
+    use patrol_core::sync::wire::{MAX_BLOB_CHUNK_BYTES, MAX_FIX_BATCH_BYTES, MAX_SYNC_REQUEST_BYTES};
+    if path == "/v1/sync" {
+        MAX_SYNC_REQUEST_BYTES
+    } else if path.starts_with("/v1/patrols/") {
+        MAX_FIX_BATCH_BYTES
+    } else if path.starts_with("/v1/blobs/") {
+        MAX_BLOB_CHUNK_BYTES
+    } else if path == "/v1/fixes/download" {
+        256 * 1024
+    } else if path == "/v1/enrol" {
+        4 * 1024
+    } else {
+        64 * 1024
+    }
+}
+
+/// Refuses a body whose announced `Content-Length` is over the endpoint's limit at once, instead
+/// of after the first `limit` bytes trickle in (axum's own limit, set per route too, catches
+/// bodies that do not announce their length).
+async fn check_content_length(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = body_limit_for(req.uri().path());
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => error::ApiError::PayloadTooLarge(format!(
+            "a request body of {n} bytes is larger than this endpoint takes ({limit} bytes)"
+        ))
+        .into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 /// Runs blocking storage work off the async runtime.

@@ -95,14 +95,13 @@ impl DerefMut for Handle<'_> {
 
 impl Drop for Handle<'_> {
     fn drop(&mut self) {
-        if let Handle::Reader(c, pool) = self {
-            if let Some(c) = c.take() {
+        if let Handle::Reader(c, pool) = self
+            && let Some(c) = c.take() {
                 let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
                 if pool.len() < READERS {
                     pool.push(c);
                 }
             }
-        }
     }
 }
 
