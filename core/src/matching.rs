@@ -5,7 +5,9 @@
 //!   accuracy for poor fixes, capped), at most a handful, nearest first;
 //! - emission: Gaussian in the distance to the segment (sigma from the fix's accuracy), plus
 //!   agreement of the walker's heading (the fix's bearing, or the direction of travel over half
-//!   a minute) with the segment's axis, so a fix at a crossing goes to the street walked along;
+//!   a minute) with the segment's axis, so a fix at a crossing goes to the street walked along,
+//!   and a small prior for named streets over the unnamed sidewalks and cycle tracks mapped
+//!   beside them;
 //! - transition: exponential in how much longer the way along the network is than the straight
 //!   line between the fixes. Segments that do not connect within a short detour cannot follow
 //!   each other, which is what keeps a walk on one of two parallel streets 30 m apart.
@@ -40,12 +42,20 @@ pub struct MatchConfig {
     pub min_sigma_m: f64,
     /// Log-likelihood lost by a candidate perpendicular to the walker's heading.
     pub heading_weight: f64,
+    /// Log-likelihood lost per fix by a candidate on an unnamed way: a walk along a named
+    /// street and the unnamed sidewalk or cycle track mapped beside it counts for the street.
+    pub unnamed_penalty: f64,
     /// A platform bearing counts only above this speed (a standing phone's bearing is noise).
     pub heading_min_speed_mps: f64,
     /// Without a bearing, the direction of travel over this many seconds either side ...
     pub derived_heading_window_s: f64,
     /// ... counts when the walker moved at least this far in it (metres).
     pub derived_heading_min_m: f64,
+    /// GPS errors of fixes taken close together are not independent (the receiver drifts):
+    /// a fix's evidence counts in full only when it comes this many seconds after the previous
+    /// one, proportionally less at higher rates, so a minute of drift at 1 Hz cannot outvote
+    /// the street network's continuity.
+    pub error_correlation_s: f64,
     /// Scale of the transition penalty for a way along the network longer than the straight
     /// line between two fixes (metres).
     pub transition_beta_m: f64,
@@ -69,9 +79,11 @@ impl Default for MatchConfig {
             default_accuracy_m: 10.0,
             min_sigma_m: 3.0,
             heading_weight: 2.0,
+            unnamed_penalty: 0.7,
             heading_min_speed_mps: 0.5,
             derived_heading_window_s: 15.0,
             derived_heading_min_m: 15.0,
+            error_correlation_s: 10.0,
             transition_beta_m: 10.0,
             detour_slack_m: 60.0,
             max_speed_mps: 7.0,
@@ -216,14 +228,23 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
             continue;
         }
         let sigma = config.sigma_m(p.accuracy_m);
+        let weight = match (chain.steps.last().and_then(|l| points[l.point].time_ms), p.time_ms) {
+            (Some(a), Some(b)) if config.error_correlation_s > 0.0 => {
+                ((b - a) as f64 / 1000.0 / config.error_correlation_s).clamp(0.05, 1.0)
+            }
+            _ => 1.0,
+        };
         let emission = |h: &SegmentHit| -> f64 {
             let z = h.distance_m / sigma;
             let mut e = -0.5 * z * z;
-            if let Some((dir, weight)) = p.heading {
-                let cross = dir[0] * h.direction[1] - dir[1] * h.direction[0];
-                e -= config.heading_weight * weight * cross * cross;
+            if !net.network.segment_is_named(h.segment) {
+                e -= config.unnamed_penalty;
             }
-            e
+            if let Some((dir, trust)) = p.heading {
+                let cross = dir[0] * h.direction[1] - dir[1] * h.direction[0];
+                e -= config.heading_weight * trust * cross * cross;
+            }
+            e * weight
         };
         let Some(last) = chain.steps.last() else {
             chain.steps.push(Step { point: i, start: 0, end: hits.len() });
@@ -372,7 +393,8 @@ pub fn match_point(
             let c = hx * h.direction[1] - hy * h.direction[0];
             c * c
         });
-        -0.5 * z * z - config.heading_weight * turn
+        let unnamed = if net.network.segment_is_named(h.segment) { 0.0 } else { config.unnamed_penalty };
+        -0.5 * z * z - config.heading_weight * turn - unnamed
     };
     let best = hits.iter().max_by(|a, b| score(a).total_cmp(&score(b)))?;
     let seg = &net.network.segments[best.segment];

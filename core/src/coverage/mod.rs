@@ -43,6 +43,16 @@ pub struct CoverageConfig {
     pub slack_m: f64,
     /// A street counts as visited with this much covered, or half its length if shorter.
     pub visit_min_m: f64,
+    /// A run that begins or ends this close to a junction (a crossing, a street's end), or
+    /// within its end fix's accuracy (up to `max_end_snap_m`), is taken to begin or end there:
+    /// walks start and turn at corners, and the first and last fixes fall short of them by GPS
+    /// error and by the sampling interval.
+    pub end_snap_m: f64,
+    pub max_end_snap_m: f64,
+    /// Covered stretches of an unnamed way (a sidewalk, a cycle track) running parallel to a
+    /// named street within this distance also cover the named street: walking a street's
+    /// sidewalk is patrolling the street. 0 turns it off.
+    pub sidepath_m: f64,
 }
 
 impl Default for CoverageConfig {
@@ -54,6 +64,9 @@ impl Default for CoverageConfig {
             max_speed_mps: 7.0,
             slack_m: 60.0,
             visit_min_m: 25.0,
+            end_snap_m: 15.0,
+            max_end_snap_m: 30.0,
+            sidepath_m: 15.0,
         }
     }
 }
@@ -75,6 +88,7 @@ struct Stop {
     offset_m: f64,
     first_ms: Option<i64>,
     last_ms: Option<i64>,
+    accuracy_m: Option<f64>,
 }
 
 impl Coverage {
@@ -89,6 +103,14 @@ impl Coverage {
         for run in &matched.runs {
             self.add_time(network, fixes, &run.fixes, config);
             let stops = collapse_standing(network, fixes, &run.fixes, config);
+            if let (true, Some(first), Some(last)) = (stops.len() >= 2, stops.first(), stops.last()) {
+                for end in [first, last] {
+                    let accuracy = end.accuracy_m.unwrap_or(0.0).min(config.max_end_snap_m);
+                    if let Some(j) = nearest_junction(network, end.segment, end.offset_m, config.end_snap_m.max(accuracy)) {
+                        self.cover(end.segment, end.offset_m, j);
+                    }
+                }
+            }
             for w in stops.windows(2) {
                 let (p, q) = (w[0], w[1]);
                 let dt_s = match (p.last_ms, q.first_ms) {
@@ -147,11 +169,31 @@ impl Coverage {
         }
     }
 
-    /// Merges overlapping intervals (the union per segment). Queries call it as needed.
-    pub fn finish(&mut self) {
+    /// Credits named streets for their sidepaths (see [`CoverageConfig::sidepath_m`]) and
+    /// merges overlapping intervals (the union per segment). Call before reading figures.
+    pub fn finish(&mut self, net: &IndexedNetwork, config: &CoverageConfig) {
         if self.merged {
             return;
         }
+        self.merge();
+        if config.sidepath_m > 0.0 {
+            let mut extra: Vec<(usize, f64, f64)> = Vec::new();
+            for (&segment, list) in &self.intervals {
+                if !net.network.segment_is_named(segment) {
+                    for &(lo, hi) in list {
+                        sidepath_intervals(net, segment, lo, hi, config.sidepath_m, &mut extra);
+                    }
+                }
+            }
+            for (segment, lo, hi) in extra {
+                self.cover(segment, lo, hi);
+            }
+            self.merge();
+        }
+        self.merged = true;
+    }
+
+    fn merge(&mut self) {
         for list in self.intervals.values_mut() {
             list.sort_by(|a, b| a.0.total_cmp(&b.0));
             let mut out: Vec<(f64, f64)> = Vec::with_capacity(list.len());
@@ -163,7 +205,6 @@ impl Coverage {
             }
             *list = out;
         }
-        self.merged = true;
     }
 
     /// Covered intervals of a segment in reported (Haversine) metres from its first vertex,
@@ -214,6 +255,51 @@ impl Coverage {
     }
 }
 
+/// The stretches of named segments that run parallel within `within_m` of the interval
+/// [lo, hi] of an unnamed segment, found by sampling it every few metres.
+fn sidepath_intervals(net: &IndexedNetwork, segment: usize, lo: f64, hi: f64, within_m: f64, out: &mut Vec<(usize, f64, f64)>) {
+    const STEP_M: f64 = 5.0;
+    let seg = &net.network.segments[segment];
+    let mut hits = Vec::new();
+    let mut current: Option<(usize, f64, f64, f64)> = None;
+    let samples = ((hi - lo) / STEP_M).ceil().max(1.0) as usize;
+    for k in 0..=samples {
+        let at = lo + (hi - lo) * k as f64 / samples as f64;
+        let p = seg.point_at(at);
+        let dir = seg.direction_at(at);
+        net.nearest_segments_into(p[0], p[1], within_m, 4, &mut hits);
+        let parallel = hits.iter().find(|h| {
+            net.network.segment_is_named(h.segment) && (dir[0] * h.direction[0] + dir[1] * h.direction[1]).abs() >= 0.94
+        });
+        match (parallel, current.as_mut()) {
+            (Some(h), Some(c)) if c.0 == h.segment && (h.offset_m - c.3).abs() <= 2.5 * STEP_M => {
+                c.1 = c.1.min(h.offset_m);
+                c.2 = c.2.max(h.offset_m);
+                c.3 = h.offset_m;
+            }
+            (hit, _) => {
+                if let Some(c) = current.take() {
+                    out.push((c.0, c.1 - STEP_M / 2.0, c.2 + STEP_M / 2.0));
+                }
+                current = hit.map(|h| (h.segment, h.offset_m, h.offset_m, h.offset_m));
+            }
+        }
+    }
+    if let Some(c) = current {
+        out.push((c.0, c.1 - STEP_M / 2.0, c.2 + STEP_M / 2.0));
+    }
+}
+
+/// The offset of the junction on `segment` nearest to `offset_m`, if within `max_m`.
+fn nearest_junction(network: &StreetNetwork, segment: usize, offset_m: f64, max_m: f64) -> Option<f64> {
+    network.segments[segment]
+        .junctions
+        .iter()
+        .map(|j| j.offset_m)
+        .filter(|o| (o - offset_m).abs() <= max_m)
+        .min_by(|a, b| (a - offset_m).abs().total_cmp(&(b - offset_m).abs()))
+}
+
 /// Turns a run of matched fixes into the places the walker passed, with every stretch of
 /// standing still collapsed to one place (the median position on the segment most of it was
 /// matched to).
@@ -235,10 +321,16 @@ fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[Matche
             // Speeds said standing but the fixes travelled: trust the positions.
             for m in group {
                 let t = fixes[m.fix].time_ms;
-                out.push(Stop { segment: m.segment, offset_m: m.offset_m, first_ms: t, last_ms: t });
+                out.push(Stop { segment: m.segment, offset_m: m.offset_m, first_ms: t, last_ms: t, accuracy_m: fixes[m.fix].accuracy_m });
             }
         } else if group.len() == 1 {
-            out.push(Stop { segment: group[0].segment, offset_m: group[0].offset_m, first_ms, last_ms });
+            out.push(Stop {
+                segment: group[0].segment,
+                offset_m: group[0].offset_m,
+                first_ms,
+                last_ms,
+                accuracy_m: fixes[group[0].fix].accuracy_m,
+            });
         } else {
             let mut counts: HashMap<usize, usize> = HashMap::new();
             for m in group {
@@ -247,7 +339,8 @@ fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[Matche
             let segment = counts.into_iter().max_by_key(|&(s, n)| (n, std::cmp::Reverse(s))).map(|(s, _)| s).unwrap_or(group[0].segment);
             let mut offsets: Vec<f64> = group.iter().filter(|m| m.segment == segment).map(|m| m.offset_m).collect();
             offsets.sort_by(f64::total_cmp);
-            out.push(Stop { segment, offset_m: offsets[offsets.len() / 2], first_ms, last_ms });
+            // Averaged over the stand, the position is better than any one fix.
+            out.push(Stop { segment, offset_m: offsets[offsets.len() / 2], first_ms, last_ms, accuracy_m: None });
         }
         i = j;
     }
@@ -305,3 +398,6 @@ fn standing_flags(network: &StreetNetwork, fixes: &[StoredFix], run: &[MatchedFi
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

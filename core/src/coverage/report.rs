@@ -184,7 +184,7 @@ impl Store {
             coverage.add_track(net, &fixes, &matched, &self.config.coverage);
             summary.add(&matched);
         }
-        coverage.finish();
+        coverage.finish(net, &self.config.coverage);
         Ok((coverage, summary))
     }
 
@@ -230,13 +230,14 @@ fn street_coverage(network: &StreetNetwork, coverage: &Coverage, street: usize, 
                 segment_id: seg.id,
                 ordinal: seg.ordinal,
                 length_m: seg.length_m,
-                covered_m: intervals.iter().map(|(a, b)| b - a).sum(),
+                covered_m: (intervals.iter().map(|(a, b)| b - a).sum::<f64>() + 0.0).min(seg.length_m),
                 intervals_m: intervals.into_iter().map(|(a, b)| [a, b]).collect(),
             }
         })
         .collect();
     let length_m: f64 = segments.iter().map(|s| s.length_m).sum();
-    let covered_m: f64 = segments.iter().map(|s| s.covered_m).sum();
+    // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
+    let covered_m: f64 = segments.iter().map(|s| s.covered_m).sum::<f64>() + 0.0;
     StreetCoverage {
         street_id: s.id,
         name: s.name.clone(),

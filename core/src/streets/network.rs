@@ -69,6 +69,15 @@ impl NetworkSegment {
             .unwrap_or((0.0, f64::INFINITY, [0.0, 0.0]))
     }
 
+    /// Unit direction of the segment at `offset_m`.
+    pub fn direction_at(&self, offset_m: f64) -> [f64; 2] {
+        let i = self.cumulative_m.partition_point(|c| *c <= offset_m).clamp(1, self.xy.len().max(2) - 1);
+        let (a, b) = (self.xy[i - 1], self.xy[i]);
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len = dx.hypot(dy);
+        if len > 0.0 { [dx / len, dy / len] } else { [0.0, 0.0] }
+    }
+
     /// The projected point at `offset_m` along the segment.
     pub fn point_at(&self, offset_m: f64) -> [f64; 2] {
         let i = self.cumulative_m.partition_point(|c| *c <= offset_m).clamp(1, self.xy.len().max(2) - 1);
@@ -174,6 +183,11 @@ impl StreetNetwork {
 
     pub fn segment_index(&self, id: SegmentId) -> Option<usize> {
         self.segment_by_id.get(&id).copied()
+    }
+
+    /// Whether a segment's street has a name.
+    pub fn segment_is_named(&self, segment: usize) -> bool {
+        self.streets[self.segments[segment].street].name.is_some()
     }
 
     /// The street a segment belongs to.
