@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols")]
+#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols, streets and their coverage")]
 struct Cli {
     /// The local store (an SQLite file; created if missing).
     #[arg(long, global = true, value_name = "PATH")]
@@ -32,6 +32,14 @@ enum Command {
     /// Record a patrol from the shell: start, fix, fixes, pause, resume, stop.
     #[command(subcommand)]
     Record(commands::record::RecordCommand),
+    /// Import, list, export and assign streets (the network patrols are measured against).
+    #[command(subcommand)]
+    Streets(commands::streets::StreetsCommand),
+    /// How much of each assigned street a patrol (or every patrol of a period) covered.
+    Coverage(commands::coverage::CoverageArgs),
+    /// Signboard QR codes: print a street's code, scan one (a check-in during a patrol).
+    #[command(subcommand)]
+    Signboard(commands::signboard::SignboardCommand),
     /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
     /// the chief sees.
     Demo(commands::demo::DemoArgs),
@@ -44,6 +52,9 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&ctx, args),
         Command::Track(cmd) => commands::track::run(&ctx, cmd),
         Command::Record(cmd) => commands::record::run(&ctx, cmd),
+        Command::Streets(cmd) => commands::streets::run(&ctx, cmd),
+        Command::Coverage(args) => commands::coverage::run(&ctx, args),
+        Command::Signboard(cmd) => commands::signboard::run(&ctx, cmd),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     match result {

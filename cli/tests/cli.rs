@@ -151,7 +151,19 @@ fn demo_runs_and_reports() {
     let walked = d["stats"]["distance_m"].as_f64().unwrap();
     assert!((walked - planned).abs() / planned < 0.15, "walked {walked} vs route {planned}");
     assert!(d["sampling_changes"].as_array().unwrap().len() >= 2, "the chief stood still once");
+    let streets = d["coverage"]["streets"].as_array().unwrap();
+    assert_eq!(streets.len(), 5, "every assigned street is reported");
+    for s in streets {
+        let ratio = s["covered_ratio"].as_f64().unwrap();
+        if s["name"] == "杨庄北巷" {
+            assert!(ratio < 0.1, "the alley was not walked: {s}");
+        } else {
+            assert!(ratio > 0.9, "walked end to end: {s}");
+        }
+    }
+    assert!(d["check_in"]["signboard_id"].is_string(), "the signboard scanned on the way");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
-    assert!(String::from_utf8_lossy(&human.stdout).contains("八角西街"));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("八角西街") && text.contains("Coverage of the assigned streets"), "{text}");
 }

@@ -1,4 +1,7 @@
+pub mod coverage;
 pub mod demo;
 pub mod init;
 pub mod record;
+pub mod signboard;
+pub mod streets;
 pub mod track;
