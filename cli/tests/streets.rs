@@ -1,29 +1,12 @@
 //! `patrol streets`, `patrol coverage` and `patrol signboard` as scripts use them: the real binary,
 //! real files, JSON on stdout, clean errors that leave the store as it was.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use common::{assert_clean_failure, json_of, patrol};
 use patrol_core::geodesy::LocalProjection;
 use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use serde_json::Value;
-
-fn patrol(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol")).arg("--db").arg(db).args(args).output().expect("run patrol")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn assert_clean_failure(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "should have failed: {}", String::from_utf8_lossy(&out.stdout));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
 
 /// Two 590 m streets 30 m apart joined by two 30 m lanes, as OpenStreetMap XML.
 fn parallel_osm() -> (String, LocalProjection) {

@@ -194,10 +194,10 @@ pub fn split_line(points: &[E7], max_m: f64) -> Vec<Vec<E7>> {
     }
     if current.len() >= 2 {
         pieces.push(current);
-    } else if let (Some(last), Some(p)) = (pieces.last_mut(), current.first()) {
-        if last.last() != Some(p) {
-            last.push(*p);
-        }
+    } else if let (Some(last), Some(p)) = (pieces.last_mut(), current.first())
+        && last.last() != Some(p)
+    {
+        last.push(*p);
     }
     pieces
 }

@@ -72,7 +72,7 @@ pub(crate) fn encode_geometry(points: &[E7]) -> Vec<u8> {
 
 /// Decodes a stored geometry BLOB; `None` if it is not a whole number of vertices.
 pub(crate) fn decode_geometry(bytes: &[u8]) -> Option<Vec<E7>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return None;
     }
     Some(
