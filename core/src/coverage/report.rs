@@ -148,7 +148,15 @@ impl Store {
             )));
         }
         let net = self.street_network()?;
-        let user = query.user_id.as_deref().map(str::trim);
+        // A user may be given by id or, when this store knows them, by name.
+        let by_name: Option<String> = match query.user_id.as_deref().map(str::trim) {
+            Some(u) if u.parse::<UserId>().is_err() => self
+                .connection()
+                .query_row("SELECT id FROM user WHERE name = ?1", [u], |r| r.get(0))
+                .ok(),
+            _ => None,
+        };
+        let user = by_name.as_deref().or(query.user_id.as_deref().map(str::trim));
         let patrols: Vec<_> = self
             .list_patrols()?
             .into_iter()

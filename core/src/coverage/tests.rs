@@ -201,3 +201,18 @@ fn a_single_point_matches_its_street_and_segment() {
     let (lat, lon) = proj.to_degrees(300.0, 200.0);
     assert_eq!(store.match_point(lat, lon, None).unwrap(), None, "200 m from any street");
 }
+
+#[test]
+fn streets_assigned_to_the_users_name_count_as_theirs() {
+    let (mut store, proj) = store_with(&[("长街", vec![(0.0, 0.0), (500.0, 0.0)]), ("短街", vec![(0.0, 100.0), (200.0, 100.0)])]);
+    let street = store.resolve_street("长街").unwrap();
+    store.assign_street(street, "测试", Role::Chief).unwrap();
+    let id = record(&mut store, &[], walk(&route_deg(&proj, &[(0.0, 0.0), (500.0, 0.0)]), 5.0, 5.0, 51, None));
+    let c = store.patrol_coverage(id).unwrap();
+    assert_eq!(c.streets.len(), 1);
+    assert!(c.streets[0].assigned && c.streets[0].street_id == street);
+    let now = store.clock().now_ms();
+    let p = store.period_coverage(&PeriodQuery { from_ms: now - 60_000, to_ms: now + 60_000, user_id: Some("测试".into()) }).unwrap();
+    assert_eq!(p.patrols, vec![id]);
+    assert!(p.totals.covered_ratio > 0.9, "{}", p.totals.covered_ratio);
+}

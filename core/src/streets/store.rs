@@ -317,10 +317,14 @@ impl Store {
         self.query_assignments("SELECT street_id, user_id, role, assigned_at_ms FROM street_assignment ORDER BY street_id, role, user_id", [])
     }
 
-    /// The streets a user answers for, as chief or steward.
+    /// The streets a user answers for, as chief or steward. Assignments made to the user's
+    /// name (as a supervisor may type it before ids are known) count too, when this store knows
+    /// the user.
     pub fn assignments_of(&self, user_id: &str) -> Result<Vec<Assignment>> {
         self.query_assignments(
-            "SELECT street_id, user_id, role, assigned_at_ms FROM street_assignment WHERE user_id = ?1 ORDER BY street_id",
+            "SELECT street_id, user_id, role, assigned_at_ms FROM street_assignment
+              WHERE user_id = ?1 OR user_id IN (SELECT name FROM user WHERE id = ?1)
+              ORDER BY street_id",
             [user_id.trim()],
         )
     }
