@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols")]
+#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols, streets and their coverage")]
 struct Cli {
     /// The local store (an SQLite file; created if missing).
     #[arg(long, global = true, value_name = "PATH")]
@@ -36,6 +36,14 @@ enum Command {
     Enroll(commands::sync::EnrollArgs),
     /// Sync with the server: documents, patrols and records both ways, fixes, photos.
     Sync(commands::sync::SyncArgs),
+    /// Import, list, export and assign streets (the network patrols are measured against).
+    #[command(subcommand)]
+    Streets(commands::streets::StreetsCommand),
+    /// How much of each assigned street a patrol (or every patrol of a period) covered.
+    Coverage(commands::coverage::CoverageArgs),
+    /// Signboard QR codes: print a street's code, scan one (a check-in during a patrol).
+    #[command(subcommand)]
+    Signboard(commands::signboard::SignboardCommand),
     /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
     /// the chief sees.
     Demo(commands::demo::DemoArgs),
@@ -50,6 +58,9 @@ fn main() -> ExitCode {
         Command::Record(cmd) => commands::record::run(&ctx, cmd),
         Command::Enroll(args) => commands::sync::enroll(&ctx, args),
         Command::Sync(args) => commands::sync::run(&ctx, args),
+        Command::Streets(cmd) => commands::streets::run(&ctx, cmd),
+        Command::Coverage(args) => commands::coverage::run(&ctx, args),
+        Command::Signboard(cmd) => commands::signboard::run(&ctx, cmd),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     match result {

@@ -1,27 +1,11 @@
 //! The `patrol` binary as scripts use it: JSON on stdout, errors on stderr with a non-zero exit,
 //! never a panic.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use std::process::Command;
 
-fn patrol(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol")).arg("--db").arg(db).args(args).output().expect("run patrol")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn assert_clean_failure(out: &Output, needle: &str) {
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{assert_clean_failure, json_of, patrol};
 
 const WALK: &str = r#"<?xml version="1.0"?>
 <gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>银河大街</name><trkseg>
@@ -151,7 +135,19 @@ fn demo_runs_and_reports() {
     let walked = d["stats"]["distance_m"].as_f64().unwrap();
     assert!((walked - planned).abs() / planned < 0.15, "walked {walked} vs route {planned}");
     assert!(d["sampling_changes"].as_array().unwrap().len() >= 2, "the chief stood still once");
+    let streets = d["coverage"]["streets"].as_array().unwrap();
+    assert_eq!(streets.len(), 5, "every assigned street is reported");
+    for s in streets {
+        let ratio = s["covered_ratio"].as_f64().unwrap();
+        if s["name"] == "杨庄北巷" {
+            assert!(ratio < 0.1, "the alley was not walked: {s}");
+        } else {
+            assert!(ratio > 0.9, "walked end to end: {s}");
+        }
+    }
+    assert!(d["check_in"]["signboard_id"].is_string(), "the signboard scanned on the way");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
-    assert!(String::from_utf8_lossy(&human.stdout).contains("八角西街"));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("八角西街") && text.contains("Coverage of the assigned streets"), "{text}");
 }

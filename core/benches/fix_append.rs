@@ -10,6 +10,10 @@ use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::{NewFix, PatrolId, Role, Store, StoreConfig};
 use rusqlite::params;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{machine, median};
+
 struct Bench {
     _dir: tempfile::TempDir,
     store: Store,
@@ -60,20 +64,6 @@ fn walk(n: usize) -> Vec<NewFix> {
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cpu}, {cores} cores, {}", std::env::consts::OS)
 }
 
 fn main() {

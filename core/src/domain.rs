@@ -74,6 +74,22 @@ uuid_id!(
     /// A 巡查: one walk with a GPS track.
     PatrolId
 );
+uuid_id!(
+    /// A 街巷: a named street or alley (or one unnamed way), made of one or more segments.
+    StreetId
+);
+uuid_id!(
+    /// A 分段: one polyline of bounded length along a street, the unit coverage is counted in.
+    SegmentId
+);
+uuid_id!(
+    /// A 公示牌: a wall sign naming a street's chief, carrying a QR code.
+    SignboardId
+);
+uuid_id!(
+    /// A scan of a signboard by a chief or steward during a patrol: proof of presence.
+    CheckInId
+);
 
 /// Declares a string-backed enum whose wire and database form is lowercase snake_case.
 macro_rules! string_enum {

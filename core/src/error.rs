@@ -55,6 +55,12 @@ pub enum Error {
     TrackFile(#[from] TrackFileError),
 
     #[error(transparent)]
+    Streets(#[from] crate::streets::StreetsError),
+
+    #[error(transparent)]
+    Signboard(#[from] crate::signboard::SignboardError),
+
+    #[error(transparent)]
     BadId(#[from] ParseIdError),
 
     #[error(transparent)]

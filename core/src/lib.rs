@@ -5,6 +5,11 @@
 //! and `cli/` and call into this crate.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
+//! - [`signboard`]: signed QR codes on signboards, scanning them, check-ins during patrols.
+//! - [`coverage`]: how much of each assigned street a patrol (or a period) covered.
+//! - [`matching`]: map matching of a patrol's fixes onto street segments (HMM / Viterbi).
+//! - [`spatial`]: the R-tree of segments, kept in memory with the loaded network.
+//! - [`streets`]: the street network (streets, segments, junctions), its import, export and storage.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
 //! - [`store`]: the SQLite opener, pragmas and schema migrations.
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
@@ -13,13 +18,18 @@
 //! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
 
 pub mod clock;
+pub mod coverage;
 pub mod domain;
 pub mod error;
 pub mod geodesy;
+pub mod matching;
 pub mod patrol;
+pub mod signboard;
 pub mod sim;
+pub mod spatial;
 pub mod store;
 pub mod sync;
+pub mod streets;
 pub mod track;
 
 pub use clock::{Clock, SystemClock};

@@ -57,6 +57,65 @@ pub fn naive_gpx_segments(text: &str) -> Vec<Vec<(f64, f64)>> {
     segments
 }
 
+/// A highway way of an OpenStreetMap file, read with a deliberately naive text scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaiveWay {
+    pub id: String,
+    pub name: Option<String>,
+    pub highway: String,
+    /// (lat, lon) of its nodes, in order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Every way with a `highway` tag in an OpenStreetMap XML text, nodes resolved, found by
+/// splitting the text on `<node` and `<way` (no XML library). Assumes attributes in double
+/// quotes, as the OSM API writes them.
+pub fn naive_osm_highways(text: &str) -> Vec<NaiveWay> {
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        let end = start + tag[start..].find('"')?;
+        Some(tag[start..end].to_owned())
+    }
+    let mut nodes = std::collections::HashMap::new();
+    for chunk in text.split("<node ").skip(1) {
+        let tag = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
+        let tag = format!(" {tag}");
+        if let (Some(id), Some(lat), Some(lon)) = (attr(&tag, "id"), attr(&tag, "lat"), attr(&tag, "lon")) {
+            nodes.insert(id, (lat.parse::<f64>().expect("lat"), lon.parse::<f64>().expect("lon")));
+        }
+    }
+    let mut ways = Vec::new();
+    for chunk in text.split("<way ").skip(1) {
+        let body = chunk.split("</way>").next().unwrap_or("");
+        let head = format!(" {}", &body[..body.find('>').unwrap_or(body.len())]);
+        let mut highway = None;
+        let mut name = None;
+        for t in body.split("<tag ").skip(1) {
+            let t = format!(" {}", &t[..t.find('>').unwrap_or(t.len())]);
+            match attr(&t, "k").as_deref() {
+                Some("highway") => highway = attr(&t, "v"),
+                Some("name") => name = attr(&t, "v"),
+                _ => {}
+            }
+        }
+        let Some(highway) = highway else { continue };
+        let points = body
+            .split("<nd ")
+            .skip(1)
+            .filter_map(|nd| attr(&format!(" {}", &nd[..nd.find('>').unwrap_or(nd.len())]), "ref"))
+            .filter_map(|r| nodes.get(&r).copied())
+            .collect();
+        ways.push(NaiveWay { id: attr(&head, "id").unwrap_or_default(), name, highway, points });
+    }
+    ways
+}
+
+/// Independent Haversine length of a (lat, lon) polyline.
+pub fn independent_length_m(points: &[(f64, f64)]) -> f64 {
+    points.windows(2).map(|w| independent_haversine_m(w[0].0, w[0].1, w[1].0, w[1].1)).sum()
+}
+
 pub mod net {
     //! A real server on loopback and devices that enrol and sync with it, for end-to-end tests.
 

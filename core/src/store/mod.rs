@@ -46,6 +46,10 @@ pub struct StoreConfig {
     pub wal_size_limit_bytes: i64,
     /// GPS filtering, metrics and stationary-detection thresholds.
     pub track: TrackConfig,
+    /// Map matching thresholds.
+    pub matching: crate::matching::MatchConfig,
+    /// Coverage thresholds.
+    pub coverage: crate::coverage::CoverageConfig,
 }
 
 impl Default for StoreConfig {
@@ -55,6 +59,8 @@ impl Default for StoreConfig {
             busy_timeout_ms: 5_000,
             wal_size_limit_bytes: 4 * 1024 * 1024,
             track: TrackConfig::default(),
+            matching: Default::default(),
+            coverage: Default::default(),
         }
     }
 }
@@ -69,6 +75,8 @@ pub struct Store {
     /// Filter and stationary-detector state of the patrols being recorded, by patrol row id.
     /// Derivable from the fixes, so it is rebuilt lazily after a restart.
     pub(crate) recorders: HashMap<i64, RecorderState>,
+    /// The street network and its R-tree, loaded on first use and dropped by an import.
+    pub(crate) network_cache: crate::spatial::NetworkCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +104,7 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(e, &path))?;
-        let mut store = Store { conn, path, config, clock, recorders: HashMap::new() };
+        let mut store = Store { conn, path, config, clock, recorders: HashMap::new(), network_cache: Default::default() };
         store.prepare().map_err(|e| reclassify(e, &store.path))?;
         store.migrate()?;
         Ok(store)

@@ -4,12 +4,13 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
         1 => tx.execute_batch(V1),
-        2 => tx.execute_batch(V2_SYNC),
+        2 => tx.execute_batch(V2_STREETS),
+        3 => tx.execute_batch(V3_SYNC),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -106,9 +107,87 @@ CREATE TABLE fix (
 ) WITHOUT ROWID;
 "#;
 
+/// The street network (streets, segments), who answers for which street, signboards with their
+/// QR codes and the district keys that sign them, and signboard check-ins during patrols.
+/// User ids are plain text without a foreign key: the people come from the server.
+const V2_STREETS: &str = r#"
+CREATE TABLE street (
+    id              TEXT PRIMARY KEY,
+    -- Identity across re-imports: 'name:<subdistrict>|<name>' or the source object of an
+    -- unnamed way ('osm:way/123'). A re-import updates the street in place.
+    key             TEXT NOT NULL UNIQUE,
+    name            TEXT,
+    subdistrict     TEXT,
+    -- OpenStreetMap highway value covering most of the street.
+    class           TEXT NOT NULL,
+    length_m        REAL NOT NULL CHECK (length_m >= 0),
+    source          TEXT NOT NULL,
+    imported_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX street_by_name ON street (name);
+
+-- A polyline of bounded length. geometry: little-endian i32 pairs (lat, lon) in 1e-7 degrees,
+-- 8 bytes a vertex; shared points are bit-identical, which is how junctions are found.
+CREATE TABLE segment (
+    row_id      INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    street_id   TEXT NOT NULL REFERENCES street(id) ON DELETE CASCADE,
+    ordinal     INTEGER NOT NULL,
+    length_m    REAL NOT NULL CHECK (length_m >= 0),
+    geometry    BLOB NOT NULL,
+    source_ref  TEXT,
+    UNIQUE (street_id, ordinal)
+);
+
+CREATE TABLE street_assignment (
+    street_id       TEXT NOT NULL REFERENCES street(id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('chief', 'steward')),
+    assigned_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (street_id, role, user_id)
+) WITHOUT ROWID;
+-- A street has one chief.
+CREATE UNIQUE INDEX street_one_chief ON street_assignment (street_id) WHERE role = 'chief';
+CREATE INDEX street_assignment_by_user ON street_assignment (user_id);
+
+-- Ed25519 keys signing signboard QR codes. Phones hold public keys only; the secret is kept
+-- on the device that issues signboards (a supervisor's, or the server).
+CREATE TABLE district_key (
+    public_key      BLOB PRIMARY KEY CHECK (length(public_key) = 32),
+    secret_key      BLOB CHECK (secret_key IS NULL OR length(secret_key) = 32),
+    created_at_ms   INTEGER NOT NULL
+);
+
+CREATE TABLE signboard (
+    id              TEXT PRIMARY KEY,
+    street_id       TEXT NOT NULL REFERENCES street(id),
+    lat             REAL,
+    lon             REAL,
+    payload         TEXT NOT NULL UNIQUE,
+    created_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX signboard_by_street ON signboard (street_id);
+
+-- A chief or steward scanned a signboard during a patrol: proof of presence, with the fix.
+CREATE TABLE check_in (
+    id                      TEXT PRIMARY KEY,
+    patrol_row              INTEGER NOT NULL REFERENCES patrol(row_id) ON DELETE CASCADE,
+    signboard_id            TEXT NOT NULL,
+    street_id               TEXT NOT NULL,
+    user_id                 TEXT NOT NULL,
+    at_ms                   INTEGER NOT NULL,
+    fix_seq                 INTEGER,
+    lat                     REAL,
+    lon                     REAL,
+    accuracy_m              REAL,
+    distance_to_signboard_m REAL
+);
+CREATE INDEX check_in_by_patrol ON check_in (patrol_row, at_ms);
+"#;
+
 /// Sync bookkeeping: the server account, what the server has confirmed of each patrol, and the
 /// reference rows received. Nothing here is ever needed to read local data.
-const V2_SYNC: &str = r#"
+const V3_SYNC: &str = r#"
 CREATE TABLE sync_account (
     singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
     server_url      TEXT NOT NULL,

@@ -1,0 +1,297 @@
+//! Coverage figures for people: per assigned street (covered length over length, time spent),
+//! totals, and streets visited that were not assigned; for one patrol or for a period across
+//! patrols (what supervisors' assessment reports use).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::coverage::{Coverage, CoverageConfig};
+use crate::domain::{PatrolId, SegmentId, StreetId, UserId};
+use crate::error::{Error, Result};
+use crate::matching::{TrackMatch, match_track};
+use crate::spatial::IndexedNetwork;
+use crate::store::Store;
+use crate::streets::StreetNetwork;
+
+/// One segment's coverage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentCoverage {
+    pub segment_id: SegmentId,
+    pub ordinal: u32,
+    pub length_m: f64,
+    pub covered_m: f64,
+    /// Covered stretches, metres from the segment's first vertex.
+    pub intervals_m: Vec<[f64; 2]>,
+}
+
+/// One street's coverage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetCoverage {
+    pub street_id: StreetId,
+    pub name: Option<String>,
+    pub subdistrict: Option<String>,
+    pub class: String,
+    pub length_m: f64,
+    pub covered_m: f64,
+    /// covered_m / length_m, 0..1.
+    pub covered_ratio: f64,
+    /// Seconds spent on the street.
+    pub time_s: f64,
+    /// Whether the street is one the patrol (or the period's people) answer for.
+    pub assigned: bool,
+    pub segments: Vec<SegmentCoverage>,
+}
+
+/// Sums over the streets reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct CoverageTotals {
+    pub streets: u64,
+    /// Streets with a meaningful covered length (see [`CoverageConfig::visit_min_m`]).
+    pub streets_visited: u64,
+    pub length_m: f64,
+    pub covered_m: f64,
+    pub covered_ratio: f64,
+    pub time_s: f64,
+}
+
+/// How the track matched the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct MatchSummary {
+    pub fixes_kept: u64,
+    pub fixes_matched: u64,
+    /// Kept fixes farther than the tolerance from every street.
+    pub fixes_off_network: u64,
+    /// Stretches matched without a break.
+    pub runs: u64,
+}
+
+impl MatchSummary {
+    fn add(&mut self, m: &TrackMatch) {
+        self.fixes_kept += m.fixes_considered as u64;
+        self.fixes_matched += m.fixes_matched as u64;
+        self.fixes_off_network += m.fixes_off_network as u64;
+        self.runs += m.runs.len() as u64;
+    }
+}
+
+/// What one patrol covered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatrolCoverage {
+    pub patrol_id: PatrolId,
+    pub user_id: UserId,
+    pub started_at_ms: i64,
+    pub stopped_at_ms: Option<i64>,
+    /// The streets assigned to the patrol's user plus those the patrol set out to cover; when
+    /// there are none, every street visited (with `assigned` false).
+    pub streets: Vec<StreetCoverage>,
+    pub totals: CoverageTotals,
+    /// Streets visited that were not assigned.
+    pub visited_unassigned: Vec<StreetCoverage>,
+    /// Planned street references that match no street of the network.
+    pub unknown_planned_streets: Vec<String>,
+    pub matching: MatchSummary,
+}
+
+/// Which patrols a period report covers: started in `[from_ms, to_ms)`, optionally one user's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodQuery {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Only this user's patrols, measured against this user's streets. `None`: everyone's
+    /// patrols against every assigned street.
+    pub user_id: Option<String>,
+}
+
+/// What the patrols of a period covered together (the union of their intervals).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodCoverage {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub user_id: Option<String>,
+    pub patrols: Vec<PatrolId>,
+    pub streets: Vec<StreetCoverage>,
+    pub totals: CoverageTotals,
+    pub visited_unassigned: Vec<StreetCoverage>,
+    pub matching: MatchSummary,
+}
+
+impl Store {
+    /// Matches a patrol's track to the street network and measures its coverage.
+    pub fn patrol_coverage(&self, id: PatrolId) -> Result<PatrolCoverage> {
+        let info = self.patrol(id)?;
+        let net = self.street_network()?;
+        let (coverage, matching) = self.cover_patrols(&net, &[id])?;
+        let mut assigned = self.assigned_streets(&net.network, Some(&info.user_id.to_string()))?;
+        let (planned, unknown_planned_streets) = resolve_planned(&net.network, &info.planned_streets);
+        assigned.extend(planned);
+        let (streets, totals, visited_unassigned) = street_report(&net.network, &coverage, &assigned, &self.config.coverage);
+        Ok(PatrolCoverage {
+            patrol_id: id,
+            user_id: info.user_id,
+            started_at_ms: info.started_at_ms,
+            stopped_at_ms: info.stopped_at_ms,
+            streets,
+            totals,
+            visited_unassigned,
+            unknown_planned_streets,
+            matching,
+        })
+    }
+
+    /// Coverage of the patrols started in a period, together, against the assigned streets.
+    pub fn period_coverage(&self, query: &PeriodQuery) -> Result<PeriodCoverage> {
+        if query.to_ms <= query.from_ms {
+            return Err(Error::InvalidConfig(format!(
+                "the period must end after it starts (from {} to {} ms)",
+                query.from_ms, query.to_ms
+            )));
+        }
+        let net = self.street_network()?;
+        // A user may be given by id or, when this store knows them, by name.
+        let by_name: Option<String> = match query.user_id.as_deref().map(str::trim) {
+            Some(u) if u.parse::<UserId>().is_err() => self
+                .connection()
+                .query_row("SELECT id FROM user WHERE name = ?1", [u], |r| r.get(0))
+                .ok(),
+            _ => None,
+        };
+        let user = by_name.as_deref().or(query.user_id.as_deref().map(str::trim));
+        let patrols: Vec<_> = self
+            .list_patrols()?
+            .into_iter()
+            .filter(|p| p.started_at_ms >= query.from_ms && p.started_at_ms < query.to_ms)
+            .filter(|p| user.is_none_or(|u| p.user_id.to_string() == u))
+            .collect();
+        let ids: Vec<PatrolId> = patrols.iter().rev().map(|p| p.id).collect();
+        let (coverage, matching) = self.cover_patrols(&net, &ids)?;
+        let mut assigned = self.assigned_streets(&net.network, user)?;
+        for p in &patrols {
+            assigned.extend(resolve_planned(&net.network, &p.planned_streets).0);
+        }
+        let (streets, totals, visited_unassigned) = street_report(&net.network, &coverage, &assigned, &self.config.coverage);
+        Ok(PeriodCoverage {
+            from_ms: query.from_ms,
+            to_ms: query.to_ms,
+            user_id: user.map(str::to_owned),
+            patrols: ids,
+            streets,
+            totals,
+            visited_unassigned,
+            matching,
+        })
+    }
+
+    /// Matches and covers the given patrols, adding their coverage together.
+    fn cover_patrols(&self, net: &IndexedNetwork, ids: &[PatrolId]) -> Result<(Coverage, MatchSummary)> {
+        let mut coverage = Coverage::new();
+        let mut summary = MatchSummary::default();
+        for id in ids {
+            let fixes = self.fixes(*id)?;
+            let matched = match_track(net, &fixes, &self.config.matching);
+            coverage.add_track(net, &fixes, &matched, &self.config.coverage);
+            summary.add(&matched);
+        }
+        coverage.finish(net, &self.config.coverage);
+        Ok((coverage, summary))
+    }
+
+    /// Street indices assigned to `user` (as chief or steward), or to anyone when `None`.
+    fn assigned_streets(&self, network: &StreetNetwork, user: Option<&str>) -> Result<BTreeSet<usize>> {
+        let list = match user {
+            Some(u) => self.assignments_of(u)?,
+            None => self.assignments()?,
+        };
+        Ok(list.iter().filter_map(|a| network.street_index(a.street_id)).collect())
+    }
+}
+
+/// Street references a patrol was started with: ids, or names that only one street has.
+fn resolve_planned(network: &StreetNetwork, planned: &[String]) -> (Vec<usize>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    for r in planned {
+        let by_id = r.parse::<StreetId>().ok().and_then(|id| network.street_index(id));
+        let by_name = || {
+            let mut it = network.streets.iter().enumerate().filter(|(_, s)| s.name.as_deref() == Some(r.as_str()));
+            match (it.next(), it.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        match by_id.or_else(by_name) {
+            Some(i) => found.push(i),
+            None => unknown.push(r.clone()),
+        }
+    }
+    (found, unknown)
+}
+
+fn street_coverage(network: &StreetNetwork, coverage: &Coverage, street: usize, assigned: bool) -> StreetCoverage {
+    let s = &network.streets[street];
+    let segments: Vec<SegmentCoverage> = network.street_segments[street]
+        .iter()
+        .map(|&i| {
+            let seg = &network.segments[i];
+            let intervals = coverage.segment_intervals_m(network, i);
+            SegmentCoverage {
+                segment_id: seg.id,
+                ordinal: seg.ordinal,
+                length_m: seg.length_m,
+                covered_m: (intervals.iter().map(|(a, b)| b - a).sum::<f64>() + 0.0).min(seg.length_m),
+                intervals_m: intervals.into_iter().map(|(a, b)| [a, b]).collect(),
+            }
+        })
+        .collect();
+    let length_m: f64 = segments.iter().map(|s| s.length_m).sum();
+    // `+ 0.0` turns the -0.0 of an empty sum into 0.0.
+    let covered_m: f64 = segments.iter().map(|s| s.covered_m).sum::<f64>() + 0.0;
+    StreetCoverage {
+        street_id: s.id,
+        name: s.name.clone(),
+        subdistrict: s.subdistrict.clone(),
+        class: s.class.clone(),
+        length_m,
+        covered_m,
+        covered_ratio: if length_m > 0.0 { (covered_m / length_m).min(1.0) } else { 0.0 },
+        time_s: coverage.street_time_s(street),
+        assigned,
+        segments,
+    }
+}
+
+/// (assigned streets, their totals, visited streets not assigned). Without assigned streets,
+/// the visited ones take their place so a track with no assignment still says where it went.
+fn street_report(
+    network: &StreetNetwork,
+    coverage: &Coverage,
+    assigned: &BTreeSet<usize>,
+    config: &CoverageConfig,
+) -> (Vec<StreetCoverage>, CoverageTotals, Vec<StreetCoverage>) {
+    let visited: Vec<usize> =
+        coverage.touched_streets(network).into_iter().filter(|&s| coverage.visited(network, s, config)).collect();
+    let mut unassigned: Vec<StreetCoverage> = visited
+        .iter()
+        .filter(|s| !assigned.contains(s))
+        .map(|&s| street_coverage(network, coverage, s, false))
+        .collect();
+    unassigned.sort_by(|a, b| b.covered_m.total_cmp(&a.covered_m));
+    let mut streets: Vec<StreetCoverage> = assigned.iter().map(|&s| street_coverage(network, coverage, s, true)).collect();
+    streets.sort_by(|a, b| (a.name.is_none(), &a.name, a.street_id).cmp(&(b.name.is_none(), &b.name, b.street_id)));
+    let reported = if streets.is_empty() { &unassigned } else { &streets };
+    let mut totals = CoverageTotals::default();
+    for s in reported {
+        totals.streets += 1;
+        totals.length_m += s.length_m;
+        totals.covered_m += s.covered_m;
+        totals.time_s += s.time_s;
+        if network.street_index(s.street_id).is_some_and(|i| coverage.visited(network, i, config)) {
+            totals.streets_visited += 1;
+        }
+    }
+    totals.covered_ratio = if totals.length_m > 0.0 { (totals.covered_m / totals.length_m).min(1.0) } else { 0.0 };
+    if streets.is_empty() {
+        return (unassigned, totals, Vec::new());
+    }
+    (streets, totals, unassigned)
+}

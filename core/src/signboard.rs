@@ -1,0 +1,475 @@
+//! Signboards (公示牌) and their QR codes.
+//!
+//! A code is `SP1.` followed by base64url of: version (1 byte), signboard id (16), street id
+//! (16), and an Ed25519 signature (64) by the district's key over a domain tag and those 33
+//! bytes. Phones verify with the district's public key only, so a mistyped, damaged or forged
+//! code is refused and nobody without the district's secret key can make one. The printed QR
+//! holds a link ending in the code, so a resident's camera app opens the report page of the
+//! street, while the StreetPatrol app reads the code from the same link.
+//!
+//! A chief or steward scanning a signboard during a patrol records a check-in (proof of
+//! presence) with the fix of that moment.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::domain::{CheckInId, PatrolId, Role, SignboardId, StreetId};
+use crate::error::{Error, Result};
+use crate::geodesy::{check_coordinates, haversine_distance_m};
+use crate::store::Store;
+
+/// The code format this app writes and reads.
+pub const PAYLOAD_VERSION: u8 = 1;
+const PREFIX: &str = "SP";
+/// Signed together with the code's bytes, so a signature made for anything else never verifies.
+const DOMAIN_TAG: &[u8] = b"streetpatrol/signboard/v1";
+const BODY_LEN: usize = 1 + 16 + 16;
+const CODE_LEN: usize = BODY_LEN + 64;
+/// Where the printed link points (the public report page); the code is its last path part.
+pub const DEFAULT_LINK_BASE: &str = "https://streetpatrol.example/s/";
+
+/// Why a signboard code was refused or could not be made. Nothing is recorded when a scan
+/// returns one of these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SignboardError {
+    #[error("not a StreetPatrol signboard code: {0}")]
+    Malformed(String),
+    #[error("this signboard code has format version {0}, newer than this app understands; update the app")]
+    UnsupportedVersion(u8),
+    #[error(
+        "the signboard code failed verification: it was mistyped, damaged, or not issued by this district; nothing was recorded"
+    )]
+    BadSignature,
+    #[error(
+        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key (`patrol signboard key --trust KEY`)"
+    )]
+    NoDistrictKey,
+    #[error("this device holds the district's public key only; signboards are issued on the device that holds its secret key")]
+    NotIssuer,
+    #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
+    BadPublicKey(String),
+    #[error("the signboard code is genuine but names street {0}, which this store does not have; sync the street network first")]
+    StreetNotInStore(StreetId),
+}
+
+/// What a verified code says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SignboardCode {
+    pub version: u8,
+    pub signboard_id: SignboardId,
+    pub street_id: StreetId,
+}
+
+/// Makes the code text for a signboard, signed with the district's key.
+pub fn encode_code(key: &SigningKey, signboard: SignboardId, street: StreetId) -> String {
+    let mut bytes = Vec::with_capacity(CODE_LEN);
+    bytes.push(PAYLOAD_VERSION);
+    bytes.extend_from_slice(signboard.0.as_bytes());
+    bytes.extend_from_slice(street.0.as_bytes());
+    let signature = key.sign(&signed_message(&bytes));
+    bytes.extend_from_slice(&signature.to_bytes());
+    format!("{PREFIX}{PAYLOAD_VERSION}.{}", URL_SAFE_NO_PAD.encode(&bytes))
+}
+
+fn signed_message(body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(DOMAIN_TAG.len() + body.len());
+    m.extend_from_slice(DOMAIN_TAG);
+    m.extend_from_slice(body);
+    m
+}
+
+/// Reads and verifies a scanned code (the bare code or a link ending in it) against the
+/// district's public keys.
+pub fn decode_code(scanned: &str, keys: &[VerifyingKey]) -> Result<SignboardCode, SignboardError> {
+    let text = scanned.trim();
+    // A link: the code is the last path part (query or fragment aside).
+    let last = text.split(['?', '#']).next().unwrap_or(text).trim_end_matches('/').rsplit('/').next().unwrap_or(text);
+    let Some(rest) = last.strip_prefix(PREFIX) else {
+        return Err(SignboardError::Malformed(format!("{text:?} does not start with {PREFIX}<version>.")));
+    };
+    let (version, body) = rest
+        .split_once('.')
+        .ok_or_else(|| SignboardError::Malformed("no '.' after the version".into()))?;
+    let version: u8 = version.parse().map_err(|_| SignboardError::Malformed(format!("bad version {version:?}")))?;
+    if version != PAYLOAD_VERSION {
+        return Err(if version > PAYLOAD_VERSION {
+            SignboardError::UnsupportedVersion(version)
+        } else {
+            SignboardError::Malformed(format!("unknown version {version}"))
+        });
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| SignboardError::BadSignature)?;
+    if bytes.len() != CODE_LEN || bytes[0] != version {
+        // A character dropped or added while typing: the check value cannot match.
+        return Err(SignboardError::BadSignature);
+    }
+    if keys.is_empty() {
+        return Err(SignboardError::NoDistrictKey);
+    }
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(&bytes[BODY_LEN..]);
+    let signature = Signature::from_bytes(&sig);
+    let message = signed_message(&bytes[..BODY_LEN]);
+    if !keys.iter().any(|k| k.verify_strict(&message, &signature).is_ok()) {
+        return Err(SignboardError::BadSignature);
+    }
+    let id = |range: std::ops::Range<usize>| {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&bytes[range]);
+        uuid::Uuid::from_bytes(b)
+    };
+    Ok(SignboardCode { version, signboard_id: SignboardId(id(1..17)), street_id: StreetId(id(17..33)) })
+}
+
+/// A signboard as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signboard {
+    pub id: SignboardId,
+    pub street_id: StreetId,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// The code (what the app reads).
+    pub payload: String,
+    /// The link printed as the QR code: the public report page, ending in the code.
+    pub link: String,
+    pub created_at_ms: i64,
+}
+
+/// A recorded check-in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckIn {
+    pub id: CheckInId,
+    pub patrol_id: PatrolId,
+    pub signboard_id: SignboardId,
+    pub street_id: StreetId,
+    pub user_id: String,
+    pub at_ms: i64,
+    /// The patrol's fix used as the position (the latest kept one) when none was given.
+    pub fix_seq: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    /// How far the position was from the signboard, when both are known.
+    pub distance_to_signboard_m: Option<f64>,
+}
+
+/// What scanning a code led to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanOutcome {
+    pub signboard_id: SignboardId,
+    pub street_id: StreetId,
+    pub street_name: Option<String>,
+    /// Recorded when a chief or steward scans during an open patrol.
+    pub check_in: Option<CheckIn>,
+    /// Why no check-in was recorded, when none was.
+    pub note: Option<String>,
+}
+
+/// A position given with a scan (the phone's fix at that moment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanPosition {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+/// Link for a code.
+pub fn link_for(payload: &str) -> String {
+    format!("{DEFAULT_LINK_BASE}{payload}")
+}
+
+impl Store {
+    /// The district public keys this store trusts.
+    pub fn district_public_keys(&self) -> Result<Vec<VerifyingKey>> {
+        let mut stmt = self.conn.prepare_cached("SELECT public_key FROM district_key ORDER BY created_at_ms")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let bytes: [u8; 32] = r?.try_into().map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?;
+            out.push(VerifyingKey::from_bytes(&bytes).map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?);
+        }
+        Ok(out)
+    }
+
+    /// The district signing key. A store with no key at all makes one (this device becomes the
+    /// issuer); a store holding only public keys cannot issue signboards.
+    fn district_signing_key(&mut self) -> Result<SigningKey> {
+        let secret: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT secret_key FROM district_key WHERE secret_key IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(secret) = secret {
+            let bytes: [u8; 32] = secret.try_into().map_err(|_| Error::InvalidConfig("the stored district key is damaged".into()))?;
+            return Ok(SigningKey::from_bytes(&bytes));
+        }
+        if !self.district_public_keys()?.is_empty() {
+            return Err(SignboardError::NotIssuer.into());
+        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| Error::InvalidConfig(format!("no system randomness for a district key: {e}")))?;
+        let key = SigningKey::from_bytes(&seed);
+        self.conn.execute(
+            "INSERT INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![key.verifying_key().to_bytes().to_vec(), seed.to_vec(), self.clock.now_ms()],
+        )?;
+        Ok(key)
+    }
+
+    /// The district public key to hand to phones (base64url), making the district key if this
+    /// store has none.
+    pub fn district_public_key(&mut self) -> Result<String> {
+        let keys = self.district_public_keys()?;
+        let key = match keys.last() {
+            Some(k) => *k,
+            None => self.district_signing_key()?.verifying_key(),
+        };
+        Ok(URL_SAFE_NO_PAD.encode(key.to_bytes()))
+    }
+
+    /// Trusts a district public key (base64url of 32 bytes), as a phone does after sync.
+    pub fn trust_district_key(&mut self, public_key: &str) -> Result<()> {
+        let bad = || SignboardError::BadPublicKey(public_key.to_owned());
+        let bytes: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(public_key.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, NULL, ?2)",
+            params![bytes.to_vec(), self.clock.now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Issues a new signboard for a street, at a position if known, with its signed code.
+    pub fn issue_signboard(&mut self, street: StreetId, position: Option<(f64, f64)>) -> Result<Signboard> {
+        self.street(street)?;
+        if let Some((lat, lon)) = position {
+            check_coordinates(lat, lon).map_err(|why| Error::InvalidConfig(format!("signboard position {why}")))?;
+        }
+        let key = self.district_signing_key()?;
+        let id = SignboardId::new();
+        let payload = encode_code(&key, id, street);
+        let now = self.clock.now_ms();
+        self.conn.execute(
+            "INSERT INTO signboard (id, street_id, lat, lon, payload, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id.to_string(), street.to_string(), position.map(|p| p.0), position.map(|p| p.1), payload, now],
+        )?;
+        Ok(Signboard {
+            id,
+            street_id: street,
+            lat: position.map(|p| p.0),
+            lon: position.map(|p| p.1),
+            link: link_for(&payload),
+            payload,
+            created_at_ms: now,
+        })
+    }
+
+    /// The signboards of a street, oldest first.
+    pub fn signboards_of(&self, street: StreetId) -> Result<Vec<Signboard>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, street_id, lat, lon, payload, created_at_ms FROM signboard WHERE street_id = ?1 ORDER BY created_at_ms, id",
+        )?;
+        let rows = stmt.query_map([street.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, street_id, lat, lon, payload, created_at_ms) = row?;
+            out.push(Signboard {
+                id: id.parse()?,
+                street_id: street_id.parse()?,
+                lat,
+                lon,
+                link: link_for(&payload),
+                payload,
+                created_at_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Verifies a scanned code and, when this device's user is a chief or steward with an open
+    /// patrol, records a check-in with `position` (or the patrol's latest kept fix).
+    pub fn scan_signboard(&mut self, scanned: &str, position: Option<ScanPosition>) -> Result<ScanOutcome> {
+        let keys = self.district_public_keys()?;
+        let code = decode_code(scanned, &keys)?;
+        let street = match self.street(code.street_id) {
+            Ok(s) => s,
+            Err(Error::Streets(crate::streets::StreetsError::UnknownStreet(_))) => {
+                return Err(SignboardError::StreetNotInStore(code.street_id).into());
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(p) = position {
+            check_coordinates(p.lat, p.lon).map_err(|why| Error::InvalidFix { field: "position", reason: why.into() })?;
+        }
+        let mut outcome = ScanOutcome {
+            signboard_id: code.signboard_id,
+            street_id: code.street_id,
+            street_name: street.name.clone(),
+            check_in: None,
+            note: None,
+        };
+        let me = match self.device()? {
+            Some(me) if matches!(me.role, Role::Chief | Role::Steward) => me,
+            Some(me) => {
+                outcome.note = Some(format!("a {} scanning leads to reporting on this street; check-ins are for chiefs and stewards", me.role));
+                return Ok(outcome);
+            }
+            None => {
+                outcome.note = Some("no user on this device: scanning leads to reporting on this street".into());
+                return Ok(outcome);
+            }
+        };
+        let Some(patrol) = self.open_patrol()? else {
+            outcome.note = Some("no patrol is open on this device; start one to record check-ins".into());
+            return Ok(outcome);
+        };
+        let row: i64 = self.conn.query_row("SELECT row_id FROM patrol WHERE id = ?1", [patrol.to_string()], |r| r.get(0))?;
+        let (fix_seq, lat, lon, accuracy_m) = match position {
+            Some(p) => (None, Some(p.lat), Some(p.lon), p.accuracy_m),
+            None => self
+                .conn
+                .query_row(
+                    "SELECT seq, lat, lon, accuracy_m FROM fix WHERE patrol_row = ?1 AND verdict = 'kept' ORDER BY seq DESC LIMIT 1",
+                    [row],
+                    |r| Ok((Some(r.get::<_, i64>(0)?), Some(r.get(1)?), Some(r.get(2)?), r.get(3)?)),
+                )
+                .optional()?
+                .unwrap_or((None, None, None, None)),
+        };
+        let board: Option<(Option<f64>, Option<f64>)> = self
+            .conn
+            .query_row("SELECT lat, lon FROM signboard WHERE id = ?1", [code.signboard_id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let distance_to_signboard_m = match (board, lat, lon) {
+            (Some((Some(blat), Some(blon))), Some(lat), Some(lon)) => Some(haversine_distance_m(lat, lon, blat, blon)),
+            _ => None,
+        };
+        let check_in = CheckIn {
+            id: CheckInId::new(),
+            patrol_id: patrol,
+            signboard_id: code.signboard_id,
+            street_id: code.street_id,
+            user_id: me.user_id.to_string(),
+            at_ms: self.clock.now_ms(),
+            fix_seq,
+            lat,
+            lon,
+            accuracy_m,
+            distance_to_signboard_m,
+        };
+        self.conn.execute(
+            "INSERT INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon, accuracy_m,
+                                   distance_to_signboard_m)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                check_in.id.to_string(),
+                row,
+                check_in.signboard_id.to_string(),
+                check_in.street_id.to_string(),
+                check_in.user_id,
+                check_in.at_ms,
+                check_in.fix_seq,
+                check_in.lat,
+                check_in.lon,
+                check_in.accuracy_m,
+                check_in.distance_to_signboard_m
+            ],
+        )?;
+        if fix_seq.is_none() && lat.is_none() {
+            outcome.note = Some("recorded without a position: the patrol has no kept fix yet".into());
+        }
+        outcome.check_in = Some(check_in);
+        Ok(outcome)
+    }
+
+    /// Check-ins recorded on a patrol, in order.
+    pub fn check_ins(&self, patrol: PatrolId) -> Result<Vec<CheckIn>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.signboard_id, c.street_id, c.user_id, c.at_ms, c.fix_seq, c.lat, c.lon, c.accuracy_m,
+                    c.distance_to_signboard_m
+               FROM check_in c JOIN patrol p ON p.row_id = c.patrol_row WHERE p.id = ?1 ORDER BY c.at_ms, c.id",
+        )?;
+        let rows = stmt.query_map([patrol.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, board, street, user_id, at_ms, fix_seq, lat, lon, accuracy_m, distance_to_signboard_m) = row?;
+            out.push(CheckIn {
+                id: id.parse()?,
+                patrol_id: patrol,
+                signboard_id: board.parse()?,
+                street_id: street.parse()?,
+                user_id,
+                at_ms,
+                fix_seq,
+                lat,
+                lon,
+                accuracy_m,
+                distance_to_signboard_m,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    #[test]
+    fn codes_verify_and_tampering_is_refused() {
+        let (board, street) = (SignboardId::new(), StreetId::new());
+        let code = encode_code(&key(1), board, street);
+        assert!(code.starts_with("SP1.") && code.len() < 140, "{code}");
+        let keys = [key(1).verifying_key()];
+        let read = decode_code(&code, &keys).unwrap();
+        assert_eq!((read.signboard_id, read.street_id), (board, street));
+        assert_eq!(decode_code(&link_for(&code), &keys).unwrap(), read, "the printed link reads too");
+
+        // Every single-character typo is refused.
+        let body_start = 4;
+        for i in body_start..code.len() {
+            let mut chars: Vec<char> = code.chars().collect();
+            chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+            let typo: String = chars.into_iter().collect();
+            assert!(decode_code(&typo, &keys).is_err(), "typo at {i} accepted");
+        }
+        assert_eq!(decode_code(&code[..code.len() - 1], &keys), Err(SignboardError::BadSignature));
+        // Signed by someone else: forged.
+        let forged = encode_code(&key(2), board, street);
+        assert_eq!(decode_code(&forged, &keys), Err(SignboardError::BadSignature));
+        assert_eq!(decode_code(&code, &[]), Err(SignboardError::NoDistrictKey));
+        assert!(matches!(decode_code("SP9.abc", &keys), Err(SignboardError::UnsupportedVersion(9))));
+        assert!(matches!(decode_code("hello", &keys), Err(SignboardError::Malformed(_))));
+    }
+}

@@ -1,0 +1,429 @@
+//! Streets in the local store: importing a draft (one transaction: a bad file writes nothing),
+//! listing, resolving a street by id or name, assignments of chiefs and stewards, and loading the
+//! whole network.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::domain::{Role, SegmentId, StreetId};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::streets::build::{line_length_m, split_line};
+use crate::streets::geojson::{network_geojson, parse_geojson};
+use crate::streets::osm::parse_osm;
+use crate::streets::{E7, NetworkDraft, Segment, Street, StreetImportOptions, StreetsError, from_e7};
+
+/// What a street import did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetImportReport {
+    /// `osm` or `geojson`.
+    pub format: String,
+    /// Streets in the file (named streets plus unnamed ways).
+    pub streets: u64,
+    pub named_streets: u64,
+    pub unnamed_streets: u64,
+    /// Streets created, and streets already in the store (same key) whose geometry was replaced.
+    pub streets_new: u64,
+    pub streets_updated: u64,
+    /// Segments written for the file's streets.
+    pub segments: u64,
+    /// Haversine length of all the file's streets.
+    pub total_length_m: f64,
+    pub max_segment_m: f64,
+    pub lines_read: u64,
+    pub lines_skipped: u64,
+    pub missing_node_refs: u64,
+}
+
+/// A street as listed, with who answers for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetInfo {
+    #[serde(flatten)]
+    pub street: Street,
+    pub key: String,
+    pub segments: u64,
+    /// The chief's user id.
+    pub chief: Option<String>,
+    pub stewards: Vec<String>,
+    pub signboards: u64,
+}
+
+/// A user answering for a street.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub street_id: StreetId,
+    pub user_id: String,
+    pub role: Role,
+    pub assigned_at_ms: i64,
+}
+
+/// Encodes an [`E7`] polyline as the stored BLOB.
+pub(crate) fn encode_geometry(points: &[E7]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * 8);
+    for (lat, lon) in points {
+        out.extend_from_slice(&lat.to_le_bytes());
+        out.extend_from_slice(&lon.to_le_bytes());
+    }
+    out
+}
+
+/// Decodes a stored geometry BLOB; `None` if it is not a whole number of vertices.
+pub(crate) fn decode_geometry(bytes: &[u8]) -> Option<Vec<E7>> {
+    if !bytes.len().is_multiple_of(8) {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let lat = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                let lon = i32::from_le_bytes([c[4], c[5], c[6], c[7]]);
+                (lat, lon)
+            })
+            .collect(),
+    )
+}
+
+/// Reads a street file, choosing the reader by extension (or by content when it says nothing).
+pub fn read_street_file(path: &Path, bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkDraft, StreetsError> {
+    options.validate()?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "osm" | "xml" => parse_osm(bytes, options),
+        "geojson" | "json" => parse_geojson(bytes, options),
+        _ => {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+            let head = head.trim_start();
+            if head.starts_with('<') {
+                parse_osm(bytes, options)
+            } else if head.starts_with('{') {
+                parse_geojson(bytes, options)
+            } else {
+                Err(StreetsError::UnknownFormat(ext))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Reads and imports a street file (`.osm` or `.geojson`) in one transaction.
+    pub fn import_streets_file(&mut self, path: &Path, bytes: &[u8], options: &StreetImportOptions) -> Result<StreetImportReport> {
+        let draft = read_street_file(path, bytes, options)?;
+        self.import_streets(&draft, options)
+    }
+
+    /// Stores a draft network: streets are matched to stored ones by key (a re-import updates
+    /// them in place, keeping ids, assignments and signboards), their lines split into segments
+    /// no longer than `options.max_segment_m`. All or nothing.
+    pub fn import_streets(&mut self, draft: &NetworkDraft, options: &StreetImportOptions) -> Result<StreetImportReport> {
+        options.validate()?;
+        if draft.streets.is_empty() {
+            return Err(StreetsError::NoLineFeatures.into());
+        }
+        let now = self.clock.now_ms();
+        let mut report = StreetImportReport {
+            format: draft.format.clone(),
+            streets: 0,
+            named_streets: 0,
+            unnamed_streets: 0,
+            streets_new: 0,
+            streets_updated: 0,
+            segments: 0,
+            total_length_m: 0.0,
+            max_segment_m: options.max_segment_m,
+            lines_read: draft.lines_read as u64,
+            lines_skipped: draft.lines_skipped as u64,
+            missing_node_refs: draft.missing_node_refs as u64,
+        };
+        let tx = self.conn.transaction()?;
+        {
+            let mut find = tx.prepare_cached("SELECT id FROM street WHERE key = ?1")?;
+            let mut insert_street = tx.prepare_cached(
+                "INSERT INTO street (id, key, name, subdistrict, class, length_m, source, imported_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut update_street = tx.prepare_cached(
+                "UPDATE street SET name = ?2, subdistrict = ?3, class = ?4, length_m = ?5, source = ?6, imported_at_ms = ?7
+                 WHERE id = ?1",
+            )?;
+            let mut delete_segments = tx.prepare_cached("DELETE FROM segment WHERE street_id = ?1")?;
+            let mut insert_segment = tx.prepare_cached(
+                "INSERT INTO segment (id, street_id, ordinal, length_m, geometry, source_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for s in &draft.streets {
+                let pieces: Vec<(Vec<E7>, &str)> = s
+                    .lines
+                    .iter()
+                    .flat_map(|l| split_line(&l.points, options.max_segment_m).into_iter().map(move |p| (p, l.source_ref.as_str())))
+                    .collect();
+                let lengths: Vec<f64> = pieces.iter().map(|(p, _)| line_length_m(p)).collect();
+                let length: f64 = lengths.iter().sum();
+                let class = s.class();
+                let existing: Option<String> = find.query_row([&s.key], |r| r.get(0)).optional()?;
+                let id = match existing {
+                    Some(id) => {
+                        update_street.execute(params![id, s.name, s.subdistrict, class, length, draft.format, now])?;
+                        delete_segments.execute([&id])?;
+                        report.streets_updated += 1;
+                        id
+                    }
+                    None => {
+                        let id = StreetId::new().to_string();
+                        insert_street.execute(params![id, s.key, s.name, s.subdistrict, class, length, draft.format, now])?;
+                        report.streets_new += 1;
+                        id
+                    }
+                };
+                for (ordinal, ((points, source_ref), len)) in pieces.iter().zip(&lengths).enumerate() {
+                    insert_segment.execute(params![
+                        SegmentId::new().to_string(),
+                        id,
+                        ordinal as i64,
+                        len,
+                        encode_geometry(points),
+                        source_ref
+                    ])?;
+                }
+                report.streets += 1;
+                if s.name.is_some() {
+                    report.named_streets += 1;
+                } else {
+                    report.unnamed_streets += 1;
+                }
+                report.segments += pieces.len() as u64;
+                report.total_length_m += length;
+            }
+        }
+        tx.commit()?;
+        self.forget_network();
+        Ok(report)
+    }
+
+    /// Every street, ordered by name (unnamed last), with its assignments.
+    pub fn streets(&self) -> Result<Vec<StreetInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.name, s.subdistrict, s.class, s.length_m, s.key,
+                    (SELECT COUNT(*) FROM segment g WHERE g.street_id = s.id),
+                    (SELECT COUNT(*) FROM signboard b WHERE b.street_id = s.id)
+               FROM street s ORDER BY s.name IS NULL, s.name, s.key",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                read_street_row(r)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })?;
+        let mut assignments: HashMap<StreetId, Vec<Assignment>> = HashMap::new();
+        for a in self.assignments()? {
+            assignments.entry(a.street_id).or_default().push(a);
+        }
+        let mut out = Vec::new();
+        for row in rows {
+            let (street, key, segments, signboards) = row?;
+            let street = street?;
+            let mine = assignments.remove(&street.id).unwrap_or_default();
+            out.push(StreetInfo {
+                chief: mine.iter().find(|a| a.role == Role::Chief).map(|a| a.user_id.clone()),
+                stewards: mine.iter().filter(|a| a.role == Role::Steward).map(|a| a.user_id.clone()).collect(),
+                street,
+                key,
+                segments: segments as u64,
+                signboards: signboards as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One street by id.
+    pub fn street(&self, id: StreetId) -> Result<Street> {
+        self.conn
+            .query_row(
+                "SELECT id, name, subdistrict, class, length_m FROM street WHERE id = ?1",
+                [id.to_string()],
+                read_street_row,
+            )
+            .optional()?
+            .ok_or_else(|| StreetsError::UnknownStreet(id.to_string()))?
+    }
+
+    /// The street a user means: an id, or a name that only one street has.
+    pub fn resolve_street(&self, reference: &str) -> Result<StreetId> {
+        let reference = reference.trim();
+        if let Ok(id) = reference.parse::<StreetId>() {
+            let found: Option<String> =
+                self.conn.query_row("SELECT id FROM street WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+            if found.is_some() {
+                return Ok(id);
+            }
+        }
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM street WHERE name = ?1 ORDER BY id")?;
+        let ids = stmt.query_map([reference], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        match ids.len() {
+            0 => Err(StreetsError::UnknownStreet(reference.to_owned()).into()),
+            1 => Ok(ids[0].parse()?),
+            n => Err(StreetsError::AmbiguousStreet { name: reference.to_owned(), count: n, ids: ids.join(", ") }.into()),
+        }
+    }
+
+    /// Makes `user_id` the chief of a street (replacing the previous chief, whose id is
+    /// returned) or adds them as one of its stewards.
+    pub fn assign_street(&mut self, street: StreetId, user_id: &str, role: Role) -> Result<Option<String>> {
+        let user_id = user_id.trim();
+        if user_id.is_empty() || user_id.chars().count() > 100 {
+            return Err(Error::InvalidConfig("a user id must be 1 to 100 characters".into()));
+        }
+        if !matches!(role, Role::Chief | Role::Steward) {
+            return Err(Error::InvalidConfig(format!("streets are assigned to a chief or stewards, not a {role}")));
+        }
+        self.street(street)?;
+        let now = self.clock.now_ms();
+        let tx = self.conn.transaction()?;
+        let mut previous = None;
+        if role == Role::Chief {
+            previous = tx
+                .query_row(
+                    "SELECT user_id FROM street_assignment WHERE street_id = ?1 AND role = 'chief'",
+                    [street.to_string()],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+                .filter(|p| p != user_id);
+            tx.execute("DELETE FROM street_assignment WHERE street_id = ?1 AND role = 'chief'", [street.to_string()])?;
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO street_assignment (street_id, user_id, role, assigned_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![street.to_string(), user_id, role.as_str(), now],
+        )?;
+        tx.commit()?;
+        Ok(previous)
+    }
+
+    /// Removes a user's assignment to a street; true if there was one.
+    pub fn unassign_street(&mut self, street: StreetId, user_id: &str, role: Role) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM street_assignment WHERE street_id = ?1 AND user_id = ?2 AND role = ?3",
+            params![street.to_string(), user_id.trim(), role.as_str()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Every assignment in the store.
+    pub fn assignments(&self) -> Result<Vec<Assignment>> {
+        self.query_assignments("SELECT street_id, user_id, role, assigned_at_ms FROM street_assignment ORDER BY street_id, role, user_id", [])
+    }
+
+    /// The streets a user answers for, as chief or steward. Assignments made to the user's
+    /// name (as a supervisor may type it before ids are known) count too, when this store knows
+    /// the user.
+    pub fn assignments_of(&self, user_id: &str) -> Result<Vec<Assignment>> {
+        self.query_assignments(
+            "SELECT street_id, user_id, role, assigned_at_ms FROM street_assignment
+              WHERE user_id = ?1 OR user_id IN (SELECT name FROM user WHERE id = ?1)
+              ORDER BY street_id",
+            [user_id.trim()],
+        )
+    }
+
+    fn query_assignments<P: rusqlite::Params>(&self, sql: &str, p: P) -> Result<Vec<Assignment>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(p, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (street, user_id, role, at) = row?;
+            out.push(Assignment { street_id: street.parse()?, user_id, role: role.parse()?, assigned_at_ms: at });
+        }
+        Ok(out)
+    }
+
+    /// Every segment, WGS-84, ordered by street and ordinal.
+    pub fn segments(&self) -> Result<Vec<Segment>> {
+        let mut stmt =
+            self.conn.prepare("SELECT id, street_id, ordinal, length_m, geometry FROM segment ORDER BY street_id, ordinal")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, street, ordinal, length_m, blob) = row?;
+            let points = decode_geometry(&blob)
+                .filter(|p| p.len() >= 2)
+                .ok_or_else(|| Error::InvalidConfig(format!("segment {id} has a damaged geometry in the store")))?;
+            out.push(Segment {
+                id: id.parse()?,
+                street_id: street.parse()?,
+                ordinal: ordinal as u32,
+                points: points.into_iter().map(from_e7).collect(),
+                length_m,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every street with its key, for export and for loading the network.
+    pub(crate) fn streets_with_keys(&self) -> Result<Vec<(Street, String)>> {
+        let mut stmt = self.conn.prepare("SELECT id, name, subdistrict, class, length_m, key FROM street ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| Ok((read_street_row(r)?, r.get::<_, String>(5)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (s, key) = row?;
+            out.push((s?, key));
+        }
+        Ok(out)
+    }
+
+    /// The whole network as GeoJSON (one feature per segment).
+    pub fn export_streets_geojson(&self) -> Result<serde_json::Value> {
+        let streets = self.streets_with_keys()?;
+        if streets.is_empty() {
+            return Err(StreetsError::NoNetwork.into());
+        }
+        Ok(network_geojson(&streets, &self.segments()?))
+    }
+
+    /// Counts of streets and segments and the total length, for summaries.
+    pub fn street_totals(&self) -> Result<(u64, u64, f64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM street), (SELECT COUNT(*) FROM segment), (SELECT COALESCE(SUM(length_m), 0) FROM segment)",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?)),
+        )?)
+    }
+}
+
+/// Reads (id, name, subdistrict, class, length_m) into a street; a bad id is an error value.
+fn read_street_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Street>> {
+    let id: String = r.get(0)?;
+    Ok(id.parse::<StreetId>().map_err(Error::from).map(|id| Street {
+        id,
+        name: r.get(1).ok().flatten(),
+        subdistrict: r.get(2).ok().flatten(),
+        class: r.get(3).unwrap_or_default(),
+        length_m: r.get(4).unwrap_or_default(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::streets::to_e7;
+
+    #[test]
+    fn geometry_round_trips() {
+        let pts = vec![to_e7(39.9, 116.2), to_e7(-33.9, -70.6), (i32::MAX, i32::MIN)];
+        assert_eq!(decode_geometry(&encode_geometry(&pts)).unwrap(), pts);
+        assert_eq!(decode_geometry(&[1, 2, 3]), None);
+    }
+}
