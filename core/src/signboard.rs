@@ -178,6 +178,18 @@ pub struct ScanPosition {
     pub accuracy_m: Option<f64>,
 }
 
+/// A district public key (base64url of 32 bytes) checked to be a valid Ed25519 key.
+pub fn decode_public_key(public_key: &str) -> Result<[u8; 32], SignboardError> {
+    let bad = || SignboardError::BadPublicKey(public_key.to_owned());
+    let bytes: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(public_key.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;
+    Ok(bytes)
+}
+
 /// Link for a code.
 pub fn link_for(payload: &str) -> String {
     format!("{DEFAULT_LINK_BASE}{payload}")
@@ -235,13 +247,7 @@ impl Store {
 
     /// Trusts a district public key (base64url of 32 bytes), as a phone does after sync.
     pub fn trust_district_key(&mut self, public_key: &str) -> Result<()> {
-        let bad = || SignboardError::BadPublicKey(public_key.to_owned());
-        let bytes: [u8; 32] = URL_SAFE_NO_PAD
-            .decode(public_key.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)?;
-        VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;
+        let bytes = decode_public_key(public_key)?;
         self.conn.execute(
             "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, NULL, ?2)",
             params![bytes.to_vec(), self.clock.now_ms()],

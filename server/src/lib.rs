@@ -4,11 +4,13 @@
 //! - [`sync`]: one sync round trip as pure logic over a storage transaction.
 //! - [`policy`]: what the server asks of a CRDT document (scope facts, allowed changes).
 //! - [`storage`]: the storage trait and its embedded SQLite backend.
-//! - [`admin`]: the admin command line's operations (district, users, codes, streets).
+//! - [`admin`]: the admin command line's operations (district, users, codes, assignments).
+//! - [`network`]: the district's street network and signboards, published to devices.
 //! - [`secrets`]: tokens and enrolment codes, stored hashed.
 
 pub mod admin;
 pub mod http;
+pub mod network;
 pub mod policy;
 pub mod secrets;
 pub mod storage;

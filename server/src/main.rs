@@ -124,6 +124,33 @@ struct RevokeArgs {
 
 #[derive(Subcommand)]
 enum StreetsCommand {
+    /// Import the street network (.osm or .geojson) and send it to devices.
+    Import {
+        file: PathBuf,
+        /// The subdistrict running these streets, when the file does not say.
+        #[arg(long)]
+        subdistrict: Option<String>,
+        /// Longest segment in metres.
+        #[arg(long, default_value_t = 200.0)]
+        max_segment_m: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the network's streets.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a signboard with a signed QR code for a street (by id or name).
+    Signboard {
+        street: String,
+        #[arg(long, allow_hyphen_values = true, requires = "lon")]
+        lat: Option<f64>,
+        #[arg(long, allow_hyphen_values = true)]
+        lon: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Assign a chief or a steward to a street (by id or name).
     Assign {
         street: String,
@@ -246,6 +273,21 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         AdminCommand::Device(DeviceCommand::Revoke(args)) => {
             let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
             println!("{n} device(s) revoked");
+        }
+        AdminCommand::Streets(StreetsCommand::Import { file, subdistrict, max_segment_m, json }) => {
+            let options = patrol_core::streets::StreetImportOptions { max_segment_m, subdistrict, ..Default::default() };
+            let r = patrol_server::network::import_streets(s, data, &file, &options)?;
+            let text = format!("{} streets, {} segments, {:.1} km imported", r.streets, r.segments, r.total_length_m / 1000.0);
+            print(json, serde_json::to_value(&r)?, text);
+        }
+        AdminCommand::Streets(StreetsCommand::List { json }) => {
+            let list = patrol_server::network::list_streets(data)?;
+            let text = list.iter().map(|v| format!("{}  {}", v["id"].as_str().unwrap_or(""), v["label"].as_str().unwrap_or(""))).collect::<Vec<_>>().join("\n");
+            print(json, json!(list), text);
+        }
+        AdminCommand::Streets(StreetsCommand::Signboard { street, lat, lon, json }) => {
+            let sign = patrol_server::network::issue_signboard(s, data, &street, lat.zip(lon))?;
+            print(json, serde_json::to_value(&sign)?, format!("signboard {} on {street}\nQR: {}", sign.id, sign.link));
         }
         AdminCommand::Streets(StreetsCommand::Assign { street, chief, steward, remove }) => {
             let (user, role) = match (chief, steward) {

@@ -21,6 +21,7 @@ pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
 pub use network::{Junction, NetworkSegment, StreetNetwork};
 pub use route::{Place, RoutePiece, RouteScratch};
 pub use store::{Assignment, StreetImportReport, StreetInfo};
+pub(crate) use store::encode_geometry;
 
 use crate::domain::{SegmentId, StreetId};
 

@@ -150,6 +150,7 @@ impl Store {
                  WHERE id = ?1",
             )?;
             let mut delete_segments = tx.prepare_cached("DELETE FROM segment WHERE street_id = ?1")?;
+            let mut old_segments = tx.prepare_cached("SELECT ordinal, geometry, id FROM segment WHERE street_id = ?1")?;
             let mut insert_segment = tx.prepare_cached(
                 "INSERT INTO segment (id, street_id, ordinal, length_m, geometry, source_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
@@ -163,9 +164,18 @@ impl Store {
                 let length: f64 = lengths.iter().sum();
                 let class = s.class();
                 let existing: Option<String> = find.query_row([&s.key], |r| r.get(0)).optional()?;
+                // Segments whose geometry did not change keep their id, so a re-import of an
+                // unchanged map changes nothing that devices would have to sync again.
+                let mut kept_ids: HashMap<(i64, Vec<u8>), String> = HashMap::new();
                 let id = match existing {
                     Some(id) => {
                         update_street.execute(params![id, s.name, s.subdistrict, class, length, draft.format, now])?;
+                        let rows = old_segments
+                            .query_map([&id], |r| Ok(((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?), r.get::<_, String>(2)?)))?;
+                        for row in rows {
+                            let (k, v) = row?;
+                            kept_ids.insert(k, v);
+                        }
                         delete_segments.execute([&id])?;
                         report.streets_updated += 1;
                         id
@@ -178,14 +188,11 @@ impl Store {
                     }
                 };
                 for (ordinal, ((points, source_ref), len)) in pieces.iter().zip(&lengths).enumerate() {
-                    insert_segment.execute(params![
-                        SegmentId::new().to_string(),
-                        id,
-                        ordinal as i64,
-                        len,
-                        encode_geometry(points),
-                        source_ref
-                    ])?;
+                    let geometry = encode_geometry(points);
+                    let segment_id = kept_ids
+                        .remove(&(ordinal as i64, geometry.clone()))
+                        .unwrap_or_else(|| SegmentId::new().to_string());
+                    insert_segment.execute(params![segment_id, id, ordinal as i64, len, geometry, source_ref])?;
                 }
                 report.streets += 1;
                 if s.name.is_some() {

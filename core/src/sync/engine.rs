@@ -159,9 +159,14 @@ impl Store {
         for r in &sent.records {
             tx.execute("INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)", params![r.kind, r.id])?;
         }
+        let mut network_changed = false;
         for row in &resp.reference {
-            apply_reference(&tx, row, &me)?;
+            apply_reference(&tx, row, &me, now)?;
+            network_changed |= row.table == "street";
             applied.reference += 1;
+        }
+        if !resp.reference.is_empty() {
+            super::reference::reconcile(&tx, now)?;
         }
         for p in &resp.patrols {
             if p.device_id == me.device_id {
@@ -187,6 +192,9 @@ impl Store {
             params![resp.cursor as i64, now],
         )?;
         tx.commit()?;
+        if network_changed {
+            self.forget_network();
+        }
         Ok(applied)
     }
 
@@ -306,7 +314,8 @@ pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
     }
 }
 
-fn apply_reference(tx: &rusqlite::Transaction<'_>, row: &ReferenceRow, me: &DeviceIdentity) -> Result<()> {
+fn apply_reference(tx: &rusqlite::Transaction<'_>, row: &ReferenceRow, me: &DeviceIdentity, now_ms: i64) -> Result<()> {
+    super::reference::apply_row(tx, &row.table, &row.body, row.deleted, now_ms)?;
     tx.execute(
         "INSERT INTO reference_row (tbl, id, body, deleted) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body, deleted = excluded.deleted",

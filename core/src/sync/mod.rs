@@ -4,6 +4,7 @@
 pub mod client;
 pub mod engine;
 pub mod fixcodec;
+pub mod reference;
 pub mod wire;
 
 pub use client::{NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync};
