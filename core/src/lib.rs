@@ -5,6 +5,11 @@
 //! and `cli/` and call into this crate.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
+//! - [`points`]: litter pickups and the points ledger (rules as versioned data, daily caps).
+//! - [`issues`]: issues as Automerge documents, the workflow fold, the role table, the
+//!   projection and what sync needs (heads, changes since, merge, change feed).
+//! - [`photos`]: the content-addressed photo store, EXIF, thumbnails.
+//! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
 //! - [`store`]: the SQLite opener, pragmas and schema migrations.
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
@@ -16,7 +21,11 @@ pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod geodesy;
+pub mod hlc;
+pub mod issues;
 pub mod patrol;
+pub mod photos;
+pub mod points;
 pub mod sim;
 pub mod store;
 pub mod track;

@@ -21,6 +21,7 @@ pub use schema::SCHEMA_VERSION;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::patrol::recorder::RecorderState;
+use crate::photos::PhotoLimits;
 use crate::track::TrackConfig;
 
 /// How hard a commit works to survive power loss.
@@ -46,6 +47,11 @@ pub struct StoreConfig {
     pub wal_size_limit_bytes: i64,
     /// GPS filtering, metrics and stationary-detection thresholds.
     pub track: TrackConfig,
+    /// Where photos are kept; `None` means a folder beside the database file
+    /// (`<db>.photos`). An in-memory store needs one set to take photos.
+    pub photos_dir: Option<PathBuf>,
+    /// Size, pixel and type limits for photos.
+    pub photo_limits: PhotoLimits,
 }
 
 impl Default for StoreConfig {
@@ -55,6 +61,8 @@ impl Default for StoreConfig {
             busy_timeout_ms: 5_000,
             wal_size_limit_bytes: 4 * 1024 * 1024,
             track: TrackConfig::default(),
+            photos_dir: None,
+            photo_limits: PhotoLimits::default(),
         }
     }
 }
