@@ -297,3 +297,155 @@ pub fn verb(kind: IssueEventKind) -> &'static str {
         IssueEventKind::Cancel => "cancel",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Department, UserId};
+
+    const AT: (f64, f64) = (39.9075, 116.1936);
+
+    fn after_photo(sha: &str, by: UserId) -> PhotoRef {
+        PhotoRef {
+            sha256: sha.into(),
+            stage: PhotoStage::After,
+            mime: "image/jpeg".into(),
+            size_bytes: 10,
+            width: 1,
+            height: 1,
+            taken_at_ms: None,
+            lat: Some(AT.0),
+            lon: Some(AT.1 + 0.0003),
+            orientation: None,
+            added_by: by,
+            thumbnail: vec![],
+        }
+    }
+
+    /// The state in which `kind` is possible at all, with `insider` as reporter and assignee
+    /// (or not), and the payload the event needs.
+    fn scenario(kind: IssueEventKind, insider: bool, me: UserId) -> (Option<IssueStatus>, UserId, Vec<Assignment>, EventPayload) {
+        let other = UserId::new();
+        let reporter = if insider { me } else { other };
+        let assignee = if insider { me } else { UserId::new() };
+        let assigned = vec![Assignment { event: IssueEventId::new(), to: Assignee::User(assignee), accepted: false }];
+        let reason = EventPayload { reason: Some("because".into()), ..Default::default() };
+        use IssueEventKind as K;
+        use IssueStatus as S;
+        match kind {
+            K::Report => (None, reporter, vec![], EventPayload::default()),
+            K::Assign => (
+                Some(S::Reported),
+                reporter,
+                vec![],
+                EventPayload { to: Some(Assignee::Department(Department::CityProperty)), ..Default::default() },
+            ),
+            K::Return => (Some(S::Assigned), reporter, assigned, reason),
+            K::Accept => (Some(S::Assigned), reporter, assigned, EventPayload::default()),
+            K::Resolve => (Some(S::InProgress), reporter, assigned, EventPayload { photo: Some("ab".into()), ..Default::default() }),
+            K::Verify => (Some(S::Resolved), reporter, vec![], EventPayload::default()),
+            K::Reopen => (Some(S::Verified), reporter, vec![], reason),
+            K::DuplicateOf => (Some(S::Reported), reporter, vec![], EventPayload { duplicate_of: Some(IssueId::new()), ..Default::default() }),
+            K::Cancel => (Some(S::Reported), reporter, vec![], reason),
+        }
+    }
+
+    fn outcome(kind: IssueEventKind, role: Role, insider: bool) -> Result<Allowed, Refusal> {
+        let me = UserId::new();
+        let (status, reporter, assignments, payload) = scenario(kind, insider, me);
+        let photos = [after_photo("ab", me)];
+        let resolver = UserId::new();
+        let facts = IssueFacts {
+            issue_id: IssueId::new(),
+            status,
+            round: 1,
+            reporter: &reporter,
+            assignments: &assignments,
+            resolver: Some(&resolver),
+            location: AT,
+            photos: &photos,
+        };
+        check(&facts, &Proposal { kind, by: &me, role, round: 1, payload: &payload })
+    }
+
+    /// Every role against every event, as someone with no tie to the issue and as its
+    /// reporter-and-assignee. Written out by hand from the rules, not from [`ROLE_TABLE`].
+    #[test]
+    fn every_role_against_every_event() {
+        //                        chief steward supervisor crew enforcement public
+        let expected: &[(IssueEventKind, &str, &str)] = &[
+            // kind                     stranger        reporter and assignee
+            (IssueEventKind::Report,      "Y Y Y Y Y Y", "Y Y Y Y Y Y"),
+            (IssueEventKind::Assign,      "Y N Y N N N", "Y N Y N N N"),
+            (IssueEventKind::Return,      "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Accept,      "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Resolve,     "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Verify,      "Y N N N N N", "Y N Y Y Y Y"),
+            (IssueEventKind::Reopen,      "Y N Y N N N", "Y N Y Y Y Y"),
+            (IssueEventKind::DuplicateOf, "Y N Y N N N", "Y N Y N N N"),
+            (IssueEventKind::Cancel,      "Y N Y N N N", "Y Y Y Y Y Y"),
+        ];
+        assert_eq!(expected.len(), IssueEventKind::ALL.len(), "every event kind is covered");
+        for (kind, stranger, insider) in expected {
+            for (who, row) in [(false, stranger), (true, insider)] {
+                let want: Vec<bool> = row.split(' ').map(|c| c == "Y").collect();
+                for (role, allowed) in Role::ALL.iter().zip(want) {
+                    let got = outcome(*kind, *role, who);
+                    assert_eq!(got.is_ok(), allowed, "{role} {kind} (insider: {who}): {got:?}");
+                    if let Err(Refusal(why)) = got {
+                        assert!(!why.is_empty() && !why.contains('\n'), "one-line reason: {why:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn department_assignments_admit_their_members_only() {
+        let me = UserId::new();
+        let reporter = UserId::new();
+        let payload = EventPayload::default();
+        for (dept, member) in [
+            (Department::CityProperty, Role::Crew),
+            (Department::Enforcement, Role::Enforcement),
+            (Department::Owner, Role::Supervisor),
+        ] {
+            let assignments = [Assignment { event: IssueEventId::new(), to: Assignee::Department(dept), accepted: false }];
+            let facts = IssueFacts {
+                issue_id: IssueId::new(),
+                status: Some(IssueStatus::Assigned),
+                round: 1,
+                reporter: &reporter,
+                assignments: &assignments,
+                resolver: None,
+                location: AT,
+                photos: &[],
+            };
+            for role in Role::ALL {
+                let r = check(&facts, &Proposal { kind: IssueEventKind::Accept, by: &me, role: *role, round: 1, payload: &payload });
+                assert_eq!(r.is_ok(), *role == member, "{role} accepting for {dept}: {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn nobody_verifies_their_own_fix_and_stale_rounds_are_refused() {
+        let me = UserId::new();
+        let facts = IssueFacts {
+            issue_id: IssueId::new(),
+            status: Some(IssueStatus::Resolved),
+            round: 2,
+            reporter: &me,
+            assignments: &[],
+            resolver: Some(&me),
+            location: AT,
+            photos: &[],
+        };
+        let p = EventPayload::default();
+        let r = check(&facts, &Proposal { kind: IssueEventKind::Verify, by: &me, role: Role::Chief, round: 2, payload: &p });
+        assert!(r.unwrap_err().0.contains("own fix"));
+        let other = UserId::new();
+        let r = check(&facts, &Proposal { kind: IssueEventKind::Verify, by: &other, role: Role::Chief, round: 1, payload: &p });
+        assert!(r.unwrap_err().0.contains("before the issue was reopened"));
+    }
+}
