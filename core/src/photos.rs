@@ -140,7 +140,7 @@ impl Store {
             }
             return Err(e.into());
         }
-        self.photo(&sha256)
+        Ok(PhotoInfo { already_stored: false, ..self.photo(&sha256)? })
     }
 
     /// A stored photo's details.
@@ -230,7 +230,11 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
         Err(_) => return Err(PhotoError::NotAnImage { path: path.into(), found: describe_start(bytes) }.into()),
     };
     let name = if format == ImageFormat::Png { "PNG" } else { "JPEG" };
-    let undecodable = |e: image::ImageError| PhotoError::Undecodable { path: path.into(), format: name, reason: e.to_string() };
+    let undecodable = |e: image::ImageError| PhotoError::Undecodable {
+        path: path.into(),
+        format: name,
+        reason: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+    };
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(undecodable)?;
     if u64::from(width) * u64::from(height) > limits.max_pixels
         || width > limits.max_side_px
