@@ -151,6 +151,8 @@ fn demo_runs_and_reports() {
     let walked = d["stats"]["distance_m"].as_f64().unwrap();
     assert!((walked - planned).abs() / planned < 0.15, "walked {walked} vs route {planned}");
     assert!(d["sampling_changes"].as_array().unwrap().len() >= 2, "the chief stood still once");
+    assert_eq!(d["issue"]["category"], "overflowing_bin");
+    assert_eq!(d["issue"]["status"], "reported");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
     assert!(String::from_utf8_lossy(&human.stdout).contains("八角西街"));

@@ -125,7 +125,7 @@ fn fingerprint(r: &Replica, id: IssueId) -> (serde_json::Value, Vec<String>) {
     view.as_object_mut().unwrap().remove("overdue");
     let conn = r.store.connection();
     let mut stmt = conn.prepare("SELECT * FROM issue WHERE id = ?1").unwrap();
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let row = stmt
         .query_row([id.to_string()], |row| {
             Ok(names
