@@ -122,6 +122,13 @@ fn the_loop_from_report_to_verified_fix() {
     assert_eq!(steward.json(&["issue", "list", "--street", "八角西街", "--open"]).as_array().unwrap().len(), 0);
     assert_eq!(steward.json(&["issue", "list", "--near", "39.9075,116.1936", "--radius", "50"]).as_array().unwrap().len(), 2);
 
+    // Export to stdout works too (`issue export ID > FILE`).
+    let piped = steward.run(&["issue", "export", &id]);
+    assert!(piped.status.success());
+    let file = dir.join("piped.automerge");
+    std::fs::write(&file, &piped.stdout).unwrap();
+    assert_eq!(crew.json(&["issue", "import", file.to_str().unwrap()])["status"], "verified");
+
     // Importing the same file twice changes nothing; junk is refused in one line.
     let again = chief.hand_to(&steward, &id);
     assert_eq!(again["changed"], false);

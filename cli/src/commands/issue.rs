@@ -130,11 +130,12 @@ pub enum IssueCommand {
     },
     /// Show one issue with its events, photos and comments.
     Show { id: IssueId },
-    /// Write an issue's document to a file, for another device to import.
+    /// Write an issue's document to a file (or, without --out, to stdout when it is not a
+    /// terminal), for another device to import.
     Export {
         id: IssueId,
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
     },
     /// Merge an issue document exported on another device.
     Import { file: PathBuf },
@@ -225,7 +226,16 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             let v = store.issue(id)?;
             if ctx.json { ctx.print_json(&v)? } else { print_details(&v) }
         }
-        IssueCommand::Export { id, out } => {
+        IssueCommand::Export { id, out: None } => {
+            let bytes = store.export_issue(id)?;
+            let mut stdout = std::io::stdout().lock();
+            if std::io::IsTerminal::is_terminal(&stdout) {
+                bail!("the export is binary; give --out FILE or redirect stdout to a file");
+            }
+            std::io::Write::write_all(&mut stdout, &bytes)?;
+            std::io::Write::flush(&mut stdout)?;
+        }
+        IssueCommand::Export { id, out: Some(out) } => {
             let bytes = store.export_issue(id)?;
             write_file(&out, &bytes)?;
             if ctx.json {
