@@ -177,6 +177,8 @@ CREATE TABLE issue_assignee (
     doc_row     INTEGER NOT NULL REFERENCES issue(doc_row) ON DELETE CASCADE,
     PRIMARY KEY (assignee, doc_row)
 ) WITHOUT ROWID;
+-- The projection rewrite deletes a document's rows by doc_row.
+CREATE INDEX issue_assignee_by_doc ON issue_assignee (doc_row);
 
 -- Custom categories added to this store (the built-in ones live in code).
 CREATE TABLE issue_category (
