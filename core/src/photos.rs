@@ -321,8 +321,8 @@ fn exif_time_ms(text: &str, offset: Option<&str>) -> Option<i64> {
     let offset_s = match offset.map(str::trim) {
         Some(o) if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
-            let hh: i64 = o[1..3].parse().ok()?;
-            let mm: i64 = o[4..6].parse().ok()?;
+            let hh: i64 = o.get(1..3)?.parse().ok()?;
+            let mm: i64 = o.get(4..6)?.parse().ok()?;
             sign * (hh * 3600 + mm * 60)
         }
         _ => 8 * 3600,
@@ -390,5 +390,7 @@ mod tests {
         assert_eq!(exif_time_ms("2024:05:01 10:00:00", Some("+02:00")), Some(1_714_550_400_000));
         assert_eq!(exif_time_ms("0000:00:00 00:00:00", None), None);
         assert_eq!(exif_time_ms("garbage", None), None);
+        // An offset that is not ASCII must not panic on a char boundary.
+        assert_eq!(exif_time_ms("2024:05:01 16:00:00", Some("+0é:0")), None);
     }
 }

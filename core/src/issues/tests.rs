@@ -187,6 +187,9 @@ fn an_event_that_skipped_the_check_is_kept_but_refused_by_the_fold() {
     let folded = v.events.iter().find(|e| e.event.id == forged.id).unwrap();
     assert!(!folded.applied);
     assert!(folded.refused.as_deref().unwrap().contains("only an issue they reported"));
+    let state = fold(&doc::read(&persist::load(chief.connection(), id).unwrap().unwrap().doc).unwrap());
+    assert!(state.refusal_of(forged.id).unwrap().contains("only an issue they reported"));
+    assert_eq!(state.refusal_of(state.events[0].event.id), None);
 }
 
 #[test]

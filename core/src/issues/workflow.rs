@@ -63,9 +63,16 @@ pub struct IssueState {
 }
 
 impl IssueState {
-    /// The current round's events that were applied, latest last.
+    /// The events that were applied, in fold order.
     pub fn applied(&self) -> impl Iterator<Item = &IssueEvent> {
         self.events.iter().filter(|e| e.applied).map(|e| &e.event)
+    }
+
+    /// Why the fold refused event `id` (`None` when it was applied or is not there). The sync
+    /// server folds a document with incoming changes merged and rejects the changes whose new
+    /// events come back refused.
+    pub fn refusal_of(&self, id: IssueEventId) -> Option<&str> {
+        self.events.iter().find(|e| e.event.id == id).and_then(|e| e.refused.as_deref())
     }
 }
 
