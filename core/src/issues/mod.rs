@@ -189,12 +189,21 @@ impl Store {
         check_coordinates(lat, lon).map_err(|why| Error::InvalidInput(format!("issue location ({lat}, {lon}) {why}")))?;
         let description = new.description.trim().to_owned();
         check_text("description", &description, MAX_DESCRIPTION_CHARS)?;
-        let location = IssueLocation {
-            lat,
-            lon,
-            street_id: clean_opt(new.street_id),
-            segment_id: clean_opt(new.segment_id),
-        };
+        // With a street network in the store, an issue reported without a street lands on the
+        // street (and segment) its location matches, so it reaches that street's chief.
+        let (mut street_id, mut segment_id) = (clean_opt(new.street_id), clean_opt(new.segment_id));
+        if street_id.is_none() {
+            let matched = match self.match_point(lat, lon, None) {
+                Ok(m) => m,
+                Err(Error::Streets(crate::streets::StreetsError::NoNetwork)) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(m) = matched {
+                street_id = Some(m.street_id.to_string());
+                segment_id = Some(m.segment_id.to_string());
+            }
+        }
+        let location = IssueLocation { lat, lon, street_id, segment_id };
         let now = self.clock.now_ms();
         let possible_duplicates = self.list_issues(&IssueQuery {
             open_only: true,
