@@ -132,9 +132,9 @@ fn main() {
     let r_one_call = median(&mut rust.one_call_ms);
     let r_per_fix = r_one_call * 1e6 / replay as f64;
 
-    println!("\nan empty call (live_store_handles), median");
-    println!("  Kotlin via JNA     {k_empty:>9.1} ns");
-    println!("  Rust               {r_empty:>9.1} ns");
+    println!("\nan empty call (live_store_handles: one atomic load), median");
+    println!("  Kotlin via JNA     {k_empty:>9.1} ns   (what crossing the boundary costs)");
+    println!("  Rust               {r_empty:>9.1} ns   (the same function, no boundary)");
     println!("\nadd_fix, one durable commit per call ({} calls each side)", rust.per_call_us.len());
     println!("  Kotlin via JNA     median {k_med:>7.2} us   p99 {k_p99:>7.2} us");
     println!("  Rust               median {r_med:>7.2} us   p99 {r_p99:>7.2} us");

@@ -99,7 +99,8 @@ mod tests {
     #[test]
     fn core_errors_keep_their_message_and_get_a_kind() {
         let id = PatrolId::new();
-        let cases: Vec<(patrol_core::Error, fn(&PatrolError) -> bool)> = vec![
+        type IsKind = fn(&PatrolError) -> bool;
+        let cases: Vec<(patrol_core::Error, IsKind)> = vec![
             (patrol_core::Error::InvalidFix { field: "time_ms", reason: "is missing".into() }, |e| {
                 matches!(e, PatrolError::InvalidInput(_))
             }),

@@ -11,8 +11,15 @@ const T0: i64 = 1_714_550_400_000; // 2024-05-01T08:00:00Z
 const M_PER_DEG: f64 = 111_195.08;
 
 fn store() -> Store {
-    let mut s = Store::open_with_clock(":memory:", StoreConfig::default(), Arc::new(FixedClock(T0))).unwrap();
-    s.init_device("张伟", Role::Chief, None).unwrap();
+    file_store(std::path::Path::new(":memory:"), true)
+}
+
+/// A store in the file at `path` with the test clock; `init` sets the chief up (a new file).
+fn file_store(path: &std::path::Path, init: bool) -> Store {
+    let mut s = Store::open_with_clock(path, StoreConfig::default(), Arc::new(FixedClock(T0))).unwrap();
+    if init {
+        s.init_device("张伟", Role::Chief, None).unwrap();
+    }
     s
 }
 
@@ -145,18 +152,16 @@ fn batches_match_single_appends() {
 fn recorder_state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
-    let clock = Arc::new(FixedClock(T0));
     let id;
     {
-        let mut s = Store::open_with_clock(&path, StoreConfig::default(), clock.clone()).unwrap();
-        s.init_device("张伟", Role::Chief, None).unwrap();
+        let mut s = file_store(&path, true);
         id = s.start_patrol(&[]).unwrap();
         for i in 0..10 {
             s.add_fix(id, walk_fix(i)).unwrap();
         }
         // No close: as if the app were killed.
     }
-    let mut s = Store::open_with_clock(&path, StoreConfig::default(), clock).unwrap();
+    let mut s = file_store(&path, false);
     // The spike is judged against the last kept fix from before the restart.
     let mut spike = walk_fix(10);
     spike.lat += 500.0 / M_PER_DEG;
@@ -311,11 +316,9 @@ fn export_writes_gpx_and_geojson_from_the_store() {
 fn sampling_advice_without_a_fix_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
-    let clock = Arc::new(FixedClock(T0));
     let id;
     {
-        let mut s = Store::open_with_clock(&path, StoreConfig::default(), clock.clone()).unwrap();
-        s.init_device("张伟", Role::Chief, None).unwrap();
+        let mut s = file_store(&path, true);
         id = s.start_patrol(&[]).unwrap();
         assert_eq!(s.sampling_advice(id).unwrap().motion, Motion::Moving);
         for i in 0..90 {
@@ -324,7 +327,7 @@ fn sampling_advice_without_a_fix_survives_a_restart() {
         let advice = s.sampling_advice(id).unwrap();
         assert_eq!((advice.motion, advice.interval_s, advice.changed), (Motion::Stationary, 15, false));
     }
-    let s = Store::open_with_clock(&path, StoreConfig::default(), clock).unwrap();
+    let s = file_store(&path, false);
     assert_eq!(s.sampling_advice(id).unwrap().motion, Motion::Stationary, "rebuilt from the stored fixes");
     assert!(s.recorders.is_empty(), "asking does not cache a recorder");
     assert!(matches!(s.sampling_advice(PatrolId::new()), Err(Error::UnknownPatrol(_))));
