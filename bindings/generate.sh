@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build -p patrol-ffi --lib --bin uniffi-bindgen
+target=${CARGO_TARGET_DIR:-target}
 case "$(uname -s)" in
-    Darwin) lib=target/debug/libpatrol_ffi.dylib ;;
-    *) lib=target/debug/libpatrol_ffi.so ;;
+    Darwin) lib=$target/debug/libpatrol_ffi.dylib ;;
+    *) lib=$target/debug/libpatrol_ffi.so ;;
 esac
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-target/debug/uniffi-bindgen generate --library "$lib" --language kotlin --language swift \
+"$target/debug/uniffi-bindgen" generate --library "$lib" --language kotlin --language swift \
     --out-dir "$out" --no-format
 
 mkdir -p android/src/main/kotlin/org/streetpatrol/ffi ios/Sources/StreetPatrol/Generated

@@ -36,6 +36,7 @@ fi
 export IPHONEOS_DEPLOYMENT_TARGET=15.0
 
 cd "$root"
+target_dir=${CARGO_TARGET_DIR:-target}
 # --no-default-features: the code generator (uniffi-bindgen) is a host tool, not built per target.
 for target in "$device" "${simulators[@]}"; do
     cargo build -p patrol-ffi --lib --no-default-features --profile "$profile" --target "$target"
@@ -48,16 +49,16 @@ work="$here/build"
 rm -rf "$work" "$here/PatrolCoreFFI.xcframework"
 mkdir -p "$work/headers" "$work/simulator"
 cargo build -p patrol-ffi --bin uniffi-bindgen-swift
-target/debug/uniffi-bindgen-swift --headers --modulemap --module-name PatrolCoreFFI \
-    --modulemap-filename module.modulemap target/debug/libpatrol_ffi.dylib "$work/headers"
+"$target_dir/debug/uniffi-bindgen-swift" --headers --modulemap --module-name PatrolCoreFFI \
+    --modulemap-filename module.modulemap "$target_dir/debug/libpatrol_ffi.dylib" "$work/headers"
 
 lipo -create \
-    "target/${simulators[0]}/$profile_dir/libpatrol_ffi.a" \
-    "target/${simulators[1]}/$profile_dir/libpatrol_ffi.a" \
+    "$target_dir/${simulators[0]}/$profile_dir/libpatrol_ffi.a" \
+    "$target_dir/${simulators[1]}/$profile_dir/libpatrol_ffi.a" \
     -output "$work/simulator/libpatrol_ffi.a"
 
 xcodebuild -create-xcframework \
-    -library "target/$device/$profile_dir/libpatrol_ffi.a" -headers "$work/headers" \
+    -library "$target_dir/$device/$profile_dir/libpatrol_ffi.a" -headers "$work/headers" \
     -library "$work/simulator/libpatrol_ffi.a" -headers "$work/headers" \
     -output "$here/PatrolCoreFFI.xcframework"
 rm -rf "$work"

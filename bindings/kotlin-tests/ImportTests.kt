@@ -4,6 +4,8 @@ package org.streetpatrol.tests
 
 import java.io.File
 import java.util.Collections
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
@@ -18,7 +20,7 @@ import org.streetpatrol.ffi.ProgressListener
 import org.streetpatrol.ffi.ProgressStage
 
 /** Records every progress report and the thread it came on. */
-class RecordingListener : ProgressListener {
+open class RecordingListener : ProgressListener {
     val reports: MutableList<Pair<ProgressReport, Thread>> = Collections.synchronizedList(mutableListOf())
     val firstStoring = CompletableDeferred<Unit>()
     override fun onProgress(progress: ProgressReport) {
@@ -70,11 +72,20 @@ fun cancellingAnImportStoresNothing() {
     val dir = tempDir()
     val gpx = writeGpx(File(dir, "long.gpx"), BIG_IMPORT_POINTS)
     freshStore(dir).use { store ->
-        val listener = RecordingListener()
+        // The listener holds the worker at the first report until the coroutine is cancelled, so
+        // the cancel always lands mid-import however the threads are scheduled.
+        val cancelled = CountDownLatch(1)
+        val listener = object : RecordingListener() {
+            override fun onProgress(progress: ProgressReport) {
+                super.onProgress(progress)
+                if (progress.stage == ProgressStage.STORING_FIXES) cancelled.await(30, TimeUnit.SECONDS)
+            }
+        }
         runBlocking {
             val job = launch { store.importTrackFile(gpx.path, ImportSettings(), listener) }
             withTimeout(60_000) { listener.firstStoring.await() }
             job.cancelAndJoin()
+            cancelled.countDown()
         }
         // The next call waits for the worker to give up and roll back.
         assertEq(0, store.listPatrols().size, "the cancelled import left no patrol")

@@ -62,7 +62,9 @@ fun Location.toFix(): Fix = Fix(
  * the store (it unregisters the callback).
  */
 class AndroidNetworkMonitor(context: Context) : NetworkMonitor, AutoCloseable {
-    private val connectivity = context.getSystemService(ConnectivityManager::class.java)
+    private val connectivity = requireNotNull(context.getSystemService(ConnectivityManager::class.java)) {
+        "this device has no ConnectivityManager"
+    }
     private val current = MutableStateFlow(stateOf(connectivity.getNetworkCapabilities(connectivity.activeNetwork)))
 
     /** The network state, as a flow for the UI. */
