@@ -64,7 +64,8 @@ impl PatrolStore {
     /// from that thread. Cancelling the call (the coroutine or task) rolls the import back: nothing
     /// of the file is stored. A file that is not a track fails with `InvalidInput`, one that
     /// cannot be read with `Io`; either way nothing is stored. `cancel` cancels it explicitly
-    /// (Swift: cancelling a Task does not reach the call).
+    /// (Swift: cancelling a Task does not reach the call). The store has one connection: other
+    /// calls on it wait while the import runs, so import between patrols.
     #[uniffi::method(default(progress = None, cancel = None, settings))]
     pub async fn import_track_file(
         &self,

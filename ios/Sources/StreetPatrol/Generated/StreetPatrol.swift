@@ -1055,7 +1055,8 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
      * from that thread. Cancelling the call (the coroutine or task) rolls the import back: nothing
      * of the file is stored. A file that is not a track fails with `InvalidInput`, one that
      * cannot be read with `Io`; either way nothing is stored. `cancel` cancels it explicitly
-     * (Swift: cancelling a Task does not reach the call).
+     * (Swift: cancelling a Task does not reach the call). The store has one connection: other
+     * calls on it wait while the import runs, so import between patrols.
      */
     func importTrackFile(path: String, settings: ImportSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> ImportReport
     
@@ -1361,7 +1362,8 @@ open func fixes(patrolId: PatrolId)throws  -> [StoredFix]  {
      * from that thread. Cancelling the call (the coroutine or task) rolls the import back: nothing
      * of the file is stored. A file that is not a track fails with `InvalidInput`, one that
      * cannot be read with `Io`; either way nothing is stored. `cancel` cancels it explicitly
-     * (Swift: cancelling a Task does not reach the call).
+     * (Swift: cancelling a Task does not reach the call). The store has one connection: other
+     * calls on it wait while the import runs, so import between patrols.
      */
 open func importTrackFile(path: String, settings: ImportSettings = ImportSettings(), progress: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> ImportReport  {
     return
@@ -5624,7 +5626,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_fixes() != 22668) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() != 60708) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() != 31104) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() != 16480) {

@@ -1092,7 +1092,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_fixes() and 0xFFFF) != 22668) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() and 0xFFFF) != 60708) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() and 0xFFFF) != 31104) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() and 0xFFFF) != 16480) {
@@ -2321,7 +2321,8 @@ public interface PatrolStoreInterface {
      * from that thread. Cancelling the call (the coroutine or task) rolls the import back: nothing
      * of the file is stored. A file that is not a track fails with `InvalidInput`, one that
      * cannot be read with `Io`; either way nothing is stored. `cancel` cancels it explicitly
-     * (Swift: cancelling a Task does not reach the call).
+     * (Swift: cancelling a Task does not reach the call). The store has one connection: other
+     * calls on it wait while the import runs, so import between patrols.
      */
     suspend fun `importTrackFile`(`path`: kotlin.String, `settings`: ImportSettings = ImportSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): ImportReport
     
@@ -2735,7 +2736,8 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
      * from that thread. Cancelling the call (the coroutine or task) rolls the import back: nothing
      * of the file is stored. A file that is not a track fails with `InvalidInput`, one that
      * cannot be read with `Io`; either way nothing is stored. `cancel` cancels it explicitly
-     * (Swift: cancelling a Task does not reach the call).
+     * (Swift: cancelling a Task does not reach the call). The store has one connection: other
+     * calls on it wait while the import runs, so import between patrols.
      */
     @Throws(PatrolException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
