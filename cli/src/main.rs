@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patrol", version, about = "StreetPatrol on the command line: record, import and inspect patrols, streets and their coverage")]
+#[command(name = "patrol", version, about = "StreetPatrol on the command line: patrols, streets and coverage, issues, photos, pickups and points")]
 struct Cli {
     /// The local store (an SQLite file; created if missing).
     #[arg(long, global = true, value_name = "PATH")]
@@ -44,6 +44,18 @@ enum Command {
     /// Signboard QR codes: print a street's code, scan one (a check-in during a patrol).
     #[command(subcommand)]
     Signboard(commands::signboard::SignboardCommand),
+    /// Report issues and run their loop: new, assign, return, accept, resolve, verify, reopen,
+    /// comment, list, show, export, import.
+    #[command(subcommand)]
+    Issue(commands::issue::IssueCommand),
+    /// Add photos to the store (content-addressed, EXIF read, thumbnail made).
+    #[command(subcommand)]
+    Photo(commands::photo::PhotoCommand),
+    /// Log litter pickups.
+    #[command(subcommand)]
+    Pickup(commands::pickup::PickupCommand),
+    /// Points balance and ledger, redemptions, rules.
+    Points(commands::points::PointsArgs),
     /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
     /// the chief sees.
     Demo(commands::demo::DemoArgs),
@@ -61,6 +73,10 @@ fn main() -> ExitCode {
         Command::Streets(cmd) => commands::streets::run(&ctx, cmd),
         Command::Coverage(args) => commands::coverage::run(&ctx, args),
         Command::Signboard(cmd) => commands::signboard::run(&ctx, cmd),
+        Command::Issue(cmd) => commands::issue::run(&ctx, cmd),
+        Command::Photo(cmd) => commands::photo::run(&ctx, cmd),
+        Command::Pickup(cmd) => commands::pickup::run(&ctx, cmd),
+        Command::Points(args) => commands::points::run(&ctx, args),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     match result {

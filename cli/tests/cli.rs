@@ -146,6 +146,8 @@ fn demo_runs_and_reports() {
         }
     }
     assert!(d["check_in"]["signboard_id"].is_string(), "the signboard scanned on the way");
+    assert_eq!(d["issue"]["category"], "overflowing_bin");
+    assert_eq!(d["issue"]["status"], "reported");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
     let text = String::from_utf8_lossy(&human.stdout);

@@ -262,3 +262,117 @@ pub struct StoredFix {
     pub is_mock: bool,
     pub verdict: FixVerdict,
 }
+
+// ---- Issues, litter pickups and points -------------------------------------------------------
+
+uuid_id!(
+    /// A 问题: one reported problem and its workflow (one Automerge document).
+    IssueId
+);
+uuid_id!(
+    /// One event in an issue's workflow.
+    IssueEventId
+);
+uuid_id!(
+    /// One comment on an issue.
+    CommentId
+);
+uuid_id!(
+    /// A 捡拾垃圾 record: one litter pickup by a steward.
+    PickupId
+);
+uuid_id!(
+    /// One entry of the points ledger.
+    PointsEntryId
+);
+
+string_enum!(
+    /// Where an issue is in its loop (发现, 分派, 处置, 反馈). Computed from the events, never stored
+    /// as a field anyone writes.
+    IssueStatus, "issue status" {
+        /// Found and reported; nobody has it yet.
+        Reported => "reported",
+        /// Given to a department or person.
+        Assigned => "assigned",
+        /// Every assignee of the round handed it back.
+        Returned => "returned",
+        /// An assignee accepted it and is handling it.
+        InProgress => "in_progress",
+        /// An assignee says it is fixed (with an after-photo).
+        Resolved => "resolved",
+        /// The chief or the reporter confirmed the fix: the loop is closed.
+        Verified => "verified",
+        /// Opened again; a new round of the loop begins.
+        Reopened => "reopened",
+        /// The same problem as another issue.
+        Duplicate => "duplicate",
+        /// Withdrawn or not a problem.
+        Cancelled => "cancelled",
+    }
+);
+
+impl IssueStatus {
+    /// Whether someone still has to act: the issue counts as open and can be overdue.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Reported | Self::Assigned | Self::Returned | Self::InProgress | Self::Reopened)
+    }
+}
+
+string_enum!(
+    /// What happened in one workflow event.
+    IssueEventKind, "issue event" {
+        /// The issue was reported (always the first event).
+        Report => "report",
+        /// Given to a department or a person.
+        Assign => "assign",
+        /// The assignee refuses it, with a reason.
+        Return => "return",
+        /// The assignee takes it on.
+        Accept => "accept",
+        /// The assignee fixed it; carries the after-photo.
+        Resolve => "resolve",
+        /// The chief or the reporter confirms the fix.
+        Verify => "verify",
+        /// Not fixed after all, or back again: starts a new round.
+        Reopen => "reopen",
+        /// The same problem as another issue.
+        DuplicateOf => "duplicate_of",
+        /// Withdrawn or not a problem.
+        Cancel => "cancel",
+    }
+);
+
+string_enum!(
+    /// The forces problems are handed to (../shared/DOMAIN.md).
+    Department, "department" {
+        /// 城市物业: the cleaning crews that take every problem no department owns.
+        CityProperty => "city_property",
+        /// 综合执法: comprehensive law enforcement.
+        Enforcement => "enforcement",
+        /// The department that owns the thing (roads, housing, utilities ...); a supervisor
+        /// records its answers.
+        Owner => "owner",
+    }
+);
+
+string_enum!(
+    /// Whether a photo shows the problem or the fix.
+    PhotoStage, "photo stage" {
+        Before => "before",
+        After => "after",
+    }
+);
+
+string_enum!(
+    /// Why points were entered in the ledger.
+    PointsKind, "points kind" {
+        /// A logged litter pickup.
+        Pickup => "pickup",
+        /// An issue the steward reported ended verified.
+        VerifiedIssue => "verified_issue",
+        /// An hour of patrol.
+        PatrolHour => "patrol_hour",
+        /// Points spent on a reward (negative).
+        Redemption => "redemption",
+    }
+);

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::domain::{ParseEnumError, ParseIdError, PatrolId, PatrolState};
+use crate::domain::{IssueId, ParseEnumError, ParseIdError, PatrolId, PatrolState};
+use crate::photos::PhotoError;
 use crate::track::TrackFileError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -53,6 +54,22 @@ pub enum Error {
 
     #[error(transparent)]
     TrackFile(#[from] TrackFileError),
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("no issue with id {0} in this store; import it (`patrol issue import FILE`) or sync first")]
+    UnknownIssue(IssueId),
+
+    /// The role table or the workflow refused an action; nothing was written.
+    #[error("cannot {action} issue {id}: {reason}")]
+    Refused { action: &'static str, id: IssueId, reason: String },
+
+    #[error("bad issue document: {0}")]
+    BadDocument(String),
+
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
 
     #[error(transparent)]
     Streets(#[from] crate::streets::StreetsError),

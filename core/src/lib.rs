@@ -10,6 +10,11 @@
 //! - [`matching`]: map matching of a patrol's fixes onto street segments (HMM / Viterbi).
 //! - [`spatial`]: the R-tree of segments, kept in memory with the loaded network.
 //! - [`streets`]: the street network (streets, segments, junctions), its import, export and storage.
+//! - [`points`]: litter pickups and the points ledger (rules as versioned data, daily caps).
+//! - [`issues`]: issues as Automerge documents, the workflow fold, the role table, the
+//!   projection and what sync needs (heads, changes since, merge, change feed).
+//! - [`photos`]: the content-addressed photo store, EXIF, thumbnails.
+//! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
 //! - [`store`]: the SQLite opener, pragmas and schema migrations.
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
@@ -22,8 +27,12 @@ pub mod coverage;
 pub mod domain;
 pub mod error;
 pub mod geodesy;
+pub mod hlc;
+pub mod issues;
 pub mod matching;
 pub mod patrol;
+pub mod photos;
+pub mod points;
 pub mod signboard;
 pub mod sim;
 pub mod spatial;

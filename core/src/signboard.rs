@@ -141,7 +141,7 @@ pub struct Signboard {
 }
 
 /// A recorded check-in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CheckIn {
     pub id: CheckInId,
     pub patrol_id: PatrolId,

@@ -23,7 +23,16 @@ pub const MAX_ENTRIES_PER_RESPONSE: usize = 2_000;
 /// Most documents one request may upload.
 pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
 /// Record kinds devices may upload.
-pub const RECORD_KINDS: &[&str] = &["pickup", "points", "checkin"];
+pub const RECORD_KINDS: &[&str] = &["pickup", "points"];
+
+/// The subdistrict a person's own records and patrols belong to when no street says: their
+/// scope's, if it is one.
+fn home_subdistrict(ctx: &DeviceCtx) -> Option<String> {
+    match &ctx.user.scope {
+        Scope::Subdistrict(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
 
 /// The department names an issue can be assigned to, as they appear in a feed audience.
 pub fn department_of(role: Role) -> Option<&'static str> {
@@ -178,7 +187,8 @@ fn apply_doc_upload(
     after
         .apply_changes(changes)
         .map_err(|e| ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id)))?;
-    policy.check_update(up.kind, before.as_ref(), &after, ctx).map_err(refusal)?;
+    let declared = parse_heads(&up.heads)?;
+    policy.check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx).map_err(refusal)?;
     let facts = policy.facts(up.kind, &after).map_err(refusal)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, &facts, &scope) {
@@ -187,11 +197,10 @@ fn apply_doc_upload(
     let heads = heads_hex(&after);
     let changed = before.as_ref().is_none_or(|b| heads_hex(b) != heads);
     if changed {
-        tx.put_doc(&up.id, kind_name(up.kind), &after.save(), &heads, now_ms)?;
+        tx.put_doc(&up.id, kind_name(up.kind), &after.save(), &heads, &facts.blobs, now_ms)?;
         tx.feed_touch(&format!("doc:{}", kind_name(up.kind)), &up.id, &scope)?;
     }
     // The device has what it declared (its heads), so only others' changes are sent back.
-    let declared = parse_heads(&up.heads)?;
     let known = declared.iter().all(|h| after.get_change_by_hash(h).is_some());
     if known && !declared.is_empty() {
         let mut d = up.heads.clone();
@@ -209,15 +218,21 @@ fn apply_patrol_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, p: &PatrolRecord, now_m
         && existing.device_id != ctx.device_id {
             return Err(ApiError::Forbidden(format!("patrol {} belongs to another device", p.id)));
         }
-    if p.planned_streets.len() > 1000 || p.name.as_ref().is_some_and(|n| n.len() > 500) {
-        return Err(ApiError::BadRequest(format!("patrol {}: too many streets or too long a name", p.id)));
+    if p.planned_streets.len() > 1000 || p.name.as_ref().is_some_and(|n| n.len() > 500) || p.check_ins.len() > 10_000 {
+        return Err(ApiError::BadRequest(format!("patrol {}: too many streets or check-ins, or too long a name", p.id)));
+    }
+    for c in &p.check_ins {
+        if c.get("user_id").and_then(|u| u.as_str()) != Some(ctx.user.id.to_string().as_str()) {
+            return Err(ApiError::Forbidden(format!("patrol {}: a check-in is signed by another user", p.id)));
+        }
     }
     tx.put_patrol(p, now_ms)?;
     let street = p.planned_streets.first().cloned();
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),
         None => None,
-    };
+    }
+    .or_else(|| home_subdistrict(ctx));
     tx.feed_touch(
         "patrol",
         &p.id.to_string(),
@@ -239,6 +254,10 @@ fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> Ap
     if r.body.to_string().len() > 64 * 1024 {
         return Err(ApiError::PayloadTooLarge(format!("record {} is larger than 64 KiB", r.id)));
     }
+    let says = |k: &str| r.body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    if says("id").as_deref() != Some(r.id.as_str()) || says("user_id") != Some(r.user_id.to_string()) {
+        return Err(ApiError::BadRequest(format!("record {}: its body must repeat its id and user_id", r.id)));
+    }
     if let Some(existing) = tx.record(&r.kind, &r.id)? {
         // Immutable: the same id must carry the same record.
         if existing.body != r.body || existing.user_id != r.user_id {
@@ -251,7 +270,8 @@ fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> Ap
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),
         None => None,
-    };
+    }
+    .or_else(|| home_subdistrict(ctx));
     tx.feed_touch(
         &format!("record:{}", r.kind),
         &r.id,
@@ -289,7 +309,7 @@ fn doc_download(tx: &mut dyn Tx, ctx: &DeviceCtx, kind: DocKind, id: &str, seq: 
         id,
         &DeviceDoc { confirmed_heads: state.confirmed_heads, pending_heads: Some(row.heads.clone()), pending_seq: Some(seq) },
     )?;
-    Ok(Some(DocDownload { kind, id: id.to_owned(), data, heads: row.heads }))
+    Ok(Some(DocDownload { kind, id: id.to_owned(), data, heads: row.heads, blobs: row.blobs }))
 }
 
 /// Handles one sync request for an authenticated device.
@@ -325,6 +345,19 @@ pub fn sync(
     }
 
     tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
+    for id in req.refetch.iter().take(500) {
+        if !valid_id(id) {
+            return Err(ApiError::BadRequest(format!("refetch: {id:?} is not a document id")));
+        }
+        let Some(row) = tx.feed_row("doc:issue", id)? else { continue };
+        if !visible(&ctx, &row) {
+            continue;
+        }
+        tx.set_device_doc(&ctx.device_id, id, &DeviceDoc::default())?;
+        if let Some(d) = doc_download(tx.as_mut(), &ctx, DocKind::Issue, id, row.seq)? {
+            resp.refetched.push(d);
+        }
+    }
     let want = req.max_entries.map_or(MAX_ENTRIES_PER_RESPONSE, |m| (m as usize).clamp(1, MAX_ENTRIES_PER_RESPONSE));
     let mut cursor = req.cursor;
     let mut sent = 0usize;

@@ -128,6 +128,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     }
     let stats = store.stop_patrol(id)?;
     let coverage = store.patrol_coverage(id)?;
+    let issue = report_during_patrol(&mut store, &walk)?;
     let planned_m = route_length_m(&route);
     let saved = walk.len() as u64 - delivered;
 
@@ -157,6 +158,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
                 "totals": coverage.totals,
                 "visited_unassigned": coverage.visited_unassigned.iter().map(|s| &s.name).collect::<Vec<_>>(),
             },
+            "issue": issue,
         }))?;
     } else {
         println!("StreetPatrol demo: a street chief's patrol in 八角 subdistrict\n");
@@ -211,6 +213,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         let t = &coverage.totals;
         println!("  {:<10} {:>9} of {:>9}  {:>5.1} %", "total", metres(t.covered_m), metres(t.length_m), t.covered_ratio * 100.0);
         let kept_share = stats.fixes_kept as f64 / delivered.max(1) as f64 * 100.0;
+        println!(
+            "  issue reported  {} ({}) where the chief stopped, due in {} h",
+            issue.id,
+            issue.category,
+            (issue.due_at_ms - issue.reported_at_ms) / 3_600_000
+        );
         println!("\nEvery fix is in the store, kept ({kept_share:.1} %) or with the reason it was set aside.");
         if ctx.db.is_some() {
             println!("Store: {}", path.display());
@@ -218,4 +226,15 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     }
     store.close()?;
     Ok(())
+}
+
+/// The chief found an overflowing bin along the way and reported it on the spot (it goes round the loop from there: `patrol issue assign ...`).
+fn report_during_patrol(
+    store: &mut Store,
+    walk: &[(patrol_core::NewFix, patrol_core::sim::TruePosition)],
+) -> Result<patrol_core::issues::IssueView> {
+    let here = &walk[walk.len() * 2 / 3].1;
+    let mut new = patrol_core::issues::NewIssue::at("overflowing_bin", here.lat, here.lon);
+    new.description = "商户门前垃圾桶满溢".into();
+    Ok(store.report_issue(new)?.issue)
 }

@@ -5,12 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
-use patrol_core::patrol::{ImportOptions, ImportReport};
-use patrol_core::track::export::{ExportFixes, track_geojson, write_gpx};
-use patrol_core::track::{FilterConfig, TrackStats, read_track_file};
+use patrol_core::patrol::{ImportOptions, ImportReport, TrackExportFormat};
+use patrol_core::track::export::ExportFixes;
+use patrol_core::track::{FilterConfig, TrackStats, load_track_file};
 use patrol_core::{Datum, PatrolId, Role, Store};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::output::{Context, duration, metres};
 
@@ -66,9 +65,8 @@ pub fn run(ctx: &Context, cmd: TrackCommand) -> Result<()> {
 
 fn import(ctx: &Context, file: PathBuf, datum: Datum, profile: &str, name: Option<String>) -> Result<()> {
     let filter = FilterConfig::profile(profile)?;
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut store = ctx.open()?;
-    let parsed = read_track_file(&file, &bytes, store.clock().now_ms())
+    let parsed = load_track_file(&file, store.clock().now_ms())
         .with_context(|| format!("{} was not imported", file.display()))?;
     if store.device()?.is_none() {
         // Importing into a fresh store needs an owner for the patrol; a local one will do.
@@ -147,32 +145,15 @@ fn stats(ctx: &Context, id: PatrolId) -> Result<()> {
 
 fn export(ctx: &Context, id: PatrolId, format: Format, datum: Datum, all: bool, out: Option<PathBuf>) -> Result<()> {
     let store = ctx.open()?;
-    let info = store.patrol(id)?;
-    let fixes = store.fixes(id)?;
     let which = if all { ExportFixes::All } else { ExportFixes::Kept };
-    let mut buf = Vec::new();
-    match format {
-        Format::Gpx => {
-            let name = info.name.clone().unwrap_or_else(|| format!("patrol {id}"));
-            write_gpx(&mut buf, &name, &fixes, datum, which)?;
-        }
-        Format::Geojson => {
-            let stats = store.track_stats(id)?;
-            let props = json!({
-                "patrol_id": id,
-                "name": info.name,
-                "datum": datum,
-                "distance_m": stats.distance_m,
-                "duration_s": stats.duration_s,
-                "fixes_kept": stats.fixes_kept,
-            });
-            serde_json::to_writer_pretty(&mut buf, &track_geojson(props, &fixes, datum, which))?;
-            buf.push(b'\n');
-        }
-    }
+    let format = match format {
+        Format::Gpx => TrackExportFormat::Gpx,
+        Format::Geojson => TrackExportFormat::GeoJson,
+    };
+    let buf = store.export_track(id, format, datum, which)?;
     match out {
         Some(path) => std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(&buf)?,
+        None => std::io::stdout().write_all(buf.as_bytes())?,
     }
     Ok(())
 }

@@ -1,16 +1,23 @@
 //! Importing a whole track file as a (stopped) patrol: one transaction, so a file that fails
 //! half-way leaves the store exactly as it was.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rusqlite::params;
 use serde::Serialize;
 
 use crate::domain::{Datum, NewFix, PatrolId, PatrolState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
 use crate::store::Store;
 use crate::track::{FilterConfig, FilterState, ParsedTrack, TrackStats, compute_stats};
 
 use super::{INSERT_FIX, PatrolSource, bind_insert, insert_event, insert_patrol, load_fixes};
+
+/// Points between two progress reports.
+const PROGRESS_EVERY: i64 = 4096;
+/// Points between two looks at the cancel flag (an atomic load: cheap next to an INSERT).
+const CANCEL_CHECK_EVERY: i64 = 256;
 
 /// How to read an imported track.
 #[derive(Debug, Clone)]
@@ -51,6 +58,21 @@ impl Store {
         track: &ParsedTrack,
         options: &ImportOptions,
         progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<ImportReport> {
+        self.import_track_with_cancel(track, options, progress, &AtomicBool::new(false))
+    }
+
+    /// Like [`Store::import_track`], but gives up with [`Error::Interrupted`] soon after another
+    /// thread sets `cancel` (the host cancelled the import); the transaction is rolled back, so
+    /// nothing of the track is stored. SQLite's interrupt cannot do this reliably: it only stops
+    /// a statement that is running at that instant, and an import spends most of its time
+    /// between statements.
+    pub fn import_track_with_cancel(
+        &mut self,
+        track: &ParsedTrack,
+        options: &ImportOptions,
+        progress: &mut dyn FnMut(u64, u64),
+        cancel: &AtomicBool,
     ) -> Result<ImportReport> {
         let me = self.require_device()?;
         let filter = options.filter.clone().unwrap_or_else(|| self.config.track.filter.clone());
@@ -103,7 +125,10 @@ impl Store {
                     let verdict = state.push(&filter, p, next);
                     bind_insert(&mut stmt, row, seq, segment as i64, p, verdict)?;
                     seq += 1;
-                    if seq % 4096 == 0 {
+                    if seq % CANCEL_CHECK_EVERY == 0 && cancel.load(Ordering::Relaxed) {
+                        return Err(Error::Interrupted);
+                    }
+                    if seq % PROGRESS_EVERY == 0 {
                         progress(seq as u64, total);
                     }
                 }
@@ -117,6 +142,9 @@ impl Store {
         )?;
         insert_event(&tx, row, "start", started_at_ms)?;
         insert_event(&tx, row, "stop", stats.end_ms.unwrap_or(now))?;
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
         tx.commit()?;
         progress(total, total);
         Ok(ImportReport {

@@ -2,6 +2,7 @@
 //! between, one at a time (durable before the call returns) or in batches after the app was
 //! suspended. Also importing whole tracks from files and reading tracks back.
 
+mod export;
 mod import;
 pub(crate) mod recorder;
 
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
+pub use export::TrackExportFormat;
 pub use import::{ImportOptions, ImportReport};
 
 use crate::domain::{Datum, DeviceId, FixVerdict, NewFix, PatrolId, PatrolState, StoredFix, UserId};
@@ -237,6 +239,16 @@ impl Store {
         let row = work.row;
         self.recorders.insert(row, work);
         Ok(BatchOutcome { first_seq, count: fixes.len() as u64, kept, sampling })
+    }
+
+    /// The sampling advice for a patrol as of its last fix, without adding one: what interval the
+    /// host should start its location updates with after a restart or a resume.
+    pub fn sampling_advice(&self, id: PatrolId) -> Result<SamplingAdvice> {
+        if let Some(rec) = self.recorders.values().find(|r| r.id == id) {
+            return Ok(rec.detector.advice());
+        }
+        // Not cached: rebuild without caching, so asking about stopped patrols keeps nothing.
+        Ok(RecorderState::load(&self.conn, &self.config.track, id)?.detector.advice())
     }
 
     /// A patrol's details.

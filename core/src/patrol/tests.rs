@@ -11,8 +11,15 @@ const T0: i64 = 1_714_550_400_000; // 2024-05-01T08:00:00Z
 const M_PER_DEG: f64 = 111_195.08;
 
 fn store() -> Store {
-    let mut s = Store::open_with_clock(":memory:", StoreConfig::default(), Arc::new(FixedClock(T0))).unwrap();
-    s.init_device("张伟", Role::Chief, None).unwrap();
+    file_store(std::path::Path::new(":memory:"), true)
+}
+
+/// A store in the file at `path` with the test clock; `init` sets the chief up (a new file).
+fn file_store(path: &std::path::Path, init: bool) -> Store {
+    let mut s = Store::open_with_clock(path, StoreConfig::default(), Arc::new(FixedClock(T0))).unwrap();
+    if init {
+        s.init_device("张伟", Role::Chief, None).unwrap();
+    }
     s
 }
 
@@ -145,18 +152,16 @@ fn batches_match_single_appends() {
 fn recorder_state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.db");
-    let clock = Arc::new(FixedClock(T0));
     let id;
     {
-        let mut s = Store::open_with_clock(&path, StoreConfig::default(), clock.clone()).unwrap();
-        s.init_device("张伟", Role::Chief, None).unwrap();
+        let mut s = file_store(&path, true);
         id = s.start_patrol(&[]).unwrap();
         for i in 0..10 {
             s.add_fix(id, walk_fix(i)).unwrap();
         }
         // No close: as if the app were killed.
     }
-    let mut s = Store::open_with_clock(&path, StoreConfig::default(), clock).unwrap();
+    let mut s = file_store(&path, false);
     // The spike is judged against the last kept fix from before the restart.
     let mut spike = walk_fix(10);
     spike.lat += 500.0 / M_PER_DEG;
@@ -225,4 +230,112 @@ fn import_is_all_or_nothing() {
             assert_eq!(s.list_patrols().unwrap().len(), before);
         }
     }
+}
+
+/// A GPX track of `n` points walking north at 1.4 m/s, one a second.
+fn long_gpx(n: usize) -> Vec<u8> {
+    let mut gpx = String::from(r#"<gpx version="1.1"><trk><name>long</name><trkseg>"#);
+    for i in 0..n {
+        let lat = 39.9 + i as f64 * 1.4 / M_PER_DEG;
+        let time = crate::track::export::format_time_ms(T0 + i as i64 * 1000);
+        gpx.push_str(&format!(r#"<trkpt lat="{lat:.7}" lon="116.2"><time>{time}</time></trkpt>"#));
+    }
+    gpx.push_str("</trkseg></trk></gpx>");
+    gpx.into_bytes()
+}
+
+#[test]
+fn a_cancelled_import_stores_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let track = parse_gpx_at(&long_gpx(10_000), T0 + 1_000_000_000).unwrap();
+    let mut s = store();
+    let cancel = AtomicBool::new(false);
+    let mut reports = vec![];
+    let err = s
+        .import_track_with_cancel(
+            &track,
+            &ImportOptions::default(),
+            &mut |done, total| {
+                reports.push((done, total));
+                cancel.store(true, Ordering::Relaxed);
+            },
+            &cancel,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err:?}");
+    assert_eq!(reports, vec![(4096, 10_000)], "stopped within the next few hundred points");
+    assert!(s.list_patrols().unwrap().is_empty(), "the rolled-back import left nothing");
+    let fixes: i64 = s.connection().query_row("SELECT COUNT(*) FROM fix", [], |r| r.get(0)).unwrap();
+    assert_eq!(fixes, 0);
+
+    // Not cancelled: the same track imports whole, and progress ends at the total.
+    let cancel = AtomicBool::new(false);
+    let mut last = (0, 0);
+    let report =
+        s.import_track_with_cancel(&track, &ImportOptions::default(), &mut |d, t| last = (d, t), &cancel).unwrap();
+    assert_eq!(report.stats.fixes_read, 10_000);
+    assert_eq!(last, (10_000, 10_000));
+}
+
+#[test]
+fn export_writes_gpx_and_geojson_from_the_store() {
+    use crate::track::export::ExportFixes;
+    let mut s = store();
+    let id = s.start_patrol(&[]).unwrap();
+    let mut spike = walk_fix(5);
+    spike.lat += 500.0 / M_PER_DEG;
+    for f in (0..5).map(walk_fix).chain([spike]).chain((6..10).map(walk_fix)) {
+        s.add_fix(id, f).unwrap();
+    }
+    s.stop_patrol(id).unwrap();
+
+    let gpx = s.export_track(id, TrackExportFormat::Gpx, Datum::Wgs84, ExportFixes::Kept).unwrap();
+    let back = parse_gpx_at(gpx.as_bytes(), T0 + 1_000_000_000).unwrap();
+    assert_eq!(back.point_count(), 9, "the spike is left out");
+    assert_eq!(back.name, Some(format!("patrol {id}")));
+    let all = s.export_track(id, TrackExportFormat::Gpx, Datum::Wgs84, ExportFixes::All).unwrap();
+    assert_eq!(parse_gpx_at(all.as_bytes(), T0 + 1_000_000_000).unwrap().point_count(), 10);
+
+    let geojson = s.export_track(id, TrackExportFormat::GeoJson, Datum::Gcj02, ExportFixes::Kept).unwrap();
+    let g: serde_json::Value = serde_json::from_str(&geojson).unwrap();
+    let props = &g["features"][0]["properties"];
+    assert_eq!(props["patrol_id"], id.to_string());
+    assert_eq!(props["datum"], "gcj02");
+    assert_eq!(props["fixes_kept"], 9);
+    let first = &g["features"][0]["geometry"]["coordinates"][0][0];
+    let (glat, glon) = wgs84_to_gcj02(39.9, 116.2);
+    assert!((first[0].as_f64().unwrap() - glon).abs() < 1e-6 && (first[1].as_f64().unwrap() - glat).abs() < 1e-6);
+
+    assert!(matches!(
+        s.export_track(PatrolId::new(), TrackExportFormat::Gpx, Datum::Wgs84, ExportFixes::Kept),
+        Err(Error::UnknownPatrol(_))
+    ));
+}
+
+#[test]
+fn sampling_advice_without_a_fix_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let id;
+    {
+        let mut s = file_store(&path, true);
+        id = s.start_patrol(&[]).unwrap();
+        assert_eq!(s.sampling_advice(id).unwrap().motion, Motion::Moving);
+        for i in 0..90 {
+            s.add_fix(id, NewFix::at(39.9, 116.2 + (i % 3) as f64 * 1e-5, T0 + i * 1000)).unwrap();
+        }
+        let advice = s.sampling_advice(id).unwrap();
+        assert_eq!((advice.motion, advice.interval_s, advice.changed), (Motion::Stationary, 15, false));
+    }
+    let s = file_store(&path, false);
+    assert_eq!(s.sampling_advice(id).unwrap().motion, Motion::Stationary, "rebuilt from the stored fixes");
+    assert!(s.recorders.is_empty(), "asking does not cache a recorder");
+    assert!(matches!(s.sampling_advice(PatrolId::new()), Err(Error::UnknownPatrol(_))));
+}
+
+#[test]
+fn loading_a_missing_track_file_names_it() {
+    let err = crate::track::load_track_file(std::path::Path::new("/nonexistent/walk.gpx"), T0).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent/walk.gpx"), "{err}");
 }

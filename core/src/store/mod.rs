@@ -21,6 +21,7 @@ pub use schema::SCHEMA_VERSION;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::patrol::recorder::RecorderState;
+use crate::photos::PhotoLimits;
 use crate::track::TrackConfig;
 
 /// How hard a commit works to survive power loss.
@@ -50,6 +51,11 @@ pub struct StoreConfig {
     pub matching: crate::matching::MatchConfig,
     /// Coverage thresholds.
     pub coverage: crate::coverage::CoverageConfig,
+    /// Where photos are kept; `None` means a folder beside the database file
+    /// (`<db>.photos`). An in-memory store needs one set to take photos.
+    pub photos_dir: Option<PathBuf>,
+    /// Size, pixel and type limits for photos.
+    pub photo_limits: PhotoLimits,
 }
 
 impl Default for StoreConfig {
@@ -61,6 +67,8 @@ impl Default for StoreConfig {
             track: TrackConfig::default(),
             matching: Default::default(),
             coverage: Default::default(),
+            photos_dir: None,
+            photo_limits: PhotoLimits::default(),
         }
     }
 }

@@ -4,13 +4,14 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
         1 => tx.execute_batch(V1),
         2 => tx.execute_batch(V2_STREETS),
-        3 => tx.execute_batch(V3_SYNC),
+        3 => tx.execute_batch(V3_ISSUES),
+        4 => tx.execute_batch(V4_SYNC),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -185,15 +186,180 @@ CREATE TABLE check_in (
 CREATE INDEX check_in_by_patrol ON check_in (patrol_row, at_ms);
 "#;
 
+/// Issues (Automerge documents and their projection), photos, litter pickups, the points ledger,
+/// and this device's hybrid logical clock.
+const V3_ISSUES: &str = r#"
+-- The last HLC stamp this device issued, so a restart never goes backwards.
+CREATE TABLE hlc_state (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    wall_ms     INTEGER NOT NULL,
+    counter     INTEGER NOT NULL
+);
+
+-- One Automerge document per issue: a compacted snapshot plus the incremental chunks written
+-- since (`save_after(heads)`), folded into a new snapshot every few chunks.
+CREATE TABLE issue_doc (
+    row_id          INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    snapshot        BLOB NOT NULL,
+    -- Current heads: sorted 32-byte change hashes, concatenated.
+    heads           BLOB NOT NULL,
+    chunk_count     INTEGER NOT NULL DEFAULT 0,
+    -- Store-wide sequence of the last change (local or merged) and of the last local edit:
+    -- the cursors sync uses to find what moved.
+    change_seq      INTEGER NOT NULL,
+    local_seq       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX issue_doc_by_change ON issue_doc (change_seq);
+CREATE INDEX issue_doc_by_local ON issue_doc (local_seq) WHERE local_seq > 0;
+
+CREATE TABLE issue_chunk (
+    doc_row     INTEGER NOT NULL REFERENCES issue_doc(row_id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    bytes       BLOB NOT NULL,
+    PRIMARY KEY (doc_row, seq)
+) WITHOUT ROWID;
+
+-- The projection: one row per issue, rebuilt from the document after every local edit or
+-- merge in the same transaction, so lists and counts are plain indexed SQL.
+CREATE TABLE issue (
+    doc_row         INTEGER PRIMARY KEY REFERENCES issue_doc(row_id) ON DELETE CASCADE,
+    id              TEXT NOT NULL UNIQUE,
+    status          TEXT NOT NULL,
+    is_open         INTEGER NOT NULL,
+    category        TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    street_id       TEXT,
+    segment_id      TEXT,
+    lat             REAL NOT NULL,
+    lon             REAL NOT NULL,
+    reporter_id     TEXT NOT NULL,
+    reporter_role   TEXT NOT NULL,
+    -- Assignees, sorted, joined by a space; the single one is also in issue_assignee.
+    assignees       TEXT NOT NULL,
+    has_conflict    INTEGER NOT NULL,
+    round           INTEGER NOT NULL,
+    event_count     INTEGER NOT NULL,
+    photo_count     INTEGER NOT NULL,
+    comment_count   INTEGER NOT NULL,
+    reported_at_ms  INTEGER NOT NULL,
+    updated_at_ms   INTEGER NOT NULL,
+    -- When the current round is overdue; "overdue" itself depends on the time of the query.
+    due_at_ms       INTEGER NOT NULL
+);
+CREATE INDEX issue_by_street ON issue (street_id, is_open, reported_at_ms);
+CREATE INDEX issue_by_status ON issue (status, reported_at_ms);
+CREATE INDEX issue_open_by_due ON issue (due_at_ms) WHERE is_open = 1;
+CREATE INDEX issue_open_by_category_lat ON issue (category, lat) WHERE is_open = 1;
+CREATE INDEX issue_by_lat ON issue (lat);
+CREATE INDEX issue_by_reported ON issue (reported_at_ms);
+
+CREATE TABLE issue_assignee (
+    assignee    TEXT NOT NULL,
+    doc_row     INTEGER NOT NULL REFERENCES issue(doc_row) ON DELETE CASCADE,
+    PRIMARY KEY (assignee, doc_row)
+) WITHOUT ROWID;
+-- The projection rewrite deletes a document's rows by doc_row.
+CREATE INDEX issue_assignee_by_doc ON issue_assignee (doc_row);
+
+-- Custom categories added to this store (the built-in ones live in code).
+CREATE TABLE issue_category (
+    code        TEXT PRIMARY KEY,
+    name_zh     TEXT NOT NULL,
+    name_en     TEXT NOT NULL,
+    due_hours   INTEGER NOT NULL CHECK (due_hours > 0)
+);
+
+-- Content-addressed photo store: the file is photos/<sha256[0..2]>/<sha256>.<ext>.
+CREATE TABLE photo (
+    sha256          TEXT PRIMARY KEY,
+    mime            TEXT NOT NULL,
+    size_bytes      INTEGER NOT NULL,
+    width           INTEGER NOT NULL,
+    height          INTEGER NOT NULL,
+    taken_at_ms     INTEGER,
+    lat             REAL,
+    lon             REAL,
+    orientation     INTEGER,
+    thumbnail       BLOB NOT NULL,
+    stored_at_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Litter pickups: immutable once written.
+CREATE TABLE litter_pickup (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    device_id       TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL,
+    lat             REAL NOT NULL,
+    lon             REAL NOT NULL,
+    bags            INTEGER NOT NULL CHECK (bags >= 0),
+    items           INTEGER NOT NULL CHECK (items >= 0),
+    street_id       TEXT,
+    photo_sha256    TEXT REFERENCES photo(sha256),
+    note            TEXT,
+    CHECK (bags + items > 0)
+) WITHOUT ROWID;
+CREATE INDEX litter_pickup_by_user_time ON litter_pickup (user_id, at_ms);
+CREATE TRIGGER litter_pickup_immutable_update BEFORE UPDATE ON litter_pickup
+BEGIN SELECT RAISE(ABORT, 'litter pickups are immutable'); END;
+CREATE TRIGGER litter_pickup_immutable_delete BEFORE DELETE ON litter_pickup
+BEGIN SELECT RAISE(ABORT, 'litter pickups are immutable'); END;
+
+-- Points rules as data, versioned: an entry keeps the (rule, version) it was earned under.
+CREATE TABLE points_rule (
+    id              TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('pickup', 'verified_issue', 'patrol_hour', 'redemption')),
+    points          INTEGER NOT NULL,
+    -- Extra points per bag (pickups).
+    per_bag         INTEGER NOT NULL DEFAULT 0,
+    daily_cap       INTEGER,
+    valid_from_ms   INTEGER NOT NULL,
+    description     TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+) WITHOUT ROWID;
+INSERT INTO points_rule VALUES
+    ('pickup', 1, 'pickup', 2, 1, 20, 0, '2 points per pickup and 1 per bag, at most 20 a day'),
+    ('verified_issue', 1, 'verified_issue', 5, 0, 25, 0, '5 points for a reported issue that ends verified, at most 25 a day'),
+    ('patrol_hour', 1, 'patrol_hour', 4, 0, 16, 0, '4 points per full hour of patrol, at most 16 a day'),
+    ('redemption', 1, 'redemption', 0, 0, NULL, 0, 'points spent on a reward');
+
+-- The ledger: append-only; the balance is the sum.
+CREATE TABLE points_entry (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL,
+    -- The Beijing calendar day (UTC+8) the entry counts against, YYYY-MM-DD.
+    day             TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    -- What earned it: a pickup, issue or patrol id; for redemptions the entry's own id.
+    source_id       TEXT NOT NULL,
+    rule_id         TEXT NOT NULL,
+    rule_version    INTEGER NOT NULL,
+    points          INTEGER NOT NULL,
+    note            TEXT,
+    FOREIGN KEY (rule_id, rule_version) REFERENCES points_rule(id, version),
+    UNIQUE (user_id, kind, source_id)
+) WITHOUT ROWID;
+CREATE INDEX points_entry_by_user_day ON points_entry (user_id, day, kind);
+CREATE TRIGGER points_entry_append_only_update BEFORE UPDATE ON points_entry
+BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;
+CREATE TRIGGER points_entry_append_only_delete BEFORE DELETE ON points_entry
+BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;
+"#;
+
 /// Sync bookkeeping: the server account, what the server has confirmed of each patrol, and the
 /// reference rows received. Nothing here is ever needed to read local data.
-const V3_SYNC: &str = r#"
+const V4_SYNC: &str = r#"
 CREATE TABLE sync_account (
     singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
     server_url      TEXT NOT NULL,
     token           TEXT NOT NULL,
     -- change-feed position up to which everything received is stored
     cursor          INTEGER NOT NULL DEFAULT 0,
+    -- issue_doc.local_seq up to which own edits have been marked pending in sync_doc
+    local_doc_cursor INTEGER NOT NULL DEFAULT 0,
     enrolled_at_ms  INTEGER NOT NULL,
     last_sync_ms    INTEGER
 );
@@ -213,11 +379,34 @@ CREATE TABLE sync_record (
     PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
 
--- The heads the server is known to have of each document.
+-- Per document: the heads the server is known to have, whether this device has own changes
+-- the server has not confirmed, whether it must be fetched whole again, and why the server
+-- refused it (a refused document is left out of uploads and shown to the user).
 CREATE TABLE sync_doc (
     doc_id       TEXT PRIMARY KEY,
-    server_heads TEXT NOT NULL
+    server_heads TEXT NOT NULL DEFAULT '',
+    pending      INTEGER NOT NULL DEFAULT 0,
+    refetch      INTEGER NOT NULL DEFAULT 0,
+    rejected     TEXT
 );
+CREATE INDEX sync_doc_pending ON sync_doc (pending) WHERE pending = 1;
+
+-- Photos: whether the server has the original, and whether this device wants it (a document
+-- refers to it and the original is not here yet).
+CREATE TABLE sync_blob (
+    sha256    TEXT PRIMARY KEY,
+    on_server INTEGER NOT NULL DEFAULT 0,
+    wanted    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Patrol headers and records the server refused (kind 'patrol' / 'pickup' / 'points'), left out
+-- of uploads from then on and shown to the user.
+CREATE TABLE sync_rejected (
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
 
 -- Reference rows from the server (users, subdistricts, streets ...), as received.
 CREATE TABLE reference_row (

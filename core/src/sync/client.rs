@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use super::fixcodec::{decode_fixes, encode_fixes};
-use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncResponse};
+use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncRequest, SyncResponse};
 use crate::domain::PatrolId;
 use crate::error::{Error, Result};
 use crate::sim::SimRng;
@@ -95,10 +95,14 @@ pub struct SyncReport {
     pub reference_down: u64,
     pub fixes_up: u64,
     pub fixes_down: u64,
+    pub photos_up: u64,
+    pub photos_down: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
     /// What waited for a better network.
     pub deferred: Vec<String>,
+    /// What the server refused in this sync (kept here, left out of uploads, shown to the user).
+    pub rejected: Vec<super::docs::RejectedDoc>,
     pub cursor: u64,
 }
 
@@ -157,12 +161,19 @@ impl SyncClient {
 
     /// Sends a request, retrying transient failures with backoff; returns the body of a 2xx.
     async fn send(&mut self, method: Method, path: &str, body: Vec<u8>, content_type: &str) -> Result<Vec<u8>> {
+        self.send_with_headers(method, path, body, &[("content-type", content_type.to_owned())]).await
+    }
+
+    async fn send_with_headers(&mut self, method: Method, path: &str, body: Vec<u8>, headers: &[(&str, String)]) -> Result<Vec<u8>> {
         let url = self.url(path)?;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             self.report.requests += 1;
-            let mut req = self.http.request(method.clone(), url.clone()).header("content-type", content_type).body(body.clone());
+            let mut req = self.http.request(method.clone(), url.clone()).body(body.clone());
+            for (k, v) in headers {
+                req = req.header(*k, v);
+            }
             if let Some(t) = &self.token {
                 req = req.bearer_auth(t);
             }
@@ -255,7 +266,16 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
     let mut pages = 0u64;
     loop {
         let req = store.next_sync_request(Some(policy.page_size))?;
-        let resp: SyncResponse = client.post_json("/v1/sync", &req).await?;
+        let resp: SyncResponse = match client.post_json("/v1/sync", &req).await {
+            Ok(r) => r,
+            Err(Error::Server { status, .. }) if refusal(status) && has_uploads(&req) => {
+                // The server refuses a request whole; find what it refused, set that aside and
+                // let everything else through.
+                isolate_refusals(store, &mut client, &req).await?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let applied = store.apply_sync_response(&req, &resp)?;
         let r = &mut client.report;
         r.docs_up += req.docs.len() as u64;
@@ -301,7 +321,39 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
         }
     }
 
-    // 3. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
+    // 3. Photo originals up (resumable) and down, on wifi unless allowed on cellular.
+    let photos_ok = policy.network == NetworkState::Wifi || policy.photos_on_cellular;
+    let up = store.photos_to_upload()?;
+    let down = store.wanted_photos()?;
+    if photos_ok {
+        let total = (up.len() + down.len()) as u64;
+        let mut done = 0u64;
+        for (sha, path, size) in up {
+            upload_photo(&mut client, &sha, &path, size).await?;
+            store.mark_blob_on_server(&sha)?;
+            client.report.photos_up += 1;
+            done += 1;
+            progress.progress("photos", done, total);
+        }
+        for sha in down {
+            let bytes = client.send(Method::GET, &format!("/v1/blobs/{sha}"), Vec::new(), "application/octet-stream").await;
+            match bytes {
+                Ok(bytes) => {
+                    store.store_downloaded_photo(&sha, &bytes)?;
+                    client.report.photos_down += 1;
+                }
+                // Not uploaded by its owner yet: the next sync asks again.
+                Err(Error::Server { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+            done += 1;
+            progress.progress("photos", done, total);
+        }
+    } else if !up.is_empty() || !down.is_empty() {
+        client.report.deferred.push(format!("{} photo(s) up and {} down (originals wait for wifi)", up.len(), down.len()));
+    }
+
+    // 4. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
     let wanted = store.fixes_to_download()?;
     if !wanted.is_empty() {
         if policy.bulk_allowed() {
@@ -311,6 +363,105 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
         }
     }
     Ok(client.report)
+}
+
+/// Chunk size of photo uploads: small enough to resume cheaply on a poor connection.
+const PHOTO_CHUNK: usize = 512 * 1024;
+
+/// Uploads one photo from where the server stands (it may have part of it from an earlier try).
+async fn upload_photo(client: &mut SyncClient, sha: &str, path: &std::path::Path, size: u64) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    if bytes.len() as u64 != size {
+        return Err(Error::Protocol(format!("photo {sha} on disk is {} bytes, not {size}", bytes.len())));
+    }
+    let url = client.url(&format!("/v1/blobs/{sha}"))?;
+    let mut offset = {
+        let mut req = client.http.head(url.clone());
+        if let Some(t) = &client.token {
+            req = req.bearer_auth(t);
+        }
+        match req.send().await {
+            Ok(r) if r.status() == StatusCode::OK => {
+                if r.headers().get("blob-complete").is_some_and(|v| v == "true") {
+                    return Ok(());
+                }
+                r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    };
+    while offset < bytes.len() {
+        let end = (offset + PHOTO_CHUNK).min(bytes.len());
+        let path = format!("/v1/blobs/{sha}");
+        let headers = [("upload-offset", offset.to_string()), ("upload-length", bytes.len().to_string())];
+        match client.send_with_headers(Method::PATCH, &path, bytes[offset..end].to_vec(), &headers).await {
+            Ok(_) => offset = end,
+            // Out of step (an earlier chunk landed though its answer was lost): ask where to go on.
+            Err(Error::Server { status: 409, .. }) => {
+                let mut req = client.http.head(url.clone());
+                if let Some(t) = &client.token {
+                    req = req.bearer_auth(t);
+                }
+                let r = req.send().await.map_err(|e| Error::Network(describe(&e)))?;
+                if r.headers().get("blob-complete").is_some_and(|v| v == "true") {
+                    return Ok(());
+                }
+                offset = r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A 4xx that means "this content is refused" (not auth, protocol version or rate).
+fn refusal(status: u16) -> bool {
+    matches!(status, 400 | 403 | 409 | 413 | 422)
+}
+
+fn has_uploads(req: &SyncRequest) -> bool {
+    !req.docs.is_empty() || !req.patrols.is_empty() || !req.records.is_empty()
+}
+
+/// Sends a refused request's uploads one at a time; each one the server refuses is set aside
+/// with the server's reason.
+async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &SyncRequest) -> Result<()> {
+    let single = |docs, patrols, records| SyncRequest {
+        protocol: req.protocol,
+        cursor: req.cursor,
+        docs,
+        patrols,
+        records,
+        max_entries: Some(1),
+        refetch: Vec::new(),
+    };
+    let mut attempts: Vec<(String, String, SyncRequest)> = Vec::new();
+    for d in &req.docs {
+        attempts.push(("doc".into(), d.id.clone(), single(vec![d.clone()], vec![], vec![])));
+    }
+    for p in &req.patrols {
+        attempts.push(("patrol".into(), p.id.to_string(), single(vec![], vec![p.clone()], vec![])));
+    }
+    for r in &req.records {
+        attempts.push((r.kind.clone(), r.id.clone(), single(vec![], vec![], vec![r.clone()])));
+    }
+    for (kind, id, one) in attempts {
+        match client.post_json::<_, SyncResponse>("/v1/sync", &one).await {
+            Ok(resp) => {
+                store.apply_sync_response(&one, &resp)?;
+            }
+            Err(Error::Server { status, message, .. }) if refusal(status) => {
+                if kind == "doc" {
+                    store.reject_doc(&id, &message)?;
+                } else {
+                    store.reject_item(&kind, &id, &message)?;
+                }
+                client.report.rejected.push(super::docs::RejectedDoc { id: format!("{kind}:{id}"), reason: message });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

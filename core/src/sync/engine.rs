@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::wire::{EnrolResponse, FixMark, LedgerRecord, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use super::wire::{EnrolResponse, FixMark, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse, PROTOCOL_VERSION};
 use crate::domain::{PatrolId, StoredFix};
 use crate::error::{Error, Result};
 use crate::patrol::{PatrolInfo, PatrolSource};
@@ -107,7 +107,7 @@ impl Store {
             if p.device_id != me.device_id {
                 continue;
             }
-            let record = patrol_record(&p);
+            let record = self.patrol_record(&p)?;
             let header = serde_json::to_string(&record).expect("patrol record serialises");
             let uploaded: Option<String> = self
                 .conn
@@ -118,7 +118,12 @@ impl Store {
                 )
                 .optional()?
                 .flatten();
-            if uploaded.as_deref() != Some(header.as_str()) {
+            let rejected: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sync_rejected WHERE kind = 'patrol' AND id = ?1)",
+                [p.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if uploaded.as_deref() != Some(header.as_str()) && !rejected {
                 out.push(record);
             }
         }
@@ -126,16 +131,19 @@ impl Store {
         Ok(out)
     }
 
-    /// The next sync request: the cursor and everything not yet confirmed by the server.
-    pub fn next_sync_request(&self, max_entries: Option<u32>) -> Result<SyncRequest> {
+    /// The next sync request: the cursor and everything not yet confirmed by the server (at
+    /// most a few hundred documents and a few thousand records; the rest goes in the next).
+    pub fn next_sync_request(&mut self, max_entries: Option<u32>) -> Result<SyncRequest> {
         let account = self.require_account()?;
+        self.mark_pending_docs()?;
         Ok(SyncRequest {
             protocol: PROTOCOL_VERSION,
             cursor: account.cursor,
-            docs: Vec::new(),
+            docs: self.docs_to_upload(500)?,
             patrols: self.patrols_to_upload()?,
-            records: Vec::new(),
+            records: self.records_to_upload(2_000)?,
             max_entries,
+            refetch: self.docs_to_refetch()?,
         })
     }
 
@@ -145,8 +153,16 @@ impl Store {
     pub fn apply_sync_response(&mut self, sent: &SyncRequest, resp: &SyncResponse) -> Result<Applied> {
         let me = self.require_device()?;
         let now = self.clock.now_ms();
-        let tx = self.conn.transaction()?;
         let mut applied = Applied::default();
+        // Documents merge in their own transactions (each is idempotent); the cursor moves only
+        // after all of them are stored.
+        applied.docs += self.store_doc_downloads(&resp.docs, false)?;
+        applied.docs += self.store_doc_downloads(&resp.refetched, true)?;
+        self.confirm_docs(&resp.accepted)?;
+        let tx = self.conn.transaction()?;
+        for id in &sent.refetch {
+            tx.execute("UPDATE sync_doc SET refetch = 0 WHERE doc_id = ?1", [id])?;
+        }
         for p in &sent.patrols {
             let header = serde_json::to_string(p).expect("patrol record serialises");
             tx.execute(
@@ -176,7 +192,7 @@ impl Store {
             applied.patrols += 1;
         }
         for r in &resp.records {
-            store_record(&tx, r)?;
+            super::records::store_record(&tx, r)?;
             applied.records += 1;
         }
         for FixMark { patrol_id, next_seq } in &resp.fix_marks {
@@ -298,7 +314,19 @@ impl Store {
     }
 }
 
-/// The wire form of a patrol header.
+impl Store {
+    /// The wire form of a patrol header, with its check-ins.
+    pub fn patrol_record(&self, p: &PatrolInfo) -> Result<PatrolRecord> {
+        let check_ins = self
+            .check_ins(p.id)?
+            .iter()
+            .map(|c| serde_json::to_value(c).map_err(|e| Error::Protocol(e.to_string())))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PatrolRecord { check_ins, ..patrol_record(p) })
+    }
+}
+
+/// The wire form of a patrol header (without check-ins).
 pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
     PatrolRecord {
         id: p.id,
@@ -311,6 +339,7 @@ pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
         stopped_at_ms: p.stopped_at_ms,
         planned_streets: p.planned_streets.clone(),
         summary: p.summary.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+        check_ins: Vec::new(),
     }
 }
 
@@ -369,10 +398,27 @@ fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Res
     for street in &p.planned_streets {
         tx.execute("INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)", params![row, street])?;
     }
-    Ok(())
-}
-
-fn store_record(_tx: &rusqlite::Transaction<'_>, _r: &LedgerRecord) -> Result<()> {
-    // Records from others (pickups, points, check-ins) are stored by their modules.
+    for c in &p.check_ins {
+        let c: crate::signboard::CheckIn =
+            serde_json::from_value(c.clone()).map_err(|e| Error::Protocol(format!("a check-in from the server: {e}")))?;
+        tx.execute(
+            "INSERT OR IGNORE INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon,
+                                             accuracy_m, distance_to_signboard_m)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                c.id.to_string(),
+                row,
+                c.signboard_id.to_string(),
+                c.street_id.to_string(),
+                c.user_id,
+                c.at_ms,
+                c.fix_seq,
+                c.lat,
+                c.lon,
+                c.accuracy_m,
+                c.distance_to_signboard_m
+            ],
+        )?;
+    }
     Ok(())
 }

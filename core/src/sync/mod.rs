@@ -1,9 +1,12 @@
 //! Sync with the server: the wire protocol shared with the server, the fix batch format, the
 //! local half of the protocol (no I/O), and the phone's HTTP client. See `docs/sync-protocol.md`.
 
+pub mod blobs;
 pub mod client;
+pub mod docs;
 pub mod engine;
 pub mod fixcodec;
+pub mod records;
 pub mod reference;
 pub mod wire;
 

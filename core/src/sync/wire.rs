@@ -135,6 +135,9 @@ pub struct DocDownload {
     pub data: Vec<u8>,
     /// The server's heads for the document after this (hex).
     pub heads: Vec<String>,
+    /// Photos (SHA-256) the document refers to, so the device can fetch the originals.
+    #[serde(default)]
+    pub blobs: Vec<String>,
 }
 
 /// The server's heads for a document after taking an upload.
@@ -158,6 +161,9 @@ pub struct PatrolRecord {
     pub planned_streets: Vec<String>,
     /// Track metrics as of the stop.
     pub summary: Option<serde_json::Value>,
+    /// Signboard check-ins made during the patrol (proof of presence).
+    #[serde(default)]
+    pub check_ins: Vec<serde_json::Value>,
 }
 
 /// An immutable record of a grow-only set (a litter pickup, a points ledger entry, a check-in):
@@ -204,6 +210,9 @@ pub struct SyncRequest {
     /// `more: true` and the next request.
     #[serde(default)]
     pub max_entries: Option<u32>,
+    /// Documents this device needs whole again (it could not apply what it was sent).
+    #[serde(default)]
+    pub refetch: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -222,6 +231,9 @@ pub struct SyncResponse {
     /// Where the server stands on the fixes of this device's patrols and of the patrols it
     /// may download.
     pub fix_marks: Vec<FixMark>,
+    /// Documents asked for again (`refetch`), whole.
+    #[serde(default)]
+    pub refetched: Vec<DocDownload>,
     pub server_time_ms: i64,
 }
 

@@ -84,6 +84,15 @@ pub fn read_track_file(path: &Path, bytes: &[u8], now_ms: i64) -> Result<ParsedT
     }
 }
 
+/// Reads the file at `path` from disk and parses it with [`read_track_file`]: what an import of a
+/// file the user picked does first. Fails with [`crate::Error::Io`] naming the path when the file
+/// cannot be read.
+pub fn load_track_file(path: &Path, now_ms: i64) -> crate::Result<ParsedTrack> {
+    let bytes = std::fs::read(path)
+        .map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+    Ok(read_track_file(path, &bytes, now_ms)?)
+}
+
 /// The latest instant a fix may carry, relative to now, before its time is called bogus.
 pub(crate) const MAX_FUTURE_MS: i64 = 24 * 3600 * 1000;
 /// 2000-01-01T00:00:00Z: GPS receivers that lost their almanac report 1901, 1970 or 1980.

@@ -65,6 +65,7 @@ pub struct DocRow {
     pub kind: String,
     pub data: Vec<u8>,
     pub heads: Vec<String>,
+    pub blobs: Vec<String>,
 }
 
 /// What the server believes a device has of a document.
@@ -125,7 +126,7 @@ pub trait Tx {
 
     // --- documents
     fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>>;
-    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], now_ms: i64) -> StorageResult<()>;
+    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], blobs: &[String], now_ms: i64) -> StorageResult<()>;
     fn device_doc(&mut self, device: &DeviceId, doc: &str) -> StorageResult<DeviceDoc>;
     fn set_device_doc(&mut self, device: &DeviceId, doc: &str, state: &DeviceDoc) -> StorageResult<()>;
     /// Promotes every pending entry sent at or before `cursor` to confirmed.

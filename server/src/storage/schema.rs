@@ -74,6 +74,8 @@ CREATE TABLE doc (
     kind          TEXT NOT NULL,
     data          BLOB NOT NULL,
     heads         TEXT NOT NULL,
+    -- photos (SHA-256) the document refers to, space-separated
+    blobs         TEXT NOT NULL DEFAULT '',
     updated_at_ms INTEGER NOT NULL
 );
 

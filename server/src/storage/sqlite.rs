@@ -384,21 +384,27 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>> {
-        let row: Option<(String, Vec<u8>, String)> = self
+        let row: Option<(String, Vec<u8>, String, String)> = self
             .conn
-            .prepare_cached("SELECT kind, data, heads FROM doc WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .prepare_cached("SELECT kind, data, heads, blobs FROM doc WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        Ok(row.map(|(kind, data, heads)| DocRow { kind, data, heads: split(Some(heads)).unwrap_or_default() }))
+        Ok(row.map(|(kind, data, heads, blobs)| DocRow {
+            kind,
+            data,
+            heads: split(Some(heads)).unwrap_or_default(),
+            blobs: split(Some(blobs)).unwrap_or_default(),
+        }))
     }
 
-    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], now_ms: i64) -> StorageResult<()> {
+    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], blobs: &[String], now_ms: i64) -> StorageResult<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO doc (id, kind, data, heads, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, updated_at_ms = excluded.updated_at_ms",
+                "INSERT INTO doc (id, kind, data, heads, blobs, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, heads = excluded.heads, blobs = excluded.blobs,
+                     updated_at_ms = excluded.updated_at_ms",
             )?
-            .execute(params![id, kind, data, join(heads), now_ms])?;
+            .execute(params![id, kind, data, join(heads), join(blobs), now_ms])?;
         Ok(())
     }
 

@@ -1,0 +1,54 @@
+// The Kotlin side of bindings/tests/kotlin.rs: runs the scenarios named on the command line
+// against the generated bindings and the built library, and ends with "N passed, N failed".
+package org.streetpatrol.tests
+
+import kotlin.system.exitProcess
+
+/** Every scenario, by the name bindings/tests/kotlin.rs runs it under. */
+val scenarios: Map<String, () -> Unit> = linkedMapOf(
+    "record_a_1000_fix_patrol_and_read_its_stats" to ::recordAThousandFixPatrol,
+    "sampling_advice_and_pause_resume" to ::samplingAdviceAndPauseResume,
+    "export_and_import_round_trip" to ::exportAndImportRoundTrip,
+    "errors_arrive_as_typed_exceptions" to ::errorsArriveAsTypedExceptions,
+    "not_a_database_is_refused_untouched" to ::notADatabaseIsRefusedUntouched,
+    "closed_objects_refuse_calls_and_unclosed_ones_are_collected" to ::closedObjectsRefuseCalls,
+    "no_native_memory_leaks_over_10000_calls" to ::noNativeLeaksOverTenThousandCalls,
+    "import_runs_off_the_callers_thread_with_progress" to ::importRunsOffTheCallersThread,
+    "cancelling_an_import_stores_nothing" to ::cancellingAnImportStoresNothing,
+    "a_throwing_progress_listener_does_not_break_the_import" to ::aThrowingListenerDoesNotBreakTheImport,
+    "the_host_clock_and_network_state_reach_the_core" to ::hostClockAndNetworkReachTheCore,
+    "the_kotlin_wrapper_runs_on_io_and_streams_progress" to ::wrapperRunsOnIoAndStreamsProgress,
+    // Issue 4 adds here: "report_an_issue_with_a_photo_and_move_it_through_the_workflow"
+    //   (IssueTests.kt: report with a photo file, assign, resolve, verify; status after each step).
+    // Issue 5 adds here: "sync_against_a_patrol_server_started_by_the_test"
+    //   (SyncTests.kt: bindings/tests/kotlin.rs starts target/<profile>/patrol-server on
+    //   127.0.0.1 with a temp data dir and passes its URL as an argument; two stores sync
+    //   through it with a fake NetworkMonitor; progress arrives as a Flow).
+)
+
+fun main(args: Array<String>) {
+    val chosen = if (args.isEmpty()) scenarios.keys.toList() else args.toList()
+    var passed = 0
+    var failed = 0
+    for (name in chosen) {
+        val scenario = scenarios[name]
+        if (scenario == null) {
+            println("FAIL $name: no such scenario; known: ${scenarios.keys.joinToString()}")
+            failed++
+            continue
+        }
+        val started = System.nanoTime()
+        try {
+            scenario()
+            passed++
+            println("ok   $name (${(System.nanoTime() - started) / 1_000_000} ms)")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL $name: $e")
+            e.printStackTrace(System.out)
+        }
+    }
+    println("$passed passed, $failed failed")
+    System.out.flush()
+    exitProcess(if (failed == 0) 0 else 1)
+}

@@ -1,0 +1,31 @@
+//! StreetPatrol's mobile bindings: a thin uniffi layer over `patrol-core` for the Android
+//! (Kotlin) and iOS (Swift) apps.
+//!
+//! This crate only translates: types in, a call into the core, types out. Every behaviour is
+//! tested in the core, in Rust; the tests here check the translation, and the Kotlin tests in
+//! `tests/kotlin.rs` check the generated bindings on a JVM.
+//!
+//! - [`store`]: the `PatrolStore` object (open, device identity, lifecycle).
+//! - [`recording`], [`tracks`]: capabilities, each one `#[uniffi::export] impl PatrolStore`.
+//! - [`types`], [`settings`]: the records and enums that cross the boundary.
+//! - [`error`]: the one flat `PatrolError` and the one conversion from the core's error.
+//! - [`platform`]: what the host implements (clock, network state, progress listener).
+//! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
+//!   and the `CancelToken` a Swift host cancels it with.
+//!
+//! Later capabilities go in their own module the same way: `streets` (issue 3), `issues`,
+//! `photos`, `pickups`, `points` (issue 4), `sync` (issue 5). See the README's Mobile section.
+
+uniffi::setup_scaffolding!();
+
+pub mod error;
+pub mod platform;
+pub mod recording;
+pub mod settings;
+pub mod store;
+pub mod tracks;
+pub mod types;
+pub mod worker;
+
+pub use error::PatrolError;
+pub use store::PatrolStore;

@@ -1,0 +1,105 @@
+//! The store object the host holds: opened at a path with settings and the platform services,
+//! shared between threads (`Arc`, `Send + Sync`: the core store sits behind a mutex), closed by
+//! the host (Kotlin `close()`/`use {}`, Swift deinit). Capability modules (`recording`, `tracks`,
+//! later streets, issues, sync) add their methods to it in their own `#[uniffi::export] impl`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use patrol_core::store::DeviceIdentity;
+use patrol_core::{Role, Store, SubdistrictId};
+
+use crate::error::PatrolError;
+use crate::platform::{HostClock, NetworkMonitor, NetworkState, WallClock, guarded};
+use crate::settings::StoreSettings;
+
+/// Store handles alive right now, across the process (see [`live_store_handles`]).
+static LIVE_HANDLES: AtomicU64 = AtomicU64::new(0);
+
+/// A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
+/// GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+#[derive(uniffi::Object)]
+pub struct PatrolStore {
+    pub(crate) store: Arc<Mutex<Store>>,
+    network: Option<Arc<dyn NetworkMonitor>>,
+}
+
+impl PatrolStore {
+    /// Runs `call` on the core store: the one place methods reach it and core errors become
+    /// [`PatrolError`].
+    pub(crate) fn with_store<T>(
+        &self,
+        call: impl FnOnce(&mut Store) -> patrol_core::Result<T>,
+    ) -> Result<T, PatrolError> {
+        let mut store = self.store.lock().map_err(|_| PatrolError::poisoned())?;
+        Ok(call(&mut store)?)
+    }
+}
+
+impl Drop for PatrolStore {
+    fn drop(&mut self) {
+        LIVE_HANDLES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[uniffi::export]
+impl PatrolStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// `clock` replaces the system clock (tests); `network` tells sync which network the device
+    /// is on. Fails with `NotADatabase` or `DatabaseTooNew` leaving the file untouched.
+    #[uniffi::constructor(default(clock = None, network = None, settings))]
+    pub fn open(
+        path: String,
+        settings: StoreSettings,
+        clock: Option<Arc<dyn WallClock>>,
+        network: Option<Arc<dyn NetworkMonitor>>,
+    ) -> Result<Arc<Self>, PatrolError> {
+        let config = settings.into();
+        let store = match clock {
+            Some(clock) => Store::open_with_clock(&path, config, Arc::new(HostClock(clock)))?,
+            None => Store::open(&path, config)?,
+        };
+        LIVE_HANDLES.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(PatrolStore { store: Arc::new(Mutex::new(store)), network }))
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> Result<String, PatrolError> {
+        self.with_store(|s| Ok(s.path().display().to_string()))
+    }
+
+    /// Sets the store up for its user (once): creates the user and this device.
+    #[uniffi::method(default(subdistrict_id = None))]
+    pub fn init_device(
+        &self,
+        name: String,
+        role: Role,
+        subdistrict_id: Option<SubdistrictId>,
+    ) -> Result<DeviceIdentity, PatrolError> {
+        self.with_store(|s| s.init_device(&name, role, subdistrict_id))
+    }
+
+    /// This device's identity, or none before [`PatrolStore::init_device`].
+    pub fn device(&self) -> Result<Option<DeviceIdentity>, PatrolError> {
+        self.with_store(|s| s.device())
+    }
+
+    /// The network the host says the device is on; none when the host gave no monitor or the
+    /// monitor failed.
+    pub fn network_state(&self) -> Option<NetworkState> {
+        let monitor = self.network.as_ref()?;
+        guarded(|| monitor.network_state())
+    }
+
+    /// SQLite's `quick_check`: empty when the file is sound, else the problems found.
+    pub fn quick_check(&self) -> Result<Vec<String>, PatrolError> {
+        self.with_store(|s| s.quick_check())
+    }
+}
+
+/// How many store handles are alive in this process. Each `PatrolStore.open` adds one and each
+/// closed (or collected) handle removes one: a host whose count only grows is leaking stores.
+#[uniffi::export]
+pub fn live_store_handles() -> u64 {
+    LIVE_HANDLES.load(Ordering::Relaxed)
+}

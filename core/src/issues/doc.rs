@@ -1,0 +1,386 @@
+//! The issue document in Automerge: its layout, and reading and writing it.
+//!
+//! ```text
+//! ROOT { schema: int, id, category, description,
+//!        location: { lat, lon, street_id?, segment_id? },
+//!        reporter: { user_id, name, role, device_id },
+//!        photos:   { <sha256>: { stage, mime, size_bytes, width, height, taken_at_ms?, lat?, lon?,
+//!                                orientation?, added_by, thumbnail: bytes } },
+//!        comments: [ { id, by, role, at_ms, at_counter, actor, text } ],
+//!        events:   [ { id, kind, by, role, device, at_ms, at_counter, actor, round,
+//!                      payload: { to?, replaces?, assignment?, reason?, note?, photo?, duplicate_of? } } ] }
+//! ```
+//! Only the reporting device creates the root objects (in the document's first change); every
+//! other device gets them by merging, so two devices never create rival `events` lists. After
+//! that, changes only append to `events` and `comments` and add keys to `photos`: concurrent
+//! edits merge without conflict. Photos are keyed by content hash, so the same photo attached
+//! twice is one entry.
+
+use std::borrow::Cow;
+
+use automerge::transaction::{Transactable, Transaction};
+use automerge::{ActorId, Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+
+use crate::domain::{PhotoStage, Role};
+use crate::error::{Error, Result};
+use crate::hlc::HlcStamp;
+use crate::issues::model::{
+    Comment, DOC_SCHEMA_VERSION, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter,
+};
+
+/// The fields of a new issue, before it is a document.
+#[derive(Debug, Clone)]
+pub struct NewIssueDoc<'a> {
+    pub id: crate::domain::IssueId,
+    pub category: &'a str,
+    pub description: &'a str,
+    pub location: &'a IssueLocation,
+    pub reporter: &'a Reporter,
+    pub report: &'a IssueEvent,
+    pub photos: &'a [PhotoRef],
+}
+
+/// A new document holding the issue, its report event and its before-photos, all in one change.
+pub fn create(actor: ActorId, new: &NewIssueDoc<'_>) -> Result<Automerge> {
+    let mut doc = Automerge::new().with_actor(actor);
+    let mut tx = doc.transaction();
+    write_root(&mut tx, new).map_err(am)?;
+    tx.commit();
+    Ok(doc)
+}
+
+fn write_root(tx: &mut Transaction<'_>, new: &NewIssueDoc<'_>) -> Result<(), AutomergeError> {
+    tx.put(ROOT, "schema", DOC_SCHEMA_VERSION)?;
+    tx.put(ROOT, "id", new.id.to_string())?;
+    tx.put(ROOT, "category", new.category)?;
+    tx.put(ROOT, "description", new.description)?;
+    let loc = tx.put_object(ROOT, "location", ObjType::Map)?;
+    tx.put(&loc, "lat", new.location.lat)?;
+    tx.put(&loc, "lon", new.location.lon)?;
+    if let Some(s) = &new.location.street_id {
+        tx.put(&loc, "street_id", s.as_str())?;
+    }
+    if let Some(s) = &new.location.segment_id {
+        tx.put(&loc, "segment_id", s.as_str())?;
+    }
+    let rep = tx.put_object(ROOT, "reporter", ObjType::Map)?;
+    tx.put(&rep, "user_id", new.reporter.user_id.to_string())?;
+    tx.put(&rep, "name", new.reporter.name.as_str())?;
+    tx.put(&rep, "role", new.reporter.role.as_str())?;
+    tx.put(&rep, "device_id", new.reporter.device_id.to_string())?;
+    let photos = tx.put_object(ROOT, "photos", ObjType::Map)?;
+    for p in new.photos {
+        put_photo(tx, &photos, p)?;
+    }
+    tx.put_object(ROOT, "comments", ObjType::List)?;
+    let events = tx.put_object(ROOT, "events", ObjType::List)?;
+    put_event(tx, &events, new.report)?;
+    Ok(())
+}
+
+/// Appends an event (and the photo it carries, if any) in one change.
+pub fn append_event(doc: &mut Automerge, event: &IssueEvent, photo: Option<&PhotoRef>) -> Result<()> {
+    let events = object(doc, "events")?;
+    let photos = object(doc, "photos")?;
+    let mut tx = doc.transaction();
+    let result = (|| {
+        if let Some(p) = photo {
+            put_photo(&mut tx, &photos, p)?;
+        }
+        put_event(&mut tx, &events, event)
+    })();
+    finish(tx, result)
+}
+
+/// Adds a photo on its own (a before-photo taken later, say).
+pub fn add_photo(doc: &mut Automerge, photo: &PhotoRef) -> Result<()> {
+    let photos = object(doc, "photos")?;
+    let mut tx = doc.transaction();
+    let result = put_photo(&mut tx, &photos, photo);
+    finish(tx, result)
+}
+
+/// Appends a comment.
+pub fn append_comment(doc: &mut Automerge, c: &Comment) -> Result<()> {
+    let comments = object(doc, "comments")?;
+    let mut tx = doc.transaction();
+    let result = (|| {
+        let len = tx.length(&comments);
+        let m = tx.insert_object(&comments, len, ObjType::Map)?;
+        tx.put(&m, "id", c.id.to_string())?;
+        tx.put(&m, "by", c.by.to_string())?;
+        tx.put(&m, "role", c.role.as_str())?;
+        put_stamp(&mut tx, &m, &c.at)?;
+        tx.put(&m, "text", c.text.as_str())
+    })();
+    finish(tx, result)
+}
+
+fn finish(tx: Transaction<'_>, result: Result<(), AutomergeError>) -> Result<()> {
+    match result {
+        Ok(()) => {
+            tx.commit();
+            Ok(())
+        }
+        Err(e) => {
+            tx.rollback();
+            Err(am(e))
+        }
+    }
+}
+
+fn put_event(tx: &mut Transaction<'_>, events: &ObjId, e: &IssueEvent) -> Result<(), AutomergeError> {
+    let len = tx.length(events);
+    let m = tx.insert_object(events, len, ObjType::Map)?;
+    tx.put(&m, "id", e.id.to_string())?;
+    tx.put(&m, "kind", e.kind.as_str())?;
+    tx.put(&m, "by", e.by.to_string())?;
+    tx.put(&m, "role", e.role.as_str())?;
+    tx.put(&m, "device", e.device.to_string())?;
+    put_stamp(tx, &m, &e.at)?;
+    tx.put(&m, "round", i64::from(e.round))?;
+    let p = tx.put_object(&m, "payload", ObjType::Map)?;
+    let pl = &e.payload;
+    if let Some(to) = &pl.to {
+        tx.put(&p, "to", to.to_string())?;
+    }
+    if !pl.replaces.is_empty() {
+        let ids: Vec<String> = pl.replaces.iter().map(|i| i.to_string()).collect();
+        tx.put(&p, "replaces", ids.join(" "))?;
+    }
+    if let Some(a) = pl.assignment {
+        tx.put(&p, "assignment", a.to_string())?;
+    }
+    for (key, text) in [("reason", &pl.reason), ("note", &pl.note), ("photo", &pl.photo)] {
+        if let Some(t) = text {
+            tx.put(&p, key, t.as_str())?;
+        }
+    }
+    if let Some(d) = pl.duplicate_of {
+        tx.put(&p, "duplicate_of", d.to_string())?;
+    }
+    Ok(())
+}
+
+fn put_stamp(tx: &mut Transaction<'_>, m: &ObjId, at: &HlcStamp) -> Result<(), AutomergeError> {
+    tx.put(m, "at_ms", at.wall_ms)?;
+    tx.put(m, "at_counter", i64::from(at.counter))?;
+    tx.put(m, "actor", at.actor.as_str())
+}
+
+fn put_photo(tx: &mut Transaction<'_>, photos: &ObjId, p: &PhotoRef) -> Result<(), AutomergeError> {
+    if tx.get(photos, p.sha256.as_str())?.is_some() {
+        return Ok(()); // content-addressed: already there
+    }
+    let m = tx.put_object(photos, p.sha256.as_str(), ObjType::Map)?;
+    tx.put(&m, "stage", p.stage.as_str())?;
+    tx.put(&m, "mime", p.mime.as_str())?;
+    tx.put(&m, "size_bytes", p.size_bytes)?;
+    tx.put(&m, "width", u64::from(p.width))?;
+    tx.put(&m, "height", u64::from(p.height))?;
+    if let Some(t) = p.taken_at_ms {
+        tx.put(&m, "taken_at_ms", t)?;
+    }
+    if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
+        tx.put(&m, "lat", lat)?;
+        tx.put(&m, "lon", lon)?;
+    }
+    if let Some(o) = p.orientation {
+        tx.put(&m, "orientation", u64::from(o))?;
+    }
+    tx.put(&m, "added_by", p.added_by.to_string())?;
+    tx.put(&m, "thumbnail", ScalarValue::Bytes(p.thumbnail.clone()))?;
+    Ok(())
+}
+
+// ---- reading -------------------------------------------------------------------------------
+
+fn am(e: AutomergeError) -> Error {
+    Error::BadDocument(format!("automerge: {e}"))
+}
+
+fn bad(what: impl Into<String>) -> Error {
+    Error::BadDocument(what.into())
+}
+
+fn object(doc: &Automerge, key: &str) -> Result<ObjId> {
+    match doc.get(ROOT, key).map_err(am)? {
+        Some((Value::Object(_), id)) => Ok(id),
+        _ => Err(bad(format!("the document has no {key}"))),
+    }
+}
+
+fn scalar<'a>(doc: &'a Automerge, obj: &ObjId, key: &str) -> Option<Cow<'a, ScalarValue>> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(v), _))) => Some(v),
+        _ => None,
+    }
+}
+
+fn get_str(doc: &Automerge, obj: &ObjId, key: &str) -> Option<String> {
+    match scalar(doc, obj, key)?.as_ref() {
+        ScalarValue::Str(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn get_i64(doc: &Automerge, obj: &ObjId, key: &str) -> Option<i64> {
+    match scalar(doc, obj, key)?.as_ref() {
+        ScalarValue::Int(i) => Some(*i),
+        ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+        _ => None,
+    }
+}
+
+fn get_f64(doc: &Automerge, obj: &ObjId, key: &str) -> Option<f64> {
+    match scalar(doc, obj, key)?.as_ref() {
+        ScalarValue::F64(f) if f.is_finite() => Some(*f),
+        ScalarValue::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+fn need<T>(v: Option<T>, what: &str) -> Result<T> {
+    v.ok_or_else(|| bad(format!("the document's {what} is missing or not readable")))
+}
+
+fn parse<T: std::str::FromStr>(v: Option<String>, what: &str) -> Result<T> {
+    need(v, what)?.parse().map_err(|_| bad(format!("the document's {what} is not valid")))
+}
+
+fn child(doc: &Automerge, obj: &ObjId, key: impl Into<automerge::Prop>) -> Option<ObjId> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    }
+}
+
+/// Reads the whole document. Fails only when it is not an issue document at all; a single
+/// unreadable event is reported in [`IssueDoc::unreadable_events`] and skipped.
+pub fn read(doc: &Automerge) -> Result<IssueDoc> {
+    let root = ROOT;
+    let schema = need(get_i64(doc, &root, "schema"), "schema version")?;
+    let id = parse(get_str(doc, &root, "id"), "id")?;
+    let category = need(get_str(doc, &root, "category"), "category")?;
+    let description = get_str(doc, &root, "description").unwrap_or_default();
+    let loc = object(doc, "location")?;
+    let location = IssueLocation {
+        lat: need(get_f64(doc, &loc, "lat"), "latitude")?,
+        lon: need(get_f64(doc, &loc, "lon"), "longitude")?,
+        street_id: get_str(doc, &loc, "street_id"),
+        segment_id: get_str(doc, &loc, "segment_id"),
+    };
+    let rep = object(doc, "reporter")?;
+    let reporter = Reporter {
+        user_id: parse(get_str(doc, &rep, "user_id"), "reporter id")?,
+        name: get_str(doc, &rep, "name").unwrap_or_default(),
+        role: parse(get_str(doc, &rep, "role"), "reporter role")?,
+        device_id: parse(get_str(doc, &rep, "device_id"), "reporter device")?,
+    };
+
+    let photos_obj = object(doc, "photos")?;
+    let mut photos = Vec::new();
+    for key in doc.keys(&photos_obj) {
+        if let Some(m) = child(doc, &photos_obj, key.as_str())
+            && let Some(p) = read_photo(doc, &m, &key)
+        {
+            photos.push(p);
+        }
+    }
+    photos.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+
+    let comments_obj = object(doc, "comments")?;
+    let mut comments = Vec::new();
+    for i in 0..doc.length(&comments_obj) {
+        if let Some(m) = child(doc, &comments_obj, i)
+            && let Some(c) = read_comment(doc, &m)
+        {
+            comments.push(c);
+        }
+    }
+    comments.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
+
+    let events_obj = object(doc, "events")?;
+    let mut events = Vec::new();
+    let mut unreadable_events = Vec::new();
+    for i in 0..doc.length(&events_obj) {
+        match child(doc, &events_obj, i).ok_or_else(|| "not a map".to_owned()).and_then(|m| read_event(doc, &m)) {
+            Ok(e) => events.push(e),
+            Err(why) => unreadable_events.push(format!("event {i}: {why}")),
+        }
+    }
+    Ok(IssueDoc { schema, id, category, description, location, reporter, photos, comments, events, unreadable_events })
+}
+
+fn read_stamp(doc: &Automerge, m: &ObjId) -> Option<HlcStamp> {
+    Some(HlcStamp {
+        wall_ms: get_i64(doc, m, "at_ms")?,
+        counter: u32::try_from(get_i64(doc, m, "at_counter")?).ok()?,
+        actor: get_str(doc, m, "actor")?,
+    })
+}
+
+fn read_event(doc: &Automerge, m: &ObjId) -> std::result::Result<IssueEvent, String> {
+    let field = |k: &str| get_str(doc, m, k).ok_or_else(|| format!("no {k}"));
+    let p = child(doc, m, "payload");
+    let ps = |k: &str| p.as_ref().and_then(|p| get_str(doc, p, k));
+    let payload = EventPayload {
+        to: ps("to").map(|t| t.parse()).transpose().map_err(|e| format!("{e}"))?,
+        replaces: ps("replaces")
+            .map(|r| r.split_whitespace().map(|i| i.parse()).collect::<std::result::Result<Vec<crate::domain::IssueEventId>, _>>())
+            .transpose()
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default(),
+        assignment: ps("assignment").map(|a| a.parse::<crate::domain::IssueEventId>()).transpose().map_err(|e| e.to_string())?,
+        reason: ps("reason"),
+        note: ps("note"),
+        photo: ps("photo"),
+        duplicate_of: ps("duplicate_of").map(|d| d.parse::<crate::domain::IssueId>()).transpose().map_err(|e| e.to_string())?,
+    };
+    Ok(IssueEvent {
+        id: field("id")?.parse().map_err(|e| format!("{e}"))?,
+        kind: field("kind")?.parse().map_err(|e| format!("{e}"))?,
+        by: field("by")?.parse().map_err(|e| format!("{e}"))?,
+        role: field("role")?.parse::<Role>().map_err(|e| format!("{e}"))?,
+        device: field("device")?.parse().map_err(|e| format!("{e}"))?,
+        at: read_stamp(doc, m).ok_or("no readable time stamp")?,
+        round: get_i64(doc, m, "round").and_then(|r| u32::try_from(r).ok()).ok_or("no round")?,
+        payload,
+    })
+}
+
+fn read_comment(doc: &Automerge, m: &ObjId) -> Option<Comment> {
+    Some(Comment {
+        id: get_str(doc, m, "id")?.parse().ok()?,
+        by: get_str(doc, m, "by")?.parse().ok()?,
+        role: get_str(doc, m, "role")?.parse().ok()?,
+        at: read_stamp(doc, m)?,
+        text: get_str(doc, m, "text")?,
+    })
+}
+
+fn read_photo(doc: &Automerge, m: &ObjId, sha: &str) -> Option<PhotoRef> {
+    let thumbnail = match scalar(doc, m, "thumbnail").as_deref() {
+        Some(ScalarValue::Bytes(b)) => b.clone(),
+        _ => Vec::new(),
+    };
+    Some(PhotoRef {
+        sha256: sha.to_owned(),
+        stage: get_str(doc, m, "stage")?.parse::<PhotoStage>().ok()?,
+        mime: get_str(doc, m, "mime").unwrap_or_default(),
+        size_bytes: get_i64(doc, m, "size_bytes").unwrap_or(0).max(0) as u64,
+        width: get_i64(doc, m, "width").and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
+        height: get_i64(doc, m, "height").and_then(|h| u32::try_from(h).ok()).unwrap_or(0),
+        taken_at_ms: get_i64(doc, m, "taken_at_ms"),
+        lat: get_f64(doc, m, "lat"),
+        lon: get_f64(doc, m, "lon"),
+        orientation: get_i64(doc, m, "orientation").and_then(|o| u16::try_from(o).ok()),
+        added_by: get_str(doc, m, "added_by")?.parse().ok()?,
+        thumbnail,
+    })
+}
+
+/// This device's actor id (hex of 16 bytes) as Automerge's.
+pub fn actor_from_hex(hex: &str) -> Result<ActorId> {
+    ActorId::try_from(hex).map_err(|_| Error::InvalidConfig(format!("device actor id {hex:?} is not hex")))
+}

@@ -1,0 +1,206 @@
+//! The workflow fold: an issue's status, round, assignees and conflicts computed from its
+//! events, deterministically. Status is never a stored field someone overwrites: every device
+//! folds the same set of events in the same order (HLC stamp, then event id) and so reaches the
+//! same answer, whatever order the changes arrived in.
+//!
+//! Each event is checked again with [`roles::check`] against the state so far; an event that
+//! breaks the rules (from a device that skipped the check, or made concurrently with a reopen)
+//! stays in the history, marked refused with the reason, and changes nothing.
+//!
+//! Two assignments that do not know of each other (neither `replaces` the other) both stay
+//! current: the fold reports them as a conflict for a person to settle, instead of letting the
+//! later clock win silently.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::domain::{IssueEventId, IssueEventKind, IssueId, IssueStatus, UserId};
+use crate::issues::model::{Assignee, IssueDoc, IssueEvent};
+use crate::issues::roles::{self, Assignment, IssueFacts, Proposal};
+
+/// One event as the fold saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FoldedEvent {
+    #[serde(flatten)]
+    pub event: IssueEvent,
+    /// Whether it changed the state.
+    pub applied: bool,
+    /// Why not, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+/// Two or more people or departments hold the issue at once and nobody chose between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssignmentConflict {
+    pub assignees: Vec<Assignee>,
+    pub events: Vec<IssueEventId>,
+}
+
+/// The state of an issue, as of all its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueState {
+    pub status: IssueStatus,
+    /// 1, then one more per reopen.
+    pub round: u32,
+    /// Who holds the issue now (distinct, sorted).
+    pub assignees: Vec<Assignee>,
+    pub assignments: Vec<Assignment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<AssignmentConflict>,
+    pub resolved_by: Option<UserId>,
+    pub verified_by: Option<UserId>,
+    pub duplicate_of: Option<IssueId>,
+    /// HLC wall time of the report.
+    pub reported_at_ms: i64,
+    /// HLC wall time the current round began (report or reopen): the due time counts from here.
+    pub round_started_at_ms: i64,
+    /// HLC wall time of the latest event or comment.
+    pub updated_at_ms: i64,
+    /// Every event in fold order.
+    pub events: Vec<FoldedEvent>,
+}
+
+impl IssueState {
+    /// The events that were applied, in fold order.
+    pub fn applied(&self) -> impl Iterator<Item = &IssueEvent> {
+        self.events.iter().filter(|e| e.applied).map(|e| &e.event)
+    }
+
+    /// Why the fold refused event `id` (`None` when it was applied or is not there). The sync
+    /// server folds a document with incoming changes merged and rejects the changes whose new
+    /// events come back refused.
+    pub fn refusal_of(&self, id: IssueEventId) -> Option<&str> {
+        self.events.iter().find(|e| e.event.id == id).and_then(|e| e.refused.as_deref())
+    }
+}
+
+/// Folds a document's events into its state.
+pub fn fold(doc: &IssueDoc) -> IssueState {
+    let mut events: Vec<&IssueEvent> = doc.events.iter().collect();
+    events.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
+
+    let mut status: Option<IssueStatus> = None;
+    let mut round = 1u32;
+    let mut assignments: Vec<Assignment> = Vec::new();
+    let mut resolved_by = None;
+    let mut verified_by = None;
+    let mut duplicate_of = None;
+    let mut reported_at_ms = 0;
+    let mut round_started_at_ms = 0;
+    let mut seen = BTreeSet::new();
+    let mut folded = Vec::with_capacity(events.len());
+
+    for e in events {
+        let verdict = if !seen.insert(e.id) {
+            Err(roles::Refusal("an event with this id is already in the history".into()))
+        } else {
+            let facts = IssueFacts {
+                issue_id: doc.id,
+                status,
+                round,
+                reporter: &doc.reporter.user_id,
+                assignments: &assignments,
+                resolver: resolved_by.as_ref(),
+                location: (doc.location.lat, doc.location.lon),
+                photos: &doc.photos,
+            };
+            let proposal = Proposal { kind: e.kind, by: &e.by, role: e.role, round: e.round, payload: &e.payload };
+            roles::check(&facts, &proposal)
+        };
+        let allowed = match verdict {
+            Ok(a) => a,
+            Err(why) => {
+                folded.push(FoldedEvent { event: e.clone(), applied: false, refused: Some(why.0) });
+                continue;
+            }
+        };
+        let wall = e.at.wall_ms;
+        let next = match e.kind {
+            IssueEventKind::Report => {
+                if e.by == doc.reporter.user_id {
+                    reported_at_ms = wall;
+                    round_started_at_ms = wall;
+                    IssueStatus::Reported
+                } else {
+                    let why = "the report event must be made by the reporter".to_owned();
+                    folded.push(FoldedEvent { event: e.clone(), applied: false, refused: Some(why) });
+                    continue;
+                }
+            }
+            IssueEventKind::Assign => {
+                assignments.retain(|a| !e.payload.replaces.contains(&a.event));
+                if let Some(to) = &e.payload.to {
+                    assignments.push(Assignment { event: e.id, to: to.clone(), accepted: false });
+                }
+                assignment_status(&assignments)
+            }
+            IssueEventKind::Return => {
+                assignments.retain(|a| Some(a.event) != allowed.assignment);
+                if assignments.is_empty() { IssueStatus::Returned } else { assignment_status(&assignments) }
+            }
+            IssueEventKind::Accept => {
+                for a in assignments.iter_mut().filter(|a| Some(a.event) == allowed.assignment) {
+                    a.accepted = true;
+                }
+                IssueStatus::InProgress
+            }
+            IssueEventKind::Resolve => {
+                resolved_by = Some(e.by);
+                IssueStatus::Resolved
+            }
+            IssueEventKind::Verify => {
+                verified_by = Some(e.by);
+                IssueStatus::Verified
+            }
+            IssueEventKind::Reopen => {
+                round += 1;
+                round_started_at_ms = wall;
+                assignments.clear();
+                resolved_by = None;
+                verified_by = None;
+                duplicate_of = None;
+                IssueStatus::Reopened
+            }
+            IssueEventKind::DuplicateOf => {
+                duplicate_of = e.payload.duplicate_of;
+                IssueStatus::Duplicate
+            }
+            IssueEventKind::Cancel => IssueStatus::Cancelled,
+        };
+        status = Some(next);
+        folded.push(FoldedEvent { event: e.clone(), applied: true, refused: None });
+    }
+
+    let assignees: Vec<Assignee> =
+        assignments.iter().map(|a| a.to.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let conflict = (assignees.len() > 1).then(|| AssignmentConflict {
+        assignees: assignees.clone(),
+        events: assignments.iter().map(|a| a.event).collect(),
+    });
+    let updated_at_ms = folded
+        .iter()
+        .map(|f| f.event.at.wall_ms)
+        .chain(doc.comments.iter().map(|c| c.at.wall_ms))
+        .max()
+        .unwrap_or(0);
+    IssueState {
+        status: status.unwrap_or(IssueStatus::Reported),
+        round,
+        assignees,
+        assignments,
+        conflict,
+        resolved_by,
+        verified_by,
+        duplicate_of,
+        reported_at_ms,
+        round_started_at_ms,
+        updated_at_ms,
+        events: folded,
+    }
+}
+
+fn assignment_status(assignments: &[Assignment]) -> IssueStatus {
+    if assignments.iter().any(|a| a.accepted) { IssueStatus::InProgress } else { IssueStatus::Assigned }
+}

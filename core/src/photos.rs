@@ -1,0 +1,396 @@
+//! The photo store: photos copied into a content-addressed folder beside the database
+//! (`<db>.photos/<sha256[..2]>/<sha256>.jpg|png`), their EXIF time, GPS and orientation, and a
+//! small JPEG thumbnail (at most [`THUMBNAIL_MAX_PX`] a side) that travels inside issue
+//! documents so every device can show the picture before the original is fetched.
+//!
+//! A photo is checked whole before anything is written: size, real image type (by content,
+//! not by name), pixel count, and that it decodes. The file is written to a temporary name,
+//! synced and renamed, then recorded; if recording fails the new file is removed. So a failure
+//! leaves nothing half-stored, and the same photo added twice is stored once.
+
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Longest side of a thumbnail, in pixels.
+pub const THUMBNAIL_MAX_PX: u32 = 320;
+
+/// What a photo may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoLimits {
+    pub max_bytes: u64,
+    /// Width times height.
+    pub max_pixels: u64,
+    pub max_side_px: u32,
+}
+
+impl Default for PhotoLimits {
+    fn default() -> Self {
+        // A 50-megapixel phone camera fits; a decompression bomb does not.
+        Self { max_bytes: 25 * 1024 * 1024, max_pixels: 64_000_000, max_side_px: 16_384 }
+    }
+}
+
+/// Why a photo was not stored. Each says which file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("{path} is empty; choose the photo file itself")]
+    Empty { path: PathBuf },
+    #[error("{path} is {size} bytes, more than the {max} a photo may have; take it at a lower resolution")]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
+    #[error("{path} is not a JPEG or PNG image ({found}); photos must be JPEG or PNG whatever the file is called")]
+    NotAnImage { path: PathBuf, found: String },
+    #[error("{path} is {width} x {height} pixels, more than the {max_pixels} pixels (or {max_side} per side) a photo may have")]
+    TooManyPixels { path: PathBuf, width: u32, height: u32, max_pixels: u64, max_side: u32 },
+    #[error("{path} looks like a {format} but cannot be decoded: {reason}")]
+    Undecodable { path: PathBuf, format: &'static str, reason: String },
+    #[error("this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir")]
+    NoPhotoFolder,
+    #[error("no photo {0} in this store's photo folder; add it with `patrol photo add FILE` first")]
+    Unknown(String),
+}
+
+/// A photo in the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoInfo {
+    pub sha256: String,
+    pub mime: String,
+    pub size_bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    /// When the camera says it was taken (EXIF; Beijing time unless the photo gives an offset).
+    pub taken_at_ms: Option<i64>,
+    /// EXIF GPS position, WGS-84.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// EXIF orientation 1-8 (already applied to the thumbnail).
+    pub orientation: Option<u16>,
+    pub thumbnail_bytes: u64,
+    /// Where the original is.
+    pub path: PathBuf,
+    /// It was already in the store (same content).
+    pub already_stored: bool,
+}
+
+/// What EXIF says.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExifFacts {
+    pub taken_at_ms: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub orientation: Option<u16>,
+}
+
+impl Store {
+    /// The folder photos are kept in.
+    pub fn photos_dir(&self) -> Result<PathBuf> {
+        if let Some(d) = &self.config.photos_dir {
+            return Ok(d.clone());
+        }
+        let p = self.path();
+        if p.as_os_str().is_empty() || p == Path::new(":memory:") {
+            return Err(PhotoError::NoPhotoFolder.into());
+        }
+        let mut name = p.file_name().unwrap_or_default().to_os_string();
+        name.push(".photos");
+        Ok(p.with_file_name(name))
+    }
+
+    /// Copies the photo at `path` into the photo store and returns what it holds.
+    pub fn attach_photo(&mut self, path: impl AsRef<Path>) -> Result<PhotoInfo> {
+        let path = path.as_ref();
+        let limits = self.config.photo_limits;
+        let bytes = read_limited(path, limits.max_bytes)?;
+        let checked = inspect(path, &bytes, &limits)?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        if let Ok(existing) = self.photo(&sha256) {
+            return Ok(PhotoInfo { already_stored: true, ..existing });
+        }
+        let dir = self.photos_dir()?;
+        let final_path = photo_path(&dir, &sha256, checked.format);
+        let created = write_atomically(&dir, &final_path, &bytes)?;
+        let now = self.clock.now_ms();
+        let recorded = self.conn.execute(
+            "INSERT INTO photo (sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, thumbnail, stored_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (sha256) DO NOTHING",
+            params![
+                sha256,
+                mime(checked.format),
+                bytes.len() as i64,
+                checked.width,
+                checked.height,
+                checked.exif.taken_at_ms,
+                checked.exif.lat,
+                checked.exif.lon,
+                checked.exif.orientation,
+                checked.thumbnail,
+                now
+            ],
+        );
+        if let Err(e) = recorded {
+            if created {
+                let _ = std::fs::remove_file(&final_path);
+            }
+            return Err(e.into());
+        }
+        Ok(PhotoInfo { already_stored: false, ..self.photo(&sha256)? })
+    }
+
+    /// A stored photo's details.
+    pub fn photo(&self, sha256: &str) -> Result<PhotoInfo> {
+        let sha = sha256.trim().to_ascii_lowercase();
+        let row = self
+            .conn
+            .query_row(
+                "SELECT sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, length(thumbnail)
+                   FROM photo WHERE sha256 = ?1",
+                [&sha],
+                |r| {
+                    Ok(PhotoInfo {
+                        sha256: r.get(0)?,
+                        mime: r.get(1)?,
+                        size_bytes: r.get::<_, i64>(2)? as u64,
+                        width: r.get(3)?,
+                        height: r.get(4)?,
+                        taken_at_ms: r.get(5)?,
+                        lat: r.get(6)?,
+                        lon: r.get(7)?,
+                        orientation: r.get(8)?,
+                        thumbnail_bytes: r.get::<_, i64>(9)? as u64,
+                        path: PathBuf::new(),
+                        already_stored: true,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| PhotoError::Unknown(sha.clone()))?;
+        let format = if row.mime == "image/png" { ImageFormat::Png } else { ImageFormat::Jpeg };
+        let path = self.photos_dir().map(|d| photo_path(&d, &row.sha256, format)).unwrap_or_default();
+        Ok(PhotoInfo { path, ..row })
+    }
+
+    /// A stored photo's thumbnail (JPEG bytes).
+    pub fn photo_thumbnail(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT thumbnail FROM photo WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| PhotoError::Unknown(sha256.to_owned()).into())
+    }
+
+    /// A photo given as a file path (added to the store first) or as the hash of a stored one.
+    pub fn photo_by_path_or_hash(&mut self, path_or_sha: &str) -> Result<PhotoInfo> {
+        let looks_like_hash = path_or_sha.len() == 64 && path_or_sha.chars().all(|c| c.is_ascii_hexdigit());
+        if looks_like_hash && !Path::new(path_or_sha).exists() {
+            return self.photo(path_or_sha);
+        }
+        self.attach_photo(path_or_sha)
+    }
+}
+
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > max {
+        return Err(PhotoError::TooLarge { path: path.into(), size, max }.into());
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(PhotoError::TooLarge { path: path.into(), size: bytes.len() as u64, max }.into());
+    }
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty { path: path.into() }.into());
+    }
+    Ok(bytes)
+}
+
+struct Checked {
+    format: ImageFormat,
+    width: u32,
+    height: u32,
+    exif: ExifFacts,
+    thumbnail: Vec<u8>,
+}
+
+/// Checks type, size and pixel count, decodes, and makes the thumbnail.
+fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
+    let format = match image::guess_format(bytes) {
+        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
+        Ok(other) => {
+            return Err(PhotoError::NotAnImage { path: path.into(), found: format!("{other:?} image") }.into());
+        }
+        Err(_) => return Err(PhotoError::NotAnImage { path: path.into(), found: describe_start(bytes) }.into()),
+    };
+    let name = if format == ImageFormat::Png { "PNG" } else { "JPEG" };
+    let undecodable = |e: image::ImageError| PhotoError::Undecodable {
+        path: path.into(),
+        format: name,
+        reason: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(undecodable)?;
+    if u64::from(width) * u64::from(height) > limits.max_pixels
+        || width > limits.max_side_px
+        || height > limits.max_side_px
+        || width == 0
+        || height == 0
+    {
+        return Err(PhotoError::TooManyPixels {
+            path: path.into(),
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+            max_side: limits.max_side_px,
+        }
+        .into());
+    }
+    let exif = read_exif(bytes);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_side_px);
+    decode_limits.max_image_height = Some(limits.max_side_px);
+    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decode_limits);
+    let img = reader.decode().map_err(undecodable)?;
+    let thumbnail = make_thumbnail(img, exif.orientation).map_err(undecodable)?;
+    Ok(Checked { format, width, height, exif, thumbnail })
+}
+
+fn make_thumbnail(img: DynamicImage, orientation: Option<u16>) -> image::ImageResult<Vec<u8>> {
+    let mut thumb = img.thumbnail(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX);
+    if let Some(o) = orientation.and_then(|o| u8::try_from(o).ok()).and_then(Orientation::from_exif) {
+        thumb.apply_orientation(o);
+    }
+    let rgb = DynamicImage::ImageRgb8(thumb.to_rgb8());
+    let mut out = Vec::new();
+    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70))?;
+    Ok(out)
+}
+
+/// EXIF time, GPS and orientation; whatever is missing or malformed is `None`.
+pub fn read_exif(bytes: &[u8]) -> ExifFacts {
+    use exif::{In, Tag, Value};
+    let Ok(ex) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+        return ExifFacts::default();
+    };
+    let ascii = |tag| match ex.get_field(tag, In::PRIMARY).map(|f| &f.value) {
+        Some(Value::Ascii(v)) => v.first().map(|s| String::from_utf8_lossy(s).into_owned()),
+        _ => None,
+    };
+    let coordinate = |tag, reference, negative: &str| -> Option<f64> {
+        let Some(Value::Rational(parts)) = ex.get_field(tag, In::PRIMARY).map(|f| &f.value) else { return None };
+        if parts.len() < 3 || parts.iter().take(3).any(|r| r.denom == 0) {
+            return None;
+        }
+        let deg = parts[0].to_f64() + parts[1].to_f64() / 60.0 + parts[2].to_f64() / 3600.0;
+        let sign = if ascii(reference).is_some_and(|r| r.trim().eq_ignore_ascii_case(negative)) { -1.0 } else { 1.0 };
+        Some(sign * deg)
+    };
+    let lat = coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S");
+    let lon = coordinate(Tag::GPSLongitude, Tag::GPSLongitudeRef, "W");
+    let (lat, lon) = match (lat, lon) {
+        (Some(a), Some(o)) if crate::geodesy::check_coordinates(a, o).is_ok() => (Some(a), Some(o)),
+        _ => (None, None),
+    };
+    let orientation = ex
+        .get_field(Tag::Orientation, In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|o| u16::try_from(o).ok())
+        .filter(|o| (1..=8).contains(o));
+    let taken_at_ms = ascii(Tag::DateTimeOriginal)
+        .or_else(|| ascii(Tag::DateTime))
+        .and_then(|t| exif_time_ms(&t, ascii(Tag::OffsetTimeOriginal).as_deref()));
+    ExifFacts { taken_at_ms, lat, lon, orientation }
+}
+
+/// "2024:05:01 16:00:00" (camera local time) with an optional "+08:00" offset; Beijing time
+/// when no offset is given.
+fn exif_time_ms(text: &str, offset: Option<&str>) -> Option<i64> {
+    let nums: Vec<i64> = text.split([':', ' ', '-', 'T']).filter(|s| !s.is_empty()).map(|s| s.trim().parse().ok()).collect::<Option<_>>()?;
+    let [y, mo, d, h, mi, s] = nums[..] else { return None };
+    let month = time::Month::try_from(u8::try_from(mo).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+    let t = time::Time::from_hms(u8::try_from(h).ok()?, u8::try_from(mi).ok()?, u8::try_from(s).ok()?).ok()?;
+    let offset_s = match offset.map(str::trim) {
+        Some(o) if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let hh: i64 = o.get(1..3)?.parse().ok()?;
+            let mm: i64 = o.get(4..6)?.parse().ok()?;
+            sign * (hh * 3600 + mm * 60)
+        }
+        _ => 8 * 3600,
+    };
+    let local = time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp();
+    Some((local - offset_s) * 1000)
+}
+
+fn describe_start(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(16)];
+    if head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) {
+        format!("it starts with text {:?}", String::from_utf8_lossy(head))
+    } else {
+        format!("it starts with bytes {}", hex(head))
+    }
+}
+
+fn mime(format: ImageFormat) -> &'static str {
+    if format == ImageFormat::Png { "image/png" } else { "image/jpeg" }
+}
+
+fn photo_path(dir: &Path, sha256: &str, format: ImageFormat) -> PathBuf {
+    let ext = if format == ImageFormat::Png { "png" } else { "jpg" };
+    dir.join(&sha256[..2]).join(format!("{sha256}.{ext}"))
+}
+
+/// Writes `bytes` to `target` through a synced temporary file and a rename; returns whether it
+/// created the file (false when an identical one was there).
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<bool> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| Error::Io { path: p, source }
+    };
+    if std::fs::metadata(target).is_ok_and(|m| m.len() == bytes.len() as u64) {
+        return Ok(false);
+    }
+    let parent = target.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = parent.join(format!(".incoming-{}", uuid::Uuid::now_v7().simple()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(target)(e));
+    }
+    Ok(true)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exif_times_default_to_beijing_time() {
+        // 2024-05-01 16:00 in Beijing is 08:00 UTC.
+        assert_eq!(exif_time_ms("2024:05:01 16:00:00", None), Some(1_714_550_400_000));
+        assert_eq!(exif_time_ms("2024:05:01 10:00:00", Some("+02:00")), Some(1_714_550_400_000));
+        assert_eq!(exif_time_ms("0000:00:00 00:00:00", None), None);
+        assert_eq!(exif_time_ms("garbage", None), None);
+        // An offset that is not ASCII must not panic on a char boundary.
+        assert_eq!(exif_time_ms("2024:05:01 16:00:00", Some("+0é:0")), None);
+    }
+}

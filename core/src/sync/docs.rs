@@ -1,0 +1,171 @@
+//! Issue documents in the sync exchange: which of this device's documents have changes the server
+//! has not confirmed, the uploads (only this device's own changes, past the heads the server
+//! has), and storing what comes down.
+
+use automerge::ChangeHash;
+use rusqlite::{OptionalExtension, params};
+
+use super::wire::{DocDownload, DocHeads, DocKind, DocUpload};
+use crate::domain::IssueId;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+fn heads_from_text(text: &str) -> Vec<ChangeHash> {
+    text.split_whitespace().filter_map(|h| h.parse().ok()).collect()
+}
+
+/// A document the server refused, with its reason.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RejectedDoc {
+    pub id: String,
+    pub reason: String,
+}
+
+impl Store {
+    /// Marks every document edited here since the last look as pending upload.
+    pub(crate) fn mark_pending_docs(&mut self) -> Result<()> {
+        let cursor: i64 = self.conn.query_row("SELECT local_doc_cursor FROM sync_account", [], |r| r.get(0))?;
+        let changed = self.issues_changed_since(cursor, true, u32::MAX)?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        let mut max = cursor;
+        for c in &changed {
+            tx.execute(
+                "INSERT INTO sync_doc (doc_id, pending) VALUES (?1, 1) ON CONFLICT (doc_id) DO UPDATE SET pending = 1",
+                [c.id.to_string()],
+            )?;
+            max = max.max(c.seq);
+        }
+        tx.execute("UPDATE sync_account SET local_doc_cursor = ?1", [max])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn server_heads(&self, id: &str) -> Result<Vec<ChangeHash>> {
+        let text: Option<String> =
+            self.conn.query_row("SELECT server_heads FROM sync_doc WHERE doc_id = ?1", [id], |r| r.get(0)).optional()?;
+        Ok(text.map(|t| heads_from_text(&t)).unwrap_or_default())
+    }
+
+    /// This device's own changes the server lacks, per pending document (at most `limit`).
+    pub(crate) fn docs_to_upload(&self, limit: usize) -> Result<Vec<DocUpload>> {
+        let actor = self.require_device()?.actor_id;
+        let ids: Vec<String> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT doc_id FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
+            )?;
+            stmt.query_map([limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let issue: IssueId = id.parse()?;
+            let changes = self.issue_own_changes_since(issue, &self.server_heads(&id)?, &actor)?;
+            if changes.is_empty() {
+                self.conn.execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
+                continue;
+            }
+            let heads = self.issue_heads(issue)?.iter().map(|h| h.to_string()).collect();
+            out.push(DocUpload { kind: DocKind::Issue, id, changes, heads });
+        }
+        Ok(out)
+    }
+
+    /// Documents to ask for whole again.
+    pub(crate) fn docs_to_refetch(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 LIMIT 500")?;
+        Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records what the server confirmed it has; a document stays pending while any of this
+    /// device's own changes are still missing there.
+    pub(crate) fn confirm_docs(&mut self, accepted: &[DocHeads]) -> Result<()> {
+        let actor = self.require_device()?.actor_id;
+        for a in accepted {
+            let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
+            let still = match a.id.parse::<IssueId>() {
+                Ok(issue) => !self.issue_own_changes_since(issue, &heads, &actor)?.is_empty(),
+                Err(_) => false,
+            };
+            self.conn.execute(
+                "INSERT INTO sync_doc (doc_id, server_heads, pending) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, pending = excluded.pending",
+                params![a.id, a.heads.join(" "), still as i64],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Merges documents that came down; one that cannot be applied (this device lacks what it
+    /// builds on) is marked to be fetched whole. Returns how many were applied.
+    pub(crate) fn store_doc_downloads(&mut self, docs: &[DocDownload], whole: bool) -> Result<u64> {
+        let mut applied = 0;
+        for d in docs {
+            let id: IssueId = match d.id.parse() {
+                Ok(id) => id,
+                Err(_) => return Err(Error::Protocol(format!("the server sent a document with id {:?}", d.id))),
+            };
+            match self.apply_issue_changes(Some(id), &d.data) {
+                Ok(_) => {
+                    applied += 1;
+                    for sha in &d.blobs {
+                        let here: bool =
+                            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
+                        // Wanted when not here; whether the server has it is known only once it
+                        // is uploaded or downloaded.
+                        if !here {
+                            self.conn.execute(
+                                "INSERT INTO sync_blob (sha256, wanted) VALUES (?1, 1)
+                                 ON CONFLICT (sha256) DO UPDATE SET wanted = 1",
+                                params![sha],
+                            )?;
+                        }
+                    }
+                    self.conn.execute(
+                        "INSERT INTO sync_doc (doc_id, server_heads) VALUES (?1, ?2)
+                         ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
+                        params![d.id, d.heads.join(" ")],
+                    )?;
+                }
+                Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
+                    self.conn.execute(
+                        "INSERT INTO sync_doc (doc_id, refetch) VALUES (?1, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
+                        [&d.id],
+                    )?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Marks a document the server refused; it is left out of uploads from now on.
+    pub(crate) fn reject_doc(&mut self, id: &str, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_doc (doc_id, rejected) VALUES (?1, ?2) ON CONFLICT (doc_id) DO UPDATE SET rejected = excluded.rejected",
+            params![id, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a patrol header or record the server refused.
+    pub(crate) fn reject_item(&mut self, kind: &str, id: &str, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sync_rejected (kind, id, reason) VALUES (?1, ?2, ?3)",
+            params![kind, id, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Everything the server refused (documents, patrol headers, records), with the reasons.
+    pub fn rejected_items(&self) -> Result<Vec<RejectedDoc>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT doc_id, rejected FROM sync_doc WHERE rejected IS NOT NULL
+             UNION ALL SELECT kind || ':' || id, reason FROM sync_rejected ORDER BY 1",
+        )?;
+        Ok(stmt
+            .query_map([], |r| Ok(RejectedDoc { id: r.get(0)?, reason: r.get(1)? }))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+}
