@@ -33,6 +33,13 @@ pub enum PatrolError {
     /// assigned to them): the workflow refused it and nothing was stored.
     #[error("{0}")]
     NotAllowed(String),
+    /// The server could not be reached (no network, timeouts) even after retries; nothing was
+    /// lost, the next sync picks up where this one stopped.
+    #[error("{0}")]
+    Network(String),
+    /// The server answered with an error (refused the device, another protocol version).
+    #[error("{0}")]
+    Server(String),
     /// The work was cancelled (by the host) or interrupted; nothing of it was stored.
     #[error("{0}")]
     Interrupted(String),
@@ -81,6 +88,10 @@ impl From<patrol_core::Error> for PatrolError {
             E::Io { .. } => PatrolError::Io(message),
             E::Interrupted => PatrolError::Interrupted(message),
             E::Migration { .. } | E::Sqlite(_) => PatrolError::Storage(message),
+            E::NotEnrolled | E::StoreBelongsToAnother { .. } => PatrolError::InvalidState(message),
+            E::InsecureUrl(_) => PatrolError::InvalidInput(message),
+            E::Network(_) => PatrolError::Network(message),
+            E::Server { .. } | E::Protocol(_) => PatrolError::Server(message),
         }
     }
 }

@@ -71,6 +71,8 @@ pub enum PatrolState {
 pub enum PatrolSource {
     Recorded,
     Imported,
+    /// Recorded by another device and received by sync (a supervisor's view).
+    Synced,
 }
 
 /// What the filter decided about one fix. Every fix is stored with its verdict; only `Kept`

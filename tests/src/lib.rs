@@ -144,11 +144,35 @@ pub mod net {
 
         /// Starts (again) on a new port with the same data.
         pub fn restart(&mut self) {
+            self.restart_on("127.0.0.1:0".parse().expect("addr"));
+        }
+
+        /// Stops and starts again on the same address (a server restart mid-sync).
+        pub fn restart_same_port(&mut self) {
+            let addr = self.server.as_ref().expect("server running").addr;
+            self.restart_on(addr);
+        }
+
+        fn restart_on(&mut self, listen: std::net::SocketAddr) {
             if let Some(s) = self.server.take() {
                 s.stop();
             }
-            let cfg = ServerConfig { data_dir: self.data.clone(), listen: "127.0.0.1:0".parse().expect("addr") };
-            self.server = Some(ServerThread::spawn(cfg).expect("server starts"));
+            let mut tries = 0;
+            loop {
+                let cfg = ServerConfig { data_dir: self.data.clone(), listen };
+                match ServerThread::spawn(cfg) {
+                    Ok(s) => {
+                        self.server = Some(s);
+                        return;
+                    }
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("server does not start again on {listen}: {e}"),
+                }
+            }
         }
 
         pub fn stop(&mut self) {

@@ -449,6 +449,10 @@ async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &Sync
         match client.post_json::<_, SyncResponse>("/v1/sync", &one).await {
             Ok(resp) => {
                 store.apply_sync_response(&one, &resp)?;
+                let r = &mut client.report;
+                r.docs_up += one.docs.len() as u64;
+                r.patrols_up += one.patrols.len() as u64;
+                r.records_up += one.records.len() as u64;
             }
             Err(Error::Server { status, message, .. }) if refusal(status) => {
                 if kind == "doc" {
