@@ -147,9 +147,14 @@ fn demo_runs_and_reports() {
     }
     assert!(d["check_in"]["signboard_id"].is_string(), "the signboard scanned on the way");
     assert_eq!(d["issue"]["category"], "overflowing_bin");
-    assert_eq!(d["issue"]["status"], "reported");
+    assert_eq!(d["issue"]["status"], "verified", "the loop closes in the demo");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("八角西街") && text.contains("Coverage of the assigned streets"), "{text}");
+    assert!(text.contains("八角西街") && text.contains("coverage of the assigned streets"), "{text}");
+    assert!(text.contains("verified"), "{text}");
+    // The supervisor's phone got everything through the server.
+    assert_eq!(d["supervisor"]["photos"], 2);
+    assert_eq!(d["supervisor"]["fixes"], d["fixes_recorded"]);
+    assert!(d["syncs"].as_array().unwrap().len() >= 10);
 }

@@ -1,0 +1,272 @@
+//! `patrol demo`: the main job. A patrol-server on loopback for a small neighbourhood of 八角
+//! subdistrict, and the phones of one street team (a chief, a steward, a crew member, a
+//! supervisor) working offline and syncing, through the same API the apps use:
+//!
+//! 1. Every phone syncs: the street network, the assignments and the signboard key arrive.
+//! 2. Offline, the chief patrols with realistic GPS noise (drift, multipath spikes, a stop to
+//!    talk to a merchant), scans a signboard and reports an overflowing bin with a photo; the
+//!    steward logs a litter pickup and reports illegal advertising.
+//! 3. They sync on cellular (photos wait for wifi); the supervisor dispatches the bin to the
+//!    city-property crew, whose phone receives it, resolves it with an after-photo; the chief
+//!    verifies the fix: the loop closes.
+//! 4. The supervisor's phone, on wifi, now holds the patrol with its track, the issues, the
+//!    pickups and points, and measures the chief's coverage offline.
+
+mod district;
+mod patrol;
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use patrol_core::issues::{Assignee, NewIssue};
+use patrol_core::points::NewPickup;
+use patrol_core::sync::{NetworkState, SyncReport};
+use patrol_core::track::Motion;
+use patrol_core::{Datum, Department, IssueStatus};
+use serde_json::json;
+
+use crate::output::{Context, duration, metres};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Seed of the simulated GPS noise (the same seed gives the same patrol).
+    #[arg(long, default_value_t = 2018)]
+    seed: u64,
+    /// Also write the recorded track as GeoJSON here (open it in QGIS or geojson.io).
+    #[arg(long)]
+    geojson: Option<PathBuf>,
+}
+
+fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
+    let mut moved = Vec::new();
+    let up = [("issues", r.docs_up), ("patrols", r.patrols_up), ("records", r.records_up), ("fixes", r.fixes_up), ("photos", r.photos_up)];
+    let down = [
+        ("issues", r.docs_down),
+        ("patrols", r.patrols_down),
+        ("records", r.records_down),
+        ("reference rows", r.reference_down),
+        ("fixes", r.fixes_down),
+        ("photos", r.photos_down),
+    ];
+    let list = |items: &[(&str, u64)]| items.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ");
+    let (u, d) = (list(&up), list(&down));
+    if !u.is_empty() {
+        moved.push(format!("up {u}"));
+    }
+    if !d.is_empty() {
+        moved.push(format!("down {d}"));
+    }
+    if moved.is_empty() {
+        moved.push("nothing new".into());
+    }
+    let mut line = format!("  {who:<8} syncs on {network:<8} {} ({} bytes)", moved.join("; "), r.bytes_up + r.bytes_down);
+    for d in &r.deferred {
+        line.push_str(&format!("\n           waiting for wifi: {d}"));
+    }
+    line
+}
+
+pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let chief_db = ctx.db.clone().unwrap_or_else(|| scratch.path().join("chief.db"));
+    if ctx.db.is_some() && chief_db.exists() && std::fs::metadata(&chief_db)?.len() > 0 {
+        bail!("{} exists already; the demo sets up a new phone, so give it a new --db path", chief_db.display());
+    }
+    let mut d = district::set_up(scratch.path(), &chief_db)?;
+    let mut log: Vec<String> = Vec::new();
+    let mut syncs = Vec::new();
+    let mut sync = |phone: &mut district::Phone, net: NetworkState, log: &mut Vec<String>| -> Result<SyncReport> {
+        let r = phone.sync(net)?;
+        let label = match net {
+            NetworkState::Wifi => "wifi",
+            NetworkState::Cellular => "cellular",
+            NetworkState::Offline => "offline",
+        };
+        log.push(sync_line(phone.name, label, &r));
+        syncs.push(json!({ "phone": phone.name, "network": net, "report": r }));
+        Ok(r)
+    };
+
+    // 1. Everyone gets the district's reference data.
+    log.push("1. The phones join the district server and sync".into());
+    for p in [&mut d.chief, &mut d.steward, &mut d.crew, &mut d.supervisor] {
+        sync(p, NetworkState::Wifi, &mut log)?;
+    }
+
+    // 2. Offline work.
+    let walk = patrol::walk(&mut d.chief, args.seed, &d.signboard_link)?;
+    let photos = tempfile::tempdir()?;
+    let before = d.chief.store.attach_photo(district::photo(photos.path(), "bin-before.jpg", 40)?)?;
+    let here = walk.bin_spot;
+    let mut bin = NewIssue::at("overflowing_bin", here.0, here.1);
+    bin.description = "商户门前垃圾桶满溢".into();
+    bin.photos = vec![before.sha256.clone()];
+    let bin = d.chief.store.report_issue(bin)?.issue;
+    let pickup = d.steward.store.log_pickup(NewPickup {
+        lat: 39.90412,
+        lon: 116.19750,
+        datum: Datum::Wgs84,
+        bags: 2,
+        items: 0,
+        street_id: None,
+        photo_sha256: None,
+        note: Some("杨庄东街路边".into()),
+    })?;
+    let mut ad = NewIssue::at("illegal_advertising", 39.90415, 116.19900);
+    ad.description = "电线杆上小广告".into();
+    let ad = d.steward.store.report_issue(ad)?.issue;
+    log.push(format!(
+        "2. Offline: {} patrols {} and reports an overflowing bin with a photo; {} picks up {} bags of litter and reports illegal advertising",
+        d.chief.name,
+        metres(walk.stats.distance_m),
+        d.steward.name,
+        pickup.pickup.bags
+    ));
+
+    // 3. The loop: report -> assign -> handle -> verify.
+    log.push("3. Back on the network, the loop runs".into());
+    sync(&mut d.chief, NetworkState::Cellular, &mut log)?;
+    sync(&mut d.steward, NetworkState::Cellular, &mut log)?;
+    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
+    d.supervisor.store.assign_issue(bin.id, Assignee::Department(Department::CityProperty), Some("请城市物业处理".into()))?;
+    d.supervisor.store.assign_issue(ad.id, Assignee::Department(Department::Enforcement), None)?;
+    log.push(format!("  {:<8} dispatches the bin to city property and the advertising to enforcement", d.supervisor.name));
+    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
+    sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
+    d.crew.store.accept_issue(bin.id)?;
+    let after = d.crew.store.attach_photo(district::photo(photos.path(), "bin-after.jpg", 200)?)?;
+    d.crew.store.resolve_issue(bin.id, &after.sha256, Some(here), Some("已清运".into()))?;
+    log.push(format!("  {:<8} accepts the bin and resolves it with an after-photo", d.crew.name));
+    sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
+    sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
+    d.chief.store.verify_issue(bin.id, Some("已核实".into()))?;
+    log.push(format!("  {:<8} checks the street and verifies the fix: the loop is closed", d.chief.name));
+    sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
+
+    // 4. The supervisor's view, offline from here on.
+    sync(&mut d.steward, NetworkState::Wifi, &mut log)?;
+    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
+    let sup = &d.supervisor.store;
+    let bin_there = sup.issue(bin.id)?;
+    let ad_there = sup.issue(ad.id)?;
+    let coverage = sup.patrol_coverage(walk.patrol_id)?;
+    let fixes_there = sup.fixes(walk.patrol_id)?.len();
+    let photos_there = [&before.sha256, &after.sha256].iter().filter(|s| sup.photo(s).is_ok()).count();
+    let pickups_there: i64 = sup.connection().query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
+    if bin_there.status != IssueStatus::Verified {
+        bail!("the demo's loop did not close: the bin is {} on the supervisor's phone", bin_there.status);
+    }
+
+    if let Some(out) = &args.geojson {
+        let props = json!({ "patrol_id": walk.patrol_id, "chief": d.chief.name, "distance_m": walk.stats.distance_m });
+        let fixes = d.chief.store.fixes(walk.patrol_id)?;
+        let doc = patrol_core::track::export::track_geojson(props, &fixes, Datum::Wgs84, patrol_core::track::export::ExportFixes::All);
+        std::fs::write(out, serde_json::to_vec_pretty(&doc)?)?;
+    }
+
+    if ctx.json {
+        ctx.print_json(&json!({
+            "server": d.server.url(),
+            "network": { "streets": d.network_streets, "total_length_m": d.network_length_m },
+            "chief": d.chief.name,
+            "patrol_id": walk.patrol_id,
+            "route_length_m": walk.route_length_m,
+            "fixes_offered": walk.fixes_offered,
+            "fixes_recorded": walk.fixes_recorded,
+            "sampling_changes": walk.transitions.iter().map(|(t, m, i)| json!({"at_s": t / 1000, "motion": m, "interval_s": i})).collect::<Vec<_>>(),
+            "stats": walk.stats,
+            "check_in": walk.check_in,
+            "coverage": {
+                "streets": walk.coverage.streets.iter().map(|s| json!({
+                    "street_id": s.street_id, "name": s.name, "length_m": s.length_m,
+                    "covered_m": s.covered_m, "covered_ratio": s.covered_ratio, "time_s": s.time_s,
+                })).collect::<Vec<_>>(),
+                "totals": walk.coverage.totals,
+            },
+            "issue": bin_there,
+            "issues": [
+                { "id": bin.id, "category": bin.category, "status": bin_there.status },
+                { "id": ad.id, "category": ad.category, "status": ad_there.status },
+            ],
+            "supervisor": {
+                "fixes": fixes_there,
+                "photos": photos_there,
+                "pickups": pickups_there,
+                "coverage_totals": coverage.totals,
+            },
+            "syncs": syncs,
+        }))?;
+        return Ok(());
+    }
+
+    println!("StreetPatrol demo: a street team of 八角 subdistrict, offline first, synced through a server\n");
+    println!(
+        "District server on {} with {} streets ({}); {} is chief of all of them, {} is steward of 杨庄东街\n",
+        d.server.url(),
+        d.network_streets,
+        metres(d.network_length_m),
+        d.chief.name,
+        d.steward.name
+    );
+    for line in &log[..5] {
+        println!("{line}");
+    }
+    println!("\n{}", log[5]);
+    println!("\n  The chief's patrol {}", walk.patrol_id);
+    for (t, motion, interval) in &walk.transitions {
+        let what = match motion {
+            Motion::Stationary => "standing still: the phone samples every",
+            Motion::Moving => "walking again: the phone samples every",
+        };
+        println!("    +{:>8}  {what} {interval} s", duration(*t as f64 / 1000.0));
+    }
+    let s = &walk.stats;
+    println!("    walked          {} (raw GPS length {}, before filtering)", metres(s.distance_m), metres(s.raw_distance_m));
+    println!("    time            {} ({} moving)", duration(s.duration_s), duration(s.moving_s));
+    println!(
+        "    fixes           {} recorded, {} kept, {} not needed while standing",
+        walk.fixes_recorded,
+        s.fixes_kept,
+        walk.fixes_offered - walk.fixes_recorded
+    );
+    let rejected: Vec<String> =
+        s.rejected.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    if !rejected.is_empty() {
+        println!("    filtered out    {}", rejected.join(", "));
+    }
+    if let Some(c) = &walk.check_in {
+        let at = c.distance_to_signboard_m.map(|d| format!(", {d:.0} m from it")).unwrap_or_default();
+        println!("    check-in        signboard of 八角西街{at}");
+    }
+    println!("    coverage of the assigned streets:");
+    for st in &walk.coverage.streets {
+        println!(
+            "      {:<10} {:>9} of {:>9}  {:>5.1} %  {}",
+            st.name.as_deref().unwrap_or("unnamed"),
+            metres(st.covered_m),
+            metres(st.length_m),
+            st.covered_ratio * 100.0,
+            duration(st.time_s)
+        );
+    }
+    let t = &walk.coverage.totals;
+    println!("      {:<10} {:>9} of {:>9}  {:>5.1} %\n", "total", metres(t.covered_m), metres(t.length_m), t.covered_ratio * 100.0);
+    for line in &log[6..] {
+        println!("{line}");
+    }
+    println!("\n4. On the supervisor's phone, offline from here on");
+    println!("  the chief's patrol with {fixes_there} fixes; coverage measured here: {:.1} % of the assigned streets", coverage.totals.covered_ratio * 100.0);
+    println!("  issue {} ({}): {}", short(&bin.id.to_string()), bin.category, bin_there.status);
+    println!("  issue {} ({}): {}", short(&ad.id.to_string()), ad.category, ad_there.status);
+    println!("  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact");
+    println!("\nEvery fix, event and photo went round through the server; every phone worked offline in between.");
+    if ctx.db.is_some() {
+        println!("The chief's store: {}", chief_db.display());
+    }
+    Ok(())
+}
+
+fn short(id: &str) -> &str {
+    &id[id.len().saturating_sub(8)..]
+}
