@@ -4153,6 +4153,17 @@ enum PatrolError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotAllowed(message: String)
     
     /**
+     * The server could not be reached (no network, timeouts) even after retries; nothing was
+     * lost, the next sync picks up where this one stopped.
+     */
+    case Network(message: String)
+    
+    /**
+     * The server answered with an error (refused the device, another protocol version).
+     */
+    case Server(message: String)
+    
+    /**
      * The work was cancelled (by the host) or interrupted; nothing of it was stored.
      */
     case Interrupted(message: String)
@@ -4225,15 +4236,23 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 8: return .Interrupted(
+        case 8: return .Network(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .Storage(
+        case 9: return .Server(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Internal(
+        case 10: return .Interrupted(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .Storage(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 12: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -4262,12 +4281,16 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         case .NotAllowed(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
-        case .Interrupted(_ /* message is ignored*/):
+        case .Network(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .Storage(_ /* message is ignored*/):
+        case .Server(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Internal(_ /* message is ignored*/):
+        case .Interrupted(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
+        case .Storage(_ /* message is ignored*/):
+            writeInt(&buf, Int32(11))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
 
         
         }
@@ -4298,6 +4321,10 @@ public enum PatrolSource: Equatable, Hashable {
     
     case recorded
     case imported
+    /**
+     * Recorded by another device and received by sync (a supervisor's view).
+     */
+    case synced
 
 
 
@@ -4323,6 +4350,8 @@ public struct FfiConverterTypePatrolSource: FfiConverterRustBuffer {
         
         case 2: return .imported
         
+        case 3: return .synced
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4337,6 +4366,10 @@ public struct FfiConverterTypePatrolSource: FfiConverterRustBuffer {
         
         case .imported:
             writeInt(&buf, Int32(2))
+        
+        
+        case .synced:
+            writeInt(&buf, Int32(3))
         
         }
     }

@@ -5147,6 +5147,17 @@ sealed class PatrolException(message: String): kotlin.Exception(message) {
         class NotAllowed(message: String) : PatrolException(message)
         
     /**
+     * The server could not be reached (no network, timeouts) even after retries; nothing was
+     * lost, the next sync picks up where this one stopped.
+     */
+        class Network(message: String) : PatrolException(message)
+        
+    /**
+     * The server answered with an error (refused the device, another protocol version).
+     */
+        class Server(message: String) : PatrolException(message)
+        
+    /**
      * The work was cancelled (by the host) or interrupted; nothing of it was stored.
      */
         class Interrupted(message: String) : PatrolException(message)
@@ -5182,9 +5193,11 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
             5 -> PatrolException.DatabaseTooNew(FfiConverterString.read(buf))
             6 -> PatrolException.Io(FfiConverterString.read(buf))
             7 -> PatrolException.NotAllowed(FfiConverterString.read(buf))
-            8 -> PatrolException.Interrupted(FfiConverterString.read(buf))
-            9 -> PatrolException.Storage(FfiConverterString.read(buf))
-            10 -> PatrolException.Internal(FfiConverterString.read(buf))
+            8 -> PatrolException.Network(FfiConverterString.read(buf))
+            9 -> PatrolException.Server(FfiConverterString.read(buf))
+            10 -> PatrolException.Interrupted(FfiConverterString.read(buf))
+            11 -> PatrolException.Storage(FfiConverterString.read(buf))
+            12 -> PatrolException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -5224,16 +5237,24 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
                 buf.putInt(7)
                 Unit
             }
-            is PatrolException.Interrupted -> {
+            is PatrolException.Network -> {
                 buf.putInt(8)
                 Unit
             }
-            is PatrolException.Storage -> {
+            is PatrolException.Server -> {
                 buf.putInt(9)
                 Unit
             }
-            is PatrolException.Internal -> {
+            is PatrolException.Interrupted -> {
                 buf.putInt(10)
+                Unit
+            }
+            is PatrolException.Storage -> {
+                buf.putInt(11)
+                Unit
+            }
+            is PatrolException.Internal -> {
+                buf.putInt(12)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5250,7 +5271,11 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
 enum class PatrolSource {
     
     RECORDED,
-    IMPORTED;
+    IMPORTED,
+    /**
+     * Recorded by another device and received by sync (a supervisor's view).
+     */
+    SYNCED;
 
     
 
