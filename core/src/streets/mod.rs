@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
 pub use network::{Junction, NetworkSegment, StreetNetwork};
 pub use route::{Place, RoutePiece, RouteScratch};
-pub use store::{Assignment, StreetImportReport, StreetInfo};
+pub use store::{Assignment, STREET_PROGRESS_EVERY, StreetImportReport, StreetInfo, read_street_file};
 
 use crate::domain::{SegmentId, StreetId};
 
