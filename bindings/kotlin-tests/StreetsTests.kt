@@ -30,7 +30,7 @@ fun streetsImportPatrolAndCoverage() {
         assertEq(8uL, report.segments, "segments")
         assertNear(PILOT_STREETS.sumOf { lengthM(it) }, report.totalLengthM, 0.5, "total length (m)")
         val stages = listener.reports.map { it.first }
-        assertEq(ProgressStage.READING_FILE, stages.first().stage, "first stage")
+        assertEq(ProgressReport(ProgressStage.READING_FILE, 0uL, file.length().toULong()), stages.first(), "first report: reading, in bytes")
         assertEq(ProgressReport(ProgressStage.STORING_STREETS, 3uL, 3uL), stages.last(), "last report")
 
         // Listing, resolving, assigning.

@@ -156,10 +156,10 @@ impl PatrolStore {
             let reporter = ProgressReporter::new(progress);
             let path = Path::new(&path);
             let options: StreetImportOptions = settings.into();
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            reporter.report(ProgressStage::ReadingFile, 0, size);
             let bytes = std::fs::read(path)
                 .map_err(|source| patrol_core::Error::Io { path: path.to_path_buf(), source })?;
-            let size = bytes.len() as u64;
-            reporter.report(ProgressStage::ReadingFile, 0, size);
             let draft = read_street_file(path, &bytes, &options).map_err(patrol_core::Error::from)?;
             drop(bytes);
             reporter.report(ProgressStage::ReadingFile, size, size);
