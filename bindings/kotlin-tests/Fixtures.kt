@@ -59,3 +59,85 @@ fun rssBytes(): Long {
     val line = File("/proc/self/status").readLines().first { it.startsWith("VmRSS:") }
     return line.removePrefix("VmRSS:").trim().removeSuffix("kB").trim().toLong() * 1024
 }
+
+// ---- Streets, photos: places near the 八角 pilot streets, measured in metres east and north.
+
+/** The issue location of the scenarios: on 八角西街. */
+const val LAT = 39.9075
+const val LON = 116.1936
+
+/** The WGS-84 point [eastM] east and [northM] north of (LAT, LON) on the sphere geo uses. */
+fun offset(eastM: Double, northM: Double): Pair<Double, Double> =
+    (LAT + northM / M_PER_DEG) to (LON + eastM / (M_PER_DEG * Math.cos(Math.toRadians(LAT))))
+
+/** A street for [writeStreets]: a name and a polyline in metres (east, north) from (LAT, LON). */
+class StreetLine(val name: String, vararg val pointsM: Pair<Double, Double>)
+
+/**
+ * Three streets around the origin: 八角西街 600 m due north from it, 八角北路 600 m east-west
+ * across its north end (sharing that point exactly, so they meet), and 杨庄东街 300 m north
+ * from a point 300 m east.
+ */
+val PILOT_STREETS = listOf(
+    StreetLine("八角西街", 0.0 to 0.0, 0.0 to 600.0),
+    StreetLine("八角北路", -200.0 to 600.0, 0.0 to 600.0, 400.0 to 600.0),
+    StreetLine("杨庄东街", 300.0 to 0.0, 300.0 to 300.0),
+)
+
+/** Writes [streets] as a GeoJSON FeatureCollection of LineStrings. */
+fun writeStreets(file: File, streets: List<StreetLine>): File {
+    val features = streets.joinToString(",") { s ->
+        val coords = s.pointsM.joinToString(",") { (e, n) -> offset(e, n).let { (lat, lon) -> "[$lon,$lat]" } }
+        """{"type":"Feature","properties":{"name":"${s.name}","highway":"residential"},"geometry":{"type":"LineString","coordinates":[$coords]}}"""
+    }
+    file.writeText("""{"type":"FeatureCollection","features":[$features]}""")
+    return file
+}
+
+/** Length of a street line, Haversine, computed here independently of the core. */
+fun lengthM(s: StreetLine): Double =
+    s.pointsM.map { (e, n) -> offset(e, n) }.zipWithNext { a, b -> haversineM(a.first, a.second, b.first, b.second) }.sum()
+
+/**
+ * A JPEG made here with javax.imageio: [width] x [height] pixels, smooth shading from [shade], or
+ * random noise when [noisy] (noise compresses badly, so its thumbnail is large).
+ */
+fun writeJpeg(file: File, width: Int = 640, height: Int = 480, shade: Int = 90, noisy: Boolean = false): File {
+    val img = java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB)
+    val rnd = java.util.Random(shade.toLong())
+    for (y in 0 until height) for (x in 0 until width) {
+        val rgb = if (noisy) rnd.nextInt(0x1000000) else ((shade and 0xff) shl 16) or (((x * 255) / width) shl 8) or ((y * 255) / height)
+        img.setRGB(x, y, rgb)
+    }
+    check(javax.imageio.ImageIO.write(img, "jpg", file)) { "no JPEG writer in this JVM" }
+    return file
+}
+
+/** SHA-256 of [bytes] in lowercase hex, computed here (the photo store names photos by it). */
+fun sha256Hex(bytes: ByteArray): String =
+    java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+
+/**
+ * A walk at [speedMps] along [pathM] (metres east, north from (LAT, LON)), one fix a second from
+ * [t0], with a deterministic error of up to [noiseM] metres in each direction.
+ */
+fun walkAlong(pathM: List<Pair<Double, Double>>, t0: Long, speedMps: Double = 1.3, noiseM: Double = 3.0, seed: Long = 7): List<Fix> {
+    val rnd = java.util.Random(seed)
+    val legs = pathM.zipWithNext()
+    val total = legs.sumOf { (a, b) -> Math.hypot(b.first - a.first, b.second - a.second) }
+    val n = (total / speedMps).toInt()
+    return List(n + 1) { i ->
+        var d = minOf(i * speedMps, total)
+        var at = pathM.last()
+        for ((a, b) in legs) {
+            val len = Math.hypot(b.first - a.first, b.second - a.second)
+            if (d <= len) {
+                at = (a.first + (b.first - a.first) * d / len) to (a.second + (b.second - a.second) * d / len)
+                break
+            }
+            d -= len
+        }
+        val (lat, lon) = offset(at.first + (rnd.nextDouble() * 2 - 1) * noiseM, at.second + (rnd.nextDouble() * 2 - 1) * noiseM)
+        Fix(lat = lat, lon = lon, timeMs = t0 + i * 1000L, accuracyM = 5.0, speedMps = speedMps, provider = "gps")
+    }
+}

@@ -19,17 +19,41 @@ import org.streetpatrol.ffi.ProgressReport
 import org.streetpatrol.ffi.ProgressListener
 import org.streetpatrol.ffi.ProgressStage
 
-/** Records every progress report and the thread it came on. */
+/** Records every progress report and the thread it came on; [firstStoring] completes when storing starts. */
 open class RecordingListener : ProgressListener {
     val reports: MutableList<Pair<ProgressReport, Thread>> = Collections.synchronizedList(mutableListOf())
     val firstStoring = CompletableDeferred<Unit>()
     override fun onProgress(progress: ProgressReport) {
         reports += progress to Thread.currentThread()
-        if (progress.stage == ProgressStage.STORING_FIXES) firstStoring.complete(Unit)
+        if (progress.stage == ProgressStage.STORING_FIXES || progress.stage == ProgressStage.STORING_STREETS) {
+            firstStoring.complete(Unit)
+        }
     }
 }
 
 const val BIG_IMPORT_POINTS = 60_000
+
+/**
+ * Starts [import] with a listener, cancels its coroutine at the first report of storing, and
+ * returns the listener. The listener holds the worker at that report until the coroutine is
+ * cancelled, so the cancel always lands mid-import however the threads are scheduled.
+ */
+fun cancelWhileStoring(import: suspend (ProgressListener) -> Unit): RecordingListener {
+    val cancelled = CountDownLatch(1)
+    val listener = object : RecordingListener() {
+        override fun onProgress(progress: ProgressReport) {
+            super.onProgress(progress)
+            if (firstStoring.isCompleted) cancelled.await(30, TimeUnit.SECONDS)
+        }
+    }
+    runBlocking {
+        val job = launch { import(listener) }
+        withTimeout(60_000) { listener.firstStoring.await() }
+        job.cancelAndJoin()
+        cancelled.countDown()
+    }
+    return listener
+}
 
 fun importRunsOffTheCallersThread() {
     val dir = tempDir()
@@ -72,21 +96,7 @@ fun cancellingAnImportStoresNothing() {
     val dir = tempDir()
     val gpx = writeGpx(File(dir, "long.gpx"), BIG_IMPORT_POINTS)
     freshStore(dir).use { store ->
-        // The listener holds the worker at the first report until the coroutine is cancelled, so
-        // the cancel always lands mid-import however the threads are scheduled.
-        val cancelled = CountDownLatch(1)
-        val listener = object : RecordingListener() {
-            override fun onProgress(progress: ProgressReport) {
-                super.onProgress(progress)
-                if (progress.stage == ProgressStage.STORING_FIXES) cancelled.await(30, TimeUnit.SECONDS)
-            }
-        }
-        runBlocking {
-            val job = launch { store.importTrackFile(gpx.path, ImportSettings(), listener) }
-            withTimeout(60_000) { listener.firstStoring.await() }
-            job.cancelAndJoin()
-            cancelled.countDown()
-        }
+        val listener = cancelWhileStoring { store.importTrackFile(gpx.path, ImportSettings(), it) }
         // The next call waits for the worker to give up and roll back.
         assertEq(0, store.listPatrols().size, "the cancelled import left no patrol")
         val storing = listener.reports.map { it.first }.filter { it.stage == ProgressStage.STORING_FIXES }

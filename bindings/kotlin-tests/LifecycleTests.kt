@@ -4,6 +4,9 @@ package org.streetpatrol.tests
 import java.io.File
 import java.nio.ByteBuffer
 import java.util.UUID
+import org.streetpatrol.ffi.IssueQuery
+import org.streetpatrol.ffi.NearPoint
+import org.streetpatrol.ffi.NewIssue
 import org.streetpatrol.ffi.PatrolException
 import org.streetpatrol.ffi.PatrolStore
 import org.streetpatrol.ffi.liveStoreHandles
@@ -36,10 +39,14 @@ fun closedObjectsRefuseCalls() {
 }
 
 /**
- * 10,000 calls through the boundary (records in and out, lists, strings, errors, object handles),
- * with the process RSS and the live-handle count read before and after. A leaked RustBuffer of
- * the fix lists alone would add ~80 MB, 1 KB a call 10 MB; the bound is 8 MB. The check first shows that it sees
- * native memory: 48 MB allocated outside the Java heap must show up in the RSS.
+ * 10,000 calls through the boundary (records in and out, lists, strings, bytes both ways, errors,
+ * object handles, across recording, streets, coverage, issues, photos and points), with the
+ * process RSS and the live-handle count read before and after. The bound is 8 MB; each kind of
+ * call runs 500 times. A leaked RustBuffer of the fix lists alone would add ~30 MB; of the issue
+ * view, the exported document or the document sent in (each carrying a noisy photo's thumbnail,
+ * checked to be over 24 KB; 42 KB here), or of the thumbnail bytes, over 12 MB each; 1 KB a
+ * call, 10 MB. The check first shows that it sees native memory:
+ * 48 MB allocated outside the Java heap must show up in the RSS.
  */
 fun noNativeLeaksOverTenThousandCalls() {
     val dir = tempDir()
@@ -49,19 +56,37 @@ fun noNativeLeaksOverTenThousandCalls() {
     val id = store.startPatrol()
     store.addFixes(id, walk(300))
     val unknown = UUID.randomUUID().toString()
+    kotlinx.coroutines.runBlocking { store.importStreetFile(writeStreets(File(dir, "s.geojson"), PILOT_STREETS).path) }
+    val photo = kotlinx.coroutines.runBlocking { store.attachPhoto(writeJpeg(File(dir, "noise.jpg"), noisy = true).path) }
+    check(photo.thumbnailBytes > 24_000uL) { "a thumbnail large enough for a leak of it to show: ${photo.thumbnailBytes}" }
+    val issue = store.reportIssue(NewIssue(category = "litter", lat = LAT, lon = LON, photos = listOf(photo.sha256))).issue.id
+    val document = store.exportIssue(issue)
+    check(document.size > 24_000) { "the document carries the thumbnail: ${document.size}" }
+    val near = IssueQuery(near = NearPoint(LAT, LON, 100.0))
+    println("      thumbnail ${photo.thumbnailBytes / 1024u} KB, issue document ${document.size / 1024} KB")
 
     fun round(i: Int) {
-        when (i % 10) {
+        when (i % 20) {
             0 -> PatrolStore.open(path).use { it.device() }          // object handles
             1 -> check(store.fixes(id).size >= 300) { "fixes" }      // 20-100 KB out
-            2 -> store.addFix(id, walkFix(300 + i / 10, t0 = T0))   // records in and out
+            2 -> store.addFix(id, walkFix(300 + i / 20, t0 = T0))   // records in and out
             3 -> try { store.addFix(unknown, walkFix(0)); error("no error") } catch (e: PatrolException.NotFound) {}
             4 -> store.patrol(id)
             5 -> store.samplingAdvice(id)
             6 -> store.openPatrol()
             7 -> store.addFixes(id, emptyList())
             8 -> try { store.patrol("bad id"); error("no error") } catch (e: PatrolException.InvalidInput) {}
-            else -> store.listPatrols()
+            9 -> store.listPatrols()
+            10 -> check(store.issue(issue).photos[0].thumbnail.isNotEmpty()) { "issue view" }   // ~20 KB out
+            11 -> check(!store.importIssue(document).changed) { "unchanged" }                    // ~20 KB in
+            12 -> check(store.exportIssue(issue).size == document.size) { "export" }             // ~20 KB out
+            13 -> check(store.photoThumbnail(photo.sha256).size.toULong() == photo.thumbnailBytes) { "bytes" }
+            14 -> check(store.listIssues(near).size == 1) { "issue list" }
+            15 -> try { store.verifyIssue(issue); error("no error") } catch (e: PatrolException.NotAllowed) {}
+            16 -> check(store.listStreets().size == 3) { "streets" }
+            17 -> store.matchPoint(LAT, LON, 5.0)
+            18 -> store.points()
+            else -> store.streetSegments()
         }
     }
     // Warm up: JIT, SQLite's page cache, malloc arenas.

@@ -18,8 +18,11 @@ val scenarios: Map<String, () -> Unit> = linkedMapOf(
     "a_throwing_progress_listener_does_not_break_the_import" to ::aThrowingListenerDoesNotBreakTheImport,
     "the_host_clock_and_network_state_reach_the_core" to ::hostClockAndNetworkReachTheCore,
     "the_kotlin_wrapper_runs_on_io_and_streams_progress" to ::wrapperRunsOnIoAndStreamsProgress,
-    // Issue 4 adds here: "report_an_issue_with_a_photo_and_move_it_through_the_workflow"
-    //   (IssueTests.kt: report with a photo file, assign, resolve, verify; status after each step).
+    "streets_import_a_1_hz_patrol_and_coverage_read_from_kotlin" to ::streetsImportPatrolAndCoverage,
+    "cancelling_a_street_import_stores_nothing" to ::cancellingAStreetImportStoresNothing,
+    "report_an_issue_with_a_photo_and_move_it_through_the_workflow" to ::reportAnIssueWithAPhotoThroughTheWorkflow,
+    "pickups_and_points" to ::pickupsAndPoints,
+    "the_kotlin_wrapper_covers_streets_issues_and_points" to ::wrapperCoversStreetsIssuesAndPoints,
     // Issue 5 adds here: "sync_against_a_patrol_server_started_by_the_test"
     //   (SyncTests.kt: bindings/tests/kotlin.rs starts target/<profile>/patrol-server on
     //   127.0.0.1 with a temp data dir and passes its URL as an argument; two stores sync

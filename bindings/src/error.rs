@@ -10,14 +10,15 @@
 #[uniffi(flat_error)]
 pub enum PatrolError {
     /// The caller passed something that is not valid: a fix that is not a fix, a malformed id, a
-    /// setting out of range, a file that is not a track. Nothing was stored.
+    /// setting out of range, a file that is not a track, a street network or a photo, a forged
+    /// signboard code, bytes that are not an issue document. Nothing was stored.
     #[error("{0}")]
     InvalidInput(String),
-    /// The thing asked for (a patrol) is not in this store.
+    /// The thing asked for (a patrol, street, issue, photo) is not in this store.
     #[error("{0}")]
     NotFound(String),
     /// The call does not fit the current state: no device user yet, a patrol that is not
-    /// recording, a second open patrol.
+    /// recording, a second open patrol, no street network imported yet, no district key.
     #[error("{0}")]
     InvalidState(String),
     /// The file at the store's path is not a StreetPatrol database; it was left untouched.
@@ -65,17 +66,49 @@ impl From<patrol_core::Error> for PatrolError {
             | E::TrackFile(_)
             | E::BadId(_)
             | E::BadValue(_)
-            | E::BadDocument(_)
-            | E::Signboard(_) => PatrolError::InvalidInput(message),
-            E::Photo(p) => match p {
-                patrol_core::photos::PhotoError::NoPhotoFolder => PatrolError::InvalidState(message),
-                _ => PatrolError::InvalidInput(message),
-            },
-            E::Streets(s) => match s {
-                patrol_core::streets::StreetsError::UnknownStreet(_) => PatrolError::NotFound(message),
-                patrol_core::streets::StreetsError::NoNetwork => PatrolError::InvalidState(message),
-                _ => PatrolError::InvalidInput(message),
-            },
+            | E::BadDocument(_) => PatrolError::InvalidInput(message),
+            E::Photo(p) => {
+                use patrol_core::photos::PhotoError as P;
+                match p {
+                    P::Unknown(_) => PatrolError::NotFound(message),
+                    P::NoPhotoFolder => PatrolError::InvalidState(message),
+                    P::Empty { .. }
+                    | P::TooLarge { .. }
+                    | P::NotAnImage { .. }
+                    | P::TooManyPixels { .. }
+                    | P::Undecodable { .. } => PatrolError::InvalidInput(message),
+                }
+            }
+            E::Streets(s) => {
+                use patrol_core::streets::StreetsError as S;
+                match s {
+                    S::UnknownStreet(_) => PatrolError::NotFound(message),
+                    S::NoNetwork => PatrolError::InvalidState(message),
+                    S::Xml { .. }
+                    | S::NotOsm(_)
+                    | S::NoHighways { .. }
+                    | S::BadNode { .. }
+                    | S::GeoJson(_)
+                    | S::NonLineGeometry { .. }
+                    | S::BadFeature { .. }
+                    | S::NoLineFeatures
+                    | S::UnknownFormat(_)
+                    | S::AmbiguousStreet { .. }
+                    | S::BadOption(_) => PatrolError::InvalidInput(message),
+                }
+            }
+            E::Signboard(s) => {
+                use patrol_core::signboard::SignboardError as S;
+                match s {
+                    // A genuine code for a street this store has not synced yet.
+                    S::StreetNotInStore(_) => PatrolError::NotFound(message),
+                    // No key to check against, or a store that only verifies asked to issue.
+                    S::NoDistrictKey | S::NotIssuer => PatrolError::InvalidState(message),
+                    S::Malformed(_) | S::UnsupportedVersion(_) | S::BadSignature | S::BadPublicKey(_) => {
+                        PatrolError::InvalidInput(message)
+                    }
+                }
+            }
             E::UnknownPatrol(_) | E::UnknownIssue(_) => PatrolError::NotFound(message),
             E::Refused { .. } => PatrolError::NotAllowed(message),
             E::NotInitialised
@@ -140,6 +173,22 @@ mod tests {
             }),
             (patrol_core::Error::NotADatabase { path: "/x.db".into() }, |e| matches!(e, PatrolError::NotADatabase(_))),
             (patrol_core::Error::Interrupted, |e| matches!(e, PatrolError::Interrupted(_))),
+            (
+                patrol_core::Error::Refused {
+                    action: "verify",
+                    id: patrol_core::IssueId::new(),
+                    reason: "a steward may not verify an issue".into(),
+                },
+                |e| matches!(e, PatrolError::NotAllowed(_)),
+            ),
+            (patrol_core::Error::UnknownIssue(patrol_core::IssueId::new()), |e| matches!(e, PatrolError::NotFound(_))),
+            (patrol_core::streets::StreetsError::NoNetwork.into(), |e| matches!(e, PatrolError::InvalidState(_))),
+            (patrol_core::streets::StreetsError::UnknownStreet("x".into()).into(), |e| {
+                matches!(e, PatrolError::NotFound(_))
+            }),
+            (patrol_core::photos::PhotoError::Unknown("ab".into()).into(), |e| matches!(e, PatrolError::NotFound(_))),
+            (patrol_core::signboard::SignboardError::BadSignature.into(), |e| matches!(e, PatrolError::InvalidInput(_))),
+            (patrol_core::signboard::SignboardError::NotIssuer.into(), |e| matches!(e, PatrolError::InvalidState(_))),
         ];
         for (core, kind) in cases {
             let text = core.to_string();

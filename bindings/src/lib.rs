@@ -6,23 +6,31 @@
 //! `tests/kotlin.rs` check the generated bindings on a JVM.
 //!
 //! - [`store`]: the `PatrolStore` object (open, device identity, lifecycle).
-//! - [`recording`], [`tracks`]: capabilities, each one `#[uniffi::export] impl PatrolStore`.
+//! - Capabilities, each one `#[uniffi::export] impl PatrolStore` with its records:
+//!   [`recording`], [`tracks`] (patrols and their GPS tracks); [`streets`], [`coverage`],
+//!   [`signboards`] (the street network, what patrols covered, QR codes and check-ins);
+//!   [`issues`], [`photos`], [`points`] (the closed loop, photos, litter pickups and points).
 //! - [`types`], [`settings`]: the records and enums that cross the boundary.
 //! - [`error`]: the one flat `PatrolError` and the one conversion from the core's error.
 //! - [`platform`]: what the host implements (clock, network state, progress listener).
 //! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
 //!   and the `CancelToken` a Swift host cancels it with.
 //!
-//! Later capabilities go in their own module the same way: `streets` (issue 3), `issues`,
-//! `photos`, `pickups`, `points` (issue 4), `sync` (issue 5). See the README's Mobile section.
+//! Sync (issue 5) goes in its own module the same way. See the README's Mobile section.
 
 uniffi::setup_scaffolding!();
 
+pub mod coverage;
 pub mod error;
+pub mod issues;
+pub mod photos;
 pub mod platform;
+pub mod points;
 pub mod recording;
 pub mod settings;
+pub mod signboards;
 pub mod store;
+pub mod streets;
 pub mod tracks;
 pub mod types;
 pub mod worker;

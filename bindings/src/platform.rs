@@ -40,10 +40,12 @@ pub trait NetworkMonitor: Send + Sync {
 /// The step a slow operation is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ProgressStage {
-    /// Reading and parsing a track file; `done`/`total` count bytes.
+    /// Reading and parsing a track or street file; `done`/`total` count bytes.
     ReadingFile,
     /// Storing an imported track; `done`/`total` count points.
     StoringFixes,
+    /// Storing an imported street network; `done`/`total` count streets.
+    StoringStreets,
     // Sync (issue 5) adds its stages here: uploading fixes, documents, photos; downloading.
 }
 

@@ -16,7 +16,10 @@ use patrol_core::patrol::{BatchOutcome, FixOutcome, PatrolSource};
 use patrol_core::store::DeviceIdentity;
 use patrol_core::track::{Gap, Motion, SamplingAdvice};
 use patrol_core::geodesy::BoundingBox;
-use patrol_core::{Datum, DeviceId, FixVerdict, PatrolId, PatrolState, Role, StoredFix, SubdistrictId, UserId};
+use patrol_core::{
+    CheckInId, CommentId, Datum, DeviceId, FixVerdict, IssueEventId, IssueId, PatrolId, PatrolState, PickupId, PointsEntryId,
+    Role, SegmentId, SignboardId, StoredFix, StreetId, SubdistrictId, UserId,
+};
 
 use crate::error::PatrolError;
 
@@ -31,7 +34,21 @@ macro_rules! uuid_string {
         });
     )+};
 }
-uuid_string!(PatrolId, UserId, DeviceId, SubdistrictId);
+uuid_string!(
+    PatrolId,
+    UserId,
+    DeviceId,
+    SubdistrictId,
+    StreetId,
+    SegmentId,
+    SignboardId,
+    CheckInId,
+    IssueId,
+    IssueEventId,
+    CommentId,
+    PickupId,
+    PointsEntryId
+);
 
 /// What a user does in the system; decides what they may do and what they see.
 #[uniffi::remote(Enum)]
@@ -330,7 +347,7 @@ impl From<patrol_core::patrol::ImportReport> for ImportReport {
     }
 }
 
-/// A WGS-84 position, for drawing tracks.
+/// A WGS-84 position: a point of a track or a street to draw, where a photo was taken.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct LatLon {
     pub lat: f64,

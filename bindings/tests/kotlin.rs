@@ -47,7 +47,11 @@ scenarios!(
     a_throwing_progress_listener_does_not_break_the_import,
     the_host_clock_and_network_state_reach_the_core,
     the_kotlin_wrapper_runs_on_io_and_streams_progress,
-    // Issue 4: report_an_issue_with_a_photo_and_move_it_through_the_workflow
+    streets_import_a_1_hz_patrol_and_coverage_read_from_kotlin,
+    cancelling_a_street_import_stores_nothing,
+    report_an_issue_with_a_photo_and_move_it_through_the_workflow,
+    pickups_and_points,
+    the_kotlin_wrapper_covers_streets_issues_and_points,
     // Issue 5: sync_against_a_patrol_server_started_by_the_test (start the server here, pass its
     //          URL to the scenario: cmd.arg(url) in `scenario`)
 );

@@ -26,6 +26,7 @@ pub mod clock;
 pub mod coverage;
 pub mod domain;
 pub mod error;
+mod files;
 pub mod geodesy;
 pub mod hlc;
 pub mod issues;

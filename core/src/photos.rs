@@ -8,7 +8,7 @@
 //! synced and renamed, then recorded; if recording fails the new file is removed. So a failure
 //! leaves nothing half-stored, and the same photo added twice is stored once.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
@@ -115,7 +115,7 @@ impl Store {
         }
         let dir = self.photos_dir()?;
         let final_path = photo_path(&dir, &sha256, checked.format);
-        let created = write_atomically(&dir, &final_path, &bytes)?;
+        let created = store_bytes(&final_path, &bytes)?;
         let now = self.clock.now_ms();
         let recorded = self.conn.execute(
             "INSERT INTO photo (sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, thumbnail, stored_at_ms)
@@ -178,10 +178,11 @@ impl Store {
 
     /// A stored photo's thumbnail (JPEG bytes).
     pub fn photo_thumbnail(&self, sha256: &str) -> Result<Vec<u8>> {
+        let sha = sha256.trim().to_ascii_lowercase();
         self.conn
-            .query_row("SELECT thumbnail FROM photo WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .query_row("SELECT thumbnail FROM photo WHERE sha256 = ?1", [&sha], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| PhotoError::Unknown(sha256.to_owned()).into())
+            .ok_or_else(|| PhotoError::Unknown(sha).into())
     }
 
     /// A photo given as a file path (added to the store first) or as the hash of a stored one.
@@ -349,29 +350,13 @@ fn photo_path(dir: &Path, sha256: &str, format: ImageFormat) -> PathBuf {
     dir.join(&sha256[..2]).join(format!("{sha256}.{ext}"))
 }
 
-/// Writes `bytes` to `target` through a synced temporary file and a rename; returns whether it
-/// created the file (false when an identical one was there).
-fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<bool> {
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| Error::Io { path: p, source }
-    };
+/// Stores a photo's bytes at its content-addressed path (whole or not at all, see
+/// [`crate::files`]); false when an identical file was there already.
+fn store_bytes(target: &Path, bytes: &[u8]) -> Result<bool> {
     if std::fs::metadata(target).is_ok_and(|m| m.len() == bytes.len() as u64) {
         return Ok(false);
     }
-    let parent = target.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let tmp = parent.join(format!(".incoming-{}", uuid::Uuid::now_v7().simple()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, target)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(target)(e));
-    }
+    crate::files::write_atomically(target, bytes)?;
     Ok(true)
 }
 

@@ -127,6 +127,10 @@ fn a_jpeg_with_exif_gives_time_gps_orientation_and_a_rotated_thumbnail() {
     let thumb = s.photo_thumbnail(&p.sha256).unwrap();
     let t = image::load_from_memory_with_format(&thumb, image::ImageFormat::Jpeg).unwrap();
     assert_eq!((t.width(), t.height()), (240, THUMBNAIL_MAX_PX));
+    // A hash typed in capitals (or with spaces around it) names the same photo.
+    let loud = format!(" {} ", p.sha256.to_ascii_uppercase());
+    assert_eq!(s.photo_thumbnail(&loud).unwrap(), thumb);
+    assert_eq!(s.photo(&loud).unwrap().sha256, p.sha256);
     // Adding it again stores nothing new.
     let again = s.attach_photo(&path).unwrap();
     assert!(again.already_stored);

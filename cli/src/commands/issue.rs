@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::Subcommand;
 use patrol_core::issues::{Assignee, IssueQuery, IssueSummary, IssueView, NewIssue};
 use patrol_core::{Datum, IssueId, IssueStatus, PhotoStage};
@@ -236,17 +236,15 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             std::io::Write::flush(&mut stdout)?;
         }
         IssueCommand::Export { id, out: Some(out) } => {
-            let bytes = store.export_issue(id)?;
-            write_file(&out, &bytes)?;
+            let bytes = store.export_issue_file(id, &out)?;
             if ctx.json {
-                ctx.print_json(&serde_json::json!({ "id": id, "out": out, "bytes": bytes.len() }))?;
+                ctx.print_json(&serde_json::json!({ "id": id, "out": out, "bytes": bytes }))?;
             } else {
-                println!("wrote issue {id} to {} ({} bytes)", out.display(), bytes.len());
+                println!("wrote issue {id} to {} ({bytes} bytes)", out.display());
             }
         }
         IssueCommand::Import { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let m = store.import_issue(&bytes).map_err(|e| anyhow!("cannot import {}: {e}", file.display()))?;
+            let m = store.import_issue_file(&file).map_err(|e| anyhow!("cannot import {}: {e}", file.display()))?;
             if ctx.json {
                 ctx.print_json(&m)?;
             } else {
@@ -270,14 +268,6 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
 }
 
 /// Writes through a temporary file and a rename, so a failed export leaves no partial file.
-fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| ".".into());
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
 fn parse_point(text: &str) -> Result<(f64, f64)> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     if let [lat, lon] = parts[..]

@@ -200,6 +200,9 @@ fn a_single_point_matches_its_street_and_segment() {
     assert_eq!(store.match_point(lat, lon, None).unwrap().unwrap().street_name.as_deref(), Some("小巷"));
     let (lat, lon) = proj.to_degrees(300.0, 200.0);
     assert_eq!(store.match_point(lat, lon, None).unwrap(), None, "200 m from any street");
+    for (lat, lon) in [(f64::NAN, 116.2), (39.9, f64::INFINITY), (91.0, 116.2)] {
+        assert!(matches!(store.match_point(lat, lon, None), Err(crate::Error::InvalidInput(_))), "({lat}, {lon})");
+    }
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub mod workflow;
 #[cfg(test)]
 mod tests;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 pub use catalog::{Catalog, CategorySpec};
@@ -41,6 +41,9 @@ use persist::StoredDoc;
 
 /// Radius within which open issues of the same category are offered as possible duplicates.
 pub const DUPLICATE_RADIUS_M: f64 = 50.0;
+
+/// Most possible duplicates offered for one issue.
+pub const MAX_POSSIBLE_DUPLICATES: u32 = 20;
 
 /// Longest description or comment, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -205,13 +208,7 @@ impl Store {
         }
         let location = IssueLocation { lat, lon, street_id, segment_id };
         let now = self.clock.now_ms();
-        let possible_duplicates = self.list_issues(&IssueQuery {
-            open_only: true,
-            category: Some(category.clone()),
-            near: Some((lat, lon, DUPLICATE_RADIUS_M)),
-            limit: Some(20),
-            ..Default::default()
-        })?;
+        let possible_duplicates = self.list_issues(&duplicates_query(&category, lat, lon, MAX_POSSIBLE_DUPLICATES))?;
         let mut photos = Vec::new();
         for sha in &new.photos {
             photos.push(self.photo_ref(sha, PhotoStage::Before, &me, Some((lat, lon)))?);
@@ -258,6 +255,23 @@ impl Store {
         let d = doc::read(&stored.doc)?;
         let state = fold(&d);
         Ok(IssueView::new(d, state, &catalog, &stored.heads, self.clock.now_ms()))
+    }
+
+    /// The open issues of the same category within [`DUPLICATE_RADIUS_M`] of issue `id`, nearest
+    /// first, leaving it out: what a chief looks at before marking it a duplicate (reporting
+    /// returns the same list for the new issue).
+    pub fn possible_duplicates(&self, id: IssueId) -> Result<Vec<IssueSummary>> {
+        let (category, lat, lon): (String, f64, f64) = self
+            .conn
+            .query_row("SELECT category, lat, lon FROM issue WHERE id = ?1", [id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+            .ok_or(Error::UnknownIssue(id))?;
+        let mut found = self.list_issues(&duplicates_query(&category, lat, lon, MAX_POSSIBLE_DUPLICATES + 1))?;
+        found.retain(|s| s.id != id);
+        found.truncate(MAX_POSSIBLE_DUPLICATES as usize);
+        Ok(found)
     }
 
     /// Assigns the issue to a department or a person. It replaces the assignments this device
@@ -507,6 +521,17 @@ pub(crate) fn load_catalog(conn: &Connection) -> Result<Catalog> {
         catalog = catalog.with(r?);
     }
     Ok(catalog)
+}
+
+/// Open issues of `category` near (lat, lon): possible duplicates of a report there.
+fn duplicates_query(category: &str, lat: f64, lon: f64, limit: u32) -> IssueQuery {
+    IssueQuery {
+        open_only: true,
+        category: Some(category.to_owned()),
+        near: Some((lat, lon, DUPLICATE_RADIUS_M)),
+        limit: Some(limit),
+        ..Default::default()
+    }
 }
 
 fn clean_opt(s: Option<String>) -> Option<String> {

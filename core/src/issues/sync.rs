@@ -6,11 +6,14 @@
 //! - [`Store::apply_issue_changes`]: merges changes (or a whole document) from elsewhere and
 //!   updates the projection in the same transaction.
 //! - [`Store::issues_changed_since`]: the change feed: documents that moved after a cursor.
-//! - [`Store::export_issue`] / [`Store::import_issue`]: a whole document as one file.
+//! - [`Store::export_issue`] / [`Store::import_issue`]: a whole document as bytes, and
+//!   [`Store::export_issue_file`] / [`Store::import_issue_file`] as one file.
 //!
 //! Incoming bytes are checked before anything is written: they must parse as Automerge, leave no
 //! change waiting for a missing dependency, and be the document they claim to be. Events in them
 //! that break the role rules are kept in the history but refused by the fold.
+
+use std::path::Path;
 
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
 use serde::Serialize;
@@ -42,6 +45,10 @@ pub struct ChangedIssue {
     pub seq: i64,
     pub heads: Vec<String>,
 }
+
+/// Largest issue document file [`Store::import_issue_file`] reads (documents carry thumbnails,
+/// not originals: a busy issue is tens of kilobytes).
+pub const MAX_DOCUMENT_FILE_BYTES: u64 = 16 << 20;
 
 fn incoming(e: AutomergeError) -> Error {
     Error::BadDocument(format!("not issue changes this app can read: {e}"))
@@ -84,6 +91,29 @@ impl Store {
     /// Merges a whole exported document (see [`Store::export_issue`]).
     pub fn import_issue(&mut self, bytes: &[u8]) -> Result<MergeOutcome> {
         self.apply_issue_changes(None, bytes)
+    }
+
+    /// Writes the whole document to `path` (whole or not at all; an existing file is replaced),
+    /// for handing over by file or share sheet. Returns the bytes written.
+    pub fn export_issue_file(&self, id: IssueId, path: &Path) -> Result<u64> {
+        let bytes = self.export_issue(id)?;
+        crate::files::write_atomically(path, &bytes)?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Merges a document file written by [`Store::export_issue_file`] (or `patrol issue export`).
+    /// A file larger than [`MAX_DOCUMENT_FILE_BYTES`] is refused unread.
+    pub fn import_issue_file(&mut self, path: &Path) -> Result<MergeOutcome> {
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_DOCUMENT_FILE_BYTES {
+            return Err(Error::BadDocument(format!(
+                "{} is {size} bytes, more than an issue document may have ({MAX_DOCUMENT_FILE_BYTES}); choose the exported issue file",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        self.import_issue(&bytes)
     }
 
     /// Merges changes from another device into the issue `id` (or, for a whole document or

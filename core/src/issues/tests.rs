@@ -221,6 +221,42 @@ fn bad_imports_are_refused_and_change_nothing() {
 }
 
 #[test]
+fn documents_travel_as_files() {
+    let w = World::new();
+    let mut steward = w.device("steward", Role::Steward, 0);
+    let mut chief = w.device("chief", Role::Chief, 0);
+    let id = steward.report_issue(NewIssue::at("litter", LAT, LON)).unwrap().issue.id;
+    let file = w.dir.path().join("handover/issue.automerge");
+    let written = steward.export_issue_file(id, &file).unwrap();
+    assert_eq!(written, std::fs::metadata(&file).unwrap().len());
+    let m = chief.import_issue_file(&file).unwrap();
+    assert!(m.new && m.changed, "{m:?}");
+    assert_eq!(chief.issue(id).unwrap().heads, steward.issue(id).unwrap().heads);
+    // A later export replaces the file; importing it again merges the news only.
+    steward.comment_issue(id, "still there").unwrap();
+    steward.export_issue_file(id, &file).unwrap();
+    let m = chief.import_issue_file(&file).unwrap();
+    assert!(!m.new && m.changed, "{m:?}");
+    assert_eq!(chief.issue(id).unwrap().comments.len(), 1);
+
+    // A missing file, a file that is not a document, one too large to be one: refused, nothing changed.
+    let missing = w.dir.path().join("nope.automerge");
+    assert!(matches!(chief.import_issue_file(&missing), Err(Error::Io { path, .. }) if path == missing));
+    let text = w.dir.path().join("notes.txt");
+    std::fs::write(&text, "just some notes").unwrap();
+    assert!(matches!(chief.import_issue_file(&text), Err(Error::BadDocument(_))));
+    let huge = w.dir.path().join("video.mp4");
+    std::fs::File::create(&huge).unwrap().set_len(sync::MAX_DOCUMENT_FILE_BYTES + 1).unwrap();
+    let e = chief.import_issue_file(&huge).unwrap_err();
+    assert!(matches!(&e, Error::BadDocument(m) if m.contains("video.mp4")), "{e:?}");
+    assert_eq!(chief.count_issues(&IssueQuery::default()).unwrap(), 1);
+    // Exporting an issue the store does not have writes no file.
+    let other = w.dir.path().join("other.automerge");
+    assert!(matches!(chief.export_issue_file(IssueId::new(), &other), Err(Error::UnknownIssue(_))));
+    assert!(!other.exists());
+}
+
+#[test]
 fn chunks_compact_and_survive_a_restart() {
     let w = World::new();
     let path = w.dir.path().join("chief.db");
@@ -270,7 +306,13 @@ fn duplicates_and_queries() {
     assert!((out.possible_duplicates[0].distance_m.unwrap() - 30.0).abs() < 1.0);
     assert!(chief.report_issue(NewIssue::at("litter", LAT, LON)).unwrap().possible_duplicates.is_empty());
     assert!(chief.report_issue(NewIssue::at("overflowing_bin", LAT + 0.002, LON)).unwrap().possible_duplicates.is_empty());
+    // Asked later about an existing issue: the same answer, leaving the issue itself out.
+    let later = chief.possible_duplicates(out.issue.id).unwrap();
+    assert_eq!(later.iter().map(|s| s.id).collect::<Vec<_>>(), vec![first]);
+    assert_eq!(chief.possible_duplicates(first).unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), vec![out.issue.id]);
+    assert!(matches!(chief.possible_duplicates(IssueId::new()), Err(Error::UnknownIssue(_))));
     chief.mark_duplicate(out.issue.id, first).unwrap();
+    assert!(chief.possible_duplicates(first).unwrap().is_empty(), "a duplicate is closed, so no longer offered");
 
     let q = |q: IssueQuery| chief.list_issues(&q).unwrap();
     assert_eq!(q(IssueQuery { street_id: Some("s1".into()), open_only: true, ..Default::default() }).len(), 1);

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
 pub use network::{Junction, NetworkSegment, StreetNetwork};
 pub use route::{Place, RoutePiece, RouteScratch};
-pub use store::{Assignment, StreetImportReport, StreetInfo};
 pub(crate) use store::encode_geometry;
+pub use store::{Assignment, STREET_PROGRESS_EVERY, StreetImportReport, StreetInfo, read_street_file};
 
 use crate::domain::{SegmentId, StreetId};
 

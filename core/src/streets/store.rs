@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -15,6 +16,9 @@ use crate::streets::build::{line_length_m, split_line};
 use crate::streets::geojson::{network_geojson, parse_geojson};
 use crate::streets::osm::parse_osm;
 use crate::streets::{E7, NetworkDraft, Segment, Street, StreetImportOptions, StreetsError, from_e7};
+
+/// Streets stored between two progress reports of an import.
+pub const STREET_PROGRESS_EVERY: usize = 256;
 
 /// What a street import did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -119,6 +123,20 @@ impl Store {
     /// them in place, keeping ids, assignments and signboards), their lines split into segments
     /// no longer than `options.max_segment_m`. All or nothing.
     pub fn import_streets(&mut self, draft: &NetworkDraft, options: &StreetImportOptions) -> Result<StreetImportReport> {
+        self.import_streets_with_cancel(draft, options, &mut |_, _| {}, &AtomicBool::new(false))
+    }
+
+    /// Like [`Store::import_streets`], reporting (streets stored, streets in all) to `progress`
+    /// every [`STREET_PROGRESS_EVERY`] streets and at the end, and giving up with
+    /// [`Error::Interrupted`] at the next street after another thread sets `cancel`: the
+    /// transaction is rolled back, so nothing of the file is stored (as a cancelled track import).
+    pub fn import_streets_with_cancel(
+        &mut self,
+        draft: &NetworkDraft,
+        options: &StreetImportOptions,
+        progress: &mut dyn FnMut(u64, u64),
+        cancel: &AtomicBool,
+    ) -> Result<StreetImportReport> {
         options.validate()?;
         if draft.streets.is_empty() {
             return Err(StreetsError::NoLineFeatures.into());
@@ -138,6 +156,7 @@ impl Store {
             lines_skipped: draft.lines_skipped as u64,
             missing_node_refs: draft.missing_node_refs as u64,
         };
+        let total = draft.streets.len() as u64;
         let tx = self.conn.transaction()?;
         {
             let mut find = tx.prepare_cached("SELECT id FROM street WHERE key = ?1")?;
@@ -154,7 +173,13 @@ impl Store {
             let mut insert_segment = tx.prepare_cached(
                 "INSERT INTO segment (id, street_id, ordinal, length_m, geometry, source_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for s in &draft.streets {
+            for (done, s) in draft.streets.iter().enumerate() {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Interrupted);
+                }
+                if done > 0 && done % STREET_PROGRESS_EVERY == 0 {
+                    progress(done as u64, total);
+                }
                 let pieces: Vec<(Vec<E7>, &str)> = s
                     .lines
                     .iter()
@@ -204,8 +229,12 @@ impl Store {
                 report.total_length_m += length;
             }
         }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
         tx.commit()?;
         self.forget_network();
+        progress(total, total);
         Ok(report)
     }
 
@@ -425,7 +454,58 @@ fn read_street_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Street>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streets::to_e7;
+    use crate::store::StoreConfig;
+    use crate::streets::{DraftLine, DraftStreet, to_e7};
+
+    /// `n` short named streets side by side, 0.001 degrees (~85 m) apart.
+    fn many_streets(n: usize) -> NetworkDraft {
+        let streets = (0..n)
+            .map(|i| {
+                let lon = 116.2 + i as f64 * 0.001;
+                DraftStreet {
+                    key: format!("street {i}"),
+                    name: Some(format!("街 {i}")),
+                    subdistrict: None,
+                    lines: vec![DraftLine {
+                        points: vec![to_e7(39.9, lon), to_e7(39.901, lon)],
+                        class: "residential".into(),
+                        source_ref: format!("way/{i}"),
+                    }],
+                }
+            })
+            .collect();
+        NetworkDraft { format: "geojson".into(), streets, lines_read: n, lines_skipped: 0, missing_node_refs: 0 }
+    }
+
+    #[test]
+    fn a_cancelled_street_import_stores_nothing_and_progress_reaches_the_total() {
+        let draft = many_streets(1000);
+        let mut s = Store::open_in_memory(StoreConfig::default()).unwrap();
+        let cancel = AtomicBool::new(false);
+        let mut reports = vec![];
+        let err = s
+            .import_streets_with_cancel(
+                &draft,
+                &StreetImportOptions::default(),
+                &mut |done, total| {
+                    reports.push((done, total));
+                    cancel.store(true, Ordering::Relaxed);
+                },
+                &cancel,
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::Interrupted), "{err:?}");
+        assert_eq!(reports, vec![(STREET_PROGRESS_EVERY as u64, 1000)], "stopped at the next street");
+        assert_eq!(s.street_totals().unwrap(), (0, 0, 0.0), "the rolled-back import left nothing");
+
+        let mut reports = vec![];
+        let report = s
+            .import_streets_with_cancel(&draft, &StreetImportOptions::default(), &mut |d, t| reports.push((d, t)), &AtomicBool::new(false))
+            .unwrap();
+        assert_eq!(report.streets, 1000);
+        assert_eq!(reports, vec![(256, 1000), (512, 1000), (768, 1000), (1000, 1000)]);
+        assert_eq!(s.street_totals().unwrap().0, 1000);
+    }
 
     #[test]
     fn geometry_round_trips() {

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -599,6 +615,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -969,6 +1003,182 @@ public func FfiConverterTypeNetworkMonitor_lower(_ value: NetworkMonitor) -> UIn
 public protocol PatrolStoreProtocol: AnyObject, Sendable {
     
     /**
+     * Matches a patrol's track (also one still recording) to the street network and measures
+     * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
+     * for a day-long patrol: call it off the main thread.
+     */
+    func patrolCoverage(patrolId: PatrolId) throws  -> PatrolCoverage
+    
+    /**
+     * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
+     * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
+     * one, to anyone: the figure assessment (考核) uses.
+     */
+    func periodCoverage(fromMs: Int64, toMs: Int64, userId: String?) throws  -> PeriodCoverage
+    
+    /**
+     * The assignee takes the issue on.
+     */
+    func acceptIssue(issueId: IssueId) throws  -> IssueView
+    
+    /**
+     * Adds a category of this district's own (or changes the due time of one added before).
+     */
+    func addIssueCategory(code: String, nameZh: String, nameEn: String, dueHours: UInt32) throws 
+    
+    /**
+     * Adds an attached photo to the issue (a further before-photo, say).
+     */
+    func addIssuePhoto(issueId: IssueId, sha256: String, stage: PhotoStage) throws  -> IssueView
+    
+    /**
+     * Gives the issue to a force or a person (a chief or supervisor). It replaces the
+     * assignments this device knows of; one made elsewhere meanwhile stays as a conflict.
+     */
+    func assignIssue(issueId: IssueId, to: Assignee, note: String?) throws  -> IssueView
+    
+    /**
+     * Withdraws the issue, with a reason.
+     */
+    func cancelIssue(issueId: IssueId, reason: String) throws  -> IssueView
+    
+    /**
+     * Adds a comment (anyone may).
+     */
+    func commentIssue(issueId: IssueId, text: String) throws  -> IssueView
+    
+    /**
+     * How many issues match `query` (its limit aside).
+     */
+    func countIssues(query: IssueQuery) throws  -> UInt64
+    
+    /**
+     * The whole document, for another device (`import_issue` there merges it).
+     */
+    func exportIssue(issueId: IssueId) throws  -> Data
+    
+    /**
+     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     */
+    func exportIssueFile(issueId: IssueId, path: String) throws  -> UInt64
+    
+    /**
+     * Merges a document (or changes) exported on another device. Bytes that are not an issue
+     * document fail with `InvalidInput` and change nothing; events in it that break the rules
+     * are kept in the history, refused.
+     */
+    func importIssue(document: Data) throws  -> MergeOutcome
+    
+    /**
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     */
+    func importIssueFile(path: String) throws  -> MergeOutcome
+    
+    /**
+     * An issue in full, folded from its document; `NotFound` if the store does not have it.
+     */
+    func issue(issueId: IssueId) throws  -> IssueView
+    
+    /**
+     * The categories issues can be reported in, with their due times.
+     */
+    func issueCategories() throws  -> [CategorySpec]
+    
+    /**
+     * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     */
+    func listIssues(query: IssueQuery) throws  -> [IssueSummary]
+    
+    /**
+     * Marks the issue as the same problem as `original`.
+     */
+    func markDuplicate(issueId: IssueId, original: IssueId) throws  -> IssueView
+    
+    /**
+     * The open issues of the same category within 50 m of an issue, nearest first.
+     */
+    func possibleDuplicates(issueId: IssueId) throws  -> [IssueSummary]
+    
+    /**
+     * Opens a resolved or closed issue again (a new round), with a reason.
+     */
+    func reopenIssue(issueId: IssueId, reason: String) throws  -> IssueView
+    
+    /**
+     * Reports an issue as this device's user, with before-photos attached first
+     * (`attach_photo`). Returns it and the open issues nearby that may be the same.
+     */
+    func reportIssue(issue: NewIssue) throws  -> ReportOutcome
+    
+    /**
+     * The assignee reports the fix with an after-photo (attached first, by SHA-256) taken within
+     * 100 m of the issue: its EXIF GPS, or `taken_at` when it has none.
+     */
+    func resolveIssue(issueId: IssueId, photoSha256: String, takenAt: LatLon?, note: String?) throws  -> IssueView
+    
+    /**
+     * The assignee hands the issue back, with a reason.
+     */
+    func returnIssue(issueId: IssueId, reason: String) throws  -> IssueView
+    
+    /**
+     * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
+     */
+    func verifyIssue(issueId: IssueId, note: String?) throws  -> IssueView
+    
+    /**
+     * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
+     * returns what it holds; pass its `sha256` to `report_issue`, `resolve_issue` or
+     * `log_pickup`. A file that is not a JPEG or PNG, is empty, too large (25 MiB) or has too
+     * many pixels fails with `InvalidInput` and leaves no file; a missing one with `Io`.
+     * Attaching the same photo twice stores it once.
+     */
+    func attachPhoto(path: String) async throws  -> PhotoInfo
+    
+    /**
+     * A stored photo's details, by SHA-256; `NotFound` when this store does not have it.
+     */
+    func photo(sha256: String) throws  -> PhotoInfo
+    
+    /**
+     * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
+     * other devices: their thumbnails are in `IssueView.photos`.)
+     */
+    func photoThumbnail(sha256: String) throws  -> Data
+    
+    /**
+     * Adds a new version of the rule for `kind`, valid from `valid_from_ms`; entries earned
+     * before keep the version they were earned under.
+     */
+    func addPointsRule(kind: PointsKind, points: Int64, perBag: Int64, validFromMs: Int64, description: String, dailyCap: Int64?) throws  -> PointsRule
+    
+    /**
+     * Logs a litter pickup by this device's user and credits its points, in one transaction.
+     * No count, a count over 1,000, or a place that is not on Earth fail with `InvalidInput`.
+     */
+    func logPickup(pickup: NewPickup) throws  -> PickupOutcome
+    
+    /**
+     * This device user's pickups, newest first.
+     */
+    func pickups(limit: UInt32) throws  -> [Pickup]
+    
+    /**
+     * This device user's balance and ledger, after crediting the hours of finished patrols.
+     */
+    func points() throws  -> PointsSummary
+    
+    /**
+     * Every version of every points rule.
+     */
+    func pointsRules() throws  -> [PointsRule]
+    
+    /**
+     * Spends points on a reward; `InvalidInput` when the balance is too small.
+     */
+    func redeemPoints(points: Int64, reward: String) throws  -> PointsEntry
+    
+    /**
      * Adds one fix and commits it before returning. A fix that is not a fix (NaN, out of range,
      * (0, 0), negative accuracy) fails with `InvalidInput` and nothing is stored.
      */
@@ -1014,6 +1224,45 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func stopPatrol(patrolId: PatrolId) throws  -> TrackStats
     
     /**
+     * The check-ins recorded on a patrol, in order.
+     */
+    func checkIns(patrolId: PatrolId) throws  -> [CheckIn]
+    
+    /**
+     * The district public key (base64url) that phones verify codes with; a store with no key
+     * makes the district key first and so becomes the issuer.
+     */
+    func districtPublicKey() throws  -> String
+    
+    /**
+     * Issues a new signboard for a street, at `position` if known, with its signed code. The
+     * store must hold the district's secret key: a store with no key makes one (it becomes the
+     * district's issuer, see `district_public_key`); one that only trusts a public key fails
+     * with `InvalidState`.
+     */
+    func issueSignboard(streetId: StreetId, position: LatLon?) throws  -> Signboard
+    
+    /**
+     * Verifies a scanned code (the link or the bare code) against the trusted keys and, when
+     * this device's user is a chief or steward with an open patrol, records a check-in at
+     * `position` (or the patrol's latest kept fix). A forged, damaged or mistyped code fails
+     * with `InvalidInput` and records nothing; a genuine code for a street this store lacks
+     * with `NotFound`; a store with no key to check against with `InvalidState`.
+     */
+    func scanSignboard(scanned: String, position: ScanPosition?) throws  -> ScanOutcome
+    
+    /**
+     * The signboards of a street, oldest first.
+     */
+    func signboardsOf(streetId: StreetId) throws  -> [Signboard]
+    
+    /**
+     * Trusts a district public key (base64url of 32 bytes), as a phone does after enrolment.
+     * `InvalidInput` when it is not one.
+     */
+    func trustDistrictKey(publicKey: String) throws 
+    
+    /**
      * This device's identity, or none before [`PatrolStore::init_device`].
      */
     func device() throws  -> DeviceIdentity?
@@ -1038,6 +1287,70 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
      * SQLite's `quick_check`: empty when the file is sound, else the problems found.
      */
     func quickCheck() throws  -> [String]
+    
+    /**
+     * Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or
+     * adds them as one of its stewards (`role` is `Chief` or `Steward`).
+     */
+    func assignStreet(streetId: StreetId, userId: String, role: Role) throws  -> String?
+    
+    /**
+     * The streets a user answers for (by id, or by name where this store knows the user).
+     */
+    func assignmentsOf(userId: String) throws  -> [Assignment]
+    
+    /**
+     * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
+     * for map SDKs; `InvalidState` when no network was imported.
+     */
+    func exportStreetsGeojson() throws  -> String
+    
+    /**
+     * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
+     * worker thread, in one transaction: a bad file stores nothing. Streets already in the store
+     * (same name and subdistrict) keep their id, assignments and signboards. The file is read
+     * and parsed before the store is taken, so other calls go on meanwhile; while the streets
+     * are stored they wait. Progress goes to `progress` from the worker thread (bytes read, then
+     * streets stored). Cancelling the call (the coroutine, or `cancel`) rolls it back.
+     */
+    func importStreetFile(path: String, settings: StreetImportSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> StreetImportReport
+    
+    /**
+     * Every street with who answers for it, by name (unnamed ways last).
+     */
+    func listStreets() throws  -> [StreetInfo]
+    
+    /**
+     * The street and segment a WGS-84 point lies on, or none when no street is within the
+     * matching tolerance (25 m, more for a poor `accuracy_m`). `InvalidState` without a network.
+     */
+    func matchPoint(lat: Double, lon: Double, accuracyM: Double?) throws  -> PointMatch?
+    
+    /**
+     * The street a person means: its id, or a name only one street has. `NotFound` when none
+     * matches, `InvalidInput` (listing the ids) when several streets share the name.
+     */
+    func resolveStreet(reference: String) throws  -> StreetId
+    
+    /**
+     * One street; `NotFound` if the store does not have it.
+     */
+    func street(streetId: StreetId) throws  -> Street
+    
+    /**
+     * Every assignment in the store.
+     */
+    func streetAssignments() throws  -> [Assignment]
+    
+    /**
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     */
+    func streetSegments() throws  -> [Segment]
+    
+    /**
+     * Removes a user's assignment to a street; false if there was none.
+     */
+    func unassignStreet(streetId: StreetId, userId: String, role: Role) throws  -> Bool
     
     /**
      * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
@@ -1156,6 +1469,465 @@ public static func `open`(path: String, settings: StoreSettings = StoreSettings(
 
     
     /**
+     * Matches a patrol's track (also one still recording) to the street network and measures
+     * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
+     * for a day-long patrol: call it off the main thread.
+     */
+open func patrolCoverage(patrolId: PatrolId)throws  -> PatrolCoverage  {
+    return try  FfiConverterTypePatrolCoverage_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePatrolId_lower(patrolId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
+     * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
+     * one, to anyone: the figure assessment (考核) uses.
+     */
+open func periodCoverage(fromMs: Int64, toMs: Int64, userId: String? = nil)throws  -> PeriodCoverage  {
+    return try  FfiConverterTypePeriodCoverage_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(fromMs),
+        FfiConverterInt64.lower(toMs),
+        FfiConverterOptionString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The assignee takes the issue on.
+     */
+open func acceptIssue(issueId: IssueId)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_accept_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a category of this district's own (or changes the due time of one added before).
+     */
+open func addIssueCategory(code: String, nameZh: String, nameEn: String, dueHours: UInt32)throws   {try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_add_issue_category(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterString.lower(nameZh),
+        FfiConverterString.lower(nameEn),
+        FfiConverterUInt32.lower(dueHours),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Adds an attached photo to the issue (a further before-photo, say).
+     */
+open func addIssuePhoto(issueId: IssueId, sha256: String, stage: PhotoStage)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_add_issue_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(sha256),
+        FfiConverterTypePhotoStage_lower(stage),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Gives the issue to a force or a person (a chief or supervisor). It replaces the
+     * assignments this device knows of; one made elsewhere meanwhile stays as a conflict.
+     */
+open func assignIssue(issueId: IssueId, to: Assignee, note: String? = nil)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_assign_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterTypeAssignee_lower(to),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Withdraws the issue, with a reason.
+     */
+open func cancelIssue(issueId: IssueId, reason: String)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_cancel_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a comment (anyone may).
+     */
+open func commentIssue(issueId: IssueId, text: String)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_comment_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many issues match `query` (its limit aside).
+     */
+open func countIssues(query: IssueQuery = IssueQuery())throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The whole document, for another device (`import_issue` there merges it).
+     */
+open func exportIssue(issueId: IssueId)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_export_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     */
+open func exportIssueFile(issueId: IssueId, path: String)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Merges a document (or changes) exported on another device. Bytes that are not an issue
+     * document fail with `InvalidInput` and change nothing; events in it that break the rules
+     * are kept in the history, refused.
+     */
+open func importIssue(document: Data)throws  -> MergeOutcome  {
+    return try  FfiConverterTypeMergeOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(document),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     */
+open func importIssueFile(path: String)throws  -> MergeOutcome  {
+    return try  FfiConverterTypeMergeOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * An issue in full, folded from its document; `NotFound` if the store does not have it.
+     */
+open func issue(issueId: IssueId)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The categories issues can be reported in, with their due times.
+     */
+open func issueCategories()throws  -> [CategorySpec]  {
+    return try  FfiConverterSequenceTypeCategorySpec.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_issue_categories(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     */
+open func listIssues(query: IssueQuery = IssueQuery())throws  -> [IssueSummary]  {
+    return try  FfiConverterSequenceTypeIssueSummary.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueQuery_lower(query),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks the issue as the same problem as `original`.
+     */
+open func markDuplicate(issueId: IssueId, original: IssueId)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_mark_duplicate(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterTypeIssueId_lower(original),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The open issues of the same category within 50 m of an issue, nearest first.
+     */
+open func possibleDuplicates(issueId: IssueId)throws  -> [IssueSummary]  {
+    return try  FfiConverterSequenceTypeIssueSummary.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens a resolved or closed issue again (a new round), with a reason.
+     */
+open func reopenIssue(issueId: IssueId, reason: String)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_reopen_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reports an issue as this device's user, with before-photos attached first
+     * (`attach_photo`). Returns it and the open issues nearby that may be the same.
+     */
+open func reportIssue(issue: NewIssue)throws  -> ReportOutcome  {
+    return try  FfiConverterTypeReportOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_report_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewIssue_lower(issue),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The assignee reports the fix with an after-photo (attached first, by SHA-256) taken within
+     * 100 m of the issue: its EXIF GPS, or `taken_at` when it has none.
+     */
+open func resolveIssue(issueId: IssueId, photoSha256: String, takenAt: LatLon? = nil, note: String? = nil)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_resolve_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(photoSha256),
+        FfiConverterOptionTypeLatLon.lower(takenAt),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The assignee hands the issue back, with a reason.
+     */
+open func returnIssue(issueId: IssueId, reason: String)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_return_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
+     */
+open func verifyIssue(issueId: IssueId, note: String? = nil)throws  -> IssueView  {
+    return try  FfiConverterTypeIssueView_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_verify_issue(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueId_lower(issueId),
+        FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
+     * returns what it holds; pass its `sha256` to `report_issue`, `resolve_issue` or
+     * `log_pickup`. A file that is not a JPEG or PNG, is empty, too large (25 MiB) or has too
+     * many pixels fails with `InvalidInput` and leaves no file; a missing one with `Io`.
+     * Attaching the same photo twice stores it once.
+     */
+open func attachPhoto(path: String)async throws  -> PhotoInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_attach_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePhotoInfo_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
+}
+    
+    /**
+     * A stored photo's details, by SHA-256; `NotFound` when this store does not have it.
+     */
+open func photo(sha256: String)throws  -> PhotoInfo  {
+    return try  FfiConverterTypePhotoInfo_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
+     * other devices: their thumbnails are in `IssueView.photos`.)
+     */
+open func photoThumbnail(sha256: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_photo_thumbnail(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sha256),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a new version of the rule for `kind`, valid from `valid_from_ms`; entries earned
+     * before keep the version they were earned under.
+     */
+open func addPointsRule(kind: PointsKind, points: Int64, perBag: Int64, validFromMs: Int64, description: String, dailyCap: Int64? = nil)throws  -> PointsRule  {
+    return try  FfiConverterTypePointsRule_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_add_points_rule(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePointsKind_lower(kind),
+        FfiConverterInt64.lower(points),
+        FfiConverterInt64.lower(perBag),
+        FfiConverterInt64.lower(validFromMs),
+        FfiConverterString.lower(description),
+        FfiConverterOptionInt64.lower(dailyCap),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Logs a litter pickup by this device's user and credits its points, in one transaction.
+     * No count, a count over 1,000, or a place that is not on Earth fail with `InvalidInput`.
+     */
+open func logPickup(pickup: NewPickup)throws  -> PickupOutcome  {
+    return try  FfiConverterTypePickupOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_log_pickup(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewPickup_lower(pickup),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This device user's pickups, newest first.
+     */
+open func pickups(limit: UInt32 = UInt32(100))throws  -> [Pickup]  {
+    return try  FfiConverterSequenceTypePickup.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_pickups(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This device user's balance and ledger, after crediting the hours of finished patrols.
+     */
+open func points()throws  -> PointsSummary  {
+    return try  FfiConverterTypePointsSummary_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_points(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every version of every points rule.
+     */
+open func pointsRules()throws  -> [PointsRule]  {
+    return try  FfiConverterSequenceTypePointsRule.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_points_rules(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Spends points on a reward; `InvalidInput` when the balance is too small.
+     */
+open func redeemPoints(points: Int64, reward: String)throws  -> PointsEntry  {
+    return try  FfiConverterTypePointsEntry_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_redeem_points(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(points),
+        FfiConverterString.lower(reward),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Adds one fix and commits it before returning. A fix that is not a fix (NaN, out of range,
      * (0, 0), negative accuracy) fails with `InvalidInput` and nothing is stored.
      */
@@ -1264,6 +2036,93 @@ open func stopPatrol(patrolId: PatrolId)throws  -> TrackStats  {
 }
     
     /**
+     * The check-ins recorded on a patrol, in order.
+     */
+open func checkIns(patrolId: PatrolId)throws  -> [CheckIn]  {
+    return try  FfiConverterSequenceTypeCheckIn.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_check_ins(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePatrolId_lower(patrolId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The district public key (base64url) that phones verify codes with; a store with no key
+     * makes the district key first and so becomes the issuer.
+     */
+open func districtPublicKey()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_district_public_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Issues a new signboard for a street, at `position` if known, with its signed code. The
+     * store must hold the district's secret key: a store with no key makes one (it becomes the
+     * district's issuer, see `district_public_key`); one that only trusts a public key fails
+     * with `InvalidState`.
+     */
+open func issueSignboard(streetId: StreetId, position: LatLon? = nil)throws  -> Signboard  {
+    return try  FfiConverterTypeSignboard_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_issue_signboard(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStreetId_lower(streetId),
+        FfiConverterOptionTypeLatLon.lower(position),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies a scanned code (the link or the bare code) against the trusted keys and, when
+     * this device's user is a chief or steward with an open patrol, records a check-in at
+     * `position` (or the patrol's latest kept fix). A forged, damaged or mistyped code fails
+     * with `InvalidInput` and records nothing; a genuine code for a street this store lacks
+     * with `NotFound`; a store with no key to check against with `InvalidState`.
+     */
+open func scanSignboard(scanned: String, position: ScanPosition? = nil)throws  -> ScanOutcome  {
+    return try  FfiConverterTypeScanOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_scan_signboard(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(scanned),
+        FfiConverterOptionTypeScanPosition.lower(position),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signboards of a street, oldest first.
+     */
+open func signboardsOf(streetId: StreetId)throws  -> [Signboard]  {
+    return try  FfiConverterSequenceTypeSignboard.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_signboards_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStreetId_lower(streetId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Trusts a district public key (base64url of 32 bytes), as a phone does after enrolment.
+     * `InvalidInput` when it is not one.
+     */
+open func trustDistrictKey(publicKey: String)throws   {try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_trust_district_key(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(publicKey),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * This device's identity, or none before [`PatrolStore::init_device`].
      */
 open func device()throws  -> DeviceIdentity?  {
@@ -1323,6 +2182,166 @@ open func quickCheck()throws  -> [String]  {
         uniffiCallStatus in
     uniffi_patrol_ffi_fn_method_patrolstore_quick_check(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or
+     * adds them as one of its stewards (`role` is `Chief` or `Steward`).
+     */
+open func assignStreet(streetId: StreetId, userId: String, role: Role)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_assign_street(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStreetId_lower(streetId),
+        FfiConverterString.lower(userId),
+        FfiConverterTypeRole_lower(role),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The streets a user answers for (by id, or by name where this store knows the user).
+     */
+open func assignmentsOf(userId: String)throws  -> [Assignment]  {
+    return try  FfiConverterSequenceTypeAssignment.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_assignments_of(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
+     * for map SDKs; `InvalidState` when no network was imported.
+     */
+open func exportStreetsGeojson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
+     * worker thread, in one transaction: a bad file stores nothing. Streets already in the store
+     * (same name and subdistrict) keep their id, assignments and signboards. The file is read
+     * and parsed before the store is taken, so other calls go on meanwhile; while the streets
+     * are stored they wait. Progress goes to `progress` from the worker thread (bytes read, then
+     * streets stored). Cancelling the call (the coroutine, or `cancel`) rolls it back.
+     */
+open func importStreetFile(path: String, settings: StreetImportSettings = StreetImportSettings(), progress: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> StreetImportReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_import_street_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterTypeStreetImportSettings_lower(settings),FfiConverterOptionTypeProgressListener.lower(progress),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStreetImportReport_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
+}
+    
+    /**
+     * Every street with who answers for it, by name (unnamed ways last).
+     */
+open func listStreets()throws  -> [StreetInfo]  {
+    return try  FfiConverterSequenceTypeStreetInfo.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The street and segment a WGS-84 point lies on, or none when no street is within the
+     * matching tolerance (25 m, more for a poor `accuracy_m`). `InvalidState` without a network.
+     */
+open func matchPoint(lat: Double, lon: Double, accuracyM: Double? = nil)throws  -> PointMatch?  {
+    return try  FfiConverterOptionTypePointMatch.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_match_point(
+            self.uniffiCloneHandle(),
+        FfiConverterDouble.lower(lat),
+        FfiConverterDouble.lower(lon),
+        FfiConverterOptionDouble.lower(accuracyM),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The street a person means: its id, or a name only one street has. `NotFound` when none
+     * matches, `InvalidInput` (listing the ids) when several streets share the name.
+     */
+open func resolveStreet(reference: String)throws  -> StreetId  {
+    return try  FfiConverterTypeStreetId_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_resolve_street(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(reference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One street; `NotFound` if the store does not have it.
+     */
+open func street(streetId: StreetId)throws  -> Street  {
+    return try  FfiConverterTypeStreet_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_street(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStreetId_lower(streetId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every assignment in the store.
+     */
+open func streetAssignments()throws  -> [Assignment]  {
+    return try  FfiConverterSequenceTypeAssignment.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_street_assignments(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     */
+open func streetSegments()throws  -> [Segment]  {
+    return try  FfiConverterSequenceTypeSegment.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes a user's assignment to a street; false if there was none.
+     */
+open func unassignStreet(streetId: StreetId, userId: String, role: Role)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_unassign_street(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStreetId_lower(streetId),
+        FfiConverterString.lower(userId),
+        FfiConverterTypeRole_lower(role),uniffiCallStatus
     )
 })
 }
@@ -1897,6 +2916,141 @@ public func FfiConverterTypeWallClock_lower(_ value: WallClock) -> UInt64 {
 
 
 /**
+ * A user answering for a street.
+ */
+public struct Assignment: Equatable, Hashable {
+    public var streetId: StreetId
+    /**
+     * A user id, or a user's name as a supervisor typed it (it counts for that user).
+     */
+    public var userId: String
+    public var role: Role
+    public var assignedAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(streetId: StreetId, 
+        /**
+         * A user id, or a user's name as a supervisor typed it (it counts for that user).
+         */userId: String, role: Role, assignedAtMs: Int64) {
+        self.streetId = streetId
+        self.userId = userId
+        self.role = role
+        self.assignedAtMs = assignedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Assignment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Assignment {
+        return
+            try Assignment(
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                assignedAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Assignment, into buf: inout [UInt8]) {
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterInt64.write(value.assignedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignment_lift(_ buf: RustBuffer) throws -> Assignment {
+    return try FfiConverterTypeAssignment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignment_lower(_ value: Assignment) -> RustBuffer {
+    return FfiConverterTypeAssignment.lower(value)
+}
+
+
+/**
+ * Two or more assignees hold the issue at once and nobody chose between them: someone has to
+ * assign it again.
+ */
+public struct AssignmentConflict: Equatable, Hashable {
+    public var assignees: [Assignee]
+    /**
+     * The assign events in conflict.
+     */
+    public var events: [IssueEventId]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(assignees: [Assignee], 
+        /**
+         * The assign events in conflict.
+         */events: [IssueEventId]) {
+        self.assignees = assignees
+        self.events = events
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AssignmentConflict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignmentConflict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssignmentConflict {
+        return
+            try AssignmentConflict(
+                assignees: FfiConverterSequenceTypeAssignee.read(from: &buf), 
+                events: FfiConverterSequenceTypeIssueEventId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AssignmentConflict, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeAssignee.write(value.assignees, into: &buf)
+        FfiConverterSequenceTypeIssueEventId.write(value.events, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentConflict_lift(_ buf: RustBuffer) throws -> AssignmentConflict {
+    return try FfiConverterTypeAssignmentConflict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentConflict_lower(_ value: AssignmentConflict) -> RustBuffer {
+    return FfiConverterTypeAssignmentConflict.lower(value)
+}
+
+
+/**
  * What happened to a batch of fixes.
  */
 public struct BatchOutcome: Equatable, Hashable {
@@ -2029,6 +3183,397 @@ public func FfiConverterTypeBoundingBox_lift(_ buf: RustBuffer) throws -> Boundi
 #endif
 public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffer {
     return FfiConverterTypeBoundingBox.lower(value)
+}
+
+
+/**
+ * A category of issue and how long one may stay open.
+ */
+public struct CategorySpec: Equatable, Hashable {
+    /**
+     * The code reports use (`litter`, `illegal_parking` ...).
+     */
+    public var code: String
+    public var nameZh: String
+    public var nameEn: String
+    /**
+     * Hours from the start of a round until the issue is overdue.
+     */
+    public var dueHours: UInt32
+    public var builtin: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The code reports use (`litter`, `illegal_parking` ...).
+         */code: String, nameZh: String, nameEn: String, 
+        /**
+         * Hours from the start of a round until the issue is overdue.
+         */dueHours: UInt32, builtin: Bool) {
+        self.code = code
+        self.nameZh = nameZh
+        self.nameEn = nameEn
+        self.dueHours = dueHours
+        self.builtin = builtin
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CategorySpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCategorySpec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CategorySpec {
+        return
+            try CategorySpec(
+                code: FfiConverterString.read(from: &buf), 
+                nameZh: FfiConverterString.read(from: &buf), 
+                nameEn: FfiConverterString.read(from: &buf), 
+                dueHours: FfiConverterUInt32.read(from: &buf), 
+                builtin: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CategorySpec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.nameZh, into: &buf)
+        FfiConverterString.write(value.nameEn, into: &buf)
+        FfiConverterUInt32.write(value.dueHours, into: &buf)
+        FfiConverterBool.write(value.builtin, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategorySpec_lift(_ buf: RustBuffer) throws -> CategorySpec {
+    return try FfiConverterTypeCategorySpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategorySpec_lower(_ value: CategorySpec) -> RustBuffer {
+    return FfiConverterTypeCategorySpec.lower(value)
+}
+
+
+/**
+ * A check-in: proof that a patrol passed a signboard.
+ */
+public struct CheckIn: Equatable, Hashable {
+    public var id: CheckInId
+    public var patrolId: PatrolId
+    public var signboardId: SignboardId
+    public var streetId: StreetId
+    public var userId: String
+    public var atMs: Int64
+    /**
+     * The patrol's fix used as the position (its latest kept one) when the scan gave none.
+     */
+    public var fixSeq: Int64?
+    public var lat: Double?
+    public var lon: Double?
+    public var accuracyM: Double?
+    /**
+     * How far the position was from the signboard, when both are known.
+     */
+    public var distanceToSignboardM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: CheckInId, patrolId: PatrolId, signboardId: SignboardId, streetId: StreetId, userId: String, atMs: Int64, 
+        /**
+         * The patrol's fix used as the position (its latest kept one) when the scan gave none.
+         */fixSeq: Int64?, lat: Double?, lon: Double?, accuracyM: Double?, 
+        /**
+         * How far the position was from the signboard, when both are known.
+         */distanceToSignboardM: Double?) {
+        self.id = id
+        self.patrolId = patrolId
+        self.signboardId = signboardId
+        self.streetId = streetId
+        self.userId = userId
+        self.atMs = atMs
+        self.fixSeq = fixSeq
+        self.lat = lat
+        self.lon = lon
+        self.accuracyM = accuracyM
+        self.distanceToSignboardM = distanceToSignboardM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckIn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckIn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckIn {
+        return
+            try CheckIn(
+                id: FfiConverterTypeCheckInId.read(from: &buf), 
+                patrolId: FfiConverterTypePatrolId.read(from: &buf), 
+                signboardId: FfiConverterTypeSignboardId.read(from: &buf), 
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                fixSeq: FfiConverterOptionInt64.read(from: &buf), 
+                lat: FfiConverterOptionDouble.read(from: &buf), 
+                lon: FfiConverterOptionDouble.read(from: &buf), 
+                accuracyM: FfiConverterOptionDouble.read(from: &buf), 
+                distanceToSignboardM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckIn, into buf: inout [UInt8]) {
+        FfiConverterTypeCheckInId.write(value.id, into: &buf)
+        FfiConverterTypePatrolId.write(value.patrolId, into: &buf)
+        FfiConverterTypeSignboardId.write(value.signboardId, into: &buf)
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterOptionInt64.write(value.fixSeq, into: &buf)
+        FfiConverterOptionDouble.write(value.lat, into: &buf)
+        FfiConverterOptionDouble.write(value.lon, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+        FfiConverterOptionDouble.write(value.distanceToSignboardM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckIn_lift(_ buf: RustBuffer) throws -> CheckIn {
+    return try FfiConverterTypeCheckIn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckIn_lower(_ value: CheckIn) -> RustBuffer {
+    return FfiConverterTypeCheckIn.lower(value)
+}
+
+
+/**
+ * A comment on an issue.
+ */
+public struct Comment: Equatable, Hashable {
+    public var id: CommentId
+    public var by: UserId
+    public var role: Role
+    public var at: HlcStamp
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: CommentId, by: UserId, role: Role, at: HlcStamp, text: String) {
+        self.id = id
+        self.by = by
+        self.role = role
+        self.at = at
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Comment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Comment {
+        return
+            try Comment(
+                id: FfiConverterTypeCommentId.read(from: &buf), 
+                by: FfiConverterTypeUserId.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                at: FfiConverterTypeHlcStamp.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Comment, into buf: inout [UInt8]) {
+        FfiConverterTypeCommentId.write(value.id, into: &buf)
+        FfiConverterTypeUserId.write(value.by, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterTypeHlcStamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComment_lift(_ buf: RustBuffer) throws -> Comment {
+    return try FfiConverterTypeComment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComment_lower(_ value: Comment) -> RustBuffer {
+    return FfiConverterTypeComment.lower(value)
+}
+
+
+/**
+ * Sums over the streets reported.
+ */
+public struct CoverageTotals: Equatable, Hashable {
+    public var streets: UInt64
+    /**
+     * Streets with a meaningful covered length.
+     */
+    public var streetsVisited: UInt64
+    public var lengthM: Double
+    public var coveredM: Double
+    public var coveredRatio: Double
+    public var timeS: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(streets: UInt64, 
+        /**
+         * Streets with a meaningful covered length.
+         */streetsVisited: UInt64, lengthM: Double, coveredM: Double, coveredRatio: Double, timeS: Double) {
+        self.streets = streets
+        self.streetsVisited = streetsVisited
+        self.lengthM = lengthM
+        self.coveredM = coveredM
+        self.coveredRatio = coveredRatio
+        self.timeS = timeS
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoverageTotals: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoverageTotals: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoverageTotals {
+        return
+            try CoverageTotals(
+                streets: FfiConverterUInt64.read(from: &buf), 
+                streetsVisited: FfiConverterUInt64.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf), 
+                coveredM: FfiConverterDouble.read(from: &buf), 
+                coveredRatio: FfiConverterDouble.read(from: &buf), 
+                timeS: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoverageTotals, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.streets, into: &buf)
+        FfiConverterUInt64.write(value.streetsVisited, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+        FfiConverterDouble.write(value.coveredM, into: &buf)
+        FfiConverterDouble.write(value.coveredRatio, into: &buf)
+        FfiConverterDouble.write(value.timeS, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageTotals_lift(_ buf: RustBuffer) throws -> CoverageTotals {
+    return try FfiConverterTypeCoverageTotals.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoverageTotals_lower(_ value: CoverageTotals) -> RustBuffer {
+    return FfiConverterTypeCoverageTotals.lower(value)
+}
+
+
+/**
+ * A covered stretch of a segment, in metres from its first vertex.
+ */
+public struct CoveredInterval: Equatable, Hashable {
+    public var fromM: Double
+    public var toM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(fromM: Double, toM: Double) {
+        self.fromM = fromM
+        self.toM = toM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CoveredInterval: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCoveredInterval: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CoveredInterval {
+        return
+            try CoveredInterval(
+                fromM: FfiConverterDouble.read(from: &buf), 
+                toM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CoveredInterval, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.fromM, into: &buf)
+        FfiConverterDouble.write(value.toM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoveredInterval_lift(_ buf: RustBuffer) throws -> CoveredInterval {
+    return try FfiConverterTypeCoveredInterval.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCoveredInterval_lower(_ value: CoveredInterval) -> RustBuffer {
+    return FfiConverterTypeCoveredInterval.lower(value)
 }
 
 
@@ -2484,6 +4029,79 @@ public func FfiConverterTypeGap_lower(_ value: Gap) -> RustBuffer {
 
 
 /**
+ * A hybrid logical clock stamp: orders events from phones whose clocks are wrong.
+ */
+public struct HlcStamp: Equatable, Hashable {
+    /**
+     * Milliseconds since the epoch, as far as the clock could tell: show this as the time.
+     */
+    public var wallMs: Int64
+    public var counter: UInt32
+    /**
+     * The device's Automerge actor id (hex).
+     */
+    public var actor: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Milliseconds since the epoch, as far as the clock could tell: show this as the time.
+         */wallMs: Int64, counter: UInt32, 
+        /**
+         * The device's Automerge actor id (hex).
+         */actor: String) {
+        self.wallMs = wallMs
+        self.counter = counter
+        self.actor = actor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HlcStamp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHlcStamp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HlcStamp {
+        return
+            try HlcStamp(
+                wallMs: FfiConverterInt64.read(from: &buf), 
+                counter: FfiConverterUInt32.read(from: &buf), 
+                actor: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HlcStamp, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.wallMs, into: &buf)
+        FfiConverterUInt32.write(value.counter, into: &buf)
+        FfiConverterString.write(value.actor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHlcStamp_lift(_ buf: RustBuffer) throws -> HlcStamp {
+    return try FfiConverterTypeHlcStamp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHlcStamp_lower(_ value: HlcStamp) -> RustBuffer {
+    return FfiConverterTypeHlcStamp.lower(value)
+}
+
+
+/**
  * The outcome of a track import: the new (stopped) patrol and its metrics.
  */
 public struct ImportReport: Equatable, Hashable {
@@ -2646,7 +4264,647 @@ public func FfiConverterTypeImportSettings_lower(_ value: ImportSettings) -> Rus
 
 
 /**
- * A WGS-84 position, for drawing tracks.
+ * One workflow event as the fold saw it: what it says, and whether it was applied.
+ */
+public struct IssueEvent: Equatable, Hashable {
+    public var id: IssueEventId
+    public var kind: IssueEventKind
+    public var by: UserId
+    /**
+     * The author's role when they acted.
+     */
+    public var role: Role
+    public var device: DeviceId
+    public var at: HlcStamp
+    /**
+     * The round of the loop the author saw (1, then one more per reopen).
+     */
+    public var round: UInt32
+    /**
+     * assign: who gets it.
+     */
+    public var to: Assignee?
+    /**
+     * assign: the assignments (event ids) it replaces.
+     */
+    public var replaces: [IssueEventId]
+    /**
+     * return, accept, resolve: the assignment acted under.
+     */
+    public var assignment: IssueEventId?
+    /**
+     * return, reopen, cancel: why.
+     */
+    public var reason: String?
+    public var note: String?
+    /**
+     * resolve: the after-photo's SHA-256.
+     */
+    public var photo: String?
+    /**
+     * duplicate_of: the original issue.
+     */
+    public var duplicateOf: IssueId?
+    /**
+     * Whether it changed the state.
+     */
+    public var applied: Bool
+    /**
+     * Why not, when it did not (an event from a device that skipped the rules, or made in a
+     * round a reopen ended).
+     */
+    public var refused: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: IssueEventId, kind: IssueEventKind, by: UserId, 
+        /**
+         * The author's role when they acted.
+         */role: Role, device: DeviceId, at: HlcStamp, 
+        /**
+         * The round of the loop the author saw (1, then one more per reopen).
+         */round: UInt32, 
+        /**
+         * assign: who gets it.
+         */to: Assignee?, 
+        /**
+         * assign: the assignments (event ids) it replaces.
+         */replaces: [IssueEventId], 
+        /**
+         * return, accept, resolve: the assignment acted under.
+         */assignment: IssueEventId?, 
+        /**
+         * return, reopen, cancel: why.
+         */reason: String?, note: String?, 
+        /**
+         * resolve: the after-photo's SHA-256.
+         */photo: String?, 
+        /**
+         * duplicate_of: the original issue.
+         */duplicateOf: IssueId?, 
+        /**
+         * Whether it changed the state.
+         */applied: Bool, 
+        /**
+         * Why not, when it did not (an event from a device that skipped the rules, or made in a
+         * round a reopen ended).
+         */refused: String?) {
+        self.id = id
+        self.kind = kind
+        self.by = by
+        self.role = role
+        self.device = device
+        self.at = at
+        self.round = round
+        self.to = to
+        self.replaces = replaces
+        self.assignment = assignment
+        self.reason = reason
+        self.note = note
+        self.photo = photo
+        self.duplicateOf = duplicateOf
+        self.applied = applied
+        self.refused = refused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IssueEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueEvent {
+        return
+            try IssueEvent(
+                id: FfiConverterTypeIssueEventId.read(from: &buf), 
+                kind: FfiConverterTypeIssueEventKind.read(from: &buf), 
+                by: FfiConverterTypeUserId.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                device: FfiConverterTypeDeviceId.read(from: &buf), 
+                at: FfiConverterTypeHlcStamp.read(from: &buf), 
+                round: FfiConverterUInt32.read(from: &buf), 
+                to: FfiConverterOptionTypeAssignee.read(from: &buf), 
+                replaces: FfiConverterSequenceTypeIssueEventId.read(from: &buf), 
+                assignment: FfiConverterOptionTypeIssueEventId.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf), 
+                photo: FfiConverterOptionString.read(from: &buf), 
+                duplicateOf: FfiConverterOptionTypeIssueId.read(from: &buf), 
+                applied: FfiConverterBool.read(from: &buf), 
+                refused: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IssueEvent, into buf: inout [UInt8]) {
+        FfiConverterTypeIssueEventId.write(value.id, into: &buf)
+        FfiConverterTypeIssueEventKind.write(value.kind, into: &buf)
+        FfiConverterTypeUserId.write(value.by, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterTypeDeviceId.write(value.device, into: &buf)
+        FfiConverterTypeHlcStamp.write(value.at, into: &buf)
+        FfiConverterUInt32.write(value.round, into: &buf)
+        FfiConverterOptionTypeAssignee.write(value.to, into: &buf)
+        FfiConverterSequenceTypeIssueEventId.write(value.replaces, into: &buf)
+        FfiConverterOptionTypeIssueEventId.write(value.assignment, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+        FfiConverterOptionString.write(value.photo, into: &buf)
+        FfiConverterOptionTypeIssueId.write(value.duplicateOf, into: &buf)
+        FfiConverterBool.write(value.applied, into: &buf)
+        FfiConverterOptionString.write(value.refused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEvent_lift(_ buf: RustBuffer) throws -> IssueEvent {
+    return try FfiConverterTypeIssueEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEvent_lower(_ value: IssueEvent) -> RustBuffer {
+    return FfiConverterTypeIssueEvent.lower(value)
+}
+
+
+/**
+ * Where the problem is: WGS-84, and the street and segment it lies on when known.
+ */
+public struct IssueLocation: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    public var streetId: String?
+    public var segmentId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, streetId: String?, segmentId: String?) {
+        self.lat = lat
+        self.lon = lon
+        self.streetId = streetId
+        self.segmentId = segmentId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IssueLocation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueLocation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueLocation {
+        return
+            try IssueLocation(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                segmentId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IssueLocation, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.segmentId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueLocation_lift(_ buf: RustBuffer) throws -> IssueLocation {
+    return try FfiConverterTypeIssueLocation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueLocation_lower(_ value: IssueLocation) -> RustBuffer {
+    return FfiConverterTypeIssueLocation.lower(value)
+}
+
+
+/**
+ * Which issues to list. Every filter is optional; they combine with AND. `IssueQuery()` lists
+ * the newest issues.
+ */
+public struct IssueQuery: Equatable, Hashable {
+    public var status: IssueStatus?
+    /**
+     * Only issues someone still has to act on.
+     */
+    public var openOnly: Bool
+    public var streetId: String?
+    public var category: String?
+    public var assignee: Assignee?
+    /**
+     * Within the circle, nearest first.
+     */
+    public var near: NearPoint?
+    /**
+     * Only open issues past their due time now, most overdue first.
+     */
+    public var overdue: Bool
+    /**
+     * At most this many.
+     */
+    public var limit: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(status: IssueStatus? = nil, 
+        /**
+         * Only issues someone still has to act on.
+         */openOnly: Bool = false, streetId: String? = nil, category: String? = nil, assignee: Assignee? = nil, 
+        /**
+         * Within the circle, nearest first.
+         */near: NearPoint? = nil, 
+        /**
+         * Only open issues past their due time now, most overdue first.
+         */overdue: Bool = false, 
+        /**
+         * At most this many.
+         */limit: UInt32? = nil) {
+        self.status = status
+        self.openOnly = openOnly
+        self.streetId = streetId
+        self.category = category
+        self.assignee = assignee
+        self.near = near
+        self.overdue = overdue
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IssueQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueQuery {
+        return
+            try IssueQuery(
+                status: FfiConverterOptionTypeIssueStatus.read(from: &buf), 
+                openOnly: FfiConverterBool.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                category: FfiConverterOptionString.read(from: &buf), 
+                assignee: FfiConverterOptionTypeAssignee.read(from: &buf), 
+                near: FfiConverterOptionTypeNearPoint.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IssueQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeIssueStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.openOnly, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.category, into: &buf)
+        FfiConverterOptionTypeAssignee.write(value.assignee, into: &buf)
+        FfiConverterOptionTypeNearPoint.write(value.near, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueQuery_lift(_ buf: RustBuffer) throws -> IssueQuery {
+    return try FfiConverterTypeIssueQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueQuery_lower(_ value: IssueQuery) -> RustBuffer {
+    return FfiConverterTypeIssueQuery.lower(value)
+}
+
+
+/**
+ * One issue as lists show it.
+ */
+public struct IssueSummary: Equatable, Hashable {
+    public var id: IssueId
+    public var status: IssueStatus
+    public var category: String
+    public var description: String
+    public var streetId: String?
+    public var segmentId: String?
+    public var lat: Double
+    public var lon: Double
+    public var reporterId: String
+    public var assignees: [Assignee]
+    public var hasConflict: Bool
+    public var round: UInt32
+    public var eventCount: UInt32
+    public var reportedAtMs: Int64
+    public var updatedAtMs: Int64
+    public var dueAtMs: Int64
+    /**
+     * Due time passed while still open.
+     */
+    public var overdue: Bool
+    /**
+     * Distance from the query's point, for `near` queries.
+     */
+    public var distanceM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: IssueId, status: IssueStatus, category: String, description: String, streetId: String?, segmentId: String?, lat: Double, lon: Double, reporterId: String, assignees: [Assignee], hasConflict: Bool, round: UInt32, eventCount: UInt32, reportedAtMs: Int64, updatedAtMs: Int64, dueAtMs: Int64, 
+        /**
+         * Due time passed while still open.
+         */overdue: Bool, 
+        /**
+         * Distance from the query's point, for `near` queries.
+         */distanceM: Double?) {
+        self.id = id
+        self.status = status
+        self.category = category
+        self.description = description
+        self.streetId = streetId
+        self.segmentId = segmentId
+        self.lat = lat
+        self.lon = lon
+        self.reporterId = reporterId
+        self.assignees = assignees
+        self.hasConflict = hasConflict
+        self.round = round
+        self.eventCount = eventCount
+        self.reportedAtMs = reportedAtMs
+        self.updatedAtMs = updatedAtMs
+        self.dueAtMs = dueAtMs
+        self.overdue = overdue
+        self.distanceM = distanceM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IssueSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueSummary {
+        return
+            try IssueSummary(
+                id: FfiConverterTypeIssueId.read(from: &buf), 
+                status: FfiConverterTypeIssueStatus.read(from: &buf), 
+                category: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                segmentId: FfiConverterOptionString.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                reporterId: FfiConverterString.read(from: &buf), 
+                assignees: FfiConverterSequenceTypeAssignee.read(from: &buf), 
+                hasConflict: FfiConverterBool.read(from: &buf), 
+                round: FfiConverterUInt32.read(from: &buf), 
+                eventCount: FfiConverterUInt32.read(from: &buf), 
+                reportedAtMs: FfiConverterInt64.read(from: &buf), 
+                updatedAtMs: FfiConverterInt64.read(from: &buf), 
+                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                distanceM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IssueSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeIssueId.write(value.id, into: &buf)
+        FfiConverterTypeIssueStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.segmentId, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterString.write(value.reporterId, into: &buf)
+        FfiConverterSequenceTypeAssignee.write(value.assignees, into: &buf)
+        FfiConverterBool.write(value.hasConflict, into: &buf)
+        FfiConverterUInt32.write(value.round, into: &buf)
+        FfiConverterUInt32.write(value.eventCount, into: &buf)
+        FfiConverterInt64.write(value.reportedAtMs, into: &buf)
+        FfiConverterInt64.write(value.updatedAtMs, into: &buf)
+        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionDouble.write(value.distanceM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueSummary_lift(_ buf: RustBuffer) throws -> IssueSummary {
+    return try FfiConverterTypeIssueSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueSummary_lower(_ value: IssueSummary) -> RustBuffer {
+    return FfiConverterTypeIssueSummary.lower(value)
+}
+
+
+/**
+ * An issue in full: its document and the state folded from it.
+ */
+public struct IssueView: Equatable, Hashable {
+    public var id: IssueId
+    public var status: IssueStatus
+    public var category: String
+    public var description: String
+    public var location: IssueLocation
+    public var reporter: Reporter
+    public var round: UInt32
+    /**
+     * The one assignee; none when unassigned or in conflict (see `assignees`).
+     */
+    public var assignee: Assignee?
+    public var assignees: [Assignee]
+    public var conflict: AssignmentConflict?
+    public var resolvedBy: UserId?
+    public var verifiedBy: UserId?
+    public var duplicateOf: IssueId?
+    public var reportedAtMs: Int64
+    public var updatedAtMs: Int64
+    public var dueAtMs: Int64
+    public var overdue: Bool
+    public var photos: [PhotoRef]
+    public var comments: [Comment]
+    /**
+     * Every event in fold order, each applied or refused with the reason.
+     */
+    public var events: [IssueEvent]
+    /**
+     * Entries of the event list this app could not read (damaged, or from a newer app).
+     */
+    public var unreadableEvents: [String]
+    /**
+     * The document's heads (hex): equal on two devices when they hold the same history.
+     */
+    public var heads: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: IssueId, status: IssueStatus, category: String, description: String, location: IssueLocation, reporter: Reporter, round: UInt32, 
+        /**
+         * The one assignee; none when unassigned or in conflict (see `assignees`).
+         */assignee: Assignee?, assignees: [Assignee], conflict: AssignmentConflict?, resolvedBy: UserId?, verifiedBy: UserId?, duplicateOf: IssueId?, reportedAtMs: Int64, updatedAtMs: Int64, dueAtMs: Int64, overdue: Bool, photos: [PhotoRef], comments: [Comment], 
+        /**
+         * Every event in fold order, each applied or refused with the reason.
+         */events: [IssueEvent], 
+        /**
+         * Entries of the event list this app could not read (damaged, or from a newer app).
+         */unreadableEvents: [String], 
+        /**
+         * The document's heads (hex): equal on two devices when they hold the same history.
+         */heads: [String]) {
+        self.id = id
+        self.status = status
+        self.category = category
+        self.description = description
+        self.location = location
+        self.reporter = reporter
+        self.round = round
+        self.assignee = assignee
+        self.assignees = assignees
+        self.conflict = conflict
+        self.resolvedBy = resolvedBy
+        self.verifiedBy = verifiedBy
+        self.duplicateOf = duplicateOf
+        self.reportedAtMs = reportedAtMs
+        self.updatedAtMs = updatedAtMs
+        self.dueAtMs = dueAtMs
+        self.overdue = overdue
+        self.photos = photos
+        self.comments = comments
+        self.events = events
+        self.unreadableEvents = unreadableEvents
+        self.heads = heads
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IssueView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueView {
+        return
+            try IssueView(
+                id: FfiConverterTypeIssueId.read(from: &buf), 
+                status: FfiConverterTypeIssueStatus.read(from: &buf), 
+                category: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                location: FfiConverterTypeIssueLocation.read(from: &buf), 
+                reporter: FfiConverterTypeReporter.read(from: &buf), 
+                round: FfiConverterUInt32.read(from: &buf), 
+                assignee: FfiConverterOptionTypeAssignee.read(from: &buf), 
+                assignees: FfiConverterSequenceTypeAssignee.read(from: &buf), 
+                conflict: FfiConverterOptionTypeAssignmentConflict.read(from: &buf), 
+                resolvedBy: FfiConverterOptionTypeUserId.read(from: &buf), 
+                verifiedBy: FfiConverterOptionTypeUserId.read(from: &buf), 
+                duplicateOf: FfiConverterOptionTypeIssueId.read(from: &buf), 
+                reportedAtMs: FfiConverterInt64.read(from: &buf), 
+                updatedAtMs: FfiConverterInt64.read(from: &buf), 
+                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                photos: FfiConverterSequenceTypePhotoRef.read(from: &buf), 
+                comments: FfiConverterSequenceTypeComment.read(from: &buf), 
+                events: FfiConverterSequenceTypeIssueEvent.read(from: &buf), 
+                unreadableEvents: FfiConverterSequenceString.read(from: &buf), 
+                heads: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IssueView, into buf: inout [UInt8]) {
+        FfiConverterTypeIssueId.write(value.id, into: &buf)
+        FfiConverterTypeIssueStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterTypeIssueLocation.write(value.location, into: &buf)
+        FfiConverterTypeReporter.write(value.reporter, into: &buf)
+        FfiConverterUInt32.write(value.round, into: &buf)
+        FfiConverterOptionTypeAssignee.write(value.assignee, into: &buf)
+        FfiConverterSequenceTypeAssignee.write(value.assignees, into: &buf)
+        FfiConverterOptionTypeAssignmentConflict.write(value.conflict, into: &buf)
+        FfiConverterOptionTypeUserId.write(value.resolvedBy, into: &buf)
+        FfiConverterOptionTypeUserId.write(value.verifiedBy, into: &buf)
+        FfiConverterOptionTypeIssueId.write(value.duplicateOf, into: &buf)
+        FfiConverterInt64.write(value.reportedAtMs, into: &buf)
+        FfiConverterInt64.write(value.updatedAtMs, into: &buf)
+        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterSequenceTypePhotoRef.write(value.photos, into: &buf)
+        FfiConverterSequenceTypeComment.write(value.comments, into: &buf)
+        FfiConverterSequenceTypeIssueEvent.write(value.events, into: &buf)
+        FfiConverterSequenceString.write(value.unreadableEvents, into: &buf)
+        FfiConverterSequenceString.write(value.heads, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueView_lift(_ buf: RustBuffer) throws -> IssueView {
+    return try FfiConverterTypeIssueView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueView_lower(_ value: IssueView) -> RustBuffer {
+    return FfiConverterTypeIssueView.lower(value)
+}
+
+
+/**
+ * A WGS-84 position: a point of a track or a street to draw, where a photo was taken.
  */
 public struct LatLon: Equatable, Hashable {
     public var lat: Double
@@ -2699,6 +4957,170 @@ public func FfiConverterTypeLatLon_lift(_ buf: RustBuffer) throws -> LatLon {
 #endif
 public func FfiConverterTypeLatLon_lower(_ value: LatLon) -> RustBuffer {
     return FfiConverterTypeLatLon.lower(value)
+}
+
+
+/**
+ * How the track matched the street network.
+ */
+public struct MatchSummary: Equatable, Hashable {
+    public var fixesKept: UInt64
+    public var fixesMatched: UInt64
+    /**
+     * Kept fixes farther than the tolerance from every street.
+     */
+    public var fixesOffNetwork: UInt64
+    /**
+     * Stretches matched without a break.
+     */
+    public var runs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(fixesKept: UInt64, fixesMatched: UInt64, 
+        /**
+         * Kept fixes farther than the tolerance from every street.
+         */fixesOffNetwork: UInt64, 
+        /**
+         * Stretches matched without a break.
+         */runs: UInt64) {
+        self.fixesKept = fixesKept
+        self.fixesMatched = fixesMatched
+        self.fixesOffNetwork = fixesOffNetwork
+        self.runs = runs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MatchSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMatchSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MatchSummary {
+        return
+            try MatchSummary(
+                fixesKept: FfiConverterUInt64.read(from: &buf), 
+                fixesMatched: FfiConverterUInt64.read(from: &buf), 
+                fixesOffNetwork: FfiConverterUInt64.read(from: &buf), 
+                runs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MatchSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.fixesKept, into: &buf)
+        FfiConverterUInt64.write(value.fixesMatched, into: &buf)
+        FfiConverterUInt64.write(value.fixesOffNetwork, into: &buf)
+        FfiConverterUInt64.write(value.runs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatchSummary_lift(_ buf: RustBuffer) throws -> MatchSummary {
+    return try FfiConverterTypeMatchSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatchSummary_lower(_ value: MatchSummary) -> RustBuffer {
+    return FfiConverterTypeMatchSummary.lower(value)
+}
+
+
+/**
+ * What merging a document (or changes) from another device did.
+ */
+public struct MergeOutcome: Equatable, Hashable {
+    public var id: IssueId
+    /**
+     * The store had not seen this issue before.
+     */
+    public var new: Bool
+    /**
+     * Anything changed (false when every change was already here).
+     */
+    public var changed: Bool
+    public var status: IssueStatus
+    /**
+     * The document's heads after the merge (hex, sorted).
+     */
+    public var heads: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: IssueId, 
+        /**
+         * The store had not seen this issue before.
+         */new: Bool, 
+        /**
+         * Anything changed (false when every change was already here).
+         */changed: Bool, status: IssueStatus, 
+        /**
+         * The document's heads after the merge (hex, sorted).
+         */heads: [String]) {
+        self.id = id
+        self.new = new
+        self.changed = changed
+        self.status = status
+        self.heads = heads
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MergeOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMergeOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MergeOutcome {
+        return
+            try MergeOutcome(
+                id: FfiConverterTypeIssueId.read(from: &buf), 
+                new: FfiConverterBool.read(from: &buf), 
+                changed: FfiConverterBool.read(from: &buf), 
+                status: FfiConverterTypeIssueStatus.read(from: &buf), 
+                heads: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MergeOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeIssueId.write(value.id, into: &buf)
+        FfiConverterBool.write(value.new, into: &buf)
+        FfiConverterBool.write(value.changed, into: &buf)
+        FfiConverterTypeIssueStatus.write(value.status, into: &buf)
+        FfiConverterSequenceString.write(value.heads, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMergeOutcome_lift(_ buf: RustBuffer) throws -> MergeOutcome {
+    return try FfiConverterTypeMergeOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMergeOutcome_lower(_ value: MergeOutcome) -> RustBuffer {
+    return FfiConverterTypeMergeOutcome.lower(value)
 }
 
 
@@ -2790,6 +5212,370 @@ public func FfiConverterTypeMetricsConfig_lift(_ buf: RustBuffer) throws -> Metr
 #endif
 public func FfiConverterTypeMetricsConfig_lower(_ value: MetricsConfig) -> RustBuffer {
     return FfiConverterTypeMetricsConfig.lower(value)
+}
+
+
+/**
+ * A circle around a WGS-84 point.
+ */
+public struct NearPoint: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    public var radiusM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, radiusM: Double) {
+        self.lat = lat
+        self.lon = lon
+        self.radiusM = radiusM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NearPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNearPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NearPoint {
+        return
+            try NearPoint(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                radiusM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NearPoint, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.radiusM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNearPoint_lift(_ buf: RustBuffer) throws -> NearPoint {
+    return try FfiConverterTypeNearPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNearPoint_lower(_ value: NearPoint) -> RustBuffer {
+    return FfiConverterTypeNearPoint.lower(value)
+}
+
+
+/**
+ * What a reporter enters.
+ */
+public struct NewIssue: Equatable, Hashable {
+    /**
+     * A category code from `issue_categories` (loose spellings like `illegal-parking` too).
+     */
+    public var category: String
+    public var lat: Double
+    public var lon: Double
+    /**
+     * The datum of `lat`/`lon`: WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+     */
+    public var datum: Datum?
+    public var description: String
+    /**
+     * Before-photos already attached to this store (`attach_photo`), by SHA-256.
+     */
+    public var photos: [String]
+    /**
+     * The street it is on; when absent, the street its location matches (with a network).
+     */
+    public var streetId: String?
+    public var segmentId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A category code from `issue_categories` (loose spellings like `illegal-parking` too).
+         */category: String, lat: Double, lon: Double, 
+        /**
+         * The datum of `lat`/`lon`: WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+         */datum: Datum? = nil, description: String = "", 
+        /**
+         * Before-photos already attached to this store (`attach_photo`), by SHA-256.
+         */photos: [String] = [], 
+        /**
+         * The street it is on; when absent, the street its location matches (with a network).
+         */streetId: String? = nil, segmentId: String? = nil) {
+        self.category = category
+        self.lat = lat
+        self.lon = lon
+        self.datum = datum
+        self.description = description
+        self.photos = photos
+        self.streetId = streetId
+        self.segmentId = segmentId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewIssue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewIssue: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewIssue {
+        return
+            try NewIssue(
+                category: FfiConverterString.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterOptionTypeDatum.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                photos: FfiConverterSequenceString.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                segmentId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewIssue, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionTypeDatum.write(value.datum, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterSequenceString.write(value.photos, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.segmentId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewIssue_lift(_ buf: RustBuffer) throws -> NewIssue {
+    return try FfiConverterTypeNewIssue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewIssue_lower(_ value: NewIssue) -> RustBuffer {
+    return FfiConverterTypeNewIssue.lower(value)
+}
+
+
+/**
+ * What a steward logs: where, and how much (bags, items, or both; at least one).
+ */
+public struct NewPickup: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    /**
+     * WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+     */
+    public var datum: Datum?
+    public var bags: UInt32
+    public var items: UInt32
+    public var streetId: String?
+    /**
+     * A photo attached first (`attach_photo`), by SHA-256.
+     */
+    public var photoSha256: String?
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, 
+        /**
+         * WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+         */datum: Datum? = nil, bags: UInt32 = UInt32(0), items: UInt32 = UInt32(0), streetId: String? = nil, 
+        /**
+         * A photo attached first (`attach_photo`), by SHA-256.
+         */photoSha256: String? = nil, note: String? = nil) {
+        self.lat = lat
+        self.lon = lon
+        self.datum = datum
+        self.bags = bags
+        self.items = items
+        self.streetId = streetId
+        self.photoSha256 = photoSha256
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewPickup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewPickup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewPickup {
+        return
+            try NewPickup(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterOptionTypeDatum.read(from: &buf), 
+                bags: FfiConverterUInt32.read(from: &buf), 
+                items: FfiConverterUInt32.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                photoSha256: FfiConverterOptionString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewPickup, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionTypeDatum.write(value.datum, into: &buf)
+        FfiConverterUInt32.write(value.bags, into: &buf)
+        FfiConverterUInt32.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.photoSha256, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPickup_lift(_ buf: RustBuffer) throws -> NewPickup {
+    return try FfiConverterTypeNewPickup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPickup_lower(_ value: NewPickup) -> RustBuffer {
+    return FfiConverterTypeNewPickup.lower(value)
+}
+
+
+/**
+ * What one patrol covered.
+ */
+public struct PatrolCoverage: Equatable, Hashable {
+    public var patrolId: PatrolId
+    public var userId: UserId
+    public var startedAtMs: Int64
+    public var stoppedAtMs: Int64?
+    /**
+     * The user's assigned streets plus the patrol's planned ones; when there are none, every
+     * street visited (with `assigned` false).
+     */
+    public var streets: [StreetCoverage]
+    public var totals: CoverageTotals
+    /**
+     * Streets visited that were not assigned.
+     */
+    public var visitedUnassigned: [StreetCoverage]
+    /**
+     * Planned street references that match no street of the network.
+     */
+    public var unknownPlannedStreets: [String]
+    public var matching: MatchSummary
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(patrolId: PatrolId, userId: UserId, startedAtMs: Int64, stoppedAtMs: Int64?, 
+        /**
+         * The user's assigned streets plus the patrol's planned ones; when there are none, every
+         * street visited (with `assigned` false).
+         */streets: [StreetCoverage], totals: CoverageTotals, 
+        /**
+         * Streets visited that were not assigned.
+         */visitedUnassigned: [StreetCoverage], 
+        /**
+         * Planned street references that match no street of the network.
+         */unknownPlannedStreets: [String], matching: MatchSummary) {
+        self.patrolId = patrolId
+        self.userId = userId
+        self.startedAtMs = startedAtMs
+        self.stoppedAtMs = stoppedAtMs
+        self.streets = streets
+        self.totals = totals
+        self.visitedUnassigned = visitedUnassigned
+        self.unknownPlannedStreets = unknownPlannedStreets
+        self.matching = matching
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolCoverage {
+        return
+            try PatrolCoverage(
+                patrolId: FfiConverterTypePatrolId.read(from: &buf), 
+                userId: FfiConverterTypeUserId.read(from: &buf), 
+                startedAtMs: FfiConverterInt64.read(from: &buf), 
+                stoppedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                streets: FfiConverterSequenceTypeStreetCoverage.read(from: &buf), 
+                totals: FfiConverterTypeCoverageTotals.read(from: &buf), 
+                visitedUnassigned: FfiConverterSequenceTypeStreetCoverage.read(from: &buf), 
+                unknownPlannedStreets: FfiConverterSequenceString.read(from: &buf), 
+                matching: FfiConverterTypeMatchSummary.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolCoverage, into buf: inout [UInt8]) {
+        FfiConverterTypePatrolId.write(value.patrolId, into: &buf)
+        FfiConverterTypeUserId.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.startedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.stoppedAtMs, into: &buf)
+        FfiConverterSequenceTypeStreetCoverage.write(value.streets, into: &buf)
+        FfiConverterTypeCoverageTotals.write(value.totals, into: &buf)
+        FfiConverterSequenceTypeStreetCoverage.write(value.visitedUnassigned, into: &buf)
+        FfiConverterSequenceString.write(value.unknownPlannedStreets, into: &buf)
+        FfiConverterTypeMatchSummary.write(value.matching, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCoverage_lift(_ buf: RustBuffer) throws -> PatrolCoverage {
+    return try FfiConverterTypePatrolCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCoverage_lower(_ value: PatrolCoverage) -> RustBuffer {
+    return FfiConverterTypePatrolCoverage.lower(value)
 }
 
 
@@ -2891,6 +5677,856 @@ public func FfiConverterTypePatrolInfo_lower(_ value: PatrolInfo) -> RustBuffer 
 
 
 /**
+ * What the patrols of a period covered together (the union of their stretches).
+ */
+public struct PeriodCoverage: Equatable, Hashable {
+    public var fromMs: Int64
+    public var toMs: Int64
+    /**
+     * The user the report is about (an id; a name given is resolved where the store knows it).
+     */
+    public var userId: String?
+    public var patrols: [PatrolId]
+    public var streets: [StreetCoverage]
+    public var totals: CoverageTotals
+    public var visitedUnassigned: [StreetCoverage]
+    public var matching: MatchSummary
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(fromMs: Int64, toMs: Int64, 
+        /**
+         * The user the report is about (an id; a name given is resolved where the store knows it).
+         */userId: String?, patrols: [PatrolId], streets: [StreetCoverage], totals: CoverageTotals, visitedUnassigned: [StreetCoverage], matching: MatchSummary) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.userId = userId
+        self.patrols = patrols
+        self.streets = streets
+        self.totals = totals
+        self.visitedUnassigned = visitedUnassigned
+        self.matching = matching
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PeriodCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePeriodCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PeriodCoverage {
+        return
+            try PeriodCoverage(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                patrols: FfiConverterSequenceTypePatrolId.read(from: &buf), 
+                streets: FfiConverterSequenceTypeStreetCoverage.read(from: &buf), 
+                totals: FfiConverterTypeCoverageTotals.read(from: &buf), 
+                visitedUnassigned: FfiConverterSequenceTypeStreetCoverage.read(from: &buf), 
+                matching: FfiConverterTypeMatchSummary.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PeriodCoverage, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterSequenceTypePatrolId.write(value.patrols, into: &buf)
+        FfiConverterSequenceTypeStreetCoverage.write(value.streets, into: &buf)
+        FfiConverterTypeCoverageTotals.write(value.totals, into: &buf)
+        FfiConverterSequenceTypeStreetCoverage.write(value.visitedUnassigned, into: &buf)
+        FfiConverterTypeMatchSummary.write(value.matching, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeriodCoverage_lift(_ buf: RustBuffer) throws -> PeriodCoverage {
+    return try FfiConverterTypePeriodCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeriodCoverage_lower(_ value: PeriodCoverage) -> RustBuffer {
+    return FfiConverterTypePeriodCoverage.lower(value)
+}
+
+
+/**
+ * A photo in this store.
+ */
+public struct PhotoInfo: Equatable, Hashable {
+    /**
+     * The content's SHA-256 (hex): how issues, pickups and sync name the photo.
+     */
+    public var sha256: String
+    /**
+     * `image/jpeg` or `image/png` (by content, whatever the file was called).
+     */
+    public var mime: String
+    public var sizeBytes: UInt64
+    public var width: UInt32
+    public var height: UInt32
+    /**
+     * When the camera says it was taken (EXIF; Beijing time unless the photo has an offset).
+     */
+    public var takenAtMs: Int64?
+    /**
+     * EXIF GPS position, WGS-84.
+     */
+    public var lat: Double?
+    public var lon: Double?
+    /**
+     * EXIF orientation 1-8 (already applied to the thumbnail).
+     */
+    public var orientation: UInt16?
+    public var thumbnailBytes: UInt64
+    /**
+     * Where the original is kept (beside the database, in `<db>.photos/`).
+     */
+    public var path: String
+    /**
+     * It was already in the store (the same content attached before).
+     */
+    public var alreadyStored: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The content's SHA-256 (hex): how issues, pickups and sync name the photo.
+         */sha256: String, 
+        /**
+         * `image/jpeg` or `image/png` (by content, whatever the file was called).
+         */mime: String, sizeBytes: UInt64, width: UInt32, height: UInt32, 
+        /**
+         * When the camera says it was taken (EXIF; Beijing time unless the photo has an offset).
+         */takenAtMs: Int64?, 
+        /**
+         * EXIF GPS position, WGS-84.
+         */lat: Double?, lon: Double?, 
+        /**
+         * EXIF orientation 1-8 (already applied to the thumbnail).
+         */orientation: UInt16?, thumbnailBytes: UInt64, 
+        /**
+         * Where the original is kept (beside the database, in `<db>.photos/`).
+         */path: String, 
+        /**
+         * It was already in the store (the same content attached before).
+         */alreadyStored: Bool) {
+        self.sha256 = sha256
+        self.mime = mime
+        self.sizeBytes = sizeBytes
+        self.width = width
+        self.height = height
+        self.takenAtMs = takenAtMs
+        self.lat = lat
+        self.lon = lon
+        self.orientation = orientation
+        self.thumbnailBytes = thumbnailBytes
+        self.path = path
+        self.alreadyStored = alreadyStored
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoInfo {
+        return
+            try PhotoInfo(
+                sha256: FfiConverterString.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf), 
+                sizeBytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                takenAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                lat: FfiConverterOptionDouble.read(from: &buf), 
+                lon: FfiConverterOptionDouble.read(from: &buf), 
+                orientation: FfiConverterOptionUInt16.read(from: &buf), 
+                thumbnailBytes: FfiConverterUInt64.read(from: &buf), 
+                path: FfiConverterString.read(from: &buf), 
+                alreadyStored: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+        FfiConverterUInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionInt64.write(value.takenAtMs, into: &buf)
+        FfiConverterOptionDouble.write(value.lat, into: &buf)
+        FfiConverterOptionDouble.write(value.lon, into: &buf)
+        FfiConverterOptionUInt16.write(value.orientation, into: &buf)
+        FfiConverterUInt64.write(value.thumbnailBytes, into: &buf)
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterBool.write(value.alreadyStored, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lift(_ buf: RustBuffer) throws -> PhotoInfo {
+    return try FfiConverterTypePhotoInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoInfo_lower(_ value: PhotoInfo) -> RustBuffer {
+    return FfiConverterTypePhotoInfo.lower(value)
+}
+
+
+/**
+ * A photo of an issue as its document carries it: metadata and a small thumbnail (every device
+ * has these; the original stays on the device that took it until sync uploads it).
+ */
+public struct PhotoRef: Equatable, Hashable {
+    public var sha256: String
+    public var stage: PhotoStage
+    public var mime: String
+    public var sizeBytes: UInt64
+    public var width: UInt32
+    public var height: UInt32
+    public var takenAtMs: Int64?
+    /**
+     * EXIF GPS, or where the device was when it was attached.
+     */
+    public var lat: Double?
+    public var lon: Double?
+    /**
+     * EXIF orientation (1-8), already applied to the thumbnail.
+     */
+    public var orientation: UInt16?
+    public var addedBy: UserId
+    /**
+     * A JPEG of at most ~320 px.
+     */
+    public var thumbnail: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(sha256: String, stage: PhotoStage, mime: String, sizeBytes: UInt64, width: UInt32, height: UInt32, takenAtMs: Int64?, 
+        /**
+         * EXIF GPS, or where the device was when it was attached.
+         */lat: Double?, lon: Double?, 
+        /**
+         * EXIF orientation (1-8), already applied to the thumbnail.
+         */orientation: UInt16?, addedBy: UserId, 
+        /**
+         * A JPEG of at most ~320 px.
+         */thumbnail: Data) {
+        self.sha256 = sha256
+        self.stage = stage
+        self.mime = mime
+        self.sizeBytes = sizeBytes
+        self.width = width
+        self.height = height
+        self.takenAtMs = takenAtMs
+        self.lat = lat
+        self.lon = lon
+        self.orientation = orientation
+        self.addedBy = addedBy
+        self.thumbnail = thumbnail
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoRef {
+        return
+            try PhotoRef(
+                sha256: FfiConverterString.read(from: &buf), 
+                stage: FfiConverterTypePhotoStage.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf), 
+                sizeBytes: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                takenAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                lat: FfiConverterOptionDouble.read(from: &buf), 
+                lon: FfiConverterOptionDouble.read(from: &buf), 
+                orientation: FfiConverterOptionUInt16.read(from: &buf), 
+                addedBy: FfiConverterTypeUserId.read(from: &buf), 
+                thumbnail: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterTypePhotoStage.write(value.stage, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+        FfiConverterUInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionInt64.write(value.takenAtMs, into: &buf)
+        FfiConverterOptionDouble.write(value.lat, into: &buf)
+        FfiConverterOptionDouble.write(value.lon, into: &buf)
+        FfiConverterOptionUInt16.write(value.orientation, into: &buf)
+        FfiConverterTypeUserId.write(value.addedBy, into: &buf)
+        FfiConverterData.write(value.thumbnail, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoRef_lift(_ buf: RustBuffer) throws -> PhotoRef {
+    return try FfiConverterTypePhotoRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
+    return FfiConverterTypePhotoRef.lower(value)
+}
+
+
+/**
+ * A logged pickup.
+ */
+public struct Pickup: Equatable, Hashable {
+    public var id: PickupId
+    public var userId: UserId
+    public var atMs: Int64
+    public var lat: Double
+    public var lon: Double
+    public var bags: UInt32
+    public var items: UInt32
+    public var streetId: String?
+    public var photoSha256: String?
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: PickupId, userId: UserId, atMs: Int64, lat: Double, lon: Double, bags: UInt32, items: UInt32, streetId: String?, photoSha256: String?, note: String?) {
+        self.id = id
+        self.userId = userId
+        self.atMs = atMs
+        self.lat = lat
+        self.lon = lon
+        self.bags = bags
+        self.items = items
+        self.streetId = streetId
+        self.photoSha256 = photoSha256
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Pickup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePickup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Pickup {
+        return
+            try Pickup(
+                id: FfiConverterTypePickupId.read(from: &buf), 
+                userId: FfiConverterTypeUserId.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                bags: FfiConverterUInt32.read(from: &buf), 
+                items: FfiConverterUInt32.read(from: &buf), 
+                streetId: FfiConverterOptionString.read(from: &buf), 
+                photoSha256: FfiConverterOptionString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Pickup, into buf: inout [UInt8]) {
+        FfiConverterTypePickupId.write(value.id, into: &buf)
+        FfiConverterTypeUserId.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterUInt32.write(value.bags, into: &buf)
+        FfiConverterUInt32.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.photoSha256, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickup_lift(_ buf: RustBuffer) throws -> Pickup {
+    return try FfiConverterTypePickup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickup_lower(_ value: Pickup) -> RustBuffer {
+    return FfiConverterTypePickup.lower(value)
+}
+
+
+/**
+ * A logged pickup and what it earned.
+ */
+public struct PickupOutcome: Equatable, Hashable {
+    public var pickup: Pickup
+    public var points: PointsEntry
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(pickup: Pickup, points: PointsEntry) {
+        self.pickup = pickup
+        self.points = points
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PickupOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePickupOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PickupOutcome {
+        return
+            try PickupOutcome(
+                pickup: FfiConverterTypePickup.read(from: &buf), 
+                points: FfiConverterTypePointsEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PickupOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypePickup.write(value.pickup, into: &buf)
+        FfiConverterTypePointsEntry.write(value.points, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickupOutcome_lift(_ buf: RustBuffer) throws -> PickupOutcome {
+    return try FfiConverterTypePickupOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickupOutcome_lower(_ value: PickupOutcome) -> RustBuffer {
+    return FfiConverterTypePickupOutcome.lower(value)
+}
+
+
+/**
+ * A point matched to its street.
+ */
+public struct PointMatch: Equatable, Hashable {
+    public var streetId: StreetId
+    public var streetName: String?
+    public var segmentId: SegmentId
+    /**
+     * Distance along the segment from its first vertex, metres.
+     */
+    public var offsetM: Double
+    /**
+     * Distance from the point to the segment, metres.
+     */
+    public var distanceM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(streetId: StreetId, streetName: String?, segmentId: SegmentId, 
+        /**
+         * Distance along the segment from its first vertex, metres.
+         */offsetM: Double, 
+        /**
+         * Distance from the point to the segment, metres.
+         */distanceM: Double) {
+        self.streetId = streetId
+        self.streetName = streetName
+        self.segmentId = segmentId
+        self.offsetM = offsetM
+        self.distanceM = distanceM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PointMatch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointMatch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointMatch {
+        return
+            try PointMatch(
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                streetName: FfiConverterOptionString.read(from: &buf), 
+                segmentId: FfiConverterTypeSegmentId.read(from: &buf), 
+                offsetM: FfiConverterDouble.read(from: &buf), 
+                distanceM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PointMatch, into buf: inout [UInt8]) {
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.streetName, into: &buf)
+        FfiConverterTypeSegmentId.write(value.segmentId, into: &buf)
+        FfiConverterDouble.write(value.offsetM, into: &buf)
+        FfiConverterDouble.write(value.distanceM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointMatch_lift(_ buf: RustBuffer) throws -> PointMatch {
+    return try FfiConverterTypePointMatch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointMatch_lower(_ value: PointMatch) -> RustBuffer {
+    return FfiConverterTypePointMatch.lower(value)
+}
+
+
+/**
+ * One ledger entry.
+ */
+public struct PointsEntry: Equatable, Hashable {
+    public var id: PointsEntryId
+    public var userId: UserId
+    public var atMs: Int64
+    /**
+     * Beijing calendar day, YYYY-MM-DD (daily caps count per day).
+     */
+    public var day: String
+    public var kind: PointsKind
+    /**
+     * The pickup, issue or patrol it was earned for (the entry's own id for a redemption).
+     */
+    public var sourceId: String
+    /**
+     * The rule and version it was earned under.
+     */
+    public var ruleId: String
+    public var ruleVersion: Int64
+    /**
+     * Negative for a redemption; 0 past a daily cap (the note says so).
+     */
+    public var points: Int64
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: PointsEntryId, userId: UserId, atMs: Int64, 
+        /**
+         * Beijing calendar day, YYYY-MM-DD (daily caps count per day).
+         */day: String, kind: PointsKind, 
+        /**
+         * The pickup, issue or patrol it was earned for (the entry's own id for a redemption).
+         */sourceId: String, 
+        /**
+         * The rule and version it was earned under.
+         */ruleId: String, ruleVersion: Int64, 
+        /**
+         * Negative for a redemption; 0 past a daily cap (the note says so).
+         */points: Int64, note: String?) {
+        self.id = id
+        self.userId = userId
+        self.atMs = atMs
+        self.day = day
+        self.kind = kind
+        self.sourceId = sourceId
+        self.ruleId = ruleId
+        self.ruleVersion = ruleVersion
+        self.points = points
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PointsEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointsEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointsEntry {
+        return
+            try PointsEntry(
+                id: FfiConverterTypePointsEntryId.read(from: &buf), 
+                userId: FfiConverterTypeUserId.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                day: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypePointsKind.read(from: &buf), 
+                sourceId: FfiConverterString.read(from: &buf), 
+                ruleId: FfiConverterString.read(from: &buf), 
+                ruleVersion: FfiConverterInt64.read(from: &buf), 
+                points: FfiConverterInt64.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PointsEntry, into buf: inout [UInt8]) {
+        FfiConverterTypePointsEntryId.write(value.id, into: &buf)
+        FfiConverterTypeUserId.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.day, into: &buf)
+        FfiConverterTypePointsKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.sourceId, into: &buf)
+        FfiConverterString.write(value.ruleId, into: &buf)
+        FfiConverterInt64.write(value.ruleVersion, into: &buf)
+        FfiConverterInt64.write(value.points, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsEntry_lift(_ buf: RustBuffer) throws -> PointsEntry {
+    return try FfiConverterTypePointsEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsEntry_lower(_ value: PointsEntry) -> RustBuffer {
+    return FfiConverterTypePointsEntry.lower(value)
+}
+
+
+/**
+ * A version of a points rule.
+ */
+public struct PointsRule: Equatable, Hashable {
+    public var id: String
+    public var version: Int64
+    public var kind: PointsKind
+    public var points: Int64
+    /**
+     * Pickups: points per bag on top of `points`.
+     */
+    public var perBag: Int64
+    /**
+     * Most points of this kind a user earns per Beijing day.
+     */
+    public var dailyCap: Int64?
+    public var validFromMs: Int64
+    public var description: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, version: Int64, kind: PointsKind, points: Int64, 
+        /**
+         * Pickups: points per bag on top of `points`.
+         */perBag: Int64, 
+        /**
+         * Most points of this kind a user earns per Beijing day.
+         */dailyCap: Int64?, validFromMs: Int64, description: String) {
+        self.id = id
+        self.version = version
+        self.kind = kind
+        self.points = points
+        self.perBag = perBag
+        self.dailyCap = dailyCap
+        self.validFromMs = validFromMs
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PointsRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointsRule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointsRule {
+        return
+            try PointsRule(
+                id: FfiConverterString.read(from: &buf), 
+                version: FfiConverterInt64.read(from: &buf), 
+                kind: FfiConverterTypePointsKind.read(from: &buf), 
+                points: FfiConverterInt64.read(from: &buf), 
+                perBag: FfiConverterInt64.read(from: &buf), 
+                dailyCap: FfiConverterOptionInt64.read(from: &buf), 
+                validFromMs: FfiConverterInt64.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PointsRule, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterInt64.write(value.version, into: &buf)
+        FfiConverterTypePointsKind.write(value.kind, into: &buf)
+        FfiConverterInt64.write(value.points, into: &buf)
+        FfiConverterInt64.write(value.perBag, into: &buf)
+        FfiConverterOptionInt64.write(value.dailyCap, into: &buf)
+        FfiConverterInt64.write(value.validFromMs, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsRule_lift(_ buf: RustBuffer) throws -> PointsRule {
+    return try FfiConverterTypePointsRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsRule_lower(_ value: PointsRule) -> RustBuffer {
+    return FfiConverterTypePointsRule.lower(value)
+}
+
+
+/**
+ * A user's points: the balance and the ledger behind it.
+ */
+public struct PointsSummary: Equatable, Hashable {
+    public var userId: UserId
+    public var balance: Int64
+    public var earned: Int64
+    public var redeemed: Int64
+    /**
+     * Newest first.
+     */
+    public var entries: [PointsEntry]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(userId: UserId, balance: Int64, earned: Int64, redeemed: Int64, 
+        /**
+         * Newest first.
+         */entries: [PointsEntry]) {
+        self.userId = userId
+        self.balance = balance
+        self.earned = earned
+        self.redeemed = redeemed
+        self.entries = entries
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PointsSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointsSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointsSummary {
+        return
+            try PointsSummary(
+                userId: FfiConverterTypeUserId.read(from: &buf), 
+                balance: FfiConverterInt64.read(from: &buf), 
+                earned: FfiConverterInt64.read(from: &buf), 
+                redeemed: FfiConverterInt64.read(from: &buf), 
+                entries: FfiConverterSequenceTypePointsEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PointsSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeUserId.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.balance, into: &buf)
+        FfiConverterInt64.write(value.earned, into: &buf)
+        FfiConverterInt64.write(value.redeemed, into: &buf)
+        FfiConverterSequenceTypePointsEntry.write(value.entries, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsSummary_lift(_ buf: RustBuffer) throws -> PointsSummary {
+    return try FfiConverterTypePointsSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsSummary_lower(_ value: PointsSummary) -> RustBuffer {
+    return FfiConverterTypePointsSummary.lower(value)
+}
+
+
+/**
  * How far a slow operation has come (not `Progress`: Foundation has one).
  */
 public struct ProgressReport: Equatable, Hashable {
@@ -2948,6 +6584,129 @@ public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> Pro
 #endif
 public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
     return FfiConverterTypeProgressReport.lower(value)
+}
+
+
+/**
+ * What reporting returns: the new issue, and the open issues of the same category within 50 m
+ * that may be the same problem (offer to mark it a duplicate).
+ */
+public struct ReportOutcome: Equatable, Hashable {
+    public var issue: IssueView
+    public var possibleDuplicates: [IssueSummary]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(issue: IssueView, possibleDuplicates: [IssueSummary]) {
+        self.issue = issue
+        self.possibleDuplicates = possibleDuplicates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportOutcome {
+        return
+            try ReportOutcome(
+                issue: FfiConverterTypeIssueView.read(from: &buf), 
+                possibleDuplicates: FfiConverterSequenceTypeIssueSummary.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeIssueView.write(value.issue, into: &buf)
+        FfiConverterSequenceTypeIssueSummary.write(value.possibleDuplicates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOutcome_lift(_ buf: RustBuffer) throws -> ReportOutcome {
+    return try FfiConverterTypeReportOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportOutcome_lower(_ value: ReportOutcome) -> RustBuffer {
+    return FfiConverterTypeReportOutcome.lower(value)
+}
+
+
+/**
+ * Who reported an issue.
+ */
+public struct Reporter: Equatable, Hashable {
+    public var userId: UserId
+    public var name: String
+    public var role: Role
+    public var deviceId: DeviceId
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(userId: UserId, name: String, role: Role, deviceId: DeviceId) {
+        self.userId = userId
+        self.name = name
+        self.role = role
+        self.deviceId = deviceId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reporter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReporter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reporter {
+        return
+            try Reporter(
+                userId: FfiConverterTypeUserId.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                deviceId: FfiConverterTypeDeviceId.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reporter, into buf: inout [UInt8]) {
+        FfiConverterTypeUserId.write(value.userId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterTypeDeviceId.write(value.deviceId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReporter_lift(_ buf: RustBuffer) throws -> Reporter {
+    return try FfiConverterTypeReporter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReporter_lower(_ value: Reporter) -> RustBuffer {
+    return FfiConverterTypeReporter.lower(value)
 }
 
 
@@ -3021,6 +6780,381 @@ public func FfiConverterTypeSamplingAdvice_lift(_ buf: RustBuffer) throws -> Sam
 #endif
 public func FfiConverterTypeSamplingAdvice_lower(_ value: SamplingAdvice) -> RustBuffer {
     return FfiConverterTypeSamplingAdvice.lower(value)
+}
+
+
+/**
+ * What scanning a code led to.
+ */
+public struct ScanOutcome: Equatable, Hashable {
+    public var signboardId: SignboardId
+    public var streetId: StreetId
+    public var streetName: String?
+    /**
+     * Recorded when a chief or steward scans during an open patrol.
+     */
+    public var checkIn: CheckIn?
+    /**
+     * Why no check-in was recorded, when none was (show it; a resident goes on to report).
+     */
+    public var note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(signboardId: SignboardId, streetId: StreetId, streetName: String?, 
+        /**
+         * Recorded when a chief or steward scans during an open patrol.
+         */checkIn: CheckIn?, 
+        /**
+         * Why no check-in was recorded, when none was (show it; a resident goes on to report).
+         */note: String?) {
+        self.signboardId = signboardId
+        self.streetId = streetId
+        self.streetName = streetName
+        self.checkIn = checkIn
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanOutcome {
+        return
+            try ScanOutcome(
+                signboardId: FfiConverterTypeSignboardId.read(from: &buf), 
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                streetName: FfiConverterOptionString.read(from: &buf), 
+                checkIn: FfiConverterOptionTypeCheckIn.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeSignboardId.write(value.signboardId, into: &buf)
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.streetName, into: &buf)
+        FfiConverterOptionTypeCheckIn.write(value.checkIn, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lift(_ buf: RustBuffer) throws -> ScanOutcome {
+    return try FfiConverterTypeScanOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanOutcome_lower(_ value: ScanOutcome) -> RustBuffer {
+    return FfiConverterTypeScanOutcome.lower(value)
+}
+
+
+/**
+ * The phone's position when it scanned (WGS-84).
+ */
+public struct ScanPosition: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    public var accuracyM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, accuracyM: Double? = nil) {
+        self.lat = lat
+        self.lon = lon
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ScanPosition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanPosition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanPosition {
+        return
+            try ScanPosition(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ScanPosition, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanPosition_lift(_ buf: RustBuffer) throws -> ScanPosition {
+    return try FfiConverterTypeScanPosition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanPosition_lower(_ value: ScanPosition) -> RustBuffer {
+    return FfiConverterTypeScanPosition.lower(value)
+}
+
+
+/**
+ * One segment (分段) of a street, for drawing: a WGS-84 polyline.
+ */
+public struct Segment: Equatable, Hashable {
+    public var id: SegmentId
+    public var streetId: StreetId
+    /**
+     * Position among its street's segments.
+     */
+    public var ordinal: UInt32
+    public var points: [LatLon]
+    public var lengthM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: SegmentId, streetId: StreetId, 
+        /**
+         * Position among its street's segments.
+         */ordinal: UInt32, points: [LatLon], lengthM: Double) {
+        self.id = id
+        self.streetId = streetId
+        self.ordinal = ordinal
+        self.points = points
+        self.lengthM = lengthM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Segment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSegment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Segment {
+        return
+            try Segment(
+                id: FfiConverterTypeSegmentId.read(from: &buf), 
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                ordinal: FfiConverterUInt32.read(from: &buf), 
+                points: FfiConverterSequenceTypeLatLon.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Segment, into buf: inout [UInt8]) {
+        FfiConverterTypeSegmentId.write(value.id, into: &buf)
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterUInt32.write(value.ordinal, into: &buf)
+        FfiConverterSequenceTypeLatLon.write(value.points, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegment_lift(_ buf: RustBuffer) throws -> Segment {
+    return try FfiConverterTypeSegment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegment_lower(_ value: Segment) -> RustBuffer {
+    return FfiConverterTypeSegment.lower(value)
+}
+
+
+/**
+ * One segment's coverage.
+ */
+public struct SegmentCoverage: Equatable, Hashable {
+    public var segmentId: SegmentId
+    public var ordinal: UInt32
+    public var lengthM: Double
+    public var coveredM: Double
+    public var intervals: [CoveredInterval]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(segmentId: SegmentId, ordinal: UInt32, lengthM: Double, coveredM: Double, intervals: [CoveredInterval]) {
+        self.segmentId = segmentId
+        self.ordinal = ordinal
+        self.lengthM = lengthM
+        self.coveredM = coveredM
+        self.intervals = intervals
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SegmentCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSegmentCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SegmentCoverage {
+        return
+            try SegmentCoverage(
+                segmentId: FfiConverterTypeSegmentId.read(from: &buf), 
+                ordinal: FfiConverterUInt32.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf), 
+                coveredM: FfiConverterDouble.read(from: &buf), 
+                intervals: FfiConverterSequenceTypeCoveredInterval.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SegmentCoverage, into buf: inout [UInt8]) {
+        FfiConverterTypeSegmentId.write(value.segmentId, into: &buf)
+        FfiConverterUInt32.write(value.ordinal, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+        FfiConverterDouble.write(value.coveredM, into: &buf)
+        FfiConverterSequenceTypeCoveredInterval.write(value.intervals, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentCoverage_lift(_ buf: RustBuffer) throws -> SegmentCoverage {
+    return try FfiConverterTypeSegmentCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentCoverage_lower(_ value: SegmentCoverage) -> RustBuffer {
+    return FfiConverterTypeSegmentCoverage.lower(value)
+}
+
+
+/**
+ * A signboard as stored, with its code.
+ */
+public struct Signboard: Equatable, Hashable {
+    public var id: SignboardId
+    public var streetId: StreetId
+    public var lat: Double?
+    public var lon: Double?
+    /**
+     * The signed code (`SP1.…`): what the app reads from the QR.
+     */
+    public var payload: String
+    /**
+     * What the QR holds: the public report page, ending in the code.
+     */
+    public var link: String
+    public var createdAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: SignboardId, streetId: StreetId, lat: Double?, lon: Double?, 
+        /**
+         * The signed code (`SP1.…`): what the app reads from the QR.
+         */payload: String, 
+        /**
+         * What the QR holds: the public report page, ending in the code.
+         */link: String, createdAtMs: Int64) {
+        self.id = id
+        self.streetId = streetId
+        self.lat = lat
+        self.lon = lon
+        self.payload = payload
+        self.link = link
+        self.createdAtMs = createdAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Signboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Signboard {
+        return
+            try Signboard(
+                id: FfiConverterTypeSignboardId.read(from: &buf), 
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                lat: FfiConverterOptionDouble.read(from: &buf), 
+                lon: FfiConverterOptionDouble.read(from: &buf), 
+                payload: FfiConverterString.read(from: &buf), 
+                link: FfiConverterString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Signboard, into buf: inout [UInt8]) {
+        FfiConverterTypeSignboardId.write(value.id, into: &buf)
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterOptionDouble.write(value.lat, into: &buf)
+        FfiConverterOptionDouble.write(value.lon, into: &buf)
+        FfiConverterString.write(value.payload, into: &buf)
+        FfiConverterString.write(value.link, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignboard_lift(_ buf: RustBuffer) throws -> Signboard {
+    return try FfiConverterTypeSignboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignboard_lower(_ value: Signboard) -> RustBuffer {
+    return FfiConverterTypeSignboard.lower(value)
 }
 
 
@@ -3301,6 +7435,488 @@ public func FfiConverterTypeStoredFix_lower(_ value: StoredFix) -> RustBuffer {
 
 
 /**
+ * A street (街巷): a name (unnamed ways are streets of their own), the subdistrict that runs it,
+ * the kind of road (OpenStreetMap's `highway` value) and its length.
+ */
+public struct Street: Equatable, Hashable {
+    public var id: StreetId
+    public var name: String?
+    public var subdistrict: String?
+    /**
+     * `residential`, `footway`, `service` ...: the kind covering most of its length.
+     */
+    public var `class`: String
+    public var lengthM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: StreetId, name: String?, subdistrict: String?, 
+        /**
+         * `residential`, `footway`, `service` ...: the kind covering most of its length.
+         */`class`: String, lengthM: Double) {
+        self.id = id
+        self.name = name
+        self.subdistrict = subdistrict
+        self.`class` = `class`
+        self.lengthM = lengthM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Street: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreet: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Street {
+        return
+            try Street(
+                id: FfiConverterTypeStreetId.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                subdistrict: FfiConverterOptionString.read(from: &buf), 
+                class: FfiConverterString.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Street, into buf: inout [UInt8]) {
+        FfiConverterTypeStreetId.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.subdistrict, into: &buf)
+        FfiConverterString.write(value.`class`, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreet_lift(_ buf: RustBuffer) throws -> Street {
+    return try FfiConverterTypeStreet.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreet_lower(_ value: Street) -> RustBuffer {
+    return FfiConverterTypeStreet.lower(value)
+}
+
+
+/**
+ * One street's coverage.
+ */
+public struct StreetCoverage: Equatable, Hashable {
+    public var streetId: StreetId
+    public var name: String?
+    public var subdistrict: String?
+    public var `class`: String
+    public var lengthM: Double
+    public var coveredM: Double
+    /**
+     * `covered_m / length_m`, 0..1.
+     */
+    public var coveredRatio: Double
+    /**
+     * Seconds spent on the street.
+     */
+    public var timeS: Double
+    /**
+     * Whether the street is one the patrol's user (or the period's people) answer for or the
+     * patrol set out to cover.
+     */
+    public var assigned: Bool
+    public var segments: [SegmentCoverage]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(streetId: StreetId, name: String?, subdistrict: String?, `class`: String, lengthM: Double, coveredM: Double, 
+        /**
+         * `covered_m / length_m`, 0..1.
+         */coveredRatio: Double, 
+        /**
+         * Seconds spent on the street.
+         */timeS: Double, 
+        /**
+         * Whether the street is one the patrol's user (or the period's people) answer for or the
+         * patrol set out to cover.
+         */assigned: Bool, segments: [SegmentCoverage]) {
+        self.streetId = streetId
+        self.name = name
+        self.subdistrict = subdistrict
+        self.`class` = `class`
+        self.lengthM = lengthM
+        self.coveredM = coveredM
+        self.coveredRatio = coveredRatio
+        self.timeS = timeS
+        self.assigned = assigned
+        self.segments = segments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StreetCoverage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreetCoverage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreetCoverage {
+        return
+            try StreetCoverage(
+                streetId: FfiConverterTypeStreetId.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                subdistrict: FfiConverterOptionString.read(from: &buf), 
+                class: FfiConverterString.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf), 
+                coveredM: FfiConverterDouble.read(from: &buf), 
+                coveredRatio: FfiConverterDouble.read(from: &buf), 
+                timeS: FfiConverterDouble.read(from: &buf), 
+                assigned: FfiConverterBool.read(from: &buf), 
+                segments: FfiConverterSequenceTypeSegmentCoverage.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StreetCoverage, into buf: inout [UInt8]) {
+        FfiConverterTypeStreetId.write(value.streetId, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.subdistrict, into: &buf)
+        FfiConverterString.write(value.`class`, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+        FfiConverterDouble.write(value.coveredM, into: &buf)
+        FfiConverterDouble.write(value.coveredRatio, into: &buf)
+        FfiConverterDouble.write(value.timeS, into: &buf)
+        FfiConverterBool.write(value.assigned, into: &buf)
+        FfiConverterSequenceTypeSegmentCoverage.write(value.segments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetCoverage_lift(_ buf: RustBuffer) throws -> StreetCoverage {
+    return try FfiConverterTypeStreetCoverage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetCoverage_lower(_ value: StreetCoverage) -> RustBuffer {
+    return FfiConverterTypeStreetCoverage.lower(value)
+}
+
+
+/**
+ * What a street import did.
+ */
+public struct StreetImportReport: Equatable, Hashable {
+    /**
+     * `osm` or `geojson`.
+     */
+    public var format: String
+    /**
+     * Streets in the file (named streets plus unnamed ways).
+     */
+    public var streets: UInt64
+    public var namedStreets: UInt64
+    public var unnamedStreets: UInt64
+    /**
+     * Streets created, and streets already in the store whose geometry was replaced (they keep
+     * their id, assignments and signboards).
+     */
+    public var streetsNew: UInt64
+    public var streetsUpdated: UInt64
+    public var segments: UInt64
+    /**
+     * Haversine length of all the file's streets.
+     */
+    public var totalLengthM: Double
+    public var maxSegmentM: Double
+    public var linesRead: UInt64
+    public var linesSkipped: UInt64
+    /**
+     * OpenStreetMap node references the file lacks (a clipped extract): lines break there.
+     */
+    public var missingNodeRefs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `osm` or `geojson`.
+         */format: String, 
+        /**
+         * Streets in the file (named streets plus unnamed ways).
+         */streets: UInt64, namedStreets: UInt64, unnamedStreets: UInt64, 
+        /**
+         * Streets created, and streets already in the store whose geometry was replaced (they keep
+         * their id, assignments and signboards).
+         */streetsNew: UInt64, streetsUpdated: UInt64, segments: UInt64, 
+        /**
+         * Haversine length of all the file's streets.
+         */totalLengthM: Double, maxSegmentM: Double, linesRead: UInt64, linesSkipped: UInt64, 
+        /**
+         * OpenStreetMap node references the file lacks (a clipped extract): lines break there.
+         */missingNodeRefs: UInt64) {
+        self.format = format
+        self.streets = streets
+        self.namedStreets = namedStreets
+        self.unnamedStreets = unnamedStreets
+        self.streetsNew = streetsNew
+        self.streetsUpdated = streetsUpdated
+        self.segments = segments
+        self.totalLengthM = totalLengthM
+        self.maxSegmentM = maxSegmentM
+        self.linesRead = linesRead
+        self.linesSkipped = linesSkipped
+        self.missingNodeRefs = missingNodeRefs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StreetImportReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreetImportReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreetImportReport {
+        return
+            try StreetImportReport(
+                format: FfiConverterString.read(from: &buf), 
+                streets: FfiConverterUInt64.read(from: &buf), 
+                namedStreets: FfiConverterUInt64.read(from: &buf), 
+                unnamedStreets: FfiConverterUInt64.read(from: &buf), 
+                streetsNew: FfiConverterUInt64.read(from: &buf), 
+                streetsUpdated: FfiConverterUInt64.read(from: &buf), 
+                segments: FfiConverterUInt64.read(from: &buf), 
+                totalLengthM: FfiConverterDouble.read(from: &buf), 
+                maxSegmentM: FfiConverterDouble.read(from: &buf), 
+                linesRead: FfiConverterUInt64.read(from: &buf), 
+                linesSkipped: FfiConverterUInt64.read(from: &buf), 
+                missingNodeRefs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StreetImportReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.format, into: &buf)
+        FfiConverterUInt64.write(value.streets, into: &buf)
+        FfiConverterUInt64.write(value.namedStreets, into: &buf)
+        FfiConverterUInt64.write(value.unnamedStreets, into: &buf)
+        FfiConverterUInt64.write(value.streetsNew, into: &buf)
+        FfiConverterUInt64.write(value.streetsUpdated, into: &buf)
+        FfiConverterUInt64.write(value.segments, into: &buf)
+        FfiConverterDouble.write(value.totalLengthM, into: &buf)
+        FfiConverterDouble.write(value.maxSegmentM, into: &buf)
+        FfiConverterUInt64.write(value.linesRead, into: &buf)
+        FfiConverterUInt64.write(value.linesSkipped, into: &buf)
+        FfiConverterUInt64.write(value.missingNodeRefs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetImportReport_lift(_ buf: RustBuffer) throws -> StreetImportReport {
+    return try FfiConverterTypeStreetImportReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetImportReport_lower(_ value: StreetImportReport) -> RustBuffer {
+    return FfiConverterTypeStreetImportReport.lower(value)
+}
+
+
+/**
+ * How a street file is imported. Absent fields take the core's defaults.
+ */
+public struct StreetImportSettings: Equatable, Hashable {
+    /**
+     * Lines longer than this are split into equal segments no longer than it (metres, at least
+     * 10; 200 when absent).
+     */
+    public var maxSegmentM: Double?
+    /**
+     * The subdistrict (街道) running the streets, when the file does not say.
+     */
+    public var subdistrict: String?
+    /**
+     * The datum of the file's coordinates: WGS-84 when absent (OpenStreetMap); GCJ-02 for
+     * exports from Chinese map apps.
+     */
+    public var datum: Datum?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lines longer than this are split into equal segments no longer than it (metres, at least
+         * 10; 200 when absent).
+         */maxSegmentM: Double? = nil, 
+        /**
+         * The subdistrict (街道) running the streets, when the file does not say.
+         */subdistrict: String? = nil, 
+        /**
+         * The datum of the file's coordinates: WGS-84 when absent (OpenStreetMap); GCJ-02 for
+         * exports from Chinese map apps.
+         */datum: Datum? = nil) {
+        self.maxSegmentM = maxSegmentM
+        self.subdistrict = subdistrict
+        self.datum = datum
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StreetImportSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreetImportSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreetImportSettings {
+        return
+            try StreetImportSettings(
+                maxSegmentM: FfiConverterOptionDouble.read(from: &buf), 
+                subdistrict: FfiConverterOptionString.read(from: &buf), 
+                datum: FfiConverterOptionTypeDatum.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StreetImportSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionDouble.write(value.maxSegmentM, into: &buf)
+        FfiConverterOptionString.write(value.subdistrict, into: &buf)
+        FfiConverterOptionTypeDatum.write(value.datum, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetImportSettings_lift(_ buf: RustBuffer) throws -> StreetImportSettings {
+    return try FfiConverterTypeStreetImportSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetImportSettings_lower(_ value: StreetImportSettings) -> RustBuffer {
+    return FfiConverterTypeStreetImportSettings.lower(value)
+}
+
+
+/**
+ * A street as listed, with who answers for it.
+ */
+public struct StreetInfo: Equatable, Hashable {
+    public var street: Street
+    /**
+     * What matches the street across re-imports (its name and subdistrict, or its OSM way).
+     */
+    public var key: String
+    public var segments: UInt64
+    /**
+     * The chief's user id (or the name a supervisor assigned).
+     */
+    public var chief: String?
+    public var stewards: [String]
+    public var signboards: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(street: Street, 
+        /**
+         * What matches the street across re-imports (its name and subdistrict, or its OSM way).
+         */key: String, segments: UInt64, 
+        /**
+         * The chief's user id (or the name a supervisor assigned).
+         */chief: String?, stewards: [String], signboards: UInt64) {
+        self.street = street
+        self.key = key
+        self.segments = segments
+        self.chief = chief
+        self.stewards = stewards
+        self.signboards = signboards
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StreetInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreetInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreetInfo {
+        return
+            try StreetInfo(
+                street: FfiConverterTypeStreet.read(from: &buf), 
+                key: FfiConverterString.read(from: &buf), 
+                segments: FfiConverterUInt64.read(from: &buf), 
+                chief: FfiConverterOptionString.read(from: &buf), 
+                stewards: FfiConverterSequenceString.read(from: &buf), 
+                signboards: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StreetInfo, into buf: inout [UInt8]) {
+        FfiConverterTypeStreet.write(value.street, into: &buf)
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterUInt64.write(value.segments, into: &buf)
+        FfiConverterOptionString.write(value.chief, into: &buf)
+        FfiConverterSequenceString.write(value.stewards, into: &buf)
+        FfiConverterUInt64.write(value.signboards, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetInfo_lift(_ buf: RustBuffer) throws -> StreetInfo {
+    return try FfiConverterTypeStreetInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetInfo_lower(_ value: StreetInfo) -> RustBuffer {
+    return FfiConverterTypeStreetInfo.lower(value)
+}
+
+
+/**
  * All tunable track thresholds.
  */
 public struct TrackConfig: Equatable, Hashable {
@@ -3512,6 +8128,104 @@ public func FfiConverterTypeTrackStats_lift(_ buf: RustBuffer) throws -> TrackSt
 public func FfiConverterTypeTrackStats_lower(_ value: TrackStats) -> RustBuffer {
     return FfiConverterTypeTrackStats.lower(value)
 }
+
+
+/**
+ * Who an issue is given to: one of the forces (DOMAIN.md), or a person.
+ */
+
+public enum Assignee: Equatable, Hashable {
+    
+    /**
+     * 城市物业: the cleaning crews (role `Crew`) that take every problem no department owns.
+     */
+    case cityProperty
+    /**
+     * 综合执法: law enforcement officers (role `Enforcement`).
+     */
+    case enforcement
+    /**
+     * The department that owns the thing; a supervisor records its answers.
+     */
+    case owner
+    /**
+     * One person, by user id.
+     */
+    case user(userId: UserId
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Assignee: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignee: FfiConverterRustBuffer {
+    typealias SwiftType = Assignee
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Assignee {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .cityProperty
+        
+        case 2: return .enforcement
+        
+        case 3: return .owner
+        
+        case 4: return .user(userId: try FfiConverterTypeUserId.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Assignee, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .cityProperty:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .enforcement:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .owner:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .user(userId):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeUserId.write(userId, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignee_lift(_ buf: RustBuffer) throws -> Assignee {
+    return try FfiConverterTypeAssignee.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignee_lower(_ value: Assignee) -> RustBuffer {
+    return FfiConverterTypeAssignee.lower(value)
+}
+
 
 
 /**
@@ -3953,6 +8667,269 @@ public func FfiConverterTypeFixVerdict_lower(_ value: FixVerdict) -> RustBuffer 
 
 
 /**
+ * What happened in one workflow event.
+ */
+
+public enum IssueEventKind: Equatable, Hashable {
+    
+    case report
+    case assign
+    case `return`
+    case accept
+    case resolve
+    case verify
+    case reopen
+    case duplicateOf
+    case cancel
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IssueEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = IssueEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .report
+        
+        case 2: return .assign
+        
+        case 3: return .`return`
+        
+        case 4: return .accept
+        
+        case 5: return .resolve
+        
+        case 6: return .verify
+        
+        case 7: return .reopen
+        
+        case 8: return .duplicateOf
+        
+        case 9: return .cancel
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IssueEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .report:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .assign:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .`return`:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .resolve:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .verify:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .reopen:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .duplicateOf:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .cancel:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEventKind_lift(_ buf: RustBuffer) throws -> IssueEventKind {
+    return try FfiConverterTypeIssueEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEventKind_lower(_ value: IssueEventKind) -> RustBuffer {
+    return FfiConverterTypeIssueEventKind.lower(value)
+}
+
+
+
+/**
+ * Where an issue is in its loop (发现, 分派, 处置, 反馈), folded from its events.
+ */
+
+public enum IssueStatus: Equatable, Hashable {
+    
+    /**
+     * Found and reported; nobody has it yet.
+     */
+    case reported
+    /**
+     * Given to a department or person.
+     */
+    case assigned
+    /**
+     * Every assignee of the round handed it back.
+     */
+    case returned
+    /**
+     * An assignee accepted it and is handling it.
+     */
+    case inProgress
+    /**
+     * An assignee says it is fixed (with an after-photo).
+     */
+    case resolved
+    /**
+     * The chief or the reporter confirmed the fix: the loop is closed.
+     */
+    case verified
+    /**
+     * Opened again; a new round begins.
+     */
+    case reopened
+    /**
+     * The same problem as another issue.
+     */
+    case duplicate
+    /**
+     * Withdrawn or not a problem.
+     */
+    case cancelled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IssueStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueStatus: FfiConverterRustBuffer {
+    typealias SwiftType = IssueStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reported
+        
+        case 2: return .assigned
+        
+        case 3: return .returned
+        
+        case 4: return .inProgress
+        
+        case 5: return .resolved
+        
+        case 6: return .verified
+        
+        case 7: return .reopened
+        
+        case 8: return .duplicate
+        
+        case 9: return .cancelled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IssueStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .reported:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .assigned:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .returned:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .resolved:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .reopened:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .duplicate:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueStatus_lift(_ buf: RustBuffer) throws -> IssueStatus {
+    return try FfiConverterTypeIssueStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueStatus_lower(_ value: IssueStatus) -> RustBuffer {
+    return FfiConverterTypeIssueStatus.lower(value)
+}
+
+
+
+/**
  * Whether the walker is moving.
  */
 
@@ -4116,18 +9093,19 @@ enum PatrolError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * The caller passed something that is not valid: a fix that is not a fix, a malformed id, a
-     * setting out of range, a file that is not a track. Nothing was stored.
+     * setting out of range, a file that is not a track, a street network or a photo, a forged
+     * signboard code, bytes that are not an issue document. Nothing was stored.
      */
     case InvalidInput(message: String)
     
     /**
-     * The thing asked for (a patrol) is not in this store.
+     * The thing asked for (a patrol, street, issue, photo) is not in this store.
      */
     case NotFound(message: String)
     
     /**
      * The call does not fit the current state: no device user yet, a patrol that is not
-     * recording, a second open patrol.
+     * recording, a second open patrol, no street network imported yet, no district key.
      */
     case InvalidState(message: String)
     
@@ -4469,19 +9447,187 @@ public func FfiConverterTypePatrolState_lower(_ value: PatrolState) -> RustBuffe
 
 
 /**
+ * Whether a photo shows the problem or the fix.
+ */
+
+public enum PhotoStage: Equatable, Hashable {
+    
+    case before
+    case after
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoStage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoStage: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoStage
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoStage {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .before
+        
+        case 2: return .after
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoStage, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .before:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .after:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoStage_lift(_ buf: RustBuffer) throws -> PhotoStage {
+    return try FfiConverterTypePhotoStage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoStage_lower(_ value: PhotoStage) -> RustBuffer {
+    return FfiConverterTypePhotoStage.lower(value)
+}
+
+
+
+/**
+ * Why points were entered in the ledger.
+ */
+
+public enum PointsKind: Equatable, Hashable {
+    
+    /**
+     * A logged litter pickup.
+     */
+    case pickup
+    /**
+     * An issue the user reported ended verified.
+     */
+    case verifiedIssue
+    /**
+     * An hour of patrol.
+     */
+    case patrolHour
+    /**
+     * Points spent on a reward (negative).
+     */
+    case redemption
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PointsKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointsKind: FfiConverterRustBuffer {
+    typealias SwiftType = PointsKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointsKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pickup
+        
+        case 2: return .verifiedIssue
+        
+        case 3: return .patrolHour
+        
+        case 4: return .redemption
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PointsKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pickup:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .verifiedIssue:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .patrolHour:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .redemption:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsKind_lift(_ buf: RustBuffer) throws -> PointsKind {
+    return try FfiConverterTypePointsKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsKind_lower(_ value: PointsKind) -> RustBuffer {
+    return FfiConverterTypePointsKind.lower(value)
+}
+
+
+
+/**
  * The step a slow operation is in.
  */
 
 public enum ProgressStage: Equatable, Hashable {
     
     /**
-     * Reading and parsing a track file; `done`/`total` count bytes.
+     * Reading and parsing a track or street file; `done`/`total` count bytes.
      */
     case readingFile
     /**
      * Storing an imported track; `done`/`total` count points.
      */
     case storingFixes
+    /**
+     * Storing an imported street network; `done`/`total` count streets.
+     */
+    case storingStreets
 
 
 
@@ -4507,6 +9653,8 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case 2: return .storingFixes
         
+        case 3: return .storingStreets
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4521,6 +9669,10 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case .storingFixes:
             writeInt(&buf, Int32(2))
+        
+        
+        case .storingStreets:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -4735,6 +9887,30 @@ public func FfiConverterTypeTrackExportFormat_lower(_ value: TrackExportFormat) 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
+    typealias SwiftType = UInt16?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt16.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt16.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
     typealias SwiftType = UInt32?
 
@@ -4927,6 +10103,30 @@ fileprivate struct FfiConverterOptionTypeWallClock: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAssignmentConflict: FfiConverterRustBuffer {
+    typealias SwiftType = AssignmentConflict?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAssignmentConflict.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAssignmentConflict.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
     typealias SwiftType = BoundingBox?
 
@@ -4943,6 +10143,30 @@ fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeBoundingBox.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCheckIn: FfiConverterRustBuffer {
+    typealias SwiftType = CheckIn?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckIn.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckIn.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4999,6 +10223,102 @@ fileprivate struct FfiConverterOptionTypeFilterConfig: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLatLon: FfiConverterRustBuffer {
+    typealias SwiftType = LatLon?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLatLon.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLatLon.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeNearPoint: FfiConverterRustBuffer {
+    typealias SwiftType = NearPoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeNearPoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeNearPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePointMatch: FfiConverterRustBuffer {
+    typealias SwiftType = PointMatch?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePointMatch.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePointMatch.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeScanPosition: FfiConverterRustBuffer {
+    typealias SwiftType = ScanPosition?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeScanPosition.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeScanPosition.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTrackConfig: FfiConverterRustBuffer {
     typealias SwiftType = TrackConfig?
 
@@ -5039,6 +10359,30 @@ fileprivate struct FfiConverterOptionTypeTrackStats: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTrackStats.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAssignee: FfiConverterRustBuffer {
+    typealias SwiftType = Assignee?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAssignee.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAssignee.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5095,6 +10439,30 @@ fileprivate struct FfiConverterOptionTypeDurability: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeIssueStatus: FfiConverterRustBuffer {
+    typealias SwiftType = IssueStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIssueStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIssueStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeNetworkState: FfiConverterRustBuffer {
     typealias SwiftType = NetworkState?
 
@@ -5111,6 +10479,54 @@ fileprivate struct FfiConverterOptionTypeNetworkState: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeNetworkState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeIssueEventId: FfiConverterRustBuffer {
+    typealias SwiftType = IssueEventId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIssueEventId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIssueEventId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeIssueId: FfiConverterRustBuffer {
+    typealias SwiftType = IssueId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIssueId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIssueId.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5167,6 +10583,30 @@ fileprivate struct FfiConverterOptionTypeSubdistrictId: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeUserId: FfiConverterRustBuffer {
+    typealias SwiftType = UserId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUserId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUserId.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -5184,6 +10624,131 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAssignment: FfiConverterRustBuffer {
+    typealias SwiftType = [Assignment]
+
+    public static func write(_ value: [Assignment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAssignment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Assignment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Assignment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAssignment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCategorySpec: FfiConverterRustBuffer {
+    typealias SwiftType = [CategorySpec]
+
+    public static func write(_ value: [CategorySpec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCategorySpec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CategorySpec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CategorySpec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCategorySpec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckIn: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckIn]
+
+    public static func write(_ value: [CheckIn], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckIn.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckIn] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckIn]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckIn.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeComment: FfiConverterRustBuffer {
+    typealias SwiftType = [Comment]
+
+    public static func write(_ value: [Comment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeComment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Comment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Comment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeComment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCoveredInterval: FfiConverterRustBuffer {
+    typealias SwiftType = [CoveredInterval]
+
+    public static func write(_ value: [CoveredInterval], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCoveredInterval.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CoveredInterval] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CoveredInterval]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCoveredInterval.read(from: &buf))
         }
         return seq
     }
@@ -5242,6 +10807,56 @@ fileprivate struct FfiConverterSequenceTypeGap: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeIssueEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [IssueEvent]
+
+    public static func write(_ value: [IssueEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIssueEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IssueEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IssueEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIssueEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeIssueSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [IssueSummary]
+
+    public static func write(_ value: [IssueSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIssueSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IssueSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IssueSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIssueSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLatLon: FfiConverterRustBuffer {
     typealias SwiftType = [LatLon]
 
@@ -5292,6 +10907,181 @@ fileprivate struct FfiConverterSequenceTypePatrolInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoRef]
+
+    public static func write(_ value: [PhotoRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePickup: FfiConverterRustBuffer {
+    typealias SwiftType = [Pickup]
+
+    public static func write(_ value: [Pickup], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePickup.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Pickup] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Pickup]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePickup.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePointsEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [PointsEntry]
+
+    public static func write(_ value: [PointsEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePointsEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PointsEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PointsEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePointsEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePointsRule: FfiConverterRustBuffer {
+    typealias SwiftType = [PointsRule]
+
+    public static func write(_ value: [PointsRule], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePointsRule.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PointsRule] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PointsRule]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePointsRule.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSegment: FfiConverterRustBuffer {
+    typealias SwiftType = [Segment]
+
+    public static func write(_ value: [Segment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSegment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Segment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Segment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSegment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSegmentCoverage: FfiConverterRustBuffer {
+    typealias SwiftType = [SegmentCoverage]
+
+    public static func write(_ value: [SegmentCoverage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSegmentCoverage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SegmentCoverage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SegmentCoverage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSegmentCoverage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSignboard: FfiConverterRustBuffer {
+    typealias SwiftType = [Signboard]
+
+    public static func write(_ value: [Signboard], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSignboard.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Signboard] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Signboard]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSignboard.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeStoredFix: FfiConverterRustBuffer {
     typealias SwiftType = [StoredFix]
 
@@ -5309,6 +11099,81 @@ fileprivate struct FfiConverterSequenceTypeStoredFix: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeStoredFix.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStreetCoverage: FfiConverterRustBuffer {
+    typealias SwiftType = [StreetCoverage]
+
+    public static func write(_ value: [StreetCoverage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStreetCoverage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StreetCoverage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StreetCoverage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStreetCoverage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStreetInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [StreetInfo]
+
+    public static func write(_ value: [StreetInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStreetInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StreetInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StreetInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStreetInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAssignee: FfiConverterRustBuffer {
+    typealias SwiftType = [Assignee]
+
+    public static func write(_ value: [Assignee], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAssignee.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Assignee] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Assignee]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAssignee.read(from: &buf))
         }
         return seq
     }
@@ -5342,6 +11207,56 @@ fileprivate struct FfiConverterSequenceSequenceTypeLatLon: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeIssueEventId: FfiConverterRustBuffer {
+    typealias SwiftType = [IssueEventId]
+
+    public static func write(_ value: [IssueEventId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIssueEventId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IssueEventId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IssueEventId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIssueEventId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePatrolId: FfiConverterRustBuffer {
+    typealias SwiftType = [PatrolId]
+
+    public static func write(_ value: [PatrolId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePatrolId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PatrolId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PatrolId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePatrolId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryTypeFixVerdictUInt64: FfiConverterRustBuffer {
     public static func write(_ value: [FixVerdict: UInt64], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -5364,6 +11279,86 @@ fileprivate struct FfiConverterDictionaryTypeFixVerdictUInt64: FfiConverterRustB
         return dict
     }
 }
+
+
+public typealias CheckInId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckInId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckInId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: CheckInId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> CheckInId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: CheckInId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInId_lift(_ value: RustBuffer) throws -> CheckInId {
+    return try FfiConverterTypeCheckInId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInId_lower(_ value: CheckInId) -> RustBuffer {
+    return FfiConverterTypeCheckInId.lower(value)
+}
+
+
+
+public typealias CommentId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCommentId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommentId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: CommentId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> CommentId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: CommentId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommentId_lift(_ value: RustBuffer) throws -> CommentId {
+    return try FfiConverterTypeCommentId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommentId_lower(_ value: CommentId) -> RustBuffer {
+    return FfiConverterTypeCommentId.lower(value)
+}
+
 
 
 public typealias DeviceId = String
@@ -5406,6 +11401,86 @@ public func FfiConverterTypeDeviceId_lower(_ value: DeviceId) -> RustBuffer {
 
 
 
+public typealias IssueEventId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueEventId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueEventId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: IssueEventId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> IssueEventId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: IssueEventId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEventId_lift(_ value: RustBuffer) throws -> IssueEventId {
+    return try FfiConverterTypeIssueEventId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueEventId_lower(_ value: IssueEventId) -> RustBuffer {
+    return FfiConverterTypeIssueEventId.lower(value)
+}
+
+
+
+public typealias IssueId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: IssueId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> IssueId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: IssueId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueId_lift(_ value: RustBuffer) throws -> IssueId {
+    return try FfiConverterTypeIssueId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueId_lower(_ value: IssueId) -> RustBuffer {
+    return FfiConverterTypeIssueId.lower(value)
+}
+
+
+
 public typealias PatrolId = String
 
 #if swift(>=5.8)
@@ -5442,6 +11517,206 @@ public func FfiConverterTypePatrolId_lift(_ value: RustBuffer) throws -> PatrolI
 #endif
 public func FfiConverterTypePatrolId_lower(_ value: PatrolId) -> RustBuffer {
     return FfiConverterTypePatrolId.lower(value)
+}
+
+
+
+public typealias PickupId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePickupId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PickupId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: PickupId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> PickupId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: PickupId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickupId_lift(_ value: RustBuffer) throws -> PickupId {
+    return try FfiConverterTypePickupId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePickupId_lower(_ value: PickupId) -> RustBuffer {
+    return FfiConverterTypePickupId.lower(value)
+}
+
+
+
+public typealias PointsEntryId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointsEntryId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointsEntryId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: PointsEntryId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> PointsEntryId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: PointsEntryId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsEntryId_lift(_ value: RustBuffer) throws -> PointsEntryId {
+    return try FfiConverterTypePointsEntryId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointsEntryId_lower(_ value: PointsEntryId) -> RustBuffer {
+    return FfiConverterTypePointsEntryId.lower(value)
+}
+
+
+
+public typealias SegmentId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSegmentId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SegmentId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: SegmentId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> SegmentId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: SegmentId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentId_lift(_ value: RustBuffer) throws -> SegmentId {
+    return try FfiConverterTypeSegmentId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentId_lower(_ value: SegmentId) -> RustBuffer {
+    return FfiConverterTypeSegmentId.lower(value)
+}
+
+
+
+public typealias SignboardId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignboardId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignboardId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: SignboardId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> SignboardId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: SignboardId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignboardId_lift(_ value: RustBuffer) throws -> SignboardId {
+    return try FfiConverterTypeSignboardId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignboardId_lower(_ value: SignboardId) -> RustBuffer {
+    return FfiConverterTypeSignboardId.lower(value)
+}
+
+
+
+public typealias StreetId = String
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreetId: FfiConverter {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreetId {
+        return try FfiConverterString.read(from: &buf)
+    }
+
+    public static func write(_ value: StreetId, into buf: inout [UInt8]) {
+        return FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> StreetId {
+        return try FfiConverterString.lift(value)
+    }
+
+    public static func lower(_ value: StreetId) -> RustBuffer {
+        return FfiConverterString.lower(value)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetId_lift(_ value: RustBuffer) throws -> StreetId {
+    return try FfiConverterTypeStreetId.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreetId_lower(_ value: StreetId) -> RustBuffer {
+    return FfiConverterTypeStreetId.lower(value)
 }
 
 
@@ -5626,6 +11901,102 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_wallclock_now_ms() != 18600) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() != 36652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() != 62006) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_accept_issue() != 50156) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_category() != 5442) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_photo() != 3166) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_assign_issue() != 16960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_cancel_issue() != 25559) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_comment_issue() != 63071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() != 4533) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_issue() != 7126) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() != 42922) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() != 36006) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() != 4451) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_issue() != 6723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_issue_categories() != 28724) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() != 55174) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_mark_duplicate() != 11604) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() != 40590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_reopen_issue() != 41265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_report_issue() != 37916) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_resolve_issue() != 52905) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_return_issue() != 38915) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue() != 55406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo() != 65063) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_photo() != 10893) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail() != 61628) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_add_points_rule() != 11496) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_log_pickup() != 15736) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_pickups() != 6619) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_points() != 56258) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_points_rules() != 17760) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_redeem_points() != 2564) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_add_fix() != 1336) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5650,6 +12021,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_stop_patrol() != 21509) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_check_ins() != 29311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_district_public_key() != 614) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_issue_signboard() != 14092) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_scan_signboard() != 13887) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_signboards_of() != 45004) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_trust_district_key() != 31146) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_device() != 20829) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5663,6 +12052,39 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_quick_check() != 51411) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_assign_street() != 32693) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_assignments_of() != 53426) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() != 27987) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_street_file() != 13774) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() != 19794) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_match_point() != 50836) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_resolve_street() != 64086) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_street() != 18685) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_street_assignments() != 44213) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() != 53432) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() != 22251) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_export_track() != 23828) {

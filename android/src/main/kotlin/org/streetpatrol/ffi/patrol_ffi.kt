@@ -758,6 +758,70 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_wallclock_now_ms(
     ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_accept_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_category(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_photo(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_assign_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_cancel_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_comment_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_count_issues(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_export_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_import_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_issue_categories(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_list_issues(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_mark_duplicate(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_reopen_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_report_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_resolve_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_return_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_photo(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_add_points_rule(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_log_pickup(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_pickups(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_points(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_points_rules(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_redeem_points(
+    ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_add_fix(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_add_fixes(
@@ -774,6 +838,18 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_stop_patrol(
     ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_check_ins(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_district_public_key(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_issue_signboard(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_scan_signboard(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_signboards_of(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_trust_district_key(
+    ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_device(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_init_device(
@@ -783,6 +859,28 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_path(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_quick_check(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_assign_street(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_assignments_of(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_import_street_file(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_list_streets(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_match_point(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_resolve_street(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_street(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_street_assignments(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_street_segments(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_export_track(
     ): Int
@@ -859,6 +957,70 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_patrol_ffi_fn_constructor_patrolstore_open(`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`clock`: RustBuffer.ByValue,`network`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(`ptr`: Long,`fromMs`: Long,`toMs`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_accept_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_add_issue_category(`ptr`: Long,`code`: RustBuffer.ByValue,`nameZh`: RustBuffer.ByValue,`nameEn`: RustBuffer.ByValue,`dueHours`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_add_issue_photo(`ptr`: Long,`issueId`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_assign_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_cancel_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_comment_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_count_issues(`ptr`: Long,`query`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(`ptr`: Long,`issueId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue(`ptr`: Long,`document`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_issue_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_issues(`ptr`: Long,`query`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_mark_duplicate(`ptr`: Long,`issueId`: RustBuffer.ByValue,`original`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_reopen_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_report_issue(`ptr`: Long,`issue`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_resolve_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`photoSha256`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_return_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_verify_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_attach_photo(`ptr`: Long,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_photo(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_photo_thumbnail(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_add_points_rule(`ptr`: Long,`kind`: RustBuffer.ByValue,`points`: Long,`perBag`: Long,`validFromMs`: Long,`description`: RustBuffer.ByValue,`dailyCap`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_log_pickup(`ptr`: Long,`pickup`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_pickups(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_points(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_points_rules(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_redeem_points(`ptr`: Long,`points`: Long,`reward`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_add_fix(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`fix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_add_fixes(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`fixes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -875,6 +1037,18 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_stop_patrol(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_check_ins(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_district_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_issue_signboard(`ptr`: Long,`streetId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_scan_signboard(`ptr`: Long,`scanned`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_signboards_of(`ptr`: Long,`streetId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_trust_district_key(`ptr`: Long,`publicKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_patrol_ffi_fn_method_patrolstore_device(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_init_device(`ptr`: Long,`name`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,`subdistrictId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -885,6 +1059,28 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_quick_check(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_assign_street(`ptr`: Long,`streetId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_assignments_of(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_street_file(`ptr`: Long,`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_streets(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_match_point(`ptr`: Long,`lat`: Double,`lon`: Double,`accuracyM`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_resolve_street(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_street(`ptr`: Long,`streetId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_street_assignments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_street_segments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_unassign_street(`ptr`: Long,`streetId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_patrol_ffi_fn_method_patrolstore_export_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`datum`: RustBuffer.ByValue,`which`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_fixes(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1047,6 +1243,102 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_wallclock_now_ms() and 0xFFFF) != 18600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() and 0xFFFF) != 36652) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() and 0xFFFF) != 62006) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_accept_issue() and 0xFFFF) != 50156) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_category() and 0xFFFF) != 5442) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_add_issue_photo() and 0xFFFF) != 3166) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_assign_issue() and 0xFFFF) != 16960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_cancel_issue() and 0xFFFF) != 25559) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_comment_issue() and 0xFFFF) != 63071) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() and 0xFFFF) != 4533) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_issue() and 0xFFFF) != 7126) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() and 0xFFFF) != 42922) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() and 0xFFFF) != 36006) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() and 0xFFFF) != 4451) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_issue() and 0xFFFF) != 6723) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_issue_categories() and 0xFFFF) != 28724) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() and 0xFFFF) != 55174) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_mark_duplicate() and 0xFFFF) != 11604) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() and 0xFFFF) != 40590) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_reopen_issue() and 0xFFFF) != 41265) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_report_issue() and 0xFFFF) != 37916) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_resolve_issue() and 0xFFFF) != 52905) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_return_issue() and 0xFFFF) != 38915) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue() and 0xFFFF) != 55406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo() and 0xFFFF) != 65063) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_photo() and 0xFFFF) != 10893) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail() and 0xFFFF) != 61628) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_add_points_rule() and 0xFFFF) != 11496) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_log_pickup() and 0xFFFF) != 15736) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_pickups() and 0xFFFF) != 6619) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_points() and 0xFFFF) != 56258) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_points_rules() and 0xFFFF) != 17760) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_redeem_points() and 0xFFFF) != 2564) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_add_fix() and 0xFFFF) != 1336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1071,6 +1363,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_stop_patrol() and 0xFFFF) != 21509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_check_ins() and 0xFFFF) != 29311) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_district_public_key() and 0xFFFF) != 614) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_issue_signboard() and 0xFFFF) != 14092) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_scan_signboard() and 0xFFFF) != 13887) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_signboards_of() and 0xFFFF) != 45004) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_trust_district_key() and 0xFFFF) != 31146) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_device() and 0xFFFF) != 20829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1084,6 +1394,39 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_quick_check() and 0xFFFF) != 51411) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_assign_street() and 0xFFFF) != 32693) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_assignments_of() and 0xFFFF) != 53426) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() and 0xFFFF) != 27987) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_street_file() and 0xFFFF) != 13774) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() and 0xFFFF) != 19794) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_match_point() and 0xFFFF) != 50836) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_resolve_street() and 0xFFFF) != 64086) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street() and 0xFFFF) != 18685) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street_assignments() and 0xFFFF) != 44213) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() and 0xFFFF) != 53432) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() and 0xFFFF) != 22251) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_track() and 0xFFFF) != 23828) {
@@ -1350,6 +1693,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -1516,6 +1886,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         val byteBuf = toUtf8(value)
         buf.putInt(byteBuf.limit())
         buf.put(byteBuf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
     }
 }
 
@@ -2235,6 +2624,182 @@ public object FfiConverterTypeNetworkMonitor: FfiConverter<NetworkMonitor, Long>
 public interface PatrolStoreInterface {
     
     /**
+     * Matches a patrol's track (also one still recording) to the street network and measures
+     * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
+     * for a day-long patrol: call it off the main thread.
+     */
+    fun `patrolCoverage`(`patrolId`: PatrolId): PatrolCoverage
+    
+    /**
+     * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
+     * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
+     * one, to anyone: the figure assessment (考核) uses.
+     */
+    fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String? = null): PeriodCoverage
+    
+    /**
+     * The assignee takes the issue on.
+     */
+    fun `acceptIssue`(`issueId`: IssueId): IssueView
+    
+    /**
+     * Adds a category of this district's own (or changes the due time of one added before).
+     */
+    fun `addIssueCategory`(`code`: kotlin.String, `nameZh`: kotlin.String, `nameEn`: kotlin.String, `dueHours`: kotlin.UInt)
+    
+    /**
+     * Adds an attached photo to the issue (a further before-photo, say).
+     */
+    fun `addIssuePhoto`(`issueId`: IssueId, `sha256`: kotlin.String, `stage`: PhotoStage): IssueView
+    
+    /**
+     * Gives the issue to a force or a person (a chief or supervisor). It replaces the
+     * assignments this device knows of; one made elsewhere meanwhile stays as a conflict.
+     */
+    fun `assignIssue`(`issueId`: IssueId, `to`: Assignee, `note`: kotlin.String? = null): IssueView
+    
+    /**
+     * Withdraws the issue, with a reason.
+     */
+    fun `cancelIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView
+    
+    /**
+     * Adds a comment (anyone may).
+     */
+    fun `commentIssue`(`issueId`: IssueId, `text`: kotlin.String): IssueView
+    
+    /**
+     * How many issues match `query` (its limit aside).
+     */
+    fun `countIssues`(`query`: IssueQuery = IssueQuery()): kotlin.ULong
+    
+    /**
+     * The whole document, for another device (`import_issue` there merges it).
+     */
+    fun `exportIssue`(`issueId`: IssueId): kotlin.ByteArray
+    
+    /**
+     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     */
+    fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String): kotlin.ULong
+    
+    /**
+     * Merges a document (or changes) exported on another device. Bytes that are not an issue
+     * document fail with `InvalidInput` and change nothing; events in it that break the rules
+     * are kept in the history, refused.
+     */
+    fun `importIssue`(`document`: kotlin.ByteArray): MergeOutcome
+    
+    /**
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     */
+    fun `importIssueFile`(`path`: kotlin.String): MergeOutcome
+    
+    /**
+     * An issue in full, folded from its document; `NotFound` if the store does not have it.
+     */
+    fun `issue`(`issueId`: IssueId): IssueView
+    
+    /**
+     * The categories issues can be reported in, with their due times.
+     */
+    fun `issueCategories`(): List<CategorySpec>
+    
+    /**
+     * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     */
+    fun `listIssues`(`query`: IssueQuery = IssueQuery()): List<IssueSummary>
+    
+    /**
+     * Marks the issue as the same problem as `original`.
+     */
+    fun `markDuplicate`(`issueId`: IssueId, `original`: IssueId): IssueView
+    
+    /**
+     * The open issues of the same category within 50 m of an issue, nearest first.
+     */
+    fun `possibleDuplicates`(`issueId`: IssueId): List<IssueSummary>
+    
+    /**
+     * Opens a resolved or closed issue again (a new round), with a reason.
+     */
+    fun `reopenIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView
+    
+    /**
+     * Reports an issue as this device's user, with before-photos attached first
+     * (`attach_photo`). Returns it and the open issues nearby that may be the same.
+     */
+    fun `reportIssue`(`issue`: NewIssue): ReportOutcome
+    
+    /**
+     * The assignee reports the fix with an after-photo (attached first, by SHA-256) taken within
+     * 100 m of the issue: its EXIF GPS, or `taken_at` when it has none.
+     */
+    fun `resolveIssue`(`issueId`: IssueId, `photoSha256`: kotlin.String, `takenAt`: LatLon? = null, `note`: kotlin.String? = null): IssueView
+    
+    /**
+     * The assignee hands the issue back, with a reason.
+     */
+    fun `returnIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView
+    
+    /**
+     * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
+     */
+    fun `verifyIssue`(`issueId`: IssueId, `note`: kotlin.String? = null): IssueView
+    
+    /**
+     * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
+     * returns what it holds; pass its `sha256` to `report_issue`, `resolve_issue` or
+     * `log_pickup`. A file that is not a JPEG or PNG, is empty, too large (25 MiB) or has too
+     * many pixels fails with `InvalidInput` and leaves no file; a missing one with `Io`.
+     * Attaching the same photo twice stores it once.
+     */
+    suspend fun `attachPhoto`(`path`: kotlin.String): PhotoInfo
+    
+    /**
+     * A stored photo's details, by SHA-256; `NotFound` when this store does not have it.
+     */
+    fun `photo`(`sha256`: kotlin.String): PhotoInfo
+    
+    /**
+     * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
+     * other devices: their thumbnails are in `IssueView.photos`.)
+     */
+    fun `photoThumbnail`(`sha256`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Adds a new version of the rule for `kind`, valid from `valid_from_ms`; entries earned
+     * before keep the version they were earned under.
+     */
+    fun `addPointsRule`(`kind`: PointsKind, `points`: kotlin.Long, `perBag`: kotlin.Long, `validFromMs`: kotlin.Long, `description`: kotlin.String, `dailyCap`: kotlin.Long? = null): PointsRule
+    
+    /**
+     * Logs a litter pickup by this device's user and credits its points, in one transaction.
+     * No count, a count over 1,000, or a place that is not on Earth fail with `InvalidInput`.
+     */
+    fun `logPickup`(`pickup`: NewPickup): PickupOutcome
+    
+    /**
+     * This device user's pickups, newest first.
+     */
+    fun `pickups`(`limit`: kotlin.UInt = 100u): List<Pickup>
+    
+    /**
+     * This device user's balance and ledger, after crediting the hours of finished patrols.
+     */
+    fun `points`(): PointsSummary
+    
+    /**
+     * Every version of every points rule.
+     */
+    fun `pointsRules`(): List<PointsRule>
+    
+    /**
+     * Spends points on a reward; `InvalidInput` when the balance is too small.
+     */
+    fun `redeemPoints`(`points`: kotlin.Long, `reward`: kotlin.String): PointsEntry
+    
+    /**
      * Adds one fix and commits it before returning. A fix that is not a fix (NaN, out of range,
      * (0, 0), negative accuracy) fails with `InvalidInput` and nothing is stored.
      */
@@ -2280,6 +2845,45 @@ public interface PatrolStoreInterface {
     fun `stopPatrol`(`patrolId`: PatrolId): TrackStats
     
     /**
+     * The check-ins recorded on a patrol, in order.
+     */
+    fun `checkIns`(`patrolId`: PatrolId): List<CheckIn>
+    
+    /**
+     * The district public key (base64url) that phones verify codes with; a store with no key
+     * makes the district key first and so becomes the issuer.
+     */
+    fun `districtPublicKey`(): kotlin.String
+    
+    /**
+     * Issues a new signboard for a street, at `position` if known, with its signed code. The
+     * store must hold the district's secret key: a store with no key makes one (it becomes the
+     * district's issuer, see `district_public_key`); one that only trusts a public key fails
+     * with `InvalidState`.
+     */
+    fun `issueSignboard`(`streetId`: StreetId, `position`: LatLon? = null): Signboard
+    
+    /**
+     * Verifies a scanned code (the link or the bare code) against the trusted keys and, when
+     * this device's user is a chief or steward with an open patrol, records a check-in at
+     * `position` (or the patrol's latest kept fix). A forged, damaged or mistyped code fails
+     * with `InvalidInput` and records nothing; a genuine code for a street this store lacks
+     * with `NotFound`; a store with no key to check against with `InvalidState`.
+     */
+    fun `scanSignboard`(`scanned`: kotlin.String, `position`: ScanPosition? = null): ScanOutcome
+    
+    /**
+     * The signboards of a street, oldest first.
+     */
+    fun `signboardsOf`(`streetId`: StreetId): List<Signboard>
+    
+    /**
+     * Trusts a district public key (base64url of 32 bytes), as a phone does after enrolment.
+     * `InvalidInput` when it is not one.
+     */
+    fun `trustDistrictKey`(`publicKey`: kotlin.String)
+    
+    /**
      * This device's identity, or none before [`PatrolStore::init_device`].
      */
     fun `device`(): DeviceIdentity?
@@ -2304,6 +2908,70 @@ public interface PatrolStoreInterface {
      * SQLite's `quick_check`: empty when the file is sound, else the problems found.
      */
     fun `quickCheck`(): List<kotlin.String>
+    
+    /**
+     * Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or
+     * adds them as one of its stewards (`role` is `Chief` or `Steward`).
+     */
+    fun `assignStreet`(`streetId`: StreetId, `userId`: kotlin.String, `role`: Role): kotlin.String?
+    
+    /**
+     * The streets a user answers for (by id, or by name where this store knows the user).
+     */
+    fun `assignmentsOf`(`userId`: kotlin.String): List<Assignment>
+    
+    /**
+     * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
+     * for map SDKs; `InvalidState` when no network was imported.
+     */
+    fun `exportStreetsGeojson`(): kotlin.String
+    
+    /**
+     * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
+     * worker thread, in one transaction: a bad file stores nothing. Streets already in the store
+     * (same name and subdistrict) keep their id, assignments and signboards. The file is read
+     * and parsed before the store is taken, so other calls go on meanwhile; while the streets
+     * are stored they wait. Progress goes to `progress` from the worker thread (bytes read, then
+     * streets stored). Cancelling the call (the coroutine, or `cancel`) rolls it back.
+     */
+    suspend fun `importStreetFile`(`path`: kotlin.String, `settings`: StreetImportSettings = StreetImportSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): StreetImportReport
+    
+    /**
+     * Every street with who answers for it, by name (unnamed ways last).
+     */
+    fun `listStreets`(): List<StreetInfo>
+    
+    /**
+     * The street and segment a WGS-84 point lies on, or none when no street is within the
+     * matching tolerance (25 m, more for a poor `accuracy_m`). `InvalidState` without a network.
+     */
+    fun `matchPoint`(`lat`: kotlin.Double, `lon`: kotlin.Double, `accuracyM`: kotlin.Double? = null): PointMatch?
+    
+    /**
+     * The street a person means: its id, or a name only one street has. `NotFound` when none
+     * matches, `InvalidInput` (listing the ids) when several streets share the name.
+     */
+    fun `resolveStreet`(`reference`: kotlin.String): StreetId
+    
+    /**
+     * One street; `NotFound` if the store does not have it.
+     */
+    fun `street`(`streetId`: StreetId): Street
+    
+    /**
+     * Every assignment in the store.
+     */
+    fun `streetAssignments`(): List<Assignment>
+    
+    /**
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     */
+    fun `streetSegments`(): List<Segment>
+    
+    /**
+     * Removes a user's assignment to a street; false if there was none.
+     */
+    fun `unassignStreet`(`streetId`: StreetId, `userId`: kotlin.String, `role`: Role): kotlin.Boolean
     
     /**
      * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
@@ -2456,6 +3124,626 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
+     * Matches a patrol's track (also one still recording) to the street network and measures
+     * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
+     * for a day-long patrol: call it off the main thread.
+     */
+    @Throws(PatrolException::class)override fun `patrolCoverage`(`patrolId`: PatrolId): PatrolCoverage {
+            return FfiConverterTypePatrolCoverage.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
+        it,
+        
+        FfiConverterTypePatrolId.lower(`patrolId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
+     * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
+     * one, to anyone: the figure assessment (考核) uses.
+     */
+    @Throws(PatrolException::class)override fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String?): PeriodCoverage {
+            return FfiConverterTypePeriodCoverage.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
+        it,
+        
+        FfiConverterLong.lower(`fromMs`),
+        FfiConverterLong.lower(`toMs`),
+        FfiConverterOptionalString.lower(`userId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The assignee takes the issue on.
+     */
+    @Throws(PatrolException::class)override fun `acceptIssue`(`issueId`: IssueId): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_accept_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a category of this district's own (or changes the due time of one added before).
+     */
+    @Throws(PatrolException::class)override fun `addIssueCategory`(`code`: kotlin.String, `nameZh`: kotlin.String, `nameEn`: kotlin.String, `dueHours`: kotlin.UInt)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_add_issue_category(
+        it,
+        
+        FfiConverterString.lower(`code`),
+        FfiConverterString.lower(`nameZh`),
+        FfiConverterString.lower(`nameEn`),
+        FfiConverterUInt.lower(`dueHours`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Adds an attached photo to the issue (a further before-photo, say).
+     */
+    @Throws(PatrolException::class)override fun `addIssuePhoto`(`issueId`: IssueId, `sha256`: kotlin.String, `stage`: PhotoStage): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_add_issue_photo(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`sha256`),
+        FfiConverterTypePhotoStage.lower(`stage`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Gives the issue to a force or a person (a chief or supervisor). It replaces the
+     * assignments this device knows of; one made elsewhere meanwhile stays as a conflict.
+     */
+    @Throws(PatrolException::class)override fun `assignIssue`(`issueId`: IssueId, `to`: Assignee, `note`: kotlin.String?): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_assign_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterTypeAssignee.lower(`to`),
+        FfiConverterOptionalString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Withdraws the issue, with a reason.
+     */
+    @Throws(PatrolException::class)override fun `cancelIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_cancel_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a comment (anyone may).
+     */
+    @Throws(PatrolException::class)override fun `commentIssue`(`issueId`: IssueId, `text`: kotlin.String): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_comment_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`text`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How many issues match `query` (its limit aside).
+     */
+    @Throws(PatrolException::class)override fun `countIssues`(`query`: IssueQuery): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
+        it,
+        
+        FfiConverterTypeIssueQuery.lower(`query`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The whole document, for another device (`import_issue` there merges it).
+     */
+    @Throws(PatrolException::class)override fun `exportIssue`(`issueId`: IssueId): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     */
+    @Throws(PatrolException::class)override fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`path`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Merges a document (or changes) exported on another device. Bytes that are not an issue
+     * document fail with `InvalidInput` and change nothing; events in it that break the rules
+     * are kept in the history, refused.
+     */
+    @Throws(PatrolException::class)override fun `importIssue`(`document`: kotlin.ByteArray): MergeOutcome {
+            return FfiConverterTypeMergeOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
+        it,
+        
+        FfiConverterByteArray.lower(`document`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     */
+    @Throws(PatrolException::class)override fun `importIssueFile`(`path`: kotlin.String): MergeOutcome {
+            return FfiConverterTypeMergeOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
+        it,
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * An issue in full, folded from its document; `NotFound` if the store does not have it.
+     */
+    @Throws(PatrolException::class)override fun `issue`(`issueId`: IssueId): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The categories issues can be reported in, with their due times.
+     */
+    @Throws(PatrolException::class)override fun `issueCategories`(): List<CategorySpec> {
+            return FfiConverterSequenceTypeCategorySpec.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_issue_categories(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     */
+    @Throws(PatrolException::class)override fun `listIssues`(`query`: IssueQuery): List<IssueSummary> {
+            return FfiConverterSequenceTypeIssueSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
+        it,
+        
+        FfiConverterTypeIssueQuery.lower(`query`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Marks the issue as the same problem as `original`.
+     */
+    @Throws(PatrolException::class)override fun `markDuplicate`(`issueId`: IssueId, `original`: IssueId): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_mark_duplicate(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterTypeIssueId.lower(`original`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The open issues of the same category within 50 m of an issue, nearest first.
+     */
+    @Throws(PatrolException::class)override fun `possibleDuplicates`(`issueId`: IssueId): List<IssueSummary> {
+            return FfiConverterSequenceTypeIssueSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Opens a resolved or closed issue again (a new round), with a reason.
+     */
+    @Throws(PatrolException::class)override fun `reopenIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_reopen_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Reports an issue as this device's user, with before-photos attached first
+     * (`attach_photo`). Returns it and the open issues nearby that may be the same.
+     */
+    @Throws(PatrolException::class)override fun `reportIssue`(`issue`: NewIssue): ReportOutcome {
+            return FfiConverterTypeReportOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_report_issue(
+        it,
+        
+        FfiConverterTypeNewIssue.lower(`issue`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The assignee reports the fix with an after-photo (attached first, by SHA-256) taken within
+     * 100 m of the issue: its EXIF GPS, or `taken_at` when it has none.
+     */
+    @Throws(PatrolException::class)override fun `resolveIssue`(`issueId`: IssueId, `photoSha256`: kotlin.String, `takenAt`: LatLon?, `note`: kotlin.String?): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_resolve_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`photoSha256`),
+        FfiConverterOptionalTypeLatLon.lower(`takenAt`),
+        FfiConverterOptionalString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The assignee hands the issue back, with a reason.
+     */
+    @Throws(PatrolException::class)override fun `returnIssue`(`issueId`: IssueId, `reason`: kotlin.String): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_return_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
+     */
+    @Throws(PatrolException::class)override fun `verifyIssue`(`issueId`: IssueId, `note`: kotlin.String?): IssueView {
+            return FfiConverterTypeIssueView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_verify_issue(
+        it,
+        
+        FfiConverterTypeIssueId.lower(`issueId`),
+        FfiConverterOptionalString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
+     * returns what it holds; pass its `sha256` to `report_issue`, `resolve_issue` or
+     * `log_pickup`. A file that is not a JPEG or PNG, is empty, too large (25 MiB) or has too
+     * many pixels fails with `InvalidInput` and leaves no file; a missing one with `Io`.
+     * Attaching the same photo twice stores it once.
+     */
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachPhoto`(`path`: kotlin.String) : PhotoInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_attach_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePhotoInfo.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A stored photo's details, by SHA-256; `NotFound` when this store does not have it.
+     */
+    @Throws(PatrolException::class)override fun `photo`(`sha256`: kotlin.String): PhotoInfo {
+            return FfiConverterTypePhotoInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_photo(
+        it,
+        
+        FfiConverterString.lower(`sha256`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
+     * other devices: their thumbnails are in `IssueView.photos`.)
+     */
+    @Throws(PatrolException::class)override fun `photoThumbnail`(`sha256`: kotlin.String): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_photo_thumbnail(
+        it,
+        
+        FfiConverterString.lower(`sha256`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a new version of the rule for `kind`, valid from `valid_from_ms`; entries earned
+     * before keep the version they were earned under.
+     */
+    @Throws(PatrolException::class)override fun `addPointsRule`(`kind`: PointsKind, `points`: kotlin.Long, `perBag`: kotlin.Long, `validFromMs`: kotlin.Long, `description`: kotlin.String, `dailyCap`: kotlin.Long?): PointsRule {
+            return FfiConverterTypePointsRule.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_add_points_rule(
+        it,
+        
+        FfiConverterTypePointsKind.lower(`kind`),
+        FfiConverterLong.lower(`points`),
+        FfiConverterLong.lower(`perBag`),
+        FfiConverterLong.lower(`validFromMs`),
+        FfiConverterString.lower(`description`),
+        FfiConverterOptionalLong.lower(`dailyCap`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Logs a litter pickup by this device's user and credits its points, in one transaction.
+     * No count, a count over 1,000, or a place that is not on Earth fail with `InvalidInput`.
+     */
+    @Throws(PatrolException::class)override fun `logPickup`(`pickup`: NewPickup): PickupOutcome {
+            return FfiConverterTypePickupOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_log_pickup(
+        it,
+        
+        FfiConverterTypeNewPickup.lower(`pickup`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * This device user's pickups, newest first.
+     */
+    @Throws(PatrolException::class)override fun `pickups`(`limit`: kotlin.UInt): List<Pickup> {
+            return FfiConverterSequenceTypePickup.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_pickups(
+        it,
+        
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * This device user's balance and ledger, after crediting the hours of finished patrols.
+     */
+    @Throws(PatrolException::class)override fun `points`(): PointsSummary {
+            return FfiConverterTypePointsSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_points(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every version of every points rule.
+     */
+    @Throws(PatrolException::class)override fun `pointsRules`(): List<PointsRule> {
+            return FfiConverterSequenceTypePointsRule.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_points_rules(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Spends points on a reward; `InvalidInput` when the balance is too small.
+     */
+    @Throws(PatrolException::class)override fun `redeemPoints`(`points`: kotlin.Long, `reward`: kotlin.String): PointsEntry {
+            return FfiConverterTypePointsEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_redeem_points(
+        it,
+        
+        FfiConverterLong.lower(`points`),
+        FfiConverterString.lower(`reward`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Adds one fix and commits it before returning. A fix that is not a fix (NaN, out of range,
      * (0, 0), negative accuracy) fails with `InvalidInput` and nothing is stored.
      */
@@ -2604,6 +3892,123 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
+     * The check-ins recorded on a patrol, in order.
+     */
+    @Throws(PatrolException::class)override fun `checkIns`(`patrolId`: PatrolId): List<CheckIn> {
+            return FfiConverterSequenceTypeCheckIn.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_check_ins(
+        it,
+        
+        FfiConverterTypePatrolId.lower(`patrolId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The district public key (base64url) that phones verify codes with; a store with no key
+     * makes the district key first and so becomes the issuer.
+     */
+    @Throws(PatrolException::class)override fun `districtPublicKey`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_district_public_key(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Issues a new signboard for a street, at `position` if known, with its signed code. The
+     * store must hold the district's secret key: a store with no key makes one (it becomes the
+     * district's issuer, see `district_public_key`); one that only trusts a public key fails
+     * with `InvalidState`.
+     */
+    @Throws(PatrolException::class)override fun `issueSignboard`(`streetId`: StreetId, `position`: LatLon?): Signboard {
+            return FfiConverterTypeSignboard.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_issue_signboard(
+        it,
+        
+        FfiConverterTypeStreetId.lower(`streetId`),
+        FfiConverterOptionalTypeLatLon.lower(`position`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Verifies a scanned code (the link or the bare code) against the trusted keys and, when
+     * this device's user is a chief or steward with an open patrol, records a check-in at
+     * `position` (or the patrol's latest kept fix). A forged, damaged or mistyped code fails
+     * with `InvalidInput` and records nothing; a genuine code for a street this store lacks
+     * with `NotFound`; a store with no key to check against with `InvalidState`.
+     */
+    @Throws(PatrolException::class)override fun `scanSignboard`(`scanned`: kotlin.String, `position`: ScanPosition?): ScanOutcome {
+            return FfiConverterTypeScanOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_scan_signboard(
+        it,
+        
+        FfiConverterString.lower(`scanned`),
+        FfiConverterOptionalTypeScanPosition.lower(`position`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The signboards of a street, oldest first.
+     */
+    @Throws(PatrolException::class)override fun `signboardsOf`(`streetId`: StreetId): List<Signboard> {
+            return FfiConverterSequenceTypeSignboard.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_signboards_of(
+        it,
+        
+        FfiConverterTypeStreetId.lower(`streetId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Trusts a district public key (base64url of 32 bytes), as a phone does after enrolment.
+     * `InvalidInput` when it is not one.
+     */
+    @Throws(PatrolException::class)override fun `trustDistrictKey`(`publicKey`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_trust_district_key(
+        it,
+        
+        FfiConverterString.lower(`publicKey`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * This device's identity, or none before [`PatrolStore::init_device`].
      */
     @Throws(PatrolException::class)override fun `device`(): DeviceIdentity? {
@@ -2684,6 +4089,225 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_quick_check(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or
+     * adds them as one of its stewards (`role` is `Chief` or `Steward`).
+     */
+    @Throws(PatrolException::class)override fun `assignStreet`(`streetId`: StreetId, `userId`: kotlin.String, `role`: Role): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_assign_street(
+        it,
+        
+        FfiConverterTypeStreetId.lower(`streetId`),
+        FfiConverterString.lower(`userId`),
+        FfiConverterTypeRole.lower(`role`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The streets a user answers for (by id, or by name where this store knows the user).
+     */
+    @Throws(PatrolException::class)override fun `assignmentsOf`(`userId`: kotlin.String): List<Assignment> {
+            return FfiConverterSequenceTypeAssignment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_assignments_of(
+        it,
+        
+        FfiConverterString.lower(`userId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
+     * for map SDKs; `InvalidState` when no network was imported.
+     */
+    @Throws(PatrolException::class)override fun `exportStreetsGeojson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
+     * worker thread, in one transaction: a bad file stores nothing. Streets already in the store
+     * (same name and subdistrict) keep their id, assignments and signboards. The file is read
+     * and parsed before the store is taken, so other calls go on meanwhile; while the streets
+     * are stored they wait. Progress goes to `progress` from the worker thread (bytes read, then
+     * streets stored). Cancelling the call (the coroutine, or `cancel`) rolls it back.
+     */
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `importStreetFile`(`path`: kotlin.String, `settings`: StreetImportSettings, `progress`: ProgressListener?, `cancel`: CancelToken?) : StreetImportReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_street_file(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeStreetImportSettings.lower(`settings`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStreetImportReport.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every street with who answers for it, by name (unnamed ways last).
+     */
+    @Throws(PatrolException::class)override fun `listStreets`(): List<StreetInfo> {
+            return FfiConverterSequenceTypeStreetInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The street and segment a WGS-84 point lies on, or none when no street is within the
+     * matching tolerance (25 m, more for a poor `accuracy_m`). `InvalidState` without a network.
+     */
+    @Throws(PatrolException::class)override fun `matchPoint`(`lat`: kotlin.Double, `lon`: kotlin.Double, `accuracyM`: kotlin.Double?): PointMatch? {
+            return FfiConverterOptionalTypePointMatch.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_match_point(
+        it,
+        
+        FfiConverterDouble.lower(`lat`),
+        FfiConverterDouble.lower(`lon`),
+        FfiConverterOptionalDouble.lower(`accuracyM`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The street a person means: its id, or a name only one street has. `NotFound` when none
+     * matches, `InvalidInput` (listing the ids) when several streets share the name.
+     */
+    @Throws(PatrolException::class)override fun `resolveStreet`(`reference`: kotlin.String): StreetId {
+            return FfiConverterTypeStreetId.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_resolve_street(
+        it,
+        
+        FfiConverterString.lower(`reference`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One street; `NotFound` if the store does not have it.
+     */
+    @Throws(PatrolException::class)override fun `street`(`streetId`: StreetId): Street {
+            return FfiConverterTypeStreet.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_street(
+        it,
+        
+        FfiConverterTypeStreetId.lower(`streetId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every assignment in the store.
+     */
+    @Throws(PatrolException::class)override fun `streetAssignments`(): List<Assignment> {
+            return FfiConverterSequenceTypeAssignment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_street_assignments(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     */
+    @Throws(PatrolException::class)override fun `streetSegments`(): List<Segment> {
+            return FfiConverterSequenceTypeSegment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Removes a user's assignment to a street; false if there was none.
+     */
+    @Throws(PatrolException::class)override fun `unassignStreet`(`streetId`: StreetId, `userId`: kotlin.String, `role`: Role): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_unassign_street(
+        it,
+        
+        FfiConverterTypeStreetId.lower(`streetId`),
+        FfiConverterString.lower(`userId`),
+        FfiConverterTypeRole.lower(`role`),_status)
 }
     }
     )
@@ -3537,6 +5161,105 @@ public object FfiConverterTypeWallClock: FfiConverter<WallClock, Long> {
 
 
 /**
+ * A user answering for a street.
+ */
+data class Assignment (
+    val `streetId`: StreetId
+    , 
+    /**
+     * A user id, or a user's name as a supervisor typed it (it counts for that user).
+     */
+    val `userId`: kotlin.String
+    , 
+    val `role`: Role
+    , 
+    val `assignedAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAssignment: FfiConverterRustBuffer<Assignment> {
+    override fun read(buf: ByteBuffer): Assignment {
+        return Assignment(
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Assignment) = (
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterLong.allocationSize(value.`assignedAtMs`)
+    )
+
+    override fun write(value: Assignment, buf: ByteBuffer) {
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterLong.write(value.`assignedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * Two or more assignees hold the issue at once and nobody chose between them: someone has to
+ * assign it again.
+ */
+data class AssignmentConflict (
+    val `assignees`: List<Assignee>
+    , 
+    /**
+     * The assign events in conflict.
+     */
+    val `events`: List<IssueEventId>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAssignmentConflict: FfiConverterRustBuffer<AssignmentConflict> {
+    override fun read(buf: ByteBuffer): AssignmentConflict {
+        return AssignmentConflict(
+            FfiConverterSequenceTypeAssignee.read(buf),
+            FfiConverterSequenceTypeIssueEventId.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AssignmentConflict) = (
+            FfiConverterSequenceTypeAssignee.allocationSize(value.`assignees`) +
+            FfiConverterSequenceTypeIssueEventId.allocationSize(value.`events`)
+    )
+
+    override fun write(value: AssignmentConflict, buf: ByteBuffer) {
+            FfiConverterSequenceTypeAssignee.write(value.`assignees`, buf)
+            FfiConverterSequenceTypeIssueEventId.write(value.`events`, buf)
+    }
+}
+
+
+
+/**
  * What happened to a batch of fixes.
  */
 data class BatchOutcome (
@@ -3636,6 +5359,321 @@ public object FfiConverterTypeBoundingBox: FfiConverterRustBuffer<BoundingBox> {
             FfiConverterDouble.write(value.`minLon`, buf)
             FfiConverterDouble.write(value.`maxLat`, buf)
             FfiConverterDouble.write(value.`maxLon`, buf)
+    }
+}
+
+
+
+/**
+ * A category of issue and how long one may stay open.
+ */
+data class CategorySpec (
+    /**
+     * The code reports use (`litter`, `illegal_parking` ...).
+     */
+    val `code`: kotlin.String
+    , 
+    val `nameZh`: kotlin.String
+    , 
+    val `nameEn`: kotlin.String
+    , 
+    /**
+     * Hours from the start of a round until the issue is overdue.
+     */
+    val `dueHours`: kotlin.UInt
+    , 
+    val `builtin`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCategorySpec: FfiConverterRustBuffer<CategorySpec> {
+    override fun read(buf: ByteBuffer): CategorySpec {
+        return CategorySpec(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CategorySpec) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`nameZh`) +
+            FfiConverterString.allocationSize(value.`nameEn`) +
+            FfiConverterUInt.allocationSize(value.`dueHours`) +
+            FfiConverterBoolean.allocationSize(value.`builtin`)
+    )
+
+    override fun write(value: CategorySpec, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`nameZh`, buf)
+            FfiConverterString.write(value.`nameEn`, buf)
+            FfiConverterUInt.write(value.`dueHours`, buf)
+            FfiConverterBoolean.write(value.`builtin`, buf)
+    }
+}
+
+
+
+/**
+ * A check-in: proof that a patrol passed a signboard.
+ */
+data class CheckIn (
+    val `id`: CheckInId
+    , 
+    val `patrolId`: PatrolId
+    , 
+    val `signboardId`: SignboardId
+    , 
+    val `streetId`: StreetId
+    , 
+    val `userId`: kotlin.String
+    , 
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * The patrol's fix used as the position (its latest kept one) when the scan gave none.
+     */
+    val `fixSeq`: kotlin.Long?
+    , 
+    val `lat`: kotlin.Double?
+    , 
+    val `lon`: kotlin.Double?
+    , 
+    val `accuracyM`: kotlin.Double?
+    , 
+    /**
+     * How far the position was from the signboard, when both are known.
+     */
+    val `distanceToSignboardM`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckIn: FfiConverterRustBuffer<CheckIn> {
+    override fun read(buf: ByteBuffer): CheckIn {
+        return CheckIn(
+            FfiConverterTypeCheckInId.read(buf),
+            FfiConverterTypePatrolId.read(buf),
+            FfiConverterTypeSignboardId.read(buf),
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckIn) = (
+            FfiConverterTypeCheckInId.allocationSize(value.`id`) +
+            FfiConverterTypePatrolId.allocationSize(value.`patrolId`) +
+            FfiConverterTypeSignboardId.allocationSize(value.`signboardId`) +
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`fixSeq`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lat`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterOptionalDouble.allocationSize(value.`distanceToSignboardM`)
+    )
+
+    override fun write(value: CheckIn, buf: ByteBuffer) {
+            FfiConverterTypeCheckInId.write(value.`id`, buf)
+            FfiConverterTypePatrolId.write(value.`patrolId`, buf)
+            FfiConverterTypeSignboardId.write(value.`signboardId`, buf)
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterOptionalLong.write(value.`fixSeq`, buf)
+            FfiConverterOptionalDouble.write(value.`lat`, buf)
+            FfiConverterOptionalDouble.write(value.`lon`, buf)
+            FfiConverterOptionalDouble.write(value.`accuracyM`, buf)
+            FfiConverterOptionalDouble.write(value.`distanceToSignboardM`, buf)
+    }
+}
+
+
+
+/**
+ * A comment on an issue.
+ */
+data class Comment (
+    val `id`: CommentId
+    , 
+    val `by`: UserId
+    , 
+    val `role`: Role
+    , 
+    val `at`: HlcStamp
+    , 
+    val `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComment: FfiConverterRustBuffer<Comment> {
+    override fun read(buf: ByteBuffer): Comment {
+        return Comment(
+            FfiConverterTypeCommentId.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterTypeHlcStamp.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Comment) = (
+            FfiConverterTypeCommentId.allocationSize(value.`id`) +
+            FfiConverterTypeUserId.allocationSize(value.`by`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterTypeHlcStamp.allocationSize(value.`at`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: Comment, buf: ByteBuffer) {
+            FfiConverterTypeCommentId.write(value.`id`, buf)
+            FfiConverterTypeUserId.write(value.`by`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterTypeHlcStamp.write(value.`at`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * Sums over the streets reported.
+ */
+data class CoverageTotals (
+    val `streets`: kotlin.ULong
+    , 
+    /**
+     * Streets with a meaningful covered length.
+     */
+    val `streetsVisited`: kotlin.ULong
+    , 
+    val `lengthM`: kotlin.Double
+    , 
+    val `coveredM`: kotlin.Double
+    , 
+    val `coveredRatio`: kotlin.Double
+    , 
+    val `timeS`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCoverageTotals: FfiConverterRustBuffer<CoverageTotals> {
+    override fun read(buf: ByteBuffer): CoverageTotals {
+        return CoverageTotals(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CoverageTotals) = (
+            FfiConverterULong.allocationSize(value.`streets`) +
+            FfiConverterULong.allocationSize(value.`streetsVisited`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`) +
+            FfiConverterDouble.allocationSize(value.`coveredM`) +
+            FfiConverterDouble.allocationSize(value.`coveredRatio`) +
+            FfiConverterDouble.allocationSize(value.`timeS`)
+    )
+
+    override fun write(value: CoverageTotals, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`streets`, buf)
+            FfiConverterULong.write(value.`streetsVisited`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+            FfiConverterDouble.write(value.`coveredM`, buf)
+            FfiConverterDouble.write(value.`coveredRatio`, buf)
+            FfiConverterDouble.write(value.`timeS`, buf)
+    }
+}
+
+
+
+/**
+ * A covered stretch of a segment, in metres from its first vertex.
+ */
+data class CoveredInterval (
+    val `fromM`: kotlin.Double
+    , 
+    val `toM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCoveredInterval: FfiConverterRustBuffer<CoveredInterval> {
+    override fun read(buf: ByteBuffer): CoveredInterval {
+        return CoveredInterval(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CoveredInterval) = (
+            FfiConverterDouble.allocationSize(value.`fromM`) +
+            FfiConverterDouble.allocationSize(value.`toM`)
+    )
+
+    override fun write(value: CoveredInterval, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`fromM`, buf)
+            FfiConverterDouble.write(value.`toM`, buf)
     }
 }
 
@@ -3990,6 +6028,58 @@ public object FfiConverterTypeGap: FfiConverterRustBuffer<Gap> {
 
 
 /**
+ * A hybrid logical clock stamp: orders events from phones whose clocks are wrong.
+ */
+data class HlcStamp (
+    /**
+     * Milliseconds since the epoch, as far as the clock could tell: show this as the time.
+     */
+    val `wallMs`: kotlin.Long
+    , 
+    val `counter`: kotlin.UInt
+    , 
+    /**
+     * The device's Automerge actor id (hex).
+     */
+    val `actor`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHlcStamp: FfiConverterRustBuffer<HlcStamp> {
+    override fun read(buf: ByteBuffer): HlcStamp {
+        return HlcStamp(
+            FfiConverterLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HlcStamp) = (
+            FfiConverterLong.allocationSize(value.`wallMs`) +
+            FfiConverterUInt.allocationSize(value.`counter`) +
+            FfiConverterString.allocationSize(value.`actor`)
+    )
+
+    override fun write(value: HlcStamp, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`wallMs`, buf)
+            FfiConverterUInt.write(value.`counter`, buf)
+            FfiConverterString.write(value.`actor`, buf)
+    }
+}
+
+
+
+/**
  * The outcome of a track import: the new (stopped) patrol and its metrics.
  */
 data class ImportReport (
@@ -4108,7 +6198,564 @@ public object FfiConverterTypeImportSettings: FfiConverterRustBuffer<ImportSetti
 
 
 /**
- * A WGS-84 position, for drawing tracks.
+ * One workflow event as the fold saw it: what it says, and whether it was applied.
+ */
+data class IssueEvent (
+    val `id`: IssueEventId
+    , 
+    val `kind`: IssueEventKind
+    , 
+    val `by`: UserId
+    , 
+    /**
+     * The author's role when they acted.
+     */
+    val `role`: Role
+    , 
+    val `device`: DeviceId
+    , 
+    val `at`: HlcStamp
+    , 
+    /**
+     * The round of the loop the author saw (1, then one more per reopen).
+     */
+    val `round`: kotlin.UInt
+    , 
+    /**
+     * assign: who gets it.
+     */
+    val `to`: Assignee?
+    , 
+    /**
+     * assign: the assignments (event ids) it replaces.
+     */
+    val `replaces`: List<IssueEventId>
+    , 
+    /**
+     * return, accept, resolve: the assignment acted under.
+     */
+    val `assignment`: IssueEventId?
+    , 
+    /**
+     * return, reopen, cancel: why.
+     */
+    val `reason`: kotlin.String?
+    , 
+    val `note`: kotlin.String?
+    , 
+    /**
+     * resolve: the after-photo's SHA-256.
+     */
+    val `photo`: kotlin.String?
+    , 
+    /**
+     * duplicate_of: the original issue.
+     */
+    val `duplicateOf`: IssueId?
+    , 
+    /**
+     * Whether it changed the state.
+     */
+    val `applied`: kotlin.Boolean
+    , 
+    /**
+     * Why not, when it did not (an event from a device that skipped the rules, or made in a
+     * round a reopen ended).
+     */
+    val `refused`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueEvent: FfiConverterRustBuffer<IssueEvent> {
+    override fun read(buf: ByteBuffer): IssueEvent {
+        return IssueEvent(
+            FfiConverterTypeIssueEventId.read(buf),
+            FfiConverterTypeIssueEventKind.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterTypeDeviceId.read(buf),
+            FfiConverterTypeHlcStamp.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalTypeAssignee.read(buf),
+            FfiConverterSequenceTypeIssueEventId.read(buf),
+            FfiConverterOptionalTypeIssueEventId.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeIssueId.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IssueEvent) = (
+            FfiConverterTypeIssueEventId.allocationSize(value.`id`) +
+            FfiConverterTypeIssueEventKind.allocationSize(value.`kind`) +
+            FfiConverterTypeUserId.allocationSize(value.`by`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterTypeDeviceId.allocationSize(value.`device`) +
+            FfiConverterTypeHlcStamp.allocationSize(value.`at`) +
+            FfiConverterUInt.allocationSize(value.`round`) +
+            FfiConverterOptionalTypeAssignee.allocationSize(value.`to`) +
+            FfiConverterSequenceTypeIssueEventId.allocationSize(value.`replaces`) +
+            FfiConverterOptionalTypeIssueEventId.allocationSize(value.`assignment`) +
+            FfiConverterOptionalString.allocationSize(value.`reason`) +
+            FfiConverterOptionalString.allocationSize(value.`note`) +
+            FfiConverterOptionalString.allocationSize(value.`photo`) +
+            FfiConverterOptionalTypeIssueId.allocationSize(value.`duplicateOf`) +
+            FfiConverterBoolean.allocationSize(value.`applied`) +
+            FfiConverterOptionalString.allocationSize(value.`refused`)
+    )
+
+    override fun write(value: IssueEvent, buf: ByteBuffer) {
+            FfiConverterTypeIssueEventId.write(value.`id`, buf)
+            FfiConverterTypeIssueEventKind.write(value.`kind`, buf)
+            FfiConverterTypeUserId.write(value.`by`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterTypeDeviceId.write(value.`device`, buf)
+            FfiConverterTypeHlcStamp.write(value.`at`, buf)
+            FfiConverterUInt.write(value.`round`, buf)
+            FfiConverterOptionalTypeAssignee.write(value.`to`, buf)
+            FfiConverterSequenceTypeIssueEventId.write(value.`replaces`, buf)
+            FfiConverterOptionalTypeIssueEventId.write(value.`assignment`, buf)
+            FfiConverterOptionalString.write(value.`reason`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+            FfiConverterOptionalString.write(value.`photo`, buf)
+            FfiConverterOptionalTypeIssueId.write(value.`duplicateOf`, buf)
+            FfiConverterBoolean.write(value.`applied`, buf)
+            FfiConverterOptionalString.write(value.`refused`, buf)
+    }
+}
+
+
+
+/**
+ * Where the problem is: WGS-84, and the street and segment it lies on when known.
+ */
+data class IssueLocation (
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    val `streetId`: kotlin.String?
+    , 
+    val `segmentId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueLocation: FfiConverterRustBuffer<IssueLocation> {
+    override fun read(buf: ByteBuffer): IssueLocation {
+        return IssueLocation(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IssueLocation) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`segmentId`)
+    )
+
+    override fun write(value: IssueLocation, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`segmentId`, buf)
+    }
+}
+
+
+
+/**
+ * Which issues to list. Every filter is optional; they combine with AND. `IssueQuery()` lists
+ * the newest issues.
+ */
+data class IssueQuery (
+    val `status`: IssueStatus? = null 
+    , 
+    /**
+     * Only issues someone still has to act on.
+     */
+    val `openOnly`: kotlin.Boolean = false 
+    , 
+    val `streetId`: kotlin.String? = null 
+    , 
+    val `category`: kotlin.String? = null 
+    , 
+    val `assignee`: Assignee? = null 
+    , 
+    /**
+     * Within the circle, nearest first.
+     */
+    val `near`: NearPoint? = null 
+    , 
+    /**
+     * Only open issues past their due time now, most overdue first.
+     */
+    val `overdue`: kotlin.Boolean = false 
+    , 
+    /**
+     * At most this many.
+     */
+    val `limit`: kotlin.UInt? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueQuery: FfiConverterRustBuffer<IssueQuery> {
+    override fun read(buf: ByteBuffer): IssueQuery {
+        return IssueQuery(
+            FfiConverterOptionalTypeIssueStatus.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeAssignee.read(buf),
+            FfiConverterOptionalTypeNearPoint.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IssueQuery) = (
+            FfiConverterOptionalTypeIssueStatus.allocationSize(value.`status`) +
+            FfiConverterBoolean.allocationSize(value.`openOnly`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`category`) +
+            FfiConverterOptionalTypeAssignee.allocationSize(value.`assignee`) +
+            FfiConverterOptionalTypeNearPoint.allocationSize(value.`near`) +
+            FfiConverterBoolean.allocationSize(value.`overdue`) +
+            FfiConverterOptionalUInt.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: IssueQuery, buf: ByteBuffer) {
+            FfiConverterOptionalTypeIssueStatus.write(value.`status`, buf)
+            FfiConverterBoolean.write(value.`openOnly`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`category`, buf)
+            FfiConverterOptionalTypeAssignee.write(value.`assignee`, buf)
+            FfiConverterOptionalTypeNearPoint.write(value.`near`, buf)
+            FfiConverterBoolean.write(value.`overdue`, buf)
+            FfiConverterOptionalUInt.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
+ * One issue as lists show it.
+ */
+data class IssueSummary (
+    val `id`: IssueId
+    , 
+    val `status`: IssueStatus
+    , 
+    val `category`: kotlin.String
+    , 
+    val `description`: kotlin.String
+    , 
+    val `streetId`: kotlin.String?
+    , 
+    val `segmentId`: kotlin.String?
+    , 
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    val `reporterId`: kotlin.String
+    , 
+    val `assignees`: List<Assignee>
+    , 
+    val `hasConflict`: kotlin.Boolean
+    , 
+    val `round`: kotlin.UInt
+    , 
+    val `eventCount`: kotlin.UInt
+    , 
+    val `reportedAtMs`: kotlin.Long
+    , 
+    val `updatedAtMs`: kotlin.Long
+    , 
+    val `dueAtMs`: kotlin.Long
+    , 
+    /**
+     * Due time passed while still open.
+     */
+    val `overdue`: kotlin.Boolean
+    , 
+    /**
+     * Distance from the query's point, for `near` queries.
+     */
+    val `distanceM`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueSummary: FfiConverterRustBuffer<IssueSummary> {
+    override fun read(buf: ByteBuffer): IssueSummary {
+        return IssueSummary(
+            FfiConverterTypeIssueId.read(buf),
+            FfiConverterTypeIssueStatus.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeAssignee.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IssueSummary) = (
+            FfiConverterTypeIssueId.allocationSize(value.`id`) +
+            FfiConverterTypeIssueStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterString.allocationSize(value.`description`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`segmentId`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterString.allocationSize(value.`reporterId`) +
+            FfiConverterSequenceTypeAssignee.allocationSize(value.`assignees`) +
+            FfiConverterBoolean.allocationSize(value.`hasConflict`) +
+            FfiConverterUInt.allocationSize(value.`round`) +
+            FfiConverterUInt.allocationSize(value.`eventCount`) +
+            FfiConverterLong.allocationSize(value.`reportedAtMs`) +
+            FfiConverterLong.allocationSize(value.`updatedAtMs`) +
+            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`overdue`) +
+            FfiConverterOptionalDouble.allocationSize(value.`distanceM`)
+    )
+
+    override fun write(value: IssueSummary, buf: ByteBuffer) {
+            FfiConverterTypeIssueId.write(value.`id`, buf)
+            FfiConverterTypeIssueStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`category`, buf)
+            FfiConverterString.write(value.`description`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`segmentId`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterString.write(value.`reporterId`, buf)
+            FfiConverterSequenceTypeAssignee.write(value.`assignees`, buf)
+            FfiConverterBoolean.write(value.`hasConflict`, buf)
+            FfiConverterUInt.write(value.`round`, buf)
+            FfiConverterUInt.write(value.`eventCount`, buf)
+            FfiConverterLong.write(value.`reportedAtMs`, buf)
+            FfiConverterLong.write(value.`updatedAtMs`, buf)
+            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterBoolean.write(value.`overdue`, buf)
+            FfiConverterOptionalDouble.write(value.`distanceM`, buf)
+    }
+}
+
+
+
+/**
+ * An issue in full: its document and the state folded from it.
+ */
+data class IssueView (
+    val `id`: IssueId
+    , 
+    val `status`: IssueStatus
+    , 
+    val `category`: kotlin.String
+    , 
+    val `description`: kotlin.String
+    , 
+    val `location`: IssueLocation
+    , 
+    val `reporter`: Reporter
+    , 
+    val `round`: kotlin.UInt
+    , 
+    /**
+     * The one assignee; none when unassigned or in conflict (see `assignees`).
+     */
+    val `assignee`: Assignee?
+    , 
+    val `assignees`: List<Assignee>
+    , 
+    val `conflict`: AssignmentConflict?
+    , 
+    val `resolvedBy`: UserId?
+    , 
+    val `verifiedBy`: UserId?
+    , 
+    val `duplicateOf`: IssueId?
+    , 
+    val `reportedAtMs`: kotlin.Long
+    , 
+    val `updatedAtMs`: kotlin.Long
+    , 
+    val `dueAtMs`: kotlin.Long
+    , 
+    val `overdue`: kotlin.Boolean
+    , 
+    val `photos`: List<PhotoRef>
+    , 
+    val `comments`: List<Comment>
+    , 
+    /**
+     * Every event in fold order, each applied or refused with the reason.
+     */
+    val `events`: List<IssueEvent>
+    , 
+    /**
+     * Entries of the event list this app could not read (damaged, or from a newer app).
+     */
+    val `unreadableEvents`: List<kotlin.String>
+    , 
+    /**
+     * The document's heads (hex): equal on two devices when they hold the same history.
+     */
+    val `heads`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueView: FfiConverterRustBuffer<IssueView> {
+    override fun read(buf: ByteBuffer): IssueView {
+        return IssueView(
+            FfiConverterTypeIssueId.read(buf),
+            FfiConverterTypeIssueStatus.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeIssueLocation.read(buf),
+            FfiConverterTypeReporter.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalTypeAssignee.read(buf),
+            FfiConverterSequenceTypeAssignee.read(buf),
+            FfiConverterOptionalTypeAssignmentConflict.read(buf),
+            FfiConverterOptionalTypeUserId.read(buf),
+            FfiConverterOptionalTypeUserId.read(buf),
+            FfiConverterOptionalTypeIssueId.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypePhotoRef.read(buf),
+            FfiConverterSequenceTypeComment.read(buf),
+            FfiConverterSequenceTypeIssueEvent.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: IssueView) = (
+            FfiConverterTypeIssueId.allocationSize(value.`id`) +
+            FfiConverterTypeIssueStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterString.allocationSize(value.`description`) +
+            FfiConverterTypeIssueLocation.allocationSize(value.`location`) +
+            FfiConverterTypeReporter.allocationSize(value.`reporter`) +
+            FfiConverterUInt.allocationSize(value.`round`) +
+            FfiConverterOptionalTypeAssignee.allocationSize(value.`assignee`) +
+            FfiConverterSequenceTypeAssignee.allocationSize(value.`assignees`) +
+            FfiConverterOptionalTypeAssignmentConflict.allocationSize(value.`conflict`) +
+            FfiConverterOptionalTypeUserId.allocationSize(value.`resolvedBy`) +
+            FfiConverterOptionalTypeUserId.allocationSize(value.`verifiedBy`) +
+            FfiConverterOptionalTypeIssueId.allocationSize(value.`duplicateOf`) +
+            FfiConverterLong.allocationSize(value.`reportedAtMs`) +
+            FfiConverterLong.allocationSize(value.`updatedAtMs`) +
+            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`overdue`) +
+            FfiConverterSequenceTypePhotoRef.allocationSize(value.`photos`) +
+            FfiConverterSequenceTypeComment.allocationSize(value.`comments`) +
+            FfiConverterSequenceTypeIssueEvent.allocationSize(value.`events`) +
+            FfiConverterSequenceString.allocationSize(value.`unreadableEvents`) +
+            FfiConverterSequenceString.allocationSize(value.`heads`)
+    )
+
+    override fun write(value: IssueView, buf: ByteBuffer) {
+            FfiConverterTypeIssueId.write(value.`id`, buf)
+            FfiConverterTypeIssueStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`category`, buf)
+            FfiConverterString.write(value.`description`, buf)
+            FfiConverterTypeIssueLocation.write(value.`location`, buf)
+            FfiConverterTypeReporter.write(value.`reporter`, buf)
+            FfiConverterUInt.write(value.`round`, buf)
+            FfiConverterOptionalTypeAssignee.write(value.`assignee`, buf)
+            FfiConverterSequenceTypeAssignee.write(value.`assignees`, buf)
+            FfiConverterOptionalTypeAssignmentConflict.write(value.`conflict`, buf)
+            FfiConverterOptionalTypeUserId.write(value.`resolvedBy`, buf)
+            FfiConverterOptionalTypeUserId.write(value.`verifiedBy`, buf)
+            FfiConverterOptionalTypeIssueId.write(value.`duplicateOf`, buf)
+            FfiConverterLong.write(value.`reportedAtMs`, buf)
+            FfiConverterLong.write(value.`updatedAtMs`, buf)
+            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterBoolean.write(value.`overdue`, buf)
+            FfiConverterSequenceTypePhotoRef.write(value.`photos`, buf)
+            FfiConverterSequenceTypeComment.write(value.`comments`, buf)
+            FfiConverterSequenceTypeIssueEvent.write(value.`events`, buf)
+            FfiConverterSequenceString.write(value.`unreadableEvents`, buf)
+            FfiConverterSequenceString.write(value.`heads`, buf)
+    }
+}
+
+
+
+/**
+ * A WGS-84 position: a point of a track or a street to draw, where a photo was taken.
  */
 data class LatLon (
     val `lat`: kotlin.Double
@@ -4143,6 +6790,128 @@ public object FfiConverterTypeLatLon: FfiConverterRustBuffer<LatLon> {
     override fun write(value: LatLon, buf: ByteBuffer) {
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
+    }
+}
+
+
+
+/**
+ * How the track matched the street network.
+ */
+data class MatchSummary (
+    val `fixesKept`: kotlin.ULong
+    , 
+    val `fixesMatched`: kotlin.ULong
+    , 
+    /**
+     * Kept fixes farther than the tolerance from every street.
+     */
+    val `fixesOffNetwork`: kotlin.ULong
+    , 
+    /**
+     * Stretches matched without a break.
+     */
+    val `runs`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMatchSummary: FfiConverterRustBuffer<MatchSummary> {
+    override fun read(buf: ByteBuffer): MatchSummary {
+        return MatchSummary(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MatchSummary) = (
+            FfiConverterULong.allocationSize(value.`fixesKept`) +
+            FfiConverterULong.allocationSize(value.`fixesMatched`) +
+            FfiConverterULong.allocationSize(value.`fixesOffNetwork`) +
+            FfiConverterULong.allocationSize(value.`runs`)
+    )
+
+    override fun write(value: MatchSummary, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`fixesKept`, buf)
+            FfiConverterULong.write(value.`fixesMatched`, buf)
+            FfiConverterULong.write(value.`fixesOffNetwork`, buf)
+            FfiConverterULong.write(value.`runs`, buf)
+    }
+}
+
+
+
+/**
+ * What merging a document (or changes) from another device did.
+ */
+data class MergeOutcome (
+    val `id`: IssueId
+    , 
+    /**
+     * The store had not seen this issue before.
+     */
+    val `new`: kotlin.Boolean
+    , 
+    /**
+     * Anything changed (false when every change was already here).
+     */
+    val `changed`: kotlin.Boolean
+    , 
+    val `status`: IssueStatus
+    , 
+    /**
+     * The document's heads after the merge (hex, sorted).
+     */
+    val `heads`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMergeOutcome: FfiConverterRustBuffer<MergeOutcome> {
+    override fun read(buf: ByteBuffer): MergeOutcome {
+        return MergeOutcome(
+            FfiConverterTypeIssueId.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeIssueStatus.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MergeOutcome) = (
+            FfiConverterTypeIssueId.allocationSize(value.`id`) +
+            FfiConverterBoolean.allocationSize(value.`new`) +
+            FfiConverterBoolean.allocationSize(value.`changed`) +
+            FfiConverterTypeIssueStatus.allocationSize(value.`status`) +
+            FfiConverterSequenceString.allocationSize(value.`heads`)
+    )
+
+    override fun write(value: MergeOutcome, buf: ByteBuffer) {
+            FfiConverterTypeIssueId.write(value.`id`, buf)
+            FfiConverterBoolean.write(value.`new`, buf)
+            FfiConverterBoolean.write(value.`changed`, buf)
+            FfiConverterTypeIssueStatus.write(value.`status`, buf)
+            FfiConverterSequenceString.write(value.`heads`, buf)
     }
 }
 
@@ -4207,6 +6976,298 @@ public object FfiConverterTypeMetricsConfig: FfiConverterRustBuffer<MetricsConfi
             FfiConverterDouble.write(value.`movingSpeedMps`, buf)
             FfiConverterDouble.write(value.`simplifyToleranceM`, buf)
             FfiConverterDouble.write(value.`jitterFloorAccuracyFactor`, buf)
+    }
+}
+
+
+
+/**
+ * A circle around a WGS-84 point.
+ */
+data class NearPoint (
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    val `radiusM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNearPoint: FfiConverterRustBuffer<NearPoint> {
+    override fun read(buf: ByteBuffer): NearPoint {
+        return NearPoint(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NearPoint) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterDouble.allocationSize(value.`radiusM`)
+    )
+
+    override fun write(value: NearPoint, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterDouble.write(value.`radiusM`, buf)
+    }
+}
+
+
+
+/**
+ * What a reporter enters.
+ */
+data class NewIssue (
+    /**
+     * A category code from `issue_categories` (loose spellings like `illegal-parking` too).
+     */
+    val `category`: kotlin.String
+    , 
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * The datum of `lat`/`lon`: WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+     */
+    val `datum`: Datum? = null 
+    , 
+    val `description`: kotlin.String = "" 
+    , 
+    /**
+     * Before-photos already attached to this store (`attach_photo`), by SHA-256.
+     */
+    val `photos`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * The street it is on; when absent, the street its location matches (with a network).
+     */
+    val `streetId`: kotlin.String? = null 
+    , 
+    val `segmentId`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewIssue: FfiConverterRustBuffer<NewIssue> {
+    override fun read(buf: ByteBuffer): NewIssue {
+        return NewIssue(
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalTypeDatum.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewIssue) = (
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalTypeDatum.allocationSize(value.`datum`) +
+            FfiConverterString.allocationSize(value.`description`) +
+            FfiConverterSequenceString.allocationSize(value.`photos`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`segmentId`)
+    )
+
+    override fun write(value: NewIssue, buf: ByteBuffer) {
+            FfiConverterString.write(value.`category`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalTypeDatum.write(value.`datum`, buf)
+            FfiConverterString.write(value.`description`, buf)
+            FfiConverterSequenceString.write(value.`photos`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`segmentId`, buf)
+    }
+}
+
+
+
+/**
+ * What a steward logs: where, and how much (bags, items, or both; at least one).
+ */
+data class NewPickup (
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * WGS-84 when absent; GCJ-02 from AMap or Tencent maps.
+     */
+    val `datum`: Datum? = null 
+    , 
+    val `bags`: kotlin.UInt = 0u 
+    , 
+    val `items`: kotlin.UInt = 0u 
+    , 
+    val `streetId`: kotlin.String? = null 
+    , 
+    /**
+     * A photo attached first (`attach_photo`), by SHA-256.
+     */
+    val `photoSha256`: kotlin.String? = null 
+    , 
+    val `note`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewPickup: FfiConverterRustBuffer<NewPickup> {
+    override fun read(buf: ByteBuffer): NewPickup {
+        return NewPickup(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalTypeDatum.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewPickup) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalTypeDatum.allocationSize(value.`datum`) +
+            FfiConverterUInt.allocationSize(value.`bags`) +
+            FfiConverterUInt.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`photoSha256`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: NewPickup, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalTypeDatum.write(value.`datum`, buf)
+            FfiConverterUInt.write(value.`bags`, buf)
+            FfiConverterUInt.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`photoSha256`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * What one patrol covered.
+ */
+data class PatrolCoverage (
+    val `patrolId`: PatrolId
+    , 
+    val `userId`: UserId
+    , 
+    val `startedAtMs`: kotlin.Long
+    , 
+    val `stoppedAtMs`: kotlin.Long?
+    , 
+    /**
+     * The user's assigned streets plus the patrol's planned ones; when there are none, every
+     * street visited (with `assigned` false).
+     */
+    val `streets`: List<StreetCoverage>
+    , 
+    val `totals`: CoverageTotals
+    , 
+    /**
+     * Streets visited that were not assigned.
+     */
+    val `visitedUnassigned`: List<StreetCoverage>
+    , 
+    /**
+     * Planned street references that match no street of the network.
+     */
+    val `unknownPlannedStreets`: List<kotlin.String>
+    , 
+    val `matching`: MatchSummary
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePatrolCoverage: FfiConverterRustBuffer<PatrolCoverage> {
+    override fun read(buf: ByteBuffer): PatrolCoverage {
+        return PatrolCoverage(
+            FfiConverterTypePatrolId.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeStreetCoverage.read(buf),
+            FfiConverterTypeCoverageTotals.read(buf),
+            FfiConverterSequenceTypeStreetCoverage.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterTypeMatchSummary.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PatrolCoverage) = (
+            FfiConverterTypePatrolId.allocationSize(value.`patrolId`) +
+            FfiConverterTypeUserId.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`startedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`stoppedAtMs`) +
+            FfiConverterSequenceTypeStreetCoverage.allocationSize(value.`streets`) +
+            FfiConverterTypeCoverageTotals.allocationSize(value.`totals`) +
+            FfiConverterSequenceTypeStreetCoverage.allocationSize(value.`visitedUnassigned`) +
+            FfiConverterSequenceString.allocationSize(value.`unknownPlannedStreets`) +
+            FfiConverterTypeMatchSummary.allocationSize(value.`matching`)
+    )
+
+    override fun write(value: PatrolCoverage, buf: ByteBuffer) {
+            FfiConverterTypePatrolId.write(value.`patrolId`, buf)
+            FfiConverterTypeUserId.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`startedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`stoppedAtMs`, buf)
+            FfiConverterSequenceTypeStreetCoverage.write(value.`streets`, buf)
+            FfiConverterTypeCoverageTotals.write(value.`totals`, buf)
+            FfiConverterSequenceTypeStreetCoverage.write(value.`visitedUnassigned`, buf)
+            FfiConverterSequenceString.write(value.`unknownPlannedStreets`, buf)
+            FfiConverterTypeMatchSummary.write(value.`matching`, buf)
     }
 }
 
@@ -4295,6 +7356,706 @@ public object FfiConverterTypePatrolInfo: FfiConverterRustBuffer<PatrolInfo> {
 
 
 /**
+ * What the patrols of a period covered together (the union of their stretches).
+ */
+data class PeriodCoverage (
+    val `fromMs`: kotlin.Long
+    , 
+    val `toMs`: kotlin.Long
+    , 
+    /**
+     * The user the report is about (an id; a name given is resolved where the store knows it).
+     */
+    val `userId`: kotlin.String?
+    , 
+    val `patrols`: List<PatrolId>
+    , 
+    val `streets`: List<StreetCoverage>
+    , 
+    val `totals`: CoverageTotals
+    , 
+    val `visitedUnassigned`: List<StreetCoverage>
+    , 
+    val `matching`: MatchSummary
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePeriodCoverage: FfiConverterRustBuffer<PeriodCoverage> {
+    override fun read(buf: ByteBuffer): PeriodCoverage {
+        return PeriodCoverage(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypePatrolId.read(buf),
+            FfiConverterSequenceTypeStreetCoverage.read(buf),
+            FfiConverterTypeCoverageTotals.read(buf),
+            FfiConverterSequenceTypeStreetCoverage.read(buf),
+            FfiConverterTypeMatchSummary.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PeriodCoverage) = (
+            FfiConverterLong.allocationSize(value.`fromMs`) +
+            FfiConverterLong.allocationSize(value.`toMs`) +
+            FfiConverterOptionalString.allocationSize(value.`userId`) +
+            FfiConverterSequenceTypePatrolId.allocationSize(value.`patrols`) +
+            FfiConverterSequenceTypeStreetCoverage.allocationSize(value.`streets`) +
+            FfiConverterTypeCoverageTotals.allocationSize(value.`totals`) +
+            FfiConverterSequenceTypeStreetCoverage.allocationSize(value.`visitedUnassigned`) +
+            FfiConverterTypeMatchSummary.allocationSize(value.`matching`)
+    )
+
+    override fun write(value: PeriodCoverage, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`fromMs`, buf)
+            FfiConverterLong.write(value.`toMs`, buf)
+            FfiConverterOptionalString.write(value.`userId`, buf)
+            FfiConverterSequenceTypePatrolId.write(value.`patrols`, buf)
+            FfiConverterSequenceTypeStreetCoverage.write(value.`streets`, buf)
+            FfiConverterTypeCoverageTotals.write(value.`totals`, buf)
+            FfiConverterSequenceTypeStreetCoverage.write(value.`visitedUnassigned`, buf)
+            FfiConverterTypeMatchSummary.write(value.`matching`, buf)
+    }
+}
+
+
+
+/**
+ * A photo in this store.
+ */
+data class PhotoInfo (
+    /**
+     * The content's SHA-256 (hex): how issues, pickups and sync name the photo.
+     */
+    val `sha256`: kotlin.String
+    , 
+    /**
+     * `image/jpeg` or `image/png` (by content, whatever the file was called).
+     */
+    val `mime`: kotlin.String
+    , 
+    val `sizeBytes`: kotlin.ULong
+    , 
+    val `width`: kotlin.UInt
+    , 
+    val `height`: kotlin.UInt
+    , 
+    /**
+     * When the camera says it was taken (EXIF; Beijing time unless the photo has an offset).
+     */
+    val `takenAtMs`: kotlin.Long?
+    , 
+    /**
+     * EXIF GPS position, WGS-84.
+     */
+    val `lat`: kotlin.Double?
+    , 
+    val `lon`: kotlin.Double?
+    , 
+    /**
+     * EXIF orientation 1-8 (already applied to the thumbnail).
+     */
+    val `orientation`: kotlin.UShort?
+    , 
+    val `thumbnailBytes`: kotlin.ULong
+    , 
+    /**
+     * Where the original is kept (beside the database, in `<db>.photos/`).
+     */
+    val `path`: kotlin.String
+    , 
+    /**
+     * It was already in the store (the same content attached before).
+     */
+    val `alreadyStored`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoInfo: FfiConverterRustBuffer<PhotoInfo> {
+    override fun read(buf: ByteBuffer): PhotoInfo {
+        return PhotoInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalUShort.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhotoInfo) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterString.allocationSize(value.`mime`) +
+            FfiConverterULong.allocationSize(value.`sizeBytes`) +
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterOptionalLong.allocationSize(value.`takenAtMs`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lat`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalUShort.allocationSize(value.`orientation`) +
+            FfiConverterULong.allocationSize(value.`thumbnailBytes`) +
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterBoolean.allocationSize(value.`alreadyStored`)
+    )
+
+    override fun write(value: PhotoInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+            FfiConverterULong.write(value.`sizeBytes`, buf)
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterOptionalLong.write(value.`takenAtMs`, buf)
+            FfiConverterOptionalDouble.write(value.`lat`, buf)
+            FfiConverterOptionalDouble.write(value.`lon`, buf)
+            FfiConverterOptionalUShort.write(value.`orientation`, buf)
+            FfiConverterULong.write(value.`thumbnailBytes`, buf)
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterBoolean.write(value.`alreadyStored`, buf)
+    }
+}
+
+
+
+/**
+ * A photo of an issue as its document carries it: metadata and a small thumbnail (every device
+ * has these; the original stays on the device that took it until sync uploads it).
+ */
+data class PhotoRef (
+    val `sha256`: kotlin.String
+    , 
+    val `stage`: PhotoStage
+    , 
+    val `mime`: kotlin.String
+    , 
+    val `sizeBytes`: kotlin.ULong
+    , 
+    val `width`: kotlin.UInt
+    , 
+    val `height`: kotlin.UInt
+    , 
+    val `takenAtMs`: kotlin.Long?
+    , 
+    /**
+     * EXIF GPS, or where the device was when it was attached.
+     */
+    val `lat`: kotlin.Double?
+    , 
+    val `lon`: kotlin.Double?
+    , 
+    /**
+     * EXIF orientation (1-8), already applied to the thumbnail.
+     */
+    val `orientation`: kotlin.UShort?
+    , 
+    val `addedBy`: UserId
+    , 
+    /**
+     * A JPEG of at most ~320 px.
+     */
+    val `thumbnail`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
+    override fun read(buf: ByteBuffer): PhotoRef {
+        return PhotoRef(
+            FfiConverterString.read(buf),
+            FfiConverterTypePhotoStage.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalUShort.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhotoRef) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterTypePhotoStage.allocationSize(value.`stage`) +
+            FfiConverterString.allocationSize(value.`mime`) +
+            FfiConverterULong.allocationSize(value.`sizeBytes`) +
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterOptionalLong.allocationSize(value.`takenAtMs`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lat`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalUShort.allocationSize(value.`orientation`) +
+            FfiConverterTypeUserId.allocationSize(value.`addedBy`) +
+            FfiConverterByteArray.allocationSize(value.`thumbnail`)
+    )
+
+    override fun write(value: PhotoRef, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterTypePhotoStage.write(value.`stage`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+            FfiConverterULong.write(value.`sizeBytes`, buf)
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterOptionalLong.write(value.`takenAtMs`, buf)
+            FfiConverterOptionalDouble.write(value.`lat`, buf)
+            FfiConverterOptionalDouble.write(value.`lon`, buf)
+            FfiConverterOptionalUShort.write(value.`orientation`, buf)
+            FfiConverterTypeUserId.write(value.`addedBy`, buf)
+            FfiConverterByteArray.write(value.`thumbnail`, buf)
+    }
+}
+
+
+
+/**
+ * A logged pickup.
+ */
+data class Pickup (
+    val `id`: PickupId
+    , 
+    val `userId`: UserId
+    , 
+    val `atMs`: kotlin.Long
+    , 
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    val `bags`: kotlin.UInt
+    , 
+    val `items`: kotlin.UInt
+    , 
+    val `streetId`: kotlin.String?
+    , 
+    val `photoSha256`: kotlin.String?
+    , 
+    val `note`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePickup: FfiConverterRustBuffer<Pickup> {
+    override fun read(buf: ByteBuffer): Pickup {
+        return Pickup(
+            FfiConverterTypePickupId.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Pickup) = (
+            FfiConverterTypePickupId.allocationSize(value.`id`) +
+            FfiConverterTypeUserId.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterUInt.allocationSize(value.`bags`) +
+            FfiConverterUInt.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`photoSha256`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: Pickup, buf: ByteBuffer) {
+            FfiConverterTypePickupId.write(value.`id`, buf)
+            FfiConverterTypeUserId.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterUInt.write(value.`bags`, buf)
+            FfiConverterUInt.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`photoSha256`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * A logged pickup and what it earned.
+ */
+data class PickupOutcome (
+    val `pickup`: Pickup
+    , 
+    val `points`: PointsEntry
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePickupOutcome: FfiConverterRustBuffer<PickupOutcome> {
+    override fun read(buf: ByteBuffer): PickupOutcome {
+        return PickupOutcome(
+            FfiConverterTypePickup.read(buf),
+            FfiConverterTypePointsEntry.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PickupOutcome) = (
+            FfiConverterTypePickup.allocationSize(value.`pickup`) +
+            FfiConverterTypePointsEntry.allocationSize(value.`points`)
+    )
+
+    override fun write(value: PickupOutcome, buf: ByteBuffer) {
+            FfiConverterTypePickup.write(value.`pickup`, buf)
+            FfiConverterTypePointsEntry.write(value.`points`, buf)
+    }
+}
+
+
+
+/**
+ * A point matched to its street.
+ */
+data class PointMatch (
+    val `streetId`: StreetId
+    , 
+    val `streetName`: kotlin.String?
+    , 
+    val `segmentId`: SegmentId
+    , 
+    /**
+     * Distance along the segment from its first vertex, metres.
+     */
+    val `offsetM`: kotlin.Double
+    , 
+    /**
+     * Distance from the point to the segment, metres.
+     */
+    val `distanceM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointMatch: FfiConverterRustBuffer<PointMatch> {
+    override fun read(buf: ByteBuffer): PointMatch {
+        return PointMatch(
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeSegmentId.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PointMatch) = (
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`streetName`) +
+            FfiConverterTypeSegmentId.allocationSize(value.`segmentId`) +
+            FfiConverterDouble.allocationSize(value.`offsetM`) +
+            FfiConverterDouble.allocationSize(value.`distanceM`)
+    )
+
+    override fun write(value: PointMatch, buf: ByteBuffer) {
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`streetName`, buf)
+            FfiConverterTypeSegmentId.write(value.`segmentId`, buf)
+            FfiConverterDouble.write(value.`offsetM`, buf)
+            FfiConverterDouble.write(value.`distanceM`, buf)
+    }
+}
+
+
+
+/**
+ * One ledger entry.
+ */
+data class PointsEntry (
+    val `id`: PointsEntryId
+    , 
+    val `userId`: UserId
+    , 
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * Beijing calendar day, YYYY-MM-DD (daily caps count per day).
+     */
+    val `day`: kotlin.String
+    , 
+    val `kind`: PointsKind
+    , 
+    /**
+     * The pickup, issue or patrol it was earned for (the entry's own id for a redemption).
+     */
+    val `sourceId`: kotlin.String
+    , 
+    /**
+     * The rule and version it was earned under.
+     */
+    val `ruleId`: kotlin.String
+    , 
+    val `ruleVersion`: kotlin.Long
+    , 
+    /**
+     * Negative for a redemption; 0 past a daily cap (the note says so).
+     */
+    val `points`: kotlin.Long
+    , 
+    val `note`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointsEntry: FfiConverterRustBuffer<PointsEntry> {
+    override fun read(buf: ByteBuffer): PointsEntry {
+        return PointsEntry(
+            FfiConverterTypePointsEntryId.read(buf),
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePointsKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PointsEntry) = (
+            FfiConverterTypePointsEntryId.allocationSize(value.`id`) +
+            FfiConverterTypeUserId.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`day`) +
+            FfiConverterTypePointsKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`sourceId`) +
+            FfiConverterString.allocationSize(value.`ruleId`) +
+            FfiConverterLong.allocationSize(value.`ruleVersion`) +
+            FfiConverterLong.allocationSize(value.`points`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: PointsEntry, buf: ByteBuffer) {
+            FfiConverterTypePointsEntryId.write(value.`id`, buf)
+            FfiConverterTypeUserId.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`day`, buf)
+            FfiConverterTypePointsKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`sourceId`, buf)
+            FfiConverterString.write(value.`ruleId`, buf)
+            FfiConverterLong.write(value.`ruleVersion`, buf)
+            FfiConverterLong.write(value.`points`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * A version of a points rule.
+ */
+data class PointsRule (
+    val `id`: kotlin.String
+    , 
+    val `version`: kotlin.Long
+    , 
+    val `kind`: PointsKind
+    , 
+    val `points`: kotlin.Long
+    , 
+    /**
+     * Pickups: points per bag on top of `points`.
+     */
+    val `perBag`: kotlin.Long
+    , 
+    /**
+     * Most points of this kind a user earns per Beijing day.
+     */
+    val `dailyCap`: kotlin.Long?
+    , 
+    val `validFromMs`: kotlin.Long
+    , 
+    val `description`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointsRule: FfiConverterRustBuffer<PointsRule> {
+    override fun read(buf: ByteBuffer): PointsRule {
+        return PointsRule(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypePointsKind.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PointsRule) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterLong.allocationSize(value.`version`) +
+            FfiConverterTypePointsKind.allocationSize(value.`kind`) +
+            FfiConverterLong.allocationSize(value.`points`) +
+            FfiConverterLong.allocationSize(value.`perBag`) +
+            FfiConverterOptionalLong.allocationSize(value.`dailyCap`) +
+            FfiConverterLong.allocationSize(value.`validFromMs`) +
+            FfiConverterString.allocationSize(value.`description`)
+    )
+
+    override fun write(value: PointsRule, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterLong.write(value.`version`, buf)
+            FfiConverterTypePointsKind.write(value.`kind`, buf)
+            FfiConverterLong.write(value.`points`, buf)
+            FfiConverterLong.write(value.`perBag`, buf)
+            FfiConverterOptionalLong.write(value.`dailyCap`, buf)
+            FfiConverterLong.write(value.`validFromMs`, buf)
+            FfiConverterString.write(value.`description`, buf)
+    }
+}
+
+
+
+/**
+ * A user's points: the balance and the ledger behind it.
+ */
+data class PointsSummary (
+    val `userId`: UserId
+    , 
+    val `balance`: kotlin.Long
+    , 
+    val `earned`: kotlin.Long
+    , 
+    val `redeemed`: kotlin.Long
+    , 
+    /**
+     * Newest first.
+     */
+    val `entries`: List<PointsEntry>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointsSummary: FfiConverterRustBuffer<PointsSummary> {
+    override fun read(buf: ByteBuffer): PointsSummary {
+        return PointsSummary(
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypePointsEntry.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PointsSummary) = (
+            FfiConverterTypeUserId.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`balance`) +
+            FfiConverterLong.allocationSize(value.`earned`) +
+            FfiConverterLong.allocationSize(value.`redeemed`) +
+            FfiConverterSequenceTypePointsEntry.allocationSize(value.`entries`)
+    )
+
+    override fun write(value: PointsSummary, buf: ByteBuffer) {
+            FfiConverterTypeUserId.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`balance`, buf)
+            FfiConverterLong.write(value.`earned`, buf)
+            FfiConverterLong.write(value.`redeemed`, buf)
+            FfiConverterSequenceTypePointsEntry.write(value.`entries`, buf)
+    }
+}
+
+
+
+/**
  * How far a slow operation has come (not `Progress`: Foundation has one).
  */
 data class ProgressReport (
@@ -4335,6 +8096,99 @@ public object FfiConverterTypeProgressReport: FfiConverterRustBuffer<ProgressRep
             FfiConverterTypeProgressStage.write(value.`stage`, buf)
             FfiConverterULong.write(value.`done`, buf)
             FfiConverterULong.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
+ * What reporting returns: the new issue, and the open issues of the same category within 50 m
+ * that may be the same problem (offer to mark it a duplicate).
+ */
+data class ReportOutcome (
+    val `issue`: IssueView
+    , 
+    val `possibleDuplicates`: List<IssueSummary>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportOutcome: FfiConverterRustBuffer<ReportOutcome> {
+    override fun read(buf: ByteBuffer): ReportOutcome {
+        return ReportOutcome(
+            FfiConverterTypeIssueView.read(buf),
+            FfiConverterSequenceTypeIssueSummary.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportOutcome) = (
+            FfiConverterTypeIssueView.allocationSize(value.`issue`) +
+            FfiConverterSequenceTypeIssueSummary.allocationSize(value.`possibleDuplicates`)
+    )
+
+    override fun write(value: ReportOutcome, buf: ByteBuffer) {
+            FfiConverterTypeIssueView.write(value.`issue`, buf)
+            FfiConverterSequenceTypeIssueSummary.write(value.`possibleDuplicates`, buf)
+    }
+}
+
+
+
+/**
+ * Who reported an issue.
+ */
+data class Reporter (
+    val `userId`: UserId
+    , 
+    val `name`: kotlin.String
+    , 
+    val `role`: Role
+    , 
+    val `deviceId`: DeviceId
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReporter: FfiConverterRustBuffer<Reporter> {
+    override fun read(buf: ByteBuffer): Reporter {
+        return Reporter(
+            FfiConverterTypeUserId.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterTypeDeviceId.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Reporter) = (
+            FfiConverterTypeUserId.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterTypeDeviceId.allocationSize(value.`deviceId`)
+    )
+
+    override fun write(value: Reporter, buf: ByteBuffer) {
+            FfiConverterTypeUserId.write(value.`userId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterTypeDeviceId.write(value.`deviceId`, buf)
     }
 }
 
@@ -4387,6 +8241,301 @@ public object FfiConverterTypeSamplingAdvice: FfiConverterRustBuffer<SamplingAdv
             FfiConverterTypeMotion.write(value.`motion`, buf)
             FfiConverterUInt.write(value.`intervalS`, buf)
             FfiConverterBoolean.write(value.`changed`, buf)
+    }
+}
+
+
+
+/**
+ * What scanning a code led to.
+ */
+data class ScanOutcome (
+    val `signboardId`: SignboardId
+    , 
+    val `streetId`: StreetId
+    , 
+    val `streetName`: kotlin.String?
+    , 
+    /**
+     * Recorded when a chief or steward scans during an open patrol.
+     */
+    val `checkIn`: CheckIn?
+    , 
+    /**
+     * Why no check-in was recorded, when none was (show it; a resident goes on to report).
+     */
+    val `note`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanOutcome: FfiConverterRustBuffer<ScanOutcome> {
+    override fun read(buf: ByteBuffer): ScanOutcome {
+        return ScanOutcome(
+            FfiConverterTypeSignboardId.read(buf),
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeCheckIn.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScanOutcome) = (
+            FfiConverterTypeSignboardId.allocationSize(value.`signboardId`) +
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`streetName`) +
+            FfiConverterOptionalTypeCheckIn.allocationSize(value.`checkIn`) +
+            FfiConverterOptionalString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: ScanOutcome, buf: ByteBuffer) {
+            FfiConverterTypeSignboardId.write(value.`signboardId`, buf)
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`streetName`, buf)
+            FfiConverterOptionalTypeCheckIn.write(value.`checkIn`, buf)
+            FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * The phone's position when it scanned (WGS-84).
+ */
+data class ScanPosition (
+    val `lat`: kotlin.Double
+    , 
+    val `lon`: kotlin.Double
+    , 
+    val `accuracyM`: kotlin.Double? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanPosition: FfiConverterRustBuffer<ScanPosition> {
+    override fun read(buf: ByteBuffer): ScanPosition {
+        return ScanPosition(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ScanPosition) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalDouble.allocationSize(value.`accuracyM`)
+    )
+
+    override fun write(value: ScanPosition, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalDouble.write(value.`accuracyM`, buf)
+    }
+}
+
+
+
+/**
+ * One segment (分段) of a street, for drawing: a WGS-84 polyline.
+ */
+data class Segment (
+    val `id`: SegmentId
+    , 
+    val `streetId`: StreetId
+    , 
+    /**
+     * Position among its street's segments.
+     */
+    val `ordinal`: kotlin.UInt
+    , 
+    val `points`: List<LatLon>
+    , 
+    val `lengthM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSegment: FfiConverterRustBuffer<Segment> {
+    override fun read(buf: ByteBuffer): Segment {
+        return Segment(
+            FfiConverterTypeSegmentId.read(buf),
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeLatLon.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Segment) = (
+            FfiConverterTypeSegmentId.allocationSize(value.`id`) +
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterUInt.allocationSize(value.`ordinal`) +
+            FfiConverterSequenceTypeLatLon.allocationSize(value.`points`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`)
+    )
+
+    override fun write(value: Segment, buf: ByteBuffer) {
+            FfiConverterTypeSegmentId.write(value.`id`, buf)
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterUInt.write(value.`ordinal`, buf)
+            FfiConverterSequenceTypeLatLon.write(value.`points`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+    }
+}
+
+
+
+/**
+ * One segment's coverage.
+ */
+data class SegmentCoverage (
+    val `segmentId`: SegmentId
+    , 
+    val `ordinal`: kotlin.UInt
+    , 
+    val `lengthM`: kotlin.Double
+    , 
+    val `coveredM`: kotlin.Double
+    , 
+    val `intervals`: List<CoveredInterval>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSegmentCoverage: FfiConverterRustBuffer<SegmentCoverage> {
+    override fun read(buf: ByteBuffer): SegmentCoverage {
+        return SegmentCoverage(
+            FfiConverterTypeSegmentId.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterSequenceTypeCoveredInterval.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SegmentCoverage) = (
+            FfiConverterTypeSegmentId.allocationSize(value.`segmentId`) +
+            FfiConverterUInt.allocationSize(value.`ordinal`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`) +
+            FfiConverterDouble.allocationSize(value.`coveredM`) +
+            FfiConverterSequenceTypeCoveredInterval.allocationSize(value.`intervals`)
+    )
+
+    override fun write(value: SegmentCoverage, buf: ByteBuffer) {
+            FfiConverterTypeSegmentId.write(value.`segmentId`, buf)
+            FfiConverterUInt.write(value.`ordinal`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+            FfiConverterDouble.write(value.`coveredM`, buf)
+            FfiConverterSequenceTypeCoveredInterval.write(value.`intervals`, buf)
+    }
+}
+
+
+
+/**
+ * A signboard as stored, with its code.
+ */
+data class Signboard (
+    val `id`: SignboardId
+    , 
+    val `streetId`: StreetId
+    , 
+    val `lat`: kotlin.Double?
+    , 
+    val `lon`: kotlin.Double?
+    , 
+    /**
+     * The signed code (`SP1.…`): what the app reads from the QR.
+     */
+    val `payload`: kotlin.String
+    , 
+    /**
+     * What the QR holds: the public report page, ending in the code.
+     */
+    val `link`: kotlin.String
+    , 
+    val `createdAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignboard: FfiConverterRustBuffer<Signboard> {
+    override fun read(buf: ByteBuffer): Signboard {
+        return Signboard(
+            FfiConverterTypeSignboardId.read(buf),
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Signboard) = (
+            FfiConverterTypeSignboardId.allocationSize(value.`id`) +
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lat`) +
+            FfiConverterOptionalDouble.allocationSize(value.`lon`) +
+            FfiConverterString.allocationSize(value.`payload`) +
+            FfiConverterString.allocationSize(value.`link`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`)
+    )
+
+    override fun write(value: Signboard, buf: ByteBuffer) {
+            FfiConverterTypeSignboardId.write(value.`id`, buf)
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterOptionalDouble.write(value.`lat`, buf)
+            FfiConverterOptionalDouble.write(value.`lon`, buf)
+            FfiConverterString.write(value.`payload`, buf)
+            FfiConverterString.write(value.`link`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
     }
 }
 
@@ -4611,6 +8760,388 @@ public object FfiConverterTypeStoredFix: FfiConverterRustBuffer<StoredFix> {
 
 
 /**
+ * A street (街巷): a name (unnamed ways are streets of their own), the subdistrict that runs it,
+ * the kind of road (OpenStreetMap's `highway` value) and its length.
+ */
+data class Street (
+    val `id`: StreetId
+    , 
+    val `name`: kotlin.String?
+    , 
+    val `subdistrict`: kotlin.String?
+    , 
+    /**
+     * `residential`, `footway`, `service` ...: the kind covering most of its length.
+     */
+    val `class`: kotlin.String
+    , 
+    val `lengthM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreet: FfiConverterRustBuffer<Street> {
+    override fun read(buf: ByteBuffer): Street {
+        return Street(
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Street) = (
+            FfiConverterTypeStreetId.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`subdistrict`) +
+            FfiConverterString.allocationSize(value.`class`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`)
+    )
+
+    override fun write(value: Street, buf: ByteBuffer) {
+            FfiConverterTypeStreetId.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`subdistrict`, buf)
+            FfiConverterString.write(value.`class`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+    }
+}
+
+
+
+/**
+ * One street's coverage.
+ */
+data class StreetCoverage (
+    val `streetId`: StreetId
+    , 
+    val `name`: kotlin.String?
+    , 
+    val `subdistrict`: kotlin.String?
+    , 
+    val `class`: kotlin.String
+    , 
+    val `lengthM`: kotlin.Double
+    , 
+    val `coveredM`: kotlin.Double
+    , 
+    /**
+     * `covered_m / length_m`, 0..1.
+     */
+    val `coveredRatio`: kotlin.Double
+    , 
+    /**
+     * Seconds spent on the street.
+     */
+    val `timeS`: kotlin.Double
+    , 
+    /**
+     * Whether the street is one the patrol's user (or the period's people) answer for or the
+     * patrol set out to cover.
+     */
+    val `assigned`: kotlin.Boolean
+    , 
+    val `segments`: List<SegmentCoverage>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreetCoverage: FfiConverterRustBuffer<StreetCoverage> {
+    override fun read(buf: ByteBuffer): StreetCoverage {
+        return StreetCoverage(
+            FfiConverterTypeStreetId.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeSegmentCoverage.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StreetCoverage) = (
+            FfiConverterTypeStreetId.allocationSize(value.`streetId`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`subdistrict`) +
+            FfiConverterString.allocationSize(value.`class`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`) +
+            FfiConverterDouble.allocationSize(value.`coveredM`) +
+            FfiConverterDouble.allocationSize(value.`coveredRatio`) +
+            FfiConverterDouble.allocationSize(value.`timeS`) +
+            FfiConverterBoolean.allocationSize(value.`assigned`) +
+            FfiConverterSequenceTypeSegmentCoverage.allocationSize(value.`segments`)
+    )
+
+    override fun write(value: StreetCoverage, buf: ByteBuffer) {
+            FfiConverterTypeStreetId.write(value.`streetId`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`subdistrict`, buf)
+            FfiConverterString.write(value.`class`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+            FfiConverterDouble.write(value.`coveredM`, buf)
+            FfiConverterDouble.write(value.`coveredRatio`, buf)
+            FfiConverterDouble.write(value.`timeS`, buf)
+            FfiConverterBoolean.write(value.`assigned`, buf)
+            FfiConverterSequenceTypeSegmentCoverage.write(value.`segments`, buf)
+    }
+}
+
+
+
+/**
+ * What a street import did.
+ */
+data class StreetImportReport (
+    /**
+     * `osm` or `geojson`.
+     */
+    val `format`: kotlin.String
+    , 
+    /**
+     * Streets in the file (named streets plus unnamed ways).
+     */
+    val `streets`: kotlin.ULong
+    , 
+    val `namedStreets`: kotlin.ULong
+    , 
+    val `unnamedStreets`: kotlin.ULong
+    , 
+    /**
+     * Streets created, and streets already in the store whose geometry was replaced (they keep
+     * their id, assignments and signboards).
+     */
+    val `streetsNew`: kotlin.ULong
+    , 
+    val `streetsUpdated`: kotlin.ULong
+    , 
+    val `segments`: kotlin.ULong
+    , 
+    /**
+     * Haversine length of all the file's streets.
+     */
+    val `totalLengthM`: kotlin.Double
+    , 
+    val `maxSegmentM`: kotlin.Double
+    , 
+    val `linesRead`: kotlin.ULong
+    , 
+    val `linesSkipped`: kotlin.ULong
+    , 
+    /**
+     * OpenStreetMap node references the file lacks (a clipped extract): lines break there.
+     */
+    val `missingNodeRefs`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreetImportReport: FfiConverterRustBuffer<StreetImportReport> {
+    override fun read(buf: ByteBuffer): StreetImportReport {
+        return StreetImportReport(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StreetImportReport) = (
+            FfiConverterString.allocationSize(value.`format`) +
+            FfiConverterULong.allocationSize(value.`streets`) +
+            FfiConverterULong.allocationSize(value.`namedStreets`) +
+            FfiConverterULong.allocationSize(value.`unnamedStreets`) +
+            FfiConverterULong.allocationSize(value.`streetsNew`) +
+            FfiConverterULong.allocationSize(value.`streetsUpdated`) +
+            FfiConverterULong.allocationSize(value.`segments`) +
+            FfiConverterDouble.allocationSize(value.`totalLengthM`) +
+            FfiConverterDouble.allocationSize(value.`maxSegmentM`) +
+            FfiConverterULong.allocationSize(value.`linesRead`) +
+            FfiConverterULong.allocationSize(value.`linesSkipped`) +
+            FfiConverterULong.allocationSize(value.`missingNodeRefs`)
+    )
+
+    override fun write(value: StreetImportReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`format`, buf)
+            FfiConverterULong.write(value.`streets`, buf)
+            FfiConverterULong.write(value.`namedStreets`, buf)
+            FfiConverterULong.write(value.`unnamedStreets`, buf)
+            FfiConverterULong.write(value.`streetsNew`, buf)
+            FfiConverterULong.write(value.`streetsUpdated`, buf)
+            FfiConverterULong.write(value.`segments`, buf)
+            FfiConverterDouble.write(value.`totalLengthM`, buf)
+            FfiConverterDouble.write(value.`maxSegmentM`, buf)
+            FfiConverterULong.write(value.`linesRead`, buf)
+            FfiConverterULong.write(value.`linesSkipped`, buf)
+            FfiConverterULong.write(value.`missingNodeRefs`, buf)
+    }
+}
+
+
+
+/**
+ * How a street file is imported. Absent fields take the core's defaults.
+ */
+data class StreetImportSettings (
+    /**
+     * Lines longer than this are split into equal segments no longer than it (metres, at least
+     * 10; 200 when absent).
+     */
+    val `maxSegmentM`: kotlin.Double? = null 
+    , 
+    /**
+     * The subdistrict (街道) running the streets, when the file does not say.
+     */
+    val `subdistrict`: kotlin.String? = null 
+    , 
+    /**
+     * The datum of the file's coordinates: WGS-84 when absent (OpenStreetMap); GCJ-02 for
+     * exports from Chinese map apps.
+     */
+    val `datum`: Datum? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreetImportSettings: FfiConverterRustBuffer<StreetImportSettings> {
+    override fun read(buf: ByteBuffer): StreetImportSettings {
+        return StreetImportSettings(
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeDatum.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StreetImportSettings) = (
+            FfiConverterOptionalDouble.allocationSize(value.`maxSegmentM`) +
+            FfiConverterOptionalString.allocationSize(value.`subdistrict`) +
+            FfiConverterOptionalTypeDatum.allocationSize(value.`datum`)
+    )
+
+    override fun write(value: StreetImportSettings, buf: ByteBuffer) {
+            FfiConverterOptionalDouble.write(value.`maxSegmentM`, buf)
+            FfiConverterOptionalString.write(value.`subdistrict`, buf)
+            FfiConverterOptionalTypeDatum.write(value.`datum`, buf)
+    }
+}
+
+
+
+/**
+ * A street as listed, with who answers for it.
+ */
+data class StreetInfo (
+    val `street`: Street
+    , 
+    /**
+     * What matches the street across re-imports (its name and subdistrict, or its OSM way).
+     */
+    val `key`: kotlin.String
+    , 
+    val `segments`: kotlin.ULong
+    , 
+    /**
+     * The chief's user id (or the name a supervisor assigned).
+     */
+    val `chief`: kotlin.String?
+    , 
+    val `stewards`: List<kotlin.String>
+    , 
+    val `signboards`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreetInfo: FfiConverterRustBuffer<StreetInfo> {
+    override fun read(buf: ByteBuffer): StreetInfo {
+        return StreetInfo(
+            FfiConverterTypeStreet.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StreetInfo) = (
+            FfiConverterTypeStreet.allocationSize(value.`street`) +
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterULong.allocationSize(value.`segments`) +
+            FfiConverterOptionalString.allocationSize(value.`chief`) +
+            FfiConverterSequenceString.allocationSize(value.`stewards`) +
+            FfiConverterULong.allocationSize(value.`signboards`)
+    )
+
+    override fun write(value: StreetInfo, buf: ByteBuffer) {
+            FfiConverterTypeStreet.write(value.`street`, buf)
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterULong.write(value.`segments`, buf)
+            FfiConverterOptionalString.write(value.`chief`, buf)
+            FfiConverterSequenceString.write(value.`stewards`, buf)
+            FfiConverterULong.write(value.`signboards`, buf)
+    }
+}
+
+
+
+/**
  * All tunable track thresholds.
  */
 data class TrackConfig (
@@ -4778,6 +9309,122 @@ public object FfiConverterTypeTrackStats: FfiConverterRustBuffer<TrackStats> {
             FfiConverterULong.write(value.`simplifiedPoints`, buf)
     }
 }
+
+
+
+/**
+ * Who an issue is given to: one of the forces (DOMAIN.md), or a person.
+ */
+sealed class Assignee {
+    
+    /**
+     * 城市物业: the cleaning crews (role `Crew`) that take every problem no department owns.
+     */
+    object CityProperty : Assignee()
+    
+    
+    /**
+     * 综合执法: law enforcement officers (role `Enforcement`).
+     */
+    object Enforcement : Assignee()
+    
+    
+    /**
+     * The department that owns the thing; a supervisor records its answers.
+     */
+    object Owner : Assignee()
+    
+    
+    /**
+     * One person, by user id.
+     */
+    data class User(
+        val `userId`: org.streetpatrol.ffi.UserId) : Assignee()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAssignee : FfiConverterRustBuffer<Assignee>{
+    override fun read(buf: ByteBuffer): Assignee {
+        return when(buf.getInt()) {
+            1 -> Assignee.CityProperty
+            2 -> Assignee.Enforcement
+            3 -> Assignee.Owner
+            4 -> Assignee.User(
+                FfiConverterTypeUserId.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Assignee): ULong = when(value) {
+        is Assignee.CityProperty -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Assignee.Enforcement -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Assignee.Owner -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Assignee.User -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeUserId.allocationSize(value.`userId`)
+            )
+        }
+    }
+
+    override fun write(value: Assignee, buf: ByteBuffer) {
+        when(value) {
+            is Assignee.CityProperty -> {
+                buf.putInt(1)
+                Unit
+            }
+            is Assignee.Enforcement -> {
+                buf.putInt(2)
+                Unit
+            }
+            is Assignee.Owner -> {
+                buf.putInt(3)
+                Unit
+            }
+            is Assignee.User -> {
+                buf.putInt(4)
+                FfiConverterTypeUserId.write(value.`userId`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -5018,6 +9665,121 @@ public object FfiConverterTypeFixVerdict: FfiConverterRustBuffer<FixVerdict> {
 
 
 /**
+ * What happened in one workflow event.
+ */
+
+enum class IssueEventKind {
+    
+    REPORT,
+    ASSIGN,
+    RETURN,
+    ACCEPT,
+    RESOLVE,
+    VERIFY,
+    REOPEN,
+    DUPLICATE_OF,
+    CANCEL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueEventKind: FfiConverterRustBuffer<IssueEventKind> {
+    override fun read(buf: ByteBuffer) = try {
+        IssueEventKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IssueEventKind) = 4UL
+
+    override fun write(value: IssueEventKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where an issue is in its loop (发现, 分派, 处置, 反馈), folded from its events.
+ */
+
+enum class IssueStatus {
+    
+    /**
+     * Found and reported; nobody has it yet.
+     */
+    REPORTED,
+    /**
+     * Given to a department or person.
+     */
+    ASSIGNED,
+    /**
+     * Every assignee of the round handed it back.
+     */
+    RETURNED,
+    /**
+     * An assignee accepted it and is handling it.
+     */
+    IN_PROGRESS,
+    /**
+     * An assignee says it is fixed (with an after-photo).
+     */
+    RESOLVED,
+    /**
+     * The chief or the reporter confirmed the fix: the loop is closed.
+     */
+    VERIFIED,
+    /**
+     * Opened again; a new round begins.
+     */
+    REOPENED,
+    /**
+     * The same problem as another issue.
+     */
+    DUPLICATE,
+    /**
+     * Withdrawn or not a problem.
+     */
+    CANCELLED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueStatus: FfiConverterRustBuffer<IssueStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        IssueStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IssueStatus) = 4UL
+
+    override fun write(value: IssueStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Whether the walker is moving.
  */
 
@@ -5110,18 +9872,19 @@ sealed class PatrolException(message: String): kotlin.Exception(message) {
         
     /**
      * The caller passed something that is not valid: a fix that is not a fix, a malformed id, a
-     * setting out of range, a file that is not a track. Nothing was stored.
+     * setting out of range, a file that is not a track, a street network or a photo, a forged
+     * signboard code, bytes that are not an issue document. Nothing was stored.
      */
         class InvalidInput(message: String) : PatrolException(message)
         
     /**
-     * The thing asked for (a patrol) is not in this store.
+     * The thing asked for (a patrol, street, issue, photo) is not in this store.
      */
         class NotFound(message: String) : PatrolException(message)
         
     /**
      * The call does not fit the current state: no device user yet, a patrol that is not
-     * recording, a second open patrol.
+     * recording, a second open patrol, no street network imported yet, no district key.
      */
         class InvalidState(message: String) : PatrolException(message)
         
@@ -5344,19 +10107,111 @@ public object FfiConverterTypePatrolState: FfiConverterRustBuffer<PatrolState> {
 
 
 /**
+ * Whether a photo shows the problem or the fix.
+ */
+
+enum class PhotoStage {
+    
+    BEFORE,
+    AFTER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoStage: FfiConverterRustBuffer<PhotoStage> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoStage.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoStage) = 4UL
+
+    override fun write(value: PhotoStage, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why points were entered in the ledger.
+ */
+
+enum class PointsKind {
+    
+    /**
+     * A logged litter pickup.
+     */
+    PICKUP,
+    /**
+     * An issue the user reported ended verified.
+     */
+    VERIFIED_ISSUE,
+    /**
+     * An hour of patrol.
+     */
+    PATROL_HOUR,
+    /**
+     * Points spent on a reward (negative).
+     */
+    REDEMPTION;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointsKind: FfiConverterRustBuffer<PointsKind> {
+    override fun read(buf: ByteBuffer) = try {
+        PointsKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PointsKind) = 4UL
+
+    override fun write(value: PointsKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The step a slow operation is in.
  */
 
 enum class ProgressStage {
     
     /**
-     * Reading and parsing a track file; `done`/`total` count bytes.
+     * Reading and parsing a track or street file; `done`/`total` count bytes.
      */
     READING_FILE,
     /**
      * Storing an imported track; `done`/`total` count points.
      */
-    STORING_FIXES;
+    STORING_FIXES,
+    /**
+     * Storing an imported street network; `done`/`total` count streets.
+     */
+    STORING_STREETS;
 
     
 
@@ -5485,6 +10340,38 @@ public object FfiConverterTypeTrackExportFormat: FfiConverterRustBuffer<TrackExp
 }
 
 
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalUShort: FfiConverterRustBuffer<kotlin.UShort?> {
+    override fun read(buf: ByteBuffer): kotlin.UShort? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUShort.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UShort?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUShort.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UShort?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUShort.write(value, buf)
+        }
+    }
+}
 
 
 
@@ -5748,6 +10635,38 @@ public object FfiConverterOptionalTypeWallClock: FfiConverterRustBuffer<WallCloc
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeAssignmentConflict: FfiConverterRustBuffer<AssignmentConflict?> {
+    override fun read(buf: ByteBuffer): AssignmentConflict? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAssignmentConflict.read(buf)
+    }
+
+    override fun allocationSize(value: AssignmentConflict?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAssignmentConflict.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AssignmentConflict?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAssignmentConflict.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<BoundingBox?> {
     override fun read(buf: ByteBuffer): BoundingBox? {
         if (buf.get().toInt() == 0) {
@@ -5770,6 +10689,38 @@ public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<Boundi
         } else {
             buf.put(1)
             FfiConverterTypeBoundingBox.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCheckIn: FfiConverterRustBuffer<CheckIn?> {
+    override fun read(buf: ByteBuffer): CheckIn? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCheckIn.read(buf)
+    }
+
+    override fun allocationSize(value: CheckIn?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCheckIn.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CheckIn?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCheckIn.write(value, buf)
         }
     }
 }
@@ -5844,6 +10795,134 @@ public object FfiConverterOptionalTypeFilterConfig: FfiConverterRustBuffer<Filte
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeLatLon: FfiConverterRustBuffer<LatLon?> {
+    override fun read(buf: ByteBuffer): LatLon? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLatLon.read(buf)
+    }
+
+    override fun allocationSize(value: LatLon?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLatLon.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LatLon?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLatLon.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeNearPoint: FfiConverterRustBuffer<NearPoint?> {
+    override fun read(buf: ByteBuffer): NearPoint? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeNearPoint.read(buf)
+    }
+
+    override fun allocationSize(value: NearPoint?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeNearPoint.allocationSize(value)
+        }
+    }
+
+    override fun write(value: NearPoint?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeNearPoint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePointMatch: FfiConverterRustBuffer<PointMatch?> {
+    override fun read(buf: ByteBuffer): PointMatch? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePointMatch.read(buf)
+    }
+
+    override fun allocationSize(value: PointMatch?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePointMatch.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PointMatch?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePointMatch.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeScanPosition: FfiConverterRustBuffer<ScanPosition?> {
+    override fun read(buf: ByteBuffer): ScanPosition? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeScanPosition.read(buf)
+    }
+
+    override fun allocationSize(value: ScanPosition?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeScanPosition.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ScanPosition?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeScanPosition.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTrackConfig: FfiConverterRustBuffer<TrackConfig?> {
     override fun read(buf: ByteBuffer): TrackConfig? {
         if (buf.get().toInt() == 0) {
@@ -5898,6 +10977,38 @@ public object FfiConverterOptionalTypeTrackStats: FfiConverterRustBuffer<TrackSt
         } else {
             buf.put(1)
             FfiConverterTypeTrackStats.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeAssignee: FfiConverterRustBuffer<Assignee?> {
+    override fun read(buf: ByteBuffer): Assignee? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAssignee.read(buf)
+    }
+
+    override fun allocationSize(value: Assignee?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAssignee.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Assignee?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAssignee.write(value, buf)
         }
     }
 }
@@ -5972,6 +11083,38 @@ public object FfiConverterOptionalTypeDurability: FfiConverterRustBuffer<Durabil
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeIssueStatus: FfiConverterRustBuffer<IssueStatus?> {
+    override fun read(buf: ByteBuffer): IssueStatus? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeIssueStatus.read(buf)
+    }
+
+    override fun allocationSize(value: IssueStatus?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeIssueStatus.allocationSize(value)
+        }
+    }
+
+    override fun write(value: IssueStatus?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeIssueStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeNetworkState: FfiConverterRustBuffer<NetworkState?> {
     override fun read(buf: ByteBuffer): NetworkState? {
         if (buf.get().toInt() == 0) {
@@ -5994,6 +11137,70 @@ public object FfiConverterOptionalTypeNetworkState: FfiConverterRustBuffer<Netwo
         } else {
             buf.put(1)
             FfiConverterTypeNetworkState.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeIssueEventId: FfiConverterRustBuffer<IssueEventId?> {
+    override fun read(buf: ByteBuffer): IssueEventId? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeIssueEventId.read(buf)
+    }
+
+    override fun allocationSize(value: IssueEventId?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeIssueEventId.allocationSize(value)
+        }
+    }
+
+    override fun write(value: IssueEventId?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeIssueEventId.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeIssueId: FfiConverterRustBuffer<IssueId?> {
+    override fun read(buf: ByteBuffer): IssueId? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeIssueId.read(buf)
+    }
+
+    override fun allocationSize(value: IssueId?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeIssueId.allocationSize(value)
+        }
+    }
+
+    override fun write(value: IssueId?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeIssueId.write(value, buf)
         }
     }
 }
@@ -6068,6 +11275,38 @@ public object FfiConverterOptionalTypeSubdistrictId: FfiConverterRustBuffer<Subd
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeUserId: FfiConverterRustBuffer<UserId?> {
+    override fun read(buf: ByteBuffer): UserId? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUserId.read(buf)
+    }
+
+    override fun allocationSize(value: UserId?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUserId.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UserId?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUserId.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -6086,6 +11325,146 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAssignment: FfiConverterRustBuffer<List<Assignment>> {
+    override fun read(buf: ByteBuffer): List<Assignment> {
+        val len = buf.getInt()
+        return List<Assignment>(len) {
+            FfiConverterTypeAssignment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Assignment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAssignment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Assignment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAssignment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCategorySpec: FfiConverterRustBuffer<List<CategorySpec>> {
+    override fun read(buf: ByteBuffer): List<CategorySpec> {
+        val len = buf.getInt()
+        return List<CategorySpec>(len) {
+            FfiConverterTypeCategorySpec.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CategorySpec>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCategorySpec.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CategorySpec>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCategorySpec.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCheckIn: FfiConverterRustBuffer<List<CheckIn>> {
+    override fun read(buf: ByteBuffer): List<CheckIn> {
+        val len = buf.getInt()
+        return List<CheckIn>(len) {
+            FfiConverterTypeCheckIn.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CheckIn>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCheckIn.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CheckIn>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCheckIn.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeComment: FfiConverterRustBuffer<List<Comment>> {
+    override fun read(buf: ByteBuffer): List<Comment> {
+        val len = buf.getInt()
+        return List<Comment>(len) {
+            FfiConverterTypeComment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Comment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeComment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Comment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeComment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCoveredInterval: FfiConverterRustBuffer<List<CoveredInterval>> {
+    override fun read(buf: ByteBuffer): List<CoveredInterval> {
+        val len = buf.getInt()
+        return List<CoveredInterval>(len) {
+            FfiConverterTypeCoveredInterval.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CoveredInterval>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCoveredInterval.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CoveredInterval>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCoveredInterval.write(it, buf)
         }
     }
 }
@@ -6152,6 +11531,62 @@ public object FfiConverterSequenceTypeGap: FfiConverterRustBuffer<List<Gap>> {
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeIssueEvent: FfiConverterRustBuffer<List<IssueEvent>> {
+    override fun read(buf: ByteBuffer): List<IssueEvent> {
+        val len = buf.getInt()
+        return List<IssueEvent>(len) {
+            FfiConverterTypeIssueEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<IssueEvent>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeIssueEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<IssueEvent>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeIssueEvent.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeIssueSummary: FfiConverterRustBuffer<List<IssueSummary>> {
+    override fun read(buf: ByteBuffer): List<IssueSummary> {
+        val len = buf.getInt()
+        return List<IssueSummary>(len) {
+            FfiConverterTypeIssueSummary.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<IssueSummary>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeIssueSummary.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<IssueSummary>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeIssueSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLatLon: FfiConverterRustBuffer<List<LatLon>> {
     override fun read(buf: ByteBuffer): List<LatLon> {
         val len = buf.getInt()
@@ -6208,6 +11643,202 @@ public object FfiConverterSequenceTypePatrolInfo: FfiConverterRustBuffer<List<Pa
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer<List<PhotoRef>> {
+    override fun read(buf: ByteBuffer): List<PhotoRef> {
+        val len = buf.getInt()
+        return List<PhotoRef>(len) {
+            FfiConverterTypePhotoRef.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PhotoRef>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePhotoRef.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PhotoRef>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePhotoRef.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePickup: FfiConverterRustBuffer<List<Pickup>> {
+    override fun read(buf: ByteBuffer): List<Pickup> {
+        val len = buf.getInt()
+        return List<Pickup>(len) {
+            FfiConverterTypePickup.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Pickup>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePickup.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Pickup>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePickup.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePointsEntry: FfiConverterRustBuffer<List<PointsEntry>> {
+    override fun read(buf: ByteBuffer): List<PointsEntry> {
+        val len = buf.getInt()
+        return List<PointsEntry>(len) {
+            FfiConverterTypePointsEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PointsEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePointsEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PointsEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePointsEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePointsRule: FfiConverterRustBuffer<List<PointsRule>> {
+    override fun read(buf: ByteBuffer): List<PointsRule> {
+        val len = buf.getInt()
+        return List<PointsRule>(len) {
+            FfiConverterTypePointsRule.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PointsRule>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePointsRule.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PointsRule>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePointsRule.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSegment: FfiConverterRustBuffer<List<Segment>> {
+    override fun read(buf: ByteBuffer): List<Segment> {
+        val len = buf.getInt()
+        return List<Segment>(len) {
+            FfiConverterTypeSegment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Segment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSegment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Segment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSegment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSegmentCoverage: FfiConverterRustBuffer<List<SegmentCoverage>> {
+    override fun read(buf: ByteBuffer): List<SegmentCoverage> {
+        val len = buf.getInt()
+        return List<SegmentCoverage>(len) {
+            FfiConverterTypeSegmentCoverage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SegmentCoverage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSegmentCoverage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SegmentCoverage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSegmentCoverage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSignboard: FfiConverterRustBuffer<List<Signboard>> {
+    override fun read(buf: ByteBuffer): List<Signboard> {
+        val len = buf.getInt()
+        return List<Signboard>(len) {
+            FfiConverterTypeSignboard.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Signboard>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSignboard.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Signboard>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSignboard.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeStoredFix: FfiConverterRustBuffer<List<StoredFix>> {
     override fun read(buf: ByteBuffer): List<StoredFix> {
         val len = buf.getInt()
@@ -6236,6 +11867,90 @@ public object FfiConverterSequenceTypeStoredFix: FfiConverterRustBuffer<List<Sto
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeStreetCoverage: FfiConverterRustBuffer<List<StreetCoverage>> {
+    override fun read(buf: ByteBuffer): List<StreetCoverage> {
+        val len = buf.getInt()
+        return List<StreetCoverage>(len) {
+            FfiConverterTypeStreetCoverage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StreetCoverage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStreetCoverage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StreetCoverage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStreetCoverage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStreetInfo: FfiConverterRustBuffer<List<StreetInfo>> {
+    override fun read(buf: ByteBuffer): List<StreetInfo> {
+        val len = buf.getInt()
+        return List<StreetInfo>(len) {
+            FfiConverterTypeStreetInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StreetInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStreetInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StreetInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStreetInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAssignee: FfiConverterRustBuffer<List<Assignee>> {
+    override fun read(buf: ByteBuffer): List<Assignee> {
+        val len = buf.getInt()
+        return List<Assignee>(len) {
+            FfiConverterTypeAssignee.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Assignee>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAssignee.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Assignee>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAssignee.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceSequenceTypeLatLon: FfiConverterRustBuffer<List<List<LatLon>>> {
     override fun read(buf: ByteBuffer): List<List<LatLon>> {
         val len = buf.getInt()
@@ -6254,6 +11969,62 @@ public object FfiConverterSequenceSequenceTypeLatLon: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterSequenceTypeLatLon.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeIssueEventId: FfiConverterRustBuffer<List<IssueEventId>> {
+    override fun read(buf: ByteBuffer): List<IssueEventId> {
+        val len = buf.getInt()
+        return List<IssueEventId>(len) {
+            FfiConverterTypeIssueEventId.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<IssueEventId>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeIssueEventId.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<IssueEventId>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeIssueEventId.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePatrolId: FfiConverterRustBuffer<List<PatrolId>> {
+    override fun read(buf: ByteBuffer): List<PatrolId> {
+        val len = buf.getInt()
+        return List<PatrolId>(len) {
+            FfiConverterTypePatrolId.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PatrolId>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePatrolId.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PatrolId>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePatrolId.write(it, buf)
         }
     }
 }
@@ -6299,13 +12070,58 @@ public object FfiConverterMapTypeFixVerdictULong: FfiConverterRustBuffer<Map<Fix
 
 
 
+public typealias CheckInId = kotlin.String
+public typealias FfiConverterTypeCheckInId = FfiConverterString
+
+
+
+public typealias CommentId = kotlin.String
+public typealias FfiConverterTypeCommentId = FfiConverterString
+
+
+
 public typealias DeviceId = kotlin.String
 public typealias FfiConverterTypeDeviceId = FfiConverterString
 
 
 
+public typealias IssueEventId = kotlin.String
+public typealias FfiConverterTypeIssueEventId = FfiConverterString
+
+
+
+public typealias IssueId = kotlin.String
+public typealias FfiConverterTypeIssueId = FfiConverterString
+
+
+
 public typealias PatrolId = kotlin.String
 public typealias FfiConverterTypePatrolId = FfiConverterString
+
+
+
+public typealias PickupId = kotlin.String
+public typealias FfiConverterTypePickupId = FfiConverterString
+
+
+
+public typealias PointsEntryId = kotlin.String
+public typealias FfiConverterTypePointsEntryId = FfiConverterString
+
+
+
+public typealias SegmentId = kotlin.String
+public typealias FfiConverterTypeSegmentId = FfiConverterString
+
+
+
+public typealias SignboardId = kotlin.String
+public typealias FfiConverterTypeSignboardId = FfiConverterString
+
+
+
+public typealias StreetId = kotlin.String
+public typealias FfiConverterTypeStreetId = FfiConverterString
 
 
 
