@@ -179,13 +179,13 @@ impl Store {
         for (&i, &ratio) in &coloured {
             let seg = &net.network.segments[i];
             let tip = format!("{} #{}: {:.0} % covered", net.network.street_of(i).label(), seg.ordinal, ratio * 100.0);
-            c.polyline(&frame.line(&seg.points), &coverage_colour(ratio), 7.0, 0.9, "segment", Some(&tip));
+            c.polyline(&frame.line(&seg.points), &coverage_colour(ratio), 12.0, 1.0, "segment", Some(&tip));
             count(&mut features, "segment");
         }
         for run in kept.chunk_by(|a, b| a.segment == b.segment) {
             let line: Vec<_> = run.iter().map(|f| frame.px(f.lat, f.lon)).collect();
             if line.len() >= 2 {
-                c.polyline(&line, "#1f3f8f", 1.6, 0.85, "track", None);
+                c.polyline(&line, "#1f3f8f", 1.8, 0.9, "track", None);
                 count(&mut features, "track");
             }
         }
@@ -203,7 +203,7 @@ impl Store {
             stats.as_ref().map(|s| format!("{:.0} MIN", s.duration_s / 60.0)).unwrap_or_default(),
             cov.totals.covered_ratio * 100.0
         );
-        c.text(MARGIN, 20.0, 18.0, &title, INK);
+        c.title(MARGIN, 20.0, 18.0, &title, INK);
         coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
         scale_bar(&mut c, &frame, height - FOOTER + 20.0);
         Ok(Picture::from(c, features))
@@ -254,7 +254,7 @@ impl Store {
             count(&mut features, "issue");
             *used.entry(cat.clone()).or_default() += 1;
         }
-        c.text(MARGIN, 20.0, 18.0, &format!("OPEN ISSUES: {}  AT {}", issues.len(), beijing_time_text(now)), INK);
+        c.title(MARGIN, 20.0, 18.0, &format!("OPEN ISSUES: {}  AT {}", issues.len(), beijing_time_text(now)), INK);
         // Legend: categories with counts, then dot sizes by age.
         let mut x = MARGIN;
         let y = height - FOOTER + 14.0;
@@ -273,7 +273,7 @@ impl Store {
             let r = 4.0 + days / 30.0 * 8.0;
             c.circle(x + r, y2 + 8.0, r, "#999999", "#ffffff", 1.0, "legend", None);
             c.text(x + 2.0 * r + 6.0, y2 + 2.0, 11.0, label, INK);
-            x += 2.0 * r + 90.0;
+            x += 2.0 * r + 6.0 + glyphs::text_width(label, 11.0) + 24.0;
         }
         c.circle(x + 8.0, y2 + 8.0, 8.0, "#999999", "#000000", 2.0, "legend", None);
         c.text(x + 22.0, y2 + 2.0, 11.0, "OVERDUE", INK);
@@ -300,7 +300,7 @@ impl Store {
             count(&mut features, "segment");
         }
         let label = period.map(|p| p.label.clone()).unwrap_or_else(|| "ALL TIME".into());
-        c.text(
+        c.title(
             MARGIN,
             20.0,
             18.0,
@@ -380,7 +380,7 @@ impl Store {
         }
         c.polyline(&[(left, top - 10.0), (left, bottom), (right, bottom)], INK, 1.5, 1.0, "axis", None);
         let label = period.map(|p| p.label.clone()).unwrap_or_else(|| "LAST 12 WEEKS".into());
-        c.text(MARGIN, 20.0, 18.0, &format!("ISSUES PER WEEK {label}: FOUND {}, CLOSED {}", found.iter().sum::<u64>(), closed.iter().sum::<u64>()), INK);
+        c.title(MARGIN, 20.0, 18.0, &format!("ISSUES PER WEEK {label}: {} FOUND, {} CLOSED", found.iter().sum::<u64>(), closed.iter().sum::<u64>()), INK);
         c.rect(left, height - 40.0, 14.0, 14.0, "#4575b4", "legend", None);
         c.text(left + 20.0, height - 39.0, 12.0, "FOUND (REPORTED)", INK);
         c.rect(left + 220.0, height - 40.0, 14.0, 14.0, "#1a9850", "legend", None);

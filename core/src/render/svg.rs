@@ -80,6 +80,14 @@ impl Canvas {
         );
     }
 
+    /// A title across the top, shrunk to fit the width.
+    pub fn title(&mut self, x: f64, y: f64, size: f64, text: &str, color: &str) {
+        let room = self.width - 2.0 * x;
+        let w = text_width(text, size);
+        let size = if w > room { size * room / w } else { size };
+        self.text(x, y, size, text, color);
+    }
+
     /// Text right-aligned at x.
     pub fn text_right(&mut self, x: f64, y: f64, size: f64, text: &str, color: &str) {
         self.text(x - text_width(text, size), y, size, text, color);
