@@ -129,6 +129,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let stats = store.stop_patrol(id)?;
     let coverage = store.patrol_coverage(id)?;
     let issue = report_during_patrol(&mut store, &walk)?;
+    let assessment = assess_the_day(&store, &me.user_id.to_string(), store.patrol(id)?.started_at_ms)?;
     let planned_m = route_length_m(&route);
     let saved = walk.len() as u64 - delivered;
 
@@ -159,6 +160,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
                 "visited_unassigned": coverage.visited_unassigned.iter().map(|s| &s.name).collect::<Vec<_>>(),
             },
             "issue": issue,
+            "assessment": assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
         }))?;
     } else {
         println!("StreetPatrol demo: a street chief's patrol in 八角 subdistrict\n");
@@ -219,6 +221,12 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
             issue.category,
             (issue.due_at_ms - issue.reported_at_ms) / 3_600_000
         );
+        if let Some(a) = &assessment {
+            println!("\nAssessment of {} for {} (default rules): {} of {} points", me.name, a.0, a.1.score, a.1.max_score);
+            for l in &a.1.explanation {
+                println!("  {:>6}  {:<44} {}", l.points, l.label, l.detail);
+            }
+        }
         println!("\nEvery fix is in the store, kept ({kept_share:.1} %) or with the reason it was set aside.");
         if ctx.db.is_some() {
             println!("Store: {}", path.display());
@@ -237,4 +245,17 @@ fn report_during_patrol(
     let mut new = patrol_core::issues::NewIssue::at("overflowing_bin", here.lat, here.lon);
     new.description = "商户门前垃圾桶满溢".into();
     Ok(store.report_issue(new)?.issue)
+}
+
+/// What a supervisor would see of this chief for the day of the patrol: the assessment, line
+/// by line (the same report `patrol report assessment` prints for every chief).
+fn assess_the_day(
+    store: &Store,
+    chief: &str,
+    day_ms: i64,
+) -> Result<Option<(String, patrol_core::report::ChiefAssessment)>> {
+    let day = patrol_core::report::period::beijing_date_text(day_ms);
+    let period = patrol_core::report::Period::parse(&day)?;
+    let report = store.assessment_report(&period, &patrol_core::report::ReportRules::default())?;
+    Ok(report.chiefs.into_iter().find(|c| c.person.user_id == chief).map(|c| (day, c)))
 }

@@ -10,7 +10,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::coverage::PatrolKey;
-use crate::domain::{PointsKind, Role};
+use crate::domain::Role;
 use crate::error::Result;
 use crate::points::PointsEntry;
 use crate::report::assessment::patrolled_segments;
@@ -197,40 +197,12 @@ impl Store {
             balance.insert(u, p);
         }
         let mut history: HashMap<String, Vec<PointsEntry>> = HashMap::new();
-        {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, user_id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry
-                  WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
-            )?;
-            let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            })?;
-            for row in rows {
-                let (id, user, at_ms, day, kind, source_id, rule_id, rule_version, points, note) = row?;
-                history.entry(user.clone()).or_default().push(PointsEntry {
-                    id: id.parse()?,
-                    user_id: user.parse()?,
-                    at_ms,
-                    day,
-                    kind: kind.parse::<PointsKind>()?,
-                    source_id,
-                    rule_id,
-                    rule_version,
-                    points,
-                    note,
-                });
-            }
+        for e in crate::points::query_entries(
+            conn,
+            "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
+            params![period.from_ms, period.to_ms],
+        )? {
+            history.entry(e.user_id.to_string()).or_default().push(e);
         }
 
         // Pickups.
