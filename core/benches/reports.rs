@@ -1,9 +1,9 @@
 //! Report benchmark: the month's chief assessment for a whole district on a supervisor's store.
 //!
 //! The store holds what a district supervisor's phone holds after a wifi sync: 685 streets
-//! (a synthetic grid, 2,052 segments), 315 chiefs with their assignments, 1,500 stewards each
+//! (a synthetic grid, 2,129 segments), 315 chiefs with their assignments, 1,500 stewards each
 //! attached to a street, 30 days of patrols (every chief every day, every steward once a week:
-//! 15,480 patrols, GPS at 5 s with simulated receiver error), 1,500 issues taken round their
+//! 15,879 patrols and 2.6 million fixes, GPS at 5 s with simulated receiver error), 1,500 issues taken round their
 //! loop, and the stewards' pickups and points. Patrols of others arrive by sync in the same
 //! tables; here they are imported through the core and given their owner, as sync does.
 //!

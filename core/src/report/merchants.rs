@@ -121,7 +121,9 @@ fn link_issues(merchants: &[Merchant], issues: &[IssueRow], rules: &ReportRules)
     let open: Vec<&Merchant> = merchants.iter().filter(|m| !m.fields.closed).collect();
     let proj = LocalProjection::centred_on(open.iter().map(|m| (m.fields.lat, m.fields.lon)));
     let cell = r.link_radius_m.max(1.0);
-    let mut grid: HashMap<(i64, i64), Vec<(usize, f64, f64)>> = HashMap::new();
+    // Cell -> (open merchant index, x, y) of the merchants in it.
+    type Grid = HashMap<(i64, i64), Vec<(usize, f64, f64)>>;
+    let mut grid: Grid = HashMap::new();
     if let Some(p) = &proj {
         for (k, m) in open.iter().enumerate() {
             let (x, y) = p.to_metres(m.fields.lat, m.fields.lon);

@@ -205,7 +205,8 @@ impl Store {
             history.entry(e.user_id.to_string()).or_default().push(e);
         }
 
-        // Pickups.
+        // Pickups, each on the street it names (an id, or a name) or the one its place matches.
+        let known: HashSet<String> = infos.iter().map(|i| i.street.id.to_string()).collect();
         let mut per_user: HashMap<String, (u64, u64, u64)> = HashMap::new();
         let mut per_street: BTreeMap<Option<String>, (u64, u64, u64)> = BTreeMap::new();
         {
@@ -225,6 +226,7 @@ impl Store {
             for row in rows {
                 let (user, lat, lon, bags, items, street) = row?;
                 let street = match street {
+                    Some(s) if known.contains(s.as_str()) => Some(s),
                     Some(s) => Some(self.resolve_street(&s).map(|id| id.to_string()).unwrap_or(s)),
                     None => net
                         .as_ref()
