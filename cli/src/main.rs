@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patrol", version, about = "StreetPatrol on the command line: patrols, streets and coverage, issues, photos, pickups and points")]
+#[command(name = "patrol", version, about = "StreetPatrol on the command line: patrols, streets and coverage, issues, photos, pickups and points, reports and maps")]
 struct Cli {
     /// The local store (an SQLite file; created if missing).
     #[arg(long, global = true, value_name = "PATH")]
@@ -56,6 +56,16 @@ enum Command {
     Pickup(commands::pickup::PickupCommand),
     /// Points balance and ledger, redemptions, rules.
     Points(commands::points::PointsArgs),
+    /// Supervisors' reports: chief assessment, stewards, merchant credit (json, csv or xlsx).
+    Report(commands::report::ReportArgs),
+    /// Pictures from the data alone: a patrol, open issues, network coverage, weekly trends.
+    #[command(subcommand)]
+    Map(commands::map::MapCommand),
+    /// Merchants and their frontage-duty (门前三包) inspections.
+    #[command(subcommand)]
+    Merchant(commands::merchant::MerchantCommand),
+    /// GeoJSON of issues, patrols or coverage for GIS tools; GPX of patrols.
+    Export(commands::export::ExportArgs),
     /// The main job: a synthetic neighbourhood, a chief's patrol with real GPS noise, and what
     /// the chief sees.
     Demo(commands::demo::DemoArgs),
@@ -77,6 +87,10 @@ fn main() -> ExitCode {
         Command::Photo(cmd) => commands::photo::run(&ctx, cmd),
         Command::Pickup(cmd) => commands::pickup::run(&ctx, cmd),
         Command::Points(args) => commands::points::run(&ctx, args),
+        Command::Report(args) => commands::report::run(&ctx, args),
+        Command::Map(cmd) => commands::map::run(&ctx, cmd),
+        Command::Merchant(cmd) => commands::merchant::run(&ctx, cmd),
+        Command::Export(args) => commands::export::run(&ctx, args),
         Command::Demo(args) => commands::demo::run(&ctx, args),
     };
     match result {

@@ -148,11 +148,17 @@ fn demo_runs_and_reports() {
     assert!(d["check_in"]["signboard_id"].is_string(), "the signboard scanned on the way");
     assert_eq!(d["issue"]["category"], "overflowing_bin");
     assert_eq!(d["issue"]["status"], "verified", "the loop closes in the demo");
+    // The day's assessment of the chief, computed on the supervisor's phone after sync: one
+    // patrol, one issue found, 18 segments of 5 streets.
+    let a = &d["assessment"]["chief"];
+    assert_eq!((a["patrols"].as_u64(), a["issues_found"].as_u64(), a["segments"].as_u64()), (Some(1), Some(1), Some(18)));
+    assert_eq!(a["explanation"].as_array().unwrap().len(), 8);
     let human = Command::new(env!("CARGO_BIN_EXE_patrol")).arg("demo").output().unwrap();
     assert!(human.status.success());
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("八角西街") && text.contains("coverage of the assigned streets"), "{text}");
     assert!(text.contains("verified"), "{text}");
+    assert!(text.contains("Assessment of 王芳"), "{text}");
     // The supervisor's phone got everything through the server.
     assert_eq!(d["supervisor"]["photos"], 2);
     assert_eq!(d["supervisor"]["fixes"], d["fixes_recorded"]);

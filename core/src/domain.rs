@@ -376,3 +376,35 @@ string_enum!(
         Redemption => "redemption",
     }
 );
+
+// ---- Merchants and frontage duty (门前三包) -----------------------------------------------------
+
+uuid_id!(
+    /// A 商户 along a street: one Automerge document, edited by supervisors and chiefs.
+    MerchantId
+);
+uuid_id!(
+    /// One frontage-duty inspection of a merchant.
+    InspectionId
+);
+
+string_enum!(
+    /// The three guarantees in front of the door (门前三包) an inspection grades.
+    FrontageDuty, "frontage duty" {
+        /// 门前卫生: clean, no litter or waste in front of the shop.
+        Sanitation => "sanitation",
+        /// 门前绿化: trees and planting in front of the shop cared for.
+        Greening => "greening",
+        /// 门前秩序: no goods, stalls or vehicles blocking the pavement.
+        Order => "order",
+    }
+);
+
+string_enum!(
+    /// How one frontage duty was found at an inspection.
+    DutyGrade, "duty grade" {
+        Good => "good",
+        Fair => "fair",
+        Poor => "poor",
+    }
+);

@@ -5,6 +5,9 @@
 //! and `cli/` and call into this crate.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
+//! - [`render`]: SVG and PNG pictures of patrols, issues, coverage and trends, from data alone.
+//! - [`report`]: supervisors' reports: chief assessment, stewards, merchant credit; exports.
+//! - [`merchants`]: merchants as Automerge documents and their frontage-duty inspections.
 //! - [`signboard`]: signed QR codes on signboards, scanning them, check-ins during patrols.
 //! - [`coverage`]: how much of each assigned street a patrol (or a period) covered.
 //! - [`matching`]: map matching of a patrol's fixes onto street segments (HMM / Viterbi).
@@ -14,6 +17,7 @@
 //! - [`issues`]: issues as Automerge documents, the workflow fold, the role table, the
 //!   projection and what sync needs (heads, changes since, merge, change feed).
 //! - [`photos`]: the content-addressed photo store, EXIF, thumbnails.
+//! - [`docs`]: Automerge documents in SQLite (snapshot + `save_after` chunks), shared by kinds.
 //! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
 //! - [`store`]: the SQLite opener, pragmas and schema migrations.
@@ -24,6 +28,7 @@
 
 pub mod clock;
 pub mod coverage;
+pub mod docs;
 pub mod domain;
 pub mod error;
 mod files;
@@ -31,9 +36,12 @@ pub mod geodesy;
 pub mod hlc;
 pub mod issues;
 pub mod matching;
+pub mod merchants;
 pub mod patrol;
 pub mod photos;
 pub mod points;
+pub mod render;
+pub mod report;
 pub mod signboard;
 pub mod sim;
 pub mod spatial;

@@ -383,38 +383,40 @@ fn insert_entry(
 }
 
 fn ledger(conn: &Connection, user: &UserId) -> Result<Vec<PointsEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry
-          WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC",
-    )?;
-    let rows = stmt.query_map([user.to_string()], |r| {
+    query_entries(conn, "WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC", [user.to_string()])
+}
+
+/// Ledger entries selected by `tail` (a WHERE and ORDER BY over `points_entry`).
+pub(crate) fn query_entries<P: rusqlite::Params>(conn: &Connection, tail: &str, p: P) -> Result<Vec<PointsEntry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, user_id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry {tail}"
+    ))?;
+    let rows = stmt.query_map(p, |r| {
         Ok((
             r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
+            r.get::<_, String>(1)?,
+            PointsEntry {
+                id: PointsEntryId::default(),
+                user_id: UserId::default(),
+                at_ms: r.get(2)?,
+                day: r.get(3)?,
+                kind: PointsKind::Pickup,
+                source_id: r.get(5)?,
+                rule_id: r.get(6)?,
+                rule_version: r.get(7)?,
+                points: r.get(8)?,
+                note: r.get(9)?,
+            },
             r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, Option<String>>(8)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, at_ms, day, kind, source_id, rule_id, rule_version, points, note) = row?;
-        out.push(PointsEntry {
-            id: id.parse()?,
-            user_id: *user,
-            at_ms,
-            day,
-            kind: kind.parse()?,
-            source_id,
-            rule_id,
-            rule_version,
-            points,
-            note,
-        });
+        let (id, user, mut e, kind) = row?;
+        e.id = id.parse()?;
+        e.user_id = user.parse()?;
+        e.kind = kind.parse()?;
+        out.push(e);
     }
     Ok(out)
 }

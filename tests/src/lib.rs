@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod district;
+
 /// `../shared/data` beside the repository (or `$PATROL_SHARED_DATA`), if present. Tests that
 /// need it print why they skip when it is absent.
 pub fn shared_data_dir() -> Option<PathBuf> {

@@ -1,6 +1,6 @@
 //! `patrol coverage ...`: how much of each assigned street a patrol, or a period, covered.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use clap::Args;
 use patrol_core::PatrolId;
 use patrol_core::coverage::{CoverageTotals, PeriodQuery, StreetCoverage};
@@ -12,8 +12,9 @@ pub struct CoverageArgs {
     /// The patrol to measure.
     #[arg(required_unless_present = "period", conflicts_with = "period")]
     patrol_id: Option<PatrolId>,
-    /// Every patrol started in FROM..TO, together: dates (Beijing days, TO included), RFC 3339
-    /// times, or milliseconds since the epoch. E.g. 2024-12-01..2024-12-07.
+    /// Every patrol started in the period, together: a month 2024-12, a day, an ISO week
+    /// 2024-W49, or FROM..TO of dates (Beijing days, TO included), RFC 3339 times or
+    /// milliseconds since the epoch. E.g. 2024-12-01..2024-12-07.
     #[arg(long)]
     period: Option<String>,
     /// With --period: only this user's patrols, against this user's streets (`me` for this
@@ -83,31 +84,10 @@ fn print_streets(streets: &[StreetCoverage], totals: &CoverageTotals, unassigned
     }
 }
 
-/// `FROM..TO` into [from, to) in milliseconds. A plain date is a Beijing day (UTC+8); as TO
-/// it includes that whole day.
+/// A period (`2024-12`, `2024-12-05`, `2024-W49`, `FROM..TO`, Beijing time) as [from, to) ms.
 fn parse_period(text: &str) -> Result<(i64, i64)> {
-    let Some((from, to)) = text.split_once("..") else {
-        bail!("a period is FROM..TO, e.g. 2024-12-01..2024-12-07; got {text:?}");
-    };
-    let from_ms = parse_instant(from, false)?;
-    let to_ms = parse_instant(to, true)?;
-    if to_ms <= from_ms {
-        bail!("the period {text:?} ends before it starts");
-    }
-    Ok((from_ms, to_ms))
-}
-
-fn parse_instant(text: &str, end: bool) -> Result<i64> {
-    let t = text.trim();
-    if let Ok(ms) = t.parse::<i64>() {
-        return Ok(ms);
-    }
-    if let Some(ms) = patrol_core::track::gpx::parse_time_ms(t) {
-        return Ok(ms);
-    }
-    let day = patrol_core::track::gpx::parse_time_ms(&format!("{t}T00:00:00+08:00"))
-        .ok_or_else(|| anyhow!("{t:?} is not a date (2024-12-01), an RFC 3339 time or milliseconds"))?;
-    Ok(if end { day + 24 * 3600 * 1000 } else { day })
+    let p = patrol_core::report::Period::parse(text)?;
+    Ok((p.from_ms, p.to_ms))
 }
 
 #[cfg(test)]
@@ -120,6 +100,7 @@ mod tests {
         assert_eq!(b - a, 24 * 3600 * 1000);
         assert_eq!(a, 1_732_982_400_000, "midnight in Beijing is 16:00 UTC the day before");
         assert_eq!(parse_period("5..10").unwrap(), (5, 10));
+        assert_eq!(parse_period("2024-W49").unwrap().0, a + 24 * 3600 * 1000);
         assert!(parse_period("2024-12-02..2024-12-01").is_err());
         assert!(parse_period("yesterday").is_err());
     }

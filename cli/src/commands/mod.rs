@@ -1,11 +1,15 @@
 pub mod coverage;
 pub mod demo;
+pub mod export;
 pub mod init;
 pub mod issue;
+pub mod map;
+pub mod merchant;
 pub mod photo;
 pub mod pickup;
 pub mod points;
 pub mod record;
+pub mod report;
 pub mod sync;
 pub mod signboard;
 pub mod streets;

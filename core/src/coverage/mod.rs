@@ -14,7 +14,10 @@
 //!
 //! [`report`] turns coverage into per-street figures for a patrol or a period.
 
+mod cache;
 pub mod report;
+
+pub(crate) use cache::PatrolKey;
 
 use std::collections::HashMap;
 
@@ -25,7 +28,7 @@ use crate::matching::{MatchedFix, TrackMatch};
 use crate::spatial::IndexedNetwork;
 use crate::streets::{Place, RouteScratch, StreetNetwork};
 
-pub use report::{CoverageTotals, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage, StreetCoverage};
+pub use report::{CoverageTotals, MatchSummary, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage, StreetCoverage};
 
 /// Coverage thresholds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +224,24 @@ impl Coverage {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Every segment with some covered length and that length in metres, by segment index.
+    /// Call [`Coverage::finish`] first.
+    pub fn covered_segments_m(&self, network: &StreetNetwork) -> Vec<(usize, f64)> {
+        let mut out: Vec<(usize, f64)> = self
+            .intervals
+            .keys()
+            .map(|&s| (s, self.segment_covered_m(network, s)))
+            .filter(|(_, m)| *m > 0.0)
+            .collect();
+        out.sort_by_key(|(s, _)| *s);
+        out
+    }
+
+    /// Seconds spent on each street, by street index.
+    pub fn street_times_s(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.time_s.iter().map(|(&s, &t)| (s, t))
     }
 
     /// Covered length of a segment, metres. Call [`Coverage::finish`] first.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::coverage::{Coverage, CoverageConfig};
 use crate::domain::{PatrolId, SegmentId, StreetId, UserId};
 use crate::error::{Error, Result};
-use crate::matching::{TrackMatch, match_track};
+use crate::matching::TrackMatch;
 use crate::spatial::IndexedNetwork;
 use crate::store::Store;
 use crate::streets::StreetNetwork;
@@ -67,11 +67,18 @@ pub struct MatchSummary {
 }
 
 impl MatchSummary {
-    fn add(&mut self, m: &TrackMatch) {
+    pub(crate) fn add(&mut self, m: &TrackMatch) {
         self.fixes_kept += m.fixes_considered as u64;
         self.fixes_matched += m.fixes_matched as u64;
         self.fixes_off_network += m.fixes_off_network as u64;
         self.runs += m.runs.len() as u64;
+    }
+
+    pub(crate) fn merge(&mut self, other: &MatchSummary) {
+        self.fixes_kept += other.fixes_kept;
+        self.fixes_matched += other.fixes_matched;
+        self.fixes_off_network += other.fixes_off_network;
+        self.runs += other.runs;
     }
 }
 
@@ -182,15 +189,15 @@ impl Store {
         })
     }
 
-    /// Matches and covers the given patrols, adding their coverage together.
+    /// Matches and covers the given patrols (each from the per-patrol cache where it is
+    /// valid), adding their coverage together.
     fn cover_patrols(&self, net: &IndexedNetwork, ids: &[PatrolId]) -> Result<(Coverage, MatchSummary)> {
+        let keys = self.patrol_keys(ids)?;
         let mut coverage = Coverage::new();
         let mut summary = MatchSummary::default();
-        for id in ids {
-            let fixes = self.fixes(*id)?;
-            let matched = match_track(net, &fixes, &self.config.matching);
-            coverage.add_track(net, &fixes, &matched, &self.config.coverage);
-            summary.add(&matched);
+        for (c, s) in self.patrol_coverages(net, &keys)? {
+            coverage.add(&c);
+            summary.merge(&s);
         }
         coverage.finish(net, &self.config.coverage);
         Ok((coverage, summary))

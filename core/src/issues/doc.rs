@@ -16,14 +16,13 @@
 //! edits merge without conflict. Photos are keyed by content hash, so the same photo attached
 //! twice is one entry.
 
-use std::borrow::Cow;
-
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ActorId, Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ActorId, Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+
+use crate::docs::fields::{am, child, finish, get_f64, get_i64, get_str, need, object, parse, put_stamp, read_stamp, scalar};
 
 use crate::domain::{PhotoStage, Role};
-use crate::error::{Error, Result};
-use crate::hlc::HlcStamp;
+use crate::error::Result;
 use crate::issues::model::{
     Comment, DOC_SCHEMA_VERSION, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter,
 };
@@ -116,19 +115,6 @@ pub fn append_comment(doc: &mut Automerge, c: &Comment) -> Result<()> {
     finish(tx, result)
 }
 
-fn finish(tx: Transaction<'_>, result: Result<(), AutomergeError>) -> Result<()> {
-    match result {
-        Ok(()) => {
-            tx.commit();
-            Ok(())
-        }
-        Err(e) => {
-            tx.rollback();
-            Err(am(e))
-        }
-    }
-}
-
 fn put_event(tx: &mut Transaction<'_>, events: &ObjId, e: &IssueEvent) -> Result<(), AutomergeError> {
     let len = tx.length(events);
     let m = tx.insert_object(events, len, ObjType::Map)?;
@@ -162,12 +148,6 @@ fn put_event(tx: &mut Transaction<'_>, events: &ObjId, e: &IssueEvent) -> Result
     Ok(())
 }
 
-fn put_stamp(tx: &mut Transaction<'_>, m: &ObjId, at: &HlcStamp) -> Result<(), AutomergeError> {
-    tx.put(m, "at_ms", at.wall_ms)?;
-    tx.put(m, "at_counter", i64::from(at.counter))?;
-    tx.put(m, "actor", at.actor.as_str())
-}
-
 fn put_photo(tx: &mut Transaction<'_>, photos: &ObjId, p: &PhotoRef) -> Result<(), AutomergeError> {
     if tx.get(photos, p.sha256.as_str())?.is_some() {
         return Ok(()); // content-addressed: already there
@@ -194,66 +174,6 @@ fn put_photo(tx: &mut Transaction<'_>, photos: &ObjId, p: &PhotoRef) -> Result<(
 }
 
 // ---- reading -------------------------------------------------------------------------------
-
-fn am(e: AutomergeError) -> Error {
-    Error::BadDocument(format!("automerge: {e}"))
-}
-
-fn bad(what: impl Into<String>) -> Error {
-    Error::BadDocument(what.into())
-}
-
-fn object(doc: &Automerge, key: &str) -> Result<ObjId> {
-    match doc.get(ROOT, key).map_err(am)? {
-        Some((Value::Object(_), id)) => Ok(id),
-        _ => Err(bad(format!("the document has no {key}"))),
-    }
-}
-
-fn scalar<'a>(doc: &'a Automerge, obj: &ObjId, key: &str) -> Option<Cow<'a, ScalarValue>> {
-    match doc.get(obj, key) {
-        Ok(Some((Value::Scalar(v), _))) => Some(v),
-        _ => None,
-    }
-}
-
-fn get_str(doc: &Automerge, obj: &ObjId, key: &str) -> Option<String> {
-    match scalar(doc, obj, key)?.as_ref() {
-        ScalarValue::Str(s) => Some(s.to_string()),
-        _ => None,
-    }
-}
-
-fn get_i64(doc: &Automerge, obj: &ObjId, key: &str) -> Option<i64> {
-    match scalar(doc, obj, key)?.as_ref() {
-        ScalarValue::Int(i) => Some(*i),
-        ScalarValue::Uint(u) => i64::try_from(*u).ok(),
-        _ => None,
-    }
-}
-
-fn get_f64(doc: &Automerge, obj: &ObjId, key: &str) -> Option<f64> {
-    match scalar(doc, obj, key)?.as_ref() {
-        ScalarValue::F64(f) if f.is_finite() => Some(*f),
-        ScalarValue::Int(i) => Some(*i as f64),
-        _ => None,
-    }
-}
-
-fn need<T>(v: Option<T>, what: &str) -> Result<T> {
-    v.ok_or_else(|| bad(format!("the document's {what} is missing or not readable")))
-}
-
-fn parse<T: std::str::FromStr>(v: Option<String>, what: &str) -> Result<T> {
-    need(v, what)?.parse().map_err(|_| bad(format!("the document's {what} is not valid")))
-}
-
-fn child(doc: &Automerge, obj: &ObjId, key: impl Into<automerge::Prop>) -> Option<ObjId> {
-    match doc.get(obj, key) {
-        Ok(Some((Value::Object(_), id))) => Some(id),
-        _ => None,
-    }
-}
 
 /// Reads the whole document. Fails only when it is not an issue document at all; a single
 /// unreadable event is reported in [`IssueDoc::unreadable_events`] and skipped.
@@ -310,14 +230,6 @@ pub fn read(doc: &Automerge) -> Result<IssueDoc> {
         }
     }
     Ok(IssueDoc { schema, id, category, description, location, reporter, photos, comments, events, unreadable_events })
-}
-
-fn read_stamp(doc: &Automerge, m: &ObjId) -> Option<HlcStamp> {
-    Some(HlcStamp {
-        wall_ms: get_i64(doc, m, "at_ms")?,
-        counter: u32::try_from(get_i64(doc, m, "at_counter")?).ok()?,
-        actor: get_str(doc, m, "actor")?,
-    })
 }
 
 fn read_event(doc: &Automerge, m: &ObjId) -> std::result::Result<IssueEvent, String> {
@@ -380,7 +292,4 @@ fn read_photo(doc: &Automerge, m: &ObjId, sha: &str) -> Option<PhotoRef> {
     })
 }
 
-/// This device's actor id (hex of 16 bytes) as Automerge's.
-pub fn actor_from_hex(hex: &str) -> Result<ActorId> {
-    ActorId::try_from(hex).map_err(|_| Error::InvalidConfig(format!("device actor id {hex:?} is not hex")))
-}
+pub use crate::docs::fields::actor_from_hex;

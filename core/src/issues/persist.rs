@@ -1,130 +1,37 @@
-//! Issue documents in SQLite: a compacted snapshot plus the incremental chunks written since,
-//! each chunk being `save_after(heads)` of one edit or merge (never a full save per edit).
-//! After [`COMPACT_AFTER_CHUNKS`] chunks the document is saved whole again and the chunks go.
-//! Documents are loaded one at a time, when an edit or a detail view needs them; lists read the
-//! projection instead.
+//! Issue documents in SQLite (`issue_doc`, `issue_chunk`): the shared document persistence of
+//! [`crate::docs::persist`] (a compacted snapshot plus `save_after(heads)` chunks) bound to the
+//! issue tables.
 
-use automerge::{Automerge, ChangeHash, LoadOptions, VerificationMode};
-use rusqlite::{Connection, OptionalExtension, params};
+use automerge::{Automerge, ChangeHash};
+use rusqlite::Connection;
 
+use crate::docs::DocTables;
 use crate::domain::IssueId;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// Chunks kept before the document is compacted into a new snapshot.
-pub const COMPACT_AFTER_CHUNKS: i64 = 16;
+pub(crate) use crate::docs::StoredDoc;
+pub(crate) use crate::docs::persist::blob_to_heads;
+#[cfg(test)]
+pub(crate) use crate::docs::persist::COMPACT_AFTER_CHUNKS;
 
-/// A document as loaded, with what the database holds of it.
-pub(crate) struct StoredDoc {
-    pub row: i64,
-    pub doc: Automerge,
-    /// The heads the database has (the last chunk written ends here).
-    pub heads: Vec<ChangeHash>,
-    pub chunk_count: i64,
-}
-
-pub(crate) fn heads_to_blob(heads: &[ChangeHash]) -> Vec<u8> {
-    let mut sorted = heads.to_vec();
-    sorted.sort();
-    sorted.iter().flat_map(|h| h.0).collect()
-}
-
-pub(crate) fn blob_to_heads(blob: &[u8]) -> Result<Vec<ChangeHash>> {
-    if !blob.len().is_multiple_of(32) {
-        return Err(Error::BadDocument("stored heads are not a list of 32-byte hashes".into()));
-    }
-    Ok(blob
-        .chunks_exact(32)
-        .map(|c| {
-            let mut h = [0u8; 32];
-            h.copy_from_slice(c);
-            ChangeHash(h)
-        })
-        .collect())
-}
+const ISSUES: DocTables = DocTables { docs: "issue_doc", chunks: "issue_chunk", what: "issue" };
 
 /// The row id and stored heads of an issue's document, without loading it.
 pub(crate) fn stored_heads(conn: &Connection, id: IssueId) -> Result<Option<(i64, Vec<ChangeHash>)>> {
-    let row: Option<(i64, Vec<u8>)> = conn
-        .query_row("SELECT row_id, heads FROM issue_doc WHERE id = ?1", [id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    row.map(|(r, h)| Ok((r, blob_to_heads(&h)?))).transpose()
+    ISSUES.stored_heads(conn, &id.to_string())
 }
 
-/// Loads an issue's document (snapshot, then its chunks in order), or `None` if this store has
-/// never seen it.
+/// Loads an issue's document, or `None` if this store has never seen it.
 pub(crate) fn load(conn: &Connection, id: IssueId) -> Result<Option<StoredDoc>> {
-    let row: Option<(i64, Vec<u8>, Vec<u8>, i64)> = conn
-        .query_row(
-            "SELECT row_id, snapshot, heads, chunk_count FROM issue_doc WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((row, snapshot, heads, chunk_count)) = row else { return Ok(None) };
-    let damaged = |e: automerge::AutomergeError| Error::BadDocument(format!("stored issue {id} cannot be loaded: {e}"));
-    // Our own storage, written after checks: skip re-hashing the heads on every load.
-    let mut doc = Automerge::load_with_options(&snapshot, LoadOptions::new().verification_mode(VerificationMode::DontCheck))
-        .map_err(damaged)?;
-    let mut stmt = conn.prepare_cached("SELECT bytes FROM issue_chunk WHERE doc_row = ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([row])?;
-    while let Some(r) = rows.next()? {
-        let bytes: Vec<u8> = r.get(0)?;
-        doc.load_incremental(&bytes).map_err(damaged)?;
-    }
-    Ok(Some(StoredDoc { row, doc, heads: blob_to_heads(&heads)?, chunk_count }))
+    ISSUES.load(conn, &id.to_string())
 }
 
-/// The next value of the store-wide change cursor.
-fn next_change_seq(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM issue_doc", [], |r| r.get(0))?)
-}
-
-/// Stores a document this store has not seen (as a snapshot); returns its row id.
+/// Stores a document this store has not seen (as a snapshot).
 pub(crate) fn insert(conn: &Connection, id: IssueId, doc: &Automerge, local: bool) -> Result<StoredDoc> {
-    let seq = next_change_seq(conn)?;
-    let heads = doc.get_heads();
-    conn.execute(
-        "INSERT INTO issue_doc (id, snapshot, heads, chunk_count, change_seq, local_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-        params![id.to_string(), doc.save(), heads_to_blob(&heads), seq, if local { seq } else { 0 }],
-    )?;
-    Ok(StoredDoc { row: conn.last_insert_rowid(), doc: doc.clone(), heads, chunk_count: 0 })
+    ISSUES.insert(conn, &id.to_string(), doc, local)
 }
 
-/// Writes what changed in `stored.doc` since the stored heads as one chunk (or compacts);
-/// returns false when nothing changed.
+/// Writes what changed since the stored heads as one chunk (or compacts); false when nothing did.
 pub(crate) fn persist(conn: &Connection, stored: &mut StoredDoc, local: bool) -> Result<bool> {
-    let mut heads = stored.doc.get_heads();
-    heads.sort();
-    let mut old = stored.heads.clone();
-    old.sort();
-    if heads == old {
-        return Ok(false);
-    }
-    let seq = next_change_seq(conn)?;
-    if stored.chunk_count + 1 >= COMPACT_AFTER_CHUNKS {
-        conn.execute("DELETE FROM issue_chunk WHERE doc_row = ?1", [stored.row])?;
-        conn.execute(
-            "UPDATE issue_doc SET snapshot = ?2, chunk_count = 0 WHERE row_id = ?1",
-            params![stored.row, stored.doc.save()],
-        )?;
-        stored.chunk_count = 0;
-    } else {
-        let bytes = stored.doc.save_after(&stored.heads);
-        conn.execute(
-            "INSERT INTO issue_chunk (doc_row, seq, bytes)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM issue_chunk WHERE doc_row = ?1), ?2)",
-            params![stored.row, bytes],
-        )?;
-        stored.chunk_count += 1;
-        conn.execute("UPDATE issue_doc SET chunk_count = ?2 WHERE row_id = ?1", params![stored.row, stored.chunk_count])?;
-    }
-    conn.execute(
-        "UPDATE issue_doc SET heads = ?2, change_seq = ?3, local_seq = CASE WHEN ?4 THEN ?3 ELSE local_seq END
-          WHERE row_id = ?1",
-        params![stored.row, heads_to_blob(&heads), seq, local],
-    )?;
-    stored.heads = heads;
-    Ok(true)
+    ISSUES.persist(conn, stored, local)
 }

@@ -69,6 +69,43 @@ pub(crate) fn write(conn: &Connection, doc_row: i64, doc: &IssueDoc, state: &Iss
     for a in &assignees {
         ins.execute(params![a, doc_row])?;
     }
+    write_timeline(conn, doc_row, state)
+}
+
+/// Rewrites the timeline of applied events of the document in `doc_row` (what reports read to
+/// know an issue's state at the end of a past period).
+fn write_timeline(conn: &Connection, doc_row: i64, state: &IssueState) -> Result<()> {
+    conn.prepare_cached("DELETE FROM issue_timeline WHERE doc_row = ?1")?.execute([doc_row])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO issue_timeline (doc_row, ord, kind, at_ms, round, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (ord, e) in state.applied().enumerate() {
+        ins.execute(params![doc_row, ord as i64, e.kind.as_str(), e.at.wall_ms, e.round, e.by.to_string()])?;
+    }
+    conn.prepare_cached("DELETE FROM issue_timeline_pending WHERE doc_row = ?1")?.execute([doc_row])?;
+    Ok(())
+}
+
+/// Builds the timelines of issues stored before timelines existed (the schema step marks them
+/// pending), folding each document once. Cheap when none are pending: one indexed look.
+pub(crate) fn ensure_timelines(conn: &Connection) -> Result<()> {
+    let pending: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT p.doc_row, d.id FROM issue_timeline_pending p JOIN issue_doc d ON d.row_id = p.doc_row")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    for (row, id) in pending {
+        let id: IssueId = id.parse()?;
+        if let Some(stored) = super::persist::load(&tx, id)? {
+            let state = super::workflow::fold(&super::doc::read(&stored.doc)?);
+            write_timeline(&tx, row, &state)?;
+        }
+    }
+    tx.execute("DELETE FROM issue_timeline_pending", [])?;
+    tx.commit()?;
     Ok(())
 }
 

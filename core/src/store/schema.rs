@@ -4,7 +4,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
@@ -12,6 +12,7 @@ pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result
         2 => tx.execute_batch(V2_STREETS),
         3 => tx.execute_batch(V3_ISSUES),
         4 => tx.execute_batch(V4_SYNC),
+        5 => tx.execute_batch(V5_REPORTS),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -416,4 +417,95 @@ CREATE TABLE reference_row (
     deleted INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tbl, id)
 ) WITHOUT ROWID;
+"#;
+
+/// What supervisors' reports need: the applied workflow events of every issue (so a report can
+/// ask what an issue's state was at the end of a past period without loading its document),
+/// a version of the street network that moves whenever a segment or street changes, per-patrol
+/// coverage cached against that version, and merchants (Automerge documents like issues, with a
+/// projection).
+const V5_REPORTS: &str = r#"
+-- The applied events of each issue in fold order: a projection rewritten with the `issue` row.
+CREATE TABLE issue_timeline (
+    doc_row     INTEGER NOT NULL REFERENCES issue(doc_row) ON DELETE CASCADE,
+    ord         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    round       INTEGER NOT NULL,
+    by_user     TEXT NOT NULL,
+    PRIMARY KEY (doc_row, ord)
+) WITHOUT ROWID;
+-- Issues stored before this step: their timelines are built from the documents on first use.
+CREATE TABLE issue_timeline_pending (doc_row INTEGER PRIMARY KEY);
+INSERT INTO issue_timeline_pending SELECT doc_row FROM issue;
+
+-- Moves on every change to the network's geometry or names, which is what coverage depends on.
+CREATE TABLE network_version (
+    singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+    version     INTEGER NOT NULL
+);
+INSERT INTO network_version VALUES (1, 1);
+CREATE TRIGGER network_version_segment_insert AFTER INSERT ON segment
+BEGIN UPDATE network_version SET version = version + 1; END;
+CREATE TRIGGER network_version_segment_update AFTER UPDATE ON segment
+BEGIN UPDATE network_version SET version = version + 1; END;
+CREATE TRIGGER network_version_segment_delete AFTER DELETE ON segment
+BEGIN UPDATE network_version SET version = version + 1; END;
+CREATE TRIGGER network_version_street_insert AFTER INSERT ON street
+BEGIN UPDATE network_version SET version = version + 1; END;
+CREATE TRIGGER network_version_street_update AFTER UPDATE OF name ON street
+BEGIN UPDATE network_version SET version = version + 1; END;
+CREATE TRIGGER network_version_street_delete AFTER DELETE ON street
+BEGIN UPDATE network_version SET version = version + 1; END;
+
+-- What one stopped patrol covered (intervals per segment, time per street, match counts),
+-- valid for one network version, one matching + coverage configuration and one fix count (a
+-- synced patrol's fixes may still be arriving).
+CREATE TABLE patrol_coverage_cache (
+    patrol_row      INTEGER PRIMARY KEY REFERENCES patrol(row_id) ON DELETE CASCADE,
+    network_version INTEGER NOT NULL,
+    config_hash     TEXT NOT NULL,
+    fix_count       INTEGER NOT NULL,
+    computed_at_ms  INTEGER NOT NULL,
+    data            BLOB NOT NULL
+);
+
+-- One Automerge document per merchant, stored like issues.
+CREATE TABLE merchant_doc (
+    row_id          INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    snapshot        BLOB NOT NULL,
+    heads           BLOB NOT NULL,
+    chunk_count     INTEGER NOT NULL DEFAULT 0,
+    change_seq      INTEGER NOT NULL,
+    local_seq       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX merchant_doc_by_change ON merchant_doc (change_seq);
+CREATE INDEX merchant_doc_by_local ON merchant_doc (local_seq) WHERE local_seq > 0;
+
+CREATE TABLE merchant_chunk (
+    doc_row     INTEGER NOT NULL REFERENCES merchant_doc(row_id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    bytes       BLOB NOT NULL,
+    PRIMARY KEY (doc_row, seq)
+) WITHOUT ROWID;
+
+-- The projection: one row per merchant, rewritten after every edit or merge.
+CREATE TABLE merchant (
+    doc_row             INTEGER PRIMARY KEY REFERENCES merchant_doc(row_id) ON DELETE CASCADE,
+    id                  TEXT NOT NULL UNIQUE,
+    name                TEXT NOT NULL,
+    kind                TEXT,
+    street_id           TEXT,
+    segment_id          TEXT,
+    lat                 REAL NOT NULL,
+    lon                 REAL NOT NULL,
+    closed              INTEGER NOT NULL,
+    inspection_count    INTEGER NOT NULL,
+    last_inspected_ms   INTEGER,
+    updated_at_ms       INTEGER NOT NULL
+);
+CREATE INDEX merchant_by_segment ON merchant (segment_id);
+CREATE INDEX merchant_by_street ON merchant (street_id);
+CREATE INDEX merchant_by_lat ON merchant (lat);
 "#;

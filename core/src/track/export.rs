@@ -46,6 +46,16 @@ pub fn write_gpx(
     datum: Datum,
     which: ExportFixes,
 ) -> io::Result<()> {
+    write_gpx_tracks(out, &[(name, fixes)], datum, which)
+}
+
+/// Writes a GPX 1.1 document with one track per (name, fixes), e.g. every patrol of a month.
+pub fn write_gpx_tracks(
+    out: &mut impl Write,
+    tracks: &[(&str, &[StoredFix])],
+    datum: Datum,
+    which: ExportFixes,
+) -> io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -54,6 +64,13 @@ pub fn write_gpx(
     if datum == Datum::Gcj02 {
         writeln!(out, "  <!-- coordinates are GCJ-02, not WGS-84 -->")?;
     }
+    for (name, fixes) in tracks {
+        write_track(out, name, fixes, datum, which)?;
+    }
+    writeln!(out, "</gpx>")
+}
+
+fn write_track(out: &mut impl Write, name: &str, fixes: &[StoredFix], datum: Datum, which: ExportFixes) -> io::Result<()> {
     writeln!(out, "  <trk>\n    <name>{}</name>", xml_escape(name))?;
     let selected = fixes.iter().filter(|f| which == ExportFixes::All || f.verdict == FixVerdict::Kept);
     let mut current: Option<i64> = None;
@@ -78,7 +95,7 @@ pub fn write_gpx(
     if current.is_some() {
         writeln!(out, "    </trkseg>")?;
     }
-    writeln!(out, "  </trk>\n</gpx>")
+    writeln!(out, "  </trk>")
 }
 
 /// A GeoJSON FeatureCollection: the kept track as one MultiLineString (a line per segment) with
@@ -117,7 +134,7 @@ pub fn track_geojson(properties: Value, fixes: &[StoredFix], datum: Datum, which
 }
 
 /// Seven decimals of a degree is about a centimetre: enough, and much shorter files.
-fn round7(v: f64) -> f64 {
+pub fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 

@@ -154,6 +154,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let fixes_there = sup.fixes(walk.patrol_id)?.len();
     let photos_there = [&before.sha256, &after.sha256].iter().filter(|s| sup.photo(s).is_ok()).count();
     let pickups_there: i64 = sup.connection().query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
+    let assessment = assess_the_day(sup, &d.chief.user_id.to_string(), sup.patrol(walk.patrol_id)?.started_at_ms)?;
     if bin_there.status != IssueStatus::Verified {
         bail!("the demo's loop did not close: the bin is {} on the supervisor's phone", bin_there.status);
     }
@@ -189,6 +190,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
                 { "id": bin.id, "category": bin.category, "status": bin_there.status },
                 { "id": ad.id, "category": ad.category, "status": ad_there.status },
             ],
+            "assessment": assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
             "supervisor": {
                 "fixes": fixes_there,
                 "photos": photos_there,
@@ -260,11 +262,30 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     println!("  issue {} ({}): {}", short(&bin.id.to_string()), bin.category, bin_there.status);
     println!("  issue {} ({}): {}", short(&ad.id.to_string()), ad.category, ad_there.status);
     println!("  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact");
+    if let Some((day, a)) = &assessment {
+        println!("\n  Assessment of {} for {day} (default rules): {} of {} points", d.chief.name, a.score, a.max_score);
+        for l in &a.explanation {
+            println!("    {:>6}  {:<44} {}", l.points, l.label, l.detail);
+        }
+    }
     println!("\nEvery fix, event and photo went round through the server; every phone worked offline in between.");
     if ctx.db.is_some() {
         println!("The chief's store: {}", chief_db.display());
     }
     Ok(())
+}
+
+/// What the supervisor sees of this chief for the day of the patrol: the assessment, line by
+/// line (the same report `patrol report assessment` prints for every chief).
+fn assess_the_day(
+    store: &patrol_core::Store,
+    chief: &str,
+    day_ms: i64,
+) -> Result<Option<(String, patrol_core::report::ChiefAssessment)>> {
+    let day = patrol_core::report::period::beijing_date_text(day_ms);
+    let period = patrol_core::report::Period::parse(&day)?;
+    let report = store.assessment_report(&period, &patrol_core::report::ReportRules::default())?;
+    Ok(report.chiefs.into_iter().find(|c| c.person.user_id == chief).map(|c| (day, c)))
 }
 
 fn short(id: &str) -> &str {

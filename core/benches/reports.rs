@@ -1,0 +1,307 @@
+//! Report benchmark: the month's chief assessment for a whole district on a supervisor's store.
+//!
+//! The store holds what a district supervisor's phone holds after a wifi sync: 685 streets
+//! (a synthetic grid, 2,129 segments), 315 chiefs with their assignments, 1,500 stewards each
+//! attached to a street, 30 days of patrols (every chief every day, every steward once a week:
+//! 15,879 patrols and 2.6 million fixes, GPS at 5 s with simulated receiver error), 1,500 issues taken round their
+//! loop, and the stewards' pickups and points. Patrols of others arrive by sync in the same
+//! tables; here they are imported through the core and given their owner, as sync does.
+//!
+//! Measured, each a median of several runs:
+//! 1. the month's assessment with the per-patrol coverage cache warm (the normal case: a
+//!    supervisor opens the report again, or after a sync brought a few new patrols), with and
+//!    without opening the store and loading the network first (target < 1 s);
+//! 2. the same with the cache empty: every patrol map-matched again, the baseline;
+//! 3. the steward report of the month (warm).
+//!
+//! The store takes minutes to build on a 2-core machine, so it is built once into
+//! `target/bench-cache/reports-district-v1.db` and reused (delete it to rebuild).
+//!
+//! Run: `cargo bench -p patrol-core --bench reports` (add `-- --quick` for fewer runs).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
+
+use patrol_core::issues::{Assignee, NewIssue};
+use patrol_core::patrol::ImportOptions;
+use patrol_core::report::{Period, ReportRules};
+use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
+use patrol_core::streets::StreetImportOptions;
+use patrol_core::track::ParsedTrack;
+use patrol_core::{Clock, Department, Role, Store, StoreConfig};
+use rusqlite::params;
+
+const CHIEFS: usize = 315;
+const STEWARDS: usize = 1_500;
+const DAYS: i64 = 30;
+const ISSUES_PER_DAY: usize = 50;
+/// 2024-12-01 00:00 in Beijing.
+const DEC_1: i64 = 1_732_982_400_000;
+const DAY: i64 = 86_400_000;
+/// Grid: 38 x 38 nodes 150 m apart; each row and column is cut into streets of 4 blocks.
+const NODES: usize = 38;
+const BLOCK_M: f64 = 150.0;
+
+struct Manual(Arc<AtomicI64>);
+impl Clock for Manual {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+fn at(x: f64, y: f64) -> (f64, f64) {
+    let m = 111_195.08;
+    (39.88 + y / m, 116.14 + x / (m * 39.9f64.to_radians().cos()))
+}
+
+/// The streets: (name, polyline in metres).
+fn grid() -> Vec<(String, Vec<(f64, f64)>)> {
+    let mut out = Vec::new();
+    let cuts: Vec<(usize, usize)> = (0..9).map(|k| (k * 4, if k == 8 { NODES - 1 } else { k * 4 + 4 })).collect();
+    for row in 0..NODES {
+        for (k, &(a, b)) in cuts.iter().enumerate() {
+            let y = row as f64 * BLOCK_M;
+            out.push((format!("东西{row:02}-{k}"), vec![(a as f64 * BLOCK_M, y), (b as f64 * BLOCK_M, y)]));
+            let x = row as f64 * BLOCK_M;
+            out.push((format!("南北{row:02}-{k}"), vec![(x, a as f64 * BLOCK_M), (x, b as f64 * BLOCK_M)]));
+        }
+    }
+    // One alley more makes the district's 685.
+    out.push(("小巷".into(), vec![(75.0, 0.0), (75.0, BLOCK_M)]));
+    out
+}
+
+fn geojson(streets: &[(String, Vec<(f64, f64)>)]) -> String {
+    let features: Vec<_> = streets
+        .iter()
+        .map(|(name, pts)| {
+            let coords: Vec<_> = pts.iter().map(|&(x, y)| at(x, y)).map(|(la, lo)| serde_json::json!([lo, la])).collect();
+            serde_json::json!({ "type": "Feature", "properties": { "name": name, "highway": "residential", "subdistrict": "八角" },
+                                "geometry": { "type": "LineString", "coordinates": coords } })
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string()
+}
+
+fn open(path: &Path, clock: Arc<AtomicI64>) -> Store {
+    let config = StoreConfig { photos_dir: Some(path.with_extension("photos")), ..Default::default() };
+    Store::open_with_clock(path, config, Arc::new(Manual(clock))).expect("open")
+}
+
+/// A walk along `route` (metres) and back, as a phone records it at one fix every 5 s.
+fn walk(route: &[(f64, f64)], there_and_back: bool, start_ms: i64, rng: &mut SimRng) -> ParsedTrack {
+    let mut pts: Vec<(f64, f64)> = route.iter().map(|&(x, y)| at(x, y)).collect();
+    if there_and_back {
+        pts.extend(route.iter().rev().skip(1).map(|&(x, y)| at(x, y)));
+    }
+    let receiver = ReceiverModel { interval_s: 5.0, error_sigma_m: 4.0, spike_probability: 0.002, ..Default::default() };
+    let fixes = simulate_walk(&pts, 1.2, start_ms, &receiver, None, rng).into_iter().map(|(f, _)| f).collect();
+    ParsedTrack { name: None, segments: vec![fixes], ..Default::default() }
+}
+
+fn build(path: &Path) {
+    let started = Instant::now();
+    let clock = Arc::new(AtomicI64::new(DEC_1 - 2 * DAY));
+    let mut s = open(path, clock.clone());
+    s.init_device("区城管委 supervisor", Role::Supervisor, None).expect("init");
+    let streets = grid();
+    assert_eq!(streets.len(), 685);
+    let report = s
+        .import_streets_file(Path::new("district.geojson"), geojson(&streets).as_bytes(), &StreetImportOptions { max_segment_m: 205.0, ..Default::default() })
+        .expect("streets");
+    eprintln!("  network: {} streets, {} segments", report.streets, report.segments);
+    let ids: Vec<String> = streets.iter().map(|(n, _)| s.resolve_street(n).expect("street").to_string()).collect();
+
+    // People and assignments, as sync delivers them.
+    let chief = |i: usize| format!("00000000-0000-7000-8000-{:012}", i);
+    let steward = |i: usize| format!("00000000-0000-7000-9000-{:012}", i);
+    {
+        let tx = s.connection().unchecked_transaction().expect("tx");
+        for i in 0..CHIEFS {
+            tx.execute("INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'chief', 0)", params![chief(i), format!("街巷长{i:03}")]).expect("user");
+        }
+        for i in 0..STEWARDS {
+            tx.execute("INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'steward', 0)", params![steward(i), format!("管家{i:04}")]).expect("user");
+        }
+        for (k, id) in ids.iter().enumerate() {
+            tx.execute("INSERT INTO street_assignment VALUES (?1, ?2, 'chief', 0)", params![id, chief(k % CHIEFS)]).expect("assign");
+        }
+        for i in 0..STEWARDS {
+            tx.execute("INSERT INTO street_assignment VALUES (?1, ?2, 'steward', 0)", params![ids[i % ids.len()], steward(i)]).expect("assign");
+        }
+        tx.commit().expect("commit");
+    }
+
+    // Patrols: every chief every day along one of their streets and back; every steward once a
+    // week along their street. Imported as this device, then given their owner (what sync does).
+    let mut rng = SimRng::new(49);
+    let mut owners: Vec<(String, String)> = Vec::new();
+    for day in 0..DAYS {
+        for c in 0..CHIEFS {
+            let mine: Vec<usize> = (0..streets.len()).filter(|k| k % CHIEFS == c).collect();
+            let k = mine[day as usize % mine.len()];
+            let start = DEC_1 + day * DAY + (8 + (c % 4) as i64) * 3_600_000;
+            clock.store(start, Ordering::SeqCst);
+            let id = s.import_track(&walk(&streets[k].1, true, start, &mut rng), &ImportOptions::default(), &mut |_, _| {}).expect("patrol").patrol_id;
+            owners.push((id.to_string(), chief(c)));
+        }
+        for i in (0..STEWARDS).filter(|i| (*i as i64 + day) % 7 == 0) {
+            let start = DEC_1 + day * DAY + 15 * 3_600_000;
+            clock.store(start, Ordering::SeqCst);
+            let route = &streets[i % streets.len()].1;
+            let id = s.import_track(&walk(route, false, start, &mut rng), &ImportOptions::default(), &mut |_, _| {}).expect("patrol").patrol_id;
+            owners.push((id.to_string(), steward(i)));
+        }
+        eprintln!("  day {}: {} patrols so far ({:.0} s)", day + 1, owners.len(), started.elapsed().as_secs_f64());
+    }
+    {
+        let tx = s.connection().unchecked_transaction().expect("tx");
+        for (id, user) in &owners {
+            tx.execute("UPDATE patrol SET user_id = ?2 WHERE id = ?1", params![id, user]).expect("owner");
+        }
+        // Pickups and points of the stewards, as sync delivers them: two a day each.
+        for day in 0..DAYS {
+            for i in 0..STEWARDS {
+                for k in 0..2 {
+                    let at_ms = DEC_1 + day * DAY + (9 + k) * 3_600_000;
+                    let pid = format!("00000000-0000-7000-a{:03}-{:012}", day * 2 + k, i);
+                    let (lat, lon) = at(((i * 37) % 5000) as f64, ((i * 53) % 5000) as f64);
+                    tx.execute(
+                        "INSERT INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id) VALUES (?1, ?2, 'bench', ?3, ?4, ?5, 1, 0, ?6)",
+                        params![pid, steward(i), at_ms, lat, lon, ids[i % ids.len()]],
+                    )
+                    .expect("pickup");
+                    tx.execute(
+                        "INSERT INTO points_entry VALUES (?1, ?2, ?3, ?4, 'pickup', ?1, 'pickup', 1, 3, NULL)",
+                        params![pid, steward(i), at_ms, patrol_core::points::beijing_day(at_ms)],
+                    )
+                    .expect("points");
+                }
+            }
+        }
+        tx.commit().expect("commit");
+    }
+
+    // Issues through the core: reported on a street, assigned to the owning department, and
+    // for most of them accepted and resolved with an after-photo.
+    let photo_path = path.with_extension("after.jpg");
+    image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 90])).save(&photo_path).expect("photo");
+    let photo = s.attach_photo(&photo_path).expect("attach").sha256;
+    let mut r = SimRng::new(7);
+    let categories = ["litter", "overflowing_bin", "illegal_parking", "street_vending", "greening", "frontage_duty_violation"];
+    for day in 0..DAYS {
+        for n in 0..ISSUES_PER_DAY {
+            let k = (r.next_u64() % streets.len() as u64) as usize;
+            let (x0, y0) = streets[k].1[0];
+            let (lat, lon) = at(x0 + 10.0, y0);
+            clock.store(DEC_1 + day * DAY + 7 * 3_600_000 + n as i64 * 600_000, Ordering::SeqCst);
+            let mut new = NewIssue::at(categories[n % categories.len()], lat, lon);
+            new.street_id = Some(ids[k].clone());
+            let id = s.report_issue(new).expect("report").issue.id;
+            if n % 20 == 0 {
+                continue;
+            }
+            s.assign_issue(id, Assignee::Department(Department::Owner), None).expect("assign");
+            if n % 7 == 0 {
+                continue;
+            }
+            clock.fetch_add(3_600_000, Ordering::SeqCst);
+            s.accept_issue(id).expect("accept");
+            clock.fetch_add((r.next_u64() % 30) as i64 * 3_600_000, Ordering::SeqCst);
+            s.resolve_issue(id, &photo, Some((lat, lon)), None).expect("resolve");
+        }
+    }
+    s.close().expect("close");
+    eprintln!("  built in {:.0} s", started.elapsed().as_secs_f64());
+}
+
+fn cached_store() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
+    std::fs::create_dir_all(&dir).expect("cache dir");
+    let path = dir.join("reports-district-v1.db");
+    if !path.exists() {
+        eprintln!("building the district store (once) at {} ...", path.display());
+        let tmp = path.with_extension("building");
+        let _ = std::fs::remove_file(&tmp);
+        build(&tmp);
+        std::fs::rename(&tmp, &path).expect("rename");
+    }
+    path
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runs = if quick { 3 } else { 9 };
+    println!("reports benchmark on {}", common::machine());
+    let path = cached_store();
+    let clock = Arc::new(AtomicI64::new(DEC_1 + 40 * DAY));
+    let month = Period::parse("2024-12").expect("period");
+    let rules = ReportRules::default();
+    {
+        let s = open(&path, clock.clone());
+        let n = |sql: &str| s.connection().query_row(sql, [], |r| r.get::<_, i64>(0)).expect("count");
+        println!(
+            "store: {} streets, {} segments, {} chiefs, {} stewards, {} patrols, {} fixes, {} issues, {} pickups; {:.0} MB",
+            n("SELECT COUNT(*) FROM street"),
+            n("SELECT COUNT(*) FROM segment"),
+            n("SELECT COUNT(*) FROM user WHERE role = 'chief'"),
+            n("SELECT COUNT(*) FROM user WHERE role = 'steward'"),
+            n("SELECT COUNT(*) FROM patrol"),
+            n("SELECT COUNT(*) FROM fix"),
+            n("SELECT COUNT(*) FROM issue"),
+            n("SELECT COUNT(*) FROM litter_pickup"),
+            std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
+        );
+        // Make sure the cache is warm (the first run after a build fills it).
+        let t = Instant::now();
+        let r = s.assessment_report(&month, &rules).expect("assessment");
+        println!("first assessment (fills the cache if empty): {:.0} ms, {} chiefs", t.elapsed().as_secs_f64() * 1e3, r.chiefs.len());
+    }
+
+    // 1. Warm: open the store, load the network, assess; and the assessment alone.
+    let mut with_open = Vec::new();
+    let mut alone = Vec::new();
+    let mut stewards = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let s = open(&path, clock.clone());
+        let r = s.assessment_report(&month, &rules).expect("assessment");
+        with_open.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(r.chiefs.len(), CHIEFS);
+        let t = Instant::now();
+        let again = s.assessment_report(&month, &rules).expect("assessment");
+        alone.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(again, r);
+        let t = Instant::now();
+        s.steward_report(&month, &rules).expect("stewards");
+        stewards.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let warm_open = common::median(&mut with_open);
+    let warm = common::median(&mut alone);
+
+    // 2. Cold: every patrol map-matched again (the cache emptied before each run).
+    let cold_runs = if quick { 1 } else { 3 };
+    let mut cold = Vec::new();
+    for _ in 0..cold_runs {
+        let s = open(&path, clock.clone());
+        s.clear_coverage_cache().expect("clear");
+        let t = Instant::now();
+        s.assessment_report(&month, &rules).expect("assessment");
+        cold.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let cold = common::median(&mut cold);
+
+    println!();
+    println!("| what | median | runs |");
+    println!("| --- | --- | --- |");
+    println!("| month's assessment, 315 chiefs, coverage cache warm (open store + network + report) | {warm_open:.0} ms | {runs} |");
+    println!("| the same, store already open | {warm:.0} ms | {runs} |");
+    println!("| the same with the cache empty (every chief patrol map-matched again): baseline | {cold:.0} ms | {cold_runs} |");
+    println!("| ratio warm / cold | {:.3} | |", warm_open / cold);
+    println!("| month's steward report, 1,500 stewards (warm) | {:.0} ms | {runs} |", common::median(&mut stewards));
+    println!("target: the month's assessment under 1 s: {}", if warm_open < 1000.0 { "met" } else { "NOT met" });
+}

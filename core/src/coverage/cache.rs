@@ -1,0 +1,189 @@
+//! Per-patrol coverage kept in the store, so a monthly report over ten thousand patrols reads
+//! what each patrol covered instead of map-matching every track again.
+//!
+//! A stopped patrol's coverage (intervals per segment, time per street, how its fixes matched)
+//! is stored in `patrol_coverage_cache` keyed by the patrol and valid for one network version
+//! (a schema trigger moves it on every change to a segment or a street's name), one hash of
+//! the matching and coverage configuration, and one fix count (a synced patrol's fixes may
+//! still be arriving). Anything else recomputes. Patrols still recording are never cached.
+//!
+//! The blob is little-endian binary: a version byte, then per segment its id (16 bytes), the
+//! number of intervals and each interval (two f64, projected metres); then per street its id
+//! and the seconds spent; then the four match counts.
+
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::coverage::report::MatchSummary;
+use crate::coverage::Coverage;
+use crate::domain::{PatrolId, SegmentId, StreetId};
+use crate::error::Result;
+use crate::matching::match_track;
+use crate::spatial::IndexedNetwork;
+use crate::store::Store;
+
+const BLOB_VERSION: u8 = 1;
+
+/// A stored patrol to cover: its row and whether it may still change.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PatrolKey {
+    pub row: i64,
+    pub stopped: bool,
+}
+
+impl Store {
+    /// The version of the street network: it moves whenever a segment, or a street's name,
+    /// changes.
+    pub fn network_version(&self) -> Result<i64> {
+        Ok(self.conn.prepare_cached("SELECT version FROM network_version")?.query_row([], |r| r.get(0))?)
+    }
+
+    /// The coverage of each patrol on its own (finished), from the cache where it is valid,
+    /// matched and stored otherwise.
+    pub(crate) fn patrol_coverages(&self, net: &IndexedNetwork, patrols: &[PatrolKey]) -> Result<Vec<(Coverage, MatchSummary)>> {
+        let version = self.network_version()?;
+        let hash = self.coverage_config_hash();
+        let mut out = Vec::with_capacity(patrols.len());
+        for p in patrols {
+            let fix_count: i64 = self
+                .conn
+                .prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1")?
+                .query_row([p.row], |r| r.get(0))?;
+            let cached: Option<Vec<u8>> = self
+                .conn
+                .prepare_cached(
+                    "SELECT data FROM patrol_coverage_cache
+                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3 AND fix_count = ?4",
+                )?
+                .query_row(params![p.row, version, hash, fix_count], |r| r.get(0))
+                .optional()?;
+            if let Some(found) = cached.and_then(|b| decode(&b, net)) {
+                out.push(found);
+                continue;
+            }
+            let fixes = self.fixes_of_row(p.row)?;
+            let matched = match_track(net, &fixes, &self.config.matching);
+            let mut coverage = Coverage::new();
+            coverage.add_track(net, &fixes, &matched, &self.config.coverage);
+            coverage.finish(net, &self.config.coverage);
+            let mut summary = MatchSummary::default();
+            summary.add(&matched);
+            if p.stopped {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO patrol_coverage_cache (patrol_row, network_version, config_hash, fix_count, computed_at_ms, data)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (patrol_row) DO UPDATE SET network_version = excluded.network_version,
+                            config_hash = excluded.config_hash, fix_count = excluded.fix_count,
+                            computed_at_ms = excluded.computed_at_ms, data = excluded.data",
+                    )?
+                    .execute(params![p.row, version, hash, fix_count, self.clock.now_ms(), encode(&coverage, &summary, net)])?;
+            }
+            out.push((coverage, summary));
+        }
+        Ok(out)
+    }
+
+    /// Drops every cached patrol coverage (benchmarks measure the uncached path with it).
+    pub fn clear_coverage_cache(&self) -> Result<u64> {
+        Ok(self.conn.execute("DELETE FROM patrol_coverage_cache", [])? as u64)
+    }
+
+    /// The patrols to cover, by id, in the order given.
+    pub(crate) fn patrol_keys(&self, ids: &[PatrolId]) -> Result<Vec<PatrolKey>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (row, state): (i64, String) = self
+                .conn
+                .prepare_cached("SELECT row_id, state FROM patrol WHERE id = ?1")?
+                .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .ok_or(crate::error::Error::UnknownPatrol(*id))?;
+            out.push(PatrolKey { row, stopped: state == "stopped" });
+        }
+        Ok(out)
+    }
+
+    /// A short hash of the matching and coverage configuration the cache depends on.
+    fn coverage_config_hash(&self) -> String {
+        let text = serde_json::to_string(&(&self.config.matching, &self.config.coverage)).unwrap_or_default();
+        Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
+    let mut out = vec![BLOB_VERSION];
+    let mut segments: Vec<_> = c.intervals.iter().collect();
+    segments.sort_by_key(|(k, _)| **k);
+    out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
+    for (&seg, list) in segments {
+        out.extend_from_slice(net.network.segments[seg].id.0.as_bytes());
+        out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+        for &(lo, hi) in list {
+            out.extend_from_slice(&lo.to_le_bytes());
+            out.extend_from_slice(&hi.to_le_bytes());
+        }
+    }
+    let mut streets: Vec<_> = c.time_s.iter().collect();
+    streets.sort_by_key(|(k, _)| **k);
+    out.extend_from_slice(&(streets.len() as u32).to_le_bytes());
+    for (&street, &t) in streets {
+        out.extend_from_slice(net.network.streets[street].id.0.as_bytes());
+        out.extend_from_slice(&t.to_le_bytes());
+    }
+    for n in [s.fixes_kept, s.fixes_matched, s.fixes_off_network, s.runs] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out
+}
+
+/// Reads a blob back against the loaded network; `None` when it is damaged or names a segment
+/// the network lacks (then the patrol is simply covered again).
+fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)> {
+    let mut r = Reader(bytes);
+    if r.take(1)?[0] != BLOB_VERSION {
+        return None;
+    }
+    let mut c = Coverage::new();
+    for _ in 0..r.u32()? {
+        let seg = net.network.segment_index(SegmentId(r.uuid()?))?;
+        let n = r.u32()? as usize;
+        let mut list = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            list.push((r.f64()?, r.f64()?));
+        }
+        c.intervals.insert(seg, list);
+    }
+    for _ in 0..r.u32()? {
+        let street = net.network.street_index(StreetId(r.uuid()?))?;
+        c.time_s.insert(street, r.f64()?);
+    }
+    let s = MatchSummary { fixes_kept: r.u64()?, fixes_matched: r.u64()?, fixes_off_network: r.u64()?, runs: r.u64()? };
+    c.merged = true;
+    r.0.is_empty().then_some((c, s))
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?)).filter(|v| v.is_finite())
+    }
+    fn uuid(&mut self) -> Option<uuid::Uuid> {
+        Some(uuid::Uuid::from_bytes(self.take(16)?.try_into().ok()?))
+    }
+}

@@ -1,0 +1,299 @@
+//! The chief assessment (考核) for a period: each chief's record of duty, measured and scored.
+//!
+//! Per chief: patrols started in the period, their hours and distance; coverage of each
+//! assigned street as the share of its segments patrolled at least N times (N from the street's
+//! class and the period's length, see [`ReportRules::required_patrols`]; one patrol patrols a
+//! segment when it covers at least `segment_patrolled_min_share` of it); issues the chief found;
+//! and of the issues reported on their streets in the period, as of the period's end: assigned,
+//! resolved on time against the category's due time, verified, reopened, and the median time
+//! from report to verification. The score adds the rules' lines ([`super::score`]), each
+//! explained, so a chief can see why.
+//!
+//! Patrols are measured from the per-patrol coverage cache ([`crate::coverage`]), so a month's
+//! assessment of a district does not map-match ten thousand tracks each time it is opened.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::coverage::PatrolKey;
+use crate::domain::Role;
+use crate::error::Result;
+use crate::report::facts::{IssueOutcome, People, Person, median, patrols_between};
+use crate::report::period::Period;
+use crate::report::rules::{Metric, ReportRules};
+use crate::report::score::{Measured, Score, ScoreLine, num, round2, round4, score};
+use crate::spatial::IndexedNetwork;
+use crate::store::Store;
+use crate::streets::StreetsError;
+
+/// A whole assessment report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssessmentReport {
+    pub period: Period,
+    pub rules_name: String,
+    pub rules_version: u32,
+    /// Chiefs, best score first.
+    pub chiefs: Vec<ChiefAssessment>,
+}
+
+/// One chief's assessment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChiefAssessment {
+    pub rank: u32,
+    #[serde(flatten)]
+    pub person: Person,
+    pub score: f64,
+    pub max_score: f64,
+    pub patrols: u64,
+    pub hours: f64,
+    pub distance_m: f64,
+    pub streets_assigned: u64,
+    pub segments: u64,
+    /// Segments patrolled at least the required number of times.
+    pub segments_patrolled_enough: u64,
+    /// `segments_patrolled_enough / segments`; `None` without streets.
+    pub coverage_share: Option<f64>,
+    pub issues_found: u64,
+    /// Issues reported on the chief's streets in the period (duplicates and cancelled ones aside).
+    pub issues_on_streets: u64,
+    pub issues_assigned: u64,
+    pub issues_resolved: u64,
+    pub issues_resolved_on_time: u64,
+    pub issues_verified: u64,
+    pub issues_reopened: u64,
+    pub median_hours_to_verify: Option<f64>,
+    pub streets: Vec<StreetAssessment>,
+    /// The score, line by line.
+    pub explanation: Vec<ScoreLine>,
+    /// Things a supervisor should know (no streets assigned, no patrols ...).
+    pub notes: Vec<String>,
+}
+
+/// One assigned street of a chief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetAssessment {
+    pub street_id: String,
+    pub name: Option<String>,
+    pub class: String,
+    pub length_m: f64,
+    pub segments: u64,
+    /// Patrols each segment needed in the period.
+    pub required_patrols: u32,
+    pub segments_patrolled_enough: u64,
+    pub coverage_share: f64,
+    /// The chief's patrols that patrolled at least one of its segments.
+    pub patrols: u64,
+    /// Least and most patrols any one of its segments had.
+    pub min_segment_patrols: u32,
+    pub max_segment_patrols: u32,
+}
+
+impl Store {
+    /// The assessment of every chief for `period` under `rules`.
+    pub fn assessment_report(&self, period: &Period, rules: &ReportRules) -> Result<AssessmentReport> {
+        rules.validate()?;
+        let people = People::load(self)?;
+        let net = match self.street_network() {
+            Ok(n) => Some(n),
+            Err(crate::Error::Streets(StreetsError::NoNetwork)) => None,
+            Err(e) => return Err(e),
+        };
+        let catalog = self.issue_catalog()?;
+        let patrols = patrols_between(self, period.from_ms, period.to_ms)?;
+        let issues = super::facts::issue_outcomes(self, period, &catalog)?;
+        let chiefs = people.with_role(Role::Chief);
+
+        // Per patrol of a chief: the segments it patrolled (covered enough of).
+        let chief_set: std::collections::HashSet<&str> = chiefs.iter().map(String::as_str).collect();
+        let chief_patrols: Vec<_> = patrols.iter().filter(|p| chief_set.contains(p.user_id.as_str())).collect();
+        let mut patrolled: HashMap<i64, Vec<usize>> = HashMap::new();
+        if let Some(net) = &net {
+            let keys: Vec<PatrolKey> = chief_patrols.iter().map(|p| PatrolKey { row: p.row, stopped: p.stopped }).collect();
+            for (p, (coverage, _)) in chief_patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
+                let segs = patrolled_segments(net, &coverage, rules.assessment.segment_patrolled_min_share);
+                patrolled.insert(p.row, segs);
+            }
+        }
+
+        let mut by_street: HashMap<&str, Vec<&IssueOutcome>> = HashMap::new();
+        let mut found_by: HashMap<&str, u64> = HashMap::new();
+        for i in issues.iter().filter(|i| i.counts()) {
+            if let Some(s) = i.street_id.as_deref() {
+                by_street.entry(s).or_default().push(i);
+            }
+            *found_by.entry(i.reporter_id.as_str()).or_default() += 1;
+        }
+        let mut out = Vec::with_capacity(chiefs.len());
+        for chief in &chiefs {
+            let mine: Vec<_> = chief_patrols.iter().filter(|p| &p.user_id == chief).collect();
+            let mut seg_patrols: HashMap<usize, u32> = HashMap::new();
+            for p in &mine {
+                for &s in patrolled.get(&p.row).map(Vec::as_slice).unwrap_or(&[]) {
+                    *seg_patrols.entry(s).or_default() += 1;
+                }
+            }
+            let street_ids = people.streets_of(chief, Role::Chief);
+            let streets = match &net {
+                Some(net) => street_rows(net, &street_ids, &seg_patrols, &mine.iter().map(|p| p.row).collect::<Vec<_>>(), &patrolled, rules, period),
+                None => Vec::new(),
+            };
+            let mut street_texts: Vec<String> = street_ids.iter().map(|s| s.to_string()).collect();
+            street_texts.sort();
+            street_texts.dedup();
+            let on_streets: Vec<&IssueOutcome> =
+                street_texts.iter().flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default()).collect();
+            let found = found_by.get(chief.as_str()).copied().unwrap_or(0);
+            out.push(assess_chief(people.person(chief), &streets, &mine.iter().map(|p| (p.duration_s, p.distance_m)).collect::<Vec<_>>(), found, &on_streets, street_ids.len(), rules, period));
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.person.name.cmp(&b.person.name)).then_with(|| a.person.user_id.cmp(&b.person.user_id)));
+        for (i, c) in out.iter_mut().enumerate() {
+            c.rank = i as u32 + 1;
+        }
+        Ok(AssessmentReport { period: period.clone(), rules_name: rules.name.clone(), rules_version: rules.version, chiefs: out })
+    }
+}
+
+/// Segment indices a patrol covered at least `min_share` of.
+pub(crate) fn patrolled_segments(net: &IndexedNetwork, coverage: &crate::coverage::Coverage, min_share: f64) -> Vec<usize> {
+    coverage
+        .covered_segments_m(&net.network)
+        .into_iter()
+        .filter(|&(s, m)| {
+            let len = net.network.segments[s].length_m;
+            len > 0.0 && m / len >= min_share - 1e-9
+        })
+        .map(|(s, _)| s)
+        .collect()
+}
+
+fn street_rows(
+    net: &IndexedNetwork,
+    street_ids: &[crate::domain::StreetId],
+    seg_patrols: &HashMap<usize, u32>,
+    patrol_rows: &[i64],
+    patrolled: &HashMap<i64, Vec<usize>>,
+    rules: &ReportRules,
+    period: &Period,
+) -> Vec<StreetAssessment> {
+    let network = &net.network;
+    let mut rows: Vec<StreetAssessment> = street_ids
+        .iter()
+        .filter_map(|id| network.street_index(*id))
+        .map(|si| {
+            let street = &network.streets[si];
+            let segs = &network.street_segments[si];
+            let required = rules.required_patrols(&street.class, period.days());
+            let counts: Vec<u32> = segs.iter().map(|s| seg_patrols.get(s).copied().unwrap_or(0)).collect();
+            let enough = counts.iter().filter(|&&n| n >= required).count() as u64;
+            let patrols = patrol_rows
+                .iter()
+                .filter(|r| patrolled.get(r).is_some_and(|list| list.iter().any(|s| segs.contains(s))))
+                .count() as u64;
+            StreetAssessment {
+                street_id: street.id.to_string(),
+                name: street.name.clone(),
+                class: street.class.clone(),
+                length_m: street.length_m,
+                segments: segs.len() as u64,
+                required_patrols: required,
+                segments_patrolled_enough: enough,
+                coverage_share: if segs.is_empty() { 0.0 } else { round4(enough as f64 / segs.len() as f64) },
+                patrols,
+                min_segment_patrols: counts.iter().copied().min().unwrap_or(0),
+                max_segment_patrols: counts.iter().copied().max().unwrap_or(0),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.name.is_none(), &a.name, &a.street_id).cmp(&(b.name.is_none(), &b.name, &b.street_id)));
+    rows
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assess_chief(
+    person: Person,
+    streets: &[StreetAssessment],
+    patrols: &[(f64, f64)],
+    found: u64,
+    on_streets: &[&IssueOutcome],
+    assigned_streets: usize,
+    rules: &ReportRules,
+    period: &Period,
+) -> ChiefAssessment {
+    let weeks = period.weeks();
+    let hours = patrols.iter().map(|p| p.0).sum::<f64>() / 3600.0;
+    let distance_m: f64 = patrols.iter().map(|p| p.1).sum();
+    let segments: u64 = streets.iter().map(|s| s.segments).sum();
+    let enough: u64 = streets.iter().map(|s| s.segments_patrolled_enough).sum();
+    let n = on_streets.len() as u64;
+    let assigned = on_streets.iter().filter(|i| i.assigned).count() as u64;
+    let resolved = on_streets.iter().filter(|i| i.resolved).count() as u64;
+    let on_time = on_streets.iter().filter(|i| i.resolved_on_time).count() as u64;
+    let verified = on_streets.iter().filter(|i| i.verified).count() as u64;
+    let reopened = on_streets.iter().filter(|i| i.reopened > 0).count() as u64;
+    let mut to_verify: Vec<f64> = on_streets.iter().filter_map(|i| i.hours_to_verify()).collect();
+    let median_hours = median(&mut to_verify);
+
+    let share = |k: u64, of: u64, what: &str| Measured {
+        value: (of > 0).then(|| k as f64 / of as f64),
+        detail: if of > 0 { format!("{k} of {of} {what}") } else { format!("no {what}") },
+    };
+    let rate = |v: f64, unit: &str| Measured { value: Some(v / weeks), detail: format!("{} {unit} in {} days", num(v), num(period.days())) };
+    let mut values = BTreeMap::new();
+    values.insert(Metric::CoverageShare, share(enough, segments, "assigned segments patrolled often enough"));
+    values.insert(Metric::PatrolHoursPerWeek, rate(hours, "hours"));
+    values.insert(Metric::PatrolsPerWeek, rate(patrols.len() as f64, "patrols"));
+    values.insert(Metric::DistanceKmPerWeek, rate(distance_m / 1000.0, "km"));
+    values.insert(Metric::IssuesFoundPerWeek, rate(found as f64, "issues found"));
+    values.insert(Metric::AssignedShare, share(assigned, n, "issues on their streets assigned"));
+    values.insert(Metric::OnTimeShare, share(on_time, n, "issues on their streets resolved on time"));
+    values.insert(Metric::VerifiedShare, share(verified, n, "issues on their streets verified"));
+    values.insert(Metric::Reopened, Measured { value: Some(reopened as f64), detail: format!("{reopened} of {n} issues reopened") });
+    values.insert(
+        Metric::MedianHoursToVerify,
+        Measured {
+            value: median_hours,
+            detail: match median_hours {
+                Some(h) => format!("median of {} verified issue(s): {} h", to_verify.len(), num(h)),
+                None => "no issue verified".into(),
+            },
+        },
+    );
+    values.insert(Metric::Patrols, Measured { value: Some(patrols.len() as f64), detail: format!("{} patrols", patrols.len()) });
+    values.insert(Metric::IssuesFound, Measured { value: Some(found as f64), detail: format!("{found} issues found") });
+    let Score { score, max_score, lines } = score(&rules.assessment.lines, &values);
+
+    let mut notes = Vec::new();
+    if assigned_streets == 0 {
+        notes.push("no streets assigned: coverage cannot be measured; assign streets to this chief".into());
+    } else if streets.len() < assigned_streets {
+        notes.push(format!("{} assigned street(s) are not in this store's street network", assigned_streets - streets.len()));
+    }
+    if patrols.is_empty() {
+        notes.push("no patrols in this period".into());
+    }
+    ChiefAssessment {
+        rank: 0,
+        person,
+        score,
+        max_score,
+        patrols: patrols.len() as u64,
+        hours: round4(hours),
+        distance_m: round2(distance_m),
+        streets_assigned: assigned_streets as u64,
+        segments,
+        segments_patrolled_enough: enough,
+        coverage_share: (segments > 0).then(|| round4(enough as f64 / segments as f64)),
+        issues_found: found,
+        issues_on_streets: n,
+        issues_assigned: assigned,
+        issues_resolved: resolved,
+        issues_resolved_on_time: on_time,
+        issues_verified: verified,
+        issues_reopened: reopened,
+        median_hours_to_verify: median_hours.map(round4),
+        streets: streets.to_vec(),
+        explanation: lines,
+        notes,
+    }
+}

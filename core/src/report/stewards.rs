@@ -1,0 +1,332 @@
+//! Stewards (小巷管家): points balance and history, a leaderboard per subdistrict, litter
+//! pickups per street, and workload: how many streets each steward has, the patrol effort each
+//! street got in the period (patrols by anyone that patrolled one of its segments, and the time
+//! spent on it), and the streets no steward's patrol has covered lately (the rules'
+//! `lately_days` before the period's end).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::coverage::PatrolKey;
+use crate::domain::Role;
+use crate::error::Result;
+use crate::points::PointsEntry;
+use crate::report::assessment::patrolled_segments;
+use crate::report::facts::{People, Person, patrols_between};
+use crate::report::period::{DAY_MS, Period};
+use crate::report::rules::ReportRules;
+use crate::report::score::{round2, round4};
+use crate::store::Store;
+use crate::streets::StreetsError;
+
+/// The steward report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StewardReport {
+    pub period: Period,
+    pub rules_name: String,
+    pub rules_version: u32,
+    pub lately_days: u32,
+    pub stewards: Vec<StewardRow>,
+    pub leaderboards: Vec<Leaderboard>,
+    pub pickups_by_street: Vec<StreetPickups>,
+    pub streets: Vec<StreetWorkload>,
+    /// Streets no steward's patrol covered in the last `lately_days` days of the period.
+    pub streets_not_covered_lately: Vec<String>,
+}
+
+/// One steward.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StewardRow {
+    #[serde(flatten)]
+    pub person: Person,
+    /// The subdistrict they count in: their own, else the one most of their streets are in.
+    pub leaderboard_subdistrict: String,
+    pub streets: u64,
+    pub street_length_m: f64,
+    /// Balance at the end of the period.
+    pub points_balance: i64,
+    pub points_earned: i64,
+    pub points_redeemed: i64,
+    /// Entries in the period cut by a daily cap.
+    pub entries_capped: u64,
+    pub pickups: u64,
+    pub bags: u64,
+    pub items: u64,
+    pub patrols: u64,
+    pub patrol_hours: f64,
+    /// The ledger entries of the period, oldest first.
+    pub history: Vec<PointsEntry>,
+}
+
+/// The stewards of one subdistrict by points earned in the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Leaderboard {
+    pub subdistrict: String,
+    pub ranking: Vec<LeaderboardEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeaderboardEntry {
+    pub rank: u32,
+    pub user_id: String,
+    pub name: Option<String>,
+    pub points_earned: i64,
+}
+
+/// Pickups logged on one street in the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetPickups {
+    /// `None`: pickups whose place matches no street.
+    pub street_id: Option<String>,
+    pub name: Option<String>,
+    pub pickups: u64,
+    pub bags: u64,
+    pub items: u64,
+}
+
+/// One street's workload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetWorkload {
+    pub street_id: String,
+    pub name: Option<String>,
+    pub subdistrict: Option<String>,
+    pub class: String,
+    pub length_m: f64,
+    pub chief: Option<String>,
+    pub stewards: Vec<String>,
+    /// Patrols in the period (by anyone) that patrolled at least one of its segments.
+    pub patrols: u64,
+    pub steward_patrols: u64,
+    /// Hours patrols spent on it in the period.
+    pub patrol_hours: f64,
+    /// When a steward's patrol last covered it, within the lately window (ms).
+    pub last_steward_patrol_ms: Option<i64>,
+    pub not_covered_lately: bool,
+}
+
+impl Store {
+    /// The steward report for `period`.
+    pub fn steward_report(&self, period: &Period, rules: &ReportRules) -> Result<StewardReport> {
+        rules.validate()?;
+        let people = People::load(self)?;
+        let stewards = people.with_role(Role::Steward);
+        let steward_set: HashSet<&str> = stewards.iter().map(String::as_str).collect();
+        let net = match self.street_network() {
+            Ok(n) => Some(n),
+            Err(crate::Error::Streets(StreetsError::NoNetwork)) => None,
+            Err(e) => return Err(e),
+        };
+        let lately_from = period.to_ms - i64::from(rules.stewards.lately_days) * DAY_MS;
+        let patrols = patrols_between(self, period.from_ms.min(lately_from), period.to_ms)?;
+
+        // Per street: patrols (by anyone) in the period, steward patrols, hours, the last
+        // steward patrol within the lately window.
+        let mut street_patrols: HashMap<usize, u64> = HashMap::new();
+        let mut street_steward_patrols: HashMap<usize, u64> = HashMap::new();
+        let mut street_hours: HashMap<usize, f64> = HashMap::new();
+        let mut last_steward: HashMap<usize, i64> = HashMap::new();
+        if let Some(net) = &net {
+            let keys: Vec<PatrolKey> = patrols.iter().map(|p| PatrolKey { row: p.row, stopped: p.stopped }).collect();
+            for (p, (coverage, _)) in patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
+                let mut streets: Vec<usize> = patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
+                    .into_iter()
+                    .map(|s| net.network.segments[s].street)
+                    .collect();
+                streets.sort_unstable();
+                streets.dedup();
+                let by_steward = steward_set.contains(p.user_id.as_str());
+                for &s in &streets {
+                    if period.contains(p.started_at_ms) {
+                        *street_patrols.entry(s).or_default() += 1;
+                        if by_steward {
+                            *street_steward_patrols.entry(s).or_default() += 1;
+                        }
+                    }
+                    if by_steward && p.started_at_ms >= lately_from {
+                        let e = last_steward.entry(s).or_insert(p.started_at_ms);
+                        *e = (*e).max(p.started_at_ms);
+                    }
+                }
+                if period.contains(p.started_at_ms) {
+                    for (s, t) in coverage.street_times_s() {
+                        *street_hours.entry(s).or_default() += t / 3600.0;
+                    }
+                }
+            }
+        }
+
+        // Streets: named ones and any with an assignment.
+        let mut workload = Vec::new();
+        let infos = self.streets()?;
+        let assigned: HashSet<String> = people.assignments.iter().map(|a| a.0.to_string()).collect();
+        for info in &infos {
+            let id = info.street.id.to_string();
+            if info.street.name.is_none() && !assigned.contains(&id) {
+                continue;
+            }
+            let idx = net.as_ref().and_then(|n| n.network.street_index(info.street.id));
+            let get = |m: &HashMap<usize, u64>| idx.and_then(|i| m.get(&i).copied()).unwrap_or(0);
+            let last = idx.and_then(|i| last_steward.get(&i).copied());
+            workload.push(StreetWorkload {
+                street_id: id,
+                name: info.street.name.clone(),
+                subdistrict: info.street.subdistrict.clone(),
+                class: info.street.class.clone(),
+                length_m: round2(info.street.length_m),
+                chief: people.assignments.iter().find(|a| a.0 == info.street.id && a.2 == Role::Chief).map(|a| a.1.clone()),
+                stewards: people.assignments.iter().filter(|a| a.0 == info.street.id && a.2 == Role::Steward).map(|a| a.1.clone()).collect(),
+                patrols: get(&street_patrols),
+                steward_patrols: get(&street_steward_patrols),
+                patrol_hours: round4(idx.and_then(|i| street_hours.get(&i).copied()).unwrap_or(0.0)),
+                last_steward_patrol_ms: last,
+                not_covered_lately: last.is_none(),
+            });
+        }
+        let streets_not_covered_lately = workload.iter().filter(|w| w.not_covered_lately).map(|w| w.street_id.clone()).collect();
+
+        // Points.
+        let conn = self.connection();
+        let mut balance: HashMap<String, i64> = HashMap::new();
+        for row in conn
+            .prepare_cached("SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id")?
+            .query_map([period.to_ms], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        {
+            let (u, p) = row?;
+            balance.insert(u, p);
+        }
+        let mut history: HashMap<String, Vec<PointsEntry>> = HashMap::new();
+        for e in crate::points::query_entries(
+            conn,
+            "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
+            params![period.from_ms, period.to_ms],
+        )? {
+            history.entry(e.user_id.to_string()).or_default().push(e);
+        }
+
+        // Pickups, each on the street it names (an id, or a name) or the one its place matches.
+        let known: HashSet<String> = infos.iter().map(|i| i.street.id.to_string()).collect();
+        let mut per_user: HashMap<String, (u64, u64, u64)> = HashMap::new();
+        let mut per_street: BTreeMap<Option<String>, (u64, u64, u64)> = BTreeMap::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, lat, lon, bags, items, street_id FROM litter_pickup WHERE at_ms >= ?1 AND at_ms < ?2",
+            )?;
+            let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })?;
+            for row in rows {
+                let (user, lat, lon, bags, items, street) = row?;
+                let street = match street {
+                    Some(s) if known.contains(s.as_str()) => Some(s),
+                    Some(s) => Some(self.resolve_street(&s).map(|id| id.to_string()).unwrap_or(s)),
+                    None => net
+                        .as_ref()
+                        .and_then(|n| crate::matching::match_point(n, lat, lon, None, None, &self.config.matching))
+                        .map(|m| m.street_id.to_string()),
+                };
+                let u = per_user.entry(user).or_default();
+                let s = per_street.entry(street).or_default();
+                for t in [u, s] {
+                    t.0 += 1;
+                    t.1 += bags.max(0) as u64;
+                    t.2 += items.max(0) as u64;
+                }
+            }
+        }
+        let names: HashMap<String, Option<String>> = infos.iter().map(|i| (i.street.id.to_string(), i.street.name.clone())).collect();
+        let pickups_by_street = per_street
+            .into_iter()
+            .map(|(street_id, (pickups, bags, items))| StreetPickups {
+                name: street_id.as_ref().and_then(|s| names.get(s).cloned().flatten()),
+                street_id,
+                pickups,
+                bags,
+                items,
+            })
+            .collect();
+
+        // Stewards.
+        let street_info: HashMap<String, (f64, Option<String>)> =
+            infos.iter().map(|i| (i.street.id.to_string(), (i.street.length_m, i.street.subdistrict.clone()))).collect();
+        let mut rows = Vec::with_capacity(stewards.len());
+        for s in &stewards {
+            let person = people.person(s);
+            let streets = people.streets_of(s, Role::Steward);
+            let mut subdistricts: BTreeMap<String, usize> = BTreeMap::new();
+            let mut length = 0.0;
+            for st in &streets {
+                if let Some((len, sub)) = street_info.get(&st.to_string()) {
+                    length += len;
+                    if let Some(sub) = sub {
+                        *subdistricts.entry(sub.clone()).or_default() += 1;
+                    }
+                }
+            }
+            let board = person
+                .subdistrict
+                .clone()
+                .or_else(|| subdistricts.iter().max_by_key(|(name, n)| (**n, std::cmp::Reverse((*name).clone()))).map(|(n, _)| n.clone()))
+                .unwrap_or_else(|| "(no subdistrict)".into());
+            let entries = history.remove(s).unwrap_or_default();
+            let mine: Vec<_> = patrols.iter().filter(|p| &p.user_id == s && period.contains(p.started_at_ms)).collect();
+            let (pickups, bags, items) = per_user.get(s).copied().unwrap_or_default();
+            rows.push(StewardRow {
+                leaderboard_subdistrict: board,
+                streets: streets.len() as u64,
+                street_length_m: round2(length),
+                points_balance: balance.get(s).copied().unwrap_or(0),
+                points_earned: entries.iter().filter(|e| e.points > 0).map(|e| e.points).sum(),
+                points_redeemed: -entries.iter().filter(|e| e.points < 0).map(|e| e.points).sum::<i64>(),
+                entries_capped: entries.iter().filter(|e| e.note.as_deref().is_some_and(|n| n.starts_with("daily cap"))).count() as u64,
+                pickups,
+                bags,
+                items,
+                patrols: mine.len() as u64,
+                patrol_hours: round4(mine.iter().map(|p| p.duration_s).sum::<f64>() / 3600.0),
+                history: entries,
+                person,
+            });
+        }
+        let mut boards: BTreeMap<String, Vec<&StewardRow>> = BTreeMap::new();
+        for r in &rows {
+            boards.entry(r.leaderboard_subdistrict.clone()).or_default().push(r);
+        }
+        let leaderboards = boards
+            .into_iter()
+            .map(|(subdistrict, mut list)| {
+                list.sort_by(|a, b| b.points_earned.cmp(&a.points_earned).then_with(|| a.person.name.cmp(&b.person.name)));
+                let mut ranking = Vec::with_capacity(list.len());
+                for (i, r) in list.iter().enumerate() {
+                    // Equal points share a rank.
+                    let rank = match ranking.last() {
+                        Some(LeaderboardEntry { rank, points_earned, .. }) if *points_earned == r.points_earned => *rank,
+                        _ => i as u32 + 1,
+                    };
+                    ranking.push(LeaderboardEntry { rank, user_id: r.person.user_id.clone(), name: r.person.name.clone(), points_earned: r.points_earned });
+                }
+                Leaderboard { subdistrict, ranking }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.leaderboard_subdistrict, &a.person.name, &a.person.user_id).cmp(&(&b.leaderboard_subdistrict, &b.person.name, &b.person.user_id)));
+        Ok(StewardReport {
+            period: period.clone(),
+            rules_name: rules.name.clone(),
+            rules_version: rules.version,
+            lately_days: rules.stewards.lately_days,
+            stewards: rows,
+            leaderboards,
+            pickups_by_street,
+            streets: workload,
+            streets_not_covered_lately,
+        })
+    }
+}
