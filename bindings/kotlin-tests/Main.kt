@@ -23,10 +23,9 @@ val scenarios: Map<String, () -> Unit> = linkedMapOf(
     "report_an_issue_with_a_photo_and_move_it_through_the_workflow" to ::reportAnIssueWithAPhotoThroughTheWorkflow,
     "pickups_and_points" to ::pickupsAndPoints,
     "the_kotlin_wrapper_covers_streets_issues_and_points" to ::wrapperCoversStreetsIssuesAndPoints,
-    // Issue 5 adds here: "sync_against_a_patrol_server_started_by_the_test"
-    //   (SyncTests.kt: bindings/tests/kotlin.rs starts target/<profile>/patrol-server on
-    //   127.0.0.1 with a temp data dir and passes its URL as an argument; two stores sync
-    //   through it with a fake NetworkMonitor; progress arrives as a Flow).
+    // Needs -Dpatrol.server, -Dpatrol.chief_code and -Dpatrol.supervisor_code (kotlin.rs starts
+    // a patrol-server for it).
+    "sync_against_a_patrol_server_started_by_the_test" to ::syncAgainstAPatrolServerStartedByTheTest,
 )
 
 fun main(args: Array<String>) {

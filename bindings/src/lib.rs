@@ -16,7 +16,9 @@
 //! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
 //!   and the `CancelToken` a Swift host cancels it with.
 //!
-//! Sync (issue 5) goes in its own module the same way. See the README's Mobile section.
+//! - [`sync`]: enrolment and sync with the district server.
+//!
+//! See the README's Mobile section.
 
 uniffi::setup_scaffolding!();
 
@@ -31,6 +33,7 @@ pub mod settings;
 pub mod signboards;
 pub mod store;
 pub mod streets;
+pub mod sync;
 pub mod tracks;
 pub mod types;
 pub mod worker;

@@ -46,7 +46,14 @@ pub enum ProgressStage {
     StoringFixes,
     /// Storing an imported street network; `done`/`total` count streets.
     StoringStreets,
-    // Sync (issue 5) adds its stages here: uploading fixes, documents, photos; downloading.
+    /// Sync: exchanging documents, patrol headers and records; `done`/`total` count pages.
+    SyncDocuments,
+    /// Sync: uploading this device's fixes; `done`/`total` count fixes.
+    SyncFixesUp,
+    /// Sync: downloading other patrols' fixes; `done`/`total` count fixes.
+    SyncFixesDown,
+    /// Sync: photo originals up and down; `done`/`total` count photos.
+    SyncPhotos,
 }
 
 /// How far a slow operation has come (not `Progress`: Foundation has one).

@@ -370,6 +370,31 @@ public final class StreetPatrolStore: @unchecked Sendable {
         }
     }
 
+    // MARK: Sync
+
+    public enum SyncEvent: Sendable {
+        case progressed(ProgressReport)
+        case finished(SyncReport)
+    }
+
+    /// Enrols this store with the district server using a one-time code from a supervisor.
+    public func enrol(serverUrl: String, code: String, settings: SyncSettings = SyncSettings()) async throws -> DeviceIdentity {
+        try await store.enrol(serverUrl: serverUrl, code: code, settings: settings, cancel: nil)
+    }
+
+    /// Syncs with the server: progress, then the report. The network comes from the store's
+    /// `NetworkMonitor` unless `settings` names one; a cancelled Task stops the sync and keeps
+    /// what it finished.
+    public func sync(settings: SyncSettings = SyncSettings()) -> AsyncThrowingStream<SyncEvent, Error> {
+        progressStream(progressed: SyncEvent.progressed, finished: SyncEvent.finished) { store, listener, token in
+            try await store.sync(settings: settings, progress: listener, cancel: token)
+        }
+    }
+
+    public func syncAccount() async throws -> SyncAccount? {
+        try await run { try $0.syncAccount() }
+    }
+
     // MARK: Slow work as a stream
 
     /// Runs `call` (slow work on a core worker thread) as a stream: the core's progress as

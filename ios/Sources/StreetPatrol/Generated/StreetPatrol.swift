@@ -1353,6 +1353,29 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func unassignStreet(streetId: StreetId, userId: String, role: Role) throws  -> Bool
     
     /**
+     * Enrols this store with a district server using a one-time code from a supervisor. A new
+     * store becomes that user's device; a store of another user is refused.
+     */
+    func enrol(serverUrl: String, code: String, settings: SyncSettings, cancel: CancelToken?) async throws  -> DeviceIdentity
+    
+    /**
+     * Everything the server refused (documents, patrol headers, records), with the reasons.
+     */
+    func rejectedSyncItems() throws  -> [RejectedItem]
+    
+    /**
+     * Syncs with the server: this device's issues, patrol headers and records up and what it
+     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
+     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     */
+    func sync(settings: SyncSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> SyncReport
+    
+    /**
+     * The server account, or none before enrolment.
+     */
+    func syncAccount() throws  -> SyncAccount?
+    
+    /**
      * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
      */
     func exportTrack(patrolId: PatrolId, format: TrackExportFormat, datum: Datum, which: ExportFixes) throws  -> String
@@ -2342,6 +2365,71 @@ open func unassignStreet(streetId: StreetId, userId: String, role: Role)throws  
         FfiConverterTypeStreetId_lower(streetId),
         FfiConverterString.lower(userId),
         FfiConverterTypeRole_lower(role),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Enrols this store with a district server using a one-time code from a supervisor. A new
+     * store becomes that user's device; a store of another user is refused.
+     */
+open func enrol(serverUrl: String, code: String, settings: SyncSettings = SyncSettings(), cancel: CancelToken? = nil)async throws  -> DeviceIdentity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_enrol(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code),FfiConverterTypeSyncSettings_lower(settings),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceIdentity_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
+}
+    
+    /**
+     * Everything the server refused (documents, patrol headers, records), with the reasons.
+     */
+open func rejectedSyncItems()throws  -> [RejectedItem]  {
+    return try  FfiConverterSequenceTypeRejectedItem.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_rejected_sync_items(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs with the server: this device's issues, patrol headers and records up and what it
+     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
+     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     */
+open func sync(settings: SyncSettings = SyncSettings(), progress: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_sync(
+                        self.uniffiCloneHandle(),FfiConverterTypeSyncSettings_lower(settings),FfiConverterOptionTypeProgressListener.lower(progress),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
+}
+    
+    /**
+     * The server account, or none before enrolment.
+     */
+open func syncAccount()throws  -> SyncAccount?  {
+    return try  FfiConverterOptionTypeSyncAccount.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_sync_account(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -6588,6 +6676,63 @@ public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> Rus
 
 
 /**
+ * Something the server refused, set aside with its reason.
+ */
+public struct RejectedItem: Equatable, Hashable {
+    public var id: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RejectedItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectedItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedItem {
+        return
+            try RejectedItem(
+                id: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RejectedItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedItem_lift(_ buf: RustBuffer) throws -> RejectedItem {
+    return try FfiConverterTypeRejectedItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedItem_lower(_ value: RejectedItem) -> RustBuffer {
+    return FfiConverterTypeRejectedItem.lower(value)
+}
+
+
+/**
  * What reporting returns: the new issue, and the open issues of the same category within 50 m
  * that may be the same problem (offer to mark it a duplicate).
  */
@@ -7913,6 +8058,291 @@ public func FfiConverterTypeStreetInfo_lift(_ buf: RustBuffer) throws -> StreetI
 #endif
 public func FfiConverterTypeStreetInfo_lower(_ value: StreetInfo) -> RustBuffer {
     return FfiConverterTypeStreetInfo.lower(value)
+}
+
+
+/**
+ * The server account of this store.
+ */
+public struct SyncAccount: Equatable, Hashable {
+    public var serverUrl: String
+    public var enrolledAtMs: Int64
+    public var lastSyncMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(serverUrl: String, enrolledAtMs: Int64, lastSyncMs: Int64?) {
+        self.serverUrl = serverUrl
+        self.enrolledAtMs = enrolledAtMs
+        self.lastSyncMs = lastSyncMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncAccount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncAccount {
+        return
+            try SyncAccount(
+                serverUrl: FfiConverterString.read(from: &buf), 
+                enrolledAtMs: FfiConverterInt64.read(from: &buf), 
+                lastSyncMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncAccount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serverUrl, into: &buf)
+        FfiConverterInt64.write(value.enrolledAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSyncMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncAccount_lift(_ buf: RustBuffer) throws -> SyncAccount {
+    return try FfiConverterTypeSyncAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncAccount_lower(_ value: SyncAccount) -> RustBuffer {
+    return FfiConverterTypeSyncAccount.lower(value)
+}
+
+
+/**
+ * What a sync moved.
+ */
+public struct SyncReport: Equatable, Hashable {
+    public var network: NetworkState
+    public var requests: UInt64
+    public var retries: UInt64
+    public var issuesUp: UInt64
+    public var issuesDown: UInt64
+    public var patrolsUp: UInt64
+    public var patrolsDown: UInt64
+    public var recordsUp: UInt64
+    public var recordsDown: UInt64
+    public var referenceDown: UInt64
+    public var fixesUp: UInt64
+    public var fixesDown: UInt64
+    public var photosUp: UInt64
+    public var photosDown: UInt64
+    public var bytesUp: UInt64
+    public var bytesDown: UInt64
+    /**
+     * What waited for a better network.
+     */
+    public var deferred: [String]
+    /**
+     * What the server refused in this sync.
+     */
+    public var rejected: [RejectedItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(network: NetworkState, requests: UInt64, retries: UInt64, issuesUp: UInt64, issuesDown: UInt64, patrolsUp: UInt64, patrolsDown: UInt64, recordsUp: UInt64, recordsDown: UInt64, referenceDown: UInt64, fixesUp: UInt64, fixesDown: UInt64, photosUp: UInt64, photosDown: UInt64, bytesUp: UInt64, bytesDown: UInt64, 
+        /**
+         * What waited for a better network.
+         */deferred: [String], 
+        /**
+         * What the server refused in this sync.
+         */rejected: [RejectedItem]) {
+        self.network = network
+        self.requests = requests
+        self.retries = retries
+        self.issuesUp = issuesUp
+        self.issuesDown = issuesDown
+        self.patrolsUp = patrolsUp
+        self.patrolsDown = patrolsDown
+        self.recordsUp = recordsUp
+        self.recordsDown = recordsDown
+        self.referenceDown = referenceDown
+        self.fixesUp = fixesUp
+        self.fixesDown = fixesDown
+        self.photosUp = photosUp
+        self.photosDown = photosDown
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+        self.deferred = deferred
+        self.rejected = rejected
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                network: FfiConverterTypeNetworkState.read(from: &buf), 
+                requests: FfiConverterUInt64.read(from: &buf), 
+                retries: FfiConverterUInt64.read(from: &buf), 
+                issuesUp: FfiConverterUInt64.read(from: &buf), 
+                issuesDown: FfiConverterUInt64.read(from: &buf), 
+                patrolsUp: FfiConverterUInt64.read(from: &buf), 
+                patrolsDown: FfiConverterUInt64.read(from: &buf), 
+                recordsUp: FfiConverterUInt64.read(from: &buf), 
+                recordsDown: FfiConverterUInt64.read(from: &buf), 
+                referenceDown: FfiConverterUInt64.read(from: &buf), 
+                fixesUp: FfiConverterUInt64.read(from: &buf), 
+                fixesDown: FfiConverterUInt64.read(from: &buf), 
+                photosUp: FfiConverterUInt64.read(from: &buf), 
+                photosDown: FfiConverterUInt64.read(from: &buf), 
+                bytesUp: FfiConverterUInt64.read(from: &buf), 
+                bytesDown: FfiConverterUInt64.read(from: &buf), 
+                deferred: FfiConverterSequenceString.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeRejectedItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterTypeNetworkState.write(value.network, into: &buf)
+        FfiConverterUInt64.write(value.requests, into: &buf)
+        FfiConverterUInt64.write(value.retries, into: &buf)
+        FfiConverterUInt64.write(value.issuesUp, into: &buf)
+        FfiConverterUInt64.write(value.issuesDown, into: &buf)
+        FfiConverterUInt64.write(value.patrolsUp, into: &buf)
+        FfiConverterUInt64.write(value.patrolsDown, into: &buf)
+        FfiConverterUInt64.write(value.recordsUp, into: &buf)
+        FfiConverterUInt64.write(value.recordsDown, into: &buf)
+        FfiConverterUInt64.write(value.referenceDown, into: &buf)
+        FfiConverterUInt64.write(value.fixesUp, into: &buf)
+        FfiConverterUInt64.write(value.fixesDown, into: &buf)
+        FfiConverterUInt64.write(value.photosUp, into: &buf)
+        FfiConverterUInt64.write(value.photosDown, into: &buf)
+        FfiConverterUInt64.write(value.bytesUp, into: &buf)
+        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+        FfiConverterSequenceString.write(value.deferred, into: &buf)
+        FfiConverterSequenceTypeRejectedItem.write(value.rejected, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * How a sync may use the network.
+ */
+public struct SyncSettings: Equatable, Hashable {
+    /**
+     * The network to assume; when absent, the store's `NetworkMonitor` says (and without one,
+     * cellular: metadata only).
+     */
+    public var network: NetworkState?
+    /**
+     * Download other patrols' fixes (supervisors) on cellular too.
+     */
+    public var bulkOnCellular: Bool
+    /**
+     * Upload and download photo originals on cellular too (thumbnails always go).
+     */
+    public var photosOnCellular: Bool
+    /**
+     * Allow plain http to a host other than this device (development servers only).
+     */
+    public var allowInsecureHttp: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The network to assume; when absent, the store's `NetworkMonitor` says (and without one,
+         * cellular: metadata only).
+         */network: NetworkState? = nil, 
+        /**
+         * Download other patrols' fixes (supervisors) on cellular too.
+         */bulkOnCellular: Bool = false, 
+        /**
+         * Upload and download photo originals on cellular too (thumbnails always go).
+         */photosOnCellular: Bool = false, 
+        /**
+         * Allow plain http to a host other than this device (development servers only).
+         */allowInsecureHttp: Bool = false) {
+        self.network = network
+        self.bulkOnCellular = bulkOnCellular
+        self.photosOnCellular = photosOnCellular
+        self.allowInsecureHttp = allowInsecureHttp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSettings {
+        return
+            try SyncSettings(
+                network: FfiConverterOptionTypeNetworkState.read(from: &buf), 
+                bulkOnCellular: FfiConverterBool.read(from: &buf), 
+                photosOnCellular: FfiConverterBool.read(from: &buf), 
+                allowInsecureHttp: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeNetworkState.write(value.network, into: &buf)
+        FfiConverterBool.write(value.bulkOnCellular, into: &buf)
+        FfiConverterBool.write(value.photosOnCellular, into: &buf)
+        FfiConverterBool.write(value.allowInsecureHttp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSettings_lift(_ buf: RustBuffer) throws -> SyncSettings {
+    return try FfiConverterTypeSyncSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSettings_lower(_ value: SyncSettings) -> RustBuffer {
+    return FfiConverterTypeSyncSettings.lower(value)
 }
 
 
@@ -9628,6 +10058,22 @@ public enum ProgressStage: Equatable, Hashable {
      * Storing an imported street network; `done`/`total` count streets.
      */
     case storingStreets
+    /**
+     * Sync: exchanging documents, patrol headers and records; `done`/`total` count pages.
+     */
+    case syncDocuments
+    /**
+     * Sync: uploading this device's fixes; `done`/`total` count fixes.
+     */
+    case syncFixesUp
+    /**
+     * Sync: downloading other patrols' fixes; `done`/`total` count fixes.
+     */
+    case syncFixesDown
+    /**
+     * Sync: photo originals up and down; `done`/`total` count photos.
+     */
+    case syncPhotos
 
 
 
@@ -9655,6 +10101,14 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case 3: return .storingStreets
         
+        case 4: return .syncDocuments
+        
+        case 5: return .syncFixesUp
+        
+        case 6: return .syncFixesDown
+        
+        case 7: return .syncPhotos
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -9673,6 +10127,22 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case .storingStreets:
             writeInt(&buf, Int32(3))
+        
+        
+        case .syncDocuments:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .syncFixesUp:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .syncFixesDown:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .syncPhotos:
+            writeInt(&buf, Int32(7))
         
         }
     }
@@ -10311,6 +10781,30 @@ fileprivate struct FfiConverterOptionTypeScanPosition: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeScanPosition.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSyncAccount: FfiConverterRustBuffer {
+    typealias SwiftType = SyncAccount?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncAccount.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncAccount.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10999,6 +11493,31 @@ fileprivate struct FfiConverterSequenceTypePointsRule: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePointsRule.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer {
+    typealias SwiftType = [RejectedItem]
+
+    public static func write(_ value: [RejectedItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRejectedItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RejectedItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RejectedItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRejectedItem.read(from: &buf))
         }
         return seq
     }
@@ -12085,6 +12604,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() != 22251) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_enrol() != 28400) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_rejected_sync_items() != 9228) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_sync() != 44816) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() != 21697) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_export_track() != 23828) {

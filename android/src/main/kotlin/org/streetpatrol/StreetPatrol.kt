@@ -40,6 +40,10 @@ import org.streetpatrol.ffi.PickupOutcome
 import org.streetpatrol.ffi.PointMatch
 import org.streetpatrol.ffi.PointsEntry
 import org.streetpatrol.ffi.PointsKind
+import org.streetpatrol.ffi.RejectedItem
+import org.streetpatrol.ffi.SyncAccount
+import org.streetpatrol.ffi.SyncReport
+import org.streetpatrol.ffi.SyncSettings
 import org.streetpatrol.ffi.PointsRule
 import org.streetpatrol.ffi.PointsSummary
 import org.streetpatrol.ffi.ProgressListener
@@ -320,6 +324,31 @@ class StreetPatrol private constructor(
         description: String,
         dailyCap: Long? = null,
     ): PointsRule = onIo { it.addPointsRule(kind, points, perBag, validFromMs, description, dailyCap) }
+
+    // --- Sync
+
+    /** What a sync reports while it runs, then once at the end. */
+    sealed interface SyncEvent {
+        data class Progressed(val progress: ProgressReport) : SyncEvent
+        data class Finished(val report: SyncReport) : SyncEvent
+    }
+
+    /** Enrols this store with the district server using a one-time code from a supervisor. */
+    suspend fun enrol(serverUrl: String, code: String, settings: SyncSettings = SyncSettings()): DeviceIdentity =
+        withContext(io) { store.enrol(serverUrl, code, settings) }
+
+    /**
+     * Syncs with the server as a cold [Flow] of progress ending with the report. The network
+     * comes from the [NetworkMonitor] the store was opened with unless [settings] names one:
+     * metadata goes on any network, photo originals and other patrols' fixes wait for wifi.
+     * Cancelling the collector stops the sync; what it finished is kept.
+     */
+    fun sync(settings: SyncSettings = SyncSettings()): Flow<SyncEvent> =
+        progressFlow(SyncEvent::Progressed, SyncEvent::Finished) { store.sync(settings, it) }
+
+    suspend fun syncAccount(): SyncAccount? = onIo { it.syncAccount() }
+
+    suspend fun rejectedSyncItems(): List<RejectedItem> = onIo { it.rejectedSyncItems() }
 
     /**
      * Slow work as a cold [Flow]: [call] runs when collected (its suspend call returns when the

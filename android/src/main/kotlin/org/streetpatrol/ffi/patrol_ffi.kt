@@ -882,6 +882,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street(
     ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_enrol(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_rejected_sync_items(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_sync(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_sync_account(
+    ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_export_track(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_fixes(
@@ -1081,6 +1089,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_unassign_street(`ptr`: Long,`streetId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_rejected_sync_items(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_sync(`ptr`: Long,`settings`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_sync_account(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_export_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`datum`: RustBuffer.ByValue,`which`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_fixes(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1427,6 +1443,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() and 0xFFFF) != 22251) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_enrol() and 0xFFFF) != 28400) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_rejected_sync_items() and 0xFFFF) != 9228) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync() and 0xFFFF) != 44816) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() and 0xFFFF) != 21697) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_track() and 0xFFFF) != 23828) {
@@ -2974,6 +3002,29 @@ public interface PatrolStoreInterface {
     fun `unassignStreet`(`streetId`: StreetId, `userId`: kotlin.String, `role`: Role): kotlin.Boolean
     
     /**
+     * Enrols this store with a district server using a one-time code from a supervisor. A new
+     * store becomes that user's device; a store of another user is refused.
+     */
+    suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `settings`: SyncSettings = SyncSettings(), `cancel`: CancelToken? = null): DeviceIdentity
+    
+    /**
+     * Everything the server refused (documents, patrol headers, records), with the reasons.
+     */
+    fun `rejectedSyncItems`(): List<RejectedItem>
+    
+    /**
+     * Syncs with the server: this device's issues, patrol headers and records up and what it
+     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
+     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     */
+    suspend fun `sync`(`settings`: SyncSettings = SyncSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): SyncReport
+    
+    /**
+     * The server account, or none before enrolment.
+     */
+    fun `syncAccount`(): SyncAccount?
+    
+    /**
      * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
      */
     fun `exportTrack`(`patrolId`: PatrolId, `format`: TrackExportFormat, `datum`: Datum, `which`: ExportFixes): kotlin.String
@@ -4308,6 +4359,98 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
         FfiConverterTypeStreetId.lower(`streetId`),
         FfiConverterString.lower(`userId`),
         FfiConverterTypeRole.lower(`role`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Enrols this store with a district server using a one-time code from a supervisor. A new
+     * store becomes that user's device; a store of another user is refused.
+     */
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `settings`: SyncSettings, `cancel`: CancelToken?) : DeviceIdentity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_enrol(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`serverUrl`),
+        FfiConverterString.lower(`code`),
+        FfiConverterTypeSyncSettings.lower(`settings`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeviceIdentity.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Everything the server refused (documents, patrol headers, records), with the reasons.
+     */
+    @Throws(PatrolException::class)override fun `rejectedSyncItems`(): List<RejectedItem> {
+            return FfiConverterSequenceTypeRejectedItem.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_rejected_sync_items(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Syncs with the server: this device's issues, patrol headers and records up and what it
+     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
+     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     */
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`(`settings`: SyncSettings, `progress`: ProgressListener?, `cancel`: CancelToken?) : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_sync(
+                uniffiHandle,
+                
+        FfiConverterTypeSyncSettings.lower(`settings`),
+        FfiConverterOptionalTypeProgressListener.lower(`progress`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The server account, or none before enrolment.
+     */
+    @Throws(PatrolException::class)override fun `syncAccount`(): SyncAccount? {
+            return FfiConverterOptionalTypeSyncAccount.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_sync_account(
+        it,
+        _status)
 }
     }
     )
@@ -8102,6 +8245,47 @@ public object FfiConverterTypeProgressReport: FfiConverterRustBuffer<ProgressRep
 
 
 /**
+ * Something the server refused, set aside with its reason.
+ */
+data class RejectedItem (
+    val `id`: kotlin.String
+    , 
+    val `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRejectedItem: FfiConverterRustBuffer<RejectedItem> {
+    override fun read(buf: ByteBuffer): RejectedItem {
+        return RejectedItem(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RejectedItem) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: RejectedItem, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
  * What reporting returns: the new issue, and the open issues of the same category within 50 m
  * that may be the same problem (offer to mark it a duplicate).
  */
@@ -9136,6 +9320,243 @@ public object FfiConverterTypeStreetInfo: FfiConverterRustBuffer<StreetInfo> {
             FfiConverterOptionalString.write(value.`chief`, buf)
             FfiConverterSequenceString.write(value.`stewards`, buf)
             FfiConverterULong.write(value.`signboards`, buf)
+    }
+}
+
+
+
+/**
+ * The server account of this store.
+ */
+data class SyncAccount (
+    val `serverUrl`: kotlin.String
+    , 
+    val `enrolledAtMs`: kotlin.Long
+    , 
+    val `lastSyncMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncAccount: FfiConverterRustBuffer<SyncAccount> {
+    override fun read(buf: ByteBuffer): SyncAccount {
+        return SyncAccount(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncAccount) = (
+            FfiConverterString.allocationSize(value.`serverUrl`) +
+            FfiConverterLong.allocationSize(value.`enrolledAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastSyncMs`)
+    )
+
+    override fun write(value: SyncAccount, buf: ByteBuffer) {
+            FfiConverterString.write(value.`serverUrl`, buf)
+            FfiConverterLong.write(value.`enrolledAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`lastSyncMs`, buf)
+    }
+}
+
+
+
+/**
+ * What a sync moved.
+ */
+data class SyncReport (
+    val `network`: NetworkState
+    , 
+    val `requests`: kotlin.ULong
+    , 
+    val `retries`: kotlin.ULong
+    , 
+    val `issuesUp`: kotlin.ULong
+    , 
+    val `issuesDown`: kotlin.ULong
+    , 
+    val `patrolsUp`: kotlin.ULong
+    , 
+    val `patrolsDown`: kotlin.ULong
+    , 
+    val `recordsUp`: kotlin.ULong
+    , 
+    val `recordsDown`: kotlin.ULong
+    , 
+    val `referenceDown`: kotlin.ULong
+    , 
+    val `fixesUp`: kotlin.ULong
+    , 
+    val `fixesDown`: kotlin.ULong
+    , 
+    val `photosUp`: kotlin.ULong
+    , 
+    val `photosDown`: kotlin.ULong
+    , 
+    val `bytesUp`: kotlin.ULong
+    , 
+    val `bytesDown`: kotlin.ULong
+    , 
+    /**
+     * What waited for a better network.
+     */
+    val `deferred`: List<kotlin.String>
+    , 
+    /**
+     * What the server refused in this sync.
+     */
+    val `rejected`: List<RejectedItem>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
+    override fun read(buf: ByteBuffer): SyncReport {
+        return SyncReport(
+            FfiConverterTypeNetworkState.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeRejectedItem.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncReport) = (
+            FfiConverterTypeNetworkState.allocationSize(value.`network`) +
+            FfiConverterULong.allocationSize(value.`requests`) +
+            FfiConverterULong.allocationSize(value.`retries`) +
+            FfiConverterULong.allocationSize(value.`issuesUp`) +
+            FfiConverterULong.allocationSize(value.`issuesDown`) +
+            FfiConverterULong.allocationSize(value.`patrolsUp`) +
+            FfiConverterULong.allocationSize(value.`patrolsDown`) +
+            FfiConverterULong.allocationSize(value.`recordsUp`) +
+            FfiConverterULong.allocationSize(value.`recordsDown`) +
+            FfiConverterULong.allocationSize(value.`referenceDown`) +
+            FfiConverterULong.allocationSize(value.`fixesUp`) +
+            FfiConverterULong.allocationSize(value.`fixesDown`) +
+            FfiConverterULong.allocationSize(value.`photosUp`) +
+            FfiConverterULong.allocationSize(value.`photosDown`) +
+            FfiConverterULong.allocationSize(value.`bytesUp`) +
+            FfiConverterULong.allocationSize(value.`bytesDown`) +
+            FfiConverterSequenceString.allocationSize(value.`deferred`) +
+            FfiConverterSequenceTypeRejectedItem.allocationSize(value.`rejected`)
+    )
+
+    override fun write(value: SyncReport, buf: ByteBuffer) {
+            FfiConverterTypeNetworkState.write(value.`network`, buf)
+            FfiConverterULong.write(value.`requests`, buf)
+            FfiConverterULong.write(value.`retries`, buf)
+            FfiConverterULong.write(value.`issuesUp`, buf)
+            FfiConverterULong.write(value.`issuesDown`, buf)
+            FfiConverterULong.write(value.`patrolsUp`, buf)
+            FfiConverterULong.write(value.`patrolsDown`, buf)
+            FfiConverterULong.write(value.`recordsUp`, buf)
+            FfiConverterULong.write(value.`recordsDown`, buf)
+            FfiConverterULong.write(value.`referenceDown`, buf)
+            FfiConverterULong.write(value.`fixesUp`, buf)
+            FfiConverterULong.write(value.`fixesDown`, buf)
+            FfiConverterULong.write(value.`photosUp`, buf)
+            FfiConverterULong.write(value.`photosDown`, buf)
+            FfiConverterULong.write(value.`bytesUp`, buf)
+            FfiConverterULong.write(value.`bytesDown`, buf)
+            FfiConverterSequenceString.write(value.`deferred`, buf)
+            FfiConverterSequenceTypeRejectedItem.write(value.`rejected`, buf)
+    }
+}
+
+
+
+/**
+ * How a sync may use the network.
+ */
+data class SyncSettings (
+    /**
+     * The network to assume; when absent, the store's `NetworkMonitor` says (and without one,
+     * cellular: metadata only).
+     */
+    val `network`: NetworkState? = null 
+    , 
+    /**
+     * Download other patrols' fixes (supervisors) on cellular too.
+     */
+    val `bulkOnCellular`: kotlin.Boolean = false 
+    , 
+    /**
+     * Upload and download photo originals on cellular too (thumbnails always go).
+     */
+    val `photosOnCellular`: kotlin.Boolean = false 
+    , 
+    /**
+     * Allow plain http to a host other than this device (development servers only).
+     */
+    val `allowInsecureHttp`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncSettings: FfiConverterRustBuffer<SyncSettings> {
+    override fun read(buf: ByteBuffer): SyncSettings {
+        return SyncSettings(
+            FfiConverterOptionalTypeNetworkState.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncSettings) = (
+            FfiConverterOptionalTypeNetworkState.allocationSize(value.`network`) +
+            FfiConverterBoolean.allocationSize(value.`bulkOnCellular`) +
+            FfiConverterBoolean.allocationSize(value.`photosOnCellular`) +
+            FfiConverterBoolean.allocationSize(value.`allowInsecureHttp`)
+    )
+
+    override fun write(value: SyncSettings, buf: ByteBuffer) {
+            FfiConverterOptionalTypeNetworkState.write(value.`network`, buf)
+            FfiConverterBoolean.write(value.`bulkOnCellular`, buf)
+            FfiConverterBoolean.write(value.`photosOnCellular`, buf)
+            FfiConverterBoolean.write(value.`allowInsecureHttp`, buf)
     }
 }
 
@@ -10211,7 +10632,23 @@ enum class ProgressStage {
     /**
      * Storing an imported street network; `done`/`total` count streets.
      */
-    STORING_STREETS;
+    STORING_STREETS,
+    /**
+     * Sync: exchanging documents, patrol headers and records; `done`/`total` count pages.
+     */
+    SYNC_DOCUMENTS,
+    /**
+     * Sync: uploading this device's fixes; `done`/`total` count fixes.
+     */
+    SYNC_FIXES_UP,
+    /**
+     * Sync: downloading other patrols' fixes; `done`/`total` count fixes.
+     */
+    SYNC_FIXES_DOWN,
+    /**
+     * Sync: photo originals up and down; `done`/`total` count photos.
+     */
+    SYNC_PHOTOS;
 
     
 
@@ -10913,6 +11350,38 @@ public object FfiConverterOptionalTypeScanPosition: FfiConverterRustBuffer<ScanP
         } else {
             buf.put(1)
             FfiConverterTypeScanPosition.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSyncAccount: FfiConverterRustBuffer<SyncAccount?> {
+    override fun read(buf: ByteBuffer): SyncAccount? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncAccount.read(buf)
+    }
+
+    override fun allocationSize(value: SyncAccount?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncAccount.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncAccount?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncAccount.write(value, buf)
         }
     }
 }
@@ -11745,6 +12214,34 @@ public object FfiConverterSequenceTypePointsRule: FfiConverterRustBuffer<List<Po
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePointsRule.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRejectedItem: FfiConverterRustBuffer<List<RejectedItem>> {
+    override fun read(buf: ByteBuffer): List<RejectedItem> {
+        val len = buf.getInt()
+        return List<RejectedItem>(len) {
+            FfiConverterTypeRejectedItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RejectedItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRejectedItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RejectedItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRejectedItem.write(it, buf)
         }
     }
 }

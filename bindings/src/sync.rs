@@ -1,0 +1,204 @@
+//! Sync with the district server: enrolment with a one-time code, and a sync of everything the
+//! device has and may receive (off the caller's thread, with progress and cancellation). The
+//! network state comes from the host's `NetworkMonitor` unless the call names one. See
+//! `docs/sync-protocol.md`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use patrol_core::store::DeviceIdentity;
+use patrol_core::sync::{self as core_sync, SyncPolicy};
+
+use crate::error::PatrolError;
+use crate::platform::{NetworkState, ProgressListener, ProgressReporter, ProgressStage};
+use crate::store::PatrolStore;
+use crate::worker::{self, CancelToken};
+
+/// How a sync may use the network.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct SyncSettings {
+    /// The network to assume; when absent, the store's `NetworkMonitor` says (and without one,
+    /// cellular: metadata only).
+    #[uniffi(default = None)]
+    pub network: Option<NetworkState>,
+    /// Download other patrols' fixes (supervisors) on cellular too.
+    #[uniffi(default = false)]
+    pub bulk_on_cellular: bool,
+    /// Upload and download photo originals on cellular too (thumbnails always go).
+    #[uniffi(default = false)]
+    pub photos_on_cellular: bool,
+    /// Allow plain http to a host other than this device (development servers only).
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
+}
+
+/// Something the server refused, set aside with its reason.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RejectedItem {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What a sync moved.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncReport {
+    pub network: NetworkState,
+    pub requests: u64,
+    pub retries: u64,
+    pub issues_up: u64,
+    pub issues_down: u64,
+    pub patrols_up: u64,
+    pub patrols_down: u64,
+    pub records_up: u64,
+    pub records_down: u64,
+    pub reference_down: u64,
+    pub fixes_up: u64,
+    pub fixes_down: u64,
+    pub photos_up: u64,
+    pub photos_down: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// What waited for a better network.
+    pub deferred: Vec<String>,
+    /// What the server refused in this sync.
+    pub rejected: Vec<RejectedItem>,
+}
+
+/// The server account of this store.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncAccount {
+    pub server_url: String,
+    pub enrolled_at_ms: i64,
+    pub last_sync_ms: Option<i64>,
+}
+
+fn to_core(n: NetworkState) -> core_sync::NetworkState {
+    match n {
+        NetworkState::Offline => core_sync::NetworkState::Offline,
+        NetworkState::Cellular => core_sync::NetworkState::Cellular,
+        NetworkState::Wifi => core_sync::NetworkState::Wifi,
+    }
+}
+
+fn policy(network: NetworkState, s: &SyncSettings) -> SyncPolicy {
+    SyncPolicy {
+        bulk_on_cellular: s.bulk_on_cellular,
+        photos_on_cellular: s.photos_on_cellular,
+        allow_insecure_http: s.allow_insecure_http,
+        ..SyncPolicy::on(to_core(network))
+    }
+}
+
+/// Forwards the core's sync progress to the host's listener.
+struct Progress(ProgressReporter);
+
+impl core_sync::SyncProgress for Progress {
+    fn progress(&self, stage: &str, done: u64, total: u64) {
+        let stage = match stage {
+            "documents" => ProgressStage::SyncDocuments,
+            "fixes_up" => ProgressStage::SyncFixesUp,
+            "fixes_down" => ProgressStage::SyncFixesDown,
+            _ => ProgressStage::SyncPhotos,
+        };
+        self.0.report(stage, done, total);
+    }
+}
+
+/// Runs a sync future on a private runtime until it finishes or the cancel flag rises. Dropping
+/// the future part way is safe: every completed step of a sync is already stored.
+fn run_cancellable<T>(
+    cancel: &AtomicBool,
+    fut: impl std::future::Future<Output = patrol_core::Result<T>>,
+) -> Result<T, PatrolError> {
+    let watch = async {
+        while !cancel.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    core_sync::block_on(async {
+        tokio::select! {
+            r = fut => r.map_err(PatrolError::from),
+            _ = watch => Err(PatrolError::Interrupted("the sync was cancelled; what it had finished is kept, the next sync goes on from there".into())),
+        }
+    })?
+}
+
+#[uniffi::export]
+impl PatrolStore {
+    /// Enrols this store with a district server using a one-time code from a supervisor. A new
+    /// store becomes that user's device; a store of another user is refused.
+    #[uniffi::method(default(cancel = None, settings))]
+    pub async fn enrol(
+        &self,
+        server_url: String,
+        code: String,
+        settings: SyncSettings,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<DeviceIdentity, PatrolError> {
+        let store = Arc::clone(&self.store);
+        worker::spawn("enrolment", cancel, move |cancel| {
+            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
+            let p = policy(NetworkState::Wifi, &settings);
+            run_cancellable(cancel, core_sync::enrol(&mut store, &server_url, &code, p))
+        })
+        .await
+    }
+
+    /// Syncs with the server: this device's issues, patrol headers and records up and what it
+    /// may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
+    /// Other calls on this store wait while it runs. Cancelling keeps what was finished.
+    #[uniffi::method(default(progress = None, cancel = None, settings))]
+    pub async fn sync(
+        &self,
+        settings: SyncSettings,
+        progress: Option<Arc<dyn ProgressListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> Result<SyncReport, PatrolError> {
+        let network = settings.network.or_else(|| self.network_state()).unwrap_or(NetworkState::Cellular);
+        let store = Arc::clone(&self.store);
+        worker::spawn("sync", cancel, move |cancel| {
+            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
+            let p = policy(network, &settings);
+            let progress = Progress(ProgressReporter::new(progress));
+            let r = run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))?;
+            Ok(SyncReport {
+                network,
+                requests: r.requests,
+                retries: r.retries,
+                issues_up: r.docs_up,
+                issues_down: r.docs_down,
+                patrols_up: r.patrols_up,
+                patrols_down: r.patrols_down,
+                records_up: r.records_up,
+                records_down: r.records_down,
+                reference_down: r.reference_down,
+                fixes_up: r.fixes_up,
+                fixes_down: r.fixes_down,
+                photos_up: r.photos_up,
+                photos_down: r.photos_down,
+                bytes_up: r.bytes_up,
+                bytes_down: r.bytes_down,
+                deferred: r.deferred,
+                rejected: r.rejected.into_iter().map(|x| RejectedItem { id: x.id, reason: x.reason }).collect(),
+            })
+        })
+        .await
+    }
+
+    /// The server account, or none before enrolment.
+    pub fn sync_account(&self) -> Result<Option<SyncAccount>, PatrolError> {
+        self.with_store(|s| {
+            Ok(s.sync_account()?.map(|a| SyncAccount {
+                server_url: a.server_url,
+                enrolled_at_ms: a.enrolled_at_ms,
+                last_sync_ms: a.last_sync_ms,
+            }))
+        })
+    }
+
+    /// Everything the server refused (documents, patrol headers, records), with the reasons.
+    pub fn rejected_sync_items(&self) -> Result<Vec<RejectedItem>, PatrolError> {
+        self.with_store(|s| Ok(s.rejected_items()?.into_iter().map(|x| RejectedItem { id: x.id, reason: x.reason }).collect()))
+    }
+}
