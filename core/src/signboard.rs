@@ -178,6 +178,33 @@ pub struct ScanPosition {
     pub accuracy_m: Option<f64>,
 }
 
+/// Stores a check-in of the patrol with row id `row`; with `ignore_existing` one already there
+/// (the same check-in received again by sync) is left as it is.
+pub(crate) fn insert_check_in(conn: &rusqlite::Connection, row: i64, c: &CheckIn, ignore_existing: bool) -> Result<()> {
+    let verb = if ignore_existing { "INSERT OR IGNORE" } else { "INSERT" };
+    conn.execute(
+        &format!(
+            "{verb} INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon, accuracy_m,
+                                   distance_to_signboard_m)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
+        params![
+            c.id.to_string(),
+            row,
+            c.signboard_id.to_string(),
+            c.street_id.to_string(),
+            c.user_id,
+            c.at_ms,
+            c.fix_seq,
+            c.lat,
+            c.lon,
+            c.accuracy_m,
+            c.distance_to_signboard_m
+        ],
+    )?;
+    Ok(())
+}
+
 /// A district public key (base64url of 32 bytes) checked to be a valid Ed25519 key.
 pub fn decode_public_key(public_key: &str) -> Result<[u8; 32], SignboardError> {
     let bad = || SignboardError::BadPublicKey(public_key.to_owned());
@@ -377,24 +404,7 @@ impl Store {
             accuracy_m,
             distance_to_signboard_m,
         };
-        self.conn.execute(
-            "INSERT INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon, accuracy_m,
-                                   distance_to_signboard_m)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                check_in.id.to_string(),
-                row,
-                check_in.signboard_id.to_string(),
-                check_in.street_id.to_string(),
-                check_in.user_id,
-                check_in.at_ms,
-                check_in.fix_seq,
-                check_in.lat,
-                check_in.lon,
-                check_in.accuracy_m,
-                check_in.distance_to_signboard_m
-            ],
-        )?;
+        insert_check_in(&self.conn, row, &check_in, false)?;
         if fix_seq.is_none() && lat.is_none() {
             outcome.note = Some("recorded without a position: the patrol has no kept fix yet".into());
         }

@@ -322,39 +322,63 @@ impl Store {
     }
 }
 
+/// The columns of a stored fix, in the order [`read_stored_fix`] reads them. The fix table has
+/// the same layout on phones and on the sync server.
+pub const STORED_FIX_COLUMNS: &str =
+    "seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms, provider, is_mock, verdict";
+
+/// A fix from a row selected with [`STORED_FIX_COLUMNS`].
+pub fn read_stored_fix(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFix> {
+    let verdict: String = r.get(11)?;
+    Ok(StoredFix {
+        seq: r.get(0)?,
+        segment: r.get(1)?,
+        lat: r.get(2)?,
+        lon: r.get(3)?,
+        accuracy_m: r.get(4)?,
+        altitude_m: r.get(5)?,
+        speed_mps: r.get(6)?,
+        bearing_deg: r.get(7)?,
+        time_ms: r.get(8)?,
+        provider: r.get(9)?,
+        is_mock: r.get(10)?,
+        verdict: verdict
+            .parse()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e)))?,
+    })
+}
+
+/// Inserts a fix received from elsewhere (sync), leaving one already there with its seq alone,
+/// so receiving a batch twice changes nothing.
+pub const INSERT_STORED_FIX: &str = "INSERT OR IGNORE INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m,
+                                     altitude_m, speed_mps, bearing_deg, provider, is_mock, verdict)
+                                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/// Runs [`INSERT_STORED_FIX`] for one fix of the patrol with row id `patrol_row`.
+pub fn insert_stored_fix(stmt: &mut rusqlite::CachedStatement<'_>, patrol_row: i64, f: &StoredFix) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        patrol_row,
+        f.seq,
+        f.segment,
+        f.time_ms,
+        f.lat,
+        f.lon,
+        f.accuracy_m,
+        f.altitude_m,
+        f.speed_mps,
+        f.bearing_deg,
+        f.provider,
+        f.is_mock,
+        f.verdict.as_str()
+    ])
+}
+
 /// Every fix of the patrol with row id `row`, in order.
 pub(crate) fn load_fixes(conn: &rusqlite::Connection, row: i64) -> Result<Vec<StoredFix>> {
-    let mut stmt = conn.prepare_cached(
-            "SELECT seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms,
-                provider, is_mock, verdict
-           FROM fix WHERE patrol_row = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([row], |r| {
-        Ok((
-            StoredFix {
-                seq: r.get(0)?,
-                segment: r.get(1)?,
-                lat: r.get(2)?,
-                lon: r.get(3)?,
-                accuracy_m: r.get(4)?,
-                altitude_m: r.get(5)?,
-                speed_mps: r.get(6)?,
-                bearing_deg: r.get(7)?,
-                time_ms: r.get(8)?,
-                provider: r.get(9)?,
-                is_mock: r.get(10)?,
-                verdict: FixVerdict::Kept,
-            },
-            r.get::<_, String>(11)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mut fix, verdict) = row?;
-        fix.verdict = verdict.parse()?;
-        out.push(fix);
-    }
-    Ok(out)
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {STORED_FIX_COLUMNS} FROM fix WHERE patrol_row = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([row], read_stored_fix)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 fn to_wgs84(mut fix: NewFix) -> NewFix {

@@ -276,16 +276,9 @@ impl Store {
             .optional()?
             .ok_or(Error::UnknownPatrol(id))?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
-                                            speed_mps, bearing_deg, provider, is_mock, verdict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?;
+            let mut stmt = tx.prepare_cached(crate::patrol::INSERT_STORED_FIX)?;
             for f in fixes {
-                stmt.execute(params![
-                    row, f.seq, f.segment, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps,
-                    f.bearing_deg, f.provider, f.is_mock, f.verdict.as_str()
-                ])?;
+                crate::patrol::insert_stored_fix(&mut stmt, row, f)?;
             }
         }
         tx.commit()?;
@@ -401,24 +394,7 @@ fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Res
     for c in &p.check_ins {
         let c: crate::signboard::CheckIn =
             serde_json::from_value(c.clone()).map_err(|e| Error::Protocol(format!("a check-in from the server: {e}")))?;
-        tx.execute(
-            "INSERT OR IGNORE INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon,
-                                             accuracy_m, distance_to_signboard_m)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                c.id.to_string(),
-                row,
-                c.signboard_id.to_string(),
-                c.street_id.to_string(),
-                c.user_id,
-                c.at_ms,
-                c.fix_seq,
-                c.lat,
-                c.lon,
-                c.accuracy_m,
-                c.distance_to_signboard_m
-            ],
-        )?;
+        crate::signboard::insert_check_in(tx, row, &c, true)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use patrol_core::domain::{FixVerdict, StoredFix};
+use patrol_core::domain::StoredFix;
 use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, UserRecord};
 use patrol_core::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -471,16 +471,9 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT row_id FROM patrol WHERE id = ?1")?
             .query_row([patrol], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT OR IGNORE INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
-                                        speed_mps, bearing_deg, provider, is_mock, verdict)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?;
+        let mut stmt = self.conn.prepare_cached(patrol_core::patrol::INSERT_STORED_FIX)?;
         for f in fixes {
-            stmt.execute(params![
-                row, f.seq, f.segment, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps,
-                f.bearing_deg, f.provider, f.is_mock, f.verdict.as_str()
-            ])?;
+            patrol_core::patrol::insert_stored_fix(&mut stmt, row, f)?;
         }
         drop(stmt);
         self.fix_mark(patrol)
@@ -517,36 +510,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize) -> StorageResult<Vec<StoredFix>> {
-        let mut s = self.conn.prepare_cached(
-            "SELECT seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms, provider, is_mock, verdict
-               FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1) AND seq >= ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let rows = s.query_map(params![patrol, from_seq, limit as i64], |r| {
-            Ok((
-                StoredFix {
-                    seq: r.get(0)?,
-                    segment: r.get(1)?,
-                    lat: r.get(2)?,
-                    lon: r.get(3)?,
-                    accuracy_m: r.get(4)?,
-                    altitude_m: r.get(5)?,
-                    speed_mps: r.get(6)?,
-                    bearing_deg: r.get(7)?,
-                    time_ms: r.get(8)?,
-                    provider: r.get(9)?,
-                    is_mock: r.get(10)?,
-                    verdict: FixVerdict::Kept,
-                },
-                r.get::<_, String>(11)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (mut f, v) = row?;
-            f.verdict = v.parse().map_err(corrupt)?;
-            out.push(f);
-        }
-        Ok(out)
+        let mut s = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1) AND seq >= ?2 ORDER BY seq LIMIT ?3",
+            patrol_core::patrol::STORED_FIX_COLUMNS
+        ))?;
+        let rows = s.query_map(params![patrol, from_seq, limit as i64], patrol_core::patrol::read_stored_fix)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_record(&mut self, rec: &LedgerRecord) -> StorageResult<bool> {
