@@ -14,6 +14,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use super::fixcodec::{decode_fixes, encode_fixes};
+use super::engine::{DOC_UPLOADS_PER_REQUEST, RECORD_UPLOADS_PER_REQUEST};
 use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncRequest, SyncResponse};
 use crate::domain::PatrolId;
 use crate::error::{Error, Result};
@@ -288,7 +289,10 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
         r.cursor = resp.cursor;
         pages += 1;
         progress.progress("documents", pages, if resp.more { pages + 1 } else { pages });
-        if !resp.more {
+        // A full request may have left uploads behind: go on until they are all sent, not only
+        // while the server has more to send.
+        let uploads_left = req.docs.len() >= DOC_UPLOADS_PER_REQUEST || req.records.len() >= RECORD_UPLOADS_PER_REQUEST;
+        if !resp.more && !uploads_left {
             break;
         }
         if pages > 100_000 {

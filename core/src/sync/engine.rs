@@ -13,6 +13,11 @@ use crate::error::{Error, Result};
 use crate::patrol::{PatrolInfo, PatrolSource};
 use crate::store::{DeviceIdentity, Store};
 
+/// Most documents one sync request uploads.
+pub const DOC_UPLOADS_PER_REQUEST: usize = 500;
+/// Most pickup and points records one sync request uploads.
+pub const RECORD_UPLOADS_PER_REQUEST: usize = 2_000;
+
 /// This device's account on a sync server.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Account {
@@ -132,16 +137,17 @@ impl Store {
     }
 
     /// The next sync request: the cursor and everything not yet confirmed by the server (at
-    /// most a few hundred documents and a few thousand records; the rest goes in the next).
+    /// most [`DOC_UPLOADS_PER_REQUEST`] documents and [`RECORD_UPLOADS_PER_REQUEST`] records;
+    /// the rest goes in the next).
     pub fn next_sync_request(&mut self, max_entries: Option<u32>) -> Result<SyncRequest> {
         let account = self.require_account()?;
         self.mark_pending_docs()?;
         Ok(SyncRequest {
             protocol: PROTOCOL_VERSION,
             cursor: account.cursor,
-            docs: self.docs_to_upload(500)?,
+            docs: self.docs_to_upload(DOC_UPLOADS_PER_REQUEST)?,
             patrols: self.patrols_to_upload()?,
-            records: self.records_to_upload(2_000)?,
+            records: self.records_to_upload(RECORD_UPLOADS_PER_REQUEST)?,
             max_entries,
             refetch: self.docs_to_refetch()?,
         })
