@@ -94,16 +94,18 @@ impl DocTables {
             .query_row([], |r| r.get(0))?)
     }
 
-    /// Stores a document this store has not seen (as a snapshot).
-    pub fn insert(&self, conn: &Connection, id: &str, doc: &Automerge, local: bool) -> Result<StoredDoc> {
+    /// Stores a document this store has not seen, with `snapshot` as its bytes: a `save()` of
+    /// it, or the bytes it was loaded from (a document that came whole from another device is
+    /// stored as it came, not compressed a second time).
+    pub fn insert(&self, conn: &Connection, id: &str, doc: Automerge, snapshot: &[u8], local: bool) -> Result<StoredDoc> {
         let seq = self.next_change_seq(conn)?;
         let heads = doc.get_heads();
         conn.prepare_cached(&format!(
             "INSERT INTO {} (id, snapshot, heads, chunk_count, change_seq, local_seq) VALUES (?1, ?2, ?3, 0, ?4, ?5)",
             self.docs
         ))?
-        .execute(params![id, doc.save(), heads_to_blob(&heads), seq, if local { seq } else { 0 }])?;
-        Ok(StoredDoc { row: conn.last_insert_rowid(), doc: doc.clone(), heads, chunk_count: 0 })
+        .execute(params![id, snapshot, heads_to_blob(&heads), seq, if local { seq } else { 0 }])?;
+        Ok(StoredDoc { row: conn.last_insert_rowid(), doc, heads, chunk_count: 0 })
     }
 
     /// Writes what changed in `stored.doc` since the stored heads as one chunk (or compacts);

@@ -19,7 +19,7 @@
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{ActorId, Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 
-use crate::docs::fields::{am, child, finish, get_f64, get_i64, get_str, need, object, parse, put_stamp, read_stamp, scalar};
+use crate::docs::fields::{MapFields, am, finish, hydrated, need, object, parse, put_stamp};
 
 use crate::domain::{PhotoStage, Role};
 use crate::error::Result;
@@ -178,53 +178,37 @@ fn put_photo(tx: &mut Transaction<'_>, photos: &ObjId, p: &PhotoRef) -> Result<(
 /// Reads the whole document. Fails only when it is not an issue document at all; a single
 /// unreadable event is reported in [`IssueDoc::unreadable_events`] and skipped.
 pub fn read(doc: &Automerge) -> Result<IssueDoc> {
-    let root = ROOT;
-    let schema = need(get_i64(doc, &root, "schema"), "schema version")?;
-    let id = parse(get_str(doc, &root, "id"), "id")?;
-    let category = need(get_str(doc, &root, "category"), "category")?;
-    let description = get_str(doc, &root, "description").unwrap_or_default();
-    let loc = object(doc, "location")?;
+    let whole = hydrated(doc);
+    let root = MapFields::root(&whole)?;
+    let schema = need(root.i64("schema"), "schema version")?;
+    let id = parse(root.str("id"), "id")?;
+    let category = need(root.str("category"), "category")?;
+    let description = root.str("description").unwrap_or_default();
+    let loc = root.need_map("location")?;
     let location = IssueLocation {
-        lat: need(get_f64(doc, &loc, "lat"), "latitude")?,
-        lon: need(get_f64(doc, &loc, "lon"), "longitude")?,
-        street_id: get_str(doc, &loc, "street_id"),
-        segment_id: get_str(doc, &loc, "segment_id"),
+        lat: need(loc.f64("lat"), "latitude")?,
+        lon: need(loc.f64("lon"), "longitude")?,
+        street_id: loc.str("street_id"),
+        segment_id: loc.str("segment_id"),
     };
-    let rep = object(doc, "reporter")?;
+    let rep = root.need_map("reporter")?;
     let reporter = Reporter {
-        user_id: parse(get_str(doc, &rep, "user_id"), "reporter id")?,
-        name: get_str(doc, &rep, "name").unwrap_or_default(),
-        role: parse(get_str(doc, &rep, "role"), "reporter role")?,
-        device_id: parse(get_str(doc, &rep, "device_id"), "reporter device")?,
+        user_id: parse(rep.str("user_id"), "reporter id")?,
+        name: rep.str("name").unwrap_or_default(),
+        role: parse(rep.str("role"), "reporter role")?,
+        device_id: parse(rep.str("device_id"), "reporter device")?,
     };
 
-    let photos_obj = object(doc, "photos")?;
-    let mut photos = Vec::new();
-    for key in doc.keys(&photos_obj) {
-        if let Some(m) = child(doc, &photos_obj, key.as_str())
-            && let Some(p) = read_photo(doc, &m, &key)
-        {
-            photos.push(p);
-        }
-    }
+    let mut photos: Vec<PhotoRef> = root.need_map("photos")?.maps().filter_map(|(sha, m)| read_photo(m, sha)).collect();
     photos.sort_by(|a, b| a.sha256.cmp(&b.sha256));
 
-    let comments_obj = object(doc, "comments")?;
-    let mut comments = Vec::new();
-    for i in 0..doc.length(&comments_obj) {
-        if let Some(m) = child(doc, &comments_obj, i)
-            && let Some(c) = read_comment(doc, &m)
-        {
-            comments.push(c);
-        }
-    }
+    let mut comments: Vec<Comment> = root.list("comments")?.flatten().filter_map(read_comment).collect();
     comments.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
 
-    let events_obj = object(doc, "events")?;
     let mut events = Vec::new();
     let mut unreadable_events = Vec::new();
-    for i in 0..doc.length(&events_obj) {
-        match child(doc, &events_obj, i).ok_or_else(|| "not a map".to_owned()).and_then(|m| read_event(doc, &m)) {
+    for (i, m) in root.list("events")?.enumerate() {
+        match m.ok_or_else(|| "not a map".to_owned()).and_then(read_event) {
             Ok(e) => events.push(e),
             Err(why) => unreadable_events.push(format!("event {i}: {why}")),
         }
@@ -232,10 +216,10 @@ pub fn read(doc: &Automerge) -> Result<IssueDoc> {
     Ok(IssueDoc { schema, id, category, description, location, reporter, photos, comments, events, unreadable_events })
 }
 
-fn read_event(doc: &Automerge, m: &ObjId) -> std::result::Result<IssueEvent, String> {
-    let field = |k: &str| get_str(doc, m, k).ok_or_else(|| format!("no {k}"));
-    let p = child(doc, m, "payload");
-    let ps = |k: &str| p.as_ref().and_then(|p| get_str(doc, p, k));
+fn read_event(m: MapFields<'_>) -> std::result::Result<IssueEvent, String> {
+    let field = |k: &str| m.str(k).ok_or_else(|| format!("no {k}"));
+    let p = m.map("payload");
+    let ps = |k: &str| p.and_then(|p| p.str(k));
     let payload = EventPayload {
         to: ps("to").map(|t| t.parse()).transpose().map_err(|e| format!("{e}"))?,
         replaces: ps("replaces")
@@ -255,40 +239,36 @@ fn read_event(doc: &Automerge, m: &ObjId) -> std::result::Result<IssueEvent, Str
         by: field("by")?.parse().map_err(|e| format!("{e}"))?,
         role: field("role")?.parse::<Role>().map_err(|e| format!("{e}"))?,
         device: field("device")?.parse().map_err(|e| format!("{e}"))?,
-        at: read_stamp(doc, m).ok_or("no readable time stamp")?,
-        round: get_i64(doc, m, "round").and_then(|r| u32::try_from(r).ok()).ok_or("no round")?,
+        at: m.stamp().ok_or("no readable time stamp")?,
+        round: m.i64("round").and_then(|r| u32::try_from(r).ok()).ok_or("no round")?,
         payload,
     })
 }
 
-fn read_comment(doc: &Automerge, m: &ObjId) -> Option<Comment> {
+fn read_comment(m: MapFields<'_>) -> Option<Comment> {
     Some(Comment {
-        id: get_str(doc, m, "id")?.parse().ok()?,
-        by: get_str(doc, m, "by")?.parse().ok()?,
-        role: get_str(doc, m, "role")?.parse().ok()?,
-        at: read_stamp(doc, m)?,
-        text: get_str(doc, m, "text")?,
+        id: m.str("id")?.parse().ok()?,
+        by: m.str("by")?.parse().ok()?,
+        role: m.str("role")?.parse().ok()?,
+        at: m.stamp()?,
+        text: m.str("text")?,
     })
 }
 
-fn read_photo(doc: &Automerge, m: &ObjId, sha: &str) -> Option<PhotoRef> {
-    let thumbnail = match scalar(doc, m, "thumbnail").as_deref() {
-        Some(ScalarValue::Bytes(b)) => b.clone(),
-        _ => Vec::new(),
-    };
+fn read_photo(m: MapFields<'_>, sha: &str) -> Option<PhotoRef> {
     Some(PhotoRef {
         sha256: sha.to_owned(),
-        stage: get_str(doc, m, "stage")?.parse::<PhotoStage>().ok()?,
-        mime: get_str(doc, m, "mime").unwrap_or_default(),
-        size_bytes: get_i64(doc, m, "size_bytes").unwrap_or(0).max(0) as u64,
-        width: get_i64(doc, m, "width").and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
-        height: get_i64(doc, m, "height").and_then(|h| u32::try_from(h).ok()).unwrap_or(0),
-        taken_at_ms: get_i64(doc, m, "taken_at_ms"),
-        lat: get_f64(doc, m, "lat"),
-        lon: get_f64(doc, m, "lon"),
-        orientation: get_i64(doc, m, "orientation").and_then(|o| u16::try_from(o).ok()),
-        added_by: get_str(doc, m, "added_by")?.parse().ok()?,
-        thumbnail,
+        stage: m.str("stage")?.parse::<PhotoStage>().ok()?,
+        mime: m.str("mime").unwrap_or_default(),
+        size_bytes: m.i64("size_bytes").unwrap_or(0).max(0) as u64,
+        width: m.i64("width").and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
+        height: m.i64("height").and_then(|h| u32::try_from(h).ok()).unwrap_or(0),
+        taken_at_ms: m.i64("taken_at_ms"),
+        lat: m.f64("lat"),
+        lon: m.f64("lon"),
+        orientation: m.i64("orientation").and_then(|o| u16::try_from(o).ok()),
+        added_by: m.str("added_by")?.parse().ok()?,
+        thumbnail: m.bytes("thumbnail").map(<[u8]>::to_vec).unwrap_or_default(),
     })
 }
 

@@ -242,7 +242,8 @@ impl Store {
                 photos: &photos,
             },
         )?;
-        let stored = persist::insert(&tx, id, &automerge_doc, true)?;
+        let snapshot = automerge_doc.save();
+        let stored = persist::insert(&tx, id, automerge_doc, &snapshot, true)?;
         let view = refresh(&tx, &stored, &catalog, now)?;
         tx.commit()?;
         Ok(ReportOutcome { issue: view, possible_duplicates })
@@ -505,7 +506,11 @@ impl Store {
 
 /// Reads and folds a stored document and rewrites its projection row; returns the view.
 pub(crate) fn refresh(conn: &Connection, stored: &StoredDoc, catalog: &Catalog, now_ms: i64) -> Result<IssueView> {
-    let d = doc::read(&stored.doc)?;
+    refresh_read(conn, stored, doc::read(&stored.doc)?, catalog, now_ms)
+}
+
+/// [`refresh`] with the document already read (`d` must be `stored.doc` as read).
+pub(crate) fn refresh_read(conn: &Connection, stored: &StoredDoc, d: IssueDoc, catalog: &Catalog, now_ms: i64) -> Result<IssueView> {
     let state = fold(&d);
     projection::write(conn, stored.row, &d, &state, catalog)?;
     Ok(IssueView::new(d, state, catalog, &stored.heads, now_ms))

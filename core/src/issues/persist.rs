@@ -26,9 +26,9 @@ pub(crate) fn load(conn: &Connection, id: IssueId) -> Result<Option<StoredDoc>> 
     ISSUES.load(conn, &id.to_string())
 }
 
-/// Stores a document this store has not seen (as a snapshot).
-pub(crate) fn insert(conn: &Connection, id: IssueId, doc: &Automerge, local: bool) -> Result<StoredDoc> {
-    ISSUES.insert(conn, &id.to_string(), doc, local)
+/// Stores a document this store has not seen, `snapshot` being its bytes.
+pub(crate) fn insert(conn: &Connection, id: IssueId, doc: Automerge, snapshot: &[u8], local: bool) -> Result<StoredDoc> {
+    ISSUES.insert(conn, &id.to_string(), doc, snapshot, local)
 }
 
 /// Writes what changed since the stored heads as one chunk (or compacts); false when nothing did.

@@ -6,7 +6,8 @@
 //! - [`Store::apply_issue_changes`]: merges changes (or a whole document) from elsewhere and
 //!   updates the projection in the same transaction.
 //! - [`Store::issues_changed_since`]: the change feed: documents that moved after a cursor.
-//! - [`Store::export_issue`] / [`Store::import_issue`]: a whole document as bytes, and
+//! - [`Store::export_issue`] / [`Store::import_issue`]: a whole document as bytes
+//!   ([`Store::import_issues`]: several in one transaction), and
 //!   [`Store::export_issue_file`] / [`Store::import_issue_file`] as one file.
 //!
 //! Incoming bytes are checked before anything is written: they must parse as Automerge, leave no
@@ -18,11 +19,14 @@ use std::path::Path;
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
 use serde::Serialize;
 
+use rusqlite::Connection;
+
 use crate::domain::{IssueId, IssueStatus};
 use crate::error::{Error, Result};
 use crate::hlc::HlcClock;
-use crate::issues::{doc, load_catalog, persist, refresh};
-use crate::store::Store;
+use crate::issues::catalog::Catalog;
+use crate::issues::{doc, load_catalog, persist, refresh_read};
+use crate::store::{DeviceIdentity, Store};
 
 /// What applying changes did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +97,26 @@ impl Store {
         self.apply_issue_changes(None, bytes)
     }
 
+    /// Merges several whole exported documents in one transaction: all of them or, when one is
+    /// not valid, none (the error names which).
+    pub fn import_issues<'a>(&mut self, documents: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<MergeOutcome>> {
+        let mut merge = self.issue_merge()?;
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        for (i, bytes) in documents.into_iter().enumerate() {
+            match merge.apply(&tx, None, bytes) {
+                Ok(o) => out.push(o),
+                Err(Error::BadDocument(why)) => {
+                    return Err(Error::BadDocument(format!("document {} of the batch: {why}; nothing was imported", i + 1)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        merge.finish(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Writes the whole document to `path` (whole or not at all; an existing file is replaced),
     /// for handing over by file or share sheet. Returns the bytes written.
     pub fn export_issue_file(&self, id: IssueId, path: &Path) -> Result<u64> {
@@ -121,72 +145,20 @@ impl Store {
     /// and rewrites the projection, all in one transaction. Nothing is written when the bytes
     /// are not valid, need changes this store lacks, or belong to another issue.
     pub fn apply_issue_changes(&mut self, id: Option<IssueId>, bytes: &[u8]) -> Result<MergeOutcome> {
-        if bytes.is_empty() {
-            return Err(Error::BadDocument("no changes given (the input is empty)".into()));
-        }
-        // Parse on its own first: garbage fails here; changes that build on earlier ones fail
-        // only with MissingDeps, which is fine when we have those earlier ones.
-        let standalone = match Automerge::load_with_options(
-            bytes,
-            LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
-        ) {
-            Ok(d) => Some(d),
-            Err(AutomergeError::MissingDeps) => None,
-            Err(e) => return Err(incoming(e)),
-        };
-        let claimed = match &standalone {
-            Some(d) => Some(doc::read(d)?.id),
-            None => None,
-        };
-        let id = match (id, claimed) {
-            (Some(want), Some(got)) if want != got => {
-                return Err(Error::BadDocument(format!("these changes belong to issue {got}, not {want}")));
-            }
-            (_, Some(got)) => got,
-            (Some(want), None) => want,
-            (None, None) => {
-                return Err(Error::BadDocument(
-                    "these changes build on earlier ones and name no issue; apply them to a known issue".into(),
-                ));
-            }
-        };
-        let me = self.require_device()?;
-        let now = self.clock.now_ms();
-        let catalog = load_catalog(&self.conn)?;
+        let mut merge = self.issue_merge()?;
         let tx = self.conn.transaction()?;
-        let (mut stored, new) = match persist::load(&tx, id)? {
-            Some(mut s) => {
-                s.doc.load_incremental(bytes).map_err(incoming)?;
-                (s, false)
-            }
-            None => match standalone {
-                Some(d) => (persist::insert(&tx, id, &d, false)?, true),
-                None => return Err(Error::UnknownIssue(id)),
-            },
-        };
-        let missing = stored.doc.get_missing_deps(&[]);
-        if !missing.is_empty() {
-            return Err(Error::BadDocument(format!(
-                "these changes depend on {} change(s) this device does not have; fetch the issue whole",
-                missing.len()
-            )));
-        }
-        let merged = doc::read(&stored.doc)?;
-        if merged.id != id {
-            return Err(Error::BadDocument(format!("after merging, the document says it is issue {}, not {id}", merged.id)));
-        }
-        let changed = persist::persist(&tx, &mut stored, false)? || new;
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
-        if let Some(latest) = merged.latest_stamp() {
-            hlc.observe(latest, now);
-            hlc.save(&tx)?;
-        }
-        let view = refresh(&tx, &stored, &catalog, now)?;
-        crate::points::on_issue_state(&tx, &me, &view, now)?;
+        let outcome = merge.apply(&tx, id, bytes)?;
+        merge.finish(&tx)?;
         tx.commit()?;
-        Ok(MergeOutcome { id, new, changed, status: view.status, heads: view.heads })
+        Ok(outcome)
     }
 
+    /// What merging issue documents needs, read once for a whole batch of documents.
+    pub(crate) fn issue_merge(&self) -> Result<IssueMerge> {
+        let me = self.require_device()?;
+        let hlc = HlcClock::load(&self.conn, &me.actor_id)?;
+        Ok(IssueMerge { me, catalog: load_catalog(&self.conn)?, hlc, hlc_moved: false, now: self.clock.now_ms() })
+    }
     /// Issues whose document changed after `cursor` (local edits and merges, or with
     /// `local_only` only this device's own edits), oldest change first, at most `limit`.
     pub fn issues_changed_since(&self, cursor: i64, local_only: bool, limit: u32) -> Result<Vec<ChangedIssue>> {
@@ -206,5 +178,96 @@ impl Store {
             out.push(ChangedIssue { id: id.parse()?, seq, heads });
         }
         Ok(out)
+    }
+}
+
+/// Merges issue documents from elsewhere inside a transaction the caller holds, so a sync can
+/// store a page of documents in one transaction (one commit, not one per document). Call
+/// [`IssueMerge::finish`] before committing.
+pub(crate) struct IssueMerge {
+    me: DeviceIdentity,
+    catalog: Catalog,
+    hlc: HlcClock,
+    hlc_moved: bool,
+    now: i64,
+}
+
+impl IssueMerge {
+    /// Merges `bytes` into issue `id` (see [`Store::apply_issue_changes`]). On an error some of
+    /// it may be written: run it in a transaction or savepoint that is then rolled back.
+    pub(crate) fn apply(&mut self, conn: &Connection, id: Option<IssueId>, bytes: &[u8]) -> Result<MergeOutcome> {
+        if bytes.is_empty() {
+            return Err(Error::BadDocument("no changes given (the input is empty)".into()));
+        }
+        // Parse on its own first: garbage fails here; changes that build on earlier ones fail
+        // only with MissingDeps, which is fine when we have those earlier ones.
+        let standalone = match Automerge::load_with_options(
+            bytes,
+            LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
+        ) {
+            Ok(d) => Some(d),
+            Err(AutomergeError::MissingDeps) => None,
+            Err(e) => return Err(incoming(e)),
+        };
+        let mut standalone_read = match &standalone {
+            Some(d) => Some(doc::read(d)?),
+            None => None,
+        };
+        let id = match (id, standalone_read.as_ref().map(|d| d.id)) {
+            (Some(want), Some(got)) if want != got => {
+                return Err(Error::BadDocument(format!("these changes belong to issue {got}, not {want}")));
+            }
+            (_, Some(got)) => got,
+            (Some(want), None) => want,
+            (None, None) => {
+                return Err(Error::BadDocument(
+                    "these changes build on earlier ones and name no issue; apply them to a known issue".into(),
+                ));
+            }
+        };
+        let (mut stored, new) = match persist::load(conn, id)? {
+            Some(mut s) => {
+                s.doc.load_incremental(bytes).map_err(incoming)?;
+                (s, false)
+            }
+            None => match standalone {
+                // Loaded from exactly these bytes with every dependency present: store them as
+                // they came.
+                Some(d) => (persist::insert(conn, id, d, bytes, false)?, true),
+                None => return Err(Error::UnknownIssue(id)),
+            },
+        };
+        let missing = stored.doc.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(Error::BadDocument(format!(
+                "these changes depend on {} change(s) this device does not have; fetch the issue whole",
+                missing.len()
+            )));
+        }
+        // A new document is the standalone one, already read.
+        let merged = match standalone_read.take() {
+            Some(d) if new => d,
+            _ => doc::read(&stored.doc)?,
+        };
+        if merged.id != id {
+            return Err(Error::BadDocument(format!("after merging, the document says it is issue {}, not {id}", merged.id)));
+        }
+        let changed = persist::persist(conn, &mut stored, false)? || new;
+        let latest = merged.latest_stamp().cloned();
+        let view = refresh_read(conn, &stored, merged, &self.catalog, self.now)?;
+        crate::points::on_issue_state(conn, &self.me, &view, self.now)?;
+        if let Some(latest) = latest {
+            self.hlc.observe(&latest, self.now);
+            self.hlc_moved = true;
+        }
+        Ok(MergeOutcome { id, new, changed, status: view.status, heads: view.heads })
+    }
+
+    /// Saves the clock the merged documents moved forward.
+    pub(crate) fn finish(&self, conn: &Connection) -> Result<()> {
+        if self.hlc_moved {
+            self.hlc.save(conn)?;
+        }
+        Ok(())
     }
 }

@@ -355,3 +355,38 @@ fn returns_and_reassignment() {
     assert_eq!(v.status, IssueStatus::Cancelled);
     assert!(!v.status.is_open());
 }
+
+#[test]
+fn a_batch_import_takes_all_or_nothing() {
+    let w = World::new();
+    let mut chief = w.device("chief", Role::Chief, 0);
+    let mut supervisor = w.device("supervisor", Role::Supervisor, 0);
+    let ids: Vec<IssueId> = (0..3).map(|i| chief.report_issue(NewIssue::at("litter", LAT + i as f64 * 1e-4, LON)).unwrap().issue.id).collect();
+    chief.comment_issue(ids[1], "已通知物业").unwrap();
+    let docs: Vec<Vec<u8>> = ids.iter().map(|id| chief.export_issue(*id).unwrap()).collect();
+
+    // One bad document in the batch: nothing is imported, and the error says which.
+    let mut with_junk: Vec<&[u8]> = docs.iter().map(Vec::as_slice).collect();
+    with_junk.insert(2, b"not a document");
+    match supervisor.import_issues(with_junk) {
+        Err(Error::BadDocument(why)) => assert!(why.contains("document 3 of the batch"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(supervisor.count_issues(&IssueQuery::default()).unwrap(), 0);
+
+    let outcomes = supervisor.import_issues(docs.iter().map(Vec::as_slice)).unwrap();
+    assert_eq!(outcomes.iter().map(|o| o.id).collect::<Vec<_>>(), ids);
+    assert!(outcomes.iter().all(|o| o.new && o.changed));
+    for id in &ids {
+        assert_eq!(supervisor.issue(*id).unwrap().heads, chief.issue(*id).unwrap().heads);
+    }
+    assert_eq!(supervisor.issue(ids[1]).unwrap().comments.len(), 1);
+    // Stored as they came, they load again after a restart and merge further changes.
+    drop(supervisor);
+    let mut supervisor = Store::open(w.dir.path().join("supervisor.db"), StoreConfig::default()).unwrap();
+    let base = chief.issue_heads(ids[0]).unwrap();
+    chief.comment_issue(ids[0], "复查").unwrap();
+    let delta = chief.issue_changes_since(ids[0], &base).unwrap();
+    assert!(supervisor.apply_issue_changes(Some(ids[0]), &delta).unwrap().changed);
+    assert_eq!(supervisor.issue(ids[0]).unwrap().heads, chief.issue(ids[0]).unwrap().heads);
+}

@@ -13,9 +13,9 @@
 //! inspections from two phones both stay.
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, Automerge, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use automerge::{ActorId, Automerge, AutomergeError, ObjType, ROOT, ReadDoc};
 
-use crate::docs::fields::{child, finish, get_f64, get_i64, get_str, need, object, parse, put_stamp, read_stamp, scalar};
+use crate::docs::fields::{MapFields, finish, hydrated, need, object, parse, put_stamp};
 use crate::domain::{MerchantId, UserId};
 use crate::error::Result;
 use crate::merchants::model::{IssueLink, Inspection, MERCHANT_DOC_SCHEMA_VERSION, Merchant, MerchantFields};
@@ -119,57 +119,55 @@ pub fn append_link(doc: &mut Automerge, l: &IssueLink) -> Result<()> {
 /// Reads the whole document. Fails only when it is not a merchant document at all; an
 /// unreadable inspection or link is skipped.
 pub fn read(doc: &Automerge) -> Result<Merchant> {
-    need(get_i64(doc, &ROOT, "schema"), "schema version")?;
-    let id = parse(get_str(doc, &ROOT, "id"), "id")?;
+    let whole = hydrated(doc);
+    let root = MapFields::root(&whole)?;
+    need(root.i64("schema"), "schema version")?;
+    let id = parse(root.str("id"), "id")?;
     let fields = MerchantFields {
-        name: need(get_str(doc, &ROOT, "name"), "name")?,
-        kind: get_str(doc, &ROOT, "kind"),
-        address: get_str(doc, &ROOT, "address"),
-        contact: get_str(doc, &ROOT, "contact"),
-        lat: need(get_f64(doc, &ROOT, "lat"), "latitude")?,
-        lon: need(get_f64(doc, &ROOT, "lon"), "longitude")?,
-        street_id: get_str(doc, &ROOT, "street_id"),
-        segment_id: get_str(doc, &ROOT, "segment_id"),
-        closed: matches!(scalar(doc, &ROOT, "closed").as_deref(), Some(ScalarValue::Boolean(true))),
+        name: need(root.str("name"), "name")?,
+        kind: root.str("kind"),
+        address: root.str("address"),
+        contact: root.str("contact"),
+        lat: need(root.f64("lat"), "latitude")?,
+        lon: need(root.f64("lon"), "longitude")?,
+        street_id: root.str("street_id"),
+        segment_id: root.str("segment_id"),
+        closed: root.is_true("closed"),
     };
-    let inspections_obj = object(doc, "inspections")?;
-    let mut inspections: Vec<Inspection> =
-        (0..doc.length(&inspections_obj)).filter_map(|i| child(doc, &inspections_obj, i)).filter_map(|m| read_inspection(doc, &m)).collect();
+    let mut inspections: Vec<Inspection> = root.list("inspections")?.flatten().filter_map(read_inspection).collect();
     inspections.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
-    let links_obj = object(doc, "links")?;
-    let mut links: Vec<IssueLink> =
-        (0..doc.length(&links_obj)).filter_map(|i| child(doc, &links_obj, i)).filter_map(|m| read_link(doc, &m)).collect();
+    let mut links: Vec<IssueLink> = root.list("links")?.flatten().filter_map(read_link).collect();
     links.sort_by(|a, b| (&a.at, a.issue_id).cmp(&(&b.at, b.issue_id)));
     Ok(Merchant {
         id,
         fields,
-        created_by: parse(get_str(doc, &ROOT, "created_by"), "creator")?,
-        created_at_ms: get_i64(doc, &ROOT, "created_at_ms").unwrap_or(0),
+        created_by: parse(root.str("created_by"), "creator")?,
+        created_at_ms: root.i64("created_at_ms").unwrap_or(0),
         inspections,
         links,
     })
 }
 
-fn read_inspection(doc: &Automerge, m: &ObjId) -> Option<Inspection> {
+fn read_inspection(m: MapFields<'_>) -> Option<Inspection> {
     Some(Inspection {
-        id: get_str(doc, m, "id")?.parse().ok()?,
-        by: get_str(doc, m, "by")?.parse().ok()?,
-        role: get_str(doc, m, "role")?.parse().ok()?,
-        at: read_stamp(doc, m)?,
-        sanitation: get_str(doc, m, "sanitation")?.parse().ok()?,
-        greening: get_str(doc, m, "greening")?.parse().ok()?,
-        order: get_str(doc, m, "order")?.parse().ok()?,
-        note: get_str(doc, m, "note"),
-        photos: get_str(doc, m, "photos").map(|p| p.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+        id: m.str("id")?.parse().ok()?,
+        by: m.str("by")?.parse().ok()?,
+        role: m.str("role")?.parse().ok()?,
+        at: m.stamp()?,
+        sanitation: m.str("sanitation")?.parse().ok()?,
+        greening: m.str("greening")?.parse().ok()?,
+        order: m.str("order")?.parse().ok()?,
+        note: m.str("note"),
+        photos: m.str("photos").map(|p| p.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
     })
 }
 
-fn read_link(doc: &Automerge, m: &ObjId) -> Option<IssueLink> {
+fn read_link(m: MapFields<'_>) -> Option<IssueLink> {
     Some(IssueLink {
-        issue_id: get_str(doc, m, "issue_id")?.parse().ok()?,
-        linked: matches!(scalar(doc, m, "linked").as_deref(), Some(ScalarValue::Boolean(true))),
-        by: get_str(doc, m, "by")?.parse().ok()?,
-        at: read_stamp(doc, m)?,
+        issue_id: m.str("issue_id")?.parse().ok()?,
+        linked: m.is_true("linked"),
+        by: m.str("by")?.parse().ok()?,
+        at: m.stamp()?,
     })
 }
 

@@ -124,7 +124,8 @@ impl Store {
         let now = self.clock.now_ms();
         let doc = doc::create(actor_from_hex(&me.actor_id)?, id, &fields, me.user_id, now)?;
         let tx = self.conn.transaction()?;
-        let stored = MERCHANTS.insert(&tx, &id.to_string(), &doc, true)?;
+        let snapshot = doc.save();
+        let stored = MERCHANTS.insert(&tx, &id.to_string(), doc, &snapshot, true)?;
         let m = refresh(&tx, &stored, now)?;
         tx.commit()?;
         Ok(m)
@@ -296,7 +297,7 @@ impl Store {
                 s.doc.merge(&mut incoming.clone()).map_err(crate::docs::fields::am)?;
                 (s, false)
             }
-            None => (MERCHANTS.insert(&tx, &id.to_string(), &incoming, false)?, true),
+            None => (MERCHANTS.insert(&tx, &id.to_string(), incoming.clone(), bytes, false)?, true),
         };
         let merged = doc::read(&stored.doc)?;
         if merged.id != id {

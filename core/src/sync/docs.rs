@@ -97,39 +97,46 @@ impl Store {
         Ok(())
     }
 
-    /// Merges documents that came down; one that cannot be applied (this device lacks what it
-    /// builds on) is marked to be fetched whole. Returns how many were applied.
+    /// Merges documents that came down, in one transaction (each document in a savepoint of
+    /// its own); one that cannot be applied (this device lacks what it builds on) is marked to
+    /// be fetched whole. Returns how many were applied.
     pub(crate) fn store_doc_downloads(&mut self, docs: &[DocDownload], whole: bool) -> Result<u64> {
+        let mut merge = self.issue_merge()?;
+        let mut tx = self.conn.transaction()?;
         let mut applied = 0;
         for d in docs {
             let id: IssueId = match d.id.parse() {
                 Ok(id) => id,
                 Err(_) => return Err(Error::Protocol(format!("the server sent a document with id {:?}", d.id))),
             };
-            match self.apply_issue_changes(Some(id), &d.data) {
+            let sp = tx.savepoint()?;
+            match merge.apply(&sp, Some(id), &d.data) {
                 Ok(_) => {
                     applied += 1;
                     for sha in &d.blobs {
-                        let here: bool =
-                            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
+                        let here: bool = sp
+                            .prepare_cached("SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)")?
+                            .query_row([sha], |r| r.get(0))?;
                         // Wanted when not here; whether the server has it is known only once it
                         // is uploaded or downloaded.
                         if !here {
-                            self.conn.execute(
+                            sp.prepare_cached(
                                 "INSERT INTO sync_blob (sha256, wanted) VALUES (?1, 1)
                                  ON CONFLICT (sha256) DO UPDATE SET wanted = 1",
-                                params![sha],
-                            )?;
+                            )?
+                            .execute(params![sha])?;
                         }
                     }
-                    self.conn.execute(
+                    sp.prepare_cached(
                         "INSERT INTO sync_doc (doc_id, server_heads) VALUES (?1, ?2)
                          ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
-                        params![d.id, d.heads.join(" ")],
-                    )?;
+                    )?
+                    .execute(params![d.id, d.heads.join(" ")])?;
+                    sp.commit()?;
                 }
                 Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
-                    self.conn.execute(
+                    drop(sp); // rolls back whatever the failed merge wrote
+                    tx.execute(
                         "INSERT INTO sync_doc (doc_id, refetch) VALUES (?1, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
                         [&d.id],
                     )?;
@@ -137,6 +144,8 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        merge.finish(&tx)?;
+        tx.commit()?;
         Ok(applied)
     }
 
@@ -167,5 +176,62 @@ impl Store {
         Ok(stmt
             .query_map([], |r| Ok(RejectedDoc { id: r.get(0)?, reason: r.get(1)? }))?
             .collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issues::{IssueQuery, NewIssue};
+    use crate::{Role, StoreConfig};
+
+    fn download(id: IssueId, data: Vec<u8>) -> DocDownload {
+        DocDownload { kind: DocKind::Issue, id: id.to_string(), data, heads: vec![], blobs: vec!["ab".repeat(32)] }
+    }
+
+    fn refetch_marked(store: &Store) -> Vec<String> {
+        let mut stmt = store.conn.prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 ORDER BY doc_id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn a_page_stores_what_applies_and_marks_the_rest_for_refetch() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str, role| {
+            let mut s = Store::open(dir.path().join(name), StoreConfig::default()).unwrap();
+            s.init_device(name, role, None).unwrap();
+            s
+        };
+        let mut chief = open("chief", Role::Chief);
+        let mut supervisor = open("supervisor", Role::Supervisor);
+        let a = chief.report_issue(NewIssue::at("litter", 39.9075, 116.1936)).unwrap().issue.id;
+        let b = chief.report_issue(NewIssue::at("litter", 39.9076, 116.1936)).unwrap().issue.id;
+        let base = chief.issue_heads(b).unwrap();
+        chief.comment_issue(b, "more").unwrap();
+        let page = [
+            download(a, chief.export_issue(a).unwrap()),
+            // Changes to an issue this phone has never seen: cannot apply, fetch it whole.
+            download(b, chief.issue_changes_since(b, &base).unwrap()),
+            download(IssueId::new(), b"garbage".to_vec()),
+        ];
+
+        // Asked for whole, a document that does not apply is an error and the page is not stored.
+        assert!(supervisor.store_doc_downloads(&page, true).is_err());
+        assert_eq!(supervisor.count_issues(&IssueQuery::default()).unwrap(), 0);
+        assert!(refetch_marked(&supervisor).is_empty());
+
+        assert_eq!(supervisor.store_doc_downloads(&page, false).unwrap(), 1);
+        assert_eq!(supervisor.issue(a).unwrap().heads, chief.issue(a).unwrap().heads);
+        assert!(matches!(supervisor.issue(b), Err(Error::UnknownIssue(_))));
+        let mut want = vec![b.to_string(), page[2].id.clone()];
+        want.sort();
+        assert_eq!(refetch_marked(&supervisor), want);
+        let wanted: i64 = supervisor.conn.query_row("SELECT COUNT(*) FROM sync_blob WHERE wanted = 1", [], |r| r.get(0)).unwrap();
+        assert_eq!(wanted, 1, "the applied document's photo is wanted, the others' are not");
+
+        // Refetched whole, the issue arrives and is no longer marked.
+        assert_eq!(supervisor.store_doc_downloads(&[download(b, chief.export_issue(b).unwrap())], true).unwrap(), 1);
+        assert_eq!(refetch_marked(&supervisor), vec![page[2].id.clone()]);
+        assert_eq!(supervisor.issue(b).unwrap().comments.len(), 1);
     }
 }
