@@ -9,7 +9,7 @@
 //! 4. bytes per issue on disk.
 //!
 //! The 100,000-issue store takes minutes to build on a 2-core machine, so it is built once,
-//! through the same API, into `target/bench-cache/issues-100k-v2.db` and reused (delete it to
+//! through the same API, into `target/bench-cache/issues-100k-schema<N>.db` and reused (delete it to
 //! rebuild).
 //!
 //! Run: `cargo bench -p patrol-core --bench issues` (add `-- --quick` for a short run).
@@ -186,7 +186,8 @@ fn file_bytes(path: &Path) -> u64 {
 fn big_store(n: usize) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
     std::fs::create_dir_all(&dir).expect("cache dir");
-    let path = dir.join(format!("issues-{}k-v2.db", n / 1000));
+    // Named by schema version: a store built by other code is never reused.
+    let path = dir.join(format!("issues-{}k-schema{}.db", n / 1000, patrol_core::store::SCHEMA_VERSION));
     if path.exists() {
         println!("  (reusing {}; delete it to rebuild)", path.display());
         return path;

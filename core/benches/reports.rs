@@ -15,7 +15,7 @@
 //! 3. the steward report of the month (warm).
 //!
 //! The store takes minutes to build on a 2-core machine, so it is built once into
-//! `target/bench-cache/reports-district-v1.db` and reused (delete it to rebuild).
+//! `target/bench-cache/reports-district-schema<N>.db` and reused (delete it to rebuild).
 //!
 //! Run: `cargo bench -p patrol-core --bench reports` (add `-- --quick` for fewer runs).
 
@@ -222,7 +222,8 @@ fn build(path: &Path) {
 fn cached_store() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
     std::fs::create_dir_all(&dir).expect("cache dir");
-    let path = dir.join("reports-district-v1.db");
+    // Named by schema version: a store built by other code is never reused.
+    let path = dir.join(format!("reports-district-schema{}.db", patrol_core::store::SCHEMA_VERSION));
     if !path.exists() {
         eprintln!("building the district store (once) at {} ...", path.display());
         let tmp = path.with_extension("building");

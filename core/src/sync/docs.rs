@@ -81,7 +81,12 @@ impl Store {
     /// Records what the server confirmed it has; a document stays pending while any of this
     /// device's own changes are still missing there.
     pub(crate) fn confirm_docs(&mut self, accepted: &[DocHeads]) -> Result<()> {
+        if accepted.is_empty() {
+            return Ok(());
+        }
         let actor = self.require_device()?.actor_id;
+        // One transaction for the lot (reads below go through the same connection).
+        let tx = self.conn.unchecked_transaction()?;
         for a in accepted {
             let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
             let still = match a.id.parse::<IssueId>() {
@@ -94,6 +99,7 @@ impl Store {
                 params![a.id, a.heads.join(" "), still as i64],
             )?;
         }
+        tx.commit()?;
         Ok(())
     }
 
