@@ -159,6 +159,11 @@ fn demo_runs_and_reports() {
     assert!(text.contains("八角西街") && text.contains("coverage of the assigned streets"), "{text}");
     assert!(text.contains("verified"), "{text}");
     assert!(text.contains("Assessment of 王芳"), "{text}");
+    // The shop the chief inspected, rated on the supervisor's phone after sync.
+    let m = &d["merchant"];
+    assert_eq!((m["inspections_in_period"].as_u64(), m["issues_linked_total"].as_u64()), (Some(1), Some(1)), "{m}");
+    assert!(m["rating"].is_string(), "{m}");
+    assert!(text.contains("merchant 八角便民超市"), "{text}");
     // The supervisor's phone got everything through the server.
     assert_eq!(d["supervisor"]["photos"], 2);
     assert_eq!(d["supervisor"]["fixes"], d["fixes_recorded"]);

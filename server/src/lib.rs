@@ -43,7 +43,7 @@ pub fn open_storage(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Storag
 
 /// The policy the server enforces on documents.
 pub fn default_policy() -> Arc<dyn DocPolicy> {
-    Arc::new(policy::IssuePolicy)
+    Arc::new(policy::CorePolicy)
 }
 
 /// A server running on the current tokio runtime.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use automerge::Automerge;
+use automerge::{Automerge, ReadDoc};
 use patrol_core::sync::wire::{DocKind, UserRecord};
 use patrol_core::DeviceId;
 
@@ -58,23 +58,109 @@ pub trait DocPolicy: Send + Sync + 'static {
     ) -> Result<(), Refusal>;
 }
 
-/// The policy for issue documents: the same document model, role table and fold the phones use.
+/// The policy for the documents phones sync, issues and merchants: the same document models, role
+/// table and fold the phones use.
 ///
-/// A device's changes are accepted when the document is still a valid issue, nothing written by
+/// Issues: a device's changes are accepted when the document is still a valid issue, nothing written by
 /// the reporter at creation (category, location, reporter, description) changed, nothing already
 /// there was altered or removed, every new event and comment is signed with the device's own
 /// user, role and device, the role table allows the event for the role, and the fold applies it
 /// as the device saw the issue (at the heads the device declared). An event that the fold
 /// refuses only because of changes the device had not yet seen (a concurrent reopen, say) is
 /// accepted: it stays in the history, refused, and changes nothing, exactly as on every phone.
-pub struct IssuePolicy;
+///
+/// Merchants: only supervisors and chiefs write them (as on the phones); who created a merchant
+/// and when is fixed; inspections and issue links are append-only and every new one is signed
+/// with the device's own user (and role); the fields (name, address, location, closed) are
+/// registers either may set.
+pub struct CorePolicy;
 
 fn read_issue(doc: &Automerge) -> Result<patrol_core::issues::IssueDoc, Refusal> {
     patrol_core::issues::doc::read(doc).map_err(|e| Refusal::Invalid(format!("not a valid issue document: {e}")))
 }
 
-impl DocPolicy for IssuePolicy {
-    fn facts(&self, _kind: DocKind, doc: &Automerge) -> Result<DocFacts, Refusal> {
+fn read_merchant(doc: &Automerge) -> Result<patrol_core::merchants::Merchant, Refusal> {
+    patrol_core::merchants::doc::read(doc).map_err(|e| Refusal::Invalid(format!("not a valid merchant document: {e}")))
+}
+
+/// Items of a root list, readable or not (reading skips the unreadable ones).
+fn list_len(doc: &Automerge, key: &str) -> usize {
+    match doc.get(automerge::ROOT, key) {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::List), obj))) => doc.length(&obj),
+        _ => 0,
+    }
+}
+
+fn merchant_facts(doc: &Automerge) -> Result<DocFacts, Refusal> {
+    let m = read_merchant(doc)?;
+    let mut blobs: Vec<String> = m.inspections.iter().flat_map(|i| i.photos.iter().cloned()).collect();
+    blobs.sort();
+    blobs.dedup();
+    Ok(DocFacts { street_id: m.fields.street_id.clone(), owner_id: Some(m.created_by.to_string()), audience: Vec::new(), blobs })
+}
+
+fn check_merchant_update(id: &str, before: Option<&Automerge>, after: &Automerge, device: &DeviceCtx) -> Result<(), Refusal> {
+    use patrol_core::Role;
+    let role = device.user.role;
+    if !matches!(role, Role::Supervisor | Role::Chief) {
+        return Err(Refusal::NotAllowed(format!("merchant {id}: a {role} may not edit merchants; supervisors and chiefs do")));
+    }
+    let new = read_merchant(after)?;
+    if new.id.to_string() != id {
+        return Err(Refusal::Invalid(format!("document {id} says it is merchant {}", new.id)));
+    }
+    let unreadable = (list_len(after, "inspections") - new.inspections.len().min(list_len(after, "inspections")))
+        + (list_len(after, "links") - new.links.len().min(list_len(after, "links")));
+    if unreadable > 0 {
+        return Err(Refusal::Invalid(format!("merchant {id}: {unreadable} inspection(s) or link(s) are not readable")));
+    }
+    let me = device.user.id;
+    let old = match before {
+        None => {
+            if new.created_by != me {
+                return Err(Refusal::NotAllowed(format!(
+                    "merchant {id} names another creator ({}); a device creates merchants only as its own user",
+                    new.created_by
+                )));
+            }
+            None
+        }
+        Some(b) => Some(read_merchant(b)?),
+    };
+    if let Some(old) = &old {
+        if old.created_by != new.created_by || old.created_at_ms != new.created_at_ms {
+            return Err(Refusal::NotAllowed(format!("merchant {id}: who created it and when are fixed")));
+        }
+        for i in &old.inspections {
+            if new.inspections.iter().find(|n| n.id == i.id) != Some(i) {
+                return Err(Refusal::NotAllowed(format!("merchant {id}: inspection {} was changed or removed; inspections are append-only", i.id)));
+            }
+        }
+        for l in &old.links {
+            if !new.links.contains(l) {
+                return Err(Refusal::NotAllowed(format!("merchant {id}: an issue link was changed or removed; links are append-only")));
+            }
+        }
+    }
+    let was = |f: &dyn Fn(&patrol_core::merchants::Merchant) -> bool| old.as_ref().is_some_and(f);
+    for i in new.inspections.iter().filter(|i| !was(&|o| o.inspections.iter().any(|x| x.id == i.id))) {
+        if i.by != me || i.role != role {
+            return Err(Refusal::NotAllowed(format!("merchant {id}: inspection {} is signed by another user", i.id)));
+        }
+    }
+    for l in new.links.iter().filter(|l| !was(&|o| o.links.contains(l))) {
+        if l.by != me {
+            return Err(Refusal::NotAllowed(format!("merchant {id}: the link to issue {} is signed by another user", l.issue_id)));
+        }
+    }
+    Ok(())
+}
+
+impl DocPolicy for CorePolicy {
+    fn facts(&self, kind: DocKind, doc: &Automerge) -> Result<DocFacts, Refusal> {
+        if kind == DocKind::Merchant {
+            return merchant_facts(doc);
+        }
         let issue = read_issue(doc)?;
         let state = patrol_core::issues::workflow::fold(&issue);
         let mut audience: Vec<String> = state.assignees.iter().map(|a| a.to_string()).collect();
@@ -90,7 +176,7 @@ impl DocPolicy for IssuePolicy {
 
     fn check_update(
         &self,
-        _kind: DocKind,
+        kind: DocKind,
         id: &str,
         before: Option<&Automerge>,
         after: &Automerge,
@@ -98,6 +184,9 @@ impl DocPolicy for IssuePolicy {
         device: &DeviceCtx,
     ) -> Result<(), Refusal> {
         use patrol_core::issues::roles::{Allowance, allowance, verb};
+        if kind == DocKind::Merchant {
+            return check_merchant_update(id, before, after, device);
+        }
         let new = read_issue(after)?;
         if new.id.to_string() != id {
             return Err(Refusal::Invalid(format!("document {id} says it is issue {}", new.id)));

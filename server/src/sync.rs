@@ -53,6 +53,10 @@ pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> ApiResult<DeviceCtx> {
 
 /// Whether the device may receive a feed item.
 pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
+    // Merchants (contacts, inspections, ratings) are supervisors' and chiefs' business.
+    if row.kind == "doc:merchant" && !matches!(ctx.user.role, Role::Supervisor | Role::Chief) {
+        return false;
+    }
     let me = ctx.user.id.to_string();
     let s = &row.scope;
     if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.contains(&me) {
@@ -102,16 +106,11 @@ fn valid_id(id: &str) -> bool {
 }
 
 fn kind_name(kind: DocKind) -> &'static str {
-    match kind {
-        DocKind::Issue => "issue",
-    }
+    kind.as_str()
 }
 
 fn kind_from_feed(kind: &str) -> Option<DocKind> {
-    match kind {
-        "doc:issue" => Some(DocKind::Issue),
-        _ => None,
-    }
+    kind.strip_prefix("doc:").and_then(DocKind::parse)
 }
 
 /// The feed scope of a document from its facts, with the subdistrict looked up by street.
@@ -128,10 +127,9 @@ fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> ApiResult<FeedScope> {
     })
 }
 
-/// Whether the device may write to a document with these facts (before its changes).
-fn may_write(ctx: &DeviceCtx, facts: &DocFacts, scope: &FeedScope) -> bool {
-    let row = FeedRow { seq: 0, kind: "doc:issue".into(), item_id: String::new(), scope: scope.clone() };
-    let _ = facts;
+/// Whether the device may write to a document of `kind` in `scope`: only to what it may see.
+fn may_write(ctx: &DeviceCtx, kind: DocKind, scope: &FeedScope) -> bool {
+    let row = FeedRow { seq: 0, kind: format!("doc:{}", kind_name(kind)), item_id: String::new(), scope: scope.clone() };
     visible(ctx, &row)
 }
 
@@ -179,7 +177,7 @@ fn apply_doc_upload(
     if let Some(b) = &before {
         let facts = policy.facts(up.kind, b).map_err(refusal)?;
         let scope = doc_scope(tx, &facts)?;
-        if !may_write(ctx, &facts, &scope) {
+        if !may_write(ctx, up.kind, &scope) {
             return Err(ApiError::Forbidden(format!("document {} is outside what this device may change", up.id)));
         }
     }
@@ -191,7 +189,7 @@ fn apply_doc_upload(
     policy.check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx).map_err(refusal)?;
     let facts = policy.facts(up.kind, &after).map_err(refusal)?;
     let scope = doc_scope(tx, &facts)?;
-    if before.is_none() && !may_write(ctx, &facts, &scope) {
+    if before.is_none() && !may_write(ctx, up.kind, &scope) {
         return Err(ApiError::Forbidden(format!("document {} is outside what this device may create", up.id)));
     }
     let heads = heads_hex(&after);
@@ -349,12 +347,13 @@ pub fn sync(
         if !valid_id(id) {
             return Err(ApiError::BadRequest(format!("refetch: {id:?} is not a document id")));
         }
-        let Some(row) = tx.feed_row("doc:issue", id)? else { continue };
+        let Some(kind) = tx.doc(id)?.and_then(|d| DocKind::parse(&d.kind)) else { continue };
+        let Some(row) = tx.feed_row(&format!("doc:{}", kind_name(kind)), id)? else { continue };
         if !visible(&ctx, &row) {
             continue;
         }
         tx.set_device_doc(&ctx.device_id, id, &DeviceDoc::default())?;
-        if let Some(d) = doc_download(tx.as_mut(), &ctx, DocKind::Issue, id, row.seq)? {
+        if let Some(d) = doc_download(tx.as_mut(), &ctx, kind, id, row.seq)? {
             resp.refetched.push(d);
         }
     }

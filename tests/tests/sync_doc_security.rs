@@ -6,7 +6,7 @@
 use automerge::Automerge;
 use patrol_core::hlc::HlcStamp;
 use patrol_core::issues::{Assignee, EventPayload, IssueEvent, NewIssue};
-use patrol_core::sync::wire::Scope;
+use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::{Department, IssueEventId, IssueEventKind, IssueId, IssueStatus, Role};
 use patrol_server::admin;
 use patrol_tests::net::{Device, TestServer};
@@ -60,7 +60,7 @@ fn upload(url: &str, dev: &Device, id: IssueId, change: Vec<u8>, heads: Vec<Stri
     use base64::Engine;
     let token = dev.store.sync_account().unwrap().unwrap().token;
     let body = json!({
-        "protocol": 1, "cursor": 0,
+        "protocol": PROTOCOL_VERSION, "cursor": 0,
         "docs": [{ "kind": "issue", "id": id, "heads": heads,
                    "changes": [base64::engine::general_purpose::STANDARD.encode(change)] }]
     });

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use patrol_core::sync::wire::Scope;
+use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::Role;
 use patrol_tests::net::{Device, TestServer};
 /// A plain HTTP client for hand-made requests (loopback, so TLS is never used, but reqwest
@@ -42,7 +42,7 @@ fn tokens_are_required_checked_and_revocable() {
     let http = Client::new();
     let (user, code) = server.add_user("王芳", Role::Chief, Scope::Own);
     let dev = Device::enrol(&url, &code);
-    let sync_body = json!({ "protocol": 1, "cursor": 0 });
+    let sync_body = json!({ "protocol": PROTOCOL_VERSION, "cursor": 0 });
 
     let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).json(&sync_body).send().unwrap());
     assert_eq!(s, 401);
@@ -108,13 +108,13 @@ fn oversize_garbage_and_path_tricks_get_4xx() {
     let garbage = [
         json!("not an object"),
         json!({ "protocol": "one", "cursor": 0 }),
-        json!({ "protocol": 1, "cursor": -5 }),
-        json!({ "protocol": 1, "cursor": 0, "docs": [{ "kind": "issue", "id": "x", "changes": ["!!!not base64"], "heads": [] }] }),
-        json!({ "protocol": 1, "cursor": 0, "docs": [{ "kind": "issue", "id": "../x", "changes": [], "heads": [] }] }),
-        json!({ "protocol": 1, "cursor": 0, "docs": [{ "kind": "spaceship", "id": "x", "changes": [], "heads": [] }] }),
-        json!({ "protocol": 1, "cursor": 0, "docs": [{ "kind": "issue", "id": "x", "changes": ["AAAA"], "heads": [] }] }),
-        json!({ "protocol": 1, "cursor": 0, "patrols": [{ "id": "nope" }] }),
-        json!({ "protocol": 1, "cursor": 0, "records": [{ "kind": "pickup", "id": "x", "user_id": "y", "body": {} }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": -5 }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "docs": [{ "kind": "issue", "id": "x", "changes": ["!!!not base64"], "heads": [] }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "docs": [{ "kind": "issue", "id": "../x", "changes": [], "heads": [] }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "docs": [{ "kind": "spaceship", "id": "x", "changes": [], "heads": [] }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "docs": [{ "kind": "issue", "id": "x", "changes": ["AAAA"], "heads": [] }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "patrols": [{ "id": "nope" }] }),
+        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [{ "kind": "pickup", "id": "x", "user_id": "y", "body": {} }] }),
     ];
     for g in garbage {
         let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).json(&g).send().unwrap());
@@ -154,7 +154,7 @@ fn a_device_cannot_write_as_another() {
 
     // B re-sends A's patrol header as its own upload: refused, and nothing stored.
     let (s, body) = status_and_body(
-        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": 1, "cursor": 0, "patrols": [header] })).send().unwrap(),
+        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "patrols": [header] })).send().unwrap(),
     );
     assert_eq!(s, 403, "{body}");
     // B uploads fixes into A's patrol.
@@ -172,7 +172,7 @@ fn a_device_cannot_write_as_another() {
     // A record claiming another user.
     let rec = json!({ "kind": "pickup", "id": "01939c2e-0000-7000-8000-000000000001", "user_id": a.store.require_device().unwrap().user_id, "body": {} });
     let (s, _) = status_and_body(
-        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": 1, "cursor": 0, "records": [rec] })).send().unwrap(),
+        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [rec] })).send().unwrap(),
     );
     assert_eq!(s, 403);
     healthy(&url);

@@ -87,6 +87,30 @@ impl DocTables {
         Ok(Some(StoredDoc { row, doc, heads: blob_to_heads(&heads)?, chunk_count }))
     }
 
+    /// Changes of a document by `actor` (hex) that a peer with `heads` lacks, one change's
+    /// bytes each: what a device uploads (its own changes only). `None` when the store does not
+    /// hold the document.
+    pub fn own_changes_since(&self, conn: &Connection, id: &str, heads: &[ChangeHash], actor: &str) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(stored) = self.load(conn, id)? else { return Ok(None) };
+        Ok(Some(
+            stored
+                .doc
+                .get_changes(heads)
+                .into_iter()
+                .filter(|c| c.actor_id().to_hex_string() == actor)
+                .map(|c| c.raw_bytes().to_vec())
+                .collect(),
+        ))
+    }
+
+    /// Documents edited on this device (`local_seq`) after `cursor`, oldest first: (id, seq).
+    pub fn edited_since(&self, conn: &Connection, cursor: i64) -> Result<Vec<(String, i64)>> {
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT id, local_seq FROM {} WHERE local_seq > ?1 ORDER BY local_seq", self.docs))?;
+        let rows = stmt.query_map([cursor], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The next value of the store-wide change cursor of this kind.
     fn next_change_seq(&self, conn: &Connection) -> Result<i64> {
         Ok(conn

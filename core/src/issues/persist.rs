@@ -14,7 +14,7 @@ pub(crate) use crate::docs::persist::blob_to_heads;
 #[cfg(test)]
 pub(crate) use crate::docs::persist::COMPACT_AFTER_CHUNKS;
 
-const ISSUES: DocTables = DocTables { docs: "issue_doc", chunks: "issue_chunk", what: "issue" };
+pub(crate) const ISSUES: DocTables = DocTables { docs: "issue_doc", chunks: "issue_chunk", what: "issue" };
 
 /// The row id and stored heads of an issue's document, without loading it.
 pub(crate) fn stored_heads(conn: &Connection, id: IssueId) -> Result<Option<(i64, Vec<ChangeHash>)>> {

@@ -76,14 +76,7 @@ impl Store {
     /// bytes each: what a device uploads to the sync server, which takes only a device's own
     /// changes (others' changes travel through their own devices).
     pub fn issue_own_changes_since(&self, id: IssueId, heads: &[ChangeHash], actor: &str) -> Result<Vec<Vec<u8>>> {
-        let stored = persist::load(&self.conn, id)?.ok_or(Error::UnknownIssue(id))?;
-        Ok(stored
-            .doc
-            .get_changes(heads)
-            .into_iter()
-            .filter(|c| c.actor_id().to_hex_string() == actor)
-            .map(|c| c.raw_bytes().to_vec())
-            .collect())
+        persist::ISSUES.own_changes_since(&self.conn, &id.to_string(), heads, actor)?.ok_or(Error::UnknownIssue(id))
     }
 
     /// The whole document, compacted: what `patrol issue export` writes.
@@ -261,6 +254,17 @@ impl IssueMerge {
             self.hlc_moved = true;
         }
         Ok(MergeOutcome { id, new, changed, status: view.status, heads: view.heads })
+    }
+
+    /// The time merges are stamped with.
+    pub(crate) fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Moves the clock past a stamp merged from another document (a merchant's, say).
+    pub(crate) fn observe(&mut self, stamp: &crate::hlc::HlcStamp) {
+        self.hlc.observe(stamp, self.now);
+        self.hlc_moved = true;
     }
 
     /// Saves the clock the merged documents moved forward.

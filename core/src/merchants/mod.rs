@@ -11,7 +11,7 @@
 pub mod doc;
 pub mod model;
 
-use automerge::{Automerge, LoadOptions, OnPartialLoad, VerificationMode};
+use automerge::{Automerge, AutomergeError, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -22,10 +22,10 @@ use crate::docs::fields::actor_from_hex;
 use crate::domain::{Datum, DutyGrade, InspectionId, IssueId, MerchantId, Role};
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::hlc::HlcClock;
+use crate::hlc::{HlcClock, HlcStamp};
 use crate::store::{DeviceIdentity, Store};
 
-const MERCHANTS: DocTables = DocTables { docs: "merchant_doc", chunks: "merchant_chunk", what: "merchant" };
+pub(crate) const MERCHANTS: DocTables = DocTables { docs: "merchant_doc", chunks: "merchant_chunk", what: "merchant" };
 
 /// Longest name, address, contact or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -280,40 +280,17 @@ impl Store {
 
     /// Merges a merchant document from another device, in one transaction.
     pub fn import_merchant(&mut self, bytes: &[u8]) -> Result<MerchantMergeOutcome> {
-        if bytes.is_empty() {
-            return Err(Error::BadDocument("no merchant document given (the input is empty)".into()));
-        }
-        let incoming = Automerge::load_with_options(
-            bytes,
-            LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
-        )
-        .map_err(|e| Error::BadDocument(format!("not a merchant document: {e}")))?;
-        let id = doc::read(&incoming)?.id;
         let now = self.clock.now_ms();
         let me = self.device()?;
         let tx = self.conn.transaction()?;
-        let (mut stored, new) = match MERCHANTS.load(&tx, &id.to_string())? {
-            Some(mut s) => {
-                s.doc.merge(&mut incoming.clone()).map_err(crate::docs::fields::am)?;
-                (s, false)
-            }
-            None => (MERCHANTS.insert(&tx, &id.to_string(), incoming.clone(), bytes, false)?, true),
-        };
-        let merged = doc::read(&stored.doc)?;
-        if merged.id != id {
-            return Err(Error::BadDocument(format!("after merging, the document says it is merchant {}, not {id}", merged.id)));
-        }
-        let changed = MERCHANTS.persist(&tx, &mut stored, false)? || new;
-        if let Some(me) = me {
+        let (outcome, latest) = merge_merchant(&tx, None, bytes, now)?;
+        if let (Some(me), Some(latest)) = (me, latest) {
             let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
-            if let Some(latest) = doc::latest_stamp(&merged) {
-                hlc.observe(latest, now);
-                hlc.save(&tx)?;
-            }
+            hlc.observe(&latest, now);
+            hlc.save(&tx)?;
         }
-        refresh(&tx, &stored, now)?;
         tx.commit()?;
-        Ok(MerchantMergeOutcome { id, new, changed })
+        Ok(outcome)
     }
 
     /// This device's user, if they may edit merchants.
@@ -352,6 +329,70 @@ impl Store {
             None => (None, None),
         })
     }
+}
+
+/// Merges changes from elsewhere (or a whole document) into merchant `id`, or into whichever
+/// merchant a whole document holds when `id` is `None`, then rewrites the projection, inside the
+/// caller's transaction. Returns the outcome and the latest stamp of the merged document, for
+/// the caller's clock. On an error some of it may be written: roll the transaction back.
+pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &[u8], now_ms: i64) -> Result<(MerchantMergeOutcome, Option<HlcStamp>)> {
+    if bytes.is_empty() {
+        return Err(Error::BadDocument("no merchant document given (the input is empty)".into()));
+    }
+    let not_merchant = |e: AutomergeError| Error::BadDocument(format!("not a merchant document: {e}"));
+    // Whole documents load on their own; changes that build on earlier ones fail only with
+    // MissingDeps, which is fine when this store has the earlier ones.
+    let standalone = match Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
+    ) {
+        Ok(d) => Some(d),
+        Err(AutomergeError::MissingDeps) => None,
+        Err(e) => return Err(not_merchant(e)),
+    };
+    let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
+    let id = match (id, standalone_read.as_ref().map(|m| m.id)) {
+        (Some(want), Some(got)) if want != got => {
+            return Err(Error::BadDocument(format!("these changes belong to merchant {got}, not {want}")));
+        }
+        (_, Some(got)) => got,
+        (Some(want), None) => want,
+        (None, None) => {
+            return Err(Error::BadDocument("these merchant changes build on earlier ones and name no merchant".into()));
+        }
+    };
+    let (mut stored, new) = match MERCHANTS.load(conn, &id.to_string())? {
+        Some(mut s) => {
+            s.doc.load_incremental(bytes).map_err(not_merchant)?;
+            (s, false)
+        }
+        None => match standalone {
+            Some(d) => (MERCHANTS.insert(conn, &id.to_string(), d, bytes, false)?, true),
+            None => {
+                return Err(Error::BadDocument(format!(
+                    "these changes build on merchant {id}, which this device does not have; fetch it whole"
+                )));
+            }
+        },
+    };
+    let missing = stored.doc.get_missing_deps(&[]);
+    if !missing.is_empty() {
+        return Err(Error::BadDocument(format!(
+            "these merchant changes depend on {} change(s) this device does not have; fetch the merchant whole",
+            missing.len()
+        )));
+    }
+    let merged = match standalone_read.take() {
+        Some(m) if new => m,
+        _ => doc::read(&stored.doc)?,
+    };
+    if merged.id != id {
+        return Err(Error::BadDocument(format!("after merging, the document says it is merchant {}, not {id}", merged.id)));
+    }
+    let changed = MERCHANTS.persist(conn, &mut stored, false)? || new;
+    let latest = doc::latest_stamp(&merged).cloned();
+    refresh(conn, &stored, now_ms)?;
+    Ok((MerchantMergeOutcome { id, new, changed }, latest))
 }
 
 fn load(conn: &Connection, id: MerchantId) -> Result<StoredDoc> {

@@ -4,7 +4,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
@@ -13,6 +13,7 @@ pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result
         3 => tx.execute_batch(V3_ISSUES),
         4 => tx.execute_batch(V4_SYNC),
         5 => tx.execute_batch(V5_REPORTS),
+        6 => tx.execute_batch(V6_MERCHANT_SYNC),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -508,4 +509,12 @@ CREATE TABLE merchant (
 CREATE INDEX merchant_by_segment ON merchant (segment_id);
 CREATE INDEX merchant_by_street ON merchant (street_id);
 CREATE INDEX merchant_by_lat ON merchant (lat);
+"#;
+
+/// Merchants sync like issues: this device's own merchant edits are marked pending from their
+/// own change cursor, and each synced document row says which kind of document it is.
+const V6_MERCHANT_SYNC: &str = r#"
+-- merchant_doc.local_seq up to which own merchant edits have been marked pending in sync_doc
+ALTER TABLE sync_account ADD COLUMN local_merchant_cursor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_doc ADD COLUMN kind TEXT NOT NULL DEFAULT 'issue' CHECK (kind IN ('issue', 'merchant'));
 "#;

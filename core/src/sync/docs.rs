@@ -1,17 +1,36 @@
-//! Issue documents in the sync exchange: which of this device's documents have changes the server
-//! has not confirmed, the uploads (only this device's own changes, past the heads the server
-//! has), and storing what comes down.
+//! CRDT documents (issues and merchants) in the sync exchange: which of this device's documents
+//! have changes the server has not confirmed, the uploads (only this device's own changes, past
+//! the heads the server has), and storing what comes down.
 
 use automerge::ChangeHash;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::wire::{DocDownload, DocHeads, DocKind, DocUpload};
-use crate::domain::IssueId;
+use crate::docs::DocTables;
+use crate::domain::{IssueId, MerchantId};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
 fn heads_from_text(text: &str) -> Vec<ChangeHash> {
     text.split_whitespace().filter_map(|h| h.parse().ok()).collect()
+}
+
+/// Where documents of a kind are stored, and the `sync_account` column holding how far this
+/// device's own edits of that kind have been marked pending.
+fn tables(kind: DocKind) -> (DocTables, &'static str) {
+    match kind {
+        DocKind::Issue => (crate::issues::persist::ISSUES, "local_doc_cursor"),
+        DocKind::Merchant => (crate::merchants::MERCHANTS, "local_merchant_cursor"),
+    }
+}
+
+const KINDS: [DocKind; 2] = [DocKind::Issue, DocKind::Merchant];
+
+/// The kind `sync_doc` records for a document (issues before merchants synced).
+fn kind_of(conn: &Connection, id: &str) -> Result<DocKind> {
+    let name: Option<String> =
+        conn.prepare_cached("SELECT kind FROM sync_doc WHERE doc_id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    Ok(name.as_deref().and_then(DocKind::parse).unwrap_or(DocKind::Issue))
 }
 
 /// A document the server refused, with its reason.
@@ -24,21 +43,21 @@ pub struct RejectedDoc {
 impl Store {
     /// Marks every document edited here since the last look as pending upload.
     pub(crate) fn mark_pending_docs(&mut self) -> Result<()> {
-        let cursor: i64 = self.conn.query_row("SELECT local_doc_cursor FROM sync_account", [], |r| r.get(0))?;
-        let changed = self.issues_changed_since(cursor, true, u32::MAX)?;
-        if changed.is_empty() {
-            return Ok(());
-        }
         let tx = self.conn.transaction()?;
-        let mut max = cursor;
-        for c in &changed {
-            tx.execute(
-                "INSERT INTO sync_doc (doc_id, pending) VALUES (?1, 1) ON CONFLICT (doc_id) DO UPDATE SET pending = 1",
-                [c.id.to_string()],
-            )?;
-            max = max.max(c.seq);
+        for kind in KINDS {
+            let (docs, cursor_column) = tables(kind);
+            let cursor: i64 = tx.query_row(&format!("SELECT {cursor_column} FROM sync_account"), [], |r| r.get(0))?;
+            let edited = docs.edited_since(&tx, cursor)?;
+            let Some(max) = edited.iter().map(|(_, seq)| *seq).max() else { continue };
+            for (id, _) in &edited {
+                tx.prepare_cached(
+                    "INSERT INTO sync_doc (doc_id, kind, pending) VALUES (?1, ?2, 1)
+                     ON CONFLICT (doc_id) DO UPDATE SET pending = 1",
+                )?
+                .execute(params![id, kind.as_str()])?;
+            }
+            tx.execute(&format!("UPDATE sync_account SET {cursor_column} = ?1"), [max])?;
         }
-        tx.execute("UPDATE sync_account SET local_doc_cursor = ?1", [max])?;
         tx.commit()?;
         Ok(())
     }
@@ -52,22 +71,23 @@ impl Store {
     /// This device's own changes the server lacks, per pending document (at most `limit`).
     pub(crate) fn docs_to_upload(&self, limit: usize) -> Result<Vec<DocUpload>> {
         let actor = self.require_device()?.actor_id;
-        let ids: Vec<String> = {
+        let pending: Vec<(String, String)> = {
             let mut stmt = self.conn.prepare(
-                "SELECT doc_id FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
+                "SELECT doc_id, kind FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
             )?;
-            stmt.query_map([limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::new();
-        for id in ids {
-            let issue: IssueId = id.parse()?;
-            let changes = self.issue_own_changes_since(issue, &self.server_heads(&id)?, &actor)?;
+        for (id, kind) in pending {
+            let kind = DocKind::parse(&kind).unwrap_or(DocKind::Issue);
+            let (docs, _) = tables(kind);
+            let changes = docs.own_changes_since(&self.conn, &id, &self.server_heads(&id)?, &actor)?.unwrap_or_default();
             if changes.is_empty() {
                 self.conn.execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
                 continue;
             }
-            let heads = self.issue_heads(issue)?.iter().map(|h| h.to_string()).collect();
-            out.push(DocUpload { kind: DocKind::Issue, id, changes, heads });
+            let heads = docs.stored_heads(&self.conn, &id)?.map(|(_, h)| h).unwrap_or_default();
+            out.push(DocUpload { kind, id, changes, heads: heads.iter().map(|h| h.to_string()).collect() });
         }
         Ok(out)
     }
@@ -89,10 +109,8 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         for a in accepted {
             let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
-            let still = match a.id.parse::<IssueId>() {
-                Ok(issue) => !self.issue_own_changes_since(issue, &heads, &actor)?.is_empty(),
-                Err(_) => false,
-            };
+            let (docs, _) = tables(kind_of(&self.conn, &a.id)?);
+            let still = docs.own_changes_since(&self.conn, &a.id, &heads, &actor)?.is_some_and(|c| !c.is_empty());
             self.conn.execute(
                 "INSERT INTO sync_doc (doc_id, server_heads, pending) VALUES (?1, ?2, ?3)
                  ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, pending = excluded.pending",
@@ -111,12 +129,23 @@ impl Store {
         let mut tx = self.conn.transaction()?;
         let mut applied = 0;
         for d in docs {
-            let id: IssueId = match d.id.parse() {
-                Ok(id) => id,
-                Err(_) => return Err(Error::Protocol(format!("the server sent a document with id {:?}", d.id))),
-            };
+            let bad_id = || Error::Protocol(format!("the server sent a {} with id {:?}", d.kind.as_str(), d.id));
             let sp = tx.savepoint()?;
-            match merge.apply(&sp, Some(id), &d.data) {
+            let merged = match d.kind {
+                DocKind::Issue => {
+                    let id: IssueId = d.id.parse().map_err(|_| bad_id())?;
+                    merge.apply(&sp, Some(id), &d.data).map(|_| ())
+                }
+                DocKind::Merchant => {
+                    let id: MerchantId = d.id.parse().map_err(|_| bad_id())?;
+                    crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now()).map(|(_, latest)| {
+                        if let Some(latest) = latest {
+                            merge.observe(&latest);
+                        }
+                    })
+                }
+            };
+            match merged {
                 Ok(_) => {
                     applied += 1;
                     for sha in &d.blobs {
@@ -134,17 +163,17 @@ impl Store {
                         }
                     }
                     sp.prepare_cached(
-                        "INSERT INTO sync_doc (doc_id, server_heads) VALUES (?1, ?2)
+                        "INSERT INTO sync_doc (doc_id, kind, server_heads) VALUES (?1, ?2, ?3)
                          ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
                     )?
-                    .execute(params![d.id, d.heads.join(" ")])?;
+                    .execute(params![d.id, d.kind.as_str(), d.heads.join(" ")])?;
                     sp.commit()?;
                 }
                 Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
                     drop(sp); // rolls back whatever the failed merge wrote
                     tx.execute(
-                        "INSERT INTO sync_doc (doc_id, refetch) VALUES (?1, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
-                        [&d.id],
+                        "INSERT INTO sync_doc (doc_id, kind, refetch) VALUES (?1, ?2, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
+                        params![d.id, d.kind.as_str()],
                     )?;
                 }
                 Err(e) => return Err(e),

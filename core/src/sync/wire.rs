@@ -1,4 +1,4 @@
-//! The sync protocol's messages (protocol version 1), shared by the phone's client and the
+//! The sync protocol's messages (protocol version 2), shared by the phone's client and the
 //! server so both sides always agree. `docs/sync-protocol.md` describes the exchange; these
 //! types are its JSON bodies. Binary payloads (Automerge changes) travel base64-encoded inside
 //! JSON; GPS fixes travel in their own compact binary format ([`super::fixcodec`]).
@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{DeviceId, PatrolId, Role, SubdistrictId, UserId};
 
 /// The protocol version this code speaks. A server refuses requests of another version with
-/// 426 and a message saying which to use.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 426 and a message saying which to use. Version 2 added merchant documents (a version 1 app
+/// could not read them).
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest JSON sync request the server accepts.
 pub const MAX_SYNC_REQUEST_BYTES: usize = 16 * 1024 * 1024;
@@ -111,6 +112,25 @@ pub struct EnrolResponse {
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     Issue,
+    /// Merchants and their frontage-duty inspections (protocol 2).
+    Merchant,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Issue => "issue",
+            DocKind::Merchant => "merchant",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "issue" => Some(DocKind::Issue),
+            "merchant" => Some(DocKind::Merchant),
+            _ => None,
+        }
+    }
 }
 
 /// Changes of one document the device has and the server may not.

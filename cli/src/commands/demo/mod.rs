@@ -4,13 +4,15 @@
 //!
 //! 1. Every phone syncs: the street network, the assignments and the signboard key arrive.
 //! 2. Offline, the chief patrols with realistic GPS noise (drift, multipath spikes, a stop to
-//!    talk to a merchant), scans a signboard and reports an overflowing bin with a photo; the
+//!    talk to a merchant), scans a signboard and reports an overflowing bin with a photo; at the
+//!    same stop registers the shop, inspects its frontage duty and links the bin to it; the
 //!    steward logs a litter pickup and reports illegal advertising.
 //! 3. They sync on cellular (photos wait for wifi); the supervisor dispatches the bin to the
 //!    city-property crew, whose phone receives it, resolves it with an after-photo; the chief
 //!    verifies the fix: the loop closes.
 //! 4. The supervisor's phone, on wifi, now holds the patrol with its track, the issues, the
-//!    pickups and points, and measures the chief's coverage offline.
+//!    merchant, the pickups and points, and measures the chief's coverage, assesses the chief
+//!    and rates the merchant offline.
 
 mod district;
 mod patrol;
@@ -20,10 +22,11 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use patrol_core::issues::{Assignee, NewIssue};
+use patrol_core::merchants::{NewInspection, NewMerchant};
 use patrol_core::points::NewPickup;
 use patrol_core::sync::{NetworkState, SyncReport};
 use patrol_core::track::Motion;
-use patrol_core::{Datum, Department, IssueStatus};
+use patrol_core::{Datum, Department, DutyGrade, IssueStatus};
 use serde_json::json;
 
 use crate::output::{Context, duration, metres};
@@ -40,9 +43,9 @@ pub struct DemoArgs {
 
 fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
     let mut moved = Vec::new();
-    let up = [("issues", r.docs_up), ("patrols", r.patrols_up), ("records", r.records_up), ("fixes", r.fixes_up), ("photos", r.photos_up)];
+    let up = [("documents", r.docs_up), ("patrols", r.patrols_up), ("records", r.records_up), ("fixes", r.fixes_up), ("photos", r.photos_up)];
     let down = [
-        ("issues", r.docs_down),
+        ("documents", r.docs_down),
         ("patrols", r.patrols_down),
         ("records", r.records_down),
         ("reference rows", r.reference_down),
@@ -103,6 +106,28 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     bin.description = "商户门前垃圾桶满溢".into();
     bin.photos = vec![before.sha256.clone()];
     let bin = d.chief.store.report_issue(bin)?.issue;
+    // The shop whose bin it is: registered, its frontage duty inspected, the bin linked to it.
+    let shop = d.chief.store.add_merchant(NewMerchant {
+        name: "八角便民超市".into(),
+        kind: Some("grocery".into()),
+        address: None,
+        contact: None,
+        lat: here.0,
+        lon: here.1,
+        datum: Datum::Wgs84,
+        street: None,
+    })?;
+    d.chief.store.inspect_merchant(
+        shop.id,
+        NewInspection {
+            sanitation: DutyGrade::Poor,
+            greening: DutyGrade::Good,
+            order: DutyGrade::Fair,
+            note: Some("门前垃圾桶满溢，已提醒店主".into()),
+            photos: vec![before.sha256.clone()],
+        },
+    )?;
+    d.chief.store.link_merchant_issue(shop.id, bin.id, true)?;
     let pickup = d.steward.store.log_pickup(NewPickup {
         lat: 39.90412,
         lon: 116.19750,
@@ -117,9 +142,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     ad.description = "电线杆上小广告".into();
     let ad = d.steward.store.report_issue(ad)?.issue;
     log.push(format!(
-        "2. Offline: {} patrols {} and reports an overflowing bin with a photo; {} picks up {} bags of litter and reports illegal advertising",
+        "2. Offline: {} patrols {}, reports an overflowing bin with a photo and inspects the frontage of {}, the shop it belongs to; {} picks up {} bags of litter and reports illegal advertising",
         d.chief.name,
         metres(walk.stats.distance_m),
+        shop.fields.name,
         d.steward.name,
         pickup.pickup.bags
     ));
@@ -154,7 +180,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let fixes_there = sup.fixes(walk.patrol_id)?.len();
     let photos_there = [&before.sha256, &after.sha256].iter().filter(|s| sup.photo(s).is_ok()).count();
     let pickups_there: i64 = sup.connection().query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
-    let assessment = assess_the_day(sup, &d.chief.user_id.to_string(), sup.patrol(walk.patrol_id)?.started_at_ms)?;
+    let day_ms = sup.patrol(walk.patrol_id)?.started_at_ms;
+    let assessment = assess_the_day(sup, &d.chief.user_id.to_string(), day_ms)?;
+    let merchant = rate_the_merchant(sup, shop.id, day_ms)?;
     if bin_there.status != IssueStatus::Verified {
         bail!("the demo's loop did not close: the bin is {} on the supervisor's phone", bin_there.status);
     }
@@ -191,6 +219,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
                 { "id": ad.id, "category": ad.category, "status": ad_there.status },
             ],
             "assessment": assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
+            "merchant": merchant,
             "supervisor": {
                 "fixes": fixes_there,
                 "photos": photos_there,
@@ -262,17 +291,39 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     println!("  issue {} ({}): {}", short(&bin.id.to_string()), bin.category, bin_there.status);
     println!("  issue {} ({}): {}", short(&ad.id.to_string()), ad.category, ad_there.status);
     println!("  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact");
+    if let Some(m) = &merchant {
+        println!(
+            "  merchant {}: {} inspection(s), {} linked issue(s); credit {:.0}, rating {}",
+            m.name,
+            m.inspections_in_period,
+            m.issues_linked_total,
+            m.credit_score,
+            m.rating.as_deref().unwrap_or("-")
+        );
+    }
     if let Some((day, a)) = &assessment {
         println!("\n  Assessment of {} for {day} (default rules): {} of {} points", d.chief.name, a.score, a.max_score);
         for l in &a.explanation {
             println!("    {:>6}  {:<44} {}", l.points, l.label, l.detail);
         }
     }
-    println!("\nEvery fix, event and photo went round through the server; every phone worked offline in between.");
+    println!("\nEvery fix, event, inspection and photo went round through the server; every phone worked offline in between.");
     if ctx.db.is_some() {
         println!("The chief's store: {}", chief_db.display());
     }
     Ok(())
+}
+
+/// The merchant's credit for the day of the patrol as the supervisor's phone computes it (the
+/// same report `patrol report merchants` prints).
+fn rate_the_merchant(
+    store: &patrol_core::Store,
+    id: patrol_core::MerchantId,
+    day_ms: i64,
+) -> Result<Option<patrol_core::report::MerchantCredit>> {
+    let period = patrol_core::report::Period::parse(&patrol_core::report::period::beijing_date_text(day_ms))?;
+    let report = store.merchant_report(&period, &patrol_core::report::ReportRules::default())?;
+    Ok(report.merchants.into_iter().find(|m| m.merchant_id == id))
 }
 
 /// What the supervisor sees of this chief for the day of the patrol: the assessment, line by
