@@ -197,7 +197,33 @@ pub mod net {
         pub fn storage(&self) -> std::sync::Arc<dyn patrol_server::storage::Storage> {
             patrol_server::open_storage(&self.data).expect("storage")
         }
+
+        /// Imports streets (a name and two ends, `[lon, lat]`) as the district's network, as
+        /// `patrol-server admin streets import` does with a GeoJSON file.
+        pub fn import_streets(&self, streets: &[(&str, [[f64; 2]; 2])]) {
+            let features: Vec<serde_json::Value> = streets
+                .iter()
+                .map(|(name, ends)| {
+                    serde_json::json!({
+                        "type": "Feature", "properties": { "name": name },
+                        "geometry": { "type": "LineString", "coordinates": ends }
+                    })
+                })
+                .collect();
+            let geojson = serde_json::json!({ "type": "FeatureCollection", "features": features });
+            let path = self.data.join("net.geojson");
+            std::fs::create_dir_all(&self.data).expect("server data dir");
+            std::fs::write(&path, serde_json::to_vec(&geojson).expect("json")).expect("write network");
+            patrol_server::network::import_streets(self.storage().as_ref(), &self.data, &path, &Default::default())
+                .expect("import streets");
+        }
     }
+
+    /// Two parallel streets 650 m apart: 八角西街 and 古城小巷.
+    pub const TWO_STREETS: [(&str, [[f64; 2]; 2]); 2] = [
+        ("八角西街", [[116.1935, 39.9040], [116.1937, 39.9110]]),
+        ("古城小巷", [[116.2010, 39.9040], [116.2010, 39.9110]]),
+    ];
 
     /// A phone: a store in its own folder, enrolled with a server.
     pub struct Device {

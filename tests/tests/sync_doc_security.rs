@@ -9,24 +9,8 @@ use patrol_core::issues::{Assignee, EventPayload, IssueEvent, NewIssue};
 use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::{Department, IssueEventId, IssueEventKind, IssueId, IssueStatus, Role};
 use patrol_server::admin;
-use patrol_tests::net::{Device, TestServer};
+use patrol_tests::net::{Device, TWO_STREETS, TestServer};
 use serde_json::{Value, json};
-
-fn two_streets(server: &TestServer) {
-    let geojson = json!({
-        "type": "FeatureCollection",
-        "features": [
-            { "type": "Feature", "properties": { "name": "八角西街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.1937, 39.9110]] } },
-            { "type": "Feature", "properties": { "name": "古城小巷" },
-              "geometry": { "type": "LineString", "coordinates": [[116.2010, 39.9040], [116.2010, 39.9110]] } },
-        ]
-    });
-    let path = server.data.join("net.geojson");
-    std::fs::create_dir_all(&server.data).unwrap();
-    std::fs::write(&path, serde_json::to_vec(&geojson).unwrap()).unwrap();
-    patrol_server::network::import_streets(server.storage().as_ref(), &server.data, &path, &Default::default()).unwrap();
-}
 
 fn http() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -72,7 +56,7 @@ fn upload(url: &str, dev: &Device, id: IssueId, change: Vec<u8>, heads: Vec<Stri
 #[test]
 fn forged_and_out_of_scope_changes_are_refused() {
     let server = TestServer::start();
-    two_streets(&server);
+    server.import_streets(&TWO_STREETS);
     let storage = server.storage();
     let url = server.url();
     let (s1_id, s1_code) = server.add_user("李大妈", Role::Steward, Scope::Own);

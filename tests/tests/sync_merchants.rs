@@ -10,24 +10,8 @@ use patrol_core::merchants::{Inspection, MerchantEdit, MerchantFields, NewInspec
 use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::{Datum, DutyGrade, InspectionId, MerchantId, Role};
 use patrol_server::admin;
-use patrol_tests::net::{Device, TestServer};
+use patrol_tests::net::{Device, TWO_STREETS, TestServer};
 use serde_json::{Value, json};
-
-fn two_streets(server: &TestServer) {
-    let geojson = json!({
-        "type": "FeatureCollection",
-        "features": [
-            { "type": "Feature", "properties": { "name": "八角西街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.1937, 39.9110]] } },
-            { "type": "Feature", "properties": { "name": "古城小巷" },
-              "geometry": { "type": "LineString", "coordinates": [[116.2010, 39.9040], [116.2010, 39.9110]] } },
-        ]
-    });
-    let path = server.data.join("net.geojson");
-    std::fs::create_dir_all(&server.data).unwrap();
-    std::fs::write(&path, serde_json::to_vec(&geojson).unwrap()).unwrap();
-    patrol_server::network::import_streets(server.storage().as_ref(), &server.data, &path, &Default::default()).unwrap();
-}
 
 fn jpeg(path: &std::path::Path, seed: u8) {
     let img = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([x as u8 * 2, y as u8 * 3, seed]));
@@ -69,26 +53,52 @@ fn heads_hex(doc: &Automerge) -> Vec<String> {
     doc.get_heads().iter().map(|h| h.to_string()).collect()
 }
 
-#[test]
-fn merchants_reach_supervisors_and_their_chiefs_and_converge() {
+/// A chief and a steward of 八角西街, the chief of 古城小巷 and a district supervisor, enrolled
+/// and synced once (the street network).
+struct Team {
+    server: TestServer,
+    url: String,
+    chief_id: patrol_core::UserId,
+    other_chief_id: patrol_core::UserId,
+    supervisor_id: patrol_core::UserId,
+    chief: Device,
+    other_chief: Device,
+    steward: Device,
+    supervisor: Device,
+}
+
+fn team() -> Team {
     let server = TestServer::start();
-    two_streets(&server);
+    server.import_streets(&TWO_STREETS);
     let storage = server.storage();
     let url = server.url();
     let (chief_id, chief_code) = server.add_user("王芳", Role::Chief, Scope::Own);
     let (other_chief_id, other_chief_code) = server.add_user("刘强", Role::Chief, Scope::Own);
     let (steward_id, steward_code) = server.add_user("李大妈", Role::Steward, Scope::Own);
-    let (_, supervisor_code) = server.add_user("张主任", Role::Supervisor, Scope::District);
+    let (supervisor_id, supervisor_code) = server.add_user("张主任", Role::Supervisor, Scope::District);
     admin::assign(storage.as_ref(), "八角西街", &chief_id, Role::Chief, true).unwrap();
     admin::assign(storage.as_ref(), "古城小巷", &other_chief_id, Role::Chief, true).unwrap();
     admin::assign(storage.as_ref(), "八角西街", &steward_id, Role::Steward, true).unwrap();
-    let mut chief = Device::enrol(&url, &chief_code);
-    let mut other_chief = Device::enrol(&url, &other_chief_code);
-    let mut steward = Device::enrol(&url, &steward_code);
-    let mut supervisor = Device::enrol(&url, &supervisor_code);
-    for d in [&mut chief, &mut other_chief, &mut steward, &mut supervisor] {
-        d.sync(); // the street network
+    let mut t = Team {
+        chief: Device::enrol(&url, &chief_code),
+        other_chief: Device::enrol(&url, &other_chief_code),
+        steward: Device::enrol(&url, &steward_code),
+        supervisor: Device::enrol(&url, &supervisor_code),
+        server,
+        url,
+        chief_id,
+        other_chief_id,
+        supervisor_id,
+    };
+    for d in [&mut t.chief, &mut t.other_chief, &mut t.steward, &mut t.supervisor] {
+        d.sync();
     }
+    t
+}
+
+#[test]
+fn merchants_reach_supervisors_and_their_chiefs_and_converge() {
+    let Team { server: _server, mut chief, mut other_chief, mut steward, mut supervisor, .. } = team();
 
     // Offline on the chief's phone: a shop registered along their street, inspected with a photo.
     let photo_path = chief.path().join("frontage.jpg");
@@ -143,24 +153,8 @@ fn merchants_reach_supervisors_and_their_chiefs_and_converge() {
 
 #[test]
 fn merchant_changes_the_role_or_scope_does_not_allow_are_refused() {
-    let server = TestServer::start();
-    two_streets(&server);
+    let Team { server, url, chief_id, other_chief_id, supervisor_id, mut chief, other_chief, steward, supervisor, .. } = team();
     let storage = server.storage();
-    let url = server.url();
-    let (chief_id, chief_code) = server.add_user("王芳", Role::Chief, Scope::Own);
-    let (other_chief_id, other_chief_code) = server.add_user("刘强", Role::Chief, Scope::Own);
-    let (steward_id, steward_code) = server.add_user("李大妈", Role::Steward, Scope::Own);
-    let (supervisor_id, supervisor_code) = server.add_user("张主任", Role::Supervisor, Scope::District);
-    admin::assign(storage.as_ref(), "八角西街", &chief_id, Role::Chief, true).unwrap();
-    admin::assign(storage.as_ref(), "古城小巷", &other_chief_id, Role::Chief, true).unwrap();
-    admin::assign(storage.as_ref(), "八角西街", &steward_id, Role::Steward, true).unwrap();
-    let mut chief = Device::enrol(&url, &chief_code);
-    let mut other_chief = Device::enrol(&url, &other_chief_code);
-    let mut steward = Device::enrol(&url, &steward_code);
-    let mut supervisor = Device::enrol(&url, &supervisor_code);
-    for d in [&mut chief, &mut other_chief, &mut steward, &mut supervisor] {
-        d.sync();
-    }
     let shop = chief.store.add_merchant(noodle_shop()).unwrap();
     chief.sync();
     let street = shop.fields.street_id.clone();

@@ -9,7 +9,7 @@
 //! `<kind>_chunk (doc_row, seq, bytes)`. `change_seq` and `local_seq` are the cursors sync
 //! uses to find what moved.
 
-use automerge::{Automerge, ChangeHash, LoadOptions, VerificationMode};
+use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
@@ -52,6 +52,47 @@ pub(crate) fn blob_to_heads(blob: &[u8]) -> Result<Vec<ChangeHash>> {
             ChangeHash(h)
         })
         .collect())
+}
+
+/// Incoming bytes (a whole document, or changes) loaded on their own with every hash checked:
+/// `Some` when they hold a whole document (or every change from its start), `None` when they
+/// build on changes the store must already have. Bytes that are not Automerge are an error.
+pub(crate) fn load_standalone(bytes: &[u8]) -> std::result::Result<Option<Automerge>, AutomergeError> {
+    match Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
+    ) {
+        Ok(d) => Ok(Some(d)),
+        Err(AutomergeError::MissingDeps) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The document incoming changes go to: the one the caller names (`want`) and the one a whole
+/// document says it is (`got`) must agree, and one of them must be known. `what` names the kind.
+pub(crate) fn incoming_target<T: PartialEq + std::fmt::Display + Copy>(want: Option<T>, got: Option<T>, what: &str) -> Result<T> {
+    match (want, got) {
+        (Some(want), Some(got)) if want != got => {
+            Err(Error::BadDocument(format!("these changes belong to {what} {got}, not {want}")))
+        }
+        (_, Some(got)) => Ok(got),
+        (Some(want), None) => Ok(want),
+        (None, None) => Err(Error::BadDocument(format!(
+            "these changes build on earlier ones and name no {what}; apply them to a known {what}"
+        ))),
+    }
+}
+
+/// Refuses a merged document that still waits for changes this store lacks.
+pub(crate) fn require_complete(doc: &Automerge, what: &str) -> Result<()> {
+    let missing = doc.get_missing_deps(&[]);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::BadDocument(format!(
+        "these changes depend on {} change(s) this device does not have; fetch the {what} whole",
+        missing.len()
+    )))
 }
 
 impl DocTables {

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
+use automerge::{AutomergeError, ChangeHash};
 use serde::Serialize;
 
 use rusqlite::Connection;
@@ -25,6 +25,7 @@ use crate::domain::{IssueId, IssueStatus};
 use crate::error::{Error, Result};
 use crate::hlc::HlcClock;
 use crate::issues::catalog::Catalog;
+use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::issues::{doc, load_catalog, persist, refresh_read};
 use crate::store::{DeviceIdentity, Store};
 
@@ -194,30 +195,9 @@ impl IssueMerge {
         }
         // Parse on its own first: garbage fails here; changes that build on earlier ones fail
         // only with MissingDeps, which is fine when we have those earlier ones.
-        let standalone = match Automerge::load_with_options(
-            bytes,
-            LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
-        ) {
-            Ok(d) => Some(d),
-            Err(AutomergeError::MissingDeps) => None,
-            Err(e) => return Err(incoming(e)),
-        };
-        let mut standalone_read = match &standalone {
-            Some(d) => Some(doc::read(d)?),
-            None => None,
-        };
-        let id = match (id, standalone_read.as_ref().map(|d| d.id)) {
-            (Some(want), Some(got)) if want != got => {
-                return Err(Error::BadDocument(format!("these changes belong to issue {got}, not {want}")));
-            }
-            (_, Some(got)) => got,
-            (Some(want), None) => want,
-            (None, None) => {
-                return Err(Error::BadDocument(
-                    "these changes build on earlier ones and name no issue; apply them to a known issue".into(),
-                ));
-            }
-        };
+        let standalone = load_standalone(bytes).map_err(incoming)?;
+        let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
+        let id = incoming_target(id, standalone_read.as_ref().map(|d| d.id), "issue")?;
         let (mut stored, new) = match persist::load(conn, id)? {
             Some(mut s) => {
                 s.doc.load_incremental(bytes).map_err(incoming)?;
@@ -230,13 +210,7 @@ impl IssueMerge {
                 None => return Err(Error::UnknownIssue(id)),
             },
         };
-        let missing = stored.doc.get_missing_deps(&[]);
-        if !missing.is_empty() {
-            return Err(Error::BadDocument(format!(
-                "these changes depend on {} change(s) this device does not have; fetch the issue whole",
-                missing.len()
-            )));
-        }
+        require_complete(&stored.doc, "issue")?;
         // A new document is the standalone one, already read.
         let merged = match standalone_read.take() {
             Some(d) if new => d,

@@ -11,12 +11,13 @@
 pub mod doc;
 pub mod model;
 
-use automerge::{Automerge, AutomergeError, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
+use automerge::AutomergeError;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
 pub use model::{Inspection, IssueLink, Merchant, MerchantFields};
 
+use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::docs::{DocTables, StoredDoc};
 use crate::docs::fields::actor_from_hex;
 use crate::domain::{Datum, DutyGrade, InspectionId, IssueId, MerchantId, Role};
@@ -340,27 +341,9 @@ pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &
         return Err(Error::BadDocument("no merchant document given (the input is empty)".into()));
     }
     let not_merchant = |e: AutomergeError| Error::BadDocument(format!("not a merchant document: {e}"));
-    // Whole documents load on their own; changes that build on earlier ones fail only with
-    // MissingDeps, which is fine when this store has the earlier ones.
-    let standalone = match Automerge::load_with_options(
-        bytes,
-        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
-    ) {
-        Ok(d) => Some(d),
-        Err(AutomergeError::MissingDeps) => None,
-        Err(e) => return Err(not_merchant(e)),
-    };
+    let standalone = load_standalone(bytes).map_err(not_merchant)?;
     let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
-    let id = match (id, standalone_read.as_ref().map(|m| m.id)) {
-        (Some(want), Some(got)) if want != got => {
-            return Err(Error::BadDocument(format!("these changes belong to merchant {got}, not {want}")));
-        }
-        (_, Some(got)) => got,
-        (Some(want), None) => want,
-        (None, None) => {
-            return Err(Error::BadDocument("these merchant changes build on earlier ones and name no merchant".into()));
-        }
-    };
+    let id = incoming_target(id, standalone_read.as_ref().map(|m| m.id), "merchant")?;
     let (mut stored, new) = match MERCHANTS.load(conn, &id.to_string())? {
         Some(mut s) => {
             s.doc.load_incremental(bytes).map_err(not_merchant)?;
@@ -375,13 +358,7 @@ pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &
             }
         },
     };
-    let missing = stored.doc.get_missing_deps(&[]);
-    if !missing.is_empty() {
-        return Err(Error::BadDocument(format!(
-            "these merchant changes depend on {} change(s) this device does not have; fetch the merchant whole",
-            missing.len()
-        )));
-    }
+    require_complete(&stored.doc, "merchant")?;
     let merged = match standalone_read.take() {
         Some(m) if new => m,
         _ => doc::read(&stored.doc)?,
