@@ -91,6 +91,45 @@ fn list_len(doc: &Automerge, key: &str) -> usize {
     }
 }
 
+/// Refuses a document whose root containers (`keys`) are not the very objects they were: a
+/// device that replaces or deletes the events list (say) would silently drop what others append
+/// to the old one, even when the new list holds copies of everything.
+fn same_containers(id: &str, before: Option<&Automerge>, after: &Automerge, keys: &[&str]) -> Result<(), Refusal> {
+    for key in keys {
+        let now = after.get_all(automerge::ROOT, *key).map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?;
+        let was = match before {
+            Some(b) => b.get_all(automerge::ROOT, *key).map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?,
+            None => now.clone(),
+        };
+        let ids = |v: &[(automerge::Value<'_>, automerge::ObjId)]| v.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>();
+        if now.len() != 1 || ids(&now) != ids(&was) {
+            return Err(Refusal::NotAllowed(format!("document {id}: its {key} were replaced or removed; they are only added to")));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses two items with the same id (a copy of someone's item with other content would pass
+/// for theirs).
+fn unique_ids<T: PartialEq + std::fmt::Display>(id: &str, what: &str, ids: impl Iterator<Item = T>) -> Result<(), Refusal> {
+    let mut seen: Vec<T> = Vec::new();
+    for i in ids {
+        if seen.contains(&i) {
+            return Err(Refusal::NotAllowed(format!("document {id}: two {what} have the id {i}")));
+        }
+        seen.push(i);
+    }
+    Ok(())
+}
+
+/// A photo id: SHA-256, 64 lowercase hex digits.
+fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
+    if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Ok(());
+    }
+    Err(Refusal::Invalid(format!("document {id}: photo {sha:?} is not a SHA-256 in lowercase hex")))
+}
+
 fn merchant_facts(doc: &Automerge) -> Result<DocFacts, Refusal> {
     let m = read_merchant(doc)?;
     let mut blobs: Vec<String> = m.inspections.iter().flat_map(|i| i.photos.iter().cloned()).collect();
@@ -113,6 +152,17 @@ fn check_merchant_update(id: &str, before: Option<&Automerge>, after: &Automerge
         + (list_len(after, "links") - new.links.len().min(list_len(after, "links")));
     if unreadable > 0 {
         return Err(Refusal::Invalid(format!("merchant {id}: {unreadable} inspection(s) or link(s) are not readable")));
+    }
+    same_containers(id, before, after, &["inspections", "links"])?;
+    unique_ids(id, "inspections", new.inspections.iter().map(|i| i.id))?;
+    for sha in new.inspections.iter().flat_map(|i| &i.photos) {
+        valid_photo_id(id, sha)?;
+    }
+    if role == Role::Chief
+        && let Some(street) = &new.fields.street_id
+        && !device.streets.contains(street)
+    {
+        return Err(Refusal::NotAllowed(format!("merchant {id}: a chief keeps merchants along their own streets only")));
     }
     let me = device.user.id;
     let old = match before {
@@ -193,6 +243,12 @@ impl DocPolicy for CorePolicy {
         }
         if !new.unreadable_events.is_empty() {
             return Err(Refusal::Invalid(format!("issue {id}: {} event(s) are not readable", new.unreadable_events.len())));
+        }
+        same_containers(id, before, after, &["events", "comments", "photos", "location", "reporter"])?;
+        unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
+        unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
+        for p in &new.photos {
+            valid_photo_id(id, &p.sha256)?;
         }
         let me = device.user.id;
         let old = match before {

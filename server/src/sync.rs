@@ -185,12 +185,26 @@ fn apply_doc_upload(
     after
         .apply_changes(changes)
         .map_err(|e| ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id)))?;
+    let missing = after.get_missing_deps(&[]);
+    if !missing.is_empty() {
+        return Err(ApiError::MissingDependencies(format!(
+            "document {}: these changes build on {} change(s) the server does not have yet (the document reached this \
+             device by hand); they stay on the device and go up once the device that made those changes has synced",
+            up.id,
+            missing.len()
+        )));
+    }
     let declared = parse_heads(&up.heads)?;
     policy.check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx).map_err(refusal)?;
     let facts = policy.facts(up.kind, &after).map_err(refusal)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, up.kind, &scope) {
         return Err(ApiError::Forbidden(format!("document {} is outside what this device may create", up.id)));
+    }
+    // A merchant's street may be corrected, but only to where the device may still write (an
+    // issue's location is fixed, and its audience moves with the workflow).
+    if before.is_some() && up.kind == DocKind::Merchant && !may_write(ctx, up.kind, &scope) {
+        return Err(ApiError::Forbidden(format!("merchant {}: this device may not move it outside what it may change", up.id)));
     }
     let heads = heads_hex(&after);
     let changed = before.as_ref().is_none_or(|b| heads_hex(b) != heads);

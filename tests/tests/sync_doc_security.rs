@@ -40,6 +40,37 @@ fn forged_event(dev: &Device, id: IssueId, kind: IssueEventKind, actor_hex: &str
     (change.bytes().to_vec(), heads)
 }
 
+/// Appends `event` as it is (a copy of another, say) without any local checks.
+fn forged_event_as(dev: &Device, id: IssueId, event: IssueEvent, actor_hex: &str) -> (Vec<u8>, Vec<String>) {
+    let mut doc = Automerge::load(&dev.store.export_issue(id).unwrap()).unwrap().with_actor(automerge::ActorId::try_from(actor_hex).unwrap());
+    patrol_core::issues::doc::append_event(&mut doc, &event, None).unwrap();
+    let mut change = doc.get_last_local_change().unwrap();
+    (change.bytes().to_vec(), doc.get_heads().iter().map(|h| h.to_string()).collect())
+}
+
+/// A hand-made change putting a mark operation in the issue's events list (the public API
+/// refuses marks outside text).
+fn marked_events(dev: &Device, id: IssueId, actor_hex: &str) -> (Vec<u8>, Vec<String>) {
+    let doc = Automerge::load(&dev.store.export_issue(id).unwrap()).unwrap();
+    let first = doc.get_changes(&[]).into_iter().next().unwrap().decode();
+    let v = serde_json::to_value(&first).unwrap();
+    let events_at = v["ops"].as_array().unwrap().iter().position(|op| op["key"] == "events").unwrap();
+    let events = format!("{}@{}", first.start_op.get() + events_at as u64, v["actor"].as_str().unwrap());
+    let mine = doc.get_changes(&[]).into_iter().filter(|c| c.actor_id().to_hex_string() == actor_hex).map(|c| (c.seq(), c.max_op())).max();
+    let start = doc.get_changes(&[]).iter().map(|c| c.max_op()).max().unwrap() + 1;
+    let mark: automerge::ExpandedChange = serde_json::from_value(json!({
+        "actor": actor_hex, "seq": mine.map_or(1, |m| m.0 + 1), "startOp": start, "time": 0,
+        "deps": doc.get_heads().iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        "ops": [{ "action": "markBegin", "obj": events, "elemId": "_head", "insert": true,
+                  "name": "bold", "value": true, "expand": false, "pred": [] }],
+    }))
+    .unwrap();
+    let change = automerge::Change::from(mark);
+    let mut after = doc.clone();
+    after.apply_changes([change.clone()]).unwrap();
+    (change.raw_bytes().to_vec(), after.get_heads().iter().map(|h| h.to_string()).collect())
+}
+
 fn upload(url: &str, dev: &Device, id: IssueId, change: Vec<u8>, heads: Vec<String>) -> (u16, Value) {
     use base64::Engine;
     let token = dev.store.sync_account().unwrap().unwrap().token;
@@ -119,7 +150,40 @@ fn forged_and_out_of_scope_changes_are_refused() {
     assert!(r.rejected.is_empty() && r.docs_up == 0, "{r:?}");
     assert_eq!(storage.read().unwrap().doc(&id.to_string()).unwrap().unwrap().heads, heads_before);
 
-    // 4. The rightful chief verifies; it goes through.
+    // 4. Tampering that reads like appending: a copy of an existing event under its id but
+    //    another kind, the events list replaced, and a mark operation inside the events list
+    //    (marks belong on text; automerge's hydrate panics on one elsewhere). 403, 403, 422.
+    let events_change = |edit: &dyn Fn(&mut automerge::transaction::Transaction<'_>, &automerge::ObjId)| {
+        use automerge::ReadDoc;
+        let mut doc = Automerge::load(&crew.store.export_issue(id).unwrap())
+            .unwrap()
+            .with_actor(automerge::ActorId::try_from(crew_actor.as_str()).unwrap());
+        let events = doc.get(automerge::ROOT, "events").unwrap().unwrap().1;
+        let mut tx = doc.transaction();
+        edit(&mut tx, &events);
+        tx.commit();
+        let mut change = doc.get_last_local_change().unwrap();
+        (change.bytes().to_vec(), doc.get_heads().iter().map(|h| h.to_string()).collect::<Vec<_>>())
+    };
+    let (change, heads) = events_change(&|tx, _| {
+        use automerge::transaction::Transactable;
+        tx.put_object(automerge::ROOT, "events", automerge::ObjType::List).unwrap();
+    });
+    let (status, body) = upload(&url, &crew, id, change, heads);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("replaced or removed"), "{body}");
+    let view = crew.store.issue(id).unwrap();
+    let report = view.events.first().unwrap().event.clone();
+    let (change, heads) = forged_event_as(&crew, id, IssueEvent { kind: IssueEventKind::Verify, ..report }, &crew_actor);
+    let (status, body) = upload(&url, &crew, id, change, heads);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("two events have the id"), "{body}");
+    let (change, heads) = marked_events(&crew, id, &crew_actor);
+    let (status, body) = upload(&url, &crew, id, change, heads);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(storage.read().unwrap().doc(&id.to_string()).unwrap().unwrap().heads, heads_before);
+
+    // 5. The rightful chief verifies; it goes through.
     chief.sync();
     chief.store.verify_issue(id, None).unwrap();
     chief.sync();

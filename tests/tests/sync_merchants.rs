@@ -220,7 +220,98 @@ fn merchant_changes_the_role_or_scope_does_not_allow_are_refused() {
     let (change, heads) = foreign(&supervisor, supervisor_id, Role::Supervisor);
     let (status, body) = upload(&url, &supervisor, &shop.id.to_string(), &[change], heads);
     assert_eq!(status, 200, "{body}");
+    assert_ne!(stored(), before);
     let r = chief.sync();
     assert_eq!(r.docs_down, 1, "{r:?}");
+    assert_eq!(chief.store.merchant(shop.id).unwrap().inspections.len(), 1);
+
+    // Tampering that looks like appending: a copy of the chief's own inspection signed as the
+    // supervisor (same id), the inspections list replaced by a copy, a photo id that is no hash,
+    // and the shop moved to another chief's street.
+    chief.store.inspect_merchant(shop.id, inspection(DutyGrade::Good, "门前整洁", vec![])).unwrap();
+    chief.sync();
+    let before = stored();
+    let base = chief.store.merchant(shop.id).unwrap();
+    let theirs = base.inspections[0].clone();
+    let tamper = |edit: &dyn Fn(&mut automerge::transaction::Transaction<'_>, &automerge::ObjId)| {
+        use automerge::ReadDoc;
+        let me = chief.store.require_device().unwrap();
+        let mut doc = Automerge::load(&chief.store.export_merchant(shop.id).unwrap())
+            .unwrap()
+            .with_actor(automerge::ActorId::try_from(me.actor_id.as_str()).unwrap());
+        let list = doc.get(automerge::ROOT, "inspections").unwrap().unwrap().1;
+        let mut tx = doc.transaction();
+        edit(&mut tx, &list);
+        tx.commit();
+        let mut change = doc.get_last_local_change().unwrap();
+        (change.bytes().to_vec(), heads_hex(&doc))
+    };
+    let forged_copy = Inspection { by: supervisor_id, role: Role::Supervisor, sanitation: DutyGrade::Poor, ..theirs.clone() };
+    let with = |i: Inspection| {
+        move |tx: &mut automerge::transaction::Transaction<'_>, list: &automerge::ObjId| {
+            use automerge::ReadDoc;
+            use automerge::transaction::Transactable;
+            let n = tx.length(list);
+            let m = tx.insert_object(list, n, automerge::ObjType::Map).unwrap();
+            for (k, v) in [("id", i.id.to_string()), ("by", i.by.to_string()), ("role", i.role.to_string()), ("actor", i.at.actor.clone())] {
+                tx.put(&m, k, v).unwrap();
+            }
+            for (k, v) in [("sanitation", i.sanitation.to_string()), ("greening", i.greening.to_string()), ("order", i.order.to_string())] {
+                tx.put(&m, k, v).unwrap();
+            }
+            tx.put(&m, "at_ms", i.at.wall_ms + 1).unwrap();
+            tx.put(&m, "at_counter", i64::from(i.at.counter)).unwrap();
+            tx.put(&m, "photos", i.photos.join(" ")).unwrap();
+        }
+    };
+    let (change, heads) = tamper(&with(forged_copy));
+    let (status, body) = upload(&url, &chief, &shop.id.to_string(), &[change], heads);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("two inspections have the id"), "{body}");
+    let (change, heads) = tamper(&|tx, _| {
+        use automerge::transaction::Transactable;
+        tx.put_object(automerge::ROOT, "inspections", automerge::ObjType::List).unwrap();
+    });
+    let (status, body) = upload(&url, &chief, &shop.id.to_string(), &[change], heads);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("replaced or removed"), "{body}");
+    let junk_photo = Inspection { id: InspectionId::new(), photos: vec!["../../etc/passwd".into()], ..theirs.clone() };
+    let (change, heads) = tamper(&with(junk_photo));
+    let (status, body) = upload(&url, &chief, &shop.id.to_string(), &[change], heads);
+    assert_eq!(status, 422, "{body}");
+    let other_street = patrol_server::network::list_streets(&server.data)
+        .unwrap()
+        .into_iter()
+        .find(|s| s["name"] == "古城小巷")
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .unwrap();
+    let (change, heads) = tamper(&|tx, _| {
+        use automerge::transaction::Transactable;
+        tx.put(automerge::ROOT, "street_id", other_street.as_str()).unwrap();
+    });
+    let (status, body) = upload(&url, &chief, &shop.id.to_string(), &[change], heads);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("their own streets"), "{body}");
+    assert_eq!(stored(), before, "nothing stored");
+
+}
+
+#[test]
+fn edits_of_a_merchant_handed_over_by_file_wait_for_its_author_to_sync() {
+    let Team { server: _server, mut chief, mut supervisor, .. } = team();
+    let shop = chief.store.add_merchant(noodle_shop()).unwrap();
+    // Handed over by file before the chief's phone has synced it; the supervisor inspects.
+    supervisor.store.import_merchant(&chief.store.export_merchant(shop.id).unwrap()).unwrap();
+    supervisor.store.inspect_merchant(shop.id, inspection(DutyGrade::Fair, "需要整改", vec![])).unwrap();
+    let r = supervisor.sync();
+    assert_eq!(r.docs_up, 0, "{r:?}");
+    assert!(r.rejected.is_empty(), "kept, not refused: {r:?}");
+    assert!(r.deferred.iter().any(|d| d.contains("does not have yet")), "{r:?}");
+    // Once the chief's phone has sent the merchant, the supervisor's inspection goes up.
+    chief.sync();
+    let r = supervisor.sync();
+    assert_eq!(r.docs_up, 1, "{r:?}");
+    chief.sync();
+    assert_eq!(chief.store.merchant(shop.id).unwrap(), supervisor.store.merchant(shop.id).unwrap());
     assert_eq!(chief.store.merchant(shop.id).unwrap().inspections.len(), 1);
 }

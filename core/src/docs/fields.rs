@@ -33,9 +33,13 @@ pub fn object(doc: &Automerge, key: &str) -> Result<ObjId> {
 #[derive(Clone, Copy, Debug)]
 pub struct MapFields<'a>(&'a hydrate::Map);
 
-/// The whole document as plain values, to read with [`MapFields::root`].
-pub fn hydrated(doc: &Automerge) -> hydrate::Value {
-    doc.hydrate(None)
+/// The whole document as plain values, to read with [`MapFields::root`]. automerge 0.12's
+/// hydrate panics on a mark operation outside text ("invalid op to hydrate"), which a hand-made
+/// change can put in any list: such a document is refused with an error, never a crash (the
+/// workspace keeps `panic = "unwind"` for this and for the FFI boundary).
+pub fn hydrated(doc: &Automerge) -> Result<hydrate::Value> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.hydrate(None)))
+        .map_err(|_| bad("this app cannot read the document: it holds operations where they do not belong (marks outside text)"))
 }
 
 impl<'a> MapFields<'a> {

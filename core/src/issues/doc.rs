@@ -178,7 +178,7 @@ fn put_photo(tx: &mut Transaction<'_>, photos: &ObjId, p: &PhotoRef) -> Result<(
 /// Reads the whole document. Fails only when it is not an issue document at all; a single
 /// unreadable event is reported in [`IssueDoc::unreadable_events`] and skipped.
 pub fn read(doc: &Automerge) -> Result<IssueDoc> {
-    let whole = hydrated(doc);
+    let whole = hydrated(doc)?;
     let root = MapFields::root(&whole)?;
     let schema = need(root.i64("schema"), "schema version")?;
     let id = parse(root.str("id"), "id")?;

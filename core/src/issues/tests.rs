@@ -390,3 +390,39 @@ fn a_batch_import_takes_all_or_nothing() {
     assert!(supervisor.apply_issue_changes(Some(ids[0]), &delta).unwrap().changed);
     assert_eq!(supervisor.issue(ids[0]).unwrap().heads, chief.issue(ids[0]).unwrap().heads);
 }
+
+/// An issue document whose events list holds a mark operation (marks belong on text; the
+/// public API refuses them elsewhere, a hand-made change does not).
+fn marked_events_list(doc: &automerge::Automerge) -> Vec<u8> {
+    let first = doc.get_changes(&[]).into_iter().next().unwrap().decode();
+    let v = serde_json::to_value(&first).unwrap();
+    let actor = v["actor"].as_str().unwrap().to_owned();
+    let events_at = v["ops"].as_array().unwrap().iter().position(|op| op["key"] == "events").unwrap();
+    let events = format!("{}@{actor}", first.start_op.get() + events_at as u64);
+    let last = doc.get_changes(&[]).into_iter().last().unwrap();
+    let mark: automerge::ExpandedChange = serde_json::from_value(serde_json::json!({
+        "actor": actor, "seq": last.seq() + 1, "startOp": last.max_op() + 1, "time": 0,
+        "deps": doc.get_heads().iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        "ops": [{ "action": "markBegin", "obj": events, "elemId": "_head", "insert": true,
+                  "name": "bold", "value": true, "expand": false, "pred": [] }],
+    }))
+    .unwrap();
+    let mut tampered = doc.clone();
+    tampered.apply_changes([automerge::Change::from(mark)]).unwrap();
+    tampered.save()
+}
+
+#[test]
+fn a_document_with_marks_outside_text_is_refused_not_panicked_on() {
+    let w = World::new();
+    let mut chief = w.device("chief", Role::Chief, 0);
+    let mut other = w.device("other", Role::Supervisor, 0);
+    let id = chief.report_issue(NewIssue::at("litter", LAT, LON)).unwrap().issue.id;
+    let doc = automerge::Automerge::load(&chief.export_issue(id).unwrap()).unwrap();
+    let tampered = marked_events_list(&doc);
+    match other.import_issue(&tampered) {
+        Err(Error::BadDocument(why)) => assert!(why.contains("cannot read"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(other.count_issues(&IssueQuery::default()).unwrap(), 0);
+}

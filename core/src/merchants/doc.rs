@@ -119,7 +119,7 @@ pub fn append_link(doc: &mut Automerge, l: &IssueLink) -> Result<()> {
 /// Reads the whole document. Fails only when it is not a merchant document at all; an
 /// unreadable inspection or link is skipped.
 pub fn read(doc: &Automerge) -> Result<Merchant> {
-    let whole = hydrated(doc);
+    let whole = hydrated(doc)?;
     let root = MapFields::root(&whole)?;
     need(root.i64("schema"), "schema version")?;
     let id = parse(root.str("id"), "id")?;

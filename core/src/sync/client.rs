@@ -265,14 +265,17 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
 
     // 1. The document exchange, page by page; each page stored before the next is asked for.
     let mut pages = 0u64;
+    // Documents the server cannot take yet (see isolate_refusals): left out until the next sync.
+    let mut held_back = std::collections::HashSet::new();
     loop {
-        let req = store.next_sync_request(Some(policy.page_size))?;
+        let mut req = store.next_sync_request(Some(policy.page_size))?;
+        req.docs.retain(|d| !held_back.contains(&d.id));
         let resp: SyncResponse = match client.post_json("/v1/sync", &req).await {
             Ok(r) => r,
             Err(Error::Server { status, .. }) if refusal(status) && has_uploads(&req) => {
                 // The server refuses a request whole; find what it refused, set that aside and
                 // let everything else through.
-                isolate_refusals(store, &mut client, &req).await?;
+                held_back.extend(isolate_refusals(store, &mut client, &req).await?);
                 continue;
             }
             Err(e) => return Err(e),
@@ -346,8 +349,9 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
                     store.store_downloaded_photo(&sha, &bytes)?;
                     client.report.photos_down += 1;
                 }
-                // Not uploaded by its owner yet: the next sync asks again.
-                Err(Error::Server { status: 404, .. }) => {}
+                // Not uploaded by its owner yet: the next sync asks again. (400: an id that is
+                // no photo; nothing to fetch, and no reason to stop the other photos.)
+                Err(Error::Server { status: 404 | 400, .. }) => {}
                 Err(e) => return Err(e),
             }
             done += 1;
@@ -428,8 +432,10 @@ fn has_uploads(req: &SyncRequest) -> bool {
 }
 
 /// Sends a refused request's uploads one at a time; each one the server refuses is set aside
-/// with the server's reason.
-async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &SyncRequest) -> Result<()> {
+/// with the server's reason. Returns the documents the server cannot take yet (they build on
+/// changes it lacks): they stay pending for a later sync.
+async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &SyncRequest) -> Result<Vec<String>> {
+    let mut not_yet = Vec::new();
     let single = |docs, patrols, records| SyncRequest {
         protocol: req.protocol,
         cursor: req.cursor,
@@ -458,6 +464,12 @@ async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &Sync
                 r.patrols_up += one.patrols.len() as u64;
                 r.records_up += one.records.len() as u64;
             }
+            // Changes that build on ones the server does not have yet (a document handed over
+            // by file, whose author's phone has not synced): kept pending, sent again next time.
+            Err(Error::Server { status: 409, code, message }) if kind == "doc" && code == "missing_dependencies" => {
+                client.report.deferred.push(format!("document {id}: {message}"));
+                not_yet.push(id);
+            }
             Err(Error::Server { status, message, .. }) if refusal(status) => {
                 if kind == "doc" {
                     store.reject_doc(&id, &message)?;
@@ -469,7 +481,7 @@ async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &Sync
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(not_yet)
 }
 
 #[derive(Serialize)]
