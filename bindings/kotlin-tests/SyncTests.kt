@@ -53,7 +53,7 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
             val listener = RecordingListener()
             val up = runBlocking { chief.sync(progress = listener) }
             assertEq(NetworkState.CELLULAR, up.network, "the network from the host's monitor")
-            assertEq(1uL, up.issuesUp, "the issue went up")
+            assertEq(1uL, up.documentsUp, "the issue went up")
             assertEq(1uL, up.patrolsUp, "the patrol header went up")
             assertEq(600uL, up.fixesUp, "the fixes went up")
             check(up.bytesUp > 0uL && up.requests >= 2uL) { "$up" }
@@ -62,7 +62,7 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
 
             // The supervisor, on wifi, gets all of it; a second sync moves almost nothing.
             val down = runBlocking { sup.sync() }
-            assertEq(1uL, down.issuesDown, "the issue came down")
+            assertEq(1uL, down.documentsDown, "the issue came down")
             assertEq(600uL, down.fixesDown, "the fixes came down (wifi)")
             val there = sup.listPatrols().single()
             assertEq(patrol, there.id, "the same patrol")

@@ -8129,8 +8129,11 @@ public struct SyncReport: Equatable, Hashable {
     public var network: NetworkState
     public var requests: UInt64
     public var retries: UInt64
-    public var issuesUp: UInt64
-    public var issuesDown: UInt64
+    /**
+     * CRDT documents (issues and merchants) sent and received.
+     */
+    public var documentsUp: UInt64
+    public var documentsDown: UInt64
     public var patrolsUp: UInt64
     public var patrolsDown: UInt64
     public var recordsUp: UInt64
@@ -8153,7 +8156,10 @@ public struct SyncReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(network: NetworkState, requests: UInt64, retries: UInt64, issuesUp: UInt64, issuesDown: UInt64, patrolsUp: UInt64, patrolsDown: UInt64, recordsUp: UInt64, recordsDown: UInt64, referenceDown: UInt64, fixesUp: UInt64, fixesDown: UInt64, photosUp: UInt64, photosDown: UInt64, bytesUp: UInt64, bytesDown: UInt64, 
+    public init(network: NetworkState, requests: UInt64, retries: UInt64, 
+        /**
+         * CRDT documents (issues and merchants) sent and received.
+         */documentsUp: UInt64, documentsDown: UInt64, patrolsUp: UInt64, patrolsDown: UInt64, recordsUp: UInt64, recordsDown: UInt64, referenceDown: UInt64, fixesUp: UInt64, fixesDown: UInt64, photosUp: UInt64, photosDown: UInt64, bytesUp: UInt64, bytesDown: UInt64, 
         /**
          * What waited for a better network.
          */deferred: [String], 
@@ -8163,8 +8169,8 @@ public struct SyncReport: Equatable, Hashable {
         self.network = network
         self.requests = requests
         self.retries = retries
-        self.issuesUp = issuesUp
-        self.issuesDown = issuesDown
+        self.documentsUp = documentsUp
+        self.documentsDown = documentsDown
         self.patrolsUp = patrolsUp
         self.patrolsDown = patrolsDown
         self.recordsUp = recordsUp
@@ -8199,8 +8205,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 network: FfiConverterTypeNetworkState.read(from: &buf), 
                 requests: FfiConverterUInt64.read(from: &buf), 
                 retries: FfiConverterUInt64.read(from: &buf), 
-                issuesUp: FfiConverterUInt64.read(from: &buf), 
-                issuesDown: FfiConverterUInt64.read(from: &buf), 
+                documentsUp: FfiConverterUInt64.read(from: &buf), 
+                documentsDown: FfiConverterUInt64.read(from: &buf), 
                 patrolsUp: FfiConverterUInt64.read(from: &buf), 
                 patrolsDown: FfiConverterUInt64.read(from: &buf), 
                 recordsUp: FfiConverterUInt64.read(from: &buf), 
@@ -8221,8 +8227,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterTypeNetworkState.write(value.network, into: &buf)
         FfiConverterUInt64.write(value.requests, into: &buf)
         FfiConverterUInt64.write(value.retries, into: &buf)
-        FfiConverterUInt64.write(value.issuesUp, into: &buf)
-        FfiConverterUInt64.write(value.issuesDown, into: &buf)
+        FfiConverterUInt64.write(value.documentsUp, into: &buf)
+        FfiConverterUInt64.write(value.documentsDown, into: &buf)
         FfiConverterUInt64.write(value.patrolsUp, into: &buf)
         FfiConverterUInt64.write(value.patrolsDown, into: &buf)
         FfiConverterUInt64.write(value.recordsUp, into: &buf)

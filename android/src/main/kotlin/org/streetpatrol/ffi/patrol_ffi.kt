@@ -9381,9 +9381,12 @@ data class SyncReport (
     , 
     val `retries`: kotlin.ULong
     , 
-    val `issuesUp`: kotlin.ULong
+    /**
+     * CRDT documents (issues and merchants) sent and received.
+     */
+    val `documentsUp`: kotlin.ULong
     , 
-    val `issuesDown`: kotlin.ULong
+    val `documentsDown`: kotlin.ULong
     , 
     val `patrolsUp`: kotlin.ULong
     , 
@@ -9457,8 +9460,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterTypeNetworkState.allocationSize(value.`network`) +
             FfiConverterULong.allocationSize(value.`requests`) +
             FfiConverterULong.allocationSize(value.`retries`) +
-            FfiConverterULong.allocationSize(value.`issuesUp`) +
-            FfiConverterULong.allocationSize(value.`issuesDown`) +
+            FfiConverterULong.allocationSize(value.`documentsUp`) +
+            FfiConverterULong.allocationSize(value.`documentsDown`) +
             FfiConverterULong.allocationSize(value.`patrolsUp`) +
             FfiConverterULong.allocationSize(value.`patrolsDown`) +
             FfiConverterULong.allocationSize(value.`recordsUp`) +
@@ -9478,8 +9481,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterTypeNetworkState.write(value.`network`, buf)
             FfiConverterULong.write(value.`requests`, buf)
             FfiConverterULong.write(value.`retries`, buf)
-            FfiConverterULong.write(value.`issuesUp`, buf)
-            FfiConverterULong.write(value.`issuesDown`, buf)
+            FfiConverterULong.write(value.`documentsUp`, buf)
+            FfiConverterULong.write(value.`documentsDown`, buf)
             FfiConverterULong.write(value.`patrolsUp`, buf)
             FfiConverterULong.write(value.`patrolsDown`, buf)
             FfiConverterULong.write(value.`recordsUp`, buf)
