@@ -1,8 +1,8 @@
 // Sync from Kotlin against a real patrol-server that bindings/tests/kotlin.rs starts on loopback:
 // a chief's phone and a supervisor's phone enrol with one-time codes, the chief records a patrol
 // and reports an issue offline, both sync (the network state comes from a fake NetworkMonitor),
-// progress arrives on the listener, and the supervisor's phone then holds the patrol, its fixes
-// and the issue. Refusals arrive as typed exceptions.
+// progress arrives on the listener (which reads the store meanwhile: a sync runs on its own
+// connection), and the supervisor's phone then holds the patrol, its fixes and the issue. Refusals arrive as typed exceptions.
 package org.streetpatrol.tests
 
 import java.io.File
@@ -12,9 +12,20 @@ import org.streetpatrol.ffi.NewIssue
 import org.streetpatrol.ffi.PatrolException
 import org.streetpatrol.ffi.PatrolSource
 import org.streetpatrol.ffi.PatrolStore
+import org.streetpatrol.ffi.ProgressReport
 import org.streetpatrol.ffi.ProgressStage
 import org.streetpatrol.ffi.Role
 import org.streetpatrol.ffi.SyncSettings
+
+/** Reads the store from inside the sync's own progress reports. */
+class ProbingListener(private val store: PatrolStore) : RecordingListener() {
+    @Volatile var patrolsSeenDuringSync: Int? = null
+
+    override fun onProgress(progress: ProgressReport) {
+        super.onProgress(progress)
+        if (patrolsSeenDuringSync == null) patrolsSeenDuringSync = store.listPatrols().size
+    }
+}
 
 private fun prop(name: String): String = System.getProperty(name) ?: error("-D$name is not set: run this scenario from bindings/tests/kotlin.rs")
 
@@ -49,9 +60,11 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
             chief.stopPatrol(patrol)
             val issue = chief.reportIssue(NewIssue(category = "litter", lat = LAT, lon = LON, description = "路边垃圾")).issue
 
-            // The chief syncs on cellular (what the monitor says), with progress.
-            val listener = RecordingListener()
+            // The chief syncs on cellular (what the monitor says), with progress; the listener
+            // reads the store while the sync runs (the sync has a connection of its own).
+            val listener = ProbingListener(chief)
             val up = runBlocking { chief.sync(progress = listener) }
+            assertEq(1, listener.patrolsSeenDuringSync, "the store answers while a sync runs")
             assertEq(NetworkState.CELLULAR, up.network, "the network from the host's monitor")
             assertEq(1uL, up.documentsUp, "the issue went up")
             assertEq(1uL, up.patrolsUp, "the patrol header went up")

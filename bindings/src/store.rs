@@ -17,10 +17,13 @@ use crate::settings::StoreSettings;
 static LIVE_HANDLES: AtomicU64 = AtomicU64::new(0);
 
 /// A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
-/// GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+/// GPS tracks. Calls are safe from any thread; they take turns on the one database connection
+/// (a sync runs on a second connection of its own, so the app keeps working while it runs).
 #[derive(uniffi::Object)]
 pub struct PatrolStore {
     pub(crate) store: Arc<Mutex<Store>>,
+    /// Held by the one sync running at a time.
+    pub(crate) sync_turn: Arc<Mutex<()>>,
     network: Option<Arc<dyn NetworkMonitor>>,
 }
 
@@ -60,7 +63,7 @@ impl PatrolStore {
             None => Store::open(&path, config)?,
         };
         LIVE_HANDLES.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(PatrolStore { store: Arc::new(Mutex::new(store)), network }))
+        Ok(Arc::new(PatrolStore { store: Arc::new(Mutex::new(store)), sync_turn: Arc::new(Mutex::new(())), network }))
     }
 
     /// The file this store lives in.

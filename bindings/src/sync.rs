@@ -146,9 +146,11 @@ impl PatrolStore {
         .await
     }
 
-    /// Syncs with the server: this device's issues, patrol headers and records up and what it
-    /// may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
-    /// Other calls on this store wait while it runs. Cancelling keeps what was finished.
+    /// Syncs with the server: this device's issues, merchants, patrol headers and records up and
+    /// what it may see down, its fixes up, and (network permitting) photos and other patrols'
+    /// fixes. It runs on a second connection to the store file, so other calls on this store go
+    /// on meanwhile (a write may wait for one page of the sync to be stored); one sync runs at a
+    /// time. Cancelling keeps what was finished.
     #[uniffi::method(default(progress = None, cancel = None, settings))]
     pub async fn sync(
         &self,
@@ -158,11 +160,21 @@ impl PatrolStore {
     ) -> Result<SyncReport, PatrolError> {
         let network = settings.network.or_else(|| self.network_state()).unwrap_or(NetworkState::Cellular);
         let store = Arc::clone(&self.store);
+        let turn = Arc::clone(&self.sync_turn);
         worker::spawn("sync", cancel, move |cancel| {
-            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
+            let _one_at_a_time = turn.lock().map_err(|_| PatrolError::poisoned())?;
             let p = policy(network, &settings);
             let progress = Progress(ProgressReporter::new(progress));
-            let r = run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))?;
+            // The app's connection is held only to open the sync's own.
+            let own = store.lock().map_err(|_| PatrolError::poisoned())?.open_another();
+            let r = match own {
+                Ok(mut own) => run_cancellable(cancel, core_sync::sync(&mut own, &p, &progress))?,
+                // An in-memory store has no file for a second connection: sync on the app's.
+                Err(_) => {
+                    let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
+                    run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))?
+                }
+            };
             Ok(SyncReport {
                 network,
                 requests: r.requests,

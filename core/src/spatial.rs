@@ -103,15 +103,20 @@ impl IndexedNetwork {
     }
 }
 
-/// The store's loaded network, shared by every query until an import replaces it.
+/// The store's loaded network with the network version it was loaded at, shared by every query
+/// until the network changes (an import here, or a sync on another connection).
 #[derive(Debug, Default)]
-pub(crate) struct NetworkCache(RefCell<Option<Arc<IndexedNetwork>>>);
+pub(crate) struct NetworkCache(RefCell<Option<(i64, Arc<IndexedNetwork>)>>);
 
 impl Store {
     /// The street network with its spatial index, loaded from the store on first use and kept
-    /// in memory. Fails with [`StreetsError::NoNetwork`] when no streets were imported.
+    /// in memory while the stored network version stays the same. Fails with
+    /// [`StreetsError::NoNetwork`] when no streets were imported.
     pub fn street_network(&self) -> Result<Arc<IndexedNetwork>> {
-        if let Some(n) = self.network_cache.0.borrow().as_ref() {
+        let version = self.network_version()?;
+        if let Some((v, n)) = self.network_cache.0.borrow().as_ref()
+            && *v == version
+        {
             return Ok(n.clone());
         }
         let streets: Vec<_> = self.streets_with_keys()?.into_iter().map(|(s, _)| s).collect();
@@ -119,7 +124,7 @@ impl Store {
             return Err(StreetsError::NoNetwork.into());
         }
         let network = Arc::new(IndexedNetwork::build(StreetNetwork::new(streets, self.segments()?)));
-        *self.network_cache.0.borrow_mut() = Some(network.clone());
+        *self.network_cache.0.borrow_mut() = Some((version, network.clone()));
         Ok(network)
     }
 

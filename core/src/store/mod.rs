@@ -118,6 +118,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Another connection to the same store file, with the same configuration and clock: for
+    /// work that runs beside this connection (a sync on a worker thread while the app keeps
+    /// reading and recording). SQLite's WAL lets both read at once; writes take turns.
+    pub fn open_another(&self) -> Result<Store> {
+        let in_memory = self.path.as_os_str() == ":memory:" || self.path.as_os_str().is_empty();
+        if in_memory {
+            return Err(Error::InvalidInput("an in-memory store has no file to open a second connection to".into()));
+        }
+        Self::open_with_clock(&self.path, self.config.clone(), self.clock.clone())
+    }
+
     /// A private in-memory store (tests, benchmarks, the demo's scratch work).
     pub fn open_in_memory(config: StoreConfig) -> Result<Self> {
         Self::open_with_clock(":memory:", config, Arc::new(SystemClock))
@@ -138,6 +149,10 @@ impl Store {
         c.pragma_update(None, "journal_size_limit", self.config.wal_size_limit_bytes)?;
         c.busy_timeout(std::time::Duration::from_millis(self.config.busy_timeout_ms.into()))?;
         c.set_prepared_statement_cache_capacity(64);
+        // Write transactions take the write lock when they begin: a deferred one that reads and
+        // then writes fails at once (SQLITE_BUSY, no busy wait) when another connection committed
+        // in between, which two connections of one app (a background sync) would meet.
+        self.conn.set_transaction_behavior(TransactionBehavior::Immediate);
         Ok(())
     }
 

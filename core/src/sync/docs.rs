@@ -26,6 +26,11 @@ fn tables(kind: DocKind) -> (DocTables, &'static str) {
 
 const KINDS: [DocKind; 2] = [DocKind::Issue, DocKind::Merchant];
 
+/// Downloaded documents merged per transaction: few enough that the app's own writes on its
+/// connection wait at most a fraction of a second while a sync stores a page, many enough that
+/// commits cost nothing next to the merging.
+const DOCS_PER_TRANSACTION: usize = 250;
+
 /// The kind `sync_doc` records for a document (issues before merchants synced).
 fn kind_of(conn: &Connection, id: &str) -> Result<DocKind> {
     let name: Option<String> =
@@ -121,11 +126,19 @@ impl Store {
         Ok(())
     }
 
-    /// Merges documents that came down, in one transaction (each document in a savepoint of
-    /// its own); one that cannot be applied (this device lacks what it builds on) is marked to
+    /// Merges documents that came down, a few hundred to a transaction (each document in a
+    /// savepoint of its own); one that cannot be applied (this device lacks what it builds on) is marked to
     /// be fetched whole. Returns how many were applied.
     pub(crate) fn store_doc_downloads(&mut self, docs: &[DocDownload], whole: bool) -> Result<u64> {
         let mut merge = self.issue_merge()?;
+        let mut applied = 0;
+        for part in docs.chunks(DOCS_PER_TRANSACTION) {
+            applied += self.store_doc_part(&mut merge, part, whole)?;
+        }
+        Ok(applied)
+    }
+
+    fn store_doc_part(&mut self, merge: &mut crate::issues::sync::IssueMerge, docs: &[DocDownload], whole: bool) -> Result<u64> {
         let mut tx = self.conn.transaction()?;
         let mut applied = 0;
         for d in docs {

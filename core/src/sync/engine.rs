@@ -160,7 +160,7 @@ impl Store {
         let me = self.require_device()?;
         let now = self.clock.now_ms();
         let mut applied = Applied::default();
-        // Documents merge in a transaction per page (each is idempotent); the cursor moves only
+        // Documents merge a few hundred to a transaction (each is idempotent); the cursor moves only
         // after all of them are stored.
         applied.docs += self.store_doc_downloads(&resp.docs, false)?;
         applied.docs += self.store_doc_downloads(&resp.refetched, true)?;

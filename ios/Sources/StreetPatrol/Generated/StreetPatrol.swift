@@ -998,7 +998,8 @@ public func FfiConverterTypeNetworkMonitor_lower(_ value: NetworkMonitor) -> UIn
 
 /**
  * A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
- * GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+ * GPS tracks. Calls are safe from any thread; they take turns on the one database connection
+ * (a sync runs on a second connection of its own, so the app keeps working while it runs).
  */
 public protocol PatrolStoreProtocol: AnyObject, Sendable {
     
@@ -1364,9 +1365,11 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func rejectedSyncItems() throws  -> [RejectedItem]
     
     /**
-     * Syncs with the server: this device's issues, patrol headers and records up and what it
-     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
-     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     * Syncs with the server: this device's issues, merchants, patrol headers and records up and
+     * what it may see down, its fixes up, and (network permitting) photos and other patrols'
+     * fixes. It runs on a second connection to the store file, so other calls on this store go
+     * on meanwhile (a write may wait for one page of the sync to be stored); one sync runs at a
+     * time. Cancelling keeps what was finished.
      */
     func sync(settings: SyncSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> SyncReport
     
@@ -1419,7 +1422,8 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
 }
 /**
  * A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
- * GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+ * GPS tracks. Calls are safe from any thread; they take turns on the one database connection
+ * (a sync runs on a second connection of its own, so the app keeps working while it runs).
  */
 open class PatrolStore: PatrolStoreProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2402,9 +2406,11 @@ open func rejectedSyncItems()throws  -> [RejectedItem]  {
 }
     
     /**
-     * Syncs with the server: this device's issues, patrol headers and records up and what it
-     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
-     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     * Syncs with the server: this device's issues, merchants, patrol headers and records up and
+     * what it may see down, its fixes up, and (network permitting) photos and other patrols'
+     * fixes. It runs on a second connection to the store file, so other calls on this store go
+     * on meanwhile (a write may wait for one page of the sync to be stored); one sync runs at a
+     * time. Cancelling keeps what was finished.
      */
 open func sync(settings: SyncSettings = SyncSettings(), progress: ProgressListener? = nil, cancel: CancelToken? = nil)async throws  -> SyncReport  {
     return
@@ -12618,7 +12624,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_rejected_sync_items() != 9228) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_sync() != 44816) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_sync() != 65120) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() != 21697) {

@@ -1451,7 +1451,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_rejected_sync_items() and 0xFFFF) != 9228) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync() and 0xFFFF) != 44816) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync() and 0xFFFF) != 65120) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() and 0xFFFF) != 21697) {
@@ -2647,7 +2647,8 @@ public object FfiConverterTypeNetworkMonitor: FfiConverter<NetworkMonitor, Long>
 
 /**
  * A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
- * GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+ * GPS tracks. Calls are safe from any thread; they take turns on the one database connection
+ * (a sync runs on a second connection of its own, so the app keeps working while it runs).
  */
 public interface PatrolStoreInterface {
     
@@ -3013,9 +3014,11 @@ public interface PatrolStoreInterface {
     fun `rejectedSyncItems`(): List<RejectedItem>
     
     /**
-     * Syncs with the server: this device's issues, patrol headers and records up and what it
-     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
-     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     * Syncs with the server: this device's issues, merchants, patrol headers and records up and
+     * what it may see down, its fixes up, and (network permitting) photos and other patrols'
+     * fixes. It runs on a second connection to the store file, so other calls on this store go
+     * on meanwhile (a write may wait for one page of the sync to be stored); one sync runs at a
+     * time. Cancelling keeps what was finished.
      */
     suspend fun `sync`(`settings`: SyncSettings = SyncSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): SyncReport
     
@@ -3070,7 +3073,8 @@ public interface PatrolStoreInterface {
 
 /**
  * A StreetPatrol store on this device: one SQLite file holding this device's user, patrols and
- * GPS tracks. Calls are safe from any thread; they take turns on the one database connection.
+ * GPS tracks. Calls are safe from any thread; they take turns on the one database connection
+ * (a sync runs on a second connection of its own, so the app keeps working while it runs).
  */
 open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 {
@@ -4413,9 +4417,11 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * Syncs with the server: this device's issues, patrol headers and records up and what it
-     * may see down, its fixes up, and (network permitting) photos and other patrols' fixes.
-     * Other calls on this store wait while it runs. Cancelling keeps what was finished.
+     * Syncs with the server: this device's issues, merchants, patrol headers and records up and
+     * what it may see down, its fixes up, and (network permitting) photos and other patrols'
+     * fixes. It runs on a second connection to the store file, so other calls on this store go
+     * on meanwhile (a write may wait for one page of the sync to be stored); one sync runs at a
+     * time. Cancelling keeps what was finished.
      */
     @Throws(PatrolException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
