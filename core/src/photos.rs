@@ -360,6 +360,12 @@ fn store_bytes(target: &Path, bytes: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
+/// Whether `id` can be a photo's id: the SHA-256 of its bytes as 64 lowercase hex digits (ids
+/// also become file names, so nothing else may pass).
+pub fn is_photo_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -124,7 +124,7 @@ fn unique_ids<T: PartialEq + std::fmt::Display>(id: &str, what: &str, ids: impl 
 
 /// A photo id: SHA-256, 64 lowercase hex digits.
 fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
-    if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if patrol_core::photos::is_photo_id(sha) {
         return Ok(());
     }
     Err(Refusal::Invalid(format!("document {id}: photo {sha:?} is not a SHA-256 in lowercase hex")))

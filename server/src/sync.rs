@@ -105,8 +105,9 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn kind_name(kind: DocKind) -> &'static str {
-    kind.as_str()
+/// A document kind's name on the change feed (`doc:issue`).
+fn feed_kind(kind: DocKind) -> String {
+    format!("doc:{}", kind.as_str())
 }
 
 fn kind_from_feed(kind: &str) -> Option<DocKind> {
@@ -129,7 +130,7 @@ fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> ApiResult<FeedScope> {
 
 /// Whether the device may write to a document of `kind` in `scope`: only to what it may see.
 fn may_write(ctx: &DeviceCtx, kind: DocKind, scope: &FeedScope) -> bool {
-    let row = FeedRow { seq: 0, kind: format!("doc:{}", kind_name(kind)), item_id: String::new(), scope: scope.clone() };
+    let row = FeedRow { seq: 0, kind: feed_kind(kind), item_id: String::new(), scope: scope.clone() };
     visible(ctx, &row)
 }
 
@@ -167,8 +168,8 @@ fn apply_doc_upload(
     let existing = tx.doc(&up.id)?;
     let before = match &existing {
         Some(row) => {
-            if row.kind != kind_name(up.kind) {
-                return Err(ApiError::Conflict(format!("document {} is a {}, not a {}", up.id, row.kind, kind_name(up.kind))));
+            if row.kind != up.kind.as_str() {
+                return Err(ApiError::Conflict(format!("document {} is a {}, not a {}", up.id, row.kind, up.kind.as_str())));
             }
             Some(Automerge::load(&row.data).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id)))?)
         }
@@ -209,8 +210,8 @@ fn apply_doc_upload(
     let heads = heads_hex(&after);
     let changed = before.as_ref().is_none_or(|b| heads_hex(b) != heads);
     if changed {
-        tx.put_doc(&up.id, kind_name(up.kind), &after.save(), &heads, &facts.blobs, now_ms)?;
-        tx.feed_touch(&format!("doc:{}", kind_name(up.kind)), &up.id, &scope)?;
+        tx.put_doc(&up.id, up.kind.as_str(), &after.save(), &heads, &facts.blobs, now_ms)?;
+        tx.feed_touch(&feed_kind(up.kind), &up.id, &scope)?;
     }
     // The device has what it declared (its heads), so only others' changes are sent back.
     let known = declared.iter().all(|h| after.get_change_by_hash(h).is_some());
@@ -361,8 +362,15 @@ pub fn sync(
         if !valid_id(id) {
             return Err(ApiError::BadRequest(format!("refetch: {id:?} is not a document id")));
         }
-        let Some(kind) = tx.doc(id)?.and_then(|d| DocKind::parse(&d.kind)) else { continue };
-        let Some(row) = tx.feed_row(&format!("doc:{}", kind_name(kind)), id)? else { continue };
+        // The feed row says what kind of document it is (an indexed lookup, no document loaded).
+        let mut found = None;
+        for kind in DocKind::ALL {
+            if let Some(row) = tx.feed_row(&feed_kind(kind), id)? {
+                found = Some((kind, row));
+                break;
+            }
+        }
+        let Some((kind, row)) = found else { continue };
         if !visible(&ctx, &row) {
             continue;
         }

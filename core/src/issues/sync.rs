@@ -224,8 +224,7 @@ impl IssueMerge {
         let view = refresh_read(conn, &stored, merged, &self.catalog, self.now)?;
         crate::points::on_issue_state(conn, &self.me, &view, self.now)?;
         if let Some(latest) = latest {
-            self.hlc.observe(&latest, self.now);
-            self.hlc_moved = true;
+            self.observe(&latest);
         }
         Ok(MergeOutcome { id, new, changed, status: view.status, heads: view.heads })
     }

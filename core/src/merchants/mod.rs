@@ -368,7 +368,7 @@ pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &
     }
     let changed = MERCHANTS.persist(conn, &mut stored, false)? || new;
     let latest = doc::latest_stamp(&merged).cloned();
-    refresh(conn, &stored, now_ms)?;
+    refresh_read(conn, &stored, merged, now_ms)?;
     Ok((MerchantMergeOutcome { id, new, changed }, latest))
 }
 
@@ -380,7 +380,11 @@ fn load(conn: &Connection, id: MerchantId) -> Result<StoredDoc> {
 
 /// Reads a stored document and rewrites its projection row.
 fn refresh(conn: &Connection, stored: &StoredDoc, now_ms: i64) -> Result<Merchant> {
-    let m = doc::read(&stored.doc)?;
+    refresh_read(conn, stored, doc::read(&stored.doc)?, now_ms)
+}
+
+/// [`refresh`] with the document already read (`m` must be `stored.doc` as read).
+fn refresh_read(conn: &Connection, stored: &StoredDoc, m: Merchant, now_ms: i64) -> Result<Merchant> {
     let last = m.inspections.iter().map(|i| i.at.wall_ms).max();
     conn.prepare_cached(
         "INSERT INTO merchant (doc_row, id, name, kind, street_id, segment_id, lat, lon, closed, inspection_count,

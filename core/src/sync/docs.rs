@@ -24,8 +24,6 @@ fn tables(kind: DocKind) -> (DocTables, &'static str) {
     }
 }
 
-const KINDS: [DocKind; 2] = [DocKind::Issue, DocKind::Merchant];
-
 /// Downloaded documents merged per transaction: few enough that the app's own writes on its
 /// connection wait at most a fraction of a second while a sync stores a page, many enough that
 /// commits cost nothing next to the merging.
@@ -49,7 +47,7 @@ impl Store {
     /// Marks every document edited here since the last look as pending upload.
     pub(crate) fn mark_pending_docs(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for kind in KINDS {
+        for kind in DocKind::ALL {
             let (docs, cursor_column) = tables(kind);
             let cursor: i64 = tx.query_row(&format!("SELECT {cursor_column} FROM sync_account"), [], |r| r.get(0))?;
             let edited = docs.edited_since(&tx, cursor)?;

@@ -117,6 +117,9 @@ pub enum DocKind {
 }
 
 impl DocKind {
+    /// Every kind, in the order a device looks through them.
+    pub const ALL: [DocKind; 2] = [DocKind::Issue, DocKind::Merchant];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DocKind::Issue => "issue",

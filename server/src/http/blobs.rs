@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 
 /// Only 64 lowercase hex digits: a hash is also a file name, so nothing else may pass.
 fn check_hash(hash: &str) -> ApiResult<()> {
-    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if patrol_core::photos::is_photo_id(hash) {
         Ok(())
     } else {
         Err(ApiError::BadRequest("a blob id is the SHA-256 of its bytes: 64 lowercase hex digits".into()))
