@@ -109,7 +109,11 @@ impl From<patrol_core::coverage::report::SegmentCoverage> for SegmentCoverage {
             ordinal: s.ordinal,
             length_m: s.length_m,
             covered_m: s.covered_m,
-            intervals: s.intervals_m.into_iter().map(|[from_m, to_m]| CoveredInterval { from_m, to_m }).collect(),
+            intervals: s
+                .intervals_m
+                .into_iter()
+                .map(|[from_m, to_m]| CoveredInterval { from_m, to_m })
+                .collect(),
         }
     }
 }
@@ -172,14 +176,27 @@ impl PatrolStore {
     /// what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
     /// for a day-long patrol: call it off the main thread.
     pub fn patrol_coverage(&self, patrol_id: PatrolId) -> Result<PatrolCoverage, PatrolError> {
-        self.with_store(|s| s.patrol_coverage(patrol_id)).map(Into::into)
+        self.with_store(|s| s.patrol_coverage(patrol_id))
+            .map(Into::into)
     }
 
     /// What the patrols started in `[from_ms, to_ms)` covered together, against the streets
     /// assigned to `user_id` (an id or, where this store knows the user, a name) or, without
     /// one, to anyone: the figure assessment (考核) uses.
     #[uniffi::method(default(user_id = None))]
-    pub fn period_coverage(&self, from_ms: i64, to_ms: i64, user_id: Option<String>) -> Result<PeriodCoverage, PatrolError> {
-        self.with_store(|s| s.period_coverage(&PeriodQuery { from_ms, to_ms, user_id })).map(Into::into)
+    pub fn period_coverage(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        user_id: Option<String>,
+    ) -> Result<PeriodCoverage, PatrolError> {
+        self.with_store(|s| {
+            s.period_coverage(&PeriodQuery {
+                from_ms,
+                to_ms,
+                user_id,
+            })
+        })
+        .map(Into::into)
     }
 }

@@ -104,9 +104,10 @@ impl From<patrol_core::Error> for PatrolError {
                     S::StreetNotInStore(_) => PatrolError::NotFound(message),
                     // No key to check against, or a store that only verifies asked to issue.
                     S::NoDistrictKey | S::NotIssuer => PatrolError::InvalidState(message),
-                    S::Malformed(_) | S::UnsupportedVersion(_) | S::BadSignature | S::BadPublicKey(_) => {
-                        PatrolError::InvalidInput(message)
-                    }
+                    S::Malformed(_)
+                    | S::UnsupportedVersion(_)
+                    | S::BadSignature
+                    | S::BadPublicKey(_) => PatrolError::InvalidInput(message),
                 }
             }
             E::UnknownPatrol(_) | E::UnknownIssue(_) => PatrolError::NotFound(message),
@@ -139,7 +140,8 @@ impl PatrolError {
     /// The store's lock was poisoned: an earlier call panicked while holding it.
     pub(crate) fn poisoned() -> Self {
         PatrolError::Internal(
-            "an earlier call on this store failed unexpectedly; close the store and open it again".into(),
+            "an earlier call on this store failed unexpectedly; close the store and open it again"
+                .into(),
         )
     }
 
@@ -150,7 +152,9 @@ impl PatrolError {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
-        PatrolError::Internal(format!("{what} failed unexpectedly (a bug; please report it): {detail}"))
+        PatrolError::Internal(format!(
+            "{what} failed unexpectedly (a bug; please report it): {detail}"
+        ))
     }
 }
 
@@ -164,15 +168,32 @@ mod tests {
         let id = PatrolId::new();
         type IsKind = fn(&PatrolError) -> bool;
         let cases: Vec<(patrol_core::Error, IsKind)> = vec![
-            (patrol_core::Error::InvalidFix { field: "time_ms", reason: "is missing".into() }, |e| {
-                matches!(e, PatrolError::InvalidInput(_))
+            (
+                patrol_core::Error::InvalidFix {
+                    field: "time_ms",
+                    reason: "is missing".into(),
+                },
+                |e| matches!(e, PatrolError::InvalidInput(_)),
+            ),
+            (patrol_core::Error::UnknownPatrol(id), |e| {
+                matches!(e, PatrolError::NotFound(_))
             }),
-            (patrol_core::Error::UnknownPatrol(id), |e| matches!(e, PatrolError::NotFound(_))),
-            (patrol_core::Error::PatrolNotRecording { id, state: PatrolState::Paused }, |e| {
-                matches!(e, PatrolError::InvalidState(_))
+            (
+                patrol_core::Error::PatrolNotRecording {
+                    id,
+                    state: PatrolState::Paused,
+                },
+                |e| matches!(e, PatrolError::InvalidState(_)),
+            ),
+            (
+                patrol_core::Error::NotADatabase {
+                    path: "/x.db".into(),
+                },
+                |e| matches!(e, PatrolError::NotADatabase(_)),
+            ),
+            (patrol_core::Error::Interrupted, |e| {
+                matches!(e, PatrolError::Interrupted(_))
             }),
-            (patrol_core::Error::NotADatabase { path: "/x.db".into() }, |e| matches!(e, PatrolError::NotADatabase(_))),
-            (patrol_core::Error::Interrupted, |e| matches!(e, PatrolError::Interrupted(_))),
             (
                 patrol_core::Error::Refused {
                     action: "verify",
@@ -181,22 +202,44 @@ mod tests {
                 },
                 |e| matches!(e, PatrolError::NotAllowed(_)),
             ),
-            (patrol_core::Error::UnknownIssue(patrol_core::IssueId::new()), |e| matches!(e, PatrolError::NotFound(_))),
-            (patrol_core::streets::StreetsError::NoNetwork.into(), |e| matches!(e, PatrolError::InvalidState(_))),
-            (patrol_core::streets::StreetsError::UnknownStreet("x".into()).into(), |e| {
-                matches!(e, PatrolError::NotFound(_))
+            (
+                patrol_core::Error::UnknownIssue(patrol_core::IssueId::new()),
+                |e| matches!(e, PatrolError::NotFound(_)),
+            ),
+            (patrol_core::streets::StreetsError::NoNetwork.into(), |e| {
+                matches!(e, PatrolError::InvalidState(_))
             }),
-            (patrol_core::photos::PhotoError::Unknown("ab".into()).into(), |e| matches!(e, PatrolError::NotFound(_))),
-            (patrol_core::signboard::SignboardError::BadSignature.into(), |e| matches!(e, PatrolError::InvalidInput(_))),
-            (patrol_core::signboard::SignboardError::NotIssuer.into(), |e| matches!(e, PatrolError::InvalidState(_))),
+            (
+                patrol_core::streets::StreetsError::UnknownStreet("x".into()).into(),
+                |e| matches!(e, PatrolError::NotFound(_)),
+            ),
+            (
+                patrol_core::photos::PhotoError::Unknown("ab".into()).into(),
+                |e| matches!(e, PatrolError::NotFound(_)),
+            ),
+            (
+                patrol_core::signboard::SignboardError::BadSignature.into(),
+                |e| matches!(e, PatrolError::InvalidInput(_)),
+            ),
+            (
+                patrol_core::signboard::SignboardError::NotIssuer.into(),
+                |e| matches!(e, PatrolError::InvalidState(_)),
+            ),
         ];
         for (core, kind) in cases {
             let text = core.to_string();
             let e = PatrolError::from(core);
             assert!(kind(&e), "{e:?}");
-            assert_eq!(e.to_string(), text, "the core's message reaches the host unchanged");
+            assert_eq!(
+                e.to_string(),
+                text,
+                "the core's message reaches the host unchanged"
+            );
         }
         let bad_id: PatrolError = "not-a-uuid".parse::<PatrolId>().unwrap_err().into();
-        assert!(matches!(&bad_id, PatrolError::InvalidInput(m) if m.contains("not-a-uuid")), "{bad_id:?}");
+        assert!(
+            matches!(&bad_id, PatrolError::InvalidInput(m) if m.contains("not-a-uuid")),
+            "{bad_id:?}"
+        );
     }
 }

@@ -16,7 +16,8 @@ use patrol_core::hlc::HlcStamp;
 use patrol_core::issues::sync::MergeOutcome;
 use patrol_core::issues::{CategorySpec, Comment, IssueLocation, PhotoRef, Reporter};
 use patrol_core::{
-    CommentId, Datum, Department, DeviceId, IssueEventId, IssueEventKind, IssueId, IssueStatus, PhotoStage, Role, UserId,
+    CommentId, Datum, Department, DeviceId, IssueEventId, IssueEventKind, IssueId, IssueStatus,
+    PhotoStage, Role, UserId,
 };
 
 use crate::error::PatrolError;
@@ -411,7 +412,9 @@ impl TryFrom<patrol_core::issues::IssueSummary> for IssueSummary {
     }
 }
 
-fn summaries(list: Vec<patrol_core::issues::IssueSummary>) -> Result<Vec<IssueSummary>, PatrolError> {
+fn summaries(
+    list: Vec<patrol_core::issues::IssueSummary>,
+) -> Result<Vec<IssueSummary>, PatrolError> {
     list.into_iter().map(TryInto::try_into).collect()
 }
 
@@ -479,7 +482,10 @@ impl PatrolStore {
     /// (`attach_photo`). Returns it and the open issues nearby that may be the same.
     pub fn report_issue(&self, issue: NewIssue) -> Result<ReportOutcome, PatrolError> {
         let out = self.with_store(|s| s.report_issue(issue.into()))?;
-        Ok(ReportOutcome { issue: out.issue.into(), possible_duplicates: summaries(out.possible_duplicates)? })
+        Ok(ReportOutcome {
+            issue: out.issue.into(),
+            possible_duplicates: summaries(out.possible_duplicates)?,
+        })
     }
 
     /// The open issues of the same category within 50 m of an issue, nearest first.
@@ -507,18 +513,30 @@ impl PatrolStore {
     /// Gives the issue to a force or a person (a chief or supervisor). It replaces the
     /// assignments this device knows of; one made elsewhere meanwhile stays as a conflict.
     #[uniffi::method(default(note = None))]
-    pub fn assign_issue(&self, issue_id: IssueId, to: Assignee, note: Option<String>) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.assign_issue(issue_id, to.into(), note)).map(Into::into)
+    pub fn assign_issue(
+        &self,
+        issue_id: IssueId,
+        to: Assignee,
+        note: Option<String>,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.assign_issue(issue_id, to.into(), note))
+            .map(Into::into)
     }
 
     /// The assignee hands the issue back, with a reason.
-    pub fn return_issue(&self, issue_id: IssueId, reason: String) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.return_issue(issue_id, &reason)).map(Into::into)
+    pub fn return_issue(
+        &self,
+        issue_id: IssueId,
+        reason: String,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.return_issue(issue_id, &reason))
+            .map(Into::into)
     }
 
     /// The assignee takes the issue on.
     pub fn accept_issue(&self, issue_id: IssueId) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.accept_issue(issue_id)).map(Into::into)
+        self.with_store(|s| s.accept_issue(issue_id))
+            .map(Into::into)
     }
 
     /// The assignee reports the fix with an after-photo (attached first, by SHA-256) taken within
@@ -531,39 +549,73 @@ impl PatrolStore {
         taken_at: Option<LatLon>,
         note: Option<String>,
     ) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.resolve_issue(issue_id, &photo_sha256, taken_at.map(|p| (p.lat, p.lon)), note))
-            .map(Into::into)
+        self.with_store(|s| {
+            s.resolve_issue(
+                issue_id,
+                &photo_sha256,
+                taken_at.map(|p| (p.lat, p.lon)),
+                note,
+            )
+        })
+        .map(Into::into)
     }
 
     /// The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
     #[uniffi::method(default(note = None))]
-    pub fn verify_issue(&self, issue_id: IssueId, note: Option<String>) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.verify_issue(issue_id, note)).map(Into::into)
+    pub fn verify_issue(
+        &self,
+        issue_id: IssueId,
+        note: Option<String>,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.verify_issue(issue_id, note))
+            .map(Into::into)
     }
 
     /// Opens a resolved or closed issue again (a new round), with a reason.
-    pub fn reopen_issue(&self, issue_id: IssueId, reason: String) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.reopen_issue(issue_id, &reason)).map(Into::into)
+    pub fn reopen_issue(
+        &self,
+        issue_id: IssueId,
+        reason: String,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.reopen_issue(issue_id, &reason))
+            .map(Into::into)
     }
 
     /// Marks the issue as the same problem as `original`.
-    pub fn mark_duplicate(&self, issue_id: IssueId, original: IssueId) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.mark_duplicate(issue_id, original)).map(Into::into)
+    pub fn mark_duplicate(
+        &self,
+        issue_id: IssueId,
+        original: IssueId,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.mark_duplicate(issue_id, original))
+            .map(Into::into)
     }
 
     /// Withdraws the issue, with a reason.
-    pub fn cancel_issue(&self, issue_id: IssueId, reason: String) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.cancel_issue(issue_id, &reason)).map(Into::into)
+    pub fn cancel_issue(
+        &self,
+        issue_id: IssueId,
+        reason: String,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.cancel_issue(issue_id, &reason))
+            .map(Into::into)
     }
 
     /// Adds a comment (anyone may).
     pub fn comment_issue(&self, issue_id: IssueId, text: String) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.comment_issue(issue_id, &text)).map(Into::into)
+        self.with_store(|s| s.comment_issue(issue_id, &text))
+            .map(Into::into)
     }
 
     /// Adds an attached photo to the issue (a further before-photo, say).
-    pub fn add_issue_photo(&self, issue_id: IssueId, sha256: String, stage: PhotoStage) -> Result<IssueView, PatrolError> {
-        self.with_store(|s| s.add_issue_photo(issue_id, &sha256, stage)).map(Into::into)
+    pub fn add_issue_photo(
+        &self,
+        issue_id: IssueId,
+        sha256: String,
+        stage: PhotoStage,
+    ) -> Result<IssueView, PatrolError> {
+        self.with_store(|s| s.add_issue_photo(issue_id, &sha256, stage))
+            .map(Into::into)
     }
 
     /// The whole document, for another device (`import_issue` there merges it).
@@ -594,7 +646,13 @@ impl PatrolStore {
     }
 
     /// Adds a category of this district's own (or changes the due time of one added before).
-    pub fn add_issue_category(&self, code: String, name_zh: String, name_en: String, due_hours: u32) -> Result<(), PatrolError> {
+    pub fn add_issue_category(
+        &self,
+        code: String,
+        name_zh: String,
+        name_en: String,
+        due_hours: u32,
+    ) -> Result<(), PatrolError> {
         self.with_store(|s| s.add_issue_category(&code, &name_zh, &name_en, due_hours))
     }
 }

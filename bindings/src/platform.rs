@@ -94,11 +94,16 @@ pub(crate) struct ProgressReporter {
 
 impl ProgressReporter {
     pub fn new(listener: Option<Arc<dyn ProgressListener>>) -> Self {
-        Self { listener, broken: AtomicBool::new(false) }
+        Self {
+            listener,
+            broken: AtomicBool::new(false),
+        }
     }
 
     pub fn report(&self, stage: ProgressStage, done: u64, total: u64) {
-        let Some(listener) = &self.listener else { return };
+        let Some(listener) = &self.listener else {
+            return;
+        };
         if self.broken.load(Ordering::Relaxed) {
             return;
         }
@@ -152,6 +157,13 @@ mod tests {
         r.report(ProgressStage::StoringFixes, 5, 5);
         let seen = rec.0.lock().unwrap().clone();
         assert_eq!(seen.len(), 2);
-        assert_eq!(seen[1], ProgressReport { stage: ProgressStage::StoringFixes, done: 5, total: 5 });
+        assert_eq!(
+            seen[1],
+            ProgressReport {
+                stage: ProgressStage::StoringFixes,
+                done: 5,
+                total: 5
+            }
+        );
     }
 }

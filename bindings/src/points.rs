@@ -2,7 +2,7 @@
 //! transaction), listing them, the balance with its ledger, redeeming, and the rules (versioned
 //! data with daily caps).
 
-use patrol_core::points::{PickupOutcome, Pickup, PointsEntry, PointsRule, PointsSummary};
+use patrol_core::points::{Pickup, PickupOutcome, PointsEntry, PointsRule, PointsSummary};
 use patrol_core::{Datum, PickupId, PointsEntryId, PointsKind, UserId};
 
 use crate::error::PatrolError;
@@ -165,6 +165,15 @@ impl PatrolStore {
         description: String,
         daily_cap: Option<i64>,
     ) -> Result<PointsRule, PatrolError> {
-        self.with_store(|s| s.add_points_rule(kind, points, per_bag, daily_cap, valid_from_ms, &description))
+        self.with_store(|s| {
+            s.add_points_rule(
+                kind,
+                points,
+                per_bag,
+                daily_cap,
+                valid_from_ms,
+                &description,
+            )
+        })
     }
 }

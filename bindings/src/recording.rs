@@ -32,7 +32,11 @@ impl PatrolStore {
 
     /// Adds a batch of fixes in one transaction: all or, if one is invalid, none. The way to pass
     /// the locations a platform delivers batched, or that piled up while the app was suspended.
-    pub fn add_fixes(&self, patrol_id: PatrolId, fixes: Vec<Fix>) -> Result<BatchOutcome, PatrolError> {
+    pub fn add_fixes(
+        &self,
+        patrol_id: PatrolId,
+        fixes: Vec<Fix>,
+    ) -> Result<BatchOutcome, PatrolError> {
         let fixes: Vec<NewFix> = fixes.into_iter().map(Into::into).collect();
         self.with_store(|s| s.add_fixes(patrol_id, &fixes))
     }
@@ -49,7 +53,8 @@ impl PatrolStore {
 
     /// Stops a patrol (recording or paused) and returns its track summary.
     pub fn stop_patrol(&self, patrol_id: PatrolId) -> Result<TrackStats, PatrolError> {
-        self.with_store(|s| s.stop_patrol(patrol_id)).map(Into::into)
+        self.with_store(|s| s.stop_patrol(patrol_id))
+            .map(Into::into)
     }
 
     /// The sampling advice as of the patrol's last fix, without adding one: the interval to

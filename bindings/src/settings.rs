@@ -91,7 +91,10 @@ pub fn default_track_config(profile: FilterProfile) -> TrackConfig {
         FilterProfile::Cycling => FilterConfig::cycling(),
         FilterProfile::Driving => FilterConfig::driving(),
     };
-    TrackConfig { filter, ..TrackConfig::default() }
+    TrackConfig {
+        filter,
+        ..TrackConfig::default()
+    }
 }
 
 /// How a store is opened. Absent fields take the core's defaults; `StoreSettings()` is right for
@@ -141,7 +144,11 @@ pub struct ImportSettings {
 
 impl From<ImportSettings> for ImportOptions {
     fn from(s: ImportSettings) -> Self {
-        ImportOptions { datum: s.datum.unwrap_or(Datum::Wgs84), filter: s.filter, name: s.name }
+        ImportOptions {
+            datum: s.datum.unwrap_or(Datum::Wgs84),
+            filter: s.filter,
+            name: s.name,
+        }
     }
 }
 
@@ -169,7 +176,8 @@ mod tests {
 
     #[test]
     fn empty_settings_are_the_core_defaults() {
-        let (ours, core): (StoreConfig, StoreConfig) = (StoreSettings::default().into(), StoreConfig::default());
+        let (ours, core): (StoreConfig, StoreConfig) =
+            (StoreSettings::default().into(), StoreConfig::default());
         assert_eq!(ours.durability, core.durability);
         assert_eq!(ours.busy_timeout_ms, core.busy_timeout_ms);
         assert_eq!(ours.wal_size_limit_bytes, core.wal_size_limit_bytes);
@@ -181,8 +189,17 @@ mod tests {
 
     #[test]
     fn profiles_choose_the_filter() {
-        assert_eq!(default_track_config(FilterProfile::Walking), TrackConfig::default());
-        assert_eq!(default_track_config(FilterProfile::Cycling).filter, FilterConfig::cycling());
-        assert_eq!(default_track_config(FilterProfile::Driving).filter, FilterConfig::driving());
+        assert_eq!(
+            default_track_config(FilterProfile::Walking),
+            TrackConfig::default()
+        );
+        assert_eq!(
+            default_track_config(FilterProfile::Cycling).filter,
+            FilterConfig::cycling()
+        );
+        assert_eq!(
+            default_track_config(FilterProfile::Driving).filter,
+            FilterConfig::driving()
+        );
     }
 }

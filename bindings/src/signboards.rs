@@ -69,7 +69,11 @@ impl PatrolStore {
     /// district's issuer, see `district_public_key`); one that only trusts a public key fails
     /// with `InvalidState`.
     #[uniffi::method(default(position = None))]
-    pub fn issue_signboard(&self, street_id: StreetId, position: Option<LatLon>) -> Result<Signboard, PatrolError> {
+    pub fn issue_signboard(
+        &self,
+        street_id: StreetId,
+        position: Option<LatLon>,
+    ) -> Result<Signboard, PatrolError> {
         self.with_store(|s| s.issue_signboard(street_id, position.map(|p| (p.lat, p.lon))))
     }
 
@@ -96,7 +100,11 @@ impl PatrolStore {
     /// with `InvalidInput` and records nothing; a genuine code for a street this store lacks
     /// with `NotFound`; a store with no key to check against with `InvalidState`.
     #[uniffi::method(default(position = None))]
-    pub fn scan_signboard(&self, scanned: String, position: Option<ScanPosition>) -> Result<ScanOutcome, PatrolError> {
+    pub fn scan_signboard(
+        &self,
+        scanned: String,
+        position: Option<ScanPosition>,
+    ) -> Result<ScanOutcome, PatrolError> {
         self.with_store(|s| s.scan_signboard(&scanned, position))
     }
 

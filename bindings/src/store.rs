@@ -63,7 +63,11 @@ impl PatrolStore {
             None => Store::open(&path, config)?,
         };
         LIVE_HANDLES.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(PatrolStore { store: Arc::new(Mutex::new(store)), sync_turn: Arc::new(Mutex::new(())), network }))
+        Ok(Arc::new(PatrolStore {
+            store: Arc::new(Mutex::new(store)),
+            sync_turn: Arc::new(Mutex::new(())),
+            network,
+        }))
     }
 
     /// The file this store lives in.

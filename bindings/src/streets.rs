@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use patrol_core::matching::PointMatch;
-use patrol_core::streets::{Assignment, Street, StreetImportOptions, StreetImportReport, StreetInfo, read_street_file};
+use patrol_core::streets::{
+    Assignment, Street, StreetImportOptions, StreetImportReport, StreetInfo, read_street_file,
+};
 use patrol_core::{Datum, Role, SegmentId, StreetId};
 
 use crate::error::PatrolError;
@@ -102,7 +104,11 @@ impl From<patrol_core::streets::Segment> for Segment {
             id: s.id,
             street_id: s.street_id,
             ordinal: s.ordinal,
-            points: s.points.into_iter().map(|(lat, lon)| LatLon { lat, lon }).collect(),
+            points: s
+                .points
+                .into_iter()
+                .map(|(lat, lon)| LatLon { lat, lon })
+                .collect(),
             length_m: s.length_m,
         }
     }
@@ -158,9 +164,12 @@ impl PatrolStore {
             let options: StreetImportOptions = settings.into();
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             reporter.report(ProgressStage::ReadingFile, 0, size);
-            let bytes = std::fs::read(path)
-                .map_err(|source| patrol_core::Error::Io { path: path.to_path_buf(), source })?;
-            let draft = read_street_file(path, &bytes, &options).map_err(patrol_core::Error::from)?;
+            let bytes = std::fs::read(path).map_err(|source| patrol_core::Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let draft =
+                read_street_file(path, &bytes, &options).map_err(patrol_core::Error::from)?;
             drop(bytes);
             reporter.report(ProgressStage::ReadingFile, size, size);
             let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
@@ -192,23 +201,38 @@ impl PatrolStore {
 
     /// Every segment of the network (WGS-84 polylines), by street: what a map draws.
     pub fn street_segments(&self) -> Result<Vec<Segment>, PatrolError> {
-        Ok(self.with_store(|s| s.segments())?.into_iter().map(Into::into).collect())
+        Ok(self
+            .with_store(|s| s.segments())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
     /// for map SDKs; `InvalidState` when no network was imported.
     pub fn export_streets_geojson(&self) -> Result<String, PatrolError> {
-        self.with_store(|s| s.export_streets_geojson()).map(|v| v.to_string())
+        self.with_store(|s| s.export_streets_geojson())
+            .map(|v| v.to_string())
     }
 
     /// Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or
     /// adds them as one of its stewards (`role` is `Chief` or `Steward`).
-    pub fn assign_street(&self, street_id: StreetId, user_id: String, role: Role) -> Result<Option<String>, PatrolError> {
+    pub fn assign_street(
+        &self,
+        street_id: StreetId,
+        user_id: String,
+        role: Role,
+    ) -> Result<Option<String>, PatrolError> {
         self.with_store(|s| s.assign_street(street_id, &user_id, role))
     }
 
     /// Removes a user's assignment to a street; false if there was none.
-    pub fn unassign_street(&self, street_id: StreetId, user_id: String, role: Role) -> Result<bool, PatrolError> {
+    pub fn unassign_street(
+        &self,
+        street_id: StreetId,
+        user_id: String,
+        role: Role,
+    ) -> Result<bool, PatrolError> {
         self.with_store(|s| s.unassign_street(street_id, &user_id, role))
     }
 
@@ -225,7 +249,12 @@ impl PatrolStore {
     /// The street and segment a WGS-84 point lies on, or none when no street is within the
     /// matching tolerance (25 m, more for a poor `accuracy_m`). `InvalidState` without a network.
     #[uniffi::method(default(accuracy_m = None))]
-    pub fn match_point(&self, lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<Option<PointMatch>, PatrolError> {
+    pub fn match_point(
+        &self,
+        lat: f64,
+        lon: f64,
+        accuracy_m: Option<f64>,
+    ) -> Result<Option<PointMatch>, PatrolError> {
         self.with_store(|s| s.match_point(lat, lon, accuracy_m))
     }
 }

@@ -158,7 +158,10 @@ impl PatrolStore {
         progress: Option<Arc<dyn ProgressListener>>,
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<SyncReport, PatrolError> {
-        let network = settings.network.or_else(|| self.network_state()).unwrap_or(NetworkState::Cellular);
+        let network = settings
+            .network
+            .or_else(|| self.network_state())
+            .unwrap_or(NetworkState::Cellular);
         let store = Arc::clone(&self.store);
         let turn = Arc::clone(&self.sync_turn);
         worker::spawn("sync", cancel, move |cancel| {
@@ -166,7 +169,10 @@ impl PatrolStore {
             let p = policy(network, &settings);
             let progress = Progress(ProgressReporter::new(progress));
             // The app's connection is held only to open the sync's own.
-            let own = store.lock().map_err(|_| PatrolError::poisoned())?.open_another();
+            let own = store
+                .lock()
+                .map_err(|_| PatrolError::poisoned())?
+                .open_another();
             let r = match own {
                 Ok(mut own) => run_cancellable(cancel, core_sync::sync(&mut own, &p, &progress))?,
                 // An in-memory store has no file for a second connection: sync on the app's.
@@ -193,7 +199,14 @@ impl PatrolStore {
                 bytes_up: r.bytes_up,
                 bytes_down: r.bytes_down,
                 deferred: r.deferred,
-                rejected: r.rejected.into_iter().map(|x| RejectedItem { id: x.id, reason: x.reason }).collect(),
+                rejected: r
+                    .rejected
+                    .into_iter()
+                    .map(|x| RejectedItem {
+                        id: x.id,
+                        reason: x.reason,
+                    })
+                    .collect(),
             })
         })
         .await
@@ -212,6 +225,14 @@ impl PatrolStore {
 
     /// Everything the server refused (documents, patrol headers, records), with the reasons.
     pub fn rejected_sync_items(&self) -> Result<Vec<RejectedItem>, PatrolError> {
-        self.with_store(|s| Ok(s.rejected_items()?.into_iter().map(|x| RejectedItem { id: x.id, reason: x.reason }).collect()))
+        self.with_store(|s| {
+            Ok(s.rejected_items()?
+                .into_iter()
+                .map(|x| RejectedItem {
+                    id: x.id,
+                    reason: x.reason,
+                })
+                .collect())
+        })
     }
 }

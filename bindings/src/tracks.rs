@@ -26,7 +26,11 @@ impl PatrolStore {
 
     /// The patrols in this store, newest first.
     pub fn list_patrols(&self) -> Result<Vec<PatrolInfo>, PatrolError> {
-        Ok(self.with_store(|s| s.list_patrols())?.into_iter().map(Into::into).collect())
+        Ok(self
+            .with_store(|s| s.list_patrols())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Every fix of a patrol, in order, with its verdict.
@@ -36,7 +40,8 @@ impl PatrolStore {
 
     /// Track metrics of a patrol, computed from its fixes now (also while recording).
     pub fn track_stats(&self, patrol_id: PatrolId) -> Result<TrackStats, PatrolError> {
-        self.with_store(|s| s.track_stats(patrol_id)).map(Into::into)
+        self.with_store(|s| s.track_stats(patrol_id))
+            .map(Into::into)
     }
 
     /// The kept track simplified for drawing, one line per track segment (WGS-84).
@@ -44,7 +49,11 @@ impl PatrolStore {
         let lines = self.with_store(|s| s.simplified_track(patrol_id))?;
         Ok(lines
             .into_iter()
-            .map(|line| line.into_iter().map(|(lat, lon)| LatLon { lat, lon }).collect())
+            .map(|line| {
+                line.into_iter()
+                    .map(|(lat, lon)| LatLon { lat, lon })
+                    .collect()
+            })
             .collect())
     }
 

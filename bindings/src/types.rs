@@ -12,13 +12,14 @@
 
 use std::collections::HashMap;
 
+use patrol_core::geodesy::BoundingBox;
 use patrol_core::patrol::{BatchOutcome, FixOutcome, PatrolSource};
 use patrol_core::store::DeviceIdentity;
 use patrol_core::track::{Gap, Motion, SamplingAdvice};
-use patrol_core::geodesy::BoundingBox;
 use patrol_core::{
-    CheckInId, CommentId, Datum, DeviceId, FixVerdict, IssueEventId, IssueId, PatrolId, PatrolState, PickupId, PointsEntryId,
-    Role, SegmentId, SignboardId, StoredFix, StreetId, SubdistrictId, UserId,
+    CheckInId, CommentId, Datum, DeviceId, FixVerdict, IssueEventId, IssueId, PatrolId,
+    PatrolState, PickupId, PointsEntryId, Role, SegmentId, SignboardId, StoredFix, StreetId,
+    SubdistrictId, UserId,
 };
 
 use crate::error::PatrolError;
@@ -275,7 +276,11 @@ impl From<patrol_core::track::TrackStats> for TrackStats {
             fixes_read: s.fixes_read,
             fixes_kept: s.fixes_kept,
             // The core keys these by `FixVerdict::as_str`, so every key parses.
-            rejected: s.rejected.into_iter().filter_map(|(k, n)| Some((k.parse().ok()?, n))).collect(),
+            rejected: s
+                .rejected
+                .into_iter()
+                .filter_map(|(k, n)| Some((k.parse().ok()?, n)))
+                .collect(),
             segments: s.segments,
             distance_m: s.distance_m,
             raw_distance_m: s.raw_distance_m,
@@ -376,7 +381,11 @@ mod tests {
         assert_eq!(core.datum, Datum::Wgs84);
         assert_eq!(core.time_ms, Some(f.time_ms));
         assert_eq!(core.provider.as_deref(), Some("fused"));
-        let gcj: patrol_core::NewFix = Fix { datum: Some(Datum::Gcj02), ..f }.into();
+        let gcj: patrol_core::NewFix = Fix {
+            datum: Some(Datum::Gcj02),
+            ..f
+        }
+        .into();
         assert_eq!(gcj.datum, Datum::Gcj02);
     }
 
@@ -384,8 +393,16 @@ mod tests {
     fn rejected_counts_keep_every_verdict() {
         let stats = patrol_core::track::compute_stats(&Default::default(), &[]);
         let ffi = TrackStats::from(stats.clone());
-        assert_eq!(ffi.rejected.len(), stats.rejected.len(), "no key lost in the translation");
-        assert_eq!(ffi.rejected.len(), FixVerdict::ALL.len() - 1, "every rejecting verdict");
+        assert_eq!(
+            ffi.rejected.len(),
+            stats.rejected.len(),
+            "no key lost in the translation"
+        );
+        assert_eq!(
+            ffi.rejected.len(),
+            FixVerdict::ALL.len() - 1,
+            "every rejecting verdict"
+        );
         assert!(!ffi.rejected.contains_key(&FixVerdict::Kept));
     }
 }

@@ -43,23 +43,42 @@ where
     F: FnOnce(&AtomicBool) -> Result<T, PatrolError> + Send + 'static,
 {
     let cancel = token.map(|t| Arc::clone(&t.cancelled)).unwrap_or_default();
-    let shared = Arc::new(Shared { slot: Mutex::new(Slot { result: None, waker: None }), cancel });
+    let shared = Arc::new(Shared {
+        slot: Mutex::new(Slot {
+            result: None,
+            waker: None,
+        }),
+        cancel,
+    });
     let theirs = Arc::clone(&shared);
     let what = name.to_owned();
-    let started = std::thread::Builder::new().name(format!("patrol-{name}")).spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| work(&theirs.cancel)))
-            .unwrap_or_else(|payload| Err(PatrolError::panicked(&what, payload.as_ref())));
-        finish(&theirs, result);
-    });
+    let started = std::thread::Builder::new()
+        .name(format!("patrol-{name}"))
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| work(&theirs.cancel)))
+                .unwrap_or_else(|payload| Err(PatrolError::panicked(&what, payload.as_ref())));
+            finish(&theirs, result);
+        });
     if let Err(e) = started {
-        finish(&shared, Err(PatrolError::Internal(format!("cannot start a thread for the {name}: {e}"))));
+        finish(
+            &shared,
+            Err(PatrolError::Internal(format!(
+                "cannot start a thread for the {name}: {e}"
+            ))),
+        );
     }
-    Background { shared, done: false }
+    Background {
+        shared,
+        done: false,
+    }
 }
 
 fn finish<T>(shared: &Shared<T>, result: Result<T, PatrolError>) {
     let waker = {
-        let mut slot = shared.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = shared
+            .slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         slot.result = Some(result);
         slot.waker.take()
     };
@@ -98,7 +117,11 @@ impl<T> Future for Background<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let taken = {
-            let mut slot = self.shared.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut slot = self
+                .shared
+                .slot
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             match slot.result.take() {
                 Some(result) => Some(result),
                 None => {
@@ -154,7 +177,11 @@ mod tests {
     #[test]
     fn work_runs_on_another_thread_and_its_result_arrives() {
         let caller = std::thread::current().id();
-        let got = block_on(spawn("test", None, move |_| Ok(std::thread::current().id())));
+        let got = block_on(spawn(
+            "test",
+            None,
+            move |_| Ok(std::thread::current().id()),
+        ));
         assert_ne!(got.unwrap(), caller);
     }
 
@@ -162,7 +189,9 @@ mod tests {
     fn a_panic_becomes_an_internal_error() {
         let got: Result<(), _> = block_on(spawn("test", None, |_| panic!("boom")));
         match got {
-            Err(PatrolError::Internal(m)) => assert!(m.contains("boom") && m.contains("test"), "{m}"),
+            Err(PatrolError::Internal(m)) => {
+                assert!(m.contains("boom") && m.contains("test"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
     }

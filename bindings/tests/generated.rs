@@ -6,8 +6,14 @@ mod support;
 
 /// (generated file, committed copy)
 const FILES: &[(&str, &str)] = &[
-    ("org/streetpatrol/ffi/patrol_ffi.kt", "android/src/main/kotlin/org/streetpatrol/ffi/patrol_ffi.kt"),
-    ("StreetPatrol.swift", "ios/Sources/StreetPatrol/Generated/StreetPatrol.swift"),
+    (
+        "org/streetpatrol/ffi/patrol_ffi.kt",
+        "android/src/main/kotlin/org/streetpatrol/ffi/patrol_ffi.kt",
+    ),
+    (
+        "StreetPatrol.swift",
+        "ios/Sources/StreetPatrol/Generated/StreetPatrol.swift",
+    ),
 ];
 
 #[test]
@@ -16,7 +22,8 @@ fn committed_bindings_match_the_library() {
     support::generate(&["kotlin", "swift"], &out);
     let mut drifted = Vec::new();
     for (generated, committed) in FILES {
-        let fresh = std::fs::read_to_string(out.join(generated)).expect("uniffi-bindgen wrote the file");
+        let fresh =
+            std::fs::read_to_string(out.join(generated)).expect("uniffi-bindgen wrote the file");
         let path = support::repo_root().join(committed);
         match std::fs::read_to_string(&path) {
             Err(_) => drifted.push(format!("{committed} is missing")),
@@ -28,7 +35,10 @@ fn committed_bindings_match_the_library() {
                     .enumerate()
                     .find(|(_, (a, b))| a != b)
                     .expect("the files differ somewhere");
-                drifted.push(format!("{committed} differs from line {}:\n  committed: {a}\n  generated: {b}", n + 1));
+                drifted.push(format!(
+                    "{committed} differs from line {}:\n  committed: {a}\n  generated: {b}",
+                    n + 1
+                ));
             }
             Ok(_) => {}
         }

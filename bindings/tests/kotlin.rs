@@ -14,7 +14,9 @@ fn scenario(name: &str) {
 
 /// Runs a scenario with extra JVM options (`-Dname=value` the scenario reads).
 fn scenario_with(name: &str, options: &[String]) {
-    let Some(tc) = support::toolchain_or_skip(name) else { return };
+    let Some(tc) = support::toolchain_or_skip(name) else {
+        return;
+    };
     let classes = support::compiled_tests(&tc);
     // The quick (C1) JIT only: faster start, and a steadier RSS for the leak check.
     let mut opts: Vec<&str> = vec!["-XX:TieredStopAtLevel=1"];
@@ -75,8 +77,17 @@ fn sync_against_a_patrol_server_started_by_the_test() {
     })
     .expect("server starts");
     let storage = patrol_server::open_storage(&data).expect("storage");
-    let chief = patrol_server::admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None).expect("chief");
-    let sup = patrol_server::admin::add_user(storage.as_ref(), "陈主任", Role::Supervisor, Scope::District, None).expect("supervisor");
+    let chief =
+        patrol_server::admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None)
+            .expect("chief");
+    let sup = patrol_server::admin::add_user(
+        storage.as_ref(),
+        "陈主任",
+        Role::Supervisor,
+        Scope::District,
+        None,
+    )
+    .expect("supervisor");
     scenario_with(
         "sync_against_a_patrol_server_started_by_the_test",
         &[
@@ -91,8 +102,13 @@ fn sync_against_a_patrol_server_started_by_the_test() {
 #[test]
 fn every_kotlin_scenario_has_a_test() {
     let this = include_str!("kotlin.rs");
-    let main = std::fs::read_to_string(support::repo_root().join("bindings/kotlin-tests/Main.kt")).expect("Main.kt");
-    for line in main.lines().map(str::trim).filter(|l| l.starts_with('"') && l.contains(" to ::")) {
+    let main = std::fs::read_to_string(support::repo_root().join("bindings/kotlin-tests/Main.kt"))
+        .expect("Main.kt");
+    for line in main
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('"') && l.contains(" to ::"))
+    {
         let name = line.trim_start_matches('"').split('"').next().unwrap_or("");
         assert!(
             this.contains(&format!("    {name},")) || this.contains(&format!("fn {name}()")),

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patrol", version, about = "StreetPatrol on the command line: patrols, streets and coverage, issues, photos, pickups and points, reports and maps")]
+#[command(
+    name = "patrol",
+    version,
+    about = "StreetPatrol on the command line: patrols, streets and coverage, issues, photos, pickups and points, reports and maps"
+)]
 struct Cli {
     /// The local store (an SQLite file; created if missing).
     #[arg(long, global = true, value_name = "PATH")]
@@ -73,7 +77,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = output::Context { db: cli.db, json: cli.json };
+    let ctx = output::Context {
+        db: cli.db,
+        json: cli.json,
+    };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&ctx, args),
         Command::Track(cmd) => commands::track::run(&ctx, cmd),

@@ -15,13 +15,16 @@ pub struct Context {
 
 impl Context {
     pub fn db_path(&self) -> Result<&PathBuf> {
-        self.db.as_ref().ok_or_else(|| anyhow!("this command needs --db PATH (the local store file)"))
+        self.db
+            .as_ref()
+            .ok_or_else(|| anyhow!("this command needs --db PATH (the local store file)"))
     }
 
     /// Opens the store at --db.
     pub fn open(&self) -> Result<Store> {
         let path = self.db_path()?;
-        Store::open(path, StoreConfig::default()).with_context(|| format!("opening {}", path.display()))
+        Store::open(path, StoreConfig::default())
+            .with_context(|| format!("opening {}", path.display()))
     }
 
     /// Prints `value` as one JSON document.
@@ -48,7 +51,11 @@ impl Context {
 
 /// "1.23 km" or "850 m".
 pub fn metres(m: f64) -> String {
-    if m >= 1000.0 { format!("{:.2} km", m / 1000.0) } else { format!("{m:.0} m") }
+    if m >= 1000.0 {
+        format!("{:.2} km", m / 1000.0)
+    } else {
+        format!("{m:.0} m")
+    }
 }
 
 /// "1 h 05 min", "12 min 30 s", "45 s".

@@ -9,19 +9,36 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn patrol(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol")).arg("--db").arg(db).args(args).output().expect("run patrol")
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run patrol")
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn refused(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "expected a refusal, got: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "expected a refusal, got: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("error: ") && err.contains(needle), "expected {needle:?} in: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains(needle),
+        "expected {needle:?} in: {err}"
+    );
 }
 
 struct Device {
@@ -31,7 +48,10 @@ struct Device {
 impl Device {
     fn new(dir: &Path, name: &str, role: &str) -> Self {
         let db = dir.join(format!("{name}.db"));
-        let me = json_of(&patrol(&db, &["init", "--name", name, "--role", role, "--json"]));
+        let me = json_of(&patrol(
+            &db,
+            &["init", "--name", name, "--role", role, "--json"],
+        ));
         assert_eq!(me["role"], role);
         Self { db }
     }
@@ -55,13 +75,22 @@ impl Device {
 fn png(dir: &Path, name: &str) -> String {
     let p = dir.join(name);
     // Each name gives different pixels, so different photos have different hashes.
-    let seed = name.bytes().fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
-    image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, seed])).save(&p).unwrap();
+    let seed = name
+        .bytes()
+        .fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, seed]))
+        .save(&p)
+        .unwrap();
     p.to_str().unwrap().to_owned()
 }
 
 fn kinds(issue: &Value) -> Vec<String> {
-    issue["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    issue["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -74,8 +103,20 @@ fn the_loop_from_report_to_verified_fix() {
     let before = png(dir, "before.png");
 
     let new = steward.json(&[
-        "issue", "new", "--category", "litter", "--lat", "39.9075", "--lon", "116.1936", "--note", "路边一堆垃圾",
-        "--photo", &before, "--street", "八角西街",
+        "issue",
+        "new",
+        "--category",
+        "litter",
+        "--lat",
+        "39.9075",
+        "--lon",
+        "116.1936",
+        "--note",
+        "路边一堆垃圾",
+        "--photo",
+        &before,
+        "--street",
+        "八角西街",
     ]);
     let id = new["id"].as_str().unwrap().to_owned();
     assert_eq!(new["status"], "reported");
@@ -83,24 +124,57 @@ fn the_loop_from_report_to_verified_fix() {
     assert_eq!(new["possible_duplicates"].as_array().unwrap().len(), 0);
     assert_eq!(new["photos"][0]["stage"], "before");
     // A second report of the same problem nearby is offered as a duplicate.
-    let again = steward.json(&["issue", "new", "--category", "litter", "--lat", "39.90752", "--lon", "116.1936"]);
+    let again = steward.json(&[
+        "issue",
+        "new",
+        "--category",
+        "litter",
+        "--lat",
+        "39.90752",
+        "--lon",
+        "116.1936",
+    ]);
     assert_eq!(again["possible_duplicates"][0]["id"], id.as_str());
 
     assert_eq!(steward.hand_to(&chief, &id)["new"], true);
-    refused(&chief.run(&["issue", "resolve", &id, "--photo", &before]), "only the assignee");
+    refused(
+        &chief.run(&["issue", "resolve", &id, "--photo", &before]),
+        "only the assignee",
+    );
     let a = chief.json(&["issue", "assign", &id, "--to", "city-property"]);
     assert_eq!(a["status"], "assigned");
     assert_eq!(a["assignee"], "city_property");
 
     chief.hand_to(&crew, &id);
-    assert_eq!(crew.json(&["issue", "accept", &id])["status"], "in_progress");
-    refused(&crew.run(&["issue", "resolve", &id, "--photo", &png(dir, "after-far.png"), "--lat", "39.95", "--lon", "116.1936"]), "m from the issue");
+    assert_eq!(
+        crew.json(&["issue", "accept", &id])["status"],
+        "in_progress"
+    );
+    refused(
+        &crew.run(&[
+            "issue",
+            "resolve",
+            &id,
+            "--photo",
+            &png(dir, "after-far.png"),
+            "--lat",
+            "39.95",
+            "--lon",
+            "116.1936",
+        ]),
+        "m from the issue",
+    );
     let after = png(dir, "after.png");
-    let r = crew.json(&["issue", "resolve", &id, "--photo", &after, "--lat", "39.9076", "--lon", "116.1936"]);
+    let r = crew.json(&[
+        "issue", "resolve", &id, "--photo", &after, "--lat", "39.9076", "--lon", "116.1936",
+    ]);
     assert_eq!(r["status"], "resolved");
 
     crew.hand_to(&steward, &id);
-    refused(&steward.run(&["issue", "verify", &id]), "steward may not verify");
+    refused(
+        &steward.run(&["issue", "verify", &id]),
+        "steward may not verify",
+    );
     crew.hand_to(&chief, &id);
     let c = chief.json(&["issue", "comment", &id, "--text", "checked on my patrol"]);
     assert_eq!(c["comments"][0]["text"], "checked on my patrol");
@@ -113,30 +187,75 @@ fn the_loop_from_report_to_verified_fix() {
     assert_eq!(shown["id"], id.as_str());
     assert_eq!(shown["status"], "verified");
     assert_eq!(shown["category"], "litter");
-    assert_eq!(kinds(&shown), ["report", "assign", "accept", "resolve", "verify"]);
+    assert_eq!(
+        kinds(&shown),
+        ["report", "assign", "accept", "resolve", "verify"]
+    );
     assert_eq!(shown["heads"], chief.json(&["issue", "show", &id])["heads"]);
     // The steward's report ended verified: points.
     assert_eq!(steward.json(&["points"])["balance"], 5);
     let list = steward.json(&["issue", "list", "--status", "verified"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(steward.json(&["issue", "list", "--street", "八角西街", "--open"]).as_array().unwrap().len(), 0);
-    assert_eq!(steward.json(&["issue", "list", "--near", "39.9075,116.1936", "--radius", "50"]).as_array().unwrap().len(), 2);
+    assert_eq!(
+        steward
+            .json(&["issue", "list", "--street", "八角西街", "--open"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        steward
+            .json(&[
+                "issue",
+                "list",
+                "--near",
+                "39.9075,116.1936",
+                "--radius",
+                "50"
+            ])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Export to stdout works too (`issue export ID > FILE`).
     let piped = steward.run(&["issue", "export", &id]);
     assert!(piped.status.success());
     let file = dir.join("piped.automerge");
     std::fs::write(&file, &piped.stdout).unwrap();
-    assert_eq!(crew.json(&["issue", "import", file.to_str().unwrap()])["status"], "verified");
+    assert_eq!(
+        crew.json(&["issue", "import", file.to_str().unwrap()])["status"],
+        "verified"
+    );
 
     // Importing the same file twice changes nothing; junk is refused in one line.
     let again = chief.hand_to(&steward, &id);
     assert_eq!(again["changed"], false);
     let junk = dir.join("junk.automerge");
     std::fs::write(&junk, "not a document").unwrap();
-    refused(&steward.run(&["issue", "import", junk.to_str().unwrap()]), "not issue changes");
-    refused(&steward.run(&["issue", "new", "--category", "graffiti", "--lat", "39.9", "--lon", "116.2"]), "not an issue category");
-    refused(&steward.run(&["issue", "assign", &id, "--to", "the-mayor"]), "not someone an issue can be assigned to");
+    refused(
+        &steward.run(&["issue", "import", junk.to_str().unwrap()]),
+        "not issue changes",
+    );
+    refused(
+        &steward.run(&[
+            "issue",
+            "new",
+            "--category",
+            "graffiti",
+            "--lat",
+            "39.9",
+            "--lon",
+            "116.2",
+        ]),
+        "not an issue category",
+    );
+    refused(
+        &steward.run(&["issue", "assign", &id, "--to", "the-mayor"]),
+        "not someone an issue can be assigned to",
+    );
 }
 
 #[test]
@@ -144,7 +263,16 @@ fn concurrent_assignments_show_as_a_conflict() {
     let tmp = tempfile::tempdir().unwrap();
     let chief = Device::new(tmp.path(), "chief", "chief");
     let sup = Device::new(tmp.path(), "sup", "supervisor");
-    let id = chief.json(&["issue", "new", "--category", "illegal-parking", "--lat", "39.9", "--lon", "116.2"])["id"]
+    let id = chief.json(&[
+        "issue",
+        "new",
+        "--category",
+        "illegal-parking",
+        "--lat",
+        "39.9",
+        "--lon",
+        "116.2",
+    ])["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -157,7 +285,10 @@ fn concurrent_assignments_show_as_a_conflict() {
     let b = sup.json(&["issue", "show", &id]);
     assert_eq!(a["category"], "illegal_parking");
     assert_eq!(a["status"], "assigned");
-    assert_eq!(a["conflict"]["assignees"], serde_json::json!(["city_property", "enforcement"]));
+    assert_eq!(
+        a["conflict"]["assignees"],
+        serde_json::json!(["city_property", "enforcement"])
+    );
     assert_eq!(a["heads"], b["heads"]);
     assert_eq!(a["events"], b["events"]);
     let settled = sup.json(&["issue", "assign", &id, "--to", "enforcement"]);
@@ -174,16 +305,30 @@ fn photos_pickups_and_points() {
     assert_eq!(photo["sha256"].as_str().unwrap().len(), 64);
     let text = tmp.path().join("notes.jpg");
     std::fs::write(&text, "not a photo").unwrap();
-    refused(&s.run(&["photo", "add", text.to_str().unwrap()]), "not a JPEG or PNG");
+    refused(
+        &s.run(&["photo", "add", text.to_str().unwrap()]),
+        "not a JPEG or PNG",
+    );
 
-    let log = s.json(&["pickup", "log", "--bags", "2", "--lat", "39.9075", "--lon", "116.1936", "--photo", &p]);
+    let log = s.json(&[
+        "pickup", "log", "--bags", "2", "--lat", "39.9075", "--lon", "116.1936", "--photo", &p,
+    ]);
     assert_eq!(log["points"]["points"], 4);
     assert_eq!(log["pickup"]["photo_sha256"], photo["sha256"]);
-    refused(&s.run(&["pickup", "log", "--lat", "39.9", "--lon", "116.2"]), "--bags");
+    refused(
+        &s.run(&["pickup", "log", "--lat", "39.9", "--lon", "116.2"]),
+        "--bags",
+    );
     let pts = s.json(&["points"]);
     assert_eq!(pts["balance"], 4);
     assert_eq!(pts["entries"][0]["kind"], "pickup");
-    refused(&s.run(&["points", "redeem", "--points", "5", "--for", "rice"]), "balance is 4");
-    assert_eq!(s.json(&["points", "redeem", "--points", "4", "--for", "rice"])["points"], -4);
+    refused(
+        &s.run(&["points", "redeem", "--points", "5", "--for", "rice"]),
+        "balance is 4",
+    );
+    assert_eq!(
+        s.json(&["points", "redeem", "--points", "4", "--for", "rice"])["points"],
+        -4
+    );
     assert_eq!(s.json(&["points"])["balance"], 0);
 }

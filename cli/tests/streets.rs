@@ -16,7 +16,9 @@ fn parallel_osm() -> (String, LocalProjection) {
         format!(r#"<node id="{id}" lat="{lat:.7}" lon="{lon:.7}"/>"#)
     };
     let way = |id: u32, a: u32, b: u32, name: &str| {
-        format!(r#"<way id="{id}"><nd ref="{a}"/><nd ref="{b}"/><tag k="highway" v="residential"/><tag k="name" v="{name}"/></way>"#)
+        format!(
+            r#"<way id="{id}"><nd ref="{a}"/><nd ref="{b}"/><tag k="highway" v="residential"/><tag k="name" v="{name}"/></way>"#
+        )
     };
     let xml = format!(
         "<?xml version=\"1.0\"?><osm version=\"0.6\">{}{}{}{}{}{}{}{}</osm>",
@@ -34,7 +36,12 @@ fn parallel_osm() -> (String, LocalProjection) {
 
 fn fixes_along(proj: &LocalProjection, y: f64, start_ms: i64) -> String {
     let route = [proj.to_degrees(0.0, y), proj.to_degrees(590.0, y)];
-    let rx = ReceiverModel { interval_s: 1.0, error_sigma_m: 8.0, spike_probability: 0.0, ..Default::default() };
+    let rx = ReceiverModel {
+        interval_s: 1.0,
+        error_sigma_m: 8.0,
+        spike_probability: 0.0,
+        ..Default::default()
+    };
     simulate_walk(&route, 1.3, start_ms, &rx, None, &mut SimRng::new(5))
         .into_iter()
         .map(|(f, _)| serde_json::to_string(&f).unwrap())
@@ -46,57 +53,147 @@ fn fixes_along(proj: &LocalProjection, y: f64, start_ms: i64) -> String {
 fn import_assign_patrol_coverage_and_signboards() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("chief.db");
-    json_of(&patrol(&db, &["init", "--name", "王芳", "--role", "chief", "--json"]));
+    json_of(&patrol(
+        &db,
+        &["init", "--name", "王芳", "--role", "chief", "--json"],
+    ));
     let (xml, proj) = parallel_osm();
     let osm = tmp.path().join("parallel.osm");
     std::fs::write(&osm, xml).unwrap();
 
-    let r = json_of(&patrol(&db, &["streets", "import", osm.to_str().unwrap(), "--json"]));
+    let r = json_of(&patrol(
+        &db,
+        &["streets", "import", osm.to_str().unwrap(), "--json"],
+    ));
     assert_eq!(r["streets"], 4);
-    assert_eq!(r["segments"], 3 + 3 + 1 + 1, "590 m in three segments of at most 200 m");
+    assert_eq!(
+        r["segments"],
+        3 + 3 + 1 + 1,
+        "590 m in three segments of at most 200 m"
+    );
     let total = r["total_length_m"].as_f64().unwrap();
     assert!((total - 1240.0).abs() < 2.0, "{total}");
 
     let list = json_of(&patrol(&db, &["streets", "list", "--json"]));
     assert_eq!(list.as_array().unwrap().len(), 4);
-    let south = list.as_array().unwrap().iter().find(|s| s["name"] == "南街").unwrap()["id"].as_str().unwrap().to_owned();
+    let south = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "南街")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let a = json_of(&patrol(&db, &["streets", "assign", "南街", "--chief", "me", "--json"]));
+    let a = json_of(&patrol(
+        &db,
+        &["streets", "assign", "南街", "--chief", "me", "--json"],
+    ));
     assert_eq!(a["street_id"], south.as_str());
-    json_of(&patrol(&db, &["streets", "assign", &south, "--steward", "steward-7", "--json"]));
+    json_of(&patrol(
+        &db,
+        &[
+            "streets",
+            "assign",
+            &south,
+            "--steward",
+            "steward-7",
+            "--json",
+        ],
+    ));
     let list = json_of(&patrol(&db, &["streets", "list", "--json"]));
-    let s = list.as_array().unwrap().iter().find(|s| s["id"] == south.as_str()).unwrap();
-    assert!(s["chief"].is_string() && s["stewards"][0] == "steward-7", "{s}");
+    let s = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == south.as_str())
+        .unwrap();
+    assert!(
+        s["chief"].is_string() && s["stewards"][0] == "steward-7",
+        "{s}"
+    );
 
     // A walk along 南街, recorded from the shell.
-    let id = json_of(&patrol(&db, &["record", "start", "--street", &south, "--json"]))["patrol_id"].as_str().unwrap().to_owned();
+    let id = json_of(&patrol(
+        &db,
+        &["record", "start", "--street", &south, "--json"],
+    ))["patrol_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let fixes = tmp.path().join("walk.jsonl");
     std::fs::write(&fixes, fixes_along(&proj, 0.0, 1_733_040_000_000)).unwrap();
-    json_of(&patrol(&db, &["record", "fixes", &id, "--file", fixes.to_str().unwrap(), "--json"]));
+    json_of(&patrol(
+        &db,
+        &[
+            "record",
+            "fixes",
+            &id,
+            "--file",
+            fixes.to_str().unwrap(),
+            "--json",
+        ],
+    ));
     // Scanning 南街's signboard during the patrol records a check-in.
     let qr = patrol(&db, &["signboard", "qr", "南街"]);
-    assert!(qr.status.success(), "{}", String::from_utf8_lossy(&qr.stderr));
+    assert!(
+        qr.status.success(),
+        "{}",
+        String::from_utf8_lossy(&qr.stderr)
+    );
     let link = String::from_utf8(qr.stdout).unwrap().trim().to_owned();
     assert!(link.contains("/SP1."), "{link}");
     let scan = json_of(&patrol(&db, &["signboard", "scan", &link, "--json"]));
     assert_eq!(scan["street_id"], south.as_str());
     assert_eq!(scan["check_in"]["patrol_id"], id.as_str());
-    assert!(scan["check_in"]["lat"].is_f64(), "the patrol's latest fix: {scan}");
+    assert!(
+        scan["check_in"]["lat"].is_f64(),
+        "the patrol's latest fix: {scan}"
+    );
     json_of(&patrol(&db, &["record", "stop", &id, "--json"]));
 
     let c = json_of(&patrol(&db, &["coverage", &id, "--json"]));
     let streets = c["streets"].as_array().unwrap();
     assert_eq!(streets.len(), 1, "the one assigned street: {c}");
-    for key in ["street_id", "name", "length_m", "covered_m", "covered_ratio"] {
+    for key in [
+        "street_id",
+        "name",
+        "length_m",
+        "covered_m",
+        "covered_ratio",
+    ] {
         assert!(streets[0].get(key).is_some(), "missing {key}");
     }
     assert_eq!(streets[0]["name"], "南街");
-    assert!(streets[0]["covered_ratio"].as_f64().unwrap() > 0.95, "{}", streets[0]);
+    assert!(
+        streets[0]["covered_ratio"].as_f64().unwrap() > 0.95,
+        "{}",
+        streets[0]
+    );
     assert!(c["totals"]["covered_ratio"].as_f64().unwrap() > 0.95);
-    let others: Vec<&str> = c["visited_unassigned"].as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
-    assert!(!others.contains(&"北街"), "the parallel street 30 m away was not walked: {others:?}");
+    let others: Vec<&str> = c["visited_unassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        !others.contains(&"北街"),
+        "the parallel street 30 m away was not walked: {others:?}"
+    );
 
-    let p = json_of(&patrol(&db, &["coverage", "--period", "0..99999999999999", "--user", "me", "--json"]));
+    let p = json_of(&patrol(
+        &db,
+        &[
+            "coverage",
+            "--period",
+            "0..99999999999999",
+            "--user",
+            "me",
+            "--json",
+        ],
+    ));
     assert_eq!(p["patrols"].as_array().unwrap().len(), 1);
     assert!(p["totals"]["covered_m"].as_f64().unwrap() > 550.0);
     let human = patrol(&db, &["coverage", &id]);
@@ -104,7 +201,9 @@ fn import_assign_patrol_coverage_and_signboards() {
 
     // After the patrol, a scan still verifies but records nothing.
     let scan = json_of(&patrol(&db, &["signboard", "scan", &link, "--json"]));
-    assert!(scan["check_in"].is_null() && scan["note"].as_str().unwrap().contains("no patrol is open"));
+    assert!(
+        scan["check_in"].is_null() && scan["note"].as_str().unwrap().contains("no patrol is open")
+    );
 
     // A mistyped code, a forged one (another district's key), junk.
     let code = link.rsplit('/').next().unwrap();
@@ -112,22 +211,45 @@ fn import_assign_patrol_coverage_and_signboards() {
     let i = typo.len() - 10;
     typo[i] = if typo[i] == 'q' { 'r' } else { 'q' };
     let typo: String = typo.into_iter().collect();
-    assert_clean_failure(&patrol(&db, &["signboard", "scan", &typo]), "failed verification");
+    assert_clean_failure(
+        &patrol(&db, &["signboard", "scan", &typo]),
+        "failed verification",
+    );
     let other_db = tmp.path().join("other.db");
-    json_of(&patrol(&other_db, &["streets", "import", osm.to_str().unwrap(), "--json"]));
+    json_of(&patrol(
+        &other_db,
+        &["streets", "import", osm.to_str().unwrap(), "--json"],
+    ));
     let forged = String::from_utf8(patrol(&other_db, &["signboard", "qr", "南街"]).stdout).unwrap();
-    assert_clean_failure(&patrol(&db, &["signboard", "scan", forged.trim()]), "failed verification");
-    assert_clean_failure(&patrol(&db, &["signboard", "scan", "hello"]), "not a StreetPatrol signboard code");
-    assert_clean_failure(&patrol(&db, &["signboard", "qr", "不存在的路"]), "no street");
+    assert_clean_failure(
+        &patrol(&db, &["signboard", "scan", forged.trim()]),
+        "failed verification",
+    );
+    assert_clean_failure(
+        &patrol(&db, &["signboard", "scan", "hello"]),
+        "not a StreetPatrol signboard code",
+    );
+    assert_clean_failure(
+        &patrol(&db, &["signboard", "qr", "不存在的路"]),
+        "no street",
+    );
 
     // Export and import elsewhere: the same network.
     let out = tmp.path().join("net.geojson");
-    assert!(patrol(&db, &["streets", "export", "--out", out.to_str().unwrap()]).status.success());
+    assert!(
+        patrol(&db, &["streets", "export", "--out", out.to_str().unwrap()])
+            .status
+            .success()
+    );
     let copy = tmp.path().join("copy.db");
-    let back = json_of(&patrol(&copy, &["streets", "import", out.to_str().unwrap(), "--json"]));
+    let back = json_of(&patrol(
+        &copy,
+        &["streets", "import", out.to_str().unwrap(), "--json"],
+    ));
     assert_eq!(back["streets"], 4);
     assert_eq!(back["segments"], r["segments"]);
-    let stdout_export: Value = serde_json::from_slice(&patrol(&db, &["streets", "export"]).stdout).unwrap();
+    let stdout_export: Value =
+        serde_json::from_slice(&patrol(&db, &["streets", "export"]).stdout).unwrap();
     assert_eq!(stdout_export["features"].as_array().unwrap().len(), 8);
 }
 
@@ -135,11 +257,17 @@ fn import_assign_patrol_coverage_and_signboards() {
 fn bad_street_input_fails_cleanly_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.db");
-    json_of(&patrol(&db, &["init", "--name", "a", "--role", "supervisor", "--json"]));
+    json_of(&patrol(
+        &db,
+        &["init", "--name", "a", "--role", "supervisor", "--json"],
+    ));
     let (xml, _) = parallel_osm();
     let good = tmp.path().join("good.osm");
     std::fs::write(&good, &xml).unwrap();
-    json_of(&patrol(&db, &["streets", "import", good.to_str().unwrap(), "--json"]));
+    json_of(&patrol(
+        &db,
+        &["streets", "import", good.to_str().unwrap(), "--json"],
+    ));
     let cases: [(&str, &[u8], &str); 5] = [
         ("buildings.osm", br#"<osm><node id="1" lat="39.9" lon="116.2"/><way id="2"><nd ref="1"/><tag k="building" v="yes"/></way></osm>"#, "no ways with a highway tag"),
         ("broken.osm", &xml.as_bytes()[..xml.len() - 40], "not a well-formed OpenStreetMap XML"),
@@ -150,25 +278,61 @@ fn bad_street_input_fails_cleanly_and_writes_nothing() {
     for (name, bytes, needle) in cases {
         let f = tmp.path().join(name);
         std::fs::write(&f, bytes).unwrap();
-        assert_clean_failure(&patrol(&db, &["streets", "import", f.to_str().unwrap()]), needle);
+        assert_clean_failure(
+            &patrol(&db, &["streets", "import", f.to_str().unwrap()]),
+            needle,
+        );
     }
-    assert_clean_failure(&patrol(&db, &["streets", "import", "/nonexistent.osm"]), "cannot read");
-    assert_eq!(json_of(&patrol(&db, &["streets", "list", "--json"])).as_array().unwrap().len(), 4, "nothing half-imported");
-    assert_clean_failure(&patrol(&db, &["streets", "assign", "不存在的路", "--chief", "someone"]), "no street");
-    assert_clean_failure(&patrol(&db, &["coverage", "01900000-0000-7000-8000-000000000000"]), "no patrol");
+    assert_clean_failure(
+        &patrol(&db, &["streets", "import", "/nonexistent.osm"]),
+        "cannot read",
+    );
+    assert_eq!(
+        json_of(&patrol(&db, &["streets", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "nothing half-imported"
+    );
+    assert_clean_failure(
+        &patrol(
+            &db,
+            &["streets", "assign", "不存在的路", "--chief", "someone"],
+        ),
+        "no street",
+    );
+    assert_clean_failure(
+        &patrol(&db, &["coverage", "01900000-0000-7000-8000-000000000000"]),
+        "no patrol",
+    );
     let empty = tmp.path().join("empty.db");
     assert_clean_failure(&patrol(&empty, &["streets", "export"]), "no street network");
 }
 
 #[test]
 fn real_extract_imports_from_the_shell() {
-    let Some(dir) = patrol_tests::shared_data("osm") else { return };
+    let Some(dir) = patrol_tests::shared_data("osm") else {
+        return;
+    };
     let file = dir.join("beijing_tsinghua_wudaokou__FreemanDane-PathPlanning.osm");
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.db");
-    let r = json_of(&patrol(&db, &["streets", "import", file.to_str().unwrap(), "--json"]));
+    let r = json_of(&patrol(
+        &db,
+        &["streets", "import", file.to_str().unwrap(), "--json"],
+    ));
     assert_eq!(r["lines_read"], 684);
-    assert!((r["total_length_m"].as_f64().unwrap() - 127_340.0).abs() < 10.0, "{}", r["total_length_m"]);
+    assert!(
+        (r["total_length_m"].as_f64().unwrap() - 127_340.0).abs() < 10.0,
+        "{}",
+        r["total_length_m"]
+    );
     let list = json_of(&patrol(&db, &["streets", "list", "--json"]));
-    assert!(list.as_array().unwrap().iter().any(|s| s["name"] == "中关村北大街"));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "中关村北大街")
+    );
 }

@@ -23,31 +23,65 @@ struct Bench {
 
 fn fresh(name: &str) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = Store::open(dir.path().join(format!("{name}.db")), StoreConfig::default()).expect("open");
+    let mut store = Store::open(
+        dir.path().join(format!("{name}.db")),
+        StoreConfig::default(),
+    )
+    .expect("open");
     store.init_device("bench", Role::Chief, None).expect("init");
     let patrol = store.start_patrol(&[]).expect("start");
     let row = store
         .connection()
-        .query_row("SELECT row_id FROM patrol WHERE id = ?1", [patrol.to_string()], |r| r.get(0))
+        .query_row(
+            "SELECT row_id FROM patrol WHERE id = ?1",
+            [patrol.to_string()],
+            |r| r.get(0),
+        )
         .expect("row");
-    Bench { _dir: dir, store, patrol, row }
+    Bench {
+        _dir: dir,
+        store,
+        patrol,
+        row,
+    }
 }
 
-const PLAIN_INSERT: &str = "INSERT INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
+const PLAIN_INSERT: &str =
+    "INSERT INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
                             speed_mps, bearing_deg, provider, is_mock, verdict)
                             VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'kept')";
 
 fn plain_insert(b: &Bench, seq: i64, f: &NewFix) {
-    let mut stmt = b.store.connection().prepare_cached(PLAIN_INSERT).expect("prepare");
+    let mut stmt = b
+        .store
+        .connection()
+        .prepare_cached(PLAIN_INSERT)
+        .expect("prepare");
     stmt.execute(params![
-        b.row, seq, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps, f.bearing_deg, f.provider, f.is_mock
+        b.row,
+        seq,
+        f.time_ms,
+        f.lat,
+        f.lon,
+        f.accuracy_m,
+        f.altitude_m,
+        f.speed_mps,
+        f.bearing_deg,
+        f.provider,
+        f.is_mock
     ])
     .expect("insert");
 }
 
 fn walk(n: usize) -> Vec<NewFix> {
     // A long walk around a 2 km loop with phone-like noise; repeated laps shift time forward.
-    let route = [(39.904, 116.1935), (39.911, 116.1937), (39.9112, 116.201), (39.9042, 116.201), (39.904, 116.1935)];
+    let route = [
+        (39.904, 116.1935),
+        (39.911, 116.1937),
+        (39.9112, 116.201),
+        (39.9042, 116.201),
+        (39.904, 116.1935),
+    ];
     let mut rng = SimRng::new(42);
     let rx = ReceiverModel::default();
     let mut out = Vec::with_capacity(n);
@@ -68,7 +102,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (single_n, rounds, batch_n) = if quick { (500, 4, 20_000) } else { (2_000, 10, 100_000) };
+    let (single_n, rounds, batch_n) = if quick {
+        (500, 4, 20_000)
+    } else {
+        (2_000, 10, 100_000)
+    };
     println!("fix_append benchmark on {}", machine());
 
     // --- Durable single appends, alternating core and plain in rounds.
@@ -92,10 +130,25 @@ fn main() {
     plain_lat.sort();
     let (cm, c99) = (percentile(&core_lat, 0.5), percentile(&core_lat, 0.99));
     let (pm, p99) = (percentile(&plain_lat, 0.5), percentile(&plain_lat, 0.99));
-    println!("\nsingle durable append ({} fixes, each its own commit, WAL synchronous=NORMAL)", core_lat.len());
-    println!("  core add_fix        median {:>8.1} us   p99 {:>8.1} us", us(cm), us(c99));
-    println!("  plain rusqlite      median {:>8.1} us   p99 {:>8.1} us", us(pm), us(p99));
-    println!("  ratio core/plain    median {:>8.2}      p99 {:>8.2}", us(cm) / us(pm), us(c99) / us(p99));
+    println!(
+        "\nsingle durable append ({} fixes, each its own commit, WAL synchronous=NORMAL)",
+        core_lat.len()
+    );
+    println!(
+        "  core add_fix        median {:>8.1} us   p99 {:>8.1} us",
+        us(cm),
+        us(c99)
+    );
+    println!(
+        "  plain rusqlite      median {:>8.1} us   p99 {:>8.1} us",
+        us(pm),
+        us(p99)
+    );
+    println!(
+        "  ratio core/plain    median {:>8.2}      p99 {:>8.2}",
+        us(cm) / us(pm),
+        us(c99) / us(p99)
+    );
 
     // --- Batch import rate.
     let fixes = walk(batch_n);
@@ -119,8 +172,17 @@ fn main() {
             for (i, f) in chunk.iter().enumerate() {
                 let seq = (c * 10_000 + i) as i64;
                 stmt.execute(params![
-                    plain.row, seq, f.time_ms, f.lat, f.lon, f.accuracy_m, f.altitude_m, f.speed_mps,
-                    f.bearing_deg, f.provider, f.is_mock
+                    plain.row,
+                    seq,
+                    f.time_ms,
+                    f.lat,
+                    f.lon,
+                    f.accuracy_m,
+                    f.altitude_m,
+                    f.speed_mps,
+                    f.bearing_deg,
+                    f.provider,
+                    f.is_mock
                 ])
                 .expect("insert");
             }
@@ -131,12 +193,20 @@ fn main() {
     }
     let (cr, pr) = (median(&mut core_rates), median(&mut plain_rates));
     println!("\nbatch import ({batch_n} fixes in batches of 10,000, median of {repeats} runs)");
-    println!("  core add_fixes      {:>10.0} fixes/s  (filter, stationary detector, insert)", cr);
+    println!(
+        "  core add_fixes      {:>10.0} fixes/s  (filter, stationary detector, insert)",
+        cr
+    );
     println!("  plain rusqlite      {:>10.0} fixes/s  (insert only)", pr);
     println!("  ratio core/plain    {:>10.2}", cr / pr);
     println!(
         "\nRESULT single_median_us={:.1} single_p99_us={:.1} single_ratio_median={:.2} single_ratio_p99={:.2} batch_fixes_per_s={:.0} batch_ratio={:.2}",
-        us(cm), us(c99), us(cm) / us(pm), us(c99) / us(p99), cr, cr / pr
+        us(cm),
+        us(c99),
+        us(cm) / us(pm),
+        us(c99) / us(p99),
+        cr,
+        cr / pr
     );
 }
 

@@ -19,7 +19,10 @@ use patrol_core::geodesy::LocalProjection;
 use patrol_core::matching::{MatchConfig, match_track};
 use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::spatial::IndexedNetwork;
-use patrol_core::streets::{DraftLine, DraftStreet, NetworkDraft, Segment, Street, StreetImportOptions, StreetNetwork, to_e7};
+use patrol_core::streets::{
+    DraftLine, DraftStreet, NetworkDraft, Segment, Street, StreetImportOptions, StreetNetwork,
+    to_e7,
+};
 use patrol_core::{Role, SegmentId, Store, StoreConfig, StreetId};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
@@ -38,7 +41,10 @@ struct Grid {
 
 impl Grid {
     fn new(n: usize) -> Self {
-        Self { n, proj: LocalProjection::new(39.91, 116.19) }
+        Self {
+            n,
+            proj: LocalProjection::new(39.91, 116.19),
+        }
     }
 
     fn node(&self, i: usize, j: usize) -> (f64, f64) {
@@ -51,13 +57,27 @@ impl Grid {
         for j in 0..self.n {
             for i in 0..self.n - 1 {
                 let (x, y) = ((i as f64 + 0.5) * BLOCK_M, j as f64 * BLOCK_M + 1.0);
-                out.push((j, vec![self.node(i, j), self.proj.to_degrees(x, y), self.node(i + 1, j)]));
+                out.push((
+                    j,
+                    vec![
+                        self.node(i, j),
+                        self.proj.to_degrees(x, y),
+                        self.node(i + 1, j),
+                    ],
+                ));
             }
         }
         for i in 0..self.n {
             for j in 0..self.n - 1 {
                 let (x, y) = (i as f64 * BLOCK_M + 1.0, (j as f64 + 0.5) * BLOCK_M);
-                out.push((self.n + i, vec![self.node(i, j), self.proj.to_degrees(x, y), self.node(i, j + 1)]));
+                out.push((
+                    self.n + i,
+                    vec![
+                        self.node(i, j),
+                        self.proj.to_degrees(x, y),
+                        self.node(i, j + 1),
+                    ],
+                ));
             }
         }
         out
@@ -65,15 +85,30 @@ impl Grid {
 
     fn network(&self) -> StreetNetwork {
         let streets: Vec<Street> = (0..2 * self.n)
-            .map(|k| Street { id: StreetId::new(), name: Some(format!("街 {k}")), subdistrict: None, class: "residential".into(), length_m: 0.0 })
+            .map(|k| Street {
+                id: StreetId::new(),
+                name: Some(format!("街 {k}")),
+                subdistrict: None,
+                class: "residential".into(),
+                length_m: 0.0,
+            })
             .collect();
         let segments: Vec<Segment> = self
             .blocks()
             .into_iter()
             .enumerate()
             .map(|(k, (street, points))| {
-                let points: Vec<(f64, f64)> = points.iter().map(|&(la, lo)| patrol_core::streets::from_e7(to_e7(la, lo))).collect();
-                Segment { id: SegmentId::new(), street_id: streets[street].id, ordinal: k as u32, points, length_m: BLOCK_M }
+                let points: Vec<(f64, f64)> = points
+                    .iter()
+                    .map(|&(la, lo)| patrol_core::streets::from_e7(to_e7(la, lo)))
+                    .collect();
+                Segment {
+                    id: SegmentId::new(),
+                    street_id: streets[street].id,
+                    ordinal: k as u32,
+                    points,
+                    length_m: BLOCK_M,
+                }
             })
             .collect();
         StreetNetwork::new(streets, segments)
@@ -81,13 +116,26 @@ impl Grid {
 
     fn draft(&self) -> NetworkDraft {
         let mut streets: Vec<DraftStreet> = (0..2 * self.n)
-            .map(|k| DraftStreet { key: format!("name:|街 {k}"), name: Some(format!("街 {k}")), subdistrict: None, lines: Vec::new() })
+            .map(|k| DraftStreet {
+                key: format!("name:|街 {k}"),
+                name: Some(format!("街 {k}")),
+                subdistrict: None,
+                lines: Vec::new(),
+            })
             .collect();
         for (street, points) in self.blocks() {
             let points = points.iter().map(|&(la, lo)| to_e7(la, lo)).collect();
-            streets[street].lines.push(DraftLine { points, class: "residential".into(), source_ref: String::new() });
+            streets[street].lines.push(DraftLine {
+                points,
+                class: "residential".into(),
+                source_ref: String::new(),
+            });
         }
-        NetworkDraft { format: "geojson".into(), streets, ..Default::default() }
+        NetworkDraft {
+            format: "geojson".into(),
+            streets,
+            ..Default::default()
+        }
     }
 
     /// A random walk along the grid of at least `length_m`, never turning straight back.
@@ -97,10 +145,18 @@ impl Grid {
         let mut route = vec![self.node(i, j)];
         while (route.len() - 1) as f64 * BLOCK_M < length_m {
             let mut next = Vec::new();
-            if i > 0 { next.push((i - 1, j)) }
-            if i + 1 < self.n { next.push((i + 1, j)) }
-            if j > 0 { next.push((i, j - 1)) }
-            if j + 1 < self.n { next.push((i, j + 1)) }
+            if i > 0 {
+                next.push((i - 1, j))
+            }
+            if i + 1 < self.n {
+                next.push((i + 1, j))
+            }
+            if j > 0 {
+                next.push((i, j - 1))
+            }
+            if j + 1 < self.n {
+                next.push((i, j + 1))
+            }
             next.retain(|&p| p != prev);
             let pick = next[(rng.next_u64() % next.len() as u64) as usize];
             prev = (i, j);
@@ -117,7 +173,11 @@ fn pieces(net: &StreetNetwork) -> Vec<Piece> {
     net.segments
         .iter()
         .enumerate()
-        .flat_map(|(si, s)| s.xy.windows(2).enumerate().map(move |(pi, w)| GeomWithData::new(Line::new(w[0], w[1]), (si as u32, pi as u32))))
+        .flat_map(|(si, s)| {
+            s.xy.windows(2).enumerate().map(move |(pi, w)| {
+                GeomWithData::new(Line::new(w[0], w[1]), (si as u32, pi as u32))
+            })
+        })
         .collect()
 }
 
@@ -132,7 +192,12 @@ fn main() {
 
     // --- 1. Index build, 10,000 segments.
     let big = Grid::new(71).network();
-    println!("\nindex build: {} segments, {} pieces, {} junctions, median of {runs} runs", big.segments.len(), pieces(&big).len(), big.node_count());
+    println!(
+        "\nindex build: {} segments, {} pieces, {} junctions, median of {runs} runs",
+        big.segments.len(),
+        pieces(&big).len(),
+        big.node_count()
+    );
     let (mut bulk, mut full, mut inserted) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let copy = big.clone();
@@ -145,7 +210,13 @@ fn main() {
         let segments: Vec<Segment> = big
             .segments
             .iter()
-            .map(|s| Segment { id: s.id, street_id: streets[s.street].id, ordinal: s.ordinal, points: s.points.clone(), length_m: s.length_m })
+            .map(|s| Segment {
+                id: s.id,
+                street_id: streets[s.street].id,
+                ordinal: s.ordinal,
+                points: s.points.clone(),
+                length_m: s.length_m,
+            })
             .collect();
         let t = Instant::now();
         let idx = IndexedNetwork::build(StreetNetwork::new(streets, segments));
@@ -164,19 +235,31 @@ fn main() {
     let (bulk, full, inserted) = (median(&mut bulk), median(&mut full), median(&mut inserted));
     println!("  R-tree bulk load                    {bulk:>8.2} ms   (target < 50 ms)");
     println!("  whole load (junctions + R-tree)     {full:>8.2} ms");
-    println!("  baseline: one-by-one inserts        {inserted:>8.2} ms   ratio bulk/inserts {:.2}", bulk / inserted);
+    println!(
+        "  baseline: one-by-one inserts        {inserted:>8.2} ms   ratio bulk/inserts {:.2}",
+        bulk / inserted
+    );
 
     // --- 2. Matching and coverage of an 8-hour 1 Hz track on 5,000 segments.
     let grid = Grid::new(51);
     let mut store = Store::open_in_memory(StoreConfig::default()).expect("store");
     store.init_device("bench", Role::Chief, None).expect("init");
-    store.import_streets(&grid.draft(), &StreetImportOptions::default()).expect("import");
+    store
+        .import_streets(&grid.draft(), &StreetImportOptions::default())
+        .expect("import");
     let net = store.street_network().expect("network");
     let fixes_wanted = 8 * 3600;
     let mut rng = SimRng::new(2018);
     let route = grid.random_route(1.3 * fixes_wanted as f64 + 200.0, &mut rng);
-    let rx = ReceiverModel { error_sigma_m: 8.0, ..Default::default() };
-    let walk: Vec<_> = simulate_walk(&route, 1.3, 1_733_040_000_000, &rx, None, &mut rng).into_iter().take(fixes_wanted).map(|(f, _)| f).collect();
+    let rx = ReceiverModel {
+        error_sigma_m: 8.0,
+        ..Default::default()
+    };
+    let walk: Vec<_> = simulate_walk(&route, 1.3, 1_733_040_000_000, &rx, None, &mut rng)
+        .into_iter()
+        .take(fixes_wanted)
+        .map(|(f, _)| f)
+        .collect();
     let patrol = store.start_patrol(&[]).expect("start");
     store.add_fixes(patrol, &walk).expect("fixes");
     store.stop_patrol(patrol).expect("stop");
@@ -185,7 +268,10 @@ fn main() {
     println!(
         "\nmatching + coverage: {} fixes (8 h at 1 Hz, {} kept), {} segments, median of {runs} runs",
         fixes.len(),
-        fixes.iter().filter(|f| f.verdict == patrol_core::FixVerdict::Kept).count(),
+        fixes
+            .iter()
+            .filter(|f| f.verdict == patrol_core::FixVerdict::Kept)
+            .count(),
         net.network.segments.len()
     );
     let (mut core, mut through_store, mut nearest) = (Vec::new(), Vec::new(), Vec::new());
@@ -197,7 +283,9 @@ fn main() {
         coverage.add_track(&net, &fixes, &matched, &cc);
         coverage.finish(&net, &cc);
         core.push(ms(t));
-        let covered: f64 = (0..net.network.streets.len()).map(|s| coverage.street_covered_m(&net.network, s)).sum();
+        let covered: f64 = (0..net.network.streets.len())
+            .map(|s| coverage.street_covered_m(&net.network, s))
+            .sum();
         summary = (matched.fixes_matched, matched.runs.len(), covered);
 
         let t = Instant::now();
@@ -216,12 +304,21 @@ fn main() {
         nearest.push(ms(t));
         std::hint::black_box(found);
     }
-    let (core, through_store, nearest) = (median(&mut core), median(&mut through_store), median(&mut nearest));
+    let (core, through_store, nearest) = (
+        median(&mut core),
+        median(&mut through_store),
+        median(&mut nearest),
+    );
     let rate = fixes.len() as f64 / (core / 1000.0);
     let walked = 1.3 * fixes.len() as f64;
-    println!("  match + coverage (core)             {core:>8.2} ms   (target < 100 ms)   {rate:>10.0} fixes/s");
+    println!(
+        "  match + coverage (core)             {core:>8.2} ms   (target < 100 ms)   {rate:>10.0} fixes/s"
+    );
     println!("  through the store (SQLite + report) {through_store:>8.2} ms");
-    println!("  baseline: R-tree lookup per fix     {nearest:>8.2} ms   ratio core/lookup {:.2}", core / nearest);
+    println!(
+        "  baseline: R-tree lookup per fix     {nearest:>8.2} ms   ratio core/lookup {:.2}",
+        core / nearest
+    );
     println!(
         "  matched {} fixes in {} run(s); covered {:.1} km of streets for a {:.1} km walk",
         summary.0,

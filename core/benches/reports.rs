@@ -61,13 +61,21 @@ fn at(x: f64, y: f64) -> (f64, f64) {
 /// The streets: (name, polyline in metres).
 fn grid() -> Vec<(String, Vec<(f64, f64)>)> {
     let mut out = Vec::new();
-    let cuts: Vec<(usize, usize)> = (0..9).map(|k| (k * 4, if k == 8 { NODES - 1 } else { k * 4 + 4 })).collect();
+    let cuts: Vec<(usize, usize)> = (0..9)
+        .map(|k| (k * 4, if k == 8 { NODES - 1 } else { k * 4 + 4 }))
+        .collect();
     for row in 0..NODES {
         for (k, &(a, b)) in cuts.iter().enumerate() {
             let y = row as f64 * BLOCK_M;
-            out.push((format!("东西{row:02}-{k}"), vec![(a as f64 * BLOCK_M, y), (b as f64 * BLOCK_M, y)]));
+            out.push((
+                format!("东西{row:02}-{k}"),
+                vec![(a as f64 * BLOCK_M, y), (b as f64 * BLOCK_M, y)],
+            ));
             let x = row as f64 * BLOCK_M;
-            out.push((format!("南北{row:02}-{k}"), vec![(x, a as f64 * BLOCK_M), (x, b as f64 * BLOCK_M)]));
+            out.push((
+                format!("南北{row:02}-{k}"),
+                vec![(x, a as f64 * BLOCK_M), (x, b as f64 * BLOCK_M)],
+            ));
         }
     }
     // One alley more makes the district's 685.
@@ -88,33 +96,67 @@ fn geojson(streets: &[(String, Vec<(f64, f64)>)]) -> String {
 }
 
 fn open(path: &Path, clock: Arc<AtomicI64>) -> Store {
-    let config = StoreConfig { photos_dir: Some(path.with_extension("photos")), ..Default::default() };
+    let config = StoreConfig {
+        photos_dir: Some(path.with_extension("photos")),
+        ..Default::default()
+    };
     Store::open_with_clock(path, config, Arc::new(Manual(clock))).expect("open")
 }
 
 /// A walk along `route` (metres) and back, as a phone records it at one fix every 5 s.
-fn walk(route: &[(f64, f64)], there_and_back: bool, start_ms: i64, rng: &mut SimRng) -> ParsedTrack {
+fn walk(
+    route: &[(f64, f64)],
+    there_and_back: bool,
+    start_ms: i64,
+    rng: &mut SimRng,
+) -> ParsedTrack {
     let mut pts: Vec<(f64, f64)> = route.iter().map(|&(x, y)| at(x, y)).collect();
     if there_and_back {
         pts.extend(route.iter().rev().skip(1).map(|&(x, y)| at(x, y)));
     }
-    let receiver = ReceiverModel { interval_s: 5.0, error_sigma_m: 4.0, spike_probability: 0.002, ..Default::default() };
-    let fixes = simulate_walk(&pts, 1.2, start_ms, &receiver, None, rng).into_iter().map(|(f, _)| f).collect();
-    ParsedTrack { name: None, segments: vec![fixes], ..Default::default() }
+    let receiver = ReceiverModel {
+        interval_s: 5.0,
+        error_sigma_m: 4.0,
+        spike_probability: 0.002,
+        ..Default::default()
+    };
+    let fixes = simulate_walk(&pts, 1.2, start_ms, &receiver, None, rng)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    ParsedTrack {
+        name: None,
+        segments: vec![fixes],
+        ..Default::default()
+    }
 }
 
 fn build(path: &Path) {
     let started = Instant::now();
     let clock = Arc::new(AtomicI64::new(DEC_1 - 2 * DAY));
     let mut s = open(path, clock.clone());
-    s.init_device("区城管委 supervisor", Role::Supervisor, None).expect("init");
+    s.init_device("区城管委 supervisor", Role::Supervisor, None)
+        .expect("init");
     let streets = grid();
     assert_eq!(streets.len(), 685);
     let report = s
-        .import_streets_file(Path::new("district.geojson"), geojson(&streets).as_bytes(), &StreetImportOptions { max_segment_m: 205.0, ..Default::default() })
+        .import_streets_file(
+            Path::new("district.geojson"),
+            geojson(&streets).as_bytes(),
+            &StreetImportOptions {
+                max_segment_m: 205.0,
+                ..Default::default()
+            },
+        )
         .expect("streets");
-    eprintln!("  network: {} streets, {} segments", report.streets, report.segments);
-    let ids: Vec<String> = streets.iter().map(|(n, _)| s.resolve_street(n).expect("street").to_string()).collect();
+    eprintln!(
+        "  network: {} streets, {} segments",
+        report.streets, report.segments
+    );
+    let ids: Vec<String> = streets
+        .iter()
+        .map(|(n, _)| s.resolve_street(n).expect("street").to_string())
+        .collect();
 
     // People and assignments, as sync delivers them.
     let chief = |i: usize| format!("00000000-0000-7000-8000-{:012}", i);
@@ -122,16 +164,32 @@ fn build(path: &Path) {
     {
         let tx = s.connection().unchecked_transaction().expect("tx");
         for i in 0..CHIEFS {
-            tx.execute("INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'chief', 0)", params![chief(i), format!("街巷长{i:03}")]).expect("user");
+            tx.execute(
+                "INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'chief', 0)",
+                params![chief(i), format!("街巷长{i:03}")],
+            )
+            .expect("user");
         }
         for i in 0..STEWARDS {
-            tx.execute("INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'steward', 0)", params![steward(i), format!("管家{i:04}")]).expect("user");
+            tx.execute(
+                "INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'steward', 0)",
+                params![steward(i), format!("管家{i:04}")],
+            )
+            .expect("user");
         }
         for (k, id) in ids.iter().enumerate() {
-            tx.execute("INSERT INTO street_assignment VALUES (?1, ?2, 'chief', 0)", params![id, chief(k % CHIEFS)]).expect("assign");
+            tx.execute(
+                "INSERT INTO street_assignment VALUES (?1, ?2, 'chief', 0)",
+                params![id, chief(k % CHIEFS)],
+            )
+            .expect("assign");
         }
         for i in 0..STEWARDS {
-            tx.execute("INSERT INTO street_assignment VALUES (?1, ?2, 'steward', 0)", params![ids[i % ids.len()], steward(i)]).expect("assign");
+            tx.execute(
+                "INSERT INTO street_assignment VALUES (?1, ?2, 'steward', 0)",
+                params![ids[i % ids.len()], steward(i)],
+            )
+            .expect("assign");
         }
         tx.commit().expect("commit");
     }
@@ -146,22 +204,45 @@ fn build(path: &Path) {
             let k = mine[day as usize % mine.len()];
             let start = DEC_1 + day * DAY + (8 + (c % 4) as i64) * 3_600_000;
             clock.store(start, Ordering::SeqCst);
-            let id = s.import_track(&walk(&streets[k].1, true, start, &mut rng), &ImportOptions::default(), &mut |_, _| {}).expect("patrol").patrol_id;
+            let id = s
+                .import_track(
+                    &walk(&streets[k].1, true, start, &mut rng),
+                    &ImportOptions::default(),
+                    &mut |_, _| {},
+                )
+                .expect("patrol")
+                .patrol_id;
             owners.push((id.to_string(), chief(c)));
         }
         for i in (0..STEWARDS).filter(|i| (*i as i64 + day) % 7 == 0) {
             let start = DEC_1 + day * DAY + 15 * 3_600_000;
             clock.store(start, Ordering::SeqCst);
             let route = &streets[i % streets.len()].1;
-            let id = s.import_track(&walk(route, false, start, &mut rng), &ImportOptions::default(), &mut |_, _| {}).expect("patrol").patrol_id;
+            let id = s
+                .import_track(
+                    &walk(route, false, start, &mut rng),
+                    &ImportOptions::default(),
+                    &mut |_, _| {},
+                )
+                .expect("patrol")
+                .patrol_id;
             owners.push((id.to_string(), steward(i)));
         }
-        eprintln!("  day {}: {} patrols so far ({:.0} s)", day + 1, owners.len(), started.elapsed().as_secs_f64());
+        eprintln!(
+            "  day {}: {} patrols so far ({:.0} s)",
+            day + 1,
+            owners.len(),
+            started.elapsed().as_secs_f64()
+        );
     }
     {
         let tx = s.connection().unchecked_transaction().expect("tx");
         for (id, user) in &owners {
-            tx.execute("UPDATE patrol SET user_id = ?2 WHERE id = ?1", params![id, user]).expect("owner");
+            tx.execute(
+                "UPDATE patrol SET user_id = ?2 WHERE id = ?1",
+                params![id, user],
+            )
+            .expect("owner");
         }
         // Pickups and points of the stewards, as sync delivers them: two a day each.
         for day in 0..DAYS {
@@ -189,30 +270,46 @@ fn build(path: &Path) {
     // Issues through the core: reported on a street, assigned to the owning department, and
     // for most of them accepted and resolved with an after-photo.
     let photo_path = path.with_extension("after.jpg");
-    image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, 90])).save(&photo_path).expect("photo");
+    image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, 90])
+    })
+    .save(&photo_path)
+    .expect("photo");
     let photo = s.attach_photo(&photo_path).expect("attach").sha256;
     let mut r = SimRng::new(7);
-    let categories = ["litter", "overflowing_bin", "illegal_parking", "street_vending", "greening", "frontage_duty_violation"];
+    let categories = [
+        "litter",
+        "overflowing_bin",
+        "illegal_parking",
+        "street_vending",
+        "greening",
+        "frontage_duty_violation",
+    ];
     for day in 0..DAYS {
         for n in 0..ISSUES_PER_DAY {
             let k = (r.next_u64() % streets.len() as u64) as usize;
             let (x0, y0) = streets[k].1[0];
             let (lat, lon) = at(x0 + 10.0, y0);
-            clock.store(DEC_1 + day * DAY + 7 * 3_600_000 + n as i64 * 600_000, Ordering::SeqCst);
+            clock.store(
+                DEC_1 + day * DAY + 7 * 3_600_000 + n as i64 * 600_000,
+                Ordering::SeqCst,
+            );
             let mut new = NewIssue::at(categories[n % categories.len()], lat, lon);
             new.street_id = Some(ids[k].clone());
             let id = s.report_issue(new).expect("report").issue.id;
             if n % 20 == 0 {
                 continue;
             }
-            s.assign_issue(id, Assignee::Department(Department::Owner), None).expect("assign");
+            s.assign_issue(id, Assignee::Department(Department::Owner), None)
+                .expect("assign");
             if n % 7 == 0 {
                 continue;
             }
             clock.fetch_add(3_600_000, Ordering::SeqCst);
             s.accept_issue(id).expect("accept");
             clock.fetch_add((r.next_u64() % 30) as i64 * 3_600_000, Ordering::SeqCst);
-            s.resolve_issue(id, &photo, Some((lat, lon)), None).expect("resolve");
+            s.resolve_issue(id, &photo, Some((lat, lon)), None)
+                .expect("resolve");
         }
     }
     s.close().expect("close");
@@ -223,9 +320,15 @@ fn cached_store() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cache");
     std::fs::create_dir_all(&dir).expect("cache dir");
     // Named by schema version: a store built by other code is never reused.
-    let path = dir.join(format!("reports-district-schema{}.db", patrol_core::store::SCHEMA_VERSION));
+    let path = dir.join(format!(
+        "reports-district-schema{}.db",
+        patrol_core::store::SCHEMA_VERSION
+    ));
     if !path.exists() {
-        eprintln!("building the district store (once) at {} ...", path.display());
+        eprintln!(
+            "building the district store (once) at {} ...",
+            path.display()
+        );
         let tmp = path.with_extension("building");
         let _ = std::fs::remove_file(&tmp);
         build(&tmp);
@@ -244,7 +347,11 @@ fn main() {
     let rules = ReportRules::default();
     {
         let s = open(&path, clock.clone());
-        let n = |sql: &str| s.connection().query_row(sql, [], |r| r.get::<_, i64>(0)).expect("count");
+        let n = |sql: &str| {
+            s.connection()
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .expect("count")
+        };
         println!(
             "store: {} streets, {} segments, {} chiefs, {} stewards, {} patrols, {} fixes, {} issues, {} pickups; {:.0} MB",
             n("SELECT COUNT(*) FROM street"),
@@ -260,7 +367,11 @@ fn main() {
         // Make sure the cache is warm (the first run after a build fills it).
         let t = Instant::now();
         let r = s.assessment_report(&month, &rules).expect("assessment");
-        println!("first assessment (fills the cache if empty): {:.0} ms, {} chiefs", t.elapsed().as_secs_f64() * 1e3, r.chiefs.len());
+        println!(
+            "first assessment (fills the cache if empty): {:.0} ms, {} chiefs",
+            t.elapsed().as_secs_f64() * 1e3,
+            r.chiefs.len()
+        );
     }
 
     // 1. Warm: open the store, load the network, assess; and the assessment alone.
@@ -299,10 +410,20 @@ fn main() {
     println!();
     println!("| what | median | runs |");
     println!("| --- | --- | --- |");
-    println!("| month's assessment, 315 chiefs, coverage cache warm (open store + network + report) | {warm_open:.0} ms | {runs} |");
+    println!(
+        "| month's assessment, 315 chiefs, coverage cache warm (open store + network + report) | {warm_open:.0} ms | {runs} |"
+    );
     println!("| the same, store already open | {warm:.0} ms | {runs} |");
-    println!("| the same with the cache empty (every chief patrol map-matched again): baseline | {cold:.0} ms | {cold_runs} |");
+    println!(
+        "| the same with the cache empty (every chief patrol map-matched again): baseline | {cold:.0} ms | {cold_runs} |"
+    );
     println!("| ratio warm / cold | {:.3} | |", warm_open / cold);
-    println!("| month's steward report, 1,500 stewards (warm) | {:.0} ms | {runs} |", common::median(&mut stewards));
-    println!("target: the month's assessment under 1 s: {}", if warm_open < 1000.0 { "met" } else { "NOT met" });
+    println!(
+        "| month's steward report, 1,500 stewards (warm) | {:.0} ms | {runs} |",
+        common::median(&mut stewards)
+    );
+    println!(
+        "target: the month's assessment under 1 s: {}",
+        if warm_open < 1000.0 { "met" } else { "NOT met" }
+    );
 }

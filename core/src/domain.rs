@@ -48,7 +48,9 @@ macro_rules! uuid_id {
 
 /// A string that is not a valid id of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not a valid {kind}: expected a UUID like 0192f0c4-7c1e-7d2a-9b1e-3f5c2a1d4e6f")]
+#[error(
+    "{value:?} is not a valid {kind}: expected a UUID like 0192f0c4-7c1e-7d2a-9b1e-3f5c2a1d4e6f"
+)]
 pub struct ParseIdError {
     pub kind: &'static str,
     pub value: String,
@@ -314,7 +316,10 @@ string_enum!(
 impl IssueStatus {
     /// Whether someone still has to act: the issue counts as open and can be overdue.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Reported | Self::Assigned | Self::Returned | Self::InProgress | Self::Reopened)
+        matches!(
+            self,
+            Self::Reported | Self::Assigned | Self::Returned | Self::InProgress | Self::Reopened
+        )
     }
 }
 

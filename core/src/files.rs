@@ -45,11 +45,21 @@ mod tests {
         write_atomically(&target, b"first").unwrap();
         write_atomically(&target, b"second, longer").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"second, longer");
-        let names: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("doc.bin")], "no temporary file left");
+        let names: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("doc.bin")],
+            "no temporary file left"
+        );
         // A target that is a folder cannot be replaced: an Io error naming it, no temporary file.
         let err = write_atomically(dir.path().join("sub").as_path(), b"x").unwrap_err();
-        assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("sub")), "{err:?}");
+        assert!(
+            matches!(&err, Error::Io { path, .. } if path.ends_with("sub")),
+            "{err:?}"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -61,18 +61,28 @@ pub struct HlcClock {
 impl HlcClock {
     /// A clock that has issued nothing yet.
     pub fn new(actor: impl Into<String>) -> Self {
-        Self { actor: actor.into(), last_wall_ms: 0, last_counter: 0 }
+        Self {
+            actor: actor.into(),
+            last_wall_ms: 0,
+            last_counter: 0,
+        }
     }
 
     /// The clock as persisted in `conn` (or a fresh one).
     pub fn load(conn: &Connection, actor: &str) -> Result<Self> {
         let row: Option<(i64, i64)> = conn
-            .query_row("SELECT wall_ms, counter FROM hlc_state WHERE singleton = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT wall_ms, counter FROM hlc_state WHERE singleton = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (last_wall_ms, counter) = row.unwrap_or((0, 0));
-        Ok(Self { actor: actor.to_owned(), last_wall_ms, last_counter: counter.clamp(0, u32::MAX as i64) as u32 })
+        Ok(Self {
+            actor: actor.to_owned(),
+            last_wall_ms,
+            last_counter: counter.clamp(0, u32::MAX as i64) as u32,
+        })
     }
 
     /// Writes the last stamp back; call in the transaction that stores what was stamped.
@@ -91,7 +101,11 @@ impl HlcClock {
 
     /// The last stamp issued.
     pub fn last(&self) -> HlcStamp {
-        HlcStamp { wall_ms: self.last_wall_ms, counter: self.last_counter, actor: self.actor.clone() }
+        HlcStamp {
+            wall_ms: self.last_wall_ms,
+            counter: self.last_counter,
+            actor: self.actor.clone(),
+        }
     }
 
     /// A new stamp, later than every stamp this clock issued or observed.
@@ -109,7 +123,9 @@ impl HlcClock {
     /// [`MAX_FORWARD_DRIFT_MS`] ahead of `physical_ms` only advances the clock that far; returns
     /// whether it was clamped.
     pub fn observe(&mut self, remote: &HlcStamp, physical_ms: i64) -> bool {
-        let limit = physical_ms.saturating_add(MAX_FORWARD_DRIFT_MS).max(self.last_wall_ms);
+        let limit = physical_ms
+            .saturating_add(MAX_FORWARD_DRIFT_MS)
+            .max(self.last_wall_ms);
         let (wall, counter, clamped) = if remote.wall_ms > limit {
             (limit, 0, true)
         } else {
@@ -138,7 +154,11 @@ impl HlcClock {
             Some(l) if (l.wall_ms, l.counter) >= (stamp.wall_ms, stamp.counter) => {
                 let wall_ms = l.wall_ms;
                 let counter = l.counter.saturating_add(1);
-                HlcStamp { wall_ms, counter, actor: self.actor.clone() }
+                HlcStamp {
+                    wall_ms,
+                    counter,
+                    actor: self.actor.clone(),
+                }
             }
             _ => stamp,
         }
@@ -170,7 +190,14 @@ mod tests {
         let e = c.tick(2_000);
         assert!(a < b && b < d && d < e, "{a} {b} {d} {e}");
         assert_eq!(d.wall_ms, 1_000);
-        assert_eq!(e, HlcStamp { wall_ms: 2_000, counter: 0, actor: "aa".into() });
+        assert_eq!(
+            e,
+            HlcStamp {
+                wall_ms: 2_000,
+                counter: 0,
+                actor: "aa".into()
+            }
+        );
     }
 
     #[test]
@@ -188,14 +215,25 @@ mod tests {
     fn a_clock_a_year_ahead_does_not_drag_ours_along_but_causality_holds() {
         let mut c = HlcClock::new("aa");
         let now = 1_714_550_400_000;
-        let crazy = HlcStamp { wall_ms: now + 365 * DAY, counter: 7, actor: "bb".into() };
+        let crazy = HlcStamp {
+            wall_ms: now + 365 * DAY,
+            counter: 7,
+            actor: "bb".into(),
+        };
         assert!(c.observe(&crazy, now));
         assert!(c.last().wall_ms <= now + MAX_FORWARD_DRIFT_MS);
         let mine = c.stamp_after(Some(&crazy), now);
         assert!(mine > crazy);
         // A plain tick afterwards is back near real time.
         let mut fresh = HlcClock::new("aa");
-        assert!(!fresh.observe(&HlcStamp { wall_ms: now + DAY, counter: 0, actor: "bb".into() }, now));
+        assert!(!fresh.observe(
+            &HlcStamp {
+                wall_ms: now + DAY,
+                counter: 0,
+                actor: "bb".into()
+            },
+            now
+        ));
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub mod signboard;
 pub mod sim;
 pub mod spatial;
 pub mod store;
-pub mod sync;
 pub mod streets;
+pub mod sync;
 pub mod track;
 
 pub use clock::{Clock, SystemClock};

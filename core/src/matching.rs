@@ -96,13 +96,19 @@ impl Default for MatchConfig {
 impl MatchConfig {
     /// The matching tolerance for a fix of the given accuracy.
     pub fn tolerance_m(&self, accuracy_m: Option<f64>) -> f64 {
-        let widened = accuracy_m.filter(|a| a.is_finite() && *a > 0.0).map_or(0.0, |a| a * self.accuracy_tolerance_factor);
-        self.base_tolerance_m.max(widened).min(self.max_tolerance_m.max(self.base_tolerance_m))
+        let widened = accuracy_m
+            .filter(|a| a.is_finite() && *a > 0.0)
+            .map_or(0.0, |a| a * self.accuracy_tolerance_factor);
+        self.base_tolerance_m
+            .max(widened)
+            .min(self.max_tolerance_m.max(self.base_tolerance_m))
     }
 
     fn sigma_m(&self, accuracy_m: Option<f64>) -> f64 {
         // Platforms report a 68 % radius; per axis that is about accuracy / 1.5.
-        let a = accuracy_m.filter(|a| a.is_finite() && *a > 0.0).unwrap_or(self.default_accuracy_m);
+        let a = accuracy_m
+            .filter(|a| a.is_finite() && *a > 0.0)
+            .unwrap_or(self.default_accuracy_m);
         (a / 1.5).max(self.min_sigma_m)
     }
 }
@@ -172,14 +178,21 @@ impl Chain {
 
     /// Backtracks the best path and appends it as a run.
     fn finish(&mut self, points: &[Point], out: &mut TrackMatch) {
-        let Some(last) = self.steps.last() else { return };
+        let Some(last) = self.steps.last() else {
+            return;
+        };
         let mut k = (last.start..last.end)
             .max_by(|&a, &b| self.scores[a].total_cmp(&self.scores[b]))
             .unwrap_or(last.start);
         let mut fixes = Vec::with_capacity(self.steps.len());
         for step in self.steps.iter().rev() {
             let h = self.hits[k];
-            fixes.push(MatchedFix { fix: points[step.point].fix, segment: h.segment, offset_m: h.offset_m, distance_m: h.distance_m });
+            fixes.push(MatchedFix {
+                fix: points[step.point].fix,
+                segment: h.segment,
+                offset_m: h.offset_m,
+                distance_m: h.distance_m,
+            });
             k = self.backs[k] as usize;
         }
         fixes.reverse();
@@ -193,7 +206,10 @@ impl Chain {
 /// with invalid coordinates are ignored.
 pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConfig) -> TrackMatch {
     let points = prepare(net, fixes, config);
-    let mut out = TrackMatch { fixes_considered: points.len(), ..Default::default() };
+    let mut out = TrackMatch {
+        fixes_considered: points.len(),
+        ..Default::default()
+    };
     let mut chain = Chain::default();
     let mut scratch = RouteScratch::default();
     let mut hits = Vec::new();
@@ -228,7 +244,10 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
             continue;
         }
         let sigma = config.sigma_m(p.accuracy_m);
-        let weight = match (chain.steps.last().and_then(|l| points[l.point].time_ms), p.time_ms) {
+        let weight = match (
+            chain.steps.last().and_then(|l| points[l.point].time_ms),
+            p.time_ms,
+        ) {
             (Some(a), Some(b)) if config.error_correlation_s > 0.0 => {
                 ((b - a) as f64 / 1000.0 / config.error_correlation_s).clamp(0.05, 1.0)
             }
@@ -247,9 +266,15 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
             e * weight
         };
         let Some(last) = chain.steps.last() else {
-            chain.steps.push(Step { point: i, start: 0, end: hits.len() });
+            chain.steps.push(Step {
+                point: i,
+                start: 0,
+                end: hits.len(),
+            });
             chain.scores.extend(hits.iter().map(emission));
-            chain.backs.extend(std::iter::repeat_n(u32::MAX, hits.len()));
+            chain
+                .backs
+                .extend(std::iter::repeat_n(u32::MAX, hits.len()));
             chain.hits.extend_from_slice(&hits);
             i += 1;
             continue;
@@ -269,9 +294,17 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
             let mut back = u32::MAX;
             for k in last.start..last.end {
                 let prev = chain.hits[k];
-                let from = Place { segment: prev.segment, offset_m: prev.offset_m };
-                let to = Place { segment: h.segment, offset_m: h.offset_m };
-                let Some(d) = net.network.route_distance_m(from, to, limit, &mut scratch) else { continue };
+                let from = Place {
+                    segment: prev.segment,
+                    offset_m: prev.offset_m,
+                };
+                let to = Place {
+                    segment: h.segment,
+                    offset_m: h.offset_m,
+                };
+                let Some(d) = net.network.route_distance_m(from, to, limit, &mut scratch) else {
+                    continue;
+                };
                 let s = chain.scores[k] - (d - straight).abs() / config.transition_beta_m;
                 if s > best {
                     best = s;
@@ -304,7 +337,11 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
         // Keep scores near zero so a day-long chain does not lose precision.
         let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let start = chain.hits.len();
-        chain.steps.push(Step { point: i, start, end: start + hits.len() });
+        chain.steps.push(Step {
+            point: i,
+            start,
+            end: start + hits.len(),
+        });
         chain.hits.extend_from_slice(&hits);
         chain.scores.extend(scores.iter().map(|s| s - top));
         chain.backs.extend_from_slice(&backs);
@@ -321,15 +358,27 @@ fn prepare(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConfig) -> V
     let mut points: Vec<Point> = fixes
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.verdict == FixVerdict::Kept && crate::geodesy::check_coordinates(f.lat, f.lon).is_ok())
+        .filter(|(_, f)| {
+            f.verdict == FixVerdict::Kept && crate::geodesy::check_coordinates(f.lat, f.lon).is_ok()
+        })
         .map(|(i, f)| {
             let (x, y) = proj.to_metres(f.lat, f.lon);
-            let moving = f.speed_mps.is_none_or(|s| s >= config.heading_min_speed_mps);
+            let moving = f
+                .speed_mps
+                .is_none_or(|s| s >= config.heading_min_speed_mps);
             let heading = f.bearing_deg.filter(|b| b.is_finite() && moving).map(|b| {
                 let r = b.to_radians();
                 ([r.sin(), r.cos()], 1.0)
             });
-            Point { fix: i, x, y, time_ms: f.time_ms, track_segment: f.segment, accuracy_m: f.accuracy_m, heading }
+            Point {
+                fix: i,
+                x,
+                y,
+                time_ms: f.time_ms,
+                track_segment: f.segment,
+                accuracy_m: f.accuracy_m,
+                heading,
+            }
         })
         .collect();
     // Direction of travel for fixes without a usable bearing: from the fix `window` seconds
@@ -337,8 +386,13 @@ fn prepare(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConfig) -> V
     let window_ms = (config.derived_heading_window_s * 1000.0) as i64;
     let (mut lo, mut hi) = (0usize, 0usize);
     for i in 0..points.len() {
-        let (Some(t), seg) = (points[i].time_ms, points[i].track_segment) else { continue };
-        while lo < i && (points[lo].track_segment != seg || points[lo].time_ms.is_none_or(|tl| tl < t - window_ms)) {
+        let (Some(t), seg) = (points[i].time_ms, points[i].track_segment) else {
+            continue;
+        };
+        while lo < i
+            && (points[lo].track_segment != seg
+                || points[lo].time_ms.is_none_or(|tl| tl < t - window_ms))
+        {
             lo += 1;
         }
         hi = hi.max(i);
@@ -354,7 +408,9 @@ fn prepare(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConfig) -> V
         let (a, b) = (&points[lo], &points[hi]);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let d = dx.hypot(dy);
-        let needed = config.derived_heading_min_m.max(2.0 * points[i].accuracy_m.unwrap_or(0.0));
+        let needed = config
+            .derived_heading_min_m
+            .max(2.0 * points[i].accuracy_m.unwrap_or(0.0));
         if d >= needed {
             points[i].heading = Some(([dx / d, dy / d], 0.5));
         }
@@ -384,16 +440,27 @@ pub fn match_point(
     bearing_deg: Option<f64>,
     config: &MatchConfig,
 ) -> Option<PointMatch> {
-    let hits = net.nearest_segments(lat, lon, config.tolerance_m(accuracy_m), config.max_candidates);
+    let hits = net.nearest_segments(
+        lat,
+        lon,
+        config.tolerance_m(accuracy_m),
+        config.max_candidates,
+    );
     let sigma = config.sigma_m(accuracy_m);
-    let heading = bearing_deg.filter(|b| b.is_finite()).map(|b| (b.to_radians().sin(), b.to_radians().cos()));
+    let heading = bearing_deg
+        .filter(|b| b.is_finite())
+        .map(|b| (b.to_radians().sin(), b.to_radians().cos()));
     let score = |h: &SegmentHit| {
         let z = h.distance_m / sigma;
         let turn = heading.map_or(0.0, |(hx, hy)| {
             let c = hx * h.direction[1] - hy * h.direction[0];
             c * c
         });
-        let unnamed = if net.network.segment_is_named(h.segment) { 0.0 } else { config.unnamed_penalty };
+        let unnamed = if net.network.segment_is_named(h.segment) {
+            0.0
+        } else {
+            config.unnamed_penalty
+        };
         -0.5 * z * z - config.heading_weight * turn - unnamed
     };
     let best = hits.iter().max_by(|a, b| score(a).total_cmp(&score(b)))?;
@@ -413,10 +480,22 @@ impl Store {
     /// street is within the matching tolerance.
     /// A point that is not a place on Earth (NaN, out of range) is refused with
     /// [`Error::InvalidInput`].
-    pub fn match_point(&self, lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<Option<PointMatch>> {
+    pub fn match_point(
+        &self,
+        lat: f64,
+        lon: f64,
+        accuracy_m: Option<f64>,
+    ) -> Result<Option<PointMatch>> {
         crate::geodesy::check_coordinates(lat, lon)
             .map_err(|why| Error::InvalidInput(format!("the point ({lat}, {lon}) {why}")))?;
         let net = self.street_network()?;
-        Ok(match_point(&net, lat, lon, accuracy_m, None, &self.config.matching))
+        Ok(match_point(
+            &net,
+            lat,
+            lon,
+            accuracy_m,
+            None,
+            &self.config.matching,
+        ))
     }
 }

@@ -34,7 +34,11 @@ pub struct PhotoLimits {
 impl Default for PhotoLimits {
     fn default() -> Self {
         // A 50-megapixel phone camera fits; a decompression bomb does not.
-        Self { max_bytes: 25 * 1024 * 1024, max_pixels: 64_000_000, max_side_px: 16_384 }
+        Self {
+            max_bytes: 25 * 1024 * 1024,
+            max_pixels: 64_000_000,
+            max_side_px: 16_384,
+        }
     }
 }
 
@@ -43,15 +47,33 @@ impl Default for PhotoLimits {
 pub enum PhotoError {
     #[error("{path} is empty; choose the photo file itself")]
     Empty { path: PathBuf },
-    #[error("{path} is {size} bytes, more than the {max} a photo may have; take it at a lower resolution")]
+    #[error(
+        "{path} is {size} bytes, more than the {max} a photo may have; take it at a lower resolution"
+    )]
     TooLarge { path: PathBuf, size: u64, max: u64 },
-    #[error("{path} is not a JPEG or PNG image ({found}); photos must be JPEG or PNG whatever the file is called")]
+    #[error(
+        "{path} is not a JPEG or PNG image ({found}); photos must be JPEG or PNG whatever the file is called"
+    )]
     NotAnImage { path: PathBuf, found: String },
-    #[error("{path} is {width} x {height} pixels, more than the {max_pixels} pixels (or {max_side} per side) a photo may have")]
-    TooManyPixels { path: PathBuf, width: u32, height: u32, max_pixels: u64, max_side: u32 },
+    #[error(
+        "{path} is {width} x {height} pixels, more than the {max_pixels} pixels (or {max_side} per side) a photo may have"
+    )]
+    TooManyPixels {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+        max_side: u32,
+    },
     #[error("{path} looks like a {format} but cannot be decoded: {reason}")]
-    Undecodable { path: PathBuf, format: &'static str, reason: String },
-    #[error("this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir")]
+    Undecodable {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
+    #[error(
+        "this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir"
+    )]
     NoPhotoFolder,
     #[error("no photo {0} in this store's photo folder; add it with `patrol photo add FILE` first")]
     Unknown(String),
@@ -111,7 +133,10 @@ impl Store {
         let checked = inspect(path, &bytes, &limits)?;
         let sha256 = hex(&Sha256::digest(&bytes));
         if let Ok(existing) = self.photo(&sha256) {
-            return Ok(PhotoInfo { already_stored: true, ..existing });
+            return Ok(PhotoInfo {
+                already_stored: true,
+                ..existing
+            });
         }
         let dir = self.photos_dir()?;
         let final_path = photo_path(&dir, &sha256, checked.format);
@@ -140,7 +165,10 @@ impl Store {
             }
             return Err(e.into());
         }
-        Ok(PhotoInfo { already_stored: false, ..self.photo(&sha256)? })
+        Ok(PhotoInfo {
+            already_stored: false,
+            ..self.photo(&sha256)?
+        })
     }
 
     /// A stored photo's details.
@@ -171,8 +199,15 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| PhotoError::Unknown(sha.clone()))?;
-        let format = if row.mime == "image/png" { ImageFormat::Png } else { ImageFormat::Jpeg };
-        let path = self.photos_dir().map(|d| photo_path(&d, &row.sha256, format)).unwrap_or_default();
+        let format = if row.mime == "image/png" {
+            ImageFormat::Png
+        } else {
+            ImageFormat::Jpeg
+        };
+        let path = self
+            .photos_dir()
+            .map(|d| photo_path(&d, &row.sha256, format))
+            .unwrap_or_default();
         Ok(PhotoInfo { path, ..row })
     }
 
@@ -180,14 +215,19 @@ impl Store {
     pub fn photo_thumbnail(&self, sha256: &str) -> Result<Vec<u8>> {
         let sha = sha256.trim().to_ascii_lowercase();
         self.conn
-            .query_row("SELECT thumbnail FROM photo WHERE sha256 = ?1", [&sha], |r| r.get(0))
+            .query_row(
+                "SELECT thumbnail FROM photo WHERE sha256 = ?1",
+                [&sha],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| PhotoError::Unknown(sha).into())
     }
 
     /// A photo given as a file path (added to the store first) or as the hash of a stored one.
     pub fn photo_by_path_or_hash(&mut self, path_or_sha: &str) -> Result<PhotoInfo> {
-        let looks_like_hash = path_or_sha.len() == 64 && path_or_sha.chars().all(|c| c.is_ascii_hexdigit());
+        let looks_like_hash =
+            path_or_sha.len() == 64 && path_or_sha.chars().all(|c| c.is_ascii_hexdigit());
         if looks_like_hash && !Path::new(path_or_sha).exists() {
             return self.photo(path_or_sha);
         }
@@ -196,16 +236,29 @@ impl Store {
 }
 
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     if size > max {
-        return Err(PhotoError::TooLarge { path: path.into(), size, max }.into());
+        return Err(PhotoError::TooLarge {
+            path: path.into(),
+            size,
+            max,
+        }
+        .into());
     }
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max {
-        return Err(PhotoError::TooLarge { path: path.into(), size: bytes.len() as u64, max }.into());
+        return Err(PhotoError::TooLarge {
+            path: path.into(),
+            size: bytes.len() as u64,
+            max,
+        }
+        .into());
     }
     if bytes.is_empty() {
         return Err(PhotoError::Empty { path: path.into() }.into());
@@ -226,17 +279,37 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
     let format = match image::guess_format(bytes) {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png)) => f,
         Ok(other) => {
-            return Err(PhotoError::NotAnImage { path: path.into(), found: format!("{other:?} image") }.into());
+            return Err(PhotoError::NotAnImage {
+                path: path.into(),
+                found: format!("{other:?} image"),
+            }
+            .into());
         }
-        Err(_) => return Err(PhotoError::NotAnImage { path: path.into(), found: describe_start(bytes) }.into()),
+        Err(_) => {
+            return Err(PhotoError::NotAnImage {
+                path: path.into(),
+                found: describe_start(bytes),
+            }
+            .into());
+        }
     };
-    let name = if format == ImageFormat::Png { "PNG" } else { "JPEG" };
+    let name = if format == ImageFormat::Png {
+        "PNG"
+    } else {
+        "JPEG"
+    };
     let undecodable = |e: image::ImageError| PhotoError::Undecodable {
         path: path.into(),
         format: name,
-        reason: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+        reason: e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
     };
-    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(undecodable)?;
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(undecodable)?;
     if u64::from(width) * u64::from(height) > limits.max_pixels
         || width > limits.max_side_px
         || height > limits.max_side_px
@@ -261,17 +334,28 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
     reader.limits(decode_limits);
     let img = reader.decode().map_err(undecodable)?;
     let thumbnail = make_thumbnail(img, exif.orientation).map_err(undecodable)?;
-    Ok(Checked { format, width, height, exif, thumbnail })
+    Ok(Checked {
+        format,
+        width,
+        height,
+        exif,
+        thumbnail,
+    })
 }
 
 fn make_thumbnail(img: DynamicImage, orientation: Option<u16>) -> image::ImageResult<Vec<u8>> {
     let mut thumb = img.thumbnail(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX);
-    if let Some(o) = orientation.and_then(|o| u8::try_from(o).ok()).and_then(Orientation::from_exif) {
+    if let Some(o) = orientation
+        .and_then(|o| u8::try_from(o).ok())
+        .and_then(Orientation::from_exif)
+    {
         thumb.apply_orientation(o);
     }
     let rgb = DynamicImage::ImageRgb8(thumb.to_rgb8());
     let mut out = Vec::new();
-    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70))?;
+    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut out, 70,
+    ))?;
     Ok(out)
 }
 
@@ -286,12 +370,18 @@ pub fn read_exif(bytes: &[u8]) -> ExifFacts {
         _ => None,
     };
     let coordinate = |tag, reference, negative: &str| -> Option<f64> {
-        let Some(Value::Rational(parts)) = ex.get_field(tag, In::PRIMARY).map(|f| &f.value) else { return None };
+        let Some(Value::Rational(parts)) = ex.get_field(tag, In::PRIMARY).map(|f| &f.value) else {
+            return None;
+        };
         if parts.len() < 3 || parts.iter().take(3).any(|r| r.denom == 0) {
             return None;
         }
         let deg = parts[0].to_f64() + parts[1].to_f64() / 60.0 + parts[2].to_f64() / 3600.0;
-        let sign = if ascii(reference).is_some_and(|r| r.trim().eq_ignore_ascii_case(negative)) { -1.0 } else { 1.0 };
+        let sign = if ascii(reference).is_some_and(|r| r.trim().eq_ignore_ascii_case(negative)) {
+            -1.0
+        } else {
+            1.0
+        };
         Some(sign * deg)
     };
     let lat = coordinate(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S");
@@ -308,17 +398,34 @@ pub fn read_exif(bytes: &[u8]) -> ExifFacts {
     let taken_at_ms = ascii(Tag::DateTimeOriginal)
         .or_else(|| ascii(Tag::DateTime))
         .and_then(|t| exif_time_ms(&t, ascii(Tag::OffsetTimeOriginal).as_deref()));
-    ExifFacts { taken_at_ms, lat, lon, orientation }
+    ExifFacts {
+        taken_at_ms,
+        lat,
+        lon,
+        orientation,
+    }
 }
 
 /// "2024:05:01 16:00:00" (camera local time) with an optional "+08:00" offset; Beijing time
 /// when no offset is given.
 fn exif_time_ms(text: &str, offset: Option<&str>) -> Option<i64> {
-    let nums: Vec<i64> = text.split([':', ' ', '-', 'T']).filter(|s| !s.is_empty()).map(|s| s.trim().parse().ok()).collect::<Option<_>>()?;
-    let [y, mo, d, h, mi, s] = nums[..] else { return None };
+    let nums: Vec<i64> = text
+        .split([':', ' ', '-', 'T'])
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    let [y, mo, d, h, mi, s] = nums[..] else {
+        return None;
+    };
     let month = time::Month::try_from(u8::try_from(mo).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
-    let t = time::Time::from_hms(u8::try_from(h).ok()?, u8::try_from(mi).ok()?, u8::try_from(s).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?)
+        .ok()?;
+    let t = time::Time::from_hms(
+        u8::try_from(h).ok()?,
+        u8::try_from(mi).ok()?,
+        u8::try_from(s).ok()?,
+    )
+    .ok()?;
     let offset_s = match offset.map(str::trim) {
         Some(o) if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
@@ -328,13 +435,18 @@ fn exif_time_ms(text: &str, offset: Option<&str>) -> Option<i64> {
         }
         _ => 8 * 3600,
     };
-    let local = time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp();
+    let local = time::PrimitiveDateTime::new(date, t)
+        .assume_utc()
+        .unix_timestamp();
     Some((local - offset_s) * 1000)
 }
 
 fn describe_start(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(16)];
-    if head.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) {
+    if head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
         format!("it starts with text {:?}", String::from_utf8_lossy(head))
     } else {
         format!("it starts with bytes {}", hex(head))
@@ -342,11 +454,19 @@ fn describe_start(bytes: &[u8]) -> String {
 }
 
 fn mime(format: ImageFormat) -> &'static str {
-    if format == ImageFormat::Png { "image/png" } else { "image/jpeg" }
+    if format == ImageFormat::Png {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
 }
 
 fn photo_path(dir: &Path, sha256: &str, format: ImageFormat) -> PathBuf {
-    let ext = if format == ImageFormat::Png { "png" } else { "jpg" };
+    let ext = if format == ImageFormat::Png {
+        "png"
+    } else {
+        "jpg"
+    };
     dir.join(&sha256[..2]).join(format!("{sha256}.{ext}"))
 }
 
@@ -363,7 +483,10 @@ fn store_bytes(target: &Path, bytes: &[u8]) -> Result<bool> {
 /// Whether `id` can be a photo's id: the SHA-256 of its bytes as 64 lowercase hex digits (ids
 /// also become file names, so nothing else may pass).
 pub fn is_photo_id(id: &str) -> bool {
-    id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -377,8 +500,14 @@ mod tests {
     #[test]
     fn exif_times_default_to_beijing_time() {
         // 2024-05-01 16:00 in Beijing is 08:00 UTC.
-        assert_eq!(exif_time_ms("2024:05:01 16:00:00", None), Some(1_714_550_400_000));
-        assert_eq!(exif_time_ms("2024:05:01 10:00:00", Some("+02:00")), Some(1_714_550_400_000));
+        assert_eq!(
+            exif_time_ms("2024:05:01 16:00:00", None),
+            Some(1_714_550_400_000)
+        );
+        assert_eq!(
+            exif_time_ms("2024:05:01 10:00:00", Some("+02:00")),
+            Some(1_714_550_400_000)
+        );
         assert_eq!(exif_time_ms("0000:00:00 00:00:00", None), None);
         assert_eq!(exif_time_ms("garbage", None), None);
         // An offset that is not ASCII must not panic on a char boundary.

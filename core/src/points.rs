@@ -108,19 +108,30 @@ impl Store {
             Datum::Wgs84 => (new.lat, new.lon),
             Datum::Gcj02 => gcj02_to_wgs84(new.lat, new.lon),
         };
-        check_coordinates(lat, lon).map_err(|why| Error::InvalidInput(format!("pickup location ({lat}, {lon}) {why}")))?;
+        check_coordinates(lat, lon)
+            .map_err(|why| Error::InvalidInput(format!("pickup location ({lat}, {lon}) {why}")))?;
         if new.bags == 0 && new.items == 0 {
-            return Err(Error::InvalidInput("a pickup needs a count: --bags N or --items N (at least one)".into()));
+            return Err(Error::InvalidInput(
+                "a pickup needs a count: --bags N or --items N (at least one)".into(),
+            ));
         }
         if new.bags > MAX_PICKUP_COUNT || new.items > MAX_PICKUP_COUNT {
-            return Err(Error::InvalidInput(format!("a pickup may count at most {MAX_PICKUP_COUNT} bags or items")));
+            return Err(Error::InvalidInput(format!(
+                "a pickup may count at most {MAX_PICKUP_COUNT} bags or items"
+            )));
         }
         let photo = match &new.photo_sha256 {
             Some(sha) => Some(self.photo(sha)?.sha256),
             None => None,
         };
-        let note = new.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        let street_id = new.street_id.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let note = new
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        let street_id = new
+            .street_id
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
         let now = self.clock.now_ms();
         let pickup = Pickup {
             id: PickupId::new(),
@@ -207,8 +218,10 @@ impl Store {
                                      WHERE e.user_id = ?1 AND e.kind = 'patrol_hour' AND e.source_id = p.id)
                   ORDER BY p.started_at_ms",
             )?;
-            stmt.query_map([me.user_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map([me.user_id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::new();
         for (id, started, summary) in patrols {
@@ -231,42 +244,77 @@ impl Store {
         self.settle_patrol_points()?;
         let me = self.require_device()?;
         let entries = ledger(&self.conn, &me.user_id)?;
-        let earned = entries.iter().filter(|e| e.points > 0).map(|e| e.points).sum();
-        let redeemed = -entries.iter().filter(|e| e.points < 0).map(|e| e.points).sum::<i64>();
-        Ok(PointsSummary { user_id: me.user_id, balance: earned - redeemed, earned, redeemed, entries })
+        let earned = entries
+            .iter()
+            .filter(|e| e.points > 0)
+            .map(|e| e.points)
+            .sum();
+        let redeemed = -entries
+            .iter()
+            .filter(|e| e.points < 0)
+            .map(|e| e.points)
+            .sum::<i64>();
+        Ok(PointsSummary {
+            user_id: me.user_id,
+            balance: earned - redeemed,
+            earned,
+            redeemed,
+            entries,
+        })
     }
 
     /// Spends points on a reward; refused when the balance is too small.
     pub fn redeem_points(&mut self, points: i64, reward: &str) -> Result<PointsEntry> {
         let me = self.require_device()?;
         if points <= 0 {
-            return Err(Error::InvalidInput("redeem a positive number of points".into()));
+            return Err(Error::InvalidInput(
+                "redeem a positive number of points".into(),
+            ));
         }
         let reward = reward.trim();
         if reward.is_empty() {
-            return Err(Error::InvalidInput("say what the points are redeemed for".into()));
+            return Err(Error::InvalidInput(
+                "say what the points are redeemed for".into(),
+            ));
         }
         let now = self.clock.now_ms();
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let balance: i64 = tx.query_row(
             "SELECT COALESCE(SUM(points), 0) FROM points_entry WHERE user_id = ?1",
             [me.user_id.to_string()],
             |r| r.get(0),
         )?;
         if balance < points {
-            return Err(Error::InvalidInput(format!("cannot redeem {points} points: the balance is {balance}")));
+            return Err(Error::InvalidInput(format!(
+                "cannot redeem {points} points: the balance is {balance}"
+            )));
         }
         let rule = active_rule(&tx, PointsKind::Redemption, now)?;
         let id = PointsEntryId::new();
-        let entry = insert_entry(&tx, id, &me.user_id, &rule, &id.to_string(), -points, now, Some(reward.to_owned()))?;
+        let entry = insert_entry(
+            &tx,
+            id,
+            &me.user_id,
+            &rule,
+            &id.to_string(),
+            -points,
+            now,
+            Some(reward.to_owned()),
+        )?;
         tx.commit()?;
         Ok(entry)
     }
 
     /// Every version of every points rule.
     pub fn points_rules(&self) -> Result<Vec<PointsRule>> {
-        let mut stmt = self.conn.prepare_cached(&format!("{SELECT_RULE} ORDER BY kind, version"))?;
-        let rows = stmt.query_map([], read_rule)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{SELECT_RULE} ORDER BY kind, version"))?;
+        let rows = stmt
+            .query_map([], read_rule)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(|r| r.finish()).collect()
     }
 
@@ -282,7 +330,9 @@ impl Store {
         description: &str,
     ) -> Result<PointsRule> {
         if points < 0 || per_bag < 0 || daily_cap.is_some_and(|c| c < 0) {
-            return Err(Error::InvalidInput("rule points, per-bag points and caps cannot be negative".into()));
+            return Err(Error::InvalidInput(
+                "rule points, per-bag points and caps cannot be negative".into(),
+            ));
         }
         let tx = self.conn.transaction()?;
         let version: i64 = tx.query_row(
@@ -311,18 +361,37 @@ impl Store {
 
 /// Called in the transaction that folded an issue: credits its reporter (when that is this
 /// device's user) once the issue ends verified.
-pub(crate) fn on_issue_state(conn: &Connection, me: &DeviceIdentity, view: &IssueView, now_ms: i64) -> Result<()> {
+pub(crate) fn on_issue_state(
+    conn: &Connection,
+    me: &DeviceIdentity,
+    view: &IssueView,
+    now_ms: i64,
+) -> Result<()> {
     if view.status != IssueStatus::Verified || view.reporter.user_id != me.user_id {
         return Ok(());
     }
     let rule = active_rule(conn, PointsKind::VerifiedIssue, now_ms)?;
-    award(conn, &me.user_id, &rule, &view.id.to_string(), rule.points, now_ms)?;
+    award(
+        conn,
+        &me.user_id,
+        &rule,
+        &view.id.to_string(),
+        rule.points,
+        now_ms,
+    )?;
     Ok(())
 }
 
 /// Writes an earning entry, capped by the rule's daily cap; `None` if this source was credited
 /// before.
-fn award(conn: &Connection, user: &UserId, rule: &PointsRule, source: &str, earned: i64, at_ms: i64) -> Result<Option<PointsEntry>> {
+fn award(
+    conn: &Connection,
+    user: &UserId,
+    rule: &PointsRule,
+    source: &str,
+    earned: i64,
+    at_ms: i64,
+) -> Result<Option<PointsEntry>> {
     let exists: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM points_entry WHERE user_id = ?1 AND kind = ?2 AND source_id = ?3)",
         params![user.to_string(), rule.kind.as_str(), source],
@@ -342,13 +411,29 @@ fn award(conn: &Connection, user: &UserId, rule: &PointsRule, source: &str, earn
             )?;
             let room = (cap - today).max(0);
             if earned > room {
-                (room, Some(format!("daily cap of {cap} points for {} reached; {earned} earned, {room} credited", rule.kind)))
+                (
+                    room,
+                    Some(format!(
+                        "daily cap of {cap} points for {} reached; {earned} earned, {room} credited",
+                        rule.kind
+                    )),
+                )
             } else {
                 (earned, None)
             }
         }
     };
-    insert_entry(conn, PointsEntryId::new(), user, rule, source, points, at_ms, note).map(Some)
+    insert_entry(
+        conn,
+        PointsEntryId::new(),
+        user,
+        rule,
+        source,
+        points,
+        at_ms,
+        note,
+    )
+    .map(Some)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -383,11 +468,19 @@ fn insert_entry(
 }
 
 fn ledger(conn: &Connection, user: &UserId) -> Result<Vec<PointsEntry>> {
-    query_entries(conn, "WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC", [user.to_string()])
+    query_entries(
+        conn,
+        "WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC",
+        [user.to_string()],
+    )
 }
 
 /// Ledger entries selected by `tail` (a WHERE and ORDER BY over `points_entry`).
-pub(crate) fn query_entries<P: rusqlite::Params>(conn: &Connection, tail: &str, p: P) -> Result<Vec<PointsEntry>> {
+pub(crate) fn query_entries<P: rusqlite::Params>(
+    conn: &Connection,
+    tail: &str,
+    p: P,
+) -> Result<Vec<PointsEntry>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, user_id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry {tail}"
     ))?;
@@ -421,14 +514,16 @@ pub(crate) fn query_entries<P: rusqlite::Params>(conn: &Connection, tail: &str, 
     Ok(out)
 }
 
-const SELECT_RULE: &str =
-    "SELECT id, version, kind, points, per_bag, daily_cap, valid_from_ms, description FROM points_rule";
+const SELECT_RULE: &str = "SELECT id, version, kind, points, per_bag, daily_cap, valid_from_ms, description FROM points_rule";
 
 struct RawRule(PointsRule, String);
 
 impl RawRule {
     fn finish(self) -> Result<PointsRule> {
-        Ok(PointsRule { kind: self.1.parse()?, ..self.0 })
+        Ok(PointsRule {
+            kind: self.1.parse()?,
+            ..self.0
+        })
     }
 }
 
@@ -467,4 +562,3 @@ pub fn beijing_day(at_ms: i64) -> String {
         Err(_) => "0000-00-00".into(),
     }
 }
-

@@ -37,7 +37,9 @@ pub const DEFAULT_LINK_BASE: &str = "https://streetpatrol.example/s/";
 pub enum SignboardError {
     #[error("not a StreetPatrol signboard code: {0}")]
     Malformed(String),
-    #[error("this signboard code has format version {0}, newer than this app understands; update the app")]
+    #[error(
+        "this signboard code has format version {0}, newer than this app understands; update the app"
+    )]
     UnsupportedVersion(u8),
     #[error(
         "the signboard code failed verification: it was mistyped, damaged, or not issued by this district; nothing was recorded"
@@ -47,11 +49,15 @@ pub enum SignboardError {
         "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key (`patrol signboard key --trust KEY`)"
     )]
     NoDistrictKey,
-    #[error("this device holds the district's public key only; signboards are issued on the device that holds its secret key")]
+    #[error(
+        "this device holds the district's public key only; signboards are issued on the device that holds its secret key"
+    )]
     NotIssuer,
     #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
     BadPublicKey(String),
-    #[error("the signboard code is genuine but names street {0}, which this store does not have; sync the street network first")]
+    #[error(
+        "the signboard code is genuine but names street {0}, which this store does not have; sync the street network first"
+    )]
     StreetNotInStore(StreetId),
 }
 
@@ -71,7 +77,10 @@ pub fn encode_code(key: &SigningKey, signboard: SignboardId, street: StreetId) -
     bytes.extend_from_slice(street.0.as_bytes());
     let signature = key.sign(&signed_message(&bytes));
     bytes.extend_from_slice(&signature.to_bytes());
-    format!("{PREFIX}{PAYLOAD_VERSION}.{}", URL_SAFE_NO_PAD.encode(&bytes))
+    format!(
+        "{PREFIX}{PAYLOAD_VERSION}.{}",
+        URL_SAFE_NO_PAD.encode(&bytes)
+    )
 }
 
 fn signed_message(body: &[u8]) -> Vec<u8> {
@@ -86,14 +95,25 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 pub fn decode_code(scanned: &str, keys: &[VerifyingKey]) -> Result<SignboardCode, SignboardError> {
     let text = scanned.trim();
     // A link: the code is the last path part (query or fragment aside).
-    let last = text.split(['?', '#']).next().unwrap_or(text).trim_end_matches('/').rsplit('/').next().unwrap_or(text);
+    let last = text
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(text)
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(text);
     let Some(rest) = last.strip_prefix(PREFIX) else {
-        return Err(SignboardError::Malformed(format!("{text:?} does not start with {PREFIX}<version>.")));
+        return Err(SignboardError::Malformed(format!(
+            "{text:?} does not start with {PREFIX}<version>."
+        )));
     };
     let (version, body) = rest
         .split_once('.')
         .ok_or_else(|| SignboardError::Malformed("no '.' after the version".into()))?;
-    let version: u8 = version.parse().map_err(|_| SignboardError::Malformed(format!("bad version {version:?}")))?;
+    let version: u8 = version
+        .parse()
+        .map_err(|_| SignboardError::Malformed(format!("bad version {version:?}")))?;
     if version != PAYLOAD_VERSION {
         return Err(if version > PAYLOAD_VERSION {
             SignboardError::UnsupportedVersion(version)
@@ -115,7 +135,10 @@ pub fn decode_code(scanned: &str, keys: &[VerifyingKey]) -> Result<SignboardCode
     sig.copy_from_slice(&bytes[BODY_LEN..]);
     let signature = Signature::from_bytes(&sig);
     let message = signed_message(&bytes[..BODY_LEN]);
-    if !keys.iter().any(|k| k.verify_strict(&message, &signature).is_ok()) {
+    if !keys
+        .iter()
+        .any(|k| k.verify_strict(&message, &signature).is_ok())
+    {
         return Err(SignboardError::BadSignature);
     }
     let id = |range: std::ops::Range<usize>| {
@@ -123,7 +146,11 @@ pub fn decode_code(scanned: &str, keys: &[VerifyingKey]) -> Result<SignboardCode
         b.copy_from_slice(&bytes[range]);
         uuid::Uuid::from_bytes(b)
     };
-    Ok(SignboardCode { version, signboard_id: SignboardId(id(1..17)), street_id: StreetId(id(17..33)) })
+    Ok(SignboardCode {
+        version,
+        signboard_id: SignboardId(id(1..17)),
+        street_id: StreetId(id(17..33)),
+    })
 }
 
 /// A signboard as stored.
@@ -180,8 +207,17 @@ pub struct ScanPosition {
 
 /// Stores a check-in of the patrol with row id `row`; with `ignore_existing` one already there
 /// (the same check-in received again by sync) is left as it is.
-pub(crate) fn insert_check_in(conn: &rusqlite::Connection, row: i64, c: &CheckIn, ignore_existing: bool) -> Result<()> {
-    let verb = if ignore_existing { "INSERT OR IGNORE" } else { "INSERT" };
+pub(crate) fn insert_check_in(
+    conn: &rusqlite::Connection,
+    row: i64,
+    c: &CheckIn,
+    ignore_existing: bool,
+) -> Result<()> {
+    let verb = if ignore_existing {
+        "INSERT OR IGNORE"
+    } else {
+        "INSERT"
+    };
     conn.execute(
         &format!(
             "{verb} INTO check_in (id, patrol_row, signboard_id, street_id, user_id, at_ms, fix_seq, lat, lon, accuracy_m,
@@ -225,12 +261,19 @@ pub fn link_for(payload: &str) -> String {
 impl Store {
     /// The district public keys this store trusts.
     pub fn district_public_keys(&self) -> Result<Vec<VerifyingKey>> {
-        let mut stmt = self.conn.prepare_cached("SELECT public_key FROM district_key ORDER BY created_at_ms")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT public_key FROM district_key ORDER BY created_at_ms")?;
         let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         for r in rows {
-            let bytes: [u8; 32] = r?.try_into().map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?;
-            out.push(VerifyingKey::from_bytes(&bytes).map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?);
+            let bytes: [u8; 32] = r?
+                .try_into()
+                .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?;
+            out.push(
+                VerifyingKey::from_bytes(&bytes)
+                    .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?,
+            );
         }
         Ok(out)
     }
@@ -245,18 +288,26 @@ impl Store {
             })
             .optional()?;
         if let Some(secret) = secret {
-            let bytes: [u8; 32] = secret.try_into().map_err(|_| Error::InvalidConfig("the stored district key is damaged".into()))?;
+            let bytes: [u8; 32] = secret
+                .try_into()
+                .map_err(|_| Error::InvalidConfig("the stored district key is damaged".into()))?;
             return Ok(SigningKey::from_bytes(&bytes));
         }
         if !self.district_public_keys()?.is_empty() {
             return Err(SignboardError::NotIssuer.into());
         }
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| Error::InvalidConfig(format!("no system randomness for a district key: {e}")))?;
+        getrandom::fill(&mut seed).map_err(|e| {
+            Error::InvalidConfig(format!("no system randomness for a district key: {e}"))
+        })?;
         let key = SigningKey::from_bytes(&seed);
         self.conn.execute(
             "INSERT INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, ?2, ?3)",
-            params![key.verifying_key().to_bytes().to_vec(), seed.to_vec(), self.clock.now_ms()],
+            params![
+                key.verifying_key().to_bytes().to_vec(),
+                seed.to_vec(),
+                self.clock.now_ms()
+            ],
         )?;
         Ok(key)
     }
@@ -283,10 +334,15 @@ impl Store {
     }
 
     /// Issues a new signboard for a street, at a position if known, with its signed code.
-    pub fn issue_signboard(&mut self, street: StreetId, position: Option<(f64, f64)>) -> Result<Signboard> {
+    pub fn issue_signboard(
+        &mut self,
+        street: StreetId,
+        position: Option<(f64, f64)>,
+    ) -> Result<Signboard> {
         self.street(street)?;
         if let Some((lat, lon)) = position {
-            check_coordinates(lat, lon).map_err(|why| Error::InvalidConfig(format!("signboard position {why}")))?;
+            check_coordinates(lat, lon)
+                .map_err(|why| Error::InvalidConfig(format!("signboard position {why}")))?;
         }
         let key = self.district_signing_key()?;
         let id = SignboardId::new();
@@ -313,7 +369,14 @@ impl Store {
             "SELECT id, street_id, lat, lon, payload, created_at_ms FROM signboard WHERE street_id = ?1 ORDER BY created_at_ms, id",
         )?;
         let rows = stmt.query_map([street.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get(5)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, String>(4)?,
+                r.get(5)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -333,7 +396,11 @@ impl Store {
 
     /// Verifies a scanned code and, when this device's user is a chief or steward with an open
     /// patrol, records a check-in with `position` (or the patrol's latest kept fix).
-    pub fn scan_signboard(&mut self, scanned: &str, position: Option<ScanPosition>) -> Result<ScanOutcome> {
+    pub fn scan_signboard(
+        &mut self,
+        scanned: &str,
+        position: Option<ScanPosition>,
+    ) -> Result<ScanOutcome> {
         let keys = self.district_public_keys()?;
         let code = decode_code(scanned, &keys)?;
         let street = match self.street(code.street_id) {
@@ -344,7 +411,10 @@ impl Store {
             Err(e) => return Err(e),
         };
         if let Some(p) = position {
-            check_coordinates(p.lat, p.lon).map_err(|why| Error::InvalidFix { field: "position", reason: why.into() })?;
+            check_coordinates(p.lat, p.lon).map_err(|why| Error::InvalidFix {
+                field: "position",
+                reason: why.into(),
+            })?;
         }
         let mut outcome = ScanOutcome {
             signboard_id: code.signboard_id,
@@ -356,19 +426,29 @@ impl Store {
         let me = match self.device()? {
             Some(me) if matches!(me.role, Role::Chief | Role::Steward) => me,
             Some(me) => {
-                outcome.note = Some(format!("a {} scanning leads to reporting on this street; check-ins are for chiefs and stewards", me.role));
+                outcome.note = Some(format!(
+                    "a {} scanning leads to reporting on this street; check-ins are for chiefs and stewards",
+                    me.role
+                ));
                 return Ok(outcome);
             }
             None => {
-                outcome.note = Some("no user on this device: scanning leads to reporting on this street".into());
+                outcome.note = Some(
+                    "no user on this device: scanning leads to reporting on this street".into(),
+                );
                 return Ok(outcome);
             }
         };
         let Some(patrol) = self.open_patrol()? else {
-            outcome.note = Some("no patrol is open on this device; start one to record check-ins".into());
+            outcome.note =
+                Some("no patrol is open on this device; start one to record check-ins".into());
             return Ok(outcome);
         };
-        let row: i64 = self.conn.query_row("SELECT row_id FROM patrol WHERE id = ?1", [patrol.to_string()], |r| r.get(0))?;
+        let row: i64 = self.conn.query_row(
+            "SELECT row_id FROM patrol WHERE id = ?1",
+            [patrol.to_string()],
+            |r| r.get(0),
+        )?;
         let (fix_seq, lat, lon, accuracy_m) = match position {
             Some(p) => (None, Some(p.lat), Some(p.lon), p.accuracy_m),
             None => self
@@ -383,12 +463,16 @@ impl Store {
         };
         let board: Option<(Option<f64>, Option<f64>)> = self
             .conn
-            .query_row("SELECT lat, lon FROM signboard WHERE id = ?1", [code.signboard_id.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT lat, lon FROM signboard WHERE id = ?1",
+                [code.signboard_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let distance_to_signboard_m = match (board, lat, lon) {
-            (Some((Some(blat), Some(blon))), Some(lat), Some(lon)) => Some(haversine_distance_m(lat, lon, blat, blon)),
+            (Some((Some(blat), Some(blon))), Some(lat), Some(lon)) => {
+                Some(haversine_distance_m(lat, lon, blat, blon))
+            }
             _ => None,
         };
         let check_in = CheckIn {
@@ -406,7 +490,8 @@ impl Store {
         };
         insert_check_in(&self.conn, row, &check_in, false)?;
         if fix_seq.is_none() && lat.is_none() {
-            outcome.note = Some("recorded without a position: the patrol has no kept fix yet".into());
+            outcome.note =
+                Some("recorded without a position: the patrol has no kept fix yet".into());
         }
         outcome.check_in = Some(check_in);
         Ok(outcome)
@@ -435,7 +520,18 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, board, street, user_id, at_ms, fix_seq, lat, lon, accuracy_m, distance_to_signboard_m) = row?;
+            let (
+                id,
+                board,
+                street,
+                user_id,
+                at_ms,
+                fix_seq,
+                lat,
+                lon,
+                accuracy_m,
+                distance_to_signboard_m,
+            ) = row?;
             out.push(CheckIn {
                 id: id.parse()?,
                 patrol_id: patrol,
@@ -470,7 +566,11 @@ mod tests {
         let keys = [key(1).verifying_key()];
         let read = decode_code(&code, &keys).unwrap();
         assert_eq!((read.signboard_id, read.street_id), (board, street));
-        assert_eq!(decode_code(&link_for(&code), &keys).unwrap(), read, "the printed link reads too");
+        assert_eq!(
+            decode_code(&link_for(&code), &keys).unwrap(),
+            read,
+            "the printed link reads too"
+        );
 
         // Every single-character typo is refused.
         let body_start = 4;
@@ -480,12 +580,24 @@ mod tests {
             let typo: String = chars.into_iter().collect();
             assert!(decode_code(&typo, &keys).is_err(), "typo at {i} accepted");
         }
-        assert_eq!(decode_code(&code[..code.len() - 1], &keys), Err(SignboardError::BadSignature));
+        assert_eq!(
+            decode_code(&code[..code.len() - 1], &keys),
+            Err(SignboardError::BadSignature)
+        );
         // Signed by someone else: forged.
         let forged = encode_code(&key(2), board, street);
-        assert_eq!(decode_code(&forged, &keys), Err(SignboardError::BadSignature));
+        assert_eq!(
+            decode_code(&forged, &keys),
+            Err(SignboardError::BadSignature)
+        );
         assert_eq!(decode_code(&code, &[]), Err(SignboardError::NoDistrictKey));
-        assert!(matches!(decode_code("SP9.abc", &keys), Err(SignboardError::UnsupportedVersion(9))));
-        assert!(matches!(decode_code("hello", &keys), Err(SignboardError::Malformed(_))));
+        assert!(matches!(
+            decode_code("SP9.abc", &keys),
+            Err(SignboardError::UnsupportedVersion(9))
+        ));
+        assert!(matches!(
+            decode_code("hello", &keys),
+            Err(SignboardError::Malformed(_))
+        ));
     }
 }

@@ -90,22 +90,37 @@ pub fn simulate_walk(
     let Some(proj) = LocalProjection::centred_on(route.iter().copied()) else {
         return Vec::new();
     };
-    let pts: Vec<(f64, f64)> = route.iter().map(|&(la, lo)| proj.to_metres(la, lo)).collect();
+    let pts: Vec<(f64, f64)> = route
+        .iter()
+        .map(|&(la, lo)| proj.to_metres(la, lo))
+        .collect();
     let mut cumulative = vec![0.0];
     for w in pts.windows(2) {
         let d = (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1);
         cumulative.push(cumulative.last().copied().unwrap_or(0.0) + d);
     }
     let length = cumulative.last().copied().unwrap_or(0.0);
-    let (dwell_at_m, dwell_s) = dwell.map(|(f, s)| (f.clamp(0.0, 1.0) * length, s)).unwrap_or((f64::MAX, 0.0));
-    let walk_s = if speed_mps > 0.0 { length / speed_mps } else { 0.0 };
+    let (dwell_at_m, dwell_s) = dwell
+        .map(|(f, s)| (f.clamp(0.0, 1.0) * length, s))
+        .unwrap_or((f64::MAX, 0.0));
+    let walk_s = if speed_mps > 0.0 {
+        length / speed_mps
+    } else {
+        0.0
+    };
     let total_s = walk_s + dwell_s;
 
     let position_at = |along: f64| -> ((f64, f64), f64) {
-        let i = cumulative.partition_point(|c| *c <= along).clamp(1, pts.len().max(2) - 1);
+        let i = cumulative
+            .partition_point(|c| *c <= along)
+            .clamp(1, pts.len().max(2) - 1);
         let (a, b) = (pts[i - 1], pts.get(i).copied().unwrap_or(pts[i - 1]));
         let seg = cumulative.get(i).copied().unwrap_or(length) - cumulative[i - 1];
-        let t = if seg > 0.0 { ((along - cumulative[i - 1]) / seg).clamp(0.0, 1.0) } else { 0.0 };
+        let t = if seg > 0.0 {
+            ((along - cumulative[i - 1]) / seg).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let bearing = (b.0 - a.0).atan2(b.1 - a.1).to_degrees().rem_euclid(360.0);
         ((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t), bearing)
     };
@@ -143,14 +158,25 @@ pub fn simulate_walk(
             lon,
             accuracy_m: Some(accuracy),
             altitude_m: Some(60.0 + rng.normal()),
-            speed_mps: Some(if moving { (speed_mps + 0.2 * rng.normal()).max(0.0) } else { 0.0 }),
+            speed_mps: Some(if moving {
+                (speed_mps + 0.2 * rng.normal()).max(0.0)
+            } else {
+                0.0
+            }),
             bearing_deg: moving.then_some(bearing),
             time_ms: Some(time_ms),
             provider: Some("gps".into()),
             is_mock: false,
             datum: crate::domain::Datum::Wgs84,
         };
-        out.push((fix, TruePosition { lat: tlat, lon: tlon, time_ms }));
+        out.push((
+            fix,
+            TruePosition {
+                lat: tlat,
+                lon: tlon,
+                time_ms,
+            },
+        ));
         t += receiver.interval_s;
     }
     out
@@ -158,7 +184,10 @@ pub fn simulate_walk(
 
 /// Length of a route in metres (Haversine).
 pub fn route_length_m(route: &[(f64, f64)]) -> f64 {
-    route.windows(2).map(|w| haversine_distance_m(w[0].0, w[0].1, w[1].0, w[1].1)).sum()
+    route
+        .windows(2)
+        .map(|w| haversine_distance_m(w[0].0, w[0].1, w[1].0, w[1].1))
+        .sum()
 }
 
 #[cfg(test)]
@@ -169,11 +198,18 @@ mod tests {
     fn simulated_walk_has_the_asked_error_and_length() {
         let route = [(39.9, 116.2), (39.905, 116.2), (39.905, 116.206)];
         let mut rng = SimRng::new(7);
-        let rx = ReceiverModel { spike_probability: 0.0, ..Default::default() };
+        let rx = ReceiverModel {
+            spike_probability: 0.0,
+            ..Default::default()
+        };
         let walk = simulate_walk(&route, 1.4, 0, &rx, Some((0.5, 120.0)), &mut rng);
         let length = route_length_m(&route);
         let expected_fixes = (length / 1.4 + 120.0) as usize;
-        assert!(walk.len().abs_diff(expected_fixes) <= 2, "{} vs {expected_fixes}", walk.len());
+        assert!(
+            walk.len().abs_diff(expected_fixes) <= 2,
+            "{} vs {expected_fixes}",
+            walk.len()
+        );
         let errors: Vec<f64> = walk
             .iter()
             .map(|(f, t)| haversine_distance_m(f.lat, f.lon, t.lat, t.lon))

@@ -44,12 +44,15 @@ impl IndexedNetwork {
             .iter()
             .enumerate()
             .flat_map(|(si, s)| {
-                s.xy.windows(2)
-                    .enumerate()
-                    .map(move |(pi, w)| GeomWithData::new(Line::new(w[0], w[1]), (si as u32, pi as u32)))
+                s.xy.windows(2).enumerate().map(move |(pi, w)| {
+                    GeomWithData::new(Line::new(w[0], w[1]), (si as u32, pi as u32))
+                })
             })
             .collect();
-        Self { network, tree: RTree::bulk_load(pieces) }
+        Self {
+            network,
+            tree: RTree::bulk_load(pieces),
+        }
     }
 
     /// Pieces in the index.
@@ -59,15 +62,31 @@ impl IndexedNetwork {
 
     /// Segments within `radius_m` of the projected point (x, y), nearest first, at most `max`;
     /// each with the closest point on it. Writes into `out` (cleared first) so hot loops reuse it.
-    pub fn nearest_segments_into(&self, x: f64, y: f64, radius_m: f64, max: usize, out: &mut Vec<SegmentHit>) {
+    pub fn nearest_segments_into(
+        &self,
+        x: f64,
+        y: f64,
+        radius_m: f64,
+        max: usize,
+        out: &mut Vec<SegmentHit>,
+    ) {
         out.clear();
-        for piece in self.tree.locate_within_distance([x, y], radius_m * radius_m) {
+        for piece in self
+            .tree
+            .locate_within_distance([x, y], radius_m * radius_m)
+        {
             let (si, pi) = piece.data;
-            let (offset_m, distance_m, direction) = self.network.segments[si as usize].project_on_piece(pi as usize, x, y);
+            let (offset_m, distance_m, direction) =
+                self.network.segments[si as usize].project_on_piece(pi as usize, x, y);
             if distance_m > radius_m {
                 continue;
             }
-            let hit = SegmentHit { segment: si as usize, offset_m, distance_m, direction };
+            let hit = SegmentHit {
+                segment: si as usize,
+                offset_m,
+                distance_m,
+                direction,
+            };
             match out.iter_mut().find(|h| h.segment == hit.segment) {
                 Some(h) if h.distance_m <= distance_m => {}
                 Some(h) => *h = hit,
@@ -79,7 +98,13 @@ impl IndexedNetwork {
     }
 
     /// Segments within `radius_m` of a WGS-84 point, nearest first, at most `max`.
-    pub fn nearest_segments(&self, lat: f64, lon: f64, radius_m: f64, max: usize) -> Vec<SegmentHit> {
+    pub fn nearest_segments(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+        max: usize,
+    ) -> Vec<SegmentHit> {
         let (x, y) = self.network.projection.to_metres(lat, lon);
         let mut out = Vec::new();
         self.nearest_segments_into(x, y, radius_m, max, &mut out);
@@ -119,11 +144,18 @@ impl Store {
         {
             return Ok(n.clone());
         }
-        let streets: Vec<_> = self.streets_with_keys()?.into_iter().map(|(s, _)| s).collect();
+        let streets: Vec<_> = self
+            .streets_with_keys()?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         if streets.is_empty() {
             return Err(StreetsError::NoNetwork.into());
         }
-        let network = Arc::new(IndexedNetwork::build(StreetNetwork::new(streets, self.segments()?)));
+        let network = Arc::new(IndexedNetwork::build(StreetNetwork::new(
+            streets,
+            self.segments()?,
+        )));
         *self.network_cache.0.borrow_mut() = Some((version, network.clone()));
         Ok(network)
     }

@@ -27,7 +27,13 @@ impl Clock for SkewedClock {
     }
 }
 
-const ROLES: [Role; 5] = [Role::Chief, Role::Supervisor, Role::Crew, Role::Enforcement, Role::Steward];
+const ROLES: [Role; 5] = [
+    Role::Chief,
+    Role::Supervisor,
+    Role::Crew,
+    Role::Enforcement,
+    Role::Steward,
+];
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -58,10 +64,18 @@ struct Replica {
 }
 
 fn open(dir: &Path, i: usize, now: &Arc<AtomicI64>, skew_ms: i64) -> Replica {
-    let config = StoreConfig { photos_dir: Some(dir.join(format!("photos-{i}"))), ..Default::default() };
-    let clock = SkewedClock { now: now.clone(), skew_ms };
+    let config = StoreConfig {
+        photos_dir: Some(dir.join(format!("photos-{i}"))),
+        ..Default::default()
+    };
+    let clock = SkewedClock {
+        now: now.clone(),
+        skew_ms,
+    };
     let mut store = Store::open_with_clock(":memory:", config, Arc::new(clock)).unwrap();
-    store.init_device(&format!("device {i}"), ROLES[i], None).unwrap();
+    store
+        .init_device(&format!("device {i}"), ROLES[i], None)
+        .unwrap();
     Replica { store }
 }
 
@@ -71,7 +85,9 @@ fn has(r: &Replica, id: IssueId) -> bool {
 
 fn send_full(from: &Replica, to: &mut Replica, id: IssueId) {
     if has(from, id) {
-        to.store.import_issue(&from.store.export_issue(id).unwrap()).unwrap();
+        to.store
+            .import_issue(&from.store.export_issue(id).unwrap())
+            .unwrap();
     }
 }
 
@@ -149,7 +165,9 @@ fn fingerprint(r: &Replica, id: IssueId) -> (serde_json::Value, Vec<String>) {
 
 fn tiny_png(dir: &Path) -> PathBuf {
     let path = dir.join("after.png");
-    image::RgbImage::from_fn(8, 8, |x, y| image::Rgb([x as u8 * 30, y as u8 * 30, 99])).save(&path).unwrap();
+    image::RgbImage::from_fn(8, 8, |x, y| image::Rgb([x as u8 * 30, y as u8 * 30, 99]))
+        .save(&path)
+        .unwrap();
     path
 }
 

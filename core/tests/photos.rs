@@ -15,7 +15,13 @@ fn store(dir: &Path) -> Store {
 
 /// An EXIF APP1 segment (little-endian TIFF) with Orientation, DateTimeOriginal and GPS,
 /// laid out by hand from the TIFF 6.0 / EXIF 2.3 specifications.
-fn exif_app1(orientation: u16, taken: &str, lat: (u32, u32, u32), lon: (u32, u32, u32), south: bool) -> Vec<u8> {
+fn exif_app1(
+    orientation: u16,
+    taken: &str,
+    lat: (u32, u32, u32),
+    lon: (u32, u32, u32),
+    south: bool,
+) -> Vec<u8> {
     let mut t: Vec<u8> = Vec::new();
     let u16le = |t: &mut Vec<u8>, v: u16| t.extend_from_slice(&v.to_le_bytes());
     let u32le = |t: &mut Vec<u8>, v: u32| t.extend_from_slice(&v.to_le_bytes());
@@ -49,7 +55,13 @@ fn exif_app1(orientation: u16, taken: &str, lat: (u32, u32, u32), lon: (u32, u32
     assert_eq!(t.len() as u32, GPS_IFD);
     u16le(&mut t, 4);
     let reference = |c: u8| u32::from_le_bytes([c, 0, 0, 0]);
-    entry(&mut t, 0x0001, 2, 2, reference(if south { b'S' } else { b'N' }));
+    entry(
+        &mut t,
+        0x0001,
+        2,
+        2,
+        reference(if south { b'S' } else { b'N' }),
+    );
     entry(&mut t, 0x0002, 5, 3, LAT);
     entry(&mut t, 0x0003, 2, 2, reference(b'E'));
     entry(&mut t, 0x0004, 5, 3, LON);
@@ -69,10 +81,14 @@ fn exif_app1(orientation: u16, taken: &str, lat: (u32, u32, u32), lon: (u32, u32
 
 /// A real JPEG (encoded by the image crate) of `w` x `h` with `app1` spliced in after SOI.
 fn jpeg_with(w: u32, h: u32, app1: &[u8]) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
     let mut jpeg = Vec::new();
     image::DynamicImage::ImageRgb8(img)
-        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut jpeg, 85,
+        ))
         .unwrap();
     assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
     let mut out = jpeg[..2].to_vec();
@@ -92,14 +108,20 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() { out.extend(files_in(&p)) } else { out.push(p) }
+            if p.is_dir() {
+                out.extend(files_in(&p))
+            } else {
+                out.push(p)
+            }
         }
     }
     out
 }
 
 fn photo_rows(s: &Store) -> i64 {
-    s.connection().query_row("SELECT COUNT(*) FROM photo", [], |r| r.get(0)).unwrap()
+    s.connection()
+        .query_row("SELECT COUNT(*) FROM photo", [], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -107,7 +129,13 @@ fn a_jpeg_with_exif_gives_time_gps_orientation_and_a_rotated_thumbnail() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
     // 39°54'27.000" N 116°11'37.000" E, taken 16:00 Beijing time, rotated 90° (orientation 6).
-    let app1 = exif_app1(6, "2024:05:01 16:00:00", (39, 54, 27_000), (116, 11, 37_000), false);
+    let app1 = exif_app1(
+        6,
+        "2024:05:01 16:00:00",
+        (39, 54, 27_000),
+        (116, 11, 37_000),
+        false,
+    );
     let path = write(dir.path(), "IMG_0001.jpg", &jpeg_with(640, 480, &app1));
     let p = s.attach_photo(&path).unwrap();
     assert_eq!(p.mime, "image/jpeg");
@@ -143,11 +171,21 @@ fn a_jpeg_with_exif_gives_time_gps_orientation_and_a_rotated_thumbnail() {
 fn southern_gps_and_a_photo_without_exif() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
-    let app1 = exif_app1(1, "2023:12:31 23:59:59", (33, 52, 4_000), (151, 12, 26_000), true);
-    let p = s.attach_photo(write(dir.path(), "sydney.jpeg", &jpeg_with(100, 80, &app1))).unwrap();
+    let app1 = exif_app1(
+        1,
+        "2023:12:31 23:59:59",
+        (33, 52, 4_000),
+        (151, 12, 26_000),
+        true,
+    );
+    let p = s
+        .attach_photo(write(dir.path(), "sydney.jpeg", &jpeg_with(100, 80, &app1)))
+        .unwrap();
     assert!(p.lat.unwrap() < -33.0);
     let plain = jpeg_with(50, 40, &[]);
-    let p = s.attach_photo(write(dir.path(), "plain.jpg", &plain)).unwrap();
+    let p = s
+        .attach_photo(write(dir.path(), "plain.jpg", &plain))
+        .unwrap();
     assert_eq!((p.taken_at_ms, p.lat, p.orientation), (None, None, None));
 }
 
@@ -156,7 +194,9 @@ fn a_png_is_taken_whatever_it_is_called() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
     let path = dir.path().join("screenshot.png");
-    image::RgbaImage::from_fn(1000, 200, |x, _| image::Rgba([x as u8, 0, 0, 255])).save(&path).unwrap();
+    image::RgbaImage::from_fn(1000, 200, |x, _| image::Rgba([x as u8, 0, 0, 255]))
+        .save(&path)
+        .unwrap();
     let renamed = dir.path().join("really-a-png.jpg");
     std::fs::copy(&path, &renamed).unwrap();
     let p = s.attach_photo(&renamed).unwrap();
@@ -170,7 +210,11 @@ fn a_png_is_taken_whatever_it_is_called() {
 fn bad_files_are_refused_clearly_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = StoreConfig {
-        photo_limits: PhotoLimits { max_bytes: 2 * 1024 * 1024, max_pixels: 4_000_000, max_side_px: 4096 },
+        photo_limits: PhotoLimits {
+            max_bytes: 2 * 1024 * 1024,
+            max_pixels: 4_000_000,
+            max_side_px: 4096,
+        },
         ..Default::default()
     };
     let mut s = Store::open(dir.path().join("chief.db"), config).unwrap();
@@ -179,7 +223,12 @@ fn bad_files_are_refused_clearly_and_leave_nothing() {
     // A PNG whose header claims 100,000 x 100,000 pixels (a decompression bomb's trick): only
     // the header is real, the check must not try to decode it.
     let mut huge = Vec::new();
-    image::RgbImage::new(1, 1).write_to(&mut std::io::Cursor::new(&mut huge), image::ImageFormat::Png).unwrap();
+    image::RgbImage::new(1, 1)
+        .write_to(
+            &mut std::io::Cursor::new(&mut huge),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
     huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
     huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
     let ihdr_crc = crc32(&huge[12..29]);
@@ -188,12 +237,24 @@ fn bad_files_are_refused_clearly_and_leave_nothing() {
     let big_jpeg = jpeg_with(3000, 2000, &[]);
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("notes.jpg", "shopping list: eggs, 豆腐, rice\n".repeat(20).into_bytes(), "not a JPEG or PNG"),
+        (
+            "notes.jpg",
+            "shopping list: eggs, 豆腐, rice\n".repeat(20).into_bytes(),
+            "not a JPEG or PNG",
+        ),
         ("empty.jpg", vec![], "is empty"),
         ("huge.png", huge, "100000 x 100000 pixels"),
         ("big.jpg", big_jpeg, "3000 x 2000 pixels"),
-        ("truncated.jpg", jpeg_with(200, 200, &[])[..300].to_vec(), "cannot be decoded"),
-        ("gif.jpg", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), "not a JPEG or PNG"),
+        (
+            "truncated.jpg",
+            jpeg_with(200, 200, &[])[..300].to_vec(),
+            "cannot be decoded",
+        ),
+        (
+            "gif.jpg",
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+            "not a JPEG or PNG",
+        ),
         ("too-big.jpg", vec![0xFF; 3 * 1024 * 1024], "more than the"),
     ];
     for (name, bytes, needle) in cases {
@@ -208,8 +269,14 @@ fn bad_files_are_refused_clearly_and_leave_nothing() {
     let missing = s.attach_photo(dir.path().join("nowhere.jpg")).unwrap_err();
     assert!(missing.to_string().contains("nowhere.jpg"), "{missing}");
     assert_eq!(photo_rows(&s), 0);
-    assert!(files_in(&dir.path().join("chief.db.photos")).is_empty(), "nothing half-stored");
-    assert!(matches!(s.photo("00".repeat(32).as_str()), Err(Error::Photo(PhotoError::Unknown(_)))));
+    assert!(
+        files_in(&dir.path().join("chief.db.photos")).is_empty(),
+        "nothing half-stored"
+    );
+    assert!(matches!(
+        s.photo("00".repeat(32).as_str()),
+        Err(Error::Photo(PhotoError::Unknown(_)))
+    ));
 }
 
 #[test]
@@ -227,7 +294,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -32,12 +32,20 @@ fn pickup(bags: u32, items: u32) -> NewPickup {
 #[test]
 fn pickups_earn_points_up_to_the_daily_cap_under_the_rule_in_force() {
     let now = Arc::new(AtomicI64::new(T0));
-    let mut s = Store::open_with_clock(":memory:", StoreConfig::default(), Arc::new(Manual(now.clone()))).unwrap();
+    let mut s = Store::open_with_clock(
+        ":memory:",
+        StoreConfig::default(),
+        Arc::new(Manual(now.clone())),
+    )
+    .unwrap();
     s.init_device("李阿姨", Role::Steward, None).unwrap();
     // v1: 2 per pickup + 1 per bag, at most 20 a day.
     let a = s.log_pickup(pickup(3, 0)).unwrap();
     assert_eq!(a.points.points, 5);
-    assert_eq!((a.points.rule_id.as_str(), a.points.rule_version), ("pickup", 1));
+    assert_eq!(
+        (a.points.rule_id.as_str(), a.points.rule_version),
+        ("pickup", 1)
+    );
     for _ in 0..3 {
         s.log_pickup(pickup(3, 0)).unwrap(); // 15 more: 20 in all
     }
@@ -48,7 +56,9 @@ fn pickups_earn_points_up_to_the_daily_cap_under_the_rule_in_force() {
 
     // A new rule from tomorrow: 3 per pickup, no per-bag points. Old entries keep version 1.
     let tomorrow = T0 + 86_400_000;
-    let rule = s.add_points_rule(PointsKind::Pickup, 3, 0, Some(30), tomorrow, "3 per pickup").unwrap();
+    let rule = s
+        .add_points_rule(PointsKind::Pickup, 3, 0, Some(30), tomorrow, "3 per pickup")
+        .unwrap();
     assert_eq!(rule.version, 2);
     now.store(tomorrow + 1000, Ordering::SeqCst);
     let b = s.log_pickup(pickup(5, 10)).unwrap();
@@ -56,17 +66,29 @@ fn pickups_earn_points_up_to_the_daily_cap_under_the_rule_in_force() {
     assert_ne!(b.points.day, a.points.day);
     let summary = s.points().unwrap();
     assert_eq!(summary.balance, 23);
-    assert!(summary.entries.iter().filter(|e| e.rule_version == 1).count() == 5);
+    assert!(
+        summary
+            .entries
+            .iter()
+            .filter(|e| e.rule_version == 1)
+            .count()
+            == 5
+    );
 
     // Redemption: the balance is the sum; overspending is refused.
     let r = s.redeem_points(10, "一袋大米").unwrap();
     assert_eq!(r.points, -10);
     assert_eq!(s.points().unwrap().balance, 13);
-    assert!(matches!(s.redeem_points(14, "more rice"), Err(Error::InvalidInput(m)) if m.contains("balance is 13")));
+    assert!(
+        matches!(s.redeem_points(14, "more rice"), Err(Error::InvalidInput(m)) if m.contains("balance is 13"))
+    );
 
     // The ledger and the pickups are append-only in the database itself.
     let c = s.connection();
-    assert!(c.execute("UPDATE points_entry SET points = 1000", []).is_err());
+    assert!(
+        c.execute("UPDATE points_entry SET points = 1000", [])
+            .is_err()
+    );
     assert!(c.execute("DELETE FROM points_entry", []).is_err());
     assert!(c.execute("UPDATE litter_pickup SET bags = 99", []).is_err());
     assert!(c.execute("DELETE FROM litter_pickup", []).is_err());
@@ -76,12 +98,32 @@ fn pickups_earn_points_up_to_the_daily_cap_under_the_rule_in_force() {
 #[test]
 fn bad_pickups_are_refused() {
     let mut s = Store::open_in_memory(StoreConfig::default()).unwrap();
-    assert!(matches!(s.log_pickup(pickup(1, 0)), Err(Error::NotInitialised)));
+    assert!(matches!(
+        s.log_pickup(pickup(1, 0)),
+        Err(Error::NotInitialised)
+    ));
     s.init_device("李阿姨", Role::Steward, None).unwrap();
-    assert!(s.log_pickup(pickup(0, 0)).unwrap_err().to_string().contains("--bags"));
+    assert!(
+        s.log_pickup(pickup(0, 0))
+            .unwrap_err()
+            .to_string()
+            .contains("--bags")
+    );
     assert!(s.log_pickup(pickup(5000, 0)).is_err());
-    assert!(s.log_pickup(NewPickup { lat: f64::NAN, ..pickup(1, 0) }).is_err());
-    assert!(s.log_pickup(NewPickup { photo_sha256: Some("ab".repeat(32)), ..pickup(1, 0) }).is_err());
+    assert!(
+        s.log_pickup(NewPickup {
+            lat: f64::NAN,
+            ..pickup(1, 0)
+        })
+        .is_err()
+    );
+    assert!(
+        s.log_pickup(NewPickup {
+            photo_sha256: Some("ab".repeat(32)),
+            ..pickup(1, 0)
+        })
+        .is_err()
+    );
     assert!(s.pickups(10).unwrap().is_empty());
     assert_eq!(s.points().unwrap().balance, 0);
 }
@@ -89,12 +131,18 @@ fn bad_pickups_are_refused() {
 #[test]
 fn patrol_hours_are_credited_once() {
     let now = Arc::new(AtomicI64::new(T0));
-    let mut s = Store::open_with_clock(":memory:", StoreConfig::default(), Arc::new(Manual(now.clone()))).unwrap();
+    let mut s = Store::open_with_clock(
+        ":memory:",
+        StoreConfig::default(),
+        Arc::new(Manual(now.clone())),
+    )
+    .unwrap();
     s.init_device("李阿姨", Role::Steward, None).unwrap();
     let p = s.start_patrol(&[]).unwrap();
     // Two and a half hours of walking, one fix a minute.
     for i in 0..=150 {
-        let fix = patrol_core::NewFix::at(39.9 + i as f64 * 0.0008, 116.2, T0 + i * 60_000).with_accuracy(5.0);
+        let fix = patrol_core::NewFix::at(39.9 + i as f64 * 0.0008, 116.2, T0 + i * 60_000)
+            .with_accuracy(5.0);
         s.add_fix(p, fix).unwrap();
     }
     s.stop_patrol(p).unwrap();
@@ -104,5 +152,9 @@ fn patrol_hours_are_credited_once() {
     assert!(s.settle_patrol_points().unwrap().is_empty());
     assert_eq!(s.points().unwrap().balance, 8);
     assert_eq!(beijing_day(T0), "2024-05-01");
-    assert_eq!(beijing_day(T0 + 8 * 3_600_000), "2024-05-02", "midnight in Beijing");
+    assert_eq!(
+        beijing_day(T0 + 8 * 3_600_000),
+        "2024-05-02",
+        "midnight in Beijing"
+    );
 }

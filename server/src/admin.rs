@@ -15,18 +15,28 @@ use crate::storage::{FeedScope, Storage};
 pub const ENROL_CODE_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 pub fn set_district(storage: &dyn Storage, name: &str, code: Option<&str>) -> Result<String> {
     let mut tx = storage.write()?;
-    let id = tx.district()?.map(|(id, _)| id).unwrap_or_else(|| patrol_core::DistrictId::new().to_string());
+    let id = tx
+        .district()?
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| patrol_core::DistrictId::new().to_string());
     tx.set_district(&id, name.trim(), code)?;
     tx.commit()?;
     Ok(id)
 }
 
-pub fn add_subdistrict(storage: &dyn Storage, name: &str, code: Option<&str>) -> Result<SubdistrictId> {
+pub fn add_subdistrict(
+    storage: &dyn Storage,
+    name: &str,
+    code: Option<&str>,
+) -> Result<SubdistrictId> {
     let name = name.trim();
     if name.is_empty() {
         bail!("a subdistrict needs a name");
@@ -37,7 +47,13 @@ pub fn add_subdistrict(storage: &dyn Storage, name: &str, code: Option<&str>) ->
     }
     let id = SubdistrictId::new();
     tx.add_subdistrict(&id.to_string(), name, code)?;
-    tx.put_reference("subdistrict", &id.to_string(), None, &json!({ "id": id, "name": name, "code": code }), false)?;
+    tx.put_reference(
+        "subdistrict",
+        &id.to_string(),
+        None,
+        &json!({ "id": id, "name": name, "code": code }),
+        false,
+    )?;
     tx.feed_touch("ref:subdistrict", &id.to_string(), &FeedScope::default())?;
     tx.commit()?;
     Ok(id)
@@ -50,12 +66,18 @@ pub fn parse_scope(storage: &dyn Storage, text: &str) -> Result<Scope> {
     }
     if let Some(name) = text.trim().strip_prefix("subdistrict:") {
         let mut tx = storage.read()?;
-        if let Some((id, _, _)) = tx.subdistricts()?.into_iter().find(|(_, n, _)| n == name.trim()) {
+        if let Some((id, _, _)) = tx
+            .subdistricts()?
+            .into_iter()
+            .find(|(_, n, _)| n == name.trim())
+        {
             return Ok(Scope::Subdistrict(id.parse()?));
         }
         bail!("no subdistrict named {name:?}; add it with `admin subdistrict add --name {name}`");
     }
-    Err(anyhow!("{text:?} is not a scope; expected district, subdistrict:ID (or NAME), street:ID or own"))
+    Err(anyhow!(
+        "{text:?} is not a scope; expected district, subdistrict:ID (or NAME), street:ID or own"
+    ))
 }
 
 /// A new user and their first enrolment code.
@@ -70,7 +92,13 @@ pub struct NewUser {
     pub enrol_qr: String,
 }
 
-pub fn add_user(storage: &dyn Storage, name: &str, role: Role, scope: Scope, server_url: Option<&str>) -> Result<NewUser> {
+pub fn add_user(
+    storage: &dyn Storage,
+    name: &str,
+    role: Role,
+    scope: Scope,
+    server_url: Option<&str>,
+) -> Result<NewUser> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         bail!("a user's name must be 1 to 100 characters");
@@ -78,22 +106,49 @@ pub fn add_user(storage: &dyn Storage, name: &str, role: Role, scope: Scope, ser
     if role == Role::Public && scope != Scope::Own {
         bail!("a public user's scope is `own`: residents see only their own reports");
     }
-    let user = UserRecord { id: UserId::new(), name: name.to_owned(), role, scope: scope.clone() };
+    let user = UserRecord {
+        id: UserId::new(),
+        name: name.to_owned(),
+        role,
+        scope: scope.clone(),
+    };
     let now = now_ms();
     let code = new_enrol_code();
     let mut tx = storage.write()?;
     if let Scope::Subdistrict(s) = &scope
-        && !tx.subdistricts()?.iter().any(|(id, _, _)| *id == s.to_string()) {
-            bail!("subdistrict {s} does not exist");
-        }
+        && !tx
+            .subdistricts()?
+            .iter()
+            .any(|(id, _, _)| *id == s.to_string())
+    {
+        bail!("subdistrict {s} does not exist");
+    }
     tx.add_user(&user, now)?;
-    tx.add_enrol_code(&hash_secret(&normalise_code(&code)), &user.id, now, now + ENROL_CODE_TTL_MS)?;
+    tx.add_enrol_code(
+        &hash_secret(&normalise_code(&code)),
+        &user.id,
+        now,
+        now + ENROL_CODE_TTL_MS,
+    )?;
     if role != Role::Public {
-        tx.put_reference("user", &user.id.to_string(), None, &json!({ "id": user.id, "name": user.name, "role": role }), false)?;
+        tx.put_reference(
+            "user",
+            &user.id.to_string(),
+            None,
+            &json!({ "id": user.id, "name": user.name, "role": role }),
+            false,
+        )?;
         tx.feed_touch("ref:user", &user.id.to_string(), &FeedScope::default())?;
     }
     tx.commit()?;
-    Ok(NewUser { user_id: user.id, name: user.name, role, scope, enrol_qr: enrol_qr(&code, server_url), enrol_code: code })
+    Ok(NewUser {
+        user_id: user.id,
+        name: user.name,
+        role,
+        scope,
+        enrol_qr: enrol_qr(&code, server_url),
+        enrol_code: code,
+    })
 }
 
 fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
@@ -104,17 +159,30 @@ fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
 }
 
 /// A fresh enrolment code for an existing user (a new phone, or a lost one).
-pub fn new_code(storage: &dyn Storage, user: &UserId, server_url: Option<&str>) -> Result<(String, String)> {
+pub fn new_code(
+    storage: &dyn Storage,
+    user: &UserId,
+    server_url: Option<&str>,
+) -> Result<(String, String)> {
     let now = now_ms();
     let code = new_enrol_code();
     let mut tx = storage.write()?;
     tx.user(user)?.with_context(|| format!("no user {user}"))?;
-    tx.add_enrol_code(&hash_secret(&normalise_code(&code)), user, now, now + ENROL_CODE_TTL_MS)?;
+    tx.add_enrol_code(
+        &hash_secret(&normalise_code(&code)),
+        user,
+        now,
+        now + ENROL_CODE_TTL_MS,
+    )?;
     tx.commit()?;
     Ok((enrol_qr(&code, server_url), code))
 }
 
-pub fn revoke(storage: &dyn Storage, device: Option<&DeviceId>, user: Option<&UserId>) -> Result<usize> {
+pub fn revoke(
+    storage: &dyn Storage,
+    device: Option<&DeviceId>,
+    user: Option<&UserId>,
+) -> Result<usize> {
     if device.is_none() && user.is_none() {
         bail!("say which: --device ID or --user ID");
     }
@@ -133,14 +201,26 @@ pub fn resolve_street(storage: &dyn Storage, street: &str) -> Result<String> {
     let ids = storage.read()?.streets_named(street.trim())?;
     match ids.as_slice() {
         [one] => Ok(one.clone()),
-        [] => bail!("no street {street:?}; import the street network first (`admin streets import FILE`)"),
-        many => bail!("{} streets are called {street:?}; give one of their ids: {}", many.len(), many.join(", ")),
+        [] => bail!(
+            "no street {street:?}; import the street network first (`admin streets import FILE`)"
+        ),
+        many => bail!(
+            "{} streets are called {street:?}; give one of their ids: {}",
+            many.len(),
+            many.join(", ")
+        ),
     }
 }
 
 /// Assigns (or with `assigned = false` unassigns) a user to a street as chief or steward, and
 /// re-announces everything on that street so the user's devices receive it.
-pub fn assign(storage: &dyn Storage, street: &str, user: &UserId, role: Role, assigned: bool) -> Result<()> {
+pub fn assign(
+    storage: &dyn Storage,
+    street: &str,
+    user: &UserId,
+    role: Role,
+    assigned: bool,
+) -> Result<()> {
     if !matches!(role, Role::Chief | Role::Steward) {
         bail!("only chiefs and stewards are assigned to streets");
     }
@@ -160,7 +240,12 @@ pub fn assign(storage: &dyn Storage, street: &str, user: &UserId, role: Role, as
         &json!({ "street_id": street_id, "user_id": user, "role": role }),
         !assigned,
     )?;
-    let scope = FeedScope { street_id: Some(street_id.clone()), subdistrict_id: sub, owner_id: None, audience: vec![user.to_string()] };
+    let scope = FeedScope {
+        street_id: Some(street_id.clone()),
+        subdistrict_id: sub,
+        owner_id: None,
+        audience: vec![user.to_string()],
+    };
     tx.feed_touch("ref:assignment", &id, &scope)?;
     if assigned {
         for (kind, item) in tx.feed_items_of_street(&street_id)? {

@@ -37,7 +37,8 @@ pub struct ServerConfig {
 
 /// Opens the storage in a data folder.
 pub fn open_storage(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Storage>> {
-    let s = SqliteStorage::open(data_dir).with_context(|| format!("opening the data folder {}", data_dir.display()))?;
+    let s = SqliteStorage::open(data_dir)
+        .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
     Ok(Arc::new(s))
 }
 
@@ -86,7 +87,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             })
             .await
     });
-    Ok(RunningServer { addr, shutdown: Some(tx), task })
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
 }
 
 /// A server on its own thread and runtime, for tests and tools that are not async.
@@ -100,29 +105,39 @@ impl ServerThread {
     pub fn spawn(config: ServerConfig) -> anyhow::Result<Self> {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("patrol-server".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = addr_tx.send(Err(anyhow::Error::from(e)));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                match start(config).await {
-                    Ok(server) => {
-                        let _ = addr_tx.send(Ok(server.addr));
-                        let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
-                        let _ = server.stop().await;
-                    }
+        let thread = std::thread::Builder::new()
+            .name("patrol-server".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
                     Err(e) => {
-                        let _ = addr_tx.send(Err(e));
+                        let _ = addr_tx.send(Err(anyhow::Error::from(e)));
+                        return;
                     }
-                }
-            });
-        })?;
+                };
+                rt.block_on(async move {
+                    match start(config).await {
+                        Ok(server) => {
+                            let _ = addr_tx.send(Ok(server.addr));
+                            let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
+                            let _ = server.stop().await;
+                        }
+                        Err(e) => {
+                            let _ = addr_tx.send(Err(e));
+                        }
+                    }
+                });
+            })?;
         let addr = addr_rx.recv().context("server thread died")??;
-        Ok(Self { addr, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(Self {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     pub fn url(&self) -> String {

@@ -189,13 +189,22 @@ fn serve(data: PathBuf, listen: SocketAddr, log_json: bool) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
     if log_json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
-        let server = patrol_server::start(ServerConfig { data_dir: data.clone(), listen }).await?;
+        let server = patrol_server::start(ServerConfig {
+            data_dir: data.clone(),
+            listen,
+        })
+        .await?;
         tracing::info!(addr = %server.addr, data = %data.display(), "patrol-server listening");
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -225,7 +234,10 @@ async fn shutdown_signal() {
 
 fn print(json_out: bool, value: serde_json::Value, text: String) {
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         println!("{text}");
     }
@@ -241,15 +253,32 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::Subdistrict(SubdistrictCommand::Add { name, code, json }) => {
             let id = admin::add_subdistrict(s, &name, code.as_deref())?;
-            print(json, json!({ "subdistrict_id": id, "name": name }), format!("subdistrict {name}: {id}"));
+            print(
+                json,
+                json!({ "subdistrict_id": id, "name": name }),
+                format!("subdistrict {name}: {id}"),
+            );
         }
         AdminCommand::Subdistrict(SubdistrictCommand::List { json }) => {
             let list = storage.read()?.subdistricts()?;
-            let rows: Vec<_> = list.iter().map(|(id, n, c)| json!({ "id": id, "name": n, "code": c })).collect();
-            let text = list.iter().map(|(id, n, _)| format!("{id}  {n}")).collect::<Vec<_>>().join("\n");
+            let rows: Vec<_> = list
+                .iter()
+                .map(|(id, n, c)| json!({ "id": id, "name": n, "code": c }))
+                .collect();
+            let text = list
+                .iter()
+                .map(|(id, n, _)| format!("{id}  {n}"))
+                .collect::<Vec<_>>()
+                .join("\n");
             print(json, json!(rows), text);
         }
-        AdminCommand::User(UserCommand::Add { name, role, scope, server_url, json }) => {
+        AdminCommand::User(UserCommand::Add {
+            name,
+            role,
+            scope,
+            server_url,
+            json,
+        }) => {
             let scope = match scope {
                 Some(text) => admin::parse_scope(s, &text)?,
                 None => patrol_server::storage::default_scope(role),
@@ -263,40 +292,93 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::User(UserCommand::List { json }) => {
             let users = admin::users(s)?;
-            let text = users.iter().map(|u| format!("{}  {:11}  {:24}  {}", u.id, u.role, u.scope, u.name)).collect::<Vec<_>>().join("\n");
+            let text = users
+                .iter()
+                .map(|u| format!("{}  {:11}  {:24}  {}", u.id, u.role, u.scope, u.name))
+                .collect::<Vec<_>>()
+                .join("\n");
             print(json, serde_json::to_value(&users)?, text);
         }
-        AdminCommand::User(UserCommand::Code { user, server_url, json }) => {
+        AdminCommand::User(UserCommand::Code {
+            user,
+            server_url,
+            json,
+        }) => {
             let (qr, code) = admin::new_code(s, &user, server_url.as_deref())?;
-            print(json, json!({ "user_id": user, "enrol_code": code, "enrol_qr": qr }), format!("enrolment code: {code}\nQR payload: {qr}"));
+            print(
+                json,
+                json!({ "user_id": user, "enrol_code": code, "enrol_qr": qr }),
+                format!("enrolment code: {code}\nQR payload: {qr}"),
+            );
         }
         AdminCommand::Device(DeviceCommand::Revoke(args)) => {
             let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
             println!("{n} device(s) revoked");
         }
-        AdminCommand::Streets(StreetsCommand::Import { file, subdistrict, max_segment_m, json }) => {
-            let options = patrol_core::streets::StreetImportOptions { max_segment_m, subdistrict, ..Default::default() };
+        AdminCommand::Streets(StreetsCommand::Import {
+            file,
+            subdistrict,
+            max_segment_m,
+            json,
+        }) => {
+            let options = patrol_core::streets::StreetImportOptions {
+                max_segment_m,
+                subdistrict,
+                ..Default::default()
+            };
             let r = patrol_server::network::import_streets(s, data, &file, &options)?;
-            let text = format!("{} streets, {} segments, {:.1} km imported", r.streets, r.segments, r.total_length_m / 1000.0);
+            let text = format!(
+                "{} streets, {} segments, {:.1} km imported",
+                r.streets,
+                r.segments,
+                r.total_length_m / 1000.0
+            );
             print(json, serde_json::to_value(&r)?, text);
         }
         AdminCommand::Streets(StreetsCommand::List { json }) => {
             let list = patrol_server::network::list_streets(data)?;
-            let text = list.iter().map(|v| format!("{}  {}", v["id"].as_str().unwrap_or(""), v["label"].as_str().unwrap_or(""))).collect::<Vec<_>>().join("\n");
+            let text = list
+                .iter()
+                .map(|v| {
+                    format!(
+                        "{}  {}",
+                        v["id"].as_str().unwrap_or(""),
+                        v["label"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             print(json, json!(list), text);
         }
-        AdminCommand::Streets(StreetsCommand::Signboard { street, lat, lon, json }) => {
+        AdminCommand::Streets(StreetsCommand::Signboard {
+            street,
+            lat,
+            lon,
+            json,
+        }) => {
             let sign = patrol_server::network::issue_signboard(s, data, &street, lat.zip(lon))?;
-            print(json, serde_json::to_value(&sign)?, format!("signboard {} on {street}\nQR: {}", sign.id, sign.link));
+            print(
+                json,
+                serde_json::to_value(&sign)?,
+                format!("signboard {} on {street}\nQR: {}", sign.id, sign.link),
+            );
         }
-        AdminCommand::Streets(StreetsCommand::Assign { street, chief, steward, remove }) => {
+        AdminCommand::Streets(StreetsCommand::Assign {
+            street,
+            chief,
+            steward,
+            remove,
+        }) => {
             let (user, role) = match (chief, steward) {
                 (Some(u), None) => (u, Role::Chief),
                 (None, Some(u)) => (u, Role::Steward),
                 _ => anyhow::bail!("say who: --chief USER or --steward USER"),
             };
             admin::assign(s, &street, &user, role, !remove)?;
-            println!("{} {role} {user} on {street}", if remove { "removed" } else { "assigned" });
+            println!(
+                "{} {role} {user} on {street}",
+                if remove { "removed" } else { "assigned" }
+            );
         }
     }
     Ok(())

@@ -18,7 +18,8 @@ use crate::storage::{FeedScope, Storage};
 fn open_network(data_dir: &Path) -> Result<Store> {
     std::fs::create_dir_all(data_dir)?;
     let path = data_dir.join("network.db");
-    let mut store = Store::open(&path, StoreConfig::default()).with_context(|| format!("opening {}", path.display()))?;
+    let mut store = Store::open(&path, StoreConfig::default())
+        .with_context(|| format!("opening {}", path.display()))?;
     if store.device()?.is_none() {
         store.init_device("patrol-server", Role::Supervisor, None)?;
     }
@@ -27,7 +28,12 @@ fn open_network(data_dir: &Path) -> Result<Store> {
 
 /// Imports a street file (`.osm` or `.geojson`) into the district network and publishes every
 /// street whose rows changed.
-pub fn import_streets(storage: &dyn Storage, data_dir: &Path, file: &Path, options: &StreetImportOptions) -> Result<StreetImportReport> {
+pub fn import_streets(
+    storage: &dyn Storage,
+    data_dir: &Path,
+    file: &Path,
+    options: &StreetImportOptions,
+) -> Result<StreetImportReport> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut net = open_network(data_dir)?;
     let report = net.import_streets_file(file, &bytes, options)?;
@@ -44,20 +50,36 @@ pub fn publish_streets(storage: &dyn Storage, net: &Store) -> Result<usize> {
     for b in bundles {
         let id = b.street.id.to_string();
         let body = serde_json::to_value(&b)?;
-        if tx.reference("street", &id)?.is_some_and(|(old, deleted)| old == body && !deleted) {
+        if tx
+            .reference("street", &id)?
+            .is_some_and(|(old, deleted)| old == body && !deleted)
+        {
             continue;
         }
         let sub = b
             .street
             .subdistrict
             .as_deref()
-            .and_then(|name| subdistricts.iter().find(|(_, n, _)| n == name || n.trim_end_matches("街道") == name.trim_end_matches("街道")))
+            .and_then(|name| {
+                subdistricts.iter().find(|(_, n, _)| {
+                    n == name || n.trim_end_matches("街道") == name.trim_end_matches("街道")
+                })
+            })
             .map(|(id, _, _)| id.clone());
         tx.put_street(&id, &b.street.label(), sub.as_deref())?;
         tx.put_reference("street", &id, None, &body, false)?;
         // Every device of the staff gets the whole network: matching needs the streets around
         // one's own, and it is map data, not personal data.
-        tx.feed_touch("ref:street", &id, &FeedScope { street_id: None, subdistrict_id: None, owner_id: None, audience: vec![] })?;
+        tx.feed_touch(
+            "ref:street",
+            &id,
+            &FeedScope {
+                street_id: None,
+                subdistrict_id: None,
+                owner_id: None,
+                audience: vec![],
+            },
+        )?;
         published += 1;
     }
     tx.commit()?;
@@ -65,7 +87,12 @@ pub fn publish_streets(storage: &dyn Storage, net: &Store) -> Result<usize> {
 }
 
 /// Issues a signboard for a street (by id or name), publishing it and the district's key.
-pub fn issue_signboard(storage: &dyn Storage, data_dir: &Path, street: &str, position: Option<(f64, f64)>) -> Result<patrol_core::signboard::Signboard> {
+pub fn issue_signboard(
+    storage: &dyn Storage,
+    data_dir: &Path,
+    street: &str,
+    position: Option<(f64, f64)>,
+) -> Result<patrol_core::signboard::Signboard> {
     let mut net = open_network(data_dir)?;
     let street_id = net.resolve_street(street)?;
     let sign = net.issue_signboard(street_id, position)?;
@@ -83,7 +110,13 @@ pub fn issue_signboard(storage: &dyn Storage, data_dir: &Path, street: &str, pos
         lon: sign.lon,
         payload: sign.payload.clone(),
     };
-    tx.put_reference("signboard", &row.id, Some(&row.street_id), &serde_json::to_value(&row)?, false)?;
+    tx.put_reference(
+        "signboard",
+        &row.id,
+        Some(&row.street_id),
+        &serde_json::to_value(&row)?,
+        false,
+    )?;
     tx.feed_touch("ref:signboard", &row.id, &FeedScope::default())?;
     tx.commit()?;
     Ok(sign)

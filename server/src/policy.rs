@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use automerge::{Automerge, ReadDoc};
-use patrol_core::sync::wire::{DocKind, UserRecord};
 use patrol_core::DeviceId;
+use patrol_core::sync::wire::{DocKind, UserRecord};
 
 /// The authenticated device making a request, with what its user answers for.
 #[derive(Debug, Clone)]
@@ -76,11 +76,13 @@ pub trait DocPolicy: Send + Sync + 'static {
 pub struct CorePolicy;
 
 fn read_issue(doc: &Automerge) -> Result<patrol_core::issues::IssueDoc, Refusal> {
-    patrol_core::issues::doc::read(doc).map_err(|e| Refusal::Invalid(format!("not a valid issue document: {e}")))
+    patrol_core::issues::doc::read(doc)
+        .map_err(|e| Refusal::Invalid(format!("not a valid issue document: {e}")))
 }
 
 fn read_merchant(doc: &Automerge) -> Result<patrol_core::merchants::Merchant, Refusal> {
-    patrol_core::merchants::doc::read(doc).map_err(|e| Refusal::Invalid(format!("not a valid merchant document: {e}")))
+    patrol_core::merchants::doc::read(doc)
+        .map_err(|e| Refusal::Invalid(format!("not a valid merchant document: {e}")))
 }
 
 /// Items of a root list, readable or not (reading skips the unreadable ones).
@@ -94,16 +96,29 @@ fn list_len(doc: &Automerge, key: &str) -> usize {
 /// Refuses a document whose root containers (`keys`) are not the very objects they were: a
 /// device that replaces or deletes the events list (say) would silently drop what others append
 /// to the old one, even when the new list holds copies of everything.
-fn same_containers(id: &str, before: Option<&Automerge>, after: &Automerge, keys: &[&str]) -> Result<(), Refusal> {
+fn same_containers(
+    id: &str,
+    before: Option<&Automerge>,
+    after: &Automerge,
+    keys: &[&str],
+) -> Result<(), Refusal> {
     for key in keys {
-        let now = after.get_all(automerge::ROOT, *key).map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?;
+        let now = after
+            .get_all(automerge::ROOT, *key)
+            .map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?;
         let was = match before {
-            Some(b) => b.get_all(automerge::ROOT, *key).map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?,
+            Some(b) => b
+                .get_all(automerge::ROOT, *key)
+                .map_err(|e| Refusal::Invalid(format!("document {id}: {e}")))?,
             None => now.clone(),
         };
-        let ids = |v: &[(automerge::Value<'_>, automerge::ObjId)]| v.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>();
+        let ids = |v: &[(automerge::Value<'_>, automerge::ObjId)]| {
+            v.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>()
+        };
         if now.len() != 1 || ids(&now) != ids(&was) {
-            return Err(Refusal::NotAllowed(format!("document {id}: its {key} were replaced or removed; they are only added to")));
+            return Err(Refusal::NotAllowed(format!(
+                "document {id}: its {key} were replaced or removed; they are only added to"
+            )));
         }
     }
     Ok(())
@@ -111,11 +126,17 @@ fn same_containers(id: &str, before: Option<&Automerge>, after: &Automerge, keys
 
 /// Refuses two items with the same id (a copy of someone's item with other content would pass
 /// for theirs).
-fn unique_ids<T: PartialEq + std::fmt::Display>(id: &str, what: &str, ids: impl Iterator<Item = T>) -> Result<(), Refusal> {
+fn unique_ids<T: PartialEq + std::fmt::Display>(
+    id: &str,
+    what: &str,
+    ids: impl Iterator<Item = T>,
+) -> Result<(), Refusal> {
     let mut seen: Vec<T> = Vec::new();
     for i in ids {
         if seen.contains(&i) {
-            return Err(Refusal::NotAllowed(format!("document {id}: two {what} have the id {i}")));
+            return Err(Refusal::NotAllowed(format!(
+                "document {id}: two {what} have the id {i}"
+            )));
         }
         seen.push(i);
     }
@@ -127,31 +148,55 @@ fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
     if patrol_core::photos::is_photo_id(sha) {
         return Ok(());
     }
-    Err(Refusal::Invalid(format!("document {id}: photo {sha:?} is not a SHA-256 in lowercase hex")))
+    Err(Refusal::Invalid(format!(
+        "document {id}: photo {sha:?} is not a SHA-256 in lowercase hex"
+    )))
 }
 
 fn merchant_facts(doc: &Automerge) -> Result<DocFacts, Refusal> {
     let m = read_merchant(doc)?;
-    let mut blobs: Vec<String> = m.inspections.iter().flat_map(|i| i.photos.iter().cloned()).collect();
+    let mut blobs: Vec<String> = m
+        .inspections
+        .iter()
+        .flat_map(|i| i.photos.iter().cloned())
+        .collect();
     blobs.sort();
     blobs.dedup();
-    Ok(DocFacts { street_id: m.fields.street_id.clone(), owner_id: Some(m.created_by.to_string()), audience: Vec::new(), blobs })
+    Ok(DocFacts {
+        street_id: m.fields.street_id.clone(),
+        owner_id: Some(m.created_by.to_string()),
+        audience: Vec::new(),
+        blobs,
+    })
 }
 
-fn check_merchant_update(id: &str, before: Option<&Automerge>, after: &Automerge, device: &DeviceCtx) -> Result<(), Refusal> {
+fn check_merchant_update(
+    id: &str,
+    before: Option<&Automerge>,
+    after: &Automerge,
+    device: &DeviceCtx,
+) -> Result<(), Refusal> {
     use patrol_core::Role;
     let role = device.user.role;
     if !matches!(role, Role::Supervisor | Role::Chief) {
-        return Err(Refusal::NotAllowed(format!("merchant {id}: a {role} may not edit merchants; supervisors and chiefs do")));
+        return Err(Refusal::NotAllowed(format!(
+            "merchant {id}: a {role} may not edit merchants; supervisors and chiefs do"
+        )));
     }
     let new = read_merchant(after)?;
     if new.id.to_string() != id {
-        return Err(Refusal::Invalid(format!("document {id} says it is merchant {}", new.id)));
+        return Err(Refusal::Invalid(format!(
+            "document {id} says it is merchant {}",
+            new.id
+        )));
     }
-    let unreadable = (list_len(after, "inspections") - new.inspections.len().min(list_len(after, "inspections")))
+    let unreadable = (list_len(after, "inspections")
+        - new.inspections.len().min(list_len(after, "inspections")))
         + (list_len(after, "links") - new.links.len().min(list_len(after, "links")));
     if unreadable > 0 {
-        return Err(Refusal::Invalid(format!("merchant {id}: {unreadable} inspection(s) or link(s) are not readable")));
+        return Err(Refusal::Invalid(format!(
+            "merchant {id}: {unreadable} inspection(s) or link(s) are not readable"
+        )));
     }
     same_containers(id, before, after, &["inspections", "links"])?;
     unique_ids(id, "inspections", new.inspections.iter().map(|i| i.id))?;
@@ -162,7 +207,9 @@ fn check_merchant_update(id: &str, before: Option<&Automerge>, after: &Automerge
         && let Some(street) = &new.fields.street_id
         && !device.streets.contains(street)
     {
-        return Err(Refusal::NotAllowed(format!("merchant {id}: a chief keeps merchants along their own streets only")));
+        return Err(Refusal::NotAllowed(format!(
+            "merchant {id}: a chief keeps merchants along their own streets only"
+        )));
     }
     let me = device.user.id;
     let old = match before {
@@ -179,28 +226,45 @@ fn check_merchant_update(id: &str, before: Option<&Automerge>, after: &Automerge
     };
     if let Some(old) = &old {
         if old.created_by != new.created_by || old.created_at_ms != new.created_at_ms {
-            return Err(Refusal::NotAllowed(format!("merchant {id}: who created it and when are fixed")));
+            return Err(Refusal::NotAllowed(format!(
+                "merchant {id}: who created it and when are fixed"
+            )));
         }
         for i in &old.inspections {
             if new.inspections.iter().find(|n| n.id == i.id) != Some(i) {
-                return Err(Refusal::NotAllowed(format!("merchant {id}: inspection {} was changed or removed; inspections are append-only", i.id)));
+                return Err(Refusal::NotAllowed(format!(
+                    "merchant {id}: inspection {} was changed or removed; inspections are append-only",
+                    i.id
+                )));
             }
         }
         for l in &old.links {
             if !new.links.contains(l) {
-                return Err(Refusal::NotAllowed(format!("merchant {id}: an issue link was changed or removed; links are append-only")));
+                return Err(Refusal::NotAllowed(format!(
+                    "merchant {id}: an issue link was changed or removed; links are append-only"
+                )));
             }
         }
     }
     let was = |f: &dyn Fn(&patrol_core::merchants::Merchant) -> bool| old.as_ref().is_some_and(f);
-    for i in new.inspections.iter().filter(|i| !was(&|o| o.inspections.iter().any(|x| x.id == i.id))) {
+    for i in new
+        .inspections
+        .iter()
+        .filter(|i| !was(&|o| o.inspections.iter().any(|x| x.id == i.id)))
+    {
         if i.by != me || i.role != role {
-            return Err(Refusal::NotAllowed(format!("merchant {id}: inspection {} is signed by another user", i.id)));
+            return Err(Refusal::NotAllowed(format!(
+                "merchant {id}: inspection {} is signed by another user",
+                i.id
+            )));
         }
     }
     for l in new.links.iter().filter(|l| !was(&|o| o.links.contains(l))) {
         if l.by != me {
-            return Err(Refusal::NotAllowed(format!("merchant {id}: the link to issue {} is signed by another user", l.issue_id)));
+            return Err(Refusal::NotAllowed(format!(
+                "merchant {id}: the link to issue {} is signed by another user",
+                l.issue_id
+            )));
         }
     }
     Ok(())
@@ -239,12 +303,23 @@ impl DocPolicy for CorePolicy {
         }
         let new = read_issue(after)?;
         if new.id.to_string() != id {
-            return Err(Refusal::Invalid(format!("document {id} says it is issue {}", new.id)));
+            return Err(Refusal::Invalid(format!(
+                "document {id} says it is issue {}",
+                new.id
+            )));
         }
         if !new.unreadable_events.is_empty() {
-            return Err(Refusal::Invalid(format!("issue {id}: {} event(s) are not readable", new.unreadable_events.len())));
+            return Err(Refusal::Invalid(format!(
+                "issue {id}: {} event(s) are not readable",
+                new.unreadable_events.len()
+            )));
         }
-        same_containers(id, before, after, &["events", "comments", "photos", "location", "reporter"])?;
+        same_containers(
+            id,
+            before,
+            after,
+            &["events", "comments", "photos", "location", "reporter"],
+        )?;
         unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
         unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
         for p in &new.photos {
@@ -254,7 +329,8 @@ impl DocPolicy for CorePolicy {
         let old = match before {
             None => {
                 let r = &new.reporter;
-                if r.user_id != me || r.device_id != device.device_id || r.role != device.user.role {
+                if r.user_id != me || r.device_id != device.device_id || r.role != device.user.role
+                {
                     return Err(Refusal::NotAllowed(format!(
                         "issue {id} names another reporter ({} as {}); a device reports only as its own user",
                         r.user_id, r.role
@@ -265,39 +341,65 @@ impl DocPolicy for CorePolicy {
             Some(b) => Some(read_issue(b)?),
         };
         if let Some(old) = &old {
-            if old.category != new.category || old.location != new.location || old.reporter != new.reporter || old.description != new.description {
+            if old.category != new.category
+                || old.location != new.location
+                || old.reporter != new.reporter
+                || old.description != new.description
+            {
                 return Err(Refusal::NotAllowed(format!(
                     "issue {id}: category, location, reporter and description are fixed when it is reported"
                 )));
             }
             for e in &old.events {
                 if new.events.iter().find(|n| n.id == e.id) != Some(e) {
-                    return Err(Refusal::NotAllowed(format!("issue {id}: event {} was changed or removed; events are append-only", e.id)));
+                    return Err(Refusal::NotAllowed(format!(
+                        "issue {id}: event {} was changed or removed; events are append-only",
+                        e.id
+                    )));
                 }
             }
             for c in &old.comments {
                 if new.comments.iter().find(|n| n.id == c.id) != Some(c) {
-                    return Err(Refusal::NotAllowed(format!("issue {id}: comment {} was changed or removed", c.id)));
+                    return Err(Refusal::NotAllowed(format!(
+                        "issue {id}: comment {} was changed or removed",
+                        c.id
+                    )));
                 }
             }
             for p in &old.photos {
                 if new.photo(&p.sha256).is_none() {
-                    return Err(Refusal::NotAllowed(format!("issue {id}: photo {} was removed", p.sha256)));
+                    return Err(Refusal::NotAllowed(format!(
+                        "issue {id}: photo {} was removed",
+                        p.sha256
+                    )));
                 }
             }
         }
-        let is_new = |eid| old.as_ref().is_none_or(|o| o.events.iter().all(|e| e.id != eid));
+        let is_new = |eid| {
+            old.as_ref()
+                .is_none_or(|o| o.events.iter().all(|e| e.id != eid))
+        };
         let fresh: Vec<_> = new.events.iter().filter(|e| is_new(e.id)).collect();
-        for c in new.comments.iter().filter(|c| old.as_ref().is_none_or(|o| o.comments.iter().all(|x| x.id != c.id))) {
+        for c in new.comments.iter().filter(|c| {
+            old.as_ref()
+                .is_none_or(|o| o.comments.iter().all(|x| x.id != c.id))
+        }) {
             if c.by != me || c.role != device.user.role {
-                return Err(Refusal::NotAllowed(format!("issue {id}: comment {} is signed by another user", c.id)));
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: comment {} is signed by another user",
+                    c.id
+                )));
             }
         }
         if fresh.is_empty() {
             return Ok(());
         }
         // The issue as the device saw it when it made its events.
-        let seen = if device_heads.is_empty() { None } else { after.fork_at(device_heads).ok() };
+        let seen = if device_heads.is_empty() {
+            None
+        } else {
+            after.fork_at(device_heads).ok()
+        };
         let seen_state = match &seen {
             Some(d) => patrol_core::issues::workflow::fold(&read_issue(d)?),
             None => patrol_core::issues::workflow::fold(&new),
@@ -310,7 +412,11 @@ impl DocPolicy for CorePolicy {
                 )));
             }
             if allowance(e.kind, e.role) == Allowance::No {
-                return Err(Refusal::NotAllowed(format!("issue {id}: a {} may not {}", e.role, verb(e.kind))));
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: a {} may not {}",
+                    e.role,
+                    verb(e.kind)
+                )));
             }
             if let Some(why) = seen_state.refusal_of(e.id) {
                 return Err(Refusal::NotAllowed(format!("issue {id}: {why}")));

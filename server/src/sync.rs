@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
-use patrol_core::sync::wire::{
-    DocDownload, DocHeads, DocKind, DocUpload, FixMark, LedgerRecord, PROTOCOL_VERSION, PatrolRecord, ReferenceRow,
-    Scope, SyncRequest, SyncResponse,
-};
 use patrol_core::Role;
+use patrol_core::sync::wire::{
+    DocDownload, DocHeads, DocKind, DocUpload, FixMark, LedgerRecord, PROTOCOL_VERSION,
+    PatrolRecord, ReferenceRow, Scope, SyncRequest, SyncResponse,
+};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::policy::{DeviceCtx, DocFacts, DocPolicy, Refusal};
@@ -48,7 +48,12 @@ pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> ApiResult<DeviceCtx> {
     if let Scope::Street(s) = &device.user.scope {
         streets.insert(s.clone());
     }
-    Ok(DeviceCtx { device_id: device.id, user: device.user.clone(), actor_id: device.actor_id.clone(), streets })
+    Ok(DeviceCtx {
+        device_id: device.id,
+        user: device.user.clone(),
+        actor_id: device.actor_id.clone(),
+        streets,
+    })
 }
 
 /// Whether the device may receive a feed item.
@@ -62,14 +67,21 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
     if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.contains(&me) {
         return true;
     }
-    let in_subdistrict = |sub: &patrol_core::SubdistrictId| s.subdistrict_id.as_deref() == Some(sub.to_string().as_str());
-    let on_my_streets = s.street_id.as_ref().is_some_and(|st| ctx.streets.contains(st));
+    let in_subdistrict = |sub: &patrol_core::SubdistrictId| {
+        s.subdistrict_id.as_deref() == Some(sub.to_string().as_str())
+    };
+    let on_my_streets = s
+        .street_id
+        .as_ref()
+        .is_some_and(|st| ctx.streets.contains(st));
     let is_reference = row.kind.starts_with("ref:");
     match ctx.user.role {
         Role::Public => false,
         Role::Supervisor => match &ctx.user.scope {
             Scope::District => true,
-            Scope::Subdistrict(sub) => in_subdistrict(sub) || (is_reference && s.street_id.is_none()),
+            Scope::Subdistrict(sub) => {
+                in_subdistrict(sub) || (is_reference && s.street_id.is_none())
+            }
             Scope::Street(_) | Scope::Own => on_my_streets,
         },
         Role::Chief | Role::Steward => on_my_streets || (is_reference && s.street_id.is_none()),
@@ -82,7 +94,9 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
             };
             // Issues addressed to their department; streets and segments to find their way.
             let for_department = s.audience.iter().any(|a| a == department);
-            let wayfinding = row.kind == "ref:street" || row.kind == "ref:segment" || (is_reference && s.street_id.is_none());
+            let wayfinding = row.kind == "ref:street"
+                || row.kind == "ref:segment"
+                || (is_reference && s.street_id.is_none());
             scoped && (for_department || wayfinding)
         }
     }
@@ -91,7 +105,10 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
 fn parse_heads(heads: &[String]) -> ApiResult<Vec<ChangeHash>> {
     heads
         .iter()
-        .map(|h| h.parse::<ChangeHash>().map_err(|_| ApiError::BadRequest(format!("{h:?} is not a change hash"))))
+        .map(|h| {
+            h.parse::<ChangeHash>()
+                .map_err(|_| ApiError::BadRequest(format!("{h:?} is not a change hash")))
+        })
         .collect()
 }
 
@@ -102,7 +119,11 @@ fn heads_hex(doc: &Automerge) -> Vec<String> {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A document kind's name on the change feed (`doc:issue`).
@@ -130,7 +151,12 @@ fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> ApiResult<FeedScope> {
 
 /// Whether the device may write to a document of `kind` in `scope`: only to what it may see.
 fn may_write(ctx: &DeviceCtx, kind: DocKind, scope: &FeedScope) -> bool {
-    let row = FeedRow { seq: 0, kind: feed_kind(kind), item_id: String::new(), scope: scope.clone() };
+    let row = FeedRow {
+        seq: 0,
+        kind: feed_kind(kind),
+        item_id: String::new(),
+        scope: scope.clone(),
+    };
     visible(ctx, &row)
 }
 
@@ -149,12 +175,19 @@ fn apply_doc_upload(
     now_ms: i64,
 ) -> ApiResult<DocHeads> {
     if !valid_id(&up.id) {
-        return Err(ApiError::BadRequest(format!("document id {:?} is not a valid id", up.id)));
+        return Err(ApiError::BadRequest(format!(
+            "document id {:?} is not a valid id",
+            up.id
+        )));
     }
     let mut changes = Vec::with_capacity(up.changes.len());
     for (i, bytes) in up.changes.iter().enumerate() {
-        let change = Change::from_bytes(bytes.clone())
-            .map_err(|e| ApiError::BadRequest(format!("document {}: change {i} is not an Automerge change: {e}", up.id)))?;
+        let change = Change::from_bytes(bytes.clone()).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "document {}: change {i} is not an Automerge change: {e}",
+                up.id
+            ))
+        })?;
         if change.actor_id().to_hex_string() != ctx.actor_id {
             return Err(ApiError::Forbidden(format!(
                 "document {}: change {i} is signed by actor {}, not this device's ({}); a device uploads only its own changes",
@@ -169,9 +202,16 @@ fn apply_doc_upload(
     let before = match &existing {
         Some(row) => {
             if row.kind != up.kind.as_str() {
-                return Err(ApiError::Conflict(format!("document {} is a {}, not a {}", up.id, row.kind, up.kind.as_str())));
+                return Err(ApiError::Conflict(format!(
+                    "document {} is a {}, not a {}",
+                    up.id,
+                    row.kind,
+                    up.kind.as_str()
+                )));
             }
-            Some(Automerge::load(&row.data).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id)))?)
+            Some(Automerge::load(&row.data).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
+            })?)
         }
         None => None,
     };
@@ -179,13 +219,16 @@ fn apply_doc_upload(
         let facts = policy.facts(up.kind, b).map_err(refusal)?;
         let scope = doc_scope(tx, &facts)?;
         if !may_write(ctx, up.kind, &scope) {
-            return Err(ApiError::Forbidden(format!("document {} is outside what this device may change", up.id)));
+            return Err(ApiError::Forbidden(format!(
+                "document {} is outside what this device may change",
+                up.id
+            )));
         }
     }
     let mut after = before.clone().unwrap_or_default();
-    after
-        .apply_changes(changes)
-        .map_err(|e| ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id)))?;
+    after.apply_changes(changes).map_err(|e| {
+        ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id))
+    })?;
     let missing = after.get_missing_deps(&[]);
     if !missing.is_empty() {
         return Err(ApiError::MissingDependencies(format!(
@@ -196,47 +239,96 @@ fn apply_doc_upload(
         )));
     }
     let declared = parse_heads(&up.heads)?;
-    policy.check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx).map_err(refusal)?;
+    policy
+        .check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx)
+        .map_err(refusal)?;
     let facts = policy.facts(up.kind, &after).map_err(refusal)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, up.kind, &scope) {
-        return Err(ApiError::Forbidden(format!("document {} is outside what this device may create", up.id)));
+        return Err(ApiError::Forbidden(format!(
+            "document {} is outside what this device may create",
+            up.id
+        )));
     }
     // A merchant's street may be corrected, but only to where the device may still write (an
     // issue's location is fixed, and its audience moves with the workflow).
     if before.is_some() && up.kind == DocKind::Merchant && !may_write(ctx, up.kind, &scope) {
-        return Err(ApiError::Forbidden(format!("merchant {}: this device may not move it outside what it may change", up.id)));
+        return Err(ApiError::Forbidden(format!(
+            "merchant {}: this device may not move it outside what it may change",
+            up.id
+        )));
     }
     let heads = heads_hex(&after);
     let changed = before.as_ref().is_none_or(|b| heads_hex(b) != heads);
     if changed {
-        tx.put_doc(&up.id, up.kind.as_str(), &after.save(), &heads, &facts.blobs, now_ms)?;
+        tx.put_doc(
+            &up.id,
+            up.kind.as_str(),
+            &after.save(),
+            &heads,
+            &facts.blobs,
+            now_ms,
+        )?;
         tx.feed_touch(&feed_kind(up.kind), &up.id, &scope)?;
     }
     // The device has what it declared (its heads), so only others' changes are sent back.
-    let known = declared.iter().all(|h| after.get_change_by_hash(h).is_some());
+    let known = declared
+        .iter()
+        .all(|h| after.get_change_by_hash(h).is_some());
     if known && !declared.is_empty() {
         let mut d = up.heads.clone();
         d.sort();
-        tx.set_device_doc(&ctx.device_id, &up.id, &DeviceDoc { confirmed_heads: Some(d), pending_heads: None, pending_seq: None })?;
+        tx.set_device_doc(
+            &ctx.device_id,
+            &up.id,
+            &DeviceDoc {
+                confirmed_heads: Some(d),
+                pending_heads: None,
+                pending_seq: None,
+            },
+        )?;
     }
-    Ok(DocHeads { id: up.id.clone(), heads })
+    Ok(DocHeads {
+        id: up.id.clone(),
+        heads,
+    })
 }
 
-fn apply_patrol_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, p: &PatrolRecord, now_ms: i64) -> ApiResult<()> {
+fn apply_patrol_upload(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    p: &PatrolRecord,
+    now_ms: i64,
+) -> ApiResult<()> {
     if p.user_id != ctx.user.id || p.device_id != ctx.device_id {
-        return Err(ApiError::Forbidden(format!("patrol {} belongs to another user or device", p.id)));
+        return Err(ApiError::Forbidden(format!(
+            "patrol {} belongs to another user or device",
+            p.id
+        )));
     }
     if let Some(existing) = tx.patrol(&p.id.to_string())?
-        && existing.device_id != ctx.device_id {
-            return Err(ApiError::Forbidden(format!("patrol {} belongs to another device", p.id)));
-        }
-    if p.planned_streets.len() > 1000 || p.name.as_ref().is_some_and(|n| n.len() > 500) || p.check_ins.len() > 10_000 {
-        return Err(ApiError::BadRequest(format!("patrol {}: too many streets or check-ins, or too long a name", p.id)));
+        && existing.device_id != ctx.device_id
+    {
+        return Err(ApiError::Forbidden(format!(
+            "patrol {} belongs to another device",
+            p.id
+        )));
+    }
+    if p.planned_streets.len() > 1000
+        || p.name.as_ref().is_some_and(|n| n.len() > 500)
+        || p.check_ins.len() > 10_000
+    {
+        return Err(ApiError::BadRequest(format!(
+            "patrol {}: too many streets or check-ins, or too long a name",
+            p.id
+        )));
     }
     for c in &p.check_ins {
         if c.get("user_id").and_then(|u| u.as_str()) != Some(ctx.user.id.to_string().as_str()) {
-            return Err(ApiError::Forbidden(format!("patrol {}: a check-in is signed by another user", p.id)));
+            return Err(ApiError::Forbidden(format!(
+                "patrol {}: a check-in is signed by another user",
+                p.id
+            )));
         }
     }
     tx.put_patrol(p, now_ms)?;
@@ -249,37 +341,66 @@ fn apply_patrol_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, p: &PatrolRecord, now_m
     tx.feed_touch(
         "patrol",
         &p.id.to_string(),
-        &FeedScope { street_id: street, subdistrict_id, owner_id: Some(ctx.user.id.to_string()), audience: vec![] },
+        &FeedScope {
+            street_id: street,
+            subdistrict_id,
+            owner_id: Some(ctx.user.id.to_string()),
+            audience: vec![],
+        },
     )?;
     Ok(())
 }
 
 fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> ApiResult<()> {
     if !RECORD_KINDS.contains(&r.kind.as_str()) {
-        return Err(ApiError::BadRequest(format!("record kind {:?} is not one of {RECORD_KINDS:?}", r.kind)));
+        return Err(ApiError::BadRequest(format!(
+            "record kind {:?} is not one of {RECORD_KINDS:?}",
+            r.kind
+        )));
     }
     if !valid_id(&r.id) {
-        return Err(ApiError::BadRequest(format!("record id {:?} is not a valid id", r.id)));
+        return Err(ApiError::BadRequest(format!(
+            "record id {:?} is not a valid id",
+            r.id
+        )));
     }
     if r.user_id != ctx.user.id {
-        return Err(ApiError::Forbidden(format!("record {} belongs to another user", r.id)));
+        return Err(ApiError::Forbidden(format!(
+            "record {} belongs to another user",
+            r.id
+        )));
     }
     if r.body.to_string().len() > 64 * 1024 {
-        return Err(ApiError::PayloadTooLarge(format!("record {} is larger than 64 KiB", r.id)));
+        return Err(ApiError::PayloadTooLarge(format!(
+            "record {} is larger than 64 KiB",
+            r.id
+        )));
     }
     let says = |k: &str| r.body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    if says("id").as_deref() != Some(r.id.as_str()) || says("user_id") != Some(r.user_id.to_string()) {
-        return Err(ApiError::BadRequest(format!("record {}: its body must repeat its id and user_id", r.id)));
+    if says("id").as_deref() != Some(r.id.as_str())
+        || says("user_id") != Some(r.user_id.to_string())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "record {}: its body must repeat its id and user_id",
+            r.id
+        )));
     }
     if let Some(existing) = tx.record(&r.kind, &r.id)? {
         // Immutable: the same id must carry the same record.
         if existing.body != r.body || existing.user_id != r.user_id {
-            return Err(ApiError::Conflict(format!("record {} already exists with other content; records are immutable", r.id)));
+            return Err(ApiError::Conflict(format!(
+                "record {} already exists with other content; records are immutable",
+                r.id
+            )));
         }
         return Ok(());
     }
     tx.put_record(r)?;
-    let street = r.body.get("street_id").and_then(|s| s.as_str()).map(str::to_owned);
+    let street = r
+        .body
+        .get("street_id")
+        .and_then(|s| s.as_str())
+        .map(str::to_owned);
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),
         None => None,
@@ -288,14 +409,27 @@ fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> Ap
     tx.feed_touch(
         &format!("record:{}", r.kind),
         &r.id,
-        &FeedScope { street_id: street, subdistrict_id, owner_id: Some(ctx.user.id.to_string()), audience: vec![] },
+        &FeedScope {
+            street_id: street,
+            subdistrict_id,
+            owner_id: Some(ctx.user.id.to_string()),
+            audience: vec![],
+        },
     )?;
     Ok(())
 }
 
 /// Everything the device lacks of a document, or `None` when it has it all.
-fn doc_download(tx: &mut dyn Tx, ctx: &DeviceCtx, kind: DocKind, id: &str, seq: u64) -> ApiResult<Option<DocDownload>> {
-    let Some(row) = tx.doc(id)? else { return Ok(None) };
+fn doc_download(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    kind: DocKind,
+    id: &str,
+    seq: u64,
+) -> ApiResult<Option<DocDownload>> {
+    let Some(row) = tx.doc(id)? else {
+        return Ok(None);
+    };
     let state = tx.device_doc(&ctx.device_id, id)?;
     let base = state.confirmed_heads.clone();
     if base.as_ref() == Some(&row.heads) {
@@ -304,7 +438,9 @@ fn doc_download(tx: &mut dyn Tx, ctx: &DeviceCtx, kind: DocKind, id: &str, seq: 
     let data = match &base {
         None => row.data.clone(),
         Some(base) => {
-            let doc = Automerge::load(&row.data).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}")))?;
+            let doc = Automerge::load(&row.data).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
+            })?;
             let have: Vec<ChangeHash> = base.iter().filter_map(|h| h.parse().ok()).collect();
             let changes = doc.get_changes(&have);
             if changes.is_empty() {
@@ -320,9 +456,19 @@ fn doc_download(tx: &mut dyn Tx, ctx: &DeviceCtx, kind: DocKind, id: &str, seq: 
     tx.set_device_doc(
         &ctx.device_id,
         id,
-        &DeviceDoc { confirmed_heads: state.confirmed_heads, pending_heads: Some(row.heads.clone()), pending_seq: Some(seq) },
+        &DeviceDoc {
+            confirmed_heads: state.confirmed_heads,
+            pending_heads: Some(row.heads.clone()),
+            pending_seq: Some(seq),
+        },
     )?;
-    Ok(Some(DocDownload { kind, id: id.to_owned(), data, heads: row.heads, blobs: row.blobs }))
+    Ok(Some(DocDownload {
+        kind,
+        id: id.to_owned(),
+        data,
+        heads: row.heads,
+        blobs: row.blobs,
+    }))
 }
 
 /// Handles one sync request for an authenticated device.
@@ -340,18 +486,29 @@ pub fn sync(
         )));
     }
     if req.docs.len() > MAX_DOCS_PER_REQUEST {
-        return Err(ApiError::PayloadTooLarge(format!("{} documents in one request; at most {MAX_DOCS_PER_REQUEST}", req.docs.len())));
+        return Err(ApiError::PayloadTooLarge(format!(
+            "{} documents in one request; at most {MAX_DOCS_PER_REQUEST}",
+            req.docs.len()
+        )));
     }
     let mut tx = storage.write()?;
     let ctx = device_ctx(tx.as_mut(), device)?;
-    let mut resp = SyncResponse { protocol: PROTOCOL_VERSION, server_time_ms: now_ms, ..Default::default() };
+    let mut resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        server_time_ms: now_ms,
+        ..Default::default()
+    };
 
     for up in &req.docs {
-        resp.accepted.push(apply_doc_upload(tx.as_mut(), policy, &ctx, up, now_ms)?);
+        resp.accepted
+            .push(apply_doc_upload(tx.as_mut(), policy, &ctx, up, now_ms)?);
     }
     for p in &req.patrols {
         apply_patrol_upload(tx.as_mut(), &ctx, p, now_ms)?;
-        resp.fix_marks.push(FixMark { patrol_id: p.id, next_seq: tx.fix_mark(&p.id.to_string())? });
+        resp.fix_marks.push(FixMark {
+            patrol_id: p.id,
+            next_seq: tx.fix_mark(&p.id.to_string())?,
+        });
     }
     for r in &req.records {
         apply_record_upload(tx.as_mut(), &ctx, r)?;
@@ -360,7 +517,9 @@ pub fn sync(
     tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
     for id in req.refetch.iter().take(500) {
         if !valid_id(id) {
-            return Err(ApiError::BadRequest(format!("refetch: {id:?} is not a document id")));
+            return Err(ApiError::BadRequest(format!(
+                "refetch: {id:?} is not a document id"
+            )));
         }
         // The feed row says what kind of document it is (an indexed lookup, no document loaded).
         let mut found = None;
@@ -379,7 +538,9 @@ pub fn sync(
             resp.refetched.push(d);
         }
     }
-    let want = req.max_entries.map_or(MAX_ENTRIES_PER_RESPONSE, |m| (m as usize).clamp(1, MAX_ENTRIES_PER_RESPONSE));
+    let want = req.max_entries.map_or(MAX_ENTRIES_PER_RESPONSE, |m| {
+        (m as usize).clamp(1, MAX_ENTRIES_PER_RESPONSE)
+    });
     let mut cursor = req.cursor;
     let mut sent = 0usize;
     let mut more = false;
@@ -402,19 +563,30 @@ pub fn sync(
                 }
             } else if row.kind == "patrol" {
                 if let Some(p) = tx.patrol(&row.item_id)?
-                    && p.device_id != ctx.device_id {
-                        resp.fix_marks.push(FixMark { patrol_id: p.id, next_seq: tx.fix_mark(&row.item_id)? });
-                        resp.patrols.push(p);
-                    }
+                    && p.device_id != ctx.device_id
+                {
+                    resp.fix_marks.push(FixMark {
+                        patrol_id: p.id,
+                        next_seq: tx.fix_mark(&row.item_id)?,
+                    });
+                    resp.patrols.push(p);
+                }
             } else if let Some(kind) = row.kind.strip_prefix("record:") {
                 if let Some(r) = tx.record(kind, &row.item_id)?
-                    && r.user_id != ctx.user.id {
-                        resp.records.push(r);
-                    }
-            } else if let Some(tbl) = row.kind.strip_prefix("ref:")
-                && let Some((body, deleted)) = tx.reference(tbl, &row.item_id)? {
-                    resp.reference.push(ReferenceRow { table: tbl.to_owned(), id: row.item_id.clone(), deleted, body });
+                    && r.user_id != ctx.user.id
+                {
+                    resp.records.push(r);
                 }
+            } else if let Some(tbl) = row.kind.strip_prefix("ref:")
+                && let Some((body, deleted)) = tx.reference(tbl, &row.item_id)?
+            {
+                resp.reference.push(ReferenceRow {
+                    table: tbl.to_owned(),
+                    id: row.item_id.clone(),
+                    deleted,
+                    body,
+                });
+            }
         }
         if exhausted {
             break;

@@ -46,7 +46,10 @@ pub fn bj(day: i64, hour: i64, minute: i64) -> i64 {
 /// (lat, lon) of a point `x` metres east and `y` metres north of 39.9 N 116.2 E.
 pub fn at(x: f64, y: f64) -> (f64, f64) {
     let m_per_deg_lat = 111_195.08;
-    (39.9 + y / m_per_deg_lat, 116.2 + x / (m_per_deg_lat * 39.9f64.to_radians().cos()))
+    (
+        39.9 + y / m_per_deg_lat,
+        116.2 + x / (m_per_deg_lat * 39.9f64.to_radians().cos()),
+    )
 }
 
 struct WorldClock(Arc<AtomicI64>);
@@ -79,7 +82,10 @@ pub struct District {
 
 impl District {
     pub fn set_time(&self, ms: i64) {
-        assert!(ms >= self.now.load(Ordering::SeqCst), "the district's clock only moves forward");
+        assert!(
+            ms >= self.now.load(Ordering::SeqCst),
+            "the district's clock only moves forward"
+        );
         self.now.store(ms, Ordering::SeqCst);
     }
 
@@ -93,7 +99,14 @@ impl District {
     }
 
     fn devices(&mut self) -> [&mut Store; 6] {
-        [&mut self.supervisor, &mut self.chief_a, &mut self.chief_b, &mut self.chief_c, &mut self.steward, &mut self.crew]
+        [
+            &mut self.supervisor,
+            &mut self.chief_a,
+            &mut self.chief_b,
+            &mut self.chief_c,
+            &mut self.steward,
+            &mut self.crew,
+        ]
     }
 
     /// Hands an issue document from the device that just changed it to every other device.
@@ -115,7 +128,12 @@ impl District {
 }
 
 fn device(dir: &Path, clock: &Arc<AtomicI64>, file: &str, name: &str, role: Role) -> Store {
-    let mut s = Store::open_with_clock(dir.join(file), StoreConfig::default(), Arc::new(WorldClock(clock.clone()))).expect("open");
+    let mut s = Store::open_with_clock(
+        dir.join(file),
+        StoreConfig::default(),
+        Arc::new(WorldClock(clock.clone())),
+    )
+    .expect("open");
     s.init_device(name, role, None).expect("init");
     s
 }
@@ -138,16 +156,32 @@ pub fn walk(path: &[(f64, f64)], start_ms: i64) -> ParsedTrack {
     let last = path[path.len() - 1];
     let (lat, lon) = at(last.0, last.1);
     fixes.push(NewFix::at(lat, lon, start_ms + (t * 1000.0) as i64).with_accuracy(5.0));
-    ParsedTrack { name: Some("patrol".into()), segments: vec![fixes], ..Default::default() }
+    ParsedTrack {
+        name: Some("patrol".into()),
+        segments: vec![fixes],
+        ..Default::default()
+    }
 }
 
 fn patrol(store: &mut Store, path: &[(f64, f64)], start_ms: i64) -> patrol_core::PatrolId {
-    store.import_track(&walk(path, start_ms), &ImportOptions::default(), &mut |_, _| {}).expect("import").patrol_id
+    store
+        .import_track(
+            &walk(path, start_ms),
+            &ImportOptions::default(),
+            &mut |_, _| {},
+        )
+        .expect("import")
+        .patrol_id
 }
 
 /// The street file the supervisor imports.
 pub fn streets_geojson() -> String {
-    let line = |pts: &[(f64, f64)]| pts.iter().map(|&(x, y)| at(x, y)).map(|(lat, lon)| serde_json::json!([lon, lat])).collect::<Vec<_>>();
+    let line = |pts: &[(f64, f64)]| {
+        pts.iter()
+            .map(|&(x, y)| at(x, y))
+            .map(|(lat, lon)| serde_json::json!([lon, lat]))
+            .collect::<Vec<_>>()
+    };
     let feature = |name: &str, highway: &str, pts: &[(f64, f64)]| {
         serde_json::json!({
             "type": "Feature",
@@ -171,7 +205,11 @@ pub fn streets_geojson() -> String {
 /// patrols with their fixes and planned streets, its pickups and points entries.
 pub fn replicate(from: &Path, to: &Store) {
     let c = to.connection();
-    c.execute("ATTACH DATABASE ?1 AS src", [from.to_str().expect("utf-8 path")]).expect("attach");
+    c.execute(
+        "ATTACH DATABASE ?1 AS src",
+        [from.to_str().expect("utf-8 path")],
+    )
+    .expect("attach");
     c.execute_batch(
         "INSERT OR IGNORE INTO user (id, name, role, subdistrict_id, created_at_ms)
              SELECT id, name, role, NULL, created_at_ms FROM src.user;
@@ -197,7 +235,9 @@ pub fn replicate(from: &Path, to: &Store) {
 /// A small PNG for photos.
 fn png(dir: &Path, name: &str, shade: u8) -> PathBuf {
     let path = dir.join(name);
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([shade, (x * 4) as u8, (y * 5) as u8]));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([shade, (x * 4) as u8, (y * 5) as u8])
+    });
     img.save(&path).expect("write png");
     path
 }
@@ -220,21 +260,44 @@ pub fn build(dir: &Path) -> District {
         merchant_florist: MerchantId::default(),
         first_patrol: patrol_core::PatrolId::default(),
     };
-    let (a, b, steward, crew) =
-        (District::user_id(&d.chief_a), District::user_id(&d.chief_b), District::user_id(&d.steward), District::user_id(&d.crew));
+    let (a, b, steward, crew) = (
+        District::user_id(&d.chief_a),
+        District::user_id(&d.chief_b),
+        District::user_id(&d.steward),
+        District::user_id(&d.crew),
+    );
 
     // Friday before: the supervisor imports the streets and assigns them. Segments of at most
     // 205 m, so the 200 m and 400 m streets (a hair longer by Haversine than in the flat metres
     // they are drawn in) split into 200 m segments.
-    let options = StreetImportOptions { max_segment_m: DISTRICT_MAX_SEGMENT_M, ..Default::default() };
-    d.supervisor.import_streets_file(Path::new("八角.geojson"), streets_geojson().as_bytes(), &options).expect("streets");
+    let options = StreetImportOptions {
+        max_segment_m: DISTRICT_MAX_SEGMENT_M,
+        ..Default::default()
+    };
+    d.supervisor
+        .import_streets_file(
+            Path::new("八角.geojson"),
+            streets_geojson().as_bytes(),
+            &options,
+        )
+        .expect("streets");
     for name in ["东街", "西街", "北巷", "南路"] {
-        d.streets.insert(name, d.supervisor.resolve_street(name).expect("street").to_string());
+        d.streets.insert(
+            name,
+            d.supervisor
+                .resolve_street(name)
+                .expect("street")
+                .to_string(),
+        );
     }
     let sid = |d: &District, n: &str| d.streets[n].parse().expect("street id");
-    for (street, user, role) in
-        [("东街", &a, Role::Chief), ("西街", &a, Role::Chief), ("北巷", &b, Role::Chief), ("北巷", &steward, Role::Steward), ("南路", &steward, Role::Steward)]
-    {
+    for (street, user, role) in [
+        ("东街", &a, Role::Chief),
+        ("西街", &a, Role::Chief),
+        ("北巷", &b, Role::Chief),
+        ("北巷", &steward, Role::Steward),
+        ("南路", &steward, Role::Steward),
+    ] {
         let id = sid(&d, street);
         d.supervisor.assign_street(id, user, role).expect("assign");
     }
@@ -242,19 +305,20 @@ pub fn build(dir: &Path) -> District {
     let west = d.streets["西街"].clone();
     let north = d.streets["北巷"].clone();
 
-    let report = |d: &mut District, who: usize, category: &str, street: &str, xy: (f64, f64)| -> IssueId {
-        let (lat, lon) = at(xy.0, xy.1);
-        let mut new = NewIssue::at(category, lat, lon);
-        new.street_id = Some(street.to_owned());
-        let store = match who {
-            0 => &mut d.chief_a,
-            1 => &mut d.chief_b,
-            _ => &mut d.chief_c,
+    let report =
+        |d: &mut District, who: usize, category: &str, street: &str, xy: (f64, f64)| -> IssueId {
+            let (lat, lon) = at(xy.0, xy.1);
+            let mut new = NewIssue::at(category, lat, lon);
+            new.street_id = Some(street.to_owned());
+            let store = match who {
+                0 => &mut d.chief_a,
+                1 => &mut d.chief_b,
+                _ => &mut d.chief_c,
+            };
+            let id = store.report_issue(new).expect("report").issue.id;
+            d.spread(id);
+            id
         };
-        let id = store.report_issue(new).expect("report").issue.id;
-        d.spread(id);
-        id
-    };
     let crew_user: patrol_core::UserId = crew.parse().expect("crew id");
     let photo = png(dir, "after.png", 120);
     let after = d.crew.attach_photo(&photo).expect("photo").sha256;
@@ -298,35 +362,57 @@ pub fn build(dir: &Path) -> District {
         .expect("merchant")
         .id;
     d.set_time(bj(0, 8, 0));
-    d.first_patrol = patrol(&mut d.chief_a, &[(0.0, 0.0), (0.0, 400.0), (-200.0, 400.0)], bj(0, 8, 0));
+    d.first_patrol = patrol(
+        &mut d.chief_a,
+        &[(0.0, 0.0), (0.0, 400.0), (-200.0, 400.0)],
+        bj(0, 8, 0),
+    );
     d.set_time(bj(0, 9, 0));
     let i1 = report(&mut d, 0, "litter", &east, (0.0, 100.0));
     d.set_time(bj(0, 9, 30));
-    patrol(&mut d.chief_b, &[(300.0, 0.0), (300.0, 300.0)], bj(0, 9, 30));
+    patrol(
+        &mut d.chief_b,
+        &[(300.0, 0.0), (300.0, 300.0)],
+        bj(0, 9, 30),
+    );
     d.set_time(bj(0, 10, 0));
-    d.supervisor.assign_issue(i1, Assignee::User(crew_user), None).expect("assign");
+    d.supervisor
+        .assign_issue(i1, Assignee::User(crew_user), None)
+        .expect("assign");
     d.spread(i1);
     d.set_time(bj(0, 12, 0));
     d.crew.accept_issue(i1).expect("accept");
     d.spread(i1);
     d.set_time(bj(0, 20, 0));
     let (lat, lon) = at(0.0, 100.0);
-    d.crew.resolve_issue(i1, &after, Some((lat, lon)), None).expect("resolve");
+    d.crew
+        .resolve_issue(i1, &after, Some((lat, lon)), None)
+        .expect("resolve");
     d.spread(i1);
 
     // Tuesday.
     d.set_time(bj(1, 8, 0));
-    patrol(&mut d.chief_a, &[(0.0, 0.0), (0.0, 400.0), (-200.0, 400.0)], bj(1, 8, 0));
+    patrol(
+        &mut d.chief_a,
+        &[(0.0, 0.0), (0.0, 400.0), (-200.0, 400.0)],
+        bj(1, 8, 0),
+    );
     d.set_time(bj(1, 9, 0));
     d.chief_a.verify_issue(i1, None).expect("verify");
     d.spread(i1);
     d.set_time(bj(1, 10, 0));
     let i2 = report(&mut d, 0, "overflowing_bin", &west, (-100.0, 400.0));
     d.set_time(bj(1, 10, 30));
-    d.supervisor.assign_issue(i2, Assignee::User(crew_user), None).expect("assign");
+    d.supervisor
+        .assign_issue(i2, Assignee::User(crew_user), None)
+        .expect("assign");
     d.spread(i2);
     d.set_time(bj(1, 12, 0));
-    let inspection_photo = d.supervisor.attach_photo(png(dir, "shopfront.png", 60)).expect("photo").sha256;
+    let inspection_photo = d
+        .supervisor
+        .attach_photo(png(dir, "shopfront.png", 60))
+        .expect("photo")
+        .sha256;
     d.supervisor
         .inspect_merchant(
             d.merchant_shop,
@@ -346,15 +432,21 @@ pub fn build(dir: &Path) -> District {
     d.set_time(bj(2, 9, 0));
     let i3 = report(&mut d, 2, "illegal_parking", &east, (0.0, 300.0));
     d.set_time(bj(2, 9, 30));
-    d.supervisor.assign_issue(i3, Assignee::User(crew_user), None).expect("assign");
+    d.supervisor
+        .assign_issue(i3, Assignee::User(crew_user), None)
+        .expect("assign");
     d.spread(i3);
     d.set_time(bj(2, 10, 0));
     let (lat, lon) = at(-100.0, 400.0);
-    d.crew.resolve_issue(i2, &after, Some((lat, lon)), None).expect("resolve late");
+    d.crew
+        .resolve_issue(i2, &after, Some((lat, lon)), None)
+        .expect("resolve late");
     d.spread(i2);
     d.set_time(bj(2, 11, 0));
     let (lat, lon) = at(0.0, 300.0);
-    d.crew.resolve_issue(i3, &after, Some((lat, lon)), None).expect("resolve");
+    d.crew
+        .resolve_issue(i3, &after, Some((lat, lon)), None)
+        .expect("resolve");
     d.spread(i3);
     d.set_time(bj(2, 12, 0));
     d.chief_a.verify_issue(i3, None).expect("verify");
@@ -363,7 +455,13 @@ pub fn build(dir: &Path) -> District {
     d.supervisor
         .inspect_merchant(
             d.merchant_florist,
-            NewInspection { sanitation: DutyGrade::Good, greening: DutyGrade::Good, order: DutyGrade::Good, note: None, photos: vec![] },
+            NewInspection {
+                sanitation: DutyGrade::Good,
+                greening: DutyGrade::Good,
+                order: DutyGrade::Good,
+                note: None,
+                photos: vec![],
+            },
         )
         .expect("inspect");
     d.set_time(bj(2, 22, 0));
@@ -375,7 +473,11 @@ pub fn build(dir: &Path) -> District {
     d.chief_a.reopen_issue(i3, "车又停回来了").expect("reopen");
     d.spread(i3);
     d.set_time(bj(3, 9, 30));
-    patrol(&mut d.chief_b, &[(300.0, 0.0), (300.0, 300.0)], bj(3, 9, 30));
+    patrol(
+        &mut d.chief_b,
+        &[(300.0, 0.0), (300.0, 300.0)],
+        bj(3, 9, 30),
+    );
     d.set_time(bj(3, 10, 0));
     let i5 = report(&mut d, 1, "greening", &north, (300.0, 150.0));
 
@@ -386,7 +488,16 @@ pub fn build(dir: &Path) -> District {
         d.set_time(bj(4, 11, k));
         let (lat, lon) = at(100.0, 0.0);
         d.steward
-            .log_pickup(NewPickup { lat, lon, datum: Datum::Wgs84, bags: 2, items: 0, street_id: None, photo_sha256: None, note: None })
+            .log_pickup(NewPickup {
+                lat,
+                lon,
+                datum: Datum::Wgs84,
+                bags: 2,
+                items: 0,
+                street_id: None,
+                photo_sha256: None,
+                note: None,
+            })
             .expect("pickup");
     }
 
@@ -394,20 +505,32 @@ pub fn build(dir: &Path) -> District {
     d.set_time(bj(6, 20, 0));
     let i4 = report(&mut d, 0, "litter", &east, (0.0, 50.0));
     d.set_time(bj(6, 21, 0));
-    d.supervisor.assign_issue(i4, Assignee::User(crew_user), None).expect("assign");
+    d.supervisor
+        .assign_issue(i4, Assignee::User(crew_user), None)
+        .expect("assign");
     d.spread(i4);
     d.set_time(bj(7, 8, 0));
     let (lat, lon) = at(0.0, 50.0);
-    d.crew.resolve_issue(i4, &after, Some((lat, lon)), None).expect("resolve");
+    d.crew
+        .resolve_issue(i4, &after, Some((lat, lon)), None)
+        .expect("resolve");
     d.spread(i4);
     d.set_time(bj(7, 12, 0));
-    d.chief_a.verify_issue(i4, None).expect("verify after the week");
+    d.chief_a
+        .verify_issue(i4, None)
+        .expect("verify after the week");
     d.spread(i4);
     d.set_time(bj(8, 8, 0));
     patrol(&mut d.chief_b, &[(300.0, 0.0), (300.0, 300.0)], bj(8, 8, 0));
 
     d.issues = vec![i1, i2, i3, i4, i5, i6];
-    for f in ["chief_a.db", "chief_b.db", "chief_c.db", "steward.db", "crew.db"] {
+    for f in [
+        "chief_a.db",
+        "chief_b.db",
+        "chief_c.db",
+        "steward.db",
+        "crew.db",
+    ] {
         replicate(&dir.join(f), &d.supervisor);
     }
     d

@@ -18,10 +18,15 @@ pub fn shared_data_dir() -> Option<PathBuf> {
 
 /// The shared data subfolder `name`, or `None` after printing a skip message.
 pub fn shared_data(name: &str) -> Option<PathBuf> {
-    match shared_data_dir().map(|d| d.join(name)).filter(|d| d.is_dir()) {
+    match shared_data_dir()
+        .map(|d| d.join(name))
+        .filter(|d| d.is_dir())
+    {
         Some(d) => Some(d),
         None => {
-            eprintln!("SKIP: ../shared/data/{name} is not present; this test needs the shared real data");
+            eprintln!(
+                "SKIP: ../shared/data/{name} is not present; this test needs the shared real data"
+            );
             None
         }
     }
@@ -83,8 +88,16 @@ pub fn naive_osm_highways(text: &str) -> Vec<NaiveWay> {
     for chunk in text.split("<node ").skip(1) {
         let tag = &chunk[..chunk.find('>').unwrap_or(chunk.len())];
         let tag = format!(" {tag}");
-        if let (Some(id), Some(lat), Some(lon)) = (attr(&tag, "id"), attr(&tag, "lat"), attr(&tag, "lon")) {
-            nodes.insert(id, (lat.parse::<f64>().expect("lat"), lon.parse::<f64>().expect("lon")));
+        if let (Some(id), Some(lat), Some(lon)) =
+            (attr(&tag, "id"), attr(&tag, "lat"), attr(&tag, "lon"))
+        {
+            nodes.insert(
+                id,
+                (
+                    lat.parse::<f64>().expect("lat"),
+                    lon.parse::<f64>().expect("lon"),
+                ),
+            );
         }
     }
     let mut ways = Vec::new();
@@ -105,17 +118,30 @@ pub fn naive_osm_highways(text: &str) -> Vec<NaiveWay> {
         let points = body
             .split("<nd ")
             .skip(1)
-            .filter_map(|nd| attr(&format!(" {}", &nd[..nd.find('>').unwrap_or(nd.len())]), "ref"))
+            .filter_map(|nd| {
+                attr(
+                    &format!(" {}", &nd[..nd.find('>').unwrap_or(nd.len())]),
+                    "ref",
+                )
+            })
             .filter_map(|r| nodes.get(&r).copied())
             .collect();
-        ways.push(NaiveWay { id: attr(&head, "id").unwrap_or_default(), name, highway, points });
+        ways.push(NaiveWay {
+            id: attr(&head, "id").unwrap_or_default(),
+            name,
+            highway,
+            points,
+        });
     }
     ways
 }
 
 /// Independent Haversine length of a (lat, lon) polyline.
 pub fn independent_length_m(points: &[(f64, f64)]) -> f64 {
-    points.windows(2).map(|w| independent_haversine_m(w[0].0, w[0].1, w[1].0, w[1].1)).sum()
+    points
+        .windows(2)
+        .map(|w| independent_haversine_m(w[0].0, w[0].1, w[1].0, w[1].1))
+        .sum()
 }
 
 pub mod net {
@@ -123,8 +149,8 @@ pub mod net {
 
     use std::path::{Path, PathBuf};
 
-    use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
     use patrol_core::sync::wire::Scope;
+    use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
     use patrol_core::{Role, Store, StoreConfig, UserId};
     use patrol_server::{ServerConfig, ServerThread, admin};
 
@@ -139,7 +165,11 @@ pub mod net {
         pub fn start() -> Self {
             let dir = tempfile::tempdir().expect("tempdir");
             let data = dir.path().join("server");
-            let mut s = Self { data, server: None, _dir: Some(dir) };
+            let mut s = Self {
+                data,
+                server: None,
+                _dir: Some(dir),
+            };
             s.restart();
             s
         }
@@ -161,7 +191,10 @@ pub mod net {
             }
             let mut tries = 0;
             loop {
-                let cfg = ServerConfig { data_dir: self.data.clone(), listen };
+                let cfg = ServerConfig {
+                    data_dir: self.data.clone(),
+                    listen,
+                };
                 match ServerThread::spawn(cfg) {
                     Ok(s) => {
                         self.server = Some(s);
@@ -213,9 +246,15 @@ pub mod net {
             let geojson = serde_json::json!({ "type": "FeatureCollection", "features": features });
             let path = self.data.join("net.geojson");
             std::fs::create_dir_all(&self.data).expect("server data dir");
-            std::fs::write(&path, serde_json::to_vec(&geojson).expect("json")).expect("write network");
-            patrol_server::network::import_streets(self.storage().as_ref(), &self.data, &path, &Default::default())
-                .expect("import streets");
+            std::fs::write(&path, serde_json::to_vec(&geojson).expect("json"))
+                .expect("write network");
+            patrol_server::network::import_streets(
+                self.storage().as_ref(),
+                &self.data,
+                &path,
+                &Default::default(),
+            )
+            .expect("import streets");
         }
     }
 
@@ -239,19 +278,37 @@ pub mod net {
 
         pub fn enrol(url: &str, code: &str) -> Self {
             let dir = tempfile::tempdir().expect("tempdir");
-            let mut store = Store::open(dir.path().join("phone.db"), StoreConfig::default()).expect("store");
-            patrol_core::sync::block_on(patrol_core::sync::enrol(&mut store, url, code, SyncPolicy::on(NetworkState::Wifi)))
-                .expect("runtime")
-                .expect("enrol");
-            Self { store, dir, url: url.to_owned() }
+            let mut store =
+                Store::open(dir.path().join("phone.db"), StoreConfig::default()).expect("store");
+            patrol_core::sync::block_on(patrol_core::sync::enrol(
+                &mut store,
+                url,
+                code,
+                SyncPolicy::on(NetworkState::Wifi),
+            ))
+            .expect("runtime")
+            .expect("enrol");
+            Self {
+                store,
+                dir,
+                url: url.to_owned(),
+            }
         }
 
         pub fn sync_with(&mut self, policy: SyncPolicy) -> patrol_core::Result<SyncReport> {
-            patrol_core::sync::block_on(patrol_core::sync::sync(&mut self.store, &policy, &NoProgress)).expect("runtime")
+            patrol_core::sync::block_on(patrol_core::sync::sync(
+                &mut self.store,
+                &policy,
+                &NoProgress,
+            ))
+            .expect("runtime")
         }
 
         pub fn sync(&mut self) -> SyncReport {
-            let policy = SyncPolicy { max_attempts: 3, ..SyncPolicy::on(NetworkState::Wifi) };
+            let policy = SyncPolicy {
+                max_attempts: 3,
+                ..SyncPolicy::on(NetworkState::Wifi)
+            };
             self.sync_with(policy).expect("sync")
         }
 
@@ -312,14 +369,20 @@ pub mod proxy {
                     match listener.accept() {
                         Ok((client, _)) => {
                             let _ = client.set_nonblocking(false);
-                            let (f, r, c, rp) = (faults.clone(), rng.clone(), cuts2.clone(), replays2.clone());
+                            let (f, r, c, rp) =
+                                (faults.clone(), rng.clone(), cuts2.clone(), replays2.clone());
                             std::thread::spawn(move || handle(client, upstream, f, r, c, rp));
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(2)),
                     }
                 }
             });
-            Self { addr, stop, cuts, replays }
+            Self {
+                addr,
+                stop,
+                cuts,
+                replays,
+            }
         }
 
         pub fn url(&self) -> String {
@@ -341,33 +404,57 @@ pub mod proxy {
         cuts: Arc<AtomicU64>,
         replays: Arc<AtomicU64>,
     ) {
-        let Ok(server) = TcpStream::connect(upstream) else { return };
+        let Ok(server) = TcpStream::connect(upstream) else {
+            return;
+        };
         let (cut_up, cut_down, replay, seed) = {
             let mut r = rng.lock().unwrap_or_else(|e| e.into_inner());
-            let cut = |r: &mut SimRng| (r.uniform() < faults.cut_probability).then(|| (r.uniform() * faults.cut_within as f64) as u64);
+            let cut = |r: &mut SimRng| {
+                (r.uniform() < faults.cut_probability)
+                    .then(|| (r.uniform() * faults.cut_within as f64) as u64)
+            };
             let up = cut(&mut r);
             let down = cut(&mut r);
-            (up, down, r.uniform() < faults.replay_probability, r.next_u64())
+            (
+                up,
+                down,
+                r.uniform() < faults.replay_probability,
+                r.next_u64(),
+            )
         };
         let recorded = Arc::new(Mutex::new(Vec::new()));
-        let (c2, s2) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+        let (c2, s2) = (
+            client.try_clone().expect("clone"),
+            server.try_clone().expect("clone"),
+        );
         let rec = recorded.clone();
         let f2 = faults.clone();
         let cuts_up = cuts.clone();
-        let up = std::thread::spawn(move || pump(c2, s2, cut_up, f2.max_delay_ms, seed, Some(rec), cuts_up));
-        pump(server, client, cut_down, faults.max_delay_ms, seed ^ 1, None, cuts);
+        let up = std::thread::spawn(move || {
+            pump(c2, s2, cut_up, f2.max_delay_ms, seed, Some(rec), cuts_up)
+        });
+        pump(
+            server,
+            client,
+            cut_down,
+            faults.max_delay_ms,
+            seed ^ 1,
+            None,
+            cuts,
+        );
         let _ = up.join();
         if replay {
             let bytes = recorded.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if !bytes.is_empty()
-                && let Ok(mut again) = TcpStream::connect(upstream) {
-                    replays.fetch_add(1, Ordering::Relaxed);
-                    let _ = again.write_all(&bytes);
-                    let _ = again.shutdown(Shutdown::Write);
-                    let _ = again.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut sink = Vec::new();
-                    let _ = again.read_to_end(&mut sink);
-                }
+                && let Ok(mut again) = TcpStream::connect(upstream)
+            {
+                replays.fetch_add(1, Ordering::Relaxed);
+                let _ = again.write_all(&bytes);
+                let _ = again.shutdown(Shutdown::Write);
+                let _ = again.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut sink = Vec::new();
+                let _ = again.read_to_end(&mut sink);
+            }
         }
     }
 
@@ -391,15 +478,20 @@ pub mod proxy {
             let mut chunk = &buf[..n];
             let mut cut = false;
             if let Some(limit) = cut_after
-                && total + n as u64 > limit {
-                    chunk = &buf[..(limit - total.min(limit)) as usize];
-                    cut = true;
-                }
+                && total + n as u64 > limit
+            {
+                chunk = &buf[..(limit - total.min(limit)) as usize];
+                cut = true;
+            }
             if max_delay_ms > 0 {
-                std::thread::sleep(Duration::from_millis((rng.uniform() * max_delay_ms as f64) as u64));
+                std::thread::sleep(Duration::from_millis(
+                    (rng.uniform() * max_delay_ms as f64) as u64,
+                ));
             }
             if let Some(r) = &record {
-                r.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(chunk);
+                r.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(chunk);
             }
             if to.write_all(chunk).is_err() {
                 break;

@@ -27,28 +27,53 @@ fn fixes_confirmed_before_sigkill_survive() {
             .expect("spawn fix_writer");
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).filter_map(|l| l.parse::<i64>().ok()).collect::<Vec<_>>()
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| l.parse::<i64>().ok())
+                .collect::<Vec<_>>()
         });
         // Kill at a random moment: sometimes during start-up, mostly mid-write.
         std::thread::sleep(Duration::from_micros(rng.random_range(2_000..120_000)));
         child.kill().expect("SIGKILL");
         let status = child.wait().unwrap();
-        assert!(!status.success(), "round {round}: the child should have been killed");
+        assert!(
+            !status.success(),
+            "round {round}: the child should have been killed"
+        );
         confirmed.extend(reader.join().unwrap());
 
         let store = Store::open(&db, StoreConfig::default()).expect("reopen after SIGKILL");
-        assert!(store.quick_check().unwrap().is_empty(), "round {round}: quick_check failed");
+        assert!(
+            store.quick_check().unwrap().is_empty(),
+            "round {round}: quick_check failed"
+        );
         if let Some(patrol) = store.open_patrol().ok().flatten() {
-            let stored: BTreeSet<i64> = store.fixes(patrol).unwrap().into_iter().map(|f| f.seq).collect();
+            let stored: BTreeSet<i64> = store
+                .fixes(patrol)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.seq)
+                .collect();
             let lost: Vec<_> = confirmed.difference(&stored).take(5).collect();
-            assert!(lost.is_empty(), "round {round}: confirmed fixes lost: {lost:?}");
+            assert!(
+                lost.is_empty(),
+                "round {round}: confirmed fixes lost: {lost:?}"
+            );
             // Sequence numbers stay dense: nothing half-written in the middle.
             if let Some(max) = stored.last() {
                 assert_eq!(stored.len() as i64, max + 1, "round {round}: gaps in seq");
             }
         } else {
-            assert!(confirmed.is_empty(), "round {round}: fixes confirmed but no patrol");
+            assert!(
+                confirmed.is_empty(),
+                "round {round}: fixes confirmed but no patrol"
+            );
         }
     }
-    assert!(confirmed.len() > 100, "the child confirmed only {} fixes; kills came too early", confirmed.len());
+    assert!(
+        confirmed.len() > 100,
+        "the child confirmed only {} fixes; kills came too early",
+        confirmed.len()
+    );
 }

@@ -42,50 +42,138 @@ fn chief_assessment_matches_the_hand_computed_week() {
     let d = district::build(tmp.path());
     let rules = ReportRules::default();
     let r = d.supervisor.assessment_report(&w49(), &rules).unwrap();
-    assert_eq!(r.chiefs.len(), 3, "{:#?}", r.chiefs.iter().map(|c| &c.person).collect::<Vec<_>>());
-    let by_name = |n: &str| r.chiefs.iter().find(|c| c.person.name.as_deref() == Some(n)).unwrap();
+    assert_eq!(
+        r.chiefs.len(),
+        3,
+        "{:#?}",
+        r.chiefs.iter().map(|c| &c.person).collect::<Vec<_>>()
+    );
+    let by_name = |n: &str| {
+        r.chiefs
+            .iter()
+            .find(|c| c.person.name.as_deref() == Some(n))
+            .unwrap()
+    };
 
     let a = by_name("王芳");
     assert_eq!(a.person.user_id, District::user_id(&d.chief_a));
-    assert_eq!((a.rank, a.patrols, a.streets_assigned, a.segments, a.segments_patrolled_enough), (1, 3, 2, 3, 1));
+    assert_eq!(
+        (
+            a.rank,
+            a.patrols,
+            a.streets_assigned,
+            a.segments,
+            a.segments_patrolled_enough
+        ),
+        (1, 3, 2, 3, 1)
+    );
     assert!(close(a.hours, 1400.0 / 3600.0, 1e-3), "{}", a.hours);
     assert!(close(a.distance_m, 1400.0, 2.0), "{}", a.distance_m);
     assert_eq!(a.coverage_share, Some(0.3333));
-    let east = a.streets.iter().find(|s| s.name.as_deref() == Some("东街")).unwrap();
-    assert_eq!((east.segments, east.required_patrols, east.segments_patrolled_enough, east.patrols), (2, 3, 1, 3));
+    let east = a
+        .streets
+        .iter()
+        .find(|s| s.name.as_deref() == Some("东街"))
+        .unwrap();
+    assert_eq!(
+        (
+            east.segments,
+            east.required_patrols,
+            east.segments_patrolled_enough,
+            east.patrols
+        ),
+        (2, 3, 1, 3)
+    );
     assert_eq!((east.min_segment_patrols, east.max_segment_patrols), (2, 3));
-    let west = a.streets.iter().find(|s| s.name.as_deref() == Some("西街")).unwrap();
-    assert_eq!((west.segments, west.segments_patrolled_enough, west.patrols), (1, 0, 2));
+    let west = a
+        .streets
+        .iter()
+        .find(|s| s.name.as_deref() == Some("西街"))
+        .unwrap();
+    assert_eq!(
+        (west.segments, west.segments_patrolled_enough, west.patrols),
+        (1, 0, 2)
+    );
     assert_eq!(a.issues_found, 3);
     assert_eq!(
-        (a.issues_on_streets, a.issues_assigned, a.issues_resolved, a.issues_resolved_on_time, a.issues_verified, a.issues_reopened),
+        (
+            a.issues_on_streets,
+            a.issues_assigned,
+            a.issues_resolved,
+            a.issues_resolved_on_time,
+            a.issues_verified,
+            a.issues_reopened
+        ),
         (4, 4, 3, 2, 2, 1)
     );
     assert_eq!(a.median_hours_to_verify, Some(30.0));
     let points: Vec<f64> = a.explanation.iter().map(|l| l.points).collect();
-    assert_eq!(points, vec![12.96, 1.17, 10.0, 10.0, 8.33, 5.56, 4.79, -2.0]);
+    assert_eq!(
+        points,
+        vec![12.96, 1.17, 10.0, 10.0, 8.33, 5.56, 4.79, -2.0]
+    );
     assert_eq!((a.score, a.max_score), (50.81, 100.0));
-    assert!(a.explanation[0].detail.contains("1 of 3"), "{}", a.explanation[0].detail);
-    assert!(a.explanation[7].explanation.contains("-2"), "{}", a.explanation[7].explanation);
+    assert!(
+        a.explanation[0].detail.contains("1 of 3"),
+        "{}",
+        a.explanation[0].detail
+    );
+    assert!(
+        a.explanation[7].explanation.contains("-2"),
+        "{}",
+        a.explanation[7].explanation
+    );
 
     let b = by_name("李雷");
-    assert_eq!((b.rank, b.patrols, b.segments, b.segments_patrolled_enough), (2, 2, 2, 2));
+    assert_eq!(
+        (b.rank, b.patrols, b.segments, b.segments_patrolled_enough),
+        (2, 2, 2, 2)
+    );
     assert!(close(b.hours, 600.0 / 3600.0, 1e-3));
-    assert_eq!((b.issues_found, b.issues_on_streets, b.issues_assigned, b.issues_verified), (1, 1, 0, 0));
+    assert_eq!(
+        (
+            b.issues_found,
+            b.issues_on_streets,
+            b.issues_assigned,
+            b.issues_verified
+        ),
+        (1, 1, 0, 0)
+    );
     assert_eq!(b.median_hours_to_verify, None);
     assert_eq!(b.score, 43.83);
 
     let c = by_name("赵敏");
-    assert_eq!((c.rank, c.patrols, c.streets_assigned, c.segments), (3, 0, 0, 0));
+    assert_eq!(
+        (c.rank, c.patrols, c.streets_assigned, c.segments),
+        (3, 0, 0, 0)
+    );
     assert_eq!(c.coverage_share, None);
     assert_eq!(c.issues_found, 1);
     assert_eq!(c.score, 43.33);
-    assert!(c.notes.iter().any(|n| n.contains("no streets assigned")), "{:?}", c.notes);
-    assert!(c.notes.iter().any(|n| n.contains("no patrols")), "{:?}", c.notes);
-    assert!(c.explanation[0].explanation.contains("nothing to measure"), "{}", c.explanation[0].explanation);
+    assert!(
+        c.notes.iter().any(|n| n.contains("no streets assigned")),
+        "{:?}",
+        c.notes
+    );
+    assert!(
+        c.notes.iter().any(|n| n.contains("no patrols")),
+        "{:?}",
+        c.notes
+    );
+    assert!(
+        c.explanation[0].explanation.contains("nothing to measure"),
+        "{}",
+        c.explanation[0].explanation
+    );
 
     // The same figures again come from the coverage cache, not a second map matching.
-    let cached: i64 = d.supervisor.connection().query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| r.get(0)).unwrap();
+    let cached: i64 = d
+        .supervisor
+        .connection()
+        .query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(cached, 5, "A's three patrols and B's two in the week");
     assert_eq!(d.supervisor.assessment_report(&w49(), &rules).unwrap(), r);
 }
@@ -98,13 +186,24 @@ fn an_issue_verified_after_the_period_counts_as_verified_only_in_a_later_one() {
     // Over two weeks I4's verification (Monday 9 December) is inside the period.
     let two = Period::parse("2024-12-02..2024-12-15").unwrap();
     let a2 = d.supervisor.assessment_report(&two, &rules).unwrap();
-    let a = a2.chiefs.iter().find(|c| c.person.name.as_deref() == Some("王芳")).unwrap();
-    assert_eq!((a.issues_on_streets, a.issues_resolved, a.issues_verified), (4, 4, 3));
+    let a = a2
+        .chiefs
+        .iter()
+        .find(|c| c.person.name.as_deref() == Some("王芳"))
+        .unwrap();
+    assert_eq!(
+        (a.issues_on_streets, a.issues_resolved, a.issues_verified),
+        (4, 4, 3)
+    );
     // I4: reported Sunday 20:00, verified Monday 12:00: 16 h. Median of 16, 24, 36 = 24.
     assert_eq!(a.median_hours_to_verify, Some(24.0));
     // Two weeks need ceil(3 x 14 / 7) = 6 patrols per residential segment: none has them.
     assert_eq!(a.segments_patrolled_enough, 0);
-    let b = a2.chiefs.iter().find(|c| c.person.name.as_deref() == Some("李雷")).unwrap();
+    let b = a2
+        .chiefs
+        .iter()
+        .find(|c| c.person.name.as_deref() == Some("李雷"))
+        .unwrap();
     assert_eq!(b.patrols, 3, "B's patrol of 10 December is in");
 }
 
@@ -112,16 +211,28 @@ fn an_issue_verified_after_the_period_counts_as_verified_only_in_a_later_one() {
 fn a_period_with_no_patrols_or_issues_scores_from_the_rules_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
-    let r = d.supervisor.assessment_report(&Period::parse("2025-01").unwrap(), &ReportRules::default()).unwrap();
+    let r = d
+        .supervisor
+        .assessment_report(&Period::parse("2025-01").unwrap(), &ReportRules::default())
+        .unwrap();
     assert_eq!(r.chiefs.len(), 3);
     for c in &r.chiefs {
-        assert_eq!((c.patrols, c.issues_found, c.issues_on_streets), (0, 0, 0), "{}", c.person.user_id);
+        assert_eq!(
+            (c.patrols, c.issues_found, c.issues_on_streets),
+            (0, 0, 0),
+            "{}",
+            c.person.user_id
+        );
         assert_eq!(c.hours, 0.0);
         assert!(c.notes.iter().any(|n| n.contains("no patrols")));
     }
     // With streets: coverage 0 of 35; hours 0; found 0; the issue lines are full (nothing to
     // handle): 10 + 15 + 10 + 5 = 40.
-    let a = r.chiefs.iter().find(|c| c.person.name.as_deref() == Some("王芳")).unwrap();
+    let a = r
+        .chiefs
+        .iter()
+        .find(|c| c.person.name.as_deref() == Some("王芳"))
+        .unwrap();
     assert_eq!(a.coverage_share, Some(0.0));
     assert_eq!(a.score, 40.0);
 }
@@ -130,7 +241,8 @@ fn a_period_with_no_patrols_or_issues_scores_from_the_rules_alone() {
 fn rules_are_data_a_district_can_change() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
-    let mut v: serde_json::Value = serde_json::from_str(patrol_core::report::rules::DEFAULT_RULES_JSON).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(patrol_core::report::rules::DEFAULT_RULES_JSON).unwrap();
     v["name"] = "只看巡查".into();
     v["version"] = 7.into();
     // Only coverage counts, full marks at half the segments; residential needs 2 a week.
@@ -141,7 +253,11 @@ fn rules_are_data_a_district_can_change() {
     let rules = ReportRules::from_json(&v.to_string()).unwrap();
     let r = d.supervisor.assessment_report(&w49(), &rules).unwrap();
     assert_eq!((r.rules_name.as_str(), r.rules_version), ("只看巡查", 7));
-    let a = r.chiefs.iter().find(|c| c.person.name.as_deref() == Some("王芳")).unwrap();
+    let a = r
+        .chiefs
+        .iter()
+        .find(|c| c.person.name.as_deref() == Some("王芳"))
+        .unwrap();
     // Now every segment of A's has its 2 patrols: 3 of 3, capped at 100.
     assert_eq!(a.segments_patrolled_enough, 3);
     assert_eq!(a.score, 100.0);
@@ -152,15 +268,35 @@ fn rules_are_data_a_district_can_change() {
 fn stewards_points_cap_pickups_and_workload() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
-    let r = d.supervisor.steward_report(&w49(), &ReportRules::default()).unwrap();
+    let r = d
+        .supervisor
+        .steward_report(&w49(), &ReportRules::default())
+        .unwrap();
     assert_eq!(r.stewards.len(), 1);
     let s = &r.stewards[0];
     assert_eq!(s.person.name.as_deref(), Some("刘大妈"));
     // Six pickups of 2 bags: 2 + 2 x 1 = 4 points each, 20 a day at most: 4, 4, 4, 4, 4, 0.
-    assert_eq!((s.pickups, s.bags, s.points_earned, s.points_balance, s.entries_capped), (6, 12, 20, 20, 1));
+    assert_eq!(
+        (
+            s.pickups,
+            s.bags,
+            s.points_earned,
+            s.points_balance,
+            s.entries_capped
+        ),
+        (6, 12, 20, 20, 1)
+    );
     assert_eq!(s.history.len(), 6);
     assert_eq!(s.history.last().unwrap().points, 0);
-    assert!(s.history.last().unwrap().note.as_deref().unwrap().contains("daily cap"));
+    assert!(
+        s.history
+            .last()
+            .unwrap()
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("daily cap")
+    );
     assert_eq!((s.streets, s.patrols), (2, 1));
     assert_eq!(s.leaderboard_subdistrict, "八角");
     assert_eq!(r.leaderboards.len(), 1);
@@ -168,15 +304,38 @@ fn stewards_points_cap_pickups_and_workload() {
     // Pickups were logged without a street: their place matches 南路.
     assert_eq!(r.pickups_by_street.len(), 1);
     assert_eq!(r.pickups_by_street[0].name.as_deref(), Some("南路"));
-    assert_eq!((r.pickups_by_street[0].pickups, r.pickups_by_street[0].bags), (6, 12));
+    assert_eq!(
+        (r.pickups_by_street[0].pickups, r.pickups_by_street[0].bags),
+        (6, 12)
+    );
     // Workload: patrols per street in the week, and streets no steward covered lately.
-    let w = |n: &str| r.streets.iter().find(|s| s.name.as_deref() == Some(n)).unwrap();
-    assert_eq!((w("东街").patrols, w("西街").patrols, w("北巷").patrols, w("南路").patrols), (3, 2, 2, 1));
-    assert_eq!((w("南路").steward_patrols, w("北巷").steward_patrols), (1, 0));
+    let w = |n: &str| {
+        r.streets
+            .iter()
+            .find(|s| s.name.as_deref() == Some(n))
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            w("东街").patrols,
+            w("西街").patrols,
+            w("北巷").patrols,
+            w("南路").patrols
+        ),
+        (3, 2, 2, 1)
+    );
+    assert_eq!(
+        (w("南路").steward_patrols, w("北巷").steward_patrols),
+        (1, 0)
+    );
     assert!(w("东街").patrol_hours > 0.0);
     assert_eq!(w("北巷").stewards.len(), 1);
-    let mut flagged: Vec<String> =
-        r.streets.iter().filter(|s| s.not_covered_lately).map(|s| s.name.clone().unwrap()).collect();
+    let mut flagged: Vec<String> = r
+        .streets
+        .iter()
+        .filter(|s| s.not_covered_lately)
+        .map(|s| s.name.clone().unwrap())
+        .collect();
     flagged.sort();
     assert_eq!(flagged, vec!["东街", "北巷", "西街"]);
     assert_eq!(r.streets_not_covered_lately.len(), 3);
@@ -186,36 +345,82 @@ fn stewards_points_cap_pickups_and_workload() {
 fn merchant_credit_decays_and_rates() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
-    let r = d.supervisor.merchant_report(&w49(), &ReportRules::default()).unwrap();
+    let r = d
+        .supervisor
+        .merchant_report(&w49(), &ReportRules::default())
+        .unwrap();
     assert_eq!(r.merchants.len(), 2);
-    let shop = r.merchants.iter().find(|m| m.merchant_id == d.merchant_shop).unwrap();
+    let shop = r
+        .merchants
+        .iter()
+        .find(|m| m.merchant_id == d.merchant_shop)
+        .unwrap();
     // Inspection Tuesday 12:00 (5.5 days before the week ends): poor -8, good +1, fair -3 = -10,
     // x 0.5^(5.5/90) = -9.5853. I1 (litter, 10 m away) Monday 09:00 (6.625 days): -4 x
     // 0.5^(6.625/90) = -3.8010. 100 - 13.3863 = 86.61: rating B.
     assert_eq!(shop.credit_score, 86.61);
     assert_eq!(shop.rating.as_deref(), Some("B"));
     assert_eq!(shop.linked_issue_ids, vec![d.issues[0]]);
-    assert_eq!((shop.inspections_in_period, shop.issues_linked_in_period), (1, 1));
+    assert_eq!(
+        (shop.inspections_in_period, shop.issues_linked_in_period),
+        (1, 1)
+    );
     assert_eq!(shop.duties_in_period["sanitation"]["poor"], 1);
     assert_eq!(shop.street_name.as_deref(), Some("东街"));
-    assert!(shop.explanation.iter().any(|l| l.contains("sanitation poor (-8)")), "{:?}", shop.explanation);
-    let florist = r.merchants.iter().find(|m| m.merchant_id == d.merchant_florist).unwrap();
-    assert_eq!((florist.credit_score, florist.rating.as_deref()), (100.0, Some("A")));
-    assert_eq!(florist.street_name.as_deref(), Some("西街"), "matched from its location");
-    assert!(florist.linked_issue_ids.is_empty(), "I2 is 51 m away, beyond the 30 m link radius");
+    assert!(
+        shop.explanation
+            .iter()
+            .any(|l| l.contains("sanitation poor (-8)")),
+        "{:?}",
+        shop.explanation
+    );
+    let florist = r
+        .merchants
+        .iter()
+        .find(|m| m.merchant_id == d.merchant_florist)
+        .unwrap();
+    assert_eq!(
+        (florist.credit_score, florist.rating.as_deref()),
+        (100.0, Some("A"))
+    );
+    assert_eq!(
+        florist.street_name.as_deref(),
+        Some("西街"),
+        "matched from its location"
+    );
+    assert!(
+        florist.linked_issue_ids.is_empty(),
+        "I2 is 51 m away, beyond the 30 m link radius"
+    );
     // Before the inspection, the shop's record was clean.
-    let earlier = d.supervisor.merchant_report(&Period::parse("2024-11").unwrap(), &ReportRules::default()).unwrap();
-    let shop = earlier.merchants.iter().find(|m| m.merchant_id == d.merchant_shop).unwrap();
-    assert_eq!((shop.credit_score, shop.rating.as_deref()), (100.0, Some("A")));
+    let earlier = d
+        .supervisor
+        .merchant_report(&Period::parse("2024-11").unwrap(), &ReportRules::default())
+        .unwrap();
+    let shop = earlier
+        .merchants
+        .iter()
+        .find(|m| m.merchant_id == d.merchant_shop)
+        .unwrap();
+    assert_eq!(
+        (shop.credit_score, shop.rating.as_deref()),
+        (100.0, Some("A"))
+    );
 }
 
 #[test]
 fn tables_csv_and_xlsx_hold_every_chief() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
-    let r = d.supervisor.assessment_report(&w49(), &ReportRules::default()).unwrap();
+    let r = d
+        .supervisor
+        .assessment_report(&w49(), &ReportRules::default())
+        .unwrap();
     let tables = r.tables();
-    assert_eq!(tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), vec!["chiefs", "streets", "explanation"]);
+    assert_eq!(
+        tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        vec!["chiefs", "streets", "explanation"]
+    );
     assert_eq!(tables[0].rows.len(), 3);
     assert_eq!(tables[1].rows.len(), 3, "A's two streets and B's one");
     assert_eq!(tables[2].rows.len(), 3 * 8);
@@ -223,10 +428,17 @@ fn tables_csv_and_xlsx_hold_every_chief() {
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines.len(), 4);
     assert!(lines[0].starts_with("rank,user_id,name,subdistrict,score"));
-    assert!(lines[1].contains("王芳") && lines[1].contains("50.81"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("王芳") && lines[1].contains("50.81"),
+        "{}",
+        lines[1]
+    );
     let xlsx = patrol_core::report::export::xlsx(&tables).unwrap();
     assert_eq!(&xlsx[..2], b"PK", "an XLSX file is a zip archive");
-    assert!(xlsx.windows(b"xl/worksheets/sheet3.xml".len()).any(|w| w == b"xl/worksheets/sheet3.xml"));
+    assert!(
+        xlsx.windows(b"xl/worksheets/sheet3.xml".len())
+            .any(|w| w == b"xl/worksheets/sheet3.xml")
+    );
 }
 
 #[test]
@@ -234,7 +446,13 @@ fn issue_states_as_of_the_period_end() {
     let tmp = tempfile::tempdir().unwrap();
     let d = district::build(tmp.path());
     // Today I3 is reopened and I4 verified; the store's projection says so.
-    assert_eq!(d.supervisor.issue(d.issues[2]).unwrap().status, IssueStatus::Reopened);
-    assert_eq!(d.supervisor.issue(d.issues[3]).unwrap().status, IssueStatus::Verified);
+    assert_eq!(
+        d.supervisor.issue(d.issues[2]).unwrap().status,
+        IssueStatus::Reopened
+    );
+    assert_eq!(
+        d.supervisor.issue(d.issues[3]).unwrap().status,
+        IssueStatus::Verified
+    );
     let _: &Store = &d.supervisor;
 }

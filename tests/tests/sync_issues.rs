@@ -33,7 +33,8 @@ fn network_file(dir: &std::path::Path) -> std::path::PathBuf {
 /// A real JPEG (a gradient) written to `path`.
 fn jpeg(path: &std::path::Path, seed: u8) {
     let img = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([x as u8 * 2, y as u8 * 3, seed]));
-    img.save_with_format(path, image::ImageFormat::Jpeg).unwrap();
+    img.save_with_format(path, image::ImageFormat::Jpeg)
+        .unwrap();
 }
 
 struct World {
@@ -45,8 +46,17 @@ fn world() -> World {
     let server = TestServer::start();
     let storage = server.storage();
     admin::add_subdistrict(storage.as_ref(), "八角街道", None).unwrap();
-    let options = StreetImportOptions { subdistrict: Some("八角街道".into()), ..Default::default() };
-    network::import_streets(storage.as_ref(), &server.data, &network_file(&server.data), &options).unwrap();
+    let options = StreetImportOptions {
+        subdistrict: Some("八角街道".into()),
+        ..Default::default()
+    };
+    network::import_streets(
+        storage.as_ref(),
+        &server.data,
+        &network_file(&server.data),
+        &options,
+    )
+    .unwrap();
     let people = [
         ("chief", "王芳", Role::Chief, Scope::Own),
         ("steward1", "李大妈", Role::Steward, Scope::Own),
@@ -62,8 +72,12 @@ fn world() -> World {
                 admin::assign(storage.as_ref(), "八角西街", &id, Role::Chief, true).unwrap();
                 admin::assign(storage.as_ref(), "杨庄东街", &id, Role::Chief, true).unwrap();
             }
-            "steward1" => admin::assign(storage.as_ref(), "八角西街", &id, Role::Steward, true).unwrap(),
-            "steward2" => admin::assign(storage.as_ref(), "古城小巷", &id, Role::Steward, true).unwrap(),
+            "steward1" => {
+                admin::assign(storage.as_ref(), "八角西街", &id, Role::Steward, true).unwrap()
+            }
+            "steward2" => {
+                admin::assign(storage.as_ref(), "古城小巷", &id, Role::Steward, true).unwrap()
+            }
             _ => {}
         }
         let mut d = Device::enrol(&server.url(), &code);
@@ -74,7 +88,10 @@ fn world() -> World {
 }
 
 fn issues_of(d: &Device) -> BTreeMap<IssueId, (IssueStatus, Vec<String>)> {
-    let q = patrol_core::issues::IssueQuery { limit: Some(10_000), ..Default::default() };
+    let q = patrol_core::issues::IssueQuery {
+        limit: Some(10_000),
+        ..Default::default()
+    };
     d.store
         .list_issues(&q)
         .unwrap()
@@ -113,17 +130,33 @@ fn five_devices_converge_with_scopes_and_photos() {
     let i1 = s1.store.report_issue(new).unwrap().issue.id;
 
     let s2 = w.devices.get_mut("steward2").unwrap();
-    let i2 = s2.store.report_issue(NewIssue::at("illegal_advertising", 39.9075, 116.20103)).unwrap().issue.id;
+    let i2 = s2
+        .store
+        .report_issue(NewIssue::at("illegal_advertising", 39.9075, 116.20103))
+        .unwrap()
+        .issue
+        .id;
 
     let chief = w.devices.get_mut("chief").unwrap();
-    let i3 = chief.store.report_issue(NewIssue::at("litter", 39.90405, 116.1970)).unwrap().issue.id;
+    let i3 = chief
+        .store
+        .report_issue(NewIssue::at("litter", 39.90405, 116.1970))
+        .unwrap()
+        .issue
+        .id;
 
     // --- A first round of syncs in random order, then the loop runs.
     sync_all_random(&mut w, 1, &mut rng);
     let chief = w.devices.get_mut("chief").unwrap();
     chief.sync();
-    assert!(chief.store.issue(i1).is_ok(), "the chief sees issues on their street");
-    chief.store.assign_issue(i1, Assignee::Department(Department::CityProperty), None).unwrap();
+    assert!(
+        chief.store.issue(i1).is_ok(),
+        "the chief sees issues on their street"
+    );
+    chief
+        .store
+        .assign_issue(i1, Assignee::Department(Department::CityProperty), None)
+        .unwrap();
     chief.sync();
 
     let crew = w.devices.get_mut("crew").unwrap();
@@ -132,14 +165,18 @@ fn five_devices_converge_with_scopes_and_photos() {
     let after = photos.path().join("after.jpg");
     jpeg(&after, 2);
     let ap = crew.store.attach_photo(&after).unwrap();
-    crew.store.resolve_issue(i1, &ap.sha256, Some((39.9075, 116.1937)), None).unwrap();
+    crew.store
+        .resolve_issue(i1, &ap.sha256, Some((39.9075, 116.1937)), None)
+        .unwrap();
 
     // Meanwhile, offline: the supervisor comments and hands issue 2 to enforcement; the
     // steward comments on issue 1.
     let sup = w.devices.get_mut("supervisor").unwrap();
     sup.sync();
     sup.store.comment_issue(i1, "请尽快处理").unwrap();
-    sup.store.assign_issue(i2, Assignee::Department(Department::Enforcement), None).unwrap();
+    sup.store
+        .assign_issue(i2, Assignee::Department(Department::Enforcement), None)
+        .unwrap();
     let s1 = w.devices.get_mut("steward1").unwrap();
     s1.store.comment_issue(i1, "已拍照").unwrap();
     // The crew's work and these comments are all offline until the next round.
@@ -168,16 +205,31 @@ fn five_devices_converge_with_scopes_and_photos() {
     // --- Scopes: each device holds exactly what it may.
     let held = |k: &str| views[k].keys().copied().collect::<BTreeSet<_>>();
     assert_eq!(held("supervisor"), BTreeSet::from([i1, i2, i3]));
-    assert_eq!(held("chief"), BTreeSet::from([i1, i3]), "not 古城小巷's issue");
-    assert_eq!(held("steward1"), BTreeSet::from([i1]), "their street only, not 杨庄东街");
+    assert_eq!(
+        held("chief"),
+        BTreeSet::from([i1, i3]),
+        "not 古城小巷's issue"
+    );
+    assert_eq!(
+        held("steward1"),
+        BTreeSet::from([i1]),
+        "their street only, not 杨庄东街"
+    );
     assert_eq!(held("steward2"), BTreeSet::from([i2]));
-    assert_eq!(held("crew"), BTreeSet::from([i1]), "only what is assigned to city property");
+    assert_eq!(
+        held("crew"),
+        BTreeSet::from([i1]),
+        "only what is assigned to city property"
+    );
 
     // --- Photos: the originals arrive intact on the devices that see the issue.
     for k in ["supervisor", "chief"] {
         let d = &w.devices[k];
         for sha in [&p.sha256, &ap.sha256] {
-            let info = d.store.photo(sha).unwrap_or_else(|e| panic!("{k} lacks photo {sha}: {e}"));
+            let info = d
+                .store
+                .photo(sha)
+                .unwrap_or_else(|e| panic!("{k} lacks photo {sha}: {e}"));
             let bytes = std::fs::read(&info.path).unwrap();
             use sha2::Digest;
             assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), *sha);

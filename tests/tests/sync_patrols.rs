@@ -9,12 +9,24 @@ use patrol_tests::net::{Device, TestServer};
 
 /// A chief's patrol of `n` fixes recorded as a phone would; returns its id.
 pub fn record_patrol(dev: &mut Device, n: usize, seed: u64) -> PatrolId {
-    let route = [(39.904, 116.1935), (39.911, 116.1937), (39.9112, 116.201), (39.9042, 116.201)];
+    let route = [
+        (39.904, 116.1935),
+        (39.911, 116.1937),
+        (39.9112, 116.201),
+        (39.9042, 116.201),
+    ];
     let mut fixes = Vec::new();
     let mut rng = SimRng::new(seed);
     let mut start = 1_733_040_000_000 + seed as i64 * 10_000_000;
     while fixes.len() < n {
-        let lap = simulate_walk(&route, 1.4, start, &ReceiverModel::default(), None, &mut rng);
+        let lap = simulate_walk(
+            &route,
+            1.4,
+            start,
+            &ReceiverModel::default(),
+            None,
+            &mut rng,
+        );
         start = lap.last().and_then(|(f, _)| f.time_ms).unwrap_or(start) + 1000;
         fixes.extend(lap.into_iter().map(|(f, _)| f));
     }
@@ -57,7 +69,9 @@ fn patrols_and_fixes_reach_the_supervisor_intact() {
     assert_eq!((again.patrols_up, again.fixes_up), (0, 0));
 
     // On cellular the supervisor gets the header but the bulk fixes wait for wifi.
-    let r = sup.sync_with(SyncPolicy::on(NetworkState::Cellular)).unwrap();
+    let r = sup
+        .sync_with(SyncPolicy::on(NetworkState::Cellular))
+        .unwrap();
     assert_eq!(r.patrols_down, 1);
     assert_eq!(r.fixes_down, 0);
     assert_eq!(r.deferred.len(), 1, "{:?}", r.deferred);
@@ -71,7 +85,9 @@ fn patrols_and_fixes_reach_the_supervisor_intact() {
     // A patrol recorded while the supervisor is offline arrives on the next sync.
     let b = record_patrol(&mut chief, 500, 2);
     chief.sync();
-    let off = sup.sync_with(SyncPolicy::on(NetworkState::Offline)).unwrap();
+    let off = sup
+        .sync_with(SyncPolicy::on(NetworkState::Offline))
+        .unwrap();
     assert_eq!(off.requests, 0);
     sup.sync();
     assert_same_fixes(&sup, &chief, b);
@@ -100,7 +116,14 @@ fn a_recording_patrol_uploads_as_it_goes() {
     let mut chief = Device::enrol(&server.url(), &code);
     let mut sup = Device::enrol(&server.url(), &sup_code);
     let id = chief.store.start_patrol(&[]).unwrap();
-    let walk = simulate_walk(&[(39.9, 116.2), (39.905, 116.2)], 1.4, 1_733_040_000_000, &ReceiverModel::default(), None, &mut SimRng::new(9));
+    let walk = simulate_walk(
+        &[(39.9, 116.2), (39.905, 116.2)],
+        1.4,
+        1_733_040_000_000,
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(9),
+    );
     let (first, rest) = walk.split_at(200);
     for (f, _) in first {
         chief.store.add_fix(id, f.clone()).unwrap();
@@ -111,9 +134,15 @@ fn a_recording_patrol_uploads_as_it_goes() {
     }
     chief.store.stop_patrol(id).unwrap();
     let r = chief.sync();
-    assert_eq!(r.patrols_up, 1, "the header changed (stopped), so it goes again");
+    assert_eq!(
+        r.patrols_up, 1,
+        "the header changed (stopped), so it goes again"
+    );
     assert_eq!(r.fixes_up as usize, rest.len(), "only the new fixes");
     sup.sync();
     assert_same_fixes(&sup, &chief, id);
-    assert_eq!(sup.store.patrol(id).unwrap().state, patrol_core::PatrolState::Stopped);
+    assert_eq!(
+        sup.store.patrol(id).unwrap().state,
+        patrol_core::PatrolState::Stopped
+    );
 }

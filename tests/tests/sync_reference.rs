@@ -33,12 +33,21 @@ fn the_network_flows_down_and_coverage_works_offline() {
     let storage = server.storage();
     let file = small_network(&server.data);
     admin::add_subdistrict(storage.as_ref(), "八角街道", None).unwrap();
-    let options = StreetImportOptions { subdistrict: Some("八角街道".into()), ..Default::default() };
+    let options = StreetImportOptions {
+        subdistrict: Some("八角街道".into()),
+        ..Default::default()
+    };
     let report = network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
     assert_eq!(report.streets, 3);
     let (chief_id, code) = server.add_user("王芳", Role::Chief, Scope::Own);
     admin::assign(storage.as_ref(), "八角西街", &chief_id, Role::Chief, true).unwrap();
-    let sign = network::issue_signboard(storage.as_ref(), &server.data, "八角西街", Some((39.9075, 116.1936))).unwrap();
+    let sign = network::issue_signboard(
+        storage.as_ref(),
+        &server.data,
+        "八角西街",
+        Some((39.9075, 116.1936)),
+    )
+    .unwrap();
 
     let mut chief = Device::enrol(&server.url(), &code);
     let r = chief.sync();
@@ -52,7 +61,14 @@ fn the_network_flows_down_and_coverage_works_offline() {
 
     // The phone walks its street offline and measures coverage with the server's network.
     let id = chief.store.start_patrol(&[]).unwrap();
-    let walk = simulate_walk(&[(39.9040, 116.1935), (39.9110, 116.1937)], 1.4, 1_733_040_000_000, &ReceiverModel::default(), None, &mut SimRng::new(4));
+    let walk = simulate_walk(
+        &[(39.9040, 116.1935), (39.9110, 116.1937)],
+        1.4,
+        1_733_040_000_000,
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(4),
+    );
     for (f, _) in &walk {
         chief.store.add_fix(id, f.clone()).unwrap();
     }
@@ -75,7 +91,9 @@ fn the_network_flows_down_and_coverage_works_offline() {
     let other_key_code = {
         let mut other = patrol_core::Store::open_in_memory(Default::default()).unwrap();
         other.init_device("x", Role::Supervisor, None).unwrap();
-        other.import_streets_file(&file, &std::fs::read(&file).unwrap(), &options).unwrap();
+        other
+            .import_streets_file(&file, &std::fs::read(&file).unwrap(), &options)
+            .unwrap();
         let s = other.resolve_street("八角西街").unwrap();
         other.issue_signboard(s, None).unwrap().link
     };
@@ -85,22 +103,37 @@ fn the_network_flows_down_and_coverage_works_offline() {
 
 #[test]
 fn real_osm_network_reaches_the_phone() {
-    let Some(dir) = patrol_tests::shared_data("osm") else { return };
+    let Some(dir) = patrol_tests::shared_data("osm") else {
+        return;
+    };
     let server = TestServer::start();
     let storage = server.storage();
     let file = dir.join("beijing_tsinghua_wudaokou__FreemanDane-PathPlanning.osm");
-    let report = network::import_streets(storage.as_ref(), &server.data, &file, &StreetImportOptions::default()).unwrap();
+    let report = network::import_streets(
+        storage.as_ref(),
+        &server.data,
+        &file,
+        &StreetImportOptions::default(),
+    )
+    .unwrap();
     let (_, code) = server.add_user("李主任", Role::Supervisor, Scope::District);
     let mut sup = Device::enrol(&server.url(), &code);
     sup.sync();
     let (streets, segments, length) = sup.store.street_totals().unwrap();
     assert_eq!(streets, report.streets);
     assert_eq!(segments, report.segments);
-    assert!((length - report.total_length_m).abs() < 1.0, "{length} vs {}", report.total_length_m);
+    assert!(
+        (length - report.total_length_m).abs() < 1.0,
+        "{length} vs {}",
+        report.total_length_m
+    );
     // A second device gets the same, in pages.
     let (_, code2) = server.add_user("张主任", Role::Supervisor, Scope::District);
     let mut sup2 = Device::enrol(&server.url(), &code2);
-    let policy = patrol_core::sync::SyncPolicy { page_size: 50, ..patrol_core::sync::SyncPolicy::on(patrol_core::sync::NetworkState::Wifi) };
+    let policy = patrol_core::sync::SyncPolicy {
+        page_size: 50,
+        ..patrol_core::sync::SyncPolicy::on(patrol_core::sync::NetworkState::Wifi)
+    };
     let r = sup2.sync_with(policy).unwrap();
     assert!(r.requests > 5, "{r:?}");
     assert_eq!(sup2.store.street_totals().unwrap().1, report.segments);

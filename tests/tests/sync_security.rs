@@ -4,8 +4,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::Role;
+use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_tests::net::{Device, TestServer};
 /// A plain HTTP client for hand-made requests (loopback, so TLS is never used, but reqwest
 /// needs a crypto provider installed to build).
@@ -27,7 +27,10 @@ fn status_and_body(resp: reqwest::blocking::Response) -> (u16, Value) {
 }
 
 fn healthy(url: &str) {
-    let r = Client::new().get(format!("{url}/healthz")).send().expect("healthz");
+    let r = Client::new()
+        .get(format!("{url}/healthz"))
+        .send()
+        .expect("healthz");
     assert_eq!(r.status().as_u16(), 200, "the server stopped serving");
 }
 
@@ -44,29 +47,63 @@ fn tokens_are_required_checked_and_revocable() {
     let dev = Device::enrol(&url, &code);
     let sync_body = json!({ "protocol": PROTOCOL_VERSION, "cursor": 0 });
 
-    let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).json(&sync_body).send().unwrap());
+    let (s, b) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .json(&sync_body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 401);
     assert_eq!(b["error"], "unauthorized");
     assert!(b["message"].as_str().unwrap().contains("Bearer"));
 
     for bad in ["spt_nope", "", "x".repeat(5000).as_str()] {
-        let (s, _) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(bad).json(&sync_body).send().unwrap());
+        let (s, _) = status_and_body(
+            http.post(format!("{url}/v1/sync"))
+                .bearer_auth(bad)
+                .json(&sync_body)
+                .send()
+                .unwrap(),
+        );
         assert_eq!(s, 401, "token {bad:.20}");
     }
-    let (s, _) = status_and_body(http.post(format!("{url}/v1/sync")).header("authorization", "Basic abc").json(&sync_body).send().unwrap());
+    let (s, _) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .header("authorization", "Basic abc")
+            .json(&sync_body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 401);
 
     let token = token_of(&dev);
-    let (s, _) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).json(&sync_body).send().unwrap());
+    let (s, _) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(&token)
+            .json(&sync_body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 200);
 
     // An enrolment code works once.
-    let (s, b) = status_and_body(http.post(format!("{url}/v1/enrol")).json(&json!({ "code": code })).send().unwrap());
+    let (s, b) = status_and_body(
+        http.post(format!("{url}/v1/enrol"))
+            .json(&json!({ "code": code }))
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 401, "{b}");
     assert!(b["message"].as_str().unwrap().contains("already used"));
 
     patrol_server::admin::revoke(server.storage().as_ref(), None, Some(&user)).unwrap();
-    let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).json(&sync_body).send().unwrap());
+    let (s, b) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(&token)
+            .json(&sync_body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 401);
     assert!(b["message"].as_str().unwrap().contains("revoked"));
     healthy(&url);
@@ -90,18 +127,37 @@ fn oversize_garbage_and_path_tricks_get_4xx() {
     )
     .unwrap();
     let _ = s.write_all(&[b' '; 65536]);
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
     let mut buf = [0u8; 512];
     let n = s.read(&mut buf).unwrap_or(0);
     let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
 
     // Blob ids that try to escape the blob folder.
-    for id in ["..%2F..%2Fetc%2Fpasswd", "..", "ABCDEF", &"g".repeat(64), &"a".repeat(65)] {
-        let r = http.get(format!("{url}/v1/blobs/{id}")).bearer_auth(&token).send().unwrap();
-        assert!(matches!(r.status().as_u16(), 400 | 404), "{id}: {}", r.status());
+    for id in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "..",
+        "ABCDEF",
+        &"g".repeat(64),
+        &"a".repeat(65),
+    ] {
+        let r = http
+            .get(format!("{url}/v1/blobs/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert!(
+            matches!(r.status().as_u16(), 400 | 404),
+            "{id}: {}",
+            r.status()
+        );
     }
-    let r = http.get(format!("{url}/v1/blobs/../../etc/passwd")).bearer_auth(&token).send().unwrap();
+    let r = http
+        .get(format!("{url}/v1/blobs/../../etc/passwd"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
     assert!(r.status().is_client_error());
 
     // Garbage in every field of a sync request.
@@ -117,22 +173,51 @@ fn oversize_garbage_and_path_tricks_get_4xx() {
         json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [{ "kind": "pickup", "id": "x", "user_id": "y", "body": {} }] }),
     ];
     for g in garbage {
-        let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).json(&g).send().unwrap());
+        let (s, b) = status_and_body(
+            http.post(format!("{url}/v1/sync"))
+                .bearer_auth(&token)
+                .json(&g)
+                .send()
+                .unwrap(),
+        );
         assert!((400..500).contains(&s), "{g}: {s} {b}");
         assert!(b["message"].is_string(), "{g}: {b}");
     }
-    let (s, b) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).json(&json!({ "protocol": 99, "cursor": 0 })).send().unwrap());
+    let (s, b) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(&token)
+            .json(&json!({ "protocol": 99, "cursor": 0 }))
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 426, "{b}");
-    let (s, _) = status_and_body(http.post(format!("{url}/v1/sync")).bearer_auth(&token).body("{{{{").header("content-type", "application/json").send().unwrap());
+    let (s, _) = status_and_body(
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(&token)
+            .body("{{{{")
+            .header("content-type", "application/json")
+            .send()
+            .unwrap(),
+    );
     assert_eq!(s, 400);
 
     // Garbage fix batches.
     let patrol = patrol_core::PatrolId::new();
     for body in [vec![], b"SPFX".to_vec(), vec![0xFF; 1000]] {
-        let r = http.put(format!("{url}/v1/patrols/{patrol}/fixes")).bearer_auth(&token).body(body).send().unwrap();
+        let r = http
+            .put(format!("{url}/v1/patrols/{patrol}/fixes"))
+            .bearer_auth(&token)
+            .body(body)
+            .send()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 400);
     }
-    let r = http.put(format!("{url}/v1/patrols/not-a-uuid/fixes")).bearer_auth(&token).body(vec![1]).send().unwrap();
+    let r = http
+        .put(format!("{url}/v1/patrols/not-a-uuid/fixes"))
+        .bearer_auth(&token)
+        .body(vec![1])
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     healthy(&url);
 }
@@ -147,19 +232,33 @@ fn a_device_cannot_write_as_another() {
     let mut a = Device::enrol(&url, &c1);
     let b = Device::enrol(&url, &c2);
     let id = a.store.start_patrol(&[]).unwrap();
-    a.store.add_fix(id, patrol_core::NewFix::at(39.9, 116.2, 1_733_040_000_000)).unwrap();
+    a.store
+        .add_fix(id, patrol_core::NewFix::at(39.9, 116.2, 1_733_040_000_000))
+        .unwrap();
     a.store.stop_patrol(id).unwrap();
     a.sync();
-    let header = serde_json::to_value(patrol_core::sync::engine::patrol_record(&a.store.patrol(id).unwrap())).unwrap();
+    let header = serde_json::to_value(patrol_core::sync::engine::patrol_record(
+        &a.store.patrol(id).unwrap(),
+    ))
+    .unwrap();
 
     // B re-sends A's patrol header as its own upload: refused, and nothing stored.
     let (s, body) = status_and_body(
-        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "patrols": [header] })).send().unwrap(),
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(token_of(&b))
+            .json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "patrols": [header] }))
+            .send()
+            .unwrap(),
     );
     assert_eq!(s, 403, "{body}");
     // B uploads fixes into A's patrol.
     let fixes = patrol_core::sync::fixcodec::encode_fixes(&a.store.fixes(id).unwrap());
-    let r = http.put(format!("{url}/v1/patrols/{id}/fixes")).bearer_auth(token_of(&b)).body(fixes).send().unwrap();
+    let r = http
+        .put(format!("{url}/v1/patrols/{id}/fixes"))
+        .bearer_auth(token_of(&b))
+        .body(fixes)
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // B downloads A's fixes.
     let r = http
@@ -172,7 +271,11 @@ fn a_device_cannot_write_as_another() {
     // A record claiming another user.
     let rec = json!({ "kind": "pickup", "id": "01939c2e-0000-7000-8000-000000000001", "user_id": a.store.require_device().unwrap().user_id, "body": {} });
     let (s, _) = status_and_body(
-        http.post(format!("{url}/v1/sync")).bearer_auth(token_of(&b)).json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [rec] })).send().unwrap(),
+        http.post(format!("{url}/v1/sync"))
+            .bearer_auth(token_of(&b))
+            .json(&json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [rec] }))
+            .send()
+            .unwrap(),
     );
     assert_eq!(s, 403);
     healthy(&url);
@@ -197,15 +300,36 @@ fn blobs_upload_resumably_and_verify_their_hash() {
             .send()
             .unwrap()
     };
-    assert_eq!(http.head(format!("{url}/v1/blobs/{hash}")).bearer_auth(&token).send().unwrap().status().as_u16(), 404);
+    assert_eq!(
+        http.head(format!("{url}/v1/blobs/{hash}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
     assert_eq!(patch(0, &photo[..300_000], &hash).status().as_u16(), 202);
     // The connection dropped; ask where to resume.
-    let r = http.head(format!("{url}/v1/blobs/{hash}")).bearer_auth(&token).send().unwrap();
+    let r = http
+        .head(format!("{url}/v1/blobs/{hash}"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
     assert_eq!(r.headers()["upload-offset"], "300000");
     // A chunk at the wrong offset is refused with the right one in the message.
     assert_eq!(patch(100, &photo[100..200], &hash).status().as_u16(), 409);
-    assert_eq!(patch(300_000, &photo[300_000..], &hash).status().as_u16(), 201);
-    let got = http.get(format!("{url}/v1/blobs/{hash}")).bearer_auth(&token).send().unwrap().bytes().unwrap();
+    assert_eq!(
+        patch(300_000, &photo[300_000..], &hash).status().as_u16(),
+        201
+    );
+    let got = http
+        .get(format!("{url}/v1/blobs/{hash}"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
     assert_eq!(&got[..], &photo[..]);
     // Uploading it again is a no-op.
     assert_eq!(patch(0, &photo[..10], &hash).status().as_u16(), 201);
@@ -221,7 +345,15 @@ fn blobs_upload_resumably_and_verify_their_hash() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
-    assert_eq!(http.get(format!("{url}/v1/blobs/{wrong}")).bearer_auth(&token).send().unwrap().status().as_u16(), 404);
+    assert_eq!(
+        http.get(format!("{url}/v1/blobs/{wrong}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
     // A blob larger than the limit.
     let r = http
         .patch(format!("{url}/v1/blobs/{wrong}"))

@@ -38,14 +38,18 @@ impl Toolchain {
 
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 fn tools_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PATROL_TOOLS_DIR") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache/streetpatrol")
 }
 
@@ -61,7 +65,9 @@ pub fn find_toolchain() -> Result<Toolchain, String> {
         });
     // kotlinc on the PATH is often a symlink into the distribution: resolve it to find lib/.
     let kotlinc = kotlinc.map(|k| k.canonicalize().unwrap_or(k));
-    let kotlin_lib = kotlinc.as_ref().and_then(|k| k.parent()?.parent().map(|d| d.join("lib")));
+    let kotlin_lib = kotlinc
+        .as_ref()
+        .and_then(|k| k.parent()?.parent().map(|d| d.join("lib")));
     match &kotlin_lib {
         None => missing.push(
             "kotlinc (npm install --prefix ~/.cache/streetpatrol/kotlin kotlin-compiler@2.4.20, or set KOTLINC)".to_string(),
@@ -74,9 +80,14 @@ pub fn find_toolchain() -> Result<Toolchain, String> {
             }
         }
     }
-    let jna_jar = std::env::var_os("JNA_JAR").map(PathBuf::from).unwrap_or_else(|| "/usr/share/java/jna.jar".into());
+    let jna_jar = std::env::var_os("JNA_JAR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/share/java/jna.jar".into());
     if !jna_jar.is_file() {
-        missing.push(format!("JNA at {} (apt-get install libjna-java, or set JNA_JAR)", jna_jar.display()));
+        missing.push(format!(
+            "JNA at {} (apt-get install libjna-java, or set JNA_JAR)",
+            jna_jar.display()
+        ));
     }
     let java = std::env::var_os("JAVA_HOME")
         .map(|h| PathBuf::from(h).join("bin/java"))
@@ -86,9 +97,12 @@ pub fn find_toolchain() -> Result<Toolchain, String> {
         missing.push("java 17 or newer (apt-get install openjdk-17-jdk-headless)".into());
     }
     match (kotlinc, kotlin_lib, java) {
-        (Some(kotlinc), Some(kotlin_lib), Some(java)) if missing.is_empty() => {
-            Ok(Toolchain { kotlinc, kotlin_lib, jna_jar, java })
-        }
+        (Some(kotlinc), Some(kotlin_lib), Some(java)) if missing.is_empty() => Ok(Toolchain {
+            kotlinc,
+            kotlin_lib,
+            jna_jar,
+            java,
+        }),
         _ => Err(missing.join("; ")),
     }
 }
@@ -100,9 +114,13 @@ pub fn toolchain_or_skip(test: &str) -> Option<Toolchain> {
         Ok(t) => Some(t),
         Err(missing) => {
             if std::env::var("PATROL_REQUIRE_KOTLIN").is_ok_and(|v| v == "1") {
-                panic!("{test}: the Kotlin test toolchain is missing: {missing}. `bash .ci/run` installs it.");
+                panic!(
+                    "{test}: the Kotlin test toolchain is missing: {missing}. `bash .ci/run` installs it."
+                );
             }
-            eprintln!("SKIP: {test} needs the Kotlin test toolchain; missing: {missing}. `bash .ci/run` installs it.");
+            eprintln!(
+                "SKIP: {test} needs the Kotlin test toolchain; missing: {missing}. `bash .ci/run` installs it."
+            );
             None
         }
     }
@@ -111,15 +129,23 @@ pub fn toolchain_or_skip(test: &str) -> Option<Toolchain> {
 /// `target/<profile>`: the directory this test or bench executable was built into.
 pub fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");
-    let deps = exe.parent().expect("the executable is in target/<profile>/deps");
-    deps.parent().expect("deps is in target/<profile>").to_path_buf()
+    let deps = exe
+        .parent()
+        .expect("the executable is in target/<profile>/deps");
+    deps.parent()
+        .expect("deps is in target/<profile>")
+        .to_path_buf()
 }
 
 /// The cdylib cargo built for this test run: `target/<profile>/deps/`, which `cargo test` and
 /// `cargo bench` keep current (only `cargo build` copies it up to `target/<profile>/`, so that copy
 /// may be stale).
 pub fn cdylib() -> PathBuf {
-    let name = format!("{}patrol_ffi{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let name = format!(
+        "{}patrol_ffi{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
     let lib = profile_dir().join("deps").join(&name);
     assert!(lib.is_file(), "{} was not built", lib.display());
     lib
@@ -127,7 +153,9 @@ pub fn cdylib() -> PathBuf {
 
 /// Runs a command, failing with its output when it fails.
 pub fn run(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot start {:?}: {e}", cmd.get_program()));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start {:?}: {e}", cmd.get_program()));
     if !out.status.success() {
         panic!(
             "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
@@ -145,7 +173,11 @@ pub fn generate(languages: &[&str], out_dir: &Path) {
     let _ = std::fs::remove_dir_all(out_dir);
     std::fs::create_dir_all(out_dir).expect("create the output directory");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_uniffi-bindgen"));
-    cmd.args(["generate", "--library"]).arg(cdylib()).arg("--out-dir").arg(out_dir).arg("--no-format");
+    cmd.args(["generate", "--library"])
+        .arg(cdylib())
+        .arg("--out-dir")
+        .arg(out_dir)
+        .arg("--no-format");
     for l in languages {
         cmd.args(["--language", l]);
     }
@@ -155,7 +187,10 @@ pub fn generate(languages: &[&str], out_dir: &Path) {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bindings/ is in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bindings/ is in the repository")
+        .to_path_buf()
 }
 
 /// Every `.kt` file directly in `dir`, sorted.
@@ -180,7 +215,8 @@ pub fn compiled_tests(tc: &Toolchain) -> PathBuf {
             let generated = work.join("generated");
             generate(&["kotlin"], &generated);
             let mut sources = vec![generated.join("org/streetpatrol/ffi/patrol_ffi.kt")];
-            sources.push(repo_root().join("android/src/main/kotlin/org/streetpatrol/StreetPatrol.kt"));
+            sources
+                .push(repo_root().join("android/src/main/kotlin/org/streetpatrol/StreetPatrol.kt"));
             sources.extend(kotlin_files(&repo_root().join("bindings/kotlin-tests")));
             compile_kotlin(tc, &sources, &work)
         })
@@ -193,7 +229,9 @@ pub fn compile_kotlin(tc: &Toolchain, sources: &[PathBuf], work: &Path) -> PathB
     tc.kotlinc.hash(&mut h);
     for s in sources {
         s.hash(&mut h);
-        std::fs::read(s).unwrap_or_else(|e| panic!("cannot read {}: {e}", s.display())).hash(&mut h);
+        std::fs::read(s)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", s.display()))
+            .hash(&mut h);
     }
     let classes = work.join(format!("classes-{:016x}", h.finish()));
     if classes.join("COMPILED").is_file() {
@@ -213,10 +251,20 @@ pub fn compile_kotlin(tc: &Toolchain, sources: &[PathBuf], work: &Path) -> PathB
     ])
     .expect("a classpath");
     let mut cmd = Command::new(&tc.kotlinc);
-    cmd.arg("-cp").arg(classpath).arg("-d").arg(&classes).arg("-jvm-target").arg("17").args(sources);
+    cmd.arg("-cp")
+        .arg(classpath)
+        .arg("-d")
+        .arg(&classes)
+        .arg("-jvm-target")
+        .arg("17")
+        .args(sources);
     let started = std::time::Instant::now();
     run(&mut cmd, "kotlinc");
-    eprintln!("compiled {} Kotlin files in {:.1} s", sources.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "compiled {} Kotlin files in {:.1} s",
+        sources.len(),
+        started.elapsed().as_secs_f64()
+    );
     std::fs::write(classes.join("COMPILED"), b"").expect("mark the classes complete");
     classes
 }
@@ -226,12 +274,20 @@ pub fn compile_kotlin(tc: &Toolchain, sources: &[PathBuf], work: &Path) -> PathB
 pub fn jvm(tc: &Toolchain, classes: &Path, options: &[&str], main_class: &str) -> Command {
     let mut cp = vec![classes.to_path_buf()];
     cp.extend(tc.runtime_classpath());
-    let lib_dir = cdylib().parent().expect("the library is in a directory").to_path_buf();
+    let lib_dir = cdylib()
+        .parent()
+        .expect("the library is in a directory")
+        .to_path_buf();
     let mut cmd = Command::new(&tc.java);
     cmd.arg(format!("-Djna.library.path={}", lib_dir.display()))
         // A fixed, pre-touched heap: the leak check reads the process RSS, which must not move
         // with heap growth.
-        .args(["-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC"])
+        .args([
+            "-Xms128m",
+            "-Xmx128m",
+            "-XX:+AlwaysPreTouch",
+            "-XX:+UseSerialGC",
+        ])
         .args(options)
         .arg("-cp")
         .arg(std::env::join_paths(cp).expect("a classpath"))

@@ -33,7 +33,10 @@ pub fn run(ctx: &Context, args: CoverageArgs) -> Result<()> {
         println!("patrol {id}");
         print_streets(&c.streets, &c.totals, &c.visited_unassigned);
         if !c.unknown_planned_streets.is_empty() {
-            println!("  planned streets not in the network: {}", c.unknown_planned_streets.join(", "));
+            println!(
+                "  planned streets not in the network: {}",
+                c.unknown_planned_streets.join(", ")
+            );
         }
         println!(
             "  {} of {} kept fixes matched to streets ({} off the network)",
@@ -41,13 +44,20 @@ pub fn run(ctx: &Context, args: CoverageArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let period = args.period.as_deref().ok_or_else(|| anyhow!("give a PATROL_ID or --period FROM..TO"))?;
+    let period = args
+        .period
+        .as_deref()
+        .ok_or_else(|| anyhow!("give a PATROL_ID or --period FROM..TO"))?;
     let (from_ms, to_ms) = parse_period(period)?;
     let user_id = match args.user {
         Some(u) if u.trim() == "me" => Some(store.require_device()?.user_id.to_string()),
         other => other,
     };
-    let c = store.period_coverage(&PeriodQuery { from_ms, to_ms, user_id })?;
+    let c = store.period_coverage(&PeriodQuery {
+        from_ms,
+        to_ms,
+        user_id,
+    })?;
     if ctx.json {
         return ctx.print_json(&c);
     }
@@ -56,11 +66,17 @@ pub fn run(ctx: &Context, args: CoverageArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_streets(streets: &[StreetCoverage], totals: &CoverageTotals, unassigned: &[StreetCoverage]) {
+fn print_streets(
+    streets: &[StreetCoverage],
+    totals: &CoverageTotals,
+    unassigned: &[StreetCoverage],
+) {
     for s in streets {
         println!(
             "  {:<16} {:>9} of {:>9}  {:>5.1} %  {}{}",
-            s.name.clone().unwrap_or_else(|| format!("unnamed {}", s.class)),
+            s.name
+                .clone()
+                .unwrap_or_else(|| format!("unnamed {}", s.class)),
             metres(s.covered_m),
             metres(s.length_m),
             s.covered_ratio * 100.0,
@@ -78,8 +94,14 @@ fn print_streets(streets: &[StreetCoverage], totals: &CoverageTotals, unassigned
         totals.streets_visited
     );
     if !unassigned.is_empty() {
-        let names: Vec<String> =
-            unassigned.iter().map(|s| s.name.clone().unwrap_or_else(|| format!("unnamed {}", s.class))).collect();
+        let names: Vec<String> = unassigned
+            .iter()
+            .map(|s| {
+                s.name
+                    .clone()
+                    .unwrap_or_else(|| format!("unnamed {}", s.class))
+            })
+            .collect();
         println!("  also visited (not assigned): {}", names.join(", "));
     }
 }
@@ -98,7 +120,10 @@ mod tests {
     fn periods_parse() {
         let (a, b) = parse_period("2024-12-01..2024-12-01").unwrap();
         assert_eq!(b - a, 24 * 3600 * 1000);
-        assert_eq!(a, 1_732_982_400_000, "midnight in Beijing is 16:00 UTC the day before");
+        assert_eq!(
+            a, 1_732_982_400_000,
+            "midnight in Beijing is 16:00 UTC the day before"
+        );
         assert_eq!(parse_period("5..10").unwrap(), (5, 10));
         assert_eq!(parse_period("2024-W49").unwrap().0, a + 24 * 3600 * 1000);
         assert!(parse_period("2024-12-02..2024-12-01").is_err());

@@ -50,7 +50,9 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         (ExportWhat::Issues, _) => pretty(&store.issues_geojson(period.as_ref(), args.open)?)?,
         (ExportWhat::Patrols, _) => pretty(&store.patrols_geojson(period.as_ref())?)?,
         (ExportWhat::Coverage, _) => {
-            let share = ReportRules::default().assessment.segment_patrolled_min_share;
+            let share = ReportRules::default()
+                .assessment
+                .segment_patrolled_min_share;
             pretty(&store.coverage_geojson(period.as_ref(), share)?)?
         }
     };

@@ -22,7 +22,10 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<()> {
     if ctx.json {
         ctx.print_json(&me)?;
     } else {
-        println!("{} ({}) set up on device {}", me.name, me.role, me.device_id);
+        println!(
+            "{} ({}) set up on device {}",
+            me.name, me.role, me.device_id
+        );
         println!("user id: {}", me.user_id);
     }
     store.close()?;

@@ -146,7 +146,16 @@ pub enum IssueCommand {
 pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
-        IssueCommand::New { category, lat, lon, note, photos, street, segment, datum } => {
+        IssueCommand::New {
+            category,
+            lat,
+            lon,
+            note,
+            photos,
+            street,
+            segment,
+            datum,
+        } => {
             let mut shas = Vec::new();
             for p in &photos {
                 shas.push(store.attach_photo(p)?.sha256);
@@ -166,7 +175,10 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 ctx.print_json(&out)?;
             } else {
                 println!("{}", out.issue.id);
-                println!("reported: {} at ({:.6}, {:.6})", out.issue.category, out.issue.location.lat, out.issue.location.lon);
+                println!(
+                    "reported: {} at ({:.6}, {:.6})",
+                    out.issue.category, out.issue.location.lat, out.issue.location.lon
+                );
                 for d in &out.possible_duplicates {
                     println!(
                         "  possibly the same as {} ({}, {}, {:.0} m away)",
@@ -188,27 +200,50 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             print_view(ctx, &v)?;
         }
         IssueCommand::Accept { id } => print_view(ctx, &store.accept_issue(id)?)?,
-        IssueCommand::Resolve { id, photo, lat, lon, note } => {
+        IssueCommand::Resolve {
+            id,
+            photo,
+            lat,
+            lon,
+            note,
+        } => {
             let p = store.photo_by_path_or_hash(&photo)?;
             let v = store.resolve_issue(id, &p.sha256, lat.zip(lon), note)?;
             print_view(ctx, &v)?;
         }
         IssueCommand::Verify { id, note } => print_view(ctx, &store.verify_issue(id, note)?)?,
-        IssueCommand::Reopen { id, reason } => {
-            print_view(ctx, &store.reopen_issue(id, reason.as_deref().unwrap_or(""))?)?
-        }
+        IssueCommand::Reopen { id, reason } => print_view(
+            ctx,
+            &store.reopen_issue(id, reason.as_deref().unwrap_or(""))?,
+        )?,
         IssueCommand::Duplicate { id, of } => print_view(ctx, &store.mark_duplicate(id, of)?)?,
-        IssueCommand::Cancel { id, reason } => {
-            print_view(ctx, &store.cancel_issue(id, reason.as_deref().unwrap_or(""))?)?
-        }
+        IssueCommand::Cancel { id, reason } => print_view(
+            ctx,
+            &store.cancel_issue(id, reason.as_deref().unwrap_or(""))?,
+        )?,
         IssueCommand::Comment { id, text } => print_view(ctx, &store.comment_issue(id, &text)?)?,
         IssueCommand::Photo { id, file, stage } => {
             let p = store.photo_by_path_or_hash(&file)?;
             print_view(ctx, &store.add_issue_photo(id, &p.sha256, stage)?)?;
         }
-        IssueCommand::List { status, street, category, assignee, open, overdue, near, radius, limit } => {
-            let near = near.map(|n| parse_point(&n)).transpose()?.map(|(lat, lon)| (lat, lon, radius));
-            let category = category.map(|c| store.issue_catalog().and_then(|cat| cat.parse(&c))).transpose()?;
+        IssueCommand::List {
+            status,
+            street,
+            category,
+            assignee,
+            open,
+            overdue,
+            near,
+            radius,
+            limit,
+        } => {
+            let near = near
+                .map(|n| parse_point(&n))
+                .transpose()?
+                .map(|(lat, lon)| (lat, lon, radius));
+            let category = category
+                .map(|c| store.issue_catalog().and_then(|cat| cat.parse(&c)))
+                .transpose()?;
             let q = IssueQuery {
                 status,
                 open_only: open,
@@ -220,11 +255,19 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 limit: Some(limit),
             };
             let rows = store.list_issues(&q)?;
-            if ctx.json { ctx.print_json(&rows)? } else { print_list(&rows) }
+            if ctx.json {
+                ctx.print_json(&rows)?
+            } else {
+                print_list(&rows)
+            }
         }
         IssueCommand::Show { id } => {
             let v = store.issue(id)?;
-            if ctx.json { ctx.print_json(&v)? } else { print_details(&v) }
+            if ctx.json {
+                ctx.print_json(&v)?
+            } else {
+                print_details(&v)
+            }
         }
         IssueCommand::Export { id, out: None } => {
             let bytes = store.export_issue(id)?;
@@ -244,11 +287,19 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             }
         }
         IssueCommand::Import { file } => {
-            let m = store.import_issue_file(&file).map_err(|e| anyhow!("cannot import {}: {e}", file.display()))?;
+            let m = store
+                .import_issue_file(&file)
+                .map_err(|e| anyhow!("cannot import {}: {e}", file.display()))?;
             if ctx.json {
                 ctx.print_json(&m)?;
             } else {
-                let what = if m.new { "new" } else if m.changed { "merged" } else { "already up to date" };
+                let what = if m.new {
+                    "new"
+                } else if m.changed {
+                    "merged"
+                } else {
+                    "already up to date"
+                };
                 println!("issue {}: {what}, now {}", m.id, m.status);
             }
         }
@@ -258,7 +309,10 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 ctx.print_json(&cat.all())?;
             } else {
                 for c in cat.all() {
-                    println!("{:<24} {:>4} h  {} ({})", c.code, c.due_hours, c.name_zh, c.name_en);
+                    println!(
+                        "{:<24} {:>4} h  {} ({})",
+                        c.code, c.due_hours, c.name_zh, c.name_en
+                    );
                 }
             }
         }
@@ -285,7 +339,14 @@ fn print_view(ctx: &Context, v: &IssueView) -> Result<()> {
     let who = if v.assignees.is_empty() {
         String::new()
     } else {
-        format!(" ({})", v.assignees.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" and "))
+        format!(
+            " ({})",
+            v.assignees
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
     };
     println!("issue {}: {}{who}", v.id, v.status);
     if v.conflict.is_some() {
@@ -301,28 +362,58 @@ fn print_list(rows: &[IssueSummary]) {
     for r in rows {
         let street = r.street_id.as_deref().unwrap_or("-");
         let flag = if r.overdue { " OVERDUE" } else { "" };
-        println!("{}  {:<12} {:<24} {:<12} {}{flag}", r.id, r.status, r.category, street, r.assignees.join(","));
+        println!(
+            "{}  {:<12} {:<24} {:<12} {}{flag}",
+            r.id,
+            r.status,
+            r.category,
+            street,
+            r.assignees.join(",")
+        );
     }
 }
 
 fn print_details(v: &IssueView) {
-    println!("issue {}  {} ({}), round {}", v.id, v.category, v.status, v.round);
+    println!(
+        "issue {}  {} ({}), round {}",
+        v.id, v.category, v.status, v.round
+    );
     if !v.description.is_empty() {
         println!("  {}", v.description);
     }
-    println!("  at ({:.6}, {:.6}) street {}", v.location.lat, v.location.lon, v.location.street_id.as_deref().unwrap_or("-"));
+    println!(
+        "  at ({:.6}, {:.6}) street {}",
+        v.location.lat,
+        v.location.lon,
+        v.location.street_id.as_deref().unwrap_or("-")
+    );
     println!("  reported by {} ({})", v.reporter.name, v.reporter.role);
     if !v.assignees.is_empty() {
         let who: Vec<String> = v.assignees.iter().map(|a| a.to_string()).collect();
-        println!("  assigned to {}{}", who.join(" and "), if v.conflict.is_some() { " (conflict)" } else { "" });
+        println!(
+            "  assigned to {}{}",
+            who.join(" and "),
+            if v.conflict.is_some() {
+                " (conflict)"
+            } else {
+                ""
+            }
+        );
     }
-    println!("  due {} ms{}", v.due_at_ms, if v.overdue { ", OVERDUE" } else { "" });
+    println!(
+        "  due {} ms{}",
+        v.due_at_ms,
+        if v.overdue { ", OVERDUE" } else { "" }
+    );
     for e in &v.events {
         let mark = match &e.refused {
             Some(why) => format!("  [refused: {why}]"),
             None => String::new(),
         };
-        println!("  {}  {:<12} by {} ({}){mark}", e.event.at, e.event.kind, e.event.by, e.event.role);
+        println!(
+            "  {}  {:<12} by {} ({}){mark}",
+            e.event.at, e.event.kind, e.event.by, e.event.role
+        );
     }
     for p in &v.photos {
         println!("  photo {} {} {}x{}", p.stage, p.sha256, p.width, p.height);

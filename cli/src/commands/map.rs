@@ -52,18 +52,31 @@ pub fn run(ctx: &Context, cmd: MapCommand) -> Result<()> {
     let store = ctx.open()?;
     let period = |p: &Option<String>| p.as_deref().map(Period::parse).transpose();
     let (picture, out) = match &cmd {
-        MapCommand::Patrol { id, out } => (check(out).and_then(|_| Ok(store.render_patrol_map(*id)?))?, out),
+        MapCommand::Patrol { id, out } => (
+            check(out).and_then(|_| Ok(store.render_patrol_map(*id)?))?,
+            out,
+        ),
         MapCommand::Issues { period: p, out } => {
             check(out)?;
             (store.render_issues_map(period(p)?.as_ref())?, out)
         }
-        MapCommand::Coverage { period: p, out, rules } => {
+        MapCommand::Coverage {
+            period: p,
+            out,
+            rules,
+        } => {
             check(out)?;
             let rules = match rules {
                 Some(r) => ReportRules::from_file(r)?,
                 None => ReportRules::default(),
             };
-            (store.render_coverage_map(period(p)?.as_ref(), rules.assessment.segment_patrolled_min_share)?, out)
+            (
+                store.render_coverage_map(
+                    period(p)?.as_ref(),
+                    rules.assessment.segment_patrolled_min_share,
+                )?,
+                out,
+            )
         }
         MapCommand::Trends { period: p, out } => {
             check(out)?;
@@ -74,21 +87,47 @@ pub fn run(ctx: &Context, cmd: MapCommand) -> Result<()> {
     if ctx.json {
         ctx.print_json(&json!({ "out": out, "bytes": bytes, "width": picture.width, "height": picture.height, "features": picture.features }))
     } else {
-        let features: Vec<String> = picture.features.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        println!("wrote {} ({}x{}, {} bytes): {}", out.display(), picture.width, picture.height, bytes, features.join(", "));
+        let features: Vec<String> = picture
+            .features
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        println!(
+            "wrote {} ({}x{}, {} bytes): {}",
+            out.display(),
+            picture.width,
+            picture.height,
+            bytes,
+            features.join(", ")
+        );
         Ok(())
     }
 }
 
 fn check(out: &Path) -> Result<()> {
-    match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("svg" | "png") => Ok(()),
-        _ => bail!("the picture's file must end in .svg or .png, not {}", out.display()),
+        _ => bail!(
+            "the picture's file must end in .svg or .png, not {}",
+            out.display()
+        ),
     }
 }
 
 fn write(picture: &Picture, out: &Path) -> Result<usize> {
-    let bytes = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) { picture.png()? } else { picture.svg.clone().into_bytes() };
+    let bytes = if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        picture.png()?
+    } else {
+        picture.svg.clone().into_bytes()
+    };
     write_file(out, &bytes)?;
     Ok(bytes.len())
 }

@@ -104,45 +104,125 @@ pub enum MerchantCommand {
 pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
-        MerchantCommand::Add { name, lat, lon, kind, address, contact, street, datum } => {
-            let m = store.add_merchant(NewMerchant { name, kind, address, contact, lat, lon, datum, street })?;
+        MerchantCommand::Add {
+            name,
+            lat,
+            lon,
+            kind,
+            address,
+            contact,
+            street,
+            datum,
+        } => {
+            let m = store.add_merchant(NewMerchant {
+                name,
+                kind,
+                address,
+                contact,
+                lat,
+                lon,
+                datum,
+                street,
+            })?;
             if ctx.json {
                 return ctx.print_json(&m);
             }
-            println!("{}  {}  street {}", m.id, m.fields.name, m.fields.street_id.as_deref().unwrap_or("-"));
+            println!(
+                "{}  {}  street {}",
+                m.id,
+                m.fields.name,
+                m.fields.street_id.as_deref().unwrap_or("-")
+            );
         }
-        MerchantCommand::Edit { id, name, kind, address, contact, lat, lon, closed } => {
+        MerchantCommand::Edit {
+            id,
+            name,
+            kind,
+            address,
+            contact,
+            lat,
+            lon,
+            closed,
+        } => {
             let location = lat.zip(lon);
-            let m = store.edit_merchant(id, MerchantEdit { name, kind, address, contact, location, closed })?;
+            let m = store.edit_merchant(
+                id,
+                MerchantEdit {
+                    name,
+                    kind,
+                    address,
+                    contact,
+                    location,
+                    closed,
+                },
+            )?;
             if ctx.json {
                 return ctx.print_json(&m);
             }
-            println!("{}  {}{}", m.id, m.fields.name, if m.fields.closed { "  (closed)" } else { "" });
+            println!(
+                "{}  {}{}",
+                m.id,
+                m.fields.name,
+                if m.fields.closed { "  (closed)" } else { "" }
+            );
         }
-        MerchantCommand::Inspect { id, sanitation, greening, order, note, photos } => {
+        MerchantCommand::Inspect {
+            id,
+            sanitation,
+            greening,
+            order,
+            note,
+            photos,
+        } => {
             let mut shas = Vec::new();
             for p in photos {
                 shas.push(store.photo_by_path_or_hash(&p)?.sha256);
             }
-            let i = store.inspect_merchant(id, NewInspection { sanitation, greening, order, note, photos: shas })?;
+            let i = store.inspect_merchant(
+                id,
+                NewInspection {
+                    sanitation,
+                    greening,
+                    order,
+                    note,
+                    photos: shas,
+                },
+            )?;
             if ctx.json {
                 return ctx.print_json(&i);
             }
-            println!("inspection {}: sanitation {}, greening {}, order {}", i.id, i.sanitation, i.greening, i.order);
+            println!(
+                "inspection {}: sanitation {}, greening {}, order {}",
+                i.id, i.sanitation, i.greening, i.order
+            );
         }
         MerchantCommand::Link { id, issue } => link(ctx, &mut store, id, issue, true)?,
         MerchantCommand::Unlink { id, issue } => link(ctx, &mut store, id, issue, false)?,
-        MerchantCommand::List { street, segment, all } => {
+        MerchantCommand::List {
+            street,
+            segment,
+            all,
+        } => {
             let street_id = match street {
                 Some(s) => Some(store.resolve_street(&s)?.to_string()),
                 None => None,
             };
-            let list = store.list_merchants(&MerchantQuery { street_id, segment_id: segment, include_closed: all })?;
+            let list = store.list_merchants(&MerchantQuery {
+                street_id,
+                segment_id: segment,
+                include_closed: all,
+            })?;
             if ctx.json {
                 return ctx.print_json(&list);
             }
             for m in &list {
-                println!("{}  {:<16} {:>3} inspection(s)  segment {}", m.id, m.name, m.inspection_count, m.segment_id.as_deref().unwrap_or("-"));
+                println!(
+                    "{}  {:<16} {:>3} inspection(s)  segment {}",
+                    m.id,
+                    m.name,
+                    m.inspection_count,
+                    m.segment_id.as_deref().unwrap_or("-")
+                );
             }
         }
         MerchantCommand::Show { id } => {
@@ -150,15 +230,24 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
             if ctx.json {
                 return ctx.print_json(&m);
             }
-            println!("{}  {}  ({})", m.id, m.fields.name, m.fields.kind.as_deref().unwrap_or("shop"));
+            println!(
+                "{}  {}  ({})",
+                m.id,
+                m.fields.name,
+                m.fields.kind.as_deref().unwrap_or("shop")
+            );
             for i in &m.inspections {
-                println!("  inspection {}: sanitation {}, greening {}, order {}", i.at.wall_ms, i.sanitation, i.greening, i.order);
+                println!(
+                    "  inspection {}: sanitation {}, greening {}, order {}",
+                    i.at.wall_ms, i.sanitation, i.greening, i.order
+                );
             }
         }
         MerchantCommand::Export { id, out } => {
             let bytes = store.export_merchant(id)?;
             match out {
-                Some(p) => std::fs::write(&p, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+                Some(p) => std::fs::write(&p, &bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
                 None => {
                     use std::io::Write;
                     std::io::stdout().write_all(&bytes)?;
@@ -166,18 +255,35 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
             }
         }
         MerchantCommand::Import { file } => {
-            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let o = store.import_merchant(&bytes)?;
             if ctx.json {
                 return ctx.print_json(&o);
             }
-            println!("merchant {}: {}", o.id, if o.new { "new" } else if o.changed { "merged" } else { "already up to date" });
+            println!(
+                "merchant {}: {}",
+                o.id,
+                if o.new {
+                    "new"
+                } else if o.changed {
+                    "merged"
+                } else {
+                    "already up to date"
+                }
+            );
         }
     }
     Ok(())
 }
 
-fn link(ctx: &Context, store: &mut patrol_core::Store, id: MerchantId, issue: IssueId, linked: bool) -> Result<()> {
+fn link(
+    ctx: &Context,
+    store: &mut patrol_core::Store,
+    id: MerchantId,
+    issue: IssueId,
+    linked: bool,
+) -> Result<()> {
     let m = store.link_merchant_issue(id, issue, linked)?;
     if ctx.json {
         return ctx.print_json(&m);
@@ -185,6 +291,10 @@ fn link(ctx: &Context, store: &mut patrol_core::Store, id: MerchantId, issue: Is
     if m.links.is_empty() {
         bail!("the link was not recorded");
     }
-    println!("issue {issue} {} merchant {}", if linked { "linked to" } else { "unlinked from" }, m.fields.name);
+    println!(
+        "issue {issue} {} merchant {}",
+        if linked { "linked to" } else { "unlinked from" },
+        m.fields.name
+    );
     Ok(())
 }

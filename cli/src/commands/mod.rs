@@ -10,7 +10,7 @@ pub mod pickup;
 pub mod points;
 pub mod record;
 pub mod report;
-pub mod sync;
 pub mod signboard;
 pub mod streets;
+pub mod sync;
 pub mod track;

@@ -40,7 +40,18 @@ pub fn run(ctx: &Context, cmd: PhotoCommand) -> Result<()> {
                 ctx.print_json(&v)?;
             } else {
                 println!("{}", p.sha256);
-                println!("  {} {}x{}, {} bytes{}", p.mime, p.width, p.height, p.size_bytes, if p.already_stored { " (already stored)" } else { "" });
+                println!(
+                    "  {} {}x{}, {} bytes{}",
+                    p.mime,
+                    p.width,
+                    p.height,
+                    p.size_bytes,
+                    if p.already_stored {
+                        " (already stored)"
+                    } else {
+                        ""
+                    }
+                );
                 if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
                     println!("  taken at ({lat:.6}, {lon:.6})");
                 }
@@ -51,7 +62,18 @@ pub fn run(ctx: &Context, cmd: PhotoCommand) -> Result<()> {
         }
         PhotoCommand::Show { sha256 } => {
             let p = store.photo(&sha256)?;
-            if ctx.json { ctx.print_json(&p)? } else { println!("{} {} {}x{} {}", p.sha256, p.mime, p.width, p.height, p.path.display()) }
+            if ctx.json {
+                ctx.print_json(&p)?
+            } else {
+                println!(
+                    "{} {} {}x{} {}",
+                    p.sha256,
+                    p.mime,
+                    p.width,
+                    p.height,
+                    p.path.display()
+                )
+            }
         }
     }
     store.close()?;

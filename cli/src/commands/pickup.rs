@@ -39,16 +39,37 @@ pub enum PickupCommand {
 pub fn run(ctx: &Context, cmd: PickupCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
-        PickupCommand::Log { bags, items, lat, lon, datum, street, photo, note } => {
+        PickupCommand::Log {
+            bags,
+            items,
+            lat,
+            lon,
+            datum,
+            street,
+            photo,
+            note,
+        } => {
             let photo_sha256 = match photo {
                 Some(p) => Some(store.attach_photo(&p)?.sha256),
                 None => None,
             };
-            let out = store.log_pickup(NewPickup { lat, lon, datum, bags, items, street_id: street, photo_sha256, note })?;
+            let out = store.log_pickup(NewPickup {
+                lat,
+                lon,
+                datum,
+                bags,
+                items,
+                street_id: street,
+                photo_sha256,
+                note,
+            })?;
             if ctx.json {
                 ctx.print_json(&out)?;
             } else {
-                println!("pickup {}: {} bags, {} items, +{} points", out.pickup.id, out.pickup.bags, out.pickup.items, out.points.points);
+                println!(
+                    "pickup {}: {} bags, {} items, +{} points",
+                    out.pickup.id, out.pickup.bags, out.pickup.items, out.points.points
+                );
                 if let Some(n) = &out.points.note {
                     println!("  {n}");
                 }
@@ -60,7 +81,13 @@ pub fn run(ctx: &Context, cmd: PickupCommand) -> Result<()> {
                 ctx.print_json(&rows)?;
             } else {
                 for p in rows {
-                    println!("{}  {} bags {} items  {}", p.id, p.bags, p.items, p.street_id.as_deref().unwrap_or("-"));
+                    println!(
+                        "{}  {} bags {} items  {}",
+                        p.id,
+                        p.bags,
+                        p.items,
+                        p.street_id.as_deref().unwrap_or("-")
+                    );
                 }
             }
         }

@@ -34,16 +34,33 @@ pub fn run(ctx: &Context, args: PointsArgs) -> Result<()> {
             if ctx.json {
                 ctx.print_json(&s)?;
             } else {
-                println!("balance {} points ({} earned, {} redeemed)", s.balance, s.earned, s.redeemed);
+                println!(
+                    "balance {} points ({} earned, {} redeemed)",
+                    s.balance, s.earned, s.redeemed
+                );
                 for e in s.entries.iter().take(20) {
-                    println!("  {}  {:>4}  {:<15} rule {} v{}{}", e.day, e.points, e.kind, e.rule_id, e.rule_version,
-                        e.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default());
+                    println!(
+                        "  {}  {:>4}  {:<15} rule {} v{}{}",
+                        e.day,
+                        e.points,
+                        e.kind,
+                        e.rule_id,
+                        e.rule_version,
+                        e.note
+                            .as_ref()
+                            .map(|n| format!("  ({n})"))
+                            .unwrap_or_default()
+                    );
                 }
             }
         }
         Some(PointsCommand::Redeem { points, reward }) => {
             let e = store.redeem_points(points, &reward)?;
-            if ctx.json { ctx.print_json(&e)? } else { println!("redeemed {} points for {reward}", -e.points) }
+            if ctx.json {
+                ctx.print_json(&e)?
+            } else {
+                println!("redeemed {} points for {reward}", -e.points)
+            }
         }
         Some(PointsCommand::Rules) => {
             let rules = store.points_rules()?;

@@ -43,9 +43,15 @@ pub enum RecordCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
-    Pause { patrol_id: PatrolId },
-    Resume { patrol_id: PatrolId },
-    Stop { patrol_id: PatrolId },
+    Pause {
+        patrol_id: PatrolId,
+    },
+    Resume {
+        patrol_id: PatrolId,
+    },
+    Stop {
+        patrol_id: PatrolId,
+    },
 }
 
 pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
@@ -53,9 +59,21 @@ pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
     match cmd {
         RecordCommand::Start { streets } => {
             let id = store.start_patrol(&streets)?;
-            if ctx.json { ctx.print_json(&json!({ "patrol_id": id }))? } else { println!("{id}") }
+            if ctx.json {
+                ctx.print_json(&json!({ "patrol_id": id }))?
+            } else {
+                println!("{id}")
+            }
         }
-        RecordCommand::Fix { patrol_id, lat, lon, accuracy, time, datum, mock } => {
+        RecordCommand::Fix {
+            patrol_id,
+            lat,
+            lon,
+            accuracy,
+            time,
+            datum,
+            mock,
+        } => {
             let time_ms = match time {
                 None => store.clock().now_ms(),
                 Some(t) => parse_time(&t)?,
@@ -65,12 +83,17 @@ pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
             fix.datum = datum;
             fix.is_mock = mock;
             let out = store.add_fix(patrol_id, fix)?;
-            if ctx.json { ctx.print_json(&out)? } else { println!("fix {} {}", out.seq, out.verdict) }
+            if ctx.json {
+                ctx.print_json(&out)?
+            } else {
+                println!("fix {} {}", out.seq, out.verdict)
+            }
         }
         RecordCommand::Fixes { patrol_id, file } => {
             let reader: Box<dyn BufRead> = match &file {
                 Some(p) => Box::new(std::io::BufReader::new(
-                    std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+                    std::fs::File::open(p)
+                        .with_context(|| format!("cannot open {}", p.display()))?,
                 )),
                 None => Box::new(std::io::stdin().lock()),
             };
@@ -85,7 +108,11 @@ pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
                 fixes.push(fix);
             }
             let out = store.add_fixes(patrol_id, &fixes)?;
-            if ctx.json { ctx.print_json(&out)? } else { println!("{} fixes stored, {} kept", out.count, out.kept) }
+            if ctx.json {
+                ctx.print_json(&out)?
+            } else {
+                println!("{} fixes stored, {} kept", out.count, out.kept)
+            }
         }
         RecordCommand::Pause { patrol_id } => store.pause_patrol(patrol_id)?,
         RecordCommand::Resume { patrol_id } => store.resume_patrol(patrol_id)?,
@@ -94,7 +121,11 @@ pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
             if ctx.json {
                 ctx.print_json(&stats)?
             } else {
-                println!("stopped: {} in {} fixes", metres(stats.distance_m), stats.fixes_kept)
+                println!(
+                    "stopped: {} in {} fixes",
+                    metres(stats.distance_m),
+                    stats.fixes_kept
+                )
             }
         }
     }

@@ -77,7 +77,14 @@ fn emit<R: Serialize + ToTables>(args: &ReportArgs, report: &R) -> Result<()> {
             let table: &Table = match &args.table {
                 None => &tables[0],
                 Some(name) => tables.iter().find(|t| &t.name == name).with_context(|| {
-                    format!("no table {name:?} in this report; it has: {}", tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "no table {name:?} in this report; it has: {}",
+                        tables
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 })?,
             };
             csv(table).into_bytes()

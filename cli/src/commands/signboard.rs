@@ -43,10 +43,19 @@ pub enum SignboardCommand {
 pub fn run(ctx: &Context, cmd: SignboardCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
-        SignboardCommand::Qr { street, new, lat, lon } => {
+        SignboardCommand::Qr {
+            street,
+            new,
+            lat,
+            lon,
+        } => {
             let id = store.resolve_street(&street)?;
             let position = lat.zip(lon);
-            let existing = if new { None } else { store.signboards_of(id)?.into_iter().next() };
+            let existing = if new {
+                None
+            } else {
+                store.signboards_of(id)?.into_iter().next()
+            };
             let board = match existing {
                 Some(b) => b,
                 None => store.issue_signboard(id, position)?,
@@ -67,16 +76,30 @@ pub fn run(ctx: &Context, cmd: SignboardCommand) -> Result<()> {
                 println!("{}", board.link);
             }
         }
-        SignboardCommand::Scan { payload, lat, lon, accuracy } => {
-            let position = lat.zip(lon).map(|(lat, lon)| ScanPosition { lat, lon, accuracy_m: accuracy });
+        SignboardCommand::Scan {
+            payload,
+            lat,
+            lon,
+            accuracy,
+        } => {
+            let position = lat.zip(lon).map(|(lat, lon)| ScanPosition {
+                lat,
+                lon,
+                accuracy_m: accuracy,
+            });
             let out = store.scan_signboard(&payload, position)?;
             if ctx.json {
                 ctx.print_json(&out)?;
             } else {
                 let name = out.street_name.as_deref().unwrap_or("an unnamed street");
-                println!("signboard {} on {name} ({}): genuine", out.signboard_id, out.street_id);
+                println!(
+                    "signboard {} on {name} ({}): genuine",
+                    out.signboard_id, out.street_id
+                );
                 match (&out.check_in, &out.note) {
-                    (Some(c), _) => println!("check-in {} recorded on patrol {}", c.id, c.patrol_id),
+                    (Some(c), _) => {
+                        println!("check-in {} recorded on patrol {}", c.id, c.patrol_id)
+                    }
                     (None, Some(note)) => println!("{note}"),
                     (None, None) => {}
                 }
@@ -87,7 +110,11 @@ pub fn run(ctx: &Context, cmd: SignboardCommand) -> Result<()> {
                 store.trust_district_key(&key)?;
             }
             let key = store.district_public_key()?;
-            if ctx.json { ctx.print_json(&json!({ "public_key": key }))? } else { println!("{key}") }
+            if ctx.json {
+                ctx.print_json(&json!({ "public_key": key }))?
+            } else {
+                println!("{key}")
+            }
         }
     }
     store.close()?;

@@ -65,9 +65,19 @@ pub enum StreetsCommand {
 pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
-        StreetsCommand::Import { file, max_segment_m, subdistrict, datum } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let options = StreetImportOptions { max_segment_m, subdistrict, datum };
+        StreetsCommand::Import {
+            file,
+            max_segment_m,
+            subdistrict,
+            datum,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let options = StreetImportOptions {
+                max_segment_m,
+                subdistrict,
+                datum,
+            };
             let report = store
                 .import_streets_file(&file, &bytes, &options)
                 .with_context(|| format!("{} was not imported", file.display()))?;
@@ -82,7 +92,10 @@ pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
                     report.segments,
                     metres(report.total_length_m)
                 );
-                println!("  {} new, {} updated in place", report.streets_new, report.streets_updated);
+                println!(
+                    "  {} new, {} updated in place",
+                    report.streets_new, report.streets_updated
+                );
                 if report.missing_node_refs > 0 || report.lines_skipped > 0 {
                     println!(
                         "  {} node references not in the file (lines broken there), {} lines too short to keep",
@@ -116,11 +129,16 @@ pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
             let mut buf = serde_json::to_vec_pretty(&doc)?;
             buf.push(b'\n');
             match out {
-                Some(path) => std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, &buf)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => std::io::stdout().write_all(&buf)?,
             }
         }
-        StreetsCommand::Assign { street, chief, steward } => {
+        StreetsCommand::Assign {
+            street,
+            chief,
+            steward,
+        } => {
             let (user, role) = who(&store, chief, steward)?;
             let id = store.resolve_street(&street)?;
             let previous = store.assign_street(id, &user, role)?;
@@ -134,14 +152,20 @@ pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
                 }
             }
         }
-        StreetsCommand::Unassign { street, chief, steward } => {
+        StreetsCommand::Unassign {
+            street,
+            chief,
+            steward,
+        } => {
             let (user, role) = who(&store, chief, steward)?;
             let id = store.resolve_street(&street)?;
             if !store.unassign_street(id, &user, role)? {
                 bail!("{user} is not {role} of street {street}");
             }
             if ctx.json {
-                ctx.print_json(&json!({ "street_id": id, "user_id": user, "role": role, "removed": true }))?;
+                ctx.print_json(
+                    &json!({ "street_id": id, "user_id": user, "role": role, "removed": true }),
+                )?;
             } else {
                 println!("{user} is no longer {role} of {street}");
             }

@@ -42,7 +42,10 @@ pub struct SyncArgs {
 
 pub fn enroll(ctx: &Context, args: EnrollArgs) -> Result<()> {
     let mut store: Store = ctx.open()?;
-    let policy = SyncPolicy { allow_insecure_http: args.allow_insecure_http, ..SyncPolicy::on(NetworkState::Wifi) };
+    let policy = SyncPolicy {
+        allow_insecure_http: args.allow_insecure_http,
+        ..SyncPolicy::on(NetworkState::Wifi)
+    };
     let me = sync::block_on(sync::enrol(&mut store, &args.server, &args.code, policy))??;
     if ctx.json {
         ctx.print_json(&json!({
@@ -50,7 +53,10 @@ pub fn enroll(ctx: &Context, args: EnrollArgs) -> Result<()> {
             "server": args.server,
         }))?;
     } else {
-        println!("enrolled as {} ({}) on {}; device {}", me.name, me.role, args.server, me.device_id);
+        println!(
+            "enrolled as {} ({}) on {}; device {}",
+            me.name, me.role, args.server, me.device_id
+        );
     }
     store.close()?;
     Ok(())
@@ -87,10 +93,20 @@ pub fn run(ctx: &Context, args: SyncArgs) -> Result<()> {
     } else {
         println!(
             "synced: up {} docs, {} patrols, {} records, {} fixes; down {} docs, {} patrols, {} records, {} reference rows, {} fixes",
-            report.docs_up, report.patrols_up, report.records_up, report.fixes_up,
-            report.docs_down, report.patrols_down, report.records_down, report.reference_down, report.fixes_down
+            report.docs_up,
+            report.patrols_up,
+            report.records_up,
+            report.fixes_up,
+            report.docs_down,
+            report.patrols_down,
+            report.records_down,
+            report.reference_down,
+            report.fixes_down
         );
-        println!("{} bytes up, {} bytes down in {} requests ({} retries)", report.bytes_up, report.bytes_down, report.requests, report.retries);
+        println!(
+            "{} bytes up, {} bytes down in {} requests ({} retries)",
+            report.bytes_up, report.bytes_down, report.requests, report.retries
+        );
         for d in &report.deferred {
             println!("waiting for a better network: {d}");
         }

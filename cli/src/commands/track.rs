@@ -56,14 +56,31 @@ pub enum Format {
 
 pub fn run(ctx: &Context, cmd: TrackCommand) -> Result<()> {
     match cmd {
-        TrackCommand::Import { file, datum, profile, name } => import(ctx, file, datum, &profile, name),
+        TrackCommand::Import {
+            file,
+            datum,
+            profile,
+            name,
+        } => import(ctx, file, datum, &profile, name),
         TrackCommand::Stats { patrol_id } => stats(ctx, patrol_id),
-        TrackCommand::Export { patrol_id, format, datum, all, out } => export(ctx, patrol_id, format, datum, all, out),
+        TrackCommand::Export {
+            patrol_id,
+            format,
+            datum,
+            all,
+            out,
+        } => export(ctx, patrol_id, format, datum, all, out),
         TrackCommand::List => list(ctx),
     }
 }
 
-fn import(ctx: &Context, file: PathBuf, datum: Datum, profile: &str, name: Option<String>) -> Result<()> {
+fn import(
+    ctx: &Context,
+    file: PathBuf,
+    datum: Datum,
+    profile: &str,
+    name: Option<String>,
+) -> Result<()> {
     let filter = FilterConfig::profile(profile)?;
     let mut store = ctx.open()?;
     let parsed = load_track_file(&file, store.clock().now_ms())
@@ -72,11 +89,18 @@ fn import(ctx: &Context, file: PathBuf, datum: Datum, profile: &str, name: Optio
         // Importing into a fresh store needs an owner for the patrol; a local one will do.
         store.init_device("local", Role::Chief, None)?;
         if !ctx.json {
-            eprintln!("note: {} had no user; set it up for \"local\" (chief)", ctx.db_path()?.display());
+            eprintln!(
+                "note: {} had no user; set it up for \"local\" (chief)",
+                ctx.db_path()?.display()
+            );
         }
     }
     let bar = ctx.progress(parsed.point_count() as u64, "importing");
-    let options = ImportOptions { datum, filter: Some(filter), name };
+    let options = ImportOptions {
+        datum,
+        filter: Some(filter),
+        name,
+    };
     let report = store
         .import_track(&parsed, &options, &mut |done, total| {
             bar.set_length(total);
@@ -94,10 +118,20 @@ fn import(ctx: &Context, file: PathBuf, datum: Datum, profile: &str, name: Optio
 }
 
 fn print_report(r: &ImportReport) {
-    println!("imported patrol {}{}", r.patrol_id, r.name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default());
+    println!(
+        "imported patrol {}{}",
+        r.patrol_id,
+        r.name
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
+    );
     print_stats(&r.stats);
     if r.bogus_timestamps > 0 {
-        println!("  {} points had impossible timestamps; their times were dropped", r.bogus_timestamps);
+        println!(
+            "  {} points had impossible timestamps; their times were dropped",
+            r.bogus_timestamps
+        );
     }
 }
 
@@ -106,14 +140,26 @@ fn print_stats(s: &TrackStats) {
         "  fixes: {} read, {} kept, in {} segment(s)",
         s.fixes_read, s.fixes_kept, s.segments
     );
-    let rejected: Vec<String> =
-        s.rejected.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    let rejected: Vec<String> = s
+        .rejected
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
     if !rejected.is_empty() {
         println!("  rejected: {}", rejected.join(", "));
     }
-    println!("  distance: {} (raw, unfiltered: {})", metres(s.distance_m), metres(s.raw_distance_m));
+    println!(
+        "  distance: {} (raw, unfiltered: {})",
+        metres(s.distance_m),
+        metres(s.raw_distance_m)
+    );
     if s.has_timestamps {
-        println!("  duration: {}, moving {}", duration(s.duration_s), duration(s.moving_s));
+        println!(
+            "  duration: {}, moving {}",
+            duration(s.duration_s),
+            duration(s.moving_s)
+        );
     } else {
         println!("  duration: unknown (the track has no usable times)");
     }
@@ -135,7 +181,10 @@ fn stats(ctx: &Context, id: PatrolId) -> Result<()> {
     let store = ctx.open()?;
     let stats = store.track_stats(id)?;
     if ctx.json {
-        ctx.print_json(&StatsOutput { patrol_id: id, stats })?;
+        ctx.print_json(&StatsOutput {
+            patrol_id: id,
+            stats,
+        })?;
     } else {
         println!("patrol {id}");
         print_stats(&stats);
@@ -143,16 +192,28 @@ fn stats(ctx: &Context, id: PatrolId) -> Result<()> {
     Ok(())
 }
 
-fn export(ctx: &Context, id: PatrolId, format: Format, datum: Datum, all: bool, out: Option<PathBuf>) -> Result<()> {
+fn export(
+    ctx: &Context,
+    id: PatrolId,
+    format: Format,
+    datum: Datum,
+    all: bool,
+    out: Option<PathBuf>,
+) -> Result<()> {
     let store = ctx.open()?;
-    let which = if all { ExportFixes::All } else { ExportFixes::Kept };
+    let which = if all {
+        ExportFixes::All
+    } else {
+        ExportFixes::Kept
+    };
     let format = match format {
         Format::Gpx => TrackExportFormat::Gpx,
         Format::Geojson => TrackExportFormat::GeoJson,
     };
     let buf = store.export_track(id, format, datum, which)?;
     match out {
-        Some(path) => std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(&path, &buf)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(buf.as_bytes())?,
     }
     Ok(())
@@ -168,8 +229,19 @@ fn list(ctx: &Context) -> Result<()> {
         println!("no patrols yet");
     }
     for p in patrols {
-        let dist = p.summary.as_ref().map(|s| metres(s.distance_m)).unwrap_or_else(|| "-".into());
-        println!("{}  {:9}  {:8}  {:>9}  {}", p.id, p.state, format!("{:?}", p.source).to_lowercase(), dist, p.name.unwrap_or_default());
+        let dist = p
+            .summary
+            .as_ref()
+            .map(|s| metres(s.distance_m))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {:9}  {:8}  {:>9}  {}",
+            p.id,
+            p.state,
+            format!("{:?}", p.source).to_lowercase(),
+            dist,
+            p.name.unwrap_or_default()
+        );
     }
     Ok(())
 }

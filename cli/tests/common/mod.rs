@@ -7,18 +7,32 @@ use serde_json::Value;
 
 /// Runs `patrol --db DB ARGS...`.
 pub fn patrol(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patrol")).arg("--db").arg(db).args(args).output().expect("run patrol")
+    Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run patrol")
 }
 
 /// The JSON a successful command printed.
 pub fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// A failure with a clear message on stderr, a non-zero exit and no panic.
 pub fn assert_clean_failure(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "should have failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "should have failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(needle), "expected {needle:?} in: {err}");

@@ -14,8 +14,8 @@
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::coverage::report::MatchSummary;
 use crate::coverage::Coverage;
+use crate::coverage::report::MatchSummary;
 use crate::domain::{PatrolId, SegmentId, StreetId};
 use crate::error::Result;
 use crate::matching::match_track;
@@ -35,12 +35,19 @@ impl Store {
     /// The version of the street network: it moves whenever a segment, or a street's name,
     /// changes.
     pub fn network_version(&self) -> Result<i64> {
-        Ok(self.conn.prepare_cached("SELECT version FROM network_version")?.query_row([], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT version FROM network_version")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// The coverage of each patrol on its own (finished), from the cache where it is valid,
     /// matched and stored otherwise.
-    pub(crate) fn patrol_coverages(&self, net: &IndexedNetwork, patrols: &[PatrolKey]) -> Result<Vec<(Coverage, MatchSummary)>> {
+    pub(crate) fn patrol_coverages(
+        &self,
+        net: &IndexedNetwork,
+        patrols: &[PatrolKey],
+    ) -> Result<Vec<(Coverage, MatchSummary)>> {
         let version = self.network_version()?;
         let hash = self.coverage_config_hash();
         let mut out = Vec::with_capacity(patrols.len());
@@ -99,15 +106,23 @@ impl Store {
                 .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or(crate::error::Error::UnknownPatrol(*id))?;
-            out.push(PatrolKey { row, stopped: state == "stopped" });
+            out.push(PatrolKey {
+                row,
+                stopped: state == "stopped",
+            });
         }
         Ok(out)
     }
 
     /// A short hash of the matching and coverage configuration the cache depends on.
     fn coverage_config_hash(&self) -> String {
-        let text = serde_json::to_string(&(&self.config.matching, &self.config.coverage)).unwrap_or_default();
-        Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+        let text = serde_json::to_string(&(&self.config.matching, &self.config.coverage))
+            .unwrap_or_default();
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -158,7 +173,12 @@ fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)
         let street = net.network.street_index(StreetId(r.uuid()?))?;
         c.time_s.insert(street, r.f64()?);
     }
-    let s = MatchSummary { fixes_kept: r.u64()?, fixes_matched: r.u64()?, fixes_off_network: r.u64()?, runs: r.u64()? };
+    let s = MatchSummary {
+        fixes_kept: r.u64()?,
+        fixes_matched: r.u64()?,
+        fixes_off_network: r.u64()?,
+        runs: r.u64()?,
+    };
     c.merged = true;
     r.0.is_empty().then_some((c, s))
 }

@@ -28,7 +28,10 @@ use crate::matching::{MatchedFix, TrackMatch};
 use crate::spatial::IndexedNetwork;
 use crate::streets::{Place, RouteScratch, StreetNetwork};
 
-pub use report::{CoverageTotals, MatchSummary, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage, StreetCoverage};
+pub use report::{
+    CoverageTotals, MatchSummary, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage,
+    StreetCoverage,
+};
 
 /// Coverage thresholds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,16 +103,28 @@ impl Coverage {
     }
 
     /// Adds what a matched track covered. `fixes` is the slice given to the matcher.
-    pub fn add_track(&mut self, net: &IndexedNetwork, fixes: &[StoredFix], matched: &TrackMatch, config: &CoverageConfig) {
+    pub fn add_track(
+        &mut self,
+        net: &IndexedNetwork,
+        fixes: &[StoredFix],
+        matched: &TrackMatch,
+        config: &CoverageConfig,
+    ) {
         let network = &net.network;
         let mut scratch = RouteScratch::default();
         for run in &matched.runs {
             self.add_time(network, fixes, &run.fixes, config);
             let stops = collapse_standing(network, fixes, &run.fixes, config);
-            if let (true, Some(first), Some(last)) = (stops.len() >= 2, stops.first(), stops.last()) {
+            if let (true, Some(first), Some(last)) = (stops.len() >= 2, stops.first(), stops.last())
+            {
                 for end in [first, last] {
                     let accuracy = end.accuracy_m.unwrap_or(0.0).min(config.max_end_snap_m);
-                    if let Some(j) = nearest_junction(network, end.segment, end.offset_m, config.end_snap_m.max(accuracy)) {
+                    if let Some(j) = nearest_junction(
+                        network,
+                        end.segment,
+                        end.offset_m,
+                        config.end_snap_m.max(accuracy),
+                    ) {
                         self.cover(end.segment, end.offset_m, j);
                     }
                 }
@@ -123,14 +138,23 @@ impl Coverage {
                 if dt_s.is_some_and(|dt| dt > config.max_gap_s) {
                     continue;
                 }
-                let (pa, pb) = (network.segments[p.segment].point_at(p.offset_m), network.segments[q.segment].point_at(q.offset_m));
+                let (pa, pb) = (
+                    network.segments[p.segment].point_at(p.offset_m),
+                    network.segments[q.segment].point_at(q.offset_m),
+                );
                 let straight = (pa[0] - pb[0]).hypot(pa[1] - pb[1]);
                 let mut limit = straight + config.slack_m;
                 if let Some(dt) = dt_s {
                     limit = limit.min(config.max_speed_mps * dt.max(1.0) + config.slack_m);
                 }
-                let from = Place { segment: p.segment, offset_m: p.offset_m };
-                let to = Place { segment: q.segment, offset_m: q.offset_m };
+                let from = Place {
+                    segment: p.segment,
+                    offset_m: p.offset_m,
+                };
+                let to = Place {
+                    segment: q.segment,
+                    offset_m: q.offset_m,
+                };
                 if let Some((_, pieces)) = network.route(from, to, limit, &mut scratch) {
                     for piece in pieces {
                         self.cover(piece.segment, piece.from_m, piece.to_m);
@@ -144,7 +168,10 @@ impl Coverage {
     /// Adds another coverage (another patrol of the same period).
     pub fn add(&mut self, other: &Coverage) {
         for (seg, list) in &other.intervals {
-            self.intervals.entry(*seg).or_default().extend_from_slice(list);
+            self.intervals
+                .entry(*seg)
+                .or_default()
+                .extend_from_slice(list);
         }
         for (street, t) in &other.time_s {
             *self.time_s.entry(*street).or_default() += t;
@@ -160,15 +187,29 @@ impl Coverage {
     }
 
     /// Time between consecutive matched fixes within the gap limit, half to each one's street.
-    fn add_time(&mut self, network: &StreetNetwork, fixes: &[StoredFix], run: &[MatchedFix], config: &CoverageConfig) {
+    fn add_time(
+        &mut self,
+        network: &StreetNetwork,
+        fixes: &[StoredFix],
+        run: &[MatchedFix],
+        config: &CoverageConfig,
+    ) {
         for w in run.windows(2) {
-            let (Some(a), Some(b)) = (fixes[w[0].fix].time_ms, fixes[w[1].fix].time_ms) else { continue };
+            let (Some(a), Some(b)) = (fixes[w[0].fix].time_ms, fixes[w[1].fix].time_ms) else {
+                continue;
+            };
             let dt = (b - a) as f64 / 1000.0;
             if dt <= 0.0 || dt > config.max_gap_s {
                 continue;
             }
-            *self.time_s.entry(network.segments[w[0].segment].street).or_default() += dt / 2.0;
-            *self.time_s.entry(network.segments[w[1].segment].street).or_default() += dt / 2.0;
+            *self
+                .time_s
+                .entry(network.segments[w[0].segment].street)
+                .or_default() += dt / 2.0;
+            *self
+                .time_s
+                .entry(network.segments[w[1].segment].street)
+                .or_default() += dt / 2.0;
         }
     }
 
@@ -246,12 +287,18 @@ impl Coverage {
 
     /// Covered length of a segment, metres. Call [`Coverage::finish`] first.
     pub fn segment_covered_m(&self, network: &StreetNetwork, segment: usize) -> f64 {
-        self.segment_intervals_m(network, segment).iter().map(|(lo, hi)| hi - lo).sum()
+        self.segment_intervals_m(network, segment)
+            .iter()
+            .map(|(lo, hi)| hi - lo)
+            .sum()
     }
 
     /// Covered length of a street, metres. Call [`Coverage::finish`] first.
     pub fn street_covered_m(&self, network: &StreetNetwork, street: usize) -> f64 {
-        network.street_segments[street].iter().map(|&s| self.segment_covered_m(network, s)).sum()
+        network.street_segments[street]
+            .iter()
+            .map(|&s| self.segment_covered_m(network, s))
+            .sum()
     }
 
     /// Seconds spent on a street.
@@ -261,8 +308,12 @@ impl Coverage {
 
     /// Streets with any covered length or time, by index.
     pub fn touched_streets(&self, network: &StreetNetwork) -> Vec<usize> {
-        let mut out: Vec<usize> =
-            self.intervals.keys().map(|&s| network.segments[s].street).chain(self.time_s.keys().copied()).collect();
+        let mut out: Vec<usize> = self
+            .intervals
+            .keys()
+            .map(|&s| network.segments[s].street)
+            .chain(self.time_s.keys().copied())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -278,7 +329,14 @@ impl Coverage {
 
 /// The stretches of named segments that run parallel within `within_m` of the interval
 /// [lo, hi] of an unnamed segment, found by sampling it every few metres.
-fn sidepath_intervals(net: &IndexedNetwork, segment: usize, lo: f64, hi: f64, within_m: f64, out: &mut Vec<(usize, f64, f64)>) {
+fn sidepath_intervals(
+    net: &IndexedNetwork,
+    segment: usize,
+    lo: f64,
+    hi: f64,
+    within_m: f64,
+    out: &mut Vec<(usize, f64, f64)>,
+) {
     const STEP_M: f64 = 5.0;
     let seg = &net.network.segments[segment];
     let mut hits = Vec::new();
@@ -290,7 +348,8 @@ fn sidepath_intervals(net: &IndexedNetwork, segment: usize, lo: f64, hi: f64, wi
         let dir = seg.direction_at(at);
         net.nearest_segments_into(p[0], p[1], within_m, 4, &mut hits);
         let parallel = hits.iter().find(|h| {
-            net.network.segment_is_named(h.segment) && (dir[0] * h.direction[0] + dir[1] * h.direction[1]).abs() >= 0.94
+            net.network.segment_is_named(h.segment)
+                && (dir[0] * h.direction[0] + dir[1] * h.direction[1]).abs() >= 0.94
         });
         match (parallel, current.as_mut()) {
             (Some(h), Some(c)) if c.0 == h.segment && (h.offset_m - c.3).abs() <= 2.5 * STEP_M => {
@@ -312,7 +371,12 @@ fn sidepath_intervals(net: &IndexedNetwork, segment: usize, lo: f64, hi: f64, wi
 }
 
 /// The offset of the junction on `segment` nearest to `offset_m`, if within `max_m`.
-fn nearest_junction(network: &StreetNetwork, segment: usize, offset_m: f64, max_m: f64) -> Option<f64> {
+fn nearest_junction(
+    network: &StreetNetwork,
+    segment: usize,
+    offset_m: f64,
+    max_m: f64,
+) -> Option<f64> {
     network.segments[segment]
         .junctions
         .iter()
@@ -324,7 +388,12 @@ fn nearest_junction(network: &StreetNetwork, segment: usize, offset_m: f64, max_
 /// Turns a run of matched fixes into the places the walker passed, with every stretch of
 /// standing still collapsed to one place (the median position on the segment most of it was
 /// matched to).
-fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[MatchedFix], config: &CoverageConfig) -> Vec<Stop> {
+fn collapse_standing(
+    network: &StreetNetwork,
+    fixes: &[StoredFix],
+    run: &[MatchedFix],
+    config: &CoverageConfig,
+) -> Vec<Stop> {
     let standing = standing_flags(network, fixes, run, config);
     let mut out = Vec::with_capacity(run.len());
     let mut i = 0;
@@ -342,7 +411,13 @@ fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[Matche
             // Speeds said standing but the fixes travelled: trust the positions.
             for m in group {
                 let t = fixes[m.fix].time_ms;
-                out.push(Stop { segment: m.segment, offset_m: m.offset_m, first_ms: t, last_ms: t, accuracy_m: fixes[m.fix].accuracy_m });
+                out.push(Stop {
+                    segment: m.segment,
+                    offset_m: m.offset_m,
+                    first_ms: t,
+                    last_ms: t,
+                    accuracy_m: fixes[m.fix].accuracy_m,
+                });
             }
         } else if group.len() == 1 {
             out.push(Stop {
@@ -357,11 +432,25 @@ fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[Matche
             for m in group {
                 *counts.entry(m.segment).or_default() += 1;
             }
-            let segment = counts.into_iter().max_by_key(|&(s, n)| (n, std::cmp::Reverse(s))).map(|(s, _)| s).unwrap_or(group[0].segment);
-            let mut offsets: Vec<f64> = group.iter().filter(|m| m.segment == segment).map(|m| m.offset_m).collect();
+            let segment = counts
+                .into_iter()
+                .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s)))
+                .map(|(s, _)| s)
+                .unwrap_or(group[0].segment);
+            let mut offsets: Vec<f64> = group
+                .iter()
+                .filter(|m| m.segment == segment)
+                .map(|m| m.offset_m)
+                .collect();
             offsets.sort_by(f64::total_cmp);
             // Averaged over the stand, the position is better than any one fix.
-            out.push(Stop { segment, offset_m: offsets[offsets.len() / 2], first_ms, last_ms, accuracy_m: None });
+            out.push(Stop {
+                segment,
+                offset_m: offsets[offsets.len() / 2],
+                first_ms,
+                last_ms,
+                accuracy_m: None,
+            });
         }
         i = j;
     }
@@ -370,7 +459,12 @@ fn collapse_standing(network: &StreetNetwork, fixes: &[StoredFix], run: &[Matche
 
 /// Whether a group of standing fixes stayed within GPS drift of where it began: a phone that
 /// reports zero speeds while walking must not erase the walk.
-fn stayed_put(network: &StreetNetwork, fixes: &[StoredFix], group: &[MatchedFix], config: &CoverageConfig) -> bool {
+fn stayed_put(
+    network: &StreetNetwork,
+    fixes: &[StoredFix],
+    group: &[MatchedFix],
+    config: &CoverageConfig,
+) -> bool {
     let (a, b) = (&fixes[group[0].fix], &fixes[group[group.len() - 1].fix]);
     let (ax, ay) = network.projection.to_metres(a.lat, a.lon);
     let (bx, by) = network.projection.to_metres(b.lat, b.lon);
@@ -382,9 +476,17 @@ fn stayed_put(network: &StreetNetwork, fixes: &[StoredFix], group: &[MatchedFix]
 }
 
 /// Whether each fix of a run was taken standing still.
-fn standing_flags(network: &StreetNetwork, fixes: &[StoredFix], run: &[MatchedFix], config: &CoverageConfig) -> Vec<bool> {
+fn standing_flags(
+    network: &StreetNetwork,
+    fixes: &[StoredFix],
+    run: &[MatchedFix],
+    config: &CoverageConfig,
+) -> Vec<bool> {
     let proj = &network.projection;
-    let xy: Vec<(f64, f64)> = run.iter().map(|m| proj.to_metres(fixes[m.fix].lat, fixes[m.fix].lon)).collect();
+    let xy: Vec<(f64, f64)> = run
+        .iter()
+        .map(|m| proj.to_metres(fixes[m.fix].lat, fixes[m.fix].lon))
+        .collect();
     let times: Vec<Option<i64>> = run.iter().map(|m| fixes[m.fix].time_ms).collect();
     let window_ms = (config.stationary_window_s * 1000.0) as i64;
     let (mut lo, mut hi) = (0usize, 0usize);

@@ -130,9 +130,11 @@ impl Store {
         let net = self.street_network()?;
         let (coverage, matching) = self.cover_patrols(&net, &[id])?;
         let mut assigned = self.assigned_streets(&net.network, Some(&info.user_id.to_string()))?;
-        let (planned, unknown_planned_streets) = resolve_planned(&net.network, &info.planned_streets);
+        let (planned, unknown_planned_streets) =
+            resolve_planned(&net.network, &info.planned_streets);
         assigned.extend(planned);
-        let (streets, totals, visited_unassigned) = street_report(&net.network, &coverage, &assigned, &self.config.coverage);
+        let (streets, totals, visited_unassigned) =
+            street_report(&net.network, &coverage, &assigned, &self.config.coverage);
         Ok(PatrolCoverage {
             patrol_id: id,
             user_id: info.user_id,
@@ -163,7 +165,9 @@ impl Store {
                 .ok(),
             _ => None,
         };
-        let user = by_name.as_deref().or(query.user_id.as_deref().map(str::trim));
+        let user = by_name
+            .as_deref()
+            .or(query.user_id.as_deref().map(str::trim));
         let patrols: Vec<_> = self
             .list_patrols()?
             .into_iter()
@@ -176,7 +180,8 @@ impl Store {
         for p in &patrols {
             assigned.extend(resolve_planned(&net.network, &p.planned_streets).0);
         }
-        let (streets, totals, visited_unassigned) = street_report(&net.network, &coverage, &assigned, &self.config.coverage);
+        let (streets, totals, visited_unassigned) =
+            street_report(&net.network, &coverage, &assigned, &self.config.coverage);
         Ok(PeriodCoverage {
             from_ms: query.from_ms,
             to_ms: query.to_ms,
@@ -191,7 +196,11 @@ impl Store {
 
     /// Matches and covers the given patrols (each from the per-patrol cache where it is
     /// valid), adding their coverage together.
-    fn cover_patrols(&self, net: &IndexedNetwork, ids: &[PatrolId]) -> Result<(Coverage, MatchSummary)> {
+    fn cover_patrols(
+        &self,
+        net: &IndexedNetwork,
+        ids: &[PatrolId],
+    ) -> Result<(Coverage, MatchSummary)> {
         let keys = self.patrol_keys(ids)?;
         let mut coverage = Coverage::new();
         let mut summary = MatchSummary::default();
@@ -204,12 +213,19 @@ impl Store {
     }
 
     /// Street indices assigned to `user` (as chief or steward), or to anyone when `None`.
-    fn assigned_streets(&self, network: &StreetNetwork, user: Option<&str>) -> Result<BTreeSet<usize>> {
+    fn assigned_streets(
+        &self,
+        network: &StreetNetwork,
+        user: Option<&str>,
+    ) -> Result<BTreeSet<usize>> {
         let list = match user {
             Some(u) => self.assignments_of(u)?,
             None => self.assignments()?,
         };
-        Ok(list.iter().filter_map(|a| network.street_index(a.street_id)).collect())
+        Ok(list
+            .iter()
+            .filter_map(|a| network.street_index(a.street_id))
+            .collect())
     }
 }
 
@@ -218,9 +234,16 @@ fn resolve_planned(network: &StreetNetwork, planned: &[String]) -> (Vec<usize>, 
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     for r in planned {
-        let by_id = r.parse::<StreetId>().ok().and_then(|id| network.street_index(id));
+        let by_id = r
+            .parse::<StreetId>()
+            .ok()
+            .and_then(|id| network.street_index(id));
         let by_name = || {
-            let mut it = network.streets.iter().enumerate().filter(|(_, s)| s.name.as_deref() == Some(r.as_str()));
+            let mut it = network
+                .streets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name.as_deref() == Some(r.as_str()));
             match (it.next(), it.next()) {
                 (Some((i, _)), None) => Some(i),
                 _ => None,
@@ -234,7 +257,12 @@ fn resolve_planned(network: &StreetNetwork, planned: &[String]) -> (Vec<usize>, 
     (found, unknown)
 }
 
-fn street_coverage(network: &StreetNetwork, coverage: &Coverage, street: usize, assigned: bool) -> StreetCoverage {
+fn street_coverage(
+    network: &StreetNetwork,
+    coverage: &Coverage,
+    street: usize,
+    assigned: bool,
+) -> StreetCoverage {
     let s = &network.streets[street];
     let segments: Vec<SegmentCoverage> = network.street_segments[street]
         .iter()
@@ -245,7 +273,8 @@ fn street_coverage(network: &StreetNetwork, coverage: &Coverage, street: usize, 
                 segment_id: seg.id,
                 ordinal: seg.ordinal,
                 length_m: seg.length_m,
-                covered_m: (intervals.iter().map(|(a, b)| b - a).sum::<f64>() + 0.0).min(seg.length_m),
+                covered_m: (intervals.iter().map(|(a, b)| b - a).sum::<f64>() + 0.0)
+                    .min(seg.length_m),
                 intervals_m: intervals.into_iter().map(|(a, b)| [a, b]).collect(),
             }
         })
@@ -260,7 +289,11 @@ fn street_coverage(network: &StreetNetwork, coverage: &Coverage, street: usize, 
         class: s.class.clone(),
         length_m,
         covered_m,
-        covered_ratio: if length_m > 0.0 { (covered_m / length_m).min(1.0) } else { 0.0 },
+        covered_ratio: if length_m > 0.0 {
+            (covered_m / length_m).min(1.0)
+        } else {
+            0.0
+        },
         time_s: coverage.street_time_s(street),
         assigned,
         segments,
@@ -275,28 +308,47 @@ fn street_report(
     assigned: &BTreeSet<usize>,
     config: &CoverageConfig,
 ) -> (Vec<StreetCoverage>, CoverageTotals, Vec<StreetCoverage>) {
-    let visited: Vec<usize> =
-        coverage.touched_streets(network).into_iter().filter(|&s| coverage.visited(network, s, config)).collect();
+    let visited: Vec<usize> = coverage
+        .touched_streets(network)
+        .into_iter()
+        .filter(|&s| coverage.visited(network, s, config))
+        .collect();
     let mut unassigned: Vec<StreetCoverage> = visited
         .iter()
         .filter(|s| !assigned.contains(s))
         .map(|&s| street_coverage(network, coverage, s, false))
         .collect();
     unassigned.sort_by(|a, b| b.covered_m.total_cmp(&a.covered_m));
-    let mut streets: Vec<StreetCoverage> = assigned.iter().map(|&s| street_coverage(network, coverage, s, true)).collect();
-    streets.sort_by(|a, b| (a.name.is_none(), &a.name, a.street_id).cmp(&(b.name.is_none(), &b.name, b.street_id)));
-    let reported = if streets.is_empty() { &unassigned } else { &streets };
+    let mut streets: Vec<StreetCoverage> = assigned
+        .iter()
+        .map(|&s| street_coverage(network, coverage, s, true))
+        .collect();
+    streets.sort_by(|a, b| {
+        (a.name.is_none(), &a.name, a.street_id).cmp(&(b.name.is_none(), &b.name, b.street_id))
+    });
+    let reported = if streets.is_empty() {
+        &unassigned
+    } else {
+        &streets
+    };
     let mut totals = CoverageTotals::default();
     for s in reported {
         totals.streets += 1;
         totals.length_m += s.length_m;
         totals.covered_m += s.covered_m;
         totals.time_s += s.time_s;
-        if network.street_index(s.street_id).is_some_and(|i| coverage.visited(network, i, config)) {
+        if network
+            .street_index(s.street_id)
+            .is_some_and(|i| coverage.visited(network, i, config))
+        {
             totals.streets_visited += 1;
         }
     }
-    totals.covered_ratio = if totals.length_m > 0.0 { (totals.covered_m / totals.length_m).min(1.0) } else { 0.0 };
+    totals.covered_ratio = if totals.length_m > 0.0 {
+        (totals.covered_m / totals.length_m).min(1.0)
+    } else {
+        0.0
+    };
     if streets.is_empty() {
         return (unassigned, totals, Vec::new());
     }

@@ -35,7 +35,13 @@ fn store_with(streets: &[(&str, Vec<(f64, f64)>)]) -> (Store, LocalProjection) {
     let doc = json!({"type": "FeatureCollection", "features": features}).to_string();
     let mut store = Store::open_in_memory(StoreConfig::default()).unwrap();
     store.init_device("测试", Role::Chief, None).unwrap();
-    store.import_streets_file(Path::new("n.geojson"), doc.as_bytes(), &StreetImportOptions::default()).unwrap();
+    store
+        .import_streets_file(
+            Path::new("n.geojson"),
+            doc.as_bytes(),
+            &StreetImportOptions::default(),
+        )
+        .unwrap();
     (store, proj)
 }
 
@@ -51,9 +57,23 @@ fn record(store: &mut Store, planned: &[StreetId], fixes: Vec<NewFix>) -> Patrol
     id
 }
 
-fn walk(route: &[(f64, f64)], interval_s: f64, sigma: f64, seed: u64, dwell: Option<(f64, f64)>) -> Vec<NewFix> {
-    let rx = ReceiverModel { interval_s, error_sigma_m: sigma, spike_probability: 0.0, ..Default::default() };
-    simulate_walk(route, 1.3, T0, &rx, dwell, &mut SimRng::new(seed)).into_iter().map(|(f, _)| f).collect()
+fn walk(
+    route: &[(f64, f64)],
+    interval_s: f64,
+    sigma: f64,
+    seed: u64,
+    dwell: Option<(f64, f64)>,
+) -> Vec<NewFix> {
+    let rx = ReceiverModel {
+        interval_s,
+        error_sigma_m: sigma,
+        spike_probability: 0.0,
+        ..Default::default()
+    };
+    simulate_walk(route, 1.3, T0, &rx, dwell, &mut SimRng::new(seed))
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn ratio_of(store: &Store, patrol: PatrolId, street: StreetId) -> f64 {
@@ -76,13 +96,29 @@ fn a_walk_on_one_of_two_parallel_streets_30_m_apart_stays_on_it() {
     ]);
     let south = store.resolve_street("南街").unwrap();
     let north = store.resolve_street("北街").unwrap();
-    for (seed, interval, sigma, on_north) in [(1, 1.0, 8.0, false), (2, 10.0, 10.0, true), (3, 1.0, 12.0, true), (4, 10.0, 6.0, false)] {
+    for (seed, interval, sigma, on_north) in [
+        (1, 1.0, 8.0, false),
+        (2, 10.0, 10.0, true),
+        (3, 1.0, 12.0, true),
+        (4, 10.0, 6.0, false),
+    ] {
         let y = if on_north { 30.0 } else { 0.0 };
         let route = route_deg(&proj, &[(0.0, y), (600.0, y)]);
-        let id = record(&mut store, &[south, north], walk(&route, interval, sigma, seed, None));
-        let (walked, other) = if on_north { (north, south) } else { (south, north) };
+        let id = record(
+            &mut store,
+            &[south, north],
+            walk(&route, interval, sigma, seed, None),
+        );
+        let (walked, other) = if on_north {
+            (north, south)
+        } else {
+            (south, north)
+        };
         let (rw, ro) = (ratio_of(&store, id, walked), ratio_of(&store, id, other));
-        assert!(rw > 0.9 && ro < 0.1, "seed {seed}: walked street {rw:.2}, the parallel one {ro:.2}");
+        assert!(
+            rw > 0.9 && ro < 0.1,
+            "seed {seed}: walked street {rw:.2}, the parallel one {ro:.2}"
+        );
     }
 }
 
@@ -95,12 +131,30 @@ fn coverage_of_part_of_a_route_is_close_to_the_truth() {
     ]);
     let ew = store.resolve_street("东西街").unwrap();
     let ns = store.resolve_street("南北街").unwrap();
-    let route = route_deg(&proj, &[(0.0, 0.0), (250.0, 5.0), (500.0, 0.0), (500.0, 200.0)]);
-    for (seed, interval, sigma) in [(11, 1.0, 5.0), (12, 10.0, 5.0), (13, 1.0, 15.0), (14, 10.0, 15.0)] {
-        let id = record(&mut store, &[ew, ns], walk(&route, interval, sigma, seed, None));
+    let route = route_deg(
+        &proj,
+        &[(0.0, 0.0), (250.0, 5.0), (500.0, 0.0), (500.0, 200.0)],
+    );
+    for (seed, interval, sigma) in [
+        (11, 1.0, 5.0),
+        (12, 10.0, 5.0),
+        (13, 1.0, 15.0),
+        (14, 10.0, 15.0),
+    ] {
+        let id = record(
+            &mut store,
+            &[ew, ns],
+            walk(&route, interval, sigma, seed, None),
+        );
         let (a, b) = (ratio_of(&store, id, ew), ratio_of(&store, id, ns));
-        assert!((a - 1.0).abs() <= 0.05, "seed {seed} {interval} s {sigma} m: 东西街 {a:.3}");
-        assert!((b - 0.4).abs() <= 0.05, "seed {seed} {interval} s {sigma} m: 南北街 {b:.3}");
+        assert!(
+            (a - 1.0).abs() <= 0.05,
+            "seed {seed} {interval} s {sigma} m: 东西街 {a:.3}"
+        );
+        assert!(
+            (b - 0.4).abs() <= 0.05,
+            "seed {seed} {interval} s {sigma} m: 南北街 {b:.3}"
+        );
         let c = store.patrol_coverage(id).unwrap();
         assert_eq!(c.streets.len(), 2);
         assert!(c.totals.time_s > 0.8 * (700.0 / 1.3), "{}", c.totals.time_s);
@@ -123,9 +177,16 @@ fn standing_still_for_an_hour_covers_nothing_more() {
         }
         let id = record(&mut store, &[street], fixes);
         let covered = ratio_of(&store, id, street) * 1000.0;
-        assert!((covered - 300.0).abs() < 40.0, "seed {seed} speeds {keep_speed}: covered {covered:.0} m of the 300 m walked");
+        assert!(
+            (covered - 300.0).abs() < 40.0,
+            "seed {seed} speeds {keep_speed}: covered {covered:.0} m of the 300 m walked"
+        );
         let c = store.patrol_coverage(id).unwrap();
-        assert!(c.totals.time_s > 3600.0, "time on the street includes standing: {}", c.totals.time_s);
+        assert!(
+            c.totals.time_s > 3600.0,
+            "time on the street includes standing: {}",
+            c.totals.time_s
+        );
     }
 }
 
@@ -133,89 +194,189 @@ fn standing_still_for_an_hour_covers_nothing_more() {
 fn a_jump_across_unconnected_streets_covers_nothing_between() {
     // Two streets 400 m apart, not connected: a walk on one, then (after a bus ride nobody
     // recorded) on the other. Nothing in between is covered, and nothing is credited twice.
-    let (mut store, proj) = store_with(&[("甲街", vec![(0.0, 0.0), (300.0, 0.0)]), ("乙街", vec![(0.0, 400.0), (300.0, 400.0)])]);
+    let (mut store, proj) = store_with(&[
+        ("甲街", vec![(0.0, 0.0), (300.0, 0.0)]),
+        ("乙街", vec![(0.0, 400.0), (300.0, 400.0)]),
+    ]);
     let a = store.resolve_street("甲街").unwrap();
     let b = store.resolve_street("乙街").unwrap();
-    let mut fixes = walk(&route_deg(&proj, &[(0.0, 0.0), (150.0, 0.0)]), 5.0, 5.0, 31, None);
-    let later: Vec<NewFix> = walk(&route_deg(&proj, &[(150.0, 400.0), (300.0, 400.0)]), 5.0, 5.0, 32, None)
-        .into_iter()
-        .map(|mut f| {
-            f.time_ms = f.time_ms.map(|t| t + 200_000);
-            f
-        })
-        .collect();
+    let mut fixes = walk(
+        &route_deg(&proj, &[(0.0, 0.0), (150.0, 0.0)]),
+        5.0,
+        5.0,
+        31,
+        None,
+    );
+    let later: Vec<NewFix> = walk(
+        &route_deg(&proj, &[(150.0, 400.0), (300.0, 400.0)]),
+        5.0,
+        5.0,
+        32,
+        None,
+    )
+    .into_iter()
+    .map(|mut f| {
+        f.time_ms = f.time_ms.map(|t| t + 200_000);
+        f
+    })
+    .collect();
     fixes.extend(later);
     let id = record(&mut store, &[a, b], fixes);
     let (ra, rb) = (ratio_of(&store, id, a), ratio_of(&store, id, b));
-    assert!((ra - 0.5).abs() < 0.07 && (rb - 0.5).abs() < 0.07, "{ra} {rb}");
+    assert!(
+        (ra - 0.5).abs() < 0.07 && (rb - 0.5).abs() < 0.07,
+        "{ra} {rb}"
+    );
     let c = store.patrol_coverage(id).unwrap();
     assert!(c.matching.runs >= 2, "the jump ends a run");
 }
 
 #[test]
 fn period_coverage_is_the_union_of_patrols_and_unassigned_visits_are_listed() {
-    let (mut store, proj) = store_with(&[("长街", vec![(0.0, 0.0), (1000.0, 0.0)]), ("小巷", vec![(1000.0, 0.0), (1000.0, 300.0)])]);
+    let (mut store, proj) = store_with(&[
+        ("长街", vec![(0.0, 0.0), (1000.0, 0.0)]),
+        ("小巷", vec![(1000.0, 0.0), (1000.0, 300.0)]),
+    ]);
     let street = store.resolve_street("长街").unwrap();
     let alley = store.resolve_street("小巷").unwrap();
     let me = store.require_device().unwrap().user_id.to_string();
     store.assign_street(street, &me, Role::Chief).unwrap();
     // Morning: the first 600 m. Afternoon: from 400 m to the end, and up the alley.
-    let morning = record(&mut store, &[], walk(&route_deg(&proj, &[(0.0, 0.0), (600.0, 0.0)]), 5.0, 5.0, 41, None));
-    let afternoon_walk: Vec<NewFix> = walk(&route_deg(&proj, &[(400.0, 0.0), (1000.0, 0.0), (1000.0, 300.0)]), 5.0, 5.0, 42, None)
-        .into_iter()
-        .map(|mut f| {
-            f.time_ms = f.time_ms.map(|t| t + 6 * 3600 * 1000);
-            f
-        })
-        .collect();
+    let morning = record(
+        &mut store,
+        &[],
+        walk(
+            &route_deg(&proj, &[(0.0, 0.0), (600.0, 0.0)]),
+            5.0,
+            5.0,
+            41,
+            None,
+        ),
+    );
+    let afternoon_walk: Vec<NewFix> = walk(
+        &route_deg(&proj, &[(400.0, 0.0), (1000.0, 0.0), (1000.0, 300.0)]),
+        5.0,
+        5.0,
+        42,
+        None,
+    )
+    .into_iter()
+    .map(|mut f| {
+        f.time_ms = f.time_ms.map(|t| t + 6 * 3600 * 1000);
+        f
+    })
+    .collect();
     let afternoon = record(&mut store, &[], afternoon_walk);
     let one = store.patrol_coverage(morning).unwrap();
     assert_eq!(one.streets.len(), 1, "only the assigned street");
-    assert!((one.streets[0].covered_ratio - 0.6).abs() < 0.05, "{}", one.streets[0].covered_ratio);
+    assert!(
+        (one.streets[0].covered_ratio - 0.6).abs() < 0.05,
+        "{}",
+        one.streets[0].covered_ratio
+    );
     let two = store.patrol_coverage(afternoon).unwrap();
     assert_eq!(two.visited_unassigned.len(), 1);
     assert_eq!(two.visited_unassigned[0].street_id, alley);
 
     let now = store.clock().now_ms();
-    let period = store.period_coverage(&PeriodQuery { from_ms: now - 3_600_000, to_ms: now + 3_600_000, user_id: Some(me) }).unwrap();
+    let period = store
+        .period_coverage(&PeriodQuery {
+            from_ms: now - 3_600_000,
+            to_ms: now + 3_600_000,
+            user_id: Some(me),
+        })
+        .unwrap();
     assert_eq!(period.patrols.len(), 2);
-    assert!((period.streets[0].covered_ratio - 1.0).abs() < 0.05, "{}", period.streets[0].covered_ratio);
+    assert!(
+        (period.streets[0].covered_ratio - 1.0).abs() < 0.05,
+        "{}",
+        period.streets[0].covered_ratio
+    );
     assert!(period.totals.covered_m <= period.totals.length_m);
     let nobody = store
-        .period_coverage(&PeriodQuery { from_ms: now - 3_600_000, to_ms: now + 3_600_000, user_id: Some("someone else".into()) })
+        .period_coverage(&PeriodQuery {
+            from_ms: now - 3_600_000,
+            to_ms: now + 3_600_000,
+            user_id: Some("someone else".into()),
+        })
         .unwrap();
     assert!(nobody.patrols.is_empty() && nobody.totals.covered_m == 0.0);
 }
 
 #[test]
 fn a_single_point_matches_its_street_and_segment() {
-    let (store, proj) = store_with(&[("长街", vec![(0.0, 0.0), (1000.0, 0.0)]), ("小巷", vec![(500.0, 0.0), (500.0, 300.0)])]);
+    let (store, proj) = store_with(&[
+        ("长街", vec![(0.0, 0.0), (1000.0, 0.0)]),
+        ("小巷", vec![(500.0, 0.0), (500.0, 300.0)]),
+    ]);
     let (lat, lon) = proj.to_degrees(700.0, 8.0);
     let m = store.match_point(lat, lon, Some(5.0)).unwrap().unwrap();
     assert_eq!(m.street_name.as_deref(), Some("长街"));
     assert!((m.distance_m - 8.0).abs() < 0.5);
-    let seg = store.segments().unwrap().into_iter().find(|s| s.id == m.segment_id).unwrap();
+    let seg = store
+        .segments()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == m.segment_id)
+        .unwrap();
     assert_eq!(seg.street_id, m.street_id);
     let (lat, lon) = proj.to_degrees(505.0, 200.0);
-    assert_eq!(store.match_point(lat, lon, None).unwrap().unwrap().street_name.as_deref(), Some("小巷"));
+    assert_eq!(
+        store
+            .match_point(lat, lon, None)
+            .unwrap()
+            .unwrap()
+            .street_name
+            .as_deref(),
+        Some("小巷")
+    );
     let (lat, lon) = proj.to_degrees(300.0, 200.0);
-    assert_eq!(store.match_point(lat, lon, None).unwrap(), None, "200 m from any street");
+    assert_eq!(
+        store.match_point(lat, lon, None).unwrap(),
+        None,
+        "200 m from any street"
+    );
     for (lat, lon) in [(f64::NAN, 116.2), (39.9, f64::INFINITY), (91.0, 116.2)] {
-        assert!(matches!(store.match_point(lat, lon, None), Err(crate::Error::InvalidInput(_))), "({lat}, {lon})");
+        assert!(
+            matches!(
+                store.match_point(lat, lon, None),
+                Err(crate::Error::InvalidInput(_))
+            ),
+            "({lat}, {lon})"
+        );
     }
 }
 
 #[test]
 fn streets_assigned_to_the_users_name_count_as_theirs() {
-    let (mut store, proj) = store_with(&[("长街", vec![(0.0, 0.0), (500.0, 0.0)]), ("短街", vec![(0.0, 100.0), (200.0, 100.0)])]);
+    let (mut store, proj) = store_with(&[
+        ("长街", vec![(0.0, 0.0), (500.0, 0.0)]),
+        ("短街", vec![(0.0, 100.0), (200.0, 100.0)]),
+    ]);
     let street = store.resolve_street("长街").unwrap();
     store.assign_street(street, "测试", Role::Chief).unwrap();
-    let id = record(&mut store, &[], walk(&route_deg(&proj, &[(0.0, 0.0), (500.0, 0.0)]), 5.0, 5.0, 51, None));
+    let id = record(
+        &mut store,
+        &[],
+        walk(
+            &route_deg(&proj, &[(0.0, 0.0), (500.0, 0.0)]),
+            5.0,
+            5.0,
+            51,
+            None,
+        ),
+    );
     let c = store.patrol_coverage(id).unwrap();
     assert_eq!(c.streets.len(), 1);
     assert!(c.streets[0].assigned && c.streets[0].street_id == street);
     let now = store.clock().now_ms();
-    let p = store.period_coverage(&PeriodQuery { from_ms: now - 60_000, to_ms: now + 60_000, user_id: Some("测试".into()) }).unwrap();
+    let p = store
+        .period_coverage(&PeriodQuery {
+            from_ms: now - 60_000,
+            to_ms: now + 60_000,
+            user_id: Some("测试".into()),
+        })
+        .unwrap();
     assert_eq!(p.patrols, vec![id]);
     assert!(p.totals.covered_ratio > 0.9, "{}", p.totals.covered_ratio);
 }

@@ -3,7 +3,9 @@
 //! a damaged one, must not crash a reader), HLC stamps, and the device's actor id.
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ActorId, Automerge, AutomergeError, ObjId, ROOT, ReadDoc, ScalarValue, Value, hydrate};
+use automerge::{
+    ActorId, Automerge, AutomergeError, ObjId, ROOT, ReadDoc, ScalarValue, Value, hydrate,
+};
 
 use crate::error::{Error, Result};
 use crate::hlc::HlcStamp;
@@ -105,7 +107,8 @@ impl<'a> MapFields<'a> {
 
     /// The map under `key`, or an error naming it.
     pub fn need_map(self, key: &str) -> Result<Self> {
-        self.map(key).ok_or_else(|| bad(format!("the document has no {key}")))
+        self.map(key)
+            .ok_or_else(|| bad(format!("the document has no {key}")))
     }
 
     /// The items of the list under `key` (each a map or not); an error when there is no list.
@@ -118,7 +121,9 @@ impl<'a> MapFields<'a> {
 
     /// The keys of this map with the maps under them (other values skipped).
     pub fn maps(self) -> impl Iterator<Item = (&'a str, MapFields<'a>)> {
-        self.0.iter().filter_map(|(k, v)| Some((k.as_str(), Self::of(&v.value)?)))
+        self.0
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), Self::of(&v.value)?)))
     }
 
     /// The HLC stamp [`put_stamp`] wrote into this map.
@@ -138,7 +143,9 @@ pub fn need<T>(v: Option<T>, what: &str) -> Result<T> {
 
 /// A required field parsed from text, or an error naming it.
 pub fn parse<T: std::str::FromStr>(v: Option<String>, what: &str) -> Result<T> {
-    need(v, what)?.parse().map_err(|_| bad(format!("the document's {what} is not valid")))
+    need(v, what)?
+        .parse()
+        .map_err(|_| bad(format!("the document's {what} is not valid")))
 }
 
 /// Writes an HLC stamp as three fields of `m`.
@@ -164,5 +171,6 @@ pub fn finish(tx: Transaction<'_>, result: Result<(), AutomergeError>) -> Result
 
 /// This device's actor id (hex of 16 bytes) as Automerge's.
 pub fn actor_from_hex(hex: &str) -> Result<ActorId> {
-    ActorId::try_from(hex).map_err(|_| Error::InvalidConfig(format!("device actor id {hex:?} is not hex")))
+    ActorId::try_from(hex)
+        .map_err(|_| Error::InvalidConfig(format!("device actor id {hex:?} is not hex")))
 }

@@ -9,7 +9,9 @@
 //! `<kind>_chunk (doc_row, seq, bytes)`. `change_seq` and `local_seq` are the cursors sync
 //! uses to find what moved.
 
-use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode};
+use automerge::{
+    Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc, VerificationMode,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
@@ -42,7 +44,9 @@ pub(crate) fn heads_to_blob(heads: &[ChangeHash]) -> Vec<u8> {
 
 pub(crate) fn blob_to_heads(blob: &[u8]) -> Result<Vec<ChangeHash>> {
     if !blob.len().is_multiple_of(32) {
-        return Err(Error::BadDocument("stored heads are not a list of 32-byte hashes".into()));
+        return Err(Error::BadDocument(
+            "stored heads are not a list of 32-byte hashes".into(),
+        ));
     }
     Ok(blob
         .chunks_exact(32)
@@ -57,10 +61,14 @@ pub(crate) fn blob_to_heads(blob: &[u8]) -> Result<Vec<ChangeHash>> {
 /// Incoming bytes (a whole document, or changes) loaded on their own with every hash checked:
 /// `Some` when they hold a whole document (or every change from its start), `None` when they
 /// build on changes the store must already have. Bytes that are not Automerge are an error.
-pub(crate) fn load_standalone(bytes: &[u8]) -> std::result::Result<Option<Automerge>, AutomergeError> {
+pub(crate) fn load_standalone(
+    bytes: &[u8],
+) -> std::result::Result<Option<Automerge>, AutomergeError> {
     match Automerge::load_with_options(
         bytes,
-        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::Check),
+        LoadOptions::new()
+            .on_partial_load(OnPartialLoad::Error)
+            .verification_mode(VerificationMode::Check),
     ) {
         Ok(d) => Ok(Some(d)),
         Err(AutomergeError::MissingDeps) => Ok(None),
@@ -70,11 +78,15 @@ pub(crate) fn load_standalone(bytes: &[u8]) -> std::result::Result<Option<Autome
 
 /// The document incoming changes go to: the one the caller names (`want`) and the one a whole
 /// document says it is (`got`) must agree, and one of them must be known. `what` names the kind.
-pub(crate) fn incoming_target<T: PartialEq + std::fmt::Display + Copy>(want: Option<T>, got: Option<T>, what: &str) -> Result<T> {
+pub(crate) fn incoming_target<T: PartialEq + std::fmt::Display + Copy>(
+    want: Option<T>,
+    got: Option<T>,
+    what: &str,
+) -> Result<T> {
     match (want, got) {
-        (Some(want), Some(got)) if want != got => {
-            Err(Error::BadDocument(format!("these changes belong to {what} {got}, not {want}")))
-        }
+        (Some(want), Some(got)) if want != got => Err(Error::BadDocument(format!(
+            "these changes belong to {what} {got}, not {want}"
+        ))),
         (_, Some(got)) => Ok(got),
         (Some(want), None) => Ok(want),
         (None, None) => Err(Error::BadDocument(format!(
@@ -97,9 +109,16 @@ pub(crate) fn require_complete(doc: &Automerge, what: &str) -> Result<()> {
 
 impl DocTables {
     /// The row id and stored heads of a document, without loading it.
-    pub fn stored_heads(&self, conn: &Connection, id: &str) -> Result<Option<(i64, Vec<ChangeHash>)>> {
+    pub fn stored_heads(
+        &self,
+        conn: &Connection,
+        id: &str,
+    ) -> Result<Option<(i64, Vec<ChangeHash>)>> {
         let row: Option<(i64, Vec<u8>)> = conn
-            .prepare_cached(&format!("SELECT row_id, heads FROM {} WHERE id = ?1", self.docs))?
+            .prepare_cached(&format!(
+                "SELECT row_id, heads FROM {} WHERE id = ?1",
+                self.docs
+            ))?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(r, h)| Ok((r, blob_to_heads(&h)?))).transpose()
@@ -109,30 +128,55 @@ impl DocTables {
     /// seen it.
     pub fn load(&self, conn: &Connection, id: &str) -> Result<Option<StoredDoc>> {
         let row: Option<(i64, Vec<u8>, Vec<u8>, i64)> = conn
-            .prepare_cached(&format!("SELECT row_id, snapshot, heads, chunk_count FROM {} WHERE id = ?1", self.docs))?
+            .prepare_cached(&format!(
+                "SELECT row_id, snapshot, heads, chunk_count FROM {} WHERE id = ?1",
+                self.docs
+            ))?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let Some((row, snapshot, heads, chunk_count)) = row else { return Ok(None) };
+        let Some((row, snapshot, heads, chunk_count)) = row else {
+            return Ok(None);
+        };
         let what = self.what;
-        let damaged = |e: automerge::AutomergeError| Error::BadDocument(format!("stored {what} {id} cannot be loaded: {e}"));
+        let damaged = |e: automerge::AutomergeError| {
+            Error::BadDocument(format!("stored {what} {id} cannot be loaded: {e}"))
+        };
         // Our own storage, written after checks: skip re-hashing the heads on every load.
-        let mut doc =
-            Automerge::load_with_options(&snapshot, LoadOptions::new().verification_mode(VerificationMode::DontCheck))
-                .map_err(damaged)?;
-        let mut stmt = conn.prepare_cached(&format!("SELECT bytes FROM {} WHERE doc_row = ?1 ORDER BY seq", self.chunks))?;
+        let mut doc = Automerge::load_with_options(
+            &snapshot,
+            LoadOptions::new().verification_mode(VerificationMode::DontCheck),
+        )
+        .map_err(damaged)?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT bytes FROM {} WHERE doc_row = ?1 ORDER BY seq",
+            self.chunks
+        ))?;
         let mut rows = stmt.query([row])?;
         while let Some(r) = rows.next()? {
             let bytes: Vec<u8> = r.get(0)?;
             doc.load_incremental(&bytes).map_err(damaged)?;
         }
-        Ok(Some(StoredDoc { row, doc, heads: blob_to_heads(&heads)?, chunk_count }))
+        Ok(Some(StoredDoc {
+            row,
+            doc,
+            heads: blob_to_heads(&heads)?,
+            chunk_count,
+        }))
     }
 
     /// Changes of a document by `actor` (hex) that a peer with `heads` lacks, one change's
     /// bytes each: what a device uploads (its own changes only). `None` when the store does not
     /// hold the document.
-    pub fn own_changes_since(&self, conn: &Connection, id: &str, heads: &[ChangeHash], actor: &str) -> Result<Option<Vec<Vec<u8>>>> {
-        let Some(stored) = self.load(conn, id)? else { return Ok(None) };
+    pub fn own_changes_since(
+        &self,
+        conn: &Connection,
+        id: &str,
+        heads: &[ChangeHash],
+        actor: &str,
+    ) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(stored) = self.load(conn, id)? else {
+            return Ok(None);
+        };
         Ok(Some(
             stored
                 .doc
@@ -146,8 +190,10 @@ impl DocTables {
 
     /// Documents edited on this device (`local_seq`) after `cursor`, oldest first: (id, seq).
     pub fn edited_since(&self, conn: &Connection, cursor: i64) -> Result<Vec<(String, i64)>> {
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT id, local_seq FROM {} WHERE local_seq > ?1 ORDER BY local_seq", self.docs))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, local_seq FROM {} WHERE local_seq > ?1 ORDER BY local_seq",
+            self.docs
+        ))?;
         let rows = stmt.query_map([cursor], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -155,14 +201,24 @@ impl DocTables {
     /// The next value of the store-wide change cursor of this kind.
     fn next_change_seq(&self, conn: &Connection) -> Result<i64> {
         Ok(conn
-            .prepare_cached(&format!("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM {}", self.docs))?
+            .prepare_cached(&format!(
+                "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM {}",
+                self.docs
+            ))?
             .query_row([], |r| r.get(0))?)
     }
 
     /// Stores a document this store has not seen, with `snapshot` as its bytes: a `save()` of
     /// it, or the bytes it was loaded from (a document that came whole from another device is
     /// stored as it came, not compressed a second time).
-    pub fn insert(&self, conn: &Connection, id: &str, doc: Automerge, snapshot: &[u8], local: bool) -> Result<StoredDoc> {
+    pub fn insert(
+        &self,
+        conn: &Connection,
+        id: &str,
+        doc: Automerge,
+        snapshot: &[u8],
+        local: bool,
+    ) -> Result<StoredDoc> {
         let seq = self.next_change_seq(conn)?;
         let heads = doc.get_heads();
         conn.prepare_cached(&format!(
@@ -170,7 +226,12 @@ impl DocTables {
             self.docs
         ))?
         .execute(params![id, snapshot, heads_to_blob(&heads), seq, if local { seq } else { 0 }])?;
-        Ok(StoredDoc { row: conn.last_insert_rowid(), doc, heads, chunk_count: 0 })
+        Ok(StoredDoc {
+            row: conn.last_insert_rowid(),
+            doc,
+            heads,
+            chunk_count: 0,
+        })
     }
 
     /// Writes what changed in `stored.doc` since the stored heads as one chunk (or compacts);
@@ -185,9 +246,15 @@ impl DocTables {
         }
         let seq = self.next_change_seq(conn)?;
         if stored.chunk_count + 1 >= COMPACT_AFTER_CHUNKS {
-            conn.execute(&format!("DELETE FROM {} WHERE doc_row = ?1", self.chunks), [stored.row])?;
             conn.execute(
-                &format!("UPDATE {} SET snapshot = ?2, chunk_count = 0 WHERE row_id = ?1", self.docs),
+                &format!("DELETE FROM {} WHERE doc_row = ?1", self.chunks),
+                [stored.row],
+            )?;
+            conn.execute(
+                &format!(
+                    "UPDATE {} SET snapshot = ?2, chunk_count = 0 WHERE row_id = ?1",
+                    self.docs
+                ),
                 params![stored.row, stored.doc.save()],
             )?;
             stored.chunk_count = 0;
@@ -200,8 +267,11 @@ impl DocTables {
             ))?
             .execute(params![stored.row, bytes])?;
             stored.chunk_count += 1;
-            conn.prepare_cached(&format!("UPDATE {} SET chunk_count = ?2 WHERE row_id = ?1", self.docs))?
-                .execute(params![stored.row, stored.chunk_count])?;
+            conn.prepare_cached(&format!(
+                "UPDATE {} SET chunk_count = ?2 WHERE row_id = ?1",
+                self.docs
+            ))?
+            .execute(params![stored.row, stored.chunk_count])?;
         }
         conn.prepare_cached(&format!(
             "UPDATE {} SET heads = ?2, change_seq = ?3, local_seq = CASE WHEN ?4 THEN ?3 ELSE local_seq END

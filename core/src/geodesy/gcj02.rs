@@ -92,7 +92,10 @@ mod tests {
         let shift = haversine_distance_m(39.9087, 116.3975, glat, glon);
         assert!((100.0..700.0).contains(&shift), "{shift}");
         // Published reference value for this point (eviltransform): 39.91011, 116.40375.
-        assert!((glat - 39.91011).abs() < 2e-4 && (glon - 116.40375).abs() < 2e-4, "{glat},{glon}");
+        assert!(
+            (glat - 39.91011).abs() < 2e-4 && (glon - 116.40375).abs() < 2e-4,
+            "{glat},{glon}"
+        );
     }
 
     #[test]

@@ -58,7 +58,12 @@ impl BoundingBox {
     pub fn of_points(points: impl IntoIterator<Item = (f64, f64)>) -> Option<Self> {
         let mut it = points.into_iter();
         let (lat, lon) = it.next()?;
-        let mut b = BoundingBox { min_lat: lat, min_lon: lon, max_lat: lat, max_lon: lon };
+        let mut b = BoundingBox {
+            min_lat: lat,
+            min_lon: lon,
+            max_lat: lat,
+            max_lon: lon,
+        };
         for (lat, lon) in it {
             b.min_lat = b.min_lat.min(lat);
             b.max_lat = b.max_lat.max(lat);

@@ -41,7 +41,10 @@ impl LocalProjection {
     /// A projection centred on the middle of the given points, or `None` for no points.
     pub fn centred_on(points: impl IntoIterator<Item = (f64, f64)>) -> Option<Self> {
         let b = super::BoundingBox::of_points(points)?;
-        Some(Self::new((b.min_lat + b.max_lat) / 2.0, (b.min_lon + b.max_lon) / 2.0))
+        Some(Self::new(
+            (b.min_lat + b.max_lat) / 2.0,
+            (b.min_lon + b.max_lon) / 2.0,
+        ))
     }
 
     pub fn origin(&self) -> (f64, f64) {
@@ -71,7 +74,11 @@ impl LocalProjection {
         let (bx, by) = self.to_metres(b.0, b.1);
         let planar = (ax - bx).hypot(ay - by);
         let geodesic = haversine_distance_m(a.0, a.1, b.0, b.1);
-        if geodesic == 0.0 { 0.0 } else { (planar - geodesic).abs() / geodesic }
+        if geodesic == 0.0 {
+            0.0
+        } else {
+            (planar - geodesic).abs() / geodesic
+        }
     }
 }
 

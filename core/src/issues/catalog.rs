@@ -28,11 +28,26 @@ const BUILTIN: &[(&str, &str, &str, u32)] = &[
     ("litter", "暴露垃圾", "litter", 24),
     ("overflowing_bin", "垃圾桶满溢", "overflowing bin", 12),
     ("illegal_parking", "违章停车", "illegal parking", 4),
-    ("street_vending", "占道经营", "street vending and occupation", 8),
-    ("illegal_advertising", "非法小广告", "illegal advertising", 72),
+    (
+        "street_vending",
+        "占道经营",
+        "street vending and occupation",
+        8,
+    ),
+    (
+        "illegal_advertising",
+        "非法小广告",
+        "illegal advertising",
+        72,
+    ),
     ("damaged_facility", "设施损坏", "damaged facility", 168),
     ("greening", "绿化问题", "greening", 168),
-    ("frontage_duty_violation", "门前三包不落实", "frontage-duty violation", 72),
+    (
+        "frontage_duty_violation",
+        "门前三包不落实",
+        "frontage-duty violation",
+        72,
+    ),
     ("construction_waste", "渣土垃圾", "construction waste", 48),
     ("other", "其他", "other", FALLBACK_DUE_HOURS),
 ];
@@ -85,7 +100,11 @@ impl Catalog {
             Some(s) => Ok(s.code.clone()),
             None => Err(Error::InvalidInput(format!(
                 "{text:?} is not an issue category; expected one of: {}",
-                self.specs.iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join(", ")
+                self.specs
+                    .iter()
+                    .map(|s| s.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
@@ -107,7 +126,9 @@ pub fn valid_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 40
         && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]

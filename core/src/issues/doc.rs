@@ -24,7 +24,8 @@ use crate::docs::fields::{MapFields, am, finish, hydrated, need, object, parse, 
 use crate::domain::{PhotoStage, Role};
 use crate::error::Result;
 use crate::issues::model::{
-    Comment, DOC_SCHEMA_VERSION, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter,
+    Comment, DOC_SCHEMA_VERSION, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef,
+    Reporter,
 };
 
 /// The fields of a new issue, before it is a document.
@@ -78,7 +79,11 @@ fn write_root(tx: &mut Transaction<'_>, new: &NewIssueDoc<'_>) -> Result<(), Aut
 }
 
 /// Appends an event (and the photo it carries, if any) in one change.
-pub fn append_event(doc: &mut Automerge, event: &IssueEvent, photo: Option<&PhotoRef>) -> Result<()> {
+pub fn append_event(
+    doc: &mut Automerge,
+    event: &IssueEvent,
+    photo: Option<&PhotoRef>,
+) -> Result<()> {
     let events = object(doc, "events")?;
     let photos = object(doc, "photos")?;
     let mut tx = doc.transaction();
@@ -115,7 +120,11 @@ pub fn append_comment(doc: &mut Automerge, c: &Comment) -> Result<()> {
     finish(tx, result)
 }
 
-fn put_event(tx: &mut Transaction<'_>, events: &ObjId, e: &IssueEvent) -> Result<(), AutomergeError> {
+fn put_event(
+    tx: &mut Transaction<'_>,
+    events: &ObjId,
+    e: &IssueEvent,
+) -> Result<(), AutomergeError> {
     let len = tx.length(events);
     let m = tx.insert_object(events, len, ObjType::Map)?;
     tx.put(&m, "id", e.id.to_string())?;
@@ -137,7 +146,11 @@ fn put_event(tx: &mut Transaction<'_>, events: &ObjId, e: &IssueEvent) -> Result
     if let Some(a) = pl.assignment {
         tx.put(&p, "assignment", a.to_string())?;
     }
-    for (key, text) in [("reason", &pl.reason), ("note", &pl.note), ("photo", &pl.photo)] {
+    for (key, text) in [
+        ("reason", &pl.reason),
+        ("note", &pl.note),
+        ("photo", &pl.photo),
+    ] {
         if let Some(t) = text {
             tx.put(&p, key, t.as_str())?;
         }
@@ -199,10 +212,18 @@ pub fn read(doc: &Automerge) -> Result<IssueDoc> {
         device_id: parse(rep.str("device_id"), "reporter device")?,
     };
 
-    let mut photos: Vec<PhotoRef> = root.need_map("photos")?.maps().filter_map(|(sha, m)| read_photo(m, sha)).collect();
+    let mut photos: Vec<PhotoRef> = root
+        .need_map("photos")?
+        .maps()
+        .filter_map(|(sha, m)| read_photo(m, sha))
+        .collect();
     photos.sort_by(|a, b| a.sha256.cmp(&b.sha256));
 
-    let mut comments: Vec<Comment> = root.list("comments")?.flatten().filter_map(read_comment).collect();
+    let mut comments: Vec<Comment> = root
+        .list("comments")?
+        .flatten()
+        .filter_map(read_comment)
+        .collect();
     comments.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
 
     let mut events = Vec::new();
@@ -213,7 +234,18 @@ pub fn read(doc: &Automerge) -> Result<IssueDoc> {
             Err(why) => unreadable_events.push(format!("event {i}: {why}")),
         }
     }
-    Ok(IssueDoc { schema, id, category, description, location, reporter, photos, comments, events, unreadable_events })
+    Ok(IssueDoc {
+        schema,
+        id,
+        category,
+        description,
+        location,
+        reporter,
+        photos,
+        comments,
+        events,
+        unreadable_events,
+    })
 }
 
 fn read_event(m: MapFields<'_>) -> std::result::Result<IssueEvent, String> {
@@ -221,17 +253,30 @@ fn read_event(m: MapFields<'_>) -> std::result::Result<IssueEvent, String> {
     let p = m.map("payload");
     let ps = |k: &str| p.and_then(|p| p.str(k));
     let payload = EventPayload {
-        to: ps("to").map(|t| t.parse()).transpose().map_err(|e| format!("{e}"))?,
+        to: ps("to")
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e| format!("{e}"))?,
         replaces: ps("replaces")
-            .map(|r| r.split_whitespace().map(|i| i.parse()).collect::<std::result::Result<Vec<crate::domain::IssueEventId>, _>>())
+            .map(|r| {
+                r.split_whitespace()
+                    .map(|i| i.parse())
+                    .collect::<std::result::Result<Vec<crate::domain::IssueEventId>, _>>()
+            })
             .transpose()
             .map_err(|e| e.to_string())?
             .unwrap_or_default(),
-        assignment: ps("assignment").map(|a| a.parse::<crate::domain::IssueEventId>()).transpose().map_err(|e| e.to_string())?,
+        assignment: ps("assignment")
+            .map(|a| a.parse::<crate::domain::IssueEventId>())
+            .transpose()
+            .map_err(|e| e.to_string())?,
         reason: ps("reason"),
         note: ps("note"),
         photo: ps("photo"),
-        duplicate_of: ps("duplicate_of").map(|d| d.parse::<crate::domain::IssueId>()).transpose().map_err(|e| e.to_string())?,
+        duplicate_of: ps("duplicate_of")
+            .map(|d| d.parse::<crate::domain::IssueId>())
+            .transpose()
+            .map_err(|e| e.to_string())?,
     };
     Ok(IssueEvent {
         id: field("id")?.parse().map_err(|e| format!("{e}"))?,
@@ -240,7 +285,10 @@ fn read_event(m: MapFields<'_>) -> std::result::Result<IssueEvent, String> {
         role: field("role")?.parse::<Role>().map_err(|e| format!("{e}"))?,
         device: field("device")?.parse().map_err(|e| format!("{e}"))?,
         at: m.stamp().ok_or("no readable time stamp")?,
-        round: m.i64("round").and_then(|r| u32::try_from(r).ok()).ok_or("no round")?,
+        round: m
+            .i64("round")
+            .and_then(|r| u32::try_from(r).ok())
+            .ok_or("no round")?,
         payload,
     })
 }
@@ -261,8 +309,14 @@ fn read_photo(m: MapFields<'_>, sha: &str) -> Option<PhotoRef> {
         stage: m.str("stage")?.parse::<PhotoStage>().ok()?,
         mime: m.str("mime").unwrap_or_default(),
         size_bytes: m.i64("size_bytes").unwrap_or(0).max(0) as u64,
-        width: m.i64("width").and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
-        height: m.i64("height").and_then(|h| u32::try_from(h).ok()).unwrap_or(0),
+        width: m
+            .i64("width")
+            .and_then(|w| u32::try_from(w).ok())
+            .unwrap_or(0),
+        height: m
+            .i64("height")
+            .and_then(|h| u32::try_from(h).ok())
+            .unwrap_or(0),
         taken_at_ms: m.i64("taken_at_ms"),
         lat: m.f64("lat"),
         lon: m.f64("lon"),

@@ -28,7 +28,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 pub use catalog::{Catalog, CategorySpec};
-pub use model::{Assignee, Comment, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter};
+pub use model::{
+    Assignee, Comment, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter,
+};
 pub use projection::{IssueQuery, IssueSummary};
 pub use workflow::{IssueState, fold};
 
@@ -110,7 +112,13 @@ pub struct IssueView {
 }
 
 impl IssueView {
-    fn new(doc: IssueDoc, state: IssueState, catalog: &Catalog, heads: &[automerge::ChangeHash], now_ms: i64) -> Self {
+    fn new(
+        doc: IssueDoc,
+        state: IssueState,
+        catalog: &Catalog,
+        heads: &[automerge::ChangeHash],
+        now_ms: i64,
+    ) -> Self {
         let due_at_ms = projection::due_at_ms(&doc, &state, catalog);
         let mut heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
         heads.sort();
@@ -122,7 +130,11 @@ impl IssueView {
             location: doc.location,
             reporter: doc.reporter,
             round: state.round,
-            assignee: if state.assignees.len() == 1 { state.assignees.first().cloned() } else { None },
+            assignee: if state.assignees.len() == 1 {
+                state.assignees.first().cloned()
+            } else {
+                None
+            },
             assignees: state.assignees,
             conflict: state.conflict,
             resolved_by: state.resolved_by,
@@ -156,7 +168,13 @@ impl Store {
     }
 
     /// Adds a custom category (or changes the due time of one added before).
-    pub fn add_issue_category(&mut self, code: &str, name_zh: &str, name_en: &str, due_hours: u32) -> Result<()> {
+    pub fn add_issue_category(
+        &mut self,
+        code: &str,
+        name_zh: &str,
+        name_en: &str,
+        due_hours: u32,
+    ) -> Result<()> {
         let code = catalog::normalise_code(code);
         if !catalog::valid_code(&code) {
             return Err(Error::InvalidInput(format!(
@@ -164,10 +182,14 @@ impl Store {
             )));
         }
         if Catalog::builtin().get(&code).is_some() {
-            return Err(Error::InvalidInput(format!("{code} is a built-in category")));
+            return Err(Error::InvalidInput(format!(
+                "{code} is a built-in category"
+            )));
         }
         if due_hours == 0 {
-            return Err(Error::InvalidInput("a category's due time must be at least one hour".into()));
+            return Err(Error::InvalidInput(
+                "a category's due time must be at least one hour".into(),
+            ));
         }
         self.conn.execute(
             "INSERT INTO issue_category (code, name_zh, name_en, due_hours) VALUES (?1, ?2, ?3, ?4)
@@ -189,7 +211,8 @@ impl Store {
             Datum::Wgs84 => (new.lat, new.lon),
             Datum::Gcj02 => gcj02_to_wgs84(new.lat, new.lon),
         };
-        check_coordinates(lat, lon).map_err(|why| Error::InvalidInput(format!("issue location ({lat}, {lon}) {why}")))?;
+        check_coordinates(lat, lon)
+            .map_err(|why| Error::InvalidInput(format!("issue location ({lat}, {lon}) {why}")))?;
         let description = new.description.trim().to_owned();
         check_text("description", &description, MAX_DESCRIPTION_CHARS)?;
         // With a street network in the store, an issue reported without a street lands on the
@@ -206,9 +229,19 @@ impl Store {
                 segment_id = Some(m.segment_id.to_string());
             }
         }
-        let location = IssueLocation { lat, lon, street_id, segment_id };
+        let location = IssueLocation {
+            lat,
+            lon,
+            street_id,
+            segment_id,
+        };
         let now = self.clock.now_ms();
-        let possible_duplicates = self.list_issues(&duplicates_query(&category, lat, lon, MAX_POSSIBLE_DUPLICATES))?;
+        let possible_duplicates = self.list_issues(&duplicates_query(
+            &category,
+            lat,
+            lon,
+            MAX_POSSIBLE_DUPLICATES,
+        ))?;
         let mut photos = Vec::new();
         for sha in &new.photos {
             photos.push(self.photo_ref(sha, PhotoStage::Before, &me, Some((lat, lon)))?);
@@ -219,7 +252,12 @@ impl Store {
         let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
         let at = hlc.tick(now);
         hlc.save(&tx)?;
-        let reporter = Reporter { user_id: me.user_id, name: me.name.clone(), role: me.role, device_id: me.device_id };
+        let reporter = Reporter {
+            user_id: me.user_id,
+            name: me.name.clone(),
+            role: me.role,
+            device_id: me.device_id,
+        };
         let report = IssueEvent {
             id: IssueEventId::new(),
             kind: IssueEventKind::Report,
@@ -228,7 +266,10 @@ impl Store {
             device: me.device_id,
             at,
             round: 1,
-            payload: EventPayload { note: (!description.is_empty()).then(|| description.clone()), ..Default::default() },
+            payload: EventPayload {
+                note: (!description.is_empty()).then(|| description.clone()),
+                ..Default::default()
+            },
         };
         let automerge_doc = doc::create(
             doc::actor_from_hex(&me.actor_id)?,
@@ -246,7 +287,10 @@ impl Store {
         let stored = persist::insert(&tx, id, automerge_doc, &snapshot, true)?;
         let view = refresh(&tx, &stored, &catalog, now)?;
         tx.commit()?;
-        Ok(ReportOutcome { issue: view, possible_duplicates })
+        Ok(ReportOutcome {
+            issue: view,
+            possible_duplicates,
+        })
     }
 
     /// An issue in full, folded from its document.
@@ -255,7 +299,13 @@ impl Store {
         let catalog = self.issue_catalog()?;
         let d = doc::read(&stored.doc)?;
         let state = fold(&d);
-        Ok(IssueView::new(d, state, &catalog, &stored.heads, self.clock.now_ms()))
+        Ok(IssueView::new(
+            d,
+            state,
+            &catalog,
+            &stored.heads,
+            self.clock.now_ms(),
+        ))
     }
 
     /// The open issues of the same category within [`DUPLICATE_RADIUS_M`] of issue `id`, nearest
@@ -264,12 +314,19 @@ impl Store {
     pub fn possible_duplicates(&self, id: IssueId) -> Result<Vec<IssueSummary>> {
         let (category, lat, lon): (String, f64, f64) = self
             .conn
-            .query_row("SELECT category, lat, lon FROM issue WHERE id = ?1", [id.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT category, lat, lon FROM issue WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?
             .ok_or(Error::UnknownIssue(id))?;
-        let mut found = self.list_issues(&duplicates_query(&category, lat, lon, MAX_POSSIBLE_DUPLICATES + 1))?;
+        let mut found = self.list_issues(&duplicates_query(
+            &category,
+            lat,
+            lon,
+            MAX_POSSIBLE_DUPLICATES + 1,
+        ))?;
         found.retain(|s| s.id != id);
         found.truncate(MAX_POSSIBLE_DUPLICATES as usize);
         Ok(found)
@@ -277,7 +334,12 @@ impl Store {
 
     /// Assigns the issue to a department or a person. It replaces the assignments this device
     /// knows of; one made elsewhere at the same time stays beside it as a conflict.
-    pub fn assign_issue(&mut self, id: IssueId, to: Assignee, note: Option<String>) -> Result<IssueView> {
+    pub fn assign_issue(
+        &mut self,
+        id: IssueId,
+        to: Assignee,
+        note: Option<String>,
+    ) -> Result<IssueView> {
         self.act(id, IssueEventKind::Assign, |state| {
             Ok(EventPayload {
                 to: Some(to),
@@ -291,7 +353,12 @@ impl Store {
     /// The assignee hands the issue back, with a reason.
     pub fn return_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
         let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Return, |_| Ok(EventPayload { reason, ..Default::default() }))
+        self.act(id, IssueEventKind::Return, |_| {
+            Ok(EventPayload {
+                reason,
+                ..Default::default()
+            })
+        })
     }
 
     /// The assignee takes the issue on.
@@ -312,32 +379,54 @@ impl Store {
         let photo = self.photo_ref(photo_sha256, PhotoStage::After, &me, taken_at)?;
         let sha = photo.sha256.clone();
         self.act_with_photo(id, IssueEventKind::Resolve, Some(photo), |_| {
-            Ok(EventPayload { photo: Some(sha), note, ..Default::default() })
+            Ok(EventPayload {
+                photo: Some(sha),
+                note,
+                ..Default::default()
+            })
         })
     }
 
     /// The chief or the reporter confirms the fix.
     pub fn verify_issue(&mut self, id: IssueId, note: Option<String>) -> Result<IssueView> {
-        self.act(id, IssueEventKind::Verify, |_| Ok(EventPayload { note, ..Default::default() }))
+        self.act(id, IssueEventKind::Verify, |_| {
+            Ok(EventPayload {
+                note,
+                ..Default::default()
+            })
+        })
     }
 
     /// Opens a closed issue again (a new round), with a reason.
     pub fn reopen_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
         let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Reopen, |_| Ok(EventPayload { reason, ..Default::default() }))
+        self.act(id, IssueEventKind::Reopen, |_| {
+            Ok(EventPayload {
+                reason,
+                ..Default::default()
+            })
+        })
     }
 
     /// Marks the issue as the same problem as `original`.
     pub fn mark_duplicate(&mut self, id: IssueId, original: IssueId) -> Result<IssueView> {
         self.act(id, IssueEventKind::DuplicateOf, |_| {
-            Ok(EventPayload { duplicate_of: Some(original), ..Default::default() })
+            Ok(EventPayload {
+                duplicate_of: Some(original),
+                ..Default::default()
+            })
         })
     }
 
     /// Withdraws the issue, with a reason.
     pub fn cancel_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
         let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Cancel, |_| Ok(EventPayload { reason, ..Default::default() }))
+        self.act(id, IssueEventKind::Cancel, |_| {
+            Ok(EventPayload {
+                reason,
+                ..Default::default()
+            })
+        })
     }
 
     /// Adds a comment (anyone may comment).
@@ -357,7 +446,13 @@ impl Store {
         let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(current.latest_stamp(), now);
         hlc.save(&tx)?;
-        let comment = Comment { id: CommentId::new(), by: me.user_id, role: me.role, at, text: text.to_owned() };
+        let comment = Comment {
+            id: CommentId::new(),
+            by: me.user_id,
+            role: me.role,
+            at,
+            text: text.to_owned(),
+        };
         doc::append_comment(&mut stored.doc, &comment)?;
         persist::persist(&tx, &mut stored, true)?;
         let view = refresh(&tx, &stored, &catalog, now)?;
@@ -366,7 +461,12 @@ impl Store {
     }
 
     /// Adds a photo from the photo store to the issue (a further before-photo, say).
-    pub fn add_issue_photo(&mut self, id: IssueId, sha256: &str, stage: PhotoStage) -> Result<IssueView> {
+    pub fn add_issue_photo(
+        &mut self,
+        id: IssueId,
+        sha256: &str,
+        stage: PhotoStage,
+    ) -> Result<IssueView> {
         let me = self.require_device()?;
         let now = self.clock.now_ms();
         let catalog = self.issue_catalog()?;
@@ -398,7 +498,11 @@ impl Store {
     /// Open issues overdue now, most overdue first.
     pub fn overdue_issues(&self, limit: Option<u32>) -> Result<Vec<IssueSummary>> {
         let now = self.clock.now_ms();
-        self.list_issues(&IssueQuery { overdue_at_ms: Some(now), limit, ..Default::default() })
+        self.list_issues(&IssueQuery {
+            overdue_at_ms: Some(now),
+            limit,
+            ..Default::default()
+        })
     }
 
     fn act(
@@ -444,9 +548,18 @@ impl Store {
             location: (current.location.lat, current.location.lon),
             photos: &photos,
         };
-        let proposal = roles::Proposal { kind, by: &me.user_id, role: me.role, round: state.round, payload: &payload };
-        let allowed = roles::check(&facts, &proposal)
-            .map_err(|r| Error::Refused { action: roles::verb(kind), id, reason: r.0 })?;
+        let proposal = roles::Proposal {
+            kind,
+            by: &me.user_id,
+            role: me.role,
+            round: state.round,
+            payload: &payload,
+        };
+        let allowed = roles::check(&facts, &proposal).map_err(|r| Error::Refused {
+            action: roles::verb(kind),
+            id,
+            reason: r.0,
+        })?;
         let mut payload = payload;
         if allowed.assignment.is_some() && payload.assignment.is_none() {
             payload.assignment = allowed.assignment;
@@ -505,12 +618,23 @@ impl Store {
 }
 
 /// Reads and folds a stored document and rewrites its projection row; returns the view.
-pub(crate) fn refresh(conn: &Connection, stored: &StoredDoc, catalog: &Catalog, now_ms: i64) -> Result<IssueView> {
+pub(crate) fn refresh(
+    conn: &Connection,
+    stored: &StoredDoc,
+    catalog: &Catalog,
+    now_ms: i64,
+) -> Result<IssueView> {
     refresh_read(conn, stored, doc::read(&stored.doc)?, catalog, now_ms)
 }
 
 /// [`refresh`] with the document already read (`d` must be `stored.doc` as read).
-pub(crate) fn refresh_read(conn: &Connection, stored: &StoredDoc, d: IssueDoc, catalog: &Catalog, now_ms: i64) -> Result<IssueView> {
+pub(crate) fn refresh_read(
+    conn: &Connection,
+    stored: &StoredDoc,
+    d: IssueDoc,
+    catalog: &Catalog,
+    now_ms: i64,
+) -> Result<IssueView> {
     let state = fold(&d);
     projection::write(conn, stored.row, &d, &state, catalog)?;
     Ok(IssueView::new(d, state, catalog, &stored.heads, now_ms))
@@ -518,9 +642,17 @@ pub(crate) fn refresh_read(conn: &Connection, stored: &StoredDoc, d: IssueDoc, c
 
 pub(crate) fn load_catalog(conn: &Connection) -> Result<Catalog> {
     let mut catalog = Catalog::builtin();
-    let mut stmt = conn.prepare_cached("SELECT code, name_zh, name_en, due_hours FROM issue_category ORDER BY code")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, name_zh, name_en, due_hours FROM issue_category ORDER BY code",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok(CategorySpec { code: r.get(0)?, name_zh: r.get(1)?, name_en: r.get(2)?, due_hours: r.get(3)?, builtin: false })
+        Ok(CategorySpec {
+            code: r.get(0)?,
+            name_zh: r.get(1)?,
+            name_en: r.get(2)?,
+            due_hours: r.get(3)?,
+            builtin: false,
+        })
     })?;
     for r in rows {
         catalog = catalog.with(r?);
@@ -545,7 +677,9 @@ fn clean_opt(s: Option<String>) -> Option<String> {
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
     if text.chars().count() > max {
-        return Err(Error::InvalidInput(format!("the {what} may have at most {max} characters")));
+        return Err(Error::InvalidInput(format!(
+            "the {what} may have at most {max} characters"
+        )));
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::domain::{
-    CommentId, Department, DeviceId, IssueEventId, IssueEventKind, IssueId, PhotoStage, Role, UserId,
+    CommentId, Department, DeviceId, IssueEventId, IssueEventKind, IssueId, PhotoStage, Role,
+    UserId,
 };
 use crate::error::Error;
 use crate::hlc::HlcStamp;
@@ -190,7 +191,11 @@ pub struct IssueDoc {
 impl IssueDoc {
     /// The latest HLC stamp anywhere in the document.
     pub fn latest_stamp(&self) -> Option<&HlcStamp> {
-        self.events.iter().map(|e| &e.at).chain(self.comments.iter().map(|c| &c.at)).max()
+        self.events
+            .iter()
+            .map(|e| &e.at)
+            .chain(self.comments.iter().map(|c| &c.at))
+            .max()
     }
 
     pub fn photo(&self, sha256: &str) -> Option<&PhotoRef> {

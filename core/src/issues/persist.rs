@@ -10,14 +10,21 @@ use crate::domain::IssueId;
 use crate::error::Result;
 
 pub(crate) use crate::docs::StoredDoc;
-pub(crate) use crate::docs::persist::blob_to_heads;
 #[cfg(test)]
 pub(crate) use crate::docs::persist::COMPACT_AFTER_CHUNKS;
+pub(crate) use crate::docs::persist::blob_to_heads;
 
-pub(crate) const ISSUES: DocTables = DocTables { docs: "issue_doc", chunks: "issue_chunk", what: "issue" };
+pub(crate) const ISSUES: DocTables = DocTables {
+    docs: "issue_doc",
+    chunks: "issue_chunk",
+    what: "issue",
+};
 
 /// The row id and stored heads of an issue's document, without loading it.
-pub(crate) fn stored_heads(conn: &Connection, id: IssueId) -> Result<Option<(i64, Vec<ChangeHash>)>> {
+pub(crate) fn stored_heads(
+    conn: &Connection,
+    id: IssueId,
+) -> Result<Option<(i64, Vec<ChangeHash>)>> {
     ISSUES.stored_heads(conn, &id.to_string())
 }
 
@@ -27,7 +34,13 @@ pub(crate) fn load(conn: &Connection, id: IssueId) -> Result<Option<StoredDoc>> 
 }
 
 /// Stores a document this store has not seen, `snapshot` being its bytes.
-pub(crate) fn insert(conn: &Connection, id: IssueId, doc: Automerge, snapshot: &[u8], local: bool) -> Result<StoredDoc> {
+pub(crate) fn insert(
+    conn: &Connection,
+    id: IssueId,
+    doc: Automerge,
+    snapshot: &[u8],
+    local: bool,
+) -> Result<StoredDoc> {
     ISSUES.insert(conn, &id.to_string(), doc, snapshot, local)
 }
 

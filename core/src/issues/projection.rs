@@ -20,11 +20,19 @@ const M_PER_DEG_LAT: f64 = 111_195.08;
 
 /// When the current round of an issue is due.
 pub fn due_at_ms(doc: &IssueDoc, state: &IssueState, catalog: &Catalog) -> i64 {
-    state.round_started_at_ms.saturating_add(catalog.due_ms(&doc.category))
+    state
+        .round_started_at_ms
+        .saturating_add(catalog.due_ms(&doc.category))
 }
 
 /// Rewrites the projection row of the document in `doc_row`.
-pub(crate) fn write(conn: &Connection, doc_row: i64, doc: &IssueDoc, state: &IssueState, catalog: &Catalog) -> Result<()> {
+pub(crate) fn write(
+    conn: &Connection,
+    doc_row: i64,
+    doc: &IssueDoc,
+    state: &IssueState,
+    catalog: &Catalog,
+) -> Result<()> {
     let assignees: Vec<String> = state.assignees.iter().map(|a| a.to_string()).collect();
     conn.prepare_cached(
         "INSERT INTO issue (doc_row, id, status, is_open, category, description, street_id, segment_id, lat, lon,
@@ -64,8 +72,11 @@ pub(crate) fn write(conn: &Connection, doc_row: i64, doc: &IssueDoc, state: &Iss
         state.updated_at_ms,
         due_at_ms(doc, state, catalog),
     ])?;
-    conn.prepare_cached("DELETE FROM issue_assignee WHERE doc_row = ?1")?.execute([doc_row])?;
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO issue_assignee (assignee, doc_row) VALUES (?1, ?2)")?;
+    conn.prepare_cached("DELETE FROM issue_assignee WHERE doc_row = ?1")?
+        .execute([doc_row])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO issue_assignee (assignee, doc_row) VALUES (?1, ?2)",
+    )?;
     for a in &assignees {
         ins.execute(params![a, doc_row])?;
     }
@@ -75,14 +86,23 @@ pub(crate) fn write(conn: &Connection, doc_row: i64, doc: &IssueDoc, state: &Iss
 /// Rewrites the timeline of applied events of the document in `doc_row` (what reports read to
 /// know an issue's state at the end of a past period).
 fn write_timeline(conn: &Connection, doc_row: i64, state: &IssueState) -> Result<()> {
-    conn.prepare_cached("DELETE FROM issue_timeline WHERE doc_row = ?1")?.execute([doc_row])?;
+    conn.prepare_cached("DELETE FROM issue_timeline WHERE doc_row = ?1")?
+        .execute([doc_row])?;
     let mut ins = conn.prepare_cached(
         "INSERT INTO issue_timeline (doc_row, ord, kind, at_ms, round, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (ord, e) in state.applied().enumerate() {
-        ins.execute(params![doc_row, ord as i64, e.kind.as_str(), e.at.wall_ms, e.round, e.by.to_string()])?;
+        ins.execute(params![
+            doc_row,
+            ord as i64,
+            e.kind.as_str(),
+            e.at.wall_ms,
+            e.round,
+            e.by.to_string()
+        ])?;
     }
-    conn.prepare_cached("DELETE FROM issue_timeline_pending WHERE doc_row = ?1")?.execute([doc_row])?;
+    conn.prepare_cached("DELETE FROM issue_timeline_pending WHERE doc_row = ?1")?
+        .execute([doc_row])?;
     Ok(())
 }
 
@@ -166,22 +186,36 @@ fn build(q: &IssueQuery, select: &str) -> (String, Vec<SqlValue>) {
     };
     if let Some(a) = &q.assignee {
         let p = arg(SqlValue::Text(a.to_string()), &mut args);
-        sql.push_str(&format!(" JOIN issue_assignee ia ON ia.doc_row = i.doc_row AND ia.assignee = {p}"));
+        sql.push_str(&format!(
+            " JOIN issue_assignee ia ON ia.doc_row = i.doc_row AND ia.assignee = {p}"
+        ));
     }
     if let Some(s) = q.status {
-        wh.push(format!("i.status = {}", arg(SqlValue::Text(s.as_str().into()), &mut args)));
+        wh.push(format!(
+            "i.status = {}",
+            arg(SqlValue::Text(s.as_str().into()), &mut args)
+        ));
     }
     if q.open_only || q.overdue_at_ms.is_some() {
         wh.push("i.is_open = 1".into());
     }
     if let Some(s) = &q.street_id {
-        wh.push(format!("i.street_id = {}", arg(SqlValue::Text(s.clone()), &mut args)));
+        wh.push(format!(
+            "i.street_id = {}",
+            arg(SqlValue::Text(s.clone()), &mut args)
+        ));
     }
     if let Some(c) = &q.category {
-        wh.push(format!("i.category = {}", arg(SqlValue::Text(c.clone()), &mut args)));
+        wh.push(format!(
+            "i.category = {}",
+            arg(SqlValue::Text(c.clone()), &mut args)
+        ));
     }
     if let Some(now) = q.overdue_at_ms {
-        wh.push(format!("i.due_at_ms < {}", arg(SqlValue::Integer(now), &mut args)));
+        wh.push(format!(
+            "i.due_at_ms < {}",
+            arg(SqlValue::Integer(now), &mut args)
+        ));
     }
     if let Some((lat, lon, r)) = q.near {
         let dlat = r / M_PER_DEG_LAT;
@@ -258,7 +292,12 @@ pub(crate) fn list(conn: &Connection, q: &IssueQuery, now_ms: i64) -> Result<Vec
             s.distance_m = Some(haversine_distance_m(lat, lon, s.lat, s.lon));
         }
         out.retain(|s| s.distance_m.is_some_and(|d| d <= r));
-        out.sort_by(|a, b| a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)).then(a.id.cmp(&b.id)));
+        out.sort_by(|a, b| {
+            a.distance_m
+                .unwrap_or(0.0)
+                .total_cmp(&b.distance_m.unwrap_or(0.0))
+                .then(a.id.cmp(&b.id))
+        });
         if let Some(n) = q.limit {
             out.truncate(n as usize);
         }
@@ -269,9 +308,19 @@ pub(crate) fn list(conn: &Connection, q: &IssueQuery, now_ms: i64) -> Result<Vec
 /// How many issues match `q` (a `near` query counts its bounding box, not the circle).
 pub(crate) fn count(conn: &Connection, q: &IssueQuery) -> Result<u64> {
     if q.near.is_some() {
-        return Ok(list(conn, &IssueQuery { limit: None, ..q.clone() }, 0)?.len() as u64);
+        return Ok(list(
+            conn,
+            &IssueQuery {
+                limit: None,
+                ..q.clone()
+            },
+            0,
+        )?
+        .len() as u64);
     }
     let (sql, args) = build(q, "COUNT(*)");
-    let n: i64 = conn.prepare_cached(&sql)?.query_row(params_from_iter(args), |r| r.get(0))?;
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(args), |r| r.get(0))?;
     Ok(n as u64)
 }

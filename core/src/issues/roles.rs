@@ -40,20 +40,23 @@ use Allowance::{IfAssignee as A, IfReporter as R, No as N, Yes as Y};
 /// chief, steward, supervisor, crew, enforcement, public.
 pub const ROLE_TABLE: &[(IssueEventKind, [Allowance; 6])] = &[
     //                              chief steward super crew enforce public
-    (IssueEventKind::Report,      [Y,    Y,      Y,    Y,   Y,      Y]),
-    (IssueEventKind::Assign,      [Y,    N,      Y,    N,   N,      N]),
-    (IssueEventKind::Return,      [A,    A,      A,    A,   A,      N]),
-    (IssueEventKind::Accept,      [A,    A,      A,    A,   A,      N]),
-    (IssueEventKind::Resolve,     [A,    A,      A,    A,   A,      N]),
-    (IssueEventKind::Verify,      [Y,    N,      R,    R,   R,      R]),
-    (IssueEventKind::Reopen,      [Y,    N,      Y,    R,   R,      R]),
-    (IssueEventKind::DuplicateOf, [Y,    N,      Y,    N,   N,      N]),
-    (IssueEventKind::Cancel,      [Y,    R,      Y,    R,   R,      R]),
+    (IssueEventKind::Report, [Y, Y, Y, Y, Y, Y]),
+    (IssueEventKind::Assign, [Y, N, Y, N, N, N]),
+    (IssueEventKind::Return, [A, A, A, A, A, N]),
+    (IssueEventKind::Accept, [A, A, A, A, A, N]),
+    (IssueEventKind::Resolve, [A, A, A, A, A, N]),
+    (IssueEventKind::Verify, [Y, N, R, R, R, R]),
+    (IssueEventKind::Reopen, [Y, N, Y, R, R, R]),
+    (IssueEventKind::DuplicateOf, [Y, N, Y, N, N, N]),
+    (IssueEventKind::Cancel, [Y, R, Y, R, R, R]),
 ];
 
 /// The table's answer for `role` doing `kind`.
 pub fn allowance(kind: IssueEventKind, role: Role) -> Allowance {
-    let col = Role::ALL.iter().position(|r| *r == role).unwrap_or(Role::ALL.len());
+    let col = Role::ALL
+        .iter()
+        .position(|r| *r == role)
+        .unwrap_or(Role::ALL.len());
     ROLE_TABLE
         .iter()
         .find(|(k, _)| *k == kind)
@@ -127,10 +130,16 @@ pub fn check(facts: &IssueFacts<'_>, p: &Proposal<'_>) -> Result<Allowed, Refusa
         return refuse("the issue is already reported");
     }
     if p.round < facts.round {
-        return refuse(format!("made in round {} before the issue was reopened (now round {})", p.round, facts.round));
+        return refuse(format!(
+            "made in round {} before the issue was reopened (now round {})",
+            p.round, facts.round
+        ));
     }
     if p.round > facts.round {
-        return refuse(format!("claims round {} but the issue is in round {}", p.round, facts.round));
+        return refuse(format!(
+            "claims round {} but the issue is in round {}",
+            p.round, facts.round
+        ));
     }
     check_texts(p)?;
     let mut allowed = Allowed::default();
@@ -139,7 +148,11 @@ pub fn check(facts: &IssueFacts<'_>, p: &Proposal<'_>) -> Result<Allowed, Refusa
         Allowance::No => return refuse(format!("a {} may not {} an issue", p.role, verb(p.kind))),
         Allowance::IfReporter if p.by == facts.reporter => {}
         Allowance::IfReporter => {
-            return refuse(format!("a {} may {} only an issue they reported", p.role, verb(p.kind)));
+            return refuse(format!(
+                "a {} may {} only an issue they reported",
+                p.role,
+                verb(p.kind)
+            ));
         }
         Allowance::IfAssignee => allowed.assignment = Some(own_assignment(facts, p)?),
     }
@@ -160,10 +173,17 @@ fn check_state(
         K::Report => unreachable!("handled before"),
         K::Assign => {
             if !open {
-                return refuse(format!("the issue is {status}; reopen it before assigning it"));
+                return refuse(format!(
+                    "the issue is {status}; reopen it before assigning it"
+                ));
             }
-            let Some(to) = &p.payload.to else { return refuse("an assignment needs someone to assign to") };
-            if facts.assignments.len() == 1 && &facts.assignments[0].to == to && p.payload.replaces.is_empty() {
+            let Some(to) = &p.payload.to else {
+                return refuse("an assignment needs someone to assign to");
+            };
+            if facts.assignments.len() == 1
+                && &facts.assignments[0].to == to
+                && p.payload.replaces.is_empty()
+            {
                 return refuse(format!("the issue is already assigned to {to}"));
             }
         }
@@ -172,20 +192,27 @@ fn check_state(
         }
         K::Return => need_reason(p)?,
         K::Accept => {
-            let mine = facts.assignments.iter().find(|a| Some(a.event) == assignment);
+            let mine = facts
+                .assignments
+                .iter()
+                .find(|a| Some(a.event) == assignment);
             if mine.is_some_and(|a| a.accepted) {
                 return refuse("you have already accepted this issue");
             }
         }
         K::Resolve => {
             if !matches!(status, S::Assigned | S::InProgress) {
-                return refuse(format!("the issue is {status}; only an assigned issue can be resolved"));
+                return refuse(format!(
+                    "the issue is {status}; only an assigned issue can be resolved"
+                ));
             }
             check_after_photo(facts, p.payload)?;
         }
         K::Verify => {
             if status != S::Resolved {
-                return refuse(format!("the issue is {status}; only a resolved issue can be verified"));
+                return refuse(format!(
+                    "the issue is {status}; only a resolved issue can be verified"
+                ));
             }
             if facts.resolver == Some(p.by) {
                 return refuse("nobody verifies their own fix; the chief or the reporter must");
@@ -193,23 +220,31 @@ fn check_state(
         }
         K::Reopen => {
             if open {
-                return refuse(format!("the issue is {status}, still open; only a closed issue can be reopened"));
+                return refuse(format!(
+                    "the issue is {status}, still open; only a closed issue can be reopened"
+                ));
             }
             need_reason(p)?;
         }
         K::DuplicateOf => {
             if !open {
-                return refuse(format!("the issue is {status}; only an open issue can be marked a duplicate"));
+                return refuse(format!(
+                    "the issue is {status}; only an open issue can be marked a duplicate"
+                ));
             }
             match p.payload.duplicate_of {
                 None => return refuse("say which issue this one duplicates"),
-                Some(other) if other == facts.issue_id => return refuse("an issue cannot duplicate itself"),
+                Some(other) if other == facts.issue_id => {
+                    return refuse("an issue cannot duplicate itself");
+                }
                 Some(_) => {}
             }
         }
         K::Cancel => {
             if !open {
-                return refuse(format!("the issue is {status}; only an open issue can be cancelled"));
+                return refuse(format!(
+                    "the issue is {status}; only an open issue can be cancelled"
+                ));
             }
             let reporter_only = allowance(K::Cancel, p.role) == Allowance::IfReporter;
             if reporter_only && !matches!(status, S::Reported | S::Reopened) {
@@ -226,14 +261,19 @@ fn check_state(
 fn own_assignment(facts: &IssueFacts<'_>, p: &Proposal<'_>) -> Result<IssueEventId, Refusal> {
     let includes = |a: &&Assignment| a.to.includes(p.by, p.role);
     let found = match p.payload.assignment {
-        Some(id) => facts.assignments.iter().filter(includes).find(|a| a.event == id),
+        Some(id) => facts
+            .assignments
+            .iter()
+            .filter(includes)
+            .find(|a| a.event == id),
         None => facts.assignments.iter().find(includes),
     };
     match found {
         Some(a) => Ok(a.event),
-        None if facts.assignments.is_empty() => {
-            refuse(format!("only the assignee may {} an issue, and this one is not assigned", verb(p.kind)))
-        }
+        None if facts.assignments.is_empty() => refuse(format!(
+            "only the assignee may {} an issue, and this one is not assigned",
+            verb(p.kind)
+        )),
         None => {
             let to: Vec<String> = facts.assignments.iter().map(|a| a.to.to_string()).collect();
             refuse(format!(
@@ -250,13 +290,17 @@ fn check_after_photo(facts: &IssueFacts<'_>, payload: &EventPayload) -> Result<(
         return refuse("resolving needs an after-photo of the fixed problem");
     };
     let Some(photo) = facts.photos.iter().find(|ph| &ph.sha256 == sha) else {
-        return refuse(format!("the after-photo {sha} is not attached to the issue"));
+        return refuse(format!(
+            "the after-photo {sha} is not attached to the issue"
+        ));
     };
     if photo.stage != PhotoStage::After {
         return refuse("the photo given is a before-photo; take an after-photo of the fix");
     }
     let (Some(lat), Some(lon)) = (photo.lat, photo.lon) else {
-        return refuse("the after-photo has no location (no GPS in it and none given); say where it was taken");
+        return refuse(
+            "the after-photo has no location (no GPS in it and none given); say where it was taken",
+        );
     };
     let d = haversine_distance_m(lat, lon, facts.location.0, facts.location.1);
     if d > RESOLVE_PHOTO_RADIUS_M {
@@ -277,7 +321,9 @@ fn need_reason(p: &Proposal<'_>) -> Result<(), Refusal> {
 fn check_texts(p: &Proposal<'_>) -> Result<(), Refusal> {
     for text in [&p.payload.reason, &p.payload.note].into_iter().flatten() {
         if text.chars().count() > MAX_TEXT_CHARS {
-            return refuse(format!("a reason or note may have at most {MAX_TEXT_CHARS} characters"));
+            return refuse(format!(
+                "a reason or note may have at most {MAX_TEXT_CHARS} characters"
+            ));
         }
     }
     Ok(())
@@ -324,12 +370,23 @@ mod tests {
 
     /// The state in which `kind` is possible at all, with `insider` as reporter and assignee
     /// (or not), and the payload the event needs.
-    fn scenario(kind: IssueEventKind, insider: bool, me: UserId) -> (Option<IssueStatus>, UserId, Vec<Assignment>, EventPayload) {
+    fn scenario(
+        kind: IssueEventKind,
+        insider: bool,
+        me: UserId,
+    ) -> (Option<IssueStatus>, UserId, Vec<Assignment>, EventPayload) {
         let other = UserId::new();
         let reporter = if insider { me } else { other };
         let assignee = if insider { me } else { UserId::new() };
-        let assigned = vec![Assignment { event: IssueEventId::new(), to: Assignee::User(assignee), accepted: false }];
-        let reason = EventPayload { reason: Some("because".into()), ..Default::default() };
+        let assigned = vec![Assignment {
+            event: IssueEventId::new(),
+            to: Assignee::User(assignee),
+            accepted: false,
+        }];
+        let reason = EventPayload {
+            reason: Some("because".into()),
+            ..Default::default()
+        };
         use IssueEventKind as K;
         use IssueStatus as S;
         match kind {
@@ -338,14 +395,38 @@ mod tests {
                 Some(S::Reported),
                 reporter,
                 vec![],
-                EventPayload { to: Some(Assignee::Department(Department::CityProperty)), ..Default::default() },
+                EventPayload {
+                    to: Some(Assignee::Department(Department::CityProperty)),
+                    ..Default::default()
+                },
             ),
             K::Return => (Some(S::Assigned), reporter, assigned, reason),
-            K::Accept => (Some(S::Assigned), reporter, assigned, EventPayload::default()),
-            K::Resolve => (Some(S::InProgress), reporter, assigned, EventPayload { photo: Some("ab".into()), ..Default::default() }),
+            K::Accept => (
+                Some(S::Assigned),
+                reporter,
+                assigned,
+                EventPayload::default(),
+            ),
+            K::Resolve => (
+                Some(S::InProgress),
+                reporter,
+                assigned,
+                EventPayload {
+                    photo: Some("ab".into()),
+                    ..Default::default()
+                },
+            ),
             K::Verify => (Some(S::Resolved), reporter, vec![], EventPayload::default()),
             K::Reopen => (Some(S::Verified), reporter, vec![], reason),
-            K::DuplicateOf => (Some(S::Reported), reporter, vec![], EventPayload { duplicate_of: Some(IssueId::new()), ..Default::default() }),
+            K::DuplicateOf => (
+                Some(S::Reported),
+                reporter,
+                vec![],
+                EventPayload {
+                    duplicate_of: Some(IssueId::new()),
+                    ..Default::default()
+                },
+            ),
             K::Cancel => (Some(S::Reported), reporter, vec![], reason),
         }
     }
@@ -365,7 +446,16 @@ mod tests {
             location: AT,
             photos: &photos,
         };
-        check(&facts, &Proposal { kind, by: &me, role, round: 1, payload: &payload })
+        check(
+            &facts,
+            &Proposal {
+                kind,
+                by: &me,
+                role,
+                round: 1,
+                payload: &payload,
+            },
+        )
     }
 
     /// Every role against every event, as someone with no tie to the issue and as its
@@ -375,25 +465,36 @@ mod tests {
         //                        chief steward supervisor crew enforcement public
         let expected: &[(IssueEventKind, &str, &str)] = &[
             // kind                     stranger        reporter and assignee
-            (IssueEventKind::Report,      "Y Y Y Y Y Y", "Y Y Y Y Y Y"),
-            (IssueEventKind::Assign,      "Y N Y N N N", "Y N Y N N N"),
-            (IssueEventKind::Return,      "N N N N N N", "Y Y Y Y Y N"),
-            (IssueEventKind::Accept,      "N N N N N N", "Y Y Y Y Y N"),
-            (IssueEventKind::Resolve,     "N N N N N N", "Y Y Y Y Y N"),
-            (IssueEventKind::Verify,      "Y N N N N N", "Y N Y Y Y Y"),
-            (IssueEventKind::Reopen,      "Y N Y N N N", "Y N Y Y Y Y"),
+            (IssueEventKind::Report, "Y Y Y Y Y Y", "Y Y Y Y Y Y"),
+            (IssueEventKind::Assign, "Y N Y N N N", "Y N Y N N N"),
+            (IssueEventKind::Return, "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Accept, "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Resolve, "N N N N N N", "Y Y Y Y Y N"),
+            (IssueEventKind::Verify, "Y N N N N N", "Y N Y Y Y Y"),
+            (IssueEventKind::Reopen, "Y N Y N N N", "Y N Y Y Y Y"),
             (IssueEventKind::DuplicateOf, "Y N Y N N N", "Y N Y N N N"),
-            (IssueEventKind::Cancel,      "Y N Y N N N", "Y Y Y Y Y Y"),
+            (IssueEventKind::Cancel, "Y N Y N N N", "Y Y Y Y Y Y"),
         ];
-        assert_eq!(expected.len(), IssueEventKind::ALL.len(), "every event kind is covered");
+        assert_eq!(
+            expected.len(),
+            IssueEventKind::ALL.len(),
+            "every event kind is covered"
+        );
         for (kind, stranger, insider) in expected {
             for (who, row) in [(false, stranger), (true, insider)] {
                 let want: Vec<bool> = row.split(' ').map(|c| c == "Y").collect();
                 for (role, allowed) in Role::ALL.iter().zip(want) {
                     let got = outcome(*kind, *role, who);
-                    assert_eq!(got.is_ok(), allowed, "{role} {kind} (insider: {who}): {got:?}");
+                    assert_eq!(
+                        got.is_ok(),
+                        allowed,
+                        "{role} {kind} (insider: {who}): {got:?}"
+                    );
                     if let Err(Refusal(why)) = got {
-                        assert!(!why.is_empty() && !why.contains('\n'), "one-line reason: {why:?}");
+                        assert!(
+                            !why.is_empty() && !why.contains('\n'),
+                            "one-line reason: {why:?}"
+                        );
                     }
                 }
             }
@@ -410,7 +511,11 @@ mod tests {
             (Department::Enforcement, Role::Enforcement),
             (Department::Owner, Role::Supervisor),
         ] {
-            let assignments = [Assignment { event: IssueEventId::new(), to: Assignee::Department(dept), accepted: false }];
+            let assignments = [Assignment {
+                event: IssueEventId::new(),
+                to: Assignee::Department(dept),
+                accepted: false,
+            }];
             let facts = IssueFacts {
                 issue_id: IssueId::new(),
                 status: Some(IssueStatus::Assigned),
@@ -422,8 +527,21 @@ mod tests {
                 photos: &[],
             };
             for role in Role::ALL {
-                let r = check(&facts, &Proposal { kind: IssueEventKind::Accept, by: &me, role: *role, round: 1, payload: &payload });
-                assert_eq!(r.is_ok(), *role == member, "{role} accepting for {dept}: {r:?}");
+                let r = check(
+                    &facts,
+                    &Proposal {
+                        kind: IssueEventKind::Accept,
+                        by: &me,
+                        role: *role,
+                        round: 1,
+                        payload: &payload,
+                    },
+                );
+                assert_eq!(
+                    r.is_ok(),
+                    *role == member,
+                    "{role} accepting for {dept}: {r:?}"
+                );
             }
         }
     }
@@ -442,10 +560,28 @@ mod tests {
             photos: &[],
         };
         let p = EventPayload::default();
-        let r = check(&facts, &Proposal { kind: IssueEventKind::Verify, by: &me, role: Role::Chief, round: 2, payload: &p });
+        let r = check(
+            &facts,
+            &Proposal {
+                kind: IssueEventKind::Verify,
+                by: &me,
+                role: Role::Chief,
+                round: 2,
+                payload: &p,
+            },
+        );
         assert!(r.unwrap_err().0.contains("own fix"));
         let other = UserId::new();
-        let r = check(&facts, &Proposal { kind: IssueEventKind::Verify, by: &other, role: Role::Chief, round: 1, payload: &p });
+        let r = check(
+            &facts,
+            &Proposal {
+                kind: IssueEventKind::Verify,
+                by: &other,
+                role: Role::Chief,
+                round: 1,
+                payload: &p,
+            },
+        );
         assert!(r.unwrap_err().0.contains("before the issue was reopened"));
     }
 }

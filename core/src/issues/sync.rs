@@ -21,11 +21,11 @@ use serde::Serialize;
 
 use rusqlite::Connection;
 
+use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::domain::{IssueId, IssueStatus};
 use crate::error::{Error, Result};
 use crate::hlc::HlcClock;
 use crate::issues::catalog::Catalog;
-use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::issues::{doc, load_catalog, persist, refresh_read};
 use crate::store::{DeviceIdentity, Store};
 
@@ -62,7 +62,9 @@ fn incoming(e: AutomergeError) -> Error {
 impl Store {
     /// The heads of an issue's document as this store has them.
     pub fn issue_heads(&self, id: IssueId) -> Result<Vec<ChangeHash>> {
-        Ok(persist::stored_heads(&self.conn, id)?.ok_or(Error::UnknownIssue(id))?.1)
+        Ok(persist::stored_heads(&self.conn, id)?
+            .ok_or(Error::UnknownIssue(id))?
+            .1)
     }
 
     /// The changes of an issue's document that a peer with `heads` lacks, concatenated (empty
@@ -76,8 +78,15 @@ impl Store {
     /// This device's own changes (by `actor`, hex) that a peer with `heads` lacks, one change's
     /// bytes each: what a device uploads to the sync server, which takes only a device's own
     /// changes (others' changes travel through their own devices).
-    pub fn issue_own_changes_since(&self, id: IssueId, heads: &[ChangeHash], actor: &str) -> Result<Vec<Vec<u8>>> {
-        persist::ISSUES.own_changes_since(&self.conn, &id.to_string(), heads, actor)?.ok_or(Error::UnknownIssue(id))
+    pub fn issue_own_changes_since(
+        &self,
+        id: IssueId,
+        heads: &[ChangeHash],
+        actor: &str,
+    ) -> Result<Vec<Vec<u8>>> {
+        persist::ISSUES
+            .own_changes_since(&self.conn, &id.to_string(), heads, actor)?
+            .ok_or(Error::UnknownIssue(id))
     }
 
     /// The whole document, compacted: what `patrol issue export` writes.
@@ -93,7 +102,10 @@ impl Store {
 
     /// Merges several whole exported documents in one transaction: all of them or, when one is
     /// not valid, none (the error names which).
-    pub fn import_issues<'a>(&mut self, documents: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<MergeOutcome>> {
+    pub fn import_issues<'a>(
+        &mut self,
+        documents: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Vec<MergeOutcome>> {
         let mut merge = self.issue_merge()?;
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
@@ -101,7 +113,10 @@ impl Store {
             match merge.apply(&tx, None, bytes) {
                 Ok(o) => out.push(o),
                 Err(Error::BadDocument(why)) => {
-                    return Err(Error::BadDocument(format!("document {} of the batch: {why}; nothing was imported", i + 1)));
+                    return Err(Error::BadDocument(format!(
+                        "document {} of the batch: {why}; nothing was imported",
+                        i + 1
+                    )));
                 }
                 Err(e) => return Err(e),
             }
@@ -122,7 +137,10 @@ impl Store {
     /// Merges a document file written by [`Store::export_issue_file`] (or `patrol issue export`).
     /// A file larger than [`MAX_DOCUMENT_FILE_BYTES`] is refused unread.
     pub fn import_issue_file(&mut self, path: &Path) -> Result<MergeOutcome> {
-        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let size = std::fs::metadata(path).map_err(io)?.len();
         if size > MAX_DOCUMENT_FILE_BYTES {
             return Err(Error::BadDocument(format!(
@@ -138,7 +156,11 @@ impl Store {
     /// changes from its start, into whichever issue they hold when `id` is `None`), then folds
     /// and rewrites the projection, all in one transaction. Nothing is written when the bytes
     /// are not valid, need changes this store lacks, or belong to another issue.
-    pub fn apply_issue_changes(&mut self, id: Option<IssueId>, bytes: &[u8]) -> Result<MergeOutcome> {
+    pub fn apply_issue_changes(
+        &mut self,
+        id: Option<IssueId>,
+        bytes: &[u8],
+    ) -> Result<MergeOutcome> {
         let mut merge = self.issue_merge()?;
         let tx = self.conn.transaction()?;
         let outcome = merge.apply(&tx, id, bytes)?;
@@ -151,11 +173,22 @@ impl Store {
     pub(crate) fn issue_merge(&self) -> Result<IssueMerge> {
         let me = self.require_device()?;
         let hlc = HlcClock::load(&self.conn, &me.actor_id)?;
-        Ok(IssueMerge { me, catalog: load_catalog(&self.conn)?, hlc, hlc_moved: false, now: self.clock.now_ms() })
+        Ok(IssueMerge {
+            me,
+            catalog: load_catalog(&self.conn)?,
+            hlc,
+            hlc_moved: false,
+            now: self.clock.now_ms(),
+        })
     }
     /// Issues whose document changed after `cursor` (local edits and merges, or with
     /// `local_only` only this device's own edits), oldest change first, at most `limit`.
-    pub fn issues_changed_since(&self, cursor: i64, local_only: bool, limit: u32) -> Result<Vec<ChangedIssue>> {
+    pub fn issues_changed_since(
+        &self,
+        cursor: i64,
+        local_only: bool,
+        limit: u32,
+    ) -> Result<Vec<ChangedIssue>> {
         let sql = if local_only {
             "SELECT id, local_seq, heads FROM issue_doc WHERE local_seq > ?1 ORDER BY local_seq LIMIT ?2"
         } else {
@@ -163,13 +196,24 @@ impl Store {
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(rusqlite::params![cursor, limit], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, seq, heads) = row?;
-            let heads = persist::blob_to_heads(&heads)?.iter().map(|h| h.to_string()).collect();
-            out.push(ChangedIssue { id: id.parse()?, seq, heads });
+            let heads = persist::blob_to_heads(&heads)?
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
+            out.push(ChangedIssue {
+                id: id.parse()?,
+                seq,
+                heads,
+            });
         }
         Ok(out)
     }
@@ -189,9 +233,16 @@ pub(crate) struct IssueMerge {
 impl IssueMerge {
     /// Merges `bytes` into issue `id` (see [`Store::apply_issue_changes`]). On an error some of
     /// it may be written: run it in a transaction or savepoint that is then rolled back.
-    pub(crate) fn apply(&mut self, conn: &Connection, id: Option<IssueId>, bytes: &[u8]) -> Result<MergeOutcome> {
+    pub(crate) fn apply(
+        &mut self,
+        conn: &Connection,
+        id: Option<IssueId>,
+        bytes: &[u8],
+    ) -> Result<MergeOutcome> {
         if bytes.is_empty() {
-            return Err(Error::BadDocument("no changes given (the input is empty)".into()));
+            return Err(Error::BadDocument(
+                "no changes given (the input is empty)".into(),
+            ));
         }
         // Parse on its own first: garbage fails here; changes that build on earlier ones fail
         // only with MissingDeps, which is fine when we have those earlier ones.
@@ -217,7 +268,10 @@ impl IssueMerge {
             _ => doc::read(&stored.doc)?,
         };
         if merged.id != id {
-            return Err(Error::BadDocument(format!("after merging, the document says it is issue {}, not {id}", merged.id)));
+            return Err(Error::BadDocument(format!(
+                "after merging, the document says it is issue {}, not {id}",
+                merged.id
+            )));
         }
         let changed = persist::persist(conn, &mut stored, false)? || new;
         let latest = merged.latest_stamp().cloned();
@@ -226,7 +280,13 @@ impl IssueMerge {
         if let Some(latest) = latest {
             self.observe(&latest);
         }
-        Ok(MergeOutcome { id, new, changed, status: view.status, heads: view.heads })
+        Ok(MergeOutcome {
+            id,
+            new,
+            changed,
+            status: view.status,
+            heads: view.heads,
+        })
     }
 
     /// The time merges are stamped with.

@@ -72,7 +72,10 @@ impl IssueState {
     /// server folds a document with incoming changes merged and rejects the changes whose new
     /// events come back refused.
     pub fn refusal_of(&self, id: IssueEventId) -> Option<&str> {
-        self.events.iter().find(|e| e.event.id == id).and_then(|e| e.refused.as_deref())
+        self.events
+            .iter()
+            .find(|e| e.event.id == id)
+            .and_then(|e| e.refused.as_deref())
     }
 }
 
@@ -94,7 +97,9 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
 
     for e in events {
         let verdict = if !seen.insert(e.id) {
-            Err(roles::Refusal("an event with this id is already in the history".into()))
+            Err(roles::Refusal(
+                "an event with this id is already in the history".into(),
+            ))
         } else {
             let facts = IssueFacts {
                 issue_id: doc.id,
@@ -106,13 +111,23 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
                 location: (doc.location.lat, doc.location.lon),
                 photos: &doc.photos,
             };
-            let proposal = Proposal { kind: e.kind, by: &e.by, role: e.role, round: e.round, payload: &e.payload };
+            let proposal = Proposal {
+                kind: e.kind,
+                by: &e.by,
+                role: e.role,
+                round: e.round,
+                payload: &e.payload,
+            };
             roles::check(&facts, &proposal)
         };
         let allowed = match verdict {
             Ok(a) => a,
             Err(why) => {
-                folded.push(FoldedEvent { event: e.clone(), applied: false, refused: Some(why.0) });
+                folded.push(FoldedEvent {
+                    event: e.clone(),
+                    applied: false,
+                    refused: Some(why.0),
+                });
                 continue;
             }
         };
@@ -125,23 +140,38 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
                     IssueStatus::Reported
                 } else {
                     let why = "the report event must be made by the reporter".to_owned();
-                    folded.push(FoldedEvent { event: e.clone(), applied: false, refused: Some(why) });
+                    folded.push(FoldedEvent {
+                        event: e.clone(),
+                        applied: false,
+                        refused: Some(why),
+                    });
                     continue;
                 }
             }
             IssueEventKind::Assign => {
                 assignments.retain(|a| !e.payload.replaces.contains(&a.event));
                 if let Some(to) = &e.payload.to {
-                    assignments.push(Assignment { event: e.id, to: to.clone(), accepted: false });
+                    assignments.push(Assignment {
+                        event: e.id,
+                        to: to.clone(),
+                        accepted: false,
+                    });
                 }
                 assignment_status(&assignments)
             }
             IssueEventKind::Return => {
                 assignments.retain(|a| Some(a.event) != allowed.assignment);
-                if assignments.is_empty() { IssueStatus::Returned } else { assignment_status(&assignments) }
+                if assignments.is_empty() {
+                    IssueStatus::Returned
+                } else {
+                    assignment_status(&assignments)
+                }
             }
             IssueEventKind::Accept => {
-                for a in assignments.iter_mut().filter(|a| Some(a.event) == allowed.assignment) {
+                for a in assignments
+                    .iter_mut()
+                    .filter(|a| Some(a.event) == allowed.assignment)
+                {
                     a.accepted = true;
                 }
                 IssueStatus::InProgress
@@ -170,11 +200,19 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
             IssueEventKind::Cancel => IssueStatus::Cancelled,
         };
         status = Some(next);
-        folded.push(FoldedEvent { event: e.clone(), applied: true, refused: None });
+        folded.push(FoldedEvent {
+            event: e.clone(),
+            applied: true,
+            refused: None,
+        });
     }
 
-    let assignees: Vec<Assignee> =
-        assignments.iter().map(|a| a.to.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let assignees: Vec<Assignee> = assignments
+        .iter()
+        .map(|a| a.to.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let conflict = (assignees.len() > 1).then(|| AssignmentConflict {
         assignees: assignees.clone(),
         events: assignments.iter().map(|a| a.event).collect(),
@@ -202,5 +240,9 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
 }
 
 fn assignment_status(assignments: &[Assignment]) -> IssueStatus {
-    if assignments.iter().any(|a| a.accepted) { IssueStatus::InProgress } else { IssueStatus::Assigned }
+    if assignments.iter().any(|a| a.accepted) {
+        IssueStatus::InProgress
+    } else {
+        IssueStatus::Assigned
+    }
 }

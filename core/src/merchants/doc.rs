@@ -18,10 +18,18 @@ use automerge::{ActorId, Automerge, AutomergeError, ObjType, ROOT, ReadDoc};
 use crate::docs::fields::{MapFields, finish, hydrated, need, object, parse, put_stamp};
 use crate::domain::{MerchantId, UserId};
 use crate::error::Result;
-use crate::merchants::model::{IssueLink, Inspection, MERCHANT_DOC_SCHEMA_VERSION, Merchant, MerchantFields};
+use crate::merchants::model::{
+    Inspection, IssueLink, MERCHANT_DOC_SCHEMA_VERSION, Merchant, MerchantFields,
+};
 
 /// A new document holding the merchant's fields, in one change.
-pub fn create(actor: ActorId, id: MerchantId, fields: &MerchantFields, by: UserId, at_ms: i64) -> Result<Automerge> {
+pub fn create(
+    actor: ActorId,
+    id: MerchantId,
+    fields: &MerchantFields,
+    by: UserId,
+    at_ms: i64,
+) -> Result<Automerge> {
     let mut doc = Automerge::new().with_actor(actor);
     let mut tx = doc.transaction();
     let result = (|| {
@@ -39,7 +47,11 @@ pub fn create(actor: ActorId, id: MerchantId, fields: &MerchantFields, by: UserI
 }
 
 /// Writes the fields that differ from `old` (all of them when `old` is `None`).
-fn put_fields(tx: &mut impl Transactable, f: &MerchantFields, old: Option<&MerchantFields>) -> Result<(), AutomergeError> {
+fn put_fields(
+    tx: &mut impl Transactable,
+    f: &MerchantFields,
+    old: Option<&MerchantFields>,
+) -> Result<(), AutomergeError> {
     let changed = |a: &dyn Fn(&MerchantFields) -> bool| old.is_none_or(a);
     if changed(&|o| o.name != f.name) {
         tx.put(ROOT, "name", f.name.as_str())?;
@@ -134,9 +146,17 @@ pub fn read(doc: &Automerge) -> Result<Merchant> {
         segment_id: root.str("segment_id"),
         closed: root.is_true("closed"),
     };
-    let mut inspections: Vec<Inspection> = root.list("inspections")?.flatten().filter_map(read_inspection).collect();
+    let mut inspections: Vec<Inspection> = root
+        .list("inspections")?
+        .flatten()
+        .filter_map(read_inspection)
+        .collect();
     inspections.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
-    let mut links: Vec<IssueLink> = root.list("links")?.flatten().filter_map(read_link).collect();
+    let mut links: Vec<IssueLink> = root
+        .list("links")?
+        .flatten()
+        .filter_map(read_link)
+        .collect();
     links.sort_by(|a, b| (&a.at, a.issue_id).cmp(&(&b.at, b.issue_id)));
     Ok(Merchant {
         id,
@@ -158,7 +178,10 @@ fn read_inspection(m: MapFields<'_>) -> Option<Inspection> {
         greening: m.str("greening")?.parse().ok()?,
         order: m.str("order")?.parse().ok()?,
         note: m.str("note"),
-        photos: m.str("photos").map(|p| p.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+        photos: m
+            .str("photos")
+            .map(|p| p.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -173,6 +196,9 @@ fn read_link(m: MapFields<'_>) -> Option<IssueLink> {
 
 /// The latest HLC stamp in the document (so a new stamp is made after it).
 pub fn latest_stamp(m: &Merchant) -> Option<&crate::hlc::HlcStamp> {
-    m.inspections.iter().map(|i| &i.at).chain(m.links.iter().map(|l| &l.at)).max()
+    m.inspections
+        .iter()
+        .map(|i| &i.at)
+        .chain(m.links.iter().map(|l| &l.at))
+        .max()
 }
-

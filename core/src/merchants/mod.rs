@@ -17,16 +17,20 @@ use serde::Serialize;
 
 pub use model::{Inspection, IssueLink, Merchant, MerchantFields};
 
+use crate::docs::fields::actor_from_hex;
 use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::docs::{DocTables, StoredDoc};
-use crate::docs::fields::actor_from_hex;
 use crate::domain::{Datum, DutyGrade, InspectionId, IssueId, MerchantId, Role};
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
 use crate::hlc::{HlcClock, HlcStamp};
 use crate::store::{DeviceIdentity, Store};
 
-pub(crate) const MERCHANTS: DocTables = DocTables { docs: "merchant_doc", chunks: "merchant_chunk", what: "merchant" };
+pub(crate) const MERCHANTS: DocTables = DocTables {
+    docs: "merchant_doc",
+    chunks: "merchant_chunk",
+    what: "merchant",
+};
 
 /// Longest name, address, contact or note, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -107,8 +111,11 @@ impl Store {
             Datum::Wgs84 => (new.lat, new.lon),
             Datum::Gcj02 => gcj02_to_wgs84(new.lat, new.lon),
         };
-        check_coordinates(lat, lon).map_err(|why| Error::InvalidInput(format!("merchant location ({lat}, {lon}) {why}")))?;
-        let name = clean(Some(new.name), "name")?.ok_or_else(|| Error::InvalidInput("a merchant needs a name".into()))?;
+        check_coordinates(lat, lon).map_err(|why| {
+            Error::InvalidInput(format!("merchant location ({lat}, {lon}) {why}"))
+        })?;
+        let name = clean(Some(new.name), "name")?
+            .ok_or_else(|| Error::InvalidInput("a merchant needs a name".into()))?;
         let (street_id, segment_id) = self.frontage_of(new.street.as_deref(), lat, lon)?;
         let fields = MerchantFields {
             name,
@@ -137,7 +144,9 @@ impl Store {
         let me = self.merchant_editor("edit a merchant")?;
         let mut location = None;
         if let Some((lat, lon)) = edit.location {
-            check_coordinates(lat, lon).map_err(|why| Error::InvalidInput(format!("merchant location ({lat}, {lon}) {why}")))?;
+            check_coordinates(lat, lon).map_err(|why| {
+                Error::InvalidInput(format!("merchant location ({lat}, {lon}) {why}"))
+            })?;
             location = Some((lat, lon, self.frontage_of(None, lat, lon)?));
         }
         let now = self.clock.now_ms();
@@ -208,7 +217,12 @@ impl Store {
 
     /// Links an issue to a merchant (`linked`), or says it is not theirs (an issue found near
     /// the shop that someone else caused); supervisors and chiefs only.
-    pub fn link_merchant_issue(&mut self, id: MerchantId, issue: IssueId, linked: bool) -> Result<Merchant> {
+    pub fn link_merchant_issue(
+        &mut self,
+        id: MerchantId,
+        issue: IssueId,
+        linked: bool,
+    ) -> Result<Merchant> {
         let me = self.merchant_editor("link an issue to a merchant")?;
         self.issue(issue)?;
         let now = self.clock.now_ms();
@@ -219,7 +233,15 @@ impl Store {
         let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(doc::latest_stamp(&current), now);
         hlc.save(&tx)?;
-        doc::append_link(&mut stored.doc, &IssueLink { issue_id: issue, linked, by: me.user_id, at })?;
+        doc::append_link(
+            &mut stored.doc,
+            &IssueLink {
+                issue_id: issue,
+                linked,
+                by: me.user_id,
+                at,
+            },
+        )?;
         MERCHANTS.persist(&tx, &mut stored, true)?;
         let m = refresh(&tx, &stored, now)?;
         tx.commit()?;
@@ -298,18 +320,31 @@ impl Store {
     fn merchant_editor(&self, action: &str) -> Result<DeviceIdentity> {
         let me = self.require_device()?;
         if !matches!(me.role, Role::Supervisor | Role::Chief) {
-            return Err(Error::InvalidInput(format!("a {} may not {action}: supervisors and chiefs edit merchants", me.role)));
+            return Err(Error::InvalidInput(format!(
+                "a {} may not {action}: supervisors and chiefs edit merchants",
+                me.role
+            )));
         }
         Ok(me)
     }
 
     /// The street and segment of a frontage: the street given (id or name) and the nearest of
     /// its segments, or the segment the location matches.
-    fn frontage_of(&self, street: Option<&str>, lat: f64, lon: f64) -> Result<(Option<String>, Option<String>)> {
+    fn frontage_of(
+        &self,
+        street: Option<&str>,
+        lat: f64,
+        lon: f64,
+    ) -> Result<(Option<String>, Option<String>)> {
         let net = match self.street_network() {
             Ok(n) => n,
             Err(Error::Streets(crate::streets::StreetsError::NoNetwork)) => {
-                return Ok((street.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()), None));
+                return Ok((
+                    street
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty()),
+                    None,
+                ));
             }
             Err(e) => return Err(e),
         };
@@ -326,7 +361,10 @@ impl Store {
             return Ok((Some(id.to_string()), seg));
         }
         Ok(match self.match_point(lat, lon, None)? {
-            Some(m) => (Some(m.street_id.to_string()), Some(m.segment_id.to_string())),
+            Some(m) => (
+                Some(m.street_id.to_string()),
+                Some(m.segment_id.to_string()),
+            ),
             None => (None, None),
         })
     }
@@ -336,11 +374,19 @@ impl Store {
 /// merchant a whole document holds when `id` is `None`, then rewrites the projection, inside the
 /// caller's transaction. Returns the outcome and the latest stamp of the merged document, for
 /// the caller's clock. On an error some of it may be written: roll the transaction back.
-pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &[u8], now_ms: i64) -> Result<(MerchantMergeOutcome, Option<HlcStamp>)> {
+pub(crate) fn merge_merchant(
+    conn: &Connection,
+    id: Option<MerchantId>,
+    bytes: &[u8],
+    now_ms: i64,
+) -> Result<(MerchantMergeOutcome, Option<HlcStamp>)> {
     if bytes.is_empty() {
-        return Err(Error::BadDocument("no merchant document given (the input is empty)".into()));
+        return Err(Error::BadDocument(
+            "no merchant document given (the input is empty)".into(),
+        ));
     }
-    let not_merchant = |e: AutomergeError| Error::BadDocument(format!("not a merchant document: {e}"));
+    let not_merchant =
+        |e: AutomergeError| Error::BadDocument(format!("not a merchant document: {e}"));
     let standalone = load_standalone(bytes).map_err(not_merchant)?;
     let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
     let id = incoming_target(id, standalone_read.as_ref().map(|m| m.id), "merchant")?;
@@ -350,7 +396,10 @@ pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &
             (s, false)
         }
         None => match standalone {
-            Some(d) => (MERCHANTS.insert(conn, &id.to_string(), d, bytes, false)?, true),
+            Some(d) => (
+                MERCHANTS.insert(conn, &id.to_string(), d, bytes, false)?,
+                true,
+            ),
             None => {
                 return Err(Error::BadDocument(format!(
                     "these changes build on merchant {id}, which this device does not have; fetch it whole"
@@ -364,7 +413,10 @@ pub(crate) fn merge_merchant(conn: &Connection, id: Option<MerchantId>, bytes: &
         _ => doc::read(&stored.doc)?,
     };
     if merged.id != id {
-        return Err(Error::BadDocument(format!("after merging, the document says it is merchant {}, not {id}", merged.id)));
+        return Err(Error::BadDocument(format!(
+            "after merging, the document says it is merchant {}, not {id}",
+            merged.id
+        )));
     }
     let changed = MERCHANTS.persist(conn, &mut stored, false)? || new;
     let latest = doc::latest_stamp(&merged).cloned();
@@ -384,7 +436,12 @@ fn refresh(conn: &Connection, stored: &StoredDoc, now_ms: i64) -> Result<Merchan
 }
 
 /// [`refresh`] with the document already read (`m` must be `stored.doc` as read).
-fn refresh_read(conn: &Connection, stored: &StoredDoc, m: Merchant, now_ms: i64) -> Result<Merchant> {
+fn refresh_read(
+    conn: &Connection,
+    stored: &StoredDoc,
+    m: Merchant,
+    now_ms: i64,
+) -> Result<Merchant> {
     let last = m.inspections.iter().map(|i| i.at.wall_ms).max();
     conn.prepare_cached(
         "INSERT INTO merchant (doc_row, id, name, kind, street_id, segment_id, lat, lon, closed, inspection_count,
@@ -415,8 +472,12 @@ fn refresh_read(conn: &Connection, stored: &StoredDoc, m: Merchant, now_ms: i64)
 /// A trimmed optional text, `None` when empty, refused when too long.
 fn clean(text: Option<String>, what: &str) -> Result<Option<String>> {
     let t = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if t.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
-        return Err(Error::InvalidInput(format!("the merchant's {what} may have at most {MAX_TEXT_CHARS} characters")));
+    if t.as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS)
+    {
+        return Err(Error::InvalidInput(format!(
+            "the merchant's {what} may have at most {MAX_TEXT_CHARS} characters"
+        )));
     }
     Ok(t)
 }

@@ -33,7 +33,8 @@ impl Store {
         match format {
             TrackExportFormat::Gpx => {
                 let name = info.name.clone().unwrap_or_else(|| format!("patrol {id}"));
-                write_gpx(&mut buf, &name, &fixes, datum, which).expect("writing to a Vec cannot fail");
+                write_gpx(&mut buf, &name, &fixes, datum, which)
+                    .expect("writing to a Vec cannot fail");
             }
             TrackExportFormat::GeoJson => {
                 let stats = crate::track::compute_stats(&self.config.track.metrics, &fixes);

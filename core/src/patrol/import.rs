@@ -33,7 +33,11 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { datum: Datum::Wgs84, filter: None, name: None }
+        Self {
+            datum: Datum::Wgs84,
+            filter: None,
+            name: None,
+        }
     }
 }
 
@@ -75,8 +79,15 @@ impl Store {
         cancel: &AtomicBool,
     ) -> Result<ImportReport> {
         let me = self.require_device()?;
-        let filter = options.filter.clone().unwrap_or_else(|| self.config.track.filter.clone());
-        crate::track::TrackConfig { filter: filter.clone(), ..self.config.track.clone() }.validate()?;
+        let filter = options
+            .filter
+            .clone()
+            .unwrap_or_else(|| self.config.track.filter.clone());
+        crate::track::TrackConfig {
+            filter: filter.clone(),
+            ..self.config.track.clone()
+        }
+        .validate()?;
         let total = track.point_count() as u64;
         let name = options.name.clone().or_else(|| track.name.clone());
         let started_at_ms = track
@@ -138,7 +149,11 @@ impl Store {
         let stats = compute_stats(&self.config.track.metrics, &fixes);
         tx.execute(
             "UPDATE patrol SET stopped_at_ms = ?2, summary_json = ?3 WHERE row_id = ?1",
-            params![row, stats.end_ms.unwrap_or(now), serde_json::to_string(&stats).expect("stats serialise")],
+            params![
+                row,
+                stats.end_ms.unwrap_or(now),
+                serde_json::to_string(&stats).expect("stats serialise")
+            ],
         )?;
         insert_event(&tx, row, "start", started_at_ms)?;
         insert_event(&tx, row, "stop", stats.end_ms.unwrap_or(now))?;

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 pub use export::TrackExportFormat;
 pub use import::{ImportOptions, ImportReport};
 
-use crate::domain::{Datum, DeviceId, FixVerdict, NewFix, PatrolId, PatrolState, StoredFix, UserId};
+use crate::domain::{
+    Datum, DeviceId, FixVerdict, NewFix, PatrolId, PatrolState, StoredFix, UserId,
+};
 use crate::error::{Error, Result};
 use crate::geodesy::gcj02_to_wgs84;
 use crate::store::Store;
@@ -95,7 +97,16 @@ impl Store {
         if let Some(open) = open_patrol(&tx, &me.device_id.to_string())? {
             return Err(Error::PatrolAlreadyActive(open));
         }
-        let row = insert_patrol(&tx, id, &me.user_id, &me.device_id.to_string(), PatrolState::Recording, PatrolSource::Recorded, None, now)?;
+        let row = insert_patrol(
+            &tx,
+            id,
+            &me.user_id,
+            &me.device_id.to_string(),
+            PatrolState::Recording,
+            PatrolSource::Recorded,
+            None,
+            now,
+        )?;
         for street in planned_streets {
             tx.execute(
                 "INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)",
@@ -115,13 +126,25 @@ impl Store {
 
     /// Pauses recording: fixes are refused until [`Store::resume_patrol`].
     pub fn pause_patrol(&mut self, id: PatrolId) -> Result<()> {
-        self.transition(id, "pause", PatrolState::Recording, PatrolState::Paused, false)
+        self.transition(
+            id,
+            "pause",
+            PatrolState::Recording,
+            PatrolState::Paused,
+            false,
+        )
     }
 
     /// Resumes a paused patrol; its next fixes start a new track segment, so the distance does
     /// not bridge the pause.
     pub fn resume_patrol(&mut self, id: PatrolId) -> Result<()> {
-        self.transition(id, "resume", PatrolState::Paused, PatrolState::Recording, true)
+        self.transition(
+            id,
+            "resume",
+            PatrolState::Paused,
+            PatrolState::Recording,
+            true,
+        )
     }
 
     fn transition(
@@ -156,7 +179,11 @@ impl Store {
         let now = self.clock.now_ms();
         let (row, state) = patrol_row_state(&self.conn, id)?;
         if state == PatrolState::Stopped {
-            return Err(Error::PatrolTransition { id, action: "stop", state });
+            return Err(Error::PatrolTransition {
+                id,
+                action: "stop",
+                state,
+            });
         }
         let fixes = self.fixes_of_row(row)?;
         let stats = compute_stats(&self.config.track.metrics, &fixes);
@@ -174,7 +201,12 @@ impl Store {
 
     fn recorder(&mut self, id: PatrolId) -> Result<&mut RecorderState> {
         // Look up by id among the loaded recorders first; load from the database otherwise.
-        if let Some(row) = self.recorders.iter().find(|(_, r)| r.id == id).map(|(row, _)| *row) {
+        if let Some(row) = self
+            .recorders
+            .iter()
+            .find(|(_, r)| r.id == id)
+            .map(|(row, _)| *row)
+        {
             return Ok(self.recorders.get_mut(&row).expect("just found"));
         }
         let r = RecorderState::load(&self.conn, &self.config.track, id)?;
@@ -191,7 +223,10 @@ impl Store {
         let config = self.config.track.filter.clone();
         let rec = self.recorder(id)?;
         if rec.state != PatrolState::Recording {
-            return Err(Error::PatrolNotRecording { id, state: rec.state });
+            return Err(Error::PatrolNotRecording {
+                id,
+                state: rec.state,
+            });
         }
         let verdict = filter_judge(&config, rec, &fix);
         let (row, seq, segment) = (rec.row, rec.next_seq, rec.segment);
@@ -199,7 +234,11 @@ impl Store {
         insert_fix(&self.conn, row, seq, segment, &fix, verdict)?;
         let rec = self.recorders.get_mut(&row).expect("recorder loaded above");
         let sampling = advance(rec, &fix, verdict);
-        Ok(FixOutcome { seq, verdict, sampling })
+        Ok(FixOutcome {
+            seq,
+            verdict,
+            sampling,
+        })
     }
 
     /// Adds many fixes (catching up after the app was suspended) in one transaction: all are
@@ -207,16 +246,20 @@ impl Store {
     pub fn add_fixes(&mut self, id: PatrolId, fixes: &[NewFix]) -> Result<BatchOutcome> {
         for (i, f) in fixes.iter().enumerate() {
             validate_live_fix(f).map_err(|e| match e {
-                Error::InvalidFix { field, reason } => {
-                    Error::InvalidFix { field, reason: format!("{reason} (fix {i} of the batch; nothing was stored)") }
-                }
+                Error::InvalidFix { field, reason } => Error::InvalidFix {
+                    field,
+                    reason: format!("{reason} (fix {i} of the batch; nothing was stored)"),
+                },
                 other => other,
             })?;
         }
         let config = self.config.track.filter.clone();
         let rec = self.recorder(id)?;
         if rec.state != PatrolState::Recording {
-            return Err(Error::PatrolNotRecording { id, state: rec.state });
+            return Err(Error::PatrolNotRecording {
+                id,
+                state: rec.state,
+            });
         }
         // Work on a copy so a failed transaction leaves the recorder as the database is.
         let mut work = rec.clone();
@@ -229,16 +272,31 @@ impl Store {
             for f in fixes {
                 let f = to_wgs84(f.clone());
                 let verdict = filter_judge(&config, &work, &f);
-                bind_insert(&mut stmt, work.row, work.next_seq, work.segment, &f, verdict)?;
+                bind_insert(
+                    &mut stmt,
+                    work.row,
+                    work.next_seq,
+                    work.segment,
+                    &f,
+                    verdict,
+                )?;
                 kept += (verdict == FixVerdict::Kept) as u64;
                 let advice = advance(&mut work, &f, verdict);
-                sampling = SamplingAdvice { changed: sampling.changed || advice.changed, ..advice };
+                sampling = SamplingAdvice {
+                    changed: sampling.changed || advice.changed,
+                    ..advice
+                };
             }
         }
         tx.commit()?;
         let row = work.row;
         self.recorders.insert(row, work);
-        Ok(BatchOutcome { first_seq, count: fixes.len() as u64, kept, sampling })
+        Ok(BatchOutcome {
+            first_seq,
+            count: fixes.len() as u64,
+            kept,
+            sampling,
+        })
     }
 
     /// The sampling advice for a patrol as of its last fix, without adding one: what interval the
@@ -248,14 +306,20 @@ impl Store {
             return Ok(rec.detector.advice());
         }
         // Not cached: rebuild without caching, so asking about stopped patrols keeps nothing.
-        Ok(RecorderState::load(&self.conn, &self.config.track, id)?.detector.advice())
+        Ok(RecorderState::load(&self.conn, &self.config.track, id)?
+            .detector
+            .advice())
     }
 
     /// A patrol's details.
     pub fn patrol(&self, id: PatrolId) -> Result<PatrolInfo> {
         let row = self
             .conn
-            .query_row(&format!("{SELECT_PATROL} WHERE p.id = ?1"), [id.to_string()], read_patrol)
+            .query_row(
+                &format!("{SELECT_PATROL} WHERE p.id = ?1"),
+                [id.to_string()],
+                read_patrol,
+            )
             .optional()?
             .ok_or(Error::UnknownPatrol(id))?;
         self.finish_patrol_info(row)
@@ -263,17 +327,24 @@ impl Store {
 
     /// Patrols in this store, newest first.
     pub fn list_patrols(&self) -> Result<Vec<PatrolInfo>> {
-        let mut stmt = self.conn.prepare(&format!("{SELECT_PATROL} ORDER BY p.started_at_ms DESC, p.row_id DESC"))?;
-        let rows = stmt.query_map([], read_patrol)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(|r| self.finish_patrol_info(r)).collect()
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT_PATROL} ORDER BY p.started_at_ms DESC, p.row_id DESC"
+        ))?;
+        let rows = stmt
+            .query_map([], read_patrol)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|r| self.finish_patrol_info(r))
+            .collect()
     }
 
     fn finish_patrol_info(&self, raw: RawPatrol) -> Result<PatrolInfo> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT street_id FROM patrol_street WHERE patrol_row = ?1 ORDER BY street_id")?;
-        let planned_streets =
-            stmt.query_map([raw.row], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT street_id FROM patrol_street WHERE patrol_row = ?1 ORDER BY street_id",
+        )?;
+        let planned_streets = stmt
+            .query_map([raw.row], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(PatrolInfo {
             id: raw.id.parse()?,
             user_id: raw.user_id.parse()?,
@@ -305,13 +376,18 @@ impl Store {
 
     /// The kept track simplified for display and upload, one line of (lat, lon) per segment.
     pub fn simplified_track(&self, id: PatrolId) -> Result<Vec<Vec<(f64, f64)>>> {
-        Ok(simplify_track(self.config.track.metrics.simplify_tolerance_m, &self.fixes(id)?))
+        Ok(simplify_track(
+            self.config.track.metrics.simplify_tolerance_m,
+            &self.fixes(id)?,
+        ))
     }
 
     /// Counts of a patrol's fixes by verdict.
     pub fn verdict_counts(&self, id: PatrolId) -> Result<BTreeMap<FixVerdict, u64>> {
         let (row, _) = patrol_row_state(&self.conn, id)?;
-        let mut stmt = self.conn.prepare("SELECT verdict, COUNT(*) FROM fix WHERE patrol_row = ?1 GROUP BY verdict")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT verdict, COUNT(*) FROM fix WHERE patrol_row = ?1 GROUP BY verdict")?;
         let rows = stmt.query_map([row], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = BTreeMap::new();
         for r in rows {
@@ -324,8 +400,7 @@ impl Store {
 
 /// The columns of a stored fix, in the order [`read_stored_fix`] reads them. The fix table has
 /// the same layout on phones and on the sync server.
-pub const STORED_FIX_COLUMNS: &str =
-    "seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms, provider, is_mock, verdict";
+pub const STORED_FIX_COLUMNS: &str = "seq, segment, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, time_ms, provider, is_mock, verdict";
 
 /// A fix from a row selected with [`STORED_FIX_COLUMNS`].
 pub fn read_stored_fix(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFix> {
@@ -342,9 +417,9 @@ pub fn read_stored_fix(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFix> {
         time_ms: r.get(8)?,
         provider: r.get(9)?,
         is_mock: r.get(10)?,
-        verdict: verdict
-            .parse()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e)))?,
+        verdict: verdict.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
@@ -355,7 +430,11 @@ pub const INSERT_STORED_FIX: &str = "INSERT OR IGNORE INTO fix (patrol_row, seq,
                                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /// Runs [`INSERT_STORED_FIX`] for one fix of the patrol with row id `patrol_row`.
-pub fn insert_stored_fix(stmt: &mut rusqlite::CachedStatement<'_>, patrol_row: i64, f: &StoredFix) -> rusqlite::Result<usize> {
+pub fn insert_stored_fix(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    patrol_row: i64,
+    f: &StoredFix,
+) -> rusqlite::Result<usize> {
     stmt.execute(params![
         patrol_row,
         f.seq,
@@ -375,8 +454,9 @@ pub fn insert_stored_fix(stmt: &mut rusqlite::CachedStatement<'_>, patrol_row: i
 
 /// Every fix of the patrol with row id `row`, in order.
 pub(crate) fn load_fixes(conn: &rusqlite::Connection, row: i64) -> Result<Vec<StoredFix>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {STORED_FIX_COLUMNS} FROM fix WHERE patrol_row = ?1 ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {STORED_FIX_COLUMNS} FROM fix WHERE patrol_row = ?1 ORDER BY seq"
+    ))?;
     let rows = stmt.query_map([row], read_stored_fix)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -392,7 +472,11 @@ fn to_wgs84(mut fix: NewFix) -> NewFix {
     fix
 }
 
-fn filter_judge(config: &crate::track::FilterConfig, rec: &RecorderState, fix: &NewFix) -> FixVerdict {
+fn filter_judge(
+    config: &crate::track::FilterConfig,
+    rec: &RecorderState,
+    fix: &NewFix,
+) -> FixVerdict {
     crate::track::judge_fix(config, &rec.filter, fix, None)
 }
 
@@ -401,13 +485,15 @@ fn advance(rec: &mut RecorderState, fix: &NewFix, verdict: FixVerdict) -> Sampli
     rec.next_seq += 1;
     rec.filter.record(fix, verdict);
     if verdict == FixVerdict::Kept {
-        rec.detector.push(fix.lat, fix.lon, fix.time_ms, fix.accuracy_m, fix.speed_mps)
+        rec.detector
+            .push(fix.lat, fix.lon, fix.time_ms, fix.accuracy_m, fix.speed_mps)
     } else {
         rec.detector.advice()
     }
 }
 
-const INSERT_FIX: &str = "INSERT INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
+const INSERT_FIX: &str =
+    "INSERT INTO fix (patrol_row, seq, segment, time_ms, lat, lon, accuracy_m, altitude_m,
                                            speed_mps, bearing_deg, provider, is_mock, verdict)
                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
@@ -463,7 +549,15 @@ fn insert_patrol(
     tx.execute(
         "INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id.to_string(), user.to_string(), device, state.as_str(), source.as_str(), name, started_at_ms],
+        params![
+            id.to_string(),
+            user.to_string(),
+            device,
+            state.as_str(),
+            source.as_str(),
+            name,
+            started_at_ms
+        ],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -479,22 +573,29 @@ fn insert_event(tx: &Transaction<'_>, row: i64, kind: &str, at_ms: i64) -> Resul
 
 fn open_patrol(conn: &rusqlite::Connection, device: &str) -> Result<Option<PatrolId>> {
     let id: Option<String> = conn
-        .query_row("SELECT id FROM patrol WHERE device_id = ?1 AND state <> 'stopped'", [device], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM patrol WHERE device_id = ?1 AND state <> 'stopped'",
+            [device],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(id.map(|s| s.parse()).transpose()?)
 }
 
 fn patrol_row_state(conn: &rusqlite::Connection, id: PatrolId) -> Result<(i64, PatrolState)> {
     let (row, state): (i64, String) = conn
-        .query_row("SELECT row_id, state FROM patrol WHERE id = ?1", [id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT row_id, state FROM patrol WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?
         .ok_or(Error::UnknownPatrol(id))?;
     Ok((row, state.parse()?))
 }
 
-const SELECT_PATROL: &str = "SELECT p.row_id, p.id, p.user_id, p.state, p.source, p.name, p.started_at_ms,
+const SELECT_PATROL: &str =
+    "SELECT p.row_id, p.id, p.user_id, p.state, p.source, p.name, p.started_at_ms,
                                     p.stopped_at_ms, p.summary_json, p.device_id
                                FROM patrol p";
 

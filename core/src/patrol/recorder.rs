@@ -32,20 +32,31 @@ impl RecorderState {
             )
             .optional()?
             .ok_or(Error::UnknownPatrol(id))?;
-        let next_seq: i64 =
-            conn.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1", [row], |r| {
-                r.get(0)
-            })?;
+        let next_seq: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1",
+            [row],
+            |r| r.get(0),
+        )?;
         let last_kept = conn
             .query_row(
                 "SELECT lat, lon, time_ms FROM fix WHERE patrol_row = ?1 AND verdict = 'kept'
                   ORDER BY seq DESC LIMIT 1",
                 [row],
-                |r| Ok(Anchor { lat: r.get(0)?, lon: r.get(1)?, time_ms: r.get(2)? }),
+                |r| {
+                    Ok(Anchor {
+                        lat: r.get(0)?,
+                        lon: r.get(1)?,
+                        time_ms: r.get(2)?,
+                    })
+                },
             )
             .optional()?;
         let mut detector = StationaryDetector::new(config.stationary.clone());
-        if let Some(Anchor { time_ms: Some(last_t), .. }) = last_kept {
+        if let Some(Anchor {
+            time_ms: Some(last_t),
+            ..
+        }) = last_kept
+        {
             // Replay the recent past so a restart mid-dwell keeps its advice.
             let since = last_t - (config.stationary.dwell_s * 2000.0) as i64;
             let mut stmt = conn.prepare(
@@ -66,7 +77,10 @@ impl RecorderState {
             state: state.parse()?,
             segment,
             next_seq,
-            filter: FilterState { last_kept, consecutive_motion_rejections: 0 },
+            filter: FilterState {
+                last_kept,
+                consecutive_motion_rejections: 0,
+            },
             detector,
         })
     }
@@ -80,23 +94,38 @@ pub(crate) fn validate_live_fix(fix: &NewFix) -> Result<()> {
         return bad("position", format!("({}, {}) {why}", fix.lat, fix.lon));
     }
     if let Some(a) = fix.accuracy_m
-        && (!a.is_finite() || a < 0.0) {
-            return bad("accuracy_m", format!("must be zero or more metres, got {a}"));
-        }
+        && (!a.is_finite() || a < 0.0)
+    {
+        return bad(
+            "accuracy_m",
+            format!("must be zero or more metres, got {a}"),
+        );
+    }
     if let Some(a) = fix.altitude_m
-        && !a.is_finite() {
-            return bad("altitude_m", format!("must be a number, got {a}"));
-        }
+        && !a.is_finite()
+    {
+        return bad("altitude_m", format!("must be a number, got {a}"));
+    }
     if let Some(s) = fix.speed_mps
-        && (!s.is_finite() || s < 0.0) {
-            return bad("speed_mps", format!("must be zero or more m/s, got {s}"));
-        }
+        && (!s.is_finite() || s < 0.0)
+    {
+        return bad("speed_mps", format!("must be zero or more m/s, got {s}"));
+    }
     if let Some(b) = fix.bearing_deg
-        && !b.is_finite() {
-            return bad("bearing_deg", format!("must be a number of degrees, got {b}"));
-        }
+        && !b.is_finite()
+    {
+        return bad(
+            "bearing_deg",
+            format!("must be a number of degrees, got {b}"),
+        );
+    }
     match fix.time_ms {
-        None => return bad("time_ms", "is missing; a live fix needs the time it was taken".into()),
+        None => {
+            return bad(
+                "time_ms",
+                "is missing; a live fix needs the time it was taken".into(),
+            );
+        }
         Some(t) if t <= 0 => return bad("time_ms", format!("must be after 1970, got {t}")),
         _ => {}
     }

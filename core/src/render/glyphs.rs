@@ -48,7 +48,9 @@ fn glyph(c: char) -> Option<&'static str> {
         ':' => "2,1.6 2,2|2,4.6 2,5",
         '-' => "1,3 3,3",
         '+' => "0,3 4,3|2,1 2,5",
-        '%' => "0,6 4,0|0.5,0.5 1.2,0.5 1.2,1.2 0.5,1.2 0.5,0.5|2.8,4.8 3.5,4.8 3.5,5.5 2.8,5.5 2.8,4.8",
+        '%' => {
+            "0,6 4,0|0.5,0.5 1.2,0.5 1.2,1.2 0.5,1.2 0.5,0.5|2.8,4.8 3.5,4.8 3.5,5.5 2.8,5.5 2.8,4.8"
+        }
         '/' => "0,6 4,0",
         '(' => "3,0 2,1 2,5 3,6",
         ')' => "1,0 2,1 2,5 1,6",
@@ -74,9 +76,19 @@ pub fn text_path(text: &str, x: f64, y: f64, size: f64) -> String {
         let ox = x + i as f64 * ADVANCE * k;
         for stroke in g.split('|') {
             for (j, p) in stroke.split(' ').enumerate() {
-                let Some((gx, gy)) = p.split_once(',') else { continue };
-                let (gx, gy) = (gx.parse::<f64>().unwrap_or(0.0), gy.parse::<f64>().unwrap_or(0.0));
-                d.push_str(&format!("{}{:.1},{:.1}", if j == 0 { "M" } else { "L" }, ox + gx * k, y + gy * k));
+                let Some((gx, gy)) = p.split_once(',') else {
+                    continue;
+                };
+                let (gx, gy) = (
+                    gx.parse::<f64>().unwrap_or(0.0),
+                    gy.parse::<f64>().unwrap_or(0.0),
+                );
+                d.push_str(&format!(
+                    "{}{:.1},{:.1}",
+                    if j == 0 { "M" } else { "L" },
+                    ox + gx * k,
+                    y + gy * k
+                ));
             }
         }
     }
@@ -86,7 +98,11 @@ pub fn text_path(text: &str, x: f64, y: f64, size: f64) -> String {
 /// Width in pixels of `text` at `size`.
 pub fn text_width(text: &str, size: f64) -> f64 {
     let n = text.chars().count() as f64;
-    if n == 0.0 { 0.0 } else { (n * ADVANCE - 2.0) * size / 6.0 }
+    if n == 0.0 {
+        0.0
+    } else {
+        (n * ADVANCE - 2.0) * size / 6.0
+    }
 }
 
 #[cfg(test)]
@@ -103,12 +119,19 @@ mod tests {
                 for p in pts {
                     let (x, y) = p.split_once(',').unwrap();
                     let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
-                    assert!((0.0..=4.0).contains(&x) && (0.0..=7.0).contains(&y), "{c}: {p}");
+                    assert!(
+                        (0.0..=4.0).contains(&x) && (0.0..=7.0).contains(&y),
+                        "{c}: {p}"
+                    );
                 }
             }
         }
         assert!(text_path("Ab 1", 0.0, 0.0, 12.0).starts_with("M0.0,12.0"));
-        assert_eq!(text_path("八角", 0.0, 0.0, 12.0), "", "no glyphs for Chinese: nothing drawn");
+        assert_eq!(
+            text_path("八角", 0.0, 0.0, 12.0),
+            "",
+            "no glyphs for Chinese: nothing drawn"
+        );
         assert_eq!(text_width("AB", 6.0), 10.0);
     }
 }

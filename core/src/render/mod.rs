@@ -35,7 +35,12 @@ pub struct Picture {
 impl Picture {
     fn from(canvas: Canvas, features: BTreeMap<String, usize>) -> Self {
         let (width, height) = (canvas.width as u32, canvas.height as u32);
-        Self { svg: canvas.finish(), width, height, features }
+        Self {
+            svg: canvas.finish(),
+            width,
+            height,
+            features,
+        }
     }
 
     /// The picture as PNG (the SVG rasterised by resvg).
@@ -50,10 +55,17 @@ pub fn png(svg_text: &str) -> Result<Vec<u8>> {
     let tree = usvg::Tree::from_str(svg_text, &usvg::Options::default())
         .map_err(|e| Error::InvalidInput(format!("not a valid SVG picture: {e}")))?;
     let size = tree.size().to_int_size();
-    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
-        .ok_or_else(|| Error::InvalidInput(format!("cannot make a {}x{} picture", size.width(), size.height())))?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "cannot make a {}x{} picture",
+            size.width(),
+            size.height()
+        ))
+    })?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| Error::InvalidInput(format!("cannot encode the PNG: {e}")))
+    pixmap
+        .encode_png()
+        .map_err(|e| Error::InvalidInput(format!("cannot encode the PNG: {e}")))
 }
 
 const WIDTH: f64 = 1000.0;
@@ -78,7 +90,10 @@ impl Frame {
     /// follows the area's shape.
     fn fit(points: &[(f64, f64)], pad_m: f64) -> Option<(Frame, f64)> {
         let proj = LocalProjection::centred_on(points.iter().copied())?;
-        let xy: Vec<(f64, f64)> = points.iter().map(|&(la, lo)| proj.to_metres(la, lo)).collect();
+        let xy: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(la, lo)| proj.to_metres(la, lo))
+            .collect();
         let min_x = xy.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - pad_m;
         let max_x = xy.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + pad_m;
         let min_y = xy.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - pad_m;
@@ -90,12 +105,25 @@ impl Frame {
         let height = HEADER + inner_h + FOOTER;
         let left = MARGIN + (inner_w - dx * scale) / 2.0;
         let top = HEADER + (inner_h - dy * scale) / 2.0;
-        Some((Frame { proj, min_x, max_y, scale, left, top }, height))
+        Some((
+            Frame {
+                proj,
+                min_x,
+                max_y,
+                scale,
+                left,
+                top,
+            },
+            height,
+        ))
     }
 
     fn px(&self, lat: f64, lon: f64) -> (f64, f64) {
         let (x, y) = self.proj.to_metres(lat, lon);
-        (self.left + (x - self.min_x) * self.scale, self.top + (self.max_y - y) * self.scale)
+        (
+            self.left + (x - self.min_x) * self.scale,
+            self.top + (self.max_y - y) * self.scale,
+        )
     }
 
     fn line(&self, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
@@ -110,12 +138,30 @@ fn count(features: &mut BTreeMap<String, usize>, class: &str) {
 /// A scale bar of a round length in the footer.
 fn scale_bar(c: &mut Canvas, frame: &Frame, y: f64) {
     let target_m = 150.0 / frame.scale;
-    let nice = [10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0];
-    let m = nice.iter().copied().rev().find(|&n| n <= target_m).unwrap_or(10.0);
+    let nice = [
+        10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0,
+    ];
+    let m = nice
+        .iter()
+        .copied()
+        .rev()
+        .find(|&n| n <= target_m)
+        .unwrap_or(10.0);
     let w = m * frame.scale;
     let x = WIDTH - MARGIN - w;
-    c.polyline(&[(x, y), (x, y + 6.0), (x + w, y + 6.0), (x + w, y)], INK, 2.0, 1.0, "scale", None);
-    let label = if m >= 1000.0 { format!("{} KM", num(m / 1000.0)) } else { format!("{} M", num(m)) };
+    c.polyline(
+        &[(x, y), (x, y + 6.0), (x + w, y + 6.0), (x + w, y)],
+        INK,
+        2.0,
+        1.0,
+        "scale",
+        None,
+    );
+    let label = if m >= 1000.0 {
+        format!("{} KM", num(m / 1000.0))
+    } else {
+        format!("{} M", num(m))
+    };
     c.text_centre(x + w / 2.0, y + 12.0, 12.0, &label, INK);
 }
 
@@ -124,7 +170,15 @@ fn coverage_legend(c: &mut Canvas, x: f64, y: f64) {
     let steps = 10;
     for i in 0..steps {
         let r = i as f64 / (steps - 1) as f64;
-        c.rect(x + i as f64 * 20.0, y, 20.0, 12.0, &coverage_colour(r), "legend", None);
+        c.rect(
+            x + i as f64 * 20.0,
+            y,
+            20.0,
+            12.0,
+            &coverage_colour(r),
+            "legend",
+            None,
+        );
     }
     c.text(x, y + 18.0, 11.0, "0%", INK);
     c.text_centre(x + 100.0, y + 18.0, 11.0, "50%", INK);
@@ -133,10 +187,22 @@ fn coverage_legend(c: &mut Canvas, x: f64, y: f64) {
 }
 
 /// Grey background streets within the frame.
-fn background_streets(c: &mut Canvas, frame: &Frame, net: &IndexedNetwork, skip: &dyn Fn(usize) -> bool) {
+fn background_streets(
+    c: &mut Canvas,
+    frame: &Frame,
+    net: &IndexedNetwork,
+    skip: &dyn Fn(usize) -> bool,
+) {
     for (i, seg) in net.network.segments.iter().enumerate() {
         if !skip(i) {
-            c.polyline(&frame.line(&seg.points), STREET_GREY, 2.0, 1.0, "street", None);
+            c.polyline(
+                &frame.line(&seg.points),
+                STREET_GREY,
+                2.0,
+                1.0,
+                "street",
+                None,
+            );
         }
     }
 }
@@ -149,12 +215,22 @@ impl Store {
         let net = self.street_network()?;
         let cov = self.patrol_coverage(id)?;
         let fixes = self.fixes(id)?;
-        let kept: Vec<_> = fixes.iter().filter(|f| f.verdict == FixVerdict::Kept).collect();
+        let kept: Vec<_> = fixes
+            .iter()
+            .filter(|f| f.verdict == FixVerdict::Kept)
+            .collect();
         let mut coloured: BTreeMap<usize, f64> = BTreeMap::new();
         for s in cov.streets.iter().chain(cov.visited_unassigned.iter()) {
             for seg in &s.segments {
                 if let Some(i) = net.network.segment_index(seg.segment_id) {
-                    coloured.insert(i, if seg.length_m > 0.0 { seg.covered_m / seg.length_m } else { 0.0 });
+                    coloured.insert(
+                        i,
+                        if seg.length_m > 0.0 {
+                            seg.covered_m / seg.length_m
+                        } else {
+                            0.0
+                        },
+                    );
                 }
             }
         }
@@ -162,11 +238,16 @@ impl Store {
         for &i in coloured.keys() {
             pts.extend(net.network.segments[i].points.iter().copied());
         }
-        let (frame, height) = Frame::fit(&pts, 60.0)
-            .ok_or_else(|| Error::InvalidInput(format!("patrol {id} has no kept fixes and no streets to draw")))?;
+        let (frame, height) = Frame::fit(&pts, 60.0).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "patrol {id} has no kept fixes and no streets to draw"
+            ))
+        })?;
         let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
         let mut features = BTreeMap::new();
-        let bbox_px = |p: (f64, f64)| p.0 >= -50.0 && p.0 <= WIDTH + 50.0 && p.1 >= -50.0 && p.1 <= height + 50.0;
+        let bbox_px = |p: (f64, f64)| {
+            p.0 >= -50.0 && p.0 <= WIDTH + 50.0 && p.1 >= -50.0 && p.1 <= height + 50.0
+        };
         for (i, seg) in net.network.segments.iter().enumerate() {
             if coloured.contains_key(&i) {
                 continue;
@@ -178,8 +259,20 @@ impl Store {
         }
         for (&i, &ratio) in &coloured {
             let seg = &net.network.segments[i];
-            let tip = format!("{} #{}: {:.0} % covered", net.network.street_of(i).label(), seg.ordinal, ratio * 100.0);
-            c.polyline(&frame.line(&seg.points), &coverage_colour(ratio), 12.0, 1.0, "segment", Some(&tip));
+            let tip = format!(
+                "{} #{}: {:.0} % covered",
+                net.network.street_of(i).label(),
+                seg.ordinal,
+                ratio * 100.0
+            );
+            c.polyline(
+                &frame.line(&seg.points),
+                &coverage_colour(ratio),
+                12.0,
+                1.0,
+                "segment",
+                Some(&tip),
+            );
             count(&mut features, "segment");
         }
         for run in kept.chunk_by(|a, b| a.segment == b.segment) {
@@ -199,8 +292,14 @@ impl Store {
         let title = format!(
             "PATROL {}  {}  {}  COVERED {:.0}%",
             beijing_time_text(info.started_at_ms),
-            stats.as_ref().map(|s| format!("{} KM", num(s.distance_m / 1000.0))).unwrap_or_default(),
-            stats.as_ref().map(|s| format!("{:.0} MIN", s.duration_s / 60.0)).unwrap_or_default(),
+            stats
+                .as_ref()
+                .map(|s| format!("{} KM", num(s.distance_m / 1000.0)))
+                .unwrap_or_default(),
+            stats
+                .as_ref()
+                .map(|s| format!("{:.0} MIN", s.duration_s / 60.0))
+                .unwrap_or_default(),
             cov.totals.covered_ratio * 100.0
         );
         c.title(MARGIN, 20.0, 18.0, &title, INK);
@@ -219,7 +318,16 @@ impl Store {
               WHERE is_open = 1 AND reported_at_ms >= ?1 AND reported_at_ms < ?2 ORDER BY reported_at_ms DESC, id",
         )?;
         let issues: Vec<(String, String, f64, f64, i64, i64)> = stmt
-            .query_map(rusqlite::params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+            .query_map(rusqlite::params![from, to], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let net = match self.street_network() {
             Ok(n) => Some(n),
@@ -228,10 +336,16 @@ impl Store {
         };
         let mut pts: Vec<(f64, f64)> = issues.iter().map(|i| (i.2, i.3)).collect();
         if let Some(n) = &net {
-            pts.extend(n.network.segments.iter().flat_map(|s| s.points.iter().copied()));
+            pts.extend(
+                n.network
+                    .segments
+                    .iter()
+                    .flat_map(|s| s.points.iter().copied()),
+            );
         }
-        let (frame, height) =
-            Frame::fit(&pts, 40.0).ok_or_else(|| Error::InvalidInput("no open issues and no street network to draw".into()))?;
+        let (frame, height) = Frame::fit(&pts, 40.0).ok_or_else(|| {
+            Error::InvalidInput("no open issues and no street network to draw".into())
+        })?;
         let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
         let mut features = BTreeMap::new();
         if let Some(n) = &net {
@@ -239,7 +353,11 @@ impl Store {
         }
         let catalog = self.issue_catalog()?;
         let colour_of = |cat: &str| {
-            let i = catalog.all().iter().position(|s| s.code == cat).unwrap_or(PALETTE.len() - 1);
+            let i = catalog
+                .all()
+                .iter()
+                .position(|s| s.code == cat)
+                .unwrap_or(PALETTE.len() - 1);
             PALETTE[i % PALETTE.len()]
         };
         let mut used: BTreeMap<String, usize> = BTreeMap::new();
@@ -249,18 +367,50 @@ impl Store {
             let r = 4.0 + age_days / 30.0 * 8.0;
             let (x, y) = frame.px(*lat, *lon);
             let overdue = *due < now;
-            let tip = format!("{cat} {id}, {:.0} days old{}", age_days, if overdue { ", overdue" } else { "" });
-            c.circle(x, y, r, colour_of(cat), if overdue { "#000000" } else { "#ffffff" }, if overdue { 2.0 } else { 1.0 }, "issue", Some(&tip));
+            let tip = format!(
+                "{cat} {id}, {:.0} days old{}",
+                age_days,
+                if overdue { ", overdue" } else { "" }
+            );
+            c.circle(
+                x,
+                y,
+                r,
+                colour_of(cat),
+                if overdue { "#000000" } else { "#ffffff" },
+                if overdue { 2.0 } else { 1.0 },
+                "issue",
+                Some(&tip),
+            );
             count(&mut features, "issue");
             *used.entry(cat.clone()).or_default() += 1;
         }
-        c.title(MARGIN, 20.0, 18.0, &format!("OPEN ISSUES: {}  AT {}", issues.len(), beijing_time_text(now)), INK);
+        c.title(
+            MARGIN,
+            20.0,
+            18.0,
+            &format!(
+                "OPEN ISSUES: {}  AT {}",
+                issues.len(),
+                beijing_time_text(now)
+            ),
+            INK,
+        );
         // Legend: categories with counts, then dot sizes by age.
         let mut x = MARGIN;
         let y = height - FOOTER + 14.0;
         for (cat, n) in &used {
             let label = format!("{} {n}", cat.replace('_', " "));
-            c.circle(x + 6.0, y + 6.0, 6.0, colour_of(cat), "#ffffff", 1.0, "legend", None);
+            c.circle(
+                x + 6.0,
+                y + 6.0,
+                6.0,
+                colour_of(cat),
+                "#ffffff",
+                1.0,
+                "legend",
+                None,
+            );
             c.text(x + 16.0, y, 11.0, &label, INK);
             x += 16.0 + glyphs::text_width(&label, 11.0) + 18.0;
             if x > WIDTH - 200.0 {
@@ -271,11 +421,29 @@ impl Store {
         let mut x = MARGIN;
         for (days, label) in [(0.0, "NEW"), (7.0, "7 DAYS"), (30.0, "30+ DAYS")] {
             let r = 4.0 + days / 30.0 * 8.0;
-            c.circle(x + r, y2 + 8.0, r, "#999999", "#ffffff", 1.0, "legend", None);
+            c.circle(
+                x + r,
+                y2 + 8.0,
+                r,
+                "#999999",
+                "#ffffff",
+                1.0,
+                "legend",
+                None,
+            );
             c.text(x + 2.0 * r + 6.0, y2 + 2.0, 11.0, label, INK);
             x += 2.0 * r + 6.0 + glyphs::text_width(label, 11.0) + 24.0;
         }
-        c.circle(x + 8.0, y2 + 8.0, 8.0, "#999999", "#000000", 2.0, "legend", None);
+        c.circle(
+            x + 8.0,
+            y2 + 8.0,
+            8.0,
+            "#999999",
+            "#000000",
+            2.0,
+            "legend",
+            None,
+        );
         c.text(x + 22.0, y2 + 2.0, 11.0, "OVERDUE", INK);
         scale_bar(&mut c, &frame, y2);
         Ok(Picture::from(c, features))
@@ -286,8 +454,14 @@ impl Store {
     pub fn render_coverage_map(&self, period: Option<&Period>, min_share: f64) -> Result<Picture> {
         let net = self.street_network()?;
         let cov = self.network_coverage(period, min_share)?;
-        let pts: Vec<(f64, f64)> = net.network.segments.iter().flat_map(|s| s.points.iter().copied()).collect();
-        let (frame, height) = Frame::fit(&pts, 40.0).ok_or_else(|| Error::InvalidInput("the street network is empty".into()))?;
+        let pts: Vec<(f64, f64)> = net
+            .network
+            .segments
+            .iter()
+            .flat_map(|s| s.points.iter().copied())
+            .collect();
+        let (frame, height) = Frame::fit(&pts, 40.0)
+            .ok_or_else(|| Error::InvalidInput("the street network is empty".into()))?;
         let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
         let mut features = BTreeMap::new();
         // Uncovered first, so covered segments are drawn over them at junctions.
@@ -295,16 +469,35 @@ impl Store {
         order.sort_by(|a, b| a.covered_ratio.total_cmp(&b.covered_ratio));
         for s in order {
             let seg = &net.network.segments[s.segment];
-            let tip = format!("{} #{}: {:.0} % covered, {} patrol(s)", net.network.street_of(s.segment).label(), seg.ordinal, s.covered_ratio * 100.0, s.patrols);
-            c.polyline(&frame.line(&seg.points), &coverage_colour(s.covered_ratio), 4.0, 1.0, "segment", Some(&tip));
+            let tip = format!(
+                "{} #{}: {:.0} % covered, {} patrol(s)",
+                net.network.street_of(s.segment).label(),
+                seg.ordinal,
+                s.covered_ratio * 100.0,
+                s.patrols
+            );
+            c.polyline(
+                &frame.line(&seg.points),
+                &coverage_colour(s.covered_ratio),
+                4.0,
+                1.0,
+                "segment",
+                Some(&tip),
+            );
             count(&mut features, "segment");
         }
-        let label = period.map(|p| p.label.clone()).unwrap_or_else(|| "ALL TIME".into());
+        let label = period
+            .map(|p| p.label.clone())
+            .unwrap_or_else(|| "ALL TIME".into());
         c.title(
             MARGIN,
             20.0,
             18.0,
-            &format!("COVERAGE {label}: {} PATROLS, {:.0}% OF THE NETWORK", cov.patrols.len(), cov.covered_ratio(&net.network) * 100.0),
+            &format!(
+                "COVERAGE {label}: {} PATROLS, {:.0}% OF THE NETWORK",
+                cov.patrols.len(),
+                cov.covered_ratio(&net.network) * 100.0
+            ),
             INK,
         );
         coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
@@ -319,9 +512,14 @@ impl Store {
         let now = self.clock.now_ms();
         let (from, to) = match period {
             Some(p) => (week_start_ms(p.from_ms), p.to_ms),
-            None => (week_start_ms(now) - 11 * 7 * DAY_MS, week_start_ms(now) + 7 * DAY_MS),
+            None => (
+                week_start_ms(now) - 11 * 7 * DAY_MS,
+                week_start_ms(now) + 7 * DAY_MS,
+            ),
         };
-        let weeks = (((to - from) as f64) / (7.0 * DAY_MS as f64)).ceil().clamp(1.0, 104.0) as usize;
+        let weeks = (((to - from) as f64) / (7.0 * DAY_MS as f64))
+            .ceil()
+            .clamp(1.0, 104.0) as usize;
         let mut found = vec![0u64; weeks];
         let mut closed = vec![0u64; weeks];
         let week_of = |t: i64| ((t - from).div_euclid(7 * DAY_MS)) as usize;
@@ -350,13 +548,26 @@ impl Store {
         let mut c = Canvas::new(WIDTH, height, "#ffffff");
         let mut features = BTreeMap::new();
         let (left, right, top, bottom) = (70.0, WIDTH - MARGIN, HEADER + 20.0, height - 80.0);
-        let max = found.iter().chain(closed.iter()).copied().max().unwrap_or(0).max(1);
+        let max = found
+            .iter()
+            .chain(closed.iter())
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let step = nice_step(max);
         let top_value = (max as f64 / step).ceil() * step;
         let y_of = |v: f64| bottom - (bottom - top) * v / top_value;
         let mut v = 0.0;
         while v <= top_value + 1e-9 {
-            c.polyline(&[(left, y_of(v)), (right, y_of(v))], "#e0e0e0", 1.0, 1.0, "grid", None);
+            c.polyline(
+                &[(left, y_of(v)), (right, y_of(v))],
+                "#e0e0e0",
+                1.0,
+                1.0,
+                "grid",
+                None,
+            );
             c.text_right(left - 8.0, y_of(v) - 5.0, 11.0, &num(v), INK);
             v += step;
         }
@@ -367,24 +578,75 @@ impl Store {
             let start = from + w as i64 * 7 * DAY_MS;
             let d = beijing_date(start);
             let (iso_year, iso_week, _) = d.to_iso_week_date();
-            for (k, (vals, colour, class)) in [(&found, "#4575b4", "bar-found"), (&closed, "#1a9850", "bar-closed")].into_iter().enumerate() {
+            for (k, (vals, colour, class)) in [
+                (&found, "#4575b4", "bar-found"),
+                (&closed, "#1a9850", "bar-closed"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
                 let val = vals[w] as f64;
                 let bx = x - bar + k as f64 * bar;
-                let tip = format!("{iso_year}-W{iso_week:02}: {} {}", vals[w], if k == 0 { "found" } else { "closed" });
-                c.rect(bx, y_of(val), bar - 2.0, bottom - y_of(val), colour, class, Some(&tip));
+                let tip = format!(
+                    "{iso_year}-W{iso_week:02}: {} {}",
+                    vals[w],
+                    if k == 0 { "found" } else { "closed" }
+                );
+                c.rect(
+                    bx,
+                    y_of(val),
+                    bar - 2.0,
+                    bottom - y_of(val),
+                    colour,
+                    class,
+                    Some(&tip),
+                );
                 count(&mut features, class);
             }
             if weeks <= 26 || w % 2 == 0 {
                 c.text_centre(x, bottom + 8.0, 11.0, &format!("W{iso_week:02}"), INK);
             }
         }
-        c.polyline(&[(left, top - 10.0), (left, bottom), (right, bottom)], INK, 1.5, 1.0, "axis", None);
-        let label = period.map(|p| p.label.clone()).unwrap_or_else(|| "LAST 12 WEEKS".into());
-        c.title(MARGIN, 20.0, 18.0, &format!("ISSUES PER WEEK {label}: {} FOUND, {} CLOSED", found.iter().sum::<u64>(), closed.iter().sum::<u64>()), INK);
+        c.polyline(
+            &[(left, top - 10.0), (left, bottom), (right, bottom)],
+            INK,
+            1.5,
+            1.0,
+            "axis",
+            None,
+        );
+        let label = period
+            .map(|p| p.label.clone())
+            .unwrap_or_else(|| "LAST 12 WEEKS".into());
+        c.title(
+            MARGIN,
+            20.0,
+            18.0,
+            &format!(
+                "ISSUES PER WEEK {label}: {} FOUND, {} CLOSED",
+                found.iter().sum::<u64>(),
+                closed.iter().sum::<u64>()
+            ),
+            INK,
+        );
         c.rect(left, height - 40.0, 14.0, 14.0, "#4575b4", "legend", None);
         c.text(left + 20.0, height - 39.0, 12.0, "FOUND (REPORTED)", INK);
-        c.rect(left + 220.0, height - 40.0, 14.0, 14.0, "#1a9850", "legend", None);
-        c.text(left + 240.0, height - 39.0, 12.0, "CLOSED (VERIFIED, CANCELLED, DUPLICATE)", INK);
+        c.rect(
+            left + 220.0,
+            height - 40.0,
+            14.0,
+            14.0,
+            "#1a9850",
+            "legend",
+            None,
+        );
+        c.text(
+            left + 240.0,
+            height - 39.0,
+            12.0,
+            "CLOSED (VERIFIED, CANCELLED, DUPLICATE)",
+            INK,
+        );
         Ok(Picture::from(c, features))
     }
 }
@@ -393,5 +655,9 @@ impl Store {
 fn nice_step(max: u64) -> f64 {
     let raw = max as f64 / 5.0;
     let mag = 10f64.powf(raw.log10().floor()).max(1.0);
-    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag)
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag)
 }

@@ -14,23 +14,39 @@ pub struct Canvas {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn title(t: Option<&str>) -> String {
-    t.map(|t| format!("<title>{}</title>", esc(t))).unwrap_or_default()
+    t.map(|t| format!("<title>{}</title>", esc(t)))
+        .unwrap_or_default()
 }
 
 impl Canvas {
     pub fn new(width: f64, height: f64, background: &str) -> Self {
-        let mut c = Self { width, height, body: String::new() };
+        let mut c = Self {
+            width,
+            height,
+            body: String::new(),
+        };
         c.rect(0.0, 0.0, width, height, background, "background", None);
         c
     }
 
     /// An open line through `points` (pixels).
     #[allow(clippy::too_many_arguments)]
-    pub fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, width: f64, opacity: f64, class: &str, tip: Option<&str>) {
+    pub fn polyline(
+        &mut self,
+        points: &[(f64, f64)],
+        stroke: &str,
+        width: f64,
+        opacity: f64,
+        class: &str,
+        tip: Option<&str>,
+    ) {
         if points.len() < 2 {
             return;
         }
@@ -47,7 +63,17 @@ impl Canvas {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: &str, stroke: &str, stroke_width: f64, class: &str, tip: Option<&str>) {
+    pub fn circle(
+        &mut self,
+        x: f64,
+        y: f64,
+        r: f64,
+        fill: &str,
+        stroke: &str,
+        stroke_width: f64,
+        class: &str,
+        tip: Option<&str>,
+    ) {
         let _ = writeln!(
             self.body,
             r#"<circle class="{class}" cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.85" stroke="{stroke}" stroke-width="{stroke_width:.1}">{}</circle>"#,
@@ -56,7 +82,16 @@ impl Canvas {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, class: &str, tip: Option<&str>) {
+    pub fn rect(
+        &mut self,
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        fill: &str,
+        class: &str,
+        tip: Option<&str>,
+    ) {
         let _ = writeln!(
             self.body,
             r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{fill}">{}</rect>"#,
@@ -110,14 +145,29 @@ impl Canvas {
 
 /// The coverage colour ramp: red (nothing) through yellow (half) to green (all).
 pub fn coverage_colour(ratio: f64) -> String {
-    let stops = [(0.0, (215, 48, 39)), (0.5, (254, 224, 139)), (1.0, (26, 152, 80))];
+    let stops = [
+        (0.0, (215, 48, 39)),
+        (0.5, (254, 224, 139)),
+        (1.0, (26, 152, 80)),
+    ];
     let r = ratio.clamp(0.0, 1.0);
-    let (a, b) = if r <= 0.5 { (stops[0], stops[1]) } else { (stops[1], stops[2]) };
+    let (a, b) = if r <= 0.5 {
+        (stops[0], stops[1])
+    } else {
+        (stops[1], stops[2])
+    };
     let t = (r - a.0) / (b.0 - a.0);
     let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * t).round() as u8;
-    format!("#{:02x}{:02x}{:02x}", mix(a.1.0, b.1.0), mix(a.1.1, b.1.1), mix(a.1.2, b.1.2))
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.1.0, b.1.0),
+        mix(a.1.1, b.1.1),
+        mix(a.1.2, b.1.2)
+    )
 }
 
 /// Distinct colours for categories (colour-blind friendly, from the Okabe-Ito and Tableau sets).
-pub const PALETTE: [&str; 10] =
-    ["#e69f00", "#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#0072b2", "#8c564b", "#f0e442", "#7f7f7f", "#bcbd22"];
+pub const PALETTE: [&str; 10] = [
+    "#e69f00", "#56b4e9", "#009e73", "#d55e00", "#cc79a7", "#0072b2", "#8c564b", "#f0e442",
+    "#7f7f7f", "#bcbd22",
+];

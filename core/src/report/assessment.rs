@@ -91,7 +91,11 @@ pub struct StreetAssessment {
 
 impl Store {
     /// The assessment of every chief for `period` under `rules`.
-    pub fn assessment_report(&self, period: &Period, rules: &ReportRules) -> Result<AssessmentReport> {
+    pub fn assessment_report(
+        &self,
+        period: &Period,
+        rules: &ReportRules,
+    ) -> Result<AssessmentReport> {
         rules.validate()?;
         let people = People::load(self)?;
         let net = match self.street_network() {
@@ -105,13 +109,27 @@ impl Store {
         let chiefs = people.with_role(Role::Chief);
 
         // Per patrol of a chief: the segments it patrolled (covered enough of).
-        let chief_set: std::collections::HashSet<&str> = chiefs.iter().map(String::as_str).collect();
-        let chief_patrols: Vec<_> = patrols.iter().filter(|p| chief_set.contains(p.user_id.as_str())).collect();
+        let chief_set: std::collections::HashSet<&str> =
+            chiefs.iter().map(String::as_str).collect();
+        let chief_patrols: Vec<_> = patrols
+            .iter()
+            .filter(|p| chief_set.contains(p.user_id.as_str()))
+            .collect();
         let mut patrolled: HashMap<i64, Vec<usize>> = HashMap::new();
         if let Some(net) = &net {
-            let keys: Vec<PatrolKey> = chief_patrols.iter().map(|p| PatrolKey { row: p.row, stopped: p.stopped }).collect();
+            let keys: Vec<PatrolKey> = chief_patrols
+                .iter()
+                .map(|p| PatrolKey {
+                    row: p.row,
+                    stopped: p.stopped,
+                })
+                .collect();
             for (p, (coverage, _)) in chief_patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
-                let segs = patrolled_segments(net, &coverage, rules.assessment.segment_patrolled_min_share);
+                let segs = patrolled_segments(
+                    net,
+                    &coverage,
+                    rules.assessment.segment_patrolled_min_share,
+                );
                 patrolled.insert(p.row, segs);
             }
         }
@@ -126,7 +144,10 @@ impl Store {
         }
         let mut out = Vec::with_capacity(chiefs.len());
         for chief in &chiefs {
-            let mine: Vec<_> = chief_patrols.iter().filter(|p| &p.user_id == chief).collect();
+            let mine: Vec<_> = chief_patrols
+                .iter()
+                .filter(|p| &p.user_id == chief)
+                .collect();
             let mut seg_patrols: HashMap<usize, u32> = HashMap::new();
             for p in &mine {
                 for &s in patrolled.get(&p.row).map(Vec::as_slice).unwrap_or(&[]) {
@@ -135,27 +156,63 @@ impl Store {
             }
             let street_ids = people.streets_of(chief, Role::Chief);
             let streets = match &net {
-                Some(net) => street_rows(net, &street_ids, &seg_patrols, &mine.iter().map(|p| p.row).collect::<Vec<_>>(), &patrolled, rules, period),
+                Some(net) => street_rows(
+                    net,
+                    &street_ids,
+                    &seg_patrols,
+                    &mine.iter().map(|p| p.row).collect::<Vec<_>>(),
+                    &patrolled,
+                    rules,
+                    period,
+                ),
                 None => Vec::new(),
             };
             let mut street_texts: Vec<String> = street_ids.iter().map(|s| s.to_string()).collect();
             street_texts.sort();
             street_texts.dedup();
-            let on_streets: Vec<&IssueOutcome> =
-                street_texts.iter().flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default()).collect();
+            let on_streets: Vec<&IssueOutcome> = street_texts
+                .iter()
+                .flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default())
+                .collect();
             let found = found_by.get(chief.as_str()).copied().unwrap_or(0);
-            out.push(assess_chief(people.person(chief), &streets, &mine.iter().map(|p| (p.duration_s, p.distance_m)).collect::<Vec<_>>(), found, &on_streets, street_ids.len(), rules, period));
+            out.push(assess_chief(
+                people.person(chief),
+                &streets,
+                &mine
+                    .iter()
+                    .map(|p| (p.duration_s, p.distance_m))
+                    .collect::<Vec<_>>(),
+                found,
+                &on_streets,
+                street_ids.len(),
+                rules,
+                period,
+            ));
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.person.name.cmp(&b.person.name)).then_with(|| a.person.user_id.cmp(&b.person.user_id)));
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.person.name.cmp(&b.person.name))
+                .then_with(|| a.person.user_id.cmp(&b.person.user_id))
+        });
         for (i, c) in out.iter_mut().enumerate() {
             c.rank = i as u32 + 1;
         }
-        Ok(AssessmentReport { period: period.clone(), rules_name: rules.name.clone(), rules_version: rules.version, chiefs: out })
+        Ok(AssessmentReport {
+            period: period.clone(),
+            rules_name: rules.name.clone(),
+            rules_version: rules.version,
+            chiefs: out,
+        })
     }
 }
 
 /// Segment indices a patrol covered at least `min_share` of.
-pub(crate) fn patrolled_segments(net: &IndexedNetwork, coverage: &crate::coverage::Coverage, min_share: f64) -> Vec<usize> {
+pub(crate) fn patrolled_segments(
+    net: &IndexedNetwork,
+    coverage: &crate::coverage::Coverage,
+    min_share: f64,
+) -> Vec<usize> {
     coverage
         .covered_segments_m(&net.network)
         .into_iter()
@@ -184,11 +241,18 @@ fn street_rows(
             let street = &network.streets[si];
             let segs = &network.street_segments[si];
             let required = rules.required_patrols(&street.class, period.days());
-            let counts: Vec<u32> = segs.iter().map(|s| seg_patrols.get(s).copied().unwrap_or(0)).collect();
+            let counts: Vec<u32> = segs
+                .iter()
+                .map(|s| seg_patrols.get(s).copied().unwrap_or(0))
+                .collect();
             let enough = counts.iter().filter(|&&n| n >= required).count() as u64;
             let patrols = patrol_rows
                 .iter()
-                .filter(|r| patrolled.get(r).is_some_and(|list| list.iter().any(|s| segs.contains(s))))
+                .filter(|r| {
+                    patrolled
+                        .get(r)
+                        .is_some_and(|list| list.iter().any(|s| segs.contains(s)))
+                })
                 .count() as u64;
             StreetAssessment {
                 street_id: street.id.to_string(),
@@ -198,14 +262,20 @@ fn street_rows(
                 segments: segs.len() as u64,
                 required_patrols: required,
                 segments_patrolled_enough: enough,
-                coverage_share: if segs.is_empty() { 0.0 } else { round4(enough as f64 / segs.len() as f64) },
+                coverage_share: if segs.is_empty() {
+                    0.0
+                } else {
+                    round4(enough as f64 / segs.len() as f64)
+                },
                 patrols,
                 min_segment_patrols: counts.iter().copied().min().unwrap_or(0),
                 max_segment_patrols: counts.iter().copied().max().unwrap_or(0),
             }
         })
         .collect();
-    rows.sort_by(|a, b| (a.name.is_none(), &a.name, &a.street_id).cmp(&(b.name.is_none(), &b.name, &b.street_id)));
+    rows.sort_by(|a, b| {
+        (a.name.is_none(), &a.name, &a.street_id).cmp(&(b.name.is_none(), &b.name, &b.street_id))
+    });
     rows
 }
 
@@ -231,43 +301,102 @@ fn assess_chief(
     let on_time = on_streets.iter().filter(|i| i.resolved_on_time).count() as u64;
     let verified = on_streets.iter().filter(|i| i.verified).count() as u64;
     let reopened = on_streets.iter().filter(|i| i.reopened > 0).count() as u64;
-    let mut to_verify: Vec<f64> = on_streets.iter().filter_map(|i| i.hours_to_verify()).collect();
+    let mut to_verify: Vec<f64> = on_streets
+        .iter()
+        .filter_map(|i| i.hours_to_verify())
+        .collect();
     let median_hours = median(&mut to_verify);
 
     let share = |k: u64, of: u64, what: &str| Measured {
         value: (of > 0).then(|| k as f64 / of as f64),
-        detail: if of > 0 { format!("{k} of {of} {what}") } else { format!("no {what}") },
+        detail: if of > 0 {
+            format!("{k} of {of} {what}")
+        } else {
+            format!("no {what}")
+        },
     };
-    let rate = |v: f64, unit: &str| Measured { value: Some(v / weeks), detail: format!("{} {unit} in {} days", num(v), num(period.days())) };
+    let rate = |v: f64, unit: &str| Measured {
+        value: Some(v / weeks),
+        detail: format!("{} {unit} in {} days", num(v), num(period.days())),
+    };
     let mut values = BTreeMap::new();
-    values.insert(Metric::CoverageShare, share(enough, segments, "assigned segments patrolled often enough"));
+    values.insert(
+        Metric::CoverageShare,
+        share(enough, segments, "assigned segments patrolled often enough"),
+    );
     values.insert(Metric::PatrolHoursPerWeek, rate(hours, "hours"));
-    values.insert(Metric::PatrolsPerWeek, rate(patrols.len() as f64, "patrols"));
+    values.insert(
+        Metric::PatrolsPerWeek,
+        rate(patrols.len() as f64, "patrols"),
+    );
     values.insert(Metric::DistanceKmPerWeek, rate(distance_m / 1000.0, "km"));
-    values.insert(Metric::IssuesFoundPerWeek, rate(found as f64, "issues found"));
-    values.insert(Metric::AssignedShare, share(assigned, n, "issues on their streets assigned"));
-    values.insert(Metric::OnTimeShare, share(on_time, n, "issues on their streets resolved on time"));
-    values.insert(Metric::VerifiedShare, share(verified, n, "issues on their streets verified"));
-    values.insert(Metric::Reopened, Measured { value: Some(reopened as f64), detail: format!("{reopened} of {n} issues reopened") });
+    values.insert(
+        Metric::IssuesFoundPerWeek,
+        rate(found as f64, "issues found"),
+    );
+    values.insert(
+        Metric::AssignedShare,
+        share(assigned, n, "issues on their streets assigned"),
+    );
+    values.insert(
+        Metric::OnTimeShare,
+        share(on_time, n, "issues on their streets resolved on time"),
+    );
+    values.insert(
+        Metric::VerifiedShare,
+        share(verified, n, "issues on their streets verified"),
+    );
+    values.insert(
+        Metric::Reopened,
+        Measured {
+            value: Some(reopened as f64),
+            detail: format!("{reopened} of {n} issues reopened"),
+        },
+    );
     values.insert(
         Metric::MedianHoursToVerify,
         Measured {
             value: median_hours,
             detail: match median_hours {
-                Some(h) => format!("median of {} verified issue(s): {} h", to_verify.len(), num(h)),
+                Some(h) => format!(
+                    "median of {} verified issue(s): {} h",
+                    to_verify.len(),
+                    num(h)
+                ),
                 None => "no issue verified".into(),
             },
         },
     );
-    values.insert(Metric::Patrols, Measured { value: Some(patrols.len() as f64), detail: format!("{} patrols", patrols.len()) });
-    values.insert(Metric::IssuesFound, Measured { value: Some(found as f64), detail: format!("{found} issues found") });
-    let Score { score, max_score, lines } = score(&rules.assessment.lines, &values);
+    values.insert(
+        Metric::Patrols,
+        Measured {
+            value: Some(patrols.len() as f64),
+            detail: format!("{} patrols", patrols.len()),
+        },
+    );
+    values.insert(
+        Metric::IssuesFound,
+        Measured {
+            value: Some(found as f64),
+            detail: format!("{found} issues found"),
+        },
+    );
+    let Score {
+        score,
+        max_score,
+        lines,
+    } = score(&rules.assessment.lines, &values);
 
     let mut notes = Vec::new();
     if assigned_streets == 0 {
-        notes.push("no streets assigned: coverage cannot be measured; assign streets to this chief".into());
+        notes.push(
+            "no streets assigned: coverage cannot be measured; assign streets to this chief".into(),
+        );
     } else if streets.len() < assigned_streets {
-        notes.push(format!("{} assigned street(s) are not in this store's street network", assigned_streets - streets.len()));
+        notes.push(format!(
+            "{} assigned street(s) are not in this store's street network",
+            assigned_streets - streets.len()
+        ));
     }
     if patrols.is_empty() {
         notes.push("no patrols in this period".into());

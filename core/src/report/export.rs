@@ -23,7 +23,9 @@ pub fn csv(table: &Table) -> String {
     let line = |cells: Vec<String>| cells.join(",") + "\r\n";
     out.push_str(&line(table.columns.iter().map(|c| csv_field(c)).collect()));
     for row in &table.rows {
-        out.push_str(&line(row.iter().map(|c| csv_field(&cell_text(c))).collect()));
+        out.push_str(&line(
+            row.iter().map(|c| csv_field(&cell_text(c))).collect(),
+        ));
     }
     out
 }
@@ -42,24 +44,38 @@ fn cell_text(c: &Cell) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Tables as an XLSX workbook, one sheet each, header row bold and frozen.
 pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| Error::InvalidInput(format!("cannot write the XLSX workbook: {e}"));
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        Error::InvalidInput(format!("cannot write the XLSX workbook: {e}"))
+    };
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     for t in tables {
         let sheet = book.add_worksheet();
-        let name: String = t.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        let name: String = t
+            .name
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .take(31)
+            .collect();
         sheet.set_name(name).map_err(fail)?;
         for (c, title) in t.columns.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, title, &bold).map_err(fail)?;
+            sheet
+                .write_string_with_format(0, c as u16, title, &bold)
+                .map_err(fail)?;
         }
         for (r, row) in t.rows.iter().enumerate() {
-            let r = u32::try_from(r + 1).map_err(|_| Error::InvalidInput("too many rows for a spreadsheet".into()))?;
+            let r = u32::try_from(r + 1)
+                .map_err(|_| Error::InvalidInput("too many rows for a spreadsheet".into()))?;
             for (c, cell) in row.iter().enumerate() {
                 let c = c as u16;
                 match cell {
@@ -119,11 +135,20 @@ impl Store {
         let mut features = Vec::new();
         for p in self.patrols_in(period)? {
             let fixes = self.fixes(p.id)?;
-            let kept: Vec<_> = fixes.iter().filter(|f| f.verdict == FixVerdict::Kept).collect();
+            let kept: Vec<_> = fixes
+                .iter()
+                .filter(|f| f.verdict == FixVerdict::Kept)
+                .collect();
             let lines: Vec<Value> = kept
                 .chunk_by(|a, b| a.segment == b.segment)
                 .filter(|seg| seg.len() >= 2)
-                .map(|seg| Value::Array(seg.iter().map(|f| json!([round7(f.lon), round7(f.lat)])).collect()))
+                .map(|seg| {
+                    Value::Array(
+                        seg.iter()
+                            .map(|f| json!([round7(f.lon), round7(f.lat)]))
+                            .collect(),
+                    )
+                })
                 .collect();
             features.push(json!({
                 "type": "Feature",
@@ -146,10 +171,18 @@ impl Store {
         let patrols = self.patrols_in(period)?;
         let mut tracks = Vec::with_capacity(patrols.len());
         for p in &patrols {
-            let name = format!("{} {} {}", p.name.clone().unwrap_or_else(|| "patrol".into()), beijing_time_text(p.started_at_ms), p.id);
+            let name = format!(
+                "{} {} {}",
+                p.name.clone().unwrap_or_else(|| "patrol".into()),
+                beijing_time_text(p.started_at_ms),
+                p.id
+            );
             tracks.push((name, self.fixes(p.id)?));
         }
-        let refs: Vec<(&str, &[crate::domain::StoredFix])> = tracks.iter().map(|(n, f)| (n.as_str(), f.as_slice())).collect();
+        let refs: Vec<(&str, &[crate::domain::StoredFix])> = tracks
+            .iter()
+            .map(|(n, f)| (n.as_str(), f.as_slice()))
+            .collect();
         let mut buf = Vec::new();
         write_gpx_tracks(&mut buf, &refs, Datum::Wgs84, ExportFixes::Kept)
             .map_err(|e| Error::InvalidInput(format!("cannot write GPX: {e}")))?;
@@ -190,8 +223,11 @@ impl Store {
     }
 
     fn patrols_in(&self, period: Option<&Period>) -> Result<Vec<crate::patrol::PatrolInfo>> {
-        let mut list: Vec<_> =
-            self.list_patrols()?.into_iter().filter(|p| period.is_none_or(|per| per.contains(p.started_at_ms))).collect();
+        let mut list: Vec<_> = self
+            .list_patrols()?
+            .into_iter()
+            .filter(|p| period.is_none_or(|per| per.contains(p.started_at_ms)))
+            .collect();
         list.reverse();
         Ok(list)
     }
@@ -199,7 +235,12 @@ impl Store {
 
 /// Writes bytes to a file, saying which file when it fails.
 pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::File::create(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    f.write_all(bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    let mut f = std::fs::File::create(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    f.write_all(bytes).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
-

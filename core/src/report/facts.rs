@@ -42,12 +42,25 @@ impl People {
             "SELECT u.id, u.name, u.role, s.name FROM user u LEFT JOIN subdistrict s ON s.id = u.subdistrict_id ORDER BY u.id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
         })?;
         for row in rows {
             let (id, name, role, subdistrict) = row?;
             by_name.entry(name.clone()).or_default().push(id.clone());
-            by_id.insert(id.clone(), Person { user_id: id, name: Some(name), role: role.parse().ok(), subdistrict });
+            by_id.insert(
+                id.clone(),
+                Person {
+                    user_id: id,
+                    name: Some(name),
+                    role: role.parse().ok(),
+                    subdistrict,
+                },
+            );
         }
         let mut assignments = Vec::new();
         for a in store.assignments()? {
@@ -56,7 +69,12 @@ impl People {
                 Some(ids) if ids.len() == 1 => ids[0].clone(),
                 _ => a.user_id.clone(),
             };
-            by_id.entry(user.clone()).or_insert_with(|| Person { user_id: user.clone(), name: None, role: Some(a.role), subdistrict: None });
+            by_id.entry(user.clone()).or_insert_with(|| Person {
+                user_id: user.clone(),
+                name: None,
+                role: Some(a.role),
+                subdistrict: None,
+            });
             assignments.push((a.street_id, user, a.role));
         }
         Ok(Self { by_id, assignments })
@@ -64,8 +82,18 @@ impl People {
 
     /// The user ids with `role`: from the user table, and anyone assigned a street in it.
     pub fn with_role(&self, role: Role) -> Vec<String> {
-        let mut out: Vec<String> = self.by_id.values().filter(|p| p.role == Some(role)).map(|p| p.user_id.clone()).collect();
-        out.extend(self.assignments.iter().filter(|a| a.2 == role).map(|a| a.1.clone()));
+        let mut out: Vec<String> = self
+            .by_id
+            .values()
+            .filter(|p| p.role == Some(role))
+            .map(|p| p.user_id.clone())
+            .collect();
+        out.extend(
+            self.assignments
+                .iter()
+                .filter(|a| a.2 == role)
+                .map(|a| a.1.clone()),
+        );
         out.sort();
         out.dedup();
         out
@@ -73,11 +101,20 @@ impl People {
 
     /// The streets a user answers for in `role`.
     pub fn streets_of(&self, user: &str, role: Role) -> Vec<StreetId> {
-        self.assignments.iter().filter(|a| a.1 == user && a.2 == role).map(|a| a.0).collect()
+        self.assignments
+            .iter()
+            .filter(|a| a.1 == user && a.2 == role)
+            .map(|a| a.0)
+            .collect()
     }
 
     pub fn person(&self, user: &str) -> Person {
-        self.by_id.get(user).cloned().unwrap_or_else(|| Person { user_id: user.into(), name: None, role: None, subdistrict: None })
+        self.by_id.get(user).cloned().unwrap_or_else(|| Person {
+            user_id: user.into(),
+            name: None,
+            role: None,
+            subdistrict: None,
+        })
     }
 }
 
@@ -115,16 +152,32 @@ pub(crate) fn patrols_between(store: &Store, from_ms: i64, to_ms: i64) -> Result
         let (row, id, user_id, state, started_at_ms, summary) = row?;
         let figures = summary
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .map(|v| (v["duration_s"].as_f64().unwrap_or(0.0), v["distance_m"].as_f64().unwrap_or(0.0)));
+            .map(|v| {
+                (
+                    v["duration_s"].as_f64().unwrap_or(0.0),
+                    v["distance_m"].as_f64().unwrap_or(0.0),
+                )
+            });
         let (duration_s, distance_m) = match figures {
             Some(f) => f,
             // Still recording (or synced without a summary): measure the fixes so far.
             None => {
-                let stats = crate::track::compute_stats(&store.config().track.metrics, &store.fixes_of_row(row)?);
+                let stats = crate::track::compute_stats(
+                    &store.config().track.metrics,
+                    &store.fixes_of_row(row)?,
+                );
                 (stats.duration_s, stats.distance_m)
             }
         };
-        out.push(PatrolFacts { row, id: id.parse()?, user_id, stopped: state == "stopped", started_at_ms, duration_s, distance_m });
+        out.push(PatrolFacts {
+            row,
+            id: id.parse()?,
+            user_id,
+            stopped: state == "stopped",
+            started_at_ms,
+            duration_s,
+            distance_m,
+        });
     }
     Ok(out)
 }
@@ -155,16 +208,24 @@ pub struct IssueOutcome {
 impl IssueOutcome {
     /// Duplicates and cancelled reports need no handling: they count nowhere.
     pub fn counts(&self) -> bool {
-        !matches!(self.status_at_end, IssueStatus::Duplicate | IssueStatus::Cancelled)
+        !matches!(
+            self.status_at_end,
+            IssueStatus::Duplicate | IssueStatus::Cancelled
+        )
     }
 
     pub fn hours_to_verify(&self) -> Option<f64> {
-        self.verified_at_ms.map(|v| (v - self.reported_at_ms) as f64 / 3_600_000.0)
+        self.verified_at_ms
+            .map(|v| (v - self.reported_at_ms) as f64 / 3_600_000.0)
     }
 }
 
 /// Issues reported in the period, each as it stood at the period's end.
-pub(crate) fn issue_outcomes(store: &Store, period: &Period, catalog: &Catalog) -> Result<Vec<IssueOutcome>> {
+pub(crate) fn issue_outcomes(
+    store: &Store,
+    period: &Period,
+    catalog: &Catalog,
+) -> Result<Vec<IssueOutcome>> {
     crate::issues::projection::ensure_timelines(store.connection())?;
     let conn = store.connection();
     let mut events: HashMap<i64, Vec<(IssueEventKind, i64)>> = HashMap::new();
@@ -174,7 +235,11 @@ pub(crate) fn issue_outcomes(store: &Store, period: &Period, catalog: &Catalog) 
               WHERE i.reported_at_ms >= ?1 AND i.reported_at_ms < ?2 AND t.at_ms < ?2 ORDER BY t.doc_row, t.ord",
         )?;
         let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (doc_row, kind, at) = row?;
@@ -234,7 +299,11 @@ pub(crate) fn issue_outcomes(store: &Store, period: &Period, catalog: &Catalog) 
                 }
                 IssueEventKind::Return => {
                     assignees -= 1;
-                    if assignees <= 0 { IssueStatus::Returned } else { IssueStatus::Assigned }
+                    if assignees <= 0 {
+                        IssueStatus::Returned
+                    } else {
+                        IssueStatus::Assigned
+                    }
                 }
                 IssueEventKind::Accept => IssueStatus::InProgress,
                 IssueEventKind::Resolve => {
@@ -270,5 +339,9 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
 }

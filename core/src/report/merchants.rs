@@ -72,15 +72,30 @@ impl Store {
         let merchants = self.all_merchants()?;
         let issues = self.issues_before(period.to_ms)?;
         let links = link_issues(&merchants, &issues, rules);
-        let names: HashMap<String, Option<String>> =
-            self.streets()?.into_iter().map(|s| (s.street.id.to_string(), s.street.name)).collect();
+        let names: HashMap<String, Option<String>> = self
+            .streets()?
+            .into_iter()
+            .map(|s| (s.street.id.to_string(), s.street.name))
+            .collect();
         let mut out = Vec::with_capacity(merchants.len());
         for m in &merchants {
-            let linked: Vec<&IssueRow> = links.get(&m.id).map(|v| v.iter().map(|&i| &issues[i]).collect()).unwrap_or_default();
+            let linked: Vec<&IssueRow> = links
+                .get(&m.id)
+                .map(|v| v.iter().map(|&i| &issues[i]).collect())
+                .unwrap_or_default();
             out.push(credit(m, &linked, period, rules, &names));
         }
-        out.sort_by(|a, b| (a.closed, -a.credit_score, &a.name).partial_cmp(&(b.closed, -b.credit_score, &b.name)).unwrap_or(std::cmp::Ordering::Equal));
-        Ok(MerchantReport { period: period.clone(), rules_name: rules.name.clone(), rules_version: rules.version, merchants: out })
+        out.sort_by(|a, b| {
+            (a.closed, -a.credit_score, &a.name)
+                .partial_cmp(&(b.closed, -b.credit_score, &b.name))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        Ok(MerchantReport {
+            period: period.clone(),
+            rules_name: rules.name.clone(),
+            rules_version: rules.version,
+            merchants: out,
+        })
     }
 
     /// Issues reported before `to_ms`, duplicates and cancelled reports aside.
@@ -90,12 +105,24 @@ impl Store {
               WHERE reported_at_ms < ?1 AND status NOT IN ('duplicate', 'cancelled') ORDER BY reported_at_ms, id",
         )?;
         let rows = stmt.query_map(params![to_ms], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?, r.get::<_, i64>(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, category, lat, lon, reported_at_ms) = row?;
-            out.push(IssueRow { id: id.parse()?, category, lat, lon, reported_at_ms });
+            out.push(IssueRow {
+                id: id.parse()?,
+                category,
+                lat,
+                lon,
+                reported_at_ms,
+            });
         }
         Ok(out)
     }
@@ -103,10 +130,15 @@ impl Store {
 
 /// Issue indices linked to each merchant: explicit links first, then the nearest open merchant
 /// within the radius for issues of a frontage category (unless that merchant unlinked it).
-fn link_issues(merchants: &[Merchant], issues: &[IssueRow], rules: &ReportRules) -> HashMap<MerchantId, Vec<usize>> {
+fn link_issues(
+    merchants: &[Merchant],
+    issues: &[IssueRow],
+    rules: &ReportRules,
+) -> HashMap<MerchantId, Vec<usize>> {
     let r = &rules.merchants;
     let mut out: HashMap<MerchantId, Vec<usize>> = HashMap::new();
-    let index: HashMap<IssueId, usize> = issues.iter().enumerate().map(|(i, x)| (x.id, i)).collect();
+    let index: HashMap<IssueId, usize> =
+        issues.iter().enumerate().map(|(i, x)| (x.id, i)).collect();
     let mut explicit: HashMap<usize, MerchantId> = HashMap::new();
     let mut unlinked: HashMap<MerchantId, Vec<IssueId>> = HashMap::new();
     for m in merchants {
@@ -127,7 +159,9 @@ fn link_issues(merchants: &[Merchant], issues: &[IssueRow], rules: &ReportRules)
     if let Some(p) = &proj {
         for (k, m) in open.iter().enumerate() {
             let (x, y) = p.to_metres(m.fields.lat, m.fields.lon);
-            grid.entry(((x / cell).floor() as i64, (y / cell).floor() as i64)).or_default().push((k, x, y));
+            grid.entry(((x / cell).floor() as i64, (y / cell).floor() as i64))
+                .or_default()
+                .push((k, x, y));
         }
     }
     for (i, issue) in issues.iter().enumerate() {
@@ -144,7 +178,11 @@ fn link_issues(merchants: &[Merchant], issues: &[IssueRow], rules: &ReportRules)
         let mut best: Option<(f64, usize)> = None;
         for dx in -1..=1 {
             for dy in -1..=1 {
-                for &(k, mx, my) in grid.get(&(cx + dx, cy + dy)).map(Vec::as_slice).unwrap_or(&[]) {
+                for &(k, mx, my) in grid
+                    .get(&(cx + dx, cy + dy))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
                     let d = (mx - x).hypot(my - y);
                     if d <= r.link_radius_m && best.is_none_or(|b| d < b.0) {
                         best = Some((d, k));
@@ -162,10 +200,17 @@ fn link_issues(merchants: &[Merchant], issues: &[IssueRow], rules: &ReportRules)
     out
 }
 
-fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRules, names: &HashMap<String, Option<String>>) -> MerchantCredit {
+fn credit(
+    m: &Merchant,
+    linked: &[&IssueRow],
+    period: &Period,
+    rules: &ReportRules,
+    names: &HashMap<String, Option<String>>,
+) -> MerchantCredit {
     let r = &rules.merchants;
     let end = period.to_ms;
-    let decay = |at: i64| 0.5f64.powf(((end - at).max(0) as f64 / DAY_MS as f64) / r.half_life_days);
+    let decay =
+        |at: i64| 0.5f64.powf(((end - at).max(0) as f64 / DAY_MS as f64) / r.half_life_days);
     // (time, points, text) of every contribution up to the end of the period.
     let mut parts: Vec<(i64, f64, String)> = Vec::new();
     let mut duties: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -177,9 +222,17 @@ fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRul
             let g = i.grade(*duty);
             let p = r.grade_points.get(g.as_str()).copied().unwrap_or(0.0);
             raw += p;
-            items.push(format!("{duty} {g} ({}{})", if p > 0.0 { "+" } else { "" }, num(p)));
+            items.push(format!(
+                "{duty} {g} ({}{})",
+                if p > 0.0 { "+" } else { "" },
+                num(p)
+            ));
             if period.contains(i.at.wall_ms) {
-                *duties.entry(duty.as_str().into()).or_default().entry(g.as_str().into()).or_default() += 1;
+                *duties
+                    .entry(duty.as_str().into())
+                    .or_default()
+                    .entry(g.as_str().into())
+                    .or_default() += 1;
             }
         }
         if period.contains(i.at.wall_ms) {
@@ -189,16 +242,36 @@ fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRul
         parts.push((
             i.at.wall_ms,
             raw * w,
-            format!("{} inspection: {}: {} x {} (decay) = {}", beijing_date_text(i.at.wall_ms), items.join(", "), num(raw), num(w), num(raw * w)),
+            format!(
+                "{} inspection: {}: {} x {} (decay) = {}",
+                beijing_date_text(i.at.wall_ms),
+                items.join(", "),
+                num(raw),
+                num(w),
+                num(raw * w)
+            ),
         ));
     }
     for issue in linked.iter().filter(|i| i.reported_at_ms < end) {
-        let p = r.issue_points.get(&issue.category).or_else(|| r.issue_points.get("default")).copied().unwrap_or(0.0);
+        let p = r
+            .issue_points
+            .get(&issue.category)
+            .or_else(|| r.issue_points.get("default"))
+            .copied()
+            .unwrap_or(0.0);
         let w = decay(issue.reported_at_ms);
         parts.push((
             issue.reported_at_ms,
             p * w,
-            format!("{} issue {} ({}): {} x {} (decay) = {}", beijing_date_text(issue.reported_at_ms), issue.id, issue.category, num(p), num(w), num(p * w)),
+            format!(
+                "{} issue {} ({}): {} x {} (decay) = {}",
+                beijing_date_text(issue.reported_at_ms),
+                issue.id,
+                issue.category,
+                num(p),
+                num(w),
+                num(p * w)
+            ),
         ));
     }
     parts.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
@@ -209,7 +282,11 @@ fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRul
     explanation.push(format!(
         "{} {} = {}, kept within 0 and {}: {} (half-life {} days, rules {:?} v{})",
         num(r.base_score),
-        if sum < 0.0 { format!("- {}", num(-sum)) } else { format!("+ {}", num(sum)) },
+        if sum < 0.0 {
+            format!("- {}", num(-sum))
+        } else {
+            format!("+ {}", num(sum))
+        },
         num(r.base_score + sum),
         num(r.base_score),
         num(score),
@@ -217,7 +294,11 @@ fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRul
         rules.name,
         rules.version
     ));
-    let street_name = m.fields.street_id.as_ref().and_then(|s| names.get(s).cloned().flatten());
+    let street_name = m
+        .fields
+        .street_id
+        .as_ref()
+        .and_then(|s| names.get(s).cloned().flatten());
     MerchantCredit {
         merchant_id: m.id,
         name: m.fields.name.clone(),
@@ -228,7 +309,10 @@ fn credit(m: &Merchant, linked: &[&IssueRow], period: &Period, rules: &ReportRul
         closed: m.fields.closed,
         inspections_in_period: in_period,
         duties_in_period: duties,
-        issues_linked_in_period: linked.iter().filter(|i| period.contains(i.reported_at_ms)).count() as u64,
+        issues_linked_in_period: linked
+            .iter()
+            .filter(|i| period.contains(i.reported_at_ms))
+            .count() as u64,
         issues_linked_total: linked.len() as u64,
         linked_issue_ids: linked.iter().map(|i| i.id).collect(),
         credit_score: score,

@@ -47,11 +47,21 @@ impl NetworkCoverage {
 impl Store {
     /// Every segment's coverage by the patrols started in `period` (all patrols when `None`).
     /// `min_share` is what one patrol must cover of a segment to count as patrolling it.
-    pub fn network_coverage(&self, period: Option<&Period>, min_share: f64) -> Result<NetworkCoverage> {
+    pub fn network_coverage(
+        &self,
+        period: Option<&Period>,
+        min_share: f64,
+    ) -> Result<NetworkCoverage> {
         let net = self.street_network()?;
         let (from, to) = period.map_or((i64::MIN, i64::MAX), |p| (p.from_ms, p.to_ms));
         let patrols = patrols_between(self, from, to)?;
-        let keys: Vec<PatrolKey> = patrols.iter().map(|p| PatrolKey { row: p.row, stopped: p.stopped }).collect();
+        let keys: Vec<PatrolKey> = patrols
+            .iter()
+            .map(|p| PatrolKey {
+                row: p.row,
+                stopped: p.stopped,
+            })
+            .collect();
         let mut union = Coverage::new();
         let mut counts = vec![0u32; net.network.segments.len()];
         for (c, _) in self.patrol_coverages(&net, &keys)? {
@@ -68,10 +78,18 @@ impl Store {
             .enumerate()
             .map(|(i, seg)| SegmentState {
                 segment: i,
-                covered_ratio: if seg.length_m > 0.0 { (union.segment_covered_m(&net.network, i) / seg.length_m).clamp(0.0, 1.0) } else { 0.0 },
+                covered_ratio: if seg.length_m > 0.0 {
+                    (union.segment_covered_m(&net.network, i) / seg.length_m).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                },
                 patrols: counts[i],
             })
             .collect();
-        Ok(NetworkCoverage { period: period.cloned(), patrols: patrols.iter().map(|p| p.id).collect(), segments })
+        Ok(NetworkCoverage {
+            period: period.cloned(),
+            patrols: patrols.iter().map(|p| p.id).collect(),
+            segments,
+        })
     }
 }

@@ -40,15 +40,29 @@ impl Period {
         if to_ms <= from_ms {
             return Err(bad(t, "it ends before it starts"));
         }
-        Ok(Self { label: t.to_owned(), from_ms, to_ms })
+        Ok(Self {
+            label: t.to_owned(),
+            from_ms,
+            to_ms,
+        })
     }
 
     /// The period `[from_ms, to_ms)` with a label of its own.
     pub fn between(from_ms: i64, to_ms: i64) -> Result<Self> {
         if to_ms <= from_ms {
-            return Err(Error::InvalidInput(format!("a period must end after it starts ({from_ms} .. {to_ms} ms)")));
+            return Err(Error::InvalidInput(format!(
+                "a period must end after it starts ({from_ms} .. {to_ms} ms)"
+            )));
         }
-        Ok(Self { label: format!("{}..{}", beijing_date_text(from_ms), beijing_date_text(to_ms - 1)), from_ms, to_ms })
+        Ok(Self {
+            label: format!(
+                "{}..{}",
+                beijing_date_text(from_ms),
+                beijing_date_text(to_ms - 1)
+            ),
+            from_ms,
+            to_ms,
+        })
     }
 
     pub fn contains(&self, at_ms: i64) -> bool {
@@ -82,12 +96,18 @@ fn span(text: &str) -> Result<(i64, i64)> {
         return Ok((ms, ms));
     }
     if t.contains('T') || t.contains(' ') && t.len() > 10 {
-        return crate::track::gpx::parse_time_ms(t).map(|ms| (ms, ms)).ok_or_else(|| bad(t, "not an RFC 3339 time"));
+        return crate::track::gpx::parse_time_ms(t)
+            .map(|ms| (ms, ms))
+            .ok_or_else(|| bad(t, "not an RFC 3339 time"));
     }
     if let Some((y, w)) = t.split_once(['W', 'w']) {
-        let year: i32 = y.trim_end_matches('-').parse().map_err(|_| bad(t, "the year is not a number"))?;
+        let year: i32 = y
+            .trim_end_matches('-')
+            .parse()
+            .map_err(|_| bad(t, "the year is not a number"))?;
         let week: u8 = w.parse().map_err(|_| bad(t, "the week is not a number"))?;
-        let monday = Date::from_iso_week_date(year, week, Weekday::Monday).map_err(|_| bad(t, "no such ISO week"))?;
+        let monday = Date::from_iso_week_date(year, week, Weekday::Monday)
+            .map_err(|_| bad(t, "no such ISO week"))?;
         let start = day_start_ms(monday);
         return Ok((start, start + 7 * DAY_MS));
     }
@@ -96,8 +116,10 @@ fn span(text: &str) -> Result<(i64, i64)> {
     match parts.as_slice() {
         [y, m] if y.len() == 4 => {
             let year = num(y, "the year is not a number")?;
-            let month = Month::try_from(num(m, "the month is not a number")? as u8).map_err(|_| bad(t, "no such month"))?;
-            let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad(t, "no such month"))?;
+            let month = Month::try_from(num(m, "the month is not a number")? as u8)
+                .map_err(|_| bad(t, "no such month"))?;
+            let first =
+                Date::from_calendar_date(year, month, 1).map_err(|_| bad(t, "no such month"))?;
             let next = if month == Month::December {
                 Date::from_calendar_date(year + 1, Month::January, 1)
             } else {
@@ -108,7 +130,8 @@ fn span(text: &str) -> Result<(i64, i64)> {
         }
         [y, m, d] if y.len() == 4 => {
             let year = num(y, "the year is not a number")?;
-            let month = Month::try_from(num(m, "the month is not a number")? as u8).map_err(|_| bad(t, "no such month"))?;
+            let month = Month::try_from(num(m, "the month is not a number")? as u8)
+                .map_err(|_| bad(t, "no such month"))?;
             let day = num(d, "the day is not a number")?;
             let date = u8::try_from(day)
                 .ok()
@@ -129,7 +152,9 @@ pub fn day_start_ms(date: Date) -> i64 {
 /// The Beijing calendar date of an instant.
 pub fn beijing_date(at_ms: i64) -> Date {
     let days = (at_ms + BEIJING_OFFSET_MS).div_euclid(DAY_MS);
-    time::OffsetDateTime::from_unix_timestamp(days * 86_400).map(|t| t.date()).unwrap_or(Date::MIN)
+    time::OffsetDateTime::from_unix_timestamp(days * 86_400)
+        .map(|t| t.date())
+        .unwrap_or(Date::MIN)
 }
 
 /// `YYYY-MM-DD` of the Beijing date of an instant.
@@ -141,7 +166,12 @@ pub fn beijing_date_text(at_ms: i64) -> String {
 /// `YYYY-MM-DD HH:MM` in Beijing time.
 pub fn beijing_time_text(at_ms: i64) -> String {
     let minutes = (at_ms + BEIJING_OFFSET_MS).rem_euclid(DAY_MS) / 60_000;
-    format!("{} {:02}:{:02}", beijing_date_text(at_ms), minutes / 60, minutes % 60)
+    format!(
+        "{} {:02}:{:02}",
+        beijing_date_text(at_ms),
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// The Monday (Beijing) that starts the ISO week of an instant, as ms.
@@ -162,7 +192,10 @@ mod tests {
         assert_eq!(m.from_ms, DEC_1_BEIJING);
         assert_eq!(m.days(), 31.0);
         let d = Period::parse("2024-12-01").unwrap();
-        assert_eq!((d.from_ms, d.to_ms), (DEC_1_BEIJING, DEC_1_BEIJING + DAY_MS));
+        assert_eq!(
+            (d.from_ms, d.to_ms),
+            (DEC_1_BEIJING, DEC_1_BEIJING + DAY_MS)
+        );
         // 2024-W49 is Monday 2 December to Sunday 8 December.
         let w = Period::parse("2024-W49").unwrap();
         assert_eq!(w.from_ms, DEC_1_BEIJING + DAY_MS);
@@ -173,12 +206,24 @@ mod tests {
         assert_eq!(Period::parse("5..10").unwrap().to_ms, 10);
         let feb = Period::parse("2024-02").unwrap();
         assert_eq!(feb.days(), 29.0, "leap year");
-        assert_eq!(Period::parse("2024-12-31").unwrap().to_ms, Period::parse("2025-01").unwrap().from_ms);
+        assert_eq!(
+            Period::parse("2024-12-31").unwrap().to_ms,
+            Period::parse("2025-01").unwrap().from_ms
+        );
     }
 
     #[test]
     fn bad_periods_say_what_is_accepted() {
-        for t in ["", "yesterday", "2024-13", "2024-02-30", "2024-W54", "2024-12-07..2024-12-01", "2024-12-01..", "20241"] {
+        for t in [
+            "",
+            "yesterday",
+            "2024-13",
+            "2024-02-30",
+            "2024-W54",
+            "2024-12-07..2024-12-01",
+            "2024-12-01..",
+            "20241",
+        ] {
             let e = Period::parse(t).unwrap_err().to_string();
             assert!(e.contains("ISO week"), "{t}: {e}");
         }
@@ -188,8 +233,17 @@ mod tests {
     fn beijing_dates() {
         assert_eq!(beijing_date_text(DEC_1_BEIJING), "2024-12-01");
         assert_eq!(beijing_date_text(DEC_1_BEIJING - 1), "2024-11-30");
-        assert_eq!(beijing_time_text(DEC_1_BEIJING + 90 * 60_000), "2024-12-01 01:30");
-        assert_eq!(week_start_ms(DEC_1_BEIJING + 3 * DAY_MS), DEC_1_BEIJING + DAY_MS);
-        assert_eq!(crate::points::beijing_day(DEC_1_BEIJING + 5), beijing_date_text(DEC_1_BEIJING + 5));
+        assert_eq!(
+            beijing_time_text(DEC_1_BEIJING + 90 * 60_000),
+            "2024-12-01 01:30"
+        );
+        assert_eq!(
+            week_start_ms(DEC_1_BEIJING + 3 * DAY_MS),
+            DEC_1_BEIJING + DAY_MS
+        );
+        assert_eq!(
+            crate::points::beijing_day(DEC_1_BEIJING + 5),
+            beijing_date_text(DEC_1_BEIJING + 5)
+        );
     }
 }

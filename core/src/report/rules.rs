@@ -157,28 +157,37 @@ pub struct RatingBand {
 impl Default for ReportRules {
     fn default() -> Self {
         // The shipped file is checked by a test; a broken build of it cannot reach a phone.
-        Self::from_json(DEFAULT_RULES_JSON).unwrap_or_else(|e| panic!("the shipped default_rules.json is invalid: {e}"))
+        Self::from_json(DEFAULT_RULES_JSON)
+            .unwrap_or_else(|e| panic!("the shipped default_rules.json is invalid: {e}"))
     }
 }
 
 impl ReportRules {
     /// Parses and checks a rules document.
     pub fn from_json(text: &str) -> Result<Self> {
-        let rules: ReportRules =
-            serde_json::from_str(text).map_err(|e| Error::InvalidConfig(format!("the rules file is not valid: {e}")))?;
+        let rules: ReportRules = serde_json::from_str(text)
+            .map_err(|e| Error::InvalidConfig(format!("the rules file is not valid: {e}")))?;
         rules.validate()?;
         Ok(rules)
     }
 
     /// Reads a rules file.
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_json(&text).map_err(|e| Error::InvalidConfig(format!("{}: {e}", path.display())))
     }
 
     /// Checks the numbers make sense, with a message naming the line at fault.
     pub fn validate(&self) -> Result<()> {
-        let bad = |what: String| Err(Error::InvalidConfig(format!("rules {:?} v{}: {what}", self.name, self.version)));
+        let bad = |what: String| {
+            Err(Error::InvalidConfig(format!(
+                "rules {:?} v{}: {what}",
+                self.name, self.version
+            )))
+        };
         let share = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
         let a = &self.assessment;
         if !share(a.segment_patrolled_min_share) || a.segment_patrolled_min_share == 0.0 {
@@ -187,8 +196,14 @@ impl ReportRules {
         if !a.required_patrols_per_week.contains_key("default") {
             return bad("assessment.required_patrols_per_week needs a \"default\"".into());
         }
-        if let Some((class, v)) = a.required_patrols_per_week.iter().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
-            return bad(format!("assessment.required_patrols_per_week.{class} must be above 0, not {v}"));
+        if let Some((class, v)) = a
+            .required_patrols_per_week
+            .iter()
+            .find(|(_, v)| !(v.is_finite() && **v > 0.0))
+        {
+            return bad(format!(
+                "assessment.required_patrols_per_week.{class} must be above 0, not {v}"
+            ));
         }
         if a.lines.is_empty() {
             return bad("assessment.lines is empty: nothing to score".into());
@@ -196,7 +211,12 @@ impl ReportRules {
         for (i, l) in a.lines.iter().enumerate() {
             let name = format!("assessment.lines[{i}] ({})", l.metric.as_str());
             let finite = |v: Option<f64>| v.is_none_or(f64::is_finite);
-            if !(finite(l.weight) && finite(l.full_at) && finite(l.zero_at) && finite(l.per_unit) && finite(l.cap)) {
+            if !(finite(l.weight)
+                && finite(l.full_at)
+                && finite(l.zero_at)
+                && finite(l.per_unit)
+                && finite(l.cap))
+            {
                 return bad(format!("{name} has a number that is not finite"));
             }
             match (l.weight, l.full_at, l.zero_at, l.per_unit, l.cap) {
@@ -221,7 +241,10 @@ impl ReportRules {
             }
         }
         if !(self.stewards.lately_days > 0 && share(self.stewards.segment_patrolled_min_share)) {
-            return bad("stewards.lately_days must be at least 1 and segment_patrolled_min_share in (0, 1]".into());
+            return bad(
+                "stewards.lately_days must be at least 1 and segment_patrolled_min_share in (0, 1]"
+                    .into(),
+            );
         }
         let m = &self.merchants;
         if !(m.link_radius_m.is_finite() && m.link_radius_m >= 0.0) {
@@ -234,17 +257,33 @@ impl ReportRules {
             return bad("merchants.base_score must be a number".into());
         }
         for g in crate::domain::DutyGrade::ALL {
-            if !m.grade_points.get(g.as_str()).is_some_and(|v| v.is_finite()) {
-                return bad(format!("merchants.grade_points needs a number for {:?}", g.as_str()));
+            if !m
+                .grade_points
+                .get(g.as_str())
+                .is_some_and(|v| v.is_finite())
+            {
+                return bad(format!(
+                    "merchants.grade_points needs a number for {:?}",
+                    g.as_str()
+                ));
             }
         }
         if !m.issue_points.get("default").is_some_and(|v| v.is_finite()) {
             return bad("merchants.issue_points needs a \"default\"".into());
         }
-        if m.ratings.is_empty() || m.ratings.windows(2).any(|w| w[0].min_score <= w[1].min_score) {
-            return bad("merchants.ratings must list bands best first with falling min_score".into());
+        if m.ratings.is_empty()
+            || m.ratings
+                .windows(2)
+                .any(|w| w[0].min_score <= w[1].min_score)
+        {
+            return bad(
+                "merchants.ratings must list bands best first with falling min_score".into(),
+            );
         }
-        if m.ratings.iter().any(|r| r.rating.trim().is_empty() || !r.min_score.is_finite()) {
+        if m.ratings
+            .iter()
+            .any(|r| r.rating.trim().is_empty() || !r.min_score.is_finite())
+        {
             return bad("merchants.ratings: every band needs a rating and a min_score".into());
         }
         Ok(())
@@ -253,7 +292,11 @@ impl ReportRules {
     /// Patrols a segment of street class `class` needs in a period of `days` days.
     pub fn required_patrols(&self, class: &str, days: f64) -> u32 {
         let table = &self.assessment.required_patrols_per_week;
-        let per_week = table.get(class).or_else(|| table.get("default")).copied().unwrap_or(1.0);
+        let per_week = table
+            .get(class)
+            .or_else(|| table.get("default"))
+            .copied()
+            .unwrap_or(1.0);
         // A hair under an integer stays that integer (30 days x 7 / 7 is 30, not 31).
         ((per_week * days / 7.0) - 1e-9).ceil().max(1.0) as u32
     }
@@ -293,18 +336,27 @@ mod tests {
     fn bad_rules_are_refused_with_the_line_at_fault() {
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
         v["assessment"]["lines"][1]["cap"] = 3.into();
-        let e = ReportRules::from_json(&v.to_string()).unwrap_err().to_string();
-        assert!(e.contains("lines[1]") && e.contains("patrol_hours_per_week"), "{e}");
+        let e = ReportRules::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lines[1]") && e.contains("patrol_hours_per_week"),
+            "{e}"
+        );
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
         v["assessment"]["lines"][0]["metric"] = "charisma".into();
-        let e = ReportRules::from_json(&v.to_string()).unwrap_err().to_string();
+        let e = ReportRules::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("charisma"), "{e}");
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
         v["merchants"]["ratings"][1]["min_score"] = 95.into();
         assert!(ReportRules::from_json(&v.to_string()).is_err());
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
         v["assessment"]["weights"] = 1.into();
-        let e = ReportRules::from_json(&v.to_string()).unwrap_err().to_string();
+        let e = ReportRules::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("weights"), "unknown fields are typos: {e}");
         assert!(ReportRules::from_json("{").is_err());
     }

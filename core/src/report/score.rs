@@ -47,38 +47,97 @@ pub fn score(rules: &[ScoreRule], values: &BTreeMap<Metric, Measured>) -> Score 
         lines.push(score_line(r, m));
     }
     let total: f64 = lines.iter().map(|l| l.points).sum();
-    Score { score: round2(total.max(0.0)), max_score: round2(lines.iter().map(|l| l.max_points).sum()), lines }
+    Score {
+        score: round2(total.max(0.0)),
+        max_score: round2(lines.iter().map(|l| l.max_points).sum()),
+        lines,
+    }
 }
 
 fn score_line(r: &ScoreRule, m: Measured) -> ScoreLine {
-    let label = r.label.clone().unwrap_or_else(|| r.metric.as_str().replace('_', " "));
-    let (points, max_points, explanation) = match (r.weight, r.full_at, r.zero_at, r.per_unit, r.cap) {
-        (Some(w), Some(full), Some(zero), _, _) => {
-            let rule = format!("{} points at {} or {}, 0 at {}", num(w), num(full), if full > zero { "more" } else { "less" }, num(zero));
-            match m.value {
-                None => {
-                    let p = if r.when_none == WhenNone::Full { w } else { 0.0 };
-                    (p, w, format!("nothing to measure: {} of {} points ({rule})", num(p), num(w)))
-                }
-                Some(v) => {
-                    let share = ((v - zero) / (full - zero)).clamp(0.0, 1.0);
-                    let p = w * share;
-                    (p, w, format!("{} x {} = {} of {} points ({rule})", num(w), num(share), num(p), num(w)))
+    let label = r
+        .label
+        .clone()
+        .unwrap_or_else(|| r.metric.as_str().replace('_', " "));
+    let (points, max_points, explanation) =
+        match (r.weight, r.full_at, r.zero_at, r.per_unit, r.cap) {
+            (Some(w), Some(full), Some(zero), _, _) => {
+                let rule = format!(
+                    "{} points at {} or {}, 0 at {}",
+                    num(w),
+                    num(full),
+                    if full > zero { "more" } else { "less" },
+                    num(zero)
+                );
+                match m.value {
+                    None => {
+                        let p = if r.when_none == WhenNone::Full {
+                            w
+                        } else {
+                            0.0
+                        };
+                        (
+                            p,
+                            w,
+                            format!(
+                                "nothing to measure: {} of {} points ({rule})",
+                                num(p),
+                                num(w)
+                            ),
+                        )
+                    }
+                    Some(v) => {
+                        let share = ((v - zero) / (full - zero)).clamp(0.0, 1.0);
+                        let p = w * share;
+                        (
+                            p,
+                            w,
+                            format!(
+                                "{} x {} = {} of {} points ({rule})",
+                                num(w),
+                                num(share),
+                                num(p),
+                                num(w)
+                            ),
+                        )
+                    }
                 }
             }
-        }
-        (_, _, _, Some(per), Some(cap)) => {
-            let v = m.value.unwrap_or(0.0);
-            let raw = per * v;
-            let p = raw.clamp(-cap, cap);
-            let max = if per > 0.0 { cap } else { 0.0 };
-            let capped = if p != raw { format!(", capped at {}", num(if per > 0.0 { cap } else { -cap })) } else { String::new() };
-            (p, max, format!("{} x {} = {} points{capped} ({} per unit, at most {} either way)", num(v), num(per), num(p), num(per), num(cap)))
-        }
-        // Rules are validated before use; a line that is neither gives nothing.
-        _ => (0.0, 0.0, "not a valid line".into()),
-    };
-    ScoreLine { metric: r.metric, label, value: m.value.map(round4), detail: m.detail, points: round2(points), max_points, explanation }
+            (_, _, _, Some(per), Some(cap)) => {
+                let v = m.value.unwrap_or(0.0);
+                let raw = per * v;
+                let p = raw.clamp(-cap, cap);
+                let max = if per > 0.0 { cap } else { 0.0 };
+                let capped = if p != raw {
+                    format!(", capped at {}", num(if per > 0.0 { cap } else { -cap }))
+                } else {
+                    String::new()
+                };
+                (
+                    p,
+                    max,
+                    format!(
+                        "{} x {} = {} points{capped} ({} per unit, at most {} either way)",
+                        num(v),
+                        num(per),
+                        num(p),
+                        num(per),
+                        num(cap)
+                    ),
+                )
+            }
+            // Rules are validated before use; a line that is neither gives nothing.
+            _ => (0.0, 0.0, "not a valid line".into()),
+        };
+    ScoreLine {
+        metric: r.metric,
+        label,
+        value: m.value.map(round4),
+        detail: m.detail,
+        points: round2(points),
+        max_points,
+        explanation,
+    }
 }
 
 /// A number as people read it: at most two decimals, no trailing zeros.
@@ -102,7 +161,10 @@ mod tests {
     use crate::report::rules::ReportRules;
 
     fn measured(v: Option<f64>) -> Measured {
-        Measured { value: v, detail: String::new() }
+        Measured {
+            value: v,
+            detail: String::new(),
+        }
     }
 
     #[test]
@@ -122,9 +184,20 @@ mod tests {
         assert_eq!(pts, vec![17.5, 15.0, 0.0, 10.0, 15.0, 10.0, 2.5, -10.0]);
         assert_eq!(s.score, 60.0);
         assert_eq!(s.max_score, 100.0);
-        assert!(s.lines[7].explanation.contains("capped at -10"), "{}", s.lines[7].explanation);
-        assert!(s.lines[3].explanation.contains("nothing to measure"), "{}", s.lines[3].explanation);
-        assert_eq!(s.lines[0].explanation, "35 x 0.5 = 17.5 of 35 points (35 points at 0.9 or more, 0 at 0)");
+        assert!(
+            s.lines[7].explanation.contains("capped at -10"),
+            "{}",
+            s.lines[7].explanation
+        );
+        assert!(
+            s.lines[3].explanation.contains("nothing to measure"),
+            "{}",
+            s.lines[3].explanation
+        );
+        assert_eq!(
+            s.lines[0].explanation,
+            "35 x 0.5 = 17.5 of 35 points (35 points at 0.9 or more, 0 at 0)"
+        );
     }
 
     #[test]

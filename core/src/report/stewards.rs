@@ -128,12 +128,19 @@ impl Store {
         let mut street_hours: HashMap<usize, f64> = HashMap::new();
         let mut last_steward: HashMap<usize, i64> = HashMap::new();
         if let Some(net) = &net {
-            let keys: Vec<PatrolKey> = patrols.iter().map(|p| PatrolKey { row: p.row, stopped: p.stopped }).collect();
+            let keys: Vec<PatrolKey> = patrols
+                .iter()
+                .map(|p| PatrolKey {
+                    row: p.row,
+                    stopped: p.stopped,
+                })
+                .collect();
             for (p, (coverage, _)) in patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
-                let mut streets: Vec<usize> = patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
-                    .into_iter()
-                    .map(|s| net.network.segments[s].street)
-                    .collect();
+                let mut streets: Vec<usize> =
+                    patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
+                        .into_iter()
+                        .map(|s| net.network.segments[s].street)
+                        .collect();
                 streets.sort_unstable();
                 streets.dedup();
                 let by_steward = steward_set.contains(p.user_id.as_str());
@@ -160,13 +167,16 @@ impl Store {
         // Streets: named ones and any with an assignment.
         let mut workload = Vec::new();
         let infos = self.streets()?;
-        let assigned: HashSet<String> = people.assignments.iter().map(|a| a.0.to_string()).collect();
+        let assigned: HashSet<String> =
+            people.assignments.iter().map(|a| a.0.to_string()).collect();
         for info in &infos {
             let id = info.street.id.to_string();
             if info.street.name.is_none() && !assigned.contains(&id) {
                 continue;
             }
-            let idx = net.as_ref().and_then(|n| n.network.street_index(info.street.id));
+            let idx = net
+                .as_ref()
+                .and_then(|n| n.network.street_index(info.street.id));
             let get = |m: &HashMap<usize, u64>| idx.and_then(|i| m.get(&i).copied()).unwrap_or(0);
             let last = idx.and_then(|i| last_steward.get(&i).copied());
             workload.push(StreetWorkload {
@@ -175,23 +185,43 @@ impl Store {
                 subdistrict: info.street.subdistrict.clone(),
                 class: info.street.class.clone(),
                 length_m: round2(info.street.length_m),
-                chief: people.assignments.iter().find(|a| a.0 == info.street.id && a.2 == Role::Chief).map(|a| a.1.clone()),
-                stewards: people.assignments.iter().filter(|a| a.0 == info.street.id && a.2 == Role::Steward).map(|a| a.1.clone()).collect(),
+                chief: people
+                    .assignments
+                    .iter()
+                    .find(|a| a.0 == info.street.id && a.2 == Role::Chief)
+                    .map(|a| a.1.clone()),
+                stewards: people
+                    .assignments
+                    .iter()
+                    .filter(|a| a.0 == info.street.id && a.2 == Role::Steward)
+                    .map(|a| a.1.clone())
+                    .collect(),
                 patrols: get(&street_patrols),
                 steward_patrols: get(&street_steward_patrols),
-                patrol_hours: round4(idx.and_then(|i| street_hours.get(&i).copied()).unwrap_or(0.0)),
+                patrol_hours: round4(
+                    idx.and_then(|i| street_hours.get(&i).copied())
+                        .unwrap_or(0.0),
+                ),
                 last_steward_patrol_ms: last,
                 not_covered_lately: last.is_none(),
             });
         }
-        let streets_not_covered_lately = workload.iter().filter(|w| w.not_covered_lately).map(|w| w.street_id.clone()).collect();
+        let streets_not_covered_lately = workload
+            .iter()
+            .filter(|w| w.not_covered_lately)
+            .map(|w| w.street_id.clone())
+            .collect();
 
         // Points.
         let conn = self.connection();
         let mut balance: HashMap<String, i64> = HashMap::new();
         for row in conn
-            .prepare_cached("SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id")?
-            .query_map([period.to_ms], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .prepare_cached(
+                "SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id",
+            )?
+            .query_map([period.to_ms], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
         {
             let (u, p) = row?;
             balance.insert(u, p);
@@ -227,10 +257,23 @@ impl Store {
                 let (user, lat, lon, bags, items, street) = row?;
                 let street = match street {
                     Some(s) if known.contains(s.as_str()) => Some(s),
-                    Some(s) => Some(self.resolve_street(&s).map(|id| id.to_string()).unwrap_or(s)),
+                    Some(s) => Some(
+                        self.resolve_street(&s)
+                            .map(|id| id.to_string())
+                            .unwrap_or(s),
+                    ),
                     None => net
                         .as_ref()
-                        .and_then(|n| crate::matching::match_point(n, lat, lon, None, None, &self.config.matching))
+                        .and_then(|n| {
+                            crate::matching::match_point(
+                                n,
+                                lat,
+                                lon,
+                                None,
+                                None,
+                                &self.config.matching,
+                            )
+                        })
                         .map(|m| m.street_id.to_string()),
                 };
                 let u = per_user.entry(user).or_default();
@@ -242,11 +285,16 @@ impl Store {
                 }
             }
         }
-        let names: HashMap<String, Option<String>> = infos.iter().map(|i| (i.street.id.to_string(), i.street.name.clone())).collect();
+        let names: HashMap<String, Option<String>> = infos
+            .iter()
+            .map(|i| (i.street.id.to_string(), i.street.name.clone()))
+            .collect();
         let pickups_by_street = per_street
             .into_iter()
             .map(|(street_id, (pickups, bags, items))| StreetPickups {
-                name: street_id.as_ref().and_then(|s| names.get(s).cloned().flatten()),
+                name: street_id
+                    .as_ref()
+                    .and_then(|s| names.get(s).cloned().flatten()),
                 street_id,
                 pickups,
                 bags,
@@ -255,8 +303,15 @@ impl Store {
             .collect();
 
         // Stewards.
-        let street_info: HashMap<String, (f64, Option<String>)> =
-            infos.iter().map(|i| (i.street.id.to_string(), (i.street.length_m, i.street.subdistrict.clone()))).collect();
+        let street_info: HashMap<String, (f64, Option<String>)> = infos
+            .iter()
+            .map(|i| {
+                (
+                    i.street.id.to_string(),
+                    (i.street.length_m, i.street.subdistrict.clone()),
+                )
+            })
+            .collect();
         let mut rows = Vec::with_capacity(stewards.len());
         for s in &stewards {
             let person = people.person(s);
@@ -274,19 +329,42 @@ impl Store {
             let board = person
                 .subdistrict
                 .clone()
-                .or_else(|| subdistricts.iter().max_by_key(|(name, n)| (**n, std::cmp::Reverse((*name).clone()))).map(|(n, _)| n.clone()))
+                .or_else(|| {
+                    subdistricts
+                        .iter()
+                        .max_by_key(|(name, n)| (**n, std::cmp::Reverse((*name).clone())))
+                        .map(|(n, _)| n.clone())
+                })
                 .unwrap_or_else(|| "(no subdistrict)".into());
             let entries = history.remove(s).unwrap_or_default();
-            let mine: Vec<_> = patrols.iter().filter(|p| &p.user_id == s && period.contains(p.started_at_ms)).collect();
+            let mine: Vec<_> = patrols
+                .iter()
+                .filter(|p| &p.user_id == s && period.contains(p.started_at_ms))
+                .collect();
             let (pickups, bags, items) = per_user.get(s).copied().unwrap_or_default();
             rows.push(StewardRow {
                 leaderboard_subdistrict: board,
                 streets: streets.len() as u64,
                 street_length_m: round2(length),
                 points_balance: balance.get(s).copied().unwrap_or(0),
-                points_earned: entries.iter().filter(|e| e.points > 0).map(|e| e.points).sum(),
-                points_redeemed: -entries.iter().filter(|e| e.points < 0).map(|e| e.points).sum::<i64>(),
-                entries_capped: entries.iter().filter(|e| e.note.as_deref().is_some_and(|n| n.starts_with("daily cap"))).count() as u64,
+                points_earned: entries
+                    .iter()
+                    .filter(|e| e.points > 0)
+                    .map(|e| e.points)
+                    .sum(),
+                points_redeemed: -entries
+                    .iter()
+                    .filter(|e| e.points < 0)
+                    .map(|e| e.points)
+                    .sum::<i64>(),
+                entries_capped: entries
+                    .iter()
+                    .filter(|e| {
+                        e.note
+                            .as_deref()
+                            .is_some_and(|n| n.starts_with("daily cap"))
+                    })
+                    .count() as u64,
                 pickups,
                 bags,
                 items,
@@ -298,25 +376,55 @@ impl Store {
         }
         let mut boards: BTreeMap<String, Vec<&StewardRow>> = BTreeMap::new();
         for r in &rows {
-            boards.entry(r.leaderboard_subdistrict.clone()).or_default().push(r);
+            boards
+                .entry(r.leaderboard_subdistrict.clone())
+                .or_default()
+                .push(r);
         }
         let leaderboards = boards
             .into_iter()
             .map(|(subdistrict, mut list)| {
-                list.sort_by(|a, b| b.points_earned.cmp(&a.points_earned).then_with(|| a.person.name.cmp(&b.person.name)));
+                list.sort_by(|a, b| {
+                    b.points_earned
+                        .cmp(&a.points_earned)
+                        .then_with(|| a.person.name.cmp(&b.person.name))
+                });
                 let mut ranking = Vec::with_capacity(list.len());
                 for (i, r) in list.iter().enumerate() {
                     // Equal points share a rank.
                     let rank = match ranking.last() {
-                        Some(LeaderboardEntry { rank, points_earned, .. }) if *points_earned == r.points_earned => *rank,
+                        Some(LeaderboardEntry {
+                            rank,
+                            points_earned,
+                            ..
+                        }) if *points_earned == r.points_earned => *rank,
                         _ => i as u32 + 1,
                     };
-                    ranking.push(LeaderboardEntry { rank, user_id: r.person.user_id.clone(), name: r.person.name.clone(), points_earned: r.points_earned });
+                    ranking.push(LeaderboardEntry {
+                        rank,
+                        user_id: r.person.user_id.clone(),
+                        name: r.person.name.clone(),
+                        points_earned: r.points_earned,
+                    });
                 }
-                Leaderboard { subdistrict, ranking }
+                Leaderboard {
+                    subdistrict,
+                    ranking,
+                }
             })
             .collect();
-        rows.sort_by(|a, b| (&a.leaderboard_subdistrict, &a.person.name, &a.person.user_id).cmp(&(&b.leaderboard_subdistrict, &b.person.name, &b.person.user_id)));
+        rows.sort_by(|a, b| {
+            (
+                &a.leaderboard_subdistrict,
+                &a.person.name,
+                &a.person.user_id,
+            )
+                .cmp(&(
+                    &b.leaderboard_subdistrict,
+                    &b.person.name,
+                    &b.person.user_id,
+                ))
+        });
         Ok(StewardReport {
             period: period.clone(),
             rules_name: rules.name.clone(),

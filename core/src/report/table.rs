@@ -50,7 +50,11 @@ impl From<u32> for Cell {
 }
 impl From<f64> for Cell {
     fn from(v: f64) -> Self {
-        if v.is_finite() { Cell::Num(v) } else { Cell::Empty }
+        if v.is_finite() {
+            Cell::Num(v)
+        } else {
+            Cell::Empty
+        }
     }
 }
 impl From<Option<f64>> for Cell {
@@ -75,12 +79,21 @@ pub struct Table {
 
 impl Table {
     pub fn new(name: &str, columns: &[&str]) -> Self {
-        Self { name: name.into(), columns: columns.iter().map(|c| (*c).to_owned()).collect(), rows: Vec::new() }
+        Self {
+            name: name.into(),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row; it must have one cell per column.
     pub fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(row.len(), self.columns.len(), "table {}: row width", self.name);
+        debug_assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "table {}: row width",
+            self.name
+        );
         self.rows.push(row);
     }
 }

@@ -16,20 +16,62 @@ impl ToTables for AssessmentReport {
         let mut chiefs = Table::new(
             "chiefs",
             &[
-                "rank", "user_id", "name", "subdistrict", "score", "max_score", "patrols", "hours", "distance_km",
-                "streets_assigned", "segments", "segments_patrolled_enough", "coverage_share", "issues_found",
-                "issues_on_streets", "issues_assigned", "issues_resolved", "issues_resolved_on_time", "issues_verified",
-                "issues_reopened", "median_hours_to_verify", "notes",
+                "rank",
+                "user_id",
+                "name",
+                "subdistrict",
+                "score",
+                "max_score",
+                "patrols",
+                "hours",
+                "distance_km",
+                "streets_assigned",
+                "segments",
+                "segments_patrolled_enough",
+                "coverage_share",
+                "issues_found",
+                "issues_on_streets",
+                "issues_assigned",
+                "issues_resolved",
+                "issues_resolved_on_time",
+                "issues_verified",
+                "issues_reopened",
+                "median_hours_to_verify",
+                "notes",
             ],
         );
         let mut streets = Table::new(
             "streets",
             &[
-                "user_id", "chief", "street_id", "street", "class", "length_m", "segments", "required_patrols",
-                "segments_patrolled_enough", "coverage_share", "patrols", "min_segment_patrols", "max_segment_patrols",
+                "user_id",
+                "chief",
+                "street_id",
+                "street",
+                "class",
+                "length_m",
+                "segments",
+                "required_patrols",
+                "segments_patrolled_enough",
+                "coverage_share",
+                "patrols",
+                "min_segment_patrols",
+                "max_segment_patrols",
             ],
         );
-        let mut lines = Table::new("explanation", &["user_id", "chief", "metric", "label", "value", "detail", "points", "max_points", "explanation"]);
+        let mut lines = Table::new(
+            "explanation",
+            &[
+                "user_id",
+                "chief",
+                "metric",
+                "label",
+                "value",
+                "detail",
+                "points",
+                "max_points",
+                "explanation",
+            ],
+        );
         for c in &self.chiefs {
             let p = &c.person;
             chiefs.push(vec![
@@ -96,11 +138,36 @@ impl ToTables for StewardReport {
         let mut stewards = Table::new(
             "stewards",
             &[
-                "user_id", "name", "subdistrict", "streets", "street_length_m", "points_balance", "points_earned",
-                "points_redeemed", "entries_capped", "pickups", "bags", "items", "patrols", "patrol_hours",
+                "user_id",
+                "name",
+                "subdistrict",
+                "streets",
+                "street_length_m",
+                "points_balance",
+                "points_earned",
+                "points_redeemed",
+                "entries_capped",
+                "pickups",
+                "bags",
+                "items",
+                "patrols",
+                "patrol_hours",
             ],
         );
-        let mut history = Table::new("points_history", &["user_id", "name", "time", "day", "kind", "source_id", "rule", "points", "note"]);
+        let mut history = Table::new(
+            "points_history",
+            &[
+                "user_id",
+                "name",
+                "time",
+                "day",
+                "kind",
+                "source_id",
+                "rule",
+                "points",
+                "note",
+            ],
+        );
         for s in &self.stewards {
             let p = &s.person;
             stewards.push(vec![
@@ -133,21 +200,49 @@ impl ToTables for StewardReport {
                 ]);
             }
         }
-        let mut boards = Table::new("leaderboard", &["subdistrict", "rank", "user_id", "name", "points_earned"]);
+        let mut boards = Table::new(
+            "leaderboard",
+            &["subdistrict", "rank", "user_id", "name", "points_earned"],
+        );
         for b in &self.leaderboards {
             for e in &b.ranking {
-                boards.push(vec![b.subdistrict.as_str().into(), e.rank.into(), e.user_id.as_str().into(), e.name.clone().into(), e.points_earned.into()]);
+                boards.push(vec![
+                    b.subdistrict.as_str().into(),
+                    e.rank.into(),
+                    e.user_id.as_str().into(),
+                    e.name.clone().into(),
+                    e.points_earned.into(),
+                ]);
             }
         }
-        let mut pickups = Table::new("pickups_by_street", &["street_id", "street", "pickups", "bags", "items"]);
+        let mut pickups = Table::new(
+            "pickups_by_street",
+            &["street_id", "street", "pickups", "bags", "items"],
+        );
         for p in &self.pickups_by_street {
-            pickups.push(vec![p.street_id.clone().into(), p.name.clone().into(), p.pickups.into(), p.bags.into(), p.items.into()]);
+            pickups.push(vec![
+                p.street_id.clone().into(),
+                p.name.clone().into(),
+                p.pickups.into(),
+                p.bags.into(),
+                p.items.into(),
+            ]);
         }
         let mut streets = Table::new(
             "workload",
             &[
-                "street_id", "street", "subdistrict", "class", "length_m", "chief", "stewards", "patrols", "steward_patrols",
-                "patrol_hours", "last_steward_patrol", "not_covered_lately",
+                "street_id",
+                "street",
+                "subdistrict",
+                "class",
+                "length_m",
+                "chief",
+                "stewards",
+                "patrols",
+                "steward_patrols",
+                "patrol_hours",
+                "last_steward_patrol",
+                "not_covered_lately",
             ],
         );
         for w in &self.streets {
@@ -175,13 +270,27 @@ impl ToTables for MerchantReport {
         let mut merchants = Table::new(
             "merchants",
             &[
-                "merchant_id", "name", "kind", "street", "segment_id", "closed", "inspections_in_period", "poor_items_in_period",
-                "issues_linked_in_period", "issues_linked_total", "credit_score", "rating",
+                "merchant_id",
+                "name",
+                "kind",
+                "street",
+                "segment_id",
+                "closed",
+                "inspections_in_period",
+                "poor_items_in_period",
+                "issues_linked_in_period",
+                "issues_linked_total",
+                "credit_score",
+                "rating",
             ],
         );
         let mut lines = Table::new("explanation", &["merchant_id", "name", "line"]);
         for m in &self.merchants {
-            let poor: u64 = m.duties_in_period.values().filter_map(|g| g.get("poor")).sum();
+            let poor: u64 = m
+                .duties_in_period
+                .values()
+                .filter_map(|g| g.get("poor"))
+                .sum();
             merchants.push(vec![
                 m.merchant_id.to_string().into(),
                 m.name.as_str().into(),
@@ -197,7 +306,11 @@ impl ToTables for MerchantReport {
                 m.rating.clone().into(),
             ]);
             for l in &m.explanation {
-                lines.push(vec![m.merchant_id.to_string().into(), m.name.as_str().into(), Cell::Text(l.clone())]);
+                lines.push(vec![
+                    m.merchant_id.to_string().into(),
+                    m.name.as_str().into(),
+                    Cell::Text(l.clone()),
+                ]);
             }
         }
         vec![merchants, lines]

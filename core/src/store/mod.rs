@@ -89,7 +89,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -112,7 +114,14 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(e, &path))?;
-        let mut store = Store { conn, path, config, clock, recorders: HashMap::new(), network_cache: Default::default() };
+        let mut store = Store {
+            conn,
+            path,
+            config,
+            clock,
+            recorders: HashMap::new(),
+            network_cache: Default::default(),
+        };
         store.prepare().map_err(|e| reclassify(e, &store.path))?;
         store.migrate()?;
         Ok(store)
@@ -124,7 +133,9 @@ impl Store {
     pub fn open_another(&self) -> Result<Store> {
         let in_memory = self.path.as_os_str() == ":memory:" || self.path.as_os_str().is_empty();
         if in_memory {
-            return Err(Error::InvalidInput("an in-memory store has no file to open a second connection to".into()));
+            return Err(Error::InvalidInput(
+                "an in-memory store has no file to open a second connection to".into(),
+            ));
         }
         Self::open_with_clock(&self.path, self.config.clone(), self.clock.clone())
     }
@@ -147,12 +158,15 @@ impl Store {
         c.pragma_update(None, "foreign_keys", true)?;
         c.pragma_update(None, "temp_store", 2)?;
         c.pragma_update(None, "journal_size_limit", self.config.wal_size_limit_bytes)?;
-        c.busy_timeout(std::time::Duration::from_millis(self.config.busy_timeout_ms.into()))?;
+        c.busy_timeout(std::time::Duration::from_millis(
+            self.config.busy_timeout_ms.into(),
+        ))?;
         c.set_prepared_statement_cache_capacity(64);
         // Write transactions take the write lock when they begin: a deferred one that reads and
         // then writes fails at once (SQLITE_BUSY, no busy wait) when another connection committed
         // in between, which two connections of one app (a background sync) would meet.
-        self.conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        self.conn
+            .set_transaction_behavior(TransactionBehavior::Immediate);
         Ok(())
     }
 
@@ -170,7 +184,9 @@ impl Store {
         }
         for version in (found + 1)..=SCHEMA_VERSION {
             let mut step = || -> rusqlite::Result<()> {
-                let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
                 // Re-read inside the lock: another process may have migrated meanwhile.
                 let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
                 if now < version {
@@ -180,7 +196,9 @@ impl Store {
                 tx.commit()
             };
             step().map_err(|source| match source.sqlite_error_code() {
-                Some(ErrorCode::NotADatabase) => Error::NotADatabase { path: self.path.clone() },
+                Some(ErrorCode::NotADatabase) => Error::NotADatabase {
+                    path: self.path.clone(),
+                },
                 _ => Error::Migration { version, source },
             })?;
         }
@@ -210,8 +228,11 @@ impl Store {
     pub fn quick_check(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let problems: Vec<String> =
-            rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().filter(|r| r != "ok").collect();
+        let problems: Vec<String> = rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|r| r != "ok")
+            .collect();
         Ok(problems)
     }
 
@@ -219,7 +240,9 @@ impl Store {
     /// instead of it being swallowed by `Drop`.
     pub fn close(self) -> Result<()> {
         // Best effort: keeps the WAL small for the next start; failure is not data loss.
-        let _ = self.conn.execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
+        let _ = self
+            .conn
+            .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
         self.conn.close().map_err(|(_, e)| Error::from(e))
     }
 
@@ -231,7 +254,9 @@ impl Store {
 
 fn classify(e: rusqlite::Error, path: &Path) -> Error {
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => Error::NotADatabase { path: path.to_path_buf() },
+        Some(ErrorCode::NotADatabase) => Error::NotADatabase {
+            path: path.to_path_buf(),
+        },
         _ => Error::from(e),
     }
 }
@@ -252,17 +277,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("a.db"), StoreConfig::default()).unwrap();
         let c = store.connection();
-        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-        let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: i64 = c
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
         let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         assert_eq!(sync, 1, "NORMAL");
         let temp: i64 = c.query_row("PRAGMA temp_store", [], |r| r.get(0)).unwrap();
         assert_eq!(temp, 2, "MEMORY");
-        let limit: i64 = c.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)).unwrap();
+        let limit: i64 = c
+            .query_row("PRAGMA journal_size_limit", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(limit, 4 * 1024 * 1024);
         assert!(store.quick_check().unwrap().is_empty());
         store.close().unwrap();
@@ -272,9 +305,15 @@ mod tests {
     fn reopening_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
-        Store::open(&path, StoreConfig::default()).unwrap().close().unwrap();
+        Store::open(&path, StoreConfig::default())
+            .unwrap()
+            .close()
+            .unwrap();
         let store = Store::open(&path, StoreConfig::default()).unwrap();
-        let v: i64 = store.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = store
+            .connection()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 
@@ -282,14 +321,20 @@ mod tests {
     fn a_newer_schema_is_refused_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
-        Store::open(&path, StoreConfig::default()).unwrap().close().unwrap();
+        Store::open(&path, StoreConfig::default())
+            .unwrap()
+            .close()
+            .unwrap();
         {
             let c = Connection::open(&path).unwrap();
-            c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         match Store::open(&path, StoreConfig::default()) {
-            Err(Error::DatabaseTooNew { found, supported, .. }) => {
+            Err(Error::DatabaseTooNew {
+                found, supported, ..
+            }) => {
                 assert_eq!(found, SCHEMA_VERSION + 1);
                 assert_eq!(supported, SCHEMA_VERSION);
             }

@@ -23,7 +23,11 @@ pub struct StreetImportOptions {
 
 impl Default for StreetImportOptions {
     fn default() -> Self {
-        Self { max_segment_m: 200.0, subdistrict: None, datum: Datum::Wgs84 }
+        Self {
+            max_segment_m: 200.0,
+            subdistrict: None,
+            datum: Datum::Wgs84,
+        }
     }
 }
 
@@ -94,7 +98,9 @@ pub struct NetworkDraft {
 
 /// Groups lines into streets by (subdistrict, name); unnamed lines are streets of their own.
 /// Keeps the first-seen order so imports are deterministic.
-pub(crate) fn group_streets(lines: Vec<(Option<String>, Option<String>, String, DraftLine)>) -> Vec<DraftStreet> {
+pub(crate) fn group_streets(
+    lines: Vec<(Option<String>, Option<String>, String, DraftLine)>,
+) -> Vec<DraftStreet> {
     let mut order: Vec<DraftStreet> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (name, subdistrict, unnamed_key, line) in lines {
@@ -106,7 +112,12 @@ pub(crate) fn group_streets(lines: Vec<(Option<String>, Option<String>, String, 
             Some(&i) => order[i].lines.push(line),
             None => {
                 by_key.insert(key.clone(), order.len());
-                order.push(DraftStreet { key, name, subdistrict, lines: vec![line] });
+                order.push(DraftStreet {
+                    key,
+                    name,
+                    subdistrict,
+                    lines: vec![line],
+                });
             }
         }
     }
@@ -115,7 +126,9 @@ pub(crate) fn group_streets(lines: Vec<(Option<String>, Option<String>, String, 
 
 /// A trimmed, non-empty name or `None`.
 pub(crate) fn clean_name(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Converts a point to WGS-84 [`E7`] from the import datum.
@@ -177,7 +190,11 @@ pub fn split_line(points: &[E7], max_m: f64) -> Vec<Vec<E7>> {
         // Cut every boundary that falls inside the edge (i-1, i).
         while pieces.len() + 1 < n && cumulative[i] > next_cut + 1e-9 {
             let edge = cumulative[i] - cumulative[i - 1];
-            let t = if edge > 0.0 { (next_cut - cumulative[i - 1]) / edge } else { 0.0 };
+            let t = if edge > 0.0 {
+                (next_cut - cumulative[i - 1]) / edge
+            } else {
+                0.0
+            };
             let (a, b) = (deg[i - 1], deg[i]);
             let cut = to_e7(a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
             if current.last() != Some(&cut) {
@@ -209,15 +226,27 @@ mod tests {
     #[test]
     fn split_pieces_are_bounded_and_add_up() {
         // An L-shaped line of about 1.1 km with a vertex in the middle of a piece.
-        let line = vec![to_e7(39.90, 116.20), to_e7(39.905, 116.20), to_e7(39.905, 116.2065)];
+        let line = vec![
+            to_e7(39.90, 116.20),
+            to_e7(39.905, 116.20),
+            to_e7(39.905, 116.2065),
+        ];
         let total = line_length_m(&line);
         for max in [50.0, 200.0, 333.0, 5000.0] {
             let pieces = split_line(&line, max);
-            assert_eq!(pieces.len(), ((total / max).ceil() as usize).max(1), "max {max}");
+            assert_eq!(
+                pieces.len(),
+                ((total / max).ceil() as usize).max(1),
+                "max {max}"
+            );
             let sum: f64 = pieces.iter().map(|p| line_length_m(p)).sum();
             assert!((sum - total).abs() < 0.01, "{sum} vs {total}");
             for p in &pieces {
-                assert!(line_length_m(p) <= max + 0.05, "{} > {max}", line_length_m(p));
+                assert!(
+                    line_length_m(p) <= max + 0.05,
+                    "{} > {max}",
+                    line_length_m(p)
+                );
             }
             for w in pieces.windows(2) {
                 assert_eq!(w[0].last(), w[1].first());
@@ -229,13 +258,32 @@ mod tests {
 
     #[test]
     fn grouping_by_name_keeps_unnamed_apart() {
-        let line = |r: &str| DraftLine { points: vec![(0, 0), (1, 1)], class: "service".into(), source_ref: r.into() };
+        let line = |r: &str| DraftLine {
+            points: vec![(0, 0), (1, 1)],
+            class: "service".into(),
+            source_ref: r.into(),
+        };
         let streets = group_streets(vec![
-            (Some("成府路".into()), None, "osm:way/1".into(), line("osm:way/1")),
+            (
+                Some("成府路".into()),
+                None,
+                "osm:way/1".into(),
+                line("osm:way/1"),
+            ),
             (None, None, "osm:way/2".into(), line("osm:way/2")),
-            (Some("成府路".into()), None, "osm:way/3".into(), line("osm:way/3")),
+            (
+                Some("成府路".into()),
+                None,
+                "osm:way/3".into(),
+                line("osm:way/3"),
+            ),
             (None, None, "osm:way/4".into(), line("osm:way/4")),
-            (Some("成府路".into()), Some("八角".into()), "osm:way/5".into(), line("osm:way/5")),
+            (
+                Some("成府路".into()),
+                Some("八角".into()),
+                "osm:way/5".into(),
+                line("osm:way/5"),
+            ),
         ]);
         assert_eq!(streets.len(), 4);
         assert_eq!(streets[0].lines.len(), 2);

@@ -21,7 +21,9 @@ pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
 pub use network::{Junction, NetworkSegment, StreetNetwork};
 pub use route::{Place, RoutePiece, RouteScratch};
 pub(crate) use store::encode_geometry;
-pub use store::{Assignment, STREET_PROGRESS_EVERY, StreetImportReport, StreetInfo, read_street_file};
+pub use store::{
+    Assignment, STREET_PROGRESS_EVERY, StreetImportReport, StreetInfo, read_street_file,
+};
 
 use crate::domain::{SegmentId, StreetId};
 
@@ -77,16 +79,24 @@ pub struct Segment {
 /// import returns one of these.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StreetsError {
-    #[error("not a well-formed OpenStreetMap XML file (at byte {position}): {message}; nothing was imported")]
+    #[error(
+        "not a well-formed OpenStreetMap XML file (at byte {position}): {message}; nothing was imported"
+    )]
     Xml { position: u64, message: String },
-    #[error("not an OpenStreetMap XML file: the root element is <{0}>, expected <osm>; nothing was imported")]
+    #[error(
+        "not an OpenStreetMap XML file: the root element is <{0}>, expected <osm>; nothing was imported"
+    )]
     NotOsm(String),
     #[error(
         "the file holds no ways with a highway tag ({nodes} nodes, {ways} ways read), so there is no street to import; nothing was imported"
     )]
     NoHighways { nodes: usize, ways: usize },
     #[error("OpenStreetMap node {id} has a bad {attribute}: {value:?}; nothing was imported")]
-    BadNode { id: String, attribute: &'static str, value: String },
+    BadNode {
+        id: String,
+        attribute: &'static str,
+        value: String,
+    },
     #[error("not a GeoJSON document: {0}; nothing was imported")]
     GeoJson(String),
     #[error(
@@ -95,14 +105,22 @@ pub enum StreetsError {
     NonLineGeometry { feature: usize, kind: String },
     #[error("GeoJSON feature {feature}: {reason}; nothing was imported")]
     BadFeature { feature: usize, reason: String },
-    #[error("the GeoJSON holds no line features, so there is no street to import; nothing was imported")]
+    #[error(
+        "the GeoJSON holds no line features, so there is no street to import; nothing was imported"
+    )]
     NoLineFeatures,
-    #[error("unknown street file type {0:?}; expected .osm (OpenStreetMap XML) or .geojson / .json")]
+    #[error(
+        "unknown street file type {0:?}; expected .osm (OpenStreetMap XML) or .geojson / .json"
+    )]
     UnknownFormat(String),
     #[error("no street {0:?} in this store (by id or name); `patrol streets list` shows them")]
     UnknownStreet(String),
     #[error("{name:?} names {count} streets ({ids}); use the street id instead")]
-    AmbiguousStreet { name: String, count: usize, ids: String },
+    AmbiguousStreet {
+        name: String,
+        count: usize,
+        ids: String,
+    },
     #[error("this store has no street network yet; import one with `patrol streets import FILE`")]
     NoNetwork,
     #[error("invalid street import option: {0}")]

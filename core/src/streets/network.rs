@@ -54,10 +54,18 @@ impl NetworkSegment {
         let (a, b) = (self.xy[i], self.xy[i + 1]);
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         let len2 = dx * dx + dy * dy;
-        let t = if len2 > 0.0 { (((x - a[0]) * dx + (y - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+        let t = if len2 > 0.0 {
+            (((x - a[0]) * dx + (y - a[1]) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let (px, py) = (a[0] + dx * t, a[1] + dy * t);
         let len = len2.sqrt();
-        let dir = if len > 0.0 { [dx / len, dy / len] } else { [0.0, 0.0] };
+        let dir = if len > 0.0 {
+            [dx / len, dy / len]
+        } else {
+            [0.0, 0.0]
+        };
         (self.cumulative_m[i] + t * len, (x - px).hypot(y - py), dir)
     }
 
@@ -71,19 +79,33 @@ impl NetworkSegment {
 
     /// Unit direction of the segment at `offset_m`.
     pub fn direction_at(&self, offset_m: f64) -> [f64; 2] {
-        let i = self.cumulative_m.partition_point(|c| *c <= offset_m).clamp(1, self.xy.len().max(2) - 1);
+        let i = self
+            .cumulative_m
+            .partition_point(|c| *c <= offset_m)
+            .clamp(1, self.xy.len().max(2) - 1);
         let (a, b) = (self.xy[i - 1], self.xy[i]);
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         let len = dx.hypot(dy);
-        if len > 0.0 { [dx / len, dy / len] } else { [0.0, 0.0] }
+        if len > 0.0 {
+            [dx / len, dy / len]
+        } else {
+            [0.0, 0.0]
+        }
     }
 
     /// The projected point at `offset_m` along the segment.
     pub fn point_at(&self, offset_m: f64) -> [f64; 2] {
-        let i = self.cumulative_m.partition_point(|c| *c <= offset_m).clamp(1, self.xy.len().max(2) - 1);
+        let i = self
+            .cumulative_m
+            .partition_point(|c| *c <= offset_m)
+            .clamp(1, self.xy.len().max(2) - 1);
         let (a, b) = (self.xy[i - 1], self.xy[i]);
         let piece = self.cumulative_m[i] - self.cumulative_m[i - 1];
-        let t = if piece > 0.0 { ((offset_m - self.cumulative_m[i - 1]) / piece).clamp(0.0, 1.0) } else { 0.0 };
+        let t = if piece > 0.0 {
+            ((offset_m - self.cumulative_m[i - 1]) / piece).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
     }
 }
@@ -107,9 +129,11 @@ impl StreetNetwork {
     /// Builds the in-memory network from stored streets and segments. Segments of unknown
     /// streets are left out.
     pub fn new(streets: Vec<Street>, segments: Vec<Segment>) -> Self {
-        let street_by_id: HashMap<StreetId, usize> = streets.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        let projection = LocalProjection::centred_on(segments.iter().flat_map(|s| s.points.iter().copied()))
-            .unwrap_or_else(|| LocalProjection::new(39.9, 116.4));
+        let street_by_id: HashMap<StreetId, usize> =
+            streets.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let projection =
+            LocalProjection::centred_on(segments.iter().flat_map(|s| s.points.iter().copied()))
+                .unwrap_or_else(|| LocalProjection::new(39.9, 116.4));
 
         // A vertex is a junction when two segments share it, or when it ends a segment.
         let mut seen: HashMap<E7, (u32, bool)> = HashMap::new();
@@ -127,7 +151,9 @@ impl StreetNetwork {
         let mut out = Vec::with_capacity(segments.len());
         let mut street_segments = vec![Vec::new(); streets.len()];
         for s in segments {
-            let Some(&street) = street_by_id.get(&s.street_id) else { continue };
+            let Some(&street) = street_by_id.get(&s.street_id) else {
+                continue;
+            };
             let xy: Vec<[f64; 2]> = s
                 .points
                 .iter()
@@ -156,7 +182,10 @@ impl StreetNetwork {
                     (nodes.len() - 1) as u32
                 });
                 nodes[node as usize].push((si, junctions.len() as u32));
-                junctions.push(Junction { offset_m: cumulative_m[vi], node });
+                junctions.push(Junction {
+                    offset_m: cumulative_m[vi],
+                    node,
+                });
             }
             street_segments[street].push(out.len());
             out.push(NetworkSegment {
@@ -174,7 +203,15 @@ impl StreetNetwork {
             list.sort_by_key(|&i| out[i].ordinal);
         }
         let segment_by_id = out.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        Self { projection, streets, segments: out, street_segments, nodes, street_by_id, segment_by_id }
+        Self {
+            projection,
+            streets,
+            segments: out,
+            street_segments,
+            nodes,
+            street_by_id,
+            segment_by_id,
+        }
     }
 
     pub fn street_index(&self, id: StreetId) -> Option<usize> {

@@ -21,7 +21,10 @@ struct RawWay {
 
 /// Reads OpenStreetMap XML into a draft network. Fails, naming what is wrong, on broken XML, a
 /// root other than `<osm>`, a node with bad coordinates, or a file with no highway at all.
-pub fn parse_osm(bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkDraft, StreetsError> {
+pub fn parse_osm(
+    bytes: &[u8],
+    options: &StreetImportOptions,
+) -> Result<NetworkDraft, StreetsError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
     let mut nodes: HashMap<i64, E7> = HashMap::new();
@@ -74,7 +77,10 @@ pub fn parse_osm(bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkD
                     "nd" => {
                         if let Some(w) = way.as_mut() {
                             // A reference that is not a number cannot be resolved: it breaks the line.
-                            let r = attributes(e).get("ref").and_then(|r| r.trim().parse().ok()).unwrap_or(i64::MIN);
+                            let r = attributes(e)
+                                .get("ref")
+                                .and_then(|r| r.trim().parse().ok())
+                                .unwrap_or(i64::MIN);
                             w.refs.push(r);
                         }
                     }
@@ -82,8 +88,12 @@ pub fn parse_osm(bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkD
                         if let Some(w) = way.as_mut() {
                             let attrs = attributes(e);
                             match attrs.get("k").map(String::as_str) {
-                                Some("highway") => w.highway = clean_name(attrs.get("v").map(String::as_str)),
-                                Some("name") => w.name = clean_name(attrs.get("v").map(String::as_str)),
+                                Some("highway") => {
+                                    w.highway = clean_name(attrs.get("v").map(String::as_str))
+                                }
+                                Some("name") => {
+                                    w.name = clean_name(attrs.get("v").map(String::as_str))
+                                }
                                 _ => {}
                             }
                         }
@@ -103,10 +113,16 @@ pub fn parse_osm(bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkD
         }
     }
     if !saw_root {
-        return Err(StreetsError::Xml { position: 0, message: "the file is empty".into() });
+        return Err(StreetsError::Xml {
+            position: 0,
+            message: "the file is empty".into(),
+        });
     }
 
-    let mut draft = NetworkDraft { format: "osm".into(), ..Default::default() };
+    let mut draft = NetworkDraft {
+        format: "osm".into(),
+        ..Default::default()
+    };
     let mut lines = Vec::new();
     for w in ways.into_iter().filter(|w| !w.deleted) {
         let Some(highway) = w.highway else { continue };
@@ -129,17 +145,36 @@ pub fn parse_osm(bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkD
         }
         let key = format!("osm:way/{}", w.id);
         for (i, points) in runs.into_iter().enumerate() {
-            let source_ref = if i == 0 { key.clone() } else { format!("{key}#{i}") };
-            let line = DraftLine { points, class: highway.clone(), source_ref };
-            lines.push((w.name.clone(), options.subdistrict.clone(), key.clone(), line));
+            let source_ref = if i == 0 {
+                key.clone()
+            } else {
+                format!("{key}#{i}")
+            };
+            let line = DraftLine {
+                points,
+                class: highway.clone(),
+                source_ref,
+            };
+            lines.push((
+                w.name.clone(),
+                options.subdistrict.clone(),
+                key.clone(),
+                line,
+            ));
         }
     }
     if draft.lines_read == 0 {
-        return Err(StreetsError::NoHighways { nodes: node_count, ways: way_count });
+        return Err(StreetsError::NoHighways {
+            nodes: node_count,
+            ways: way_count,
+        });
     }
     draft.streets = group_streets(lines);
     if draft.streets.is_empty() {
-        return Err(StreetsError::NoHighways { nodes: node_count, ways: way_count });
+        return Err(StreetsError::NoHighways {
+            nodes: node_count,
+            ways: way_count,
+        });
     }
     Ok(draft)
 }
@@ -148,7 +183,10 @@ fn attributes(e: &BytesStart<'_>) -> HashMap<String, String> {
     e.attributes()
         .flatten()
         .map(|a| {
-            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_else(|_| a.value.clone().into_owned());
+            let value = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.clone().into_owned());
             (a.key.local_name().as_ref().to_owned(), value)
         })
         .collect()
@@ -156,17 +194,25 @@ fn attributes(e: &BytesStart<'_>) -> HashMap<String, String> {
 
 /// JOSM marks deleted objects with `action="delete"`; the API with `visible="false"`.
 fn is_deleted(attrs: &HashMap<String, String>) -> bool {
-    attrs.get("action").is_some_and(|a| a == "delete") || attrs.get("visible").is_some_and(|v| v == "false")
+    attrs.get("action").is_some_and(|a| a == "delete")
+        || attrs.get("visible").is_some_and(|v| v == "false")
 }
 
-fn read_node(e: &BytesStart<'_>, options: &StreetImportOptions) -> Result<Option<(i64, E7)>, StreetsError> {
+fn read_node(
+    e: &BytesStart<'_>,
+    options: &StreetImportOptions,
+) -> Result<Option<(i64, E7)>, StreetsError> {
     let attrs = attributes(e);
     if is_deleted(&attrs) {
         return Ok(None);
     }
     let id_text = attrs.get("id").cloned().unwrap_or_default();
     let Ok(id) = id_text.trim().parse::<i64>() else {
-        return Err(StreetsError::BadNode { id: id_text, attribute: "id", value: String::new() });
+        return Err(StreetsError::BadNode {
+            id: id_text,
+            attribute: "id",
+            value: String::new(),
+        });
     };
     let coordinate = |name: &'static str, range: f64| -> Result<Option<f64>, StreetsError> {
         match attrs.get(name) {
@@ -178,7 +224,11 @@ fn read_node(e: &BytesStart<'_>, options: &StreetImportOptions) -> Result<Option
                 .ok()
                 .filter(|x| x.is_finite() && x.abs() <= range)
                 .map(Some)
-                .ok_or_else(|| StreetsError::BadNode { id: id_text.clone(), attribute: name, value: v.clone() }),
+                .ok_or_else(|| StreetsError::BadNode {
+                    id: id_text.clone(),
+                    attribute: name,
+                    value: v.clone(),
+                }),
         }
     };
     let (Some(lat), Some(lon)) = (coordinate("lat", 90.0)?, coordinate("lon", 180.0)?) else {
@@ -221,10 +271,19 @@ mod tests {
     fn bad_files_are_refused_with_reasons() {
         let o = StreetImportOptions::default();
         let no_highway = r#"<osm><node id="1" lat="1" lon="2"/><way id="5"><nd ref="1"/><tag k="building" v="yes"/></way></osm>"#;
-        assert!(matches!(parse_osm(no_highway.as_bytes(), &o), Err(StreetsError::NoHighways { nodes: 1, ways: 1 })));
+        assert!(matches!(
+            parse_osm(no_highway.as_bytes(), &o),
+            Err(StreetsError::NoHighways { nodes: 1, ways: 1 })
+        ));
         let broken = r#"<osm><node id="1" lat="1" lon="2"><way></osm>"#;
-        assert!(matches!(parse_osm(broken.as_bytes(), &o), Err(StreetsError::Xml { .. })));
-        assert!(matches!(parse_osm(b"<gpx></gpx>", &o), Err(StreetsError::NotOsm(_))));
+        assert!(matches!(
+            parse_osm(broken.as_bytes(), &o),
+            Err(StreetsError::Xml { .. })
+        ));
+        assert!(matches!(
+            parse_osm(b"<gpx></gpx>", &o),
+            Err(StreetsError::NotOsm(_))
+        ));
         assert!(matches!(parse_osm(b"", &o), Err(StreetsError::Xml { .. })));
         let bad_lat = r#"<osm><node id="1" lat="north" lon="2"/></osm>"#;
         let e = parse_osm(bad_lat.as_bytes(), &o).unwrap_err();

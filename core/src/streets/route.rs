@@ -71,12 +71,25 @@ impl RouteScratch {
 impl StreetNetwork {
     /// The length of the shortest way from `from` to `to` along the network, if it is at most
     /// `limit_m` (projected metres).
-    pub fn route_distance_m(&self, from: Place, to: Place, limit_m: f64, scratch: &mut RouteScratch) -> Option<f64> {
-        self.search(from, to, limit_m, scratch, false).map(|(d, _)| d)
+    pub fn route_distance_m(
+        &self,
+        from: Place,
+        to: Place,
+        limit_m: f64,
+        scratch: &mut RouteScratch,
+    ) -> Option<f64> {
+        self.search(from, to, limit_m, scratch, false)
+            .map(|(d, _)| d)
     }
 
     /// The shortest way from `from` to `to` within `limit_m`, as the pieces of segments passed.
-    pub fn route(&self, from: Place, to: Place, limit_m: f64, scratch: &mut RouteScratch) -> Option<(f64, Vec<RoutePiece>)> {
+    pub fn route(
+        &self,
+        from: Place,
+        to: Place,
+        limit_m: f64,
+        scratch: &mut RouteScratch,
+    ) -> Option<(f64, Vec<RoutePiece>)> {
         self.search(from, to, limit_m, scratch, true)
     }
 
@@ -91,7 +104,11 @@ impl StreetNetwork {
         if from.segment == to.segment {
             let d = (from.offset_m - to.offset_m).abs();
             let path = if want_path {
-                vec![RoutePiece { segment: from.segment, from_m: from.offset_m, to_m: to.offset_m }]
+                vec![RoutePiece {
+                    segment: from.segment,
+                    from_m: from.offset_m,
+                    to_m: to.offset_m,
+                }]
             } else {
                 Vec::new()
             };
@@ -116,8 +133,16 @@ impl StreetNetwork {
             }
             let path = if want_path {
                 vec![
-                    RoutePiece { segment: from.segment, from_m: from.offset_m, to_m: oa },
-                    RoutePiece { segment: to.segment, from_m: ob, to_m: to.offset_m },
+                    RoutePiece {
+                        segment: from.segment,
+                        from_m: from.offset_m,
+                        to_m: oa,
+                    },
+                    RoutePiece {
+                        segment: to.segment,
+                        from_m: ob,
+                        to_m: to.offset_m,
+                    },
                 ]
             } else {
                 Vec::new()
@@ -129,8 +154,19 @@ impl StreetNetwork {
         for j in &a.junctions {
             let c = (from.offset_m - j.offset_m).abs();
             if c <= limit_m {
-                let piece = RoutePiece { segment: from.segment, from_m: from.offset_m, to_m: j.offset_m };
-                scratch.relax(j.node, c, Pred { prev: u32::MAX, piece });
+                let piece = RoutePiece {
+                    segment: from.segment,
+                    from_m: from.offset_m,
+                    to_m: j.offset_m,
+                };
+                scratch.relax(
+                    j.node,
+                    c,
+                    Pred {
+                        prev: u32::MAX,
+                        piece,
+                    },
+                );
             }
         }
         let mut best: Option<(f64, u32, f64)> = None;
@@ -153,10 +189,16 @@ impl StreetNetwork {
                 }
                 let ji = ji as usize;
                 for nj in [ji.wrapping_sub(1), ji + 1] {
-                    let Some(m) = seg.junctions.get(nj) else { continue };
+                    let Some(m) = seg.junctions.get(nj) else {
+                        continue;
+                    };
                     let nc = c + (off - m.offset_m).abs();
                     if nc <= limit_m {
-                        let piece = RoutePiece { segment: s as usize, from_m: off, to_m: m.offset_m };
+                        let piece = RoutePiece {
+                            segment: s as usize,
+                            from_m: off,
+                            to_m: m.offset_m,
+                        };
                         scratch.relax(m.node, nc, Pred { prev: n, piece });
                     }
                 }
@@ -165,7 +207,11 @@ impl StreetNetwork {
         let (total, end, end_off) = best?;
         let mut path = Vec::new();
         if want_path {
-            path.push(RoutePiece { segment: to.segment, from_m: end_off, to_m: to.offset_m });
+            path.push(RoutePiece {
+                segment: to.segment,
+                from_m: end_off,
+                to_m: to.offset_m,
+            });
             let mut n = end;
             while let Some(p) = scratch.pred[n as usize] {
                 path.push(p.piece);
@@ -189,8 +235,20 @@ mod tests {
     /// Three segments in a row west to east (~85 m each at 39.9 N), plus a spur north from the
     /// middle of the second one, and a separate parallel segment 30 m north of the first.
     fn network() -> StreetNetwork {
-        let street = Street { id: StreetId::new(), name: Some("a".into()), subdistrict: None, class: "residential".into(), length_m: 0.0 };
-        let seg = |pts: Vec<(f64, f64)>, ordinal| Segment { id: SegmentId::new(), street_id: street.id, ordinal, points: pts, length_m: 85.0 };
+        let street = Street {
+            id: StreetId::new(),
+            name: Some("a".into()),
+            subdistrict: None,
+            class: "residential".into(),
+            length_m: 0.0,
+        };
+        let seg = |pts: Vec<(f64, f64)>, ordinal| Segment {
+            id: SegmentId::new(),
+            street_id: street.id,
+            ordinal,
+            points: pts,
+            length_m: 85.0,
+        };
         let segments = vec![
             seg(vec![(39.9, 116.200), (39.9, 116.201)], 0),
             seg(vec![(39.9, 116.201), (39.9, 116.2015), (39.9, 116.202)], 1),
@@ -207,26 +265,108 @@ mod tests {
         let mut s = RouteScratch::default();
         let len0 = net.segments[0].projected_length_m();
         // Same segment.
-        let d = net.route_distance_m(Place { segment: 0, offset_m: 10.0 }, Place { segment: 0, offset_m: 50.0 }, 100.0, &mut s);
+        let d = net.route_distance_m(
+            Place {
+                segment: 0,
+                offset_m: 10.0,
+            },
+            Place {
+                segment: 0,
+                offset_m: 50.0,
+            },
+            100.0,
+            &mut s,
+        );
         assert_eq!(d, Some(40.0));
         // Adjacent through the shared end.
-        let (d, path) = net.route(Place { segment: 0, offset_m: 70.0 }, Place { segment: 1, offset_m: 5.0 }, 100.0, &mut s).unwrap();
+        let (d, path) = net
+            .route(
+                Place {
+                    segment: 0,
+                    offset_m: 70.0,
+                },
+                Place {
+                    segment: 1,
+                    offset_m: 5.0,
+                },
+                100.0,
+                &mut s,
+            )
+            .unwrap();
         assert!((d - (len0 - 70.0 + 5.0)).abs() < 1e-6, "{d}");
         assert_eq!(path.len(), 2);
         // From segment 0 to segment 2 passes all of segment 1.
-        let (d, path) = net.route(Place { segment: 0, offset_m: 80.0 }, Place { segment: 2, offset_m: 10.0 }, 500.0, &mut s).unwrap();
+        let (d, path) = net
+            .route(
+                Place {
+                    segment: 0,
+                    offset_m: 80.0,
+                },
+                Place {
+                    segment: 2,
+                    offset_m: 10.0,
+                },
+                500.0,
+                &mut s,
+            )
+            .unwrap();
         let len1 = net.segments[1].projected_length_m();
         assert!((d - (len0 - 80.0 + len1 + 10.0)).abs() < 1e-6, "{d}");
         let mut passed: Vec<usize> = path.iter().map(|p| p.segment).collect();
         passed.dedup();
-        assert_eq!(passed, vec![0, 1, 2], "segment 1 in two pieces, split at the spur's junction");
+        assert_eq!(
+            passed,
+            vec![0, 1, 2],
+            "segment 1 in two pieces, split at the spur's junction"
+        );
         let covered: f64 = path.iter().map(|p| (p.to_m - p.from_m).abs()).sum();
         assert!((covered - d).abs() < 1e-6);
         // The spur meets segment 1 in its middle.
-        let d = net.route_distance_m(Place { segment: 0, offset_m: 0.0 }, Place { segment: 3, offset_m: 10.0 }, 500.0, &mut s).unwrap();
+        let d = net
+            .route_distance_m(
+                Place {
+                    segment: 0,
+                    offset_m: 0.0,
+                },
+                Place {
+                    segment: 3,
+                    offset_m: 10.0,
+                },
+                500.0,
+                &mut s,
+            )
+            .unwrap();
         assert!((d - (len0 + len1 / 2.0 + 10.0)).abs() < 0.01, "{d}");
         // The parallel segment is not connected at all; beyond the limit nothing is found.
-        assert_eq!(net.route_distance_m(Place { segment: 0, offset_m: 10.0 }, Place { segment: 4, offset_m: 10.0 }, 5_000.0, &mut s), None);
-        assert_eq!(net.route_distance_m(Place { segment: 0, offset_m: 0.0 }, Place { segment: 2, offset_m: 80.0 }, 100.0, &mut s), None);
+        assert_eq!(
+            net.route_distance_m(
+                Place {
+                    segment: 0,
+                    offset_m: 10.0
+                },
+                Place {
+                    segment: 4,
+                    offset_m: 10.0
+                },
+                5_000.0,
+                &mut s
+            ),
+            None
+        );
+        assert_eq!(
+            net.route_distance_m(
+                Place {
+                    segment: 0,
+                    offset_m: 0.0
+                },
+                Place {
+                    segment: 2,
+                    offset_m: 80.0
+                },
+                100.0,
+                &mut s
+            ),
+            None
+        );
     }
 }

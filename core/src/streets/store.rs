@@ -15,7 +15,9 @@ use crate::store::Store;
 use crate::streets::build::{line_length_m, split_line};
 use crate::streets::geojson::{network_geojson, parse_geojson};
 use crate::streets::osm::parse_osm;
-use crate::streets::{E7, NetworkDraft, Segment, Street, StreetImportOptions, StreetsError, from_e7};
+use crate::streets::{
+    E7, NetworkDraft, Segment, Street, StreetImportOptions, StreetsError, from_e7,
+};
 
 /// Streets stored between two progress reports of an import.
 pub const STREET_PROGRESS_EVERY: usize = 256;
@@ -92,9 +94,17 @@ pub(crate) fn decode_geometry(bytes: &[u8]) -> Option<Vec<E7>> {
 }
 
 /// Reads a street file, choosing the reader by extension (or by content when it says nothing).
-pub fn read_street_file(path: &Path, bytes: &[u8], options: &StreetImportOptions) -> Result<NetworkDraft, StreetsError> {
+pub fn read_street_file(
+    path: &Path,
+    bytes: &[u8],
+    options: &StreetImportOptions,
+) -> Result<NetworkDraft, StreetsError> {
     options.validate()?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "osm" | "xml" => parse_osm(bytes, options),
         "geojson" | "json" => parse_geojson(bytes, options),
@@ -114,7 +124,12 @@ pub fn read_street_file(path: &Path, bytes: &[u8], options: &StreetImportOptions
 
 impl Store {
     /// Reads and imports a street file (`.osm` or `.geojson`) in one transaction.
-    pub fn import_streets_file(&mut self, path: &Path, bytes: &[u8], options: &StreetImportOptions) -> Result<StreetImportReport> {
+    pub fn import_streets_file(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        options: &StreetImportOptions,
+    ) -> Result<StreetImportReport> {
         let draft = read_street_file(path, bytes, options)?;
         self.import_streets(&draft, options)
     }
@@ -122,7 +137,11 @@ impl Store {
     /// Stores a draft network: streets are matched to stored ones by key (a re-import updates
     /// them in place, keeping ids, assignments and signboards), their lines split into segments
     /// no longer than `options.max_segment_m`. All or nothing.
-    pub fn import_streets(&mut self, draft: &NetworkDraft, options: &StreetImportOptions) -> Result<StreetImportReport> {
+    pub fn import_streets(
+        &mut self,
+        draft: &NetworkDraft,
+        options: &StreetImportOptions,
+    ) -> Result<StreetImportReport> {
         self.import_streets_with_cancel(draft, options, &mut |_, _| {}, &AtomicBool::new(false))
     }
 
@@ -168,8 +187,10 @@ impl Store {
                 "UPDATE street SET name = ?2, subdistrict = ?3, class = ?4, length_m = ?5, source = ?6, imported_at_ms = ?7
                  WHERE id = ?1",
             )?;
-            let mut delete_segments = tx.prepare_cached("DELETE FROM segment WHERE street_id = ?1")?;
-            let mut old_segments = tx.prepare_cached("SELECT ordinal, geometry, id FROM segment WHERE street_id = ?1")?;
+            let mut delete_segments =
+                tx.prepare_cached("DELETE FROM segment WHERE street_id = ?1")?;
+            let mut old_segments = tx
+                .prepare_cached("SELECT ordinal, geometry, id FROM segment WHERE street_id = ?1")?;
             let mut insert_segment = tx.prepare_cached(
                 "INSERT INTO segment (id, street_id, ordinal, length_m, geometry, source_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
@@ -183,7 +204,11 @@ impl Store {
                 let pieces: Vec<(Vec<E7>, &str)> = s
                     .lines
                     .iter()
-                    .flat_map(|l| split_line(&l.points, options.max_segment_m).into_iter().map(move |p| (p, l.source_ref.as_str())))
+                    .flat_map(|l| {
+                        split_line(&l.points, options.max_segment_m)
+                            .into_iter()
+                            .map(move |p| (p, l.source_ref.as_str()))
+                    })
                     .collect();
                 let lengths: Vec<f64> = pieces.iter().map(|(p, _)| line_length_m(p)).collect();
                 let length: f64 = lengths.iter().sum();
@@ -194,9 +219,21 @@ impl Store {
                 let mut kept_ids: HashMap<(i64, Vec<u8>), String> = HashMap::new();
                 let id = match existing {
                     Some(id) => {
-                        update_street.execute(params![id, s.name, s.subdistrict, class, length, draft.format, now])?;
-                        let rows = old_segments
-                            .query_map([&id], |r| Ok(((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?), r.get::<_, String>(2)?)))?;
+                        update_street.execute(params![
+                            id,
+                            s.name,
+                            s.subdistrict,
+                            class,
+                            length,
+                            draft.format,
+                            now
+                        ])?;
+                        let rows = old_segments.query_map([&id], |r| {
+                            Ok((
+                                (r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?),
+                                r.get::<_, String>(2)?,
+                            ))
+                        })?;
                         for row in rows {
                             let (k, v) = row?;
                             kept_ids.insert(k, v);
@@ -207,17 +244,35 @@ impl Store {
                     }
                     None => {
                         let id = StreetId::new().to_string();
-                        insert_street.execute(params![id, s.key, s.name, s.subdistrict, class, length, draft.format, now])?;
+                        insert_street.execute(params![
+                            id,
+                            s.key,
+                            s.name,
+                            s.subdistrict,
+                            class,
+                            length,
+                            draft.format,
+                            now
+                        ])?;
                         report.streets_new += 1;
                         id
                     }
                 };
-                for (ordinal, ((points, source_ref), len)) in pieces.iter().zip(&lengths).enumerate() {
+                for (ordinal, ((points, source_ref), len)) in
+                    pieces.iter().zip(&lengths).enumerate()
+                {
                     let geometry = encode_geometry(points);
                     let segment_id = kept_ids
                         .remove(&(ordinal as i64, geometry.clone()))
                         .unwrap_or_else(|| SegmentId::new().to_string());
-                    insert_segment.execute(params![segment_id, id, ordinal as i64, len, geometry, source_ref])?;
+                    insert_segment.execute(params![
+                        segment_id,
+                        id,
+                        ordinal as i64,
+                        len,
+                        geometry,
+                        source_ref
+                    ])?;
                 }
                 report.streets += 1;
                 if s.name.is_some() {
@@ -264,8 +319,15 @@ impl Store {
             let street = street?;
             let mine = assignments.remove(&street.id).unwrap_or_default();
             out.push(StreetInfo {
-                chief: mine.iter().find(|a| a.role == Role::Chief).map(|a| a.user_id.clone()),
-                stewards: mine.iter().filter(|a| a.role == Role::Steward).map(|a| a.user_id.clone()).collect(),
+                chief: mine
+                    .iter()
+                    .find(|a| a.role == Role::Chief)
+                    .map(|a| a.user_id.clone()),
+                stewards: mine
+                    .iter()
+                    .filter(|a| a.role == Role::Steward)
+                    .map(|a| a.user_id.clone())
+                    .collect(),
                 street,
                 key,
                 segments: segments as u64,
@@ -291,30 +353,54 @@ impl Store {
     pub fn resolve_street(&self, reference: &str) -> Result<StreetId> {
         let reference = reference.trim();
         if let Ok(id) = reference.parse::<StreetId>() {
-            let found: Option<String> =
-                self.conn.query_row("SELECT id FROM street WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+            let found: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT id FROM street WHERE id = ?1",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
             if found.is_some() {
                 return Ok(id);
             }
         }
-        let mut stmt = self.conn.prepare_cached("SELECT id FROM street WHERE name = ?1 ORDER BY id")?;
-        let ids = stmt.query_map([reference], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM street WHERE name = ?1 ORDER BY id")?;
+        let ids = stmt
+            .query_map([reference], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         match ids.len() {
             0 => Err(StreetsError::UnknownStreet(reference.to_owned()).into()),
             1 => Ok(ids[0].parse()?),
-            n => Err(StreetsError::AmbiguousStreet { name: reference.to_owned(), count: n, ids: ids.join(", ") }.into()),
+            n => Err(StreetsError::AmbiguousStreet {
+                name: reference.to_owned(),
+                count: n,
+                ids: ids.join(", "),
+            }
+            .into()),
         }
     }
 
     /// Makes `user_id` the chief of a street (replacing the previous chief, whose id is
     /// returned) or adds them as one of its stewards.
-    pub fn assign_street(&mut self, street: StreetId, user_id: &str, role: Role) -> Result<Option<String>> {
+    pub fn assign_street(
+        &mut self,
+        street: StreetId,
+        user_id: &str,
+        role: Role,
+    ) -> Result<Option<String>> {
         let user_id = user_id.trim();
         if user_id.is_empty() || user_id.chars().count() > 100 {
-            return Err(Error::InvalidConfig("a user id must be 1 to 100 characters".into()));
+            return Err(Error::InvalidConfig(
+                "a user id must be 1 to 100 characters".into(),
+            ));
         }
         if !matches!(role, Role::Chief | Role::Steward) {
-            return Err(Error::InvalidConfig(format!("streets are assigned to a chief or stewards, not a {role}")));
+            return Err(Error::InvalidConfig(format!(
+                "streets are assigned to a chief or stewards, not a {role}"
+            )));
         }
         self.street(street)?;
         let now = self.clock.now_ms();
@@ -329,7 +415,10 @@ impl Store {
                 )
                 .optional()?
                 .filter(|p| p != user_id);
-            tx.execute("DELETE FROM street_assignment WHERE street_id = ?1 AND role = 'chief'", [street.to_string()])?;
+            tx.execute(
+                "DELETE FROM street_assignment WHERE street_id = ?1 AND role = 'chief'",
+                [street.to_string()],
+            )?;
         }
         tx.execute(
             "INSERT OR IGNORE INTO street_assignment (street_id, user_id, role, assigned_at_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -368,12 +457,22 @@ impl Store {
     fn query_assignments<P: rusqlite::Params>(&self, sql: &str, p: P) -> Result<Vec<Assignment>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(p, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (street, user_id, role, at) = row?;
-            out.push(Assignment { street_id: street.parse()?, user_id, role: role.parse()?, assigned_at_ms: at });
+            out.push(Assignment {
+                street_id: street.parse()?,
+                user_id,
+                role: role.parse()?,
+                assigned_at_ms: at,
+            });
         }
         Ok(out)
     }
@@ -396,7 +495,11 @@ impl Store {
             let (id, street, ordinal, length_m, blob) = row?;
             let points = decode_geometry(&blob)
                 .filter(|p| p.len() >= 2)
-                .ok_or_else(|| Error::InvalidConfig(format!("segment {id} has a damaged geometry in the store")))?;
+                .ok_or_else(|| {
+                    Error::InvalidConfig(format!(
+                        "segment {id} has a damaged geometry in the store"
+                    ))
+                })?;
             out.push(Segment {
                 id: id.parse()?,
                 street_id: street.parse()?,
@@ -410,7 +513,9 @@ impl Store {
 
     /// Every street with its key, for export and for loading the network.
     pub(crate) fn streets_with_keys(&self) -> Result<Vec<(Street, String)>> {
-        let mut stmt = self.conn.prepare("SELECT id, name, subdistrict, class, length_m, key FROM street ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, subdistrict, class, length_m, key FROM street ORDER BY rowid",
+        )?;
         let rows = stmt.query_map([], |r| Ok((read_street_row(r)?, r.get::<_, String>(5)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -442,13 +547,16 @@ impl Store {
 /// Reads (id, name, subdistrict, class, length_m) into a street; a bad id is an error value.
 fn read_street_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Street>> {
     let id: String = r.get(0)?;
-    Ok(id.parse::<StreetId>().map_err(Error::from).map(|id| Street {
-        id,
-        name: r.get(1).ok().flatten(),
-        subdistrict: r.get(2).ok().flatten(),
-        class: r.get(3).unwrap_or_default(),
-        length_m: r.get(4).unwrap_or_default(),
-    }))
+    Ok(id
+        .parse::<StreetId>()
+        .map_err(Error::from)
+        .map(|id| Street {
+            id,
+            name: r.get(1).ok().flatten(),
+            subdistrict: r.get(2).ok().flatten(),
+            class: r.get(3).unwrap_or_default(),
+            length_m: r.get(4).unwrap_or_default(),
+        }))
 }
 
 #[cfg(test)]
@@ -474,7 +582,13 @@ mod tests {
                 }
             })
             .collect();
-        NetworkDraft { format: "geojson".into(), streets, lines_read: n, lines_skipped: 0, missing_node_refs: 0 }
+        NetworkDraft {
+            format: "geojson".into(),
+            streets,
+            lines_read: n,
+            lines_skipped: 0,
+            missing_node_refs: 0,
+        }
     }
 
     #[test]
@@ -495,21 +609,41 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(err, Error::Interrupted), "{err:?}");
-        assert_eq!(reports, vec![(STREET_PROGRESS_EVERY as u64, 1000)], "stopped at the next street");
-        assert_eq!(s.street_totals().unwrap(), (0, 0, 0.0), "the rolled-back import left nothing");
+        assert_eq!(
+            reports,
+            vec![(STREET_PROGRESS_EVERY as u64, 1000)],
+            "stopped at the next street"
+        );
+        assert_eq!(
+            s.street_totals().unwrap(),
+            (0, 0, 0.0),
+            "the rolled-back import left nothing"
+        );
 
         let mut reports = vec![];
         let report = s
-            .import_streets_with_cancel(&draft, &StreetImportOptions::default(), &mut |d, t| reports.push((d, t)), &AtomicBool::new(false))
+            .import_streets_with_cancel(
+                &draft,
+                &StreetImportOptions::default(),
+                &mut |d, t| reports.push((d, t)),
+                &AtomicBool::new(false),
+            )
             .unwrap();
         assert_eq!(report.streets, 1000);
-        assert_eq!(reports, vec![(256, 1000), (512, 1000), (768, 1000), (1000, 1000)]);
+        assert_eq!(
+            reports,
+            vec![(256, 1000), (512, 1000), (768, 1000), (1000, 1000)]
+        );
         assert_eq!(s.street_totals().unwrap().0, 1000);
     }
 
     #[test]
     fn geometry_round_trips() {
-        let pts = vec![to_e7(39.9, 116.2), to_e7(-33.9, -70.6), (i32::MAX, i32::MIN)];
+        let pts = vec![
+            to_e7(39.9, 116.2),
+            to_e7(-33.9, -70.6),
+            (i32::MAX, i32::MIN),
+        ];
         assert_eq!(decode_geometry(&encode_geometry(&pts)).unwrap(), pts);
         assert_eq!(decode_geometry(&[1, 2, 3]), None);
     }

@@ -20,7 +20,8 @@ impl Store {
                   WHERE NOT EXISTS (SELECT 1 FROM sync_blob b WHERE b.sha256 = p.sha256 AND b.on_server = 1)
                   ORDER BY p.stored_at_ms",
             )?;
-            stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::new();
         for sha in shas {
@@ -44,23 +45,36 @@ impl Store {
             "SELECT b.sha256 FROM sync_blob b WHERE b.wanted = 1
                 AND NOT EXISTS (SELECT 1 FROM photo p WHERE p.sha256 = b.sha256) ORDER BY b.sha256",
         )?;
-        Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        Ok(stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
     /// Stores a downloaded original after checking it is the photo it was asked as.
     pub(crate) fn store_downloaded_photo(&mut self, sha: &str, bytes: &[u8]) -> Result<()> {
         let actual = crate::photos::hex(&Sha256::digest(bytes));
         if actual != sha {
-            return Err(Error::Protocol(format!("photo {sha} arrived as different bytes ({actual}); it will be fetched again")));
+            return Err(Error::Protocol(format!(
+                "photo {sha} arrived as different bytes ({actual}); it will be fetched again"
+            )));
         }
         let dir = self.photos_dir()?;
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
         let tmp = dir.join(format!(".incoming-{sha}"));
-        std::fs::write(&tmp, bytes).map_err(|source| Error::Io { path: tmp.clone(), source })?;
+        std::fs::write(&tmp, bytes).map_err(|source| Error::Io {
+            path: tmp.clone(),
+            source,
+        })?;
         let stored = self.attach_photo(&tmp);
         let _ = std::fs::remove_file(&tmp);
         stored?;
-        self.conn.execute("UPDATE sync_blob SET wanted = 0, on_server = 1 WHERE sha256 = ?1", params![sha])?;
+        self.conn.execute(
+            "UPDATE sync_blob SET wanted = 0, on_server = 1 WHERE sha256 = ?1",
+            params![sha],
+        )?;
         Ok(())
     }
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
-use super::fixcodec::{decode_fixes, encode_fixes};
 use super::engine::{DOC_UPLOADS_PER_REQUEST, RECORD_UPLOADS_PER_REQUEST};
+use super::fixcodec::{decode_fixes, encode_fixes};
 use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncRequest, SyncResponse};
 use crate::domain::PatrolId;
 use crate::error::{Error, Result};
@@ -64,7 +64,8 @@ impl SyncPolicy {
     }
 
     fn bulk_allowed(&self) -> bool {
-        self.network == NetworkState::Wifi || (self.network == NetworkState::Cellular && self.bulk_on_cellular)
+        self.network == NetworkState::Wifi
+            || (self.network == NetworkState::Cellular && self.bulk_on_cellular)
     }
 }
 
@@ -109,16 +110,29 @@ pub struct SyncReport {
 
 /// Checks a server URL: https, or http to this machine, or http when explicitly allowed.
 pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
-    let parsed = Url::parse(url.trim()).map_err(|e| Error::Protocol(format!("{url:?} is not a URL: {e}")))?;
+    let parsed = Url::parse(url.trim())
+        .map_err(|e| Error::Protocol(format!("{url:?} is not a URL: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" => {
-            let host = parsed.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+            let host = parsed
+                .host_str()
+                .unwrap_or("")
+                .trim_start_matches('[')
+                .trim_end_matches(']');
             let loopback = host.eq_ignore_ascii_case("localhost")
-                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            if loopback || allow_insecure_http { Ok(parsed) } else { Err(Error::InsecureUrl(url.to_owned())) }
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback || allow_insecure_http {
+                Ok(parsed)
+            } else {
+                Err(Error::InsecureUrl(url.to_owned()))
+            }
         }
-        other => Err(Error::Protocol(format!("{url:?}: scheme {other} is not http(s)"))),
+        other => Err(Error::Protocol(format!(
+            "{url:?}: scheme {other} is not http(s)"
+        ))),
     }
 }
 
@@ -152,26 +166,59 @@ impl SyncClient {
             .user_agent(concat!("streetpatrol/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(format!("cannot set up HTTP: {e}")))?;
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
-        Ok(Self { http, base, token, policy, rng: SimRng::new(seed), report: SyncReport::default() })
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7);
+        Ok(Self {
+            http,
+            base,
+            token,
+            policy,
+            rng: SimRng::new(seed),
+            report: SyncReport::default(),
+        })
     }
 
     fn url(&self, path: &str) -> Result<Url> {
-        self.base.join(path).map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))
+        self.base
+            .join(path)
+            .map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))
     }
 
     /// Sends a request, retrying transient failures with backoff; returns the body of a 2xx.
-    async fn send(&mut self, method: Method, path: &str, body: Vec<u8>, content_type: &str) -> Result<Vec<u8>> {
-        self.send_with_headers(method, path, body, &[("content-type", content_type.to_owned())]).await
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Vec<u8>> {
+        self.send_with_headers(
+            method,
+            path,
+            body,
+            &[("content-type", content_type.to_owned())],
+        )
+        .await
     }
 
-    async fn send_with_headers(&mut self, method: Method, path: &str, body: Vec<u8>, headers: &[(&str, String)]) -> Result<Vec<u8>> {
+    async fn send_with_headers(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<Vec<u8>> {
         let url = self.url(path)?;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             self.report.requests += 1;
-            let mut req = self.http.request(method.clone(), url.clone()).body(body.clone());
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .body(body.clone());
             for (k, v) in headers {
                 req = req.header(*k, v);
             }
@@ -194,38 +241,66 @@ impl SyncClient {
                     self.report.bytes_down += bytes.len() as u64;
                     return Ok(bytes);
                 }
-                Ok((status, bytes)) if retryable(status) => format!("server answered {status}: {}", String::from_utf8_lossy(&bytes)),
+                Ok((status, bytes)) if retryable(status) => format!(
+                    "server answered {status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                ),
                 Ok((status, bytes)) => {
                     let parsed: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
                     let (code, message) = match parsed {
                         Some(b) => (b.error, b.message),
-                        None => (status.canonical_reason().unwrap_or("error").to_owned(), String::from_utf8_lossy(&bytes).into_owned()),
+                        None => (
+                            status.canonical_reason().unwrap_or("error").to_owned(),
+                            String::from_utf8_lossy(&bytes).into_owned(),
+                        ),
                     };
-                    return Err(Error::Server { status: status.as_u16(), code, message });
+                    return Err(Error::Server {
+                        status: status.as_u16(),
+                        code,
+                        message,
+                    });
                 }
                 Err(e) => e,
             };
             if attempt >= self.policy.max_attempts {
-                return Err(Error::Network(format!("{transient} (gave up after {attempt} attempts)")));
+                return Err(Error::Network(format!(
+                    "{transient} (gave up after {attempt} attempts)"
+                )));
             }
             self.report.retries += 1;
             // Full jitter: a random wait up to the exponential bound, so phones that lost the
             // network together do not come back in lockstep.
-            let bound = self.policy.base_backoff.saturating_mul(1u32 << attempt.min(16)).min(self.policy.max_backoff);
+            let bound = self
+                .policy
+                .base_backoff
+                .saturating_mul(1u32 << attempt.min(16))
+                .min(self.policy.max_backoff);
             let wait = bound.mul_f64(self.rng.uniform());
             tokio::time::sleep(wait).await;
         }
     }
 
-    async fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(&mut self, path: &str, body: &T) -> Result<R> {
+    async fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(
+        &mut self,
+        path: &str,
+        body: &T,
+    ) -> Result<R> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
-        let answer = self.send(Method::POST, path, bytes, "application/json").await?;
-        serde_json::from_slice(&answer).map_err(|e| Error::Protocol(format!("the server's answer to {path} is not what this app expects: {e}")))
+        let answer = self
+            .send(Method::POST, path, bytes, "application/json")
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| {
+            Error::Protocol(format!(
+                "the server's answer to {path} is not what this app expects: {e}"
+            ))
+        })
     }
 }
 
 fn retryable(status: StatusCode) -> bool {
-    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT
+    status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -241,10 +316,23 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// Enrols this store with a server using a one-time code; a fresh store becomes that user's
 /// device.
-pub async fn enrol(store: &mut Store, server_url: &str, code: &str, policy: SyncPolicy) -> Result<DeviceIdentity> {
+pub async fn enrol(
+    store: &mut Store,
+    server_url: &str,
+    code: &str,
+    policy: SyncPolicy,
+) -> Result<DeviceIdentity> {
     let mut client = SyncClient::new(server_url, None, policy)?;
     let device_name = store.device()?.map(|d| format!("{}'s device", d.name));
-    let resp: EnrolResponse = client.post_json("/v1/enrol", &EnrolRequest { code: code.to_owned(), device_name }).await?;
+    let resp: EnrolResponse = client
+        .post_json(
+            "/v1/enrol",
+            &EnrolRequest {
+                code: code.to_owned(),
+                device_name,
+            },
+        )
+        .await?;
     store.apply_enrolment(client.base.as_str(), &resp)
 }
 
@@ -255,12 +343,25 @@ const FIX_DOWNLOAD_BUDGET: usize = 200_000;
 
 /// Runs one full sync: documents, headers and records both ways (page by page), own fixes up,
 /// then (network permitting) other patrols' fixes down.
-pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncProgress) -> Result<SyncReport> {
+pub async fn sync(
+    store: &mut Store,
+    policy: &SyncPolicy,
+    progress: &dyn SyncProgress,
+) -> Result<SyncReport> {
     let account = store.require_account()?;
     if policy.network == NetworkState::Offline {
-        return Ok(SyncReport { network: Some(NetworkState::Offline), deferred: vec!["everything (offline)".into()], cursor: account.cursor, ..Default::default() });
+        return Ok(SyncReport {
+            network: Some(NetworkState::Offline),
+            deferred: vec!["everything (offline)".into()],
+            cursor: account.cursor,
+            ..Default::default()
+        });
     }
-    let mut client = SyncClient::new(&account.server_url, Some(account.token.clone()), policy.clone())?;
+    let mut client = SyncClient::new(
+        &account.server_url,
+        Some(account.token.clone()),
+        policy.clone(),
+    )?;
     client.report.network = Some(policy.network);
 
     // 1. The document exchange, page by page; each page stored before the next is asked for.
@@ -291,15 +392,22 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
         r.reference_down += applied.reference;
         r.cursor = resp.cursor;
         pages += 1;
-        progress.progress("documents", pages, if resp.more { pages + 1 } else { pages });
+        progress.progress(
+            "documents",
+            pages,
+            if resp.more { pages + 1 } else { pages },
+        );
         // A full request may have left uploads behind: go on until they are all sent, not only
         // while the server has more to send.
-        let uploads_left = req.docs.len() >= DOC_UPLOADS_PER_REQUEST || req.records.len() >= RECORD_UPLOADS_PER_REQUEST;
+        let uploads_left = req.docs.len() >= DOC_UPLOADS_PER_REQUEST
+            || req.records.len() >= RECORD_UPLOADS_PER_REQUEST;
         if !resp.more && !uploads_left {
             break;
         }
         if pages > 100_000 {
-            return Err(Error::Protocol("the server keeps saying there is more; giving up".into()));
+            return Err(Error::Protocol(
+                "the server keeps saying there is more; giving up".into(),
+            ));
         }
     }
 
@@ -315,11 +423,21 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
                 break;
             }
             let n = fixes.len() as u64;
-            let bytes = client.send(Method::PUT, &format!("/v1/patrols/{patrol}/fixes"), encode_fixes(&fixes), "application/octet-stream").await?;
-            let mark: FixMark = serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(format!("fix upload answer: {e}")))?;
+            let bytes = client
+                .send(
+                    Method::PUT,
+                    &format!("/v1/patrols/{patrol}/fixes"),
+                    encode_fixes(&fixes),
+                    "application/octet-stream",
+                )
+                .await?;
+            let mark: FixMark = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Protocol(format!("fix upload answer: {e}")))?;
             store.set_server_fix_mark(patrol, mark.next_seq)?;
             if mark.next_seq <= from {
-                return Err(Error::Protocol(format!("the server did not take fixes of patrol {patrol} from seq {from}")));
+                return Err(Error::Protocol(format!(
+                    "the server did not take fixes of patrol {patrol} from seq {from}"
+                )));
             }
             from = mark.next_seq;
             done += n;
@@ -343,7 +461,14 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
             progress.progress("photos", done, total);
         }
         for sha in down {
-            let bytes = client.send(Method::GET, &format!("/v1/blobs/{sha}"), Vec::new(), "application/octet-stream").await;
+            let bytes = client
+                .send(
+                    Method::GET,
+                    &format!("/v1/blobs/{sha}"),
+                    Vec::new(),
+                    "application/octet-stream",
+                )
+                .await;
             match bytes {
                 Ok(bytes) => {
                     store.store_downloaded_photo(&sha, &bytes)?;
@@ -351,14 +476,20 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
                 }
                 // Not uploaded by its owner yet: the next sync asks again. (400: an id that is
                 // no photo; nothing to fetch, and no reason to stop the other photos.)
-                Err(Error::Server { status: 404 | 400, .. }) => {}
+                Err(Error::Server {
+                    status: 404 | 400, ..
+                }) => {}
                 Err(e) => return Err(e),
             }
             done += 1;
             progress.progress("photos", done, total);
         }
     } else if !up.is_empty() || !down.is_empty() {
-        client.report.deferred.push(format!("{} photo(s) up and {} down (originals wait for wifi)", up.len(), down.len()));
+        client.report.deferred.push(format!(
+            "{} photo(s) up and {} down (originals wait for wifi)",
+            up.len(),
+            down.len()
+        ));
     }
 
     // 4. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
@@ -367,7 +498,10 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
         if policy.bulk_allowed() {
             download_fixes(store, &mut client, wanted, progress).await?;
         } else {
-            client.report.deferred.push(format!("fixes of {} patrols (bulk download waits for wifi)", wanted.len()));
+            client.report.deferred.push(format!(
+                "fixes of {} patrols (bulk download waits for wifi)",
+                wanted.len()
+            ));
         }
     }
     Ok(client.report)
@@ -377,10 +511,21 @@ pub async fn sync(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncPro
 const PHOTO_CHUNK: usize = 512 * 1024;
 
 /// Uploads one photo from where the server stands (it may have part of it from an earlier try).
-async fn upload_photo(client: &mut SyncClient, sha: &str, path: &std::path::Path, size: u64) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+async fn upload_photo(
+    client: &mut SyncClient,
+    sha: &str,
+    path: &std::path::Path,
+    size: u64,
+) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if bytes.len() as u64 != size {
-        return Err(Error::Protocol(format!("photo {sha} on disk is {} bytes, not {size}", bytes.len())));
+        return Err(Error::Protocol(format!(
+            "photo {sha} on disk is {} bytes, not {size}",
+            bytes.len()
+        )));
     }
     let url = client.url(&format!("/v1/blobs/{sha}"))?;
     let mut offset = {
@@ -390,10 +535,17 @@ async fn upload_photo(client: &mut SyncClient, sha: &str, path: &std::path::Path
         }
         match req.send().await {
             Ok(r) if r.status() == StatusCode::OK => {
-                if r.headers().get("blob-complete").is_some_and(|v| v == "true") {
+                if r.headers()
+                    .get("blob-complete")
+                    .is_some_and(|v| v == "true")
+                {
                     return Ok(());
                 }
-                r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0)
+                r.headers()
+                    .get("upload-offset")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0)
             }
             _ => 0,
         }
@@ -401,8 +553,14 @@ async fn upload_photo(client: &mut SyncClient, sha: &str, path: &std::path::Path
     while offset < bytes.len() {
         let end = (offset + PHOTO_CHUNK).min(bytes.len());
         let path = format!("/v1/blobs/{sha}");
-        let headers = [("upload-offset", offset.to_string()), ("upload-length", bytes.len().to_string())];
-        match client.send_with_headers(Method::PATCH, &path, bytes[offset..end].to_vec(), &headers).await {
+        let headers = [
+            ("upload-offset", offset.to_string()),
+            ("upload-length", bytes.len().to_string()),
+        ];
+        match client
+            .send_with_headers(Method::PATCH, &path, bytes[offset..end].to_vec(), &headers)
+            .await
+        {
             Ok(_) => offset = end,
             // Out of step (an earlier chunk landed though its answer was lost): ask where to go on.
             Err(Error::Server { status: 409, .. }) => {
@@ -411,10 +569,18 @@ async fn upload_photo(client: &mut SyncClient, sha: &str, path: &std::path::Path
                     req = req.bearer_auth(t);
                 }
                 let r = req.send().await.map_err(|e| Error::Network(describe(&e)))?;
-                if r.headers().get("blob-complete").is_some_and(|v| v == "true") {
+                if r.headers()
+                    .get("blob-complete")
+                    .is_some_and(|v| v == "true")
+                {
                     return Ok(());
                 }
-                offset = r.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+                offset = r
+                    .headers()
+                    .get("upload-offset")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
             }
             Err(e) => return Err(e),
         }
@@ -434,7 +600,11 @@ fn has_uploads(req: &SyncRequest) -> bool {
 /// Sends a refused request's uploads one at a time; each one the server refuses is set aside
 /// with the server's reason. Returns the documents the server cannot take yet (they build on
 /// changes it lacks): they stay pending for a later sync.
-async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &SyncRequest) -> Result<Vec<String>> {
+async fn isolate_refusals(
+    store: &mut Store,
+    client: &mut SyncClient,
+    req: &SyncRequest,
+) -> Result<Vec<String>> {
     let mut not_yet = Vec::new();
     let single = |docs, patrols, records| SyncRequest {
         protocol: req.protocol,
@@ -447,13 +617,25 @@ async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &Sync
     };
     let mut attempts: Vec<(String, String, SyncRequest)> = Vec::new();
     for d in &req.docs {
-        attempts.push(("doc".into(), d.id.clone(), single(vec![d.clone()], vec![], vec![])));
+        attempts.push((
+            "doc".into(),
+            d.id.clone(),
+            single(vec![d.clone()], vec![], vec![]),
+        ));
     }
     for p in &req.patrols {
-        attempts.push(("patrol".into(), p.id.to_string(), single(vec![], vec![p.clone()], vec![])));
+        attempts.push((
+            "patrol".into(),
+            p.id.to_string(),
+            single(vec![], vec![p.clone()], vec![]),
+        ));
     }
     for r in &req.records {
-        attempts.push((r.kind.clone(), r.id.clone(), single(vec![], vec![], vec![r.clone()])));
+        attempts.push((
+            r.kind.clone(),
+            r.id.clone(),
+            single(vec![], vec![], vec![r.clone()]),
+        ));
     }
     for (kind, id, one) in attempts {
         match client.post_json::<_, SyncResponse>("/v1/sync", &one).await {
@@ -466,17 +648,29 @@ async fn isolate_refusals(store: &mut Store, client: &mut SyncClient, req: &Sync
             }
             // Changes that build on ones the server does not have yet (a document handed over
             // by file, whose author's phone has not synced): kept pending, sent again next time.
-            Err(Error::Server { status: 409, code, message }) if kind == "doc" && code == "missing_dependencies" => {
-                client.report.deferred.push(format!("document {id}: {message}"));
+            Err(Error::Server {
+                status: 409,
+                code,
+                message,
+            }) if kind == "doc" && code == "missing_dependencies" => {
+                client
+                    .report
+                    .deferred
+                    .push(format!("document {id}: {message}"));
                 not_yet.push(id);
             }
-            Err(Error::Server { status, message, .. }) if refusal(status) => {
+            Err(Error::Server {
+                status, message, ..
+            }) if refusal(status) => {
                 if kind == "doc" {
                     store.reject_doc(&id, &message)?;
                 } else {
                     store.reject_item(&kind, &id, &message)?;
                 }
-                client.report.rejected.push(super::docs::RejectedDoc { id: format!("{kind}:{id}"), reason: message });
+                client.report.rejected.push(super::docs::RejectedDoc {
+                    id: format!("{kind}:{id}"),
+                    reason: message,
+                });
             }
             Err(e) => return Err(e),
         }
@@ -506,11 +700,20 @@ async fn download_fixes(
     let mut done = 0u64;
     while !wanted.is_empty() {
         let req = DownloadRequest {
-            patrols: wanted.iter().take(2_000).map(|(p, from, _)| PatrolFrom { patrol_id: *p, from_seq: *from }).collect(),
+            patrols: wanted
+                .iter()
+                .take(2_000)
+                .map(|(p, from, _)| PatrolFrom {
+                    patrol_id: *p,
+                    from_seq: *from,
+                })
+                .collect(),
             max_fixes: FIX_DOWNLOAD_BUDGET,
         };
         let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
-        let bytes = client.send(Method::POST, "/v1/fixes/download", body, "application/json").await?;
+        let bytes = client
+            .send(Method::POST, "/v1/fixes/download", body, "application/json")
+            .await?;
         let mut got = 0u64;
         for (patrol, fixes) in split_frames(&bytes)? {
             got += fixes.len() as u64;
@@ -532,11 +735,20 @@ fn split_frames(bytes: &[u8]) -> Result<Vec<(PatrolId, Vec<crate::domain::Stored
     let mut out = Vec::new();
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let head = bytes.get(pos..pos + 20).ok_or_else(|| Error::Protocol("truncated fix frame".into()))?;
-        let id = PatrolId(uuid::Uuid::from_slice(&head[..16]).map_err(|e| Error::Protocol(e.to_string()))?);
+        let head = bytes
+            .get(pos..pos + 20)
+            .ok_or_else(|| Error::Protocol("truncated fix frame".into()))?;
+        let id = PatrolId(
+            uuid::Uuid::from_slice(&head[..16]).map_err(|e| Error::Protocol(e.to_string()))?,
+        );
         let len = u32::from_le_bytes([head[16], head[17], head[18], head[19]]) as usize;
-        let batch = bytes.get(pos + 20..pos + 20 + len).ok_or_else(|| Error::Protocol("truncated fix batch".into()))?;
-        out.push((id, decode_fixes(batch).map_err(|e| Error::Protocol(e.to_string()))?));
+        let batch = bytes
+            .get(pos + 20..pos + 20 + len)
+            .ok_or_else(|| Error::Protocol("truncated fix batch".into()))?;
+        out.push((
+            id,
+            decode_fixes(batch).map_err(|e| Error::Protocol(e.to_string()))?,
+        ));
         pos += 20 + len;
     }
     Ok(out)

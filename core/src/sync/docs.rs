@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 fn heads_from_text(text: &str) -> Vec<ChangeHash> {
-    text.split_whitespace().filter_map(|h| h.parse().ok()).collect()
+    text.split_whitespace()
+        .filter_map(|h| h.parse().ok())
+        .collect()
 }
 
 /// Where documents of a kind are stored, and the `sync_account` column holding how far this
@@ -31,9 +33,14 @@ const DOCS_PER_TRANSACTION: usize = 250;
 
 /// The kind `sync_doc` records for a document (issues before merchants synced).
 fn kind_of(conn: &Connection, id: &str) -> Result<DocKind> {
-    let name: Option<String> =
-        conn.prepare_cached("SELECT kind FROM sync_doc WHERE doc_id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-    Ok(name.as_deref().and_then(DocKind::parse).unwrap_or(DocKind::Issue))
+    let name: Option<String> = conn
+        .prepare_cached("SELECT kind FROM sync_doc WHERE doc_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(name
+        .as_deref()
+        .and_then(DocKind::parse)
+        .unwrap_or(DocKind::Issue))
 }
 
 /// A document the server refused, with its reason.
@@ -49,9 +56,15 @@ impl Store {
         let tx = self.conn.transaction()?;
         for kind in DocKind::ALL {
             let (docs, cursor_column) = tables(kind);
-            let cursor: i64 = tx.query_row(&format!("SELECT {cursor_column} FROM sync_account"), [], |r| r.get(0))?;
+            let cursor: i64 = tx.query_row(
+                &format!("SELECT {cursor_column} FROM sync_account"),
+                [],
+                |r| r.get(0),
+            )?;
             let edited = docs.edited_since(&tx, cursor)?;
-            let Some(max) = edited.iter().map(|(_, seq)| *seq).max() else { continue };
+            let Some(max) = edited.iter().map(|(_, seq)| *seq).max() else {
+                continue;
+            };
             for (id, _) in &edited {
                 tx.prepare_cached(
                     "INSERT INTO sync_doc (doc_id, kind, pending) VALUES (?1, ?2, 1)
@@ -59,15 +72,24 @@ impl Store {
                 )?
                 .execute(params![id, kind.as_str()])?;
             }
-            tx.execute(&format!("UPDATE sync_account SET {cursor_column} = ?1"), [max])?;
+            tx.execute(
+                &format!("UPDATE sync_account SET {cursor_column} = ?1"),
+                [max],
+            )?;
         }
         tx.commit()?;
         Ok(())
     }
 
     fn server_heads(&self, id: &str) -> Result<Vec<ChangeHash>> {
-        let text: Option<String> =
-            self.conn.query_row("SELECT server_heads FROM sync_doc WHERE doc_id = ?1", [id], |r| r.get(0)).optional()?;
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT server_heads FROM sync_doc WHERE doc_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(text.map(|t| heads_from_text(&t)).unwrap_or_default())
     }
 
@@ -78,27 +100,43 @@ impl Store {
             let mut stmt = self.conn.prepare(
                 "SELECT doc_id, kind FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
             )?;
-            stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::new();
         for (id, kind) in pending {
             let kind = DocKind::parse(&kind).unwrap_or(DocKind::Issue);
             let (docs, _) = tables(kind);
-            let changes = docs.own_changes_since(&self.conn, &id, &self.server_heads(&id)?, &actor)?.unwrap_or_default();
+            let changes = docs
+                .own_changes_since(&self.conn, &id, &self.server_heads(&id)?, &actor)?
+                .unwrap_or_default();
             if changes.is_empty() {
-                self.conn.execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
+                self.conn
+                    .execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
                 continue;
             }
-            let heads = docs.stored_heads(&self.conn, &id)?.map(|(_, h)| h).unwrap_or_default();
-            out.push(DocUpload { kind, id, changes, heads: heads.iter().map(|h| h.to_string()).collect() });
+            let heads = docs
+                .stored_heads(&self.conn, &id)?
+                .map(|(_, h)| h)
+                .unwrap_or_default();
+            out.push(DocUpload {
+                kind,
+                id,
+                changes,
+                heads: heads.iter().map(|h| h.to_string()).collect(),
+            });
         }
         Ok(out)
     }
 
     /// Documents to ask for whole again.
     pub(crate) fn docs_to_refetch(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 LIMIT 500")?;
-        Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 LIMIT 500")?;
+        Ok(stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records what the server confirmed it has; a document stays pending while any of this
@@ -113,7 +151,9 @@ impl Store {
         for a in accepted {
             let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
             let (docs, _) = tables(kind_of(&self.conn, &a.id)?);
-            let still = docs.own_changes_since(&self.conn, &a.id, &heads, &actor)?.is_some_and(|c| !c.is_empty());
+            let still = docs
+                .own_changes_since(&self.conn, &a.id, &heads, &actor)?
+                .is_some_and(|c| !c.is_empty());
             self.conn.execute(
                 "INSERT INTO sync_doc (doc_id, server_heads, pending) VALUES (?1, ?2, ?3)
                  ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, pending = excluded.pending",
@@ -136,11 +176,22 @@ impl Store {
         Ok(applied)
     }
 
-    fn store_doc_part(&mut self, merge: &mut crate::issues::sync::IssueMerge, docs: &[DocDownload], whole: bool) -> Result<u64> {
+    fn store_doc_part(
+        &mut self,
+        merge: &mut crate::issues::sync::IssueMerge,
+        docs: &[DocDownload],
+        whole: bool,
+    ) -> Result<u64> {
         let mut tx = self.conn.transaction()?;
         let mut applied = 0;
         for d in docs {
-            let bad_id = || Error::Protocol(format!("the server sent a {} with id {:?}", d.kind.as_str(), d.id));
+            let bad_id = || {
+                Error::Protocol(format!(
+                    "the server sent a {} with id {:?}",
+                    d.kind.as_str(),
+                    d.id
+                ))
+            };
             let sp = tx.savepoint()?;
             let merged = match d.kind {
                 DocKind::Issue => {
@@ -149,11 +200,13 @@ impl Store {
                 }
                 DocKind::Merchant => {
                     let id: MerchantId = d.id.parse().map_err(|_| bad_id())?;
-                    crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now()).map(|(_, latest)| {
-                        if let Some(latest) = latest {
-                            merge.observe(&latest);
-                        }
-                    })
+                    crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now()).map(
+                        |(_, latest)| {
+                            if let Some(latest) = latest {
+                                merge.observe(&latest);
+                            }
+                        },
+                    )
                 }
             };
             match merged {
@@ -161,7 +214,9 @@ impl Store {
                     applied += 1;
                     for sha in &d.blobs {
                         let here: bool = sp
-                            .prepare_cached("SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)")?
+                            .prepare_cached(
+                                "SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)",
+                            )?
                             .query_row([sha], |r| r.get(0))?;
                         // Wanted when not here; whether the server has it is known only once it
                         // is uploaded or downloaded.
@@ -220,7 +275,12 @@ impl Store {
              UNION ALL SELECT kind || ':' || id, reason FROM sync_rejected ORDER BY 1",
         )?;
         Ok(stmt
-            .query_map([], |r| Ok(RejectedDoc { id: r.get(0)?, reason: r.get(1)? }))?
+            .query_map([], |r| {
+                Ok(RejectedDoc {
+                    id: r.get(0)?,
+                    reason: r.get(1)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -232,12 +292,24 @@ mod tests {
     use crate::{Role, StoreConfig};
 
     fn download(id: IssueId, data: Vec<u8>) -> DocDownload {
-        DocDownload { kind: DocKind::Issue, id: id.to_string(), data, heads: vec![], blobs: vec!["ab".repeat(32)] }
+        DocDownload {
+            kind: DocKind::Issue,
+            id: id.to_string(),
+            data,
+            heads: vec![],
+            blobs: vec!["ab".repeat(32)],
+        }
     }
 
     fn refetch_marked(store: &Store) -> Vec<String> {
-        let mut stmt = store.conn.prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 ORDER BY doc_id").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        let mut stmt = store
+            .conn
+            .prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 ORDER BY doc_id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
     }
 
     #[test]
@@ -250,8 +322,16 @@ mod tests {
         };
         let mut chief = open("chief", Role::Chief);
         let mut supervisor = open("supervisor", Role::Supervisor);
-        let a = chief.report_issue(NewIssue::at("litter", 39.9075, 116.1936)).unwrap().issue.id;
-        let b = chief.report_issue(NewIssue::at("litter", 39.9076, 116.1936)).unwrap().issue.id;
+        let a = chief
+            .report_issue(NewIssue::at("litter", 39.9075, 116.1936))
+            .unwrap()
+            .issue
+            .id;
+        let b = chief
+            .report_issue(NewIssue::at("litter", 39.9076, 116.1936))
+            .unwrap()
+            .issue
+            .id;
         let base = chief.issue_heads(b).unwrap();
         chief.comment_issue(b, "more").unwrap();
         let page = [
@@ -267,16 +347,32 @@ mod tests {
         assert!(refetch_marked(&supervisor).is_empty());
 
         assert_eq!(supervisor.store_doc_downloads(&page, false).unwrap(), 1);
-        assert_eq!(supervisor.issue(a).unwrap().heads, chief.issue(a).unwrap().heads);
+        assert_eq!(
+            supervisor.issue(a).unwrap().heads,
+            chief.issue(a).unwrap().heads
+        );
         assert!(matches!(supervisor.issue(b), Err(Error::UnknownIssue(_))));
         let mut want = vec![b.to_string(), page[2].id.clone()];
         want.sort();
         assert_eq!(refetch_marked(&supervisor), want);
-        let wanted: i64 = supervisor.conn.query_row("SELECT COUNT(*) FROM sync_blob WHERE wanted = 1", [], |r| r.get(0)).unwrap();
-        assert_eq!(wanted, 1, "the applied document's photo is wanted, the others' are not");
+        let wanted: i64 = supervisor
+            .conn
+            .query_row("SELECT COUNT(*) FROM sync_blob WHERE wanted = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            wanted, 1,
+            "the applied document's photo is wanted, the others' are not"
+        );
 
         // Refetched whole, the issue arrives and is no longer marked.
-        assert_eq!(supervisor.store_doc_downloads(&[download(b, chief.export_issue(b).unwrap())], true).unwrap(), 1);
+        assert_eq!(
+            supervisor
+                .store_doc_downloads(&[download(b, chief.export_issue(b).unwrap())], true)
+                .unwrap(),
+            1
+        );
         assert_eq!(refetch_marked(&supervisor), vec![page[2].id.clone()]);
         assert_eq!(supervisor.issue(b).unwrap().comments.len(), 1);
     }

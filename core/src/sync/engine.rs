@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::wire::{EnrolResponse, FixMark, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse, PROTOCOL_VERSION};
+use super::wire::{
+    EnrolResponse, FixMark, PROTOCOL_VERSION, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse,
+};
 use crate::domain::{PatrolId, StoredFix};
 use crate::error::{Error, Result};
 use crate::patrol::{PatrolInfo, PatrolSource};
@@ -67,11 +69,17 @@ impl Store {
     /// Sets this store up as the device the server just enrolled: its user, its device id and
     /// actor, and the account. A fresh store becomes that device; a store that already belongs
     /// to the same user takes the new token; any other store is refused untouched.
-    pub fn apply_enrolment(&mut self, server_url: &str, resp: &EnrolResponse) -> Result<DeviceIdentity> {
+    pub fn apply_enrolment(
+        &mut self,
+        server_url: &str,
+        resp: &EnrolResponse,
+    ) -> Result<DeviceIdentity> {
         let now = self.clock.now_ms();
         let tx = self.conn.transaction()?;
         let existing: Option<(String, String)> = tx
-            .query_row("SELECT user_id, id FROM device", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT user_id, id FROM device", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         match existing {
             Some((user, _)) if user != resp.user.id.to_string() => {
@@ -156,7 +164,11 @@ impl Store {
     /// Stores one sync response in one transaction: confirms what `sent` uploaded, stores what
     /// came down, and moves the cursor. Either all of it is stored or none (and the same
     /// response can then be applied again).
-    pub fn apply_sync_response(&mut self, sent: &SyncRequest, resp: &SyncResponse) -> Result<Applied> {
+    pub fn apply_sync_response(
+        &mut self,
+        sent: &SyncRequest,
+        resp: &SyncResponse,
+    ) -> Result<Applied> {
         let me = self.require_device()?;
         let now = self.clock.now_ms();
         let mut applied = Applied::default();
@@ -179,7 +191,10 @@ impl Store {
             )?;
         }
         for r in &sent.records {
-            tx.execute("INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)", params![r.kind, r.id])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)",
+                params![r.kind, r.id],
+            )?;
         }
         let mut network_changed = false;
         for row in &resp.reference {
@@ -201,7 +216,11 @@ impl Store {
             super::records::store_record(&tx, r)?;
             applied.records += 1;
         }
-        for FixMark { patrol_id, next_seq } in &resp.fix_marks {
+        for FixMark {
+            patrol_id,
+            next_seq,
+        } in &resp.fix_marks
+        {
             tx.execute(
                 "INSERT INTO sync_patrol (patrol_row, server_next_seq)
                  SELECT row_id, ?2 FROM patrol WHERE id = ?1
@@ -228,7 +247,13 @@ impl Store {
                FROM patrol p LEFT JOIN sync_patrol s ON s.patrol_row = p.row_id
               WHERE p.device_id = ?1 AND s.uploaded_header IS NOT NULL",
         )?;
-        let rows = stmt.query_map([me.device_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([me.device_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, server, local) = row?;
@@ -247,7 +272,13 @@ impl Store {
                FROM patrol p JOIN sync_patrol s ON s.patrol_row = p.row_id
               WHERE p.source = 'synced'",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, local, server) = row?;
@@ -261,7 +292,11 @@ impl Store {
     /// Fixes of a patrol from `from_seq`, at most `limit`.
     pub fn fixes_from(&self, id: PatrolId, from_seq: i64, limit: usize) -> Result<Vec<StoredFix>> {
         let all = self.fixes(id)?;
-        Ok(all.into_iter().filter(|f| f.seq >= from_seq).take(limit).collect())
+        Ok(all
+            .into_iter()
+            .filter(|f| f.seq >= from_seq)
+            .take(limit)
+            .collect())
     }
 
     /// Records the server's fix high-water mark of an own patrol after an upload.
@@ -278,7 +313,11 @@ impl Store {
     pub fn store_synced_fixes(&mut self, id: PatrolId, fixes: &[StoredFix]) -> Result<()> {
         let tx = self.conn.transaction()?;
         let row: i64 = tx
-            .query_row("SELECT row_id FROM patrol WHERE id = ?1 AND source = 'synced'", [id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT row_id FROM patrol WHERE id = ?1 AND source = 'synced'",
+                [id.to_string()],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or(Error::UnknownPatrol(id))?;
         {
@@ -293,11 +332,16 @@ impl Store {
 
     /// Reference rows received from the server, by table.
     pub fn reference_rows(&self, table: &str) -> Result<Vec<serde_json::Value>> {
-        let mut stmt = self.conn.prepare("SELECT body FROM reference_row WHERE tbl = ?1 AND deleted = 0 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM reference_row WHERE tbl = ?1 AND deleted = 0 ORDER BY id")?;
         let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for r in rows {
-            out.push(serde_json::from_str(&r?).map_err(|e| Error::Protocol(format!("stored reference row: {e}")))?);
+            out.push(
+                serde_json::from_str(&r?)
+                    .map_err(|e| Error::Protocol(format!("stored reference row: {e}")))?,
+            );
         }
         Ok(out)
     }
@@ -306,7 +350,10 @@ impl Store {
     pub fn sync_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
         let n = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
         let mut out = BTreeMap::new();
-        out.insert("patrols_synced_in", n("SELECT COUNT(*) FROM patrol WHERE source = 'synced'")?);
+        out.insert(
+            "patrols_synced_in",
+            n("SELECT COUNT(*) FROM patrol WHERE source = 'synced'")?,
+        );
         out.insert("reference_rows", n("SELECT COUNT(*) FROM reference_row")?);
         out.insert("records_confirmed", n("SELECT COUNT(*) FROM sync_record")?);
         Ok(out)
@@ -321,7 +368,10 @@ impl Store {
             .iter()
             .map(|c| serde_json::to_value(c).map_err(|e| Error::Protocol(e.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        Ok(PatrolRecord { check_ins, ..patrol_record(p) })
+        Ok(PatrolRecord {
+            check_ins,
+            ..patrol_record(p)
+        })
     }
 }
 
@@ -337,12 +387,20 @@ pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
         started_at_ms: p.started_at_ms,
         stopped_at_ms: p.stopped_at_ms,
         planned_streets: p.planned_streets.clone(),
-        summary: p.summary.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+        summary: p
+            .summary
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok()),
         check_ins: Vec::new(),
     }
 }
 
-fn apply_reference(tx: &rusqlite::Transaction<'_>, row: &ReferenceRow, me: &DeviceIdentity, now_ms: i64) -> Result<()> {
+fn apply_reference(
+    tx: &rusqlite::Transaction<'_>,
+    row: &ReferenceRow,
+    me: &DeviceIdentity,
+    now_ms: i64,
+) -> Result<()> {
     super::reference::apply_row(tx, &row.table, &row.body, row.deleted, now_ms)?;
     tx.execute(
         "INSERT INTO reference_row (tbl, id, body, deleted) VALUES (?1, ?2, ?3, ?4)
@@ -365,8 +423,13 @@ fn apply_reference(tx: &rusqlite::Transaction<'_>, row: &ReferenceRow, me: &Devi
 
 fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Result<()> {
     let summary = p.summary.as_ref().map(|s| s.to_string());
-    let existing: Option<i64> =
-        tx.query_row("SELECT row_id FROM patrol WHERE id = ?1", [p.id.to_string()], |r| r.get(0)).optional()?;
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT row_id FROM patrol WHERE id = ?1",
+            [p.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
     let row = match existing {
         Some(row) => {
             tx.execute(
@@ -395,11 +458,14 @@ fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Res
         }
     };
     for street in &p.planned_streets {
-        tx.execute("INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)", params![row, street])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)",
+            params![row, street],
+        )?;
     }
     for c in &p.check_ins {
-        let c: crate::signboard::CheckIn =
-            serde_json::from_value(c.clone()).map_err(|e| Error::Protocol(format!("a check-in from the server: {e}")))?;
+        let c: crate::signboard::CheckIn = serde_json::from_value(c.clone())
+            .map_err(|e| Error::Protocol(format!("a check-in from the server: {e}")))?;
         crate::signboard::insert_check_in(tx, row, &c, true)?;
     }
     Ok(())

@@ -58,7 +58,10 @@ pub fn encode_fixes(fixes: &[StoredFix]) -> Vec<u8> {
         set(HAS_ALTITUDE, f.altitude_m.is_some(), &mut flags);
         set(HAS_SPEED, f.speed_mps.is_some(), &mut flags);
         set(HAS_BEARING, f.bearing_deg.is_some(), &mut flags);
-        let provider = f.provider.as_deref().filter(|p| !p.is_empty() && p.len() <= 255);
+        let provider = f
+            .provider
+            .as_deref()
+            .filter(|p| !p.is_empty() && p.len() <= 255);
         set(HAS_PROVIDER, provider.is_some(), &mut flags);
         set(IS_MOCK, f.is_mock, &mut flags);
         out.extend_from_slice(&flags.to_le_bytes());
@@ -68,7 +71,10 @@ pub fn encode_fixes(fixes: &[StoredFix]) -> Vec<u8> {
         if let Some(t) = f.time_ms {
             out.extend_from_slice(&t.to_le_bytes());
         }
-        for v in [f.accuracy_m, f.altitude_m, f.speed_mps, f.bearing_deg].into_iter().flatten() {
+        for v in [f.accuracy_m, f.altitude_m, f.speed_mps, f.bearing_deg]
+            .into_iter()
+            .flatten()
+        {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.push(verdict_code(f.verdict));
@@ -88,11 +94,15 @@ pub fn decode_fixes(bytes: &[u8]) -> Result<Vec<StoredFix>, FixBatchError> {
     }
     let version = r.u8()?;
     if version != VERSION {
-        return Err(malformed(format!("version {version} is not supported (expected {VERSION})")));
+        return Err(malformed(format!(
+            "version {version} is not supported (expected {VERSION})"
+        )));
     }
     let count = r.u32()? as usize;
     if count > MAX_FIXES_PER_BATCH {
-        return Err(malformed(format!("{count} fixes in one batch; at most {MAX_FIXES_PER_BATCH}")));
+        return Err(malformed(format!(
+            "{count} fixes in one batch; at most {MAX_FIXES_PER_BATCH}"
+        )));
     }
     let first_seq = r.i64()?;
     if first_seq < 0 {
@@ -107,26 +117,45 @@ pub fn decode_fixes(bytes: &[u8]) -> Result<Vec<StoredFix>, FixBatchError> {
         let segment = r.u32()? as i64;
         let lat = r.f64()?;
         let lon = r.f64()?;
-        if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
-            return Err(malformed(format!("fix {i}: coordinates ({lat}, {lon}) are not on Earth")));
+        if !(lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon))
+        {
+            return Err(malformed(format!(
+                "fix {i}: coordinates ({lat}, {lon}) are not on Earth"
+            )));
         }
-        let time_ms = if flags & HAS_TIME != 0 { Some(r.i64()?) } else { None };
+        let time_ms = if flags & HAS_TIME != 0 {
+            Some(r.i64()?)
+        } else {
+            None
+        };
         let mut opt = |flag: u16| -> Result<Option<f64>, FixBatchError> {
             if flags & flag == 0 {
                 return Ok(None);
             }
             let v = r.f64()?;
-            if v.is_finite() { Ok(Some(v)) } else { Err(malformed(format!("fix {i}: a non-finite number"))) }
+            if v.is_finite() {
+                Ok(Some(v))
+            } else {
+                Err(malformed(format!("fix {i}: a non-finite number")))
+            }
         };
         let accuracy_m = opt(HAS_ACCURACY)?;
         let altitude_m = opt(HAS_ALTITUDE)?;
         let speed_mps = opt(HAS_SPEED)?;
         let bearing_deg = opt(HAS_BEARING)?;
-        let verdict = verdict_from_code(r.u8()?).ok_or_else(|| malformed(format!("fix {i}: unknown verdict")))?;
+        let verdict = verdict_from_code(r.u8()?)
+            .ok_or_else(|| malformed(format!("fix {i}: unknown verdict")))?;
         let provider = if flags & HAS_PROVIDER != 0 {
             let len = r.u8()? as usize;
             let raw = r.take(len)?;
-            Some(std::str::from_utf8(raw).map_err(|_| malformed(format!("fix {i}: provider is not UTF-8")))?.to_owned())
+            Some(
+                std::str::from_utf8(raw)
+                    .map_err(|_| malformed(format!("fix {i}: provider is not UTF-8")))?
+                    .to_owned(),
+            )
         } else {
             None
         };
@@ -166,7 +195,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], FixBatchError> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len()).ok_or_else(|| malformed("truncated"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| malformed("truncated"))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -210,7 +243,11 @@ mod tests {
             time_ms: Some(1_714_550_400_000 + seq * 1000),
             provider: (seq % 3 == 0).then(|| "gps".into()),
             is_mock: seq == 7,
-            verdict: if seq % 5 == 0 { FixVerdict::Jump } else { FixVerdict::Kept },
+            verdict: if seq % 5 == 0 {
+                FixVerdict::Jump
+            } else {
+                FixVerdict::Kept
+            },
         }
     }
 

@@ -10,5 +10,7 @@ pub mod records;
 pub mod reference;
 pub mod wire;
 
-pub use client::{NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync};
+pub use client::{
+    NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync,
+};
 pub use engine::{Account, Applied};

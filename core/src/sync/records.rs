@@ -33,7 +33,12 @@ impl Store {
         })?;
         for row in rows {
             let (id, body) = row?;
-            out.push(LedgerRecord { kind: "pickup".into(), id, user_id: me.user_id, body });
+            out.push(LedgerRecord {
+                kind: "pickup".into(),
+                id,
+                user_id: me.user_id,
+                body,
+            });
         }
         let mut entries = self.conn.prepare(
             "SELECT id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry e
@@ -54,26 +59,39 @@ impl Store {
         })?;
         for row in rows {
             let (id, body) = row?;
-            out.push(LedgerRecord { kind: "points".into(), id, user_id: me.user_id, body });
+            out.push(LedgerRecord {
+                kind: "points".into(),
+                id,
+                user_id: me.user_id,
+                body,
+            });
         }
         Ok(out)
     }
 }
 
 fn field<'a>(body: &'a Value, name: &str) -> Result<&'a Value> {
-    body.get(name).ok_or_else(|| Error::Protocol(format!("a record from the server has no {name}")))
+    body.get(name)
+        .ok_or_else(|| Error::Protocol(format!("a record from the server has no {name}")))
 }
 
 fn text(body: &Value, name: &str) -> Result<String> {
-    field(body, name)?.as_str().map(str::to_owned).ok_or_else(|| Error::Protocol(format!("record field {name} is not text")))
+    field(body, name)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Protocol(format!("record field {name} is not text")))
 }
 
 fn int(body: &Value, name: &str) -> Result<i64> {
-    field(body, name)?.as_i64().ok_or_else(|| Error::Protocol(format!("record field {name} is not a number")))
+    field(body, name)?
+        .as_i64()
+        .ok_or_else(|| Error::Protocol(format!("record field {name} is not a number")))
 }
 
 fn real(body: &Value, name: &str) -> Result<f64> {
-    field(body, name)?.as_f64().ok_or_else(|| Error::Protocol(format!("record field {name} is not a number")))
+    field(body, name)?
+        .as_f64()
+        .ok_or_else(|| Error::Protocol(format!("record field {name} is not a number")))
 }
 
 fn opt_text(body: &Value, name: &str) -> Option<String> {
@@ -87,7 +105,11 @@ pub(crate) fn store_record(tx: &Transaction<'_>, r: &LedgerRecord) -> Result<()>
         "pickup" => {
             // The photo itself may not be on this device; the record is still worth having.
             let photo = opt_text(b, "photo_sha256").filter(|sha| {
-                tx.query_row("SELECT 1 FROM photo WHERE sha256 = ?1", [sha], |_| Ok(())).optional().ok().flatten().is_some()
+                tx.query_row("SELECT 1 FROM photo WHERE sha256 = ?1", [sha], |_| Ok(()))
+                    .optional()
+                    .ok()
+                    .flatten()
+                    .is_some()
             });
             tx.execute(
                 "INSERT OR IGNORE INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note)

@@ -50,9 +50,17 @@ impl Store {
         let mut segments = self.segments()?;
         let mut out = Vec::new();
         for (street, key) in self.streets_with_keys()? {
-            let mine: Vec<Segment> = segments.iter().filter(|s| s.street_id == street.id).cloned().collect();
+            let mine: Vec<Segment> = segments
+                .iter()
+                .filter(|s| s.street_id == street.id)
+                .cloned()
+                .collect();
             segments.retain(|s| s.street_id != street.id);
-            out.push(StreetBundle { street, key, segments: mine });
+            out.push(StreetBundle {
+                street,
+                key,
+                segments: mine,
+            });
         }
         Ok(out)
     }
@@ -64,14 +72,26 @@ fn bad(table: &str, e: impl std::fmt::Display) -> Error {
 
 /// Stores one reference row in its table. Rows whose street is not here yet are kept in
 /// `reference_row` and placed by [`reconcile`] once it arrives.
-pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Value, deleted: bool, now_ms: i64) -> Result<bool> {
+pub(crate) fn apply_row(
+    tx: &Transaction<'_>,
+    table: &str,
+    body: &serde_json::Value,
+    deleted: bool,
+    now_ms: i64,
+) -> Result<bool> {
     match table {
         "street" => {
-            let b: StreetBundle = serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            let b: StreetBundle =
+                serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
             let id = b.street.id.to_string();
             // The server is the authority: a street of the same key made here gives way.
-            let stale: Option<String> =
-                tx.query_row("SELECT id FROM street WHERE key = ?1 AND id <> ?2", params![b.key, id], |r| r.get(0)).optional()?;
+            let stale: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM street WHERE key = ?1 AND id <> ?2",
+                    params![b.key, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
             if let Some(old) = stale {
                 tx.execute("DELETE FROM signboard WHERE street_id = ?1", [&old])?;
                 tx.execute("DELETE FROM street WHERE id = ?1", [&old])?;
@@ -85,7 +105,11 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
             )?;
             tx.execute("DELETE FROM segment WHERE street_id = ?1", [&id])?;
             for s in &b.segments {
-                if s.points.len() < 2 || s.points.iter().any(|(la, lo)| crate::geodesy::check_coordinates(*la, *lo).is_err()) {
+                if s.points.len() < 2
+                    || s.points
+                        .iter()
+                        .any(|(la, lo)| crate::geodesy::check_coordinates(*la, *lo).is_err())
+                {
                     return Err(bad(table, format!("segment {} has a bad geometry", s.id)));
                 }
                 let e7: Vec<_> = s.points.iter().map(|(la, lo)| to_e7(*la, *lo)).collect();
@@ -97,7 +121,8 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
             Ok(true)
         }
         "assignment" => {
-            let a: AssignmentRow = serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            let a: AssignmentRow =
+                serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
             if deleted {
                 tx.execute(
                     "DELETE FROM street_assignment WHERE street_id = ?1 AND user_id = ?2 AND role = ?3",
@@ -109,7 +134,10 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
                 return Ok(false);
             }
             if a.role == Role::Chief {
-                tx.execute("DELETE FROM street_assignment WHERE street_id = ?1 AND role = 'chief'", [&a.street_id])?;
+                tx.execute(
+                    "DELETE FROM street_assignment WHERE street_id = ?1 AND role = 'chief'",
+                    [&a.street_id],
+                )?;
             }
             tx.execute(
                 "INSERT OR IGNORE INTO street_assignment (street_id, user_id, role, assigned_at_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -118,7 +146,8 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
             Ok(true)
         }
         "signboard" => {
-            let s: SignboardRow = serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            let s: SignboardRow =
+                serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
             if deleted {
                 tx.execute("DELETE FROM signboard WHERE id = ?1", [&s.id])?;
                 return Ok(true);
@@ -134,8 +163,10 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
             Ok(true)
         }
         "district_key" => {
-            let k: DistrictKeyRow = serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
-            let bytes = crate::signboard::decode_public_key(&k.public_key).map_err(|e| bad(table, e))?;
+            let k: DistrictKeyRow =
+                serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            let bytes =
+                crate::signboard::decode_public_key(&k.public_key).map_err(|e| bad(table, e))?;
             tx.execute(
                 "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, NULL, ?2)",
                 params![bytes.to_vec(), now_ms],
@@ -147,7 +178,11 @@ pub(crate) fn apply_row(tx: &Transaction<'_>, table: &str, body: &serde_json::Va
 }
 
 fn street_here(tx: &Transaction<'_>, street_id: &str) -> Result<bool> {
-    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM street WHERE id = ?1)", [street_id], |r| r.get(0))?)
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM street WHERE id = ?1)",
+        [street_id],
+        |r| r.get(0),
+    )?)
 }
 
 /// Places rows that arrived before their street.

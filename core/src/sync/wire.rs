@@ -58,8 +58,13 @@ impl FromStr for Scope {
         match t.split_once(':') {
             None if t == "district" => Ok(Scope::District),
             None if t == "own" => Ok(Scope::Own),
-            Some(("subdistrict", id)) => id.parse().map(Scope::Subdistrict).map_err(|_| ParseScopeError(s.into())),
-            Some(("street", id)) if !id.trim().is_empty() => Ok(Scope::Street(id.trim().to_owned())),
+            Some(("subdistrict", id)) => id
+                .parse()
+                .map(Scope::Subdistrict)
+                .map_err(|_| ParseScopeError(s.into())),
+            Some(("street", id)) if !id.trim().is_empty() => {
+                Ok(Scope::Street(id.trim().to_owned()))
+            }
             _ => Err(ParseScopeError(s.into())),
         }
     }
@@ -279,7 +284,9 @@ pub mod b64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom)
+        STANDARD
+            .decode(s.as_bytes())
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -300,7 +307,13 @@ pub mod b64_list {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
         let list = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
-        list.iter().map(|s| STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom)).collect()
+        list.iter()
+            .map(|s| {
+                STANDARD
+                    .decode(s.as_bytes())
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
     }
 }
 
@@ -310,7 +323,12 @@ mod tests {
 
     #[test]
     fn scopes_parse_and_print() {
-        for s in ["district", "own", "street:abc", "subdistrict:0192f0c4-7c1e-7d2a-9b1e-3f5c2a1d4e6f"] {
+        for s in [
+            "district",
+            "own",
+            "street:abc",
+            "subdistrict:0192f0c4-7c1e-7d2a-9b1e-3f5c2a1d4e6f",
+        ] {
             assert_eq!(s.parse::<Scope>().unwrap().to_string(), s);
         }
         for bad in ["", "street:", "subdistrict:nope", "planet:earth"] {
@@ -320,7 +338,12 @@ mod tests {
 
     #[test]
     fn doc_upload_round_trips_with_base64() {
-        let up = DocUpload { kind: DocKind::Issue, id: "x".into(), changes: vec![vec![0, 1, 255], vec![]], heads: vec![] };
+        let up = DocUpload {
+            kind: DocKind::Issue,
+            id: "x".into(),
+            changes: vec![vec![0, 1, 255], vec![]],
+            heads: vec![],
+        };
         let json = serde_json::to_string(&up).unwrap();
         assert!(json.contains("\"AAH/\""), "{json}");
         assert_eq!(serde_json::from_str::<DocUpload>(&json).unwrap(), up);

@@ -19,7 +19,9 @@ impl TrackConfig {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(Error::InvalidConfig(format!("{name} must be a positive number, got {v}")))
+                Err(Error::InvalidConfig(format!(
+                    "{name} must be a positive number, got {v}"
+                )))
             }
         }
         let f = &self.filter;
@@ -93,12 +95,21 @@ impl FilterConfig {
 
     /// By bicycle or e-bike.
     pub fn cycling() -> Self {
-        Self { max_speed_mps: 15.0, max_jump_m: 400.0, ..Self::walking() }
+        Self {
+            max_speed_mps: 15.0,
+            max_jump_m: 400.0,
+            ..Self::walking()
+        }
     }
 
     /// By car (imported drives, patrol vehicles).
     pub fn driving() -> Self {
-        Self { max_speed_mps: 60.0, max_accuracy_m: 100.0, max_jump_m: 2_000.0, ..Self::walking() }
+        Self {
+            max_speed_mps: 60.0,
+            max_accuracy_m: 100.0,
+            max_jump_m: 2_000.0,
+            ..Self::walking()
+        }
     }
 
     /// The profile with the given name: `walking`, `cycling` or `driving`.
@@ -155,6 +166,11 @@ pub struct StationaryConfig {
 
 impl Default for StationaryConfig {
     fn default() -> Self {
-        Self { radius_m: 15.0, dwell_s: 60.0, moving_interval_s: 1, stationary_interval_s: 15 }
+        Self {
+            radius_m: 15.0,
+            dwell_s: 60.0,
+            moving_interval_s: 1,
+            stationary_interval_s: 15,
+        }
     }
 }

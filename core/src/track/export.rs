@@ -35,7 +35,10 @@ pub fn format_time_ms(time_ms: i64) -> String {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Writes a GPX 1.1 document: one track, one `trkseg` per track segment.
@@ -70,9 +73,17 @@ pub fn write_gpx_tracks(
     writeln!(out, "</gpx>")
 }
 
-fn write_track(out: &mut impl Write, name: &str, fixes: &[StoredFix], datum: Datum, which: ExportFixes) -> io::Result<()> {
+fn write_track(
+    out: &mut impl Write,
+    name: &str,
+    fixes: &[StoredFix],
+    datum: Datum,
+    which: ExportFixes,
+) -> io::Result<()> {
     writeln!(out, "  <trk>\n    <name>{}</name>", xml_escape(name))?;
-    let selected = fixes.iter().filter(|f| which == ExportFixes::All || f.verdict == FixVerdict::Kept);
+    let selected = fixes
+        .iter()
+        .filter(|f| which == ExportFixes::All || f.verdict == FixVerdict::Kept);
     let mut current: Option<i64> = None;
     for f in selected {
         if current != Some(f.segment) {
@@ -100,12 +111,20 @@ fn write_track(out: &mut impl Write, name: &str, fixes: &[StoredFix], datum: Dat
 
 /// A GeoJSON FeatureCollection: the kept track as one MultiLineString (a line per segment) with
 /// `properties`, and with [`ExportFixes::All`] a Point per fix carrying its verdict.
-pub fn track_geojson(properties: Value, fixes: &[StoredFix], datum: Datum, which: ExportFixes) -> Value {
+pub fn track_geojson(
+    properties: Value,
+    fixes: &[StoredFix],
+    datum: Datum,
+    which: ExportFixes,
+) -> Value {
     let coord = |f: &StoredFix| {
         let (lat, lon) = to_datum(datum, f.lat, f.lon);
         json!([round7(lon), round7(lat)])
     };
-    let kept: Vec<&StoredFix> = fixes.iter().filter(|f| f.verdict == FixVerdict::Kept).collect();
+    let kept: Vec<&StoredFix> = fixes
+        .iter()
+        .filter(|f| f.verdict == FixVerdict::Kept)
+        .collect();
     let lines: Vec<Value> = kept
         .chunk_by(|a, b| a.segment == b.segment)
         .map(|seg| Value::Array(seg.iter().map(|f| coord(f)).collect()))
@@ -169,7 +188,14 @@ mod tests {
             fix(3, 1, 39.9002, FixVerdict::Kept),
         ];
         let mut buf = Vec::new();
-        write_gpx(&mut buf, "银河大街 <patrol>", &fixes, Datum::Wgs84, ExportFixes::Kept).unwrap();
+        write_gpx(
+            &mut buf,
+            "银河大街 <patrol>",
+            &fixes,
+            Datum::Wgs84,
+            ExportFixes::Kept,
+        )
+        .unwrap();
         let back = parse_gpx_at(&buf, 1_800_000_000_000).unwrap();
         assert_eq!(back.name.as_deref(), Some("银河大街 <patrol>"));
         assert_eq!(back.segments.len(), 2);
@@ -180,13 +206,19 @@ mod tests {
 
     #[test]
     fn geojson_in_gcj02_is_shifted() {
-        let fixes = vec![fix(0, 0, 39.9, FixVerdict::Kept), fix(1, 0, 39.9001, FixVerdict::Duplicate)];
+        let fixes = vec![
+            fix(0, 0, 39.9, FixVerdict::Kept),
+            fix(1, 0, 39.9001, FixVerdict::Duplicate),
+        ];
         let g = track_geojson(json!({"id": "x"}), &fixes, Datum::Gcj02, ExportFixes::All);
         let feats = g["features"].as_array().unwrap();
         assert_eq!(feats.len(), 3);
         let first = &feats[0]["geometry"]["coordinates"][0][0];
         let lon = first[0].as_f64().unwrap();
-        assert!((lon - 116.2).abs() > 1e-4, "GCJ-02 moves Beijing by hundreds of metres");
+        assert!(
+            (lon - 116.2).abs() > 1e-4,
+            "GCJ-02 moves Beijing by hundreds of metres"
+        );
         assert_eq!(feats[2]["properties"]["verdict"], "duplicate");
     }
 }

@@ -26,7 +26,12 @@ pub struct FilterState {
 impl FilterState {
     /// Judges `fix` (WGS-84) and advances the state; returns the verdict. `next` is the fix
     /// after it when known (a file being imported), which lets untimed spikes be recognised.
-    pub fn push(&mut self, config: &FilterConfig, fix: &NewFix, next: Option<&NewFix>) -> FixVerdict {
+    pub fn push(
+        &mut self,
+        config: &FilterConfig,
+        fix: &NewFix,
+        next: Option<&NewFix>,
+    ) -> FixVerdict {
         let verdict = judge_fix(config, self, fix, next);
         self.record(fix, verdict);
         verdict
@@ -36,7 +41,11 @@ impl FilterState {
     pub fn record(&mut self, fix: &NewFix, verdict: FixVerdict) {
         match verdict {
             FixVerdict::Kept => {
-                self.last_kept = Some(Anchor { lat: fix.lat, lon: fix.lon, time_ms: fix.time_ms });
+                self.last_kept = Some(Anchor {
+                    lat: fix.lat,
+                    lon: fix.lon,
+                    time_ms: fix.time_ms,
+                });
                 self.consecutive_motion_rejections = 0;
             }
             FixVerdict::ImpossibleSpeed | FixVerdict::Jump => {
@@ -50,7 +59,12 @@ impl FilterState {
 /// The verdict for `fix` (WGS-84) given what came before (and, for files, the fix after it).
 /// Checks run from the cheapest and most certain (the coordinates themselves) to those that
 /// depend on the neighbours.
-pub fn judge_fix(config: &FilterConfig, state: &FilterState, fix: &NewFix, next: Option<&NewFix>) -> FixVerdict {
+pub fn judge_fix(
+    config: &FilterConfig,
+    state: &FilterState,
+    fix: &NewFix,
+    next: Option<&NewFix>,
+) -> FixVerdict {
     if check_coordinates(fix.lat, fix.lon).is_err() {
         return FixVerdict::InvalidCoordinates;
     }
@@ -58,9 +72,10 @@ pub fn judge_fix(config: &FilterConfig, state: &FilterState, fix: &NewFix, next:
         return FixVerdict::MockLocation;
     }
     if let Some(acc) = fix.accuracy_m
-        && acc > config.max_accuracy_m {
-            return FixVerdict::PoorAccuracy;
-        }
+        && acc > config.max_accuracy_m
+    {
+        return FixVerdict::PoorAccuracy;
+    }
     let Some(last) = state.last_kept else {
         return FixVerdict::Kept;
     };
@@ -94,7 +109,11 @@ pub fn judge_fix(config: &FilterConfig, state: &FilterState, fix: &NewFix, next:
                     && haversine_distance_m(fix.lat, fix.lon, n.lat, n.lon) > config.max_jump_m
                     && haversine_distance_m(last.lat, last.lon, n.lat, n.lon) < distance_m / 2.0
             });
-            if spike { motion_rejection(config, state, FixVerdict::Jump) } else { FixVerdict::Kept }
+            if spike {
+                motion_rejection(config, state, FixVerdict::Jump)
+            } else {
+                FixVerdict::Kept
+            }
         }
     }
 }
@@ -117,13 +136,21 @@ mod tests {
     const M_PER_DEG: f64 = 111_195.08;
 
     fn fix(north_m: f64, t_s: f64) -> NewFix {
-        NewFix::at(39.9 + north_m / M_PER_DEG, 116.2, T0 + (t_s * 1000.0) as i64)
+        NewFix::at(
+            39.9 + north_m / M_PER_DEG,
+            116.2,
+            T0 + (t_s * 1000.0) as i64,
+        )
     }
 
     fn run(fixes: &[NewFix]) -> Vec<FixVerdict> {
         let cfg = FilterConfig::walking();
         let mut st = FilterState::default();
-        fixes.iter().enumerate().map(|(i, f)| st.push(&cfg, f, fixes.get(i + 1))).collect()
+        fixes
+            .iter()
+            .enumerate()
+            .map(|(i, f)| st.push(&cfg, f, fixes.get(i + 1)))
+            .collect()
     }
 
     #[test]
@@ -134,7 +161,13 @@ mod tests {
 
     #[test]
     fn a_spike_is_rejected_and_the_walk_goes_on() {
-        let v = run(&[fix(0.0, 0.0), fix(1.4, 1.0), fix(150.0, 2.0), fix(4.2, 3.0), fix(5.6, 4.0)]);
+        let v = run(&[
+            fix(0.0, 0.0),
+            fix(1.4, 1.0),
+            fix(150.0, 2.0),
+            fix(4.2, 3.0),
+            fix(5.6, 4.0),
+        ]);
         use FixVerdict::*;
         assert_eq!(v, vec![Kept, Kept, ImpossibleSpeed, Kept, Kept]);
     }
@@ -142,7 +175,13 @@ mod tests {
     #[test]
     fn many_fixes_in_one_second_never_make_infinite_speed() {
         // Five fixes stamped in the same millisecond, a metre or two apart: plausible, kept.
-        let v = run(&[fix(0.0, 0.0), fix(1.5, 0.0), fix(3.0, 0.0), fix(4.0, 0.2), fix(5.0, 0.2)]);
+        let v = run(&[
+            fix(0.0, 0.0),
+            fix(1.5, 0.0),
+            fix(3.0, 0.0),
+            fix(4.0, 0.2),
+            fix(5.0, 0.2),
+        ]);
         assert!(v.iter().all(|v| *v == FixVerdict::Kept), "{v:?}");
     }
 
@@ -152,8 +191,25 @@ mod tests {
         let mut mock = fix(2.0, 2.0);
         mock.is_mock = true;
         let poor = fix(3.0, 3.0).with_accuracy(80.0);
-        let v = run(&[fix(0.0, 0.0), fix(0.0, 0.0), fix(1.0, 1.0), fix(1.0, 0.5), mock, poor]);
-        assert_eq!(v, vec![Kept, Duplicate, Kept, OutOfOrder, MockLocation, PoorAccuracy]);
+        let v = run(&[
+            fix(0.0, 0.0),
+            fix(0.0, 0.0),
+            fix(1.0, 1.0),
+            fix(1.0, 0.5),
+            mock,
+            poor,
+        ]);
+        assert_eq!(
+            v,
+            vec![
+                Kept,
+                Duplicate,
+                Kept,
+                OutOfOrder,
+                MockLocation,
+                PoorAccuracy
+            ]
+        );
     }
 
     #[test]
@@ -186,7 +242,11 @@ mod tests {
         let mut fixes = vec![fix(1000.0, 0.0)];
         fixes.extend((1..20).map(|i| fix(i as f64 * 1.4, i as f64)));
         let v = run(&fixes);
-        let first_kept_again = v.iter().skip(1).position(|v| *v == FixVerdict::Kept).unwrap();
+        let first_kept_again = v
+            .iter()
+            .skip(1)
+            .position(|v| *v == FixVerdict::Kept)
+            .unwrap();
         assert_eq!(first_kept_again, 5);
         assert!(v[7..].iter().all(|v| *v == FixVerdict::Kept), "{v:?}");
     }

@@ -10,7 +10,10 @@ use crate::track::{ParsedTrack, TrackFileError, TrackFormat, plausible_time};
 
 /// Parses GPX bytes; times later than a day after the current system time count as bogus.
 pub fn parse_gpx(bytes: &[u8]) -> Result<ParsedTrack, TrackFileError> {
-    parse_gpx_at(bytes, crate::clock::Clock::now_ms(&crate::clock::SystemClock))
+    parse_gpx_at(
+        bytes,
+        crate::clock::Clock::now_ms(&crate::clock::SystemClock),
+    )
 }
 
 /// Which text child of a `trkpt` is being read.
@@ -27,7 +30,10 @@ enum Field {
 pub fn parse_gpx_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
-    let mut out = ParsedTrack { format: TrackFormat::Gpx, ..Default::default() };
+    let mut out = ParsedTrack {
+        format: TrackFormat::Gpx,
+        ..Default::default()
+    };
     let mut saw_root = false;
     let mut in_trk = false;
     let mut trk_depth = 0usize;
@@ -98,25 +104,22 @@ pub fn parse_gpx_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileE
                     _ => {}
                 }
             }
-            Event::Text(t)
-                if field.is_some() => {
-                    text.push_str(&t.xml10_content());
-                }
-            Event::CData(t)
-                if field.is_some() => {
-                    text.push_str(&t.into_inner());
-                }
-            Event::GeneralRef(r)
-                if field.is_some() => {
-                    text.push_str(match &*r {
-                        "amp" => "&",
-                        "lt" => "<",
-                        "gt" => ">",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    });
-                }
+            Event::Text(t) if field.is_some() => {
+                text.push_str(&t.xml10_content());
+            }
+            Event::CData(t) if field.is_some() => {
+                text.push_str(&t.into_inner());
+            }
+            Event::GeneralRef(r) if field.is_some() => {
+                text.push_str(match &*r {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                });
+            }
             Event::End(ref e) => {
                 let name = e.local_name();
                 if let Some(f) = field.take() {
@@ -148,12 +151,19 @@ pub fn parse_gpx_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileE
         }
     }
     if !saw_root {
-        return Err(TrackFileError::Xml { position: 0, message: "the file is empty".into() });
+        return Err(TrackFileError::Xml {
+            position: 0,
+            message: "the file is empty".into(),
+        });
     }
     finish_segment(&mut out, segment.take());
     if out.segments.is_empty() {
         return Err(TrackFileError::NoTrackPoints {
-            hint: if other_points > 0 { " (only waypoints or routes, which are plans, not tracks)" } else { "" },
+            hint: if other_points > 0 {
+                " (only waypoints or routes, which are plans, not tracks)"
+            } else {
+                ""
+            },
         });
     }
     Ok(out)
@@ -176,14 +186,26 @@ fn read_point(e: &BytesStart<'_>, position: u64) -> Result<NewFix, TrackFileErro
             _ => continue,
         };
         let raw = attr.value.trim().to_owned();
-        let value: f64 = raw
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or(TrackFileError::BadPoint { position, attribute: which, value: raw })?;
-        if which == "lat" { lat = Some(value) } else { lon = Some(value) }
+        let value: f64 =
+            raw.parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or(TrackFileError::BadPoint {
+                    position,
+                    attribute: which,
+                    value: raw,
+                })?;
+        if which == "lat" {
+            lat = Some(value)
+        } else {
+            lon = Some(value)
+        }
     }
-    let missing = |attribute| TrackFileError::BadPoint { position, attribute, value: String::new() };
+    let missing = |attribute| TrackFileError::BadPoint {
+        position,
+        attribute,
+        value: String::new(),
+    };
     Ok(NewFix {
         lat: lat.ok_or_else(|| missing("lat (missing)"))?,
         lon: lon.ok_or_else(|| missing("lon (missing)"))?,
@@ -198,7 +220,13 @@ fn read_point(e: &BytesStart<'_>, position: u64) -> Result<NewFix, TrackFileErro
     })
 }
 
-fn apply_field(field: Field, text: &str, point: Option<&mut NewFix>, out: &mut ParsedTrack, now_ms: i64) {
+fn apply_field(
+    field: Field,
+    text: &str,
+    point: Option<&mut NewFix>,
+    out: &mut ParsedTrack,
+    now_ms: i64,
+) {
     if field == Field::TrackName {
         if !text.is_empty() {
             out.name = Some(text.to_owned());
@@ -290,16 +318,29 @@ mod tests {
     fn broken_files_are_refused() {
         for (bytes, want) in [
             (&b"<xml\xe2\x88\x82></xml>"[..], "not"),
-            (b"<gpx><trk><trkseg><trkpt lat=\"1\" lon=\"2\"></trkseg></trk></gpx>", "well-formed"),
-            (b"<gpx><trk><trkseg><trkpt lat=\"abc\" lon=\"2\"/></trkseg></trk></gpx>", "bad lat"),
-            (b"<gpx><trk><trkseg><trkpt lon=\"2\"/></trkseg></trk></gpx>", "lat (missing)"),
+            (
+                b"<gpx><trk><trkseg><trkpt lat=\"1\" lon=\"2\"></trkseg></trk></gpx>",
+                "well-formed",
+            ),
+            (
+                b"<gpx><trk><trkseg><trkpt lat=\"abc\" lon=\"2\"/></trkseg></trk></gpx>",
+                "bad lat",
+            ),
+            (
+                b"<gpx><trk><trkseg><trkpt lon=\"2\"/></trkseg></trk></gpx>",
+                "lat (missing)",
+            ),
             (b"<gpx><wpt lat=\"1\" lon=\"2\"/></gpx>", "only waypoints"),
             (b"<gpx><trk><trkseg/></trk></gpx>", "no track points"),
             (b"", "empty"),
             (b"<html><body>hello</body></html>", "root element is <html>"),
         ] {
             let err = parse_gpx_at(bytes, NOW).unwrap_err().to_string();
-            assert!(err.contains(want), "{:?}: {err}", String::from_utf8_lossy(bytes));
+            assert!(
+                err.contains(want),
+                "{:?}: {err}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 }

@@ -62,21 +62,33 @@ pub fn compute_stats(config: &MetricsConfig, fixes: &[StoredFix]) -> TrackStats 
     }
 
     let raw_distance_m = segment_pairs(
-        fixes.iter().filter(|f| check_coordinates(f.lat, f.lon).is_ok()),
+        fixes
+            .iter()
+            .filter(|f| check_coordinates(f.lat, f.lon).is_ok()),
     )
     .map(|(a, b)| haversine_distance_m(a.lat, a.lon, b.lat, b.lon))
     .sum();
 
-    let kept: Vec<&StoredFix> = fixes.iter().filter(|f| f.verdict == FixVerdict::Kept).collect();
+    let kept: Vec<&StoredFix> = fixes
+        .iter()
+        .filter(|f| f.verdict == FixVerdict::Kept)
+        .collect();
     let distance_m = floored_distance_m(config, &kept);
 
     let mut moving_s = 0.0;
     let mut gaps = Vec::new();
     for (a, b) in segment_pairs(kept.iter().copied()) {
-        let (Some(t0), Some(t1)) = (a.time_ms, b.time_ms) else { continue };
+        let (Some(t0), Some(t1)) = (a.time_ms, b.time_ms) else {
+            continue;
+        };
         let dt_s = (t1 - t0) as f64 / 1000.0;
         if dt_s > config.gap_s {
-            gaps.push(Gap { segment: a.segment, from_ms: t0, to_ms: t1, duration_s: dt_s });
+            gaps.push(Gap {
+                segment: a.segment,
+                from_ms: t0,
+                to_ms: t1,
+                duration_s: dt_s,
+            });
         } else if dt_s > 0.0
             && haversine_distance_m(a.lat, a.lon, b.lat, b.lon) / dt_s >= config.moving_speed_mps
         {
@@ -92,8 +104,10 @@ pub fn compute_stats(config: &MetricsConfig, fixes: &[StoredFix]) -> TrackStats 
         _ => 0.0,
     };
 
-    let simplified_points =
-        simplify_track(config.simplify_tolerance_m, fixes).iter().map(|s| s.len() as u64).sum();
+    let simplified_points = simplify_track(config.simplify_tolerance_m, fixes)
+        .iter()
+        .map(|s| s.len() as u64)
+        .sum();
 
     TrackStats {
         fixes_read: fixes.len() as u64,
@@ -149,16 +163,28 @@ fn floored_distance_m(config: &MetricsConfig, kept: &[&StoredFix]) -> f64 {
 /// The kept fixes of each segment simplified with Ramer-Douglas-Peucker at `tolerance_m`,
 /// computed in a local metric projection and returned as (lat, lon).
 pub fn simplify_track(tolerance_m: f64, fixes: &[StoredFix]) -> Vec<Vec<(f64, f64)>> {
-    let kept: Vec<&StoredFix> = fixes.iter().filter(|f| f.verdict == FixVerdict::Kept).collect();
+    let kept: Vec<&StoredFix> = fixes
+        .iter()
+        .filter(|f| f.verdict == FixVerdict::Kept)
+        .collect();
     let Some(proj) = LocalProjection::centred_on(kept.iter().map(|f| (f.lat, f.lon))) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for segment in kept.chunk_by(|a, b| a.segment == b.segment) {
-        let line: LineString<f64> =
-            segment.iter().map(|f| proj.to_metres(f.lat, f.lon)).collect::<Vec<_>>().into();
+        let line: LineString<f64> = segment
+            .iter()
+            .map(|f| proj.to_metres(f.lat, f.lon))
+            .collect::<Vec<_>>()
+            .into();
         let simplified = line.simplify(tolerance_m);
-        out.push(simplified.0.iter().map(|c| proj.to_degrees(c.x, c.y)).collect());
+        out.push(
+            simplified
+                .0
+                .iter()
+                .map(|c| proj.to_degrees(c.x, c.y))
+                .collect(),
+        );
     }
     out
 }
@@ -190,7 +216,9 @@ mod tests {
     #[test]
     fn straight_walk_metrics() {
         // 101 fixes, 1 m/s north for 100 s.
-        let fixes: Vec<_> = (0..=100).map(|i| stored(i, 0, i as f64, 0.0, Some(i as f64))).collect();
+        let fixes: Vec<_> = (0..=100)
+            .map(|i| stored(i, 0, i as f64, 0.0, Some(i as f64)))
+            .collect();
         let s = compute_stats(&MetricsConfig::default(), &fixes);
         assert!((s.distance_m - 100.0).abs() < 0.1, "{}", s.distance_m);
         assert!((s.raw_distance_m - 100.0).abs() < 0.1);
@@ -203,7 +231,10 @@ mod tests {
 
     #[test]
     fn segments_are_not_bridged_and_gaps_are_found() {
-        let mut fixes = vec![stored(0, 0, 0.0, 0.0, Some(0.0)), stored(1, 0, 10.0, 0.0, Some(10.0))];
+        let mut fixes = vec![
+            stored(0, 0, 0.0, 0.0, Some(0.0)),
+            stored(1, 0, 10.0, 0.0, Some(10.0)),
+        ];
         // A second segment 1 km away: no distance across the break.
         fixes.push(stored(2, 1, 1000.0, 0.0, Some(20.0)));
         fixes.push(stored(3, 1, 1010.0, 0.0, Some(200.0)));
@@ -216,7 +247,9 @@ mod tests {
 
     #[test]
     fn rejected_fixes_count_only_in_raw_distance() {
-        let mut fixes: Vec<_> = (0..3).map(|i| stored(i, 0, i as f64 * 10.0, 0.0, Some(i as f64 * 10.0))).collect();
+        let mut fixes: Vec<_> = (0..3)
+            .map(|i| stored(i, 0, i as f64 * 10.0, 0.0, Some(i as f64 * 10.0)))
+            .collect();
         fixes[1].lat += 200.0 / M_PER_DEG;
         fixes[1].verdict = FixVerdict::ImpossibleSpeed;
         let s = compute_stats(&MetricsConfig::default(), &fixes);
@@ -232,7 +265,13 @@ mod tests {
         // An hour at 1 Hz within a 3 m wobble, accuracy 8 m.
         let fixes: Vec<_> = (0..3600)
             .map(|i| {
-                let mut f = stored(i, 0, ((i * 37) % 7) as f64 * 0.5, ((i * 53) % 5) as f64 * 0.5, Some(i as f64));
+                let mut f = stored(
+                    i,
+                    0,
+                    ((i * 37) % 7) as f64 * 0.5,
+                    ((i * 53) % 5) as f64 * 0.5,
+                    Some(i as f64),
+                );
                 f.accuracy_m = Some(8.0);
                 f
             })
@@ -244,7 +283,9 @@ mod tests {
 
     #[test]
     fn no_times_means_no_duration() {
-        let fixes: Vec<_> = (0..5).map(|i| stored(i, 0, i as f64 * 5.0, 0.0, None)).collect();
+        let fixes: Vec<_> = (0..5)
+            .map(|i| stored(i, 0, i as f64 * 5.0, 0.0, None))
+            .collect();
         let s = compute_stats(&MetricsConfig::default(), &fixes);
         assert_eq!(s.duration_s, 0.0);
         assert!(!s.has_timestamps);
@@ -254,7 +295,9 @@ mod tests {
     #[test]
     fn simplification_keeps_corners() {
         // An L: 50 m north then 50 m east, a fix every metre.
-        let mut fixes: Vec<_> = (0..=50).map(|i| stored(i, 0, i as f64, 0.0, None)).collect();
+        let mut fixes: Vec<_> = (0..=50)
+            .map(|i| stored(i, 0, i as f64, 0.0, None))
+            .collect();
         fixes.extend((1..=50).map(|i| stored(50 + i, 0, 50.0, i as f64, None)));
         let simplified = simplify_track(5.0, &fixes);
         assert_eq!(simplified[0].len(), 3);

@@ -55,7 +55,11 @@ pub enum TrackFileError {
     #[error("not a GPX file: the root element is <{0}>, expected <gpx>")]
     NotGpx(String),
     #[error("GPX point at byte {position} has a bad {attribute}: {value:?}")]
-    BadPoint { position: u64, attribute: &'static str, value: String },
+    BadPoint {
+        position: u64,
+        attribute: &'static str,
+        value: String,
+    },
     #[error("the file holds no track points{hint}; nothing was imported")]
     NoTrackPoints { hint: &'static str },
     #[error("not a GeoLife PLT file: line {line}: {message}")]
@@ -66,8 +70,16 @@ pub enum TrackFileError {
 
 /// Reads a GPX or PLT file, choosing the parser by extension (and by content when the extension
 /// says nothing). `now_ms` bounds plausible fix times.
-pub fn read_track_file(path: &Path, bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+pub fn read_track_file(
+    path: &Path,
+    bytes: &[u8],
+    now_ms: i64,
+) -> Result<ParsedTrack, TrackFileError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "gpx" | "xml" => gpx::parse_gpx_at(bytes, now_ms),
         "plt" => plt::parse_plt_at(bytes, now_ms),
@@ -88,8 +100,10 @@ pub fn read_track_file(path: &Path, bytes: &[u8], now_ms: i64) -> Result<ParsedT
 /// file the user picked does first. Fails with [`crate::Error::Io`] naming the path when the file
 /// cannot be read.
 pub fn load_track_file(path: &Path, now_ms: i64) -> crate::Result<ParsedTrack> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(read_track_file(path, &bytes, now_ms)?)
 }
 

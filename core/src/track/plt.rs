@@ -11,12 +11,17 @@ const FEET_TO_METRES: f64 = 0.3048;
 
 /// Parses a PLT file; times later than a day after the current system time count as bogus.
 pub fn parse_plt(bytes: &[u8]) -> Result<ParsedTrack, TrackFileError> {
-    parse_plt_at(bytes, crate::clock::Clock::now_ms(&crate::clock::SystemClock))
+    parse_plt_at(
+        bytes,
+        crate::clock::Clock::now_ms(&crate::clock::SystemClock),
+    )
 }
 
 pub fn parse_plt_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| TrackFileError::Plt { line: 0, message: format!("not UTF-8 text ({e})") })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| TrackFileError::Plt {
+        line: 0,
+        message: format!("not UTF-8 text ({e})"),
+    })?;
     let mut lines = text.lines().enumerate();
     let first = lines.next().map(|(_, l)| l.trim()).unwrap_or("");
     if !first.starts_with("Geolife trajectory") {
@@ -25,7 +30,10 @@ pub fn parse_plt_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileE
             message: "the first line should read \"Geolife trajectory\"".into(),
         });
     }
-    let mut out = ParsedTrack { format: TrackFormat::Plt, ..Default::default() };
+    let mut out = ParsedTrack {
+        format: TrackFormat::Plt,
+        ..Default::default()
+    };
     let mut points = Vec::new();
     for (i, line) in lines.skip(HEADER_LINES - 1) {
         let line_no = i + 1;
@@ -33,10 +41,16 @@ pub fn parse_plt_at(bytes: &[u8], now_ms: i64) -> Result<ParsedTrack, TrackFileE
         if line.is_empty() {
             continue;
         }
-        let bad = |message: String| TrackFileError::Plt { line: line_no, message };
+        let bad = |message: String| TrackFileError::Plt {
+            line: line_no,
+            message,
+        };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if fields.len() < 7 {
-            return Err(bad(format!("expected 7 comma-separated fields, found {}", fields.len())));
+            return Err(bad(format!(
+                "expected 7 comma-separated fields, found {}",
+                fields.len()
+            )));
         }
         let num = |idx: usize, what: &str| {
             fields[idx]
@@ -96,11 +110,21 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_plt() {
-        assert!(parse_plt_at(b"hello\n", 0).unwrap_err().to_string().contains("Geolife"));
+        assert!(
+            parse_plt_at(b"hello\n", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("Geolife")
+        );
         let header_only = SAMPLE.lines().take(6).collect::<Vec<_>>().join("\n");
-        assert!(matches!(parse_plt_at(header_only.as_bytes(), 0), Err(TrackFileError::NoTrackPoints { .. })));
+        assert!(matches!(
+            parse_plt_at(header_only.as_bytes(), 0),
+            Err(TrackFileError::NoTrackPoints { .. })
+        ));
         let bad = SAMPLE.replace("39.984683", "north");
-        let err = parse_plt_at(bad.as_bytes(), 1_800_000_000_000).unwrap_err().to_string();
+        let err = parse_plt_at(bad.as_bytes(), 1_800_000_000_000)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 8") && err.contains("latitude"), "{err}");
     }
 }

@@ -37,7 +37,11 @@ pub struct StationaryDetector {
 
 impl StationaryDetector {
     pub fn new(config: StationaryConfig) -> Self {
-        Self { config, anchor: None, motion: Motion::Moving }
+        Self {
+            config,
+            anchor: None,
+            motion: Motion::Moving,
+        }
     }
 
     pub fn motion(&self) -> Motion {
@@ -54,7 +58,11 @@ impl StationaryDetector {
             Motion::Moving => self.config.moving_interval_s,
             Motion::Stationary => self.config.stationary_interval_s,
         };
-        SamplingAdvice { motion: self.motion, interval_s, changed }
+        SamplingAdvice {
+            motion: self.motion,
+            interval_s,
+            changed,
+        }
     }
 
     /// Feeds a kept fix (WGS-84, with its time and, if known, accuracy and speed).
@@ -71,10 +79,15 @@ impl StationaryDetector {
         };
         let before = self.motion;
         // A poor fix wobbles more: widen the circle by its accuracy, but not without limit.
-        let radius = self.config.radius_m.max(accuracy_m.unwrap_or(0.0).min(30.0));
+        let radius = self
+            .config
+            .radius_m
+            .max(accuracy_m.unwrap_or(0.0).min(30.0));
         let walking = speed_mps.is_some_and(|s| s > 1.0);
         match self.anchor {
-            Some((alat, alon, at)) if !walking && haversine_distance_m(alat, alon, lat, lon) <= radius => {
+            Some((alat, alon, at))
+                if !walking && haversine_distance_m(alat, alon, lat, lon) <= radius =>
+            {
                 if (t - at) as f64 / 1000.0 >= self.config.dwell_s {
                     self.motion = Motion::Stationary;
                 }

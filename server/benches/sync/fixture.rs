@@ -31,8 +31,21 @@ pub const PATROL_CHIEFS: usize = 5;
 pub const SUBDISTRICT: &str = "八角街道";
 const NS_STREETS: usize = 20;
 const EW_STREETS: usize = 20;
-const CATEGORIES: [&str; 6] = ["litter", "overflowing_bin", "illegal_parking", "street_vending", "illegal_advertising", "damaged_facility"];
-const NOTES: [&str; 5] = ["路边有垃圾堆积", "垃圾桶已满，需要清运", "机动车占用人行道", "流动摊贩占道经营", "墙上有小广告"];
+const CATEGORIES: [&str; 6] = [
+    "litter",
+    "overflowing_bin",
+    "illegal_parking",
+    "street_vending",
+    "illegal_advertising",
+    "damaged_facility",
+];
+const NOTES: [&str; 5] = [
+    "路边有垃圾堆积",
+    "垃圾桶已满，需要清运",
+    "机动车占用人行道",
+    "流动摊贩占道经营",
+    "墙上有小广告",
+];
 
 /// The cached data set.
 pub struct Fixture {
@@ -54,11 +67,19 @@ pub fn grid() -> Vec<GridStreet> {
     let mut out = Vec::new();
     for i in 0..NS_STREETS {
         let lon = lon0 + i as f64 * 0.0012;
-        out.push(GridStreet { name: format!("南北{}街", i + 1), from: (lat0, lon), to: (lat0 + EW_STREETS as f64 * 0.001, lon) });
+        out.push(GridStreet {
+            name: format!("南北{}街", i + 1),
+            from: (lat0, lon),
+            to: (lat0 + EW_STREETS as f64 * 0.001, lon),
+        });
     }
     for j in 0..EW_STREETS {
         let lat = lat0 + j as f64 * 0.001;
-        out.push(GridStreet { name: format!("东西{}路", j + 1), from: (lat, lon0), to: (lat, lon0 + NS_STREETS as f64 * 0.0012) });
+        out.push(GridStreet {
+            name: format!("东西{}路", j + 1),
+            from: (lat, lon0),
+            to: (lat, lon0 + NS_STREETS as f64 * 0.0012),
+        });
     }
     out
 }
@@ -83,7 +104,12 @@ pub fn street_ids(server_data: &Path) -> Vec<(String, String)> {
     network::list_streets(server_data)
         .expect("list streets")
         .into_iter()
-        .map(|v| (v["name"].as_str().unwrap_or("").to_owned(), v["id"].as_str().unwrap_or("").to_owned()))
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or("").to_owned(),
+                v["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -106,7 +132,9 @@ impl Fixture {
         let mut out = Vec::new();
         let mut pos = 0;
         while pos + 4 <= bytes.len() {
-            let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+            let len =
+                u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]])
+                    as usize;
             out.push(bytes[pos + 4..pos + 4 + len].to_vec());
             pos += 4 + len;
         }
@@ -121,16 +149,24 @@ pub fn cache_root() -> PathBuf {
 /// Opens a phone's store in `dir` and enrols it with the server.
 pub fn enrol_device(dir: &Path, url: &str, code: &str) -> Store {
     std::fs::create_dir_all(dir).expect("device dir");
-    let mut store = Store::open(dir.join("phone.db"), StoreConfig::default()).expect("open phone store");
-    patrol_core::sync::block_on(patrol_core::sync::enrol(&mut store, url, code, SyncPolicy::on(NetworkState::Wifi)))
-        .expect("runtime")
-        .expect("enrol");
+    let mut store =
+        Store::open(dir.join("phone.db"), StoreConfig::default()).expect("open phone store");
+    patrol_core::sync::block_on(patrol_core::sync::enrol(
+        &mut store,
+        url,
+        code,
+        SyncPolicy::on(NetworkState::Wifi),
+    ))
+    .expect("runtime")
+    .expect("enrol");
     store
 }
 
 pub fn sync_wifi(store: &mut Store) -> SyncReport {
     let policy = SyncPolicy::on(NetworkState::Wifi);
-    patrol_core::sync::block_on(patrol_core::sync::sync(store, &policy, &NoProgress)).expect("runtime").expect("sync")
+    patrol_core::sync::block_on(patrol_core::sync::sync(store, &policy, &NoProgress))
+        .expect("runtime")
+        .expect("sync")
 }
 
 /// The cached fixture, built first when absent.
@@ -145,7 +181,10 @@ pub fn fixture() -> Fixture {
     let building = root.join("sync-v1.building");
     let _ = std::fs::remove_dir_all(&building);
     std::fs::create_dir_all(&building).expect("building dir");
-    println!("  data: building {} once (about 2 minutes) ...", dir.display());
+    println!(
+        "  data: building {} once (about 2 minutes) ...",
+        dir.display()
+    );
     let start = Instant::now();
     build(&building);
     std::fs::rename(&building, &dir).expect("move the built data into place");
@@ -160,20 +199,42 @@ fn build(dir: &Path) {
     admin::add_subdistrict(storage.as_ref(), SUBDISTRICT, None).expect("subdistrict");
     let geojson = dir.join("grid.geojson");
     grid_geojson(&geojson);
-    let options = StreetImportOptions { subdistrict: Some(SUBDISTRICT.into()), ..Default::default() };
+    let options = StreetImportOptions {
+        subdistrict: Some(SUBDISTRICT.into()),
+        ..Default::default()
+    };
     network::import_streets(storage.as_ref(), &data, &geojson, &options).expect("import streets");
-    let chief = admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None).expect("chief");
+    let chief =
+        admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None).expect("chief");
     let mut patrollers = Vec::new();
     for i in 0..PATROL_CHIEFS {
-        patrollers.push(admin::add_user(storage.as_ref(), &format!("巡查员{}", i + 1), Role::Chief, Scope::Own, None).expect("chief"));
+        patrollers.push(
+            admin::add_user(
+                storage.as_ref(),
+                &format!("巡查员{}", i + 1),
+                Role::Chief,
+                Scope::Own,
+                None,
+            )
+            .expect("chief"),
+        );
     }
     drop(storage);
 
-    let server = ServerThread::spawn(ServerConfig { data_dir: data.clone(), listen: "127.0.0.1:0".parse().expect("addr") }).expect("server");
+    let server = ServerThread::spawn(ServerConfig {
+        data_dir: data.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+    })
+    .expect("server");
     let url = server.url();
     let streets = grid();
     let ids = street_ids(&data);
-    let id_of = |name: &str| ids.iter().find(|(n, _)| n == name).map(|(_, id)| id.clone()).expect("street imported");
+    let id_of = |name: &str| {
+        ids.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| id.clone())
+            .expect("street imported")
+    };
 
     // 10,000 issues on the chief's phone, then uploaded.
     let t = Instant::now();
@@ -190,14 +251,26 @@ fn build(dir: &Path) {
         new.description = NOTES[(rng.next_u64() % NOTES.len() as u64) as usize].into();
         let id = phone.report_issue(new).expect("report").issue.id;
         if rng.uniform() < 0.6 {
-            let dept = if rng.uniform() < 0.8 { Department::CityProperty } else { Department::Enforcement };
-            phone.assign_issue(id, Assignee::Department(dept), None).expect("assign");
+            let dept = if rng.uniform() < 0.8 {
+                Department::CityProperty
+            } else {
+                Department::Enforcement
+            };
+            phone
+                .assign_issue(id, Assignee::Department(dept), None)
+                .expect("assign");
         }
         if rng.uniform() < 0.25 {
-            phone.comment_issue(id, "已通知物业，请尽快处理").expect("comment");
+            phone
+                .comment_issue(id, "已通知物业，请尽快处理")
+                .expect("comment");
         }
         if (n + 1) % 2_000 == 0 {
-            println!("    {} issues reported ({:.0} s)", n + 1, t.elapsed().as_secs_f64());
+            println!(
+                "    {} issues reported ({:.0} s)",
+                n + 1,
+                t.elapsed().as_secs_f64()
+            );
         }
     }
     let mut syncs = 0;
@@ -210,16 +283,31 @@ fn build(dir: &Path) {
             break;
         }
     }
-    assert_eq!(uploaded as usize, ISSUES, "the chief's phone did not upload every issue");
-    println!("    {ISSUES} issues uploaded in {} sync call(s) ({:.0} s)", syncs - 1, t.elapsed().as_secs_f64());
+    assert_eq!(
+        uploaded as usize, ISSUES,
+        "the chief's phone did not upload every issue"
+    );
+    println!(
+        "    {ISSUES} issues uploaded in {} sync call(s) ({:.0} s)",
+        syncs - 1,
+        t.elapsed().as_secs_f64()
+    );
 
     // Every document's bytes, for the JavaScript server.
-    let list = phone.list_issues(&IssueQuery { limit: Some(ISSUES as u32 + 1), ..Default::default() }).expect("list");
+    let list = phone
+        .list_issues(&IssueQuery {
+            limit: Some(ISSUES as u32 + 1),
+            ..Default::default()
+        })
+        .expect("list");
     assert_eq!(list.len(), ISSUES);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("issues.amdocs")).expect("docs file"));
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(dir.join("issues.amdocs")).expect("docs file"),
+    );
     for s in &list {
         let bytes = phone.export_issue(s.id).expect("export");
-        out.write_all(&(bytes.len() as u32).to_le_bytes()).expect("write");
+        out.write_all(&(bytes.len() as u32).to_le_bytes())
+            .expect("write");
         out.write_all(&bytes).expect("write");
     }
     out.flush().expect("flush");
@@ -240,12 +328,18 @@ fn build(dir: &Path) {
             record_patrol(&mut phone, n, k as u64);
         }
         let r = sync_wifi(&mut phone);
-        assert_eq!(r.fixes_up as usize, recorded, "a patroller's phone did not upload every fix");
+        assert_eq!(
+            r.fixes_up as usize, recorded,
+            "a patroller's phone did not upload every fix"
+        );
         drop(phone);
         let _ = std::fs::remove_dir_all(dir.join(format!("patroller{c}")));
     }
     assert_eq!(left, 0);
-    println!("    {FIXES} fixes in {patrols} patrols recorded and uploaded ({:.0} s)", t.elapsed().as_secs_f64());
+    println!(
+        "    {FIXES} fixes in {patrols} patrols recorded and uploaded ({:.0} s)",
+        t.elapsed().as_secs_f64()
+    );
     server.stop();
 }
 
@@ -255,12 +349,25 @@ fn record_patrol(phone: &mut Store, n: usize, k: u64) {
     let (a, b) = ((k % 15) as f64, ((k * 7) % 15) as f64);
     let (lat0, lon0) = (39.895 + b * 0.001, 116.180 + a * 0.0012);
     let (lat1, lon1) = (lat0 + 0.004, lon0 + 0.0048);
-    let route = [(lat0, lon0), (lat1, lon0), (lat1, lon1), (lat0, lon1), (lat0, lon0)];
+    let route = [
+        (lat0, lon0),
+        (lat1, lon0),
+        (lat1, lon1),
+        (lat0, lon1),
+        (lat0, lon0),
+    ];
     let mut rng = SimRng::new(0xf1c5 + k);
     let mut start = 1_733_040_000_000 + k as i64 * 86_400_000;
     let mut fixes = Vec::with_capacity(n);
     while fixes.len() < n {
-        let lap = simulate_walk(&route, 1.3, start, &ReceiverModel::default(), None, &mut rng);
+        let lap = simulate_walk(
+            &route,
+            1.3,
+            start,
+            &ReceiverModel::default(),
+            None,
+            &mut rng,
+        );
         start = lap.last().and_then(|(f, _)| f.time_ms).unwrap_or(start) + 1000;
         fixes.extend(lap.into_iter().map(|(f, _)| f));
     }

@@ -27,7 +27,8 @@ pub fn server_docs(addr: SocketAddr, token: &str) -> (f64, u64, u64) {
             refetch: vec![],
         };
         let body = serde_json::to_vec(&req).expect("request");
-        let (status, answer) = http_post(addr, "/v1/sync", token, "application/json", &body).expect("POST /v1/sync");
+        let (status, answer) =
+            http_post(addr, "/v1/sync", token, "application/json", &body).expect("POST /v1/sync");
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
         bytes += (body.len() + answer.len()) as u64;
         let resp: SyncResponse = serde_json::from_slice(&answer).expect("a sync response");
@@ -43,25 +44,43 @@ pub fn server_docs(addr: SocketAddr, token: &str) -> (f64, u64, u64) {
 /// Every fix of `patrols` (id, next seq) through `POST /v1/fixes/download` over raw HTTP (no
 /// gzip), in the phone's request sizes, frames decoded but not stored. Returns (milliseconds,
 /// fixes).
-pub fn server_fixes(addr: SocketAddr, token: &str, patrols: &[(patrol_core::PatrolId, i64)]) -> (f64, u64) {
+pub fn server_fixes(
+    addr: SocketAddr,
+    token: &str,
+    patrols: &[(patrol_core::PatrolId, i64)],
+) -> (f64, u64) {
     let t = Instant::now();
-    let mut from: Vec<(patrol_core::PatrolId, i64, i64)> = patrols.iter().map(|(p, end)| (*p, 0, *end)).collect();
+    let mut from: Vec<(patrol_core::PatrolId, i64, i64)> =
+        patrols.iter().map(|(p, end)| (*p, 0, *end)).collect();
     let mut total = 0u64;
     while !from.is_empty() {
         let body = serde_json::json!({
             "patrols": from.iter().map(|(p, s, _)| serde_json::json!({ "patrol_id": p, "from_seq": s })).collect::<Vec<_>>(),
             "max_fixes": 200_000,
         });
-        let (status, answer) = http_post(addr, "/v1/fixes/download", token, "application/json", &serde_json::to_vec(&body).expect("json"))
-            .expect("POST /v1/fixes/download");
+        let (status, answer) = http_post(
+            addr,
+            "/v1/fixes/download",
+            token,
+            "application/json",
+            &serde_json::to_vec(&body).expect("json"),
+        )
+        .expect("POST /v1/fixes/download");
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
         let mut pos = 0usize;
         let mut got = 0u64;
         while pos + 20 <= answer.len() {
             let id = uuid::Uuid::from_slice(&answer[pos..pos + 16]).expect("patrol id");
-            let len = u32::from_le_bytes([answer[pos + 16], answer[pos + 17], answer[pos + 18], answer[pos + 19]]) as usize;
+            let len = u32::from_le_bytes([
+                answer[pos + 16],
+                answer[pos + 17],
+                answer[pos + 18],
+                answer[pos + 19],
+            ]) as usize;
             let fixes = decode_fixes(&answer[pos + 20..pos + 20 + len]).expect("a fix batch");
-            if let (Some(entry), Some(last)) = (from.iter_mut().find(|(p, _, _)| p.0 == id), fixes.last()) {
+            if let (Some(entry), Some(last)) =
+                (from.iter_mut().find(|(p, _, _)| p.0 == id), fixes.last())
+            {
                 entry.1 = last.seq + 1;
             }
             got += fixes.len() as u64;
@@ -94,11 +113,15 @@ pub fn patrol_ends(store: &Store) -> Vec<(patrol_core::PatrolId, i64)> {
 /// The same documents merged into a fresh store, no network: the phone's share of a fresh sync.
 pub fn phone_docs(dir: &std::path::Path, documents: &[Vec<u8>]) -> f64 {
     let mut store = Store::open(dir.join("floor.db"), StoreConfig::default()).expect("store");
-    store.init_device("floor", Role::Supervisor, None).expect("device");
+    store
+        .init_device("floor", Role::Supervisor, None)
+        .expect("device");
     let t = Instant::now();
     // In pages as a sync brings them, each page in one transaction.
     for page in documents.chunks(2_000) {
-        store.import_issues(page.iter().map(Vec::as_slice)).expect("import");
+        store
+            .import_issues(page.iter().map(Vec::as_slice))
+            .expect("import");
     }
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -111,7 +134,9 @@ pub fn phone_fixes(target: &mut Store, source: &Store) -> (f64, u64) {
     for p in source.list_patrols().expect("patrols") {
         let fixes = source.fixes(p.id).expect("fixes");
         let t = Instant::now();
-        target.store_synced_fixes(p.id, &fixes).expect("store fixes");
+        target
+            .store_synced_fixes(p.id, &fixes)
+            .expect("store fixes");
         elapsed += t.elapsed().as_secs_f64() * 1e3;
         n += fixes.len() as u64;
     }

@@ -20,9 +20,16 @@ pub fn install_dir() -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     if !out.status.success() {
-        panic!("{what} failed ({}):\n{}\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "{what} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -30,7 +37,9 @@ fn run(cmd: &mut Command, what: &str) -> String {
 /// Node's version, or `None` when Node is not installed.
 pub fn node_version() -> Option<String> {
     let out = Command::new("node").arg("--version").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Copies the package files and scripts into `target/bench-js` and installs the pinned packages
@@ -40,16 +49,26 @@ pub fn ensure_installed() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("bench-js dir");
     let mut changed = false;
     for name in ["package.json", "package-lock.json", "load.mjs", "fetch.mjs"] {
-        let src = std::fs::read(sources().join(name)).unwrap_or_else(|e| panic!("server/benches/js/{name}: {e}"));
+        let src = std::fs::read(sources().join(name))
+            .unwrap_or_else(|e| panic!("server/benches/js/{name}: {e}"));
         let dst = dir.join(name);
         if std::fs::read(&dst).ok().as_deref() != Some(src.as_slice()) {
             std::fs::write(&dst, &src).expect("copy js file");
             changed |= name.starts_with("package");
         }
     }
-    if changed || !dir.join("node_modules/@automerge/automerge-repo-sync-server").is_dir() {
+    if changed
+        || !dir
+            .join("node_modules/@automerge/automerge-repo-sync-server")
+            .is_dir()
+    {
         println!("  js: npm ci in {} ...", dir.display());
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), "npm ci");
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+            "npm ci",
+        );
     }
     dir
 }
@@ -64,7 +83,13 @@ pub fn start_server(data: &Path) -> ServerProcess {
         .current_dir(install_dir())
         .env("PORT", addr.port().to_string())
         .env("DATA_DIR", data);
-    ServerProcess::spawn(cmd, addr, &data.with_extension("log"), "/", "the JS sync server")
+    ServerProcess::spawn(
+        cmd,
+        addr,
+        &data.with_extension("log"),
+        "/",
+        "the JS sync server",
+    )
 }
 
 /// The JS server's data folder holding the fixture's 10,000 documents and their URLs, loaded
@@ -93,7 +118,11 @@ pub fn ensure_loaded(fixture: &Fixture) -> (PathBuf, PathBuf) {
         "loading the documents into the JS sync server",
     );
     server.stop();
-    println!("  js: loaded the documents into the JS sync server in {:.0} s: {}", t.elapsed().as_secs_f64(), out.trim());
+    println!(
+        "  js: loaded the documents into the JS sync server in {:.0} s: {}",
+        t.elapsed().as_secs_f64(),
+        out.trim()
+    );
     std::fs::rename(&building, &data).expect("move the JS data into place");
     (data, urls)
 }
@@ -123,11 +152,19 @@ pub fn fetch(ws_addr: SocketAddr, urls: &Path) -> Fetch {
         "fetching the documents from the JS sync server",
     );
     let process_ms = t.elapsed().as_secs_f64() * 1e3;
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("fetch.mjs printed {out:?}: {e}"));
+    let v: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("fetch.mjs printed {out:?}: {e}"));
     let ready = v["ready"].as_u64().unwrap_or(0);
     let with_events = v["with_events"].as_u64().unwrap_or(0);
-    assert_eq!(ready, with_events, "a fetched document lacks its events: {out}");
-    Fetch { ms: v["ms"].as_f64().unwrap_or(f64::NAN), process_ms, ready }
+    assert_eq!(
+        ready, with_events,
+        "a fetched document lacks its events: {out}"
+    );
+    Fetch {
+        ms: v["ms"].as_f64().unwrap_or(f64::NAN),
+        process_ms,
+        ready,
+    }
 }
 
 /// Fetches every document with `parts` fresh clients one after another, each asking for its
@@ -135,8 +172,13 @@ pub fn fetch(ws_addr: SocketAddr, urls: &Path) -> Fetch {
 /// collection over a heap of 10,000 documents), so this is the most favourable way for the JS
 /// side. Returns the summed in-client milliseconds.
 pub fn fetch_split(ws_addr: SocketAddr, urls: &Path, parts: usize, scratch: &Path) -> Fetch {
-    let all: Vec<String> = serde_json::from_slice(&std::fs::read(urls).expect("urls")).expect("a list of urls");
-    let mut total = Fetch { ms: 0.0, process_ms: 0.0, ready: 0 };
+    let all: Vec<String> =
+        serde_json::from_slice(&std::fs::read(urls).expect("urls")).expect("a list of urls");
+    let mut total = Fetch {
+        ms: 0.0,
+        process_ms: 0.0,
+        ready: 0,
+    };
     for (i, chunk) in all.chunks(all.len().div_ceil(parts)).enumerate() {
         let path = scratch.join(format!("urls-{i}.json"));
         std::fs::write(&path, serde_json::to_vec(chunk).expect("json")).expect("write urls");

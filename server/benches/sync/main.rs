@@ -66,7 +66,9 @@ struct Settings {
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 * p).ceil() as usize).saturating_sub(1).min(v.len() - 1)]
+    v[((v.len() as f64 * p).ceil() as usize)
+        .saturating_sub(1)
+        .min(v.len() - 1)]
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -78,7 +80,13 @@ fn mib(b: u64) -> f64 {
 }
 
 fn kb(b: f64) -> String {
-    if b >= 1e6 { format!("{:.2} MB", b / 1e6) } else if b >= 1e3 { format!("{:.1} kB", b / 1e3) } else { format!("{b:.0} B") }
+    if b >= 1e6 {
+        format!("{:.2} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{b:.0} B")
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -95,12 +103,17 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn sync_with(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncProgress) -> SyncReport {
-    patrol_core::sync::block_on(patrol_core::sync::sync(store, policy, progress)).expect("runtime").expect("sync")
+    patrol_core::sync::block_on(patrol_core::sync::sync(store, policy, progress))
+        .expect("runtime")
+        .expect("sync")
 }
 
 /// Points a phone at another server address.
 fn repoint(store: &Store, url: &str) {
-    store.connection().execute("UPDATE sync_account SET server_url = ?1", [url]).expect("repoint");
+    store
+        .connection()
+        .execute("UPDATE sync_account SET server_url = ?1", [url])
+        .expect("repoint");
 }
 
 /// Records when each progress report came and the proxy's byte counts then, to split one sync
@@ -113,8 +126,14 @@ struct Marks {
 impl SyncProgress for Marks {
     fn progress(&self, stage: &str, _done: u64, _total: u64) {
         use std::sync::atomic::Ordering::SeqCst;
-        let b = Bytes { up: self.proxy.up.load(SeqCst), down: self.proxy.down.load(SeqCst) };
-        self.marks.lock().expect("marks").push((stage.to_owned(), Instant::now(), b));
+        let b = Bytes {
+            up: self.proxy.up.load(SeqCst),
+            down: self.proxy.down.load(SeqCst),
+        };
+        self.marks
+            .lock()
+            .expect("marks")
+            .push((stage.to_owned(), Instant::now(), b));
     }
 }
 
@@ -130,7 +149,12 @@ struct Samples {
 
 impl Samples {
     /// Runs one sync of `store` (enrolled through `proxy`) and records its time and bytes.
-    fn sync(&mut self, store: &mut Store, proxy: &CountingProxy, policy: &SyncPolicy) -> SyncReport {
+    fn sync(
+        &mut self,
+        store: &mut Store,
+        proxy: &CountingProxy,
+        policy: &SyncPolicy,
+    ) -> SyncReport {
         let b0 = proxy.bytes();
         let t = Instant::now();
         let r = sync_with(store, policy, &patrol_core::sync::NoProgress);
@@ -148,7 +172,17 @@ fn data_copy(fixture: &Fixture, dir: &Path, supervisors: usize) -> Vec<String> {
     copy_dir(&fixture.server_data(), &data);
     let storage = patrol_server::open_storage(&data).expect("storage");
     (0..supervisors)
-        .map(|i| admin::add_user(storage.as_ref(), &format!("主任{i}"), Role::Supervisor, Scope::District, None).expect("supervisor").enrol_code)
+        .map(|i| {
+            admin::add_user(
+                storage.as_ref(),
+                &format!("主任{i}"),
+                Role::Supervisor,
+                Scope::District,
+                None,
+            )
+            .expect("supervisor")
+            .enrol_code
+        })
         .collect()
 }
 
@@ -173,7 +207,11 @@ struct Initial {
 
 /// Scenario 1. Returns the measurements and the last run's folder, server data and supervisor
 /// phone (holding everything) for the re-sync scenario.
-fn initial_sync(fixture: &Fixture, s: &Settings, documents: &[Vec<u8>]) -> (Initial, tempfile::TempDir, Store) {
+fn initial_sync(
+    fixture: &Fixture,
+    s: &Settings,
+    documents: &[Vec<u8>],
+) -> (Initial, tempfile::TempDir, Store) {
     let mut out = Initial::default();
     let mut last = None;
     for run in 0..s.initial_runs {
@@ -184,14 +222,27 @@ fn initial_sync(fixture: &Fixture, s: &Settings, documents: &[Vec<u8>]) -> (Init
         let proxy = CountingProxy::start(server.addr);
 
         // Documents only: cellular, so the bulk fixes wait for wifi.
-        let mut only = enrol_device(&tmp.path().join("supervisor-cellular"), &proxy.url(), &codes[1]);
-        let r = out.only_docs.sync(&mut only, &proxy, &SyncPolicy::on(NetworkState::Cellular));
-        assert_eq!(r.docs_down as usize, fixture::ISSUES, "documents-only sync: {r:?}");
+        let mut only = enrol_device(
+            &tmp.path().join("supervisor-cellular"),
+            &proxy.url(),
+            &codes[1],
+        );
+        let r = out
+            .only_docs
+            .sync(&mut only, &proxy, &SyncPolicy::on(NetworkState::Cellular));
+        assert_eq!(
+            r.docs_down as usize,
+            fixture::ISSUES,
+            "documents-only sync: {r:?}"
+        );
         assert_eq!(r.fixes_down, 0);
 
         // Everything, on wifi.
         let mut sup = enrol_device(&tmp.path().join("supervisor"), &proxy.url(), &codes[0]);
-        let marks = Marks { proxy: proxy.counters.clone(), marks: Mutex::new(Vec::new()) };
+        let marks = Marks {
+            proxy: proxy.counters.clone(),
+            marks: Mutex::new(Vec::new()),
+        };
         let b0 = proxy.bytes();
         let t0 = Instant::now();
         let r = sync_with(&mut sup, &SyncPolicy::on(NetworkState::Wifi), &marks);
@@ -200,7 +251,12 @@ fn initial_sync(fixture: &Fixture, s: &Settings, documents: &[Vec<u8>]) -> (Init
         assert_eq!(r.docs_down as usize, fixture::ISSUES, "initial sync: {r:?}");
         assert_eq!(r.fixes_down as usize, fixture::FIXES, "initial sync: {r:?}");
         let marks = marks.marks.into_inner().expect("marks");
-        let (_, t_docs, b_docs) = marks.iter().rev().find(|(stage, _, _)| stage == "documents").cloned().expect("a documents mark");
+        let (_, t_docs, b_docs) = marks
+            .iter()
+            .rev()
+            .find(|(stage, _, _)| stage == "documents")
+            .cloned()
+            .expect("a documents mark");
         out.total_ms.push((t_end - t0).as_secs_f64() * 1e3);
         out.docs_ms.push((t_docs - t0).as_secs_f64() * 1e3);
         out.fixes_ms.push((t_end - t_docs).as_secs_f64() * 1e3);
@@ -225,7 +281,8 @@ fn initial_sync(fixture: &Fixture, s: &Settings, documents: &[Vec<u8>]) -> (Init
         assert_eq!(fixes as usize, fixture::FIXES);
         out.phone_fixes_ms.push(ms);
         drop(only);
-        out.phone_docs_ms.push(floor::phone_docs(tmp.path(), documents));
+        out.phone_docs_ms
+            .push(floor::phone_docs(tmp.path(), documents));
         println!(
             "  run {}: documents only {:.0} ms; wifi total {:.0} ms = documents {:.0} ms + fixes {:.0} ms ({} requests)",
             run + 1,
@@ -259,7 +316,8 @@ fn resync(fixture: &Fixture, s: &Settings, tmp: &Path, sup: &mut Store) -> Resyn
     let proxy = CountingProxy::start(server.addr);
     repoint(sup, &proxy.url());
     copy_dir(&fixture.chief_dir(), &tmp.join("chief"));
-    let mut chief = Store::open(tmp.join("chief/phone.db"), StoreConfig::default()).expect("chief's phone");
+    let mut chief =
+        Store::open(tmp.join("chief/phone.db"), StoreConfig::default()).expect("chief's phone");
     repoint(&chief, &server.url());
     let wifi = SyncPolicy::on(NetworkState::Wifi);
 
@@ -267,14 +325,21 @@ fn resync(fixture: &Fixture, s: &Settings, tmp: &Path, sup: &mut Store) -> Resyn
     sync_with(sup, &wifi, &patrol_core::sync::NoProgress);
     for _ in 0..s.noop_syncs {
         let r = out.noop.sync(sup, &proxy, &wifi);
-        assert_eq!((r.docs_up, r.docs_down, r.fixes_down), (0, 0, 0), "a no-op sync moved something: {r:?}");
+        assert_eq!(
+            (r.docs_up, r.docs_down, r.fixes_down),
+            (0, 0, 0),
+            "a no-op sync moved something: {r:?}"
+        );
         let t = Instant::now();
         assert_eq!(http_get(proxy.addr, "/healthz").expect("healthz"), 200);
         out.healthz_ms.push(ms_since(t));
     }
 
     let mut ids: Vec<IssueId> = chief
-        .list_issues(&IssueQuery { limit: Some(fixture::ISSUES as u32), ..Default::default() })
+        .list_issues(&IssueQuery {
+            limit: Some(fixture::ISSUES as u32),
+            ..Default::default()
+        })
         .expect("list")
         .into_iter()
         .map(|i| i.id)
@@ -287,7 +352,9 @@ fn resync(fixture: &Fixture, s: &Settings, tmp: &Path, sup: &mut Store) -> Resyn
     for round in 0..s.resync_rounds {
         // 10 documents changed on the chief's phone, synced there, then fetched here.
         for id in batches.next().expect("ids") {
-            chief.comment_issue(*id, &format!("第{}轮复查：仍需处理", round + 1)).expect("chief comments");
+            chief
+                .comment_issue(*id, &format!("第{}轮复查：仍需处理", round + 1))
+                .expect("chief comments");
         }
         let up = sync_wifi(&mut chief);
         assert_eq!(up.docs_up, 10, "the chief's sync: {up:?}");
@@ -296,7 +363,8 @@ fn resync(fixture: &Fixture, s: &Settings, tmp: &Path, sup: &mut Store) -> Resyn
 
         // 10 documents changed here and sent.
         for id in batches.next().expect("ids") {
-            sup.comment_issue(*id, "督办：请本周内完成").expect("supervisor comments");
+            sup.comment_issue(*id, "督办：请本周内完成")
+                .expect("supervisor comments");
         }
         let r = out.up.sync(sup, &proxy, &wifi);
         assert_eq!(r.docs_up, 10, "10 changed here: {r:?}");
@@ -329,7 +397,14 @@ fn crowd(s: &Settings, tmp: &Path) -> Crowd {
         let storage = patrol_server::open_storage(&data).expect("storage");
         for (i, (name, street_id)) in streets.iter().take(DEVICES / 2).enumerate() {
             for role in [Role::Chief, Role::Steward] {
-                let u = admin::add_user(storage.as_ref(), &format!("{name}{role}{i}"), role, Scope::Own, None).expect("user");
+                let u = admin::add_user(
+                    storage.as_ref(),
+                    &format!("{name}{role}{i}"),
+                    role,
+                    Scope::Own,
+                    None,
+                )
+                .expect("user");
                 admin::assign(storage.as_ref(), street_id, &u.user_id, role, true).expect("assign");
                 people.push((u.enrol_code, street_id.clone()));
             }
@@ -366,7 +441,8 @@ fn crowd(s: &Settings, tmp: &Path) -> Crowd {
         .into_iter()
         .enumerate()
         .map(|(i, (code, street))| {
-            let (url, barrier, dir) = (url.clone(), barrier.clone(), tmp.join(format!("device{i}")));
+            let (url, barrier, dir) =
+                (url.clone(), barrier.clone(), tmp.join(format!("device{i}")));
             let rounds = s.device_rounds;
             std::thread::spawn(move || {
                 let mut phone = enrol_device(&dir, &url, &code);
@@ -377,22 +453,40 @@ fn crowd(s: &Settings, tmp: &Path) -> Crowd {
                 let mut errors = 0;
                 for round in 0..rounds {
                     let mine = phone
-                        .list_issues(&IssueQuery { street_id: Some(street.clone()), limit: Some(100), ..Default::default() })
+                        .list_issues(&IssueQuery {
+                            street_id: Some(street.clone()),
+                            limit: Some(100),
+                            ..Default::default()
+                        })
                         .expect("list");
                     if round % 2 == 0 || mine.is_empty() {
                         let near = mine.first().map_or((39.9, 116.19), |m| (m.lat, m.lon));
-                        let mut new = NewIssue::at("litter", near.0 + (rng.uniform() - 0.5) * 0.0002, near.1);
+                        let mut new =
+                            NewIssue::at("litter", near.0 + (rng.uniform() - 0.5) * 0.0002, near.1);
                         new.street_id = Some(street.clone());
                         new.description = "路口有垃圾".into();
                         phone.report_issue(new).expect("report");
                     } else {
                         let pick = &mine[(rng.next_u64() % mine.len() as u64) as usize];
-                        phone.comment_issue(pick.id, "已到现场查看").expect("comment");
+                        phone
+                            .comment_issue(pick.id, "已到现场查看")
+                            .expect("comment");
                     }
                     let t = Instant::now();
-                    let policy = SyncPolicy { max_attempts: 1, ..SyncPolicy::on(NetworkState::Wifi) };
-                    match patrol_core::sync::block_on(patrol_core::sync::sync(&mut phone, &policy, &patrol_core::sync::NoProgress)).expect("runtime") {
-                        Ok(r) if r.rejected.is_empty() && r.docs_up == 1 => latency.push(ms_since(t)),
+                    let policy = SyncPolicy {
+                        max_attempts: 1,
+                        ..SyncPolicy::on(NetworkState::Wifi)
+                    };
+                    match patrol_core::sync::block_on(patrol_core::sync::sync(
+                        &mut phone,
+                        &policy,
+                        &patrol_core::sync::NoProgress,
+                    ))
+                    .expect("runtime")
+                    {
+                        Ok(r) if r.rejected.is_empty() && r.docs_up == 1 => {
+                            latency.push(ms_since(t))
+                        }
                         Ok(r) => {
                             eprintln!("  device {i}: unexpected sync {r:?}");
                             errors += 1;
@@ -444,9 +538,17 @@ fn javascript(fixture: &Fixture, s: &Settings) -> JsRuns {
         let b0 = proxy.bytes();
         let cold = js::fetch(proxy.addr, &urls);
         out.cold_wire.push(proxy.bytes().since(b0).total() as f64);
-        assert_eq!(cold.ready as usize, fixture::ISSUES, "the JS client did not get every document");
+        assert_eq!(
+            cold.ready as usize,
+            fixture::ISSUES,
+            "the JS client did not get every document"
+        );
         let warm = js::fetch_split(proxy.addr, &urls, JS_SPLIT, tmp.path());
-        assert_eq!(warm.ready as usize, fixture::ISSUES, "the JS clients did not get every document");
+        assert_eq!(
+            warm.ready as usize,
+            fixture::ISSUES,
+            "the JS clients did not get every document"
+        );
         out.cold_ms.push(cold.ms);
         out.cold_process_ms.push(cold.process_ms);
         out.warm_ms.push(warm.ms);
@@ -466,12 +568,31 @@ fn javascript(fixture: &Fixture, s: &Settings) -> JsRuns {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let s = if quick {
-        Settings { quick, initial_runs: 1, resync_rounds: 3, noop_syncs: 7, device_rounds: 4, js_runs: 0 }
+        Settings {
+            quick,
+            initial_runs: 1,
+            resync_rounds: 3,
+            noop_syncs: 7,
+            device_rounds: 4,
+            js_runs: 0,
+        }
     } else {
-        Settings { quick, initial_runs: 3, resync_rounds: 7, noop_syncs: 21, device_rounds: 10, js_runs: 1 }
+        Settings {
+            quick,
+            initial_runs: 3,
+            resync_rounds: 7,
+            noop_syncs: 21,
+            device_rounds: 10,
+            js_runs: 1,
+        }
     };
     let node = js::node_version();
-    println!("sync benchmark{} on {}; Node {}", if s.quick { " (--quick)" } else { "" }, machine(), node.as_deref().unwrap_or("absent"));
+    println!(
+        "sync benchmark{} on {}; Node {}",
+        if s.quick { " (--quick)" } else { "" },
+        machine(),
+        node.as_deref().unwrap_or("absent")
+    );
     let fixture = fixture::fixture();
     let documents = fixture.documents();
     let doc_bytes: usize = documents.iter().map(Vec::len).sum();
@@ -485,13 +606,30 @@ fn main() {
         fixture::FIXES.div_ceil(fixture::FIXES_PER_PATROL)
     );
 
-    println!("\n1. initial sync to a fresh supervisor's phone ({} run(s), each on a fresh copy and server process)", s.initial_runs);
+    println!(
+        "\n1. initial sync to a fresh supervisor's phone ({} run(s), each on a fresh copy and server process)",
+        s.initial_runs
+    );
     let (mut a, tmp, mut sup) = initial_sync(&fixture, &s, &documents);
     let fixes_per_s = fixture::FIXES as f64 / (median(&mut a.fixes_ms) / 1e3);
     println!("   | what | median | bytes (wire) | bytes (bodies) |");
-    println!("   | wifi, total | {:.0} ms | {} | {} |", median(&mut a.total_ms), kb(median(&mut a.docs_wire) + median(&mut a.fixes_wire)), kb(median(&mut a.body)));
-    println!("   | documents part | {:.0} ms | {} | |", median(&mut a.docs_ms), kb(median(&mut a.docs_wire)));
-    println!("   | fixes part | {:.0} ms ({:.0} fixes/s; target >= 300,000) | {} | |", median(&mut a.fixes_ms), fixes_per_s, kb(median(&mut a.fixes_wire)));
+    println!(
+        "   | wifi, total | {:.0} ms | {} | {} |",
+        median(&mut a.total_ms),
+        kb(median(&mut a.docs_wire) + median(&mut a.fixes_wire)),
+        kb(median(&mut a.body))
+    );
+    println!(
+        "   | documents part | {:.0} ms | {} | |",
+        median(&mut a.docs_ms),
+        kb(median(&mut a.docs_wire))
+    );
+    println!(
+        "   | fixes part | {:.0} ms ({:.0} fixes/s; target >= 300,000) | {} | |",
+        median(&mut a.fixes_ms),
+        fixes_per_s,
+        kb(median(&mut a.fixes_wire))
+    );
     println!(
         "   | documents only (cellular, another fresh supervisor) | {:.0} ms (target < 2,000) | {} | {} |",
         median(&mut a.only_docs.ms),
@@ -508,16 +646,44 @@ fn main() {
     );
     let (of_docs, of_fixes) = ("of the documents-only sync", "of the fixes part");
     for (what, v, whole, of) in [
-        (server_docs.as_str(), &mut a.server_docs_ms, docs_total, of_docs),
-        ("documents, phone part: the 10,000 documents merged into a fresh store, no network", &mut a.phone_docs_ms, docs_total, of_docs),
-        ("fixes, server part: every fix over raw HTTP, frames decoded not stored (no gzip)", &mut a.server_fixes_ms, fixes_total, of_fixes),
-        ("fixes, phone part: the 1,000,000 fixes stored with store_synced_fixes, no network", &mut a.phone_fixes_ms, fixes_total, of_fixes),
+        (
+            server_docs.as_str(),
+            &mut a.server_docs_ms,
+            docs_total,
+            of_docs,
+        ),
+        (
+            "documents, phone part: the 10,000 documents merged into a fresh store, no network",
+            &mut a.phone_docs_ms,
+            docs_total,
+            of_docs,
+        ),
+        (
+            "fixes, server part: every fix over raw HTTP, frames decoded not stored (no gzip)",
+            &mut a.server_fixes_ms,
+            fixes_total,
+            of_fixes,
+        ),
+        (
+            "fixes, phone part: the 1,000,000 fixes stored with store_synced_fixes, no network",
+            &mut a.phone_fixes_ms,
+            fixes_total,
+            of_fixes,
+        ),
     ] {
         let m = median(v);
-        println!("   | {what} | {m:.0} ms ({:.0} % {of}) |", 100.0 * m / whole);
+        println!(
+            "   | {what} | {m:.0} ms ({:.0} % {of}) |",
+            100.0 * m / whole
+        );
     }
 
-    println!("\n2. re-sync with {} documents present ({} no-op syncs, {} rounds of 10 changed)", fixture::ISSUES, s.noop_syncs, s.resync_rounds);
+    println!(
+        "\n2. re-sync with {} documents present ({} no-op syncs, {} rounds of 10 changed)",
+        fixture::ISSUES,
+        s.noop_syncs,
+        s.resync_rounds
+    );
     let mut b = resync(&fixture, &s, tmp.path(), &mut sup);
     drop(sup);
     let healthz = median(&mut b.healthz_ms);
@@ -529,14 +695,28 @@ fn main() {
         kb(median(&mut b.noop.wire)),
         kb(median(&mut b.noop.body))
     );
-    for (what, m) in [("10 changed on another phone", &mut b.down), ("10 changed on this phone", &mut b.up)] {
-        println!("   | {what} | {:.1} ms | {} | {} |", median(&mut m.ms), kb(median(&mut m.wire)), kb(median(&mut m.body)));
+    for (what, m) in [
+        ("10 changed on another phone", &mut b.down),
+        ("10 changed on this phone", &mut b.up),
+    ] {
+        println!(
+            "   | {what} | {:.1} ms | {} | {} |",
+            median(&mut m.ms),
+            kb(median(&mut m.wire)),
+            kb(median(&mut m.body))
+        );
     }
 
-    println!("\n3. {DEVICES} phones syncing at once ({} rounds each: report or comment, then sync)", s.device_rounds);
+    println!(
+        "\n3. {DEVICES} phones syncing at once ({} rounds each: report or comment, then sync)",
+        s.device_rounds
+    );
     let mut c = crowd(&s, tmp.path());
     let per_s = c.syncs as f64 / c.wall_s;
-    println!("   setup: {DEVICES} phones enrolled and first-synced ({} documents) in {:.1} s", c.docs_at_setup, c.setup_s);
+    println!(
+        "   setup: {DEVICES} phones enrolled and first-synced ({} documents) in {:.1} s",
+        c.docs_at_setup, c.setup_s
+    );
     println!(
         "   | syncs | {} in {:.1} s = {:.0} syncs/s; latency median {:.0} ms, p99 {:.0} ms; {} errors |",
         c.syncs,
@@ -555,17 +735,37 @@ fn main() {
 
     println!("\n4. server memory (patrol-server process, pid per scenario)");
     let peak = |m: &[Memory]| m.iter().map(|m| m.peak_bytes).max().unwrap_or(0);
-    println!("   | idle after start | VmRSS {:.0} MiB |", mib(a.idle.iter().map(|m| m.now_bytes).max().unwrap_or(0)));
-    println!("   | initial syncs | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |", mib(peak(&a.memory)), mib(a.memory.last().map_or(0, |m| m.now_bytes)));
-    println!("   | re-syncs | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |", mib(b.memory.peak_bytes), mib(b.memory.now_bytes));
-    println!("   | {DEVICES} phones | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |", mib(c.memory.peak_bytes), mib(c.memory.now_bytes));
+    println!(
+        "   | idle after start | VmRSS {:.0} MiB |",
+        mib(a.idle.iter().map(|m| m.now_bytes).max().unwrap_or(0))
+    );
+    println!(
+        "   | initial syncs | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |",
+        mib(peak(&a.memory)),
+        mib(a.memory.last().map_or(0, |m| m.now_bytes))
+    );
+    println!(
+        "   | re-syncs | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |",
+        mib(b.memory.peak_bytes),
+        mib(b.memory.now_bytes)
+    );
+    println!(
+        "   | {DEVICES} phones | VmHWM {:.0} MiB, VmRSS after {:.0} MiB |",
+        mib(c.memory.peak_bytes),
+        mib(c.memory.now_bytes)
+    );
     drop(tmp);
 
-    println!("\n5. the Automerge project's JavaScript sync server, same {} documents", fixture::ISSUES);
+    println!(
+        "\n5. the Automerge project's JavaScript sync server, same {} documents",
+        fixture::ISSUES
+    );
     let ours = median(&mut a.only_docs.ms);
     let (js_cold, js_warm, js_hwm) = match node {
         Some(_) if s.js_runs == 0 => {
-            println!("   SKIPPED with --quick: the JS side takes about 6 minutes (run without --quick)");
+            println!(
+                "   SKIPPED with --quick: the JS side takes about 6 minutes (run without --quick)"
+            );
             (f64::NAN, f64::NAN, 0)
         }
         Some(_) => {
@@ -581,13 +781,19 @@ fn main() {
                 "   | then {JS_SPLIT} fresh clients one after another, {} documents each (all in server memory; the most favourable for JS) | {warm:.0} ms |",
                 fixture::ISSUES / JS_SPLIT
             );
-            println!("   | node fetch.mjs as a whole, start-up included | {:.0} ms |", median(&mut j.cold_process_ms));
+            println!(
+                "   | node fetch.mjs as a whole, start-up included | {:.0} ms |",
+                median(&mut j.cold_process_ms)
+            );
             println!(
                 "   | ours, fresh supervisor, documents only | {ours:.0} ms: {:.1}x faster than one JS client on the cold server, {:.1}x than {JS_SPLIT} clients on the warm one (target >= 20x) |",
                 cold / ours,
                 warm / ours
             );
-            println!("   | JS server memory | VmHWM {:.0} MiB |", mib(peak(&j.memory)));
+            println!(
+                "   | JS server memory | VmHWM {:.0} MiB |",
+                mib(peak(&j.memory))
+            );
             (cold, warm, peak(&j.memory))
         }
         None => {
@@ -610,7 +816,9 @@ fn main() {
         per_s,
         median(&mut c.latency_ms),
         percentile(&mut c.latency_ms, 0.99),
-        mib(peak(&a.memory).max(b.memory.peak_bytes).max(c.memory.peak_bytes)),
+        mib(peak(&a.memory)
+            .max(b.memory.peak_bytes)
+            .max(c.memory.peak_bytes)),
         js_cold,
         js_warm,
         js_cold / ours,

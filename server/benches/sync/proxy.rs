@@ -28,7 +28,10 @@ impl Bytes {
     }
 
     pub fn since(&self, earlier: Bytes) -> Bytes {
-        Bytes { up: self.up - earlier.up, down: self.down - earlier.down }
+        Bytes {
+            up: self.up - earlier.up,
+            down: self.down - earlier.down,
+        }
     }
 }
 
@@ -53,7 +56,9 @@ impl CountingProxy {
                         break;
                     }
                     let Ok(client) = client else { continue };
-                    let Ok(server) = TcpStream::connect(upstream) else { continue };
+                    let Ok(server) = TcpStream::connect(upstream) else {
+                        continue;
+                    };
                     c.connections.fetch_add(1, Ordering::Relaxed);
                     let _ = client.set_nodelay(true);
                     let _ = server.set_nodelay(true);
@@ -67,7 +72,11 @@ impl CountingProxy {
                 }
             })
             .expect("proxy thread");
-        Self { addr, counters, stop }
+        Self {
+            addr,
+            counters,
+            stop,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -75,7 +84,10 @@ impl CountingProxy {
     }
 
     pub fn bytes(&self) -> Bytes {
-        Bytes { up: self.counters.up.load(Ordering::SeqCst), down: self.counters.down.load(Ordering::SeqCst) }
+        Bytes {
+            up: self.counters.up.load(Ordering::SeqCst),
+            down: self.counters.down.load(Ordering::SeqCst),
+        }
     }
 }
 

@@ -19,11 +19,17 @@ pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<u16> {
     let mut s = TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer)?;
     let head = String::from_utf8_lossy(&answer[..answer.len().min(32)]).into_owned();
-    head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other(format!("not HTTP: {head:?}")))
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {head:?}")))
 }
 
 /// Waits until something answers `path` with 200 on `addr`.
@@ -63,12 +69,18 @@ pub fn memory_of(pid: u32) -> Memory {
             .unwrap_or(0)
             * 1024
     };
-    Memory { peak_bytes: kb("VmHWM:"), now_bytes: kb("VmRSS:") }
+    Memory {
+        peak_bytes: kb("VmHWM:"),
+        now_bytes: kb("VmRSS:"),
+    }
 }
 
 /// Sends SIGTERM and waits (up to 30 s) for the process to end; kills it after that.
 pub fn terminate(child: &mut Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
         if let Ok(Some(_)) = child.try_wait() {
@@ -91,14 +103,34 @@ impl ServerProcess {
     pub fn start(data: &Path) -> Self {
         let addr = free_addr();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_patrol-server"));
-        cmd.arg("--data").arg(data).arg("--listen").arg(addr.to_string()).arg("serve");
-        Self::spawn(cmd, addr, &data.with_extension("log"), "/healthz", "patrol-server")
+        cmd.arg("--data")
+            .arg(data)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("serve");
+        Self::spawn(
+            cmd,
+            addr,
+            &data.with_extension("log"),
+            "/healthz",
+            "patrol-server",
+        )
     }
 
     /// Spawns `cmd` (which listens on `addr`), its output to `log`, and waits until `ready_path`
     /// answers 200.
-    pub fn spawn(mut cmd: Command, addr: SocketAddr, log: &Path, ready_path: &str, what: &str) -> Self {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("server log");
+    pub fn spawn(
+        mut cmd: Command,
+        addr: SocketAddr,
+        log: &Path,
+        ready_path: &str,
+        what: &str,
+    ) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("server log");
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -135,7 +167,13 @@ impl Drop for ServerProcess {
 
 /// One plain HTTP/1.1 POST with a bearer token on a fresh connection, without asking for
 /// compression; returns the status and the body.
-pub fn http_post(addr: SocketAddr, path: &str, token: &str, content_type: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+pub fn http_post(
+    addr: SocketAddr,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_nodelay(true)?;
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
@@ -147,11 +185,23 @@ pub fn http_post(addr: SocketAddr, path: &str, token: &str, content_type: &str, 
     s.write_all(body)?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer)?;
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| std::io::Error::other("no HTTP header end"))?;
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no HTTP header end"))?;
     let head = String::from_utf8_lossy(&answer[..split]).into_owned();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        return Err(std::io::Error::other("chunked answers are not handled here"));
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return Err(std::io::Error::other(
+            "chunked answers are not handled here",
+        ));
     }
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| std::io::Error::other(format!("not HTTP: {head:?}")))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not HTTP: {head:?}")))?;
     Ok((status, answer[split + 4..].to_vec()))
 }

@@ -14,7 +14,10 @@ pub struct AuthDevice(pub DeviceRow);
 impl FromRequestParts<AppState> for AuthDevice {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let fail = |m: &str| {
             Metrics::add(&state.metrics.auth_failures, 1);
             ApiError::Unauthorized(m.to_owned())
@@ -35,7 +38,9 @@ impl FromRequestParts<AppState> for AuthDevice {
         let device = blocking(move || Ok(storage.read()?.device_by_token(&hash)?)).await?;
         match device {
             None => Err(fail("unknown device token; enrol this device again")),
-            Some(d) if d.revoked => Err(fail("this device's token was revoked; ask a supervisor for a new enrolment code")),
+            Some(d) if d.revoked => Err(fail(
+                "this device's token was revoked; ask a supervisor for a new enrolment code",
+            )),
             Some(d) => Ok(AuthDevice(d)),
         }
     }

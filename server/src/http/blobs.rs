@@ -6,12 +6,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use patrol_core::sync::wire::{MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +23,10 @@ use crate::storage::BlobRow;
 pub fn router() -> Router<AppState> {
     Router::new().route(
         "/v1/blobs/{hash}",
-        get(download).head(status).patch(append).layer(DefaultBodyLimit::max(MAX_BLOB_CHUNK_BYTES)),
+        get(download)
+            .head(status)
+            .patch(append)
+            .layer(DefaultBodyLimit::max(MAX_BLOB_CHUNK_BYTES)),
     )
 }
 
@@ -32,7 +35,9 @@ fn check_hash(hash: &str) -> ApiResult<()> {
     if patrol_core::photos::is_photo_id(hash) {
         Ok(())
     } else {
-        Err(ApiError::BadRequest("a blob id is the SHA-256 of its bytes: 64 lowercase hex digits".into()))
+        Err(ApiError::BadRequest(
+            "a blob id is the SHA-256 of its bytes: 64 lowercase hex digits".into(),
+        ))
     }
 }
 
@@ -49,18 +54,27 @@ fn header_u64(headers: &HeaderMap, name: &str) -> ApiResult<u64> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| ApiError::BadRequest(format!("header {name} (a number of bytes) is required")))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("header {name} (a number of bytes) is required"))
+        })
 }
 
 fn offset_headers(row: &BlobRow) -> [(&'static str, HeaderValue); 3] {
     [
         ("upload-offset", HeaderValue::from(row.received)),
         ("upload-length", HeaderValue::from(row.size)),
-        ("blob-complete", HeaderValue::from_static(if row.complete { "true" } else { "false" })),
+        (
+            "blob-complete",
+            HeaderValue::from_static(if row.complete { "true" } else { "false" }),
+        ),
     ]
 }
 
-async fn status(State(state): State<AppState>, _auth: AuthDevice, Path(hash): Path<String>) -> ApiResult<Response> {
+async fn status(
+    State(state): State<AppState>,
+    _auth: AuthDevice,
+    Path(hash): Path<String>,
+) -> ApiResult<Response> {
     check_hash(&hash)?;
     let storage = state.storage.clone();
     let row = blocking(move || Ok(storage.read()?.blob(&hash)?)).await?;
@@ -81,9 +95,15 @@ async fn append(
     let offset = header_u64(&headers, "upload-offset")?;
     let length = header_u64(&headers, "upload-length")?;
     if length == 0 || length > MAX_BLOB_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!("a blob must be 1 to {MAX_BLOB_BYTES} bytes; this one says {length}")));
+        return Err(ApiError::PayloadTooLarge(format!(
+            "a blob must be 1 to {MAX_BLOB_BYTES} bytes; this one says {length}"
+        )));
     }
-    let (storage, dir, now) = (state.storage.clone(), state.blobs_dir.clone(), state.now_ms());
+    let (storage, dir, now) = (
+        state.storage.clone(),
+        state.blobs_dir.clone(),
+        state.now_ms(),
+    );
     let chunk = body.len() as u64;
     let row = blocking(move || {
         // The write transaction doubles as the lock that keeps two uploads of one blob apart.
@@ -132,20 +152,36 @@ async fn append(
     .await?;
     Metrics::add(&state.metrics.blob_bytes_received, chunk);
     tracing::debug!(device = %device.id, blob = %row.hash, received = row.received, "blob chunk");
-    let status = if row.complete { StatusCode::CREATED } else { StatusCode::ACCEPTED };
+    let status = if row.complete {
+        StatusCode::CREATED
+    } else {
+        StatusCode::ACCEPTED
+    };
     Ok((status, offset_headers(&row)).into_response())
 }
 
-async fn download(State(state): State<AppState>, _auth: AuthDevice, Path(hash): Path<String>) -> ApiResult<Response> {
+async fn download(
+    State(state): State<AppState>,
+    _auth: AuthDevice,
+    Path(hash): Path<String>,
+) -> ApiResult<Response> {
     check_hash(&hash)?;
     let (storage, dir) = (state.storage.clone(), state.blobs_dir.clone());
     let bytes = blocking(move || {
         let row = storage.read()?.blob(&hash)?;
         match row {
-            Some(r) if r.complete => Ok(std::fs::read(final_path(&dir, &hash)).map_err(anyhow::Error::from)?),
-            _ => Err(ApiError::NotFound(format!("blob {hash} is not stored here"))),
+            Some(r) if r.complete => {
+                Ok(std::fs::read(final_path(&dir, &hash)).map_err(anyhow::Error::from)?)
+            }
+            _ => Err(ApiError::NotFound(format!(
+                "blob {hash} is not stored here"
+            ))),
         }
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], Body::from(bytes)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from(bytes),
+    )
+        .into_response())
 }

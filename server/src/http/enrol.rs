@@ -11,15 +11,25 @@ use super::{AppState, Metrics, blocking, sync::ApiJson};
 use crate::secrets::{hash_secret, new_token, normalise_code};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/enrol", post(enrol).layer(DefaultBodyLimit::max(4 * 1024)))
+    Router::new().route(
+        "/v1/enrol",
+        post(enrol).layer(DefaultBodyLimit::max(4 * 1024)),
+    )
 }
 
-async fn enrol(State(state): State<AppState>, ApiJson(req): ApiJson<EnrolRequest>) -> ApiResult<Json<EnrolResponse>> {
+async fn enrol(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<EnrolRequest>,
+) -> ApiResult<Json<EnrolResponse>> {
     let code = normalise_code(&req.code);
     if code.len() != 12 {
-        return Err(ApiError::BadRequest("an enrolment code has 12 letters and digits, like 7KQ2-M9XD-4TPA".into()));
+        return Err(ApiError::BadRequest(
+            "an enrolment code has 12 letters and digits, like 7KQ2-M9XD-4TPA".into(),
+        ));
     }
-    let name = req.device_name.map(|n| n.chars().take(100).collect::<String>());
+    let name = req
+        .device_name
+        .map(|n| n.chars().take(100).collect::<String>());
     let now = state.now_ms();
     let storage = state.storage.clone();
     let resp = blocking(move || {

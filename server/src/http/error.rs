@@ -77,7 +77,10 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             tracing::error!(error = ?e, "internal error");
         }
-        let body = ErrorBody { error: self.code().to_owned(), message: self.to_string() };
+        let body = ErrorBody {
+            error: self.code().to_owned(),
+            message: self.to_string(),
+        };
         (self.status_code(), Json(body)).into_response()
     }
 }

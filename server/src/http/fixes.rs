@@ -20,8 +20,14 @@ use crate::sync::{device_ctx, visible};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/patrols/{id}/fixes", put(upload).layer(DefaultBodyLimit::max(MAX_FIX_BATCH_BYTES)))
-        .route("/v1/fixes/download", post(download).layer(DefaultBodyLimit::max(256 * 1024)))
+        .route(
+            "/v1/patrols/{id}/fixes",
+            put(upload).layer(DefaultBodyLimit::max(MAX_FIX_BATCH_BYTES)),
+        )
+        .route(
+            "/v1/fixes/download",
+            post(download).layer(DefaultBodyLimit::max(256 * 1024)),
+        )
 }
 
 async fn upload(
@@ -30,7 +36,9 @@ async fn upload(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<FixMark>> {
-    let patrol_id: PatrolId = id.parse().map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let patrol_id: PatrolId = id
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
     let fixes = decode_fixes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let n = fixes.len() as u64;
     let storage = state.storage.clone();
@@ -38,10 +46,14 @@ async fn upload(
         let mut tx = storage.write()?;
         let id = patrol_id.to_string();
         let Some(patrol) = tx.patrol(&id)? else {
-            return Err(ApiError::NotFound(format!("patrol {id} is unknown here; sync its header (POST /v1/sync) first")));
+            return Err(ApiError::NotFound(format!(
+                "patrol {id} is unknown here; sync its header (POST /v1/sync) first"
+            )));
         };
         if patrol.device_id != device.id {
-            return Err(ApiError::Forbidden(format!("patrol {id} was recorded by another device")));
+            return Err(ApiError::Forbidden(format!(
+                "patrol {id} was recorded by another device"
+            )));
         }
         let mark = tx.insert_fixes(&id, &fixes)?;
         tx.commit()?;
@@ -49,7 +61,10 @@ async fn upload(
     })
     .await?;
     Metrics::add(&state.metrics.fixes_received, n);
-    Ok(Json(FixMark { patrol_id, next_seq }))
+    Ok(Json(FixMark {
+        patrol_id,
+        next_seq,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -73,7 +88,9 @@ async fn download(
     ApiJson(req): ApiJson<DownloadRequest>,
 ) -> ApiResult<impl IntoResponse> {
     if req.patrols.len() > 10_000 {
-        return Err(ApiError::BadRequest("at most 10,000 patrols per download".into()));
+        return Err(ApiError::BadRequest(
+            "at most 10,000 patrols per download".into(),
+        ));
     }
     let budget = req.max_fixes.unwrap_or(1_000_000).min(2_000_000);
     let storage = state.storage.clone();
@@ -91,7 +108,9 @@ async fn download(
                 return Err(ApiError::NotFound(format!("patrol {id} is unknown here")));
             };
             if !visible(&ctx, &row) {
-                return Err(ApiError::Forbidden(format!("patrol {id} is outside this device's scope")));
+                return Err(ApiError::Forbidden(format!(
+                    "patrol {id} is outside this device's scope"
+                )));
             }
             let mut from = p.from_seq.max(0);
             loop {

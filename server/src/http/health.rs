@@ -9,13 +9,17 @@ use super::error::ApiResult;
 use super::{AppState, blocking};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let storage = state.storage.clone();
     let feed = blocking(move || Ok(storage.read()?.feed_head()?)).await?;
-    Ok(Json(json!({ "status": "ok", "feed_head": feed, "version": env!("CARGO_PKG_VERSION") })))
+    Ok(Json(
+        json!({ "status": "ok", "feed_head": feed, "version": env!("CARGO_PKG_VERSION") }),
+    ))
 }
 
 async fn metrics(State(state): State<AppState>) -> String {

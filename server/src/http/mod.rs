@@ -64,16 +64,51 @@ impl Metrics {
         let mut out = String::new();
         for (name, help, v) in [
             ("patrol_syncs_total", "sync requests served", &self.syncs),
-            ("patrol_sync_errors_total", "sync requests refused or failed", &self.sync_errors),
-            ("patrol_docs_received_total", "documents taken from devices", &self.docs_received),
-            ("patrol_docs_sent_total", "documents sent to devices", &self.docs_sent),
-            ("patrol_fixes_received_total", "GPS fixes taken from devices", &self.fixes_received),
-            ("patrol_fixes_sent_total", "GPS fixes sent to devices", &self.fixes_sent),
-            ("patrol_blob_bytes_received_total", "photo bytes received", &self.blob_bytes_received),
-            ("patrol_enrolments_total", "devices enrolled", &self.enrolments),
-            ("patrol_auth_failures_total", "requests with a missing, wrong or revoked token", &self.auth_failures),
+            (
+                "patrol_sync_errors_total",
+                "sync requests refused or failed",
+                &self.sync_errors,
+            ),
+            (
+                "patrol_docs_received_total",
+                "documents taken from devices",
+                &self.docs_received,
+            ),
+            (
+                "patrol_docs_sent_total",
+                "documents sent to devices",
+                &self.docs_sent,
+            ),
+            (
+                "patrol_fixes_received_total",
+                "GPS fixes taken from devices",
+                &self.fixes_received,
+            ),
+            (
+                "patrol_fixes_sent_total",
+                "GPS fixes sent to devices",
+                &self.fixes_sent,
+            ),
+            (
+                "patrol_blob_bytes_received_total",
+                "photo bytes received",
+                &self.blob_bytes_received,
+            ),
+            (
+                "patrol_enrolments_total",
+                "devices enrolled",
+                &self.enrolments,
+            ),
+            (
+                "patrol_auth_failures_total",
+                "requests with a missing, wrong or revoked token",
+                &self.auth_failures,
+            ),
         ] {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", v.load(Ordering::Relaxed)));
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                v.load(Ordering::Relaxed)
+            ));
         }
         out
     }
@@ -98,7 +133,9 @@ pub fn router(state: AppState) -> Router {
 
 /// The largest body each endpoint takes.
 pub fn body_limit_for(path: &str) -> usize {
-    use patrol_core::sync::wire::{MAX_BLOB_CHUNK_BYTES, MAX_FIX_BATCH_BYTES, MAX_SYNC_REQUEST_BYTES};
+    use patrol_core::sync::wire::{
+        MAX_BLOB_CHUNK_BYTES, MAX_FIX_BATCH_BYTES, MAX_SYNC_REQUEST_BYTES,
+    };
     if path == "/v1/sync" {
         MAX_SYNC_REQUEST_BYTES
     } else if path.starts_with("/v1/patrols/") {
@@ -117,7 +154,10 @@ pub fn body_limit_for(path: &str) -> usize {
 /// Refuses a body whose announced `Content-Length` is over the endpoint's limit at once, instead
 /// of after the first `limit` bytes trickle in (axum's own limit, set per route too, catches
 /// bodies that do not announce their length).
-async fn check_content_length(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn check_content_length(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let limit = body_limit_for(req.uri().path());
     let announced = req
@@ -138,5 +178,7 @@ async fn check_content_length(req: axum::extract::Request, next: axum::middlewar
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> error::ApiResult<T> + Send + 'static,
 ) -> error::ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| error::ApiError::Internal(anyhow::anyhow!("worker failed: {e}")))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| error::ApiError::Internal(anyhow::anyhow!("worker failed: {e}")))?
 }

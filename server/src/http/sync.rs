@@ -12,7 +12,10 @@ use super::error::{ApiError, ApiResult};
 use super::{AppState, Metrics, blocking};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/sync", post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_REQUEST_BYTES)))
+    Router::new().route(
+        "/v1/sync",
+        post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_REQUEST_BYTES)),
+    )
 }
 
 /// JSON whose rejections come back in the API's error format.
@@ -24,10 +27,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::PayloadTooLarge(format!("request body too large: {}", e.body_text())))
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::PayloadTooLarge(format!(
+                    "request body too large: {}",
+                    e.body_text()
+                )))
             }
-            Err(e) => Err(ApiError::BadRequest(format!("request body: {}", e.body_text()))),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "request body: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -40,7 +51,9 @@ async fn sync(
     let now = state.now_ms();
     let uploaded = req.docs.len() as u64;
     let (storage, policy) = (state.storage.clone(), state.policy.clone());
-    let result = blocking(move || crate::sync::sync(storage.as_ref(), policy.as_ref(), &device, &req, now)).await;
+    let result =
+        blocking(move || crate::sync::sync(storage.as_ref(), policy.as_ref(), &device, &req, now))
+            .await;
     Metrics::add(&state.metrics.syncs, 1);
     match result {
         Ok(resp) => {

@@ -15,8 +15,14 @@ pub use sqlite::SqliteStorage;
 pub enum StorageError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the data folder {path} holds a database of schema version {found}, newer than this server ({supported}); run a newer server")]
-    TooNew { path: String, found: i64, supported: i64 },
+    #[error(
+        "the data folder {path} holds a database of schema version {found}, newer than this server ({supported}); run a newer server"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("io: {0}")]
@@ -98,22 +104,68 @@ pub trait Tx {
     fn users(&mut self) -> StorageResult<Vec<UserRecord>>;
 
     // --- enrolment and devices
-    fn add_enrol_code(&mut self, code_hash: &str, user: &UserId, now_ms: i64, expires_ms: i64) -> StorageResult<()>;
+    fn add_enrol_code(
+        &mut self,
+        code_hash: &str,
+        user: &UserId,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StorageResult<()>;
     /// Marks an unused, unexpired code used; returns its user, or `None`.
-    fn use_enrol_code(&mut self, code_hash: &str, device: &DeviceId, now_ms: i64) -> StorageResult<Option<UserId>>;
-    fn add_device(&mut self, device: &DeviceId, user: &UserId, actor_id: &str, token_hash: &str, name: Option<&str>, now_ms: i64) -> StorageResult<()>;
+    fn use_enrol_code(
+        &mut self,
+        code_hash: &str,
+        device: &DeviceId,
+        now_ms: i64,
+    ) -> StorageResult<Option<UserId>>;
+    fn add_device(
+        &mut self,
+        device: &DeviceId,
+        user: &UserId,
+        actor_id: &str,
+        token_hash: &str,
+        name: Option<&str>,
+        now_ms: i64,
+    ) -> StorageResult<()>;
     fn device_by_token(&mut self, token_hash: &str) -> StorageResult<Option<DeviceRow>>;
     fn touch_device(&mut self, device: &DeviceId, now_ms: i64) -> StorageResult<()>;
     /// Revokes one device, or every device of a user; returns how many.
-    fn revoke_devices(&mut self, device: Option<&DeviceId>, user: Option<&UserId>, now_ms: i64) -> StorageResult<usize>;
+    fn revoke_devices(
+        &mut self,
+        device: Option<&DeviceId>,
+        user: Option<&UserId>,
+        now_ms: i64,
+    ) -> StorageResult<usize>;
 
     // --- reference data
-    fn put_street(&mut self, id: &str, name: &str, subdistrict_id: Option<&str>) -> StorageResult<()>;
+    fn put_street(
+        &mut self,
+        id: &str,
+        name: &str,
+        subdistrict_id: Option<&str>,
+    ) -> StorageResult<()>;
     fn street_subdistrict(&mut self, street_id: &str) -> StorageResult<Option<Option<String>>>;
     fn streets_named(&mut self, name: &str) -> StorageResult<Vec<String>>;
-    fn put_reference(&mut self, tbl: &str, id: &str, street_id: Option<&str>, body: &serde_json::Value, deleted: bool) -> StorageResult<()>;
-    fn reference(&mut self, tbl: &str, id: &str) -> StorageResult<Option<(serde_json::Value, bool)>>;
-    fn set_assignment(&mut self, street_id: &str, user: &UserId, role: Role, assigned: bool) -> StorageResult<()>;
+    fn put_reference(
+        &mut self,
+        tbl: &str,
+        id: &str,
+        street_id: Option<&str>,
+        body: &serde_json::Value,
+        deleted: bool,
+    ) -> StorageResult<()>;
+    fn reference(
+        &mut self,
+        tbl: &str,
+        id: &str,
+    ) -> StorageResult<Option<(serde_json::Value, bool)>>;
+    fn set_assignment(
+        &mut self,
+        street_id: &str,
+        user: &UserId,
+        role: Role,
+        assigned: bool,
+    ) -> StorageResult<()>;
     fn streets_of_user(&mut self, user: &UserId) -> StorageResult<Vec<String>>;
     fn feed_items_of_street(&mut self, street_id: &str) -> StorageResult<Vec<(String, String)>>;
 
@@ -126,9 +178,22 @@ pub trait Tx {
 
     // --- documents
     fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>>;
-    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], blobs: &[String], now_ms: i64) -> StorageResult<()>;
+    fn put_doc(
+        &mut self,
+        id: &str,
+        kind: &str,
+        data: &[u8],
+        heads: &[String],
+        blobs: &[String],
+        now_ms: i64,
+    ) -> StorageResult<()>;
     fn device_doc(&mut self, device: &DeviceId, doc: &str) -> StorageResult<DeviceDoc>;
-    fn set_device_doc(&mut self, device: &DeviceId, doc: &str, state: &DeviceDoc) -> StorageResult<()>;
+    fn set_device_doc(
+        &mut self,
+        device: &DeviceId,
+        doc: &str,
+        state: &DeviceDoc,
+    ) -> StorageResult<()>;
     /// Promotes every pending entry sent at or before `cursor` to confirmed.
     fn confirm_device_docs(&mut self, device: &DeviceId, cursor: u64) -> StorageResult<usize>;
 
@@ -138,7 +203,8 @@ pub trait Tx {
     /// Inserts fixes (existing seqs are left as they are); returns the contiguous high-water mark.
     fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64>;
     fn fix_mark(&mut self, patrol: &str) -> StorageResult<i64>;
-    fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize) -> StorageResult<Vec<StoredFix>>;
+    fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize)
+    -> StorageResult<Vec<StoredFix>>;
     /// Inserts a record unless one with its kind and id exists; true when inserted.
     fn put_record(&mut self, record: &LedgerRecord) -> StorageResult<bool>;
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>>;

@@ -10,7 +10,10 @@ use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, UserRecord};
 use patrol_core::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, Storage, StorageError, StorageResult, Tx, schema};
+use super::{
+    BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, Storage, StorageError,
+    StorageResult, Tx, schema,
+};
 
 const READERS: usize = 4;
 
@@ -47,7 +50,9 @@ impl SqliteStorage {
         }
         for v in (found + 1)..=schema::SCHEMA_VERSION {
             writer.execute_batch("BEGIN IMMEDIATE")?;
-            let step = writer.execute_batch(schema::step(v)).and_then(|_| writer.pragma_update(None, "user_version", v));
+            let step = writer
+                .execute_batch(schema::step(v))
+                .and_then(|_| writer.pragma_update(None, "user_version", v));
             match step {
                 Ok(()) => writer.execute_batch("COMMIT")?,
                 Err(e) => {
@@ -56,14 +61,21 @@ impl SqliteStorage {
                 }
             }
         }
-        Ok(Self { writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), path })
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            path,
+        })
     }
 
     fn reader(&self) -> StorageResult<Connection> {
         if let Some(c) = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
-        let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         configure(&c)?;
         Ok(c)
     }
@@ -96,12 +108,13 @@ impl DerefMut for Handle<'_> {
 impl Drop for Handle<'_> {
     fn drop(&mut self) {
         if let Handle::Reader(c, pool) = self
-            && let Some(c) = c.take() {
-                let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
-                if pool.len() < READERS {
-                    pool.push(c);
-                }
+            && let Some(c) = c.take()
+        {
+            let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < READERS {
+                pool.push(c);
             }
+        }
     }
 }
 
@@ -122,13 +135,19 @@ impl Storage for SqliteStorage {
     fn write(&self) -> StorageResult<Box<dyn Tx + '_>> {
         let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         guard.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(Box::new(SqliteTx { conn: Handle::Writer(guard), open: true }))
+        Ok(Box::new(SqliteTx {
+            conn: Handle::Writer(guard),
+            open: true,
+        }))
     }
 
     fn read(&self) -> StorageResult<Box<dyn Tx + '_>> {
         let conn = self.reader()?;
         conn.execute_batch("BEGIN")?;
-        Ok(Box::new(SqliteTx { conn: Handle::Reader(Some(conn), &self.readers), open: true }))
+        Ok(Box::new(SqliteTx {
+            conn: Handle::Reader(Some(conn), &self.readers),
+            open: true,
+        }))
     }
 }
 
@@ -141,7 +160,11 @@ fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
             street_id: r.get(3)?,
             subdistrict_id: r.get(4)?,
             owner_id: r.get(5)?,
-            audience: r.get::<_, String>(6)?.split_whitespace().map(str::to_owned).collect(),
+            audience: r
+                .get::<_, String>(6)?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
         },
     })
 }
@@ -184,16 +207,26 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn district(&mut self) -> StorageResult<Option<(String, String)>> {
-        Ok(self.conn.query_row("SELECT id, name FROM district", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT id, name FROM district", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
     }
 
     fn add_subdistrict(&mut self, id: &str, name: &str, code: Option<&str>) -> StorageResult<()> {
-        self.conn.execute("INSERT INTO subdistrict (id, name, code) VALUES (?1, ?2, ?3)", params![id, name, code])?;
+        self.conn.execute(
+            "INSERT INTO subdistrict (id, name, code) VALUES (?1, ?2, ?3)",
+            params![id, name, code],
+        )?;
         Ok(())
     }
 
     fn subdistricts(&mut self) -> StorageResult<Vec<(String, String, Option<String>)>> {
-        let mut s = self.conn.prepare_cached("SELECT id, name, code FROM subdistrict ORDER BY name")?;
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT id, name, code FROM subdistrict ORDER BY name")?;
         let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -201,7 +234,13 @@ impl Tx for SqliteTx<'_> {
     fn add_user(&mut self, u: &UserRecord, now_ms: i64) -> StorageResult<()> {
         self.conn.execute(
             "INSERT INTO user (id, name, role, scope, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![u.id.to_string(), u.name, u.role.as_str(), u.scope.to_string(), now_ms],
+            params![
+                u.id.to_string(),
+                u.name,
+                u.role.as_str(),
+                u.scope.to_string(),
+                now_ms
+            ],
         )?;
         Ok(())
     }
@@ -210,19 +249,32 @@ impl Tx for SqliteTx<'_> {
         let row = self
             .conn
             .prepare_cached("SELECT id, name, role, scope FROM user WHERE id = ?1")?
-            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_row([id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         row.map(|(a, b, c, d)| user_from(a, b, c, d)).transpose()
     }
 
     fn users(&mut self) -> StorageResult<Vec<UserRecord>> {
-        let mut s = self.conn.prepare_cached("SELECT id, name, role, scope FROM user ORDER BY created_at_ms")?;
-        let rows: Vec<(String, String, String, String)> =
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
-        rows.into_iter().map(|(a, b, c, d)| user_from(a, b, c, d)).collect()
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT id, name, role, scope FROM user ORDER BY created_at_ms")?;
+        let rows: Vec<(String, String, String, String)> = s
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(a, b, c, d)| user_from(a, b, c, d))
+            .collect()
     }
 
-    fn add_enrol_code(&mut self, code_hash: &str, user: &UserId, now_ms: i64, expires_ms: i64) -> StorageResult<()> {
+    fn add_enrol_code(
+        &mut self,
+        code_hash: &str,
+        user: &UserId,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StorageResult<()> {
         self.conn.execute(
             "INSERT INTO enrol_code (code_hash, user_id, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, ?4)",
             params![code_hash, user.to_string(), now_ms, expires_ms],
@@ -230,7 +282,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn use_enrol_code(&mut self, code_hash: &str, device: &DeviceId, now_ms: i64) -> StorageResult<Option<UserId>> {
+    fn use_enrol_code(
+        &mut self,
+        code_hash: &str,
+        device: &DeviceId,
+        now_ms: i64,
+    ) -> StorageResult<Option<UserId>> {
         let user: Option<String> = self
             .conn
             .query_row(
@@ -244,7 +301,15 @@ impl Tx for SqliteTx<'_> {
         user.map(|u| u.parse().map_err(corrupt)).transpose()
     }
 
-    fn add_device(&mut self, device: &DeviceId, user: &UserId, actor_id: &str, token_hash: &str, name: Option<&str>, now_ms: i64) -> StorageResult<()> {
+    fn add_device(
+        &mut self,
+        device: &DeviceId,
+        user: &UserId,
+        actor_id: &str,
+        token_hash: &str,
+        name: Option<&str>,
+        now_ms: i64,
+    ) -> StorageResult<()> {
         self.conn.execute(
             "INSERT INTO device (id, user_id, actor_id, token_hash, name, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![device.to_string(), user.to_string(), actor_id, token_hash, name, now_ms],
@@ -263,8 +328,15 @@ impl Tx for SqliteTx<'_> {
                 Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
             })
             .optional()?;
-        let Some((id, actor_id, revoked, uid, name, role, scope)) = row else { return Ok(None) };
-        Ok(Some(DeviceRow { id: id.parse().map_err(corrupt)?, user: user_from(uid, name, role, scope)?, actor_id, revoked }))
+        let Some((id, actor_id, revoked, uid, name, role, scope)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(DeviceRow {
+            id: id.parse().map_err(corrupt)?,
+            user: user_from(uid, name, role, scope)?,
+            actor_id,
+            revoked,
+        }))
     }
 
     fn touch_device(&mut self, device: &DeviceId, now_ms: i64) -> StorageResult<()> {
@@ -274,15 +346,29 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn revoke_devices(&mut self, device: Option<&DeviceId>, user: Option<&UserId>, now_ms: i64) -> StorageResult<usize> {
+    fn revoke_devices(
+        &mut self,
+        device: Option<&DeviceId>,
+        user: Option<&UserId>,
+        now_ms: i64,
+    ) -> StorageResult<usize> {
         Ok(self.conn.execute(
             "UPDATE device SET revoked_at_ms = ?3
               WHERE revoked_at_ms IS NULL AND (id = ?1 OR user_id = ?2)",
-            params![device.map(|d| d.to_string()), user.map(|u| u.to_string()), now_ms],
+            params![
+                device.map(|d| d.to_string()),
+                user.map(|u| u.to_string()),
+                now_ms
+            ],
         )?)
     }
 
-    fn put_street(&mut self, id: &str, name: &str, subdistrict_id: Option<&str>) -> StorageResult<()> {
+    fn put_street(
+        &mut self,
+        id: &str,
+        name: &str,
+        subdistrict_id: Option<&str>,
+    ) -> StorageResult<()> {
         self.conn.execute(
             "INSERT INTO street (id, name, subdistrict_id) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, subdistrict_id = excluded.subdistrict_id",
@@ -300,11 +386,21 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn streets_named(&mut self, name: &str) -> StorageResult<Vec<String>> {
-        let mut s = self.conn.prepare_cached("SELECT id FROM street WHERE name = ?1 OR id = ?1")?;
-        Ok(s.query_map([name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT id FROM street WHERE name = ?1 OR id = ?1")?;
+        Ok(s.query_map([name], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn put_reference(&mut self, tbl: &str, id: &str, street_id: Option<&str>, body: &serde_json::Value, deleted: bool) -> StorageResult<()> {
+    fn put_reference(
+        &mut self,
+        tbl: &str,
+        id: &str,
+        street_id: Option<&str>,
+        body: &serde_json::Value,
+        deleted: bool,
+    ) -> StorageResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO reference (tbl, id, street_id, body, deleted) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -314,33 +410,51 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn reference(&mut self, tbl: &str, id: &str) -> StorageResult<Option<(serde_json::Value, bool)>> {
+    fn reference(
+        &mut self,
+        tbl: &str,
+        id: &str,
+    ) -> StorageResult<Option<(serde_json::Value, bool)>> {
         let row: Option<(String, bool)> = self
             .conn
             .prepare_cached("SELECT body, deleted FROM reference WHERE tbl = ?1 AND id = ?2")?
             .query_row(params![tbl, id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        row.map(|(b, d)| Ok((serde_json::from_str(&b).map_err(corrupt)?, d))).transpose()
+        row.map(|(b, d)| Ok((serde_json::from_str(&b).map_err(corrupt)?, d)))
+            .transpose()
     }
 
-    fn set_assignment(&mut self, street_id: &str, user: &UserId, role: Role, assigned: bool) -> StorageResult<()> {
+    fn set_assignment(
+        &mut self,
+        street_id: &str,
+        user: &UserId,
+        role: Role,
+        assigned: bool,
+    ) -> StorageResult<()> {
         let sql = if assigned {
             "INSERT OR IGNORE INTO assignment (street_id, user_id, role) VALUES (?1, ?2, ?3)"
         } else {
             "DELETE FROM assignment WHERE street_id = ?1 AND user_id = ?2 AND role = ?3"
         };
-        self.conn.execute(sql, params![street_id, user.to_string(), role.as_str()])?;
+        self.conn
+            .execute(sql, params![street_id, user.to_string(), role.as_str()])?;
         Ok(())
     }
 
     fn streets_of_user(&mut self, user: &UserId) -> StorageResult<Vec<String>> {
-        let mut s = self.conn.prepare_cached("SELECT DISTINCT street_id FROM assignment WHERE user_id = ?1")?;
-        Ok(s.query_map([user.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT DISTINCT street_id FROM assignment WHERE user_id = ?1")?;
+        Ok(s.query_map([user.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
     fn feed_items_of_street(&mut self, street_id: &str) -> StorageResult<Vec<(String, String)>> {
-        let mut s = self.conn.prepare_cached("SELECT kind, item_id FROM feed WHERE street_id = ?1 ORDER BY seq")?;
-        Ok(s.query_map([street_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?)
+        let mut s = self
+            .conn
+            .prepare_cached("SELECT kind, item_id FROM feed WHERE street_id = ?1 ORDER BY seq")?;
+        Ok(s.query_map([street_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
     fn feed_touch(&mut self, kind: &str, item_id: &str, scope: &FeedScope) -> StorageResult<u64> {
@@ -379,7 +493,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn feed_head(&mut self) -> StorageResult<u64> {
-        let seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
+        let seq: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM feed", [], |r| r.get(0))?;
         Ok(seq as u64)
     }
 
@@ -397,7 +513,15 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
-    fn put_doc(&mut self, id: &str, kind: &str, data: &[u8], heads: &[String], blobs: &[String], now_ms: i64) -> StorageResult<()> {
+    fn put_doc(
+        &mut self,
+        id: &str,
+        kind: &str,
+        data: &[u8],
+        heads: &[String],
+        blobs: &[String],
+        now_ms: i64,
+    ) -> StorageResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO doc (id, kind, data, heads, blobs, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -423,7 +547,12 @@ impl Tx for SqliteTx<'_> {
         Ok(row.unwrap_or_default())
     }
 
-    fn set_device_doc(&mut self, device: &DeviceId, doc: &str, st: &DeviceDoc) -> StorageResult<()> {
+    fn set_device_doc(
+        &mut self,
+        device: &DeviceId,
+        doc: &str,
+        st: &DeviceDoc,
+    ) -> StorageResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO device_doc (device_id, doc_id, confirmed_heads, pending_heads, pending_seq)
@@ -461,9 +590,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>> {
-        let body: Option<String> =
-            self.conn.prepare_cached("SELECT body FROM patrol WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(corrupt)).transpose()
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM patrol WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(corrupt))
+            .transpose()
     }
 
     fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64> {
@@ -471,7 +604,9 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT row_id FROM patrol WHERE id = ?1")?
             .query_row([patrol], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare_cached(patrol_core::patrol::INSERT_STORED_FIX)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(patrol_core::patrol::INSERT_STORED_FIX)?;
         for f in fixes {
             patrol_core::patrol::insert_stored_fix(&mut stmt, row, f)?;
         }
@@ -509,20 +644,35 @@ impl Tx for SqliteTx<'_> {
         }
     }
 
-    fn fixes(&mut self, patrol: &str, from_seq: i64, limit: usize) -> StorageResult<Vec<StoredFix>> {
+    fn fixes(
+        &mut self,
+        patrol: &str,
+        from_seq: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<StoredFix>> {
         let mut s = self.conn.prepare_cached(&format!(
             "SELECT {} FROM fix WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1) AND seq >= ?2 ORDER BY seq LIMIT ?3",
             patrol_core::patrol::STORED_FIX_COLUMNS
         ))?;
-        let rows = s.query_map(params![patrol, from_seq, limit as i64], patrol_core::patrol::read_stored_fix)?;
+        let rows = s.query_map(
+            params![patrol, from_seq, limit as i64],
+            patrol_core::patrol::read_stored_fix,
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_record(&mut self, rec: &LedgerRecord) -> StorageResult<bool> {
         Ok(self
             .conn
-            .prepare_cached("INSERT OR IGNORE INTO record (kind, id, user_id, body) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![rec.kind, rec.id, rec.user_id.to_string(), rec.body.to_string()])?
+            .prepare_cached(
+                "INSERT OR IGNORE INTO record (kind, id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                rec.kind,
+                rec.id,
+                rec.user_id.to_string(),
+                rec.body.to_string()
+            ])?
             == 1)
     }
 

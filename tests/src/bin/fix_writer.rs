@@ -26,8 +26,13 @@ fn main() {
     let mut out = stdout.lock();
     let mut rng = seed;
     loop {
-        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let fix = |i: i64| NewFix::at(39.9 + i as f64 * 1e-5, 116.2, 1_714_550_400_000 + i * 1000).with_accuracy(5.0);
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let fix = |i: i64| {
+            NewFix::at(39.9 + i as f64 * 1e-5, 116.2, 1_714_550_400_000 + i * 1000)
+                .with_accuracy(5.0)
+        };
         if (rng >> 33).is_multiple_of(8) {
             // A batch of 20, as after the app was suspended.
             let batch: Vec<NewFix> = (next..next + 20).map(fix).collect();

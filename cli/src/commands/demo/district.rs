@@ -12,10 +12,38 @@ use serde_json::json;
 /// The neighbourhood: streets as (name, polyline of (lat, lon)), around the 八角 pilot streets.
 pub fn neighbourhood() -> Vec<(&'static str, Vec<(f64, f64)>)> {
     vec![
-        ("八角西街", vec![(39.9040, 116.1935), (39.9075, 116.1936), (39.9110, 116.1937)]),
-        ("八角北路", vec![(39.9110, 116.1937), (39.9111, 116.1975), (39.9112, 116.2010)]),
-        ("杨庄东街", vec![(39.9040, 116.1935), (39.9041, 116.1972), (39.9042, 116.2010)]),
-        ("古城小巷", vec![(39.9112, 116.2010), (39.9077, 116.2010), (39.9042, 116.2010)]),
+        (
+            "八角西街",
+            vec![
+                (39.9040, 116.1935),
+                (39.9075, 116.1936),
+                (39.9110, 116.1937),
+            ],
+        ),
+        (
+            "八角北路",
+            vec![
+                (39.9110, 116.1937),
+                (39.9111, 116.1975),
+                (39.9112, 116.2010),
+            ],
+        ),
+        (
+            "杨庄东街",
+            vec![
+                (39.9040, 116.1935),
+                (39.9041, 116.1972),
+                (39.9042, 116.2010),
+            ],
+        ),
+        (
+            "古城小巷",
+            vec![
+                (39.9112, 116.2010),
+                (39.9077, 116.2010),
+                (39.9042, 116.2010),
+            ],
+        ),
         // Assigned too, but the chief's walk does not go there: the coverage shows it.
         ("杨庄北巷", vec![(39.9075, 116.1936), (39.9076, 116.1975)]),
     ]
@@ -34,7 +62,9 @@ fn neighbourhood_geojson() -> Vec<u8> {
             })
         })
         .collect();
-    json!({ "type": "FeatureCollection", "features": features }).to_string().into_bytes()
+    json!({ "type": "FeatureCollection", "features": features })
+        .to_string()
+        .into_bytes()
 }
 
 /// One phone of the demo.
@@ -48,7 +78,11 @@ impl Phone {
     /// Syncs on the given network, as the phone's sync worker would.
     pub fn sync(&mut self, network: NetworkState) -> Result<SyncReport> {
         let policy = SyncPolicy::on(network);
-        let report = patrol_core::sync::block_on(patrol_core::sync::sync(&mut self.store, &policy, &NoProgress))??;
+        let report = patrol_core::sync::block_on(patrol_core::sync::sync(
+            &mut self.store,
+            &policy,
+            &NoProgress,
+        ))??;
         Ok(report)
     }
 }
@@ -69,7 +103,10 @@ pub struct District {
 /// chief's store is `chief_db`, the others live in `dir`.
 pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<District> {
     let data = dir.join("server");
-    let server = ServerThread::spawn(ServerConfig { data_dir: data.clone(), listen: "127.0.0.1:0".parse()? })?;
+    let server = ServerThread::spawn(ServerConfig {
+        data_dir: data.clone(),
+        listen: "127.0.0.1:0".parse()?,
+    })?;
     let storage = patrol_server::open_storage(&data)?;
     let s = storage.as_ref();
     admin::set_district(s, "石景山区", Some("110107"))?;
@@ -96,13 +133,30 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
             Role::Steward => admin::assign(s, "杨庄东街", &user.user_id, Role::Steward, true)?,
             _ => {}
         }
-        let path = if i == 0 { chief_db.to_path_buf() } else { dir.join(format!("phone-{i}.db")) };
-        let mut store = Store::open(&path, StoreConfig::default()).with_context(|| format!("opening {}", path.display()))?;
+        let path = if i == 0 {
+            chief_db.to_path_buf()
+        } else {
+            dir.join(format!("phone-{i}.db"))
+        };
+        let mut store = Store::open(&path, StoreConfig::default())
+            .with_context(|| format!("opening {}", path.display()))?;
         if store.device()?.is_some() {
-            anyhow::bail!("{} already holds a device's data; the demo needs a new store (choose another --db)", path.display());
+            anyhow::bail!(
+                "{} already holds a device's data; the demo needs a new store (choose another --db)",
+                path.display()
+            );
         }
-        patrol_core::sync::block_on(patrol_core::sync::enrol(&mut store, &server.url(), &user.enrol_code, SyncPolicy::on(NetworkState::Wifi)))??;
-        phones.push(Phone { name, user_id: user.user_id, store });
+        patrol_core::sync::block_on(patrol_core::sync::enrol(
+            &mut store,
+            &server.url(),
+            &user.enrol_code,
+            SyncPolicy::on(NetworkState::Wifi),
+        ))??;
+        phones.push(Phone {
+            name,
+            user_id: user.user_id,
+            store,
+        });
     }
     let sign = network::issue_signboard(s, &data, "八角西街", Some((39.9075, 116.1937)))?;
     let mut it = phones.into_iter();
@@ -127,7 +181,9 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
 /// A small real JPEG (a gradient), like a phone camera would give, for the demo's photos.
 pub fn photo(dir: &std::path::Path, name: &str, tint: u8) -> Result<std::path::PathBuf> {
     let path = dir.join(name);
-    let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x / 2) as u8, (y / 2) as u8, tint]));
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x / 2) as u8, (y / 2) as u8, tint])
+    });
     img.save_with_format(&path, image::ImageFormat::Jpeg)?;
     Ok(path)
 }

@@ -43,7 +43,13 @@ pub struct DemoArgs {
 
 fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
     let mut moved = Vec::new();
-    let up = [("documents", r.docs_up), ("patrols", r.patrols_up), ("records", r.records_up), ("fixes", r.fixes_up), ("photos", r.photos_up)];
+    let up = [
+        ("documents", r.docs_up),
+        ("patrols", r.patrols_up),
+        ("records", r.records_up),
+        ("fixes", r.fixes_up),
+        ("photos", r.photos_up),
+    ];
     let down = [
         ("documents", r.docs_down),
         ("patrols", r.patrols_down),
@@ -52,7 +58,14 @@ fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
         ("fixes", r.fixes_down),
         ("photos", r.photos_down),
     ];
-    let list = |items: &[(&str, u64)]| items.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ");
+    let list = |items: &[(&str, u64)]| {
+        items
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let (u, d) = (list(&up), list(&down));
     if !u.is_empty() {
         moved.push(format!("up {u}"));
@@ -63,7 +76,11 @@ fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
     if moved.is_empty() {
         moved.push("nothing new".into());
     }
-    let mut line = format!("  {who:<8} syncs on {network:<8} {} ({} bytes)", moved.join("; "), r.bytes_up + r.bytes_down);
+    let mut line = format!(
+        "  {who:<8} syncs on {network:<8} {} ({} bytes)",
+        moved.join("; "),
+        r.bytes_up + r.bytes_down
+    );
     for d in &r.deferred {
         line.push_str(&format!("\n           waiting for wifi: {d}"));
     }
@@ -72,14 +89,23 @@ fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
 
 pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let scratch = tempfile::tempdir()?;
-    let chief_db = ctx.db.clone().unwrap_or_else(|| scratch.path().join("chief.db"));
+    let chief_db = ctx
+        .db
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("chief.db"));
     if ctx.db.is_some() && chief_db.exists() && std::fs::metadata(&chief_db)?.len() > 0 {
-        bail!("{} exists already; the demo sets up a new phone, so give it a new --db path", chief_db.display());
+        bail!(
+            "{} exists already; the demo sets up a new phone, so give it a new --db path",
+            chief_db.display()
+        );
     }
     let mut d = district::set_up(scratch.path(), &chief_db)?;
     let mut log: Vec<String> = Vec::new();
     let mut syncs = Vec::new();
-    let mut sync = |phone: &mut district::Phone, net: NetworkState, log: &mut Vec<String>| -> Result<SyncReport> {
+    let mut sync = |phone: &mut district::Phone,
+                    net: NetworkState,
+                    log: &mut Vec<String>|
+     -> Result<SyncReport> {
         let r = phone.sync(net)?;
         let label = match net {
             NetworkState::Wifi => "wifi",
@@ -100,7 +126,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     // 2. Offline work.
     let walk = patrol::walk(&mut d.chief, args.seed, &d.signboard_link)?;
     let photos = tempfile::tempdir()?;
-    let before = d.chief.store.attach_photo(district::photo(photos.path(), "bin-before.jpg", 40)?)?;
+    let before =
+        d.chief
+            .store
+            .attach_photo(district::photo(photos.path(), "bin-before.jpg", 40)?)?;
     let here = walk.bin_spot;
     let mut bin = NewIssue::at("overflowing_bin", here.0, here.1);
     bin.description = "商户门前垃圾桶满溢".into();
@@ -155,19 +184,39 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     sync(&mut d.chief, NetworkState::Cellular, &mut log)?;
     sync(&mut d.steward, NetworkState::Cellular, &mut log)?;
     sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
-    d.supervisor.store.assign_issue(bin.id, Assignee::Department(Department::CityProperty), Some("请城市物业处理".into()))?;
-    d.supervisor.store.assign_issue(ad.id, Assignee::Department(Department::Enforcement), None)?;
-    log.push(format!("  {:<8} dispatches the bin to city property and the advertising to enforcement", d.supervisor.name));
+    d.supervisor.store.assign_issue(
+        bin.id,
+        Assignee::Department(Department::CityProperty),
+        Some("请城市物业处理".into()),
+    )?;
+    d.supervisor
+        .store
+        .assign_issue(ad.id, Assignee::Department(Department::Enforcement), None)?;
+    log.push(format!(
+        "  {:<8} dispatches the bin to city property and the advertising to enforcement",
+        d.supervisor.name
+    ));
     sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
     sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
     d.crew.store.accept_issue(bin.id)?;
-    let after = d.crew.store.attach_photo(district::photo(photos.path(), "bin-after.jpg", 200)?)?;
-    d.crew.store.resolve_issue(bin.id, &after.sha256, Some(here), Some("已清运".into()))?;
-    log.push(format!("  {:<8} accepts the bin and resolves it with an after-photo", d.crew.name));
+    let after = d
+        .crew
+        .store
+        .attach_photo(district::photo(photos.path(), "bin-after.jpg", 200)?)?;
+    d.crew
+        .store
+        .resolve_issue(bin.id, &after.sha256, Some(here), Some("已清运".into()))?;
+    log.push(format!(
+        "  {:<8} accepts the bin and resolves it with an after-photo",
+        d.crew.name
+    ));
     sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
     sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
     d.chief.store.verify_issue(bin.id, Some("已核实".into()))?;
-    log.push(format!("  {:<8} checks the street and verifies the fix: the loop is closed", d.chief.name));
+    log.push(format!(
+        "  {:<8} checks the street and verifies the fix: the loop is closed",
+        d.chief.name
+    ));
     sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
 
     // 4. The supervisor's view, offline from here on.
@@ -178,19 +227,32 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let ad_there = sup.issue(ad.id)?;
     let coverage = sup.patrol_coverage(walk.patrol_id)?;
     let fixes_there = sup.fixes(walk.patrol_id)?.len();
-    let photos_there = [&before.sha256, &after.sha256].iter().filter(|s| sup.photo(s).is_ok()).count();
-    let pickups_there: i64 = sup.connection().query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
+    let photos_there = [&before.sha256, &after.sha256]
+        .iter()
+        .filter(|s| sup.photo(s).is_ok())
+        .count();
+    let pickups_there: i64 =
+        sup.connection()
+            .query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
     let day_ms = sup.patrol(walk.patrol_id)?.started_at_ms;
     let assessment = assess_the_day(sup, &d.chief.user_id.to_string(), day_ms)?;
     let merchant = rate_the_merchant(sup, shop.id, day_ms)?;
     if bin_there.status != IssueStatus::Verified {
-        bail!("the demo's loop did not close: the bin is {} on the supervisor's phone", bin_there.status);
+        bail!(
+            "the demo's loop did not close: the bin is {} on the supervisor's phone",
+            bin_there.status
+        );
     }
 
     if let Some(out) = &args.geojson {
         let props = json!({ "patrol_id": walk.patrol_id, "chief": d.chief.name, "distance_m": walk.stats.distance_m });
         let fixes = d.chief.store.fixes(walk.patrol_id)?;
-        let doc = patrol_core::track::export::track_geojson(props, &fixes, Datum::Wgs84, patrol_core::track::export::ExportFixes::All);
+        let doc = patrol_core::track::export::track_geojson(
+            props,
+            &fixes,
+            Datum::Wgs84,
+            patrol_core::track::export::ExportFixes::All,
+        );
         std::fs::write(out, serde_json::to_vec_pretty(&doc)?)?;
     }
 
@@ -231,7 +293,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         return Ok(());
     }
 
-    println!("StreetPatrol demo: a street team of 八角 subdistrict, offline first, synced through a server\n");
+    println!(
+        "StreetPatrol demo: a street team of 八角 subdistrict, offline first, synced through a server\n"
+    );
     println!(
         "District server on {} with {} streets ({}); {} is chief of all of them, {} is steward of 杨庄东街\n",
         d.server.url(),
@@ -250,24 +314,42 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
             Motion::Stationary => "standing still: the phone samples every",
             Motion::Moving => "walking again: the phone samples every",
         };
-        println!("    +{:>8}  {what} {interval} s", duration(*t as f64 / 1000.0));
+        println!(
+            "    +{:>8}  {what} {interval} s",
+            duration(*t as f64 / 1000.0)
+        );
     }
     let s = &walk.stats;
-    println!("    walked          {} (raw GPS length {}, before filtering)", metres(s.distance_m), metres(s.raw_distance_m));
-    println!("    time            {} ({} moving)", duration(s.duration_s), duration(s.moving_s));
+    println!(
+        "    walked          {} (raw GPS length {}, before filtering)",
+        metres(s.distance_m),
+        metres(s.raw_distance_m)
+    );
+    println!(
+        "    time            {} ({} moving)",
+        duration(s.duration_s),
+        duration(s.moving_s)
+    );
     println!(
         "    fixes           {} recorded, {} kept, {} not needed while standing",
         walk.fixes_recorded,
         s.fixes_kept,
         walk.fixes_offered - walk.fixes_recorded
     );
-    let rejected: Vec<String> =
-        s.rejected.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    let rejected: Vec<String> = s
+        .rejected
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
     if !rejected.is_empty() {
         println!("    filtered out    {}", rejected.join(", "));
     }
     if let Some(c) = &walk.check_in {
-        let at = c.distance_to_signboard_m.map(|d| format!(", {d:.0} m from it")).unwrap_or_default();
+        let at = c
+            .distance_to_signboard_m
+            .map(|d| format!(", {d:.0} m from it"))
+            .unwrap_or_default();
         println!("    check-in        signboard of 八角西街{at}");
     }
     println!("    coverage of the assigned streets:");
@@ -282,15 +364,36 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         );
     }
     let t = &walk.coverage.totals;
-    println!("      {:<10} {:>9} of {:>9}  {:>5.1} %\n", "total", metres(t.covered_m), metres(t.length_m), t.covered_ratio * 100.0);
+    println!(
+        "      {:<10} {:>9} of {:>9}  {:>5.1} %\n",
+        "total",
+        metres(t.covered_m),
+        metres(t.length_m),
+        t.covered_ratio * 100.0
+    );
     for line in &log[6..] {
         println!("{line}");
     }
     println!("\n4. On the supervisor's phone, offline from here on");
-    println!("  the chief's patrol with {fixes_there} fixes; coverage measured here: {:.1} % of the assigned streets", coverage.totals.covered_ratio * 100.0);
-    println!("  issue {} ({}): {}", short(&bin.id.to_string()), bin.category, bin_there.status);
-    println!("  issue {} ({}): {}", short(&ad.id.to_string()), ad.category, ad_there.status);
-    println!("  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact");
+    println!(
+        "  the chief's patrol with {fixes_there} fixes; coverage measured here: {:.1} % of the assigned streets",
+        coverage.totals.covered_ratio * 100.0
+    );
+    println!(
+        "  issue {} ({}): {}",
+        short(&bin.id.to_string()),
+        bin.category,
+        bin_there.status
+    );
+    println!(
+        "  issue {} ({}): {}",
+        short(&ad.id.to_string()),
+        ad.category,
+        ad_there.status
+    );
+    println!(
+        "  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact"
+    );
     if let Some(m) = &merchant {
         println!(
             "  merchant {}: {} inspection(s), {} linked issue(s); credit {:.0}, rating {}",
@@ -302,12 +405,17 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         );
     }
     if let Some((day, a)) = &assessment {
-        println!("\n  Assessment of {} for {day} (default rules): {} of {} points", d.chief.name, a.score, a.max_score);
+        println!(
+            "\n  Assessment of {} for {day} (default rules): {} of {} points",
+            d.chief.name, a.score, a.max_score
+        );
         for l in &a.explanation {
             println!("    {:>6}  {:<44} {}", l.points, l.label, l.detail);
         }
     }
-    println!("\nEvery fix, event, inspection and photo went round through the server; every phone worked offline in between.");
+    println!(
+        "\nEvery fix, event, inspection and photo went round through the server; every phone worked offline in between."
+    );
     if ctx.db.is_some() {
         println!("The chief's store: {}", chief_db.display());
     }
@@ -321,7 +429,9 @@ fn rate_the_merchant(
     id: patrol_core::MerchantId,
     day_ms: i64,
 ) -> Result<Option<patrol_core::report::MerchantCredit>> {
-    let period = patrol_core::report::Period::parse(&patrol_core::report::period::beijing_date_text(day_ms))?;
+    let period = patrol_core::report::Period::parse(
+        &patrol_core::report::period::beijing_date_text(day_ms),
+    )?;
     let report = store.merchant_report(&period, &patrol_core::report::ReportRules::default())?;
     Ok(report.merchants.into_iter().find(|m| m.merchant_id == id))
 }
@@ -336,7 +446,11 @@ fn assess_the_day(
     let day = patrol_core::report::period::beijing_date_text(day_ms);
     let period = patrol_core::report::Period::parse(&day)?;
     let report = store.assessment_report(&period, &patrol_core::report::ReportRules::default())?;
-    Ok(report.chiefs.into_iter().find(|c| c.person.user_id == chief).map(|c| (day, c)))
+    Ok(report
+        .chiefs
+        .into_iter()
+        .find(|c| c.person.user_id == chief)
+        .map(|c| (day, c)))
 }
 
 fn short(id: &str) -> &str {

@@ -3,11 +3,11 @@
 //! a signboard scanned on the way.
 
 use anyhow::Result;
+use patrol_core::PatrolId;
 use patrol_core::coverage::PatrolCoverage;
 use patrol_core::signboard::CheckIn;
 use patrol_core::sim::{ReceiverModel, SimRng, route_length_m, simulate_walk};
 use patrol_core::track::{Motion, TrackStats};
-use patrol_core::PatrolId;
 
 use super::district::{Phone, neighbourhood};
 
@@ -38,13 +38,28 @@ fn route() -> Vec<(f64, f64)> {
 
 pub fn walk(chief: &mut Phone, seed: u64, signboard_link: &str) -> Result<Walk> {
     let store = &mut chief.store;
-    let planned: Vec<String> = store.assignments_of(&chief.user_id.to_string())?.into_iter().map(|a| a.street_id.to_string()).collect();
+    let planned: Vec<String> = store
+        .assignments_of(&chief.user_id.to_string())?
+        .into_iter()
+        .map(|a| a.street_id.to_string())
+        .collect();
     let route = route();
     let start_ms = 1_733_040_000_000; // 2024-12-01 08:00 UTC (16:00 in Beijing)
     let mut rng = SimRng::new(seed);
-    let receiver = ReceiverModel { error_sigma_m: 6.0, spike_probability: 0.01, ..Default::default() };
+    let receiver = ReceiverModel {
+        error_sigma_m: 6.0,
+        spike_probability: 0.01,
+        ..Default::default()
+    };
     // Three minutes with a merchant two-thirds of the way round.
-    let walk = simulate_walk(&route, 1.3, start_ms, &receiver, Some((0.66, 180.0)), &mut rng);
+    let walk = simulate_walk(
+        &route,
+        1.3,
+        start_ms,
+        &receiver,
+        Some((0.66, 180.0)),
+        &mut rng,
+    );
 
     let id = store.start_patrol(&planned)?;
     let mut check_in = None;
