@@ -332,3 +332,29 @@ fn demo_runs_and_reports() {
     assert_eq!(d["supervisor"]["fixes"], d["fixes_recorded"]);
     assert!(d["syncs"].as_array().unwrap().len() >= 10);
 }
+
+#[test]
+fn a_car_track_imported_on_foot_gets_a_profile_hint() {
+    let Some(dir) = patrol_tests::shared_data("gpx") else {
+        return;
+    };
+    let file = dir.join("gpxpy__around-visnjan-with-car.gpx");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.db");
+    let import = |profile: &str| {
+        let out = patrol(
+            &db,
+            &["track", "import", file.to_str().unwrap(), "--profile", profile],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let on_foot = import("walking");
+    assert!(on_foot.contains("--profile cycling"), "{on_foot}");
+    let by_car = import("driving");
+    assert!(!by_car.contains("hint:"), "{by_car}");
+}

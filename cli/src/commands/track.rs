@@ -112,9 +112,41 @@ fn import(
         ctx.print_json(&report)?;
     } else {
         print_report(&report);
+        if let Some(faster) = faster_profile_hint(profile, &report.stats) {
+            println!(
+                "  hint: many fixes were too fast for the {} profile; if this track was recorded \
+                 {}, import it again with --profile {faster}",
+                filter_profile_name(profile),
+                if faster == "cycling" { "by bicycle" } else { "in a vehicle" }
+            );
+        }
     }
     store.close()?;
     Ok(())
+}
+
+/// The canonical name of a filter profile the user typed (`walk` -> `walking`).
+fn filter_profile_name(profile: &str) -> &'static str {
+    match profile.trim().to_ascii_lowercase().as_str() {
+        "cycling" | "bicycle" | "bike" => "cycling",
+        "driving" | "car" => "driving",
+        _ => "walking",
+    }
+}
+
+/// The next faster profile when at least a tenth of a track's fixes (and 10 or more) were refused
+/// as impossibly fast: sustained speed of that kind is a vehicle, not GPS error, and the slower
+/// profile keeps only the fix after each run of refusals.
+fn faster_profile_hint(profile: &str, stats: &TrackStats) -> Option<&'static str> {
+    let too_fast = stats.rejected.get("impossible_speed").copied().unwrap_or(0);
+    if too_fast < 10 || too_fast * 10 < stats.fixes_read {
+        return None;
+    }
+    match filter_profile_name(profile) {
+        "walking" => Some("cycling"),
+        "cycling" => Some("driving"),
+        _ => None,
+    }
 }
 
 fn print_report(r: &ImportReport) {
