@@ -344,7 +344,13 @@ fn a_car_track_imported_on_foot_gets_a_profile_hint() {
     let import = |profile: &str| {
         let out = patrol(
             &db,
-            &["track", "import", file.to_str().unwrap(), "--profile", profile],
+            &[
+                "track",
+                "import",
+                file.to_str().unwrap(),
+                "--profile",
+                profile,
+            ],
         );
         assert!(
             out.status.success(),

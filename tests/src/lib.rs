@@ -231,9 +231,9 @@ pub mod net {
             patrol_server::open_storage(&self.data).expect("storage")
         }
 
-        /// Imports streets (a name and two ends, `[lon, lat]`) as the district's network, as
-        /// `patrol-server admin streets import` does with a GeoJSON file.
-        pub fn import_streets(&self, streets: &[(&str, [[f64; 2]; 2])]) {
+        /// Writes streets (a name and two ends, `[lon, lat]`) as a GeoJSON file in the server's
+        /// data folder, the file `patrol-server admin streets import` takes; returns its path.
+        pub fn network_file(&self, streets: &[(&str, [[f64; 2]; 2])]) -> PathBuf {
             let features: Vec<serde_json::Value> = streets
                 .iter()
                 .map(|(name, ends)| {
@@ -248,10 +248,16 @@ pub mod net {
             std::fs::create_dir_all(&self.data).expect("server data dir");
             std::fs::write(&path, serde_json::to_vec(&geojson).expect("json"))
                 .expect("write network");
+            path
+        }
+
+        /// Imports streets (a name and two ends, `[lon, lat]`) as the district's network, as
+        /// `patrol-server admin streets import` does with a GeoJSON file.
+        pub fn import_streets(&self, streets: &[(&str, [[f64; 2]; 2])]) {
             patrol_server::network::import_streets(
                 self.storage().as_ref(),
                 &self.data,
-                &path,
+                &self.network_file(streets),
                 &Default::default(),
             )
             .expect("import streets");
@@ -262,6 +268,13 @@ pub mod net {
     pub const TWO_STREETS: [(&str, [[f64; 2]; 2]); 2] = [
         ("八角西街", [[116.1935, 39.9040], [116.1937, 39.9110]]),
         ("古城小巷", [[116.2010, 39.9040], [116.2010, 39.9110]]),
+    ];
+
+    /// [`TWO_STREETS`] and 杨庄东街 joining their southern ends.
+    pub const THREE_STREETS: [(&str, [[f64; 2]; 2]); 3] = [
+        TWO_STREETS[0],
+        TWO_STREETS[1],
+        ("杨庄东街", [[116.1935, 39.9040], [116.2010, 39.9040]]),
     ];
 
     /// A phone: a store in its own folder, enrolled with a server.

@@ -10,25 +10,8 @@ use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
 use patrol_core::{Department, IssueId, IssueStatus, Role};
 use patrol_server::{admin, network};
-use patrol_tests::net::{Device, TestServer};
+use patrol_tests::net::{Device, THREE_STREETS, TestServer};
 use rand::seq::SliceRandom;
-
-fn network_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let geojson = serde_json::json!({
-        "type": "FeatureCollection",
-        "features": [
-            { "type": "Feature", "properties": { "name": "八角西街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.1937, 39.9110]] } },
-            { "type": "Feature", "properties": { "name": "杨庄东街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.2010, 39.9040]] } },
-            { "type": "Feature", "properties": { "name": "古城小巷" },
-              "geometry": { "type": "LineString", "coordinates": [[116.2010, 39.9040], [116.2010, 39.9110]] } },
-        ]
-    });
-    let path = dir.join("net.geojson");
-    std::fs::write(&path, serde_json::to_vec(&geojson).unwrap()).unwrap();
-    path
-}
 
 /// A real JPEG (a gradient) written to `path`.
 fn jpeg(path: &std::path::Path, seed: u8) {
@@ -53,7 +36,7 @@ fn world() -> World {
     network::import_streets(
         storage.as_ref(),
         &server.data,
-        &network_file(&server.data),
+        &server.network_file(&THREE_STREETS),
         &options,
     )
     .unwrap();

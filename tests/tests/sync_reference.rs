@@ -7,31 +7,13 @@ use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
 use patrol_core::{NewFix, Role};
 use patrol_server::{admin, network};
-use patrol_tests::net::{Device, TestServer};
-
-/// Two streets 400 m apart and an alley joining them, as GeoJSON.
-fn small_network(dir: &std::path::Path) -> std::path::PathBuf {
-    let geojson = serde_json::json!({
-        "type": "FeatureCollection",
-        "features": [
-            { "type": "Feature", "properties": { "name": "八角西街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.1937, 39.9110]] } },
-            { "type": "Feature", "properties": { "name": "古城小巷" },
-              "geometry": { "type": "LineString", "coordinates": [[116.2010, 39.9040], [116.2010, 39.9110]] } },
-            { "type": "Feature", "properties": { "name": "杨庄东街" },
-              "geometry": { "type": "LineString", "coordinates": [[116.1935, 39.9040], [116.2010, 39.9040]] } },
-        ]
-    });
-    let path = dir.join("net.geojson");
-    std::fs::write(&path, serde_json::to_vec(&geojson).unwrap()).unwrap();
-    path
-}
+use patrol_tests::net::{Device, THREE_STREETS, TestServer};
 
 #[test]
 fn the_network_flows_down_and_coverage_works_offline() {
     let server = TestServer::start();
     let storage = server.storage();
-    let file = small_network(&server.data);
+    let file = server.network_file(&THREE_STREETS);
     admin::add_subdistrict(storage.as_ref(), "八角街道", None).unwrap();
     let options = StreetImportOptions {
         subdistrict: Some("八角街道".into()),

@@ -117,7 +117,11 @@ fn import(
                 "  hint: many fixes were too fast for the {} profile; if this track was recorded \
                  {}, import it again with --profile {faster}",
                 filter_profile_name(profile),
-                if faster == "cycling" { "by bicycle" } else { "in a vehicle" }
+                if faster == "cycling" {
+                    "by bicycle"
+                } else {
+                    "in a vehicle"
+                }
             );
         }
     }
