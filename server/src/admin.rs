@@ -45,6 +45,17 @@ pub fn add_subdistrict(
     if tx.subdistricts()?.iter().any(|(_, n, _)| n == name) {
         bail!("subdistrict {name:?} exists already");
     }
+    let id = insert_subdistrict(tx.as_mut(), name, code)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Stores a subdistrict and publishes it to every phone as reference data.
+fn insert_subdistrict(
+    tx: &mut dyn crate::storage::Tx,
+    name: &str,
+    code: Option<&str>,
+) -> Result<SubdistrictId> {
     let id = SubdistrictId::new();
     tx.add_subdistrict(&id.to_string(), name, code)?;
     tx.put_reference(
@@ -55,8 +66,117 @@ pub fn add_subdistrict(
         false,
     )?;
     tx.feed_touch("ref:subdistrict", &id.to_string(), &FeedScope::default())?;
-    tx.commit()?;
     Ok(id)
+}
+
+/// A subdistrict [`import_subdistricts`] added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportedSubdistrict {
+    pub id: SubdistrictId,
+    pub name: String,
+    /// The official division code, e.g. 110107003 for 八角街道.
+    pub code: String,
+}
+
+/// What [`import_subdistricts`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubdistrictImport {
+    /// Rows of the file that were read (after the `--area` filter).
+    pub rows: usize,
+    /// Subdistricts added, in the file's order.
+    pub added: Vec<ImportedSubdistrict>,
+    /// Names that were there already, left as they were.
+    pub existing: Vec<String>,
+}
+
+/// Adds the subdistricts listed in a CSV file with `code` and `name` columns (the layout of the
+/// national list of township-level divisions, e.g. modood's `streets.csv`: `code,name,areaCode,
+/// ...`), in one transaction. `area_code`, when given, keeps only the rows whose `areaCode` (or,
+/// without that column, whose code) starts with it, so the city-wide list can seed one district.
+/// Names already present are left as they are, so importing the same file twice adds nothing.
+pub fn import_subdistricts(
+    storage: &dyn Storage,
+    csv_bytes: &[u8],
+    area_code: Option<&str>,
+) -> Result<SubdistrictImport> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv_bytes);
+    let headers = reader
+        .headers()
+        .context("the file is not CSV with a header line")?
+        .clone();
+    let column = |wanted: &str| {
+        headers.iter().position(|h| {
+            h.trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(wanted)
+        })
+    };
+    let (Some(code_col), Some(name_col)) = (column("code"), column("name")) else {
+        bail!(
+            "the CSV needs a header line with `code` and `name` columns (it has: {})",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let area_col = column("areaCode");
+    let area_code = area_code.map(str::trim).filter(|a| !a.is_empty());
+    if let Some(area) = area_code
+        && !area.bytes().all(|b| b.is_ascii_digit())
+    {
+        bail!("the area code {area:?} is not a number (Shijingshan's is 110107)");
+    }
+
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        // Line 1 is the header.
+        let line = i + 2;
+        let record = record.with_context(|| format!("line {line} of the CSV cannot be read"))?;
+        let code = record.get(code_col).unwrap_or("").to_owned();
+        let name = record.get(name_col).unwrap_or("").to_owned();
+        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("line {line}: the code {code:?} is not an official division code (digits only)");
+        }
+        if name.is_empty() {
+            bail!("line {line}: the subdistrict has no name");
+        }
+        if let Some(area) = area_code {
+            let of_area = area_col
+                .and_then(|c| record.get(c))
+                .unwrap_or(code.as_str());
+            if !of_area.starts_with(area) {
+                continue;
+            }
+        }
+        rows.push((line, code, name));
+    }
+    if rows.is_empty() {
+        match area_code {
+            Some(area) => bail!("no row of the CSV is in area {area}; nothing was imported"),
+            None => bail!("the CSV lists no subdistricts; nothing was imported"),
+        }
+    }
+
+    let mut tx = storage.write()?;
+    let mut known: std::collections::BTreeSet<String> = tx
+        .subdistricts()?
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect();
+    let mut report = SubdistrictImport {
+        rows: rows.len(),
+        added: Vec::new(),
+        existing: Vec::new(),
+    };
+    for (_, code, name) in rows {
+        if !known.insert(name.clone()) {
+            report.existing.push(name);
+            continue;
+        }
+        let id = insert_subdistrict(tx.as_mut(), &name, Some(&code))?;
+        report.added.push(ImportedSubdistrict { id, name, code });
+    }
+    tx.commit()?;
+    Ok(report)
 }
 
 /// Resolves `subdistrict:NAME` to `subdistrict:ID` so admins can type names.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use patrol_core::{DeviceId, Role, UserId};
 use patrol_server::{ServerConfig, admin, open_storage};
@@ -67,6 +67,16 @@ enum SubdistrictCommand {
         name: String,
         #[arg(long)]
         code: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add the subdistricts of a CSV with `code` and `name` columns (the national list of
+    /// township-level divisions); names already present are left alone.
+    Import {
+        file: std::path::PathBuf,
+        /// Keep only rows of this area (county-level) code, e.g. 110107 for 石景山区.
+        #[arg(long)]
+        area: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -258,6 +268,23 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 json!({ "subdistrict_id": id, "name": name }),
                 format!("subdistrict {name}: {id}"),
             );
+        }
+        AdminCommand::Subdistrict(SubdistrictCommand::Import { file, area, json }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = admin::import_subdistricts(s, &bytes, area.as_deref())
+                .with_context(|| format!("{} was not imported", file.display()))?;
+            let mut text: Vec<String> = report
+                .added
+                .iter()
+                .map(|s| format!("subdistrict {} ({}): {}", s.name, s.code, s.id))
+                .collect();
+            text.push(format!(
+                "{} added, {} there already",
+                report.added.len(),
+                report.existing.len()
+            ));
+            print(json, json!(report), text.join("\n"));
         }
         AdminCommand::Subdistrict(SubdistrictCommand::List { json }) => {
             let list = storage.read()?.subdistricts()?;

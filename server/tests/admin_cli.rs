@@ -124,3 +124,99 @@ fn admin_sets_up_a_district() {
     );
     assert!(revoke.status.success());
 }
+
+#[test]
+fn subdistricts_import_from_the_national_list() {
+    // patrol-tests depends on this crate, so the shared data is found here directly.
+    let names = std::env::var_os("PATROL_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+        })
+        .join("names");
+    if !names.is_dir() {
+        eprintln!(
+            "SKIP: ../shared/data/names is not present; this test needs the shared real data"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let beijing = names.join("beijing_streets__modood.csv");
+    let beijing = beijing.to_str().unwrap();
+    // The city-wide list, narrowed to 石景山区 by its area code.
+    let r = json(&admin(
+        &data,
+        &[
+            "subdistrict",
+            "import",
+            beijing,
+            "--area",
+            "110107",
+            "--json",
+        ],
+    ));
+    assert_eq!(r["rows"], 9);
+    let added = r["added"].as_array().unwrap();
+    assert_eq!(added.len(), 9);
+    let bajiao = added.iter().find(|s| s["name"] == "八角街道").unwrap();
+    assert_eq!(bajiao["code"], "110107003");
+    // The district's own file adds nothing the second time round.
+    let shijingshan = names.join("shijingshan_subdistricts__modood.csv");
+    let again = json(&admin(
+        &data,
+        &[
+            "subdistrict",
+            "import",
+            shijingshan.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    assert_eq!(again["added"].as_array().unwrap().len(), 0);
+    assert_eq!(again["existing"].as_array().unwrap().len(), 9);
+    let list = json(&admin(&data, &["subdistrict", "list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 9);
+    // Imported subdistricts are scopes like added ones.
+    let u = json(&admin(
+        &data,
+        &[
+            "user",
+            "add",
+            "--name",
+            "陈主任",
+            "--role",
+            "supervisor",
+            "--scope",
+            "subdistrict:八角街道",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        u["scope"],
+        format!("subdistrict:{}", bajiao["id"].as_str().unwrap())
+    );
+
+    // Wrong files and filters fail with a reason and add nothing.
+    for (args, needle) in [
+        (vec!["--area", "999"], "no row of the CSV is in area 999"),
+        (vec!["--area", "石景山"], "not a number"),
+    ] {
+        let mut full = vec!["subdistrict", "import", beijing];
+        full.extend(args);
+        let out = admin(&data, &full);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{err}");
+    }
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "code,name\n110108001,海淀街道\nnot-a-code,某街道\n").unwrap();
+    let out = admin(&data, &["subdistrict", "import", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("line 3"), "{err}");
+    let list = json(&admin(&data, &["subdistrict", "list", "--json"]));
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        9,
+        "a refused file adds nothing"
+    );
+}
