@@ -484,32 +484,39 @@ pub(crate) fn query_entries<P: rusqlite::Params>(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, user_id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry {tail}"
     ))?;
+    // Ids are parsed after the row is read; building the entry inside the closure would need
+    // placeholder ids, and a default id is a fresh UUIDv7 (a getrandom call per row).
     let rows = stmt.query_map(p, |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            PointsEntry {
-                id: PointsEntryId::default(),
-                user_id: UserId::default(),
-                at_ms: r.get(2)?,
-                day: r.get(3)?,
-                kind: PointsKind::Pickup,
-                source_id: r.get(5)?,
-                rule_id: r.get(6)?,
-                rule_version: r.get(7)?,
-                points: r.get(8)?,
-                note: r.get(9)?,
-            },
             r.get::<_, String>(4)?,
+            (
+                r.get(2)?,
+                r.get(3)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ),
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, user, mut e, kind) = row?;
-        e.id = id.parse()?;
-        e.user_id = user.parse()?;
-        e.kind = kind.parse()?;
-        out.push(e);
+        let (id, user, kind, (at_ms, day, source_id, rule_id, rule_version, points, note)) = row?;
+        out.push(PointsEntry {
+            id: id.parse()?,
+            user_id: user.parse()?,
+            at_ms,
+            day,
+            kind: kind.parse()?,
+            source_id,
+            rule_id,
+            rule_version,
+            points,
+            note,
+        });
     }
     Ok(out)
 }

@@ -11,6 +11,8 @@
 //! number of intervals and each interval (two f64, projected metres); then per street its id
 //! and the seconds spent; then the four match counts.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -19,10 +21,17 @@ use crate::coverage::report::MatchSummary;
 use crate::domain::{PatrolId, SegmentId, StreetId};
 use crate::error::Result;
 use crate::matching::match_track;
+use crate::patrol::load_fixes;
 use crate::spatial::IndexedNetwork;
 use crate::store::Store;
 
 const BLOB_VERSION: u8 = 1;
+
+/// From this many patrols to match, the work is spread over every core.
+const PARALLEL_FROM: usize = 64;
+
+/// Coverages stored per transaction.
+const STORE_BATCH: usize = 256;
 
 /// A stored patrol to cover: its row and whether it may still change.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +52,10 @@ impl Store {
 
     /// The coverage of each patrol on its own (finished), from the cache where it is valid,
     /// matched and stored otherwise.
+    ///
+    /// Cache look-ups run in one read transaction. Misses are read and map-matched on every
+    /// core, then stored a batch per transaction. Storing is best effort: a report never fails
+    /// because another connection held the write lock, it only matches those patrols again.
     pub(crate) fn patrol_coverages(
         &self,
         net: &IndexedNetwork,
@@ -50,45 +63,162 @@ impl Store {
     ) -> Result<Vec<(Coverage, MatchSummary)>> {
         let version = self.network_version()?;
         let hash = self.coverage_config_hash();
-        let mut out = Vec::with_capacity(patrols.len());
-        for p in patrols {
-            let fix_count: i64 = self
-                .conn
-                .prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1")?
-                .query_row([p.row], |r| r.get(0))?;
-            let cached: Option<Vec<u8>> = self
-                .conn
-                .prepare_cached(
-                    "SELECT data FROM patrol_coverage_cache
-                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3 AND fix_count = ?4",
-                )?
-                .query_row(params![p.row, version, hash, fix_count], |r| r.get(0))
-                .optional()?;
-            if let Some(found) = cached.and_then(|b| decode(&b, net)) {
+        let mut out: Vec<Option<(Coverage, MatchSummary)>> = Vec::with_capacity(patrols.len());
+        // (index in `patrols`, fix count) of the patrols to match.
+        let mut misses: Vec<(usize, i64)> = Vec::new();
+        self.in_savepoint("coverage_lookup", || {
+            let mut lookup = self.conn.prepare_cached(
+                "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1),
+                        (SELECT fix_count FROM patrol_coverage_cache
+                          WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3),
+                        (SELECT data FROM patrol_coverage_cache
+                          WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3)",
+            )?;
+            for (i, p) in patrols.iter().enumerate() {
+                let (fix_count, cached_count, data): (i64, Option<i64>, Option<Vec<u8>>) =
+                    lookup.query_row(params![p.row, version, hash], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+                let found = data
+                    .filter(|_| cached_count == Some(fix_count))
+                    .and_then(|b| decode(&b, net));
+                if found.is_none() {
+                    misses.push((i, fix_count));
+                }
                 out.push(found);
-                continue;
             }
-            let fixes = self.fixes_of_row(p.row)?;
-            let matched = match_track(net, &fixes, &self.config.matching);
-            let mut coverage = Coverage::new();
-            coverage.add_track(net, &fixes, &matched, &self.config.coverage);
-            coverage.finish(net, &self.config.coverage);
-            let mut summary = MatchSummary::default();
-            summary.add(&matched);
-            if p.stopped {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO patrol_coverage_cache (patrol_row, network_version, config_hash, fix_count, computed_at_ms, data)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                         ON CONFLICT (patrol_row) DO UPDATE SET network_version = excluded.network_version,
-                            config_hash = excluded.config_hash, fix_count = excluded.fix_count,
-                            computed_at_ms = excluded.computed_at_ms, data = excluded.data",
-                    )?
-                    .execute(params![p.row, version, hash, fix_count, self.clock.now_ms(), encode(&coverage, &summary, net)])?;
+            Ok(())
+        })?;
+
+        let (matching, covering) = (&self.config.matching, &self.config.coverage);
+        let next = AtomicUsize::new(0);
+        // Takes the next patrol to match until none is left; reads its fixes on `conn`.
+        let work = |conn: &rusqlite::Connection| -> Result<Vec<(usize, (Coverage, MatchSummary))>> {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(i, _)) = misses.get(k) else {
+                    return Ok(mine);
+                };
+                let fixes = load_fixes(conn, patrols[i].row)?;
+                let matched = match_track(net, &fixes, matching);
+                let mut coverage = Coverage::new();
+                coverage.add_track(net, &fixes, &matched, covering);
+                coverage.finish(net, covering);
+                let mut summary = MatchSummary::default();
+                summary.add(&matched);
+                mine.push((k, (coverage, summary)));
             }
-            out.push((coverage, summary));
+        };
+        // Reading fixes costs as much as matching them, so each extra thread reads on its own
+        // connection (WAL readers do not block each other or the app's writes).
+        let readers = if misses.len() >= PARALLEL_FROM {
+            self.extra_readers()
+        } else {
+            Vec::new()
+        };
+        let mut done = std::thread::scope(|scope| -> Result<Vec<_>> {
+            let helpers: Vec<_> = readers
+                .into_iter()
+                .map(|conn| scope.spawn(move || work(&conn)))
+                .collect();
+            let mut done = work(&self.conn)?;
+            for helper in helpers {
+                match helper.join() {
+                    Ok(theirs) => done.extend(theirs?),
+                    // A panic in matching is a bug: it carries on in this thread as it was.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(done)
+        })?;
+        done.sort_unstable_by_key(|(k, _)| *k);
+
+        for batch in done.chunks(STORE_BATCH) {
+            let rows: Vec<(i64, i64, Vec<u8>)> = batch
+                .iter()
+                .map(|(k, found)| (misses[*k], found))
+                .filter(|((i, _), _)| patrols[*i].stopped)
+                .map(|((i, fix_count), (c, s))| (patrols[i].row, fix_count, encode(c, s, net)))
+                .collect();
+            // Best effort: if another connection holds the write lock past the busy timeout,
+            // the report still stands and these patrols are matched again next time.
+            let _ = self.store_coverages(version, &hash, &rows);
         }
-        Ok(out)
+        for (k, found) in done {
+            out[misses[k].0] = Some(found);
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Read-only connections for the other cores, when this store is a file and no transaction
+    /// of this connection's is open (their writes would be invisible to another connection).
+    /// None where they cannot be opened: the work then runs on this connection alone.
+    fn extra_readers(&self) -> Vec<rusqlite::Connection> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        if threads < 2 || !self.conn.is_autocommit() {
+            return Vec::new();
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        (1..threads)
+            .map_while(|_| {
+                let conn = rusqlite::Connection::open_with_flags(path, flags).ok()?;
+                conn.busy_timeout(std::time::Duration::from_millis(
+                    self.config.busy_timeout_ms.into(),
+                ))
+                .ok()?;
+                Some(conn)
+            })
+            .collect()
+    }
+
+    /// Stores computed coverages in one transaction.
+    fn store_coverages(
+        &self,
+        version: i64,
+        hash: &str,
+        rows: &[(i64, i64, Vec<u8>)],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.in_savepoint("coverage_store", || {
+            let mut insert = self.conn.prepare_cached(
+                "INSERT INTO patrol_coverage_cache (patrol_row, network_version, config_hash, fix_count, computed_at_ms, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (patrol_row) DO UPDATE SET network_version = excluded.network_version,
+                    config_hash = excluded.config_hash, fix_count = excluded.fix_count,
+                    computed_at_ms = excluded.computed_at_ms, data = excluded.data",
+            )?;
+            let now_ms = self.clock.now_ms();
+            for (row, fix_count, data) in rows {
+                insert.execute(params![row, version, hash, fix_count, now_ms, data])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in a savepoint: its own transaction outside one (so a run of statements takes
+    /// the lock once), nested inside a caller's. Rolled back if `f` fails.
+    fn in_savepoint<T>(&self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+        match f() {
+            Ok(v) => {
+                self.conn.execute_batch(&format!("RELEASE {name}"))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self
+                    .conn
+                    .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
+                Err(e)
+            }
+        }
     }
 
     /// Drops every cached patrol coverage (benchmarks measure the uncached path with it).

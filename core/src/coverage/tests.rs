@@ -17,6 +17,14 @@ const T0: i64 = 1_733_040_000_000;
 /// A store whose network has the given streets, each a polyline in metres (x east, y north)
 /// around 39.9 N 116.2 E.
 fn store_with(streets: &[(&str, Vec<(f64, f64)>)]) -> (Store, LocalProjection) {
+    store_at(
+        Store::open_in_memory(StoreConfig::default()).unwrap(),
+        streets,
+    )
+}
+
+/// [`store_with`] on a store already opened (a file, say).
+fn store_at(mut store: Store, streets: &[(&str, Vec<(f64, f64)>)]) -> (Store, LocalProjection) {
     let proj = LocalProjection::new(39.9, 116.2);
     let features: Vec<_> = streets
         .iter()
@@ -33,7 +41,6 @@ fn store_with(streets: &[(&str, Vec<(f64, f64)>)]) -> (Store, LocalProjection) {
         })
         .collect();
     let doc = json!({"type": "FeatureCollection", "features": features}).to_string();
-    let mut store = Store::open_in_memory(StoreConfig::default()).unwrap();
     store.init_device("测试", Role::Chief, None).unwrap();
     store
         .import_streets_file(
@@ -379,4 +386,77 @@ fn streets_assigned_to_the_users_name_count_as_theirs() {
         .unwrap();
     assert_eq!(p.patrols, vec![id]);
     assert!(p.totals.covered_ratio > 0.9, "{}", p.totals.covered_ratio);
+}
+
+/// What a coverage amounts to, comparable: metres per segment and seconds per street.
+fn figures(c: &crate::coverage::Coverage, net: &crate::spatial::IndexedNetwork) -> String {
+    let mut times: Vec<_> = c.street_times_s().collect();
+    times.sort_by_key(|(s, _)| *s);
+    format!("{:?} {:?}", c.covered_segments_m(&net.network), times)
+}
+
+#[test]
+fn many_patrols_are_matched_on_every_core_and_cached_once_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("phone.db"), StoreConfig::default()).unwrap();
+    let (mut store, proj) = store_at(
+        store,
+        &[
+            ("东西街", vec![(0.0, 0.0), (600.0, 0.0)]),
+            ("南北街", vec![(300.0, 0.0), (300.0, 600.0)]),
+        ],
+    );
+    let ew = store.resolve_street("东西街").unwrap();
+    let ns = store.resolve_street("南北街").unwrap();
+    // More patrols than the parallel threshold, of different lengths, and one still recording.
+    let mut ids = Vec::new();
+    for seed in 0..90u64 {
+        let end = 100.0 + (seed % 9) as f64 * 60.0;
+        let route = route_deg(&proj, &[(0.0, 0.0), (300.0, 0.0), (300.0, end)]);
+        ids.push(record(
+            &mut store,
+            &[ew, ns],
+            walk(&route, 5.0, 8.0, seed, None),
+        ));
+    }
+    let open = store.start_patrol(&[ew.to_string()]).unwrap();
+    let route = route_deg(&proj, &[(0.0, 0.0), (200.0, 0.0)]);
+    store
+        .add_fixes(open, &walk(&route, 5.0, 8.0, 99, None))
+        .unwrap();
+    ids.push(open);
+
+    let net = store.street_network().unwrap();
+    let keys = store.patrol_keys(&ids).unwrap();
+    let cold = store.patrol_coverages(&net, &keys).unwrap();
+    let cached: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        cached, 90,
+        "every stopped patrol cached, the recording one not"
+    );
+    let warm = store.patrol_coverages(&net, &keys).unwrap();
+    assert_eq!(cold.len(), ids.len());
+    for (i, ((c, s), (w, ws))) in cold.iter().zip(&warm).enumerate() {
+        assert_eq!(
+            figures(c, &net),
+            figures(w, &net),
+            "patrol {i}: cache differs"
+        );
+        assert_eq!(s, ws, "patrol {i}");
+    }
+    // Each patrol matched alone, on this connection only, gives what the parallel run gave,
+    // in the same order.
+    store.clear_coverage_cache().unwrap();
+    for (i, (id, (c, s))) in ids.iter().zip(&cold).enumerate() {
+        let keys = store.patrol_keys(&[*id]).unwrap();
+        let alone = store.patrol_coverages(&net, &keys).unwrap();
+        assert_eq!(figures(&alone[0].0, &net), figures(c, &net), "patrol {i}");
+        assert_eq!(&alone[0].1, s, "patrol {i}");
+        assert!(s.fixes_matched > 0, "patrol {i} matched nothing");
+    }
 }

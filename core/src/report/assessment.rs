@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::coverage::PatrolKey;
 use crate::domain::Role;
 use crate::error::Result;
-use crate::report::facts::{IssueOutcome, People, Person, median, patrols_between};
+use crate::report::facts::{IssueOutcome, PatrolFacts, People, Person, median, patrols_between};
 use crate::report::period::Period;
 use crate::report::rules::{Metric, ReportRules};
 use crate::report::score::{Measured, Score, ScoreLine, num, round2, round4, score};
@@ -142,14 +142,18 @@ impl Store {
             }
             *found_by.entry(i.reporter_id.as_str()).or_default() += 1;
         }
+        let mut patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
+        for p in &chief_patrols {
+            patrols_of.entry(p.user_id.as_str()).or_default().push(p);
+        }
         let mut out = Vec::with_capacity(chiefs.len());
         for chief in &chiefs {
-            let mine: Vec<_> = chief_patrols
-                .iter()
-                .filter(|p| &p.user_id == chief)
-                .collect();
+            let mine = patrols_of
+                .get(chief.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let mut seg_patrols: HashMap<usize, u32> = HashMap::new();
-            for p in &mine {
+            for p in mine {
                 for &s in patrolled.get(&p.row).map(Vec::as_slice).unwrap_or(&[]) {
                     *seg_patrols.entry(s).or_default() += 1;
                 }

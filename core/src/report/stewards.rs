@@ -14,7 +14,7 @@ use crate::domain::Role;
 use crate::error::Result;
 use crate::points::PointsEntry;
 use crate::report::assessment::patrolled_segments;
-use crate::report::facts::{People, Person, patrols_between};
+use crate::report::facts::{PatrolFacts, People, Person, patrols_between};
 use crate::report::period::{DAY_MS, Period};
 use crate::report::rules::ReportRules;
 use crate::report::score::{round2, round4};
@@ -312,6 +312,13 @@ impl Store {
                 )
             })
             .collect();
+        let mut period_patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
+        for p in patrols.iter().filter(|p| period.contains(p.started_at_ms)) {
+            period_patrols_of
+                .entry(p.user_id.as_str())
+                .or_default()
+                .push(p);
+        }
         let mut rows = Vec::with_capacity(stewards.len());
         for s in &stewards {
             let person = people.person(s);
@@ -337,10 +344,10 @@ impl Store {
                 })
                 .unwrap_or_else(|| "(no subdistrict)".into());
             let entries = history.remove(s).unwrap_or_default();
-            let mine: Vec<_> = patrols
-                .iter()
-                .filter(|p| &p.user_id == s && period.contains(p.started_at_ms))
-                .collect();
+            let mine = period_patrols_of
+                .get(s.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let (pickups, bags, items) = per_user.get(s).copied().unwrap_or_default();
             rows.push(StewardRow {
                 leaderboard_subdistrict: board,
