@@ -64,8 +64,8 @@ impl Store {
         let version = self.network_version()?;
         let hash = self.coverage_config_hash();
         let mut out: Vec<Option<(Coverage, MatchSummary)>> = Vec::with_capacity(patrols.len());
-        // (index in `patrols`, fix count) of the patrols to match.
-        let mut misses: Vec<(usize, i64)> = Vec::new();
+        // Index in `patrols` of each patrol to match.
+        let mut misses: Vec<usize> = Vec::new();
         self.in_savepoint("coverage_lookup", || {
             let mut lookup = self.conn.prepare_cached(
                 "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1),
@@ -83,7 +83,7 @@ impl Store {
                     .filter(|_| cached_count == Some(fix_count))
                     .and_then(|b| decode(&b, net));
                 if found.is_none() {
-                    misses.push((i, fix_count));
+                    misses.push(i);
                 }
                 out.push(found);
             }
@@ -92,24 +92,35 @@ impl Store {
 
         let (matching, covering) = (&self.config.matching, &self.config.coverage);
         let next = AtomicUsize::new(0);
-        // Takes the next patrol to match until none is left; reads its fixes on `conn`.
-        let work = |conn: &rusqlite::Connection| -> Result<Vec<(usize, (Coverage, MatchSummary))>> {
-            let mut mine = Vec::new();
-            loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(i, _)) = misses.get(k) else {
-                    return Ok(mine);
-                };
-                let fixes = load_fixes(conn, patrols[i].row)?;
-                let matched = match_track(net, &fixes, matching);
-                let mut coverage = Coverage::new();
-                coverage.add_track(net, &fixes, &matched, covering);
-                coverage.finish(net, covering);
-                let mut summary = MatchSummary::default();
-                summary.add(&matched);
-                mine.push((k, (coverage, summary)));
-            }
-        };
+        // Takes the next patrol to match until none is left; reads its fixes on `conn`. Each
+        // result carries the fix count it was computed from (a sync may have added fixes since
+        // the look-up), so the cache never claims more than it saw.
+        let work =
+            |conn: &rusqlite::Connection| -> Result<Vec<(usize, i64, (Coverage, MatchSummary))>> {
+                let mut mine = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = misses.get(k) else {
+                        return Ok(mine);
+                    };
+                    let fixes = match load_fixes(conn, patrols[i].row) {
+                        Ok(fixes) => fixes,
+                        Err(e) => {
+                            // The report fails: the other threads stop taking work.
+                            next.store(misses.len(), Ordering::Relaxed);
+                            return Err(e);
+                        }
+                    };
+                    let matched = match_track(net, &fixes, matching);
+                    let mut coverage = Coverage::new();
+                    coverage.add_track(net, &fixes, &matched, covering);
+                    coverage.finish(net, covering);
+                    let mut summary = MatchSummary::default();
+                    summary.add(&matched);
+                    let fix_count = fixes.last().map_or(0, |f| f.seq + 1);
+                    mine.push((k, fix_count, (coverage, summary)));
+                }
+            };
         // Reading fixes costs as much as matching them, so each extra thread reads on its own
         // connection (WAL readers do not block each other or the app's writes).
         let readers = if misses.len() >= PARALLEL_FROM {
@@ -132,21 +143,21 @@ impl Store {
             }
             Ok(done)
         })?;
-        done.sort_unstable_by_key(|(k, _)| *k);
+        done.sort_unstable_by_key(|(k, _, _)| *k);
 
         for batch in done.chunks(STORE_BATCH) {
             let rows: Vec<(i64, i64, Vec<u8>)> = batch
                 .iter()
-                .map(|(k, found)| (misses[*k], found))
-                .filter(|((i, _), _)| patrols[*i].stopped)
-                .map(|((i, fix_count), (c, s))| (patrols[i].row, fix_count, encode(c, s, net)))
+                .map(|(k, fix_count, (c, s))| (misses[*k], *fix_count, c, s))
+                .filter(|(i, ..)| patrols[*i].stopped)
+                .map(|(i, fix_count, c, s)| (patrols[i].row, fix_count, encode(c, s, net)))
                 .collect();
             // Best effort: if another connection holds the write lock past the busy timeout,
             // the report still stands and these patrols are matched again next time.
             let _ = self.store_coverages(version, &hash, &rows);
         }
-        for (k, found) in done {
-            out[misses[k].0] = Some(found);
+        for (k, _, found) in done {
+            out[misses[k]] = Some(found);
         }
         Ok(out.into_iter().flatten().collect())
     }
