@@ -33,6 +33,10 @@ const PARALLEL_FROM: usize = 64;
 /// Coverages stored per transaction.
 const STORE_BATCH: usize = 256;
 
+/// A patrol matched by a worker: its place among the misses, the fix count it was computed
+/// from, and what it covered.
+type Matched = (usize, i64, (Coverage, MatchSummary));
+
 /// A stored patrol to cover: its row and whether it may still change.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PatrolKey {
@@ -95,32 +99,31 @@ impl Store {
         // Takes the next patrol to match until none is left; reads its fixes on `conn`. Each
         // result carries the fix count it was computed from (a sync may have added fixes since
         // the look-up), so the cache never claims more than it saw.
-        let work =
-            |conn: &rusqlite::Connection| -> Result<Vec<(usize, i64, (Coverage, MatchSummary))>> {
-                let mut mine = Vec::new();
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = misses.get(k) else {
-                        return Ok(mine);
-                    };
-                    let fixes = match load_fixes(conn, patrols[i].row) {
-                        Ok(fixes) => fixes,
-                        Err(e) => {
-                            // The report fails: the other threads stop taking work.
-                            next.store(misses.len(), Ordering::Relaxed);
-                            return Err(e);
-                        }
-                    };
-                    let matched = match_track(net, &fixes, matching);
-                    let mut coverage = Coverage::new();
-                    coverage.add_track(net, &fixes, &matched, covering);
-                    coverage.finish(net, covering);
-                    let mut summary = MatchSummary::default();
-                    summary.add(&matched);
-                    let fix_count = fixes.last().map_or(0, |f| f.seq + 1);
-                    mine.push((k, fix_count, (coverage, summary)));
-                }
-            };
+        let work = |conn: &rusqlite::Connection| -> Result<Vec<Matched>> {
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = misses.get(k) else {
+                    return Ok(mine);
+                };
+                let fixes = match load_fixes(conn, patrols[i].row) {
+                    Ok(fixes) => fixes,
+                    Err(e) => {
+                        // The report fails: the other threads stop taking work.
+                        next.store(misses.len(), Ordering::Relaxed);
+                        return Err(e);
+                    }
+                };
+                let matched = match_track(net, &fixes, matching);
+                let mut coverage = Coverage::new();
+                coverage.add_track(net, &fixes, &matched, covering);
+                coverage.finish(net, covering);
+                let mut summary = MatchSummary::default();
+                summary.add(&matched);
+                let fix_count = fixes.last().map_or(0, |f| f.seq + 1);
+                mine.push((k, fix_count, (coverage, summary)));
+            }
+        };
         // Reading fixes costs as much as matching them, so each extra thread reads on its own
         // connection (WAL readers do not block each other or the app's writes).
         let readers = if misses.len() >= PARALLEL_FROM {
