@@ -213,8 +213,8 @@ pub fn replicate(from: &Path, to: &Store) {
     c.execute_batch(
         "INSERT OR IGNORE INTO user (id, name, role, subdistrict_id, created_at_ms)
              SELECT id, name, role, NULL, created_at_ms FROM src.user;
-         INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms, stopped_at_ms, current_segment, summary_json)
-             SELECT id, user_id, device_id, state, source, name, started_at_ms, stopped_at_ms, current_segment, summary_json
+         INSERT INTO patrol (id, user_id, device_id, state, source, origin, name, started_at_ms, stopped_at_ms, current_segment, summary_json)
+             SELECT id, user_id, device_id, state, 'synced', origin, name, started_at_ms, stopped_at_ms, current_segment, summary_json
                FROM src.patrol WHERE id NOT IN (SELECT id FROM main.patrol);
          INSERT OR IGNORE INTO patrol_street (patrol_row, street_id)
              SELECT m.row_id, s.street_id FROM src.patrol_street s

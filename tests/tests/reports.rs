@@ -23,6 +23,11 @@
 //!
 //! Chief C (赵敏) has no streets and no patrols, found I3: 0 + 0 + 3.3333 + 10 + 15 + 10 + 5
 //! (nothing to handle gives full marks by the default rules) = 43.33.
+//!
+//! Every patrol of the district is made from a walk file (`import_track`), so each counts as
+//! imported: the default rules count them and say so; rules that leave imported patrols out
+//! give A 0 + 0 + 10 + 10 + 8.3333 + 5.5556 + 4.7917 - 2 = 36.68 and B 0 + 0 + 3.3333 + 0 + 0
+//! + 0 + 5 = 8.33.
 
 use patrol_core::report::{Period, ReportRules, ToTables};
 use patrol_core::{IssueStatus, Store};
@@ -66,6 +71,12 @@ fn chief_assessment_matches_the_hand_computed_week() {
             a.segments_patrolled_enough
         ),
         (1, 3, 2, 3, 1)
+    );
+    assert_eq!(a.patrols_imported, 3);
+    assert!(
+        a.notes.iter().any(|n| n.contains("3 patrol(s) imported")),
+        "{:?}",
+        a.notes
     );
     assert!(close(a.hours, 1400.0 / 3600.0, 1e-3), "{}", a.hours);
     assert!(close(a.distance_m, 1400.0, 2.0), "{}", a.distance_m);
@@ -235,6 +246,43 @@ fn a_period_with_no_patrols_or_issues_scores_from_the_rules_alone() {
         .unwrap();
     assert_eq!(a.coverage_share, Some(0.0));
     assert_eq!(a.score, 40.0);
+}
+
+#[test]
+fn rules_can_leave_imported_patrols_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = district::build(tmp.path());
+    let mut v: serde_json::Value =
+        serde_json::from_str(patrol_core::report::rules::DEFAULT_RULES_JSON).unwrap();
+    assert_eq!(v["assessment"]["count_imported_patrols"], true);
+    v["assessment"]["count_imported_patrols"] = false.into();
+    let rules = ReportRules::from_json(&v.to_string()).unwrap();
+    let r = d.supervisor.assessment_report(&w49(), &rules).unwrap();
+    let by_name = |n: &str| {
+        r.chiefs
+            .iter()
+            .find(|c| c.person.name.as_deref() == Some(n))
+            .unwrap()
+    };
+    let a = by_name("王芳");
+    assert_eq!((a.patrols, a.patrols_imported), (0, 3));
+    assert_eq!((a.hours, a.segments_patrolled_enough), (0.0, 0));
+    assert_eq!(a.score, 36.68);
+    assert!(
+        a.notes.iter().any(|n| n.contains("are not counted")),
+        "{:?}",
+        a.notes
+    );
+    let b = by_name("李雷");
+    assert_eq!((b.patrols, b.patrols_imported, b.score), (0, 2, 8.33));
+
+    // A rules file written before the setting existed counts imported patrols.
+    v["assessment"]
+        .as_object_mut()
+        .unwrap()
+        .remove("count_imported_patrols");
+    let older = ReportRules::from_json(&v.to_string()).unwrap();
+    assert!(older.assessment.count_imported_patrols);
 }
 
 #[test]

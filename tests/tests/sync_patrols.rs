@@ -1,6 +1,7 @@
 //! Patrols and their fixes flow up from the chief's phone and down to a supervisor's, through a
 //! real server on loopback, intact and never duplicated.
 
+use patrol_core::patrol::PatrolSource;
 use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, SyncPolicy};
@@ -79,7 +80,8 @@ fn patrols_and_fixes_reach_the_supervisor_intact() {
     assert_eq!(r.fixes_down, 12_345);
     assert_same_fixes(&sup, &chief, a);
     let info = sup.store.patrol(a).unwrap();
-    assert_eq!(info.source, patrol_core::patrol::PatrolSource::Synced);
+    assert_eq!(info.source, PatrolSource::Synced);
+    assert_eq!(info.origin, Some(PatrolSource::Recorded));
     assert_eq!(info.summary, chief.store.patrol(a).unwrap().summary);
 
     // A patrol recorded while the supervisor is offline arrives on the next sync.
@@ -145,4 +147,44 @@ fn a_recording_patrol_uploads_as_it_goes() {
         sup.store.patrol(id).unwrap().state,
         patrol_core::PatrolState::Stopped
     );
+}
+
+#[test]
+fn a_supervisor_can_tell_an_imported_patrol_from_a_recorded_one() {
+    let server = TestServer::start();
+    let (_, chief_code) = server.add_user("王芳", Role::Chief, Scope::Own);
+    let (_, sup_code) = server.add_user("李主任", Role::Supervisor, Scope::District);
+    let mut chief = Device::enrol(&server.url(), &chief_code);
+    let mut sup = Device::enrol(&server.url(), &sup_code);
+
+    let recorded = record_patrol(&mut chief, 300, 5);
+    let gpx = r#"<?xml version="1.0"?><gpx version="1.1" creator="logger"><trk><name>东街</name><trkseg>
+        <trkpt lat="39.9040" lon="116.1935"><time>2024-12-02T01:00:00Z</time></trkpt>
+        <trkpt lat="39.9044" lon="116.1935"><time>2024-12-02T01:00:30Z</time></trkpt>
+        <trkpt lat="39.9048" lon="116.1935"><time>2024-12-02T01:01:00Z</time></trkpt>
+        </trkseg></trk></gpx>"#;
+    let file = chief.dir.path().join("walk.gpx");
+    std::fs::write(&file, gpx).unwrap();
+    let parsed = patrol_core::track::load_track_file(&file, 0).unwrap();
+    let imported = chief
+        .store
+        .import_track(&parsed, &Default::default(), &mut |_, _| {})
+        .unwrap()
+        .patrol_id;
+    assert_eq!(
+        chief.store.patrol(imported).unwrap().origin,
+        Some(PatrolSource::Imported)
+    );
+    chief.sync();
+    sup.sync();
+    for (id, origin) in [
+        (recorded, PatrolSource::Recorded),
+        (imported, PatrolSource::Imported),
+    ] {
+        let info = sup.store.patrol(id).unwrap();
+        assert_eq!(
+            (info.source, info.origin),
+            (PatrolSource::Synced, Some(origin))
+        );
+    }
 }

@@ -79,6 +79,9 @@ pub struct PatrolInfo {
     pub device_id: DeviceId,
     pub state: PatrolState,
     pub source: PatrolSource,
+    /// How the track was made on the device where it began (`Recorded` or `Imported`, also
+    /// for a patrol received by sync); `None` when not known.
+    pub origin: Option<PatrolSource>,
     pub name: Option<String>,
     pub started_at_ms: i64,
     pub stopped_at_ms: Option<i64>,
@@ -351,6 +354,7 @@ impl Store {
             device_id: raw.device_id.parse()?,
             state: raw.state.parse()?,
             source: PatrolSource::parse(&raw.source),
+            origin: raw.origin.as_deref().map(PatrolSource::parse),
             name: raw.name,
             started_at_ms: raw.started_at_ms,
             stopped_at_ms: raw.stopped_at_ms,
@@ -548,8 +552,8 @@ fn insert_patrol(
     started_at_ms: i64,
 ) -> Result<i64> {
     tx.execute(
-        "INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO patrol (id, user_id, device_id, state, source, origin, name, started_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
         params![
             id.to_string(),
             user.to_string(),
@@ -597,7 +601,7 @@ fn patrol_row_state(conn: &rusqlite::Connection, id: PatrolId) -> Result<(i64, P
 
 const SELECT_PATROL: &str =
     "SELECT p.row_id, p.id, p.user_id, p.state, p.source, p.name, p.started_at_ms,
-                                    p.stopped_at_ms, p.summary_json, p.device_id
+                                    p.stopped_at_ms, p.summary_json, p.device_id, p.origin
                                FROM patrol p";
 
 struct RawPatrol {
@@ -611,6 +615,7 @@ struct RawPatrol {
     stopped_at_ms: Option<i64>,
     summary_json: Option<String>,
     device_id: String,
+    origin: Option<String>,
 }
 
 fn read_patrol(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawPatrol> {
@@ -625,6 +630,7 @@ fn read_patrol(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawPatrol> {
         stopped_at_ms: r.get(7)?,
         summary_json: r.get(8)?,
         device_id: r.get(9)?,
+        origin: r.get(10)?,
     })
 }
 

@@ -45,7 +45,10 @@ pub struct ChiefAssessment {
     pub person: Person,
     pub score: f64,
     pub max_score: f64,
+    /// Patrols counted below (imported ones only when the rules count them).
     pub patrols: u64,
+    /// Patrols of the period imported from GPS files rather than recorded in the app.
+    pub patrols_imported: u64,
     pub hours: f64,
     pub distance_m: f64,
     pub streets_assigned: u64,
@@ -115,6 +118,14 @@ impl Store {
             .iter()
             .filter(|p| chief_set.contains(p.user_id.as_str()))
             .collect();
+        let mut imported_of: HashMap<&str, u64> = HashMap::new();
+        for p in chief_patrols.iter().filter(|p| p.imported) {
+            *imported_of.entry(p.user_id.as_str()).or_default() += 1;
+        }
+        let chief_patrols: Vec<_> = chief_patrols
+            .into_iter()
+            .filter(|p| rules.assessment.count_imported_patrols || !p.imported)
+            .collect();
         let mut patrolled: HashMap<i64, Vec<usize>> = HashMap::new();
         if let Some(net) = &net {
             let keys: Vec<PatrolKey> = chief_patrols
@@ -179,7 +190,7 @@ impl Store {
                 .flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default())
                 .collect();
             let found = found_by.get(chief.as_str()).copied().unwrap_or(0);
-            out.push(assess_chief(
+            let mut assessed = assess_chief(
                 people.person(chief),
                 &streets,
                 &mine
@@ -191,7 +202,19 @@ impl Store {
                 street_ids.len(),
                 rules,
                 period,
-            ));
+            );
+            let imported = imported_of.get(chief.as_str()).copied().unwrap_or(0);
+            if imported > 0 {
+                assessed.patrols_imported = imported;
+                assessed.notes.push(if rules.assessment.count_imported_patrols {
+                    format!("{imported} patrol(s) imported from GPS files, not recorded in the app")
+                } else {
+                    format!(
+                        "{imported} patrol(s) imported from GPS files are not counted (rules: count_imported_patrols)"
+                    )
+                });
+            }
+            out.push(assessed);
         }
         out.sort_by(|a, b| {
             b.score
@@ -411,6 +434,7 @@ fn assess_chief(
         score,
         max_score,
         patrols: patrols.len() as u64,
+        patrols_imported: 0,
         hours: round4(hours),
         distance_m: round2(distance_m),
         streets_assigned: assigned_streets as u64,

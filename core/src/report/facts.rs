@@ -128,13 +128,15 @@ pub(crate) struct PatrolFacts {
     pub started_at_ms: i64,
     pub duration_s: f64,
     pub distance_m: f64,
+    /// Imported from a GPS file where it began, not recorded in the app.
+    pub imported: bool,
 }
 
 /// Patrols started in `[from_ms, to_ms)`, every source alike (recorded here, imported, or
-/// synced from another device), oldest first.
+/// synced from another device), oldest first; each says whether it was imported from a file.
 pub(crate) fn patrols_between(store: &Store, from_ms: i64, to_ms: i64) -> Result<Vec<PatrolFacts>> {
     let mut stmt = store.connection().prepare_cached(
-        "SELECT row_id, id, user_id, state, started_at_ms, summary_json FROM patrol
+        "SELECT row_id, id, user_id, state, started_at_ms, summary_json, origin IS 'imported' FROM patrol
           WHERE started_at_ms >= ?1 AND started_at_ms < ?2 ORDER BY started_at_ms, row_id",
     )?;
     let rows = stmt.query_map(params![from_ms, to_ms], |r| {
@@ -145,11 +147,12 @@ pub(crate) fn patrols_between(store: &Store, from_ms: i64, to_ms: i64) -> Result
             r.get::<_, String>(3)?,
             r.get::<_, i64>(4)?,
             r.get::<_, Option<String>>(5)?,
+            r.get::<_, bool>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (row, id, user_id, state, started_at_ms, summary) = row?;
+        let (row, id, user_id, state, started_at_ms, summary, imported) = row?;
         let figures = summary
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
             .map(|v| {
@@ -177,6 +180,7 @@ pub(crate) fn patrols_between(store: &Store, from_ms: i64, to_ms: i64) -> Result
             started_at_ms,
             duration_s,
             distance_m,
+            imported,
         });
     }
     Ok(out)

@@ -14,7 +14,8 @@
 //! - [`table`], [`tables`], [`export`]: reports as tables, CSV and XLSX; GeoJSON and GPX.
 //!
 //! Every patrol counts the same whatever its source (recorded here, imported, or synced from
-//! another device): a supervisor's store holds everyone's.
+//! another device): a supervisor's store holds everyone's. Only the assessment looks at how a
+//! patrol was made (its origin), to show imported ones and, if the rules say so, leave them out.
 
 pub mod assessment;
 pub mod export;

@@ -35,8 +35,17 @@ pub struct AssessmentRules {
     /// `default` for the rest. In a period of D days a segment needs ceil(rate x D / 7) patrols,
     /// at least one.
     pub required_patrols_per_week: BTreeMap<String, f64>,
+    /// Whether patrols imported from GPS files (not recorded in the app) count like recorded
+    /// ones. Either way the report says how many there were. Rules files that do not say count
+    /// them.
+    #[serde(default = "yes")]
+    pub count_imported_patrols: bool,
     /// The score lines, in the order they are explained.
     pub lines: Vec<ScoreRule>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One line of the score.

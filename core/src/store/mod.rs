@@ -318,6 +318,48 @@ mod tests {
     }
 
     #[test]
+    fn step_7_keeps_how_existing_patrols_were_made() {
+        // A store as version 6 left it: one patrol recorded, one imported, one synced.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            for version in 1..=6 {
+                let tx = c.transaction().unwrap();
+                schema::upgrade_to(&tx, version).unwrap();
+                tx.commit().unwrap();
+            }
+            c.pragma_update(None, "user_version", 6).unwrap();
+            for (id, source) in [("a", "recorded"), ("b", "imported"), ("c", "synced")] {
+                c.execute(
+                    "INSERT INTO patrol (id, user_id, device_id, state, source, started_at_ms)
+                     VALUES (?1, 'u', ?1, 'stopped', ?2, 0)",
+                    [id, source],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        let origins: Vec<(String, Option<String>)> = store
+            .connection()
+            .prepare("SELECT id, origin FROM patrol ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            origins,
+            vec![
+                ("a".into(), some("recorded")),
+                ("b".into(), some("imported")),
+                ("c".into(), None),
+            ]
+        );
+    }
+
+    #[test]
     fn a_newer_schema_is_refused_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");

@@ -4,7 +4,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
@@ -14,6 +14,7 @@ pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result
         4 => tx.execute_batch(V4_SYNC),
         5 => tx.execute_batch(V5_REPORTS),
         6 => tx.execute_batch(V6_MERCHANT_SYNC),
+        7 => tx.execute_batch(V7_PATROL_ORIGIN),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -517,4 +518,13 @@ const V6_MERCHANT_SYNC: &str = r#"
 -- merchant_doc.local_seq up to which own merchant edits have been marked pending in sync_doc
 ALTER TABLE sync_account ADD COLUMN local_merchant_cursor INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_doc ADD COLUMN kind TEXT NOT NULL DEFAULT 'issue' CHECK (kind IN ('issue', 'merchant'));
+"#;
+
+/// How a patrol's track was made where it began: recorded fix by fix in the app, or imported
+/// from a GPS file. `source` says 'synced' for every patrol received from another device, so
+/// without this a supervisor could not tell a recorded patrol from a file (reports show it).
+const V7_PATROL_ORIGIN: &str = r#"
+-- NULL: not known (a patrol received before this step, or from an app that did not say).
+ALTER TABLE patrol ADD COLUMN origin TEXT CHECK (origin IN ('recorded', 'imported'));
+UPDATE patrol SET origin = source WHERE source IN ('recorded', 'imported');
 "#;

@@ -423,6 +423,12 @@ fn apply_reference(
 
 fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Result<()> {
     let summary = p.summary.as_ref().map(|s| s.to_string());
+    // How the track was made on the device it came from; anything else is not known.
+    let origin = match p.source.as_str() {
+        "recorded" => Some("recorded"),
+        "imported" => Some("imported"),
+        _ => None,
+    };
     let existing: Option<i64> = tx
         .query_row(
             "SELECT row_id FROM patrol WHERE id = ?1",
@@ -433,15 +439,23 @@ fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Res
     let row = match existing {
         Some(row) => {
             tx.execute(
-                "UPDATE patrol SET state = ?2, name = ?3, stopped_at_ms = ?4, summary_json = ?5 WHERE row_id = ?1",
-                params![row, p.state.as_str(), p.name, p.stopped_at_ms, summary],
+                "UPDATE patrol SET state = ?2, name = ?3, stopped_at_ms = ?4, summary_json = ?5,
+                        origin = COALESCE(origin, ?6) WHERE row_id = ?1",
+                params![
+                    row,
+                    p.state.as_str(),
+                    p.name,
+                    p.stopped_at_ms,
+                    summary,
+                    origin
+                ],
             )?;
             row
         }
         None => {
             tx.execute(
-                "INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms, stopped_at_ms, summary_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO patrol (id, user_id, device_id, state, source, name, started_at_ms, stopped_at_ms, summary_json, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     p.id.to_string(),
                     p.user_id.to_string(),
@@ -451,7 +465,8 @@ fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Res
                     p.name,
                     p.started_at_ms,
                     p.stopped_at_ms,
-                    summary
+                    summary,
+                    origin
                 ],
             )?;
             tx.last_insert_rowid()
