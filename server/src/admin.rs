@@ -91,14 +91,21 @@ pub struct SubdistrictImport {
 
 /// Adds the subdistricts listed in a CSV file with `code` and `name` columns (the layout of the
 /// national list of township-level divisions, e.g. modood's `streets.csv`: `code,name,areaCode,
-/// ...`), in one transaction. `area_code`, when given, keeps only the rows whose `areaCode` (or,
-/// without that column, whose code) starts with it, so the city-wide list can seed one district.
+/// ...`), in one transaction. `area_code`, when given, keeps only the rows whose `areaCode` is
+/// that code (without that column, whose code starts with it), so the city-wide list can seed
+/// one district; a name listed twice in what is kept refuses the file.
 /// Names already present are left as they are, so importing the same file twice adds nothing.
 pub fn import_subdistricts(
     storage: &dyn Storage,
     csv_bytes: &[u8],
     area_code: Option<&str>,
 ) -> Result<SubdistrictImport> {
+    if std::str::from_utf8(csv_bytes).is_err() {
+        bail!(
+            "the file is not UTF-8 text (a spreadsheet saved as GBK?); save it as \"CSV UTF-8\" \
+             or convert it with `iconv -f GBK -t UTF-8`"
+        );
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(csv_bytes);
@@ -126,11 +133,21 @@ pub fn import_subdistricts(
         bail!("the area code {area:?} is not a number (Shijingshan's is 110107)");
     }
 
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        // Line 1 is the header.
-        let line = i + 2;
-        let record = record.with_context(|| format!("line {line} of the CSV cannot be read"))?;
+    let mut rows: Vec<(u64, String, String)> = Vec::new();
+    for record in reader.records() {
+        let record = record.context("the CSV cannot be read")?;
+        // The line in the file: csv's position is where it began reading, before any blank
+        // lines it skipped.
+        let line = record.position().map_or(0, |p| {
+            let mut start = (p.byte() as usize).min(csv_bytes.len());
+            while csv_bytes
+                .get(start)
+                .is_some_and(|b| matches!(b, b'\n' | b'\r'))
+            {
+                start += 1;
+            }
+            1 + csv_bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+        });
         let code = record.get(code_col).unwrap_or("").to_owned();
         let name = record.get(name_col).unwrap_or("").to_owned();
         if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -140,12 +157,21 @@ pub fn import_subdistricts(
             bail!("line {line}: the subdistrict has no name");
         }
         if let Some(area) = area_code {
-            let of_area = area_col
-                .and_then(|c| record.get(c))
-                .unwrap_or(code.as_str());
-            if !of_area.starts_with(area) {
+            // The area column names the county exactly; without one, a division's code
+            // starts with its county's.
+            let in_area = match area_col.and_then(|c| record.get(c)) {
+                Some(of_area) => of_area == area,
+                None => code.starts_with(area),
+            };
+            if !in_area {
                 continue;
             }
+        }
+        if let Some((first, first_code, _)) = rows.iter().find(|(_, _, n)| *n == name) {
+            bail!(
+                "{name} is listed twice (line {first}, code {first_code}; line {line}, code {code}): \
+                 a district's subdistricts need distinct names; choose one district with --area"
+            );
         }
         rows.push((line, code, name));
     }

@@ -208,11 +208,29 @@ fn subdistricts_import_from_the_national_list() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{err}");
     }
+    // The city-wide list without --area names 八里庄街道 twice (朝阳 and 海淀).
+    let out = admin(&data, &["subdistrict", "import", beijing]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("八里庄街道 is listed twice")
+            && err.contains("--area"),
+        "{err}"
+    );
+    // A bad line is named by its line in the file, blank lines counted.
     let bad = tmp.path().join("bad.csv");
-    std::fs::write(&bad, "code,name\n110108001,海淀街道\nnot-a-code,某街道\n").unwrap();
+    std::fs::write(&bad, "code,name\n110108001,海淀街道\n\nnot-a-code,某街道\n").unwrap();
     let out = admin(&data, &["subdistrict", "import", bad.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("line 3"), "{err}");
+    assert!(!out.status.success() && err.contains("line 4"), "{err}");
+    // 八角街道 in GBK, as a spreadsheet may save it.
+    let gbk = tmp.path().join("gbk.csv");
+    let mut bytes = b"code,name\n110107003,".to_vec();
+    bytes.extend_from_slice(&[0xb0, 0xcb, 0xbd, 0xc7, 0xbd, 0xd6, 0xb5, 0xc0, b'\n']);
+    std::fs::write(&gbk, bytes).unwrap();
+    let out = admin(&data, &["subdistrict", "import", gbk.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("iconv"), "{err}");
     let list = json(&admin(&data, &["subdistrict", "list", "--json"]));
     assert_eq!(
         list.as_array().unwrap().len(),

@@ -139,10 +139,13 @@ fn filter_profile_name(profile: &str) -> &'static str {
 }
 
 /// The next faster profile when at least a tenth of a track's fixes (and 10 or more) were refused
-/// as impossibly fast: sustained speed of that kind is a vehicle, not GPS error, and the slower
+/// as impossibly fast or as jumps: sustained speed of that kind is a vehicle, not GPS error, and the slower
 /// profile keeps only the fix after each run of refusals.
 fn faster_profile_hint(profile: &str, stats: &TrackStats) -> Option<&'static str> {
-    let too_fast = stats.rejected.get("impossible_speed").copied().unwrap_or(0);
+    let too_fast: u64 = ["impossible_speed", "jump"]
+        .iter()
+        .filter_map(|k| stats.rejected.get(*k))
+        .sum();
     if too_fast < 10 || too_fast * 10 < stats.fixes_read {
         return None;
     }

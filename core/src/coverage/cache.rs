@@ -33,6 +33,9 @@ const PARALLEL_FROM: usize = 64;
 /// Coverages stored per transaction.
 const STORE_BATCH: usize = 256;
 
+/// How long storing coverages waits for a write lock held elsewhere: they are a cache.
+const CACHE_WRITE_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// A patrol matched by a worker: its place among the misses, the fix count it was computed
 /// from, and what it covered.
 type Matched = (usize, i64, (Coverage, MatchSummary));
@@ -95,33 +98,33 @@ impl Store {
         })?;
 
         let (matching, covering) = (&self.config.matching, &self.config.coverage);
+        let cover = |k: usize, fixes: &[crate::domain::StoredFix]| -> Matched {
+            let matched = match_track(net, fixes, matching);
+            let mut coverage = Coverage::new();
+            coverage.add_track(net, fixes, &matched, covering);
+            coverage.finish(net, covering);
+            let mut summary = MatchSummary::default();
+            summary.add(&matched);
+            // The fix count it was computed from (a sync may have added fixes since the
+            // look-up), so the cache never claims more than it saw.
+            let fix_count = fixes.last().map_or(0, |f| f.seq + 1);
+            (k, fix_count, (coverage, summary))
+        };
         let next = AtomicUsize::new(0);
-        // Takes the next patrol to match until none is left; reads its fixes on `conn`. Each
-        // result carries the fix count it was computed from (a sync may have added fixes since
-        // the look-up), so the cache never claims more than it saw.
-        let work = |conn: &rusqlite::Connection| -> Result<Vec<Matched>> {
+        // A helper thread takes the next patrol until none is left, reading on its own
+        // connection. If a read fails there, it stops and hands that patrol back: this thread
+        // does it again on its own connection, where a failure does fail the report.
+        let help = |conn: &rusqlite::Connection| -> (Vec<Matched>, Option<usize>) {
             let mut mine = Vec::new();
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&i) = misses.get(k) else {
-                    return Ok(mine);
+                    return (mine, None);
                 };
-                let fixes = match load_fixes(conn, patrols[i].row) {
-                    Ok(fixes) => fixes,
-                    Err(e) => {
-                        // The report fails: the other threads stop taking work.
-                        next.store(misses.len(), Ordering::Relaxed);
-                        return Err(e);
-                    }
-                };
-                let matched = match_track(net, &fixes, matching);
-                let mut coverage = Coverage::new();
-                coverage.add_track(net, &fixes, &matched, covering);
-                coverage.finish(net, covering);
-                let mut summary = MatchSummary::default();
-                summary.add(&matched);
-                let fix_count = fixes.last().map_or(0, |f| f.seq + 1);
-                mine.push((k, fix_count, (coverage, summary)));
+                match load_fixes(conn, patrols[i].row) {
+                    Ok(fixes) => mine.push(cover(k, &fixes)),
+                    Err(_) => return (mine, Some(k)),
+                }
             }
         };
         // Reading fixes costs as much as matching them, so each extra thread reads on its own
@@ -131,23 +134,47 @@ impl Store {
         } else {
             Vec::new()
         };
-        let mut done = std::thread::scope(|scope| -> Result<Vec<_>> {
+        let mut done = std::thread::scope(|scope| -> Result<Vec<Matched>> {
             let helpers: Vec<_> = readers
                 .into_iter()
-                .map(|conn| scope.spawn(move || work(&conn)))
+                .map(|conn| scope.spawn(move || help(&conn)))
                 .collect();
-            let mut done = work(&self.conn)?;
+            let mut done = Vec::new();
+            let mut handed_back = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = misses.get(k) else { break };
+                match load_fixes(&self.conn, patrols[i].row) {
+                    Ok(fixes) => done.push(cover(k, &fixes)),
+                    Err(e) => {
+                        // The report fails: the helpers stop taking work.
+                        next.store(misses.len(), Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
             for helper in helpers {
                 match helper.join() {
-                    Ok(theirs) => done.extend(theirs?),
+                    Ok((theirs, failed)) => {
+                        done.extend(theirs);
+                        handed_back.extend(failed);
+                    }
                     // A panic in matching is a bug: it carries on in this thread as it was.
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
+            }
+            for k in handed_back {
+                done.push(cover(k, &load_fixes(&self.conn, patrols[misses[k]].row)?));
             }
             Ok(done)
         })?;
         done.sort_unstable_by_key(|(k, _, _)| *k);
 
+        // Best effort, a batch per transaction: the report stands whether or not its records
+        // are kept. A write lock held elsewhere (a sync) is waited for briefly, not for the
+        // whole busy timeout, and the first batch that cannot be written ends the writing;
+        // those patrols are matched again next time.
+        let _ = self.conn.busy_timeout(CACHE_WRITE_WAIT);
         for batch in done.chunks(STORE_BATCH) {
             let rows: Vec<(i64, i64, Vec<u8>)> = batch
                 .iter()
@@ -155,21 +182,30 @@ impl Store {
                 .filter(|(i, ..)| patrols[*i].stopped)
                 .map(|(i, fix_count, c, s)| (patrols[i].row, fix_count, encode(c, s, net)))
                 .collect();
-            // Best effort: if another connection holds the write lock past the busy timeout,
-            // the report still stands and these patrols are matched again next time.
-            let _ = self.store_coverages(version, &hash, &rows);
+            if self.store_coverages(version, &hash, &rows).is_err() {
+                break;
+            }
         }
+        self.conn.busy_timeout(std::time::Duration::from_millis(
+            self.config.busy_timeout_ms.into(),
+        ))?;
         for (k, _, found) in done {
             out[misses[k]] = Some(found);
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok(out
+            .into_iter()
+            .map(|found| found.expect("every patrol was found in the cache or matched"))
+            .collect())
     }
 
-    /// Read-only connections for the other cores, when this store is a file and no transaction
-    /// of this connection's is open (their writes would be invisible to another connection).
-    /// None where they cannot be opened: the work then runs on this connection alone.
-    fn extra_readers(&self) -> Vec<rusqlite::Connection> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    /// Read-only connections for the other threads (up to `max_worker_threads` in all, no more
+    /// than the cores), when this store is a file and no transaction of this connection's is
+    /// open (its writes would be invisible to another connection). Each has read the fix table
+    /// once, so a file it cannot use is found here. None where they cannot be opened: the work
+    /// then runs on this connection alone.
+    pub(crate) fn extra_readers(&self) -> Vec<rusqlite::Connection> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(self.config.max_worker_threads.max(1) as usize);
         let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
             return Vec::new();
         };
@@ -185,6 +221,12 @@ impl Store {
                 conn.busy_timeout(std::time::Duration::from_millis(
                     self.config.busy_timeout_ms.into(),
                 ))
+                .ok()?;
+                conn.query_row(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM fix LIMIT 1)",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
                 .ok()?;
                 Some(conn)
             })
@@ -222,10 +264,17 @@ impl Store {
     fn in_savepoint<T>(&self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
         match f() {
-            Ok(v) => {
-                self.conn.execute_batch(&format!("RELEASE {name}"))?;
-                Ok(v)
-            }
+            Ok(v) => match self.conn.execute_batch(&format!("RELEASE {name}")) {
+                Ok(()) => Ok(v),
+                // Releasing the outermost savepoint commits, which can fail (busy, disk full):
+                // undo it rather than leave the connection inside a transaction.
+                Err(e) => {
+                    let _ = self
+                        .conn
+                        .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
+                    Err(e.into())
+                }
+            },
             Err(e) => {
                 let _ = self
                     .conn

@@ -428,7 +428,31 @@ fn many_patrols_are_matched_on_every_core_and_cached_once_stopped() {
 
     let net = store.street_network().unwrap();
     let keys = store.patrol_keys(&ids).unwrap();
+    // The helpers' read-only connections open on this WAL file (one per extra core, at most
+    // `max_worker_threads` threads in all).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(store.extra_readers().len(), cores.min(4) - 1);
+
+    // While a sync holds the write lock, a report still comes out; nothing is cached and the
+    // connection is not left inside a transaction.
+    let other = rusqlite::Connection::open(dir.path().join("phone.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let locked_out = store.patrol_coverages(&net, &keys).unwrap();
+    assert!(store.connection().is_autocommit());
+    let cached: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(cached, 0);
+    other.execute_batch("COMMIT").unwrap();
+
     let cold = store.patrol_coverages(&net, &keys).unwrap();
+    for (i, ((c, s), (l, ls))) in cold.iter().zip(&locked_out).enumerate() {
+        assert_eq!(figures(c, &net), figures(l, &net), "patrol {i}");
+        assert_eq!(s, ls, "patrol {i}");
+    }
     let cached: i64 = store
         .connection()
         .query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| {

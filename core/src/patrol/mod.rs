@@ -409,7 +409,9 @@ pub const STORED_FIX_COLUMNS: &str = "seq, segment, lat, lon, accuracy_m, altitu
 /// A fix from a row selected with [`STORED_FIX_COLUMNS`].
 pub fn read_stored_fix(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFix> {
     // Borrowed, not a String: millions of fixes are read for a month's reports.
-    let verdict = r.get_ref(11)?.as_str()?;
+    let verdict = r.get_ref(11)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e))
+    })?;
     Ok(StoredFix {
         seq: r.get(0)?,
         segment: r.get(1)?,

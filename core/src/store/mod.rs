@@ -56,6 +56,10 @@ pub struct StoreConfig {
     pub photos_dir: Option<PathBuf>,
     /// Size, pixel and type limits for photos.
     pub photo_limits: PhotoLimits,
+    /// Reports match patrols missing from the coverage cache on up to this many threads (each
+    /// extra one with a read-only connection of its own), never more than the cores; 1 keeps
+    /// the work on the caller's thread.
+    pub max_worker_threads: u32,
 }
 
 impl Default for StoreConfig {
@@ -69,6 +73,7 @@ impl Default for StoreConfig {
             coverage: Default::default(),
             photos_dir: None,
             photo_limits: PhotoLimits::default(),
+            max_worker_threads: 4,
         }
     }
 }
