@@ -15,6 +15,7 @@ import kotlinx.coroutines.withTimeout
 import org.streetpatrol.ffi.CancelToken
 import org.streetpatrol.ffi.ImportSettings
 import org.streetpatrol.ffi.PatrolException
+import org.streetpatrol.ffi.PatrolSource
 import org.streetpatrol.ffi.ProgressReport
 import org.streetpatrol.ffi.ProgressListener
 import org.streetpatrol.ffi.ProgressStage
@@ -116,6 +117,8 @@ fun cancellingAnImportStoresNothing() {
         // The store is fine afterwards: the same file imports whole.
         val report = runBlocking { store.importTrackFile(gpx.path) }
         assertEq(BIG_IMPORT_POINTS.toULong(), report.stats.fixesRead, "imported after the cancel")
+        val info = store.patrol(report.patrolId)
+        assertEq(PatrolSource.IMPORTED to PatrolSource.IMPORTED, info.source to info.origin, "an imported patrol says so")
     }
 }
 

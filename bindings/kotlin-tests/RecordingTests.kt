@@ -44,6 +44,7 @@ fun recordAThousandFixPatrol() {
         val info = store.patrol(id)
         assertEq(PatrolState.STOPPED, info.state, "state")
         assertEq(PatrolSource.RECORDED, info.source, "source")
+        assertEq(PatrolSource.RECORDED, info.origin, "origin")
         assertEq(listOf("八角北路", "八角西街"), info.plannedStreets, "planned streets")
         assertEq(stats, info.summary, "the stored summary is what stop returned")
         assertEq(null, store.openPatrol(), "no open patrol after the stop")

@@ -112,6 +112,11 @@ pub struct StoreSettings {
     /// GPS thresholds; checked when the store opens (`PatrolError.InvalidInput` if out of range).
     #[uniffi(default = None)]
     pub track: Option<TrackConfig>,
+    /// Threads a report may use to map-match patrols not yet in its cache (each extra one with
+    /// a read-only connection of its own); never more than the cores. 1 keeps reports on the
+    /// calling thread.
+    #[uniffi(default = None)]
+    pub max_worker_threads: Option<u32>,
 }
 
 impl From<StoreSettings> for StoreConfig {
@@ -122,6 +127,7 @@ impl From<StoreSettings> for StoreConfig {
             busy_timeout_ms: s.busy_timeout_ms.unwrap_or(d.busy_timeout_ms),
             wal_size_limit_bytes: s.wal_size_limit_bytes.unwrap_or(d.wal_size_limit_bytes),
             track: s.track.unwrap_or_else(|| d.track.clone()),
+            max_worker_threads: s.max_worker_threads.unwrap_or(d.max_worker_threads),
             ..d
         }
     }

@@ -310,6 +310,9 @@ pub struct PatrolInfo {
     pub planned_streets: Vec<String>,
     /// Track metrics as of the stop; absent while recording.
     pub summary: Option<TrackStats>,
+    /// How the track was made on the phone where it began, `RECORDED` or `IMPORTED` (also for
+    /// a patrol received by sync, whose `source` is `SYNCED`); absent when not known.
+    pub origin: Option<PatrolSource>,
 }
 
 impl From<patrol_core::patrol::PatrolInfo> for PatrolInfo {
@@ -324,6 +327,7 @@ impl From<patrol_core::patrol::PatrolInfo> for PatrolInfo {
             stopped_at_ms: p.stopped_at_ms,
             planned_streets: p.planned_streets,
             summary: p.summary.map(Into::into),
+            origin: p.origin,
         }
     }
 }

@@ -5692,6 +5692,11 @@ public struct PatrolInfo: Equatable, Hashable {
      * Track metrics as of the stop; absent while recording.
      */
     public var summary: TrackStats?
+    /**
+     * How the track was made on the phone where it began, `RECORDED` or `IMPORTED` (also for
+     * a patrol received by sync, whose `source` is `SYNCED`); absent when not known.
+     */
+    public var origin: PatrolSource?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5701,7 +5706,11 @@ public struct PatrolInfo: Equatable, Hashable {
          */plannedStreets: [String], 
         /**
          * Track metrics as of the stop; absent while recording.
-         */summary: TrackStats?) {
+         */summary: TrackStats?, 
+        /**
+         * How the track was made on the phone where it began, `RECORDED` or `IMPORTED` (also for
+         * a patrol received by sync, whose `source` is `SYNCED`); absent when not known.
+         */origin: PatrolSource?) {
         self.id = id
         self.userId = userId
         self.state = state
@@ -5711,6 +5720,7 @@ public struct PatrolInfo: Equatable, Hashable {
         self.stoppedAtMs = stoppedAtMs
         self.plannedStreets = plannedStreets
         self.summary = summary
+        self.origin = origin
     }
 
     
@@ -5737,7 +5747,8 @@ public struct FfiConverterTypePatrolInfo: FfiConverterRustBuffer {
                 startedAtMs: FfiConverterInt64.read(from: &buf), 
                 stoppedAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 plannedStreets: FfiConverterSequenceString.read(from: &buf), 
-                summary: FfiConverterOptionTypeTrackStats.read(from: &buf)
+                summary: FfiConverterOptionTypeTrackStats.read(from: &buf), 
+                origin: FfiConverterOptionTypePatrolSource.read(from: &buf)
         )
     }
 
@@ -5751,6 +5762,7 @@ public struct FfiConverterTypePatrolInfo: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.stoppedAtMs, into: &buf)
         FfiConverterSequenceString.write(value.plannedStreets, into: &buf)
         FfiConverterOptionTypeTrackStats.write(value.summary, into: &buf)
+        FfiConverterOptionTypePatrolSource.write(value.origin, into: &buf)
     }
 }
 
@@ -7416,6 +7428,12 @@ public struct StoreSettings: Equatable, Hashable {
      * GPS thresholds; checked when the store opens (`PatrolError.InvalidInput` if out of range).
      */
     public var track: TrackConfig?
+    /**
+     * Threads a report may use to map-match patrols not yet in its cache (each extra one with
+     * a read-only connection of its own); never more than the cores. 1 keeps reports on the
+     * calling thread.
+     */
+    public var maxWorkerThreads: UInt32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7428,11 +7446,17 @@ public struct StoreSettings: Equatable, Hashable {
          */walSizeLimitBytes: Int64? = nil, 
         /**
          * GPS thresholds; checked when the store opens (`PatrolError.InvalidInput` if out of range).
-         */track: TrackConfig? = nil) {
+         */track: TrackConfig? = nil, 
+        /**
+         * Threads a report may use to map-match patrols not yet in its cache (each extra one with
+         * a read-only connection of its own); never more than the cores. 1 keeps reports on the
+         * calling thread.
+         */maxWorkerThreads: UInt32? = nil) {
         self.durability = durability
         self.busyTimeoutMs = busyTimeoutMs
         self.walSizeLimitBytes = walSizeLimitBytes
         self.track = track
+        self.maxWorkerThreads = maxWorkerThreads
     }
 
     
@@ -7454,7 +7478,8 @@ public struct FfiConverterTypeStoreSettings: FfiConverterRustBuffer {
                 durability: FfiConverterOptionTypeDurability.read(from: &buf), 
                 busyTimeoutMs: FfiConverterOptionUInt32.read(from: &buf), 
                 walSizeLimitBytes: FfiConverterOptionInt64.read(from: &buf), 
-                track: FfiConverterOptionTypeTrackConfig.read(from: &buf)
+                track: FfiConverterOptionTypeTrackConfig.read(from: &buf), 
+                maxWorkerThreads: FfiConverterOptionUInt32.read(from: &buf)
         )
     }
 
@@ -7463,6 +7488,7 @@ public struct FfiConverterTypeStoreSettings: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.busyTimeoutMs, into: &buf)
         FfiConverterOptionInt64.write(value.walSizeLimitBytes, into: &buf)
         FfiConverterOptionTypeTrackConfig.write(value.track, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxWorkerThreads, into: &buf)
     }
 }
 
@@ -10985,6 +11011,30 @@ fileprivate struct FfiConverterOptionTypeNetworkState: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeNetworkState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePatrolSource: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolSource?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePatrolSource.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePatrolSource.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -7449,6 +7449,12 @@ data class PatrolInfo (
      * Track metrics as of the stop; absent while recording.
      */
     val `summary`: TrackStats?
+    , 
+    /**
+     * How the track was made on the phone where it began, `RECORDED` or `IMPORTED` (also for
+     * a patrol received by sync, whose `source` is `SYNCED`); absent when not known.
+     */
+    val `origin`: PatrolSource?
     
 ){
     
@@ -7474,6 +7480,7 @@ public object FfiConverterTypePatrolInfo: FfiConverterRustBuffer<PatrolInfo> {
             FfiConverterOptionalLong.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalTypeTrackStats.read(buf),
+            FfiConverterOptionalTypePatrolSource.read(buf),
         )
     }
 
@@ -7486,7 +7493,8 @@ public object FfiConverterTypePatrolInfo: FfiConverterRustBuffer<PatrolInfo> {
             FfiConverterLong.allocationSize(value.`startedAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`stoppedAtMs`) +
             FfiConverterSequenceString.allocationSize(value.`plannedStreets`) +
-            FfiConverterOptionalTypeTrackStats.allocationSize(value.`summary`)
+            FfiConverterOptionalTypeTrackStats.allocationSize(value.`summary`) +
+            FfiConverterOptionalTypePatrolSource.allocationSize(value.`origin`)
     )
 
     override fun write(value: PatrolInfo, buf: ByteBuffer) {
@@ -7499,6 +7507,7 @@ public object FfiConverterTypePatrolInfo: FfiConverterRustBuffer<PatrolInfo> {
             FfiConverterOptionalLong.write(value.`stoppedAtMs`, buf)
             FfiConverterSequenceString.write(value.`plannedStreets`, buf)
             FfiConverterOptionalTypeTrackStats.write(value.`summary`, buf)
+            FfiConverterOptionalTypePatrolSource.write(value.`origin`, buf)
     }
 }
 
@@ -8815,6 +8824,13 @@ data class StoreSettings (
      * GPS thresholds; checked when the store opens (`PatrolError.InvalidInput` if out of range).
      */
     val `track`: TrackConfig? = null 
+    , 
+    /**
+     * Threads a report may use to map-match patrols not yet in its cache (each extra one with
+     * a read-only connection of its own); never more than the cores. 1 keeps reports on the
+     * calling thread.
+     */
+    val `maxWorkerThreads`: kotlin.UInt? = null 
     
 ){
     
@@ -8835,6 +8851,7 @@ public object FfiConverterTypeStoreSettings: FfiConverterRustBuffer<StoreSetting
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeTrackConfig.read(buf),
+            FfiConverterOptionalUInt.read(buf),
         )
     }
 
@@ -8842,7 +8859,8 @@ public object FfiConverterTypeStoreSettings: FfiConverterRustBuffer<StoreSetting
             FfiConverterOptionalTypeDurability.allocationSize(value.`durability`) +
             FfiConverterOptionalUInt.allocationSize(value.`busyTimeoutMs`) +
             FfiConverterOptionalLong.allocationSize(value.`walSizeLimitBytes`) +
-            FfiConverterOptionalTypeTrackConfig.allocationSize(value.`track`)
+            FfiConverterOptionalTypeTrackConfig.allocationSize(value.`track`) +
+            FfiConverterOptionalUInt.allocationSize(value.`maxWorkerThreads`)
     )
 
     override fun write(value: StoreSettings, buf: ByteBuffer) {
@@ -8850,6 +8868,7 @@ public object FfiConverterTypeStoreSettings: FfiConverterRustBuffer<StoreSetting
             FfiConverterOptionalUInt.write(value.`busyTimeoutMs`, buf)
             FfiConverterOptionalLong.write(value.`walSizeLimitBytes`, buf)
             FfiConverterOptionalTypeTrackConfig.write(value.`track`, buf)
+            FfiConverterOptionalUInt.write(value.`maxWorkerThreads`, buf)
     }
 }
 
@@ -11615,6 +11634,38 @@ public object FfiConverterOptionalTypeNetworkState: FfiConverterRustBuffer<Netwo
         } else {
             buf.put(1)
             FfiConverterTypeNetworkState.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePatrolSource: FfiConverterRustBuffer<PatrolSource?> {
+    override fun read(buf: ByteBuffer): PatrolSource? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePatrolSource.read(buf)
+    }
+
+    override fun allocationSize(value: PatrolSource?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePatrolSource.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PatrolSource?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePatrolSource.write(value, buf)
         }
     }
 }
