@@ -363,4 +363,15 @@ fn a_car_track_imported_on_foot_gets_a_profile_hint() {
     assert!(on_foot.contains("--profile cycling"), "{on_foot}");
     let by_car = import("driving");
     assert!(!by_car.contains("hint:"), "{by_car}");
+    let json = json_of(&patrol(
+        &db,
+        &["track", "import", file.to_str().unwrap(), "--json"],
+    ));
+    assert!(
+        json["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--profile cycling"),
+        "{json}"
+    );
 }

@@ -108,21 +108,28 @@ fn import(
         })
         .with_context(|| format!("{} was not imported", file.display()))?;
     bar.finish_and_clear();
+    let hint = faster_profile_hint(profile, &report.stats).map(|faster| {
+        let how = if faster == "cycling" {
+            "by bicycle"
+        } else {
+            "in a vehicle"
+        };
+        format!(
+            "many fixes were too fast for the {} profile; if this track was recorded {how}, \
+             import it again with --profile {faster}",
+            filter_profile_name(profile)
+        )
+    });
     if ctx.json {
-        ctx.print_json(&report)?;
+        let mut out = serde_json::to_value(&report)?;
+        if let (Some(hint), Some(fields)) = (&hint, out.as_object_mut()) {
+            fields.insert("hint".into(), hint.clone().into());
+        }
+        ctx.print_json(&out)?;
     } else {
         print_report(&report);
-        if let Some(faster) = faster_profile_hint(profile, &report.stats) {
-            println!(
-                "  hint: many fixes were too fast for the {} profile; if this track was recorded \
-                 {}, import it again with --profile {faster}",
-                filter_profile_name(profile),
-                if faster == "cycling" {
-                    "by bicycle"
-                } else {
-                    "in a vehicle"
-                }
-            );
+        if let Some(hint) = hint {
+            println!("  hint: {hint}");
         }
     }
     store.close()?;
