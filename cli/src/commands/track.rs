@@ -108,18 +108,10 @@ fn import(
         })
         .with_context(|| format!("{} was not imported", file.display()))?;
     bar.finish_and_clear();
-    let hint = faster_profile_hint(profile, &report.stats).map(|faster| {
-        let how = if faster == "cycling" {
-            "by bicycle"
-        } else {
-            "in a vehicle"
-        };
-        format!(
-            "many fixes were too fast for the {} profile; if this track was recorded {how}, \
-             import it again with --profile {faster}",
-            filter_profile_name(profile)
-        )
-    });
+    let hint = options
+        .filter
+        .as_ref()
+        .and_then(|filter| faster_profile_hint(filter, &report.stats));
     if ctx.json {
         let mut out = serde_json::to_value(&report)?;
         if let (Some(hint), Some(fields)) = (&hint, out.as_object_mut()) {
@@ -136,19 +128,10 @@ fn import(
     Ok(())
 }
 
-/// The canonical name of a filter profile the user typed (`walk` -> `walking`).
-fn filter_profile_name(profile: &str) -> &'static str {
-    match profile.trim().to_ascii_lowercase().as_str() {
-        "cycling" | "bicycle" | "bike" => "cycling",
-        "driving" | "car" => "driving",
-        _ => "walking",
-    }
-}
-
-/// The next faster profile when at least a tenth of a track's fixes (and 10 or more) were refused
-/// as impossibly fast or as jumps: sustained speed of that kind is a vehicle, not GPS error, and the slower
-/// profile keeps only the fix after each run of refusals.
-fn faster_profile_hint(profile: &str, stats: &TrackStats) -> Option<&'static str> {
+/// What to say when at least a tenth of a track's fixes (and 10 or more) were refused as
+/// impossibly fast or as jumps: sustained speed of that kind is a vehicle, not GPS error, and the
+/// slower profile keeps only the fix after each run of refusals. Names the next faster profile.
+fn faster_profile_hint(filter: &FilterConfig, stats: &TrackStats) -> Option<String> {
     let too_fast: u64 = ["impossible_speed", "jump"]
         .iter()
         .filter_map(|k| stats.rejected.get(*k))
@@ -156,11 +139,17 @@ fn faster_profile_hint(profile: &str, stats: &TrackStats) -> Option<&'static str
     if too_fast < 10 || too_fast * 10 < stats.fixes_read {
         return None;
     }
-    match filter_profile_name(profile) {
-        "walking" => Some("cycling"),
-        "cycling" => Some("driving"),
-        _ => None,
-    }
+    let (current, faster, how) = if *filter == FilterConfig::walking() {
+        ("walking", "cycling", "by bicycle")
+    } else if *filter == FilterConfig::cycling() {
+        ("cycling", "driving", "in a vehicle")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "many fixes were too fast for the {current} profile; if this track was recorded {how}, \
+         import it again with --profile {faster}"
+    ))
 }
 
 fn print_report(r: &ImportReport) {
