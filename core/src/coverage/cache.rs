@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::coverage::Coverage;
 use crate::coverage::report::MatchSummary;
 use crate::domain::{PatrolId, SegmentId, StreetId};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::matching::match_track;
 use crate::patrol::load_fixes;
 use crate::spatial::IndexedNetwork;
@@ -111,10 +111,9 @@ impl Store {
             (k, fix_count, (coverage, summary))
         };
         let next = AtomicUsize::new(0);
-        // A helper thread takes the next patrol until none is left, reading on its own
-        // connection. If a read fails there, it stops and hands that patrol back: this thread
-        // does it again on its own connection, where a failure does fail the report.
-        let help = |conn: &rusqlite::Connection| -> (Vec<Matched>, Option<usize>) {
+        // Takes the next patrol until none is left, reading its fixes on `conn`. A read that
+        // fails stops the taker and hands back that patrol with the error.
+        let take = |conn: &rusqlite::Connection| -> (Vec<Matched>, Option<(usize, Error)>) {
             let mut mine = Vec::new();
             loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
@@ -123,7 +122,7 @@ impl Store {
                 };
                 match load_fixes(conn, patrols[i].row) {
                     Ok(fixes) => mine.push(cover(k, &fixes)),
-                    Err(_) => return (mine, Some(k)),
+                    Err(e) => return (mine, Some((k, e))),
                 }
             }
         };
@@ -137,34 +136,26 @@ impl Store {
         let mut done = std::thread::scope(|scope| -> Result<Vec<Matched>> {
             let helpers: Vec<_> = readers
                 .into_iter()
-                .map(|conn| scope.spawn(move || help(&conn)))
+                .map(|conn| scope.spawn(move || take(&conn)))
                 .collect();
-            let mut done = Vec::new();
-            let mut handed_back = Vec::new();
-            loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = misses.get(k) else { break };
-                match load_fixes(&self.conn, patrols[i].row) {
-                    Ok(fixes) => done.push(cover(k, &fixes)),
-                    Err(e) => {
-                        // The report fails: the helpers stop taking work.
-                        next.store(misses.len(), Ordering::Relaxed);
-                        return Err(e);
-                    }
-                }
+            let (mut done, failed) = take(&self.conn);
+            if let Some((_, e)) = failed {
+                // On this connection a failure fails the report: the helpers stop taking work.
+                next.store(misses.len(), Ordering::Relaxed);
+                return Err(e);
             }
             for helper in helpers {
                 match helper.join() {
                     Ok((theirs, failed)) => {
                         done.extend(theirs);
-                        handed_back.extend(failed);
+                        // A helper's failed read is done again on this connection.
+                        if let Some((k, _)) = failed {
+                            done.push(cover(k, &load_fixes(&self.conn, patrols[misses[k]].row)?));
+                        }
                     }
                     // A panic in matching is a bug: it carries on in this thread as it was.
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
-            }
-            for k in handed_back {
-                done.push(cover(k, &load_fixes(&self.conn, patrols[misses[k]].row)?));
             }
             Ok(done)
         })?;
@@ -186,9 +177,7 @@ impl Store {
                 break;
             }
         }
-        self.conn.busy_timeout(std::time::Duration::from_millis(
-            self.config.busy_timeout_ms.into(),
-        ))?;
+        self.conn.busy_timeout(self.config.busy_timeout())?;
         for (k, _, found) in done {
             out[misses[k]] = Some(found);
         }
@@ -218,10 +207,7 @@ impl Store {
         (1..threads)
             .map_while(|_| {
                 let conn = rusqlite::Connection::open_with_flags(path, flags).ok()?;
-                conn.busy_timeout(std::time::Duration::from_millis(
-                    self.config.busy_timeout_ms.into(),
-                ))
-                .ok()?;
+                conn.busy_timeout(self.config.busy_timeout()).ok()?;
                 conn.query_row(
                     "SELECT COUNT(*) FROM (SELECT 1 FROM fix LIMIT 1)",
                     [],
@@ -263,25 +249,18 @@ impl Store {
     /// the lock once), nested inside a caller's. Rolled back if `f` fails.
     fn in_savepoint<T>(&self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
-        match f() {
-            Ok(v) => match self.conn.execute_batch(&format!("RELEASE {name}")) {
-                Ok(()) => Ok(v),
-                // Releasing the outermost savepoint commits, which can fail (busy, disk full):
-                // undo it rather than leave the connection inside a transaction.
-                Err(e) => {
-                    let _ = self
-                        .conn
-                        .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
-                    Err(e.into())
-                }
-            },
-            Err(e) => {
-                let _ = self
-                    .conn
-                    .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
-                Err(e)
-            }
+        // Releasing the outermost savepoint commits, which can fail too (busy, disk full).
+        let result = f().and_then(|v| {
+            self.conn.execute_batch(&format!("RELEASE {name}"))?;
+            Ok(v)
+        });
+        if result.is_err() {
+            // Never leave the connection inside a transaction.
+            let _ = self
+                .conn
+                .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
         }
+        result
     }
 
     /// Drops every cached patrol coverage (benchmarks measure the uncached path with it).

@@ -62,6 +62,13 @@ pub struct StoreConfig {
     pub max_worker_threads: u32,
 }
 
+impl StoreConfig {
+    /// [`StoreConfig::busy_timeout_ms`] as the duration SQLite is given.
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.busy_timeout_ms.into())
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
@@ -163,9 +170,7 @@ impl Store {
         c.pragma_update(None, "foreign_keys", true)?;
         c.pragma_update(None, "temp_store", 2)?;
         c.pragma_update(None, "journal_size_limit", self.config.wal_size_limit_bytes)?;
-        c.busy_timeout(std::time::Duration::from_millis(
-            self.config.busy_timeout_ms.into(),
-        ))?;
+        c.busy_timeout(self.config.busy_timeout())?;
         c.set_prepared_statement_cache_capacity(64);
         // Write transactions take the write lock when they begin: a deferred one that reads and
         // then writes fails at once (SQLITE_BUSY, no busy wait) when another connection committed
