@@ -24,6 +24,7 @@
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
 //!   stationary detector, GPX / PLT parsing and GPX / GeoJSON writing.
 //! - [`geodesy`]: distances on the sphere, a local metric projection, GCJ-02 datum conversion.
+//! - [`text`]: names and texts people typed: checked at the door, neutralised for terminals and CSV.
 //! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
 
 pub mod clock;
@@ -48,6 +49,7 @@ pub mod spatial;
 pub mod store;
 pub mod streets;
 pub mod sync;
+pub mod text;
 pub mod track;
 
 pub use clock::{Clock, SystemClock};
