@@ -82,6 +82,72 @@ pub struct PointsRule {
     pub description: String,
 }
 
+/// The rules every store and server starts with: the same rows as the store's schema inserts
+/// (a test holds them equal). A district changes them by publishing new versions.
+pub fn default_points_rules() -> Vec<PointsRule> {
+    let rule = |kind: PointsKind, points, per_bag, daily_cap, description: &str| PointsRule {
+        id: kind.as_str().into(),
+        version: 1,
+        kind,
+        points,
+        per_bag,
+        daily_cap,
+        valid_from_ms: 0,
+        description: description.into(),
+    };
+    vec![
+        rule(
+            PointsKind::Pickup,
+            2,
+            1,
+            Some(20),
+            "2 points per pickup and 1 per bag, at most 20 a day",
+        ),
+        rule(
+            PointsKind::VerifiedIssue,
+            5,
+            0,
+            Some(25),
+            "5 points for a reported issue that ends verified, at most 25 a day",
+        ),
+        rule(
+            PointsKind::PatrolHour,
+            4,
+            0,
+            Some(16),
+            "4 points per full hour of patrol, at most 16 a day",
+        ),
+        rule(
+            PointsKind::Redemption,
+            0,
+            0,
+            None,
+            "points spent on a reward",
+        ),
+    ]
+}
+
+/// Points a fact earns under a rule before the daily cap: a pickup's base and bags, a verified
+/// issue, the full hours of a patrol. The one computation phones and the server share.
+pub fn points_due(rule: &PointsRule, bags: u32, patrol_duration_s: f64) -> i64 {
+    match rule.kind {
+        PointsKind::Pickup => rule
+            .points
+            .saturating_add(rule.per_bag.saturating_mul(i64::from(bags))),
+        PointsKind::VerifiedIssue => rule.points,
+        PointsKind::PatrolHour => {
+            let hours = (patrol_duration_s / 3600.0).floor();
+            let hours = if hours.is_finite() {
+                hours.clamp(0.0, 24.0) as i64
+            } else {
+                0
+            };
+            hours.saturating_mul(rule.points)
+        }
+        PointsKind::Redemption => 0,
+    }
+}
+
 /// A user's points: the balance and the ledger behind it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PointsSummary {
@@ -164,7 +230,7 @@ impl Store {
             ],
         )?;
         let rule = active_rule(&tx, PointsKind::Pickup, now)?;
-        let earned = rule.points + rule.per_bag * i64::from(pickup.bags);
+        let earned = points_due(&rule, pickup.bags, 0.0);
         let points = award(&tx, &me.user_id, &rule, &pickup.id.to_string(), earned, now)?
             .ok_or_else(|| Error::InvalidInput("this pickup was already credited".into()))?;
         tx.commit()?;
@@ -206,14 +272,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Credits hours of this user's stopped patrols not credited yet; returns the new entries.
+    /// Credits hours of this user's stopped patrols recorded in the app (not imported from a
+    /// file: the district rewards the recorded record of duty, and the server accepts no
+    /// other) not credited yet; returns the new entries.
     pub fn settle_patrol_points(&mut self) -> Result<Vec<PointsEntry>> {
         let me = self.require_device()?;
         let tx = self.conn.transaction()?;
         let patrols: Vec<(String, i64, Option<String>)> = {
             let mut stmt = tx.prepare(
                 "SELECT p.id, p.started_at_ms, p.summary_json FROM patrol p
-                  WHERE p.user_id = ?1 AND p.state = 'stopped'
+                  WHERE p.user_id = ?1 AND p.state = 'stopped' AND p.source = 'recorded'
                     AND NOT EXISTS (SELECT 1 FROM points_entry e
                                      WHERE e.user_id = ?1 AND e.kind = 'patrol_hour' AND e.source_id = p.id)
                   ORDER BY p.started_at_ms",
@@ -229,9 +297,9 @@ impl Store {
                 .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
                 .and_then(|v| v.get("duration_s").and_then(|d| d.as_f64()))
                 .unwrap_or(0.0);
-            let hours = (duration_s / 3600.0).floor().max(0.0) as i64;
             let rule = active_rule(&tx, PointsKind::PatrolHour, started)?;
-            if let Some(e) = award(&tx, &me.user_id, &rule, &id, hours * rule.points, started)? {
+            let earned = points_due(&rule, 0, duration_s);
+            if let Some(e) = award(&tx, &me.user_id, &rule, &id, earned, started)? {
                 out.push(e);
             }
         }
@@ -467,10 +535,14 @@ fn insert_entry(
     })
 }
 
+/// A user's ledger as it counts: entries the server refused (a claim that did not follow from
+/// the rules, a redemption past the balance it holds) are shown by `rejected_items`, not counted.
 fn ledger(conn: &Connection, user: &UserId) -> Result<Vec<PointsEntry>> {
     query_entries(
         conn,
-        "WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC",
+        "WHERE user_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'points' AND x.id = points_entry.id)
+         ORDER BY at_ms DESC, id DESC",
         [user.to_string()],
     )
 }

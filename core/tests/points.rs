@@ -158,3 +158,14 @@ fn patrol_hours_are_credited_once() {
         "midnight in Beijing"
     );
 }
+
+#[test]
+fn the_default_rules_are_the_ones_every_store_starts_with() {
+    let mut s = Store::open_in_memory(StoreConfig::default()).unwrap();
+    s.init_device("李阿姨", Role::Steward, None).unwrap();
+    let mut stored = s.points_rules().unwrap();
+    let mut shipped = patrol_core::points::default_points_rules();
+    stored.sort_by(|a, b| a.id.cmp(&b.id));
+    shipped.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(stored, shipped);
+}

@@ -12,9 +12,11 @@ pub mod admin;
 pub mod http;
 pub mod network;
 pub mod policy;
+pub mod quarantine;
 pub mod secrets;
 pub mod storage;
 pub mod sync;
+pub mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

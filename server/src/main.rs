@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use patrol_core::{DeviceId, Role, UserId};
-use patrol_server::{ServerConfig, admin, open_storage};
+use patrol_server::{ServerConfig, admin, open_storage, quarantine};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -48,6 +48,55 @@ enum AdminCommand {
     Device(DeviceCommand),
     #[command(subcommand)]
     Streets(StreetsCommand),
+    /// Items held out of every feed: list, show, hold, release, and scan what is stored.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// The points ledger: redemptions waiting for a supervisor's approval.
+    #[command(subcommand)]
+    Points(PointsCommand),
+}
+
+#[derive(Subcommand)]
+enum QuarantineCommand {
+    /// The items held, with the reasons.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything the server holds of one item (KIND: doc:issue, doc:merchant, patrol,
+    /// record:pickup, record:points, ref:TABLE), and what is wrong with it.
+    Show { kind: String, id: String },
+    /// Takes an item out of every feed; uploads to it are refused until it is released.
+    Add {
+        kind: String,
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Puts a held item back in the feed.
+    Release { kind: String, id: String },
+    /// Checks every stored item as a receiving device would; `--hold` quarantines what fails.
+    Scan {
+        #[arg(long)]
+        hold: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PointsCommand {
+    /// Redemptions past the automatic limit, waiting for approval.
+    Pending {
+        #[arg(long)]
+        json: bool,
+    },
+    Approve {
+        entry: String,
+    },
+    Decline {
+        entry: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +387,29 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 format!("enrolment code: {code}\nQR payload: {qr}"),
             );
         }
+        AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,
+        AdminCommand::Points(PointsCommand::Pending { json }) => {
+            let pending = quarantine::pending_points(s)?;
+            let text = pending
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}  {}  {:>6}  {}",
+                        e["entry_id"], e["day"], e["points"], e["user_id"]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, serde_json::Value::Array(pending), text);
+        }
+        AdminCommand::Points(PointsCommand::Approve { entry }) => {
+            quarantine::decide_points(s, &entry, true)?;
+            println!("redemption {entry} approved");
+        }
+        AdminCommand::Points(PointsCommand::Decline { entry }) => {
+            quarantine::decide_points(s, &entry, false)?;
+            println!("redemption {entry} declined");
+        }
         AdminCommand::Device(DeviceCommand::Revoke(args)) => {
             let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
             println!("{n} device(s) revoked");
@@ -406,6 +478,52 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 "{} {role} {user} on {street}",
                 if remove { "removed" } else { "assigned" }
             );
+        }
+    }
+    Ok(())
+}
+
+fn run_quarantine(s: &dyn patrol_server::storage::Storage, cmd: QuarantineCommand) -> Result<()> {
+    use patrol_core::text::for_terminal;
+    match cmd {
+        QuarantineCommand::List { json } => {
+            let held = quarantine::list(s)?;
+            let text = held
+                .iter()
+                .map(|q| format!("{:14}  {}  {}", q.kind, q.item_id, for_terminal(&q.reason)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let value = held
+                .iter()
+                .map(|q| json!({ "kind": q.kind, "id": q.item_id, "reason": q.reason, "at_ms": q.at_ms }))
+                .collect();
+            print(json, serde_json::Value::Array(value), text);
+        }
+        QuarantineCommand::Show { kind, id } => {
+            let item = quarantine::show(s, &kind, &id)?;
+            println!("{}", for_terminal(&serde_json::to_string_pretty(&item)?));
+        }
+        QuarantineCommand::Add { kind, id, reason } => {
+            quarantine::hold(s, &kind, &id, &reason, admin::now_ms())?;
+            println!("{kind} {id} held: no device receives it from now on");
+        }
+        QuarantineCommand::Release { kind, id } => {
+            quarantine::release(s, &kind, &id)?;
+            println!("{kind} {id} released");
+        }
+        QuarantineCommand::Scan { hold, json } => {
+            let found = quarantine::scan(s, hold, admin::now_ms())?;
+            let verb = if hold {
+                "held"
+            } else {
+                "found (add --hold to quarantine them)"
+            };
+            let mut text: Vec<String> = found
+                .iter()
+                .map(|f| format!("{:14}  {}  {}", f.kind, f.item_id, for_terminal(&f.reason)))
+                .collect();
+            text.push(format!("{} item(s) {verb}", found.len()));
+            print(json, serde_json::to_value(&found)?, text.join("\n"));
         }
     }
     Ok(())

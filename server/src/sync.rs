@@ -92,12 +92,13 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
                 Scope::Street(_) => on_my_streets,
                 Scope::District | Scope::Own => true,
             };
-            // Issues addressed to their department; streets and segments to find their way.
+            // Issues addressed to their department; the district's network (streets,
+            // segments, signboards, rules: published to every device) to find their way.
             let for_department = s.audience.iter().any(|a| a == department);
             let wayfinding = row.kind == "ref:street"
                 || row.kind == "ref:segment"
                 || (is_reference && s.street_id.is_none());
-            scoped && (for_department || wayfinding)
+            (scoped && for_department) || wayfinding
         }
     }
 }
@@ -198,6 +199,7 @@ fn apply_doc_upload(
         }
         changes.push(change);
     }
+    not_quarantined(tx, &feed_kind(up.kind), &up.id)?;
     let existing = tx.doc(&up.id)?;
     let before = match &existing {
         Some(row) => {
@@ -294,44 +296,49 @@ fn apply_doc_upload(
     })
 }
 
+fn check_error(e: crate::validate::CheckError) -> ApiError {
+    match e {
+        crate::validate::CheckError::Refused(r) => refusal(r),
+        crate::validate::CheckError::Storage(e) => e.into(),
+    }
+}
+
+/// Refuses an upload to an item an administrator quarantined.
+fn not_quarantined(tx: &mut dyn Tx, kind: &str, id: &str) -> ApiResult<()> {
+    match tx.quarantined(kind, id)? {
+        Some(q) => Err(ApiError::Conflict(format!(
+            "{kind} {id} is held by the district's administrator ({}); it takes no changes until released",
+            q.reason
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Takes a patrol header; `false` when the id is another device's (ignored, with the same
+/// answer as a new one: ids are UUIDv7 made on the device, so this is no honest collision, and
+/// a different answer would tell whether the id exists).
 fn apply_patrol_upload(
     tx: &mut dyn Tx,
     ctx: &DeviceCtx,
     p: &PatrolRecord,
     now_ms: i64,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     if p.user_id != ctx.user.id || p.device_id != ctx.device_id {
         return Err(ApiError::Forbidden(format!(
             "patrol {} belongs to another user or device",
             p.id
         )));
     }
-    if let Some(existing) = tx.patrol(&p.id.to_string())?
+    let id = p.id.to_string();
+    if let Some(existing) = tx.patrol(&id)?
         && existing.device_id != ctx.device_id
     {
-        return Err(ApiError::Forbidden(format!(
-            "patrol {} belongs to another device",
-            p.id
-        )));
+        return Ok(false);
     }
-    if p.planned_streets.len() > 1000
-        || p.name.as_ref().is_some_and(|n| n.len() > 500)
-        || p.check_ins.len() > 10_000
-    {
-        return Err(ApiError::BadRequest(format!(
-            "patrol {}: too many streets or check-ins, or too long a name",
-            p.id
-        )));
-    }
-    for c in &p.check_ins {
-        if c.get("user_id").and_then(|u| u.as_str()) != Some(ctx.user.id.to_string().as_str()) {
-            return Err(ApiError::Forbidden(format!(
-                "patrol {}: a check-in is signed by another user",
-                p.id
-            )));
-        }
-    }
-    tx.put_patrol(p, now_ms)?;
+    not_quarantined(tx, "patrol", &id)?;
+    let kept = crate::validate::check_patrol(tx, ctx, p, now_ms).map_err(check_error)?;
+    tx.put_patrol(&kept, now_ms)?;
+    tx.set_patrol_fix_claim(&id, crate::validate::claimed_fixes(p))?;
     let street = p.planned_streets.first().cloned();
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),
@@ -340,7 +347,7 @@ fn apply_patrol_upload(
     .or_else(|| home_subdistrict(ctx));
     tx.feed_touch(
         "patrol",
-        &p.id.to_string(),
+        &id,
         &FeedScope {
             street_id: street,
             subdistrict_id,
@@ -348,10 +355,15 @@ fn apply_patrol_upload(
             audience: vec![],
         },
     )?;
-    Ok(())
+    Ok(true)
 }
 
-fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> ApiResult<()> {
+fn apply_record_upload(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    r: &LedgerRecord,
+    now_ms: i64,
+) -> ApiResult<()> {
     if !RECORD_KINDS.contains(&r.kind.as_str()) {
         return Err(ApiError::BadRequest(format!(
             "record kind {:?} is not one of {RECORD_KINDS:?}",
@@ -376,18 +388,14 @@ fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> Ap
             r.id
         )));
     }
-    let says = |k: &str| r.body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    if says("id").as_deref() != Some(r.id.as_str())
-        || says("user_id") != Some(r.user_id.to_string())
-    {
-        return Err(ApiError::BadRequest(format!(
-            "record {}: its body must repeat its id and user_id",
-            r.id
-        )));
-    }
     if let Some(existing) = tx.record(&r.kind, &r.id)? {
+        // Another user's id: ignored with the answer a new record gets (no existence oracle;
+        // UUIDv7 ids made on devices do not collide honestly).
+        if existing.user_id != r.user_id {
+            return Ok(());
+        }
         // Immutable: the same id must carry the same record.
-        if existing.body != r.body || existing.user_id != r.user_id {
+        if existing.body != r.body {
             return Err(ApiError::Conflict(format!(
                 "record {} already exists with other content; records are immutable",
                 r.id
@@ -395,27 +403,55 @@ fn apply_record_upload(tx: &mut dyn Tx, ctx: &DeviceCtx, r: &LedgerRecord) -> Ap
         }
         return Ok(());
     }
+    let feed_kind = format!("record:{}", r.kind);
+    not_quarantined(tx, &feed_kind, &r.id)?;
+    let (street, points) = match r.kind.as_str() {
+        "pickup" => (
+            crate::validate::check_pickup(tx, ctx, r, now_ms)
+                .map_err(check_error)?
+                .street_id,
+            None,
+        ),
+        _ => (
+            None,
+            Some(crate::validate::check_points(tx, ctx, r, now_ms).map_err(check_error)?),
+        ),
+    };
     tx.put_record(r)?;
-    let street = r
-        .body
-        .get("street_id")
-        .and_then(|s| s.as_str())
-        .map(str::to_owned);
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),
         None => None,
     }
     .or_else(|| home_subdistrict(ctx));
-    tx.feed_touch(
-        &format!("record:{}", r.kind),
-        &r.id,
-        &FeedScope {
-            street_id: street,
-            subdistrict_id,
-            owner_id: Some(ctx.user.id.to_string()),
-            audience: vec![],
-        },
-    )?;
+    let scope = FeedScope {
+        street_id: street,
+        subdistrict_id,
+        owner_id: Some(ctx.user.id.to_string()),
+        audience: vec![],
+    };
+    match points {
+        // A redemption past the automatic limit waits out of every feed for a supervisor.
+        Some(row) if row.status == crate::storage::PointsStatus::Pending => {
+            tx.put_points(&row)?;
+            tx.quarantine(&crate::storage::QuarantineRow {
+                kind: feed_kind,
+                item_id: r.id.clone(),
+                reason: format!(
+                    "a redemption of {} points past the automatic limit waits for a supervisor's approval",
+                    -row.points
+                ),
+                at_ms: now_ms,
+                scope,
+            })?;
+        }
+        Some(row) => {
+            tx.put_points(&row)?;
+            tx.feed_touch(&feed_kind, &r.id, &scope)?;
+        }
+        None => {
+            tx.feed_touch(&feed_kind, &r.id, &scope)?;
+        }
+    }
     Ok(())
 }
 
@@ -504,14 +540,18 @@ pub fn sync(
             .push(apply_doc_upload(tx.as_mut(), policy, &ctx, up, now_ms)?);
     }
     for p in &req.patrols {
-        apply_patrol_upload(tx.as_mut(), &ctx, p, now_ms)?;
+        let next_seq = if apply_patrol_upload(tx.as_mut(), &ctx, p, now_ms)? {
+            tx.fix_mark(&p.id.to_string())?
+        } else {
+            0
+        };
         resp.fix_marks.push(FixMark {
             patrol_id: p.id,
-            next_seq: tx.fix_mark(&p.id.to_string())?,
+            next_seq,
         });
     }
     for r in &req.records {
-        apply_record_upload(tx.as_mut(), &ctx, r)?;
+        apply_record_upload(tx.as_mut(), &ctx, r, now_ms)?;
     }
 
     tx.confirm_device_docs(&ctx.device_id, req.cursor)?;

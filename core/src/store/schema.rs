@@ -4,7 +4,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
@@ -15,6 +15,7 @@ pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result
         5 => tx.execute_batch(V5_REPORTS),
         6 => tx.execute_batch(V6_MERCHANT_SYNC),
         7 => tx.execute_batch(V7_PATROL_ORIGIN),
+        8 => tx.execute_batch(V8_SET_ASIDE),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -527,4 +528,19 @@ const V7_PATROL_ORIGIN: &str = r#"
 -- NULL: not known (a patrol received before this step, or from an app that did not say).
 ALTER TABLE patrol ADD COLUMN origin TEXT CHECK (origin IN ('recorded', 'imported'));
 UPDATE patrol SET origin = source WHERE source IN ('recorded', 'imported');
+"#;
+
+/// Items the server sent that this device could not take (a record with a field of the wrong
+/// type, a check-in it cannot read, a document that does not load): kept with the reason and
+/// the body as received, so that one bad item never stops a sync, and listed for the user and
+/// support. Taken again (and dropped from here) when the server sends a good version.
+const V8_SET_ASIDE: &str = r#"
+CREATE TABLE sync_set_aside (
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    body   TEXT NOT NULL,
+    at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
 "#;

@@ -105,6 +105,9 @@ pub struct SyncReport {
     pub deferred: Vec<String>,
     /// What the server refused in this sync (kept here, left out of uploads, shown to the user).
     pub rejected: Vec<super::docs::RejectedDoc>,
+    /// What the server sent that this device could not take in this sync (set aside with the
+    /// reason; the rest of the sync went on).
+    pub set_aside: Vec<super::engine::SetAside>,
     pub cursor: u64,
 }
 
@@ -390,6 +393,7 @@ pub async fn sync(
         r.patrols_down += applied.patrols;
         r.records_down += applied.records;
         r.reference_down += applied.reference;
+        r.set_aside.extend(applied.set_aside);
         r.cursor = resp.cursor;
         pages += 1;
         progress.progress(
@@ -640,8 +644,9 @@ async fn isolate_refusals(
     for (kind, id, one) in attempts {
         match client.post_json::<_, SyncResponse>("/v1/sync", &one).await {
             Ok(resp) => {
-                store.apply_sync_response(&one, &resp)?;
+                let applied = store.apply_sync_response(&one, &resp)?;
                 let r = &mut client.report;
+                r.set_aside.extend(applied.set_aside);
                 r.docs_up += one.docs.len() as u64;
                 r.patrols_up += one.patrols.len() as u64;
                 r.records_up += one.records.len() as u64;

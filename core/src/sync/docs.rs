@@ -167,11 +167,16 @@ impl Store {
     /// Merges documents that came down, a few hundred to a transaction (each document in a
     /// savepoint of its own); one that cannot be applied (this device lacks what it builds on) is marked to
     /// be fetched whole. Returns how many were applied.
-    pub(crate) fn store_doc_downloads(&mut self, docs: &[DocDownload], whole: bool) -> Result<u64> {
+    pub(crate) fn store_doc_downloads(
+        &mut self,
+        docs: &[DocDownload],
+        whole: bool,
+        set_aside: &mut Vec<super::engine::SetAside>,
+    ) -> Result<u64> {
         let mut merge = self.issue_merge()?;
         let mut applied = 0;
         for part in docs.chunks(DOCS_PER_TRANSACTION) {
-            applied += self.store_doc_part(&mut merge, part, whole)?;
+            applied += self.store_doc_part(&mut merge, part, whole, set_aside)?;
         }
         Ok(applied)
     }
@@ -181,6 +186,7 @@ impl Store {
         merge: &mut crate::issues::sync::IssueMerge,
         docs: &[DocDownload],
         whole: bool,
+        set_aside: &mut Vec<super::engine::SetAside>,
     ) -> Result<u64> {
         let mut tx = self.conn.transaction()?;
         let mut applied = 0;
@@ -194,20 +200,19 @@ impl Store {
             };
             let sp = tx.savepoint()?;
             let merged = match d.kind {
-                DocKind::Issue => {
-                    let id: IssueId = d.id.parse().map_err(|_| bad_id())?;
-                    merge.apply(&sp, Some(id), &d.data).map(|_| ())
-                }
-                DocKind::Merchant => {
-                    let id: MerchantId = d.id.parse().map_err(|_| bad_id())?;
-                    crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now()).map(
-                        |(_, latest)| {
+                DocKind::Issue => match d.id.parse::<IssueId>() {
+                    Ok(id) => merge.apply(&sp, Some(id), &d.data).map(|_| ()),
+                    Err(_) => Err(bad_id()),
+                },
+                DocKind::Merchant => match d.id.parse::<MerchantId>() {
+                    Ok(id) => crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now())
+                        .map(|(_, latest)| {
                             if let Some(latest) = latest {
                                 merge.observe(&latest);
                             }
-                        },
-                    )
-                }
+                        }),
+                    Err(_) => Err(bad_id()),
+                },
             };
             match merged {
                 Ok(_) => {
@@ -233,6 +238,11 @@ impl Store {
                          ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
                     )?
                     .execute(params![d.id, d.kind.as_str(), d.heads.join(" ")])?;
+                    super::engine::clear_set_aside(
+                        &sp,
+                        &format!("doc:{}", d.kind.as_str()),
+                        &d.id,
+                    )?;
                     sp.commit()?;
                 }
                 Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
@@ -241,6 +251,19 @@ impl Store {
                         "INSERT INTO sync_doc (doc_id, kind, refetch) VALUES (?1, ?2, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
                         params![d.id, d.kind.as_str()],
                     )?;
+                }
+                // Whole and still unreadable (or refused by a check): set aside with the
+                // reason, and the other documents go on.
+                Err(e) if super::engine::is_item_fault(&e) => {
+                    drop(sp);
+                    let item = super::engine::SetAside {
+                        kind: format!("doc:{}", d.kind.as_str()),
+                        id: d.id.clone(),
+                        reason: e.to_string(),
+                    };
+                    let body = format!("{} bytes, heads {}", d.data.len(), d.heads.join(" "));
+                    super::engine::set_item_aside(&tx, &item, &body, merge.now())?;
+                    set_aside.push(item);
                 }
                 Err(e) => return Err(e),
             }
@@ -341,12 +364,14 @@ mod tests {
             download(IssueId::new(), b"garbage".to_vec()),
         ];
 
-        // Asked for whole, a document that does not apply is an error and the page is not stored.
-        assert!(supervisor.store_doc_downloads(&page, true).is_err());
-        assert_eq!(supervisor.count_issues(&IssueQuery::default()).unwrap(), 0);
-        assert!(refetch_marked(&supervisor).is_empty());
-
-        assert_eq!(supervisor.store_doc_downloads(&page, false).unwrap(), 1);
+        let mut aside = Vec::new();
+        assert_eq!(
+            supervisor
+                .store_doc_downloads(&page, false, &mut aside)
+                .unwrap(),
+            1
+        );
+        assert!(aside.is_empty(), "{aside:?}");
         assert_eq!(
             supervisor.issue(a).unwrap().heads,
             chief.issue(a).unwrap().heads
@@ -366,13 +391,22 @@ mod tests {
             "the applied document's photo is wanted, the others' are not"
         );
 
-        // Refetched whole, the issue arrives and is no longer marked.
+        // Refetched whole, the issue arrives; a document still unreadable when whole is set
+        // aside with the reason, and the page goes on.
+        let refetched = [
+            download(IssueId::new(), b"still garbage".to_vec()),
+            download(b, chief.export_issue(b).unwrap()),
+        ];
         assert_eq!(
             supervisor
-                .store_doc_downloads(&[download(b, chief.export_issue(b).unwrap())], true)
+                .store_doc_downloads(&refetched, true, &mut aside)
                 .unwrap(),
             1
         );
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(aside[0].kind, "doc:issue");
+        assert_eq!(aside[0].id, refetched[0].id);
+        assert_eq!(supervisor.set_aside_items().unwrap(), aside);
         assert_eq!(refetch_marked(&supervisor), vec![page[2].id.clone()]);
         assert_eq!(supervisor.issue(b).unwrap().comments.len(), 1);
     }

@@ -38,6 +38,94 @@ pub struct Applied {
     pub patrols: u64,
     pub records: u64,
     pub reference: u64,
+    /// Items received that this device could not take, set aside with the reason.
+    pub set_aside: Vec<SetAside>,
+}
+
+/// An item the server sent that this device could not take: kept aside with the reason, so
+/// that the rest of the sync goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetAside {
+    /// `doc:issue`, `doc:merchant`, `patrol`, `record:pickup`, `record:points`, `ref:street`...
+    pub kind: String,
+    pub id: String,
+    pub reason: String,
+}
+
+/// Whether an error storing a received item is the item's own fault (malformed, out of range,
+/// refused by a check), as opposed to this device's (a full disk, a locked database): the first
+/// sets the item aside, the second stops the sync so that it is tried again.
+pub(crate) fn is_item_fault(e: &Error) -> bool {
+    match e {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+            f.code == rusqlite::ErrorCode::ConstraintViolation
+        }
+        Error::Sqlite(rusqlite::Error::FromSqlConversionFailure(..))
+        | Error::Sqlite(rusqlite::Error::IntegralValueOutOfRange(..))
+        | Error::Sqlite(rusqlite::Error::ToSqlConversionFailure(..)) => true,
+        Error::Sqlite(_)
+        | Error::Io { .. }
+        | Error::Interrupted
+        | Error::Network(_)
+        | Error::Server { .. }
+        | Error::NotEnrolled
+        | Error::NotInitialised => false,
+        _ => true,
+    }
+}
+
+/// Records a received item set aside (replacing an earlier reason for the same item).
+pub(crate) fn set_item_aside(
+    conn: &rusqlite::Connection,
+    item: &SetAside,
+    body: &str,
+    now_ms: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO sync_set_aside (kind, id, reason, body, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![item.kind, item.id, item.reason, body, now_ms])?;
+    Ok(())
+}
+
+/// A received item taken after all: it leaves the set-aside list.
+pub(crate) fn clear_set_aside(conn: &rusqlite::Connection, kind: &str, id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM sync_set_aside WHERE kind = ?1 AND id = ?2")?
+        .execute(params![kind, id])?;
+    Ok(())
+}
+
+/// Stores one received item in a savepoint; an item fault rolls it back and sets it aside.
+/// True when it was stored.
+fn take_item(
+    tx: &mut rusqlite::Transaction<'_>,
+    kind: &str,
+    id: &str,
+    body: &str,
+    now_ms: i64,
+    set_aside: &mut Vec<SetAside>,
+    store: impl FnOnce(&rusqlite::Connection) -> Result<()>,
+) -> Result<bool> {
+    let sp = tx.savepoint()?;
+    match store(&sp) {
+        Ok(()) => {
+            clear_set_aside(&sp, kind, id)?;
+            sp.commit()?;
+            Ok(true)
+        }
+        Err(e) if is_item_fault(&e) => {
+            drop(sp);
+            let item = SetAside {
+                kind: kind.to_owned(),
+                id: id.to_owned(),
+                reason: e.to_string(),
+            };
+            set_item_aside(tx, &item, body, now_ms)?;
+            set_aside.push(item);
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 impl Store {
@@ -174,10 +262,10 @@ impl Store {
         let mut applied = Applied::default();
         // Documents merge a few hundred to a transaction (each is idempotent); the cursor moves only
         // after all of them are stored.
-        applied.docs += self.store_doc_downloads(&resp.docs, false)?;
-        applied.docs += self.store_doc_downloads(&resp.refetched, true)?;
+        applied.docs += self.store_doc_downloads(&resp.docs, false, &mut applied.set_aside)?;
+        applied.docs += self.store_doc_downloads(&resp.refetched, true, &mut applied.set_aside)?;
         self.confirm_docs(&resp.accepted)?;
-        let tx = self.conn.transaction()?;
+        let mut tx = self.conn.transaction()?;
         for id in &sent.refetch {
             tx.execute("UPDATE sync_doc SET refetch = 0 WHERE doc_id = ?1", [id])?;
         }
@@ -196,11 +284,24 @@ impl Store {
                 params![r.kind, r.id],
             )?;
         }
+        // Each item received is stored in a savepoint of its own: one the device cannot take is
+        // set aside with the reason and the rest go on (one bad item never stops a sync).
         let mut network_changed = false;
         for row in &resp.reference {
-            apply_reference(&tx, row, &me, now)?;
-            network_changed |= row.table == "street";
-            applied.reference += 1;
+            let kind = format!("ref:{}", row.table);
+            let body = serde_json::to_string(row).expect("reference row serialises");
+            if take_item(
+                &mut tx,
+                &kind,
+                &row.id,
+                &body,
+                now,
+                &mut applied.set_aside,
+                |c| apply_reference(c, row, &me, now),
+            )? {
+                network_changed |= row.table == "street";
+                applied.reference += 1;
+            }
         }
         if !resp.reference.is_empty() {
             super::reference::reconcile(&tx, now)?;
@@ -209,12 +310,32 @@ impl Store {
             if p.device_id == me.device_id {
                 continue;
             }
-            upsert_synced_patrol(&tx, p)?;
-            applied.patrols += 1;
+            let body = serde_json::to_string(p).expect("patrol record serialises");
+            if take_item(
+                &mut tx,
+                "patrol",
+                &p.id.to_string(),
+                &body,
+                now,
+                &mut applied.set_aside,
+                |c| upsert_synced_patrol(c, p),
+            )? {
+                applied.patrols += 1;
+            }
         }
         for r in &resp.records {
-            super::records::store_record(&tx, r)?;
-            applied.records += 1;
+            let body = serde_json::to_string(r).expect("record serialises");
+            if take_item(
+                &mut tx,
+                &format!("record:{}", r.kind),
+                &r.id,
+                &body,
+                now,
+                &mut applied.set_aside,
+                |c| super::records::store_record(c, r),
+            )? {
+                applied.records += 1;
+            }
         }
         for FixMark {
             patrol_id,
@@ -346,6 +467,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Items received from the server that this device set aside, oldest first.
+    pub fn set_aside_items(&self) -> Result<Vec<SetAside>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, id, reason FROM sync_set_aside ORDER BY at_ms, kind, id")?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(SetAside {
+                    kind: r.get(0)?,
+                    id: r.get(1)?,
+                    reason: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Counts of what this store holds that came from or went to the server.
     pub fn sync_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
         let n = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
@@ -396,7 +533,7 @@ pub fn patrol_record(p: &PatrolInfo) -> PatrolRecord {
 }
 
 fn apply_reference(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     row: &ReferenceRow,
     me: &DeviceIdentity,
     now_ms: i64,
@@ -421,7 +558,7 @@ fn apply_reference(
     Ok(())
 }
 
-fn upsert_synced_patrol(tx: &rusqlite::Transaction<'_>, p: &PatrolRecord) -> Result<()> {
+fn upsert_synced_patrol(tx: &rusqlite::Connection, p: &PatrolRecord) -> Result<()> {
     let summary = p.summary.as_ref().map(|s| s.to_string());
     // How the track was made on the device it came from; anything else is not known.
     let origin = match p.source.as_str() {

@@ -13,4 +13,4 @@ pub mod wire;
 pub use client::{
     NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync,
 };
-pub use engine::{Account, Applied};
+pub use engine::{Account, Applied, SetAside};

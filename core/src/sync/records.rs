@@ -2,7 +2,7 @@
 //! on one device with a UUIDv7 id. Uploads are this user's records the server has not
 //! confirmed; records from others (a supervisor's view of stewards) are stored as they are.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
 use super::wire::LedgerRecord;
@@ -44,6 +44,12 @@ impl Store {
             "SELECT id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry e
               WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM sync_record s WHERE s.kind = 'points' AND s.id = e.id)
                 AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'points' AND x.id = e.id)
+                -- Hours of a patrol go up once the server holds all its fixes: it checks them
+                -- against the duration it computes itself.
+                AND (e.kind <> 'patrol_hour' OR EXISTS (
+                      SELECT 1 FROM patrol p JOIN sync_patrol sp ON sp.patrol_row = p.row_id
+                       WHERE p.id = e.source_id AND sp.uploaded_header IS NOT NULL
+                         AND sp.server_next_seq >= (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)))
               ORDER BY id LIMIT ?2",
         )?;
         let rows = entries.query_map(params![me.user_id.to_string(), limit as i64], |r| {
@@ -99,7 +105,7 @@ fn opt_text(body: &Value, name: &str) -> Option<String> {
 }
 
 /// Stores a record received from the server (idempotent: a record is immutable).
-pub(crate) fn store_record(tx: &Transaction<'_>, r: &LedgerRecord) -> Result<()> {
+pub(crate) fn store_record(tx: &Connection, r: &LedgerRecord) -> Result<()> {
     let b = &r.body;
     match r.kind.as_str() {
         "pickup" => {

@@ -73,7 +73,7 @@ fn bad(table: &str, e: impl std::fmt::Display) -> Error {
 /// Stores one reference row in its table. Rows whose street is not here yet are kept in
 /// `reference_row` and placed by [`reconcile`] once it arrives.
 pub(crate) fn apply_row(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     table: &str,
     body: &serde_json::Value,
     deleted: bool,
@@ -177,7 +177,7 @@ pub(crate) fn apply_row(
     }
 }
 
-fn street_here(tx: &Transaction<'_>, street_id: &str) -> Result<bool> {
+fn street_here(tx: &rusqlite::Connection, street_id: &str) -> Result<bool> {
     Ok(tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM street WHERE id = ?1)",
         [street_id],

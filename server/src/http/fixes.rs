@@ -41,7 +41,7 @@ async fn upload(
         .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
     let fixes = decode_fixes(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let n = fixes.len() as u64;
-    let storage = state.storage.clone();
+    let (storage, now) = (state.storage.clone(), state.now_ms());
     let next_seq = blocking(move || {
         let mut tx = storage.write()?;
         let id = patrol_id.to_string();
@@ -50,12 +50,42 @@ async fn upload(
                 "patrol {id} is unknown here; sync its header (POST /v1/sync) first"
             )));
         };
+        // Another device's patrol gets the answer an unknown one gets (no existence oracle).
         if patrol.device_id != device.id {
-            return Err(ApiError::Forbidden(format!(
-                "patrol {id} was recorded by another device"
+            return Err(ApiError::NotFound(format!(
+                "patrol {id} is unknown here; sync its header (POST /v1/sync) first"
             )));
         }
+        if let Some(q) = tx.quarantined("patrol", &id)? {
+            return Err(ApiError::Conflict(format!(
+                "patrol {id} is held by the district's administrator ({}); it takes no fixes until released",
+                q.reason
+            )));
+        }
+        let before = tx.fix_mark(&id)?;
+        crate::validate::check_fixes(&id, &fixes, before).map_err(|e| match e {
+            crate::validate::CheckError::Refused(r) => ApiError::Unprocessable(r.to_string()),
+            crate::validate::CheckError::Storage(e) => e.into(),
+        })?;
         let mark = tx.insert_fixes(&id, &fixes)?;
+        // Once the server holds every fix the device counted, the summary is the server's own,
+        // and devices that receive the patrol get it.
+        if mark > before
+            && patrol.state == patrol_core::PatrolState::Stopped
+            && tx.patrol_fix_claim(&id)?.is_some_and(|claim| mark >= claim)
+        {
+            let summary = crate::validate::summary_from_fixes(&tx.fixes(&id, 0, usize::MAX)?);
+            tx.put_patrol(
+                &patrol_core::sync::wire::PatrolRecord {
+                    summary: Some(summary),
+                    ..patrol
+                },
+                now,
+            )?;
+            if let Some(row) = tx.feed_row("patrol", &id)? {
+                tx.feed_touch("patrol", &id, &row.scope)?;
+            }
+        }
         tx.commit()?;
         Ok(mark)
     })
@@ -123,7 +153,7 @@ async fn download(
                 out.extend_from_slice(&(batch.len() as u32).to_le_bytes());
                 out.extend_from_slice(&batch);
                 left -= chunk.len();
-                from = chunk.last().map_or(from, |f| f.seq + 1);
+                from = chunk.last().map_or(from, |f| f.seq.saturating_add(1));
                 if left == 0 {
                     break;
                 }

@@ -90,6 +90,59 @@ pub struct BlobRow {
     pub complete: bool,
 }
 
+/// An item an administrator took out of every feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantineRow {
+    /// The feed kind: `doc:issue`, `patrol`, `record:points`...
+    pub kind: String,
+    pub item_id: String,
+    pub reason: String,
+    pub at_ms: i64,
+    /// Where it stood in the feed, to put it back on release.
+    pub scope: FeedScope,
+}
+
+/// Whether a points entry counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsStatus {
+    Accepted,
+    /// A redemption past the automatic limit, waiting for a supervisor.
+    Pending,
+    Declined,
+}
+
+impl PointsStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PointsStatus::Accepted => "accepted",
+            PointsStatus::Pending => "pending",
+            PointsStatus::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "accepted" => Some(PointsStatus::Accepted),
+            "pending" => Some(PointsStatus::Pending),
+            "declined" => Some(PointsStatus::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// A points entry as the server accepted it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointsLedgerRow {
+    pub entry_id: String,
+    pub user_id: UserId,
+    pub kind: String,
+    pub source_id: String,
+    pub day: String,
+    pub points: i64,
+    pub status: PointsStatus,
+    pub at_ms: i64,
+}
+
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 pub trait Tx {
     fn commit(self: Box<Self>) -> StorageResult<()>;
@@ -200,6 +253,10 @@ pub trait Tx {
     // --- patrols, fixes, records
     fn put_patrol(&mut self, patrol: &PatrolRecord, now_ms: i64) -> StorageResult<()>;
     fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>>;
+    /// How many fixes the device says the patrol has (from its summary), kept apart from the
+    /// header, whose summary is the server's own.
+    fn set_patrol_fix_claim(&mut self, id: &str, claim: Option<i64>) -> StorageResult<()>;
+    fn patrol_fix_claim(&mut self, id: &str) -> StorageResult<Option<i64>>;
     /// Inserts fixes (existing seqs are left as they are); returns the contiguous high-water mark.
     fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64>;
     fn fix_mark(&mut self, patrol: &str) -> StorageResult<i64>;
@@ -208,6 +265,29 @@ pub trait Tx {
     /// Inserts a record unless one with its kind and id exists; true when inserted.
     fn put_record(&mut self, record: &LedgerRecord) -> StorageResult<bool>;
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>>;
+
+    // --- quarantine
+    /// Takes an item out of the feed (every device stops receiving it) and records why.
+    fn quarantine(&mut self, row: &QuarantineRow) -> StorageResult<()>;
+    /// Puts a quarantined item back in the feed (at a new seq); returns whether it was held.
+    fn release(&mut self, kind: &str, item_id: &str) -> StorageResult<bool>;
+    fn quarantined(&mut self, kind: &str, item_id: &str) -> StorageResult<Option<QuarantineRow>>;
+    fn quarantine_list(&mut self) -> StorageResult<Vec<QuarantineRow>>;
+
+    // --- the points ledger as accepted
+    fn put_points(&mut self, row: &PointsLedgerRow) -> StorageResult<()>;
+    fn points_entry(&mut self, entry_id: &str) -> StorageResult<Option<PointsLedgerRow>>;
+    /// Whether the user has an entry (of any status but declined) for this kind and source.
+    fn points_credited(
+        &mut self,
+        user: &UserId,
+        kind: &str,
+        source_id: &str,
+    ) -> StorageResult<bool>;
+    /// The sum of a user's accepted and pending entries, of one kind on one day or of all.
+    fn points_sum(&mut self, user: &UserId, kind_day: Option<(&str, &str)>) -> StorageResult<i64>;
+    fn points_pending(&mut self) -> StorageResult<Vec<PointsLedgerRow>>;
+    fn set_points_status(&mut self, entry_id: &str, status: PointsStatus) -> StorageResult<bool>;
 
     // --- blobs (metadata; bytes are files)
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>>;

@@ -1,10 +1,11 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub fn step(version: i64) -> &'static str {
     match version {
         1 => V1,
+        2 => V2_TRUST,
         _ => "",
     }
 }
@@ -156,4 +157,42 @@ CREATE TABLE blob (
     complete      INTEGER NOT NULL DEFAULT 0,
     created_at_ms INTEGER NOT NULL
 );
+"#;
+
+/// The server as the authority: items an administrator took out of every feed, and the points
+/// ledger as the server accepted it (a projection of the `points` records, indexed for the
+/// checks every new entry goes through: one entry per source, daily caps, the balance).
+const V2_TRUST: &str = r#"
+CREATE TABLE quarantine (
+    kind       TEXT NOT NULL,
+    item_id    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    -- the feed row's scope, to put it back on release
+    street_id      TEXT,
+    subdistrict_id TEXT,
+    owner_id       TEXT,
+    audience       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (kind, item_id)
+) WITHOUT ROWID;
+
+CREATE TABLE points_ledger (
+    entry_id  TEXT PRIMARY KEY,
+    user_id   TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    points    INTEGER NOT NULL,
+    -- 'accepted', or for a redemption past the automatic limit 'pending' until a supervisor
+    -- approves ('accepted') or declines ('declined') it
+    status    TEXT NOT NULL CHECK (status IN ('accepted', 'pending', 'declined')),
+    at_ms     INTEGER NOT NULL,
+    UNIQUE (user_id, kind, source_id)
+);
+CREATE INDEX points_ledger_by_day ON points_ledger (user_id, day, kind);
+CREATE INDEX points_ledger_pending ON points_ledger (status) WHERE status = 'pending';
+
+-- How many fixes the device said a patrol has: once the server holds them all, it computes the
+-- patrol's summary itself.
+ALTER TABLE patrol ADD COLUMN fix_claim INTEGER;
 "#;

@@ -11,8 +11,8 @@ use patrol_core::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, Storage, StorageError,
-    StorageResult, Tx, schema,
+    BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, PointsLedgerRow, PointsStatus,
+    QuarantineRow, Storage, StorageError, StorageResult, Tx, schema,
 };
 
 const READERS: usize = 4;
@@ -166,6 +166,51 @@ fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
                 .map(str::to_owned)
                 .collect(),
         },
+    })
+}
+
+fn quarantine_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QuarantineRow> {
+    Ok(QuarantineRow {
+        kind: r.get(0)?,
+        item_id: r.get(1)?,
+        reason: r.get(2)?,
+        at_ms: r.get(3)?,
+        scope: FeedScope {
+            street_id: r.get(4)?,
+            subdistrict_id: r.get(5)?,
+            owner_id: r.get(6)?,
+            audience: r
+                .get::<_, String>(7)?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        },
+    })
+}
+
+const SELECT_POINTS: &str =
+    "SELECT entry_id, user_id, kind, source_id, day, points, status, at_ms FROM points_ledger";
+
+fn points_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PointsLedgerRow> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("points_ledger: {what}").into(),
+        )
+    };
+    Ok(PointsLedgerRow {
+        entry_id: r.get(0)?,
+        user_id: r
+            .get::<_, String>(1)?
+            .parse()
+            .map_err(|_| bad(1, "user id"))?,
+        kind: r.get(2)?,
+        source_id: r.get(3)?,
+        day: r.get(4)?,
+        points: r.get(5)?,
+        status: PointsStatus::parse(&r.get::<_, String>(6)?).ok_or_else(|| bad(6, "status"))?,
+        at_ms: r.get(7)?,
     })
 }
 
@@ -599,6 +644,22 @@ impl Tx for SqliteTx<'_> {
             .transpose()
     }
 
+    fn set_patrol_fix_claim(&mut self, id: &str, claim: Option<i64>) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("UPDATE patrol SET fix_claim = ?2 WHERE id = ?1")?
+            .execute(params![id, claim])?;
+        Ok(())
+    }
+
+    fn patrol_fix_claim(&mut self, id: &str) -> StorageResult<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT fix_claim FROM patrol WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
     fn insert_fixes(&mut self, patrol: &str, fixes: &[StoredFix]) -> StorageResult<i64> {
         let row: i64 = self
             .conn
@@ -691,6 +752,137 @@ impl Tx for SqliteTx<'_> {
             })
         })
         .transpose()
+    }
+
+    fn quarantine(&mut self, row: &QuarantineRow) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM feed WHERE kind = ?1 AND item_id = ?2")?
+            .execute(params![row.kind, row.item_id])?;
+        let s = &row.scope;
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO quarantine (kind, item_id, reason, at_ms, street_id, subdistrict_id, owner_id, audience)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                row.kind,
+                row.item_id,
+                row.reason,
+                row.at_ms,
+                s.street_id,
+                s.subdistrict_id,
+                s.owner_id,
+                s.audience.join(" ")
+            ])?;
+        Ok(())
+    }
+
+    fn release(&mut self, kind: &str, item_id: &str) -> StorageResult<bool> {
+        let Some(row) = self.quarantined(kind, item_id)? else {
+            return Ok(false);
+        };
+        self.conn
+            .prepare_cached("DELETE FROM quarantine WHERE kind = ?1 AND item_id = ?2")?
+            .execute(params![kind, item_id])?;
+        self.feed_touch(kind, item_id, &row.scope)?;
+        Ok(true)
+    }
+
+    fn quarantined(&mut self, kind: &str, item_id: &str) -> StorageResult<Option<QuarantineRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT kind, item_id, reason, at_ms, street_id, subdistrict_id, owner_id, audience FROM quarantine
+                  WHERE kind = ?1 AND item_id = ?2",
+            )?
+            .query_row(params![kind, item_id], quarantine_row)
+            .optional()?)
+    }
+
+    fn quarantine_list(&mut self) -> StorageResult<Vec<QuarantineRow>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT kind, item_id, reason, at_ms, street_id, subdistrict_id, owner_id, audience FROM quarantine
+              ORDER BY at_ms, kind, item_id",
+        )?;
+        let rows = s.query_map([], quarantine_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn put_points(&mut self, row: &PointsLedgerRow) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO points_ledger (entry_id, user_id, kind, source_id, day, points, status, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                row.entry_id,
+                row.user_id.to_string(),
+                row.kind,
+                row.source_id,
+                row.day,
+                row.points,
+                row.status.as_str(),
+                row.at_ms
+            ])?;
+        Ok(())
+    }
+
+    fn points_entry(&mut self, entry_id: &str) -> StorageResult<Option<PointsLedgerRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("{SELECT_POINTS} WHERE entry_id = ?1"))?
+            .query_row([entry_id], points_row)
+            .optional()?)
+    }
+
+    fn points_credited(
+        &mut self,
+        user: &UserId,
+        kind: &str,
+        source_id: &str,
+    ) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM points_ledger WHERE user_id = ?1 AND kind = ?2 AND source_id = ?3
+                                   AND status <> 'declined')",
+            )?
+            .query_row(params![user.to_string(), kind, source_id], |r| r.get(0))?)
+    }
+
+    fn points_sum(&mut self, user: &UserId, kind_day: Option<(&str, &str)>) -> StorageResult<i64> {
+        let user = user.to_string();
+        Ok(match kind_day {
+            Some((kind, day)) => self
+                .conn
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(points), 0) FROM points_ledger
+                      WHERE user_id = ?1 AND day = ?2 AND kind = ?3 AND status <> 'declined'",
+                )?
+                .query_row(params![user, day, kind], |r| r.get(0))?,
+            None => self
+                .conn
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(points), 0) FROM points_ledger WHERE user_id = ?1 AND status <> 'declined'",
+                )?
+                .query_row(params![user], |r| r.get(0))?,
+        })
+    }
+
+    fn points_pending(&mut self) -> StorageResult<Vec<PointsLedgerRow>> {
+        let mut s = self.conn.prepare_cached(&format!(
+            "{SELECT_POINTS} WHERE status = 'pending' ORDER BY at_ms, entry_id"
+        ))?;
+        let rows = s.query_map([], points_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_points_status(&mut self, entry_id: &str, status: PointsStatus) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("UPDATE points_ledger SET status = ?2 WHERE entry_id = ?1")?
+            .execute(params![entry_id, status.as_str()])?
+            > 0)
     }
 
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>> {
