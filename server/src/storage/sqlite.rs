@@ -529,6 +529,16 @@ impl Tx for SqliteTx<'_> {
                      updated_at_ms = excluded.updated_at_ms",
             )?
             .execute(params![id, kind, data, join(heads), join(blobs), now_ms])?;
+        let feed_kind = format!("doc:{kind}");
+        self.conn
+            .prepare_cached("DELETE FROM blob_ref WHERE kind = ?1 AND item_id = ?2")?
+            .execute(params![feed_kind, id])?;
+        let mut add = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO blob_ref (hash, kind, item_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for hash in blobs {
+            add.execute(params![hash, feed_kind, id])?;
+        }
         Ok(())
     }
 
@@ -662,7 +672,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put_record(&mut self, rec: &LedgerRecord) -> StorageResult<bool> {
-        Ok(self
+        let inserted = self
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO record (kind, id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
@@ -673,7 +683,19 @@ impl Tx for SqliteTx<'_> {
                 rec.user_id.to_string(),
                 rec.body.to_string()
             ])?
-            == 1)
+            == 1;
+        let photo = rec.body.get("photo_sha256").and_then(|v| v.as_str());
+        if inserted
+            && rec.kind == "pickup"
+            && let Some(hash) = photo
+        {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO blob_ref (hash, kind, item_id) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![hash, format!("record:{}", rec.kind), rec.id])?;
+        }
+        Ok(inserted)
     }
 
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>> {
@@ -715,6 +737,53 @@ impl Tx for SqliteTx<'_> {
                  ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete",
             )?
             .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms])?;
+        Ok(())
+    }
+
+    fn blob_refs(&mut self, hash: &str) -> StorageResult<Vec<(String, String)>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT kind, item_id FROM blob_ref WHERE hash = ?1 ORDER BY kind, item_id",
+        )?;
+        Ok(s.query_map([hash], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<Option<BlobRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT size, received FROM blob_upload WHERE hash = ?1 AND device_id = ?2",
+            )?
+            .query_row(params![hash, device.to_string()], |r| {
+                Ok(BlobRow {
+                    hash: hash.to_owned(),
+                    size: r.get::<_, i64>(0)? as u64,
+                    received: r.get::<_, i64>(1)? as u64,
+                    complete: false,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_blob_upload(
+        &mut self,
+        device: &DeviceId,
+        u: &BlobRow,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO blob_upload (hash, device_id, size, received, started_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (hash, device_id) DO UPDATE SET size = excluded.size, received = excluded.received",
+            )?
+            .execute(params![u.hash, device.to_string(), u.size as i64, u.received as i64, now_ms])?;
+        Ok(())
+    }
+
+    fn delete_blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM blob_upload WHERE hash = ?1 AND device_id = ?2")?
+            .execute(params![hash, device.to_string()])?;
         Ok(())
     }
 }
