@@ -787,3 +787,90 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data folder of schema 1 with photos in documents and a pickup, and a shared partial
+    /// upload of the old kind, migrates to the photo index and drops the partial upload.
+    #[test]
+    fn schema_2_indexes_existing_photos_and_drops_shared_partials() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+        {
+            let conn = Connection::open(dir.path().join("server.db")).unwrap();
+            conn.execute_batch(schema::step(1)).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let doc = "INSERT INTO doc (id, kind, data, heads, blobs, updated_at_ms) VALUES (?1, ?2, x'00', '', ?3, 0)";
+            conn.execute(doc, params!["i1", "issue", format!("{a} {b}")])
+                .unwrap();
+            conn.execute(doc, params!["m1", "merchant", b.clone()])
+                .unwrap();
+            conn.execute(doc, params!["i2", "issue", ""]).unwrap();
+            let rec = "INSERT INTO record (kind, id, user_id, body) VALUES (?1, ?2, 'u', ?3)";
+            conn.execute(
+                rec,
+                params!["pickup", "p1", format!(r#"{{"photo_sha256":"{c}"}}"#)],
+            )
+            .unwrap();
+            conn.execute(rec, params!["pickup", "p2", r#"{"photo_sha256":null}"#])
+                .unwrap();
+            conn.execute(rec, params!["points", "e1", r#"{"photo_sha256":"x"}"#])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO blob (hash, size, received, complete, created_at_ms) VALUES (?1, 10, 3, 0, 0), (?2, 10, 10, 1, 0)",
+                params![a, b],
+            )
+            .unwrap();
+        }
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let mut tx = storage.read().unwrap();
+        let refs = |tx: &mut Box<dyn Tx + '_>, h: &str| tx.blob_refs(h).unwrap();
+        assert_eq!(refs(&mut tx, &a), vec![("doc:issue".into(), "i1".into())]);
+        assert_eq!(
+            refs(&mut tx, &b),
+            vec![
+                ("doc:issue".into(), "i1".into()),
+                ("doc:merchant".into(), "m1".into())
+            ]
+        );
+        assert_eq!(
+            refs(&mut tx, &c),
+            vec![("record:pickup".into(), "p1".into())]
+        );
+        assert!(refs(&mut tx, "x").is_empty());
+        assert_eq!(
+            tx.blob(&a).unwrap(),
+            None,
+            "the shared partial upload is dropped"
+        );
+        assert!(tx.blob(&b).unwrap().is_some_and(|r| r.complete));
+    }
+
+    #[test]
+    fn documents_and_pickups_keep_the_photo_index_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let mut tx = storage.write().unwrap();
+        tx.put_doc("m1", "merchant", b"x", &[], &[a.clone(), b.clone()], 0)
+            .unwrap();
+        tx.put_doc("m1", "merchant", b"x", &[], std::slice::from_ref(&b), 1)
+            .unwrap();
+        assert!(tx.blob_refs(&a).unwrap().is_empty(), "a photo taken out");
+        assert_eq!(tx.blob_refs(&b).unwrap().len(), 1);
+        let user: UserId = "0190f00d-0000-7000-8000-000000000001".parse().unwrap();
+        let rec = LedgerRecord {
+            kind: "pickup".into(),
+            id: "p1".into(),
+            user_id: user,
+            body: serde_json::json!({ "photo_sha256": a }),
+        };
+        assert!(tx.put_record(&rec).unwrap());
+        assert_eq!(
+            tx.blob_refs(&a).unwrap(),
+            vec![("record:pickup".into(), "p1".into())]
+        );
+    }
+}
