@@ -99,12 +99,7 @@ fn world() -> World {
         (id, d)
     };
     let (_, owner) = enrol("赵大爷", Role::Steward, Scope::Own, Some("古城小巷"));
-    let (_, sup_b) = enrol(
-        "陈主任",
-        Role::Supervisor,
-        Scope::Subdistrict(b.clone()),
-        None,
-    );
+    let (_, sup_b) = enrol("陈主任", Role::Supervisor, Scope::Subdistrict(b), None);
     let (_, crew_b) = enrol("刘师傅", Role::Crew, Scope::Subdistrict(b), None);
     let (chief_a_id, chief_a) = enrol("王芳", Role::Chief, Scope::Own, Some("八角西街"));
     let (_, crew_a) = enrol("张师傅", Role::Crew, Scope::Subdistrict(a), None);
