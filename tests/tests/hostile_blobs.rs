@@ -289,6 +289,13 @@ fn uploads_cannot_be_squatted() {
     assert!(r.requests < 10, "{} requests", r.requests);
     sup_b.sync();
     has_photo(&sup_b, &w.sha);
+    // Declaring someone else's photo in a pickup of one's own does not open it either.
+    let r = http()
+        .get(format!("{}/v1/blobs/{}", w.url, w.sha))
+        .bearer_auth(token_of(&w.chief_a))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     drop(owner);
 }
 

@@ -92,7 +92,7 @@ async fn status(
         let ctx = device_ctx(tx.as_mut(), &device)?;
         let stored = tx.blob(&hash)?.filter(|b| b.complete);
         if let Some(b) = &stored
-            && blob_access::may_read(tx.as_mut(), &ctx, &hash)?
+            && blob_access::may_read(tx.as_mut(), &ctx, &hash, b.uploaded_by.as_ref())?
         {
             return Ok(Some(b.clone()));
         }
@@ -168,6 +168,7 @@ async fn append(
                 size: length,
                 received: 0,
                 complete: false,
+                uploaded_by: None,
             },
         };
         if offset != up.received {
@@ -212,6 +213,7 @@ async fn append(
         std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;
         std::fs::rename(&partial, &dest).map_err(anyhow::Error::from)?;
         up.complete = true;
+        up.uploaded_by = Some(device.user.id);
         tx.put_blob(&up, now)?;
         tx.commit()?;
         Ok(up)
@@ -239,8 +241,12 @@ async fn download(
     let bytes = blocking(move || {
         let mut tx = storage.read()?;
         let ctx = device_ctx(tx.as_mut(), &device)?;
-        let stored = tx.blob(&hash)?.is_some_and(|r| r.complete);
-        if stored && blob_access::may_read(tx.as_mut(), &ctx, &hash)? {
+        let stored = tx.blob(&hash)?.filter(|r| r.complete);
+        let readable = match &stored {
+            Some(b) => blob_access::may_read(tx.as_mut(), &ctx, &hash, b.uploaded_by.as_ref())?,
+            None => false,
+        };
+        if readable {
             drop(tx);
             Ok(std::fs::read(final_path(&dir, &hash)).map_err(anyhow::Error::from)?)
         } else {

@@ -88,6 +88,8 @@ pub struct BlobRow {
     pub size: u64,
     pub received: u64,
     pub complete: bool,
+    /// Whose upload completed it (`None` for photos stored before this was kept).
+    pub uploaded_by: Option<UserId>,
 }
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.

@@ -160,8 +160,8 @@ CREATE TABLE blob (
 "#;
 
 /// Photos belong to what holds them: an index from a photo to the documents and records that
-/// refer to it (who may read it follows from theirs), and uploads in progress kept per device so
-/// no device can disturb another's. Partial uploads of the old shared kind are dropped (their
+/// refer to it (who may read it follows from theirs), whose upload completed each photo, and
+/// uploads in progress kept per device so no device can disturb another's. Partial uploads of the old shared kind are dropped (their
 /// devices start again from zero).
 const V2: &str = r#"
 CREATE TABLE blob_ref (
@@ -197,4 +197,6 @@ CREATE TABLE blob_upload (
 ) WITHOUT ROWID;
 
 DELETE FROM blob WHERE complete = 0;
+-- Whose upload completed a photo: only items where that user declared it let others read it.
+ALTER TABLE blob ADD COLUMN uploaded_by TEXT;
 "#;

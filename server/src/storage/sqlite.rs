@@ -718,25 +718,40 @@ impl Tx for SqliteTx<'_> {
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT hash, size, received, complete FROM blob WHERE hash = ?1")?
+            .prepare_cached(
+                "SELECT hash, size, received, complete, uploaded_by FROM blob WHERE hash = ?1",
+            )?
             .query_row([hash], |r| {
+                Ok((
+                    BlobRow {
+                        hash: r.get(0)?,
+                        size: r.get::<_, i64>(1)? as u64,
+                        received: r.get::<_, i64>(2)? as u64,
+                        complete: r.get(3)?,
+                        uploaded_by: None,
+                    },
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .optional()?
+            .map(|(row, by)| -> StorageResult<BlobRow> {
                 Ok(BlobRow {
-                    hash: r.get(0)?,
-                    size: r.get::<_, i64>(1)? as u64,
-                    received: r.get::<_, i64>(2)? as u64,
-                    complete: r.get(3)?,
+                    uploaded_by: by.map(|u| u.parse().map_err(corrupt)).transpose()?,
+                    ..row
                 })
             })
-            .optional()?)
+            .transpose()?)
     }
 
     fn put_blob(&mut self, b: &BlobRow, now_ms: i64) -> StorageResult<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO blob (hash, size, received, complete, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete",
+                "INSERT INTO blob (hash, size, received, complete, created_at_ms, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete,
+                     uploaded_by = excluded.uploaded_by",
             )?
-            .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms])?;
+            .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms,
+                b.uploaded_by.map(|u| u.to_string())])?;
         Ok(())
     }
 
@@ -760,6 +775,7 @@ impl Tx for SqliteTx<'_> {
                     size: r.get::<_, i64>(0)? as u64,
                     received: r.get::<_, i64>(1)? as u64,
                     complete: false,
+                    uploaded_by: None,
                 })
             })
             .optional()?)
