@@ -716,8 +716,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>> {
-        Ok(self
-            .conn
+        self.conn
             .prepare_cached(
                 "SELECT hash, size, received, complete, uploaded_by FROM blob WHERE hash = ?1",
             )?
@@ -740,7 +739,7 @@ impl Tx for SqliteTx<'_> {
                     ..row
                 })
             })
-            .transpose()?)
+            .transpose()
     }
 
     fn put_blob(&mut self, b: &BlobRow, now_ms: i64) -> StorageResult<()> {
