@@ -9,6 +9,7 @@
 //! - [`secrets`]: tokens and enrolment codes, stored hashed.
 
 pub mod admin;
+pub mod blob_access;
 pub mod http;
 pub mod network;
 pub mod policy;

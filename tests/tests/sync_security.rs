@@ -287,10 +287,30 @@ fn blobs_upload_resumably_and_verify_their_hash() {
     let server = TestServer::start();
     let url = server.url();
     let http = Client::new();
-    let (_, code) = server.add_user("王芳", Role::Chief, Scope::Own);
-    let token = token_of(&Device::enrol(&url, &code));
+    let (user, code) = server.add_user("王芳", Role::Chief, Scope::Own);
+    let dev = Device::enrol(&url, &code);
+    let token = token_of(&dev);
     let photo: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let hash = hex::encode(Sha256::digest(&photo));
+    let wrong = hex::encode(Sha256::digest(b"something else"));
+    // Only a photo its user declared may be uploaded: here, in litter pickups of their own.
+    let device_id = dev.store.require_device().unwrap().device_id;
+    let pickup = |n: u32, sha: &str| {
+        let id = format!("0190f00d-0000-7000-8000-00000000000{n}");
+        json!({ "kind": "pickup", "id": id, "user_id": user, "body": {
+            "id": id, "user_id": user, "device_id": device_id, "at_ms": 1_700_000_000_000i64,
+            "lat": 39.9075, "lon": 116.1936, "bags": 1, "items": 2, "street_id": null,
+            "photo_sha256": sha, "note": null } })
+    };
+    let declare = json!({ "protocol": PROTOCOL_VERSION, "cursor": 0,
+        "records": [pickup(1, &hash), pickup(2, &wrong)] });
+    let r = http
+        .post(format!("{url}/v1/sync"))
+        .bearer_auth(&token)
+        .json(&declare)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     let patch = |offset: usize, chunk: &[u8], h: &str| {
         http.patch(format!("{url}/v1/blobs/{h}"))
             .bearer_auth(&token)
@@ -335,7 +355,6 @@ fn blobs_upload_resumably_and_verify_their_hash() {
     assert_eq!(patch(0, &photo[..10], &hash).status().as_u16(), 201);
 
     // Bytes that do not match their name are discarded.
-    let wrong = hex::encode(Sha256::digest(b"something else"));
     let r = http
         .patch(format!("{url}/v1/blobs/{wrong}"))
         .bearer_auth(&token)

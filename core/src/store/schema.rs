@@ -404,7 +404,8 @@ CREATE TABLE sync_blob (
 ) WITHOUT ROWID;
 
 -- Patrol headers and records the server refused (kind 'patrol' / 'pickup' / 'points'), left out
--- of uploads from then on and shown to the user.
+-- of uploads from then on and shown to the user. Photos set aside (kind 'photo') are tried again
+-- at each sync and dropped from here once uploaded.
 CREATE TABLE sync_rejected (
     kind   TEXT NOT NULL,
     id     TEXT NOT NULL,

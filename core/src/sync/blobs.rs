@@ -36,6 +36,11 @@ impl Store {
             "INSERT INTO sync_blob (sha256, on_server) VALUES (?1, 1) ON CONFLICT (sha256) DO UPDATE SET on_server = 1",
             [sha],
         )?;
+        // Set aside by an earlier sync, stored now: no longer anything to show.
+        self.conn.execute(
+            "DELETE FROM sync_rejected WHERE kind = 'photo' AND id = ?1",
+            [sha],
+        )?;
         Ok(())
     }
 

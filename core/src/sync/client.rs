@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 use crate::sim::SimRng;
 use crate::store::{DeviceIdentity, Store};
 
+mod photos;
+
+use photos::PhotoUpload;
+
 /// The network the phone is on, as the host app reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +217,22 @@ impl SyncClient {
         body: Vec<u8>,
         headers: &[(&str, String)],
     ) -> Result<Vec<u8>> {
+        let (status, _, bytes) = self.exchange(method, path, body, headers).await?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        Err(server_error(status, &bytes))
+    }
+
+    /// Sends a request, retrying transient failures with backoff; returns the status, headers and
+    /// body of the first answer that is not transient (a success or a 4xx).
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>)> {
         let url = self.url(path)?;
         let mut attempt = 0u32;
         loop {
@@ -231,38 +251,26 @@ impl SyncClient {
             let outcome = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
+                    let headers = resp.headers().clone();
                     match resp.bytes().await {
-                        Ok(bytes) => Ok((status, bytes.to_vec())),
+                        Ok(bytes) => Ok((status, headers, bytes.to_vec())),
                         Err(e) => Err(format!("reading the answer failed: {e}")),
                     }
                 }
                 Err(e) => Err(describe(&e)),
             };
             let transient = match outcome {
-                Ok((status, bytes)) if status.is_success() => {
-                    self.report.bytes_up += body.len() as u64;
-                    self.report.bytes_down += bytes.len() as u64;
-                    return Ok(bytes);
+                Ok((status, headers, bytes)) if !retryable(status) => {
+                    if status.is_success() {
+                        self.report.bytes_up += body.len() as u64;
+                        self.report.bytes_down += bytes.len() as u64;
+                    }
+                    return Ok((status, headers, bytes));
                 }
-                Ok((status, bytes)) if retryable(status) => format!(
+                Ok((status, _, bytes)) => format!(
                     "server answered {status}: {}",
                     String::from_utf8_lossy(&bytes)
                 ),
-                Ok((status, bytes)) => {
-                    let parsed: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-                    let (code, message) = match parsed {
-                        Some(b) => (b.error, b.message),
-                        None => (
-                            status.canonical_reason().unwrap_or("error").to_owned(),
-                            String::from_utf8_lossy(&bytes).into_owned(),
-                        ),
-                    };
-                    return Err(Error::Server {
-                        status: status.as_u16(),
-                        code,
-                        message,
-                    });
-                }
                 Err(e) => e,
             };
             if attempt >= self.policy.max_attempts {
@@ -271,16 +279,20 @@ impl SyncClient {
                 )));
             }
             self.report.retries += 1;
-            // Full jitter: a random wait up to the exponential bound, so phones that lost the
-            // network together do not come back in lockstep.
-            let bound = self
-                .policy
-                .base_backoff
-                .saturating_mul(1u32 << attempt.min(16))
-                .min(self.policy.max_backoff);
-            let wait = bound.mul_f64(self.rng.uniform());
+            let wait = self.backoff(attempt);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Full jitter: a random wait up to the exponential bound for this attempt, so phones that
+    /// lost the network together do not come back in lockstep.
+    fn backoff(&mut self, attempt: u32) -> Duration {
+        let bound = self
+            .policy
+            .base_backoff
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.policy.max_backoff);
+        bound.mul_f64(self.rng.uniform())
     }
 
     async fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(
@@ -297,6 +309,27 @@ impl SyncClient {
                 "the server's answer to {path} is not what this app expects: {e}"
             ))
         })
+    }
+}
+
+/// The machine code and message of an unsuccessful answer.
+fn error_body(status: StatusCode, bytes: &[u8]) -> (String, String) {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(b) => (b.error, b.message),
+        Err(_) => (
+            status.canonical_reason().unwrap_or("error").to_owned(),
+            String::from_utf8_lossy(bytes).into_owned(),
+        ),
+    }
+}
+
+/// The error a non-transient, unsuccessful answer stands for.
+fn server_error(status: StatusCode, bytes: &[u8]) -> Error {
+    let (code, message) = error_body(status, bytes);
+    Error::Server {
+        status: status.as_u16(),
+        code,
+        message,
     }
 }
 
@@ -458,9 +491,29 @@ pub async fn sync(
         let total = (up.len() + down.len()) as u64;
         let mut done = 0u64;
         for (sha, path, size) in up {
-            upload_photo(&mut client, &sha, &path, size).await?;
-            store.mark_blob_on_server(&sha)?;
-            client.report.photos_up += 1;
+            match photos::upload_photo(&mut client, &sha, &path, size).await? {
+                PhotoUpload::Stored => {
+                    store.mark_blob_on_server(&sha)?;
+                    client.report.photos_up += 1;
+                }
+                // Not (yet) declared by this user in anything the server holds (its document
+                // may be held back): tried again at the next sync.
+                PhotoUpload::NotYours(reason) => {
+                    client
+                        .report
+                        .deferred
+                        .push(format!("photo {sha}: {reason}"));
+                }
+                // Refused, or given up after repeated conflicts: kept here, shown to the user,
+                // tried again at the next sync.
+                PhotoUpload::SetAside(reason) => {
+                    store.reject_item("photo", &sha, &reason)?;
+                    client.report.rejected.push(super::docs::RejectedDoc {
+                        id: format!("photo:{sha}"),
+                        reason,
+                    });
+                }
+            }
             done += 1;
             progress.progress("photos", done, total);
         }
@@ -509,87 +562,6 @@ pub async fn sync(
         }
     }
     Ok(client.report)
-}
-
-/// Chunk size of photo uploads: small enough to resume cheaply on a poor connection.
-const PHOTO_CHUNK: usize = 512 * 1024;
-
-/// Uploads one photo from where the server stands (it may have part of it from an earlier try).
-async fn upload_photo(
-    client: &mut SyncClient,
-    sha: &str,
-    path: &std::path::Path,
-    size: u64,
-) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if bytes.len() as u64 != size {
-        return Err(Error::Protocol(format!(
-            "photo {sha} on disk is {} bytes, not {size}",
-            bytes.len()
-        )));
-    }
-    let url = client.url(&format!("/v1/blobs/{sha}"))?;
-    let mut offset = {
-        let mut req = client.http.head(url.clone());
-        if let Some(t) = &client.token {
-            req = req.bearer_auth(t);
-        }
-        match req.send().await {
-            Ok(r) if r.status() == StatusCode::OK => {
-                if r.headers()
-                    .get("blob-complete")
-                    .is_some_and(|v| v == "true")
-                {
-                    return Ok(());
-                }
-                r.headers()
-                    .get("upload-offset")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(0)
-            }
-            _ => 0,
-        }
-    };
-    while offset < bytes.len() {
-        let end = (offset + PHOTO_CHUNK).min(bytes.len());
-        let path = format!("/v1/blobs/{sha}");
-        let headers = [
-            ("upload-offset", offset.to_string()),
-            ("upload-length", bytes.len().to_string()),
-        ];
-        match client
-            .send_with_headers(Method::PATCH, &path, bytes[offset..end].to_vec(), &headers)
-            .await
-        {
-            Ok(_) => offset = end,
-            // Out of step (an earlier chunk landed though its answer was lost): ask where to go on.
-            Err(Error::Server { status: 409, .. }) => {
-                let mut req = client.http.head(url.clone());
-                if let Some(t) = &client.token {
-                    req = req.bearer_auth(t);
-                }
-                let r = req.send().await.map_err(|e| Error::Network(describe(&e)))?;
-                if r.headers()
-                    .get("blob-complete")
-                    .is_some_and(|v| v == "true")
-                {
-                    return Ok(());
-                }
-                offset = r
-                    .headers()
-                    .get("upload-offset")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// A 4xx that means "this content is refused" (not auth, protocol version or rate).

@@ -2,6 +2,11 @@
 //! `HEAD` tells how much of a blob the server has (`Upload-Offset`), `PATCH` appends a chunk at
 //! that offset, and the last chunk is verified against the hash before the blob counts as
 //! stored. A blob the server already has is never uploaded again. `GET` downloads it.
+//!
+//! Photos belong to what holds them ([`crate::blob_access`]): only a device that may read an item
+//! referring to a photo may fetch it (others get 404, as for a photo not stored), and only its
+//! declaring user's devices may upload it. Each device's upload in progress is its own, so no
+//! other device can disturb it; only bytes that hash to the name are ever stored.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,13 +17,16 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use patrol_core::DeviceId;
 use patrol_core::sync::wire::{MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES};
 use sha2::{Digest, Sha256};
 
 use super::auth::AuthDevice;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Metrics, blocking};
+use crate::blob_access;
 use crate::storage::BlobRow;
+use crate::sync::device_ctx;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -45,8 +53,8 @@ fn final_path(dir: &std::path::Path, hash: &str) -> PathBuf {
     dir.join(&hash[..2]).join(hash)
 }
 
-fn partial_path(dir: &std::path::Path, hash: &str) -> PathBuf {
-    dir.join("partial").join(hash)
+fn partial_path(dir: &std::path::Path, hash: &str, device: &DeviceId) -> PathBuf {
+    dir.join("partial").join(format!("{hash}.{device}"))
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> ApiResult<u64> {
@@ -70,20 +78,40 @@ fn offset_headers(row: &BlobRow) -> [(&'static str, HeaderValue); 3] {
     ]
 }
 
+/// `HEAD`: to a device that may read the photo, whether it is stored; to its declaring user's
+/// devices, also how much of their own upload the server has. To anyone else, 404.
 async fn status(
     State(state): State<AppState>,
-    _auth: AuthDevice,
+    AuthDevice(device): AuthDevice,
     Path(hash): Path<String>,
 ) -> ApiResult<Response> {
     check_hash(&hash)?;
     let storage = state.storage.clone();
-    let row = blocking(move || Ok(storage.read()?.blob(&hash)?)).await?;
+    let row = blocking(move || {
+        let mut tx = storage.read()?;
+        let ctx = device_ctx(tx.as_mut(), &device)?;
+        let stored = tx.blob(&hash)?.filter(|b| b.complete);
+        if let Some(b) = &stored
+            && blob_access::may_read(tx.as_mut(), &ctx, &hash, b.uploaded_by.as_ref())?
+        {
+            return Ok(Some(b.clone()));
+        }
+        if blob_access::declarations(tx.as_mut(), &ctx.user.id, &hash)?.is_empty() {
+            return Ok(None);
+        }
+        match stored {
+            Some(b) => Ok(Some(b)),
+            None => Ok(tx.blob_upload(&hash, &device.id)?),
+        }
+    })
+    .await?;
     match row {
         None => Ok(StatusCode::NOT_FOUND.into_response()),
         Some(row) => Ok((StatusCode::OK, offset_headers(&row)).into_response()),
     }
 }
 
+/// `PATCH`: a chunk of this device's upload of a photo its user declared.
 async fn append(
     State(state): State<AppState>,
     AuthDevice(device): AuthDevice,
@@ -105,53 +133,94 @@ async fn append(
         state.now_ms(),
     );
     let chunk = body.len() as u64;
+    let device_id = device.id;
     let row = blocking(move || {
-        // The write transaction doubles as the lock that keeps two uploads of one blob apart.
+        // The write transaction doubles as the lock that keeps two requests for one blob apart.
         let mut tx = storage.write()?;
-        let mut row = tx.blob(&hash)?.unwrap_or(BlobRow { hash: hash.clone(), size: length, received: 0, complete: false });
-        if row.complete {
-            return Ok(row);
+        blob_access::check_upload(tx.as_mut(), &device.user.id, &hash, length)?;
+        let partial = partial_path(&dir, &hash, &device.id);
+        if let Some(done) = tx.blob(&hash)?.filter(|b| b.complete) {
+            // Stored already (and verified): this device's upload in progress, if any, is moot.
+            if tx.blob_upload(&hash, &device.id)?.is_some() {
+                tx.delete_blob_upload(&hash, &device.id)?;
+                tx.commit()?;
+                let _ = std::fs::remove_file(&partial);
+            }
+            return Ok(done);
         }
-        if row.size != length {
-            return Err(ApiError::Conflict(format!("blob {hash} was started with length {}, not {length}", row.size)));
-        }
-        if offset != row.received {
-            return Err(ApiError::Conflict(format!("blob {hash}: the server has {} bytes; send from there", row.received)));
+        let mut up = match tx.blob_upload(&hash, &device.id)? {
+            Some(u) if u.size == length => u,
+            // Started with another length: starting again from zero replaces it.
+            Some(u) if offset == 0 => BlobRow {
+                size: length,
+                received: 0,
+                ..u
+            },
+            Some(u) => {
+                return Err(ApiError::Conflict(format!(
+                    "blob {hash}: this device's upload was started with length {}, not {length}; \
+                     start again from offset 0",
+                    u.size
+                )));
+            }
+            None => BlobRow {
+                hash: hash.clone(),
+                size: length,
+                received: 0,
+                complete: false,
+                uploaded_by: None,
+            },
+        };
+        if offset != up.received {
+            return Err(ApiError::Conflict(format!(
+                "blob {hash}: the server has {} bytes; send from there",
+                up.received
+            )));
         }
         if offset + chunk > length {
-            return Err(ApiError::BadRequest(format!("blob {hash}: chunk runs past Upload-Length {length}")));
+            return Err(ApiError::BadRequest(format!(
+                "blob {hash}: chunk runs past Upload-Length {length}"
+            )));
         }
-        let partial = partial_path(&dir, &hash);
-        std::fs::create_dir_all(partial.parent().expect("partial dir")).map_err(anyhow::Error::from)?;
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&partial).map_err(anyhow::Error::from)?;
+        std::fs::create_dir_all(partial.parent().expect("partial dir"))
+            .map_err(anyhow::Error::from)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&partial)
+            .map_err(anyhow::Error::from)?;
         // A crash after an earlier append but before its row was saved leaves extra bytes: cut them.
         f.set_len(offset).map_err(anyhow::Error::from)?;
         f.write_all(&body).map_err(anyhow::Error::from)?;
         f.sync_data().map_err(anyhow::Error::from)?;
-        row.received = offset + chunk;
-        if row.received == length {
-            let bytes = std::fs::read(&partial).map_err(anyhow::Error::from)?;
-            let actual = hex::encode(Sha256::digest(&bytes));
-            if actual != hash {
-                let _ = std::fs::remove_file(&partial);
-                tx.put_blob(&BlobRow { received: 0, ..row.clone() }, now)?;
-                tx.commit()?;
-                return Err(ApiError::Unprocessable(format!(
-                    "blob {hash}: the bytes hash to {actual}; the upload was discarded, send it again"
-                )));
-            }
-            let dest = final_path(&dir, &hash);
-            std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;
-            std::fs::rename(&partial, &dest).map_err(anyhow::Error::from)?;
-            row.complete = true;
+        up.received = offset + chunk;
+        if up.received < length {
+            tx.put_blob_upload(&device.id, &up, now)?;
+            tx.commit()?;
+            return Ok(up);
         }
-        tx.put_blob(&row, now)?;
+        let bytes = std::fs::read(&partial).map_err(anyhow::Error::from)?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        tx.delete_blob_upload(&hash, &device.id)?;
+        if actual != hash {
+            tx.commit()?;
+            let _ = std::fs::remove_file(&partial);
+            return Err(ApiError::Unprocessable(format!(
+                "blob {hash}: the bytes hash to {actual}; the upload was discarded, send it again"
+            )));
+        }
+        let dest = final_path(&dir, &hash);
+        std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;
+        std::fs::rename(&partial, &dest).map_err(anyhow::Error::from)?;
+        up.complete = true;
+        up.uploaded_by = Some(device.user.id);
+        tx.put_blob(&up, now)?;
         tx.commit()?;
-        Ok(row)
+        Ok(up)
     })
     .await?;
     Metrics::add(&state.metrics.blob_bytes_received, chunk);
-    tracing::debug!(device = %device.id, blob = %row.hash, received = row.received, "blob chunk");
+    tracing::debug!(device = %device_id, blob = %row.hash, received = row.received, "blob chunk");
     let status = if row.complete {
         StatusCode::CREATED
     } else {
@@ -160,22 +229,30 @@ async fn append(
     Ok((status, offset_headers(&row)).into_response())
 }
 
+/// `GET`: the photo, to a device that may read an item referring to it; 404 to anyone else, as
+/// for a photo not stored, so whether it exists is not revealed.
 async fn download(
     State(state): State<AppState>,
-    _auth: AuthDevice,
+    AuthDevice(device): AuthDevice,
     Path(hash): Path<String>,
 ) -> ApiResult<Response> {
     check_hash(&hash)?;
     let (storage, dir) = (state.storage.clone(), state.blobs_dir.clone());
     let bytes = blocking(move || {
-        let row = storage.read()?.blob(&hash)?;
-        match row {
-            Some(r) if r.complete => {
-                Ok(std::fs::read(final_path(&dir, &hash)).map_err(anyhow::Error::from)?)
-            }
-            _ => Err(ApiError::NotFound(format!(
+        let mut tx = storage.read()?;
+        let ctx = device_ctx(tx.as_mut(), &device)?;
+        let stored = tx.blob(&hash)?.filter(|r| r.complete);
+        let readable = match &stored {
+            Some(b) => blob_access::may_read(tx.as_mut(), &ctx, &hash, b.uploaded_by.as_ref())?,
+            None => false,
+        };
+        if readable {
+            drop(tx);
+            Ok(std::fs::read(final_path(&dir, &hash)).map_err(anyhow::Error::from)?)
+        } else {
+            Err(ApiError::NotFound(format!(
                 "blob {hash} is not stored here"
-            ))),
+            )))
         }
     })
     .await?;

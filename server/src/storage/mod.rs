@@ -88,6 +88,8 @@ pub struct BlobRow {
     pub size: u64,
     pub received: u64,
     pub complete: bool,
+    /// Whose upload completed it (`None` for photos stored before this was kept).
+    pub uploaded_by: Option<UserId>,
 }
 
 /// An item an administrator took out of every feed.
@@ -292,6 +294,18 @@ pub trait Tx {
     // --- blobs (metadata; bytes are files)
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>>;
     fn put_blob(&mut self, blob: &BlobRow, now_ms: i64) -> StorageResult<()>;
+    /// The items referring to a photo, as (feed kind, item id): filled by [`Tx::put_doc`] from a
+    /// document's `blobs` and by [`Tx::put_record`] from a pickup's `photo_sha256`.
+    fn blob_refs(&mut self, hash: &str) -> StorageResult<Vec<(String, String)>>;
+    /// One device's upload of a photo in progress (`complete` is always false).
+    fn blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<Option<BlobRow>>;
+    fn put_blob_upload(
+        &mut self,
+        device: &DeviceId,
+        upload: &BlobRow,
+        now_ms: i64,
+    ) -> StorageResult<()>;
+    fn delete_blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<()>;
 }
 
 /// The scope a user's record says, with `Own` for roles that only see their own and assigned.

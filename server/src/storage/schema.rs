@@ -1,11 +1,12 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub fn step(version: i64) -> &'static str {
     match version {
         1 => V1,
-        2 => V2_TRUST,
+        2 => V2,
+        3 => V3_TRUST,
         _ => "",
     }
 }
@@ -159,10 +160,50 @@ CREATE TABLE blob (
 );
 "#;
 
+/// Photos belong to what holds them: an index from a photo to the documents and records that
+/// refer to it (who may read it follows from theirs), whose upload completed each photo, and
+/// uploads in progress kept per device so no device can disturb another's. Partial uploads of the old shared kind are dropped (their
+/// devices start again from zero).
+const V2: &str = r#"
+CREATE TABLE blob_ref (
+    hash    TEXT NOT NULL,
+    -- the feed kind of the item that refers to the photo: doc:issue, doc:merchant, record:pickup
+    kind    TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    PRIMARY KEY (hash, kind, item_id)
+) WITHOUT ROWID;
+CREATE INDEX blob_ref_by_item ON blob_ref (kind, item_id);
+
+WITH RECURSIVE part (id, kind, hash, rest) AS (
+    SELECT id, kind, '', blobs || ' ' FROM doc WHERE blobs <> ''
+    UNION ALL
+    SELECT id, kind, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1)
+      FROM part WHERE rest <> ''
+)
+INSERT OR IGNORE INTO blob_ref (hash, kind, item_id)
+SELECT hash, 'doc:' || kind, id FROM part WHERE hash <> '';
+
+INSERT OR IGNORE INTO blob_ref (hash, kind, item_id)
+SELECT json_extract(body, '$.photo_sha256'), 'record:' || kind, id FROM record
+ WHERE kind = 'pickup' AND json_valid(body) AND json_type(body, '$.photo_sha256') = 'text';
+
+-- Uploads in progress, one per device and photo; the bytes are partial/<hash>.<device>.
+CREATE TABLE blob_upload (
+    hash          TEXT NOT NULL,
+    device_id     TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    received      INTEGER NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (hash, device_id)
+) WITHOUT ROWID;
+
+DELETE FROM blob WHERE complete = 0;
+-- Whose upload completed a photo: only items where that user declared it let others read it.
+ALTER TABLE blob ADD COLUMN uploaded_by TEXT;
 /// The server as the authority: items an administrator took out of every feed, and the points
 /// ledger as the server accepted it (a projection of the `points` records, indexed for the
 /// checks every new entry goes through: one entry per source, daily caps, the balance).
-const V2_TRUST: &str = r#"
+const V3_TRUST: &str = r#"
 CREATE TABLE quarantine (
     kind       TEXT NOT NULL,
     item_id    TEXT NOT NULL,

@@ -574,6 +574,16 @@ impl Tx for SqliteTx<'_> {
                      updated_at_ms = excluded.updated_at_ms",
             )?
             .execute(params![id, kind, data, join(heads), join(blobs), now_ms])?;
+        let feed_kind = format!("doc:{kind}");
+        self.conn
+            .prepare_cached("DELETE FROM blob_ref WHERE kind = ?1 AND item_id = ?2")?
+            .execute(params![feed_kind, id])?;
+        let mut add = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO blob_ref (hash, kind, item_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for hash in blobs {
+            add.execute(params![hash, feed_kind, id])?;
+        }
         Ok(())
     }
 
@@ -723,7 +733,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put_record(&mut self, rec: &LedgerRecord) -> StorageResult<bool> {
-        Ok(self
+        let inserted = self
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO record (kind, id, user_id, body) VALUES (?1, ?2, ?3, ?4)",
@@ -734,7 +744,19 @@ impl Tx for SqliteTx<'_> {
                 rec.user_id.to_string(),
                 rec.body.to_string()
             ])?
-            == 1)
+            == 1;
+        let photo = rec.body.get("photo_sha256").and_then(|v| v.as_str());
+        if inserted
+            && rec.kind == "pickup"
+            && let Some(hash) = photo
+        {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO blob_ref (hash, kind, item_id) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![hash, format!("record:{}", rec.kind), rec.id])?;
+        }
+        Ok(inserted)
     }
 
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>> {
@@ -886,27 +908,176 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn blob(&mut self, hash: &str) -> StorageResult<Option<BlobRow>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT hash, size, received, complete FROM blob WHERE hash = ?1")?
+        self.conn
+            .prepare_cached(
+                "SELECT hash, size, received, complete, uploaded_by FROM blob WHERE hash = ?1",
+            )?
             .query_row([hash], |r| {
+                Ok((
+                    BlobRow {
+                        hash: r.get(0)?,
+                        size: r.get::<_, i64>(1)? as u64,
+                        received: r.get::<_, i64>(2)? as u64,
+                        complete: r.get(3)?,
+                        uploaded_by: None,
+                    },
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .optional()?
+            .map(|(row, by)| -> StorageResult<BlobRow> {
                 Ok(BlobRow {
-                    hash: r.get(0)?,
-                    size: r.get::<_, i64>(1)? as u64,
-                    received: r.get::<_, i64>(2)? as u64,
-                    complete: r.get(3)?,
+                    uploaded_by: by.map(|u| u.parse().map_err(corrupt)).transpose()?,
+                    ..row
                 })
             })
-            .optional()?)
+            .transpose()
     }
 
     fn put_blob(&mut self, b: &BlobRow, now_ms: i64) -> StorageResult<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO blob (hash, size, received, complete, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete",
+                "INSERT INTO blob (hash, size, received, complete, created_at_ms, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (hash) DO UPDATE SET received = excluded.received, complete = excluded.complete,
+                     uploaded_by = excluded.uploaded_by",
             )?
-            .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms])?;
+            .execute(params![b.hash, b.size as i64, b.received as i64, b.complete, now_ms,
+                b.uploaded_by.map(|u| u.to_string())])?;
         Ok(())
+    }
+
+    fn blob_refs(&mut self, hash: &str) -> StorageResult<Vec<(String, String)>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT kind, item_id FROM blob_ref WHERE hash = ?1 ORDER BY kind, item_id",
+        )?;
+        Ok(s.query_map([hash], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<Option<BlobRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT size, received FROM blob_upload WHERE hash = ?1 AND device_id = ?2",
+            )?
+            .query_row(params![hash, device.to_string()], |r| {
+                Ok(BlobRow {
+                    hash: hash.to_owned(),
+                    size: r.get::<_, i64>(0)? as u64,
+                    received: r.get::<_, i64>(1)? as u64,
+                    complete: false,
+                    uploaded_by: None,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_blob_upload(
+        &mut self,
+        device: &DeviceId,
+        u: &BlobRow,
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO blob_upload (hash, device_id, size, received, started_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (hash, device_id) DO UPDATE SET size = excluded.size, received = excluded.received",
+            )?
+            .execute(params![u.hash, device.to_string(), u.size as i64, u.received as i64, now_ms])?;
+        Ok(())
+    }
+
+    fn delete_blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM blob_upload WHERE hash = ?1 AND device_id = ?2")?
+            .execute(params![hash, device.to_string()])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data folder of schema 1 with photos in documents and a pickup, and a shared partial
+    /// upload of the old kind, migrates to the photo index and drops the partial upload.
+    #[test]
+    fn schema_2_indexes_existing_photos_and_drops_shared_partials() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+        {
+            let conn = Connection::open(dir.path().join("server.db")).unwrap();
+            conn.execute_batch(schema::step(1)).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let doc = "INSERT INTO doc (id, kind, data, heads, blobs, updated_at_ms) VALUES (?1, ?2, x'00', '', ?3, 0)";
+            conn.execute(doc, params!["i1", "issue", format!("{a} {b}")])
+                .unwrap();
+            conn.execute(doc, params!["m1", "merchant", b.clone()])
+                .unwrap();
+            conn.execute(doc, params!["i2", "issue", ""]).unwrap();
+            let rec = "INSERT INTO record (kind, id, user_id, body) VALUES (?1, ?2, 'u', ?3)";
+            conn.execute(
+                rec,
+                params!["pickup", "p1", format!(r#"{{"photo_sha256":"{c}"}}"#)],
+            )
+            .unwrap();
+            conn.execute(rec, params!["pickup", "p2", r#"{"photo_sha256":null}"#])
+                .unwrap();
+            conn.execute(rec, params!["points", "e1", r#"{"photo_sha256":"x"}"#])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO blob (hash, size, received, complete, created_at_ms) VALUES (?1, 10, 3, 0, 0), (?2, 10, 10, 1, 0)",
+                params![a, b],
+            )
+            .unwrap();
+        }
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let mut tx = storage.read().unwrap();
+        let refs = |tx: &mut Box<dyn Tx + '_>, h: &str| tx.blob_refs(h).unwrap();
+        assert_eq!(refs(&mut tx, &a), vec![("doc:issue".into(), "i1".into())]);
+        assert_eq!(
+            refs(&mut tx, &b),
+            vec![
+                ("doc:issue".into(), "i1".into()),
+                ("doc:merchant".into(), "m1".into())
+            ]
+        );
+        assert_eq!(
+            refs(&mut tx, &c),
+            vec![("record:pickup".into(), "p1".into())]
+        );
+        assert!(refs(&mut tx, "x").is_empty());
+        assert_eq!(
+            tx.blob(&a).unwrap(),
+            None,
+            "the shared partial upload is dropped"
+        );
+        assert!(tx.blob(&b).unwrap().is_some_and(|r| r.complete));
+    }
+
+    #[test]
+    fn documents_and_pickups_keep_the_photo_index_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let mut tx = storage.write().unwrap();
+        tx.put_doc("m1", "merchant", b"x", &[], &[a.clone(), b.clone()], 0)
+            .unwrap();
+        tx.put_doc("m1", "merchant", b"x", &[], std::slice::from_ref(&b), 1)
+            .unwrap();
+        assert!(tx.blob_refs(&a).unwrap().is_empty(), "a photo taken out");
+        assert_eq!(tx.blob_refs(&b).unwrap().len(), 1);
+        let user: UserId = "0190f00d-0000-7000-8000-000000000001".parse().unwrap();
+        let rec = LedgerRecord {
+            kind: "pickup".into(),
+            id: "p1".into(),
+            user_id: user,
+            body: serde_json::json!({ "photo_sha256": a }),
+        };
+        assert!(tx.put_record(&rec).unwrap());
+        assert_eq!(
+            tx.blob_refs(&a).unwrap(),
+            vec![("record:pickup".into(), "p1".into())]
+        );
     }
 }

@@ -1,0 +1,146 @@
+//! Photos belong to the documents and records that hold them. A device may read a photo only if
+//! it may receive an item referring to it (decided exactly as the change feed decides, by
+//! [`crate::sync::visible`]) in which the photo's uploader declared it; it may upload one only if
+//! its user declared that photo: added it to an issue (with its size), to a merchant inspection,
+//! or to their own litter pickup, in an item the server already holds.
+
+use automerge::Automerge;
+use patrol_core::UserId;
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::policy::DeviceCtx;
+use crate::storage::Tx;
+
+/// Whether the device may read the stored photo: some item referring to it is on its feed, and
+/// in that item the photo was declared by the user whose upload stored it (so declaring someone
+/// else's photo in an item of one's own does not open it). `uploaded_by` is `None` for photos
+/// stored before uploaders were kept: then any referring item counts.
+pub fn may_read(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    hash: &str,
+    uploaded_by: Option<&UserId>,
+) -> ApiResult<bool> {
+    for (kind, id) in tx.blob_refs(hash)? {
+        let Some(row) = tx.feed_row(&kind, &id)? else {
+            continue;
+        };
+        if !crate::sync::visible(ctx, &row) {
+            continue;
+        }
+        match uploaded_by {
+            None => return Ok(true),
+            Some(u) => {
+                if !declared_in(tx, &kind, &id, u, hash)?.is_empty() {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// One place a user declared a photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declaration {
+    /// Where, for messages: `issue 0190…`, `merchant 0190…`, `pickup 0190…`.
+    pub item: String,
+    /// The size the declaration gives (issues do; inspections and pickups do not).
+    pub size: Option<u64>,
+}
+
+/// Where `user` declared the photo, in the items the server holds.
+pub fn declarations(tx: &mut dyn Tx, user: &UserId, hash: &str) -> ApiResult<Vec<Declaration>> {
+    let mut out = Vec::new();
+    for (kind, id) in tx.blob_refs(hash)? {
+        out.extend(declared_in(tx, &kind, &id, user, hash)?);
+    }
+    Ok(out)
+}
+
+/// Where `user` declared the photo in one item (by its feed kind and id).
+fn declared_in(
+    tx: &mut dyn Tx,
+    kind: &str,
+    id: &str,
+    user: &UserId,
+    hash: &str,
+) -> ApiResult<Vec<Declaration>> {
+    let mut out = Vec::new();
+    match kind {
+        "doc:issue" | "doc:merchant" => {
+            let Some(row) = tx.doc(id)? else {
+                return Ok(out);
+            };
+            let doc = Automerge::load(&row.data).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
+            })?;
+            if kind == "doc:issue" {
+                let Ok(issue) = patrol_core::issues::doc::read(&doc) else {
+                    return Ok(out);
+                };
+                for p in issue.photos.iter().filter(|p| p.sha256 == hash) {
+                    if p.added_by == *user {
+                        out.push(Declaration {
+                            item: format!("issue {id}"),
+                            size: Some(p.size_bytes),
+                        });
+                    }
+                }
+            } else {
+                let Ok(merchant) = patrol_core::merchants::doc::read(&doc) else {
+                    return Ok(out);
+                };
+                let mine = merchant
+                    .inspections
+                    .iter()
+                    .any(|i| i.by == *user && i.photos.iter().any(|p| p == hash));
+                if mine {
+                    out.push(Declaration {
+                        item: format!("merchant {id}"),
+                        size: None,
+                    });
+                }
+            }
+        }
+        "record:pickup" => {
+            if let Some(r) = tx.record("pickup", id)?
+                && r.user_id == *user
+            {
+                out.push(Declaration {
+                    item: format!("pickup {id}"),
+                    size: None,
+                });
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Checks that `user` may upload the photo as `length` bytes: refused (403) when they declared it
+/// nowhere, and (409) when every declaration that gives a size gives another one.
+pub fn check_upload(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    hash: &str,
+    length: u64,
+) -> ApiResult<Vec<Declaration>> {
+    let decls = declarations(tx, user, hash)?;
+    if decls.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "photo {hash}: only the person who added it to an issue, a merchant inspection or their \
+             own litter pickup may upload it, once the server holds that item; this device's user \
+             has not"
+        )));
+    }
+    if !decls.iter().any(|d| d.size.is_none_or(|s| s == length)) {
+        let d = &decls[0];
+        return Err(ApiError::Conflict(format!(
+            "photo {hash} is declared as {} bytes in {}; Upload-Length says {length}",
+            d.size.unwrap_or_default(),
+            d.item
+        )));
+    }
+    Ok(decls)
+}
