@@ -200,6 +200,8 @@ CREATE TABLE blob_upload (
 DELETE FROM blob WHERE complete = 0;
 -- Whose upload completed a photo: only items where that user declared it let others read it.
 ALTER TABLE blob ADD COLUMN uploaded_by TEXT;
+"#;
+
 /// The server as the authority: items an administrator took out of every feed, and the points
 /// ledger as the server accepted it (a projection of the `points` records, indexed for the
 /// checks every new entry goes through: one entry per source, daily caps, the balance).
