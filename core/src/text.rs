@@ -41,7 +41,9 @@ pub enum TextError {
     Empty { what: String },
     #[error("{what} is longer than {max} characters")]
     TooLong { what: String, max: usize },
-    #[error("{what} holds a control or text-direction character (U+{code:04X}); type it again without it")]
+    #[error(
+        "{what} holds a control or text-direction character (U+{code:04X}); type it again without it"
+    )]
     Unsafe { what: String, code: u32 },
 }
 

@@ -8,6 +8,8 @@ use patrol_core::{DeviceId, Role, SubdistrictId, UserId};
 use serde::Serialize;
 use serde_json::json;
 
+use patrol_core::text::{MAX_NAME_CHARS, check_name};
+
 use crate::secrets::{hash_secret, new_enrol_code, normalise_code};
 use crate::storage::{FeedScope, Storage};
 
@@ -36,6 +38,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn set_district(storage: &dyn Storage, name: &str, code: Option<&str>) -> Result<String> {
+    check_name("the district's name", name.trim(), MAX_NAME_CHARS)?;
     let mut tx = storage.write()?;
     let id = tx
         .district()?
@@ -55,6 +58,7 @@ pub fn add_subdistrict(
     if name.is_empty() {
         bail!("a subdistrict needs a name");
     }
+    check_name("the subdistrict's name", name, MAX_NAME_CHARS)?;
     let mut tx = storage.write()?;
     if tx.subdistricts()?.iter().any(|(_, n, _)| n == name) {
         bail!("subdistrict {name:?} exists already");
@@ -170,6 +174,9 @@ pub fn import_subdistricts(
         if name.is_empty() {
             bail!("line {line}: the subdistrict has no name");
         }
+        if let Err(e) = check_name("the subdistrict's name", &name, MAX_NAME_CHARS) {
+            bail!("line {line}: {e}; nothing was imported");
+        }
         if let Some(area) = area_code {
             // The area column names the county exactly; without one, a division's code
             // starts with its county's.
@@ -284,9 +291,10 @@ pub fn add_user_with_code_days(
 ) -> Result<NewUser> {
     let valid_ms = code_valid_ms(code_valid_days)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         bail!("a user's name must be 1 to 100 characters");
     }
+    check_name("a user's name", name, MAX_NAME_CHARS)?;
     if role == Role::Public && scope != Scope::Own {
         bail!("a public user's scope is `own`: residents see only their own reports");
     }

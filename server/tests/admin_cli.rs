@@ -361,3 +361,49 @@ fn serve_puts_metrics_on_the_metrics_address_only() {
     assert!(status.contains(" 200 "), "{status}");
     assert!(body.contains("patrol_enrolments_total 0"), "{body}");
 }
+
+#[test]
+fn names_with_escapes_are_refused_and_old_ones_print_neutralised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for bad in ["\u{1b}]0;x\u{7}王芳", "王\u{202E}芳"] {
+        let out = admin(&data, &["user", "add", "--name", bad, "--role", "chief"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("a user's name holds a control or text-direction character"),
+            "{err}"
+        );
+    }
+    // A name that got into the data anyway, written through storage directly.
+    let hostile = "\u{1b}]0;pwned\u{7}=王\u{202E}芳";
+    {
+        let storage = patrol_server::open_storage(&data).unwrap();
+        let mut tx = storage.write().unwrap();
+        tx.add_user(
+            &patrol_core::sync::wire::UserRecord {
+                id: patrol_core::UserId::new(),
+                name: hostile.into(),
+                role: patrol_core::Role::Chief,
+                scope: patrol_core::sync::wire::Scope::Own,
+            },
+            0,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let out = admin(&data, &["user", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202E}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\u{FFFD}]0;pwned\u{FFFD}=王\u{FFFD}芳"),
+        "{text:?}"
+    );
+    // JSON keeps the name as stored, escaped.
+    let list = json(&admin(&data, &["user", "list", "--json"]));
+    assert_eq!(list[0]["name"], hostile);
+}

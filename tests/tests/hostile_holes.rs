@@ -207,3 +207,95 @@ fn an_expired_enrolment_code_is_refused_saying_so() {
     );
     assert_eq!(enrol(&http, &url, &u.enrol_code).status().as_u16(), 200);
 }
+
+/// What a hostile name looks like: an OSC sequence that retitles the terminal, a CSV formula,
+/// and a right-to-left override.
+const HOSTILE: &str = "=HYPERLINK(\"http://x\")\u{1b}]0;pwned\u{7}王\u{202E}芳";
+
+#[test]
+fn street_and_subdistrict_names_with_escapes_are_refused_at_import() {
+    let server = TestServer::start();
+    let storage = server.storage();
+    let file = server.network_file(&[
+        ("清华路", [[116.30, 39.90], [116.301, 39.90]]),
+        ("王\u{202E}芳路", [[116.30, 39.91], [116.301, 39.91]]),
+    ]);
+    let e = patrol_server::network::import_streets(
+        storage.as_ref(),
+        &server.data,
+        &file,
+        &Default::default(),
+    )
+    .unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(
+        msg.contains("GeoJSON feature 1") && msg.contains("U+202E"),
+        "{msg}"
+    );
+    assert!(
+        patrol_server::network::list_streets(&server.data)
+            .map(|l| l.is_empty())
+            .unwrap_or(true),
+        "nothing was imported"
+    );
+    let opts = patrol_core::streets::StreetImportOptions {
+        subdistrict: Some("八角\u{1b}[2J街道".into()),
+        ..Default::default()
+    };
+    let file = server.network_file(&[("清华路", [[116.30, 39.90], [116.301, 39.90]])]);
+    let e = patrol_server::network::import_streets(storage.as_ref(), &server.data, &file, &opts)
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("subdistrict"), "{e:#}");
+
+    let csv = "code,name\n110107001,八角街道\n110107002,\u{1b}]0;x\u{7}古城街道\n";
+    let e = patrol_server::admin::import_subdistricts(storage.as_ref(), csv.as_bytes(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 3") && e.contains("U+001B"), "{e}");
+    assert!(
+        storage.read().unwrap().subdistricts().unwrap().is_empty(),
+        "nothing half-imported"
+    );
+    for bad in ["\u{1b}]0;x\u{7}王芳", "王\u{202E}芳"] {
+        let e =
+            patrol_server::admin::add_user(storage.as_ref(), bad, Role::Chief, Scope::Own, None)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("control or text-direction character"), "{e}");
+    }
+}
+
+#[test]
+fn a_hostile_name_already_in_the_data_is_neutralised_in_csv_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = patrol_tests::district::build(tmp.path());
+    // As if it had come in before names were checked: straight into the supervisor's store.
+    let n = d
+        .supervisor
+        .connection()
+        .execute("UPDATE user SET name = ?1 WHERE name = '王芳'", [HOSTILE])
+        .unwrap();
+    assert_eq!(n, 1);
+    let r = d
+        .supervisor
+        .assessment_report(
+            &patrol_core::report::Period::parse("2024-W49").unwrap(),
+            &patrol_core::report::ReportRules::default(),
+        )
+        .unwrap();
+    use patrol_core::report::ToTables;
+    let tables = r.tables();
+    let chiefs = patrol_core::report::export::csv(&tables[0]);
+    assert!(
+        !chiefs.contains('\u{1b}') && !chiefs.contains('\u{202E}'),
+        "{chiefs}"
+    );
+    assert!(
+        chiefs.contains("\"'=HYPERLINK(\"\"http://x\"\")\u{FFFD}]0;pwned\u{FFFD}王\u{FFFD}芳\""),
+        "the formula gets an apostrophe, the controls U+FFFD: {chiefs}"
+    );
+    // Numbers stay numbers: A's reopened line is -2 points, not '-2.
+    let lines = patrol_core::report::export::csv(&tables[2]);
+    assert!(lines.contains(",-2,0,"), "{lines}");
+    assert!(!lines.contains("'-2"), "{lines}");
+}
