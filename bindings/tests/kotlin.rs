@@ -71,10 +71,10 @@ fn sync_against_a_patrol_server_started_by_the_test() {
     use patrol_core::sync::wire::Scope;
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("server");
-    let server = patrol_server::ServerThread::spawn(patrol_server::ServerConfig {
-        data_dir: data.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-    })
+    let server = patrol_server::ServerThread::spawn(patrol_server::ServerConfig::new(
+        data.clone(),
+        "127.0.0.1:0".parse().expect("addr"),
+    ))
     .expect("server starts");
     let storage = patrol_server::open_storage(&data).expect("storage");
     let chief =

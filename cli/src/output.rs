@@ -29,7 +29,8 @@ impl Context {
 
     /// Prints `value` as one JSON document.
     pub fn print_json<T: Serialize>(&self, value: &T) -> Result<()> {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        // As is: the JSON escapes control characters itself.
+        std::println!("{}", serde_json::to_string_pretty(value)?);
         Ok(())
     }
 

@@ -45,10 +45,15 @@ fn report_assessment_in_json_csv_and_xlsx() {
     assert_eq!(r["period"]["label"], "2024-W49");
     let chiefs = r["chiefs"].as_array().unwrap();
     assert_eq!(chiefs.len(), 3);
-    assert_eq!(chiefs[0]["name"], "王芳");
-    assert_eq!(chiefs[0]["score"], 50.81);
-    assert_eq!(chiefs[0]["segments_patrolled_enough"], 1);
-    assert_eq!(chiefs[0]["explanation"].as_array().unwrap().len(), 8);
+    // Hand-computed in tests/tests/reports.rs: B 43.83, A 32.75 (A's issue lines count only
+    // as far as A met the patrol duty, 1 of 3 segments), C 3.33.
+    assert_eq!(chiefs[0]["name"], "李雷");
+    assert_eq!(chiefs[0]["score"], 43.83);
+    assert_eq!(chiefs[1]["name"], "王芳");
+    assert_eq!(chiefs[1]["score"], 32.75);
+    assert_eq!(chiefs[1]["segments_patrolled_enough"], 1);
+    assert_eq!(chiefs[1]["explanation"].as_array().unwrap().len(), 8);
+    assert_eq!(r["rules_version"], 2);
     assert_eq!(chiefs[2]["name"], "赵敏");
     assert_eq!(chiefs[2]["streets_assigned"], 0);
     // JSON is the default format, and the global --json changes nothing.
@@ -56,7 +61,7 @@ fn report_assessment_in_json_csv_and_xlsx() {
         &db,
         &["--json", "report", "assessment", "--period", "2024-W49"],
     ));
-    assert_eq!(again["chiefs"][0]["score"], 50.81);
+    assert_eq!(again["chiefs"][1]["score"], 32.75);
 
     let csv = text(&patrol(
         &db,
@@ -71,7 +76,10 @@ fn report_assessment_in_json_csv_and_xlsx() {
     ));
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(lines[1].contains("王芳") && lines[1].contains("50.81"));
+    assert!(
+        lines[2].contains("王芳") && lines[2].contains("32.75"),
+        "{csv}"
+    );
     let streets = text(&patrol(
         &db,
         &[

@@ -336,3 +336,59 @@ fn real_extract_imports_from_the_shell() {
             .any(|s| s["name"] == "中关村北大街")
     );
 }
+
+#[test]
+fn names_with_escapes_are_refused_and_old_ones_print_neutralised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("p.db");
+    for bad in ["\u{1b}]0;x\u{7}王芳", "王\u{202E}芳"] {
+        assert_clean_failure(
+            &patrol(&db, &["init", "--name", bad, "--role", "chief"]),
+            "the user's name holds a control or text-direction character",
+        );
+    }
+    json_of(&patrol(
+        &db,
+        &["init", "--name", "王芳", "--role", "chief", "--json"],
+    ));
+    // A street file with an override in a name is refused, naming the way.
+    let (xml, _) = parallel_osm();
+    let osm = tmp.path().join("bad.osm");
+    std::fs::write(&osm, xml.replace("北街", "北\u{202E}街")).unwrap();
+    assert_clean_failure(
+        &patrol(&db, &["streets", "import", osm.to_str().unwrap()]),
+        "OpenStreetMap way 11: its name holds a control or text-direction character (U+202E)",
+    );
+    assert_eq!(
+        json_of(&patrol(&db, &["streets", "list", "--json"])),
+        serde_json::json!([])
+    );
+    // A name already in the store (as if written before the check) prints neutralised.
+    let (xml, _) = parallel_osm();
+    let osm = tmp.path().join("good.osm");
+    std::fs::write(&osm, xml).unwrap();
+    json_of(&patrol(
+        &db,
+        &["streets", "import", osm.to_str().unwrap(), "--json"],
+    ));
+    let store = patrol_core::Store::open(&db, patrol_core::StoreConfig::default()).unwrap();
+    store
+        .connection()
+        .execute(
+            "UPDATE street SET name = ?1 WHERE name = '南街'",
+            ["\u{1b}]0;pwned\u{7}南\u{202E}街"],
+        )
+        .unwrap();
+    store.close().unwrap();
+    let out = patrol(&db, &["streets", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202E}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\u{FFFD}]0;pwned\u{FFFD}南\u{FFFD}街"),
+        "{text:?}"
+    );
+}

@@ -29,10 +29,10 @@ fn json(out: &std::process::Output) -> Value {
 fn enroll_then_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let server = ServerThread::spawn(ServerConfig {
-        data_dir: data.clone(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-    })
+    let server = ServerThread::spawn(ServerConfig::new(
+        data.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
     .unwrap();
     let storage = patrol_server::open_storage(&data).unwrap();
     let chief = admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None).unwrap();

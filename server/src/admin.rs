@@ -8,11 +8,27 @@ use patrol_core::{DeviceId, Role, SubdistrictId, UserId};
 use serde::Serialize;
 use serde_json::json;
 
+use patrol_core::text::{MAX_NAME_CHARS, check_name};
+
 use crate::secrets::{hash_secret, new_enrol_code, normalise_code};
 use crate::storage::{FeedScope, Storage};
 
-/// How long an enrolment code stays valid.
-pub const ENROL_CODE_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// How long an enrolment code stays valid unless the admin says otherwise: two weeks to get
+/// the phone to the person.
+pub const ENROL_CODE_VALID_DAYS: u32 = 14;
+/// The longest an admin may make a code valid: a code is a key to the district's data.
+pub const MAX_ENROL_CODE_VALID_DAYS: u32 = 90;
+/// [`ENROL_CODE_VALID_DAYS`] in milliseconds.
+pub const ENROL_CODE_TTL_MS: i64 = ENROL_CODE_VALID_DAYS as i64 * DAY_MS;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Checks an enrolment code's validity in days.
+fn code_valid_ms(days: u32) -> Result<i64> {
+    if !(1..=MAX_ENROL_CODE_VALID_DAYS).contains(&days) {
+        bail!("an enrolment code is valid for 1 to {MAX_ENROL_CODE_VALID_DAYS} days, not {days}");
+    }
+    Ok(i64::from(days) * DAY_MS)
+}
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -22,6 +38,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub fn set_district(storage: &dyn Storage, name: &str, code: Option<&str>) -> Result<String> {
+    check_name("the district's name", name.trim(), MAX_NAME_CHARS)?;
     let mut tx = storage.write()?;
     let id = tx
         .district()?
@@ -41,6 +58,7 @@ pub fn add_subdistrict(
     if name.is_empty() {
         bail!("a subdistrict needs a name");
     }
+    check_name("the subdistrict's name", name, MAX_NAME_CHARS)?;
     let mut tx = storage.write()?;
     if tx.subdistricts()?.iter().any(|(_, n, _)| n == name) {
         bail!("subdistrict {name:?} exists already");
@@ -156,6 +174,9 @@ pub fn import_subdistricts(
         if name.is_empty() {
             bail!("line {line}: the subdistrict has no name");
         }
+        if let Err(e) = check_name("the subdistrict's name", &name, MAX_NAME_CHARS) {
+            bail!("line {line}: {e}; nothing was imported");
+        }
         if let Some(area) = area_code {
             // The area column names the county exactly; without one, a division's code
             // starts with its county's.
@@ -236,8 +257,11 @@ pub struct NewUser {
     pub enrol_code: String,
     /// The code as a QR payload for a phone to scan.
     pub enrol_qr: String,
+    /// When the code stops working (Unix ms).
+    pub enrol_code_expires_at_ms: i64,
 }
 
+/// Adds a user with an enrolment code valid [`ENROL_CODE_VALID_DAYS`].
 pub fn add_user(
     storage: &dyn Storage,
     name: &str,
@@ -245,10 +269,32 @@ pub fn add_user(
     scope: Scope,
     server_url: Option<&str>,
 ) -> Result<NewUser> {
+    add_user_with_code_days(
+        storage,
+        name,
+        role,
+        scope,
+        server_url,
+        ENROL_CODE_VALID_DAYS,
+    )
+}
+
+/// Adds a user with an enrolment code valid `code_valid_days` (1 to
+/// [`MAX_ENROL_CODE_VALID_DAYS`]).
+pub fn add_user_with_code_days(
+    storage: &dyn Storage,
+    name: &str,
+    role: Role,
+    scope: Scope,
+    server_url: Option<&str>,
+    code_valid_days: u32,
+) -> Result<NewUser> {
+    let valid_ms = code_valid_ms(code_valid_days)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         bail!("a user's name must be 1 to 100 characters");
     }
+    check_name("a user's name", name, MAX_NAME_CHARS)?;
     if role == Role::Public && scope != Scope::Own {
         bail!("a public user's scope is `own`: residents see only their own reports");
     }
@@ -274,7 +320,7 @@ pub fn add_user(
         &hash_secret(&normalise_code(&code)),
         &user.id,
         now,
-        now + ENROL_CODE_TTL_MS,
+        now + valid_ms,
     )?;
     if role != Role::Public {
         tx.put_reference(
@@ -294,6 +340,7 @@ pub fn add_user(
         scope,
         enrol_qr: enrol_qr(&code, server_url),
         enrol_code: code,
+        enrol_code_expires_at_ms: now + valid_ms,
     })
 }
 
@@ -304,12 +351,24 @@ fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
     }
 }
 
-/// A fresh enrolment code for an existing user (a new phone, or a lost one).
+/// A fresh enrolment code for an existing user (a new phone, or a lost one), valid
+/// [`ENROL_CODE_VALID_DAYS`]; returns the QR payload and the code.
 pub fn new_code(
     storage: &dyn Storage,
     user: &UserId,
     server_url: Option<&str>,
 ) -> Result<(String, String)> {
+    new_code_with_days(storage, user, server_url, ENROL_CODE_VALID_DAYS)
+}
+
+/// [`new_code`] valid `valid_days` (1 to [`MAX_ENROL_CODE_VALID_DAYS`]).
+pub fn new_code_with_days(
+    storage: &dyn Storage,
+    user: &UserId,
+    server_url: Option<&str>,
+    valid_days: u32,
+) -> Result<(String, String)> {
+    let valid_ms = code_valid_ms(valid_days)?;
     let now = now_ms();
     let code = new_enrol_code();
     let mut tx = storage.write()?;
@@ -318,7 +377,7 @@ pub fn new_code(
         &hash_secret(&normalise_code(&code)),
         user,
         now,
-        now + ENROL_CODE_TTL_MS,
+        now + valid_ms,
     )?;
     tx.commit()?;
     Ok((enrol_qr(&code, server_url), code))

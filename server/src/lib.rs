@@ -26,6 +26,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::oneshot;
 
+use http::ratelimit::{RateLimit, RateLimiter};
 use http::{AppState, Metrics};
 use policy::DocPolicy;
 use storage::{SqliteStorage, Storage};
@@ -36,6 +37,23 @@ pub struct ServerConfig {
     /// The data folder: `server.db` and `blobs/`.
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// Where Prometheus `/metrics` is served, on a listener of its own (the API's port does
+    /// not answer it); `None`, the default: not served.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Enrolment attempts one client address may make ([`RateLimit::ENROL_DEFAULT`]).
+    pub enrol_limit: RateLimit,
+}
+
+impl ServerConfig {
+    /// The API on `listen`, no metrics listener, the default enrolment limit.
+    pub fn new(data_dir: impl Into<PathBuf>, listen: SocketAddr) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen,
+            metrics_listen: None,
+            enrol_limit: RateLimit::ENROL_DEFAULT,
+        }
+    }
 }
 
 /// Opens the storage in a data folder.
@@ -53,19 +71,46 @@ pub fn default_policy() -> Arc<dyn DocPolicy> {
 /// A server running on the current tokio runtime.
 pub struct RunningServer {
     pub addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The metrics listener's address, when there is one.
+    pub metrics_addr: Option<SocketAddr>,
+    shutdown: Vec<oneshot::Sender<()>>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningServer {
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
+        for tx in self.shutdown.drain(..) {
             let _ = tx.send(());
         }
-        (&mut self.task).await.context("server task")??;
+        for task in self.tasks.drain(..) {
+            task.await.context("server task")??;
+        }
         Ok(())
     }
+}
+
+/// Serves `app` on `listener` until `rx` fires, with each request's peer address (the
+/// enrolment rate limit is per address).
+fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> (
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    (tx, task)
 }
 
 /// Starts serving; returns once the port is bound.
@@ -76,30 +121,43 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         policy: default_policy(),
         blobs_dir: config.data_dir.join("blobs"),
         metrics: Arc::new(Metrics::default()),
+        enrol_limiter: Arc::new(RateLimiter::new(config.enrol_limit)),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(state);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
-    Ok(RunningServer {
+    // Both ports are bound before either serves, so a bad metrics address starts nothing.
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {at}"))?,
+        ),
+        None => None,
+    };
+    let mut running = RunningServer {
         addr,
-        shutdown: Some(tx),
-        task,
-    })
+        metrics_addr: None,
+        shutdown: Vec::new(),
+        tasks: Vec::new(),
+    };
+    if let Some(l) = metrics_listener {
+        running.metrics_addr = Some(l.local_addr()?);
+        let (tx, task) = serve_until(l, http::metrics_router(state.clone()));
+        running.shutdown.push(tx);
+        running.tasks.push(task);
+    }
+    let (tx, task) = serve_until(listener, http::router(state));
+    running.shutdown.push(tx);
+    running.tasks.push(task);
+    Ok(running)
 }
 
 /// A server on its own thread and runtime, for tests and tools that are not async.
 pub struct ServerThread {
     pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -125,7 +183,7 @@ impl ServerThread {
                 rt.block_on(async move {
                     match start(config).await {
                         Ok(server) => {
-                            let _ = addr_tx.send(Ok(server.addr));
+                            let _ = addr_tx.send(Ok((server.addr, server.metrics_addr)));
                             let _ = tokio::task::spawn_blocking(move || stop_rx.recv()).await;
                             let _ = server.stop().await;
                         }
@@ -135,9 +193,10 @@ impl ServerThread {
                     }
                 });
             })?;
-        let addr = addr_rx.recv().context("server thread died")??;
+        let (addr, metrics_addr) = addr_rx.recv().context("server thread died")??;
         Ok(Self {
             addr,
+            metrics_addr,
             stop: Some(stop_tx),
             thread: Some(thread),
         })

@@ -7,8 +7,58 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use patrol_core::{DeviceId, Role, UserId};
+use patrol_server::http::ratelimit::RateLimit;
 use patrol_server::{ServerConfig, admin, open_storage, quarantine};
 use serde_json::json;
+
+/// Every line printed for people goes through [`terminal_text`]: a name holding an escape
+/// sequence or a bidi override (stored before names were checked at the door, or by another
+/// program) cannot move the cursor, retitle the terminal or reverse what the line says. JSON is
+/// printed with `std::println!` as it is (serde escapes control characters).
+macro_rules! println {
+    () => {
+        ::std::println!()
+    };
+    ($($arg:tt)*) => {
+        ::std::println!("{}", crate::terminal_text(&::std::format!($($arg)*)))
+    };
+}
+
+/// Like [`println!`], on stderr.
+macro_rules! eprintln {
+    () => {
+        ::std::eprintln!()
+    };
+    ($($arg:tt)*) => {
+        ::std::eprintln!("{}", crate::terminal_text(&::std::format!($($arg)*)))
+    };
+}
+
+/// `text` with every control and bidi character but line breaks and tabs replaced by U+FFFD
+/// ([`patrol_core::text::for_terminal`], line by line).
+fn terminal_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.split(['\n', '\t']).any(|part| {
+        matches!(
+            patrol_core::text::for_terminal(part),
+            std::borrow::Cow::Owned(_)
+        )
+    }) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for (j, cell) in line.split('\t').enumerate() {
+            if j > 0 {
+                out.push('\t');
+            }
+            out.push_str(&patrol_core::text::for_terminal(cell));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 #[derive(Parser)]
 #[command(name = "patrol-server", version, about = "StreetPatrol sync server")]
@@ -29,10 +79,35 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Administer the district: subdistricts, users, enrolment codes, devices, streets.
     #[command(subcommand)]
     Admin(AdminCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Serve Prometheus `/metrics` on this address, a listener of its own (e.g.
+    /// 127.0.0.1:9464); not served when not given, and never on the API's address.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Enrolment attempts one client address may make at once...
+    #[arg(long, value_name = "N", default_value_t = RateLimit::ENROL_DEFAULT.burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    enrol_burst: u32,
+    /// ...then one more every this many seconds (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = RateLimit::ENROL_DEFAULT.every.as_secs())]
+    enrol_every_s: u64,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            metrics_addr: None,
+            enrol_burst: RateLimit::ENROL_DEFAULT.burst,
+            enrol_every_s: RateLimit::ENROL_DEFAULT.every.as_secs(),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -150,6 +225,9 @@ enum UserCommand {
         /// Put the server's address in the QR payload.
         #[arg(long)]
         server_url: Option<String>,
+        /// Days the enrolment code stays valid (1 to 90).
+        #[arg(long, value_name = "DAYS", default_value_t = admin::ENROL_CODE_VALID_DAYS)]
+        code_valid_days: u32,
         #[arg(long)]
         json: bool,
     },
@@ -162,6 +240,9 @@ enum UserCommand {
         user: UserId,
         #[arg(long)]
         server_url: Option<String>,
+        /// Days the enrolment code stays valid (1 to 90).
+        #[arg(long, value_name = "DAYS", default_value_t = admin::ENROL_CODE_VALID_DAYS)]
+        code_valid_days: u32,
         #[arg(long)]
         json: bool,
     },
@@ -238,13 +319,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.data, cli.listen, cli.log_json),
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => serve(cli.data, cli.listen, args, cli.log_json),
         Command::Admin(cmd) => run_admin(&cli.data, cmd),
     }
 }
 
-fn serve(data: PathBuf, listen: SocketAddr, log_json: bool) -> Result<()> {
+fn serve(data: PathBuf, listen: SocketAddr, args: ServeArgs, log_json: bool) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
     if log_json {
@@ -260,11 +344,18 @@ fn serve(data: PathBuf, listen: SocketAddr, log_json: bool) -> Result<()> {
         .build()?;
     rt.block_on(async move {
         let server = patrol_server::start(ServerConfig {
-            data_dir: data.clone(),
-            listen,
+            metrics_listen: args.metrics_addr,
+            enrol_limit: RateLimit {
+                burst: args.enrol_burst,
+                every: std::time::Duration::from_secs(args.enrol_every_s),
+            },
+            ..ServerConfig::new(data.clone(), listen)
         })
         .await?;
         tracing::info!(addr = %server.addr, data = %data.display(), "patrol-server listening");
+        if let Some(m) = server.metrics_addr {
+            tracing::info!(addr = %m, "metrics at /metrics");
+        }
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
         server.stop().await?;
@@ -293,7 +384,8 @@ async fn shutdown_signal() {
 
 fn print(json_out: bool, value: serde_json::Value, text: String) {
     if json_out {
-        println!(
+        // As is: the JSON escapes control characters itself.
+        std::println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
@@ -353,15 +445,23 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             role,
             scope,
             server_url,
+            code_valid_days,
             json,
         }) => {
             let scope = match scope {
                 Some(text) => admin::parse_scope(s, &text)?,
                 None => patrol_server::storage::default_scope(role),
             };
-            let u = admin::add_user(s, &name, role, scope, server_url.as_deref())?;
+            let u = admin::add_user_with_code_days(
+                s,
+                &name,
+                role,
+                scope,
+                server_url.as_deref(),
+                code_valid_days,
+            )?;
             let text = format!(
-                "user {} ({}, scope {}): {}\nenrolment code: {}  (valid 14 days, once)\nQR payload: {}",
+                "user {} ({}, scope {}): {}\nenrolment code: {}  (valid {code_valid_days} days, once)\nQR payload: {}",
                 u.name, u.role, u.scope, u.user_id, u.enrol_code, u.enrol_qr
             );
             print(json, serde_json::to_value(&u)?, text);
@@ -378,13 +478,17 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         AdminCommand::User(UserCommand::Code {
             user,
             server_url,
+            code_valid_days,
             json,
         }) => {
-            let (qr, code) = admin::new_code(s, &user, server_url.as_deref())?;
+            let (qr, code) =
+                admin::new_code_with_days(s, &user, server_url.as_deref(), code_valid_days)?;
             print(
                 json,
-                json!({ "user_id": user, "enrol_code": code, "enrol_qr": qr }),
-                format!("enrolment code: {code}\nQR payload: {qr}"),
+                json!({ "user_id": user, "enrol_code": code, "enrol_qr": qr, "valid_days": code_valid_days }),
+                format!(
+                    "enrolment code: {code}  (valid {code_valid_days} days, once)\nQR payload: {qr}"
+                ),
             );
         }
         AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,

@@ -238,3 +238,172 @@ fn subdistricts_import_from_the_national_list() {
         "a refused file adds nothing"
     );
 }
+
+#[test]
+fn enrolment_codes_expire_after_the_days_the_admin_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let day_ms = 86_400_000_i64;
+    let now = patrol_server::admin::now_ms();
+    let days_left =
+        |u: &Value| (u["enrol_code_expires_at_ms"].as_i64().unwrap() - now) as f64 / day_ms as f64;
+    let u = json(&admin(
+        &data,
+        &["user", "add", "--name", "王芳", "--role", "chief", "--json"],
+    ));
+    assert!((13.99..14.01).contains(&days_left(&u)), "{u}");
+    let u = json(&admin(
+        &data,
+        &[
+            "user",
+            "add",
+            "--name",
+            "李雷",
+            "--role",
+            "chief",
+            "--code-valid-days",
+            "3",
+            "--json",
+        ],
+    ));
+    assert!((2.99..3.01).contains(&days_left(&u)), "{u}");
+    let text = admin(&data, &["user", "add", "--name", "赵敏", "--role", "chief"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("valid 14 days, once"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    for days in ["0", "91"] {
+        let out = admin(
+            &data,
+            &[
+                "user",
+                "code",
+                u["user_id"].as_str().unwrap(),
+                "--code-valid-days",
+                days,
+            ],
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("valid for 1 to 90 days"), "{err}");
+    }
+    let c = json(&admin(
+        &data,
+        &[
+            "user",
+            "code",
+            u["user_id"].as_str().unwrap(),
+            "--code-valid-days",
+            "90",
+            "--json",
+        ],
+    ));
+    assert_eq!(c["valid_days"], 90);
+}
+
+/// A free loopback port (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` with a raw HTTP/1.1 request; the status line and the body.
+fn get(port: u16, path: &str) -> Option<(String, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    Some((head.lines().next()?.to_owned(), body.to_owned()))
+}
+
+#[test]
+fn serve_puts_metrics_on_the_metrics_address_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (api, metrics) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patrol-server"))
+        .arg("--data")
+        .arg(tmp.path().join("data"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{api}"))
+        .args(["serve", "--metrics-addr", &format!("127.0.0.1:{metrics}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if get(api, "/healthz").is_some_and(|(s, _)| s.contains(" 200 ")) {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let on_api = get(api, "/metrics");
+    let on_metrics = get(metrics, "/metrics");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "the server did not start");
+    let (status, body) = on_api.unwrap();
+    assert!(status.contains(" 404 "), "{status} {body}");
+    let (status, body) = on_metrics.unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("patrol_enrolments_total 0"), "{body}");
+}
+
+#[test]
+fn names_with_escapes_are_refused_and_old_ones_print_neutralised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for bad in ["\u{1b}]0;x\u{7}王芳", "王\u{202E}芳"] {
+        let out = admin(&data, &["user", "add", "--name", bad, "--role", "chief"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("a user's name holds a control or text-direction character"),
+            "{err}"
+        );
+    }
+    // A name that got into the data anyway, written through storage directly.
+    let hostile = "\u{1b}]0;pwned\u{7}=王\u{202E}芳";
+    {
+        let storage = patrol_server::open_storage(&data).unwrap();
+        let mut tx = storage.write().unwrap();
+        tx.add_user(
+            &patrol_core::sync::wire::UserRecord {
+                id: patrol_core::UserId::new(),
+                name: hostile.into(),
+                role: patrol_core::Role::Chief,
+                scope: patrol_core::sync::wire::Scope::Own,
+            },
+            0,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let out = admin(&data, &["user", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202E}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\u{FFFD}]0;pwned\u{FFFD}=王\u{FFFD}芳"),
+        "{text:?}"
+    );
+    // JSON keeps the name as stored, escaped.
+    let list = json(&admin(&data, &["user", "list", "--json"]));
+    assert_eq!(list[0]["name"], hostile);
+}

@@ -152,22 +152,33 @@ pub mod net {
     use patrol_core::sync::wire::Scope;
     use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
     use patrol_core::{Role, Store, StoreConfig, UserId};
+    use patrol_server::http::ratelimit::RateLimit;
     use patrol_server::{ServerConfig, ServerThread, admin};
 
-    /// A patrol-server on a free loopback port with its own data folder.
+    /// A patrol-server on a free loopback port with its own data folder, and its metrics on
+    /// another.
     pub struct TestServer {
         pub data: PathBuf,
         pub server: Option<ServerThread>,
+        /// The enrolment limit it runs with: tests enrol dozens of phones from 127.0.0.1 in a
+        /// second, so [`TestServer::start`] lifts it ([`RateLimit::NONE`]);
+        /// [`TestServer::start_with_enrol_limit`] sets one.
+        pub enrol_limit: RateLimit,
         _dir: Option<tempfile::TempDir>,
     }
 
     impl TestServer {
         pub fn start() -> Self {
+            Self::start_with_enrol_limit(RateLimit::NONE)
+        }
+
+        pub fn start_with_enrol_limit(enrol_limit: RateLimit) -> Self {
             let dir = tempfile::tempdir().expect("tempdir");
             let data = dir.path().join("server");
             let mut s = Self {
                 data,
                 server: None,
+                enrol_limit,
                 _dir: Some(dir),
             };
             s.restart();
@@ -192,8 +203,9 @@ pub mod net {
             let mut tries = 0;
             loop {
                 let cfg = ServerConfig {
-                    data_dir: self.data.clone(),
-                    listen,
+                    metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
+                    enrol_limit: self.enrol_limit,
+                    ..ServerConfig::new(self.data.clone(), listen)
                 };
                 match ServerThread::spawn(cfg) {
                     Ok(s) => {
@@ -218,6 +230,17 @@ pub mod net {
 
         pub fn url(&self) -> String {
             self.server.as_ref().expect("server running").url()
+        }
+
+        /// The metrics listener's base URL (`/metrics` is there, not on [`Self::url`]).
+        pub fn metrics_url(&self) -> String {
+            let addr = self
+                .server
+                .as_ref()
+                .expect("server running")
+                .metrics_addr
+                .expect("metrics listener");
+            format!("http://{addr}")
         }
 
         /// Adds a user directly through the admin operations; returns (user id, enrolment code).

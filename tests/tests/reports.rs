@@ -12,23 +12,30 @@
 //! (reported Sunday evening, resolved and verified on Monday 9 December: after the period).
 //! So: assigned 4/4, resolved 3, on time 2/4, verified (at the period's end) 2/4, reopened 1,
 //! median hours to verify (24, 36) = 30.
-//! Score (default rules): coverage 35 x (1/3)/0.9 = 12.963; hours 15 x 0.3889/5 = 1.1667;
-//! found 10 x 3/3 = 10; assigned 10; on time 15 x 0.5/0.9 = 8.3333; verified 10 x 0.5/0.9 =
-//! 5.5556; median 5 x (30-168)/(24-168) = 4.7917; reopened -2. Total 50.81.
+//! Score (default rules, version 2): coverage 35 x (1/3)/0.9 = 12.963, the patrol duty met to
+//! (1/3)/0.9 = 0.37037; hours 15 x 0.3889/5 = 1.1667; found 10 x 3/3 = 10; the four
+//! issue-handling lines are scaled by that 0.37037 (`scaled_by: coverage_share`): assigned
+//! 10 x 0.37037 = 3.7037; on time 15 x 0.5/0.9 = 8.3333 x 0.37037 = 3.0864; verified 10 x
+//! 0.5/0.9 = 5.5556 x 0.37037 = 2.0576; median 5 x (30-168)/(24-168) = 4.7917 x 0.37037 =
+//! 1.7747; reopened -2. Lines rounded to cents: 12.96 + 1.17 + 10 + 3.70 + 3.09 + 2.06 + 1.77
+//! - 2 = 32.75. (Version 1 gave the issue lines in full: 50.81.)
 //!
 //! Chief B (李雷) answers for 北巷 (footway, 2 patrols a segment a week, 2 segments): two
 //! patrols of the whole alley (a third is the week after), 600 s; found I5 on it, never
-//! assigned. Score: 35 + 15 x 0.1667/5 = 0.5 + 10 x 1/3 = 3.3333 + 0 + 0 + 0 + 5 (no verified
-//! issue: full) = 43.83.
+//! assigned. Coverage 2 of 2: the duty met to 1, so nothing is scaled down. Score: 35 + 15 x
+//! 0.1667/5 = 0.5 + 10 x 1/3 = 3.3333 + 0 + 0 + 0 + 5 (no verified issue: full) = 43.83. B
+//! ranks first, A second.
 //!
-//! Chief C (赵敏) has no streets and no patrols, found I3: 0 + 0 + 3.3333 + 10 + 15 + 10 + 5
-//! (nothing to handle gives full marks by the default rules) = 43.33.
+//! Chief C (赵敏) has no streets and no patrols, found I3: coverage has nothing to measure (0
+//! of 35), so the duty is met to 0 and the issue lines' "nothing to handle: full marks" x 0 =
+//! 0: 0 + 0 + 3.3333 + 0 + 0 + 0 + 0 = 3.33. (Version 1 gave 43.33: points for doing nothing.)
 //!
 //! Every patrol of the district is made from a walk file (`import_track`), so each counts as
 //! imported: the default rules count them and say so; rules that leave imported patrols out
-//! give A 0 + 0 + 10 + 10 + 8.3333 + 5.5556 + 4.7917 - 2 = 36.68 and B 0 + 0 + 3.3333 + 0 + 0
-//! + 0 + 5 = 8.33.
+//! leave A coverage 0 of 3 segments, so the issue lines x 0: 0 + 0 + 10 + 0 + 0 + 0 + 0 - 2 =
+//! 8, and B 0 + 0 + 3.3333 + 0 + 0 + 0 + 0 = 3.33.
 
+use patrol_core::report::rules::Metric;
 use patrol_core::report::{Period, ReportRules, ToTables};
 use patrol_core::{IssueStatus, Store};
 use patrol_tests::district::{self, District};
@@ -70,7 +77,7 @@ fn chief_assessment_matches_the_hand_computed_week() {
             a.segments,
             a.segments_patrolled_enough
         ),
-        (1, 3, 2, 3, 1)
+        (2, 3, 2, 3, 1)
     );
     assert_eq!(a.patrols_imported, 3);
     assert!(
@@ -119,11 +126,16 @@ fn chief_assessment_matches_the_hand_computed_week() {
     );
     assert_eq!(a.median_hours_to_verify, Some(30.0));
     let points: Vec<f64> = a.explanation.iter().map(|l| l.points).collect();
-    assert_eq!(
-        points,
-        vec![12.96, 1.17, 10.0, 10.0, 8.33, 5.56, 4.79, -2.0]
+    assert_eq!(points, vec![12.96, 1.17, 10.0, 3.7, 3.09, 2.06, 1.77, -2.0]);
+    assert_eq!((a.score, a.max_score), (32.75, 100.0));
+    assert!(
+        a.explanation[3].explanation.contains("x 0.37 = 3.7 points")
+            && a.explanation[3]
+                .explanation
+                .contains("assigned segments patrolled often enough"),
+        "{}",
+        a.explanation[3].explanation
     );
-    assert_eq!((a.score, a.max_score), (50.81, 100.0));
     assert!(
         a.explanation[0].detail.contains("1 of 3"),
         "{}",
@@ -138,7 +150,7 @@ fn chief_assessment_matches_the_hand_computed_week() {
     let b = by_name("李雷");
     assert_eq!(
         (b.rank, b.patrols, b.segments, b.segments_patrolled_enough),
-        (2, 2, 2, 2)
+        (1, 2, 2, 2)
     );
     assert!(close(b.hours, 600.0 / 3600.0, 1e-3));
     assert_eq!(
@@ -160,7 +172,7 @@ fn chief_assessment_matches_the_hand_computed_week() {
     );
     assert_eq!(c.coverage_share, None);
     assert_eq!(c.issues_found, 1);
-    assert_eq!(c.score, 43.33);
+    assert_eq!(c.score, 3.33);
     assert!(
         c.notes.iter().any(|n| n.contains("no streets assigned")),
         "{:?}",
@@ -187,6 +199,55 @@ fn chief_assessment_matches_the_hand_computed_week() {
         .unwrap();
     assert_eq!(cached, 5, "A's three patrols and B's two in the week");
     assert_eq!(d.supervisor.assessment_report(&w49(), &rules).unwrap(), r);
+}
+
+#[test]
+fn no_streets_and_no_patrols_earn_nothing_on_the_issue_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = district::build(tmp.path());
+    let r = d
+        .supervisor
+        .assessment_report(&w49(), &ReportRules::default())
+        .unwrap();
+    let by_name = |n: &str| {
+        r.chiefs
+            .iter()
+            .find(|c| c.person.name.as_deref() == Some(n))
+            .unwrap()
+    };
+    let handling = [
+        Metric::AssignedShare,
+        Metric::OnTimeShare,
+        Metric::VerifiedShare,
+        Metric::MedianHoursToVerify,
+    ];
+    let issue_points = |c: &patrol_core::report::ChiefAssessment| -> f64 {
+        c.explanation
+            .iter()
+            .filter(|l| handling.contains(&l.metric))
+            .map(|l| l.points)
+            .sum()
+    };
+    // C (no streets, no patrols) has nothing to handle: under version 1 that was 40 points.
+    let idle = by_name("赵敏");
+    assert_eq!(issue_points(idle), 0.0);
+    for l in idle
+        .explanation
+        .iter()
+        .filter(|l| handling.contains(&l.metric))
+    {
+        assert!(
+            l.explanation.contains("nothing to measure") && l.explanation.contains("x 0 = 0"),
+            "{}",
+            l.explanation
+        );
+    }
+    // B patrolled every segment often enough and had one issue on the alley: 5 points.
+    let patrolled = by_name("李雷");
+    assert!(close(issue_points(patrolled), 5.0, 1e-9));
+    assert!(patrolled.score > idle.score);
+    // A patrolled a third of the segments enough: 3.7 + 3.09 + 2.06 + 1.77.
+    assert!(close(issue_points(by_name("王芳")), 10.62, 1e-9));
 }
 
 #[test]
@@ -237,15 +298,16 @@ fn a_period_with_no_patrols_or_issues_scores_from_the_rules_alone() {
         assert_eq!(c.hours, 0.0);
         assert!(c.notes.iter().any(|n| n.contains("no patrols")));
     }
-    // With streets: coverage 0 of 35; hours 0; found 0; the issue lines are full (nothing to
-    // handle): 10 + 15 + 10 + 5 = 40.
+    // With streets: coverage 0 of 35; hours 0; found 0; the issue lines would be full (nothing
+    // to handle) but count only as far as the patrol duty was met: (10 + 15 + 10 + 5) x 0 = 0.
     let a = r
         .chiefs
         .iter()
         .find(|c| c.person.name.as_deref() == Some("王芳"))
         .unwrap();
     assert_eq!(a.coverage_share, Some(0.0));
-    assert_eq!(a.score, 40.0);
+    assert_eq!(a.score, 0.0);
+    assert!(r.chiefs.iter().all(|c| c.score == 0.0));
 }
 
 #[test]
@@ -267,14 +329,14 @@ fn rules_can_leave_imported_patrols_out() {
     let a = by_name("王芳");
     assert_eq!((a.patrols, a.patrols_imported), (0, 3));
     assert_eq!((a.hours, a.segments_patrolled_enough), (0.0, 0));
-    assert_eq!(a.score, 36.68);
+    assert_eq!(a.score, 8.0);
     assert!(
         a.notes.iter().any(|n| n.contains("are not counted")),
         "{:?}",
         a.notes
     );
     let b = by_name("李雷");
-    assert_eq!((b.patrols, b.patrols_imported, b.score), (0, 2, 8.33));
+    assert_eq!((b.patrols, b.patrols_imported, b.score), (0, 2, 3.33));
 
     // A rules file written before the setting existed counts imported patrols.
     v["assessment"]
@@ -477,9 +539,14 @@ fn tables_csv_and_xlsx_hold_every_chief() {
     assert_eq!(lines.len(), 4);
     assert!(lines[0].starts_with("rank,user_id,name,subdistrict,score"));
     assert!(
-        lines[1].contains("王芳") && lines[1].contains("50.81"),
+        lines[1].contains("李雷") && lines[1].contains("43.83"),
         "{}",
         lines[1]
+    );
+    assert!(
+        lines[2].contains("王芳") && lines[2].contains("32.75"),
+        "{}",
+        lines[2]
     );
     let xlsx = patrol_core::report::export::xlsx(&tables).unwrap();
     assert_eq!(&xlsx[..2], b"PK", "an XLSX file is a zip archive");

@@ -3,8 +3,10 @@
 //! track writer of [`crate::track::export`]).
 //!
 //! CSV follows RFC 4180 (UTF-8 with a byte-order mark so Excel reads Chinese names right,
-//! fields quoted when needed); a text cell starting with `=`, `+`, `-` or `@` gets a leading
-//! `'` so a spreadsheet never runs it as a formula.
+//! fields quoted when needed); every text cell goes through [`crate::text::csv_cell`]: one
+//! starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so a
+//! spreadsheet never runs it as a formula, and control and bidi characters are replaced.
+//! Numbers stay numbers (a negative score is not a formula).
 
 use std::io::Write;
 
@@ -32,8 +34,7 @@ pub fn csv(table: &Table) -> String {
 
 fn cell_text(c: &Cell) -> String {
     match c {
-        Cell::Text(t) if t.starts_with(['=', '+', '-', '@']) => format!("'{t}"),
-        Cell::Text(t) => t.clone(),
+        Cell::Text(t) => crate::text::csv_cell(t).into_owned(),
         Cell::Int(i) => i.to_string(),
         Cell::Num(v) => {
             let s = format!("{v:.4}");
@@ -79,7 +80,11 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
             for (c, cell) in row.iter().enumerate() {
                 let c = c as u16;
                 match cell {
-                    Cell::Text(s) => sheet.write_string(r, c, s).map(|_| ()),
+                    // A string cell is never a formula in XLSX; control characters are
+                    // replaced all the same (XML cannot hold most of them).
+                    Cell::Text(s) => sheet
+                        .write_string(r, c, crate::text::for_terminal(s))
+                        .map(|_| ()),
                     Cell::Int(i) => sheet.write_number(r, c, *i as f64).map(|_| ()),
                     Cell::Num(v) => sheet.write_number(r, c, *v).map(|_| ()),
                     Cell::Empty => Ok(()),

@@ -73,6 +73,13 @@ pub struct ScoreRule {
     /// to handle, no streets assigned): all its points or none.
     #[serde(default)]
     pub when_none: WhenNone,
+    /// A scale line's points count only as far as another duty was met: they are multiplied
+    /// by the share of its points the (unscaled) scale line of this metric gave, 0 to 1. The
+    /// default rules scale the issue-handling lines by `coverage_share`, so a chief with no
+    /// streets or no patrols does not get their full marks for having nothing to handle.
+    /// Since rules version 2; files without it score every line on its own, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaled_by: Option<Metric>,
 }
 
 /// What a line gives when its metric has no value.
@@ -248,6 +255,32 @@ impl ReportRules {
                     ));
                 }
             }
+            if let Some(by) = l.scaled_by {
+                if l.weight.is_none() {
+                    return bad(format!(
+                        "{name}: scaled_by applies to scale lines only, not to count lines"
+                    ));
+                }
+                if by == l.metric {
+                    return bad(format!("{name}: a line cannot be scaled_by its own metric"));
+                }
+                let Some(base) = a
+                    .lines
+                    .iter()
+                    .find(|o| o.metric == by && o.weight.is_some())
+                else {
+                    return bad(format!(
+                        "{name}: scaled_by {:?} names no scale line of these rules",
+                        by.as_str()
+                    ));
+                };
+                if base.scaled_by.is_some() {
+                    return bad(format!(
+                        "{name}: scaled_by {:?} names a line that is itself scaled",
+                        by.as_str()
+                    ));
+                }
+            }
         }
         if !(self.stewards.lately_days > 0 && share(self.stewards.segment_patrolled_min_share)) {
             return bad(
@@ -368,5 +401,26 @@ mod tests {
             .to_string();
         assert!(e.contains("weights"), "unknown fields are typos: {e}");
         assert!(ReportRules::from_json("{").is_err());
+        for (line, by, says) in [
+            (7, "coverage_share", "scale lines only"),
+            (3, "assigned_share", "its own metric"),
+            (3, "patrols", "names no scale line"),
+        ] {
+            let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
+            v["assessment"]["lines"][line]["scaled_by"] = by.into();
+            let e = ReportRules::from_json(&v.to_string())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("lines[{line}]")) && e.contains(says),
+                "{e}"
+            );
+        }
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_RULES_JSON).unwrap();
+        v["assessment"]["lines"][0]["scaled_by"] = "assigned_share".into();
+        let e = ReportRules::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("itself scaled"), "{e}");
     }
 }

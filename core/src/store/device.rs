@@ -30,11 +30,13 @@ impl Store {
         subdistrict_id: Option<SubdistrictId>,
     ) -> Result<DeviceIdentity> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > crate::text::MAX_NAME_CHARS {
             return Err(Error::InvalidConfig(
                 "the user's name must be 1 to 100 characters".into(),
             ));
         }
+        crate::text::check_name("the user's name", name, crate::text::MAX_NAME_CHARS)
+            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
         let now = self.clock.now_ms();
         let tx = self.conn.transaction()?;
         if let Some(existing) = load_identity(&tx)? {

@@ -39,6 +39,15 @@ impl StreetImportOptions {
                 self.max_segment_m
             )));
         }
+        if let Some(sub) = &self.subdistrict
+            && let Err(e) = crate::text::check_name(
+                "the subdistrict's name",
+                sub.trim(),
+                crate::text::MAX_NAME_CHARS,
+            )
+        {
+            return Err(StreetsError::BadOption(e.to_string()));
+        }
         Ok(())
     }
 }

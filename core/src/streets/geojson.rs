@@ -87,6 +87,20 @@ pub fn parse_geojson(
         let class = text("highway")
             .or_else(|| text("class"))
             .unwrap_or_else(|| "unknown".into());
+        for (what, value) in [
+            ("its name", name.as_deref()),
+            ("its subdistrict", subdistrict.as_deref()),
+            ("its highway class", Some(class.as_str())),
+        ] {
+            if let Some(v) = value
+                && let Err(e) = crate::text::check_name(what, v, crate::text::MAX_NAME_CHARS)
+            {
+                return Err(StreetsError::BadFeature {
+                    feature: i,
+                    reason: e.to_string(),
+                });
+            }
+        }
         let feature_id = f.get("id").map(|v| {
             v.as_str()
                 .map(str::to_owned)

@@ -105,6 +105,8 @@ pub enum StreetsError {
     NonLineGeometry { feature: usize, kind: String },
     #[error("GeoJSON feature {feature}: {reason}; nothing was imported")]
     BadFeature { feature: usize, reason: String },
+    #[error("OpenStreetMap way {id}: {reason}; nothing was imported")]
+    BadWay { id: String, reason: String },
     #[error(
         "the GeoJSON holds no line features, so there is no street to import; nothing was imported"
     )]

@@ -126,6 +126,19 @@ pub fn parse_osm(
     let mut lines = Vec::new();
     for w in ways.into_iter().filter(|w| !w.deleted) {
         let Some(highway) = w.highway else { continue };
+        for (what, text) in [
+            ("its name", &w.name),
+            ("its highway tag", &Some(highway.clone())),
+        ] {
+            if let Some(t) = text
+                && let Err(e) = crate::text::check_name(what, t, crate::text::MAX_NAME_CHARS)
+            {
+                return Err(StreetsError::BadWay {
+                    id: w.id.clone(),
+                    reason: e.to_string(),
+                });
+            }
+        }
         draft.lines_read += 1;
         // Break the way where a node is missing rather than bridging the hole with a straight line.
         let mut runs: Vec<Vec<E7>> = vec![Vec::new()];

@@ -221,9 +221,10 @@ fn build(dir: &Path) {
     }
     drop(storage);
 
+    // 50 phones enrol from 127.0.0.1 at once: no enrolment limit for the bench.
     let server = ServerThread::spawn(ServerConfig {
-        data_dir: data.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
+        enrol_limit: patrol_server::http::ratelimit::RateLimit::NONE,
+        ..ServerConfig::new(data.clone(), "127.0.0.1:0".parse().expect("addr"))
     })
     .expect("server");
     let url = server.url();

@@ -99,7 +99,8 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `patrol-server --data DIR --listen 127.0.0.1:PORT serve`, logging to `DIR.log`.
+    /// Starts `patrol-server --data DIR --listen 127.0.0.1:PORT serve --enrol-every-s 0`
+    /// (no enrolment limit: the bench's phones all enrol from 127.0.0.1), logging to `DIR.log`.
     pub fn start(data: &Path) -> Self {
         let addr = free_addr();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_patrol-server"));
@@ -107,7 +108,8 @@ impl ServerProcess {
             .arg(data)
             .arg("--listen")
             .arg(addr.to_string())
-            .arg("serve");
+            .arg("serve")
+            .args(["--enrol-every-s", "0"]);
         Self::spawn(
             cmd,
             addr,

@@ -1,4 +1,5 @@
-//! `/healthz` (liveness plus a database round trip) and `/metrics` (Prometheus text).
+//! `/healthz` (liveness plus a database round trip) on the API, and `/metrics` (Prometheus
+//! text) for the separate metrics listener.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -9,9 +10,12 @@ use super::error::ApiResult;
 use super::{AppState, blocking};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz))
+}
+
+/// The metrics listener's only route.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {

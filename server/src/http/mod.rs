@@ -1,6 +1,8 @@
 //! The HTTP API: one router per resource, assembled here with the cross-cutting layers (request
-//! tracing, body limits, gzip). Every route but `/healthz`, `/metrics` and `/v1/enrol` needs a
-//! device token, which handlers ask for by taking [`auth::AuthDevice`].
+//! tracing, body limits, gzip). Every route but `/healthz` and `/v1/enrol` needs a device token,
+//! which handlers ask for by taking [`auth::AuthDevice`]; `/v1/enrol` is rate-limited per client
+//! address ([`ratelimit`]). `/metrics` is not on the API at all: [`metrics_router`] serves it on
+//! a listener of its own (`serve --metrics-addr`).
 
 pub mod auth;
 mod blobs;
@@ -8,6 +10,7 @@ mod enrol;
 pub mod error;
 mod fixes;
 mod health;
+pub mod ratelimit;
 mod sync;
 
 use std::path::PathBuf;
@@ -30,6 +33,8 @@ pub struct AppState {
     pub policy: Arc<dyn DocPolicy>,
     pub blobs_dir: PathBuf,
     pub metrics: Arc<Metrics>,
+    /// Enrolment attempts per client address.
+    pub enrol_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -41,7 +46,7 @@ impl AppState {
     }
 }
 
-/// Counters exposed at `/metrics` in the Prometheus text format.
+/// Counters served at `/metrics` (on the metrics listener) in the Prometheus text format.
 #[derive(Default)]
 pub struct Metrics {
     pub syncs: AtomicU64,
@@ -52,6 +57,7 @@ pub struct Metrics {
     pub fixes_sent: AtomicU64,
     pub blob_bytes_received: AtomicU64,
     pub enrolments: AtomicU64,
+    pub enrolments_limited: AtomicU64,
     pub auth_failures: AtomicU64,
 }
 
@@ -100,6 +106,11 @@ impl Metrics {
                 &self.enrolments,
             ),
             (
+                "patrol_enrolments_limited_total",
+                "enrolment attempts refused by the per-address rate limit",
+                &self.enrolments_limited,
+            ),
+            (
                 "patrol_auth_failures_total",
                 "requests with a missing, wrong or revoked token",
                 &self.auth_failures,
@@ -118,7 +129,7 @@ impl Metrics {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
-        .merge(enrol::router())
+        .merge(enrol::router(state.clone()))
         .merge(sync::router())
         .merge(fixes::router())
         .merge(blobs::router())
@@ -128,6 +139,14 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // Routes set their own, smaller limits; this caps everything else.
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// `/metrics` alone, for the metrics listener: the counters say how busy the district is, so
+/// they are not served to anyone who can reach the API.
+pub fn metrics_router(state: AppState) -> Router {
+    health::metrics_router()
+        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 

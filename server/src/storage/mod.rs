@@ -173,6 +173,9 @@ pub trait Tx {
         device: &DeviceId,
         now_ms: i64,
     ) -> StorageResult<Option<UserId>>;
+    /// When an unused code expired, if it exists, is unused and expired by `now_ms`.
+    fn enrol_code_expired_at(&mut self, code_hash: &str, now_ms: i64)
+    -> StorageResult<Option<i64>>;
     fn add_device(
         &mut self,
         device: &DeviceId,

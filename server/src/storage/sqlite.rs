@@ -346,6 +346,22 @@ impl Tx for SqliteTx<'_> {
         user.map(|u| u.parse().map_err(corrupt)).transpose()
     }
 
+    fn enrol_code_expired_at(
+        &mut self,
+        code_hash: &str,
+        now_ms: i64,
+    ) -> StorageResult<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT expires_at_ms FROM enrol_code
+                  WHERE code_hash = ?1 AND used_at_ms IS NULL AND expires_at_ms <= ?2",
+                params![code_hash, now_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn add_device(
         &mut self,
         device: &DeviceId,
