@@ -156,16 +156,6 @@ pub fn faults(layout: &Layout, id: &str, doc: &Automerge) -> Vec<InvalidDoc> {
         id,
         faults: Vec::new(),
     };
-    let saved = doc.save().len();
-    if saved > layout.max_doc_bytes {
-        walk.fault(
-            "the document",
-            Rule::DocTooLarge {
-                bytes: saved,
-                max: layout.max_doc_bytes,
-            },
-        );
-    }
     match doc.get(automerge::ROOT, "schema") {
         Ok(Some((Value::Scalar(s), _))) if scalar_int(&s) == Some(layout.schema) => {}
         Ok(found) => {
@@ -197,6 +187,17 @@ pub fn faults(layout: &Layout, id: &str, doc: &Automerge) -> Vec<InvalidDoc> {
     match walked {
         Ok(found) => walk.faults.extend(found),
         Err(_) => walk.fault("the document", Rule::Unreadable),
+    }
+    // Last: a field over its limit says more about what to fix than the total.
+    let saved = doc.save().len();
+    if saved > layout.max_doc_bytes {
+        walk.fault(
+            "the document",
+            Rule::DocTooLarge {
+                bytes: saved,
+                max: layout.max_doc_bytes,
+            },
+        );
     }
     walk.faults
 }
