@@ -321,7 +321,7 @@ mod tests {
                 .iter()
                 .any(|f| matches!(f.rule, Rule::DocTooLarge { .. }))
         );
-        let (id, mut doc) = issue(vec![7; 10]);
+        let (doc_id, mut doc) = issue(vec![7; 10]);
         let (id, mut small) = issue(vec![]);
         let comments = obj(&small, "comments");
         edit(&mut small, |tx| {
@@ -358,7 +358,7 @@ mod tests {
             tx.put(&reporter, "name", " ").unwrap();
             tx.put(&photos, "../x", ScalarValue::Null).unwrap();
         });
-        let found = issue_faults(&id, &doc);
+        let found = issue_faults(&doc_id, &doc);
         for field in ["description", "reporter.name", "photos.../x"] {
             assert!(found.iter().any(|f| f.field == field), "{field}: {found:?}");
         }
