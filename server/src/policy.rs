@@ -45,15 +45,16 @@ pub trait DocPolicy: Send + Sync + 'static {
     /// Facts of a (valid) document.
     fn facts(&self, kind: DocKind, doc: &Automerge) -> Result<DocFacts, Refusal>;
 
-    /// Checks that `after` (which is `before` plus the device's changes; `before` is `None` for a
-    /// new document) is a valid document and every change is one the device's user may make.
+    /// Checks that `after` (which is `before` plus the device's changes, whose hashes are
+    /// `changes`; `before` is `None` for a new document) is a valid document and every change is
+    /// one the device's user may make.
     fn check_update(
         &self,
         kind: DocKind,
         id: &str,
         before: Option<&Automerge>,
         after: &Automerge,
-        device_heads: &[automerge::ChangeHash],
+        changes: &[automerge::ChangeHash],
         device: &DeviceCtx,
     ) -> Result<(), Refusal>;
 }
@@ -61,13 +62,20 @@ pub trait DocPolicy: Send + Sync + 'static {
 /// The policy for the documents phones sync, issues and merchants: the same document models, role
 /// table and fold the phones use.
 ///
+/// Both kinds must keep their layout and limits (known keys only, bounded sizes and counts, a
+/// known `schema`: [`patrol_core::issues::validate`], [`patrol_core::merchants::validate`]);
+/// a fault already stored (a document from before a rule) does not block later changes.
+///
 /// Issues: a device's changes are accepted when the document is still a valid issue, nothing written by
 /// the reporter at creation (category, location, reporter, description) changed, nothing already
-/// there was altered or removed, every new event and comment is signed with the device's own
-/// user, role and device, the role table allows the event for the role, and the fold applies it
-/// as the device saw the issue (at the heads the device declared). An event that the fold
-/// refuses only because of changes the device had not yet seen (a concurrent reopen, say) is
-/// accepted: it stays in the history, refused, and changes nothing, exactly as on every phone.
+/// there was altered or removed (a photo entry is fixed once attached: stage, position, author,
+/// thumbnail), every new event, comment and photo is signed with the device's own user (events
+/// and comments also with its role and device), the role table allows the event for the role,
+/// and the fold applies it as the device saw the issue: the document as of the change that wrote
+/// the event (that change and its ancestors), whatever heads the device declares. An event is
+/// written whole in one change. An event that the fold refuses only because of changes the
+/// device had not yet seen (a concurrent reopen, say) is accepted: it stays in the history,
+/// refused, and changes nothing, exactly as on every phone.
 ///
 /// Merchants: only supervisors and chiefs write them (as on the phones); who created a merchant
 /// and when is fixed; inspections and issue links are append-only and every new one is signed
@@ -294,14 +302,17 @@ impl DocPolicy for CorePolicy {
         id: &str,
         before: Option<&Automerge>,
         after: &Automerge,
-        device_heads: &[automerge::ChangeHash],
+        changes: &[automerge::ChangeHash],
         device: &DeviceCtx,
     ) -> Result<(), Refusal> {
         use patrol_core::issues::roles::{Allowance, allowance, verb};
         if kind == DocKind::Merchant {
+            read_merchant(after)?;
+            keeps_layout(kind, id, before, after)?;
             return check_merchant_update(id, before, after, device);
         }
         let new = read_issue(after)?;
+        keeps_layout(kind, id, before, after)?;
         if new.id.to_string() != id {
             return Err(Refusal::Invalid(format!(
                 "document {id} says it is issue {}",
@@ -324,6 +335,18 @@ impl DocPolicy for CorePolicy {
         unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
         for p in &new.photos {
             valid_photo_id(id, &p.sha256)?;
+        }
+        let entries = match after.get(automerge::ROOT, "photos") {
+            Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
+                after.keys(&obj).count()
+            }
+            _ => 0,
+        };
+        if entries != new.photos.len() {
+            return Err(Refusal::Invalid(format!(
+                "issue {id}: {} photo entry(ies) are not readable",
+                entries.saturating_sub(new.photos.len())
+            )));
         }
         let me = device.user.id;
         let old = match before {
@@ -367,12 +390,33 @@ impl DocPolicy for CorePolicy {
                 }
             }
             for p in &old.photos {
-                if new.photo(&p.sha256).is_none() {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id}: photo {} was removed",
-                        p.sha256
-                    )));
+                match new.photo(&p.sha256) {
+                    None => {
+                        return Err(Refusal::NotAllowed(format!(
+                            "issue {id}: photo {} was removed",
+                            p.sha256
+                        )));
+                    }
+                    Some(now) if now != p => {
+                        return Err(Refusal::NotAllowed(format!(
+                            "issue {id}: photo {} was changed; a photo's entry (stage, place, author, thumbnail) is fixed once attached",
+                            p.sha256
+                        )));
+                    }
+                    Some(_) => {}
                 }
+            }
+        }
+        for p in new
+            .photos
+            .iter()
+            .filter(|p| old.as_ref().is_none_or(|o| o.photo(&p.sha256).is_none()))
+        {
+            if p.added_by != me {
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: photo {} says it was attached by {}; a device attaches photos only as its own user",
+                    p.sha256, p.added_by
+                )));
             }
         }
         let is_new = |eid| {
@@ -394,17 +438,7 @@ impl DocPolicy for CorePolicy {
         if fresh.is_empty() {
             return Ok(());
         }
-        // The issue as the device saw it when it made its events.
-        let seen = if device_heads.is_empty() {
-            None
-        } else {
-            after.fork_at(device_heads).ok()
-        };
-        let seen_state = match &seen {
-            Some(d) => patrol_core::issues::workflow::fold(&read_issue(d)?),
-            None => patrol_core::issues::workflow::fold(&new),
-        };
-        for e in fresh {
+        for e in &fresh {
             if e.by != me || e.role != device.user.role || e.device != device.device_id {
                 return Err(Refusal::NotAllowed(format!(
                     "issue {id}: event {} claims to be by {} ({}) on device {}; a device acts only as its own user",
@@ -418,10 +452,100 @@ impl DocPolicy for CorePolicy {
                     verb(e.kind)
                 )));
             }
-            if let Some(why) = seen_state.refusal_of(e.id) {
+        }
+        workflow_as_seen(id, after, changes, &fresh)
+    }
+}
+
+/// Refuses a document that breaks its kind's layout or limits, unless the fault was already in
+/// `before` (stored before the rule existed: not this device's doing).
+fn keeps_layout(
+    kind: DocKind,
+    id: &str,
+    before: Option<&Automerge>,
+    after: &Automerge,
+) -> Result<(), Refusal> {
+    use patrol_core::docs::validate::first_new_fault;
+    let faults = |doc: &Automerge| match kind {
+        DocKind::Issue => patrol_core::issues::validate::issue_faults(id, doc),
+        DocKind::Merchant => patrol_core::merchants::validate::merchant_faults(id, doc),
+    };
+    let now = faults(after);
+    if now.is_empty() {
+        return Ok(());
+    }
+    let was = before.map(faults).unwrap_or_default();
+    match first_new_fault(&was, now) {
+        Some(fault) => Err(Refusal::Invalid(fault.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Folds each new event as its author saw the issue: the document as of the uploaded change
+/// that wrote the event, which holds exactly that change's ancestors (what the device had when
+/// it made it). The heads a device declares play no part: a device that declares heads leaving
+/// its own change out cannot hide an event from the check. The event must read the same there
+/// as in the whole document (written whole in one change, not completed or altered later).
+fn workflow_as_seen(
+    id: &str,
+    after: &Automerge,
+    changes: &[automerge::ChangeHash],
+    fresh: &[&patrol_core::issues::IssueEvent],
+) -> Result<(), Refusal> {
+    use std::collections::BTreeMap;
+    let mut by_change: BTreeMap<automerge::ChangeHash, Vec<&patrol_core::issues::IssueEvent>> =
+        BTreeMap::new();
+    for e in fresh {
+        let hash = writing_change(after, changes, &e.id.to_string()).ok_or_else(|| {
+            Refusal::Invalid(format!(
+                "issue {id}: event {} was not written by the uploaded changes",
+                e.id
+            ))
+        })?;
+        by_change.entry(hash).or_default().push(e);
+    }
+    for (hash, events) in by_change {
+        let seen = after
+            .fork_at(&[hash])
+            .map_err(|e| Refusal::Invalid(format!("issue {id}: {e}")))?;
+        let seen_doc = read_issue(&seen)?;
+        let state = patrol_core::issues::workflow::fold(&seen_doc);
+        for e in events {
+            if seen_doc.events.iter().find(|s| s.id == e.id) != Some(e) {
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: event {} was completed or changed after the change that wrote it; an event is written whole in one change",
+                    e.id
+                )));
+            }
+            if let Some(why) = state.refusal_of(e.id) {
                 return Err(Refusal::NotAllowed(format!("issue {id}: {why}")));
             }
         }
-        Ok(())
     }
+    Ok(())
+}
+
+/// The uploaded change (of `changes`) that created the event map whose `id` is `event_id`.
+fn writing_change(
+    doc: &Automerge,
+    changes: &[automerge::ChangeHash],
+    event_id: &str,
+) -> Option<automerge::ChangeHash> {
+    let events = match doc.get(automerge::ROOT, "events").ok()?? {
+        (automerge::Value::Object(automerge::ObjType::List), obj) => obj,
+        _ => return None,
+    };
+    let made_by = (0..doc.length(&events)).find_map(|i| {
+        let (_, obj) = doc.get(&events, i).ok()??;
+        let (value, _) = doc.get(&obj, "id").ok()??;
+        (value.as_str() == Some(event_id)).then_some(obj)
+    })?;
+    let automerge::ObjId::Id(counter, actor, _) = made_by else {
+        return None;
+    };
+    changes.iter().copied().find(|h| {
+        doc.get_change_by_hash(h).is_some_and(|c| {
+            c.actor_id() == &actor && c.start_op().get() <= counter && counter <= c.max_op()
+        })
+    })
 }

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use patrol_core::Role;
+use patrol_core::docs::validate::MAX_DOC_UPLOAD_BYTES;
 use patrol_core::sync::wire::{
     DocDownload, DocHeads, DocKind, DocUpload, FixMark, LedgerRecord, PROTOCOL_VERSION,
     PatrolRecord, ReferenceRow, Scope, SyncRequest, SyncResponse,
@@ -181,6 +182,13 @@ fn apply_doc_upload(
             up.id
         )));
     }
+    let adds: usize = up.changes.iter().map(Vec::len).sum();
+    if adds > MAX_DOC_UPLOAD_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "document {}: this upload adds {adds} bytes of changes; one upload may add at most {MAX_DOC_UPLOAD_BYTES} to a document",
+            up.id
+        )));
+    }
     let mut changes = Vec::with_capacity(up.changes.len());
     for (i, bytes) in up.changes.iter().enumerate() {
         let change = Change::from_bytes(bytes.clone()).map_err(|e| {
@@ -227,6 +235,7 @@ fn apply_doc_upload(
             )));
         }
     }
+    let uploaded: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
     let mut after = before.clone().unwrap_or_default();
     after.apply_changes(changes).map_err(|e| {
         ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id))
@@ -242,7 +251,7 @@ fn apply_doc_upload(
     }
     let declared = parse_heads(&up.heads)?;
     policy
-        .check_update(up.kind, &up.id, before.as_ref(), &after, &declared, ctx)
+        .check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)
         .map_err(refusal)?;
     let facts = policy.facts(up.kind, &after).map_err(refusal)?;
     let scope = doc_scope(tx, &facts)?;

@@ -9,6 +9,7 @@
 //! - `persist`: documents in SQLite as snapshot plus `save_after` chunks, compacted.
 //! - [`projection`]: the materialised `issue` table and its indexed queries.
 //! - [`sync`]: heads, changes since heads, applying changes from another device, change feed.
+//! - [`validate`]: the document's layout and limits, checked on upload (server) and receipt.
 //!
 //! This file holds the store's issue API: report, act, comment, show and list.
 
@@ -19,6 +20,7 @@ pub(crate) mod persist;
 pub mod projection;
 pub mod roles;
 pub mod sync;
+pub mod validate;
 pub mod workflow;
 
 #[cfg(test)]

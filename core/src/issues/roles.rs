@@ -1,6 +1,7 @@
 //! Who may do what to an issue: ONE table of role against event kind, plus the rules that
 //! depend on the issue's state (only the assignee resolves, a steward never verifies, nobody
-//! verifies their own fix, a resolve needs an after-photo taken near the issue ...).
+//! verifies their own fix, a resolve needs an after-photo the resolver attached, taken near the
+//! issue ...).
 //!
 //! [`check`] is pure: the phone calls it before appending an event, the workflow fold calls it
 //! again for every event it folds (so an event merged in from a device that skipped the check
@@ -206,7 +207,7 @@ fn check_state(
                     "the issue is {status}; only an assigned issue can be resolved"
                 ));
             }
-            check_after_photo(facts, p.payload)?;
+            check_after_photo(facts, p)?;
         }
         K::Verify => {
             if status != S::Resolved {
@@ -285,8 +286,10 @@ fn own_assignment(facts: &IssueFacts<'_>, p: &Proposal<'_>) -> Result<IssueEvent
     }
 }
 
-fn check_after_photo(facts: &IssueFacts<'_>, payload: &EventPayload) -> Result<(), Refusal> {
-    let Some(sha) = &payload.photo else {
+/// A resolve cites an after-photo of the fix that the resolver attached, taken near the issue:
+/// someone else's photo (the reporter's, say) proves nothing about the fix.
+fn check_after_photo(facts: &IssueFacts<'_>, p: &Proposal<'_>) -> Result<(), Refusal> {
+    let Some(sha) = &p.payload.photo else {
         return refuse("resolving needs an after-photo of the fixed problem");
     };
     let Some(photo) = facts.photos.iter().find(|ph| &ph.sha256 == sha) else {
@@ -296,6 +299,11 @@ fn check_after_photo(facts: &IssueFacts<'_>, payload: &EventPayload) -> Result<(
     };
     if photo.stage != PhotoStage::After {
         return refuse("the photo given is a before-photo; take an after-photo of the fix");
+    }
+    if &photo.added_by != p.by {
+        return refuse(format!(
+            "the after-photo {sha} was attached by someone else; the resolver attaches their own"
+        ));
     }
     let (Some(lat), Some(lon)) = (photo.lat, photo.lon) else {
         return refuse(
@@ -499,6 +507,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_resolve_cites_the_resolvers_own_after_photo() {
+        let (me, reporter) = (UserId::new(), UserId::new());
+        let assignments = [Assignment {
+            event: IssueEventId::new(),
+            to: Assignee::User(me),
+            accepted: true,
+        }];
+        let photos = [after_photo("ab", reporter), after_photo("cd", me)];
+        let facts = IssueFacts {
+            issue_id: IssueId::new(),
+            status: Some(IssueStatus::InProgress),
+            round: 1,
+            reporter: &reporter,
+            assignments: &assignments,
+            resolver: None,
+            location: AT,
+            photos: &photos,
+        };
+        let resolve = |sha: &str| {
+            let payload = EventPayload {
+                photo: Some(sha.into()),
+                ..Default::default()
+            };
+            check(
+                &facts,
+                &Proposal {
+                    kind: IssueEventKind::Resolve,
+                    by: &me,
+                    role: Role::Crew,
+                    round: 1,
+                    payload: &payload,
+                },
+            )
+        };
+        assert!(resolve("ab").unwrap_err().0.contains("someone else"));
+        assert!(resolve("cd").is_ok());
     }
 
     #[test]

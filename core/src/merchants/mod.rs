@@ -7,9 +7,11 @@
 //! issue links are appended, and two phones that inspected the same shop both keep their
 //! inspection after a merge. A `merchant` projection row per document makes lists plain SQL.
 //! The credit score and rating are computed by reports ([`crate::report::merchants`]).
+//! [`validate`] holds the document's layout and limits, checked on upload and receipt.
 
 pub mod doc;
 pub mod model;
+pub mod validate;
 
 use automerge::AutomergeError;
 use rusqlite::{Connection, params};
