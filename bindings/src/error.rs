@@ -88,6 +88,7 @@ impl From<patrol_core::Error> for PatrolError {
                     | S::NotOsm(_)
                     | S::NoHighways { .. }
                     | S::BadNode { .. }
+                    | S::BadWay { .. }
                     | S::GeoJson(_)
                     | S::NonLineGeometry { .. }
                     | S::BadFeature { .. }

@@ -311,7 +311,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::issues::{IssueQuery, NewIssue};
+    use crate::issues::NewIssue;
     use crate::{Role, StoreConfig};
 
     fn download(id: IssueId, data: Vec<u8>) -> DocDownload {
