@@ -259,7 +259,8 @@ fn a_device_cannot_write_as_another() {
         .body(fixes)
         .send()
         .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
+    // Answered as for a patrol that does not exist: B learns nothing of A's ids.
+    assert_eq!(r.status().as_u16(), 404);
     // B downloads A's fixes.
     let r = http
         .post(format!("{url}/v1/fixes/download"))
