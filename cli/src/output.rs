@@ -27,6 +27,15 @@ impl Context {
             .with_context(|| format!("opening {}", path.display()))
     }
 
+    /// The street a `--street` means: an id known to the store, or a name only one of its
+    /// streets has; refused otherwise (several: listing them; none, or no network yet: saying
+    /// so), so a record never carries a name in place of an id.
+    pub fn street_id(store: &Store, street: Option<String>) -> Result<Option<String>> {
+        street
+            .map(|s| Ok(store.resolve_street(&s)?.to_string()))
+            .transpose()
+    }
+
     /// Prints `value` as one JSON document.
     pub fn print_json<T: Serialize>(&self, value: &T) -> Result<()> {
         // As is: the JSON escapes control characters itself.

@@ -197,10 +197,7 @@ fn recording_from_the_shell() {
         &db,
         &["init", "--name", "a", "--role", "chief", "--json"],
     ));
-    let id = json_of(&patrol(
-        &db,
-        &["record", "start", "--street", "s1", "--json"],
-    ))["patrol_id"]
+    let id = json_of(&patrol(&db, &["record", "start", "--json"]))["patrol_id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -72,6 +72,27 @@ impl Device {
     }
 }
 
+/// A street network as GeoJSON: 八角西街 where the loop's issues are, and two streets called
+/// 清华路 in two subdistricts.
+fn network(dir: &Path) -> String {
+    let line = |name: &str, sub: &str, lat: f64| {
+        serde_json::json!({
+            "type": "Feature",
+            "properties": { "name": name, "subdistrict": sub, "highway": "residential" },
+            "geometry": { "type": "LineString", "coordinates": [[116.1930, lat], [116.1945, lat]] }
+        })
+    };
+    let fc = serde_json::json!({ "type": "FeatureCollection", "features": [
+        line("八角西街", "八角街道", 39.9075),
+        line("清华路", "八角街道", 39.9100),
+        line("清华路", "古城街道", 39.9200),
+        line("学院路", "古城街道", 39.9300),
+    ]});
+    let path = dir.join("net.geojson");
+    std::fs::write(&path, fc.to_string()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
 fn png(dir: &Path, name: &str) -> String {
     let p = dir.join(name);
     // Each name gives different pixels, so different photos have different hashes.
@@ -101,6 +122,8 @@ fn the_loop_from_report_to_verified_fix() {
     let chief = Device::new(dir, "chief", "chief");
     let crew = Device::new(dir, "crew", "crew");
     let before = png(dir, "before.png");
+    // `--street` names a street of the store's network: the steward's has 八角西街.
+    steward.json(&["streets", "import", &network(dir)]);
 
     let new = steward.json(&[
         "issue",
@@ -196,14 +219,11 @@ fn the_loop_from_report_to_verified_fix() {
     assert_eq!(steward.json(&["points"])["balance"], 5);
     let list = steward.json(&["issue", "list", "--status", "verified"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(
-        steward
-            .json(&["issue", "list", "--street", "八角西街", "--open"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    // The first is verified; the second, reported without --street, landed on 八角西街 by its
+    // location (the steward's store has the network) and is still open.
+    let open_here = steward.json(&["issue", "list", "--street", "八角西街", "--open"]);
+    assert_eq!(open_here.as_array().unwrap().len(), 1);
+    assert_eq!(open_here[0]["id"], again["id"]);
     assert_eq!(
         steward
             .json(&[
@@ -331,4 +351,138 @@ fn photos_pickups_and_points() {
         -4
     );
     assert_eq!(s.json(&["points"])["balance"], 0);
+}
+
+#[test]
+fn street_options_take_an_id_or_a_name_only_one_street_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let chief = Device::new(dir, "chief", "chief");
+    let new_issue = |street: &str| {
+        chief.run(&[
+            "issue",
+            "new",
+            "--category",
+            "litter",
+            "--lat",
+            "39.9075",
+            "--lon",
+            "116.1936",
+            "--street",
+            street,
+        ])
+    };
+    // No network yet: a name cannot be a street of it.
+    refused(&new_issue("清华路"), "no street network yet");
+    chief.json(&["streets", "import", &network(dir)]);
+    let streets = chief.json(&["streets", "list"]);
+    let id_of = |name: &str, sub: &str| {
+        streets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name && s["subdistrict"] == sub)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (qh_bajiao, qh_gucheng) = (id_of("清华路", "八角街道"), id_of("清华路", "古城街道"));
+    let xueyuan = id_of("学院路", "古城街道");
+
+    // Two streets are called 清华路: refused, listing both.
+    let out = new_issue("清华路");
+    refused(&out, "names 2 streets");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{qh_bajiao} (八角街道, residential)"))
+            && err.contains(&format!("{qh_gucheng} (古城街道, residential)")),
+        "{err}"
+    );
+    refused(&new_issue("长安街"), "no street \"长安街\"");
+    refused(
+        &new_issue("00000000-0000-0000-0000-000000000000"),
+        "no street",
+    );
+    assert_eq!(
+        chief.json(&["issue", "list"]).as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
+
+    // A name only one street has is stored as its id, and so is an id.
+    let by_name = chief.json(&[
+        "issue",
+        "new",
+        "--category",
+        "litter",
+        "--lat",
+        "39.9300",
+        "--lon",
+        "116.1936",
+        "--street",
+        "学院路",
+    ]);
+    assert_eq!(by_name["location"]["street_id"], xueyuan.as_str());
+    let by_id = chief.json(&[
+        "issue",
+        "new",
+        "--category",
+        "litter",
+        "--lat",
+        "39.9100",
+        "--lon",
+        "116.1936",
+        "--street",
+        &qh_gucheng,
+    ]);
+    assert_eq!(by_id["location"]["street_id"], qh_gucheng.as_str());
+    let listed = chief.json(&["issue", "list", "--street", "学院路"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    refused(
+        &chief.run(&["issue", "list", "--street", "清华路"]),
+        "names 2 streets",
+    );
+
+    // The other commands that take --street resolve it the same way.
+    let pickup = |street: &str| {
+        chief.run(&[
+            "pickup", "log", "--bags", "1", "--lat", "39.93", "--lon", "116.1936", "--street",
+            street, "--json",
+        ])
+    };
+    refused(&pickup("清华路"), "names 2 streets");
+    let p = json_of(&pickup("学院路"));
+    assert_eq!(p["pickup"]["street_id"], xueyuan.as_str());
+    refused(
+        &chief.run(&["record", "start", "--street", "清华路"]),
+        "names 2 streets",
+    );
+    refused(
+        &chief.run(&[
+            "merchant",
+            "add",
+            "--name",
+            "小卖部",
+            "--lat",
+            "39.91",
+            "--lon",
+            "116.1936",
+            "--street",
+            "清华路",
+        ]),
+        "names 2 streets",
+    );
+    let started = chief.json(&["record", "start", "--street", "学院路"]);
+    assert!(started["patrol_id"].is_string());
+    let store = patrol_core::Store::open(&chief.db, patrol_core::StoreConfig::default()).unwrap();
+    let planned: Vec<String> = store
+        .connection()
+        .prepare("SELECT street_id FROM patrol_street")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(planned, vec![xueyuan]);
 }

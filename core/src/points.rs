@@ -194,10 +194,7 @@ impl Store {
             .note
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty());
-        let street_id = new
-            .street_id
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
+        let street_id = self.street_of_record(new.street_id.as_deref())?;
         let now = self.clock.now_ms();
         let pickup = Pickup {
             id: PickupId::new(),

@@ -156,6 +156,7 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             segment,
             datum,
         } => {
+            let street = Context::street_id(&store, street)?;
             let mut shas = Vec::new();
             for p in &photos {
                 shas.push(store.attach_photo(p)?.sha256);
@@ -237,6 +238,7 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             radius,
             limit,
         } => {
+            let street = Context::street_id(&store, street)?;
             let near = near
                 .map(|n| parse_point(&n))
                 .transpose()?

@@ -114,6 +114,7 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
             street,
             datum,
         } => {
+            let street = Context::street_id(&store, street)?;
             let m = store.add_merchant(NewMerchant {
                 name,
                 kind,

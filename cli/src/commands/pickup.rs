@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, cmd: PickupCommand) -> Result<()> {
             photo,
             note,
         } => {
+            let street = Context::street_id(&store, street)?;
             let photo_sha256 = match photo {
                 Some(p) => Some(store.attach_photo(&p)?.sha256),
                 None => None,

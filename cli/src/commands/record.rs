@@ -58,6 +58,10 @@ pub fn run(ctx: &Context, cmd: RecordCommand) -> Result<()> {
     let mut store = ctx.open()?;
     match cmd {
         RecordCommand::Start { streets } => {
+            let streets = streets
+                .into_iter()
+                .map(|s| Context::street_id(&store, Some(s)).map(Option::unwrap_or_default))
+                .collect::<Result<Vec<_>>>()?;
             let id = store.start_patrol(&streets)?;
             if ctx.json {
                 ctx.print_json(&json!({ "patrol_id": id }))?

@@ -219,7 +219,9 @@ impl Store {
         check_text("description", &description, MAX_DESCRIPTION_CHARS)?;
         // With a street network in the store, an issue reported without a street lands on the
         // street (and segment) its location matches, so it reaches that street's chief.
-        let (mut street_id, mut segment_id) = (clean_opt(new.street_id), clean_opt(new.segment_id));
+        // A street given is an id of the network or a name only one street has.
+        let mut street_id = self.street_of_record(new.street_id.as_deref())?;
+        let mut segment_id = clean_opt(new.segment_id);
         if street_id.is_none() {
             let matched = match self.match_point(lat, lon, None) {
                 Ok(m) => m,

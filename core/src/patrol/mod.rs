@@ -94,6 +94,10 @@ impl Store {
     /// Starts recording a patrol for this device's user, meant to cover `planned_streets`.
     pub fn start_patrol(&mut self, planned_streets: &[String]) -> Result<PatrolId> {
         let me = self.require_device()?;
+        let planned_streets = planned_streets
+            .iter()
+            .map(|s| self.street_of_record(Some(s.as_str())))
+            .collect::<Result<Vec<_>>>()?;
         let now = self.clock.now_ms();
         let id = PatrolId::new();
         let tx = self.conn.transaction()?;
@@ -110,10 +114,10 @@ impl Store {
             None,
             now,
         )?;
-        for street in planned_streets {
+        for street in planned_streets.iter().flatten() {
             tx.execute(
                 "INSERT OR IGNORE INTO patrol_street (patrol_row, street_id) VALUES (?1, ?2)",
-                params![row, street.trim()],
+                params![row, street],
             )?;
         }
         insert_event(&tx, row, "start", now)?;

@@ -70,13 +70,8 @@ fn label_of(r: &ScoreRule) -> String {
 /// The share (0 to 1) of its points a scale line gives for `m`; 0 for a count line.
 fn earned_share(r: &ScoreRule, m: &Measured) -> f64 {
     match (r.full_at, r.zero_at, m.value) {
-        (Some(_), Some(_), None) => {
-            if r.when_none == WhenNone::Full {
-                1.0
-            } else {
-                0.0
-            }
-        }
+        (Some(_), Some(_), None) if r.when_none == WhenNone::Full => 1.0,
+        (Some(_), Some(_), None) => 0.0,
         (Some(full), Some(zero), Some(v)) => ((v - zero) / (full - zero)).clamp(0.0, 1.0),
         _ => 0.0,
     }

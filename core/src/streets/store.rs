@@ -349,7 +349,29 @@ impl Store {
             .ok_or_else(|| StreetsError::UnknownStreet(id.to_string()))?
     }
 
-    /// The street a user means: an id, or a name that only one street has.
+    /// Whether this store has a street network.
+    pub fn has_streets(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM street)", [], |r| r.get(0))?)
+    }
+
+    /// The street a record names, for the phone's own reports (issues, pickups, planned
+    /// streets): with a street network, an id of it or a name only one street has (a name
+    /// stored as an id would reach nobody); without one (a phone before its first sync), the
+    /// reference as given. `None` for nothing or blanks.
+    pub fn street_of_record(&self, given: Option<&str>) -> Result<Option<String>> {
+        let Some(given) = given.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        if !self.has_streets()? {
+            return Ok(Some(given.to_owned()));
+        }
+        Ok(Some(self.resolve_street(given)?.to_string()))
+    }
+
+    /// The street a user means: an id, or a name that only one street has. Refuses a name
+    /// several streets have, listing them, and anything in a store without streets.
     pub fn resolve_street(&self, reference: &str) -> Result<StreetId> {
         let reference = reference.trim();
         if let Ok(id) = reference.parse::<StreetId>() {
@@ -365,15 +387,34 @@ impl Store {
                 return Ok(id);
             }
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM street WHERE name = ?1 ORDER BY id")?;
-        let ids = stmt
-            .query_map([reference], |r| r.get::<_, String>(0))?
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, subdistrict, class FROM street WHERE name = ?1 ORDER BY subdistrict, id",
+        )?;
+        let rows = stmt
+            .query_map([reference], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        match ids.len() {
+        // Each candidate with what tells them apart.
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|(id, sub, class)| match sub {
+                Some(sub) => format!(
+                    "{id} ({}, {})",
+                    crate::text::for_terminal(sub),
+                    crate::text::for_terminal(class)
+                ),
+                None => format!("{id} ({})", crate::text::for_terminal(class)),
+            })
+            .collect();
+        match rows.len() {
+            0 if !self.has_streets()? => Err(StreetsError::NoNetwork.into()),
             0 => Err(StreetsError::UnknownStreet(reference.to_owned()).into()),
-            1 => Ok(ids[0].parse()?),
+            1 => Ok(rows[0].0.parse()?),
             n => Err(StreetsError::AmbiguousStreet {
                 name: reference.to_owned(),
                 count: n,

@@ -43,17 +43,19 @@ pub fn node_version() -> Option<String> {
 }
 
 /// Copies the package files and scripts into `target/bench-js` and installs the pinned packages
-/// (`npm ci` from the committed lock file) unless they are there already.
-pub fn ensure_installed() -> PathBuf {
+/// (`npm ci` from the committed lock file) unless they are there already. When that cannot be
+/// done (no npm, no registry, a lock file npm refuses) it says why, so the bench can report the
+/// comparison as skipped and still print its own results.
+pub fn ensure_installed() -> Result<PathBuf, String> {
     let dir = install_dir();
-    std::fs::create_dir_all(&dir).expect("bench-js dir");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut changed = false;
     for name in ["package.json", "package-lock.json", "load.mjs", "fetch.mjs"] {
         let src = std::fs::read(sources().join(name))
-            .unwrap_or_else(|e| panic!("server/benches/js/{name}: {e}"));
+            .map_err(|e| format!("server/benches/js/{name}: {e}"))?;
         let dst = dir.join(name);
         if std::fs::read(&dst).ok().as_deref() != Some(src.as_slice()) {
-            std::fs::write(&dst, &src).expect("copy js file");
+            std::fs::write(&dst, &src).map_err(|e| format!("{}: {e}", dst.display()))?;
             changed |= name.starts_with("package");
         }
     }
@@ -63,14 +65,30 @@ pub fn ensure_installed() -> PathBuf {
             .is_dir()
     {
         println!("  js: npm ci in {} ...", dir.display());
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&dir),
-            "npm ci",
-        );
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("npm cannot be run ({e}); install Node.js with npm"))?;
+        if !out.status.success() {
+            // npm's own explanation is in its first error lines.
+            let why: Vec<String> = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| !l.trim_end().ends_with("npm error"))
+                .take(8)
+                .map(str::to_owned)
+                .collect();
+            // Next time starts clean rather than from a half-installed folder.
+            let _ = std::fs::remove_dir_all(dir.join("node_modules"));
+            return Err(format!(
+                "`npm ci` in {} failed ({}):\n     {}",
+                dir.display(),
+                out.status,
+                why.join("\n     ")
+            ));
+        }
     }
-    dir
+    Ok(dir)
 }
 
 /// Starts the JavaScript sync server on a data folder, as its README runs it (`PORT`,
