@@ -44,9 +44,10 @@ fn reported_issues_find_their_street() {
         .unwrap();
     assert_eq!(far.issue.location.street_id, None);
 
-    // A street given by the reporter is kept as given.
+    // A street given by the reporter, by name, is stored as that street's id; a street the
+    // network does not know is refused (it would reach nobody).
     let mut given = NewIssue::at("litter", 39.9075, 116.19370);
-    given.street_id = Some("my-street".into());
+    given.street_id = Some("八角西街".into());
     assert_eq!(
         store
             .report_issue(given)
@@ -55,6 +56,9 @@ fn reported_issues_find_their_street() {
             .location
             .street_id
             .as_deref(),
-        Some("my-street")
+        Some(xijie.as_str())
     );
+    let mut unknown = NewIssue::at("litter", 39.9075, 116.19370);
+    unknown.street_id = Some("my-street".into());
+    assert!(store.report_issue(unknown).is_err());
 }
