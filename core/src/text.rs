@@ -89,12 +89,22 @@ pub fn check_text(what: &str, text: &str, max_bytes: usize) -> Result<(), TextEr
 /// The text with every control and bidi character replaced by U+FFFD, for printing to a
 /// terminal: an escape sequence cannot move the cursor, recolour or retitle anything.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe_in_name) {
+    replace_where(text, is_unsafe_in_name)
+}
+
+/// Like [`for_terminal`], but line breaks and tabs stay: for a table or several lines printed
+/// at once.
+pub fn for_terminal_lines(text: &str) -> Cow<'_, str> {
+    replace_where(text, |c| !matches!(c, '\n' | '\t') && is_unsafe_in_name(c))
+}
+
+fn replace_where(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&unsafe_char) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
-            .map(|c| if is_unsafe_in_name(c) { '\u{FFFD}' } else { c })
+            .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
             .collect(),
     )
 }
@@ -162,6 +172,10 @@ mod tests {
         assert_eq!(for_terminal("王芳"), "王芳");
         assert_eq!(for_terminal("\u{1b}[31m红"), "\u{FFFD}[31m红");
         assert_eq!(for_terminal("a\u{202E}b"), "a\u{FFFD}b");
+        assert_eq!(
+            for_terminal_lines("a\tb\nc\u{1b}d\r"),
+            "a\tb\nc\u{FFFD}d\u{FFFD}"
+        );
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         for lead in ["+1", "-2+3", "@SUM(A1)", "\tx"] {
             assert!(csv_cell(lead).starts_with('\''), "{lead:?}");

@@ -11,7 +11,7 @@ use patrol_server::http::ratelimit::RateLimit;
 use patrol_server::{ServerConfig, admin, open_storage, quarantine};
 use serde_json::json;
 
-/// Every line printed for people goes through [`terminal_text`]: a name holding an escape
+/// Every line printed for people goes through [`patrol_core::text::for_terminal_lines`]: a name holding an escape
 /// sequence or a bidi override (stored before names were checked at the door, or by another
 /// program) cannot move the cursor, retitle the terminal or reverse what the line says. JSON is
 /// printed with `std::println!` as it is (serde escapes control characters).
@@ -20,7 +20,7 @@ macro_rules! println {
         ::std::println!()
     };
     ($($arg:tt)*) => {
-        ::std::println!("{}", crate::terminal_text(&::std::format!($($arg)*)))
+        ::std::println!("{}", ::patrol_core::text::for_terminal_lines(&::std::format!($($arg)*)))
     };
 }
 
@@ -30,34 +30,8 @@ macro_rules! eprintln {
         ::std::eprintln!()
     };
     ($($arg:tt)*) => {
-        ::std::eprintln!("{}", crate::terminal_text(&::std::format!($($arg)*)))
+        ::std::eprintln!("{}", ::patrol_core::text::for_terminal_lines(&::std::format!($($arg)*)))
     };
-}
-
-/// `text` with every control and bidi character but line breaks and tabs replaced by U+FFFD
-/// ([`patrol_core::text::for_terminal`], line by line).
-fn terminal_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.split(['\n', '\t']).any(|part| {
-        matches!(
-            patrol_core::text::for_terminal(part),
-            std::borrow::Cow::Owned(_)
-        )
-    }) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        for (j, cell) in line.split('\t').enumerate() {
-            if j > 0 {
-                out.push('\t');
-            }
-            out.push_str(&patrol_core::text::for_terminal(cell));
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 #[derive(Parser)]

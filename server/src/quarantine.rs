@@ -87,10 +87,11 @@ pub fn show(storage: &dyn Storage, kind: &str, id: &str) -> Result<serde_json::V
     let held = tx
         .quarantined(kind, id)?
         .map(|q| serde_json::json!({ "reason": q.reason, "at_ms": q.at_ms }));
-    let in_feed = tx.feed_row(kind, id)?.is_some();
+    let row = tx.feed_row(kind, id)?;
+    let in_feed = row.is_some();
     let body = item_body(tx.as_mut(), kind, id)?;
-    let problem = match tx.feed_row(kind, id)? {
-        Some(row) => stored_item_problem(tx.as_mut(), &row)?,
+    let problem = match &row {
+        Some(row) => stored_item_problem(tx.as_mut(), row)?,
         None => None,
     };
     if body.is_none() && held.is_none() {
@@ -103,9 +104,7 @@ pub fn show(storage: &dyn Storage, kind: &str, id: &str) -> Result<serde_json::V
 
 fn item_body(tx: &mut dyn Tx, kind: &str, id: &str) -> Result<Option<serde_json::Value>> {
     Ok(if kind == "patrol" {
-        tx.patrol(id)?
-            .map(|p| serde_json::to_value(p))
-            .transpose()?
+        tx.patrol(id)?.map(serde_json::to_value).transpose()?
     } else if let Some(k) = kind.strip_prefix("record:") {
         tx.record(k, id)?.map(|r| r.body)
     } else if let Some(t) = kind.strip_prefix("ref:") {

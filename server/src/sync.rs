@@ -16,7 +16,7 @@ use patrol_core::sync::wire::{
 };
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::policy::{DeviceCtx, DocFacts, DocPolicy, Refusal};
+use crate::policy::{DeviceCtx, DocFacts, DocPolicy};
 use crate::storage::{DeviceDoc, DeviceRow, FeedRow, FeedScope, Storage, Tx};
 
 /// Most feed entries one response carries; the device asks again while `more` is set.
@@ -120,14 +120,6 @@ fn heads_hex(doc: &Automerge) -> Vec<String> {
     h
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// A document kind's name on the change feed (`doc:issue`).
 fn feed_kind(kind: DocKind) -> String {
     format!("doc:{}", kind.as_str())
@@ -162,13 +154,6 @@ fn may_write(ctx: &DeviceCtx, kind: DocKind, scope: &FeedScope) -> bool {
     visible(ctx, &row)
 }
 
-fn refusal(r: Refusal) -> ApiError {
-    match r {
-        Refusal::Invalid(m) => ApiError::Unprocessable(m),
-        Refusal::NotAllowed(m) => ApiError::Forbidden(m),
-    }
-}
-
 fn apply_doc_upload(
     tx: &mut dyn Tx,
     policy: &dyn DocPolicy,
@@ -176,7 +161,7 @@ fn apply_doc_upload(
     up: &DocUpload,
     now_ms: i64,
 ) -> ApiResult<DocHeads> {
-    if !valid_id(&up.id) {
+    if !crate::validate::valid_id(&up.id) {
         return Err(ApiError::BadRequest(format!(
             "document id {:?} is not a valid id",
             up.id
@@ -226,7 +211,7 @@ fn apply_doc_upload(
         None => None,
     };
     if let Some(b) = &before {
-        let facts = policy.facts(up.kind, b).map_err(refusal)?;
+        let facts = policy.facts(up.kind, b)?;
         let scope = doc_scope(tx, &facts)?;
         if !may_write(ctx, up.kind, &scope) {
             return Err(ApiError::Forbidden(format!(
@@ -250,10 +235,8 @@ fn apply_doc_upload(
         )));
     }
     let declared = parse_heads(&up.heads)?;
-    policy
-        .check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)
-        .map_err(refusal)?;
-    let facts = policy.facts(up.kind, &after).map_err(refusal)?;
+    policy.check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)?;
+    let facts = policy.facts(up.kind, &after)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, up.kind, &scope) {
         return Err(ApiError::Forbidden(format!(
@@ -305,13 +288,6 @@ fn apply_doc_upload(
     })
 }
 
-fn check_error(e: crate::validate::CheckError) -> ApiError {
-    match e {
-        crate::validate::CheckError::Refused(r) => refusal(r),
-        crate::validate::CheckError::Storage(e) => e.into(),
-    }
-}
-
 /// Refuses an upload to an item an administrator quarantined.
 fn not_quarantined(tx: &mut dyn Tx, kind: &str, id: &str) -> ApiResult<()> {
     match tx.quarantined(kind, id)? {
@@ -345,7 +321,7 @@ fn apply_patrol_upload(
         return Ok(false);
     }
     not_quarantined(tx, "patrol", &id)?;
-    let kept = crate::validate::check_patrol(tx, ctx, p, now_ms).map_err(check_error)?;
+    let kept = crate::validate::check_patrol(tx, ctx, p, now_ms)?;
     tx.put_patrol(&kept, now_ms)?;
     tx.set_patrol_fix_claim(&id, crate::validate::claimed_fixes(p))?;
     let street = p.planned_streets.first().cloned();
@@ -379,7 +355,7 @@ fn apply_record_upload(
             r.kind
         )));
     }
-    if !valid_id(&r.id) {
+    if !crate::validate::valid_id(&r.id) {
         return Err(ApiError::BadRequest(format!(
             "record id {:?} is not a valid id",
             r.id
@@ -416,14 +392,12 @@ fn apply_record_upload(
     not_quarantined(tx, &feed_kind, &r.id)?;
     let (street, points) = match r.kind.as_str() {
         "pickup" => (
-            crate::validate::check_pickup(tx, ctx, r, now_ms)
-                .map_err(check_error)?
-                .street_id,
+            crate::validate::check_pickup(tx, ctx, r, now_ms)?.street_id,
             None,
         ),
         _ => (
             None,
-            Some(crate::validate::check_points(tx, ctx, r, now_ms).map_err(check_error)?),
+            Some(crate::validate::check_points(tx, ctx, r, now_ms)?),
         ),
     };
     tx.put_record(r)?;
@@ -565,7 +539,7 @@ pub fn sync(
 
     tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
     for id in req.refetch.iter().take(500) {
-        if !valid_id(id) {
+        if !crate::validate::valid_id(id) {
             return Err(ApiError::BadRequest(format!(
                 "refetch: {id:?} is not a document id"
             )));

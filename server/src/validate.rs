@@ -69,13 +69,18 @@ fn check_position(what: &str, lat: f64, lon: f64) -> CheckResult<()> {
     check_coordinates(lat, lon).map_err(|why| invalid(format!("{what}: ({lat}, {lon}) {why}")))
 }
 
-fn check_id(what: &str, id: &str) -> CheckResult<()> {
-    if !id.is_empty()
+/// An id of a document, record or street: 1 to 64 ASCII letters, digits, `-` and `_` (ids are
+/// also keys and file names, so nothing else may pass).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 64
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+}
+
+fn check_id(what: &str, id: &str) -> CheckResult<()> {
+    if valid_id(id) {
         Ok(())
     } else {
         Err(invalid(format!("{what}: {id:?} is not a valid id")))
@@ -92,15 +97,14 @@ pub fn street_in_reach(tx: &mut dyn Tx, ctx: &DeviceCtx, street: &str) -> CheckR
     if ctx.streets.contains(street) {
         return Ok(true);
     }
-    Ok(match ctx.user.role {
-        Role::Chief | Role::Steward | Role::Public => false,
-        Role::Supervisor | Role::Crew | Role::Enforcement => match &ctx.user.scope {
-            Scope::District | Scope::Own => {
-                ctx.user.role != Role::Supervisor || ctx.user.scope == Scope::District
-            }
-            Scope::Subdistrict(sub) => subdistrict.as_deref() == Some(sub.to_string().as_str()),
-            Scope::Street(s) => s == street,
-        },
+    Ok(match (ctx.user.role, &ctx.user.scope) {
+        (Role::Chief | Role::Steward | Role::Public, _) => false,
+        (_, Scope::District) => true,
+        (_, Scope::Subdistrict(sub)) => subdistrict.as_deref() == Some(sub.to_string().as_str()),
+        (_, Scope::Street(s)) => s == street,
+        // A department works wherever it is sent; a supervisor of nothing in particular, nowhere.
+        (Role::Crew | Role::Enforcement, Scope::Own) => true,
+        (Role::Supervisor, Scope::Own) => false,
     })
 }
 
@@ -132,16 +136,7 @@ pub fn check_patrol(
     now_ms: i64,
 ) -> CheckResult<PatrolRecord> {
     let what = format!("patrol {}", p.id);
-    if !matches!(p.source.as_str(), "recorded" | "imported") {
-        return Err(invalid(format!(
-            "{what}: source {:?} is neither recorded nor imported",
-            p.source
-        )));
-    }
-    if let Some(name) = &p.name {
-        check_name(&format!("{what}: the name"), name, MAX_NAME_CHARS)
-            .map_err(|e| invalid(e.to_string()))?;
-    }
+    check_patrol_fields(&what, p)?;
     check_time(&format!("{what}: start"), p.started_at_ms, now_ms)?;
     match (p.state, p.stopped_at_ms) {
         (PatrolState::Stopped, None) => {
@@ -155,20 +150,8 @@ pub fn check_patrol(
         }
         _ => {}
     }
-    if p.planned_streets.len() > MAX_PLANNED_STREETS {
-        return Err(invalid(format!(
-            "{what}: {} planned streets; at most {MAX_PLANNED_STREETS}",
-            p.planned_streets.len()
-        )));
-    }
     for street in &p.planned_streets {
         check_street(tx, ctx, &format!("{what}: planned street"), street)?;
-    }
-    if p.check_ins.len() > MAX_CHECK_INS {
-        return Err(invalid(format!(
-            "{what}: {} check-ins; at most {MAX_CHECK_INS}",
-            p.check_ins.len()
-        )));
     }
     for (i, c) in p.check_ins.iter().enumerate() {
         check_check_in(tx, ctx, p, i, c, now_ms)?;
@@ -188,6 +171,28 @@ pub fn check_patrol(
         summary,
         ..p.clone()
     })
+}
+
+/// What a patrol header must hold whoever sent it: its source, a clean name, bounded lists.
+fn check_patrol_fields(what: &str, p: &PatrolRecord) -> CheckResult<()> {
+    if !matches!(p.source.as_str(), "recorded" | "imported") {
+        return Err(invalid(format!(
+            "{what}: source {:?} is neither recorded nor imported",
+            p.source
+        )));
+    }
+    if let Some(name) = &p.name {
+        check_name(&format!("{what}: the name"), name, MAX_NAME_CHARS)
+            .map_err(|e| invalid(e.to_string()))?;
+    }
+    if p.planned_streets.len() > MAX_PLANNED_STREETS || p.check_ins.len() > MAX_CHECK_INS {
+        return Err(invalid(format!(
+            "{what}: {} planned streets and {} check-ins; at most {MAX_PLANNED_STREETS} and {MAX_CHECK_INS}",
+            p.planned_streets.len(),
+            p.check_ins.len()
+        )));
+    }
+    Ok(())
 }
 
 /// How many fixes the device says the patrol has (its summary's `fixes_read`).
@@ -426,7 +431,16 @@ pub fn check_pickup(
         )));
     }
     check_time(&what, b.at_ms, now_ms)?;
-    check_position(&what, b.lat, b.lon)?;
+    check_pickup_fields(&what, &b)?;
+    if let Some(street) = &b.street_id {
+        check_street(tx, ctx, &what, street)?;
+    }
+    Ok(b)
+}
+
+/// What a pickup must hold whoever sent it: a position, counts in range, a photo hash, a note.
+fn check_pickup_fields(what: &str, b: &PickupBody) -> CheckResult<()> {
+    check_position(what, b.lat, b.lon)?;
     let max = patrol_core::points::MAX_PICKUP_COUNT;
     if b.bags > max || b.items > max || (b.bags == 0 && b.items == 0) {
         return Err(invalid(format!(
@@ -434,16 +448,12 @@ pub fn check_pickup(
             b.bags, b.items
         )));
     }
-    if let Some(street) = &b.street_id {
-        check_street(tx, ctx, &what, street)?;
-    }
     if let Some(sha) = &b.photo_sha256
         && !patrol_core::photos::is_photo_id(sha)
     {
         return Err(invalid(format!("{what}: photo {sha:?} is not a SHA-256")));
     }
-    check_note(&what, &b.note)?;
-    Ok(b)
+    check_note(what, &b.note)
 }
 
 /// Every version of every points rule the server holds: published versions (reference rows of
@@ -641,22 +651,11 @@ pub const MAX_POINTS_PER_ENTRY: i64 = 1_000;
 /// What a receiving device would find wrong with a patrol header the server holds (checks that
 /// need no device context: types, ranges, lengths), or `None`.
 pub fn stored_patrol_problem(p: &PatrolRecord) -> Option<String> {
-    if !matches!(p.source.as_str(), "recorded" | "imported") {
-        return Some(format!(
-            "source {:?} is neither recorded nor imported",
-            p.source
-        ));
-    }
-    if let Some(name) = &p.name
-        && let Err(e) = check_name("the name", name, MAX_NAME_CHARS)
-    {
+    if let Err(e) = check_patrol_fields("the patrol", p) {
         return Some(e.to_string());
     }
     if p.summary.as_ref().is_some_and(|s| !s.is_object()) {
         return Some("its summary is not a summary".into());
-    }
-    if p.planned_streets.len() > MAX_PLANNED_STREETS || p.check_ins.len() > MAX_CHECK_INS {
-        return Some("too many planned streets or check-ins".into());
     }
     for (i, c) in p.check_ins.iter().enumerate() {
         match serde_json::from_value::<CheckIn>(c.clone()) {
@@ -683,23 +682,10 @@ pub fn stored_patrol_problem(p: &PatrolRecord) -> Option<String> {
 pub fn stored_record_problem(r: &LedgerRecord) -> Option<String> {
     let as_record = |e: CheckError| e.to_string();
     match r.kind.as_str() {
-        "pickup" => {
-            let b: PickupBody = match typed(r) {
-                Ok(b) => b,
-                Err(e) => return Some(as_record(e)),
-            };
-            let max = patrol_core::points::MAX_PICKUP_COUNT;
-            if b.bags > max || b.items > max {
-                return Some(format!("counts {} bags and {} items", b.bags, b.items));
-            }
-            if let Err(e) = check_position("the pickup", b.lat, b.lon) {
-                return Some(as_record(e));
-            }
-            if let Err(e) = check_note("the pickup", &b.note) {
-                return Some(as_record(e));
-            }
-            None
-        }
+        "pickup" => typed::<PickupBody>(r)
+            .and_then(|b| check_pickup_fields(&format!("pickup {}", r.id), &b))
+            .err()
+            .map(as_record),
         "points" => {
             let b: PointsBody = match typed(r) {
                 Ok(b) => b,

@@ -147,6 +147,14 @@ pub struct Layout {
     pub max_doc_bytes: usize,
 }
 
+/// Checks document `id` against `layout`: the first fault, if any.
+pub fn check(layout: &Layout, id: &str, doc: &Automerge) -> Result<(), InvalidDoc> {
+    match faults(layout, id, doc).into_iter().next() {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
 /// Every fault of `doc` (document `id`) against `layout`; empty when it is valid. Never panics
 /// on a hand-made document.
 pub fn faults(layout: &Layout, id: &str, doc: &Automerge) -> Vec<InvalidDoc> {

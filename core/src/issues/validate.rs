@@ -148,10 +148,7 @@ pub fn issue_faults(id: &str, doc: &Automerge) -> Vec<InvalidDoc> {
 
 /// Checks issue document `id` against the layout and limits: the first fault, if any.
 pub fn check_issue(id: &str, doc: &Automerge) -> Result<(), InvalidDoc> {
-    match issue_faults(id, doc).into_iter().next() {
-        Some(f) => Err(f),
-        None => Ok(()),
-    }
+    crate::docs::validate::check(&ISSUE_LAYOUT, id, doc)
 }
 
 #[cfg(test)]

@@ -91,10 +91,7 @@ pub fn merchant_faults(id: &str, doc: &Automerge) -> Vec<InvalidDoc> {
 
 /// Checks merchant document `id` against the layout and limits: the first fault, if any.
 pub fn check_merchant(id: &str, doc: &Automerge) -> Result<(), InvalidDoc> {
-    match merchant_faults(id, doc).into_iter().next() {
-        Some(f) => Err(f),
-        None => Ok(()),
-    }
+    crate::docs::validate::check(&MERCHANT_LAYOUT, id, doc)
 }
 
 #[cfg(test)]

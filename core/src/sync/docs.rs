@@ -262,8 +262,7 @@ impl Store {
                         reason: e.to_string(),
                     };
                     let body = format!("{} bytes, heads {}", d.data.len(), d.heads.join(" "));
-                    super::engine::set_item_aside(&tx, &item, &body, merge.now())?;
-                    set_aside.push(item);
+                    super::engine::set_item_aside(&tx, item, &body, merge.now(), set_aside)?;
                 }
                 Err(e) => return Err(e),
             }

@@ -74,17 +74,20 @@ pub(crate) fn is_item_fault(e: &Error) -> bool {
     }
 }
 
-/// Records a received item set aside (replacing an earlier reason for the same item).
+/// Records a received item set aside (replacing an earlier reason for the same item) and adds
+/// it to `out`, the sync's list.
 pub(crate) fn set_item_aside(
     conn: &rusqlite::Connection,
-    item: &SetAside,
+    item: SetAside,
     body: &str,
     now_ms: i64,
+    out: &mut Vec<SetAside>,
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO sync_set_aside (kind, id, reason, body, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![item.kind, item.id, item.reason, body, now_ms])?;
+    out.push(item);
     Ok(())
 }
 
@@ -120,8 +123,7 @@ fn take_item(
                 id: id.to_owned(),
                 reason: e.to_string(),
             };
-            set_item_aside(tx, &item, body, now_ms)?;
-            set_aside.push(item);
+            set_item_aside(tx, item, body, now_ms, set_aside)?;
             Ok(false)
         }
         Err(e) => Err(e),

@@ -77,6 +77,25 @@ impl From<StorageError> for ApiError {
     }
 }
 
+/// A document, record or patrol refused by the checks: malformed is 422, not allowed is 403.
+impl From<crate::policy::Refusal> for ApiError {
+    fn from(r: crate::policy::Refusal) -> Self {
+        match r {
+            crate::policy::Refusal::Invalid(m) => ApiError::Unprocessable(m),
+            crate::policy::Refusal::NotAllowed(m) => ApiError::Forbidden(m),
+        }
+    }
+}
+
+impl From<crate::validate::CheckError> for ApiError {
+    fn from(e: crate::validate::CheckError) -> Self {
+        match e {
+            crate::validate::CheckError::Refused(r) => r.into(),
+            crate::validate::CheckError::Storage(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(e) = &self {

@@ -63,10 +63,7 @@ async fn upload(
             )));
         }
         let before = tx.fix_mark(&id)?;
-        crate::validate::check_fixes(&id, &fixes, before).map_err(|e| match e {
-            crate::validate::CheckError::Refused(r) => ApiError::Unprocessable(r.to_string()),
-            crate::validate::CheckError::Storage(e) => e.into(),
-        })?;
+        crate::validate::check_fixes(&id, &fixes, before)?;
         let mark = tx.insert_fixes(&id, &fixes)?;
         // Once the server holds every fix the device counted, the summary is the server's own,
         // and devices that receive the patrol get it.
