@@ -69,8 +69,10 @@ pub struct PointsEntry {
     pub note: Option<String>,
 }
 
-/// A version of a points rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A version of a points rule. Published by the district as reference data (table
+/// `points_rule`, id `KIND:VERSION`) in this form.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PointsRule {
     pub id: String,
     pub version: i64,
@@ -125,6 +127,40 @@ pub fn default_points_rules() -> Vec<PointsRule> {
             "points spent on a reward",
         ),
     ]
+}
+
+impl PointsRule {
+    /// Checks a published rule: its id is its kind, its version counts from 1, its numbers are
+    /// not negative, its description is a clean text.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |why: &str| {
+            Err(Error::InvalidConfig(format!(
+                "points rule {} version {}: {why}",
+                self.id, self.version
+            )))
+        };
+        if self.id != self.kind.as_str() {
+            return bad("its id must be its kind");
+        }
+        if self.version < 1 {
+            return bad("versions count from 1");
+        }
+        if self.points < 0 || self.per_bag < 0 || self.daily_cap.is_some_and(|c| c < 0) {
+            return bad("points, per-bag points and caps cannot be negative");
+        }
+        if self.points > 1_000 || self.per_bag > 1_000 {
+            return bad("at most 1,000 points for one fact");
+        }
+        if crate::text::check_text("description", &self.description, 500).is_err() {
+            return bad("the description is not a clean text of at most 500 bytes");
+        }
+        Ok(())
+    }
+
+    /// The reference-data id of this version: `KIND:VERSION`.
+    pub fn reference_id(&self) -> String {
+        format!("{}:{}", self.id, self.version)
+    }
 }
 
 /// Points a fact earns under a rule before the daily cap: a pickup's base and bags, a verified

@@ -53,6 +53,10 @@ pub struct Declaration {
 pub fn declarations(tx: &mut dyn Tx, user: &UserId, hash: &str) -> ApiResult<Vec<Declaration>> {
     let mut out = Vec::new();
     for (kind, id) in tx.blob_refs(hash)? {
+        // An item the administrator holds declares nothing until it is released.
+        if tx.quarantined(&kind, &id)?.is_some() {
+            continue;
+        }
         out.extend(declared_in(tx, &kind, &id, user, hash)?);
     }
     Ok(out)

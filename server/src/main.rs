@@ -103,6 +103,49 @@ enum AdminCommand {
     /// The points ledger: redemptions waiting for a supervisor's approval.
     #[command(subcommand)]
     Points(PointsCommand),
+    /// The district's rules, published to every device with their versions.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// What is published: report rules, every points rule version, categories.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publishes a report rules file (JSON, the format `patrol report --rules` takes) of a
+    /// version above the one published.
+    Report { file: PathBuf },
+    /// Publishes the next version of a points rule.
+    Points {
+        /// pickup, verified_issue, patrol_hour or redemption.
+        #[arg(long)]
+        kind: patrol_core::PointsKind,
+        #[arg(long)]
+        points: i64,
+        #[arg(long, default_value_t = 0)]
+        per_bag: i64,
+        /// Most points a day (for redemptions: most redeemed a day without approval).
+        #[arg(long)]
+        daily_cap: Option<i64>,
+        /// The Beijing day it takes effect, YYYY-MM-DD.
+        #[arg(long)]
+        valid_from: String,
+        #[arg(long)]
+        description: String,
+    },
+    /// Publishes an issue category (code, Chinese and English names, hours until due).
+    Category {
+        code: String,
+        #[arg(long)]
+        zh: String,
+        #[arg(long)]
+        en: String,
+        #[arg(long)]
+        due_hours: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -466,6 +509,7 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             );
         }
         AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,
+        AdminCommand::Rules(cmd) => run_rules(s, cmd)?,
         AdminCommand::Points(PointsCommand::Pending { json }) => {
             let pending = quarantine::pending_points(s)?;
             let text = pending
@@ -602,6 +646,82 @@ fn run_quarantine(s: &dyn patrol_server::storage::Storage, cmd: QuarantineComman
                 .collect();
             text.push(format!("{} item(s) {verb}", found.len()));
             print(json, serde_json::to_value(&found)?, text.join("\n"));
+        }
+    }
+    Ok(())
+}
+
+fn run_rules(s: &dyn patrol_server::storage::Storage, cmd: RulesCommand) -> Result<()> {
+    use patrol_server::rules;
+    match cmd {
+        RulesCommand::List { json } => {
+            let p = rules::published(s)?;
+            let mut text = vec![match &p.report_rules {
+                Some((name, v)) => format!("report rules: {name} version {v}"),
+                None => "report rules: the shipped ones (none published)".into(),
+            }];
+            for r in &p.points_rules {
+                text.push(format!(
+                    "points {:14} v{}  {} (+{}/bag), cap {:?}, from {} ms: {}",
+                    r.id,
+                    r.version,
+                    r.points,
+                    r.per_bag,
+                    r.daily_cap,
+                    r.valid_from_ms,
+                    r.description
+                ));
+            }
+            for c in &p.categories {
+                text.push(format!(
+                    "category {}  {} / {}  due in {} h",
+                    c.code, c.name_zh, c.name_en, c.due_hours
+                ));
+            }
+            print(json, serde_json::to_value(&p)?, text.join("\n"));
+        }
+        RulesCommand::Report { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let (name, version) = rules::publish_report_rules(s, &text)?;
+            println!("report rules {name} version {version} published");
+        }
+        RulesCommand::Points {
+            kind,
+            points,
+            per_bag,
+            daily_cap,
+            valid_from,
+            description,
+        } => {
+            let from = patrol_core::report::Period::parse(&valid_from)?.from_ms;
+            let r = rules::publish_points_rule(
+                s,
+                kind,
+                points,
+                per_bag,
+                daily_cap,
+                from,
+                &description,
+            )?;
+            println!("points rule {} version {} published", r.id, r.version);
+        }
+        RulesCommand::Category {
+            code,
+            zh,
+            en,
+            due_hours,
+        } => {
+            rules::publish_category(
+                s,
+                &patrol_core::sync::reference::CategoryRow {
+                    code: code.clone(),
+                    name_zh: zh,
+                    name_en: en,
+                    due_hours,
+                },
+            )?;
+            println!("category {code} published");
         }
     }
     Ok(())

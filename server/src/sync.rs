@@ -192,17 +192,18 @@ fn apply_doc_upload(
         }
         changes.push(change);
     }
-    not_quarantined(tx, &feed_kind(up.kind), &up.id)?;
     let existing = tx.doc(&up.id)?;
+    let outside = || {
+        ApiError::Forbidden(format!(
+            "document {} is outside what this device may change",
+            up.id
+        ))
+    };
     let before = match &existing {
         Some(row) => {
+            // Said as for a document out of reach: the answer tells nothing of what it is.
             if row.kind != up.kind.as_str() {
-                return Err(ApiError::Conflict(format!(
-                    "document {} is a {}, not a {}",
-                    up.id,
-                    row.kind,
-                    up.kind.as_str()
-                )));
+                return Err(outside());
             }
             Some(Automerge::load(&row.data).map_err(|e| {
                 ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
@@ -214,11 +215,9 @@ fn apply_doc_upload(
         let facts = policy.facts(up.kind, b)?;
         let scope = doc_scope(tx, &facts)?;
         if !may_write(ctx, up.kind, &scope) {
-            return Err(ApiError::Forbidden(format!(
-                "document {} is outside what this device may change",
-                up.id
-            )));
+            return Err(outside());
         }
+        not_quarantined(tx, &feed_kind(up.kind), &up.id)?;
     }
     let uploaded: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
     let mut after = before.clone().unwrap_or_default();
@@ -288,12 +287,12 @@ fn apply_doc_upload(
     })
 }
 
-/// Refuses an upload to an item an administrator quarantined.
+/// Refuses an upload to an item an administrator quarantined (asked only once the device is
+/// known to own or reach the item; the administrator's reason stays with the administrator).
 fn not_quarantined(tx: &mut dyn Tx, kind: &str, id: &str) -> ApiResult<()> {
     match tx.quarantined(kind, id)? {
-        Some(q) => Err(ApiError::Conflict(format!(
-            "{kind} {id} is held by the district's administrator ({}); it takes no changes until released",
-            q.reason
+        Some(_) => Err(ApiError::Conflict(format!(
+            "{kind} {id} is held by the district's administrator; it takes no changes until released"
         ))),
         None => Ok(()),
     }
@@ -315,13 +314,15 @@ fn apply_patrol_upload(
         )));
     }
     let id = p.id.to_string();
-    if let Some(existing) = tx.patrol(&id)?
-        && existing.device_id != ctx.device_id
-    {
+    let existing = tx.patrol(&id)?;
+    let mine = existing.as_ref().filter(|e| e.device_id == ctx.device_id);
+    // Checked before anything is said of the id, so a bad header is refused the same whether
+    // or not the id is someone else's.
+    let kept = crate::validate::check_patrol(tx, ctx, p, mine, now_ms)?;
+    if existing.is_some() && mine.is_none() {
         return Ok(false);
     }
     not_quarantined(tx, "patrol", &id)?;
-    let kept = crate::validate::check_patrol(tx, ctx, p, now_ms)?;
     tx.put_patrol(&kept, now_ms)?;
     tx.set_patrol_fix_claim(&id, crate::validate::claimed_fixes(p))?;
     let street = p.planned_streets.first().cloned();
@@ -373,12 +374,10 @@ fn apply_record_upload(
             r.id
         )));
     }
-    if let Some(existing) = tx.record(&r.kind, &r.id)? {
-        // Another user's id: ignored with the answer a new record gets (no existence oracle;
-        // UUIDv7 ids made on devices do not collide honestly).
-        if existing.user_id != r.user_id {
-            return Ok(());
-        }
+    let existing = tx.record(&r.kind, &r.id)?;
+    if let Some(existing) = &existing
+        && existing.user_id == r.user_id
+    {
         // Immutable: the same id must carry the same record.
         if existing.body != r.body {
             return Err(ApiError::Conflict(format!(
@@ -388,8 +387,8 @@ fn apply_record_upload(
         }
         return Ok(());
     }
-    let feed_kind = format!("record:{}", r.kind);
-    not_quarantined(tx, &feed_kind, &r.id)?;
+    // Checked before anything is said of the id, so a bad record is refused the same whether
+    // or not the id is someone else's.
     let (street, points) = match r.kind.as_str() {
         "pickup" => (
             crate::validate::check_pickup(tx, ctx, r, now_ms)?.street_id,
@@ -400,6 +399,13 @@ fn apply_record_upload(
             Some(crate::validate::check_points(tx, ctx, r, now_ms)?),
         ),
     };
+    // Another user's id: ignored with the answer a new record gets (no existence oracle; UUIDv7
+    // ids made on devices do not collide honestly).
+    if existing.is_some() {
+        return Ok(());
+    }
+    let feed_kind = format!("record:{}", r.kind);
+    not_quarantined(tx, &feed_kind, &r.id)?;
     tx.put_record(r)?;
     let subdistrict_id = match &street {
         Some(s) => tx.street_subdistrict(s)?.flatten(),

@@ -32,6 +32,13 @@ pub const MAX_CHECK_INS: usize = 1_000;
 pub const MAX_FIX_SEQ: i64 = 10_000_000;
 /// Longest note on a pickup or points entry.
 pub const MAX_NOTE_BYTES: usize = 1_000;
+/// How long after the work its points may be claimed: a month's assessment and a few days of a
+/// phone offline. Older claims would let a device fill every past day's cap at once.
+pub const MAX_CLAIM_AGE_MS: i64 = 31 * 86_400_000;
+/// Most points one redemption spends.
+pub const MAX_REDEMPTION_POINTS: i64 = 100_000;
+/// Most versions of one points rule looked through.
+pub const MAX_RULE_VERSIONS: i64 = 1_000;
 /// Longest provider name of a fix (`gps`, `fused`, `network`...).
 pub const MAX_PROVIDER_BYTES: usize = 32;
 
@@ -133,10 +140,23 @@ pub fn check_patrol(
     tx: &mut dyn Tx,
     ctx: &DeviceCtx,
     p: &PatrolRecord,
+    existing: Option<&PatrolRecord>,
     now_ms: i64,
 ) -> CheckResult<PatrolRecord> {
     let what = format!("patrol {}", p.id);
     check_patrol_fields(&what, p)?;
+    // A patrol moves forward: its start never changes, and once stopped it stays stopped when it
+    // stopped (its hours may have been credited).
+    if let Some(old) = existing
+        && (old.started_at_ms != p.started_at_ms
+            || old.source != p.source
+            || (old.state == PatrolState::Stopped
+                && (p.state != PatrolState::Stopped || p.stopped_at_ms != old.stopped_at_ms)))
+    {
+        return Err(not_allowed(format!(
+            "{what}: a patrol's start, source and stop are fixed once the server holds them"
+        )));
+    }
     check_time(&format!("{what}: start"), p.started_at_ms, now_ms)?;
     match (p.state, p.stopped_at_ms) {
         (PatrolState::Stopped, None) => {
@@ -303,8 +323,8 @@ fn check_check_in(
 
 /// A fix batch: seqs rising, within range and starting no later than the server's mark (no
 /// gap), every number finite, coordinates on the globe (the raw fix may lie off the street,
-/// not off the planet), times plausible, providers short.
-pub fn check_fixes(patrol: &str, fixes: &[StoredFix], mark: i64) -> CheckResult<()> {
+/// not off the planet), times from 2000 to a day past the server's clock, providers short.
+pub fn check_fixes(patrol: &str, fixes: &[StoredFix], mark: i64, now_ms: i64) -> CheckResult<()> {
     let what = format!("patrol {patrol}: fix batch");
     let Some(first) = fixes.first() else {
         return Ok(());
@@ -351,10 +371,10 @@ pub fn check_fixes(patrol: &str, fixes: &[StoredFix], mark: i64) -> CheckResult<
                 return Err(invalid(format!("{at}: {name} is not a number")));
             }
         }
-        if let Some(t) = f.time_ms
-            && !(0..=4_102_444_800_000).contains(&t)
-        {
-            return Err(invalid(format!("{at}: time {t} ms is out of range")));
+        // A fix's time says how long a patrol lasted (and so its points): from 2000 to the
+        // server's clock and a day.
+        if let Some(t) = f.time_ms {
+            check_time(&at, t, now_ms)?;
         }
         if let Some(p) = &f.provider
             && (p.len() > MAX_PROVIDER_BYTES
@@ -467,21 +487,14 @@ pub fn points_rule(tx: &mut dyn Tx, id: &str, version: i64) -> CheckResult<Optio
         .find(|r| r.id == id && r.version == version))
 }
 
-/// A published rule row.
+/// A published rule row, checked as the phones check it.
 pub fn parse_rule(body: &serde_json::Value) -> CheckResult<PointsRule> {
-    let s = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let n = |k: &str| body.get(k).and_then(|v| v.as_i64());
-    let bad = || CheckError::Storage(StorageError::Corrupt(format!("points rule row {body}")));
-    Ok(PointsRule {
-        id: s("id").ok_or_else(bad)?,
-        version: n("version").ok_or_else(bad)?,
-        kind: s("kind").and_then(|k| k.parse().ok()).ok_or_else(bad)?,
-        points: n("points").ok_or_else(bad)?,
-        per_bag: n("per_bag").unwrap_or(0),
-        daily_cap: n("daily_cap"),
-        valid_from_ms: n("valid_from_ms").unwrap_or(0),
-        description: s("description").unwrap_or_default(),
-    })
+    let corrupt =
+        |e: String| CheckError::Storage(StorageError::Corrupt(format!("points rule row: {e}")));
+    let rule: PointsRule =
+        serde_json::from_value(body.clone()).map_err(|e| corrupt(e.to_string()))?;
+    rule.validate().map_err(|e| corrupt(e.to_string()))?;
+    Ok(rule)
 }
 
 /// A points entry is a claim: accepted only when it follows from a fact the server holds (a
@@ -515,18 +528,24 @@ pub fn check_points(
         .kind
         .parse()
         .map_err(|_| invalid(format!("{what}: kind {:?} is not a points kind", b.kind)))?;
-    let Some(rule) = points_rule(tx, &b.rule_id, b.rule_version)? else {
+    if b.at_ms < now_ms.saturating_sub(MAX_CLAIM_AGE_MS) {
         return Err(invalid(format!(
-            "{what}: rule {} version {} is not one the district published",
-            b.rule_id, b.rule_version
-        )));
-    };
-    if rule.kind != kind || rule.valid_from_ms > b.at_ms {
-        return Err(invalid(format!(
-            "{what}: rule {} version {} is not a {kind} rule in force at its time",
-            b.rule_id, b.rule_version
+            "{what}: points are claimed within {} days of the work; this entry is older",
+            MAX_CLAIM_AGE_MS / 86_400_000
         )));
     }
+    match points_rule(tx, &b.rule_id, b.rule_version)? {
+        Some(cited) if cited.kind == kind && cited.valid_from_ms <= b.at_ms => {}
+        _ => {
+            return Err(invalid(format!(
+                "{what}: rule {} version {} is not a {kind} rule the district published in force at its time",
+                b.rule_id, b.rule_version
+            )));
+        }
+    }
+    // Whatever version the entry cites, the figures are those of the version in force at its
+    // time: citing an older, more generous rule (or one without a limit) gains nothing.
+    let rule = rule_in_force(tx, kind, b.at_ms)?;
     let me = ctx.user.id;
     if tx.points_credited(&me, kind.as_str(), &b.source_id)? {
         return Err(not_allowed(format!(
@@ -545,42 +564,57 @@ pub fn check_points(
         at_ms: b.at_ms,
     };
     if kind == PointsKind::Redemption {
-        if b.points >= 0 || b.source_id != b.id {
+        if !(-MAX_REDEMPTION_POINTS..0).contains(&b.points) || b.source_id != b.id {
             return Err(invalid(format!(
-                "{what}: a redemption spends points (negative) and is its own source"
+                "{what}: a redemption spends 1 to {MAX_REDEMPTION_POINTS} points (negative) and is its own source"
             )));
         }
-        let spend = b.points.unsigned_abs() as i64;
+        let spend = -b.points;
         let balance = tx.points_sum(&me, None)?;
         if spend > balance {
             return Err(not_allowed(format!(
                 "{what}: redeems {spend} points but the balance the server holds is {balance}"
             )));
         }
-        let today = -tx.points_sum(&me, Some((kind.as_str(), &b.day)))?;
+        let today = tx
+            .points_sum(&me, Some((kind.as_str(), &b.day)))?
+            .saturating_neg();
         let status = match rule.daily_cap {
-            Some(limit) if today + spend > limit => PointsStatus::Pending,
+            Some(limit) if today.saturating_add(spend) > limit => PointsStatus::Pending,
             _ => PointsStatus::Accepted,
         };
         return Ok(row(b.points, status));
     }
+    // The fact must be this user's, on the server and not held; any other answer is the same,
+    // so an entry cannot tell whether another user's pickup, issue or patrol exists.
+    let unknown = |what_fact: &str| {
+        invalid(format!(
+            "{what}: {what_fact} {} is not one of this user's on the server (send it first)",
+            b.source_id
+        ))
+    };
+    let held = |tx: &mut dyn Tx, kind: &str| -> CheckResult<bool> {
+        Ok(tx.quarantined(kind, &b.source_id)?.is_some())
+    };
     let due = match kind {
         PointsKind::Pickup => {
-            let Some(p) = tx.record("pickup", &b.source_id)? else {
-                return Err(invalid(format!(
-                    "{what}: pickup {} is not on the server (send the pickup first)",
-                    b.source_id
-                )));
+            let p = match tx.record("pickup", &b.source_id)? {
+                Some(p) if p.user_id == me && !held(tx, "record:pickup")? => p,
+                _ => return Err(unknown("pickup")),
             };
-            if p.user_id != me {
-                return Err(not_allowed(format!("{what}: the pickup is another user's")));
+            if p.body.get("at_ms").and_then(|v| v.as_i64()) != Some(b.at_ms) {
+                return Err(invalid(format!(
+                    "{what}: a pickup's points are earned at the pickup's time"
+                )));
             }
-            let bags = p.body.get("bags").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-            points_due(&rule, bags, 0.0)
+            let bags = p.body.get("bags").and_then(|v| v.as_u64()).unwrap_or(0);
+            points_due(&rule, u32::try_from(bags).unwrap_or(u32::MAX), 0.0)
         }
         PointsKind::VerifiedIssue => {
             let verified = match tx.doc(&b.source_id)? {
-                Some(d) if d.kind == "issue" => issue_verified_for(&d.data, &me),
+                Some(d) if d.kind == "issue" && !held(tx, "doc:issue")? => {
+                    issue_verified_for(&d.data, &me)
+                }
                 _ => false,
             };
             if !verified {
@@ -593,31 +627,37 @@ pub fn check_points(
         }
         PointsKind::PatrolHour => {
             let p = match tx.patrol(&b.source_id)? {
-                Some(p) if p.user_id == me => p,
-                _ => {
-                    return Err(invalid(format!(
-                        "{what}: patrol {} is not one of this user's on the server",
-                        b.source_id
-                    )));
-                }
+                Some(p) if p.user_id == me && !held(tx, "patrol")? => p,
+                _ => return Err(unknown("patrol")),
             };
             if p.source != "recorded" || p.state != PatrolState::Stopped {
                 return Err(invalid(format!(
                     "{what}: only stopped patrols recorded in the app earn patrol hours"
                 )));
             }
-            let duration_s = p
+            if b.at_ms != p.started_at_ms {
+                return Err(invalid(format!(
+                    "{what}: a patrol's hours are earned at the patrol's start"
+                )));
+            }
+            // The time the fixes span, and never more than the patrol's own start to stop.
+            let from_fixes = p
                 .summary
                 .as_ref()
                 .and_then(|s| s.get("duration_s"))
                 .and_then(|d| d.as_f64())
                 .unwrap_or(0.0);
-            points_due(&rule, 0, duration_s)
+            let span_s = p.stopped_at_ms.map_or(0.0, |stop| {
+                stop.saturating_sub(p.started_at_ms) as f64 / 1000.0
+            });
+            points_due(&rule, 0, from_fixes.min(span_s))
         }
         PointsKind::Redemption => unreachable!("handled above"),
     };
     let room = match rule.daily_cap {
-        Some(cap) => (cap - tx.points_sum(&me, Some((kind.as_str(), &b.day)))?).max(0),
+        Some(cap) => cap
+            .saturating_sub(tx.points_sum(&me, Some((kind.as_str(), &b.day)))?)
+            .max(0),
         None => i64::MAX,
     };
     let allowed = due.min(room);
@@ -628,6 +668,24 @@ pub fn check_points(
         )));
     }
     Ok(row(b.points, PointsStatus::Accepted))
+}
+
+/// The version of a kind's rule in force at a time: the latest to take effect by then.
+pub fn rule_in_force(tx: &mut dyn Tx, kind: PointsKind, at_ms: i64) -> CheckResult<PointsRule> {
+    let mut best: Option<PointsRule> = None;
+    for version in 1..=MAX_RULE_VERSIONS {
+        let Some(rule) = points_rule(tx, kind.as_str(), version)? else {
+            break;
+        };
+        if rule.valid_from_ms <= at_ms
+            && best
+                .as_ref()
+                .is_none_or(|b| (rule.valid_from_ms, rule.version) >= (b.valid_from_ms, b.version))
+        {
+            best = Some(rule);
+        }
+    }
+    best.ok_or_else(|| invalid(format!("no {kind} rule is in force at {at_ms} ms")))
 }
 
 /// Whether an issue document is one `user` reported that ends verified.
@@ -695,7 +753,7 @@ pub fn stored_record_problem(r: &LedgerRecord) -> Option<String> {
                 return Some(format!("kind {:?} is not a points kind", b.kind));
             };
             let in_range = match kind {
-                PointsKind::Redemption => (-MAX_POINTS_PER_ENTRY * 100..=0).contains(&b.points),
+                PointsKind::Redemption => (-MAX_REDEMPTION_POINTS..=0).contains(&b.points),
                 _ => (0..=MAX_POINTS_PER_ENTRY).contains(&b.points),
             };
             if !in_range {

@@ -182,11 +182,25 @@ fn points_are_what_the_rules_give_for_facts_the_server_holds() {
     let (s, b) = {
         let pickup_rec = &steward.store.next_sync_request(None).unwrap().records[0];
         assert_eq!(pickup_rec.id, pickup2);
+        let at = pickup_rec.body["at_ms"].as_i64().unwrap();
+        // Dated another day than the pickup, to fill that day's cap: refused first.
+        let (s, b) = upload_records(
+            &steward,
+            json!([
+                pickup_rec,
+                points_record(&steward, &pickup2, "pickup", json!(3), at - 86_400_000)
+            ]),
+        );
+        assert_eq!(s, 422, "{b}");
+        assert!(
+            b["message"].as_str().unwrap().contains("pickup's time"),
+            "{b}"
+        );
         upload_records(
             &steward,
             json!([
                 pickup_rec,
-                points_record(&steward, &pickup2, "pickup", json!(4), now)
+                points_record(&steward, &pickup2, "pickup", json!(4), at)
             ]),
         )
     };
@@ -237,20 +251,16 @@ fn a_redemption_past_the_automatic_limit_waits_for_a_supervisor() {
     let xijie = d.street("八角西街");
     let storage = d.server.storage();
     // The district limits automatic redemptions to 3 points a day.
-    storage
-        .write()
-        .and_then(|mut tx| {
-            tx.put_reference(
-                "points_rule",
-                "redemption:1",
-                None,
-                &json!({ "id": "redemption", "version": 1, "kind": "redemption", "points": 0,
-                         "per_bag": 0, "daily_cap": 3, "valid_from_ms": 0, "description": "at most 3 a day" }),
-                false,
-            )?;
-            tx.commit()
-        })
-        .unwrap();
+    patrol_server::rules::publish_points_rule(
+        storage.as_ref(),
+        patrol_core::PointsKind::Redemption,
+        0,
+        0,
+        Some(3),
+        0,
+        "at most 3 a day without approval",
+    )
+    .unwrap();
     let mut steward = d.person("李阿姨", Role::Steward, Scope::Own, &["八角西街"]);
     let mut sup = d.district_supervisor();
     steward_pickup(&mut steward, &xijie, 3);

@@ -268,7 +268,8 @@ fn a_device_cannot_write_as_another() {
         .json(&json!({ "patrols": [{ "patrol_id": id, "from_seq": 0 }] }))
         .send()
         .unwrap();
-    assert_eq!(r.status().as_u16(), 403);
+    // Out of B's scope: answered as an unknown patrol.
+    assert_eq!(r.status().as_u16(), 404);
     // A record claiming another user.
     let rec = json!({ "kind": "pickup", "id": "01939c2e-0000-7000-8000-000000000001", "user_id": a.store.require_device().unwrap().user_id, "body": {} });
     let (s, _) = status_and_body(

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
+use patrol_core::report::Period;
 use patrol_core::report::export::write_file;
-use patrol_core::report::{Period, ReportRules};
 
 use crate::output::Context;
 
@@ -50,9 +50,7 @@ pub fn run(ctx: &Context, args: ExportArgs) -> Result<()> {
         (ExportWhat::Issues, _) => pretty(&store.issues_geojson(period.as_ref(), args.open)?)?,
         (ExportWhat::Patrols, _) => pretty(&store.patrols_geojson(period.as_ref())?)?,
         (ExportWhat::Coverage, _) => {
-            let share = ReportRules::default()
-                .assessment
-                .segment_patrolled_min_share;
+            let share = store.report_rules()?.assessment.segment_patrolled_min_share;
             pretty(&store.coverage_geojson(period.as_ref(), share)?)?
         }
     };

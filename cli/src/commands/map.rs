@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, cmd: MapCommand) -> Result<()> {
             check(out)?;
             let rules = match rules {
                 Some(r) => ReportRules::from_file(r)?,
-                None => ReportRules::default(),
+                None => store.report_rules()?,
             };
             (
                 store.render_coverage_map(

@@ -50,14 +50,15 @@ pub struct ReportArgs {
 
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let period = Period::parse(&args.period)?;
-    let rules = match &args.rules {
-        Some(p) => ReportRules::from_file(p)?,
-        None => ReportRules::default(),
-    };
     if args.format == ReportFormat::Xlsx && args.out.is_none() {
         bail!("an XLSX workbook is a binary file: give --out FILE.xlsx");
     }
     let store = ctx.open()?;
+    // A rules file given here; else the district's, as published through sync; else the shipped.
+    let rules = match &args.rules {
+        Some(p) => ReportRules::from_file(p)?,
+        None => store.report_rules()?,
+    };
     match args.kind {
         ReportKind::Assessment => emit(&args, &store.assessment_report(&period, &rules)?),
         ReportKind::Stewards => emit(&args, &store.steward_report(&period, &rules)?),

@@ -94,6 +94,19 @@ fn int(body: &Value, name: &str) -> Result<i64> {
         .ok_or_else(|| Error::Protocol(format!("record field {name} is not a number")))
 }
 
+/// A pickup's count of bags or items, within what a pickup may claim.
+fn count(body: &Value, name: &str) -> Result<i64> {
+    let n = int(body, name)?;
+    if (0..=i64::from(crate::points::MAX_PICKUP_COUNT)).contains(&n) {
+        Ok(n)
+    } else {
+        Err(Error::Protocol(format!(
+            "record field {name} is {n}, outside 0 to {}",
+            crate::points::MAX_PICKUP_COUNT
+        )))
+    }
+}
+
 fn real(body: &Value, name: &str) -> Result<f64> {
     field(body, name)?
         .as_f64()
@@ -103,6 +116,9 @@ fn real(body: &Value, name: &str) -> Result<f64> {
 fn opt_text(body: &Value, name: &str) -> Option<String> {
     body.get(name).and_then(|v| v.as_str()).map(str::to_owned)
 }
+
+/// Most points (either way) a received ledger entry may carry; the server accepts far less.
+const MAX_POINTS_RECEIVED: i64 = 1_000_000;
 
 /// Stores a record received from the server (idempotent: a record is immutable).
 pub(crate) fn store_record(tx: &Connection, r: &LedgerRecord) -> Result<()> {
@@ -127,8 +143,8 @@ pub(crate) fn store_record(tx: &Connection, r: &LedgerRecord) -> Result<()> {
                     int(b, "at_ms")?,
                     real(b, "lat")?,
                     real(b, "lon")?,
-                    int(b, "bags")?,
-                    int(b, "items")?,
+                    count(b, "bags")?,
+                    count(b, "items")?,
                     opt_text(b, "street_id"),
                     photo,
                     opt_text(b, "note")
@@ -146,6 +162,14 @@ pub(crate) fn store_record(tx: &Connection, r: &LedgerRecord) -> Result<()> {
                 // Earned under a rule this device does not have (a newer app): nothing to
                 // check it against, so it is not stored here.
                 return Ok(());
+            }
+            // Sums of points must stay far from overflow whatever an old server let through.
+            let points = int(b, "points")?;
+            if !(-MAX_POINTS_RECEIVED..=MAX_POINTS_RECEIVED).contains(&points) {
+                return Err(Error::Protocol(format!(
+                    "points entry {} carries {points} points, more than any rule gives",
+                    r.id
+                )));
             }
             tx.execute(
                 "INSERT OR IGNORE INTO points_entry (id, user_id, at_ms, day, kind, source_id, rule_id, rule_version, points, note)

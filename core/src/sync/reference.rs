@@ -173,7 +173,84 @@ pub(crate) fn apply_row(
             )?;
             Ok(true)
         }
+        // The district's rules, published with their versions: points rules join the store's
+        // versions (a version is never rewritten), categories the catalog, and the report rules
+        // wait in `reference_row` for the next report (`Store::published_report_rules`).
+        "points_rule" => {
+            let rule: crate::points::PointsRule =
+                serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            rule.validate()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO points_rule (id, version, kind, points, per_bag, daily_cap, valid_from_ms, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    rule.id,
+                    rule.version,
+                    rule.kind.as_str(),
+                    rule.points,
+                    rule.per_bag,
+                    rule.daily_cap,
+                    rule.valid_from_ms,
+                    rule.description
+                ],
+            )?;
+            Ok(true)
+        }
+        "category" => {
+            let c: CategoryRow = serde_json::from_value(body.clone()).map_err(|e| bad(table, e))?;
+            c.validate()?;
+            tx.execute(
+                "INSERT INTO issue_category (code, name_zh, name_en, due_hours) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
+                                                   due_hours = excluded.due_hours",
+                params![c.code, c.name_zh, c.name_en, c.due_hours],
+            )?;
+            Ok(true)
+        }
+        "rules" => {
+            crate::report::ReportRules::from_json(&body.to_string())?;
+            Ok(true)
+        }
         _ => Ok(true),
+    }
+}
+
+/// An issue category the district publishes (`table = "category"`, id = its code).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub due_hours: u32,
+}
+
+impl CategoryRow {
+    /// A code of the catalog's form that is not a built-in one, clean names, a due time from an
+    /// hour to a year.
+    pub fn validate(&self) -> Result<()> {
+        use crate::issues::catalog;
+        let bad = |why: String| {
+            Err(Error::InvalidConfig(format!(
+                "category {:?}: {why}",
+                self.code
+            )))
+        };
+        if !catalog::valid_code(&self.code) || catalog::normalise_code(&self.code) != self.code {
+            return bad("not a category code (lowercase letters, digits and _, at most 40)".into());
+        }
+        if catalog::Catalog::builtin().get(&self.code).is_some() {
+            return bad("a built-in category".into());
+        }
+        for (what, name) in [("name_zh", &self.name_zh), ("name_en", &self.name_en)] {
+            if let Err(e) = crate::text::check_name(what, name, crate::text::MAX_NAME_CHARS) {
+                return bad(e.to_string());
+            }
+        }
+        if !(1..=8_760).contains(&self.due_hours) {
+            return bad("its due time must be 1 to 8,760 hours".into());
+        }
+        Ok(())
     }
 }
 

@@ -99,9 +99,11 @@ async fn status(
         if blob_access::declarations(tx.as_mut(), &ctx.user.id, &hash)?.is_empty() {
             return Ok(None);
         }
+        // Stored by this user's upload: done. Stored by someone else's: this device learns
+        // nothing of it and sees only its own upload (it proves it holds the bytes by sending them).
         match stored {
-            Some(b) => Ok(Some(b)),
-            None => Ok(tx.blob_upload(&hash, &device.id)?),
+            Some(b) if b.uploaded_by == Some(ctx.user.id) => Ok(Some(b)),
+            _ => Ok(tx.blob_upload(&hash, &device.id)?),
         }
     })
     .await?;
@@ -139,8 +141,11 @@ async fn append(
         let mut tx = storage.write()?;
         blob_access::check_upload(tx.as_mut(), &device.user.id, &hash, length)?;
         let partial = partial_path(&dir, &hash, &device.id);
-        if let Some(done) = tx.blob(&hash)?.filter(|b| b.complete) {
-            // Stored already (and verified): this device's upload in progress, if any, is moot.
+        if let Some(done) = tx
+            .blob(&hash)?
+            .filter(|b| b.complete && b.uploaded_by == Some(device.user.id))
+        {
+            // Stored already by this user (and verified): an upload in progress is moot.
             if tx.blob_upload(&hash, &device.id)?.is_some() {
                 tx.delete_blob_upload(&hash, &device.id)?;
                 tx.commit()?;
@@ -208,6 +213,16 @@ async fn append(
             return Err(ApiError::Unprocessable(format!(
                 "blob {hash}: the bytes hash to {actual}; the upload was discarded, send it again"
             )));
+        }
+        if let Some(stored) = tx.blob(&hash)?.filter(|b| b.complete) {
+            // Someone else's upload stored the same bytes: this one proved it holds them; the
+            // photo and its uploader stay as they are.
+            tx.commit()?;
+            let _ = std::fs::remove_file(&partial);
+            return Ok(BlobRow {
+                received: stored.size,
+                ..stored
+            });
         }
         let dest = final_path(&dir, &hash);
         std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;

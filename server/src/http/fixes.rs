@@ -63,7 +63,7 @@ async fn upload(
             )));
         }
         let before = tx.fix_mark(&id)?;
-        crate::validate::check_fixes(&id, &fixes, before)?;
+        crate::validate::check_fixes(&id, &fixes, before, now)?;
         let mark = tx.insert_fixes(&id, &fixes)?;
         // Once the server holds every fix the device counted, the summary is the server's own,
         // and devices that receive the patrol get it.
@@ -134,10 +134,9 @@ async fn download(
             let Some(row) = tx.feed_row("patrol", &id)? else {
                 return Err(ApiError::NotFound(format!("patrol {id} is unknown here")));
             };
+            // Answered as for an unknown patrol: nothing is said of another scope's ids.
             if !visible(&ctx, &row) {
-                return Err(ApiError::Forbidden(format!(
-                    "patrol {id} is outside this device's scope"
-                )));
+                return Err(ApiError::NotFound(format!("patrol {id} is unknown here")));
             }
             let mut from = p.from_seq.max(0);
             loop {

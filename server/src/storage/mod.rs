@@ -217,6 +217,8 @@ pub trait Tx {
         tbl: &str,
         id: &str,
     ) -> StorageResult<Option<(serde_json::Value, bool)>>;
+    /// Every row of a reference table that is not deleted, by id.
+    fn references(&mut self, tbl: &str) -> StorageResult<Vec<(String, serde_json::Value)>>;
     fn set_assignment(
         &mut self,
         street_id: &str,

@@ -485,6 +485,20 @@ impl Tx for SqliteTx<'_> {
             .transpose()
     }
 
+    fn references(&mut self, tbl: &str) -> StorageResult<Vec<(String, serde_json::Value)>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT id, body FROM reference WHERE tbl = ?1 AND deleted = 0 ORDER BY id",
+        )?;
+        let rows = s
+            .query_map([tbl], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, b)| Ok((id, serde_json::from_str(&b).map_err(corrupt)?)))
+            .collect()
+    }
+
     fn set_assignment(
         &mut self,
         street_id: &str,
