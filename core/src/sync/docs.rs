@@ -190,6 +190,7 @@ impl Store {
     ) -> Result<u64> {
         let mut tx = self.conn.transaction()?;
         let mut applied = 0;
+        let any_aside = super::engine::any_set_aside(&tx)?;
         for d in docs {
             let bad_id = || {
                 Error::Protocol(format!(
@@ -238,11 +239,13 @@ impl Store {
                          ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
                     )?
                     .execute(params![d.id, d.kind.as_str(), d.heads.join(" ")])?;
-                    super::engine::clear_set_aside(
-                        &sp,
-                        &format!("doc:{}", d.kind.as_str()),
-                        &d.id,
-                    )?;
+                    if any_aside {
+                        super::engine::clear_set_aside(
+                            &sp,
+                            &format!("doc:{}", d.kind.as_str()),
+                            &d.id,
+                        )?;
+                    }
                     sp.commit()?;
                 }
                 Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {

@@ -91,6 +91,14 @@ pub(crate) fn set_item_aside(
     Ok(())
 }
 
+/// Whether anything is set aside: when nothing is (nearly always), items taken need not be
+/// cleared from the list one by one.
+pub(crate) fn any_set_aside(conn: &rusqlite::Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_set_aside)")?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// A received item taken after all: it leaves the set-aside list.
 pub(crate) fn clear_set_aside(conn: &rusqlite::Connection, kind: &str, id: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM sync_set_aside WHERE kind = ?1 AND id = ?2")?
@@ -102,6 +110,7 @@ pub(crate) fn clear_set_aside(conn: &rusqlite::Connection, kind: &str, id: &str)
 /// True when it was stored.
 fn take_item(
     tx: &mut rusqlite::Transaction<'_>,
+    any_aside: bool,
     kind: &str,
     id: &str,
     body: &str,
@@ -112,7 +121,9 @@ fn take_item(
     let sp = tx.savepoint()?;
     match store(&sp) {
         Ok(()) => {
-            clear_set_aside(&sp, kind, id)?;
+            if any_aside {
+                clear_set_aside(&sp, kind, id)?;
+            }
             sp.commit()?;
             Ok(true)
         }
@@ -289,11 +300,13 @@ impl Store {
         // Each item received is stored in a savepoint of its own: one the device cannot take is
         // set aside with the reason and the rest go on (one bad item never stops a sync).
         let mut network_changed = false;
+        let any_aside = any_set_aside(&tx)?;
         for row in &resp.reference {
             let kind = format!("ref:{}", row.table);
             let body = serde_json::to_string(row).expect("reference row serialises");
             if take_item(
                 &mut tx,
+                any_aside,
                 &kind,
                 &row.id,
                 &body,
@@ -315,6 +328,7 @@ impl Store {
             let body = serde_json::to_string(p).expect("patrol record serialises");
             if take_item(
                 &mut tx,
+                any_aside,
                 "patrol",
                 &p.id.to_string(),
                 &body,
@@ -329,6 +343,7 @@ impl Store {
             let body = serde_json::to_string(r).expect("record serialises");
             if take_item(
                 &mut tx,
+                any_aside,
                 &format!("record:{}", r.kind),
                 &r.id,
                 &body,
