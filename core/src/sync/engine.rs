@@ -106,38 +106,47 @@ pub(crate) fn clear_set_aside(conn: &rusqlite::Connection, kind: &str, id: &str)
     Ok(())
 }
 
-/// Stores one received item in a savepoint; an item fault rolls it back and sets it aside.
-/// True when it was stored.
-fn take_item(
-    tx: &mut rusqlite::Transaction<'_>,
+/// How received items are taken in one transaction: each in a savepoint of its own; one the
+/// device cannot take is rolled back and set aside with the reason and the item as received.
+struct Intake<'a> {
+    /// Whether anything was set aside before (else nothing needs clearing as items arrive).
     any_aside: bool,
-    kind: &str,
-    id: &str,
-    body: &str,
     now_ms: i64,
-    set_aside: &mut Vec<SetAside>,
-    store: impl FnOnce(&rusqlite::Connection) -> Result<()>,
-) -> Result<bool> {
-    let sp = tx.savepoint()?;
-    match store(&sp) {
-        Ok(()) => {
-            if any_aside {
-                clear_set_aside(&sp, kind, id)?;
+    set_aside: &'a mut Vec<SetAside>,
+}
+
+impl Intake<'_> {
+    /// Stores one item; true when it was stored.
+    fn take<T: Serialize>(
+        &mut self,
+        tx: &mut rusqlite::Transaction<'_>,
+        kind: &str,
+        id: &str,
+        item: &T,
+        store: impl FnOnce(&rusqlite::Connection) -> Result<()>,
+    ) -> Result<bool> {
+        let sp = tx.savepoint()?;
+        match store(&sp) {
+            Ok(()) => {
+                if self.any_aside {
+                    clear_set_aside(&sp, kind, id)?;
+                }
+                sp.commit()?;
+                Ok(true)
             }
-            sp.commit()?;
-            Ok(true)
+            Err(e) if is_item_fault(&e) => {
+                drop(sp);
+                let aside = SetAside {
+                    kind: kind.to_owned(),
+                    id: id.to_owned(),
+                    reason: e.to_string(),
+                };
+                let body = serde_json::to_string(item).unwrap_or_default();
+                set_item_aside(tx, aside, &body, self.now_ms, self.set_aside)?;
+                Ok(false)
+            }
+            Err(e) => Err(e),
         }
-        Err(e) if is_item_fault(&e) => {
-            drop(sp);
-            let item = SetAside {
-                kind: kind.to_owned(),
-                id: id.to_owned(),
-                reason: e.to_string(),
-            };
-            set_item_aside(tx, item, body, now_ms, set_aside)?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
     }
 }
 
@@ -300,20 +309,16 @@ impl Store {
         // Each item received is stored in a savepoint of its own: one the device cannot take is
         // set aside with the reason and the rest go on (one bad item never stops a sync).
         let mut network_changed = false;
-        let any_aside = any_set_aside(&tx)?;
+        let mut intake = Intake {
+            any_aside: any_set_aside(&tx)?,
+            now_ms: now,
+            set_aside: &mut applied.set_aside,
+        };
         for row in &resp.reference {
             let kind = format!("ref:{}", row.table);
-            let body = serde_json::to_string(row).expect("reference row serialises");
-            if take_item(
-                &mut tx,
-                any_aside,
-                &kind,
-                &row.id,
-                &body,
-                now,
-                &mut applied.set_aside,
-                |c| apply_reference(c, row, &me, now),
-            )? {
+            if intake.take(&mut tx, &kind, &row.id, row, |c| {
+                apply_reference(c, row, &me, now)
+            })? {
                 network_changed |= row.table == "street";
                 applied.reference += 1;
             }
@@ -325,32 +330,17 @@ impl Store {
             if p.device_id == me.device_id {
                 continue;
             }
-            let body = serde_json::to_string(p).expect("patrol record serialises");
-            if take_item(
-                &mut tx,
-                any_aside,
-                "patrol",
-                &p.id.to_string(),
-                &body,
-                now,
-                &mut applied.set_aside,
-                |c| upsert_synced_patrol(c, p),
-            )? {
+            if intake.take(&mut tx, "patrol", &p.id.to_string(), p, |c| {
+                upsert_synced_patrol(c, p)
+            })? {
                 applied.patrols += 1;
             }
         }
         for r in &resp.records {
-            let body = serde_json::to_string(r).expect("record serialises");
-            if take_item(
-                &mut tx,
-                any_aside,
-                &format!("record:{}", r.kind),
-                &r.id,
-                &body,
-                now,
-                &mut applied.set_aside,
-                |c| super::records::store_record(c, r),
-            )? {
+            let kind = format!("record:{}", r.kind);
+            if intake.take(&mut tx, &kind, &r.id, r, |c| {
+                super::records::store_record(c, r)
+            })? {
                 applied.records += 1;
             }
         }
