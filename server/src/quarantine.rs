@@ -118,8 +118,8 @@ fn item_body(tx: &mut dyn Tx, kind: &str, id: &str) -> Result<Option<serde_json:
     })
 }
 
-/// What today's checks find wrong with an item the server already holds, judged as a receiving
-/// device would judge it (types, ranges, lengths, known keys), or `None`.
+/// What today's checks find wrong with an item the server already holds (types, ranges, lengths,
+/// known keys; a document's layout and limits), or `None`.
 pub fn stored_item_problem(tx: &mut dyn Tx, row: &FeedRow) -> Result<Option<String>> {
     let id = row.item_id.as_str();
     if row.kind == "patrol" {
@@ -142,18 +142,22 @@ pub fn stored_item_problem(tx: &mut dyn Tx, row: &FeedRow) -> Result<Option<Stri
             Ok(doc) => doc,
             Err(e) => return Ok(Some(format!("the document does not load: {e}"))),
         };
-        let readable = match kind {
+        // Readable by the phones' model, and within the layout and limits uploads are held to.
+        let problem = match kind {
             "issue" => patrol_core::issues::doc::read(&doc)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| format!("not a valid issue document: {e}"))
+                .and_then(|_| {
+                    patrol_core::issues::validate::check_issue(id, &doc).map_err(|e| e.to_string())
+                }),
             "merchant" => patrol_core::merchants::doc::read(&doc)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| format!("not a valid merchant document: {e}"))
+                .and_then(|_| {
+                    patrol_core::merchants::validate::check_merchant(id, &doc)
+                        .map_err(|e| e.to_string())
+                }),
             _ => Ok(()),
         };
-        return Ok(readable
-            .err()
-            .map(|e| format!("not a valid {kind} document: {e}")));
+        return Ok(problem.err());
     }
     Ok(None)
 }

@@ -508,3 +508,40 @@ fn a_crew_scoped_to_a_subdistrict_receives_the_network() {
     crew.sync();
     assert_eq!(crew.store.streets().unwrap().len(), 3);
 }
+
+#[test]
+fn a_scan_finds_documents_stored_outside_their_layout() {
+    use automerge::transaction::Transactable;
+    let d = district();
+    let mut chief = d.person("王芳", Role::Chief, Scope::Own, &["八角西街"]);
+    let issue = chief
+        .store
+        .report_issue(patrol_core::issues::NewIssue::at(
+            "litter", 39.9075, 116.1936,
+        ))
+        .unwrap()
+        .issue
+        .id;
+    chief.sync();
+    // As an older server would have taken it: an unknown key at the root.
+    let mut doc = automerge::Automerge::load(&chief.store.export_issue(issue).unwrap()).unwrap();
+    let mut tx = doc.transaction();
+    tx.put(automerge::ROOT, "surprise", "x".repeat(10)).unwrap();
+    tx.commit();
+    let heads: Vec<String> = doc.get_heads().iter().map(|h| h.to_string()).collect();
+    let storage = d.server.storage();
+    {
+        let mut tx = storage.write().unwrap();
+        tx.put_doc(&issue.to_string(), "issue", &doc.save(), &heads, &[], 0)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let found = quarantine::scan(storage.as_ref(), false, 0).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, "doc:issue");
+    assert!(found[0].reason.contains("surprise"), "{found:?}");
+    assert!(
+        quarantine::list(storage.as_ref()).unwrap().is_empty(),
+        "a scan without --hold holds nothing"
+    );
+}

@@ -243,10 +243,47 @@ impl Walk<'_> {
         });
     }
 
+    /// The entries of a map in one pass (a lookup per key was most of the walk's time): key,
+    /// whether its value is in conflict, the winning value and its id.
+    fn entries(&self, obj: &ObjId) -> Vec<(String, bool, Value<'static>, ObjId)> {
+        self.doc
+            .map_range(obj, ..)
+            .map(|item| {
+                let id = item.id();
+                (
+                    item.key.into_owned(),
+                    item.conflict,
+                    item.value.into_value(),
+                    id,
+                )
+            })
+            .collect()
+    }
+
+    /// Checks a value of `key` in `obj`: the winner, or every value when they conflict.
+    fn entry(
+        &mut self,
+        obj: &ObjId,
+        key: &str,
+        (conflict, value, id): (bool, &Value<'_>, &ObjId),
+        path: &str,
+        field: &Field,
+    ) {
+        if !conflict {
+            return self.value(value, id, path, field);
+        }
+        if let Ok(values) = self.doc.get_all(obj, key) {
+            for (value, id) in values {
+                self.value(&value, &id, path, field);
+            }
+        }
+    }
+
     fn map(&mut self, obj: &ObjId, path: &str, fields: &'static [(&'static str, Field)]) {
-        let keys: Vec<String> = self.doc.keys(obj).collect();
-        let unknown: Vec<&String> = keys
+        let entries = self.entries(obj);
+        let unknown: Vec<&String> = entries
             .iter()
+            .map(|(k, ..)| k)
             .filter(|k| fields.iter().all(|(f, _)| f != k))
             .collect();
         if let Some(first) = unknown.first() {
@@ -254,10 +291,8 @@ impl Walk<'_> {
             self.fault(&join(path, first), Rule::UnknownKey { more });
         }
         for (key, field) in fields {
-            if let Ok(values) = self.doc.get_all(obj, *key) {
-                for (value, id) in values {
-                    self.value(&value, &id, &join(path, key), field);
-                }
+            if let Some((_, conflict, value, id)) = entries.iter().find(|(k, ..)| k == key) {
+                self.entry(obj, key, (*conflict, value, id), &join(path, key), field);
             }
         }
     }
@@ -290,37 +325,44 @@ impl Walk<'_> {
         if len > max {
             return self.fault(path, Rule::TooMany { count: len, max });
         }
-        for i in 0..len {
-            if let Ok(values) = self.doc.get_all(obj, i) {
+        let items: Vec<(usize, bool, Value<'static>, ObjId)> = self
+            .doc
+            .list_range(obj, ..)
+            .map(|i| {
+                let id = i.id();
+                (i.index, i.conflict, i.value.into_value(), id)
+            })
+            .collect();
+        for (i, conflict, value, id) in items {
+            let here = format!("{path}[{i}]");
+            if !conflict {
+                self.value(&value, &id, &here, item);
+            } else if let Ok(values) = self.doc.get_all(obj, i) {
                 for (value, id) in values {
-                    self.value(&value, &id, &format!("{path}[{i}]"), item);
+                    self.value(&value, &id, &here, item);
                 }
             }
         }
     }
 
     fn photos(&mut self, obj: &ObjId, path: &str, max: usize, item: &Field) {
-        let keys: Vec<String> = self.doc.keys(obj).collect();
-        if keys.len() > max {
+        let entries = self.entries(obj);
+        if entries.len() > max {
             return self.fault(
                 path,
                 Rule::TooMany {
-                    count: keys.len(),
+                    count: entries.len(),
                     max,
                 },
             );
         }
-        for key in keys {
-            let here = join(path, &key);
-            if !crate::photos::is_photo_id(&key) {
+        for (key, conflict, value, id) in &entries {
+            let here = join(path, key);
+            if !crate::photos::is_photo_id(key) {
                 self.fault(&here, Rule::NotPhotoId);
                 continue;
             }
-            if let Ok(values) = self.doc.get_all(obj, key.as_str()) {
-                for (value, id) in values {
-                    self.value(&value, &id, &here, item);
-                }
-            }
+            self.entry(obj, key, (*conflict, value, id), &here, item);
         }
     }
 }
