@@ -98,6 +98,27 @@ fn main() {
             )
             .expect("passes");
     });
+    // A new issue, as a phone uploads its report: the whole document, no document before it.
+    let reported = chief
+        .report_issue(NewIssue::at("litter", 39.9076, 116.1936))
+        .expect("issue")
+        .issue
+        .id;
+    let new_doc = Automerge::load(&chief.export_issue(reported).expect("export")).expect("load");
+    let new_changes: Vec<automerge::Change> = new_doc.get_changes(&[]);
+    let new_hashes: Vec<ChangeHash> = new_changes.iter().map(|c| c.hash()).collect();
+    let new_id = reported.to_string();
+    let report_base_us = time_us(n, || {
+        let mut doc = Automerge::new();
+        doc.apply_changes(new_changes.clone()).expect("apply");
+        std::hint::black_box(doc.save());
+    });
+    let report_check_us = time_us(n, || {
+        policy
+            .check_update(DocKind::Issue, &new_id, None, &new_doc, &new_hashes, &ctx)
+            .expect("passes");
+    });
+
     let layout_us = time_us(n, || {
         std::hint::black_box(patrol_core::issues::validate::issue_faults(&doc_id, &after));
     });
@@ -146,6 +167,12 @@ fn main() {
     println!(
         "    of which the layout and limits {layout_us:.0} us (a save to measure the size {save_us:.0} us), reading the issue {read_us:.0} us (done twice)"
     );
+    println!("new issue upload (the report):");
+    println!("  apply + save (the server's own work): {report_base_us:.0} us");
+    println!(
+        "  policy check: {report_check_us:.0} us ({:.2}x the server's own work)",
+        report_check_us / report_base_us
+    );
     println!("fix batch of 5,000:");
     println!("  decode: {decode_us:.0} us");
     println!(
@@ -154,7 +181,7 @@ fn main() {
         fixes_us * 1000.0 / 5_000.0
     );
     println!(
-        "RESULT doc_base_us={base_us:.0} doc_check_us={check_us:.0} doc_ratio={:.2} fix_decode_us={decode_us:.0} fix_check_us={fixes_us:.0} fix_ratio={:.2}",
+        "RESULT doc_base_us={base_us:.0} doc_check_us={check_us:.0} doc_ratio={:.2} report_base_us={report_base_us:.0} report_check_us={report_check_us:.0} fix_decode_us={decode_us:.0} fix_check_us={fixes_us:.0} fix_ratio={:.2}",
         check_us / base_us,
         fixes_us / decode_us
     );

@@ -56,7 +56,7 @@ pub trait DocPolicy: Send + Sync + 'static {
         after: &Automerge,
         changes: &[automerge::ChangeHash],
         device: &DeviceCtx,
-    ) -> Result<(), Refusal>;
+    ) -> Result<DocFacts, Refusal>;
 }
 
 /// The policy for the documents phones sync, issues and merchants: the same document models, role
@@ -161,8 +161,7 @@ fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
     )))
 }
 
-fn merchant_facts(doc: &Automerge) -> Result<DocFacts, Refusal> {
-    let m = read_merchant(doc)?;
+fn merchant_facts(m: &patrol_core::merchants::Merchant) -> DocFacts {
     let mut blobs: Vec<String> = m
         .inspections
         .iter()
@@ -170,12 +169,25 @@ fn merchant_facts(doc: &Automerge) -> Result<DocFacts, Refusal> {
         .collect();
     blobs.sort();
     blobs.dedup();
-    Ok(DocFacts {
+    DocFacts {
         street_id: m.fields.street_id.clone(),
         owner_id: Some(m.created_by.to_string()),
         audience: Vec::new(),
         blobs,
-    })
+    }
+}
+
+fn issue_facts(issue: &patrol_core::issues::IssueDoc) -> DocFacts {
+    let state = patrol_core::issues::workflow::fold(issue);
+    let mut audience: Vec<String> = state.assignees.iter().map(|a| a.to_string()).collect();
+    audience.sort();
+    audience.dedup();
+    DocFacts {
+        street_id: issue.location.street_id.clone(),
+        owner_id: Some(issue.reporter.user_id.to_string()),
+        audience,
+        blobs: issue.photos.iter().map(|p| p.sha256.clone()).collect(),
+    }
 }
 
 fn check_merchant_update(
@@ -183,7 +195,7 @@ fn check_merchant_update(
     before: Option<&Automerge>,
     after: &Automerge,
     device: &DeviceCtx,
-) -> Result<(), Refusal> {
+) -> Result<patrol_core::merchants::Merchant, Refusal> {
     use patrol_core::Role;
     let role = device.user.role;
     if !matches!(role, Role::Supervisor | Role::Chief) {
@@ -275,24 +287,14 @@ fn check_merchant_update(
             )));
         }
     }
-    Ok(())
+    Ok(new)
 }
 
 impl DocPolicy for CorePolicy {
     fn facts(&self, kind: DocKind, doc: &Automerge) -> Result<DocFacts, Refusal> {
-        if kind == DocKind::Merchant {
-            return merchant_facts(doc);
-        }
-        let issue = read_issue(doc)?;
-        let state = patrol_core::issues::workflow::fold(&issue);
-        let mut audience: Vec<String> = state.assignees.iter().map(|a| a.to_string()).collect();
-        audience.sort();
-        audience.dedup();
-        Ok(DocFacts {
-            street_id: issue.location.street_id.clone(),
-            owner_id: Some(issue.reporter.user_id.to_string()),
-            audience,
-            blobs: issue.photos.iter().map(|p| p.sha256.clone()).collect(),
+        Ok(match kind {
+            DocKind::Merchant => merchant_facts(&read_merchant(doc)?),
+            DocKind::Issue => issue_facts(&read_issue(doc)?),
         })
     }
 
@@ -304,157 +306,169 @@ impl DocPolicy for CorePolicy {
         after: &Automerge,
         changes: &[automerge::ChangeHash],
         device: &DeviceCtx,
-    ) -> Result<(), Refusal> {
-        use patrol_core::issues::roles::{Allowance, allowance, verb};
+    ) -> Result<DocFacts, Refusal> {
         if kind == DocKind::Merchant {
             read_merchant(after)?;
             keeps_layout(kind, id, before, after)?;
-            return check_merchant_update(id, before, after, device);
+            return check_merchant_update(id, before, after, device).map(|m| merchant_facts(&m));
         }
         let new = read_issue(after)?;
         keeps_layout(kind, id, before, after)?;
-        if new.id.to_string() != id {
-            return Err(Refusal::Invalid(format!(
-                "document {id} says it is issue {}",
-                new.id
-            )));
+        check_issue_update(id, before, after, &new, changes, device)?;
+        Ok(issue_facts(&new))
+    }
+}
+
+/// The issue checks of [`CorePolicy::check_update`], on `new`, `after` as read.
+fn check_issue_update(
+    id: &str,
+    before: Option<&Automerge>,
+    after: &Automerge,
+    new: &patrol_core::issues::IssueDoc,
+    changes: &[automerge::ChangeHash],
+    device: &DeviceCtx,
+) -> Result<(), Refusal> {
+    use patrol_core::issues::roles::{Allowance, allowance, verb};
+    if new.id.to_string() != id {
+        return Err(Refusal::Invalid(format!(
+            "document {id} says it is issue {}",
+            new.id
+        )));
+    }
+    if !new.unreadable_events.is_empty() {
+        return Err(Refusal::Invalid(format!(
+            "issue {id}: {} event(s) are not readable",
+            new.unreadable_events.len()
+        )));
+    }
+    same_containers(
+        id,
+        before,
+        after,
+        &["events", "comments", "photos", "location", "reporter"],
+    )?;
+    unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
+    unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
+    for p in &new.photos {
+        valid_photo_id(id, &p.sha256)?;
+    }
+    let entries = match after.get(automerge::ROOT, "photos") {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
+            after.keys(&obj).count()
         }
-        if !new.unreadable_events.is_empty() {
-            return Err(Refusal::Invalid(format!(
-                "issue {id}: {} event(s) are not readable",
-                new.unreadable_events.len()
-            )));
-        }
-        same_containers(
-            id,
-            before,
-            after,
-            &["events", "comments", "photos", "location", "reporter"],
-        )?;
-        unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
-        unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
-        for p in &new.photos {
-            valid_photo_id(id, &p.sha256)?;
-        }
-        let entries = match after.get(automerge::ROOT, "photos") {
-            Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
-                after.keys(&obj).count()
-            }
-            _ => 0,
-        };
-        if entries != new.photos.len() {
-            return Err(Refusal::Invalid(format!(
-                "issue {id}: {} photo entry(ies) are not readable",
-                entries.saturating_sub(new.photos.len())
-            )));
-        }
-        let me = device.user.id;
-        let old = match before {
-            None => {
-                let r = &new.reporter;
-                if r.user_id != me || r.device_id != device.device_id || r.role != device.user.role
-                {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id} names another reporter ({} as {}); a device reports only as its own user",
-                        r.user_id, r.role
-                    )));
-                }
-                None
-            }
-            Some(b) => Some(read_issue(b)?),
-        };
-        if let Some(old) = &old {
-            if old.category != new.category
-                || old.location != new.location
-                || old.reporter != new.reporter
-                || old.description != new.description
-            {
+        _ => 0,
+    };
+    if entries != new.photos.len() {
+        return Err(Refusal::Invalid(format!(
+            "issue {id}: {} photo entry(ies) are not readable",
+            entries.saturating_sub(new.photos.len())
+        )));
+    }
+    let me = device.user.id;
+    let old = match before {
+        None => {
+            let r = &new.reporter;
+            if r.user_id != me || r.device_id != device.device_id || r.role != device.user.role {
                 return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: category, location, reporter and description are fixed when it is reported"
+                    "issue {id} names another reporter ({} as {}); a device reports only as its own user",
+                    r.user_id, r.role
                 )));
             }
-            for e in &old.events {
-                if new.events.iter().find(|n| n.id == e.id) != Some(e) {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id}: event {} was changed or removed; events are append-only",
-                        e.id
-                    )));
-                }
-            }
-            for c in &old.comments {
-                if new.comments.iter().find(|n| n.id == c.id) != Some(c) {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id}: comment {} was changed or removed",
-                        c.id
-                    )));
-                }
-            }
-            for p in &old.photos {
-                match new.photo(&p.sha256) {
-                    None => {
-                        return Err(Refusal::NotAllowed(format!(
-                            "issue {id}: photo {} was removed",
-                            p.sha256
-                        )));
-                    }
-                    Some(now) if now != p => {
-                        return Err(Refusal::NotAllowed(format!(
-                            "issue {id}: photo {} was changed; a photo's entry (stage, place, author, thumbnail) is fixed once attached",
-                            p.sha256
-                        )));
-                    }
-                    Some(_) => {}
-                }
-            }
+            None
         }
-        for p in new
-            .photos
-            .iter()
-            .filter(|p| old.as_ref().is_none_or(|o| o.photo(&p.sha256).is_none()))
+        Some(b) => Some(read_issue(b)?),
+    };
+    if let Some(old) = &old {
+        if old.category != new.category
+            || old.location != new.location
+            || old.reporter != new.reporter
+            || old.description != new.description
         {
-            if p.added_by != me {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: category, location, reporter and description are fixed when it is reported"
+            )));
+        }
+        for e in &old.events {
+            if new.events.iter().find(|n| n.id == e.id) != Some(e) {
                 return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: photo {} says it was attached by {}; a device attaches photos only as its own user",
-                    p.sha256, p.added_by
+                    "issue {id}: event {} was changed or removed; events are append-only",
+                    e.id
                 )));
             }
         }
-        let is_new = |eid| {
-            old.as_ref()
-                .is_none_or(|o| o.events.iter().all(|e| e.id != eid))
-        };
-        let fresh: Vec<_> = new.events.iter().filter(|e| is_new(e.id)).collect();
-        for c in new.comments.iter().filter(|c| {
-            old.as_ref()
-                .is_none_or(|o| o.comments.iter().all(|x| x.id != c.id))
-        }) {
-            if c.by != me || c.role != device.user.role {
+        for c in &old.comments {
+            if new.comments.iter().find(|n| n.id == c.id) != Some(c) {
                 return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: comment {} is signed by another user",
+                    "issue {id}: comment {} was changed or removed",
                     c.id
                 )));
             }
         }
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        for e in &fresh {
-            if e.by != me || e.role != device.user.role || e.device != device.device_id {
-                return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: event {} claims to be by {} ({}) on device {}; a device acts only as its own user",
-                    e.id, e.by, e.role, e.device
-                )));
+        for p in &old.photos {
+            match new.photo(&p.sha256) {
+                None => {
+                    return Err(Refusal::NotAllowed(format!(
+                        "issue {id}: photo {} was removed",
+                        p.sha256
+                    )));
+                }
+                Some(now) if now != p => {
+                    return Err(Refusal::NotAllowed(format!(
+                        "issue {id}: photo {} was changed; a photo's entry (stage, place, author, thumbnail) is fixed once attached",
+                        p.sha256
+                    )));
+                }
+                Some(_) => {}
             }
-            if allowance(e.kind, e.role) == Allowance::No {
-                return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: a {} may not {}",
-                    e.role,
-                    verb(e.kind)
-                )));
-            }
         }
-        workflow_as_seen(id, after, changes, &fresh)
     }
+    for p in new
+        .photos
+        .iter()
+        .filter(|p| old.as_ref().is_none_or(|o| o.photo(&p.sha256).is_none()))
+    {
+        if p.added_by != me {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: photo {} says it was attached by {}; a device attaches photos only as its own user",
+                p.sha256, p.added_by
+            )));
+        }
+    }
+    let is_new = |eid| {
+        old.as_ref()
+            .is_none_or(|o| o.events.iter().all(|e| e.id != eid))
+    };
+    let fresh: Vec<_> = new.events.iter().filter(|e| is_new(e.id)).collect();
+    for c in new.comments.iter().filter(|c| {
+        old.as_ref()
+            .is_none_or(|o| o.comments.iter().all(|x| x.id != c.id))
+    }) {
+        if c.by != me || c.role != device.user.role {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: comment {} is signed by another user",
+                c.id
+            )));
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    for e in &fresh {
+        if e.by != me || e.role != device.user.role || e.device != device.device_id {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: event {} claims to be by {} ({}) on device {}; a device acts only as its own user",
+                e.id, e.by, e.role, e.device
+            )));
+        }
+        if allowance(e.kind, e.role) == Allowance::No {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: a {} may not {}",
+                e.role,
+                verb(e.kind)
+            )));
+        }
+    }
+    workflow_as_seen(id, after, changes, &fresh)
 }
 
 /// Refuses a document that breaks its kind's layout or limits, unless the fault was already in

@@ -234,8 +234,7 @@ fn apply_doc_upload(
         )));
     }
     let declared = parse_heads(&up.heads)?;
-    policy.check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)?;
-    let facts = policy.facts(up.kind, &after)?;
+    let facts = policy.check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, up.kind, &scope) {
         return Err(ApiError::Forbidden(format!(
