@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod district;
+pub mod hostile;
 
 /// `../shared/data` beside the repository (or `$PATROL_SHARED_DATA`), if present. Tests that
 /// need it print why they skip when it is absent.

@@ -11,16 +11,10 @@ use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::sync::{NetworkState, SyncPolicy, SyncReport};
 use patrol_core::{Department, Role, UserId};
 use patrol_server::{admin, network};
+use patrol_tests::hostile::http;
 use patrol_tests::net::{Device, TWO_STREETS, TestServer};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-
-/// A plain HTTP client for hand-made requests (loopback, so TLS is never used, but reqwest
-/// needs a crypto provider installed to build).
-fn http() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::new()
-}
 
 fn token_of(dev: &Device) -> String {
     dev.store.sync_account().unwrap().unwrap().token

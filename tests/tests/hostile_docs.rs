@@ -12,13 +12,9 @@ use patrol_core::issues::{Assignee, EventPayload, IssueEvent, NewIssue};
 use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::{Department, IssueEventId, IssueEventKind, IssueId, IssueStatus, Role};
 use patrol_server::admin;
+use patrol_tests::hostile::http;
 use patrol_tests::net::{Device, TWO_STREETS, TestServer};
 use serde_json::{Value, json};
-
-fn http() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::new()
-}
 
 /// One hand-made change to `dev`'s copy of issue `id`, made with `dev`'s actor: the change's
 /// bytes, the document's heads before it and after it.

@@ -7,14 +7,9 @@ use std::time::Duration;
 use patrol_core::Role;
 use patrol_core::sync::wire::Scope;
 use patrol_server::http::ratelimit::RateLimit;
+use patrol_tests::hostile::http as client;
 use patrol_tests::net::{Device, TestServer};
 use serde_json::{Value, json};
-
-/// A plain HTTP client for hand-made requests (reqwest needs a crypto provider to build).
-fn client() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::new()
-}
 
 fn enrol(http: &reqwest::blocking::Client, url: &str, code: &str) -> reqwest::blocking::Response {
     http.post(format!("{url}/v1/enrol"))

@@ -15,15 +15,11 @@ use patrol_core::points::{NewPickup, beijing_day};
 use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
 use patrol_core::{Datum, IssueId, Role};
 use patrol_server::admin;
+use patrol_tests::hostile::http;
 use patrol_tests::net::{Device, TWO_STREETS, TestServer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-
-fn http() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::new()
-}
 
 fn post(dev: &Device, body: &Value) -> u16 {
     http()

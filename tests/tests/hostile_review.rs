@@ -2,128 +2,17 @@
 //! requests on loopback): each case reproduced a hole, and now asserts it is closed.
 use patrol_core::domain::{FixVerdict, StoredFix};
 use patrol_core::issues::NewIssue;
-use patrol_core::points::{NewPickup, beijing_day};
-use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::fixcodec::encode_fixes;
 use patrol_core::sync::wire::{PROTOCOL_VERSION, Scope};
-use patrol_core::{Datum, PatrolId, Role};
-use patrol_server::{admin, network, quarantine};
-use patrol_tests::net::{Device, THREE_STREETS, TestServer};
-use serde_json::{Value, json};
+use patrol_core::{PatrolId, Role};
+use patrol_server::{admin, quarantine};
+use patrol_tests::hostile::{
+    district, http, pickup_record, points_record, post_sync, steward_pickup, token, upload_records,
+};
+use patrol_tests::net::Device;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-fn http() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::new()
-}
-fn token(dev: &Device) -> String {
-    dev.store.sync_account().unwrap().unwrap().token
-}
-fn post_sync(dev: &Device, body: Value) -> (u16, Value) {
-    let r = http()
-        .post(format!("{}/v1/sync", dev.url))
-        .bearer_auth(token(dev))
-        .json(&body)
-        .send()
-        .expect("sync request");
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
-}
-fn upload_records(dev: &Device, records: Value) -> (u16, Value) {
-    post_sync(
-        dev,
-        json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": records }),
-    )
-}
-struct District {
-    server: TestServer,
-    gucheng: String,
-}
-fn district() -> District {
-    let server = TestServer::start();
-    let storage = server.storage();
-    admin::add_subdistrict(storage.as_ref(), "八角街道", None).unwrap();
-    let gucheng = admin::add_subdistrict(storage.as_ref(), "古城街道", None).unwrap();
-    for (streets, sub) in [
-        (vec![THREE_STREETS[0], THREE_STREETS[2]], "八角街道"),
-        (vec![THREE_STREETS[1]], "古城街道"),
-    ] {
-        let file = server.network_file(&streets);
-        let options = StreetImportOptions {
-            subdistrict: Some(sub.into()),
-            ..Default::default()
-        };
-        network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
-    }
-    District {
-        server,
-        gucheng: gucheng.to_string(),
-    }
-}
-impl District {
-    fn person(&self, name: &str, role: Role, scope: Scope, streets: &[&str]) -> Device {
-        let (id, code) = self.server.add_user(name, role, scope);
-        for s in streets {
-            admin::assign(self.server.storage().as_ref(), s, &id, role, true).unwrap();
-        }
-        let mut d = Device::enrol(&self.server.url(), &code);
-        d.sync();
-        d
-    }
-    fn street(&self, name: &str) -> String {
-        admin::resolve_street(self.server.storage().as_ref(), name).unwrap()
-    }
-}
-fn steward_pickup(dev: &mut Device, street: &str, bags: u32) -> String {
-    dev.store
-        .log_pickup(NewPickup {
-            lat: 39.9075,
-            lon: 116.1936,
-            datum: Datum::Wgs84,
-            bags,
-            items: 0,
-            street_id: Some(street.into()),
-            photo_sha256: None,
-            note: None,
-        })
-        .unwrap()
-        .pickup
-        .id
-        .to_string()
-}
-fn pickup_rec(
-    dev: &Device,
-    id: &str,
-    at_ms: i64,
-    bags: u32,
-    street: Option<&str>,
-    photo: Option<&str>,
-) -> Value {
-    let me = dev.store.require_device().unwrap();
-    json!({ "kind": "pickup", "id": id, "user_id": me.user_id, "body": {
-        "id": id, "user_id": me.user_id, "device_id": me.device_id, "at_ms": at_ms,
-        "lat": 39.9075, "lon": 116.1936, "bags": bags, "items": 0, "street_id": street,
-        "photo_sha256": photo, "note": null }})
-}
-fn points_rec(
-    dev: &Device,
-    source: &str,
-    kind: &str,
-    points: Value,
-    at_ms: i64,
-    version: i64,
-) -> Value {
-    let me = dev.store.require_device().unwrap().user_id;
-    let id = patrol_core::PickupId::new().to_string();
-    let source = if kind == "redemption" {
-        id.clone()
-    } else {
-        source.to_owned()
-    };
-    json!({ "kind": "points", "id": id, "user_id": me, "body": {
-        "id": id, "user_id": me, "at_ms": at_ms, "day": beijing_day(at_ms), "kind": kind,
-        "source_id": source, "rule_id": kind, "rule_version": version, "points": points, "note": null }})
-}
 const DAY: i64 = 86_400_000;
 
 /// F1: a redemption of i64::MIN passes the balance check (unsigned_abs as i64 wraps negative).
@@ -140,12 +29,19 @@ fn f1_redemption_of_i64_min() {
     // A small honest redemption first, then i64::MIN.
     let (s, b) = upload_records(
         &st,
-        json!([points_rec(&st, "", "redemption", json!(-1), now, 1)]),
+        json!([points_record(&st, "", "redemption", json!(-1), now, 1)]),
     );
     assert_eq!(s, 200, "{b}");
     let (s, b) = upload_records(
         &st,
-        json!([points_rec(&st, "", "redemption", json!(i64::MIN), now, 1)]),
+        json!([points_record(
+            &st,
+            "",
+            "redemption",
+            json!(i64::MIN),
+            now,
+            1
+        )]),
     );
     eprintln!("F1 i64::MIN redemption -> {s} {b}");
     let bal = d.server.storage().read().unwrap().points_sum(&me, None);
@@ -153,7 +49,7 @@ fn f1_redemption_of_i64_min() {
     // Any later redemption by that user.
     let (s2, b2) = upload_records(
         &st,
-        json!([points_rec(&st, "", "redemption", json!(-1), now, 1)]),
+        json!([points_record(&st, "", "redemption", json!(-1), now, 1)]),
     );
     eprintln!("F1 next redemption -> {s2} {b2}");
     let r = sup.sync();
@@ -197,8 +93,8 @@ fn f2_daily_cap_bypassed_by_backdating() {
         let (s, b) = upload_records(
             &st,
             json!([
-                pickup_rec(&st, &pid, at, 18, Some(&xijie), None),
-                points_rec(&st, &pid, "pickup", json!(20), at, 1)
+                pickup_record(&st, &pid, at, 18, Some(&xijie), None),
+                points_record(&st, &pid, "pickup", json!(20), at, 1)
             ]),
         );
         assert_eq!(s, 200, "{b}");
@@ -219,8 +115,8 @@ fn f2_daily_cap_bypassed_by_backdating() {
     let (s, b) = upload_records(
         &st,
         json!([
-            pickup_rec(&st, &pid, at, 18, Some(&xijie), None),
-            points_rec(&st, &pid, "pickup", json!(20), at, 1)
+            pickup_record(&st, &pid, at, 18, Some(&xijie), None),
+            points_record(&st, &pid, "pickup", json!(20), at, 1)
         ]),
     );
     assert_eq!(s, 422, "{b}");
@@ -246,7 +142,7 @@ fn f3_old_rule_version_bypasses_approval() {
     let now = admin::now_ms();
     let (s, b) = upload_records(
         &st,
-        json!([points_rec(&st, "", "redemption", json!(-10), now, 1)]),
+        json!([points_record(&st, "", "redemption", json!(-10), now, 1)]),
     );
     assert_eq!(s, 200, "{b}");
     let pending = quarantine::pending_points(storage.as_ref()).unwrap();
@@ -270,7 +166,7 @@ fn f4_existence_oracles() {
         Scope::Subdistrict(d.gucheng.parse().unwrap()),
         &[],
     );
-    let pickup = steward_pickup(&mut a, &xijie, 1);
+    let (pickup, _) = steward_pickup(&mut a, &xijie, 1);
     let patrol = a.store.start_patrol(&[]).unwrap();
     a.sync();
     let a_patrol = patrol.to_string();
@@ -296,11 +192,11 @@ fn f4_existence_oracles() {
     // (c) points entry naming A's pickup vs a fresh id.
     let (s5, m5) = upload_records(
         &b,
-        json!([points_rec(&b, &pickup, "pickup", json!(1), now, 1)]),
+        json!([points_record(&b, &pickup, "pickup", json!(1), now, 1)]),
     );
     let (s6, _) = upload_records(
         &b,
-        json!([points_rec(
+        json!([points_record(
             &b,
             &patrol_core::PickupId::new().to_string(),
             "pickup",
@@ -435,7 +331,7 @@ fn f6_blob_oracle_and_held_upload() {
     let pid = patrol_core::PickupId::new().to_string();
     let (s, b) = upload_records(
         &stranger,
-        json!([pickup_rec(
+        json!([pickup_record(
             &stranger,
             &pid,
             admin::now_ms(),
@@ -449,7 +345,7 @@ fn f6_blob_oracle_and_held_upload() {
     let pid2 = patrol_core::PickupId::new().to_string();
     upload_records(
         &stranger,
-        json!([pickup_rec(
+        json!([pickup_record(
             &stranger,
             &pid2,
             admin::now_ms(),
@@ -474,7 +370,7 @@ fn f6_blob_oracle_and_held_upload() {
     let hp = patrol_core::PickupId::new().to_string();
     let (s, b) = upload_records(
         &st,
-        json!([pickup_rec(
+        json!([pickup_record(
             &st,
             &hp,
             admin::now_ms(),
@@ -532,12 +428,12 @@ fn p7_odd_inputs_no_500() {
     for pts in [json!(i64::MAX), json!(1e300), json!(-0.0), json!(u64::MAX)] {
         let pid = patrol_core::PickupId::new().to_string();
         bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [
-            pickup_rec(&st, &pid, now, 1, Some(&xijie), None), points_rec(&st, &pid, "pickup", pts, now, 1)]}));
+            pickup_record(&st, &pid, now, 1, Some(&xijie), None), points_record(&st, &pid, "pickup", pts, now, 1)]}));
     }
     for v in [i64::MAX, i64::MIN] {
-        bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [points_rec(&st, "x", "pickup", json!(1), now, v)]}));
+        bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [points_record(&st, "x", "pickup", json!(1), now, v)]}));
         let pid = patrol_core::PickupId::new().to_string();
-        bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [pickup_rec(&st, &pid, v, 1, Some(&xijie), None)]}));
+        bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "records": [pickup_record(&st, &pid, v, 1, Some(&xijie), None)]}));
         let id = PatrolId::new();
         bodies.push(json!({ "protocol": PROTOCOL_VERSION, "cursor": 0, "patrols": [{
             "id": id, "user_id": me.user_id, "device_id": me.device_id, "state": "stopped",
@@ -613,8 +509,8 @@ fn p8_patrol_state_and_points() {
         "P8 server summary duration_s = {:?}",
         p.summary.as_ref().and_then(|s| s.get("duration_s"))
     );
-    let e1 = points_rec(&st, &id.to_string(), "patrol_hour", json!(16), now, 1);
-    let e2 = points_rec(
+    let e1 = points_record(&st, &id.to_string(), "patrol_hour", json!(16), now, 1);
+    let e2 = points_record(
         &st,
         &id.to_string(),
         "patrol_hour",
@@ -629,7 +525,7 @@ fn p8_patrol_state_and_points() {
     );
     let (s, b) = upload_records(
         &st,
-        json!([points_rec(
+        json!([points_record(
             &st,
             &id.to_string(),
             "patrol_hour",
@@ -654,7 +550,7 @@ fn f7_held_pickup_still_earns_points() {
     let pid = patrol_core::PickupId::new().to_string();
     let (s, b) = upload_records(
         &st,
-        json!([pickup_rec(&st, &pid, now, 3, Some(&xijie), None)]),
+        json!([pickup_record(&st, &pid, now, 3, Some(&xijie), None)]),
     );
     assert_eq!(s, 200, "{b}");
     quarantine::hold(
@@ -667,7 +563,7 @@ fn f7_held_pickup_still_earns_points() {
     .unwrap();
     let (s, b) = upload_records(
         &st,
-        json!([points_rec(&st, &pid, "pickup", json!(5), now, 1)]),
+        json!([points_record(&st, &pid, "pickup", json!(5), now, 1)]),
     );
     assert_eq!(s, 422, "a held pickup earns nothing: {b}");
 }
