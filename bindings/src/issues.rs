@@ -388,7 +388,8 @@ impl TryFrom<patrol_core::issues::IssueSummary> for IssueSummary {
             .assignees
             .iter()
             .map(|a| a.parse::<patrol_core::issues::Assignee>().map(Into::into))
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()
+            .map_err(patrol_core::Error::from)?;
         Ok(IssueSummary {
             id: s.id,
             status: s.status,

@@ -5,7 +5,7 @@ mod common;
 
 use common::{assert_clean_failure, json_of, patrol};
 use patrol_core::geodesy::LocalProjection;
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use serde_json::Value;
 
 /// Two 590 m streets 30 m apart joined by two 30 m lanes, as OpenStreetMap XML.

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::{NewFix, PatrolId, Role, Store, StoreConfig};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use rusqlite::params;
 
 #[path = "common/mod.rs"]

@@ -17,13 +17,13 @@ use std::time::Instant;
 use patrol_core::coverage::{Coverage, CoverageConfig};
 use patrol_core::geodesy::LocalProjection;
 use patrol_core::matching::{MatchConfig, match_track};
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::spatial::IndexedNetwork;
 use patrol_core::streets::{
     DraftLine, DraftStreet, NetworkDraft, Segment, Street, StreetImportOptions, StreetNetwork,
     to_e7,
 };
 use patrol_core::{Role, SegmentId, Store, StoreConfig, StreetId};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
 

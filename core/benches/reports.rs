@@ -29,10 +29,10 @@ use std::time::Instant;
 use patrol_core::issues::{Assignee, NewIssue};
 use patrol_core::patrol::ImportOptions;
 use patrol_core::report::{Period, ReportRules};
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::track::ParsedTrack;
 use patrol_core::{Clock, Department, Role, Store, StoreConfig};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use rusqlite::params;
 
 const CHIEFS: usize = 315;

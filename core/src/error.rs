@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::domain::{IssueId, ParseEnumError, ParseIdError, PatrolId, PatrolState};
-use crate::photos::PhotoError;
-use crate::track::TrackFileError;
+use crate::domain::{IssueId, ParseEnumError, ParseIdError, PatrolId, PatrolState, StreetId};
+use patrol_model::error::{StreetsError, TrackFileError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -96,10 +95,10 @@ pub enum Error {
     Photo(#[from] PhotoError),
 
     #[error(transparent)]
-    Streets(#[from] crate::streets::StreetsError),
+    Streets(#[from] StreetsError),
 
     #[error(transparent)]
-    Signboard(#[from] crate::signboard::SignboardError),
+    Signboard(#[from] SignboardError),
 
     #[error(transparent)]
     BadId(#[from] ParseIdError),
@@ -144,6 +143,22 @@ pub enum Error {
     Sqlite(rusqlite::Error),
 }
 
+/// The model's errors are faults in the data handed in; each keeps its own variant here.
+impl From<patrol_model::Error> for Error {
+    fn from(e: patrol_model::Error) -> Self {
+        use patrol_model::Error as M;
+        match e {
+            M::InvalidInput(m) => Error::InvalidInput(m),
+            M::InvalidConfig(m) => Error::InvalidConfig(m),
+            M::BadDocument(m) => Error::BadDocument(m),
+            M::TrackFile(e) => Error::TrackFile(e),
+            M::Streets(e) => Error::Streets(e),
+            M::BadId(e) => Error::BadId(e),
+            M::BadValue(e) => Error::BadValue(e),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
@@ -151,4 +166,71 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Sqlite(e),
         }
     }
+}
+
+/// Why a photo was not stored. Each says which file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("{path} is empty; choose the photo file itself")]
+    Empty { path: PathBuf },
+    #[error(
+        "{path} is {size} bytes, more than the {max} a photo may have; take it at a lower resolution"
+    )]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
+    #[error(
+        "{path} is not a JPEG or PNG image ({found}); photos must be JPEG or PNG whatever the file is called"
+    )]
+    NotAnImage { path: PathBuf, found: String },
+    #[error(
+        "{path} is {width} x {height} pixels, more than the {max_pixels} pixels (or {max_side} per side) a photo may have"
+    )]
+    TooManyPixels {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+        max_side: u32,
+    },
+    #[error("{path} looks like a {format} but cannot be decoded: {reason}")]
+    Undecodable {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
+    #[error(
+        "this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir"
+    )]
+    NoPhotoFolder,
+    #[error("no photo {0} in this store's photo folder; add it with `patrol photo add FILE` first")]
+    Unknown(String),
+}
+
+/// Why a signboard code was refused or could not be made. Nothing is recorded when a scan
+/// returns one of these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SignboardError {
+    #[error("not a StreetPatrol signboard code: {0}")]
+    Malformed(String),
+    #[error(
+        "this signboard code has format version {0}, newer than this app understands; update the app"
+    )]
+    UnsupportedVersion(u8),
+    #[error(
+        "the signboard code failed verification: it was mistyped, damaged, or not issued by this district; nothing was recorded"
+    )]
+    BadSignature,
+    #[error(
+        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key (`patrol signboard key --trust KEY`)"
+    )]
+    NoDistrictKey,
+    #[error(
+        "this device holds the district's public key only; signboards are issued on the device that holds its secret key"
+    )]
+    NotIssuer,
+    #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
+    BadPublicKey(String),
+    #[error(
+        "the signboard code is genuine but names street {0}, which this store does not have; sync the street network first"
+    )]
+    StreetNotInStore(StreetId),
 }

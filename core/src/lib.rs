@@ -27,13 +27,11 @@
 //! - [`text`]: names and texts people typed: checked at the door, neutralised for terminals and CSV.
 //! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
 
-pub mod clock;
+pub mod closed_loop;
 pub mod coverage;
 pub mod docs;
-pub mod domain;
 pub mod error;
 mod files;
-pub mod geodesy;
 pub mod hlc;
 pub mod issues;
 pub mod matching;
@@ -44,13 +42,13 @@ pub mod points;
 pub mod render;
 pub mod report;
 pub mod signboard;
-pub mod sim;
 pub mod spatial;
 pub mod store;
 pub mod streets;
 pub mod sync;
-pub mod text;
 pub mod track;
+
+pub use patrol_model::{clock, domain, geodesy, text};
 
 pub use clock::{Clock, SystemClock};
 pub use domain::*;

@@ -16,68 +16,12 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use patrol_model::photos::{PhotoLimits, THUMBNAIL_MAX_PX, is_photo_id};
+
+pub use crate::error::PhotoError;
+
 use crate::error::{Error, Result};
 use crate::store::Store;
-
-/// Longest side of a thumbnail, in pixels.
-pub const THUMBNAIL_MAX_PX: u32 = 320;
-
-/// What a photo may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhotoLimits {
-    pub max_bytes: u64,
-    /// Width times height.
-    pub max_pixels: u64,
-    pub max_side_px: u32,
-}
-
-impl Default for PhotoLimits {
-    fn default() -> Self {
-        // A 50-megapixel phone camera fits; a decompression bomb does not.
-        Self {
-            max_bytes: 25 * 1024 * 1024,
-            max_pixels: 64_000_000,
-            max_side_px: 16_384,
-        }
-    }
-}
-
-/// Why a photo was not stored. Each says which file and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum PhotoError {
-    #[error("{path} is empty; choose the photo file itself")]
-    Empty { path: PathBuf },
-    #[error(
-        "{path} is {size} bytes, more than the {max} a photo may have; take it at a lower resolution"
-    )]
-    TooLarge { path: PathBuf, size: u64, max: u64 },
-    #[error(
-        "{path} is not a JPEG or PNG image ({found}); photos must be JPEG or PNG whatever the file is called"
-    )]
-    NotAnImage { path: PathBuf, found: String },
-    #[error(
-        "{path} is {width} x {height} pixels, more than the {max_pixels} pixels (or {max_side} per side) a photo may have"
-    )]
-    TooManyPixels {
-        path: PathBuf,
-        width: u32,
-        height: u32,
-        max_pixels: u64,
-        max_side: u32,
-    },
-    #[error("{path} looks like a {format} but cannot be decoded: {reason}")]
-    Undecodable {
-        path: PathBuf,
-        format: &'static str,
-        reason: String,
-    },
-    #[error(
-        "this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir"
-    )]
-    NoPhotoFolder,
-    #[error("no photo {0} in this store's photo folder; add it with `patrol photo add FILE` first")]
-    Unknown(String),
-}
 
 /// A photo in the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -478,15 +422,6 @@ fn store_bytes(target: &Path, bytes: &[u8]) -> Result<bool> {
     }
     crate::files::write_atomically(target, bytes)?;
     Ok(true)
-}
-
-/// Whether `id` can be a photo's id: the SHA-256 of its bytes as 64 lowercase hex digits (ids
-/// also become file names, so nothing else may pass).
-pub fn is_photo_id(id: &str) -> bool {
-    id.len() == 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -16,10 +16,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::domain::{Datum, IssueStatus, PickupId, PointsEntryId, PointsKind, UserId};
+pub use patrol_model::report::period::beijing_day;
+
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::issues::IssueView;
 use crate::store::{DeviceIdentity, Store};
+use patrol_model::issues::IssueTransition;
 
 /// Most bags or items one pickup record may claim.
 pub const MAX_PICKUP_COUNT: u32 = 1_000;
@@ -460,23 +462,24 @@ impl Store {
     }
 }
 
-/// Called in the transaction that folded an issue: credits its reporter (when that is this
-/// device's user) once the issue ends verified.
-pub(crate) fn on_issue_state(
+/// Credits the reporter of an issue that a transition left verified, when that reporter is this
+/// device's user; called in the transaction that wrote the transition. Crediting twice is a
+/// no-op (one entry per issue).
+pub(crate) fn credit_issue_transition(
     conn: &Connection,
     me: &DeviceIdentity,
-    view: &IssueView,
-    now_ms: i64,
+    transition: &IssueTransition,
 ) -> Result<()> {
-    if view.status != IssueStatus::Verified || view.reporter.user_id != me.user_id {
+    if !transition.ends(IssueStatus::Verified) || transition.reporter != me.user_id {
         return Ok(());
     }
+    let now_ms = transition.at_ms;
     let rule = active_rule(conn, PointsKind::VerifiedIssue, now_ms)?;
     award(
         conn,
         &me.user_id,
         &rule,
-        &view.id.to_string(),
+        &transition.issue_id.to_string(),
         rule.points,
         now_ms,
     )?;
@@ -664,13 +667,4 @@ fn active_rule(conn: &Connection, kind: PointsKind, at_ms: i64) -> Result<Points
     .optional()?
     .ok_or_else(|| Error::InvalidConfig(format!("no points rule for {kind} in force")))?
     .finish()
-}
-
-/// The Beijing calendar day (UTC+8) of an instant, YYYY-MM-DD.
-pub fn beijing_day(at_ms: i64) -> String {
-    let secs = at_ms.div_euclid(1000) + 8 * 3600;
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
-        Err(_) => "0000-00-00".into(),
-    }
 }

@@ -17,6 +17,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::domain::{CheckInId, PatrolId, Role, SignboardId, StreetId};
+pub use crate::error::SignboardError;
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, haversine_distance_m};
 use crate::store::Store;
@@ -30,36 +31,6 @@ const BODY_LEN: usize = 1 + 16 + 16;
 const CODE_LEN: usize = BODY_LEN + 64;
 /// Where the printed link points (the public report page); the code is its last path part.
 pub const DEFAULT_LINK_BASE: &str = "https://streetpatrol.example/s/";
-
-/// Why a signboard code was refused or could not be made. Nothing is recorded when a scan
-/// returns one of these.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SignboardError {
-    #[error("not a StreetPatrol signboard code: {0}")]
-    Malformed(String),
-    #[error(
-        "this signboard code has format version {0}, newer than this app understands; update the app"
-    )]
-    UnsupportedVersion(u8),
-    #[error(
-        "the signboard code failed verification: it was mistyped, damaged, or not issued by this district; nothing was recorded"
-    )]
-    BadSignature,
-    #[error(
-        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key (`patrol signboard key --trust KEY`)"
-    )]
-    NoDistrictKey,
-    #[error(
-        "this device holds the district's public key only; signboards are issued on the device that holds its secret key"
-    )]
-    NotIssuer,
-    #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
-    BadPublicKey(String),
-    #[error(
-        "the signboard code is genuine but names street {0}, which this store does not have; sync the street network first"
-    )]
-    StreetNotInStore(StreetId),
-}
 
 /// What a verified code says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

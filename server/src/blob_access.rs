@@ -7,9 +7,9 @@
 use automerge::Automerge;
 use patrol_core::UserId;
 
-use crate::http::error::{ApiError, ApiResult};
 use crate::policy::DeviceCtx;
 use crate::storage::Tx;
+use crate::sync_error::{SyncError, SyncResult};
 
 /// Whether the device may read the stored photo: some item referring to it is on its feed, and
 /// in that item the photo was declared by the user whose upload stored it (so declaring someone
@@ -20,7 +20,7 @@ pub fn may_read(
     ctx: &DeviceCtx,
     hash: &str,
     uploaded_by: Option<&UserId>,
-) -> ApiResult<bool> {
+) -> SyncResult<bool> {
     for (kind, id) in tx.blob_refs(hash)? {
         let Some(row) = tx.feed_row(&kind, &id)? else {
             continue;
@@ -50,7 +50,7 @@ pub struct Declaration {
 }
 
 /// Where `user` declared the photo, in the items the server holds.
-pub fn declarations(tx: &mut dyn Tx, user: &UserId, hash: &str) -> ApiResult<Vec<Declaration>> {
+pub fn declarations(tx: &mut dyn Tx, user: &UserId, hash: &str) -> SyncResult<Vec<Declaration>> {
     let mut out = Vec::new();
     for (kind, id) in tx.blob_refs(hash)? {
         // An item the administrator holds declares nothing until it is released.
@@ -69,7 +69,7 @@ fn declared_in(
     id: &str,
     user: &UserId,
     hash: &str,
-) -> ApiResult<Vec<Declaration>> {
+) -> SyncResult<Vec<Declaration>> {
     let mut out = Vec::new();
     match kind {
         "doc:issue" | "doc:merchant" => {
@@ -77,7 +77,7 @@ fn declared_in(
                 return Ok(out);
             };
             let doc = Automerge::load(&row.data).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
+                SyncError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
             })?;
             if kind == "doc:issue" {
                 let Ok(issue) = patrol_core::issues::doc::read(&doc) else {
@@ -129,10 +129,10 @@ pub fn check_upload(
     user: &UserId,
     hash: &str,
     length: u64,
-) -> ApiResult<Vec<Declaration>> {
+) -> SyncResult<Vec<Declaration>> {
     let decls = declarations(tx, user, hash)?;
     if decls.is_empty() {
-        return Err(ApiError::Forbidden(format!(
+        return Err(SyncError::NotAllowed(format!(
             "photo {hash}: only the person who added it to an issue, a merchant inspection or their \
              own litter pickup may upload it, once the server holds that item; this device's user \
              has not"
@@ -140,7 +140,7 @@ pub fn check_upload(
     }
     if !decls.iter().any(|d| d.size.is_none_or(|s| s == length)) {
         let d = &decls[0];
-        return Err(ApiError::Conflict(format!(
+        return Err(SyncError::Conflict(format!(
             "photo {hash} is declared as {} bytes in {}; Upload-Length says {length}",
             d.size.unwrap_or_default(),
             d.item

@@ -18,6 +18,7 @@ pub mod rules;
 pub mod secrets;
 pub mod storage;
 pub mod sync;
+pub mod sync_error;
 pub mod validate;
 
 use std::net::SocketAddr;

@@ -15,9 +15,9 @@ use patrol_core::sync::wire::{
     PatrolRecord, ReferenceRow, Scope, SyncRequest, SyncResponse,
 };
 
-use crate::http::error::{ApiError, ApiResult};
 use crate::policy::{DeviceCtx, DocFacts, DocPolicy};
 use crate::storage::{DeviceDoc, DeviceRow, FeedRow, FeedScope, Storage, Tx};
+use crate::sync_error::{SyncError, SyncResult};
 
 /// Most feed entries one response carries; the device asks again while `more` is set.
 pub const MAX_ENTRIES_PER_RESPONSE: usize = 2_000;
@@ -44,7 +44,7 @@ pub fn department_of(role: Role) -> Option<&'static str> {
     }
 }
 
-pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> ApiResult<DeviceCtx> {
+pub fn device_ctx(tx: &mut dyn Tx, device: &DeviceRow) -> SyncResult<DeviceCtx> {
     let mut streets: HashSet<String> = tx.streets_of_user(&device.user.id)?.into_iter().collect();
     if let Scope::Street(s) = &device.user.scope {
         streets.insert(s.clone());
@@ -104,12 +104,12 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
     }
 }
 
-fn parse_heads(heads: &[String]) -> ApiResult<Vec<ChangeHash>> {
+fn parse_heads(heads: &[String]) -> SyncResult<Vec<ChangeHash>> {
     heads
         .iter()
         .map(|h| {
             h.parse::<ChangeHash>()
-                .map_err(|_| ApiError::BadRequest(format!("{h:?} is not a change hash")))
+                .map_err(|_| SyncError::Malformed(format!("{h:?} is not a change hash")))
         })
         .collect()
 }
@@ -130,7 +130,7 @@ fn kind_from_feed(kind: &str) -> Option<DocKind> {
 }
 
 /// The feed scope of a document from its facts, with the subdistrict looked up by street.
-fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> ApiResult<FeedScope> {
+fn doc_scope(tx: &mut dyn Tx, facts: &DocFacts) -> SyncResult<FeedScope> {
     let subdistrict_id = match &facts.street_id {
         Some(st) => tx.street_subdistrict(st)?.flatten(),
         None => None,
@@ -160,16 +160,16 @@ fn apply_doc_upload(
     ctx: &DeviceCtx,
     up: &DocUpload,
     now_ms: i64,
-) -> ApiResult<DocHeads> {
+) -> SyncResult<DocHeads> {
     if !crate::validate::valid_id(&up.id) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(SyncError::Malformed(format!(
             "document id {:?} is not a valid id",
             up.id
         )));
     }
     let adds: usize = up.changes.iter().map(Vec::len).sum();
     if adds > MAX_DOC_UPLOAD_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(SyncError::TooLarge(format!(
             "document {}: this upload adds {adds} bytes of changes; one upload may add at most {MAX_DOC_UPLOAD_BYTES} to a document",
             up.id
         )));
@@ -177,13 +177,13 @@ fn apply_doc_upload(
     let mut changes = Vec::with_capacity(up.changes.len());
     for (i, bytes) in up.changes.iter().enumerate() {
         let change = Change::from_bytes(bytes.clone()).map_err(|e| {
-            ApiError::BadRequest(format!(
+            SyncError::Malformed(format!(
                 "document {}: change {i} is not an Automerge change: {e}",
                 up.id
             ))
         })?;
         if change.actor_id().to_hex_string() != ctx.actor_id {
-            return Err(ApiError::Forbidden(format!(
+            return Err(SyncError::NotAllowed(format!(
                 "document {}: change {i} is signed by actor {}, not this device's ({}); a device uploads only its own changes",
                 up.id,
                 change.actor_id(),
@@ -194,7 +194,7 @@ fn apply_doc_upload(
     }
     let existing = tx.doc(&up.id)?;
     let outside = || {
-        ApiError::Forbidden(format!(
+        SyncError::NotAllowed(format!(
             "document {} is outside what this device may change",
             up.id
         ))
@@ -206,7 +206,7 @@ fn apply_doc_upload(
                 return Err(outside());
             }
             Some(Automerge::load(&row.data).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
+                SyncError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
             })?)
         }
         None => None,
@@ -222,11 +222,11 @@ fn apply_doc_upload(
     let uploaded: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
     let mut after = before.clone().unwrap_or_default();
     after.apply_changes(changes).map_err(|e| {
-        ApiError::Unprocessable(format!("document {}: changes do not apply: {e}", up.id))
+        SyncError::Invalid(format!("document {}: changes do not apply: {e}", up.id))
     })?;
     let missing = after.get_missing_deps(&[]);
     if !missing.is_empty() {
-        return Err(ApiError::MissingDependencies(format!(
+        return Err(SyncError::MissingDependencies(format!(
             "document {}: these changes build on {} change(s) the server does not have yet (the document reached this \
              device by hand); they stay on the device and go up once the device that made those changes has synced",
             up.id,
@@ -237,7 +237,7 @@ fn apply_doc_upload(
     let facts = policy.check_update(up.kind, &up.id, before.as_ref(), &after, &uploaded, ctx)?;
     let scope = doc_scope(tx, &facts)?;
     if before.is_none() && !may_write(ctx, up.kind, &scope) {
-        return Err(ApiError::Forbidden(format!(
+        return Err(SyncError::NotAllowed(format!(
             "document {} is outside what this device may create",
             up.id
         )));
@@ -245,7 +245,7 @@ fn apply_doc_upload(
     // A merchant's street may be corrected, but only to where the device may still write (an
     // issue's location is fixed, and its audience moves with the workflow).
     if before.is_some() && up.kind == DocKind::Merchant && !may_write(ctx, up.kind, &scope) {
-        return Err(ApiError::Forbidden(format!(
+        return Err(SyncError::NotAllowed(format!(
             "merchant {}: this device may not move it outside what it may change",
             up.id
         )));
@@ -288,9 +288,9 @@ fn apply_doc_upload(
 
 /// Refuses an upload to an item an administrator quarantined (asked only once the device is
 /// known to own or reach the item; the administrator's reason stays with the administrator).
-fn not_quarantined(tx: &mut dyn Tx, kind: &str, id: &str) -> ApiResult<()> {
+fn not_quarantined(tx: &mut dyn Tx, kind: &str, id: &str) -> SyncResult<()> {
     match tx.quarantined(kind, id)? {
-        Some(_) => Err(ApiError::Conflict(format!(
+        Some(_) => Err(SyncError::Conflict(format!(
             "{kind} {id} is held by the district's administrator; it takes no changes until released"
         ))),
         None => Ok(()),
@@ -305,9 +305,9 @@ fn apply_patrol_upload(
     ctx: &DeviceCtx,
     p: &PatrolRecord,
     now_ms: i64,
-) -> ApiResult<bool> {
+) -> SyncResult<bool> {
     if p.user_id != ctx.user.id || p.device_id != ctx.device_id {
-        return Err(ApiError::Forbidden(format!(
+        return Err(SyncError::NotAllowed(format!(
             "patrol {} belongs to another user or device",
             p.id
         )));
@@ -348,27 +348,27 @@ fn apply_record_upload(
     ctx: &DeviceCtx,
     r: &LedgerRecord,
     now_ms: i64,
-) -> ApiResult<()> {
+) -> SyncResult<()> {
     if !RECORD_KINDS.contains(&r.kind.as_str()) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(SyncError::Malformed(format!(
             "record kind {:?} is not one of {RECORD_KINDS:?}",
             r.kind
         )));
     }
     if !crate::validate::valid_id(&r.id) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(SyncError::Malformed(format!(
             "record id {:?} is not a valid id",
             r.id
         )));
     }
     if r.user_id != ctx.user.id {
-        return Err(ApiError::Forbidden(format!(
+        return Err(SyncError::NotAllowed(format!(
             "record {} belongs to another user",
             r.id
         )));
     }
     if r.body.to_string().len() > 64 * 1024 {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(SyncError::TooLarge(format!(
             "record {} is larger than 64 KiB",
             r.id
         )));
@@ -379,7 +379,7 @@ fn apply_record_upload(
     {
         // Immutable: the same id must carry the same record.
         if existing.body != r.body {
-            return Err(ApiError::Conflict(format!(
+            return Err(SyncError::Conflict(format!(
                 "record {} already exists with other content; records are immutable",
                 r.id
             )));
@@ -450,7 +450,7 @@ fn doc_download(
     kind: DocKind,
     id: &str,
     seq: u64,
-) -> ApiResult<Option<DocDownload>> {
+) -> SyncResult<Option<DocDownload>> {
     let Some(row) = tx.doc(id)? else {
         return Ok(None);
     };
@@ -463,7 +463,7 @@ fn doc_download(
         None => row.data.clone(),
         Some(base) => {
             let doc = Automerge::load(&row.data).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
+                SyncError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
             })?;
             let have: Vec<ChangeHash> = base.iter().filter_map(|h| h.parse().ok()).collect();
             let changes = doc.get_changes(&have);
@@ -502,15 +502,15 @@ pub fn sync(
     device: &DeviceRow,
     req: &SyncRequest,
     now_ms: i64,
-) -> ApiResult<SyncResponse> {
+) -> SyncResult<SyncResponse> {
     if req.protocol != PROTOCOL_VERSION {
-        return Err(ApiError::UpgradeRequired(format!(
+        return Err(SyncError::ProtocolVersion(format!(
             "sync protocol {} is not supported; this server speaks {PROTOCOL_VERSION}; update the app",
             req.protocol
         )));
     }
     if req.docs.len() > MAX_DOCS_PER_REQUEST {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(SyncError::TooLarge(format!(
             "{} documents in one request; at most {MAX_DOCS_PER_REQUEST}",
             req.docs.len()
         )));
@@ -545,7 +545,7 @@ pub fn sync(
     tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
     for id in req.refetch.iter().take(500) {
         if !crate::validate::valid_id(id) {
-            return Err(ApiError::BadRequest(format!(
+            return Err(SyncError::Malformed(format!(
                 "refetch: {id:?} is not a document id"
             )));
         }

@@ -371,7 +371,7 @@ pub mod proxy {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    use patrol_core::sim::SimRng;
+    use patrol_model::sim::SimRng;
 
     #[derive(Debug, Clone)]
     pub struct Faults {

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::{Error, NewFix, Role, Store, StoreConfig, StreetId};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_tests::{NaiveWay, independent_length_m, naive_osm_highways, shared_data};
 
 fn osm_files() -> Option<Vec<PathBuf>> {

@@ -4,10 +4,10 @@
 //! the chief's patrols, fixes, issues and photos, and a supervisor receives identical copies.
 
 use patrol_core::issues::NewIssue;
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, SyncPolicy};
 use patrol_core::{PatrolId, Role};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_tests::net::{Device, TestServer};
 use patrol_tests::proxy::{FaultProxy, Faults};
 use std::time::Duration;

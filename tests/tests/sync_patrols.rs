@@ -2,10 +2,10 @@
 //! real server on loopback, intact and never duplicated.
 
 use patrol_core::patrol::PatrolSource;
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, SyncPolicy};
 use patrol_core::{PatrolId, Role, StoredFix};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_tests::net::{Device, TestServer};
 
 /// A chief's patrol of `n` fixes recorded as a phone would; returns its id.

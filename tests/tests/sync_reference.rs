@@ -2,10 +2,10 @@
 //! matches tracks and measures coverage of its assigned streets offline; signboard codes issued
 //! on the server verify on the phone.
 
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
 use patrol_core::{NewFix, Role};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::{admin, network};
 use patrol_tests::net::{Device, THREE_STREETS, TestServer};
 

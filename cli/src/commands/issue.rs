@@ -244,7 +244,7 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 .transpose()?
                 .map(|(lat, lon)| (lat, lon, radius));
             let category = category
-                .map(|c| store.issue_catalog().and_then(|cat| cat.parse(&c)))
+                .map(|c| store.issue_catalog().and_then(|cat| Ok(cat.parse(&c)?)))
                 .transpose()?;
             let q = IssueQuery {
                 status,

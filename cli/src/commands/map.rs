@@ -7,8 +7,8 @@ use anyhow::{Result, bail};
 use clap::Subcommand;
 use patrol_core::PatrolId;
 use patrol_core::render::Picture;
+use patrol_core::report::Period;
 use patrol_core::report::export::write_file;
-use patrol_core::report::{Period, ReportRules};
 use serde_json::json;
 
 use crate::output::Context;
@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, cmd: MapCommand) -> Result<()> {
         } => {
             check(out)?;
             let rules = match rules {
-                Some(r) => ReportRules::from_file(r)?,
+                Some(r) => super::report::read_rules_file(r)?,
                 None => store.report_rules()?,
             };
             (

@@ -48,6 +48,13 @@ pub struct ReportArgs {
     table: Option<String>,
 }
 
+/// Reads a rules file (`--rules FILE`), naming the file in every error.
+pub fn read_rules_file(path: &std::path::Path) -> Result<ReportRules> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the rules file {}", path.display()))?;
+    ReportRules::from_json(&text).with_context(|| format!("the rules file {}", path.display()))
+}
+
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let period = Period::parse(&args.period)?;
     if args.format == ReportFormat::Xlsx && args.out.is_none() {
@@ -56,7 +63,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let store = ctx.open()?;
     // A rules file given here; else the district's, as published through sync; else the shipped.
     let rules = match &args.rules {
-        Some(p) => ReportRules::from_file(p)?,
+        Some(p) => read_rules_file(p)?,
         None => store.report_rules()?,
     };
     match args.kind {

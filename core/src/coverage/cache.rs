@@ -11,6 +11,7 @@
 //! number of intervals and each interval (two f64, projected metres); then per street its id
 //! and the seconds spent; then the four match counts.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{OptionalExtension, params};
@@ -300,7 +301,7 @@ impl Store {
 
 fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
     let mut out = vec![BLOB_VERSION];
-    let mut segments: Vec<_> = c.intervals.iter().collect();
+    let mut segments: Vec<_> = c.intervals().iter().collect();
     segments.sort_by_key(|(k, _)| **k);
     out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
     for (&seg, list) in segments {
@@ -311,7 +312,7 @@ fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
             out.extend_from_slice(&hi.to_le_bytes());
         }
     }
-    let mut streets: Vec<_> = c.time_s.iter().collect();
+    let mut streets: Vec<_> = c.time_by_street().iter().collect();
     streets.sort_by_key(|(k, _)| **k);
     out.extend_from_slice(&(streets.len() as u32).to_le_bytes());
     for (&street, &t) in streets {
@@ -331,7 +332,8 @@ fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)
     if r.take(1)?[0] != BLOB_VERSION {
         return None;
     }
-    let mut c = Coverage::new();
+    let mut intervals = HashMap::new();
+    let mut time_s = HashMap::new();
     for _ in 0..r.u32()? {
         let seg = net.network.segment_index(SegmentId(r.uuid()?))?;
         let n = r.u32()? as usize;
@@ -339,11 +341,11 @@ fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)
         for _ in 0..n {
             list.push((r.f64()?, r.f64()?));
         }
-        c.intervals.insert(seg, list);
+        intervals.insert(seg, list);
     }
     for _ in 0..r.u32()? {
         let street = net.network.street_index(StreetId(r.uuid()?))?;
-        c.time_s.insert(street, r.f64()?);
+        time_s.insert(street, r.f64()?);
     }
     let s = MatchSummary {
         fixes_kept: r.u64()?,
@@ -351,8 +353,8 @@ fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)
         fixes_off_network: r.u64()?,
         runs: r.u64()?,
     };
-    c.merged = true;
-    r.0.is_empty().then_some((c, s))
+    r.0.is_empty()
+        .then_some((Coverage::from_parts(intervals, time_s), s))
 }
 
 struct Reader<'a>(&'a [u8]);

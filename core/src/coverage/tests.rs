@@ -8,9 +8,9 @@ use serde_json::json;
 use crate::coverage::PeriodQuery;
 use crate::domain::{NewFix, PatrolId, Role, StreetId};
 use crate::geodesy::LocalProjection;
-use crate::sim::{ReceiverModel, SimRng, simulate_walk};
 use crate::store::{Store, StoreConfig};
 use crate::streets::StreetImportOptions;
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 
 const T0: i64 = 1_733_040_000_000;
 

@@ -4,8 +4,8 @@
 //! writes the scalar fields and HLC stamps documents are made of; [`validate`] checks a document
 //! against its kind's layout and limits (the server on upload, a phone on receipt).
 
-pub mod fields;
 pub(crate) mod persist;
-pub mod validate;
+
+pub use patrol_model::docs::{fields, validate};
 
 pub(crate) use persist::{DocTables, StoredDoc};

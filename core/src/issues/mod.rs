@@ -13,15 +13,14 @@
 //!
 //! This file holds the store's issue API: report, act, comment, show and list.
 
-pub mod catalog;
-pub mod doc;
-pub mod model;
 pub(crate) mod persist;
 pub mod projection;
-pub mod roles;
 pub mod sync;
-pub mod validate;
-pub mod workflow;
+
+pub use patrol_model::issues::{
+    DUPLICATE_RADIUS_M, MAX_DESCRIPTION_CHARS, MAX_POSSIBLE_DUPLICATES, catalog, doc, model, roles,
+    validate, workflow,
+};
 
 #[cfg(test)]
 mod tests;
@@ -34,23 +33,13 @@ pub use model::{
     Assignee, Comment, EventPayload, IssueDoc, IssueEvent, IssueLocation, PhotoRef, Reporter,
 };
 pub use projection::{IssueQuery, IssueSummary};
-pub use workflow::{IssueState, fold};
+pub use workflow::{IssueState, IssueTransition, fold};
 
 use crate::domain::{CommentId, Datum, IssueEventId, IssueEventKind, IssueId, PhotoStage};
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::hlc::HlcClock;
 use crate::store::{DeviceIdentity, Store};
 use persist::StoredDoc;
-
-/// Radius within which open issues of the same category are offered as possible duplicates.
-pub const DUPLICATE_RADIUS_M: f64 = 50.0;
-
-/// Most possible duplicates offered for one issue.
-pub const MAX_POSSIBLE_DUPLICATES: u32 = 20;
-
-/// Longest description or comment, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 
 /// What a reporter enters.
 #[derive(Debug, Clone)]
@@ -253,9 +242,9 @@ impl Store {
 
         let id = IssueId::new();
         let tx = self.conn.transaction()?;
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+        let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
         let at = hlc.tick(now);
-        hlc.save(&tx)?;
+        crate::hlc::save_clock(&tx, &hlc)?;
         let reporter = Reporter {
             user_id: me.user_id,
             name: me.name.clone(),
@@ -336,103 +325,6 @@ impl Store {
         Ok(found)
     }
 
-    /// Assigns the issue to a department or a person. It replaces the assignments this device
-    /// knows of; one made elsewhere at the same time stays beside it as a conflict.
-    pub fn assign_issue(
-        &mut self,
-        id: IssueId,
-        to: Assignee,
-        note: Option<String>,
-    ) -> Result<IssueView> {
-        self.act(id, IssueEventKind::Assign, |state| {
-            Ok(EventPayload {
-                to: Some(to),
-                replaces: state.assignments.iter().map(|a| a.event).collect(),
-                note,
-                ..Default::default()
-            })
-        })
-    }
-
-    /// The assignee hands the issue back, with a reason.
-    pub fn return_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
-        let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Return, |_| {
-            Ok(EventPayload {
-                reason,
-                ..Default::default()
-            })
-        })
-    }
-
-    /// The assignee takes the issue on.
-    pub fn accept_issue(&mut self, id: IssueId) -> Result<IssueView> {
-        self.act(id, IssueEventKind::Accept, |_| Ok(EventPayload::default()))
-    }
-
-    /// The assignee reports the fix with an after-photo (already in the photo store, by hash).
-    /// `taken_at` is where the photo was taken when it carries no GPS of its own.
-    pub fn resolve_issue(
-        &mut self,
-        id: IssueId,
-        photo_sha256: &str,
-        taken_at: Option<(f64, f64)>,
-        note: Option<String>,
-    ) -> Result<IssueView> {
-        let me = self.require_device()?;
-        let photo = self.photo_ref(photo_sha256, PhotoStage::After, &me, taken_at)?;
-        let sha = photo.sha256.clone();
-        self.act_with_photo(id, IssueEventKind::Resolve, Some(photo), |_| {
-            Ok(EventPayload {
-                photo: Some(sha),
-                note,
-                ..Default::default()
-            })
-        })
-    }
-
-    /// The chief or the reporter confirms the fix.
-    pub fn verify_issue(&mut self, id: IssueId, note: Option<String>) -> Result<IssueView> {
-        self.act(id, IssueEventKind::Verify, |_| {
-            Ok(EventPayload {
-                note,
-                ..Default::default()
-            })
-        })
-    }
-
-    /// Opens a closed issue again (a new round), with a reason.
-    pub fn reopen_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
-        let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Reopen, |_| {
-            Ok(EventPayload {
-                reason,
-                ..Default::default()
-            })
-        })
-    }
-
-    /// Marks the issue as the same problem as `original`.
-    pub fn mark_duplicate(&mut self, id: IssueId, original: IssueId) -> Result<IssueView> {
-        self.act(id, IssueEventKind::DuplicateOf, |_| {
-            Ok(EventPayload {
-                duplicate_of: Some(original),
-                ..Default::default()
-            })
-        })
-    }
-
-    /// Withdraws the issue, with a reason.
-    pub fn cancel_issue(&mut self, id: IssueId, reason: &str) -> Result<IssueView> {
-        let reason = Some(reason.trim().to_owned());
-        self.act(id, IssueEventKind::Cancel, |_| {
-            Ok(EventPayload {
-                reason,
-                ..Default::default()
-            })
-        })
-    }
-
     /// Adds a comment (anyone may comment).
     pub fn comment_issue(&mut self, id: IssueId, text: &str) -> Result<IssueView> {
         let me = self.require_device()?;
@@ -447,9 +339,9 @@ impl Store {
         let mut stored = persist::load(&tx, id)?.ok_or(Error::UnknownIssue(id))?;
         stored.doc.set_actor(doc::actor_from_hex(&me.actor_id)?);
         let current = doc::read(&stored.doc)?;
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+        let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(current.latest_stamp(), now);
-        hlc.save(&tx)?;
+        crate::hlc::save_clock(&tx, &hlc)?;
         let comment = Comment {
             id: CommentId::new(),
             by: me.user_id,
@@ -509,23 +401,17 @@ impl Store {
         })
     }
 
-    fn act(
-        &mut self,
-        id: IssueId,
-        kind: IssueEventKind,
-        payload: impl FnOnce(&IssueState) -> Result<EventPayload>,
-    ) -> Result<IssueView> {
-        self.act_with_photo(id, kind, None, payload)
-    }
-
     /// Appends one event as this device's user, after the same check the fold applies: a
-    /// refused event is never written.
-    fn act_with_photo(
+    /// refused event is never written. `then` runs in the same transaction with what the event
+    /// did to the issue (the layer above credits points there); an error from it undoes the
+    /// event.
+    pub(crate) fn act_on_issue(
         &mut self,
         id: IssueId,
         kind: IssueEventKind,
         photo: Option<PhotoRef>,
         payload: impl FnOnce(&IssueState) -> Result<EventPayload>,
+        then: impl FnOnce(&Connection, &DeviceIdentity, &IssueTransition) -> Result<()>,
     ) -> Result<IssueView> {
         let me = self.require_device()?;
         let now = self.clock.now_ms();
@@ -568,9 +454,9 @@ impl Store {
         if allowed.assignment.is_some() && payload.assignment.is_none() {
             payload.assignment = allowed.assignment;
         }
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+        let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(current.latest_stamp(), now);
-        hlc.save(&tx)?;
+        crate::hlc::save_clock(&tx, &hlc)?;
         let event = IssueEvent {
             id: IssueEventId::new(),
             kind,
@@ -584,13 +470,20 @@ impl Store {
         doc::append_event(&mut stored.doc, &event, photo.as_ref())?;
         persist::persist(&tx, &mut stored, true)?;
         let view = refresh(&tx, &stored, &catalog, now)?;
-        crate::points::on_issue_state(&tx, &me, &view, now)?;
+        let transition = IssueTransition {
+            issue_id: id,
+            reporter: current.reporter.user_id,
+            before: Some(state.status),
+            after: view.status,
+            at_ms: now,
+        };
+        then(&tx, &me, &transition)?;
         tx.commit()?;
         Ok(view)
     }
 
     /// The document metadata of a photo in the photo store.
-    fn photo_ref(
+    pub(crate) fn photo_ref(
         &self,
         sha256: &str,
         stage: PhotoStage,

@@ -19,14 +19,14 @@ use std::path::Path;
 use automerge::{AutomergeError, ChangeHash};
 use serde::Serialize;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::domain::{IssueId, IssueStatus};
 use crate::error::{Error, Result};
 use crate::hlc::HlcClock;
 use crate::issues::catalog::Catalog;
-use crate::issues::{doc, load_catalog, persist, refresh_read};
+use crate::issues::{IssueTransition, doc, load_catalog, persist, refresh_read};
 use crate::store::{DeviceIdentity, Store};
 
 /// What applying changes did.
@@ -95,37 +95,6 @@ impl Store {
         Ok(stored.doc.save())
     }
 
-    /// Merges a whole exported document (see [`Store::export_issue`]).
-    pub fn import_issue(&mut self, bytes: &[u8]) -> Result<MergeOutcome> {
-        self.apply_issue_changes(None, bytes)
-    }
-
-    /// Merges several whole exported documents in one transaction: all of them or, when one is
-    /// not valid, none (the error names which).
-    pub fn import_issues<'a>(
-        &mut self,
-        documents: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Vec<MergeOutcome>> {
-        let mut merge = self.issue_merge()?;
-        let tx = self.conn.transaction()?;
-        let mut out = Vec::new();
-        for (i, bytes) in documents.into_iter().enumerate() {
-            match merge.apply(&tx, None, bytes) {
-                Ok(o) => out.push(o),
-                Err(Error::BadDocument(why)) => {
-                    return Err(Error::BadDocument(format!(
-                        "document {} of the batch: {why}; nothing was imported",
-                        i + 1
-                    )));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        merge.finish(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
     /// Writes the whole document to `path` (whole or not at all; an existing file is replaced),
     /// for handing over by file or share sheet. Returns the bytes written.
     pub fn export_issue_file(&self, id: IssueId, path: &Path) -> Result<u64> {
@@ -134,45 +103,10 @@ impl Store {
         Ok(bytes.len() as u64)
     }
 
-    /// Merges a document file written by [`Store::export_issue_file`] (or `patrol issue export`).
-    /// A file larger than [`MAX_DOCUMENT_FILE_BYTES`] is refused unread.
-    pub fn import_issue_file(&mut self, path: &Path) -> Result<MergeOutcome> {
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_DOCUMENT_FILE_BYTES {
-            return Err(Error::BadDocument(format!(
-                "{} is {size} bytes, more than an issue document may have ({MAX_DOCUMENT_FILE_BYTES}); choose the exported issue file",
-                path.display()
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
-        self.import_issue(&bytes)
-    }
-
-    /// Merges changes from another device into the issue `id` (or, for a whole document or
-    /// changes from its start, into whichever issue they hold when `id` is `None`), then folds
-    /// and rewrites the projection, all in one transaction. Nothing is written when the bytes
-    /// are not valid, need changes this store lacks, or belong to another issue.
-    pub fn apply_issue_changes(
-        &mut self,
-        id: Option<IssueId>,
-        bytes: &[u8],
-    ) -> Result<MergeOutcome> {
-        let mut merge = self.issue_merge()?;
-        let tx = self.conn.transaction()?;
-        let outcome = merge.apply(&tx, id, bytes)?;
-        merge.finish(&tx)?;
-        tx.commit()?;
-        Ok(outcome)
-    }
-
     /// What merging issue documents needs, read once for a whole batch of documents.
     pub(crate) fn issue_merge(&self) -> Result<IssueMerge> {
         let me = self.require_device()?;
-        let hlc = HlcClock::load(&self.conn, &me.actor_id)?;
+        let hlc = crate::hlc::load_clock(&self.conn, &me.actor_id)?;
         Ok(IssueMerge {
             me,
             catalog: load_catalog(&self.conn)?,
@@ -231,14 +165,15 @@ pub(crate) struct IssueMerge {
 }
 
 impl IssueMerge {
-    /// Merges `bytes` into issue `id` (see [`Store::apply_issue_changes`]). On an error some of
-    /// it may be written: run it in a transaction or savepoint that is then rolled back.
+    /// Merges `bytes` into issue `id` (see [`Store::apply_issue_changes`]) and says what that did
+    /// to the issue. On an error some of it may be written: run it in a transaction or savepoint
+    /// that is then rolled back.
     pub(crate) fn apply(
         &mut self,
         conn: &Connection,
         id: Option<IssueId>,
         bytes: &[u8],
-    ) -> Result<MergeOutcome> {
+    ) -> Result<(MergeOutcome, IssueTransition)> {
         if bytes.is_empty() {
             return Err(Error::BadDocument(
                 "no changes given (the input is empty)".into(),
@@ -249,6 +184,15 @@ impl IssueMerge {
         let standalone = load_standalone(bytes).map_err(incoming)?;
         let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
         let id = incoming_target(id, standalone_read.as_ref().map(|d| d.id), "issue")?;
+        let before: Option<IssueStatus> = conn
+            .query_row(
+                "SELECT status FROM issue WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|s| s.parse())
+            .transpose()?;
         let (mut stored, new) = match persist::load(conn, id)? {
             Some(mut s) => {
                 s.doc.load_incremental(bytes).map_err(incoming)?;
@@ -275,18 +219,31 @@ impl IssueMerge {
         }
         let changed = persist::persist(conn, &mut stored, false)? || new;
         let latest = merged.latest_stamp().cloned();
+        let reporter = merged.reporter.user_id;
         let view = refresh_read(conn, &stored, merged, &self.catalog, self.now)?;
-        crate::points::on_issue_state(conn, &self.me, &view, self.now)?;
         if let Some(latest) = latest {
             self.observe(&latest);
         }
-        Ok(MergeOutcome {
+        let transition = IssueTransition {
+            issue_id: id,
+            reporter,
+            before,
+            after: view.status,
+            at_ms: self.now,
+        };
+        let outcome = MergeOutcome {
             id,
             new,
             changed,
             status: view.status,
             heads: view.heads,
-        })
+        };
+        Ok((outcome, transition))
+    }
+
+    /// This device's identity, for what the layer above does with a merge's transition.
+    pub(crate) fn me(&self) -> &DeviceIdentity {
+        &self.me
     }
 
     /// The time merges are stamped with.
@@ -303,7 +260,7 @@ impl IssueMerge {
     /// Saves the clock the merged documents moved forward.
     pub(crate) fn finish(&self, conn: &Connection) -> Result<()> {
         if self.hlc_moved {
-            self.hlc.save(conn)?;
+            crate::hlc::save_clock(conn, &self.hlc)?;
         }
         Ok(())
     }

@@ -9,9 +9,7 @@
 //! The credit score and rating are computed by reports ([`crate::report::merchants`]).
 //! [`validate`] holds the document's layout and limits, checked on upload and receipt.
 
-pub mod doc;
-pub mod model;
-pub mod validate;
+pub use patrol_model::merchants::{MAX_TEXT_CHARS, doc, model, validate};
 
 use automerge::AutomergeError;
 use rusqlite::{Connection, params};
@@ -25,7 +23,7 @@ use crate::docs::{DocTables, StoredDoc};
 use crate::domain::{Datum, DutyGrade, InspectionId, IssueId, MerchantId, Role};
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::hlc::{HlcClock, HlcStamp};
+use crate::hlc::HlcStamp;
 use crate::store::{DeviceIdentity, Store};
 
 pub(crate) const MERCHANTS: DocTables = DocTables {
@@ -33,9 +31,6 @@ pub(crate) const MERCHANTS: DocTables = DocTables {
     chunks: "merchant_chunk",
     what: "merchant",
 };
-
-/// Longest name, address, contact or note, in characters.
-pub const MAX_TEXT_CHARS: usize = 500;
 
 /// What a supervisor or chief enters for a new merchant.
 #[derive(Debug, Clone)]
@@ -196,9 +191,9 @@ impl Store {
         let mut stored = load(&tx, id)?;
         stored.doc.set_actor(actor_from_hex(&me.actor_id)?);
         let current = doc::read(&stored.doc)?;
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+        let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(doc::latest_stamp(&current), now);
-        hlc.save(&tx)?;
+        crate::hlc::save_clock(&tx, &hlc)?;
         let inspection = Inspection {
             id: InspectionId::new(),
             by: me.user_id,
@@ -232,9 +227,9 @@ impl Store {
         let mut stored = load(&tx, id)?;
         stored.doc.set_actor(actor_from_hex(&me.actor_id)?);
         let current = doc::read(&stored.doc)?;
-        let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+        let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
         let at = hlc.stamp_after(doc::latest_stamp(&current), now);
-        hlc.save(&tx)?;
+        crate::hlc::save_clock(&tx, &hlc)?;
         doc::append_link(
             &mut stored.doc,
             &IssueLink {
@@ -252,7 +247,7 @@ impl Store {
 
     /// A merchant in full.
     pub fn merchant(&self, id: MerchantId) -> Result<Merchant> {
-        doc::read(&load(&self.conn, id)?.doc)
+        Ok(doc::read(&load(&self.conn, id)?.doc)?)
     }
 
     /// Every merchant document in full (reports), in name order.
@@ -310,9 +305,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         let (outcome, latest) = merge_merchant(&tx, None, bytes, now)?;
         if let (Some(me), Some(latest)) = (me, latest) {
-            let mut hlc = HlcClock::load(&tx, &me.actor_id)?;
+            let mut hlc = crate::hlc::load_clock(&tx, &me.actor_id)?;
             hlc.observe(&latest, now);
-            hlc.save(&tx)?;
+            crate::hlc::save_clock(&tx, &hlc)?;
         }
         tx.commit()?;
         Ok(outcome)

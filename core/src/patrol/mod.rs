@@ -21,7 +21,9 @@ use crate::error::{Error, Result};
 use crate::geodesy::gcj02_to_wgs84;
 use crate::store::Store;
 use crate::track::{SamplingAdvice, TrackStats, compute_stats, metrics::simplify_track};
-use recorder::{RecorderState, validate_live_fix};
+use recorder::{load_recorder, validate_live_fix};
+
+use crate::store::RecorderState;
 
 /// What happened to one fix.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -216,7 +218,7 @@ impl Store {
         {
             return Ok(self.recorders.get_mut(&row).expect("just found"));
         }
-        let r = RecorderState::load(&self.conn, &self.config.track, id)?;
+        let r = load_recorder(&self.conn, &self.config.track, id)?;
         let row = r.row;
         Ok(self.recorders.entry(row).or_insert(r))
     }
@@ -313,7 +315,7 @@ impl Store {
             return Ok(rec.detector.advice());
         }
         // Not cached: rebuild without caching, so asking about stopped patrols keeps nothing.
-        Ok(RecorderState::load(&self.conn, &self.config.track, id)?
+        Ok(load_recorder(&self.conn, &self.config.track, id)?
             .detector
             .advice())
     }

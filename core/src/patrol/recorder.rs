@@ -4,86 +4,78 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{NewFix, PatrolId, PatrolState};
+use crate::domain::{NewFix, PatrolId};
 use crate::error::{Error, Result};
 use crate::geodesy::check_coordinates;
+use crate::store::RecorderState;
 use crate::track::filter::Anchor;
 use crate::track::{FilterState, StationaryDetector, TrackConfig};
 
-#[derive(Debug, Clone)]
-pub(crate) struct RecorderState {
-    pub row: i64,
-    pub id: PatrolId,
-    pub state: PatrolState,
-    pub segment: i64,
-    pub next_seq: i64,
-    pub filter: FilterState,
-    pub detector: StationaryDetector,
-}
-
-impl RecorderState {
-    /// Rebuilds the recorder of patrol `id` from the database.
-    pub fn load(conn: &Connection, config: &TrackConfig, id: PatrolId) -> Result<Self> {
-        let (row, state, segment): (i64, String, i64) = conn
-            .query_row(
-                "SELECT row_id, state, current_segment FROM patrol WHERE id = ?1",
-                [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-            .ok_or(Error::UnknownPatrol(id))?;
-        let next_seq: i64 = conn.query_row(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1",
-            [row],
-            |r| r.get(0),
-        )?;
-        let last_kept = conn
-            .query_row(
-                "SELECT lat, lon, time_ms FROM fix WHERE patrol_row = ?1 AND verdict = 'kept'
+/// Rebuilds the recorder of patrol `id` from the database.
+pub(crate) fn load_recorder(
+    conn: &Connection,
+    config: &TrackConfig,
+    id: PatrolId,
+) -> Result<RecorderState> {
+    let (row, state, segment): (i64, String, i64) = conn
+        .query_row(
+            "SELECT row_id, state, current_segment FROM patrol WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or(Error::UnknownPatrol(id))?;
+    let next_seq: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1",
+        [row],
+        |r| r.get(0),
+    )?;
+    let last_kept = conn
+        .query_row(
+            "SELECT lat, lon, time_ms FROM fix WHERE patrol_row = ?1 AND verdict = 'kept'
                   ORDER BY seq DESC LIMIT 1",
-                [row],
-                |r| {
-                    Ok(Anchor {
-                        lat: r.get(0)?,
-                        lon: r.get(1)?,
-                        time_ms: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?;
-        let mut detector = StationaryDetector::new(config.stationary.clone());
-        if let Some(Anchor {
-            time_ms: Some(last_t),
-            ..
-        }) = last_kept
-        {
-            // Replay the recent past so a restart mid-dwell keeps its advice.
-            let since = last_t - (config.stationary.dwell_s * 2000.0) as i64;
-            let mut stmt = conn.prepare(
-                "SELECT lat, lon, time_ms, accuracy_m, speed_mps FROM fix
-                  WHERE patrol_row = ?1 AND verdict = 'kept' AND time_ms >= ?2 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(params![row, since], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?;
-            for r in rows {
-                let (lat, lon, t, acc, speed) = r?;
-                detector.push(lat, lon, t, acc, speed);
-            }
-        }
-        Ok(Self {
-            row,
-            id,
-            state: state.parse()?,
-            segment,
-            next_seq,
-            filter: FilterState {
-                last_kept,
-                consecutive_motion_rejections: 0,
+            [row],
+            |r| {
+                Ok(Anchor {
+                    lat: r.get(0)?,
+                    lon: r.get(1)?,
+                    time_ms: r.get(2)?,
+                })
             },
-            detector,
-        })
+        )
+        .optional()?;
+    let mut detector = StationaryDetector::new(config.stationary.clone());
+    if let Some(Anchor {
+        time_ms: Some(last_t),
+        ..
+    }) = last_kept
+    {
+        // Replay the recent past so a restart mid-dwell keeps its advice.
+        let since = last_t - (config.stationary.dwell_s * 2000.0) as i64;
+        let mut stmt = conn.prepare(
+            "SELECT lat, lon, time_ms, accuracy_m, speed_mps FROM fix
+                  WHERE patrol_row = ?1 AND verdict = 'kept' AND time_ms >= ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![row, since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        for r in rows {
+            let (lat, lon, t, acc, speed) = r?;
+            detector.push(lat, lon, t, acc, speed);
+        }
     }
+    Ok(RecorderState {
+        row,
+        id,
+        state: state.parse()?,
+        segment,
+        next_seq,
+        filter: FilterState {
+            last_kept,
+            consecutive_motion_rejections: 0,
+        },
+        detector,
+    })
 }
 
 /// Checks a fix from the host before anything is stored: a fix that is not a fix (NaN, out of

@@ -17,14 +17,14 @@
 //! another device): a supervisor's store holds everyone's. Only the assessment looks at how a
 //! patrol was made (its origin), to show imported ones and, if the rules say so, leave them out.
 
+pub use patrol_model::report::{period, rules, score};
+
 pub mod assessment;
 pub mod export;
 pub(crate) mod facts;
 pub mod merchants;
 pub mod network;
-pub mod period;
-pub mod rules;
-pub mod score;
+mod published;
 pub mod stewards;
 pub mod table;
 pub mod tables;

@@ -18,11 +18,16 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 pub use device::DeviceIdentity;
 pub use schema::SCHEMA_VERSION;
 
+use patrol_model::coverage::CoverageConfig;
+use patrol_model::domain::{PatrolId, PatrolState};
+use patrol_model::matching::MatchConfig;
+use patrol_model::photos::PhotoLimits;
+use patrol_model::spatial::IndexedNetwork;
+use patrol_model::track::TrackConfig;
+use patrol_model::track::{FilterState, StationaryDetector};
+
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::patrol::recorder::RecorderState;
-use crate::photos::PhotoLimits;
-use crate::track::TrackConfig;
 
 /// How hard a commit works to survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,9 +53,9 @@ pub struct StoreConfig {
     /// GPS filtering, metrics and stationary-detection thresholds.
     pub track: TrackConfig,
     /// Map matching thresholds.
-    pub matching: crate::matching::MatchConfig,
+    pub matching: MatchConfig,
     /// Coverage thresholds.
-    pub coverage: crate::coverage::CoverageConfig,
+    pub coverage: CoverageConfig,
     /// Where photos are kept; `None` means a folder beside the database file
     /// (`<db>.photos`). An in-memory store needs one set to take photos.
     pub photos_dir: Option<PathBuf>,
@@ -85,6 +90,25 @@ impl Default for StoreConfig {
     }
 }
 
+/// What the store keeps in memory of a patrol being recorded: the filter and stationary-detector
+/// state and the next sequence number. Derivable from the stored fixes (`patrol::recorder`
+/// rebuilds it after a restart).
+#[derive(Debug, Clone)]
+pub(crate) struct RecorderState {
+    pub row: i64,
+    pub id: PatrolId,
+    pub state: PatrolState,
+    pub segment: i64,
+    pub next_seq: i64,
+    pub filter: FilterState,
+    pub detector: StationaryDetector,
+}
+
+/// The store's loaded network with the network version it was loaded at, shared by every query
+/// until the network changes (an import here, or a sync on another connection).
+#[derive(Debug, Default)]
+pub(crate) struct NetworkCache(pub(crate) std::cell::RefCell<Option<(i64, Arc<IndexedNetwork>)>>);
+
 /// An open local store. Not `Sync`: a host that shares it between threads wraps it in a mutex
 /// (the FFI layer does).
 pub struct Store {
@@ -96,7 +120,7 @@ pub struct Store {
     /// Derivable from the fixes, so it is rebuilt lazily after a restart.
     pub(crate) recorders: HashMap<i64, RecorderState>,
     /// The street network and its R-tree, loaded on first use and dropped by an import.
-    pub(crate) network_cache: crate::spatial::NetworkCache,
+    pub(crate) network_cache: NetworkCache,
 }
 
 impl std::fmt::Debug for Store {

@@ -18,8 +18,8 @@ use super::fixcodec::{decode_fixes, encode_fixes};
 use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncRequest, SyncResponse};
 use crate::domain::PatrolId;
 use crate::error::{Error, Result};
-use crate::sim::SimRng;
 use crate::store::{DeviceIdentity, Store};
+use patrol_model::rng::SimRng;
 
 mod photos;
 

@@ -202,7 +202,11 @@ impl Store {
             let sp = tx.savepoint()?;
             let merged = match d.kind {
                 DocKind::Issue => match d.id.parse::<IssueId>() {
-                    Ok(id) => merge.apply(&sp, Some(id), &d.data).map(|_| ()),
+                    Ok(id) => merge
+                        .apply(&sp, Some(id), &d.data)
+                        .and_then(|(_, transition)| {
+                            crate::points::credit_issue_transition(&sp, merge.me(), &transition)
+                        }),
                     Err(_) => Err(bad_id()),
                 },
                 DocKind::Merchant => match d.id.parse::<MerchantId>() {

@@ -5,10 +5,10 @@ pub mod blobs;
 pub mod client;
 pub mod docs;
 pub mod engine;
-pub mod fixcodec;
 pub mod records;
 pub mod reference;
-pub mod wire;
+
+pub use patrol_model::{fixcodec, wire};
 
 pub use client::{
     NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync,

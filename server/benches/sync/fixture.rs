@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use patrol_core::issues::{Assignee, IssueQuery, NewIssue};
-use patrol_core::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
 use patrol_core::{Department, Role, Store, StoreConfig};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::{ServerConfig, ServerThread, admin, network};
 
 pub const ISSUES: usize = 10_000;

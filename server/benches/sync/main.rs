@@ -39,10 +39,10 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::Instant;
 
 use patrol_core::issues::{IssueQuery, NewIssue};
-use patrol_core::sim::SimRng;
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, SyncPolicy, SyncProgress, SyncReport};
 use patrol_core::{IssueId, Role, Store, StoreConfig};
+use patrol_model::sim::SimRng;
 use patrol_server::admin;
 
 use common::{machine, median};

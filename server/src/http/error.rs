@@ -77,6 +77,24 @@ impl From<StorageError> for ApiError {
     }
 }
 
+/// The sync logic's answer, given its status: malformed 400, not allowed 403, a conflict or
+/// missing dependencies 409, too large 413, invalid 422, an old protocol 426.
+impl From<crate::sync_error::SyncError> for ApiError {
+    fn from(e: crate::sync_error::SyncError) -> Self {
+        use crate::sync_error::SyncError as S;
+        match e {
+            S::Malformed(m) => ApiError::BadRequest(m),
+            S::NotAllowed(m) => ApiError::Forbidden(m),
+            S::Conflict(m) => ApiError::Conflict(m),
+            S::MissingDependencies(m) => ApiError::MissingDependencies(m),
+            S::TooLarge(m) => ApiError::PayloadTooLarge(m),
+            S::Invalid(m) => ApiError::Unprocessable(m),
+            S::ProtocolVersion(m) => ApiError::UpgradeRequired(m),
+            S::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
 /// A document, record or patrol refused by the checks: malformed is 422, not allowed is 403.
 impl From<crate::policy::Refusal> for ApiError {
     fn from(r: crate::policy::Refusal) -> Self {

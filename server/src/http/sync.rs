@@ -51,9 +51,16 @@ async fn sync(
     let now = state.now_ms();
     let uploaded = req.docs.len() as u64;
     let (storage, policy) = (state.storage.clone(), state.policy.clone());
-    let result =
-        blocking(move || crate::sync::sync(storage.as_ref(), policy.as_ref(), &device, &req, now))
-            .await;
+    let result = blocking(move || {
+        Ok(crate::sync::sync(
+            storage.as_ref(),
+            policy.as_ref(),
+            &device,
+            &req,
+            now,
+        )?)
+    })
+    .await;
     Metrics::add(&state.metrics.syncs, 1);
     match result {
         Ok(resp) => {

@@ -6,8 +6,8 @@ use anyhow::Result;
 use patrol_core::PatrolId;
 use patrol_core::coverage::PatrolCoverage;
 use patrol_core::signboard::CheckIn;
-use patrol_core::sim::{ReceiverModel, SimRng, route_length_m, simulate_walk};
 use patrol_core::track::{Motion, TrackStats};
+use patrol_model::sim::{ReceiverModel, SimRng, route_length_m, simulate_walk};
 
 use super::district::{Phone, neighbourhood};
 

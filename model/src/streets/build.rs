@@ -171,7 +171,7 @@ pub(crate) fn dedup_line(mut points: Vec<E7>) -> Option<Vec<E7>> {
 /// exactly and their lengths add up to the line's.
 ///
 /// ```
-/// use patrol_core::streets::{build::split_line, to_e7};
+/// use patrol_model::streets::{build::split_line, to_e7};
 /// // About 445 m due north: three pieces of about 148 m.
 /// let line = vec![to_e7(39.900, 116.2), to_e7(39.904, 116.2)];
 /// let pieces = split_line(&line, 200.0);

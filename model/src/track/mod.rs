@@ -17,6 +17,7 @@ pub use metrics::{Gap, TrackStats, compute_stats};
 pub use stationary::{Motion, SamplingAdvice, StationaryDetector};
 
 use crate::domain::NewFix;
+pub use crate::error::TrackFileError;
 
 /// A track read from a file, before filtering: the points of each non-empty segment, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,27 +48,6 @@ pub enum TrackFormat {
     Plt,
 }
 
-/// Why a track file could not be read. Nothing is written when this is returned.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TrackFileError {
-    #[error("not a well-formed GPX file (at byte {position}): {message}")]
-    Xml { position: u64, message: String },
-    #[error("not a GPX file: the root element is <{0}>, expected <gpx>")]
-    NotGpx(String),
-    #[error("GPX point at byte {position} has a bad {attribute}: {value:?}")]
-    BadPoint {
-        position: u64,
-        attribute: &'static str,
-        value: String,
-    },
-    #[error("the file holds no track points{hint}; nothing was imported")]
-    NoTrackPoints { hint: &'static str },
-    #[error("not a GeoLife PLT file: line {line}: {message}")]
-    Plt { line: usize, message: String },
-    #[error("unknown track file type {0:?}; expected .gpx or .plt")]
-    UnknownFormat(String),
-}
-
 /// Reads a GPX or PLT file, choosing the parser by extension (and by content when the extension
 /// says nothing). `now_ms` bounds plausible fix times.
 pub fn read_track_file(
@@ -94,17 +74,6 @@ pub fn read_track_file(
             }
         }
     }
-}
-
-/// Reads the file at `path` from disk and parses it with [`read_track_file`]: what an import of a
-/// file the user picked does first. Fails with [`crate::Error::Io`] naming the path when the file
-/// cannot be read.
-pub fn load_track_file(path: &Path, now_ms: i64) -> crate::Result<ParsedTrack> {
-    let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(read_track_file(path, &bytes, now_ms)?)
 }
 
 /// The latest instant a fix may carry, relative to now, before its time is called bogus.

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// Great-circle distance in metres between two WGS-84 positions (Haversine, mean Earth radius).
 ///
 /// ```
-/// use patrol_core::geodesy::haversine_distance_m;
+/// use patrol_model::geodesy::haversine_distance_m;
 /// // One arc-minute of latitude is about one nautical mile.
 /// let d = haversine_distance_m(39.0, 116.0, 39.0 + 1.0 / 60.0, 116.0);
 /// assert!((d - 1853.2).abs() < 1.0);

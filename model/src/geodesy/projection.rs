@@ -12,7 +12,7 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 /// Haversine instead.
 ///
 /// ```
-/// use patrol_core::geodesy::LocalProjection;
+/// use patrol_model::geodesy::LocalProjection;
 /// let p = LocalProjection::new(39.9, 116.2);
 /// let (x, y) = p.to_metres(39.9, 116.2 + 0.001);
 /// assert!((x - 85.3).abs() < 0.5 && y.abs() < 1e-9);

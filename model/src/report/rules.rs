@@ -190,15 +190,6 @@ impl ReportRules {
     /// The reference-data id the district publishes its report rules under (`table = "rules"`).
     pub const REFERENCE_ID: &'static str = "report";
 
-    /// Reads a rules file.
-    pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_json(&text).map_err(|e| Error::InvalidConfig(format!("{}: {e}", path.display())))
-    }
-
     /// Checks the numbers make sense, with a message naming the line at fault.
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| {
@@ -355,29 +346,6 @@ impl ReportRules {
             .or(self.merchants.ratings.last())
             .map(|b| b.rating.clone())
             .unwrap_or_default()
-    }
-}
-
-impl crate::store::Store {
-    /// The report rules the district published (received in sync), or `None` when it published
-    /// none: reports then score by the shipped rules ([`ReportRules::default`]).
-    pub fn published_report_rules(&self) -> Result<Option<ReportRules>> {
-        use rusqlite::OptionalExtension;
-        let body: Option<String> = self
-            .connection()
-            .query_row(
-                "SELECT body FROM reference_row WHERE tbl = 'rules' AND id = ?1 AND deleted = 0",
-                [ReportRules::REFERENCE_ID],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| ReportRules::from_json(&b)).transpose()
-    }
-
-    /// The rules reports score by on this device: the district's published ones, else the
-    /// shipped ones.
-    pub fn report_rules(&self) -> Result<ReportRules> {
-        Ok(self.published_report_rules()?.unwrap_or_default())
     }
 }
 

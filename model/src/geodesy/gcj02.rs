@@ -47,7 +47,7 @@ fn offset(lat: f64, lon: f64) -> (f64, f64) {
 /// WGS-84 to GCJ-02, both (lat, lon) in degrees.
 ///
 /// ```
-/// use patrol_core::geodesy::{wgs84_to_gcj02, gcj02_to_wgs84};
+/// use patrol_model::geodesy::{wgs84_to_gcj02, gcj02_to_wgs84};
 /// let (glat, glon) = wgs84_to_gcj02(39.9087, 116.3975);
 /// assert!((glat - 39.9087).abs() > 1e-4); // shifted by a few hundred metres
 /// let (lat, lon) = gcj02_to_wgs84(glat, glon);

@@ -180,6 +180,15 @@ pub fn week_start_ms(at_ms: i64) -> i64 {
     day_start_ms(d) - i64::from(d.weekday().number_days_from_monday()) * DAY_MS
 }
 
+/// The Beijing calendar day (UTC+8) of an instant, YYYY-MM-DD.
+pub fn beijing_day(at_ms: i64) -> String {
+    let secs = at_ms.div_euclid(1000) + 8 * 3600;
+    match time::OffsetDateTime::from_unix_timestamp(secs) {
+        Ok(t) => format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+        Err(_) => "0000-00-00".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,7 +251,7 @@ mod tests {
             DEC_1_BEIJING + DAY_MS
         );
         assert_eq!(
-            crate::points::beijing_day(DEC_1_BEIJING + 5),
+            beijing_day(DEC_1_BEIJING + 5),
             beijing_date_text(DEC_1_BEIJING + 5)
         );
     }

@@ -1,0 +1,345 @@
+//! The layers of ARCHITECTURE.md, checked: which crate may depend on which, what the model must
+//! never pull in, and that the modules inside a crate form no cycle.
+//!
+//! The crate graph is read from `cargo metadata` (the resolved dependency graph, features and
+//! all, so an optional dependency switched on by a feature is seen). The module graph is read
+//! from the sources: every `crate::name` outside a comment is an arrow from the module the file
+//! belongs to towards the top-level module `name`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// `cargo metadata` of the workspace, the lock file as it is.
+fn metadata() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
+}
+
+/// Package id -> (name, ids of its normal (not dev, not build) dependencies), from the resolve
+/// graph.
+fn normal_graph(meta: &Value) -> BTreeMap<String, (String, Vec<String>)> {
+    let names: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let id = n["id"].as_str().unwrap().to_owned();
+            let deps = n["deps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k["kind"].is_null())
+                })
+                .map(|d| d["pkg"].as_str().unwrap().to_owned())
+                .collect();
+            (id.clone(), (names[id.as_str()].to_owned(), deps))
+        })
+        .collect()
+}
+
+/// Names of every package `name` depends on, directly or not, as a normal dependency.
+fn normal_closure(meta: &Value, name: &str) -> BTreeSet<String> {
+    let graph = normal_graph(meta);
+    let start = graph
+        .iter()
+        .find(|(_, (n, _))| n == name)
+        .unwrap_or_else(|| panic!("{name} is a workspace package"))
+        .0
+        .clone();
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![start];
+    let mut names = BTreeSet::new();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let (n, deps) = &graph[&id];
+        names.insert(n.clone());
+        todo.extend(deps.iter().cloned());
+    }
+    names.remove(name);
+    names
+}
+
+/// What the model must never depend on: storage, HTTP, an async runtime, pictures, workbooks.
+const NOT_IN_THE_MODEL: &[&str] = &[
+    "rusqlite",
+    "libsqlite3-sys",
+    "reqwest",
+    "hyper",
+    "tokio",
+    "axum",
+    "resvg",
+    "rust_xlsxwriter",
+    "image",
+];
+
+#[test]
+fn the_model_depends_on_no_storage_network_or_runtime() {
+    let deps = normal_closure(&metadata(), "patrol-model");
+    let bad: Vec<_> = NOT_IN_THE_MODEL
+        .iter()
+        .filter(|c| deps.contains(**c))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "patrol-model must stay sans-I/O, but its dependency tree holds {bad:?}"
+    );
+    // The check can fail: the phone store above it does pull these in.
+    let core = normal_closure(&metadata(), "patrol-core");
+    assert!(core.contains("rusqlite") && core.contains("patrol-model"));
+}
+
+/// Which workspace crates each may depend on (normal dependencies), lowest layer first.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("patrol-model", &[]),
+    ("patrol-core", &["patrol-model"]),
+    ("patrol-server", &["patrol-model", "patrol-core"]),
+    ("patrol-ffi", &["patrol-model", "patrol-core"]),
+    (
+        "patrol-cli",
+        &["patrol-model", "patrol-core", "patrol-server"],
+    ),
+    (
+        "patrol-tests",
+        &["patrol-model", "patrol-core", "patrol-server"],
+    ),
+];
+
+#[test]
+fn workspace_crates_depend_only_downwards() {
+    let meta = metadata();
+    let graph = normal_graph(&meta);
+    let members: BTreeSet<String> = meta["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| graph[id.as_str().unwrap()].0.clone())
+        .collect();
+    let listed: BTreeSet<String> = LAYERS.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(
+        members, listed,
+        "every workspace crate has its place in LAYERS"
+    );
+    for (id, (name, deps)) in &graph {
+        let Some((_, allowed)) = LAYERS.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        if !meta["workspace_members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == id.as_str())
+        {
+            continue;
+        }
+        for d in deps {
+            let dep = &graph[d].0;
+            if members.contains(dep) {
+                assert!(
+                    allowed.contains(&dep.as_str()),
+                    "{name} depends on {dep}, which is not below it (ARCHITECTURE.md)"
+                );
+            }
+        }
+    }
+}
+
+/// The top-level module a source file belongs to (`src/issues/doc.rs` -> `issues`), or `None`
+/// for the crate root.
+fn top_module(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?.to_owned();
+    match first.strip_suffix(".rs") {
+        Some("lib" | "main") => None,
+        Some(m) => Some(m.to_owned()),
+        None => Some(first),
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable source folder") {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The arrows between top-level modules of the crate in `dir`: module -> modules it names.
+/// Test modules (`tests.rs`, `tests/`) are left out: a test may look anywhere.
+fn module_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let src = dir.join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        if file.file_name().is_some_and(|n| n == "tests.rs")
+            || file.components().any(|c| c.as_os_str() == "tests")
+        {
+            continue;
+        }
+        let Some(from) = top_module(&src, &file) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        let arrows = graph.entry(from.clone()).or_default();
+        // An inline `mod tests { .. }` ends the file's code.
+        let code = text
+            .split("\n#[cfg(test)]\nmod tests {")
+            .next()
+            .unwrap_or("");
+        for line in code.lines() {
+            let line = line.split("//").next().unwrap_or("");
+            let mut rest = line;
+            while let Some(i) = rest.find("crate::") {
+                rest = &rest[i + "crate::".len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty()
+                    && name != from
+                    && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && (src.join(format!("{name}.rs")).exists() || src.join(&name).is_dir())
+                {
+                    arrows.insert(name);
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// The strongly connected components with more than one module (Tarjan), each sorted.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeSet<Vec<String>> {
+    struct Tarjan<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on_stack: BTreeSet<&'a str>,
+        out: BTreeSet<Vec<String>>,
+    }
+    impl<'a> Tarjan<'a> {
+        fn visit(&mut self, v: &'a str) {
+            let i = self.index.len();
+            self.index.insert(v, i);
+            self.low.insert(v, i);
+            self.stack.push(v);
+            self.on_stack.insert(v);
+            for w in self.graph.get(v).into_iter().flatten() {
+                let w = w.as_str();
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let lw = self.low[w];
+                    let lv = self.low.get_mut(v).unwrap();
+                    *lv = (*lv).min(lw);
+                } else if self.on_stack.contains(w) {
+                    let iw = self.index[w];
+                    let lv = self.low.get_mut(v).unwrap();
+                    *lv = (*lv).min(iw);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on_stack.remove(w);
+                    component.push(w.to_owned());
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 {
+                    component.sort();
+                    self.out.insert(component);
+                }
+            }
+        }
+    }
+    let mut t = Tarjan {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        out: BTreeSet::new(),
+    };
+    for v in graph.keys() {
+        if !t.index.contains_key(v.as_str()) {
+            t.visit(v);
+        }
+    }
+    t.out
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(
+        cycles(&graph),
+        BTreeSet::from([vec!["a".to_owned(), "b".into(), "c".into()]])
+    );
+}
+
+#[test]
+fn no_crate_has_a_module_cycle() {
+    let root = workspace_root();
+    let model = module_graph(&root.join("model"));
+    assert!(
+        model.contains_key("issues") && model["coverage"].contains("matching"),
+        "the module graph is read: {model:?}"
+    );
+    let mut found = BTreeMap::new();
+    for dir in ["model", "core", "server", "bindings", "cli"] {
+        let c = cycles(&module_graph(&root.join(dir)));
+        if !c.is_empty() {
+            found.insert(dir, c);
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "module cycles, by crate folder: {found:?}"
+    );
+}
