@@ -167,6 +167,46 @@ struct Chain {
 }
 
 impl Chain {
+    /// Whether the chain must end before point `p`: a time gap or a new track segment.
+    fn breaks_before(&self, points: &[Point], p: &Point, config: &MatchConfig) -> bool {
+        let Some(last) = self.steps.last() else {
+            return false;
+        };
+        let q = &points[last.point];
+        let gap = match (q.time_ms, p.time_ms) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1000.0 > config.max_gap_s,
+            _ => false,
+        };
+        gap || q.track_segment != p.track_segment
+    }
+
+    /// Starts the chain at point `i` with its candidates, scored by emission alone.
+    fn start(&mut self, i: usize, hits: &[SegmentHit], emission: &Emission<'_>) {
+        self.steps.push(Step {
+            point: i,
+            start: 0,
+            end: hits.len(),
+        });
+        self.scores.extend(hits.iter().map(|h| emission.score(h)));
+        self.backs.extend(std::iter::repeat_n(u32::MAX, hits.len()));
+        self.hits.extend_from_slice(hits);
+    }
+
+    /// Adds point `i` with its candidates as scored by `t`, shifted so the best is zero (a
+    /// day-long chain does not lose precision).
+    fn extend(&mut self, i: usize, hits: &[SegmentHit], t: &Transitions) {
+        let top = t.scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let start = self.hits.len();
+        self.steps.push(Step {
+            point: i,
+            start,
+            end: start + hits.len(),
+        });
+        self.hits.extend_from_slice(hits);
+        self.scores.extend(t.scores.iter().map(|s| s - top));
+        self.backs.extend_from_slice(&t.backs);
+    }
+
     fn clear(&mut self) {
         self.steps.clear();
         self.hits.clear();
@@ -202,6 +242,12 @@ impl Chain {
 
 /// Matches the kept fixes of a track (in `seq` order) to the network. Rejected fixes and fixes
 /// with invalid coordinates are ignored.
+///
+/// One Viterbi chain grows point by point: candidates near each point (emission: distance,
+/// named streets, heading), transitions from the chain's last candidates along the network
+/// (route length against the straight line). A time gap or a new track segment ends the chain;
+/// a point nothing in the chain leads to is an outlier, and too many in a row end the chain and
+/// start a new one at the first of them.
 pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConfig) -> TrackMatch {
     let points = prepare(net, fixes, config);
     let mut out = TrackMatch {
@@ -209,29 +255,20 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
         ..Default::default()
     };
     let mut chain = Chain::default();
-    let mut scratch = RouteScratch::default();
+    let mut work = Transitions::default();
     let mut hits = Vec::new();
-    let mut scores = Vec::new();
-    let mut backs = Vec::new();
     let mut outliers = 0usize;
     let mut first_outlier: Option<usize> = None;
     let mut off_network = vec![false; points.len()];
     let mut i = 0;
     while i < points.len() {
         let p = &points[i];
-        if let Some(last) = chain.steps.last() {
-            let q = &points[last.point];
-            let gap = match (q.time_ms, p.time_ms) {
-                (Some(a), Some(b)) => (b - a) as f64 / 1000.0 > config.max_gap_s,
-                _ => false,
-            };
-            if gap || q.track_segment != p.track_segment {
-                chain.finish(&points, &mut out);
-                if let Some(first) = first_outlier.take() {
-                    outliers = 0;
-                    i = first;
-                    continue;
-                }
+        if chain.breaks_before(&points, p, config) {
+            chain.finish(&points, &mut out);
+            if let Some(first) = first_outlier.take() {
+                outliers = 0;
+                i = first;
+                continue;
             }
         }
         let tolerance = config.tolerance_m(p.accuracy_m);
@@ -241,83 +278,13 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
             i += 1;
             continue;
         }
-        let sigma = config.sigma_m(p.accuracy_m);
-        let weight = match (
-            chain.steps.last().and_then(|l| points[l.point].time_ms),
-            p.time_ms,
-        ) {
-            (Some(a), Some(b)) if config.error_correlation_s > 0.0 => {
-                ((b - a) as f64 / 1000.0 / config.error_correlation_s).clamp(0.05, 1.0)
-            }
-            _ => 1.0,
-        };
-        let emission = |h: &SegmentHit| -> f64 {
-            let z = h.distance_m / sigma;
-            let mut e = -0.5 * z * z;
-            if !net.network.segment_is_named(h.segment) {
-                e -= config.unnamed_penalty;
-            }
-            if let Some((dir, trust)) = p.heading {
-                let cross = dir[0] * h.direction[1] - dir[1] * h.direction[0];
-                e -= config.heading_weight * trust * cross * cross;
-            }
-            e * weight
-        };
-        let Some(last) = chain.steps.last() else {
-            chain.steps.push(Step {
-                point: i,
-                start: 0,
-                end: hits.len(),
-            });
-            chain.scores.extend(hits.iter().map(emission));
-            chain
-                .backs
-                .extend(std::iter::repeat_n(u32::MAX, hits.len()));
-            chain.hits.extend_from_slice(&hits);
+        let emission = Emission::at(net, config, &chain, &points, p);
+        if chain.steps.is_empty() {
+            chain.start(i, &hits, &emission);
             i += 1;
             continue;
-        };
-        let q = &points[last.point];
-        let straight = (p.x - q.x).hypot(p.y - q.y);
-        let mut limit = straight + config.detour_slack_m.max(2.0 * tolerance);
-        if let (Some(a), Some(b)) = (q.time_ms, p.time_ms) {
-            let dt = ((b - a) as f64 / 1000.0).max(1.0);
-            limit = limit.min(config.max_speed_mps * dt + 2.0 * tolerance);
         }
-        scores.clear();
-        backs.clear();
-        let mut any = false;
-        for h in &hits {
-            let mut best = f64::NEG_INFINITY;
-            let mut back = u32::MAX;
-            for k in last.start..last.end {
-                let prev = chain.hits[k];
-                let from = Place {
-                    segment: prev.segment,
-                    offset_m: prev.offset_m,
-                };
-                let to = Place {
-                    segment: h.segment,
-                    offset_m: h.offset_m,
-                };
-                let Some(d) = net.network.route_distance_m(from, to, limit, &mut scratch) else {
-                    continue;
-                };
-                let s = chain.scores[k] - (d - straight).abs() / config.transition_beta_m;
-                if s > best {
-                    best = s;
-                    back = k as u32;
-                }
-            }
-            if back != u32::MAX {
-                any = true;
-                scores.push(best + emission(h));
-            } else {
-                scores.push(f64::NEG_INFINITY);
-            }
-            backs.push(back);
-        }
-        if !any {
+        if !work.score(net, config, &chain, &points, p, tolerance, &hits, &emission) {
             // Nothing of the chain leads here: an outlier, or the walker left the mapped streets.
             first_outlier.get_or_insert(i);
             outliers += 1;
@@ -332,22 +299,137 @@ pub fn match_track(net: &IndexedNetwork, fixes: &[StoredFix], config: &MatchConf
         }
         outliers = 0;
         first_outlier = None;
-        // Keep scores near zero so a day-long chain does not lose precision.
-        let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let start = chain.hits.len();
-        chain.steps.push(Step {
-            point: i,
-            start,
-            end: start + hits.len(),
-        });
-        chain.hits.extend_from_slice(&hits);
-        chain.scores.extend(scores.iter().map(|s| s - top));
-        chain.backs.extend_from_slice(&backs);
+        chain.extend(i, &hits, &work);
         i += 1;
     }
     chain.finish(&points, &mut out);
     out.fixes_off_network = off_network.iter().filter(|o| **o).count();
     out
+}
+
+/// How well a candidate explains a point: its distance against the point's accuracy, a penalty
+/// for unnamed ways, the heading, weighted by how independent the point is of the last one.
+struct Emission<'a> {
+    net: &'a IndexedNetwork,
+    config: &'a MatchConfig,
+    sigma: f64,
+    weight: f64,
+    heading: Option<([f64; 2], f64)>,
+}
+
+impl<'a> Emission<'a> {
+    fn at(
+        net: &'a IndexedNetwork,
+        config: &'a MatchConfig,
+        chain: &Chain,
+        points: &[Point],
+        p: &Point,
+    ) -> Self {
+        let weight = match (
+            chain.steps.last().and_then(|l| points[l.point].time_ms),
+            p.time_ms,
+        ) {
+            (Some(a), Some(b)) if config.error_correlation_s > 0.0 => {
+                ((b - a) as f64 / 1000.0 / config.error_correlation_s).clamp(0.05, 1.0)
+            }
+            _ => 1.0,
+        };
+        Self {
+            net,
+            config,
+            sigma: config.sigma_m(p.accuracy_m),
+            weight,
+            heading: p.heading,
+        }
+    }
+
+    #[inline]
+    fn score(&self, h: &SegmentHit) -> f64 {
+        let z = h.distance_m / self.sigma;
+        let mut e = -0.5 * z * z;
+        if !self.net.network.segment_is_named(h.segment) {
+            e -= self.config.unnamed_penalty;
+        }
+        if let Some((dir, trust)) = self.heading {
+            let cross = dir[0] * h.direction[1] - dir[1] * h.direction[0];
+            e -= self.config.heading_weight * trust * cross * cross;
+        }
+        e * self.weight
+    }
+}
+
+/// The best way into each candidate of a new point from the chain's last step, in buffers
+/// reused across points.
+#[derive(Default)]
+struct Transitions {
+    scratch: RouteScratch,
+    scores: Vec<f64>,
+    backs: Vec<u32>,
+}
+
+impl Transitions {
+    /// Scores every candidate in `hits` (best predecessor plus emission); `false` when no
+    /// predecessor reaches any of them within the distance a walk allows.
+    #[allow(clippy::too_many_arguments)]
+    fn score(
+        &mut self,
+        net: &IndexedNetwork,
+        config: &MatchConfig,
+        chain: &Chain,
+        points: &[Point],
+        p: &Point,
+        tolerance: f64,
+        hits: &[SegmentHit],
+        emission: &Emission<'_>,
+    ) -> bool {
+        let Some(last) = chain.steps.last() else {
+            return false;
+        };
+        let q = &points[last.point];
+        let straight = (p.x - q.x).hypot(p.y - q.y);
+        let mut limit = straight + config.detour_slack_m.max(2.0 * tolerance);
+        if let (Some(a), Some(b)) = (q.time_ms, p.time_ms) {
+            let dt = ((b - a) as f64 / 1000.0).max(1.0);
+            limit = limit.min(config.max_speed_mps * dt + 2.0 * tolerance);
+        }
+        self.scores.clear();
+        self.backs.clear();
+        let mut any = false;
+        for h in hits {
+            let mut best = f64::NEG_INFINITY;
+            let mut back = u32::MAX;
+            let to = Place {
+                segment: h.segment,
+                offset_m: h.offset_m,
+            };
+            for k in last.start..last.end {
+                let prev = chain.hits[k];
+                let from = Place {
+                    segment: prev.segment,
+                    offset_m: prev.offset_m,
+                };
+                let Some(d) = net
+                    .network
+                    .route_distance_m(from, to, limit, &mut self.scratch)
+                else {
+                    continue;
+                };
+                let s = chain.scores[k] - (d - straight).abs() / config.transition_beta_m;
+                if s > best {
+                    best = s;
+                    back = k as u32;
+                }
+            }
+            if back != u32::MAX {
+                any = true;
+                self.scores.push(best + emission.score(h));
+            } else {
+                self.scores.push(f64::NEG_INFINITY);
+            }
+            self.backs.push(back);
+        }
+        any
+    }
 }
 
 /// Projects the kept fixes and works out a heading for each.

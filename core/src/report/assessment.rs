@@ -317,140 +317,189 @@ fn assess_chief(
     rules: &ReportRules,
     period: &Period,
 ) -> ChiefAssessment {
-    let weeks = period.weeks();
-    let hours = patrols.iter().map(|p| p.0).sum::<f64>() / 3600.0;
-    let distance_m: f64 = patrols.iter().map(|p| p.1).sum();
-    let segments: u64 = streets.iter().map(|s| s.segments).sum();
-    let enough: u64 = streets.iter().map(|s| s.segments_patrolled_enough).sum();
-    let n = on_streets.len() as u64;
-    let assigned = on_streets.iter().filter(|i| i.assigned).count() as u64;
-    let resolved = on_streets.iter().filter(|i| i.resolved).count() as u64;
-    let on_time = on_streets.iter().filter(|i| i.resolved_on_time).count() as u64;
-    let verified = on_streets.iter().filter(|i| i.verified).count() as u64;
-    let reopened = on_streets.iter().filter(|i| i.reopened > 0).count() as u64;
-    let mut to_verify: Vec<f64> = on_streets
-        .iter()
-        .filter_map(|i| i.hours_to_verify())
-        .collect();
-    let median_hours = median(&mut to_verify);
-
-    let share = |k: u64, of: u64, what: &str| Measured {
-        value: (of > 0).then(|| k as f64 / of as f64),
-        detail: if of > 0 {
-            format!("{k} of {of} {what}")
-        } else {
-            format!("no {what}")
-        },
-    };
-    let rate = |v: f64, unit: &str| Measured {
-        value: Some(v / weeks),
-        detail: format!("{} {unit} in {} days", num(v), num(period.days())),
-    };
-    let mut values = BTreeMap::new();
-    values.insert(
-        Metric::CoverageShare,
-        share(enough, segments, "assigned segments patrolled often enough"),
-    );
-    values.insert(Metric::PatrolHoursPerWeek, rate(hours, "hours"));
-    values.insert(
-        Metric::PatrolsPerWeek,
-        rate(patrols.len() as f64, "patrols"),
-    );
-    values.insert(Metric::DistanceKmPerWeek, rate(distance_m / 1000.0, "km"));
-    values.insert(
-        Metric::IssuesFoundPerWeek,
-        rate(found as f64, "issues found"),
-    );
-    values.insert(
-        Metric::AssignedShare,
-        share(assigned, n, "issues on their streets assigned"),
-    );
-    values.insert(
-        Metric::OnTimeShare,
-        share(on_time, n, "issues on their streets resolved on time"),
-    );
-    values.insert(
-        Metric::VerifiedShare,
-        share(verified, n, "issues on their streets verified"),
-    );
-    values.insert(
-        Metric::Reopened,
-        Measured {
-            value: Some(reopened as f64),
-            detail: format!("{reopened} of {n} issues reopened"),
-        },
-    );
-    values.insert(
-        Metric::MedianHoursToVerify,
-        Measured {
-            value: median_hours,
-            detail: match median_hours {
-                Some(h) => format!(
-                    "median of {} verified issue(s): {} h",
-                    to_verify.len(),
-                    num(h)
-                ),
-                None => "no issue verified".into(),
-            },
-        },
-    );
-    values.insert(
-        Metric::Patrols,
-        Measured {
-            value: Some(patrols.len() as f64),
-            detail: format!("{} patrols", patrols.len()),
-        },
-    );
-    values.insert(
-        Metric::IssuesFound,
-        Measured {
-            value: Some(found as f64),
-            detail: format!("{found} issues found"),
-        },
-    );
+    let f = ChiefFigures::count(streets, patrols, found, on_streets);
     let Score {
         score,
         max_score,
         lines,
-    } = score(&rules.assessment.lines, &values);
-
-    let mut notes = Vec::new();
-    if assigned_streets == 0 {
-        notes.push(
-            "no streets assigned: coverage cannot be measured; assign streets to this chief".into(),
-        );
-    } else if streets.len() < assigned_streets {
-        notes.push(format!(
-            "{} assigned street(s) are not in this store's street network",
-            assigned_streets - streets.len()
-        ));
-    }
-    if patrols.is_empty() {
-        notes.push("no patrols in this period".into());
-    }
+    } = score(&rules.assessment.lines, &f.indicators(period));
     ChiefAssessment {
         rank: 0,
         person,
         score,
         max_score,
-        patrols: patrols.len() as u64,
+        patrols: f.patrols,
         patrols_imported: 0,
-        hours: round4(hours),
-        distance_m: round2(distance_m),
+        hours: round4(f.hours),
+        distance_m: round2(f.distance_m),
         streets_assigned: assigned_streets as u64,
-        segments,
-        segments_patrolled_enough: enough,
-        coverage_share: (segments > 0).then(|| round4(enough as f64 / segments as f64)),
+        segments: f.segments,
+        segments_patrolled_enough: f.enough,
+        coverage_share: (f.segments > 0).then(|| round4(f.enough as f64 / f.segments as f64)),
         issues_found: found,
-        issues_on_streets: n,
-        issues_assigned: assigned,
-        issues_resolved: resolved,
-        issues_resolved_on_time: on_time,
-        issues_verified: verified,
-        issues_reopened: reopened,
-        median_hours_to_verify: median_hours.map(round4),
+        issues_on_streets: f.issues,
+        issues_assigned: f.assigned,
+        issues_resolved: f.resolved,
+        issues_resolved_on_time: f.on_time,
+        issues_verified: f.verified,
+        issues_reopened: f.reopened,
+        median_hours_to_verify: f.median_hours_to_verify.map(round4),
         streets: streets.to_vec(),
         explanation: lines,
-        notes,
+        notes: chief_notes(streets.len(), assigned_streets, f.patrols),
     }
+}
+
+/// What a chief's period adds up to, before any rule weighs it.
+#[derive(Debug)]
+struct ChiefFigures {
+    patrols: u64,
+    hours: f64,
+    distance_m: f64,
+    segments: u64,
+    enough: u64,
+    found: u64,
+    issues: u64,
+    assigned: u64,
+    resolved: u64,
+    on_time: u64,
+    verified: u64,
+    reopened: u64,
+    verified_count_for_median: usize,
+    median_hours_to_verify: Option<f64>,
+}
+
+impl ChiefFigures {
+    fn count(
+        streets: &[StreetAssessment],
+        patrols: &[(f64, f64)],
+        found: u64,
+        on_streets: &[&IssueOutcome],
+    ) -> Self {
+        let count =
+            |f: fn(&IssueOutcome) -> bool| on_streets.iter().filter(|i| f(**i)).count() as u64;
+        let mut to_verify: Vec<f64> = on_streets
+            .iter()
+            .filter_map(|i| i.hours_to_verify())
+            .collect();
+        let median_hours_to_verify = median(&mut to_verify);
+        Self {
+            patrols: patrols.len() as u64,
+            hours: patrols.iter().map(|p| p.0).sum::<f64>() / 3600.0,
+            distance_m: patrols.iter().map(|p| p.1).sum(),
+            segments: streets.iter().map(|s| s.segments).sum(),
+            enough: streets.iter().map(|s| s.segments_patrolled_enough).sum(),
+            found,
+            issues: on_streets.len() as u64,
+            assigned: count(|i| i.assigned),
+            resolved: count(|i| i.resolved),
+            on_time: count(|i| i.resolved_on_time),
+            verified: count(|i| i.verified),
+            reopened: count(|i| i.reopened > 0),
+            verified_count_for_median: to_verify.len(),
+            median_hours_to_verify,
+        }
+    }
+
+    /// Every indicator the rules may weigh, with the figures behind it in words.
+    fn indicators(&self, period: &Period) -> BTreeMap<Metric, Measured> {
+        let weeks = period.weeks();
+        let share = |k: u64, of: u64, what: &str| Measured {
+            value: (of > 0).then(|| k as f64 / of as f64),
+            detail: if of > 0 {
+                format!("{k} of {of} {what}")
+            } else {
+                format!("no {what}")
+            },
+        };
+        let rate = |v: f64, unit: &str| Measured {
+            value: Some(v / weeks),
+            detail: format!("{} {unit} in {} days", num(v), num(period.days())),
+        };
+        let count = |v: u64, detail: String| Measured {
+            value: Some(v as f64),
+            detail,
+        };
+        let n = self.issues;
+        BTreeMap::from([
+            (
+                Metric::CoverageShare,
+                share(
+                    self.enough,
+                    self.segments,
+                    "assigned segments patrolled often enough",
+                ),
+            ),
+            (Metric::PatrolHoursPerWeek, rate(self.hours, "hours")),
+            (Metric::PatrolsPerWeek, rate(self.patrols as f64, "patrols")),
+            (
+                Metric::DistanceKmPerWeek,
+                rate(self.distance_m / 1000.0, "km"),
+            ),
+            (
+                Metric::IssuesFoundPerWeek,
+                rate(self.found as f64, "issues found"),
+            ),
+            (
+                Metric::AssignedShare,
+                share(self.assigned, n, "issues on their streets assigned"),
+            ),
+            (
+                Metric::OnTimeShare,
+                share(self.on_time, n, "issues on their streets resolved on time"),
+            ),
+            (
+                Metric::VerifiedShare,
+                share(self.verified, n, "issues on their streets verified"),
+            ),
+            (
+                Metric::Reopened,
+                count(
+                    self.reopened,
+                    format!("{} of {n} issues reopened", self.reopened),
+                ),
+            ),
+            (
+                Metric::MedianHoursToVerify,
+                Measured {
+                    value: self.median_hours_to_verify,
+                    detail: match self.median_hours_to_verify {
+                        Some(h) => format!(
+                            "median of {} verified issue(s): {} h",
+                            self.verified_count_for_median,
+                            num(h)
+                        ),
+                        None => "no issue verified".into(),
+                    },
+                },
+            ),
+            (
+                Metric::Patrols,
+                count(self.patrols, format!("{} patrols", self.patrols)),
+            ),
+            (
+                Metric::IssuesFound,
+                count(self.found, format!("{} issues found", self.found)),
+            ),
+        ])
+    }
+}
+
+/// What the reader of a chief's row should know: streets missing, no patrols.
+fn chief_notes(streets_in_network: usize, assigned_streets: usize, patrols: u64) -> Vec<String> {
+    let mut notes = Vec::new();
+    if assigned_streets == 0 {
+        notes.push(
+            "no streets assigned: coverage cannot be measured; assign streets to this chief".into(),
+        );
+    } else if streets_in_network < assigned_streets {
+        notes.push(format!(
+            "{} assigned street(s) are not in this store's street network",
+            assigned_streets - streets_in_network
+        ));
+    }
+    if patrols == 0 {
+        notes.push("no patrols in this period".into());
+    }
+    notes
 }

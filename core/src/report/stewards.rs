@@ -18,8 +18,9 @@ use crate::report::facts::{PatrolFacts, People, Person, patrols_between};
 use crate::report::period::{DAY_MS, Period};
 use crate::report::rules::ReportRules;
 use crate::report::score::{round2, round4};
+use crate::spatial::IndexedNetwork;
 use crate::store::Store;
-use crate::streets::StreetsError;
+use crate::streets::{StreetInfo, StreetsError};
 
 /// The steward report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,12 +108,12 @@ pub struct StreetWorkload {
 }
 
 impl Store {
-    /// The steward report for `period`.
+    /// The steward report for `period`, in stages: the patrol effort each street got, the
+    /// streets' workload, the points ledger, the pickups, one row per steward, the leaderboards.
     pub fn steward_report(&self, period: &Period, rules: &ReportRules) -> Result<StewardReport> {
         rules.validate()?;
         let people = People::load(self)?;
         let stewards = people.with_role(Role::Steward);
-        let steward_set: HashSet<&str> = stewards.iter().map(String::as_str).collect();
         let net = match self.street_network() {
             Ok(n) => Some(n),
             Err(crate::Error::Streets(StreetsError::NoNetwork)) => None,
@@ -120,306 +121,26 @@ impl Store {
         };
         let lately_from = period.to_ms - i64::from(rules.stewards.lately_days) * DAY_MS;
         let patrols = patrols_between(self, period.from_ms.min(lately_from), period.to_ms)?;
-
-        // Per street: patrols (by anyone) in the period, steward patrols, hours, the last
-        // steward patrol within the lately window.
-        let mut street_patrols: HashMap<usize, u64> = HashMap::new();
-        let mut street_steward_patrols: HashMap<usize, u64> = HashMap::new();
-        let mut street_hours: HashMap<usize, f64> = HashMap::new();
-        let mut last_steward: HashMap<usize, i64> = HashMap::new();
-        if let Some(net) = &net {
-            let keys: Vec<PatrolKey> = patrols
-                .iter()
-                .map(|p| PatrolKey {
-                    row: p.row,
-                    stopped: p.stopped,
-                })
-                .collect();
-            for (p, (coverage, _)) in patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
-                let mut streets: Vec<usize> =
-                    patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
-                        .into_iter()
-                        .map(|s| net.network.segments[s].street)
-                        .collect();
-                streets.sort_unstable();
-                streets.dedup();
-                let by_steward = steward_set.contains(p.user_id.as_str());
-                for &s in &streets {
-                    if period.contains(p.started_at_ms) {
-                        *street_patrols.entry(s).or_default() += 1;
-                        if by_steward {
-                            *street_steward_patrols.entry(s).or_default() += 1;
-                        }
-                    }
-                    if by_steward && p.started_at_ms >= lately_from {
-                        let e = last_steward.entry(s).or_insert(p.started_at_ms);
-                        *e = (*e).max(p.started_at_ms);
-                    }
-                }
-                if period.contains(p.started_at_ms) {
-                    for (s, t) in coverage.street_times_s() {
-                        *street_hours.entry(s).or_default() += t / 3600.0;
-                    }
-                }
+        let effort = match &net {
+            Some(net) => {
+                self.street_effort(net, &patrols, &stewards, period, lately_from, rules)?
             }
-        }
-
-        // Streets: named ones and any with an assignment.
-        let mut workload = Vec::new();
+            None => StreetEffort::default(),
+        };
         let infos = self.streets()?;
-        let assigned: HashSet<String> =
-            people.assignments.iter().map(|a| a.0.to_string()).collect();
-        for info in &infos {
-            let id = info.street.id.to_string();
-            if info.street.name.is_none() && !assigned.contains(&id) {
-                continue;
-            }
-            let idx = net
-                .as_ref()
-                .and_then(|n| n.network.street_index(info.street.id));
-            let get = |m: &HashMap<usize, u64>| idx.and_then(|i| m.get(&i).copied()).unwrap_or(0);
-            let last = idx.and_then(|i| last_steward.get(&i).copied());
-            workload.push(StreetWorkload {
-                street_id: id,
-                name: info.street.name.clone(),
-                subdistrict: info.street.subdistrict.clone(),
-                class: info.street.class.clone(),
-                length_m: round2(info.street.length_m),
-                chief: people
-                    .assignments
-                    .iter()
-                    .find(|a| a.0 == info.street.id && a.2 == Role::Chief)
-                    .map(|a| a.1.clone()),
-                stewards: people
-                    .assignments
-                    .iter()
-                    .filter(|a| a.0 == info.street.id && a.2 == Role::Steward)
-                    .map(|a| a.1.clone())
-                    .collect(),
-                patrols: get(&street_patrols),
-                steward_patrols: get(&street_steward_patrols),
-                patrol_hours: round4(
-                    idx.and_then(|i| street_hours.get(&i).copied())
-                        .unwrap_or(0.0),
-                ),
-                last_steward_patrol_ms: last,
-                not_covered_lately: last.is_none(),
-            });
-        }
+        let workload = street_workloads(&infos, &people, net.as_deref(), &effort);
         let streets_not_covered_lately = workload
             .iter()
             .filter(|w| w.not_covered_lately)
             .map(|w| w.street_id.clone())
             .collect();
-
-        // Points.
-        let conn = self.connection();
-        let mut balance: HashMap<String, i64> = HashMap::new();
-        for row in conn
-            .prepare_cached(
-                "SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id",
-            )?
-            .query_map([period.to_ms], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
-        {
-            let (u, p) = row?;
-            balance.insert(u, p);
-        }
-        let mut history: HashMap<String, Vec<PointsEntry>> = HashMap::new();
-        for e in crate::points::query_entries(
-            conn,
-            "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
-            params![period.from_ms, period.to_ms],
-        )? {
-            history.entry(e.user_id.to_string()).or_default().push(e);
-        }
-
-        // Pickups, each on the street it names (an id, or a name) or the one its place matches.
-        let known: HashSet<String> = infos.iter().map(|i| i.street.id.to_string()).collect();
-        let mut per_user: HashMap<String, (u64, u64, u64)> = HashMap::new();
-        let mut per_street: BTreeMap<Option<String>, (u64, u64, u64)> = BTreeMap::new();
-        {
-            let mut stmt = conn.prepare_cached(
-                "SELECT user_id, lat, lon, bags, items, street_id FROM litter_pickup WHERE at_ms >= ?1 AND at_ms < ?2",
-            )?;
-            let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, f64>(1)?,
-                    r.get::<_, f64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ))
-            })?;
-            for row in rows {
-                let (user, lat, lon, bags, items, street) = row?;
-                let street = match street {
-                    Some(s) if known.contains(s.as_str()) => Some(s),
-                    Some(s) => Some(
-                        self.resolve_street(&s)
-                            .map(|id| id.to_string())
-                            .unwrap_or(s),
-                    ),
-                    None => net
-                        .as_ref()
-                        .and_then(|n| {
-                            crate::matching::match_point(
-                                n,
-                                lat,
-                                lon,
-                                None,
-                                None,
-                                &self.config.matching,
-                            )
-                        })
-                        .map(|m| m.street_id.to_string()),
-                };
-                let u = per_user.entry(user).or_default();
-                let s = per_street.entry(street).or_default();
-                for t in [u, s] {
-                    t.0 += 1;
-                    t.1 += bags.max(0) as u64;
-                    t.2 += items.max(0) as u64;
-                }
-            }
-        }
-        let names: HashMap<String, Option<String>> = infos
-            .iter()
-            .map(|i| (i.street.id.to_string(), i.street.name.clone()))
-            .collect();
-        let pickups_by_street = per_street
-            .into_iter()
-            .map(|(street_id, (pickups, bags, items))| StreetPickups {
-                name: street_id
-                    .as_ref()
-                    .and_then(|s| names.get(s).cloned().flatten()),
-                street_id,
-                pickups,
-                bags,
-                items,
-            })
-            .collect();
-
-        // Stewards.
-        let street_info: HashMap<String, (f64, Option<String>)> = infos
-            .iter()
-            .map(|i| {
-                (
-                    i.street.id.to_string(),
-                    (i.street.length_m, i.street.subdistrict.clone()),
-                )
-            })
-            .collect();
-        let mut period_patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
-        for p in patrols.iter().filter(|p| period.contains(p.started_at_ms)) {
-            period_patrols_of
-                .entry(p.user_id.as_str())
-                .or_default()
-                .push(p);
-        }
-        let mut rows = Vec::with_capacity(stewards.len());
-        for s in &stewards {
-            let person = people.person(s);
-            let streets = people.streets_of(s, Role::Steward);
-            let mut subdistricts: BTreeMap<String, usize> = BTreeMap::new();
-            let mut length = 0.0;
-            for st in &streets {
-                if let Some((len, sub)) = street_info.get(&st.to_string()) {
-                    length += len;
-                    if let Some(sub) = sub {
-                        *subdistricts.entry(sub.clone()).or_default() += 1;
-                    }
-                }
-            }
-            let board = person
-                .subdistrict
-                .clone()
-                .or_else(|| {
-                    subdistricts
-                        .iter()
-                        .max_by_key(|(name, n)| (**n, std::cmp::Reverse((*name).clone())))
-                        .map(|(n, _)| n.clone())
-                })
-                .unwrap_or_else(|| "(no subdistrict)".into());
-            let entries = history.remove(s).unwrap_or_default();
-            let mine = period_patrols_of
-                .get(s.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let (pickups, bags, items) = per_user.get(s).copied().unwrap_or_default();
-            rows.push(StewardRow {
-                leaderboard_subdistrict: board,
-                streets: streets.len() as u64,
-                street_length_m: round2(length),
-                points_balance: balance.get(s).copied().unwrap_or(0),
-                points_earned: entries
-                    .iter()
-                    .filter(|e| e.points > 0)
-                    .map(|e| e.points)
-                    .sum(),
-                points_redeemed: -entries
-                    .iter()
-                    .filter(|e| e.points < 0)
-                    .map(|e| e.points)
-                    .sum::<i64>(),
-                entries_capped: entries
-                    .iter()
-                    .filter(|e| {
-                        e.note
-                            .as_deref()
-                            .is_some_and(|n| n.starts_with("daily cap"))
-                    })
-                    .count() as u64,
-                pickups,
-                bags,
-                items,
-                patrols: mine.len() as u64,
-                patrol_hours: round4(mine.iter().map(|p| p.duration_s).sum::<f64>() / 3600.0),
-                history: entries,
-                person,
-            });
-        }
-        let mut boards: BTreeMap<String, Vec<&StewardRow>> = BTreeMap::new();
-        for r in &rows {
-            boards
-                .entry(r.leaderboard_subdistrict.clone())
-                .or_default()
-                .push(r);
-        }
-        let leaderboards = boards
-            .into_iter()
-            .map(|(subdistrict, mut list)| {
-                list.sort_by(|a, b| {
-                    b.points_earned
-                        .cmp(&a.points_earned)
-                        .then_with(|| a.person.name.cmp(&b.person.name))
-                });
-                let mut ranking = Vec::with_capacity(list.len());
-                for (i, r) in list.iter().enumerate() {
-                    // Equal points share a rank.
-                    let rank = match ranking.last() {
-                        Some(LeaderboardEntry {
-                            rank,
-                            points_earned,
-                            ..
-                        }) if *points_earned == r.points_earned => *rank,
-                        _ => i as u32 + 1,
-                    };
-                    ranking.push(LeaderboardEntry {
-                        rank,
-                        user_id: r.person.user_id.clone(),
-                        name: r.person.name.clone(),
-                        points_earned: r.points_earned,
-                    });
-                }
-                Leaderboard {
-                    subdistrict,
-                    ranking,
-                }
-            })
-            .collect();
+        let ledger = PeriodLedger::read(self.connection(), period)?;
+        let pickups = self.period_pickups(period, &infos, net.as_deref())?;
+        let pickups_by_street = pickups.by_street(&infos);
+        let mut rows = steward_rows(
+            &stewards, &people, &infos, &patrols, period, ledger, &pickups,
+        );
+        let leaderboards = leaderboards(&rows);
         rows.sort_by(|a, b| {
             (
                 &a.leaderboard_subdistrict,
@@ -444,4 +165,357 @@ impl Store {
             streets_not_covered_lately,
         })
     }
+
+    /// Per street (by network index): patrols by anyone in the period that patrolled one of its
+    /// segments, those by stewards, the hours spent on it, and the last steward patrol within
+    /// the lately window.
+    fn street_effort(
+        &self,
+        net: &IndexedNetwork,
+        patrols: &[PatrolFacts],
+        stewards: &[String],
+        period: &Period,
+        lately_from: i64,
+        rules: &ReportRules,
+    ) -> Result<StreetEffort> {
+        let steward_set: HashSet<&str> = stewards.iter().map(String::as_str).collect();
+        let mut effort = StreetEffort::default();
+        let keys: Vec<PatrolKey> = patrols
+            .iter()
+            .map(|p| PatrolKey {
+                row: p.row,
+                stopped: p.stopped,
+            })
+            .collect();
+        for (p, (coverage, _)) in patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
+            let mut streets: Vec<usize> =
+                patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
+                    .into_iter()
+                    .map(|s| net.network.segments[s].street)
+                    .collect();
+            streets.sort_unstable();
+            streets.dedup();
+            let by_steward = steward_set.contains(p.user_id.as_str());
+            for &s in &streets {
+                if period.contains(p.started_at_ms) {
+                    *effort.patrols.entry(s).or_default() += 1;
+                    if by_steward {
+                        *effort.steward_patrols.entry(s).or_default() += 1;
+                    }
+                }
+                if by_steward && p.started_at_ms >= lately_from {
+                    let e = effort.last_steward.entry(s).or_insert(p.started_at_ms);
+                    *e = (*e).max(p.started_at_ms);
+                }
+            }
+            if period.contains(p.started_at_ms) {
+                for (s, t) in coverage.street_times_s() {
+                    *effort.hours.entry(s).or_default() += t / 3600.0;
+                }
+            }
+        }
+        Ok(effort)
+    }
+
+    /// The period's pickups, each on the street it names (an id, or a name) or the one its
+    /// place matches, summed per user and per street.
+    fn period_pickups(
+        &self,
+        period: &Period,
+        infos: &[StreetInfo],
+        net: Option<&IndexedNetwork>,
+    ) -> Result<Pickups> {
+        let known: HashSet<String> = infos.iter().map(|i| i.street.id.to_string()).collect();
+        let mut out = Pickups::default();
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT user_id, lat, lon, bags, items, street_id FROM litter_pickup WHERE at_ms >= ?1 AND at_ms < ?2",
+        )?;
+        let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let (user, lat, lon, bags, items, street) = row?;
+            let street = match street {
+                Some(s) if known.contains(s.as_str()) => Some(s),
+                Some(s) => Some(
+                    self.resolve_street(&s)
+                        .map(|id| id.to_string())
+                        .unwrap_or(s),
+                ),
+                None => net
+                    .and_then(|n| {
+                        crate::matching::match_point(n, lat, lon, None, None, &self.config.matching)
+                    })
+                    .map(|m| m.street_id.to_string()),
+            };
+            let u = out.per_user.entry(user).or_default();
+            let s = out.per_street.entry(street).or_default();
+            for t in [u, s] {
+                t.0 += 1;
+                t.1 += bags.max(0) as u64;
+                t.2 += items.max(0) as u64;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The patrol effort per street (network index), see [`Store::street_effort`].
+#[derive(Debug, Default)]
+struct StreetEffort {
+    patrols: HashMap<usize, u64>,
+    steward_patrols: HashMap<usize, u64>,
+    hours: HashMap<usize, f64>,
+    last_steward: HashMap<usize, i64>,
+}
+
+/// Pickups, bags and items per user and per street (`None`: no street).
+#[derive(Debug, Default)]
+struct Pickups {
+    per_user: HashMap<String, (u64, u64, u64)>,
+    per_street: BTreeMap<Option<String>, (u64, u64, u64)>,
+}
+
+impl Pickups {
+    fn by_street(&self, infos: &[StreetInfo]) -> Vec<StreetPickups> {
+        let names: HashMap<String, Option<String>> = infos
+            .iter()
+            .map(|i| (i.street.id.to_string(), i.street.name.clone()))
+            .collect();
+        self.per_street
+            .iter()
+            .map(|(street_id, &(pickups, bags, items))| StreetPickups {
+                name: street_id
+                    .as_ref()
+                    .and_then(|s| names.get(s).cloned().flatten()),
+                street_id: street_id.clone(),
+                pickups,
+                bags,
+                items,
+            })
+            .collect()
+    }
+}
+
+/// Balances at the period's end and the entries within it, per user.
+#[derive(Debug, Default)]
+struct PeriodLedger {
+    balance: HashMap<String, i64>,
+    history: HashMap<String, Vec<PointsEntry>>,
+}
+
+impl PeriodLedger {
+    fn read(conn: &rusqlite::Connection, period: &Period) -> Result<Self> {
+        let mut ledger = PeriodLedger::default();
+        for row in conn
+            .prepare_cached(
+                "SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id",
+            )?
+            .query_map([period.to_ms], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?
+        {
+            let (u, p) = row?;
+            ledger.balance.insert(u, p);
+        }
+        for e in crate::points::query_entries(
+            conn,
+            "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
+            params![period.from_ms, period.to_ms],
+        )? {
+            ledger
+                .history
+                .entry(e.user_id.to_string())
+                .or_default()
+                .push(e);
+        }
+        Ok(ledger)
+    }
+}
+
+/// The streets worth listing (named ones and any with an assignment) with their effort.
+fn street_workloads(
+    infos: &[StreetInfo],
+    people: &People,
+    net: Option<&IndexedNetwork>,
+    effort: &StreetEffort,
+) -> Vec<StreetWorkload> {
+    let assigned: HashSet<String> = people.assignments.iter().map(|a| a.0.to_string()).collect();
+    let mut workload = Vec::new();
+    for info in infos {
+        let id = info.street.id.to_string();
+        if info.street.name.is_none() && !assigned.contains(&id) {
+            continue;
+        }
+        let idx = net.and_then(|n| n.network.street_index(info.street.id));
+        let get = |m: &HashMap<usize, u64>| idx.and_then(|i| m.get(&i).copied()).unwrap_or(0);
+        let last = idx.and_then(|i| effort.last_steward.get(&i).copied());
+        workload.push(StreetWorkload {
+            street_id: id,
+            name: info.street.name.clone(),
+            subdistrict: info.street.subdistrict.clone(),
+            class: info.street.class.clone(),
+            length_m: round2(info.street.length_m),
+            chief: people
+                .assignments
+                .iter()
+                .find(|a| a.0 == info.street.id && a.2 == Role::Chief)
+                .map(|a| a.1.clone()),
+            stewards: people
+                .assignments
+                .iter()
+                .filter(|a| a.0 == info.street.id && a.2 == Role::Steward)
+                .map(|a| a.1.clone())
+                .collect(),
+            patrols: get(&effort.patrols),
+            steward_patrols: get(&effort.steward_patrols),
+            patrol_hours: round4(
+                idx.and_then(|i| effort.hours.get(&i).copied())
+                    .unwrap_or(0.0),
+            ),
+            last_steward_patrol_ms: last,
+            not_covered_lately: last.is_none(),
+        });
+    }
+    workload
+}
+
+/// One row per steward: streets, points, pickups, patrols.
+fn steward_rows(
+    stewards: &[String],
+    people: &People,
+    infos: &[StreetInfo],
+    patrols: &[PatrolFacts],
+    period: &Period,
+    mut ledger: PeriodLedger,
+    pickups: &Pickups,
+) -> Vec<StewardRow> {
+    let street_info: HashMap<String, (f64, Option<String>)> = infos
+        .iter()
+        .map(|i| {
+            (
+                i.street.id.to_string(),
+                (i.street.length_m, i.street.subdistrict.clone()),
+            )
+        })
+        .collect();
+    let mut period_patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
+    for p in patrols.iter().filter(|p| period.contains(p.started_at_ms)) {
+        period_patrols_of
+            .entry(p.user_id.as_str())
+            .or_default()
+            .push(p);
+    }
+    let mut rows = Vec::with_capacity(stewards.len());
+    for s in stewards {
+        let person = people.person(s);
+        let streets = people.streets_of(s, Role::Steward);
+        let mut subdistricts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut length = 0.0;
+        for st in &streets {
+            if let Some((len, sub)) = street_info.get(&st.to_string()) {
+                length += len;
+                if let Some(sub) = sub {
+                    *subdistricts.entry(sub.clone()).or_default() += 1;
+                }
+            }
+        }
+        let board = person
+            .subdistrict
+            .clone()
+            .or_else(|| {
+                subdistricts
+                    .iter()
+                    .max_by_key(|(name, n)| (**n, std::cmp::Reverse((*name).clone())))
+                    .map(|(n, _)| n.clone())
+            })
+            .unwrap_or_else(|| "(no subdistrict)".into());
+        let entries = ledger.history.remove(s).unwrap_or_default();
+        let mine = period_patrols_of
+            .get(s.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let (pickups, bags, items) = pickups.per_user.get(s).copied().unwrap_or_default();
+        rows.push(StewardRow {
+            leaderboard_subdistrict: board,
+            streets: streets.len() as u64,
+            street_length_m: round2(length),
+            points_balance: ledger.balance.get(s).copied().unwrap_or(0),
+            points_earned: entries
+                .iter()
+                .filter(|e| e.points > 0)
+                .map(|e| e.points)
+                .sum(),
+            points_redeemed: -entries
+                .iter()
+                .filter(|e| e.points < 0)
+                .map(|e| e.points)
+                .sum::<i64>(),
+            entries_capped: entries
+                .iter()
+                .filter(|e| {
+                    e.note
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with("daily cap"))
+                })
+                .count() as u64,
+            pickups,
+            bags,
+            items,
+            patrols: mine.len() as u64,
+            patrol_hours: round4(mine.iter().map(|p| p.duration_s).sum::<f64>() / 3600.0),
+            history: entries,
+            person,
+        });
+    }
+    rows
+}
+
+/// The stewards of each subdistrict by points earned; equal points share a rank.
+fn leaderboards(rows: &[StewardRow]) -> Vec<Leaderboard> {
+    let mut boards: BTreeMap<String, Vec<&StewardRow>> = BTreeMap::new();
+    for r in rows {
+        boards
+            .entry(r.leaderboard_subdistrict.clone())
+            .or_default()
+            .push(r);
+    }
+    boards
+        .into_iter()
+        .map(|(subdistrict, mut list)| {
+            list.sort_by(|a, b| {
+                b.points_earned
+                    .cmp(&a.points_earned)
+                    .then_with(|| a.person.name.cmp(&b.person.name))
+            });
+            let mut ranking: Vec<LeaderboardEntry> = Vec::with_capacity(list.len());
+            for (i, r) in list.iter().enumerate() {
+                let rank = match ranking.last() {
+                    Some(LeaderboardEntry {
+                        rank,
+                        points_earned,
+                        ..
+                    }) if *points_earned == r.points_earned => *rank,
+                    _ => i as u32 + 1,
+                };
+                ranking.push(LeaderboardEntry {
+                    rank,
+                    user_id: r.person.user_id.clone(),
+                    name: r.person.name.clone(),
+                    points_earned: r.points_earned,
+                });
+            }
+            Leaderboard {
+                subdistrict,
+                ranking,
+            }
+        })
+        .collect()
 }

@@ -79,96 +79,127 @@ impl IssueState {
     }
 }
 
-/// Folds a document's events into its state.
+/// Folds a document's events into its state: every event in order (HLC stamp, then id), each
+/// checked against the state so far and applied or marked refused.
 pub fn fold(doc: &IssueDoc) -> IssueState {
     let mut events: Vec<&IssueEvent> = doc.events.iter().collect();
     events.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
-
-    let mut status: Option<IssueStatus> = None;
-    let mut round = 1u32;
-    let mut assignments: Vec<Assignment> = Vec::new();
-    let mut resolved_by = None;
-    let mut verified_by = None;
-    let mut duplicate_of = None;
-    let mut reported_at_ms = 0;
-    let mut round_started_at_ms = 0;
+    let mut state = Folding::default();
     let mut seen = BTreeSet::new();
     let mut folded = Vec::with_capacity(events.len());
-
     for e in events {
-        let verdict = if !seen.insert(e.id) {
+        let outcome = if seen.insert(e.id) {
+            state
+                .check(doc, e)
+                .and_then(|allowed| state.apply(doc, e, &allowed))
+        } else {
             Err(roles::Refusal(
                 "an event with this id is already in the history".into(),
             ))
-        } else {
-            let facts = IssueFacts {
-                issue_id: doc.id,
-                status,
-                round,
-                reporter: &doc.reporter.user_id,
-                assignments: &assignments,
-                resolver: resolved_by.as_ref(),
-                location: (doc.location.lat, doc.location.lon),
-                photos: &doc.photos,
-            };
-            let proposal = Proposal {
-                kind: e.kind,
-                by: &e.by,
-                role: e.role,
-                round: e.round,
-                payload: &e.payload,
-            };
-            roles::check(&facts, &proposal)
         };
-        let allowed = match verdict {
-            Ok(a) => a,
-            Err(why) => {
-                folded.push(FoldedEvent {
-                    event: e.clone(),
-                    applied: false,
-                    refused: Some(why.0),
-                });
-                continue;
-            }
+        folded.push(FoldedEvent {
+            event: e.clone(),
+            applied: outcome.is_ok(),
+            refused: outcome.err().map(|why| why.0),
+        });
+    }
+    state.finish(doc, folded)
+}
+
+/// The state while folding, event by event.
+#[derive(Debug)]
+struct Folding {
+    status: Option<IssueStatus>,
+    round: u32,
+    assignments: Vec<Assignment>,
+    resolved_by: Option<UserId>,
+    verified_by: Option<UserId>,
+    duplicate_of: Option<IssueId>,
+    reported_at_ms: i64,
+    round_started_at_ms: i64,
+}
+
+impl Default for Folding {
+    fn default() -> Self {
+        Self {
+            status: None,
+            round: 1,
+            assignments: Vec::new(),
+            resolved_by: None,
+            verified_by: None,
+            duplicate_of: None,
+            reported_at_ms: 0,
+            round_started_at_ms: 0,
+        }
+    }
+}
+
+impl Folding {
+    /// The role table's verdict on event `e` given the state so far.
+    fn check(&self, doc: &IssueDoc, e: &IssueEvent) -> Result<roles::Allowed, roles::Refusal> {
+        let facts = IssueFacts {
+            issue_id: doc.id,
+            status: self.status,
+            round: self.round,
+            reporter: &doc.reporter.user_id,
+            assignments: &self.assignments,
+            resolver: self.resolved_by.as_ref(),
+            location: (doc.location.lat, doc.location.lon),
+            photos: &doc.photos,
         };
+        let proposal = Proposal {
+            kind: e.kind,
+            by: &e.by,
+            role: e.role,
+            round: e.round,
+            payload: &e.payload,
+        };
+        roles::check(&facts, &proposal)
+    }
+
+    /// Applies an allowed event: the status it leads to and what else it changes.
+    fn apply(
+        &mut self,
+        doc: &IssueDoc,
+        e: &IssueEvent,
+        allowed: &roles::Allowed,
+    ) -> Result<(), roles::Refusal> {
         let wall = e.at.wall_ms;
         let next = match e.kind {
             IssueEventKind::Report => {
-                if e.by == doc.reporter.user_id {
-                    reported_at_ms = wall;
-                    round_started_at_ms = wall;
-                    IssueStatus::Reported
-                } else {
-                    let why = "the report event must be made by the reporter".to_owned();
-                    folded.push(FoldedEvent {
-                        event: e.clone(),
-                        applied: false,
-                        refused: Some(why),
-                    });
-                    continue;
+                if e.by != doc.reporter.user_id {
+                    return Err(roles::Refusal(
+                        "the report event must be made by the reporter".into(),
+                    ));
                 }
+                self.reported_at_ms = wall;
+                self.round_started_at_ms = wall;
+                IssueStatus::Reported
             }
             IssueEventKind::Assign => {
-                assignments.retain(|a| !e.payload.replaces.contains(&a.event));
+                self.assignments
+                    .retain(|a| !e.payload.replaces.contains(&a.event));
                 if let Some(to) = &e.payload.to {
-                    assignments.push(Assignment {
+                    self.assignments.push(Assignment {
                         event: e.id,
                         to: to.clone(),
                         accepted: false,
                     });
                 }
-                assignment_status(&assignments)
+                assignment_status(&self.assignments)
             }
             IssueEventKind::Return => {
-                assignments.retain(|a| Some(a.event) != allowed.assignment);
-                if assignments.is_empty() {
+                self.assignments
+                    .retain(|a| Some(a.event) != allowed.assignment);
+                if self.assignments.is_empty() {
                     IssueStatus::Returned
                 } else {
-                    assignment_status(&assignments)
+                    assignment_status(&self.assignments)
                 }
             }
             IssueEventKind::Accept => {
-                for a in assignments
+                for a in self
+                    .assignments
                     .iter_mut()
                     .filter(|a| Some(a.event) == allowed.assignment)
                 {
@@ -177,65 +208,66 @@ pub fn fold(doc: &IssueDoc) -> IssueState {
                 IssueStatus::InProgress
             }
             IssueEventKind::Resolve => {
-                resolved_by = Some(e.by);
+                self.resolved_by = Some(e.by);
                 IssueStatus::Resolved
             }
             IssueEventKind::Verify => {
-                verified_by = Some(e.by);
+                self.verified_by = Some(e.by);
                 IssueStatus::Verified
             }
             IssueEventKind::Reopen => {
-                round += 1;
-                round_started_at_ms = wall;
-                assignments.clear();
-                resolved_by = None;
-                verified_by = None;
-                duplicate_of = None;
+                self.round += 1;
+                self.round_started_at_ms = wall;
+                self.assignments.clear();
+                self.resolved_by = None;
+                self.verified_by = None;
+                self.duplicate_of = None;
                 IssueStatus::Reopened
             }
             IssueEventKind::DuplicateOf => {
-                duplicate_of = e.payload.duplicate_of;
+                self.duplicate_of = e.payload.duplicate_of;
                 IssueStatus::Duplicate
             }
             IssueEventKind::Cancel => IssueStatus::Cancelled,
         };
-        status = Some(next);
-        folded.push(FoldedEvent {
-            event: e.clone(),
-            applied: true,
-            refused: None,
-        });
+        self.status = Some(next);
+        Ok(())
     }
 
-    let assignees: Vec<Assignee> = assignments
-        .iter()
-        .map(|a| a.to.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let conflict = (assignees.len() > 1).then(|| AssignmentConflict {
-        assignees: assignees.clone(),
-        events: assignments.iter().map(|a| a.event).collect(),
-    });
-    let updated_at_ms = folded
-        .iter()
-        .map(|f| f.event.at.wall_ms)
-        .chain(doc.comments.iter().map(|c| c.at.wall_ms))
-        .max()
-        .unwrap_or(0);
-    IssueState {
-        status: status.unwrap_or(IssueStatus::Reported),
-        round,
-        assignees,
-        assignments,
-        conflict,
-        resolved_by,
-        verified_by,
-        duplicate_of,
-        reported_at_ms,
-        round_started_at_ms,
-        updated_at_ms,
-        events: folded,
+    /// The state once every event is folded: distinct assignees, a conflict when more than one
+    /// holds the issue, the latest time anything happened.
+    fn finish(self, doc: &IssueDoc, events: Vec<FoldedEvent>) -> IssueState {
+        let assignees: Vec<Assignee> = self
+            .assignments
+            .iter()
+            .map(|a| a.to.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let conflict = (assignees.len() > 1).then(|| AssignmentConflict {
+            assignees: assignees.clone(),
+            events: self.assignments.iter().map(|a| a.event).collect(),
+        });
+        let updated_at_ms = events
+            .iter()
+            .map(|f| f.event.at.wall_ms)
+            .chain(doc.comments.iter().map(|c| c.at.wall_ms))
+            .max()
+            .unwrap_or(0);
+        IssueState {
+            status: self.status.unwrap_or(IssueStatus::Reported),
+            round: self.round,
+            assignees,
+            assignments: self.assignments,
+            conflict,
+            resolved_by: self.resolved_by,
+            verified_by: self.verified_by,
+            duplicate_of: self.duplicate_of,
+            reported_at_ms: self.reported_at_ms,
+            round_started_at_ms: self.round_started_at_ms,
+            updated_at_ms,
+            events,
+        }
     }
 }
 
