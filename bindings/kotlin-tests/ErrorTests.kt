@@ -1,6 +1,7 @@
 // Errors cross the boundary as the generated PatrolException subclasses, with the core's message.
 package org.streetpatrol.tests
 
+import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.util.UUID
 import org.streetpatrol.ffi.FilterProfile
@@ -37,7 +38,7 @@ fun errorsArriveAsTypedExceptions() {
         batch[7] = batch[7].copy(lon = Double.NaN)
         val e = assertThrows<PatrolException.InvalidInput>("a batch with a bad fix") { store.addFixes(id, batch) }
         check(e.message!!.contains("fix 7 of the batch")) { "names the bad fix: ${e.message}" }
-        assertEq(0, store.fixes(id).size, "nothing stored")
+        assertEq(0, runBlocking { store.fixes(id) }.size, "nothing stored")
 
         // Ids: unknown is NotFound, malformed is InvalidInput (refused before the call runs).
         val unknown = UUID.randomUUID().toString()
@@ -63,7 +64,7 @@ fun errorsArriveAsTypedExceptions() {
         assertThrows<PatrolException.InvalidInput>("not a GPX file") {
             kotlinx.coroutines.runBlocking { store.importTrackFile(notGpx.path) }
         }
-        assertEq(1, store.listPatrols().size, "failed imports stored nothing")
+        assertEq(1, runBlocking { store.listPatrols() }.size, "failed imports stored nothing")
     }
     // Settings out of range are refused when the store opens.
     val broken = defaultTrackConfig(FilterProfile.WALKING).let { it.copy(filter = it.filter.copy(maxSpeedMps = -1.0)) }

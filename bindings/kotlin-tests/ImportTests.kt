@@ -99,7 +99,7 @@ fun cancellingAnImportStoresNothing() {
     freshStore(dir).use { store ->
         val listener = cancelWhileStoring { store.importTrackFile(gpx.path, ImportSettings(), it) }
         // The next call waits for the worker to give up and roll back.
-        assertEq(0, store.listPatrols().size, "the cancelled import left no patrol")
+        assertEq(0, runBlocking { store.listPatrols() }.size, "the cancelled import left no patrol")
         val storing = listener.reports.map { it.first }.filter { it.stage == ProgressStage.STORING_FIXES }
         check(storing.none { it.done == it.total }) { "the import stopped before the end: ${storing.last()}" }
         // Cancelled through a CancelToken (what a Swift host does): the call fails with Interrupted.
@@ -113,7 +113,7 @@ fun cancellingAnImportStoresNothing() {
             runBlocking { store.importTrackFile(gpx.path, ImportSettings(), cancelling, token) }
         }
         check(interrupted.message!!.contains("interrupted")) { interrupted.message!! }
-        assertEq(0, store.listPatrols().size, "the token-cancelled import left no patrol")
+        assertEq(0, runBlocking { store.listPatrols() }.size, "the token-cancelled import left no patrol")
         // The store is fine afterwards: the same file imports whole.
         val report = runBlocking { store.importTrackFile(gpx.path) }
         assertEq(BIG_IMPORT_POINTS.toULong(), report.stats.fixesRead, "imported after the cancel")

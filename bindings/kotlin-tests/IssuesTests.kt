@@ -63,10 +63,10 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
 
         // To the chief as bytes: dispatch to the city-property crews, the second one a duplicate.
         clock.nowMs += 600_000
-        val merged = chief.importIssue(steward.exportIssue(id))
+        val merged = runBlocking { chief.importIssue(steward.exportIssue(id)) }
         check(merged.new && merged.changed && merged.status == IssueStatus.REPORTED) { "$merged" }
-        chief.importIssue(steward.exportIssue(second.issue.id))
-        assertEq(listOf(id), chief.possibleDuplicates(second.issue.id).map { it.id }, "possible duplicates")
+        runBlocking { chief.importIssue(steward.exportIssue(second.issue.id)) }
+        assertEq(listOf(id), runBlocking { chief.possibleDuplicates(second.issue.id) }.map { it.id }, "possible duplicates")
         assertEq(IssueStatus.DUPLICATE, chief.markDuplicate(second.issue.id, id).status, "marked a duplicate")
         val assigned = chief.assignIssue(id, Assignee.CityProperty, "请尽快清理")
         assertEq(IssueStatus.ASSIGNED, assigned.status, "assigned")
@@ -76,10 +76,10 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         // To the crew as a file: accept, then resolve with an after-photo taken near the issue.
         clock.nowMs += 600_000
         val handover = File(dir, "handover/issue.automerge")
-        val written = chief.exportIssueFile(id, handover.path)
+        val written = runBlocking { chief.exportIssueFile(id, handover.path) }
         assertEq(handover.length().toULong(), written, "bytes written")
-        assertEq(true, crew.importIssueFile(handover.path).new, "new on the crew's phone")
-        assertEq(listOf(id), crew.listIssues(IssueQuery(assignee = Assignee.CityProperty, openOnly = true)).map { it.id }, "in the crew's queue")
+        assertEq(true, runBlocking { crew.importIssueFile(handover.path) }.new, "new on the crew's phone")
+        assertEq(listOf(id), runBlocking { crew.listIssues(IssueQuery(assignee = Assignee.CityProperty, openOnly = true)) }.map { it.id }, "in the crew's queue")
         assertThrows<PatrolException.NotFound>("the original photo stays on the steward's phone") { crew.photo(before.sha256) }
         check(crew.issue(id).photos.single().thumbnail.isNotEmpty()) { "but every phone has the thumbnail" }
         assertEq(IssueStatus.IN_PROGRESS, crew.acceptIssue(id).status, "accepted")
@@ -98,7 +98,7 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
 
         // Back to the steward, who may not verify: refused, nothing written.
         clock.nowMs += 600_000
-        steward.importIssue(crew.exportIssue(id))
+        runBlocking { steward.importIssue(crew.exportIssue(id)) }
         val heads = steward.issue(id).heads
         val refused = assertThrows<PatrolException.NotAllowed>("a steward verifying") { steward.verifyIssue(id) }
         check(refused.message!!.contains("steward may not verify")) { refused.message!! }
@@ -106,8 +106,8 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         steward.commentIssue(id, "看到已经清理了")
 
         // The chief verifies: the loop is closed.
-        chief.importIssue(crew.exportIssue(id))
-        chief.importIssue(steward.exportIssue(id))
+        runBlocking { chief.importIssue(crew.exportIssue(id)) }
+        runBlocking { chief.importIssue(steward.exportIssue(id)) }
         val verified = chief.verifyIssue(id)
         assertEq(IssueStatus.VERIFIED, verified.status, "verified")
         assertEq(
@@ -126,11 +126,11 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         check(verified.events.zipWithNext().all { (a, b) -> a.at.wallMs <= b.at.wallMs }) { "HLC order" }
 
         // The steward sees the closed loop, with the same history, and earns the points.
-        val back = steward.importIssue(chief.exportIssue(id))
+        val back = runBlocking { steward.importIssue(chief.exportIssue(id)) }
         assertEq(IssueStatus.VERIFIED, back.status, "verified on the steward's phone")
         assertEq(chief.issue(id).heads, steward.issue(id).heads, "the same history on both phones")
         assertEq(5L, steward.points().balance, "5 points for a reported issue that ends verified")
-        assertEq(false, steward.importIssue(chief.exportIssue(id)).changed, "importing again changes nothing")
+        assertEq(false, runBlocking { steward.importIssue(chief.exportIssue(id)) }.changed, "importing again changes nothing")
 
         // Reopened: round 2, due again; a day later it is overdue.
         val reopened = chief.reopenIssue(id, "垃圾又出现了")
@@ -139,17 +139,17 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         val cat = chief.issueCategories().first { it.code == "litter" }
         assertEq(24u, cat.dueHours, "litter is due in 24 hours")
         assertEq(reopened.events.last().at.wallMs + 24 * 3_600_000L, reopened.dueAtMs, "due from the reopen")
-        assertEq(0, chief.listIssues(IssueQuery(overdue = true)).size, "not overdue yet")
+        assertEq(0, runBlocking { chief.listIssues(IssueQuery(overdue = true)) }.size, "not overdue yet")
         clock.nowMs += 25 * 3_600_000L
-        assertEq(listOf(id), chief.listIssues(IssueQuery(overdue = true)).map { it.id }, "overdue a day later")
+        assertEq(listOf(id), runBlocking { chief.listIssues(IssueQuery(overdue = true)) }.map { it.id }, "overdue a day later")
         check(chief.issue(id).overdue) { "the view says overdue too" }
 
         // Queries on the chief's phone.
-        assertEq(2, chief.listIssues(IssueQuery(near = NearPoint(LAT, LON, 100.0))).size, "both reports within 100 m")
-        assertEq(listOf(second.issue.id), chief.listIssues(IssueQuery(status = IssueStatus.DUPLICATE)).map { it.id }, "the duplicate")
-        assertEq(1uL, chief.countIssues(IssueQuery(openOnly = true)), "one open issue")
-        assertEq(2uL, chief.countIssues(IssueQuery()), "two issues")
-        assertEq(listOf(id), chief.listIssues(IssueQuery(near = NearPoint(LAT, LON, 5.0), category = "litter")).map { it.id }, "at the spot")
+        assertEq(2, runBlocking { chief.listIssues(IssueQuery(near = NearPoint(LAT, LON, 100.0))) }.size, "both reports within 100 m")
+        assertEq(listOf(second.issue.id), runBlocking { chief.listIssues(IssueQuery(status = IssueStatus.DUPLICATE)) }.map { it.id }, "the duplicate")
+        assertEq(1uL, runBlocking { chief.countIssues(IssueQuery(openOnly = true)) }, "one open issue")
+        assertEq(2uL, runBlocking { chief.countIssues(IssueQuery()) }, "two issues")
+        assertEq(listOf(id), runBlocking { chief.listIssues(IssueQuery(near = NearPoint(LAT, LON, 5.0), category = "litter")) }.map { it.id }, "at the spot")
 
         // A reporter withdraws their own report; a custom category.
         val third = steward.reportIssue(NewIssue(category = "other", lat = LAT, lon = LON, description = "井盖松动"))
@@ -160,8 +160,8 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         assertThrows<PatrolException.InvalidInput>("an unknown category") { steward.reportIssue(NewIssue(category = "graffiti", lat = LAT, lon = LON)) }
 
         // What is not an issue document, id or place is refused with the right kind.
-        assertThrows<PatrolException.InvalidInput>("bytes that are not a document") { chief.importIssue("hello".toByteArray()) }
-        assertThrows<PatrolException.Io>("a missing document file") { chief.importIssueFile(File(dir, "nope.automerge").path) }
+        assertThrows<PatrolException.InvalidInput>("bytes that are not a document") { runBlocking { chief.importIssue("hello".toByteArray()) } }
+        assertThrows<PatrolException.Io>("a missing document file") { runBlocking { chief.importIssueFile(File(dir, "nope.automerge").path) } }
         assertThrows<PatrolException.NotFound>("an unknown issue") { chief.issue(java.util.UUID.randomUUID().toString()) }
         assertThrows<PatrolException.InvalidInput>("a malformed issue id") { chief.issue("issue-7") }
         assertThrows<PatrolException.InvalidInput>("a place that is not on Earth") {
@@ -170,7 +170,7 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         assertThrows<PatrolException.NotFound>("a photo this store does not have") {
             chief.reportIssue(NewIssue(category = "litter", lat = LAT, lon = LON, photos = listOf("ab".repeat(32))))
         }
-        assertEq(2uL, chief.countIssues(IssueQuery()), "the refused calls stored nothing")
+        assertEq(2uL, runBlocking { chief.countIssues(IssueQuery()) }, "the refused calls stored nothing")
     } finally {
         steward.close()
         chief.close()

@@ -1,6 +1,7 @@
 // Objects are closed (AutoCloseable, `use`), and no native memory leaks over many calls.
 package org.streetpatrol.tests
 
+import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.nio.ByteBuffer
 import java.util.UUID
@@ -18,7 +19,7 @@ fun closedObjectsRefuseCalls() {
     assertEq(before + 1uL, liveStoreHandles(), "one handle while open")
     store.close()
     assertEq(before, liveStoreHandles(), "closing releases the native store at once")
-    assertThrows<IllegalStateException>("a call after close") { store.listPatrols() }
+    assertThrows<IllegalStateException>("a call after close") { runBlocking { store.listPatrols() } }
     store.close() // closing twice is harmless
 
     // The same file opens again with everything in it: closing lost nothing.
@@ -68,7 +69,7 @@ fun noNativeLeaksOverTenThousandCalls() {
     fun round(i: Int) {
         when (i % 20) {
             0 -> PatrolStore.open(path).use { it.device() }          // object handles
-            1 -> check(store.fixes(id).size >= 300) { "fixes" }      // 20-100 KB out
+            1 -> check(runBlocking { store.fixes(id) }.size >= 300) { "fixes" }      // 20-100 KB out
             2 -> store.addFix(id, walkFix(300 + i / 20, t0 = T0))   // records in and out
             3 -> try { store.addFix(unknown, walkFix(0)); error("no error") } catch (e: PatrolException.NotFound) {}
             4 -> store.patrol(id)
@@ -76,17 +77,17 @@ fun noNativeLeaksOverTenThousandCalls() {
             6 -> store.openPatrol()
             7 -> store.addFixes(id, emptyList())
             8 -> try { store.patrol("bad id"); error("no error") } catch (e: PatrolException.InvalidInput) {}
-            9 -> store.listPatrols()
+            9 -> runBlocking { store.listPatrols() }
             10 -> check(store.issue(issue).photos[0].thumbnail.isNotEmpty()) { "issue view" }   // ~20 KB out
-            11 -> check(!store.importIssue(document).changed) { "unchanged" }                    // ~20 KB in
+            11 -> check(!runBlocking { store.importIssue(document) }.changed) { "unchanged" }                    // ~20 KB in
             12 -> check(store.exportIssue(issue).size == document.size) { "export" }             // ~20 KB out
             13 -> check(store.photoThumbnail(photo.sha256).size.toULong() == photo.thumbnailBytes) { "bytes" }
-            14 -> check(store.listIssues(near).size == 1) { "issue list" }
+            14 -> check(runBlocking { store.listIssues(near) }.size == 1) { "issue list" }
             15 -> try { store.verifyIssue(issue); error("no error") } catch (e: PatrolException.NotAllowed) {}
-            16 -> check(store.listStreets().size == 3) { "streets" }
+            16 -> check(runBlocking { store.listStreets() }.size == 3) { "streets" }
             17 -> store.matchPoint(LAT, LON, 5.0)
             18 -> store.points()
-            else -> store.streetSegments()
+            else -> runBlocking { store.streetSegments() }
         }
     }
     // Warm up: JIT, SQLite's page cache, malloc arenas.

@@ -17,12 +17,14 @@ val scenarios: Map<String, () -> Unit> = linkedMapOf(
     "cancelling_an_import_stores_nothing" to ::cancellingAnImportStoresNothing,
     "a_throwing_progress_listener_does_not_break_the_import" to ::aThrowingListenerDoesNotBreakTheImport,
     "the_host_clock_and_network_state_reach_the_core" to ::hostClockAndNetworkReachTheCore,
-    "the_kotlin_wrapper_runs_on_io_and_streams_progress" to ::wrapperRunsOnIoAndStreamsProgress,
+    "slow_calls_run_on_a_core_worker_thread" to ::slowCallsRunOnACoreWorkerThread,
     "streets_import_a_1_hz_patrol_and_coverage_read_from_kotlin" to ::streetsImportPatrolAndCoverage,
     "cancelling_a_street_import_stores_nothing" to ::cancellingAStreetImportStoresNothing,
     "report_an_issue_with_a_photo_and_move_it_through_the_workflow" to ::reportAnIssueWithAPhotoThroughTheWorkflow,
     "pickups_and_points" to ::pickupsAndPoints,
-    "the_kotlin_wrapper_covers_streets_issues_and_points" to ::wrapperCoversStreetsIssuesAndPoints,
+    "observers_hear_the_current_state_then_changes_until_stopped" to ::observersHearTheCurrentStateThenChangesUntilStopped,
+    "observers_see_writes_from_another_connection" to ::observersSeeWritesFromAnotherConnection,
+    "kotlin_flows_over_observers_and_progress" to ::kotlinFlowsOverObserversAndProgress,
     // Needs -Dpatrol.server, -Dpatrol.chief_code and -Dpatrol.supervisor_code (kotlin.rs starts
     // a patrol-server for it).
     "sync_against_a_patrol_server_started_by_the_test" to ::syncAgainstAPatrolServerStartedByTheTest,

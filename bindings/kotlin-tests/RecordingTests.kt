@@ -48,14 +48,14 @@ fun recordAThousandFixPatrol() {
         assertEq(listOf("八角北路", "八角西街"), info.plannedStreets, "planned streets")
         assertEq(stats, info.summary, "the stored summary is what stop returned")
         assertEq(null, store.openPatrol(), "no open patrol after the stop")
-        val stored = store.fixes(id)
+        val stored = runBlocking { store.fixes(id) }
         assertEq(1000, stored.size, "stored fixes")
         assertEq(FixVerdict.IMPOSSIBLE_SPEED, stored[500].verdict, "stored verdict")
         assertEq("gps", stored[0].provider, "provider")
-        val line = store.simplifiedTrack(id)
+        val line = runBlocking { store.simplifiedTrack(id) }
         assertEq(1, line.size, "one segment drawn")
         check(line[0].size in 2..10) { "a straight walk simplifies to a few points: ${line[0].size}" }
-        assertEq(listOf(id), store.listPatrols().map { it.id }, "list")
+        assertEq(listOf(id), runBlocking { store.listPatrols() }.map { it.id }, "list")
     }
 }
 
@@ -96,9 +96,9 @@ fun exportAndImportRoundTrip() {
         val id = store.startPatrol()
         store.addFixes(id, walk(600))
         store.stopPatrol(id)
-        val gpx = store.exportTrack(id, TrackExportFormat.GPX, Datum.WGS84, ExportFixes.KEPT)
+        val gpx = runBlocking { store.exportTrack(id, TrackExportFormat.GPX, Datum.WGS84, ExportFixes.KEPT) }
         assertEq(600, Regex("<trkpt ").findAll(gpx).count(), "GPX points")
-        val geojson = store.exportTrack(id, TrackExportFormat.GEO_JSON, Datum.GCJ02, ExportFixes.ALL)
+        val geojson = runBlocking { store.exportTrack(id, TrackExportFormat.GEO_JSON, Datum.GCJ02, ExportFixes.ALL) }
         check(geojson.contains("\"FeatureCollection\"") && geojson.contains(id)) { "GeoJSON with the patrol id" }
         check(geojson.contains("\"gcj02\"")) { "GeoJSON says its datum" }
         val file = File(dir, "walk.gpx").apply { writeText(gpx) }

@@ -34,7 +34,7 @@ fun streetsImportPatrolAndCoverage() {
         assertEq(ProgressReport(ProgressStage.STORING_STREETS, 3uL, 3uL), stages.last(), "last report")
 
         // Listing, resolving, assigning.
-        val streets = chief.listStreets()
+        val streets = runBlocking { chief.listStreets() }
         assertEq(listOf("八角北路", "八角西街", "杨庄东街"), streets.map { it.street.name }, "listed by name")
         check(streets.all { it.street.subdistrict == "八角" }) { "the subdistrict from the settings" }
         val west = chief.resolveStreet("八角西街")
@@ -44,14 +44,14 @@ fun streetsImportPatrolAndCoverage() {
         assertNear(600.0, chief.street(west).lengthM, 0.5, "西街 length (m)")
         val nf = assertThrows<PatrolException.NotFound>("an unknown street") { chief.resolveStreet("长安街") }
         check(nf.message!!.contains("长安街")) { nf.message!! }
-        assertEq(3, chief.streetSegments().count { it.streetId == west }, "西街 segments to draw")
-        check(chief.exportStreetsGeojson().contains("\"FeatureCollection\"")) { "GeoJSON for map SDKs" }
+        assertEq(3, runBlocking { chief.streetSegments() }.count { it.streetId == west }, "西街 segments to draw")
+        check(runBlocking { chief.exportStreetsGeojson() }.contains("\"FeatureCollection\"")) { "GeoJSON for map SDKs" }
 
         assertEq(null, chief.assignStreet(west, me.userId, Role.CHIEF), "no chief before")
         chief.assignStreet(east, me.userId, Role.CHIEF)
         chief.assignStreet(west, "李雷", Role.STEWARD)
-        assertEq(me.userId, chief.listStreets().first { it.street.id == west }.chief, "the chief of 西街")
-        assertEq(listOf("李雷"), chief.listStreets().first { it.street.id == west }.stewards, "stewards of 西街")
+        assertEq(me.userId, runBlocking { chief.listStreets() }.first { it.street.id == west }.chief, "the chief of 西街")
+        assertEq(listOf("李雷"), runBlocking { chief.listStreets() }.first { it.street.id == west }.stewards, "stewards of 西街")
         assertEq(setOf(west, east), chief.assignmentsOf(me.userId).map { it.streetId }.toSet(), "my streets")
         assertEq(true, chief.unassignStreet(west, "李雷", Role.STEWARD), "unassigned")
         assertEq(false, chief.unassignStreet(west, "李雷", Role.STEWARD), "nothing left to unassign")
@@ -91,7 +91,7 @@ fun streetsImportPatrolAndCoverage() {
         chief.stopPatrol(id)
         assertEq(2, chief.checkIns(id).size, "check-ins of the patrol")
 
-        val c = chief.patrolCoverage(id)
+        val c = runBlocking { chief.patrolCoverage(id) }
         assertEq(setOf(west, east), c.streets.map { it.streetId }.toSet(), "the assigned streets are reported")
         val w = c.streets.first { it.streetId == west }
         check(w.assigned && w.coveredRatio > 0.9) { "西街 walked end to end: ${w.coveredRatio}" }
@@ -109,10 +109,10 @@ fun streetsImportPatrolAndCoverage() {
         check(c.matching.fixesMatched >= c.matching.fixesKept - 5uL) { "matched: ${c.matching}" }
 
         // The period around it: the same patrol, the same figures.
-        val p = chief.periodCoverage(T0, T0 + 3_600_000, me.userId)
+        val p = runBlocking { chief.periodCoverage(T0, T0 + 3_600_000, me.userId) }
         assertEq(listOf(id), p.patrols, "patrols of the period")
         assertNear(c.totals.coveredM, p.totals.coveredM, 1e-6, "period covered (m)")
-        assertThrows<PatrolException.InvalidInput>("a period ending before it starts") { chief.periodCoverage(T0, T0 - 1) }
+        assertThrows<PatrolException.InvalidInput>("a period ending before it starts") { runBlocking { chief.periodCoverage(T0, T0 - 1) } }
 
         // Scanning with no open patrol: verified, no check-in, a note saying why.
         val idle = chief.scanSignboard(board.link)
@@ -146,13 +146,13 @@ fun cancellingAStreetImportStoresNothing() {
     freshStore(dir).use { store ->
         val listener = cancelWhileStoring { store.importStreetFile(file.path, StreetImportSettings(), it) }
         // The next call waits for the worker to roll back.
-        assertEq(0, store.listStreets().size, "the cancelled import left no street")
+        assertEq(0, runBlocking { store.listStreets() }.size, "the cancelled import left no street")
         val storing = listener.reports.map { it.first }.filter { it.stage == ProgressStage.STORING_STREETS }
         check(storing.isNotEmpty() && storing.none { it.done == it.total }) { "stopped before the end: $storing" }
         // The store is fine afterwards: the same file imports whole.
         val report = runBlocking { store.importStreetFile(file.path) }
         assertEq(1000uL, report.streets, "imported after the cancel")
-        assertEq(1000, store.listStreets().size, "listed")
+        assertEq(1000, runBlocking { store.listStreets() }.size, "listed")
         // Not a street file: InvalidInput, nothing stored; a missing file: Io.
         val notStreets = File(dir, "points.geojson").apply {
             writeText("""{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[116.2,39.9]}}]}""")
@@ -165,6 +165,6 @@ fun cancellingAStreetImportStoresNothing() {
         assertThrows<PatrolException.InvalidInput>("a segment length under 10 m") {
             runBlocking { store.importStreetFile(file.path, StreetImportSettings(maxSegmentM = 1.0)) }
         }
-        assertEq(1000, store.listStreets().size, "failed imports changed nothing")
+        assertEq(1000, runBlocking { store.listStreets() }.size, "failed imports changed nothing")
     }
 }

@@ -23,7 +23,7 @@ class ProbingListener(private val store: PatrolStore) : RecordingListener() {
 
     override fun onProgress(progress: ProgressReport) {
         super.onProgress(progress)
-        if (patrolsSeenDuringSync == null) patrolsSeenDuringSync = store.listPatrols().size
+        if (patrolsSeenDuringSync == null) patrolsSeenDuringSync = runBlocking { store.listPatrols() }.size
     }
 }
 
@@ -77,10 +77,10 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
             val down = runBlocking { sup.sync() }
             assertEq(1uL, down.documentsDown, "the issue came down")
             assertEq(600uL, down.fixesDown, "the fixes came down (wifi)")
-            val there = sup.listPatrols().single()
+            val there = runBlocking { sup.listPatrols() }.single()
             assertEq(patrol, there.id, "the same patrol")
             assertEq(PatrolSource.SYNCED, there.source, "marked as synced")
-            assertEq(600, sup.fixes(patrol).size, "every fix")
+            assertEq(600, runBlocking { sup.fixes(patrol) }.size, "every fix")
             assertEq(issue.id, sup.issue(issue.id).id, "the same issue")
             val again = runBlocking { sup.sync() }
             check(again.bytesUp + again.bytesDown < 10_000uL) { "a no-op sync is small: $again" }

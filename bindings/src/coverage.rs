@@ -174,29 +174,34 @@ impl From<patrol_core::coverage::report::PeriodCoverage> for PeriodCoverage {
 impl PatrolStore {
     /// Matches a patrol's track (also one still recording) to the street network and measures
     /// what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
-    /// for a day-long patrol: call it off the main thread.
-    pub fn patrol_coverage(&self, patrol_id: PatrolId) -> Result<PatrolCoverage, PatrolError> {
-        self.with_store(|s| s.patrol_coverage(patrol_id))
+    /// for a day-long patrol: on a worker thread.
+    pub async fn patrol_coverage(
+        &self,
+        patrol_id: PatrolId,
+    ) -> Result<PatrolCoverage, PatrolError> {
+        self.in_background("patrol coverage", move |s| s.patrol_coverage(patrol_id))
+            .await
             .map(Into::into)
     }
 
     /// What the patrols started in `[from_ms, to_ms)` covered together, against the streets
     /// assigned to `user_id` (an id or, where this store knows the user, a name) or, without
-    /// one, to anyone: the figure assessment (考核) uses.
+    /// one, to anyone: the figure assessment (考核) uses. On a worker thread.
     #[uniffi::method(default(user_id = None))]
-    pub fn period_coverage(
+    pub async fn period_coverage(
         &self,
         from_ms: i64,
         to_ms: i64,
         user_id: Option<String>,
     ) -> Result<PeriodCoverage, PatrolError> {
-        self.with_store(|s| {
+        self.in_background("period coverage", move |s| {
             s.period_coverage(&PeriodQuery {
                 from_ms,
                 to_ms,
                 user_id,
             })
         })
+        .await
         .map(Into::into)
     }
 }

@@ -20,6 +20,8 @@ use patrol_core::{
     PhotoStage, Role, UserId,
 };
 
+use patrol_core::Store;
+
 use crate::error::PatrolError;
 use crate::store::PatrolStore;
 use crate::types::LatLon;
@@ -419,6 +421,16 @@ fn summaries(
     list.into_iter().map(TryInto::try_into).collect()
 }
 
+/// The issues matching `query` as lists show them, "overdue" as of the store's clock now: what
+/// `list_issues` returns and `observe_issues` delivers.
+pub(crate) fn issue_list(
+    store: &Store,
+    query: &IssueQuery,
+) -> Result<Vec<IssueSummary>, PatrolError> {
+    let now_ms = store.clock().now_ms();
+    summaries(store.list_issues(&query.clone().into_core(now_ms))?)
+}
+
 /// What reporting returns: the new issue, and the open issues of the same category within 50 m
 /// that may be the same problem (offer to mark it a duplicate).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -489,9 +501,16 @@ impl PatrolStore {
         })
     }
 
-    /// The open issues of the same category within 50 m of an issue, nearest first.
-    pub fn possible_duplicates(&self, issue_id: IssueId) -> Result<Vec<IssueSummary>, PatrolError> {
-        summaries(self.with_store(|s| s.possible_duplicates(issue_id))?)
+    /// The open issues of the same category within 50 m of an issue, nearest first. On a worker
+    /// thread.
+    pub async fn possible_duplicates(
+        &self,
+        issue_id: IssueId,
+    ) -> Result<Vec<IssueSummary>, PatrolError> {
+        summaries(
+            self.in_background("duplicate search", move |s| s.possible_duplicates(issue_id))
+                .await?,
+        )
     }
 
     /// An issue in full, folded from its document; `NotFound` if the store does not have it.
@@ -500,15 +519,20 @@ impl PatrolStore {
     }
 
     /// Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+    /// On a worker thread; `observe_issues` keeps such a list current.
     #[uniffi::method(default(query))]
-    pub fn list_issues(&self, query: IssueQuery) -> Result<Vec<IssueSummary>, PatrolError> {
-        summaries(self.with_store(|s| s.list_issues(&query.into_core(s.clock().now_ms())))?)
+    pub async fn list_issues(&self, query: IssueQuery) -> Result<Vec<IssueSummary>, PatrolError> {
+        self.in_background("issue list", move |s| issue_list(s, &query))
+            .await
     }
 
-    /// How many issues match `query` (its limit aside).
+    /// How many issues match `query` (its limit aside). On a worker thread.
     #[uniffi::method(default(query))]
-    pub fn count_issues(&self, query: IssueQuery) -> Result<u64, PatrolError> {
-        self.with_store(|s| s.count_issues(&query.into_core(s.clock().now_ms())))
+    pub async fn count_issues(&self, query: IssueQuery) -> Result<u64, PatrolError> {
+        self.in_background("issue count", move |s| {
+            s.count_issues(&query.into_core(s.clock().now_ms()))
+        })
+        .await
     }
 
     /// Gives the issue to a force or a person (a chief or supervisor). It replaces the
@@ -626,19 +650,32 @@ impl PatrolStore {
 
     /// Merges a document (or changes) exported on another device. Bytes that are not an issue
     /// document fail with `InvalidInput` and change nothing; events in it that break the rules
-    /// are kept in the history, refused.
-    pub fn import_issue(&self, document: Vec<u8>) -> Result<MergeOutcome, PatrolError> {
-        self.with_store(|s| s.import_issue(&document))
+    /// are kept in the history, refused. On a worker thread.
+    pub async fn import_issue(&self, document: Vec<u8>) -> Result<MergeOutcome, PatrolError> {
+        self.in_background("issue import", move |s| s.import_issue(&document))
+            .await
     }
 
-    /// Writes the whole document to a file (whole or not at all); returns the bytes written.
-    pub fn export_issue_file(&self, issue_id: IssueId, path: String) -> Result<u64, PatrolError> {
-        self.with_store(|s| s.export_issue_file(issue_id, Path::new(&path)))
+    /// Writes the whole document to a file (whole or not at all); returns the bytes written. On
+    /// a worker thread.
+    pub async fn export_issue_file(
+        &self,
+        issue_id: IssueId,
+        path: String,
+    ) -> Result<u64, PatrolError> {
+        self.in_background("issue export", move |s| {
+            s.export_issue_file(issue_id, Path::new(&path))
+        })
+        .await
     }
 
-    /// Merges a document file written by `export_issue_file` (or `patrol issue export`).
-    pub fn import_issue_file(&self, path: String) -> Result<MergeOutcome, PatrolError> {
-        self.with_store(|s| s.import_issue_file(Path::new(&path)))
+    /// Merges a document file written by `export_issue_file` (or `patrol issue export`). On a
+    /// worker thread.
+    pub async fn import_issue_file(&self, path: String) -> Result<MergeOutcome, PatrolError> {
+        self.in_background("issue import", move |s| {
+            s.import_issue_file(Path::new(&path))
+        })
+        .await
     }
 
     /// The categories issues can be reported in, with their due times.

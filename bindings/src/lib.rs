@@ -15,6 +15,8 @@
 //! - [`platform`]: what the host implements (clock, network state, progress listener).
 //! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
 //!   and the `CancelToken` a Swift host cancels it with.
+//! - [`observers`]: `observe_issues` and `observe_recording`, listeners told of each change
+//!   until their `TaskHandle` is dropped; [`watch`]: the machinery behind them.
 //!
 //! - [`sync`]: enrolment and sync with the district server.
 //!
@@ -25,6 +27,7 @@ uniffi::setup_scaffolding!();
 pub mod coverage;
 pub mod error;
 pub mod issues;
+pub mod observers;
 pub mod photos;
 pub mod platform;
 pub mod points;
@@ -36,6 +39,7 @@ pub mod streets;
 pub mod sync;
 pub mod tracks;
 pub mod types;
+pub mod watch;
 pub mod worker;
 
 pub use error::PatrolError;

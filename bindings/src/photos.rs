@@ -2,11 +2,8 @@
 //! thread: it is read, checked, hashed, decoded for a thumbnail and written through a synced
 //! rename), and reading back what the store knows of a photo and its thumbnail.
 
-use std::sync::Arc;
-
 use crate::error::PatrolError;
 use crate::store::PatrolStore;
-use crate::worker;
 
 /// A photo in this store.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -59,12 +56,9 @@ impl PatrolStore {
     /// many pixels fails with `InvalidInput` and leaves no file; a missing one with `Io`.
     /// Attaching the same photo twice stores it once.
     pub async fn attach_photo(&self, path: String) -> Result<PhotoInfo, PatrolError> {
-        let store = Arc::clone(&self.store);
-        worker::spawn("photo attach", None, move |_| {
-            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
-            Ok(store.attach_photo(&path)?.into())
-        })
-        .await
+        self.in_background("photo attach", move |s| s.attach_photo(&path))
+            .await
+            .map(Into::into)
     }
 
     /// A stored photo's details, by SHA-256; `NotFound` when this store does not have it.

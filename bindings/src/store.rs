@@ -1,7 +1,11 @@
 //! The store object the host holds: opened at a path with settings and the platform services,
 //! shared between threads (`Arc`, `Send + Sync`: the core store sits behind a mutex), closed by
 //! the host (Kotlin `close()`/`use {}`, Swift deinit). Capability modules (`recording`, `tracks`,
-//! later streets, issues, sync) add their methods to it in their own `#[uniffi::export] impl`.
+//! streets, issues, sync) add their methods to it in their own `#[uniffi::export] impl`.
+//!
+//! Every call reaches the core through [`PatrolStore::with_store`] (on the caller's thread) or
+//! [`PatrolStore::in_background`] (on a worker thread, for the slow calls the host awaits); both
+//! tell the observers ([`crate::watch`]) when the call wrote.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +16,8 @@ use patrol_core::{Role, Store, SubdistrictId};
 use crate::error::PatrolError;
 use crate::platform::{HostClock, NetworkMonitor, NetworkState, WallClock, guarded};
 use crate::settings::StoreSettings;
+use crate::watch::ChangeSignal;
+use crate::worker;
 
 /// Store handles alive right now, across the process (see [`live_store_handles`]).
 static LIVE_HANDLES: AtomicU64 = AtomicU64::new(0);
@@ -24,6 +30,8 @@ pub struct PatrolStore {
     pub(crate) store: Arc<Mutex<Store>>,
     /// Held by the one sync running at a time.
     pub(crate) sync_turn: Arc<Mutex<()>>,
+    /// Raised after a call wrote; the observers wait on it.
+    pub(crate) changes: Arc<ChangeSignal>,
     network: Option<Arc<dyn NetworkMonitor>>,
 }
 
@@ -34,13 +42,53 @@ impl PatrolStore {
         &self,
         call: impl FnOnce(&mut Store) -> patrol_core::Result<T>,
     ) -> Result<T, PatrolError> {
-        let mut store = self.store.lock().map_err(|_| PatrolError::poisoned())?;
-        Ok(call(&mut store)?)
+        run_noting_writes(&self.store, &self.changes, call)
     }
+
+    /// Runs `call` on the core store on a worker thread, as a future the host awaits (Kotlin
+    /// `suspend`, Swift `async`): for calls whose cost grows with the data or that read or write
+    /// files. The call runs to its end even if the host stops awaiting it.
+    pub(crate) async fn in_background<T, E>(
+        &self,
+        name: &str,
+        call: impl FnOnce(&mut Store) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, PatrolError>
+    where
+        T: Send + 'static,
+        PatrolError: From<E>,
+    {
+        let store = Arc::clone(&self.store);
+        let changes = Arc::clone(&self.changes);
+        worker::spawn(name, None, move |_| {
+            run_noting_writes(&store, &changes, call)
+        })
+        .await
+    }
+}
+
+/// Runs `call` on the locked store and raises `changes` if it wrote.
+pub(crate) fn run_noting_writes<T, E>(
+    store: &Mutex<Store>,
+    changes: &ChangeSignal,
+    call: impl FnOnce(&mut Store) -> Result<T, E>,
+) -> Result<T, PatrolError>
+where
+    PatrolError: From<E>,
+{
+    let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
+    let before = store.own_changes();
+    let result = call(&mut store);
+    let wrote = store.own_changes() != before;
+    drop(store);
+    if wrote {
+        changes.notify();
+    }
+    Ok(result?)
 }
 
 impl Drop for PatrolStore {
     fn drop(&mut self) {
+        self.changes.close();
         LIVE_HANDLES.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -66,6 +114,7 @@ impl PatrolStore {
         Ok(Arc::new(PatrolStore {
             store: Arc::new(Mutex::new(store)),
             sync_turn: Arc::new(Mutex::new(())),
+            changes: Arc::default(),
             network,
         }))
     }

@@ -13,7 +13,7 @@ use patrol_core::{Datum, Role, SegmentId, StreetId};
 
 use crate::error::PatrolError;
 use crate::platform::{ProgressListener, ProgressReporter, ProgressStage};
-use crate::store::PatrolStore;
+use crate::store::{PatrolStore, run_noting_writes};
 use crate::types::LatLon;
 use crate::worker::{self, CancelToken};
 
@@ -158,6 +158,7 @@ impl PatrolStore {
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<StreetImportReport, PatrolError> {
         let store = Arc::clone(&self.store);
+        let changes = Arc::clone(&self.changes);
         worker::spawn("street import", cancel, move |cancel| {
             let reporter = ProgressReporter::new(progress);
             let path = Path::new(&path);
@@ -172,20 +173,21 @@ impl PatrolStore {
                 read_street_file(path, &bytes, &options).map_err(patrol_core::Error::from)?;
             drop(bytes);
             reporter.report(ProgressStage::ReadingFile, size, size);
-            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
-            Ok(store.import_streets_with_cancel(
-                &draft,
-                &options,
-                &mut |done, total| reporter.report(ProgressStage::StoringStreets, done, total),
-                cancel,
-            )?)
+            run_noting_writes(&store, &changes, |store| {
+                store.import_streets_with_cancel(
+                    &draft,
+                    &options,
+                    &mut |done, total| reporter.report(ProgressStage::StoringStreets, done, total),
+                    cancel,
+                )
+            })
         })
         .await
     }
 
-    /// Every street with who answers for it, by name (unnamed ways last).
-    pub fn list_streets(&self) -> Result<Vec<StreetInfo>, PatrolError> {
-        self.with_store(|s| s.streets())
+    /// Every street with who answers for it, by name (unnamed ways last). On a worker thread.
+    pub async fn list_streets(&self) -> Result<Vec<StreetInfo>, PatrolError> {
+        self.in_background("street list", |s| s.streets()).await
     }
 
     /// One street; `NotFound` if the store does not have it.
@@ -199,20 +201,24 @@ impl PatrolStore {
         self.with_store(|s| s.resolve_street(&reference))
     }
 
-    /// Every segment of the network (WGS-84 polylines), by street: what a map draws.
-    pub fn street_segments(&self) -> Result<Vec<Segment>, PatrolError> {
+    /// Every segment of the network (WGS-84 polylines), by street: what a map draws. On a worker
+    /// thread.
+    pub async fn street_segments(&self) -> Result<Vec<Segment>, PatrolError> {
         Ok(self
-            .with_store(|s| s.segments())?
+            .in_background("street segments", |s| s.segments())
+            .await?
             .into_iter()
             .map(Into::into)
             .collect())
     }
 
     /// The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
-    /// for map SDKs; `InvalidState` when no network was imported.
-    pub fn export_streets_geojson(&self) -> Result<String, PatrolError> {
-        self.with_store(|s| s.export_streets_geojson())
-            .map(|v| v.to_string())
+    /// for map SDKs; `InvalidState` when no network was imported. On a worker thread.
+    pub async fn export_streets_geojson(&self) -> Result<String, PatrolError> {
+        self.in_background("street export", |s| {
+            s.export_streets_geojson().map(|v| v.to_string())
+        })
+        .await
     }
 
     /// Makes `user_id` the street's chief (replacing the chief it had, whose id is returned) or

@@ -13,6 +13,7 @@ use patrol_core::sync::{self as core_sync, SyncPolicy};
 use crate::error::PatrolError;
 use crate::platform::{NetworkState, ProgressListener, ProgressReporter, ProgressStage};
 use crate::store::PatrolStore;
+use crate::watch::ChangeSignal;
 use crate::worker::{self, CancelToken};
 
 /// How a sync may use the network.
@@ -92,10 +93,13 @@ fn policy(network: NetworkState, s: &SyncSettings) -> SyncPolicy {
 }
 
 /// Forwards the core's sync progress to the host's listener.
-struct Progress(ProgressReporter);
+/// The host's progress listener, and the observers told as each step is stored (the sync writes
+/// through a connection of its own, which the app's calls do not see).
+struct Progress(ProgressReporter, Arc<ChangeSignal>);
 
 impl core_sync::SyncProgress for Progress {
     fn progress(&self, stage: &str, done: u64, total: u64) {
+        self.1.notify();
         let stage = match stage {
             "documents" => ProgressStage::SyncDocuments,
             "fixes_up" => ProgressStage::SyncFixesUp,
@@ -138,10 +142,13 @@ impl PatrolStore {
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<DeviceIdentity, PatrolError> {
         let store = Arc::clone(&self.store);
+        let changes = Arc::clone(&self.changes);
         worker::spawn("enrolment", cancel, move |cancel| {
             let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
             let p = policy(NetworkState::Wifi, &settings);
-            run_cancellable(cancel, core_sync::enrol(&mut store, &server_url, &code, p))
+            let r = run_cancellable(cancel, core_sync::enrol(&mut store, &server_url, &code, p));
+            changes.notify();
+            r
         })
         .await
     }
@@ -164,23 +171,26 @@ impl PatrolStore {
             .unwrap_or(NetworkState::Cellular);
         let store = Arc::clone(&self.store);
         let turn = Arc::clone(&self.sync_turn);
+        let changes = Arc::clone(&self.changes);
         worker::spawn("sync", cancel, move |cancel| {
             let _one_at_a_time = turn.lock().map_err(|_| PatrolError::poisoned())?;
             let p = policy(network, &settings);
-            let progress = Progress(ProgressReporter::new(progress));
+            let progress = Progress(ProgressReporter::new(progress), Arc::clone(&changes));
             // The app's connection is held only to open the sync's own.
             let own = store
                 .lock()
                 .map_err(|_| PatrolError::poisoned())?
                 .open_another();
             let r = match own {
-                Ok(mut own) => run_cancellable(cancel, core_sync::sync(&mut own, &p, &progress))?,
+                Ok(mut own) => run_cancellable(cancel, core_sync::sync(&mut own, &p, &progress)),
                 // An in-memory store has no file for a second connection: sync on the app's.
                 Err(_) => {
                     let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
-                    run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))?
+                    run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))
                 }
             };
+            changes.notify(); // also after a failure: what the sync finished is kept
+            let r = r?;
             Ok(SyncReport {
                 network,
                 requests: r.requests,

@@ -13,7 +13,7 @@ use patrol_core::{Datum, PatrolId, StoredFix};
 use crate::error::PatrolError;
 use crate::platform::{ProgressListener, ProgressReporter, ProgressStage};
 use crate::settings::ImportSettings;
-use crate::store::PatrolStore;
+use crate::store::{PatrolStore, run_noting_writes};
 use crate::types::{ImportReport, LatLon, PatrolInfo, TrackStats};
 use crate::worker::{self, CancelToken};
 
@@ -24,18 +24,20 @@ impl PatrolStore {
         self.with_store(|s| s.patrol(patrol_id)).map(Into::into)
     }
 
-    /// The patrols in this store, newest first.
-    pub fn list_patrols(&self) -> Result<Vec<PatrolInfo>, PatrolError> {
+    /// The patrols in this store, newest first. On a worker thread.
+    pub async fn list_patrols(&self) -> Result<Vec<PatrolInfo>, PatrolError> {
         Ok(self
-            .with_store(|s| s.list_patrols())?
+            .in_background("patrol list", |s| s.list_patrols())
+            .await?
             .into_iter()
             .map(Into::into)
             .collect())
     }
 
-    /// Every fix of a patrol, in order, with its verdict.
-    pub fn fixes(&self, patrol_id: PatrolId) -> Result<Vec<StoredFix>, PatrolError> {
-        self.with_store(|s| s.fixes(patrol_id))
+    /// Every fix of a patrol, in order, with its verdict. On a worker thread.
+    pub async fn fixes(&self, patrol_id: PatrolId) -> Result<Vec<StoredFix>, PatrolError> {
+        self.in_background("fixes", move |s| s.fixes(patrol_id))
+            .await
     }
 
     /// Track metrics of a patrol, computed from its fixes now (also while recording).
@@ -44,9 +46,17 @@ impl PatrolStore {
             .map(Into::into)
     }
 
-    /// The kept track simplified for drawing, one line per track segment (WGS-84).
-    pub fn simplified_track(&self, patrol_id: PatrolId) -> Result<Vec<Vec<LatLon>>, PatrolError> {
-        let lines = self.with_store(|s| s.simplified_track(patrol_id))?;
+    /// The kept track simplified for drawing, one line per track segment (WGS-84). On a worker
+    /// thread.
+    pub async fn simplified_track(
+        &self,
+        patrol_id: PatrolId,
+    ) -> Result<Vec<Vec<LatLon>>, PatrolError> {
+        let lines = self
+            .in_background("track simplification", move |s| {
+                s.simplified_track(patrol_id)
+            })
+            .await?;
         Ok(lines
             .into_iter()
             .map(|line| {
@@ -57,15 +67,19 @@ impl PatrolStore {
             .collect())
     }
 
-    /// A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
-    pub fn export_track(
+    /// A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`. On a
+    /// worker thread.
+    pub async fn export_track(
         &self,
         patrol_id: PatrolId,
         format: TrackExportFormat,
         datum: Datum,
         which: ExportFixes,
     ) -> Result<String, PatrolError> {
-        self.with_store(|s| s.export_track(patrol_id, format, datum, which))
+        self.in_background("track export", move |s| {
+            s.export_track(patrol_id, format, datum, which)
+        })
+        .await
     }
 
     /// Imports a GPX (1.0/1.1) or GeoLife PLT file as a stopped patrol of this device's user, on
@@ -84,20 +98,22 @@ impl PatrolStore {
         cancel: Option<Arc<CancelToken>>,
     ) -> Result<ImportReport, PatrolError> {
         let store = Arc::clone(&self.store);
+        let changes = Arc::clone(&self.changes);
         worker::spawn("track import", cancel, move |cancel| {
             let reporter = ProgressReporter::new(progress);
             let path = Path::new(&path);
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             reporter.report(ProgressStage::ReadingFile, 0, bytes);
-            let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
-            let track = load_track_file(path, store.clock().now_ms())?;
-            reporter.report(ProgressStage::ReadingFile, bytes, bytes);
-            let report = store.import_track_with_cancel(
-                &track,
-                &settings.into(),
-                &mut |done, total| reporter.report(ProgressStage::StoringFixes, done, total),
-                cancel,
-            )?;
+            let report = run_noting_writes(&store, &changes, |store| {
+                let track = load_track_file(path, store.clock().now_ms())?;
+                reporter.report(ProgressStage::ReadingFile, bytes, bytes);
+                store.import_track_with_cancel(
+                    &track,
+                    &settings.into(),
+                    &mut |done, total| reporter.report(ProgressStage::StoringFixes, done, total),
+                    cancel,
+                )
+            })?;
             Ok(report.into())
         })
         .await

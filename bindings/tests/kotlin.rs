@@ -55,12 +55,14 @@ scenarios!(
     cancelling_an_import_stores_nothing,
     a_throwing_progress_listener_does_not_break_the_import,
     the_host_clock_and_network_state_reach_the_core,
-    the_kotlin_wrapper_runs_on_io_and_streams_progress,
+    slow_calls_run_on_a_core_worker_thread,
     streets_import_a_1_hz_patrol_and_coverage_read_from_kotlin,
     cancelling_a_street_import_stores_nothing,
     report_an_issue_with_a_photo_and_move_it_through_the_workflow,
     pickups_and_points,
-    the_kotlin_wrapper_covers_streets_issues_and_points,
+    observers_hear_the_current_state_then_changes_until_stopped,
+    observers_see_writes_from_another_connection,
+    kotlin_flows_over_observers_and_progress,
 );
 
 /// A real patrol-server on loopback (in this process), a chief and a supervisor with one-time

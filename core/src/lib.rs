@@ -36,6 +36,7 @@ pub mod hlc;
 pub mod issues;
 pub mod matching;
 pub mod merchants;
+pub mod observe;
 pub mod patrol;
 pub mod photos;
 pub mod points;

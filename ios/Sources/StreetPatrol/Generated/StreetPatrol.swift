@@ -791,6 +791,259 @@ public func FfiConverterTypeCancelToken_lower(_ value: CancelToken) -> UInt64 {
 
 
 /**
+ * Hears an issue list as it changes. Called on the observer's thread, one call at a time: post
+ * to the UI thread from here. A listener that throws is not called again.
+ */
+public protocol IssueListListener: AnyObject, Sendable {
+    
+    /**
+     * The issues matching the query now: first the current list, then each time it changed.
+     */
+    func onIssues(issues: [IssueSummary]) 
+    
+    /**
+     * The query failed (the store's storage failed, say); the observation has ended.
+     */
+    func onError(error: PatrolError) 
+    
+}
+/**
+ * Hears an issue list as it changes. Called on the observer's thread, one call at a time: post
+ * to the UI thread from here. A listener that throws is not called again.
+ */
+open class IssueListListenerImpl: IssueListListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_patrol_ffi_fn_clone_issuelistlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_patrol_ffi_fn_free_issuelistlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The issues matching the query now: first the current list, then each time it changed.
+     */
+open func onIssues(issues: [IssueSummary])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_issuelistlistener_on_issues(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeIssueSummary.lower(issues),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The query failed (the store's storage failed, say); the observation has ended.
+     */
+open func onError(error: PatrolError)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_issuelistlistener_on_error(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePatrolError_lower(error),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceIssueListListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceIssueListListener = UniffiVTableCallbackInterfaceIssueListListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeIssueListListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface IssueListListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeIssueListListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface IssueListListener: handle missing in uniffiClone")
+            }
+        },
+        onIssues: { (
+            uniffiHandle: UInt64,
+            issues: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeIssueListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onIssues(
+                     issues: try FfiConverterSequenceTypeIssueSummary.lift(issues)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onError: { (
+            uniffiHandle: UInt64,
+            error: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeIssueListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onError(
+                     error: try FfiConverterTypePatrolError_lift(error)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceIssueListListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceIssueListListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitIssueListListener() {
+    uniffi_patrol_ffi_fn_init_callback_vtable_issuelistlistener(UniffiCallbackInterfaceIssueListListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIssueListListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<IssueListListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = IssueListListener
+
+    public static func lift(_ handle: UInt64) throws -> IssueListListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return IssueListListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: IssueListListener) -> UInt64 {
+         if let rustImpl = value as? IssueListListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssueListListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: IssueListListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueListListener_lift(_ handle: UInt64) throws -> IssueListListener {
+    return try FfiConverterTypeIssueListListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIssueListListener_lower(_ value: IssueListListener) -> UInt64 {
+    return FfiConverterTypeIssueListListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Tells the core which network the device is on. The host keeps the answer current from its
  * connectivity callbacks (Android `ConnectivityManager.NetworkCallback`, iOS `NWPathMonitor`);
  * the core asks when it decides what to sync.
@@ -1006,16 +1259,16 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     /**
      * Matches a patrol's track (also one still recording) to the street network and measures
      * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
-     * for a day-long patrol: call it off the main thread.
+     * for a day-long patrol: on a worker thread.
      */
-    func patrolCoverage(patrolId: PatrolId) throws  -> PatrolCoverage
+    func patrolCoverage(patrolId: PatrolId) async throws  -> PatrolCoverage
     
     /**
      * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
      * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
-     * one, to anyone: the figure assessment (考核) uses.
+     * one, to anyone: the figure assessment (考核) uses. On a worker thread.
      */
-    func periodCoverage(fromMs: Int64, toMs: Int64, userId: String?) throws  -> PeriodCoverage
+    func periodCoverage(fromMs: Int64, toMs: Int64, userId: String?) async throws  -> PeriodCoverage
     
     /**
      * The assignee takes the issue on.
@@ -1049,9 +1302,9 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func commentIssue(issueId: IssueId, text: String) throws  -> IssueView
     
     /**
-     * How many issues match `query` (its limit aside).
+     * How many issues match `query` (its limit aside). On a worker thread.
      */
-    func countIssues(query: IssueQuery) throws  -> UInt64
+    func countIssues(query: IssueQuery) async throws  -> UInt64
     
     /**
      * The whole document, for another device (`import_issue` there merges it).
@@ -1059,21 +1312,23 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func exportIssue(issueId: IssueId) throws  -> Data
     
     /**
-     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     * Writes the whole document to a file (whole or not at all); returns the bytes written. On
+     * a worker thread.
      */
-    func exportIssueFile(issueId: IssueId, path: String) throws  -> UInt64
+    func exportIssueFile(issueId: IssueId, path: String) async throws  -> UInt64
     
     /**
      * Merges a document (or changes) exported on another device. Bytes that are not an issue
      * document fail with `InvalidInput` and change nothing; events in it that break the rules
-     * are kept in the history, refused.
+     * are kept in the history, refused. On a worker thread.
      */
-    func importIssue(document: Data) throws  -> MergeOutcome
+    func importIssue(document: Data) async throws  -> MergeOutcome
     
     /**
-     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`). On a
+     * worker thread.
      */
-    func importIssueFile(path: String) throws  -> MergeOutcome
+    func importIssueFile(path: String) async throws  -> MergeOutcome
     
     /**
      * An issue in full, folded from its document; `NotFound` if the store does not have it.
@@ -1087,8 +1342,9 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     
     /**
      * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     * On a worker thread; `observe_issues` keeps such a list current.
      */
-    func listIssues(query: IssueQuery) throws  -> [IssueSummary]
+    func listIssues(query: IssueQuery) async throws  -> [IssueSummary]
     
     /**
      * Marks the issue as the same problem as `original`.
@@ -1096,9 +1352,10 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func markDuplicate(issueId: IssueId, original: IssueId) throws  -> IssueView
     
     /**
-     * The open issues of the same category within 50 m of an issue, nearest first.
+     * The open issues of the same category within 50 m of an issue, nearest first. On a worker
+     * thread.
      */
-    func possibleDuplicates(issueId: IssueId) throws  -> [IssueSummary]
+    func possibleDuplicates(issueId: IssueId) async throws  -> [IssueSummary]
     
     /**
      * Opens a resolved or closed issue again (a new round), with a reason.
@@ -1126,6 +1383,23 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
      * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
      */
     func verifyIssue(issueId: IssueId, note: String?) throws  -> IssueView
+    
+    /**
+     * Keeps `listener` told of the issues matching `query` (the list `list_issues(query)` would
+     * return), on a thread of its own, until the returned handle is dropped or cancelled. An
+     * issue reported, acted on, imported or received by sync shows within milliseconds; a
+     * change made by another process within a second. "Overdue" is as of each change: an issue
+     * becoming overdue with no write is seen at the next change.
+     */
+    func observeIssues(query: IssueQuery, listener: IssueListListener) throws  -> TaskHandle
+    
+    /**
+     * Keeps `listener` told of the recording state (the patrol open on this device, its motion
+     * and location interval), on a thread of its own, until the returned handle is dropped or
+     * cancelled. Fixes that do not change the state (the walker keeps walking) are not
+     * reported: fixes stay the host's own.
+     */
+    func observeRecording(listener: RecordingStateListener) throws  -> TaskHandle
     
     /**
      * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
@@ -1302,9 +1576,9 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     
     /**
      * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
-     * for map SDKs; `InvalidState` when no network was imported.
+     * for map SDKs; `InvalidState` when no network was imported. On a worker thread.
      */
-    func exportStreetsGeojson() throws  -> String
+    func exportStreetsGeojson() async throws  -> String
     
     /**
      * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
@@ -1317,9 +1591,9 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func importStreetFile(path: String, settings: StreetImportSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> StreetImportReport
     
     /**
-     * Every street with who answers for it, by name (unnamed ways last).
+     * Every street with who answers for it, by name (unnamed ways last). On a worker thread.
      */
-    func listStreets() throws  -> [StreetInfo]
+    func listStreets() async throws  -> [StreetInfo]
     
     /**
      * The street and segment a WGS-84 point lies on, or none when no street is within the
@@ -1344,9 +1618,10 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func streetAssignments() throws  -> [Assignment]
     
     /**
-     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws. On a worker
+     * thread.
      */
-    func streetSegments() throws  -> [Segment]
+    func streetSegments() async throws  -> [Segment]
     
     /**
      * Removes a user's assignment to a street; false if there was none.
@@ -1379,14 +1654,15 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func syncAccount() throws  -> SyncAccount?
     
     /**
-     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
+     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`. On a
+     * worker thread.
      */
-    func exportTrack(patrolId: PatrolId, format: TrackExportFormat, datum: Datum, which: ExportFixes) throws  -> String
+    func exportTrack(patrolId: PatrolId, format: TrackExportFormat, datum: Datum, which: ExportFixes) async throws  -> String
     
     /**
-     * Every fix of a patrol, in order, with its verdict.
+     * Every fix of a patrol, in order, with its verdict. On a worker thread.
      */
-    func fixes(patrolId: PatrolId) throws  -> [StoredFix]
+    func fixes(patrolId: PatrolId) async throws  -> [StoredFix]
     
     /**
      * Imports a GPX (1.0/1.1) or GeoLife PLT file as a stopped patrol of this device's user, on
@@ -1400,9 +1676,9 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func importTrackFile(path: String, settings: ImportSettings, progress: ProgressListener?, cancel: CancelToken?) async throws  -> ImportReport
     
     /**
-     * The patrols in this store, newest first.
+     * The patrols in this store, newest first. On a worker thread.
      */
-    func listPatrols() throws  -> [PatrolInfo]
+    func listPatrols() async throws  -> [PatrolInfo]
     
     /**
      * A patrol's details; `NotFound` if it is not in this store.
@@ -1410,9 +1686,10 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func patrol(patrolId: PatrolId) throws  -> PatrolInfo
     
     /**
-     * The kept track simplified for drawing, one line per track segment (WGS-84).
+     * The kept track simplified for drawing, one line per track segment (WGS-84). On a worker
+     * thread.
      */
-    func simplifiedTrack(patrolId: PatrolId) throws  -> [[LatLon]]
+    func simplifiedTrack(patrolId: PatrolId) async throws  -> [[LatLon]]
     
     /**
      * Track metrics of a patrol, computed from its fixes now (also while recording).
@@ -1498,33 +1775,43 @@ public static func `open`(path: String, settings: StoreSettings = StoreSettings(
     /**
      * Matches a patrol's track (also one still recording) to the street network and measures
      * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
-     * for a day-long patrol: call it off the main thread.
+     * for a day-long patrol: on a worker thread.
      */
-open func patrolCoverage(patrolId: PatrolId)throws  -> PatrolCoverage  {
-    return try  FfiConverterTypePatrolCoverage_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePatrolId_lower(patrolId),uniffiCallStatus
-    )
-})
+open func patrolCoverage(patrolId: PatrolId)async throws  -> PatrolCoverage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
+                        self.uniffiCloneHandle(),FfiConverterTypePatrolId_lower(patrolId)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePatrolCoverage_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
      * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
      * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
-     * one, to anyone: the figure assessment (考核) uses.
+     * one, to anyone: the figure assessment (考核) uses. On a worker thread.
      */
-open func periodCoverage(fromMs: Int64, toMs: Int64, userId: String? = nil)throws  -> PeriodCoverage  {
-    return try  FfiConverterTypePeriodCoverage_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
-            self.uniffiCloneHandle(),
-        FfiConverterInt64.lower(fromMs),
-        FfiConverterInt64.lower(toMs),
-        FfiConverterOptionString.lower(userId),uniffiCallStatus
-    )
-})
+open func periodCoverage(fromMs: Int64, toMs: Int64, userId: String? = nil)async throws  -> PeriodCoverage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(fromMs),FfiConverterInt64.lower(toMs),FfiConverterOptionString.lower(userId)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePeriodCoverage_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -1615,16 +1902,22 @@ open func commentIssue(issueId: IssueId, text: String)throws  -> IssueView  {
 }
     
     /**
-     * How many issues match `query` (its limit aside).
+     * How many issues match `query` (its limit aside). On a worker thread.
      */
-open func countIssues(query: IssueQuery = IssueQuery())throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeIssueQuery_lower(query),uniffiCallStatus
-    )
-})
+open func countIssues(query: IssueQuery = IssueQuery())async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
+                        self.uniffiCloneHandle(),FfiConverterTypeIssueQuery_lower(query)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_u64,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_u64,
+            freeFunc: ffi_patrol_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -1641,45 +1934,64 @@ open func exportIssue(issueId: IssueId)throws  -> Data  {
 }
     
     /**
-     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     * Writes the whole document to a file (whole or not at all); returns the bytes written. On
+     * a worker thread.
      */
-open func exportIssueFile(issueId: IssueId, path: String)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeIssueId_lower(issueId),
-        FfiConverterString.lower(path),uniffiCallStatus
-    )
-})
+open func exportIssueFile(issueId: IssueId, path: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
+                        self.uniffiCloneHandle(),FfiConverterTypeIssueId_lower(issueId),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_u64,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_u64,
+            freeFunc: ffi_patrol_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
      * Merges a document (or changes) exported on another device. Bytes that are not an issue
      * document fail with `InvalidInput` and change nothing; events in it that break the rules
-     * are kept in the history, refused.
+     * are kept in the history, refused. On a worker thread.
      */
-open func importIssue(document: Data)throws  -> MergeOutcome  {
-    return try  FfiConverterTypeMergeOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(document),uniffiCallStatus
-    )
-})
+open func importIssue(document: Data)async throws  -> MergeOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(document)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMergeOutcome_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
-     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`). On a
+     * worker thread.
      */
-open func importIssueFile(path: String)throws  -> MergeOutcome  {
-    return try  FfiConverterTypeMergeOutcome_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(path),uniffiCallStatus
-    )
-})
+open func importIssueFile(path: String)async throws  -> MergeOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMergeOutcome_lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -1709,15 +2021,22 @@ open func issueCategories()throws  -> [CategorySpec]  {
     
     /**
      * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     * On a worker thread; `observe_issues` keeps such a list current.
      */
-open func listIssues(query: IssueQuery = IssueQuery())throws  -> [IssueSummary]  {
-    return try  FfiConverterSequenceTypeIssueSummary.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeIssueQuery_lower(query),uniffiCallStatus
-    )
-})
+open func listIssues(query: IssueQuery = IssueQuery())async throws  -> [IssueSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
+                        self.uniffiCloneHandle(),FfiConverterTypeIssueQuery_lower(query)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeIssueSummary.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -1735,16 +2054,23 @@ open func markDuplicate(issueId: IssueId, original: IssueId)throws  -> IssueView
 }
     
     /**
-     * The open issues of the same category within 50 m of an issue, nearest first.
+     * The open issues of the same category within 50 m of an issue, nearest first. On a worker
+     * thread.
      */
-open func possibleDuplicates(issueId: IssueId)throws  -> [IssueSummary]  {
-    return try  FfiConverterSequenceTypeIssueSummary.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeIssueId_lower(issueId),uniffiCallStatus
-    )
-})
+open func possibleDuplicates(issueId: IssueId)async throws  -> [IssueSummary]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
+                        self.uniffiCloneHandle(),FfiConverterTypeIssueId_lower(issueId)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeIssueSummary.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -1816,6 +2142,40 @@ open func verifyIssue(issueId: IssueId, note: String? = nil)throws  -> IssueView
             self.uniffiCloneHandle(),
         FfiConverterTypeIssueId_lower(issueId),
         FfiConverterOptionString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Keeps `listener` told of the issues matching `query` (the list `list_issues(query)` would
+     * return), on a thread of its own, until the returned handle is dropped or cancelled. An
+     * issue reported, acted on, imported or received by sync shows within milliseconds; a
+     * change made by another process within a second. "Overdue" is as of each change: an issue
+     * becoming overdue with no write is seen at the next change.
+     */
+open func observeIssues(query: IssueQuery = IssueQuery(), listener: IssueListListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_observe_issues(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeIssueQuery_lower(query),
+        FfiConverterTypeIssueListListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Keeps `listener` told of the recording state (the patrol open on this device, its motion
+     * and location interval), on a thread of its own, until the returned handle is dropped or
+     * cancelled. Fixes that do not change the state (the walker keeps walking) are not
+     * reported: fixes stay the host's own.
+     */
+open func observeRecording(listener: RecordingStateListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_patrolstore_observe_recording(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordingStateListener_lower(listener),uniffiCallStatus
     )
 })
 }
@@ -2244,15 +2604,22 @@ open func assignmentsOf(userId: String)throws  -> [Assignment]  {
     
     /**
      * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
-     * for map SDKs; `InvalidState` when no network was imported.
+     * for map SDKs; `InvalidState` when no network was imported. On a worker thread.
      */
-open func exportStreetsGeojson()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func exportStreetsGeojson()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2280,15 +2647,22 @@ open func importStreetFile(path: String, settings: StreetImportSettings = Street
 }
     
     /**
-     * Every street with who answers for it, by name (unnamed ways last).
+     * Every street with who answers for it, by name (unnamed ways last). On a worker thread.
      */
-open func listStreets()throws  -> [StreetInfo]  {
-    return try  FfiConverterSequenceTypeStreetInfo.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func listStreets()async throws  -> [StreetInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeStreetInfo.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2347,15 +2721,23 @@ open func streetAssignments()throws  -> [Assignment]  {
 }
     
     /**
-     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws. On a worker
+     * thread.
      */
-open func streetSegments()throws  -> [Segment]  {
-    return try  FfiConverterSequenceTypeSegment.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func streetSegments()async throws  -> [Segment]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSegment.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2441,32 +2823,42 @@ open func syncAccount()throws  -> SyncAccount?  {
 }
     
     /**
-     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
+     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`. On a
+     * worker thread.
      */
-open func exportTrack(patrolId: PatrolId, format: TrackExportFormat, datum: Datum, which: ExportFixes)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_export_track(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePatrolId_lower(patrolId),
-        FfiConverterTypeTrackExportFormat_lower(format),
-        FfiConverterTypeDatum_lower(datum),
-        FfiConverterTypeExportFixes_lower(which),uniffiCallStatus
-    )
-})
+open func exportTrack(patrolId: PatrolId, format: TrackExportFormat, datum: Datum, which: ExportFixes)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_export_track(
+                        self.uniffiCloneHandle(),FfiConverterTypePatrolId_lower(patrolId),FfiConverterTypeTrackExportFormat_lower(format),FfiConverterTypeDatum_lower(datum),FfiConverterTypeExportFixes_lower(which)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
-     * Every fix of a patrol, in order, with its verdict.
+     * Every fix of a patrol, in order, with its verdict. On a worker thread.
      */
-open func fixes(patrolId: PatrolId)throws  -> [StoredFix]  {
-    return try  FfiConverterSequenceTypeStoredFix.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_fixes(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePatrolId_lower(patrolId),uniffiCallStatus
-    )
-})
+open func fixes(patrolId: PatrolId)async throws  -> [StoredFix]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_fixes(
+                        self.uniffiCloneHandle(),FfiConverterTypePatrolId_lower(patrolId)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeStoredFix.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2495,15 +2887,22 @@ open func importTrackFile(path: String, settings: ImportSettings = ImportSetting
 }
     
     /**
-     * The patrols in this store, newest first.
+     * The patrols in this store, newest first. On a worker thread.
      */
-open func listPatrols()throws  -> [PatrolInfo]  {
-    return try  FfiConverterSequenceTypePatrolInfo.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func listPatrols()async throws  -> [PatrolInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePatrolInfo.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2520,16 +2919,23 @@ open func patrol(patrolId: PatrolId)throws  -> PatrolInfo  {
 }
     
     /**
-     * The kept track simplified for drawing, one line per track segment (WGS-84).
+     * The kept track simplified for drawing, one line per track segment (WGS-84). On a worker
+     * thread.
      */
-open func simplifiedTrack(patrolId: PatrolId)throws  -> [[LatLon]]  {
-    return try  FfiConverterSequenceSequenceTypeLatLon.lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
-        uniffiCallStatus in
-    uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePatrolId_lower(patrolId),uniffiCallStatus
-    )
-})
+open func simplifiedTrack(patrolId: PatrolId)async throws  -> [[LatLon]]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(
+                        self.uniffiCloneHandle(),FfiConverterTypePatrolId_lower(patrolId)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceSequenceTypeLatLon.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -2794,6 +3200,412 @@ public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> Pr
 #endif
 public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
     return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Hears the recording state as it changes (a patrol started, paused, resumed, stopped; the
+ * walker stopping or moving on). Called on the observer's thread, one call at a time. A
+ * listener that throws is not called again.
+ */
+public protocol RecordingStateListener: AnyObject, Sendable {
+    
+    /**
+     * The state now: first the current one, then each time it changed.
+     */
+    func onState(state: RecordingState) 
+    
+    /**
+     * Reading the state failed; the observation has ended.
+     */
+    func onError(error: PatrolError) 
+    
+}
+/**
+ * Hears the recording state as it changes (a patrol started, paused, resumed, stopped; the
+ * walker stopping or moving on). Called on the observer's thread, one call at a time. A
+ * listener that throws is not called again.
+ */
+open class RecordingStateListenerImpl: RecordingStateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_patrol_ffi_fn_clone_recordingstatelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_patrol_ffi_fn_free_recordingstatelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The state now: first the current one, then each time it changed.
+     */
+open func onState(state: RecordingState)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_recordingstatelistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecordingState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Reading the state failed; the observation has ended.
+     */
+open func onError(error: PatrolError)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_recordingstatelistener_on_error(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePatrolError_lower(error),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRecordingStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRecordingStateListener = UniffiVTableCallbackInterfaceRecordingStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRecordingStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RecordingStateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRecordingStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RecordingStateListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRecordingStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeRecordingState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onError: { (
+            uniffiHandle: UInt64,
+            error: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRecordingStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onError(
+                     error: try FfiConverterTypePatrolError_lift(error)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRecordingStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRecordingStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRecordingStateListener() {
+    uniffi_patrol_ffi_fn_init_callback_vtable_recordingstatelistener(UniffiCallbackInterfaceRecordingStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordingStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RecordingStateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RecordingStateListener
+
+    public static func lift(_ handle: UInt64) throws -> RecordingStateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RecordingStateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RecordingStateListener) -> UInt64 {
+         if let rustImpl = value as? RecordingStateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordingStateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RecordingStateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordingStateListener_lift(_ handle: UInt64) throws -> RecordingStateListener {
+    return try FfiConverterTypeRecordingStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordingStateListener_lower(_ value: RecordingStateListener) -> UInt64 {
+    return FfiConverterTypeRecordingStateListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A running observation. Dropping it (Kotlin `close()` / `use {}`, Swift releasing it) or
+ * calling `cancel()` stops it; the listener is not called after either returns.
+ */
+public protocol TaskHandleProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the observation. When this returns the listener is not being called and will not
+     * be called again (unless this is called from the listener itself, which returns at once).
+     */
+    func cancel() 
+    
+    /**
+     * True once the observation has ended: cancelled, the store closed, the listener threw or
+     * the query failed.
+     */
+    func isFinished()  -> Bool
+    
+}
+/**
+ * A running observation. Dropping it (Kotlin `close()` / `use {}`, Swift releasing it) or
+ * calling `cancel()` stops it; the listener is not called after either returns.
+ */
+open class TaskHandle: TaskHandleProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_patrol_ffi_fn_clone_taskhandle(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_patrol_ffi_fn_free_taskhandle(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the observation. When this returns the listener is not being called and will not
+     * be called again (unless this is called from the listener itself, which returns at once).
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_taskhandle_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * True once the observation has ended: cancelled, the store closed, the listener threw or
+     * the query failed.
+     */
+open func isFinished() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_taskhandle_is_finished(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskHandle: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TaskHandle
+
+    public static func lift(_ handle: UInt64) throws -> TaskHandle {
+        return TaskHandle(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TaskHandle) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskHandle {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TaskHandle, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskHandle_lift(_ handle: UInt64) throws -> TaskHandle {
+    return try FfiConverterTypeTaskHandle.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskHandle_lower(_ value: TaskHandle) -> UInt64 {
+    return FfiConverterTypeTaskHandle.lower(value)
 }
 
 
@@ -6690,6 +7502,89 @@ public func FfiConverterTypeProgressReport_lift(_ buf: RustBuffer) throws -> Pro
 #endif
 public func FfiConverterTypeProgressReport_lower(_ value: ProgressReport) -> RustBuffer {
     return FfiConverterTypeProgressReport.lower(value)
+}
+
+
+/**
+ * The patrol this device has open, as a recording screen shows it.
+ */
+public struct RecordingState: Equatable, Hashable {
+    /**
+     * The patrol being recorded or paused (`patrol.state` says which); none when no patrol is
+     * open (or the device is not set up yet).
+     */
+    public var patrol: PatrolInfo?
+    /**
+     * Whether the walker is moving, as of the patrol's last fix; none without an open patrol.
+     */
+    public var motion: Motion?
+    /**
+     * The location interval to use now, in seconds; none without an open patrol. When it
+     * changes, restart location updates with it.
+     */
+    public var intervalS: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The patrol being recorded or paused (`patrol.state` says which); none when no patrol is
+         * open (or the device is not set up yet).
+         */patrol: PatrolInfo?, 
+        /**
+         * Whether the walker is moving, as of the patrol's last fix; none without an open patrol.
+         */motion: Motion?, 
+        /**
+         * The location interval to use now, in seconds; none without an open patrol. When it
+         * changes, restart location updates with it.
+         */intervalS: UInt32?) {
+        self.patrol = patrol
+        self.motion = motion
+        self.intervalS = intervalS
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecordingState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordingState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordingState {
+        return
+            try RecordingState(
+                patrol: FfiConverterOptionTypePatrolInfo.read(from: &buf), 
+                motion: FfiConverterOptionTypeMotion.read(from: &buf), 
+                intervalS: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecordingState, into buf: inout [UInt8]) {
+        FfiConverterOptionTypePatrolInfo.write(value.patrol, into: &buf)
+        FfiConverterOptionTypeMotion.write(value.motion, into: &buf)
+        FfiConverterOptionUInt32.write(value.intervalS, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordingState_lift(_ buf: RustBuffer) throws -> RecordingState {
+    return try FfiConverterTypeRecordingState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordingState_lower(_ value: RecordingState) -> RustBuffer {
+    return FfiConverterTypeRecordingState.lower(value)
 }
 
 
@@ -10779,6 +11674,30 @@ fileprivate struct FfiConverterOptionTypeNearPoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePatrolInfo: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePatrolInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePatrolInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePointMatch: FfiConverterRustBuffer {
     typealias SwiftType = PointMatch?
 
@@ -10987,6 +11906,30 @@ fileprivate struct FfiConverterOptionTypeIssueStatus: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeIssueStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMotion: FfiConverterRustBuffer {
+    typealias SwiftType = Motion?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMotion.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMotion.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12473,6 +13416,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_func_live_store_handles() != 44294) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_patrol_ffi_checksum_method_issuelistlistener_on_issues() != 16332) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_issuelistlistener_on_error() != 41505) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_state() != 42222) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_error() != 15962) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_patrol_ffi_checksum_method_networkmonitor_network_state() != 6832) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -12482,10 +13437,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_wallclock_now_ms() != 18600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() != 36652) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() != 56978) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() != 62006) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() != 29129) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_accept_issue() != 50156) {
@@ -12506,19 +13461,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_comment_issue() != 63071) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() != 4533) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() != 16094) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_export_issue() != 7126) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() != 42922) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() != 43419) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() != 36006) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() != 2396) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() != 4451) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() != 4501) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_issue() != 6723) {
@@ -12527,13 +13482,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_issue_categories() != 28724) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() != 55174) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() != 32900) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_mark_duplicate() != 11604) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() != 40590) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() != 9266) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_reopen_issue() != 41265) {
@@ -12549,6 +13504,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue() != 55406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_observe_issues() != 51723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_observe_recording() != 60618) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo() != 65063) {
@@ -12641,13 +13602,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_assignments_of() != 53426) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() != 27987) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() != 11697) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_import_street_file() != 13774) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() != 19794) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() != 8901) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_match_point() != 50836) {
@@ -12662,7 +13623,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_street_assignments() != 44213) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() != 53432) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() != 56479) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() != 22251) {
@@ -12680,25 +13641,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() != 21697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_track() != 23828) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_export_track() != 60831) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_fixes() != 22668) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_fixes() != 38716) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() != 31104) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() != 16480) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() != 16502) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_patrol() != 56345) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_method_patrolstore_simplified_track() != 45770) {
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_simplified_track() != 19422) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_track_stats() != 49483) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_taskhandle_cancel() != 35330) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_taskhandle_is_finished() != 50557) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_canceltoken_cancel() != 9707) {
@@ -12714,8 +13681,10 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitIssueListListener()
     uniffiCallbackInitNetworkMonitor()
     uniffiCallbackInitProgressListener()
+    uniffiCallbackInitRecordingStateListener()
     uniffiCallbackInitWallClock()
     return InitializationResult.ok
 }()

@@ -11,36 +11,40 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import org.streetpatrol.ffi.WallClock
+import kotlinx.coroutines.withContext
 import org.streetpatrol.ffi.Fix
 import org.streetpatrol.ffi.NetworkMonitor
 import org.streetpatrol.ffi.NetworkState
+import org.streetpatrol.ffi.PatrolStore
 import org.streetpatrol.ffi.StoreSettings
+import org.streetpatrol.ffi.WallClock
 
 // Android glue for the StreetPatrol core: where the database lives, locations as fixes, and the
-// network state from connectivity callbacks. Everything platform-free is in StreetPatrol.kt.
+// network state from connectivity callbacks. The Flows over the core are in StreetPatrol.kt;
+// everything else is the generated PatrolStore.
 
 /**
- * Opens the store in the app's database directory (`context.getDatabasePath(fileName)`), so
- * Android's backup rules and "clear storage" treat it like any app database. Pass an
+ * Opens (creating if needed) the store in the app's database directory
+ * (`context.getDatabasePath(fileName)`), so Android's backup rules and "clear storage" treat it
+ * like any app database, on [io] (opening may migrate the schema). Pass an
  * [AndroidNetworkMonitor] as [network] (and close it with the store) once the app syncs.
  */
-suspend fun StreetPatrol.Companion.open(
+suspend fun PatrolStore.Companion.open(
     context: Context,
     fileName: String = "streetpatrol.db",
     settings: StoreSettings = StoreSettings(),
     network: NetworkMonitor? = null,
     clock: WallClock? = null,
     io: CoroutineDispatcher = Dispatchers.IO,
-): StreetPatrol {
+): PatrolStore = withContext(io) {
     val file = context.getDatabasePath(fileName)
     file.parentFile?.mkdirs() // SQLite creates the file, not its directory
-    return open(file.path, settings, clock, network, io)
+    open(file.path, settings, clock, network)
 }
 
 /**
  * A platform location as a core fix (WGS-84, as Android's location providers deliver it). Pass the
- * locations of a `LocationResult` together: `patrol.addFixes(id, result.locations.map { it.toFix() })`.
+ * locations of a `LocationResult` together: `store.addFixes(id, result.locations.map { it.toFix() })`.
  */
 fun Location.toFix(): Fix = Fix(
     lat = latitude,

@@ -657,6 +657,18 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceIssueListListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`issues`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceIssueListListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceRecordingStateListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceRecordingStateListenerMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceNetworkMonitorMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -665,6 +677,50 @@ internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.
 }
 internal interface UniffiCallbackInterfaceWallClockMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: LongByReference,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onIssues", "onError")
+internal open class UniffiVTableCallbackInterfaceIssueListListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onIssues`: UniffiCallbackInterfaceIssueListListenerMethod0? = null,
+    @JvmField internal var `onError`: UniffiCallbackInterfaceIssueListListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onIssues`: UniffiCallbackInterfaceIssueListListenerMethod0? = null,
+        `onError`: UniffiCallbackInterfaceIssueListListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceIssueListListener(`uniffiFree`,`uniffiClone`,`onIssues`,`onError`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceIssueListListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onIssues` = other.`onIssues`
+        `onError` = other.`onError`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onState", "onError")
+internal open class UniffiVTableCallbackInterfaceRecordingStateListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onState`: UniffiCallbackInterfaceRecordingStateListenerMethod0? = null,
+    @JvmField internal var `onError`: UniffiCallbackInterfaceRecordingStateListenerMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onState`: UniffiCallbackInterfaceRecordingStateListenerMethod0? = null,
+        `onError`: UniffiCallbackInterfaceRecordingStateListenerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceRecordingStateListener(`uniffiFree`,`uniffiClone`,`onState`,`onError`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceRecordingStateListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onState` = other.`onState`
+        `onError` = other.`onError`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "networkState")
 internal open class UniffiVTableCallbackInterfaceNetworkMonitor(
@@ -752,6 +808,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_patrol_ffi_checksum_func_live_store_handles(
     ): Int
+    external fun uniffi_patrol_ffi_checksum_method_issuelistlistener_on_issues(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_issuelistlistener_on_error(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_state(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_error(
+    ): Int
     external fun uniffi_patrol_ffi_checksum_method_networkmonitor_network_state(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_progresslistener_on_progress(
@@ -803,6 +867,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_return_issue(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_observe_issues(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_observe_recording(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo(
     ): Int
@@ -904,6 +972,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_track_stats(
     ): Int
+    external fun uniffi_patrol_ffi_checksum_method_taskhandle_cancel(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_taskhandle_is_finished(
+    ): Int
     external fun uniffi_patrol_ffi_checksum_method_canceltoken_cancel(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_canceltoken_is_cancelled(
@@ -928,13 +1000,35 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "patrol_ffi"))
+        uniffiCallbackInterfaceIssueListListener.register(this)
         uniffiCallbackInterfaceNetworkMonitor.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
+        uniffiCallbackInterfaceRecordingStateListener.register(this)
         uniffiCallbackInterfaceWallClock.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_patrol_ffi_fn_clone_issuelistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_free_issuelistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_init_callback_vtable_issuelistlistener(`vtable`: UniffiVTableCallbackInterfaceIssueListListener,
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_issuelistlistener_on_issues(`ptr`: Long,`issues`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_issuelistlistener_on_error(`ptr`: Long,`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_clone_recordingstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_free_recordingstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_init_callback_vtable_recordingstatelistener(`vtable`: UniffiVTableCallbackInterfaceRecordingStateListener,
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_recordingstatelistener_on_state(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_recordingstatelistener_on_error(`ptr`: Long,`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_patrol_ffi_fn_clone_networkmonitor(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_patrol_ffi_fn_free_networkmonitor(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -965,10 +1059,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_patrol_ffi_fn_constructor_patrolstore_open(`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`clock`: RustBuffer.ByValue,`network`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(`ptr`: Long,`fromMs`: Long,`toMs`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(`ptr`: Long,`patrolId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(`ptr`: Long,`fromMs`: Long,`toMs`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_accept_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_add_issue_category(`ptr`: Long,`code`: RustBuffer.ByValue,`nameZh`: RustBuffer.ByValue,`nameEn`: RustBuffer.ByValue,`dueHours`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -981,26 +1075,26 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_comment_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_count_issues(`ptr`: Long,`query`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_count_issues(`ptr`: Long,`query`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_export_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(`ptr`: Long,`issueId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(`ptr`: Long,`issueId`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue(`ptr`: Long,`document`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(`ptr`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue(`ptr`: Long,`document`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(`ptr`: Long,`path`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_issue_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_issues(`ptr`: Long,`query`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_issues(`ptr`: Long,`query`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_mark_duplicate(`ptr`: Long,`issueId`: RustBuffer.ByValue,`original`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(`ptr`: Long,`issueId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(`ptr`: Long,`issueId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_reopen_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_report_issue(`ptr`: Long,`issue`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1011,6 +1105,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_verify_issue(`ptr`: Long,`issueId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_observe_issues(`ptr`: Long,`query`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_observe_recording(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_attach_photo(`ptr`: Long,`path`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_photo(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1071,12 +1169,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_assignments_of(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(`ptr`: Long,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_import_street_file(`ptr`: Long,`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_streets(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_streets(`ptr`: Long,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_match_point(`ptr`: Long,`lat`: Double,`lon`: Double,`accuracyM`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_resolve_street(`ptr`: Long,`reference`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1085,8 +1183,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_street_assignments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_street_segments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_street_segments(`ptr`: Long,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_unassign_street(`ptr`: Long,`streetId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_patrol_ffi_fn_method_patrolstore_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
@@ -1097,20 +1195,28 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_sync_account(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`datum`: RustBuffer.ByValue,`which`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_fixes(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_export_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,`datum`: RustBuffer.ByValue,`which`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_fixes(`ptr`: Long,`patrolId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_import_track_file(`ptr`: Long,`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`progress`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(`ptr`: Long,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_patrol(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_track_stats(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_clone_taskhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_free_taskhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_taskhandle_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_taskhandle_is_finished(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_patrol_ffi_fn_clone_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_patrol_ffi_fn_free_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1250,6 +1356,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_func_live_store_handles() and 0xFFFF) != 44294) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_patrol_ffi_checksum_method_issuelistlistener_on_issues() and 0xFFFF) != 16332) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_issuelistlistener_on_error() and 0xFFFF) != 41505) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_state() and 0xFFFF) != 42222) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_recordingstatelistener_on_error() and 0xFFFF) != 15962) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_patrol_ffi_checksum_method_networkmonitor_network_state() and 0xFFFF) != 6832) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1259,10 +1377,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_wallclock_now_ms() and 0xFFFF) != 18600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() and 0xFFFF) != 36652) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() and 0xFFFF) != 56978) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() and 0xFFFF) != 62006) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_period_coverage() and 0xFFFF) != 29129) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_accept_issue() and 0xFFFF) != 50156) {
@@ -1283,19 +1401,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_comment_issue() and 0xFFFF) != 63071) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() and 0xFFFF) != 4533) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_count_issues() and 0xFFFF) != 16094) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_issue() and 0xFFFF) != 7126) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() and 0xFFFF) != 42922) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_issue_file() and 0xFFFF) != 43419) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() and 0xFFFF) != 36006) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue() and 0xFFFF) != 2396) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() and 0xFFFF) != 4451) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_issue_file() and 0xFFFF) != 4501) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_issue() and 0xFFFF) != 6723) {
@@ -1304,13 +1422,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_issue_categories() and 0xFFFF) != 28724) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() and 0xFFFF) != 55174) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_issues() and 0xFFFF) != 32900) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_mark_duplicate() and 0xFFFF) != 11604) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() and 0xFFFF) != 40590) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_possible_duplicates() and 0xFFFF) != 9266) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_reopen_issue() and 0xFFFF) != 41265) {
@@ -1326,6 +1444,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_verify_issue() and 0xFFFF) != 55406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_observe_issues() and 0xFFFF) != 51723) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_observe_recording() and 0xFFFF) != 60618) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo() and 0xFFFF) != 65063) {
@@ -1418,13 +1542,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_assignments_of() and 0xFFFF) != 53426) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() and 0xFFFF) != 27987) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_streets_geojson() and 0xFFFF) != 11697) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_street_file() and 0xFFFF) != 13774) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() and 0xFFFF) != 19794) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_streets() and 0xFFFF) != 8901) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_match_point() and 0xFFFF) != 50836) {
@@ -1439,7 +1563,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street_assignments() and 0xFFFF) != 44213) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() and 0xFFFF) != 53432) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_street_segments() and 0xFFFF) != 56479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_unassign_street() and 0xFFFF) != 22251) {
@@ -1457,25 +1581,31 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_sync_account() and 0xFFFF) != 21697) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_track() and 0xFFFF) != 23828) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_export_track() and 0xFFFF) != 60831) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_fixes() and 0xFFFF) != 22668) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_fixes() and 0xFFFF) != 38716) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_import_track_file() and 0xFFFF) != 31104) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() and 0xFFFF) != 16480) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_list_patrols() and 0xFFFF) != 16502) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_patrol() and 0xFFFF) != 56345) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_simplified_track() and 0xFFFF) != 45770) {
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_simplified_track() and 0xFFFF) != 19422) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_track_stats() and 0xFFFF) != 49483) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_taskhandle_cancel() and 0xFFFF) != 35330) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_taskhandle_is_finished() and 0xFFFF) != 50557) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 9707) {
@@ -2326,6 +2456,365 @@ public object FfiConverterTypeCancelToken: FfiConverter<CancelToken, Long> {
 
 
 /**
+ * Hears an issue list as it changes. Called on the observer's thread, one call at a time: post
+ * to the UI thread from here. A listener that throws is not called again.
+ */
+public interface IssueListListener {
+    
+    /**
+     * The issues matching the query now: first the current list, then each time it changed.
+     */
+    fun `onIssues`(`issues`: List<IssueSummary>)
+    
+    /**
+     * The query failed (the store's storage failed, say); the observation has ended.
+     */
+    fun `onError`(`error`: PatrolException)
+    
+    companion object
+}
+
+/**
+ * Hears an issue list as it changes. Called on the observer's thread, one call at a time: post
+ * to the UI thread from here. A listener that throws is not called again.
+ */
+open class IssueListListenerImpl: Disposable, AutoCloseable, IssueListListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_patrol_ffi_fn_free_issuelistlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_patrol_ffi_fn_clone_issuelistlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The issues matching the query now: first the current list, then each time it changed.
+     */override fun `onIssues`(`issues`: List<IssueSummary>)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_issuelistlistener_on_issues(
+        it,
+        
+        FfiConverterSequenceTypeIssueSummary.lower(`issues`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The query failed (the store's storage failed, say); the observation has ended.
+     */override fun `onError`(`error`: PatrolException)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_issuelistlistener_on_error(
+        it,
+        
+        FfiConverterTypePatrolError.lower(`error`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceIssueListListener {
+    internal object `onIssues`: UniffiCallbackInterfaceIssueListListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`issues`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeIssueListListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onIssues`(
+                    FfiConverterSequenceTypeIssueSummary.lift(`issues`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onError`: UniffiCallbackInterfaceIssueListListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeIssueListListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onError`(
+                    FfiConverterTypePatrolError.lift(`error`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeIssueListListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeIssueListListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceIssueListListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onIssues`,
+        `onError`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_patrol_ffi_fn_init_callback_vtable_issuelistlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIssueListListener: FfiConverter<IssueListListener, Long> {
+    internal val handleMap = UniffiHandleMap<IssueListListener>()
+
+    override fun lower(value: IssueListListener): Long {
+        if (value is IssueListListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): IssueListListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return IssueListListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): IssueListListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: IssueListListener) = 8UL
+
+    override fun write(value: IssueListListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Tells the core which network the device is on. The host keeps the answer current from its
  * connectivity callbacks (Android `ConnectivityManager.NetworkCallback`, iOS `NWPathMonitor`);
  * the core asks when it decides what to sync.
@@ -2655,16 +3144,16 @@ public interface PatrolStoreInterface {
     /**
      * Matches a patrol's track (also one still recording) to the street network and measures
      * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
-     * for a day-long patrol: call it off the main thread.
+     * for a day-long patrol: on a worker thread.
      */
-    fun `patrolCoverage`(`patrolId`: PatrolId): PatrolCoverage
+    suspend fun `patrolCoverage`(`patrolId`: PatrolId): PatrolCoverage
     
     /**
      * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
      * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
-     * one, to anyone: the figure assessment (考核) uses.
+     * one, to anyone: the figure assessment (考核) uses. On a worker thread.
      */
-    fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String? = null): PeriodCoverage
+    suspend fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String? = null): PeriodCoverage
     
     /**
      * The assignee takes the issue on.
@@ -2698,9 +3187,9 @@ public interface PatrolStoreInterface {
     fun `commentIssue`(`issueId`: IssueId, `text`: kotlin.String): IssueView
     
     /**
-     * How many issues match `query` (its limit aside).
+     * How many issues match `query` (its limit aside). On a worker thread.
      */
-    fun `countIssues`(`query`: IssueQuery = IssueQuery()): kotlin.ULong
+    suspend fun `countIssues`(`query`: IssueQuery = IssueQuery()): kotlin.ULong
     
     /**
      * The whole document, for another device (`import_issue` there merges it).
@@ -2708,21 +3197,23 @@ public interface PatrolStoreInterface {
     fun `exportIssue`(`issueId`: IssueId): kotlin.ByteArray
     
     /**
-     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     * Writes the whole document to a file (whole or not at all); returns the bytes written. On
+     * a worker thread.
      */
-    fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String): kotlin.ULong
+    suspend fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String): kotlin.ULong
     
     /**
      * Merges a document (or changes) exported on another device. Bytes that are not an issue
      * document fail with `InvalidInput` and change nothing; events in it that break the rules
-     * are kept in the history, refused.
+     * are kept in the history, refused. On a worker thread.
      */
-    fun `importIssue`(`document`: kotlin.ByteArray): MergeOutcome
+    suspend fun `importIssue`(`document`: kotlin.ByteArray): MergeOutcome
     
     /**
-     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`). On a
+     * worker thread.
      */
-    fun `importIssueFile`(`path`: kotlin.String): MergeOutcome
+    suspend fun `importIssueFile`(`path`: kotlin.String): MergeOutcome
     
     /**
      * An issue in full, folded from its document; `NotFound` if the store does not have it.
@@ -2736,8 +3227,9 @@ public interface PatrolStoreInterface {
     
     /**
      * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     * On a worker thread; `observe_issues` keeps such a list current.
      */
-    fun `listIssues`(`query`: IssueQuery = IssueQuery()): List<IssueSummary>
+    suspend fun `listIssues`(`query`: IssueQuery = IssueQuery()): List<IssueSummary>
     
     /**
      * Marks the issue as the same problem as `original`.
@@ -2745,9 +3237,10 @@ public interface PatrolStoreInterface {
     fun `markDuplicate`(`issueId`: IssueId, `original`: IssueId): IssueView
     
     /**
-     * The open issues of the same category within 50 m of an issue, nearest first.
+     * The open issues of the same category within 50 m of an issue, nearest first. On a worker
+     * thread.
      */
-    fun `possibleDuplicates`(`issueId`: IssueId): List<IssueSummary>
+    suspend fun `possibleDuplicates`(`issueId`: IssueId): List<IssueSummary>
     
     /**
      * Opens a resolved or closed issue again (a new round), with a reason.
@@ -2775,6 +3268,23 @@ public interface PatrolStoreInterface {
      * The chief or the reporter confirms the fix (never a steward, never whoever fixed it).
      */
     fun `verifyIssue`(`issueId`: IssueId, `note`: kotlin.String? = null): IssueView
+    
+    /**
+     * Keeps `listener` told of the issues matching `query` (the list `list_issues(query)` would
+     * return), on a thread of its own, until the returned handle is dropped or cancelled. An
+     * issue reported, acted on, imported or received by sync shows within milliseconds; a
+     * change made by another process within a second. "Overdue" is as of each change: an issue
+     * becoming overdue with no write is seen at the next change.
+     */
+    fun `observeIssues`(`query`: IssueQuery = IssueQuery(), `listener`: IssueListListener): TaskHandle
+    
+    /**
+     * Keeps `listener` told of the recording state (the patrol open on this device, its motion
+     * and location interval), on a thread of its own, until the returned handle is dropped or
+     * cancelled. Fixes that do not change the state (the walker keeps walking) are not
+     * reported: fixes stay the host's own.
+     */
+    fun `observeRecording`(`listener`: RecordingStateListener): TaskHandle
     
     /**
      * Copies the JPEG or PNG at `path` into the store's photo folder on a worker thread and
@@ -2951,9 +3461,9 @@ public interface PatrolStoreInterface {
     
     /**
      * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
-     * for map SDKs; `InvalidState` when no network was imported.
+     * for map SDKs; `InvalidState` when no network was imported. On a worker thread.
      */
-    fun `exportStreetsGeojson`(): kotlin.String
+    suspend fun `exportStreetsGeojson`(): kotlin.String
     
     /**
      * Imports a street network file (`.osm` OpenStreetMap XML, or `.geojson` LineStrings) on a
@@ -2966,9 +3476,9 @@ public interface PatrolStoreInterface {
     suspend fun `importStreetFile`(`path`: kotlin.String, `settings`: StreetImportSettings = StreetImportSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): StreetImportReport
     
     /**
-     * Every street with who answers for it, by name (unnamed ways last).
+     * Every street with who answers for it, by name (unnamed ways last). On a worker thread.
      */
-    fun `listStreets`(): List<StreetInfo>
+    suspend fun `listStreets`(): List<StreetInfo>
     
     /**
      * The street and segment a WGS-84 point lies on, or none when no street is within the
@@ -2993,9 +3503,10 @@ public interface PatrolStoreInterface {
     fun `streetAssignments`(): List<Assignment>
     
     /**
-     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws. On a worker
+     * thread.
      */
-    fun `streetSegments`(): List<Segment>
+    suspend fun `streetSegments`(): List<Segment>
     
     /**
      * Removes a user's assignment to a street; false if there was none.
@@ -3028,14 +3539,15 @@ public interface PatrolStoreInterface {
     fun `syncAccount`(): SyncAccount?
     
     /**
-     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
+     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`. On a
+     * worker thread.
      */
-    fun `exportTrack`(`patrolId`: PatrolId, `format`: TrackExportFormat, `datum`: Datum, `which`: ExportFixes): kotlin.String
+    suspend fun `exportTrack`(`patrolId`: PatrolId, `format`: TrackExportFormat, `datum`: Datum, `which`: ExportFixes): kotlin.String
     
     /**
-     * Every fix of a patrol, in order, with its verdict.
+     * Every fix of a patrol, in order, with its verdict. On a worker thread.
      */
-    fun `fixes`(`patrolId`: PatrolId): List<StoredFix>
+    suspend fun `fixes`(`patrolId`: PatrolId): List<StoredFix>
     
     /**
      * Imports a GPX (1.0/1.1) or GeoLife PLT file as a stopped patrol of this device's user, on
@@ -3049,9 +3561,9 @@ public interface PatrolStoreInterface {
     suspend fun `importTrackFile`(`path`: kotlin.String, `settings`: ImportSettings = ImportSettings(), `progress`: ProgressListener? = null, `cancel`: CancelToken? = null): ImportReport
     
     /**
-     * The patrols in this store, newest first.
+     * The patrols in this store, newest first. On a worker thread.
      */
-    fun `listPatrols`(): List<PatrolInfo>
+    suspend fun `listPatrols`(): List<PatrolInfo>
     
     /**
      * A patrol's details; `NotFound` if it is not in this store.
@@ -3059,9 +3571,10 @@ public interface PatrolStoreInterface {
     fun `patrol`(`patrolId`: PatrolId): PatrolInfo
     
     /**
-     * The kept track simplified for drawing, one line per track segment (WGS-84).
+     * The kept track simplified for drawing, one line per track segment (WGS-84). On a worker
+     * thread.
      */
-    fun `simplifiedTrack`(`patrolId`: PatrolId): List<List<LatLon>>
+    suspend fun `simplifiedTrack`(`patrolId`: PatrolId): List<List<LatLon>>
     
     /**
      * Track metrics of a patrol, computed from its fixes now (also while recording).
@@ -3181,43 +3694,57 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     /**
      * Matches a patrol's track (also one still recording) to the street network and measures
      * what it covered. `InvalidState` when no street network was imported. Tens of milliseconds
-     * for a day-long patrol: call it off the main thread.
+     * for a day-long patrol: on a worker thread.
      */
-    @Throws(PatrolException::class)override fun `patrolCoverage`(`patrolId`: PatrolId): PatrolCoverage {
-            return FfiConverterTypePatrolCoverage.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
-        it,
-        
-        FfiConverterTypePatrolId.lower(`patrolId`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `patrolCoverage`(`patrolId`: PatrolId) : PatrolCoverage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(
+                uniffiHandle,
+                
+        FfiConverterTypePatrolId.lower(`patrolId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePatrolCoverage.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * What the patrols started in `[from_ms, to_ms)` covered together, against the streets
      * assigned to `user_id` (an id or, where this store knows the user, a name) or, without
-     * one, to anyone: the figure assessment (考核) uses.
+     * one, to anyone: the figure assessment (考核) uses. On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String?): PeriodCoverage {
-            return FfiConverterTypePeriodCoverage.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
-        it,
-        
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `periodCoverage`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long, `userId`: kotlin.String?) : PeriodCoverage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_period_coverage(
+                uniffiHandle,
+                
         FfiConverterLong.lower(`fromMs`),
         FfiConverterLong.lower(`toMs`),
-        FfiConverterOptionalString.lower(`userId`),_status)
-}
-    }
+        FfiConverterOptionalString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePeriodCoverage.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -3338,21 +3865,28 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * How many issues match `query` (its limit aside).
+     * How many issues match `query` (its limit aside). On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `countIssues`(`query`: IssueQuery): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
-        it,
-        
-        FfiConverterTypeIssueQuery.lower(`query`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `countIssues`(`query`: IssueQuery) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_count_issues(
+                uniffiHandle,
+                
+        FfiConverterTypeIssueQuery.lower(`query`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -3374,60 +3908,83 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * Writes the whole document to a file (whole or not at all); returns the bytes written.
+     * Writes the whole document to a file (whole or not at all); returns the bytes written. On
+     * a worker thread.
      */
-    @Throws(PatrolException::class)override fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
-        it,
-        
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportIssueFile`(`issueId`: IssueId, `path`: kotlin.String) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_issue_file(
+                uniffiHandle,
+                
         FfiConverterTypeIssueId.lower(`issueId`),
-        FfiConverterString.lower(`path`),_status)
-}
-    }
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Merges a document (or changes) exported on another device. Bytes that are not an issue
      * document fail with `InvalidInput` and change nothing; events in it that break the rules
-     * are kept in the history, refused.
+     * are kept in the history, refused. On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `importIssue`(`document`: kotlin.ByteArray): MergeOutcome {
-            return FfiConverterTypeMergeOutcome.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
-        it,
-        
-        FfiConverterByteArray.lower(`document`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `importIssue`(`document`: kotlin.ByteArray) : MergeOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`document`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMergeOutcome.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
-     * Merges a document file written by `export_issue_file` (or `patrol issue export`).
+     * Merges a document file written by `export_issue_file` (or `patrol issue export`). On a
+     * worker thread.
      */
-    @Throws(PatrolException::class)override fun `importIssueFile`(`path`: kotlin.String): MergeOutcome {
-            return FfiConverterTypeMergeOutcome.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
-        it,
-        
-        FfiConverterString.lower(`path`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `importIssueFile`(`path`: kotlin.String) : MergeOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_import_issue_file(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMergeOutcome.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -3467,20 +4024,28 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     
     /**
      * Issues matching `query`, from the local projection (indexed: fast with 100,000 issues).
+     * On a worker thread; `observe_issues` keeps such a list current.
      */
-    @Throws(PatrolException::class)override fun `listIssues`(`query`: IssueQuery): List<IssueSummary> {
-            return FfiConverterSequenceTypeIssueSummary.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
-        it,
-        
-        FfiConverterTypeIssueQuery.lower(`query`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listIssues`(`query`: IssueQuery) : List<IssueSummary> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_issues(
+                uniffiHandle,
+                
+        FfiConverterTypeIssueQuery.lower(`query`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeIssueSummary.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -3503,21 +4068,29 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * The open issues of the same category within 50 m of an issue, nearest first.
+     * The open issues of the same category within 50 m of an issue, nearest first. On a worker
+     * thread.
      */
-    @Throws(PatrolException::class)override fun `possibleDuplicates`(`issueId`: IssueId): List<IssueSummary> {
-            return FfiConverterSequenceTypeIssueSummary.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
-        it,
-        
-        FfiConverterTypeIssueId.lower(`issueId`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `possibleDuplicates`(`issueId`: IssueId) : List<IssueSummary> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_possible_duplicates(
+                uniffiHandle,
+                
+        FfiConverterTypeIssueId.lower(`issueId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeIssueSummary.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -3611,6 +4184,50 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
         
         FfiConverterTypeIssueId.lower(`issueId`),
         FfiConverterOptionalString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Keeps `listener` told of the issues matching `query` (the list `list_issues(query)` would
+     * return), on a thread of its own, until the returned handle is dropped or cancelled. An
+     * issue reported, acted on, imported or received by sync shows within milliseconds; a
+     * change made by another process within a second. "Overdue" is as of each change: an issue
+     * becoming overdue with no write is seen at the next change.
+     */
+    @Throws(PatrolException::class)override fun `observeIssues`(`query`: IssueQuery, `listener`: IssueListListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_observe_issues(
+        it,
+        
+        FfiConverterTypeIssueQuery.lower(`query`),
+        FfiConverterTypeIssueListListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Keeps `listener` told of the recording state (the patrol open on this device, its motion
+     * and location interval), on a thread of its own, until the returned handle is dropped or
+     * cancelled. Fixes that do not change the state (the walker keeps walking) are not
+     * reported: fixes stay the host's own.
+     */
+    @Throws(PatrolException::class)override fun `observeRecording`(`listener`: RecordingStateListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PatrolException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_observe_recording(
+        it,
+        
+        FfiConverterTypeRecordingStateListener.lower(`listener`),_status)
 }
     }
     )
@@ -4192,20 +4809,27 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     
     /**
      * The whole network as the text of a GeoJSON FeatureCollection (one feature per segment),
-     * for map SDKs; `InvalidState` when no network was imported.
+     * for map SDKs; `InvalidState` when no network was imported. On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `exportStreetsGeojson`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
-        it,
-        _status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportStreetsGeojson`() : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_streets_geojson(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4242,20 +4866,27 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * Every street with who answers for it, by name (unnamed ways last).
+     * Every street with who answers for it, by name (unnamed ways last). On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `listStreets`(): List<StreetInfo> {
-            return FfiConverterSequenceTypeStreetInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
-        it,
-        _status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listStreets`() : List<StreetInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_streets(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeStreetInfo.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4334,20 +4965,28 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * Every segment of the network (WGS-84 polylines), by street: what a map draws.
+     * Every segment of the network (WGS-84 polylines), by street: what a map draws. On a worker
+     * thread.
      */
-    @Throws(PatrolException::class)override fun `streetSegments`(): List<Segment> {
-            return FfiConverterSequenceTypeSegment.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
-        it,
-        _status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `streetSegments`() : List<Segment> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_street_segments(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeSegment.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4465,42 +5104,57 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
+     * A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`. On a
+     * worker thread.
      */
-    @Throws(PatrolException::class)override fun `exportTrack`(`patrolId`: PatrolId, `format`: TrackExportFormat, `datum`: Datum, `which`: ExportFixes): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_track(
-        it,
-        
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportTrack`(`patrolId`: PatrolId, `format`: TrackExportFormat, `datum`: Datum, `which`: ExportFixes) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_export_track(
+                uniffiHandle,
+                
         FfiConverterTypePatrolId.lower(`patrolId`),
         FfiConverterTypeTrackExportFormat.lower(`format`),
         FfiConverterTypeDatum.lower(`datum`),
-        FfiConverterTypeExportFixes.lower(`which`),_status)
-}
-    }
+        FfiConverterTypeExportFixes.lower(`which`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
-     * Every fix of a patrol, in order, with its verdict.
+     * Every fix of a patrol, in order, with its verdict. On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `fixes`(`patrolId`: PatrolId): List<StoredFix> {
-            return FfiConverterSequenceTypeStoredFix.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_fixes(
-        it,
-        
-        FfiConverterTypePatrolId.lower(`patrolId`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fixes`(`patrolId`: PatrolId) : List<StoredFix> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_fixes(
+                uniffiHandle,
+                
+        FfiConverterTypePatrolId.lower(`patrolId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeStoredFix.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4538,20 +5192,27 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * The patrols in this store, newest first.
+     * The patrols in this store, newest first. On a worker thread.
      */
-    @Throws(PatrolException::class)override fun `listPatrols`(): List<PatrolInfo> {
-            return FfiConverterSequenceTypePatrolInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(
-        it,
-        _status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listPatrols`() : List<PatrolInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_list_patrols(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePatrolInfo.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4573,21 +5234,29 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
 
     
     /**
-     * The kept track simplified for drawing, one line per track segment (WGS-84).
+     * The kept track simplified for drawing, one line per track segment (WGS-84). On a worker
+     * thread.
      */
-    @Throws(PatrolException::class)override fun `simplifiedTrack`(`patrolId`: PatrolId): List<List<LatLon>> {
-            return FfiConverterSequenceSequenceTypeLatLon.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PatrolException) { _status ->
-    UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(
-        it,
-        
-        FfiConverterTypePatrolId.lower(`patrolId`),_status)
-}
-    }
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `simplifiedTrack`(`patrolId`: PatrolId) : List<List<LatLon>> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_simplified_track(
+                uniffiHandle,
+                
+        FfiConverterTypePatrolId.lower(`patrolId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceSequenceTypeLatLon.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4979,6 +5648,660 @@ public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, L
     override fun allocationSize(value: ProgressListener) = 8UL
 
     override fun write(value: ProgressListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Hears the recording state as it changes (a patrol started, paused, resumed, stopped; the
+ * walker stopping or moving on). Called on the observer's thread, one call at a time. A
+ * listener that throws is not called again.
+ */
+public interface RecordingStateListener {
+    
+    /**
+     * The state now: first the current one, then each time it changed.
+     */
+    fun `onState`(`state`: RecordingState)
+    
+    /**
+     * Reading the state failed; the observation has ended.
+     */
+    fun `onError`(`error`: PatrolException)
+    
+    companion object
+}
+
+/**
+ * Hears the recording state as it changes (a patrol started, paused, resumed, stopped; the
+ * walker stopping or moving on). Called on the observer's thread, one call at a time. A
+ * listener that throws is not called again.
+ */
+open class RecordingStateListenerImpl: Disposable, AutoCloseable, RecordingStateListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_patrol_ffi_fn_free_recordingstatelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_patrol_ffi_fn_clone_recordingstatelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The state now: first the current one, then each time it changed.
+     */override fun `onState`(`state`: RecordingState)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_recordingstatelistener_on_state(
+        it,
+        
+        FfiConverterTypeRecordingState.lower(`state`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Reading the state failed; the observation has ended.
+     */override fun `onError`(`error`: PatrolException)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_recordingstatelistener_on_error(
+        it,
+        
+        FfiConverterTypePatrolError.lower(`error`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceRecordingStateListener {
+    internal object `onState`: UniffiCallbackInterfaceRecordingStateListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeRecordingStateListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onState`(
+                    FfiConverterTypeRecordingState.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onError`: UniffiCallbackInterfaceRecordingStateListenerMethod1 {
+        override fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeRecordingStateListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onError`(
+                    FfiConverterTypePatrolError.lift(`error`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeRecordingStateListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeRecordingStateListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceRecordingStateListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onState`,
+        `onError`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_patrol_ffi_fn_init_callback_vtable_recordingstatelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecordingStateListener: FfiConverter<RecordingStateListener, Long> {
+    internal val handleMap = UniffiHandleMap<RecordingStateListener>()
+
+    override fun lower(value: RecordingStateListener): Long {
+        if (value is RecordingStateListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): RecordingStateListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RecordingStateListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): RecordingStateListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: RecordingStateListener) = 8UL
+
+    override fun write(value: RecordingStateListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A running observation. Dropping it (Kotlin `close()` / `use {}`, Swift releasing it) or
+ * calling `cancel()` stops it; the listener is not called after either returns.
+ */
+public interface TaskHandleInterface {
+    
+    /**
+     * Stops the observation. When this returns the listener is not being called and will not
+     * be called again (unless this is called from the listener itself, which returns at once).
+     */
+    fun `cancel`()
+    
+    /**
+     * True once the observation has ended: cancelled, the store closed, the listener threw or
+     * the query failed.
+     */
+    fun `isFinished`(): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * A running observation. Dropping it (Kotlin `close()` / `use {}`, Swift releasing it) or
+ * calling `cancel()` stops it; the listener is not called after either returns.
+ */
+open class TaskHandle: Disposable, AutoCloseable, TaskHandleInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_patrol_ffi_fn_free_taskhandle(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_patrol_ffi_fn_clone_taskhandle(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the observation. When this returns the listener is not being called and will not
+     * be called again (unless this is called from the listener itself, which returns at once).
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_taskhandle_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * True once the observation has ended: cancelled, the store closed, the listener threw or
+     * the query failed.
+     */override fun `isFinished`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_taskhandle_is_finished(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskHandle: FfiConverter<TaskHandle, Long> {
+    override fun lower(value: TaskHandle): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): TaskHandle {
+        return TaskHandle(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): TaskHandle {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TaskHandle) = 8UL
+
+    override fun write(value: TaskHandle, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -8260,6 +9583,63 @@ public object FfiConverterTypeProgressReport: FfiConverterRustBuffer<ProgressRep
 
 
 /**
+ * The patrol this device has open, as a recording screen shows it.
+ */
+data class RecordingState (
+    /**
+     * The patrol being recorded or paused (`patrol.state` says which); none when no patrol is
+     * open (or the device is not set up yet).
+     */
+    val `patrol`: PatrolInfo?
+    , 
+    /**
+     * Whether the walker is moving, as of the patrol's last fix; none without an open patrol.
+     */
+    val `motion`: Motion?
+    , 
+    /**
+     * The location interval to use now, in seconds; none without an open patrol. When it
+     * changes, restart location updates with it.
+     */
+    val `intervalS`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecordingState: FfiConverterRustBuffer<RecordingState> {
+    override fun read(buf: ByteBuffer): RecordingState {
+        return RecordingState(
+            FfiConverterOptionalTypePatrolInfo.read(buf),
+            FfiConverterOptionalTypeMotion.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RecordingState) = (
+            FfiConverterOptionalTypePatrolInfo.allocationSize(value.`patrol`) +
+            FfiConverterOptionalTypeMotion.allocationSize(value.`motion`) +
+            FfiConverterOptionalUInt.allocationSize(value.`intervalS`)
+    )
+
+    override fun write(value: RecordingState, buf: ByteBuffer) {
+            FfiConverterOptionalTypePatrolInfo.write(value.`patrol`, buf)
+            FfiConverterOptionalTypeMotion.write(value.`motion`, buf)
+            FfiConverterOptionalUInt.write(value.`intervalS`, buf)
+    }
+}
+
+
+
+/**
  * Something the server refused, set aside with its reason.
  */
 data class RejectedItem (
@@ -11324,6 +12704,38 @@ public object FfiConverterOptionalTypeNearPoint: FfiConverterRustBuffer<NearPoin
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePatrolInfo: FfiConverterRustBuffer<PatrolInfo?> {
+    override fun read(buf: ByteBuffer): PatrolInfo? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePatrolInfo.read(buf)
+    }
+
+    override fun allocationSize(value: PatrolInfo?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePatrolInfo.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PatrolInfo?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePatrolInfo.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePointMatch: FfiConverterRustBuffer<PointMatch?> {
     override fun read(buf: ByteBuffer): PointMatch? {
         if (buf.get().toInt() == 0) {
@@ -11602,6 +13014,38 @@ public object FfiConverterOptionalTypeIssueStatus: FfiConverterRustBuffer<IssueS
         } else {
             buf.put(1)
             FfiConverterTypeIssueStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMotion: FfiConverterRustBuffer<Motion?> {
+    override fun read(buf: ByteBuffer): Motion? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMotion.read(buf)
+    }
+
+    override fun allocationSize(value: Motion?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMotion.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Motion?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMotion.write(value, buf)
         }
     }
 }
