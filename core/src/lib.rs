@@ -40,7 +40,9 @@ pub mod observe;
 pub mod patrol;
 pub mod photos;
 pub mod points;
+#[cfg(feature = "reports")]
 pub mod render;
+#[cfg(feature = "reports")]
 pub mod report;
 pub mod signboard;
 pub mod spatial;

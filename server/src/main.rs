@@ -694,7 +694,7 @@ fn run_rules(s: &dyn patrol_server::storage::Storage, cmd: RulesCommand) -> Resu
             valid_from,
             description,
         } => {
-            let from = patrol_core::report::Period::parse(&valid_from)?.from_ms;
+            let from = patrol_model::report::Period::parse(&valid_from)?.from_ms;
             let r = rules::publish_points_rule(
                 s,
                 kind,

@@ -6,8 +6,8 @@
 use anyhow::{Context, Result, bail};
 use patrol_core::PointsKind;
 use patrol_core::points::PointsRule;
-use patrol_core::report::ReportRules;
 use patrol_core::sync::reference::CategoryRow;
+use patrol_model::report::ReportRules;
 use serde::Serialize;
 
 use crate::storage::{FeedScope, Storage, Tx};

@@ -343,3 +343,59 @@ fn no_crate_has_a_module_cycle() {
         "module cycles, by crate folder: {found:?}"
     );
 }
+
+/// The crates (and features) the mobile library is built with: `cargo tree` for `patrol-ffi`
+/// alone, as `android/build-jni.sh` and `ios/build-xcframework.sh` build it.
+fn mobile_tree(edges: &str) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "--locked",
+            "-p",
+            "patrol-ffi",
+            "--no-default-features",
+            "-e",
+            edges,
+            "--prefix",
+            "none",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("cargo tree prints text")
+}
+
+#[test]
+fn phones_link_neither_reports_pictures_nor_the_simulator() {
+    let crates: BTreeSet<String> = mobile_tree("normal")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        crates.contains("patrol-core") && crates.contains("rusqlite"),
+        "the tree is read: {crates:?}"
+    );
+    for never in ["resvg", "rust_xlsxwriter", "axum", "patrol-server"] {
+        assert!(!crates.contains(never), "the mobile library links {never}");
+    }
+    let features = mobile_tree("features,normal");
+    assert!(
+        features.contains("patrol-model v"),
+        "the feature tree is read: {features}"
+    );
+    assert!(
+        !features.contains("patrol-core feature \"reports\""),
+        "the mobile library has the core's reports"
+    );
+    assert!(
+        !features.contains("patrol-model feature \"sim\""),
+        "the mobile library has the GPS simulator"
+    );
+}

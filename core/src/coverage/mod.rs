@@ -17,6 +17,7 @@
 mod cache;
 pub mod report;
 
+#[cfg(feature = "reports")]
 pub(crate) use cache::PatrolKey;
 
 pub use patrol_model::coverage::*;

@@ -108,6 +108,7 @@ fn write_timeline(conn: &Connection, doc_row: i64, state: &IssueState) -> Result
 
 /// Builds the timelines of issues stored before timelines existed (the schema step marks them
 /// pending), folding each document once. Cheap when none are pending: one indexed look.
+#[cfg(feature = "reports")]
 pub(crate) fn ensure_timelines(conn: &Connection) -> Result<()> {
     let pending: Vec<(i64, String)> = conn
         .prepare_cached("SELECT p.doc_row, d.id FROM issue_timeline_pending p JOIN issue_doc d ON d.row_id = p.doc_row")?

@@ -208,7 +208,7 @@ pub(crate) fn apply_row(
             Ok(true)
         }
         "rules" => {
-            crate::report::ReportRules::from_json(&body.to_string())?;
+            patrol_model::report::ReportRules::from_json(&body.to_string())?;
             Ok(true)
         }
         _ => Ok(true),
