@@ -1,10 +1,12 @@
-// Errors cross the boundary as the generated PatrolException subclasses, with the core's message.
+// Errors cross the boundary as the generated PatrolException subclasses: the core's message as
+// `reason`, and the fields an app branches on (what was not found, the role and action refused).
 package org.streetpatrol.tests
 
 import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.util.UUID
 import org.streetpatrol.ffi.FilterProfile
+import org.streetpatrol.ffi.MissingKind
 import org.streetpatrol.ffi.PatrolException
 import org.streetpatrol.ffi.PatrolStore
 import org.streetpatrol.ffi.Role
@@ -16,7 +18,7 @@ fun errorsArriveAsTypedExceptions() {
     PatrolStore.open(File(dir, "p.db").path).use { store ->
         // Before the device is set up.
         val notSetUp = assertThrows<PatrolException.InvalidState>("start before init") { store.startPatrol() }
-        check(notSetUp.message!!.contains("no device user yet")) { "says what to do: ${notSetUp.message}" }
+        check(notSetUp.reason.contains("no device user yet")) { "says what to do: ${notSetUp.reason}" }
         assertThrows<PatrolException.InvalidInput>("an empty name") { store.initDevice("  ", Role.CHIEF) }
         store.initDevice("王芳", Role.CHIEF)
         assertThrows<PatrolException.InvalidState>("init twice") { store.initDevice("李雷", Role.STEWARD) }
@@ -32,21 +34,23 @@ fun errorsArriveAsTypedExceptions() {
         )
         for ((what, fix) in bad) {
             val e = assertThrows<PatrolException.InvalidInput>(what) { store.addFix(id, fix) }
-            check(e.message!!.startsWith("invalid fix")) { "$what: ${e.message}" }
+            check(e.reason.startsWith("invalid fix")) { "$what: ${e.reason}" }
         }
         val batch = walk(10).toMutableList()
         batch[7] = batch[7].copy(lon = Double.NaN)
         val e = assertThrows<PatrolException.InvalidInput>("a batch with a bad fix") { store.addFixes(id, batch) }
-        check(e.message!!.contains("fix 7 of the batch")) { "names the bad fix: ${e.message}" }
+        check(e.reason.contains("fix 7 of the batch")) { "names the bad fix: ${e.reason}" }
         assertEq(0, runBlocking { store.fixes(id) }.size, "nothing stored")
 
         // Ids: unknown is NotFound, malformed is InvalidInput (refused before the call runs).
         val unknown = UUID.randomUUID().toString()
         val nf = assertThrows<PatrolException.NotFound>("an unknown patrol") { store.addFix(unknown, walkFix(0)) }
-        check(nf.message!!.contains(unknown)) { "names the id: ${nf.message}" }
+        check(nf.reason.contains(unknown)) { "names the id: ${nf.reason}" }
+        assertEq(MissingKind.PATROL, nf.kind, "says what is missing")
+        assertEq(unknown, nf.id, "and which")
         assertThrows<PatrolException.NotFound>("stats of an unknown patrol") { store.trackStats(unknown) }
         val malformed = assertThrows<PatrolException.InvalidInput>("a malformed id") { store.patrol("patrol-7") }
-        check(malformed.message!!.contains("patrol-7")) { "names the bad id: ${malformed.message}" }
+        check(malformed.reason.contains("patrol-7")) { "names the bad id: ${malformed.reason}" }
 
         // State: a second open patrol, stopping twice, resuming a recording patrol.
         assertThrows<PatrolException.InvalidState>("a second open patrol") { store.startPatrol() }
@@ -59,7 +63,7 @@ fun errorsArriveAsTypedExceptions() {
         val io = assertThrows<PatrolException.Io>("a missing file") {
             kotlinx.coroutines.runBlocking { store.importTrackFile(missing) }
         }
-        check(io.message!!.contains("nope.gpx")) { "names the file: ${io.message}" }
+        check(io.reason.contains("nope.gpx")) { "names the file: ${io.reason}" }
         val notGpx = File(dir, "notes.gpx").apply { writeText("<html><body>not a track</body></html>") }
         assertThrows<PatrolException.InvalidInput>("not a GPX file") {
             kotlinx.coroutines.runBlocking { store.importTrackFile(notGpx.path) }
@@ -71,9 +75,9 @@ fun errorsArriveAsTypedExceptions() {
     val e = assertThrows<PatrolException.InvalidInput>("a negative speed limit") {
         PatrolStore.open(File(dir, "q.db").path, StoreSettings(track = broken))
     }
-    check(e.message!!.contains("max_speed_mps")) { "names the setting: ${e.message}" }
+    check(e.reason.contains("max_speed_mps")) { "names the setting: ${e.reason}" }
     // Every kind is a PatrolException, so one catch handles them all.
-    check(PatrolException.NotFound("x") is PatrolException) { "one base class" }
+    check(PatrolException.NotFound(MissingKind.PATROL, "x", "no patrol x") is PatrolException) { "one base class" }
 }
 
 fun notADatabaseIsRefusedUntouched() {
@@ -81,6 +85,6 @@ fun notADatabaseIsRefusedUntouched() {
     val junk = "these are my notes, not a database. ".repeat(200).toByteArray()
     file.writeBytes(junk)
     val e = assertThrows<PatrolException.NotADatabase>("opening a text file") { PatrolStore.open(file.path) }
-    check(e.message!!.contains("not a StreetPatrol database")) { e.message!! }
+    check(e.reason.contains("not a StreetPatrol database")) { e.reason }
     check(file.readBytes().contentEquals(junk)) { "the file was left untouched" }
 }

@@ -112,7 +112,7 @@ fun cancellingAnImportStoresNothing() {
         val interrupted = assertThrows<PatrolException.Interrupted>("an import cancelled by its token") {
             runBlocking { store.importTrackFile(gpx.path, ImportSettings(), cancelling, token) }
         }
-        check(interrupted.message!!.contains("interrupted")) { interrupted.message!! }
+        check(interrupted.reason.contains("interrupted")) { interrupted.reason }
         assertEq(0, runBlocking { store.listPatrols() }.size, "the token-cancelled import left no patrol")
         // The store is fine afterwards: the same file imports whole.
         val report = runBlocking { store.importTrackFile(gpx.path) }

@@ -59,7 +59,7 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         assertNear(20.0, second.possibleDuplicates[0].distanceM!!, 0.5, "20 m away")
         // Stewards do not dispatch.
         val e = assertThrows<PatrolException.NotAllowed>("a steward assigning") { steward.assignIssue(id, Assignee.CityProperty) }
-        check(e.message!!.contains("steward")) { e.message!! }
+        check(e.reason.contains("steward")) { e.reason }
 
         // To the chief as bytes: dispatch to the city-property crews, the second one a duplicate.
         clock.nowMs += 600_000
@@ -88,7 +88,7 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         val far = assertThrows<PatrolException.NotAllowed>("an after-photo 1 km away") {
             crew.resolveIssue(id, after.sha256, LatLon(farLat, farLon))
         }
-        check(far.message!!.contains("m from the issue")) { far.message!! }
+        check(far.reason.contains("m from the issue")) { far.reason }
         assertEq(IssueStatus.IN_PROGRESS, crew.issue(id).status, "the refused resolve wrote nothing")
         val (nearLat, nearLon) = offset(0.0, 15.0)
         val resolved = crew.resolveIssue(id, after.sha256, LatLon(nearLat, nearLon), "已清理")
@@ -101,7 +101,9 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         runBlocking { steward.importIssue(crew.exportIssue(id)) }
         val heads = steward.issue(id).heads
         val refused = assertThrows<PatrolException.NotAllowed>("a steward verifying") { steward.verifyIssue(id) }
-        check(refused.message!!.contains("steward may not verify")) { refused.message!! }
+        check(refused.reason.contains("steward may not verify")) { refused.reason }
+        assertEq(Role.STEWARD, refused.role, "the role refused crosses")
+        assertEq("verify", refused.action, "and the action")
         assertEq(heads, steward.issue(id).heads, "the refusal wrote nothing")
         steward.commentIssue(id, "看到已经清理了")
 

@@ -59,7 +59,7 @@ fun pickupsAndPoints() {
         assertEq(PointsKind.REDEMPTION to -15L, spent.kind to spent.points, "a redemption is negative")
         assertEq("保温杯", spent.note, "what it was for")
         val short = assertThrows<PatrolException.InvalidInput>("more than the balance") { steward.redeemPoints(10, "雨伞") }
-        check(short.message!!.contains("balance is 9")) { short.message!! }
+        check(short.reason.contains("balance is 9")) { short.reason }
         assertThrows<PatrolException.InvalidInput>("zero points") { steward.redeemPoints(0, "nothing") }
         assertEq(Triple(9L, 24L, 15L), steward.points().let { Triple(it.balance, it.earned, it.redeemed) }, "after redeeming")
 

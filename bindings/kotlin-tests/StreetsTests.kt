@@ -43,7 +43,7 @@ fun streetsImportPatrolAndCoverage() {
         assertEq(west, chief.resolveStreet(west), "an id resolves to itself")
         assertNear(600.0, chief.street(west).lengthM, 0.5, "西街 length (m)")
         val nf = assertThrows<PatrolException.NotFound>("an unknown street") { chief.resolveStreet("长安街") }
-        check(nf.message!!.contains("长安街")) { nf.message!! }
+        check(nf.reason.contains("长安街")) { nf.reason }
         assertEq(3, runBlocking { chief.streetSegments() }.count { it.streetId == west }, "西街 segments to draw")
         check(runBlocking { chief.exportStreetsGeojson() }.contains("\"FeatureCollection\"")) { "GeoJSON for map SDKs" }
 
@@ -160,7 +160,7 @@ fun cancellingAStreetImportStoresNothing() {
         val e = assertThrows<PatrolException.InvalidInput>("points are not streets") {
             runBlocking { store.importStreetFile(notStreets.path) }
         }
-        check(e.message!!.contains("Point")) { e.message!! }
+        check(e.reason.contains("Point")) { e.reason }
         assertThrows<PatrolException.Io>("a missing file") { runBlocking { store.importStreetFile(File(dir, "nope.osm").path) } }
         assertThrows<PatrolException.InvalidInput>("a segment length under 10 m") {
             runBlocking { store.importStreetFile(file.path, StreetImportSettings(maxSegmentM = 1.0)) }

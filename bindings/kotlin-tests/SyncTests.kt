@@ -40,7 +40,7 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
         PatrolStore.open(File(dir, "sup.db").path, network = supNet).use { sup ->
             assertEq(null, chief.syncAccount(), "not enrolled yet")
             val notEnrolled = assertThrows<PatrolException.InvalidState>("sync before enrolment") { runBlocking { chief.sync() } }
-            check(notEnrolled.message!!.contains("not enrolled")) { notEnrolled.message!! }
+            check(notEnrolled.reason.contains("not enrolled")) { notEnrolled.reason }
 
             val me = runBlocking { chief.enrol(server, chiefCode) }
             assertEq(Role.CHIEF, me.role, "the chief's role comes from the server")
@@ -48,7 +48,9 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
             val used = assertThrows<PatrolException.Server>("a code works once") {
                 runBlocking { PatrolStore.open(File(dir, "other.db").path).use { it.enrol(server, chiefCode) } }
             }
-            check(used.message!!.contains("already used")) { used.message!! }
+            check(used.reason.contains("already used")) { used.reason }
+            assertEq(401, used.status.toInt(), "the server's status crosses")
+            assertEq("unauthorized", used.code, "and its stable code, for the app to branch on")
             assertThrows<PatrolException.InvalidInput>("plain http to another machine") {
                 runBlocking { PatrolStore.open(File(dir, "x.db").path).use { it.enrol("http://192.0.2.7:8080", "AAAA-BBBB-CCCC") } }
             }

@@ -11,7 +11,8 @@
 //!   [`signboards`] (the street network, what patrols covered, QR codes and check-ins);
 //!   [`issues`], [`photos`], [`points`] (the closed loop, photos, litter pickups and points).
 //! - [`types`], [`settings`]: the records and enums that cross the boundary.
-//! - [`error`]: the one flat `PatrolError` and the one conversion from the core's error.
+//! - [`error`]: `PatrolError`, with the fields an app branches on, and the one conversion from
+//!   the core's error.
 //! - [`platform`]: what the host implements (clock, network state, progress listener).
 //! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
 //!   and the `CancelToken` a Swift host cancels it with.

@@ -124,7 +124,7 @@ fn run_cancellable<T>(
     core_sync::block_on(async {
         tokio::select! {
             r = fut => r.map_err(PatrolError::from),
-            _ = watch => Err(PatrolError::Interrupted("the sync was cancelled; what it had finished is kept, the next sync goes on from there".into())),
+            _ = watch => Err(PatrolError::interrupted("the sync was cancelled; what it had finished is kept, the next sync goes on from there")),
         }
     })?
 }

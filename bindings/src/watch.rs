@@ -181,7 +181,7 @@ where
             theirs.finished.store(true, Ordering::Release);
         })
         .map_err(|e| {
-            PatrolError::Internal(format!("cannot start a thread to observe {name}: {e}"))
+            PatrolError::internal(format!("cannot start a thread to observe {name}: {e}"))
         })?;
     Ok(Arc::new(TaskHandle { shared }))
 }

@@ -62,7 +62,7 @@ where
     if let Err(e) = started {
         finish(
             &shared,
-            Err(PatrolError::Internal(format!(
+            Err(PatrolError::internal(format!(
                 "cannot start a thread for the {name}: {e}"
             ))),
         );
@@ -189,7 +189,7 @@ mod tests {
     fn a_panic_becomes_an_internal_error() {
         let got: Result<(), _> = block_on(spawn("test", None, |_| panic!("boom")));
         match got {
-            Err(PatrolError::Internal(m)) => {
+            Err(PatrolError::Internal { reason: m }) => {
                 assert!(m.contains("boom") && m.contains("test"), "{m}")
             }
             other => panic!("{other:?}"),
@@ -217,10 +217,13 @@ mod tests {
             while !cancel.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            Err(PatrolError::Interrupted("stopped".into()))
+            Err(PatrolError::interrupted("stopped"))
         });
         token.cancel();
-        assert!(matches!(block_on(fut), Err(PatrolError::Interrupted(_))));
+        assert!(matches!(
+            block_on(fut),
+            Err(PatrolError::Interrupted { .. })
+        ));
         assert!(token.is_cancelled());
     }
 }

@@ -25,6 +25,7 @@ macro_rules! eprintln {
 }
 
 mod commands;
+mod hints;
 mod output;
 
 use std::path::PathBuf;
@@ -129,6 +130,9 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
+            }
+            if let Some(hint) = hints::hint(&e) {
+                eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE
         }

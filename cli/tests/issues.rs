@@ -1,7 +1,7 @@
 //! The issue loop through the real `patrol` binary: several devices (one store each, one role
 //! each) hand the issue over by `issue export` / `issue import`, the way two offline phones do
 //! by file. JSON statuses and categories are lowercase snake_case; refusals exit non-zero with
-//! one line on stderr.
+//! one line on stderr, and a second naming the command to run where the CLI knows one.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -34,7 +34,14 @@ fn refused(out: &Output, needle: &str) {
         String::from_utf8_lossy(&out.stdout)
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    let lines: Vec<&str> = err.trim_end().lines().collect();
+    assert!(
+        lines.len() == 1
+            || (lines.len() == 2
+                && lines[1].starts_with("hint: ")
+                && lines[1].contains("`patrol ")),
+        "one line, and at most a hint naming a command: {err}"
+    );
     assert!(
         err.starts_with("error: ") && err.contains(needle),
         "expected {needle:?} in: {err}"

@@ -1,8 +1,12 @@
-//! The core's error type. Every message says what was wrong and, where there is one, what to do.
+//! The core's error type. Every message says what was wrong and, where there is one, what to do
+//! about it in words of the task; hosts add their own hints (the CLI names its commands) from the
+//! variant, which carries what a caller branches on.
 
 use std::path::PathBuf;
 
-use crate::domain::{IssueId, ParseEnumError, ParseIdError, PatrolId, PatrolState, StreetId};
+use crate::domain::{
+    IssueId, MerchantId, ParseEnumError, ParseIdError, PatrolId, PatrolState, Role, StreetId,
+};
 use patrol_model::error::{StreetsError, TrackFileError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -36,12 +40,12 @@ pub enum Error {
     Interrupted,
 
     #[error(
-        "this store has no device user yet; run `patrol init --name NAME --role ROLE` (or enrol) first"
+        "this store has no device user yet; set this device up (a name and a role) or enrol it first"
     )]
     NotInitialised,
 
     #[error(
-        "this store is already set up for {name} ({role}); use another --db to create a second device"
+        "this store is already set up for {name} ({role}); a second device needs a store of its own"
     )]
     AlreadyInitialised { name: String, role: String },
 
@@ -75,18 +79,21 @@ pub enum Error {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
-    #[error(
-        "no issue with id {0} in this store; import it (`patrol issue import FILE`) or sync first"
-    )]
+    #[error("no issue with id {0} in this store; import it or sync first")]
     UnknownIssue(IssueId),
 
-    /// The role table or the workflow refused an action; nothing was written.
+    /// The role table or the workflow refused an action; nothing was written. `role` is the
+    /// role the device acted in, `action` the verb refused.
     #[error("cannot {action} issue {id}: {reason}")]
     Refused {
         action: &'static str,
+        role: Role,
         id: IssueId,
         reason: String,
     },
+
+    #[error("no merchant with id {0} in this store; sync or import it first")]
+    UnknownMerchant(MerchantId),
 
     #[error("bad issue document: {0}")]
     BadDocument(String),
@@ -113,12 +120,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error(
-        "this device is not enrolled with a server; run `patrol enroll --server URL --code CODE` first"
-    )]
+    #[error("this device is not enrolled with a server; enrol it first")]
     NotEnrolled,
 
-    #[error("this store belongs to user {user}; enrol into a new store (another --db) instead")]
+    #[error("this store belongs to user {user}; enrol into a new store instead")]
     StoreBelongsToAnother { user: String },
 
     #[error(
@@ -201,7 +206,7 @@ pub enum PhotoError {
         "this store has no photo folder (an in-memory store); open a store file or set StoreConfig::photos_dir"
     )]
     NoPhotoFolder,
-    #[error("no photo {0} in this store's photo folder; add it with `patrol photo add FILE` first")]
+    #[error("no photo {0} in this store's photo folder; add the photo first")]
     Unknown(String),
 }
 
@@ -220,7 +225,7 @@ pub enum SignboardError {
     )]
     BadSignature,
     #[error(
-        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key (`patrol signboard key --trust KEY`)"
+        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key"
     )]
     NoDistrictKey,
     #[error(

@@ -91,7 +91,7 @@ pub enum StreetsError {
         "unknown street file type {0:?}; expected .osm (OpenStreetMap XML) or .geojson / .json"
     )]
     UnknownFormat(String),
-    #[error("no street {0:?} in this store (by id or name); `patrol streets list` shows them")]
+    #[error("no street {0:?} in this store (by id or name)")]
     UnknownStreet(String),
     #[error("{name:?} names {count} streets ({ids}); use the street id instead")]
     AmbiguousStreet {
@@ -99,7 +99,7 @@ pub enum StreetsError {
         count: usize,
         ids: String,
     },
-    #[error("this store has no street network yet; import one with `patrol streets import FILE`")]
+    #[error("this store has no street network yet; import one or sync first")]
     NoNetwork,
     #[error("invalid street import option: {0}")]
     BadOption(String),

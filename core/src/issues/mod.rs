@@ -447,6 +447,7 @@ impl Store {
         };
         let allowed = roles::check(&facts, &proposal).map_err(|r| Error::Refused {
             action: roles::verb(kind),
+            role: me.role,
             id,
             reason: r.0,
         })?;

@@ -422,9 +422,9 @@ pub(crate) fn merge_merchant(
 }
 
 fn load(conn: &Connection, id: MerchantId) -> Result<StoredDoc> {
-    MERCHANTS.load(conn, &id.to_string())?.ok_or_else(|| {
-        Error::InvalidInput(format!("no merchant with id {id} in this store; `patrol merchant list` shows them, or import it"))
-    })
+    MERCHANTS
+        .load(conn, &id.to_string())?
+        .ok_or(Error::UnknownMerchant(id))
 }
 
 /// Reads a stored document and rewrites its projection row.

@@ -3,9 +3,10 @@
 // `PatrolStore` directly for everything else: the slow calls are `async` there already (they run
 // on a core worker thread), the rest are quick. The platform glue is in Platform.swift.
 //
-// Errors are the generated `PatrolError` cases (.InvalidInput, .NotFound, .InvalidState,
-// .NotADatabase, .DatabaseTooNew, .Io, .NotAllowed, .Network, .Server, .Interrupted, .Storage,
-// .Internal), each with a message saying what was wrong and what to do.
+// Errors are the generated `PatrolError` cases (.InvalidInput, .NotFound(kind:id:reason:),
+// .InvalidState, .NotADatabase, .DatabaseTooNew(found:supported:reason:), .Io,
+// .NotAllowed(role:action:reason:), .Network, .Server(status:code:reason:), .Protocol,
+// .Interrupted, .Storage, .Internal): switch on the case and its fields, show `reason`.
 
 import Foundation
 

@@ -10293,6 +10293,96 @@ public func FfiConverterTypeIssueStatus_lower(_ value: IssueStatus) -> RustBuffe
 
 
 /**
+ * Which kind of thing a [`PatrolError::NotFound`] is about.
+ */
+
+public enum MissingKind: Equatable, Hashable {
+    
+    case patrol
+    case issue
+    case merchant
+    case street
+    case photo
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MissingKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMissingKind: FfiConverterRustBuffer {
+    typealias SwiftType = MissingKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MissingKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .patrol
+        
+        case 2: return .issue
+        
+        case 3: return .merchant
+        
+        case 4: return .street
+        
+        case 5: return .photo
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MissingKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .patrol:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .issue:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .merchant:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .street:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .photo:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissingKind_lift(_ buf: RustBuffer) throws -> MissingKind {
+    return try FfiConverterTypeMissingKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMissingKind_lower(_ value: MissingKind) -> RustBuffer {
+    return FfiConverterTypeMissingKind.lower(value)
+}
+
+
+
+/**
  * Whether the walker is moving.
  */
 
@@ -10447,7 +10537,10 @@ public func FfiConverterTypeNetworkState_lower(_ value: NetworkState) -> RustBuf
 
 
 /**
- * Why a call failed.
+ * Why a call failed. Every variant carries `reason`, the core's message in words of the task
+ * (show it to the user); variants an app branches on carry what it branches on: what was not
+ * found and its id, the role and action refused, the schema versions of a database too new,
+ * the status and stable code of a server's refusal.
  */
 public 
 enum PatrolError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -10459,67 +10552,77 @@ enum PatrolError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * setting out of range, a file that is not a track, a street network or a photo, a forged
      * signboard code, bytes that are not an issue document. Nothing was stored.
      */
-    case InvalidInput(message: String)
-    
+    case InvalidInput(reason: String
+    )
     /**
-     * The thing asked for (a patrol, street, issue, photo) is not in this store.
+     * The thing asked for is not in this store: `kind` says which, `id` is what was asked
+     * (an id, or a street's name).
      */
-    case NotFound(message: String)
-    
+    case NotFound(kind: MissingKind, id: String, reason: String
+    )
     /**
      * The call does not fit the current state: no device user yet, a patrol that is not
      * recording, a second open patrol, no street network imported yet, no district key.
      */
-    case InvalidState(message: String)
-    
+    case InvalidState(reason: String
+    )
     /**
      * The file at the store's path is not a StreetPatrol database; it was left untouched.
      */
-    case NotADatabase(message: String)
-    
+    case NotADatabase(reason: String
+    )
     /**
-     * The store was written by a newer app version; it was left untouched. Update the app.
+     * The store was written by a newer app version (schema `found`, this app knows up to
+     * `supported`); it was left untouched. Update the app.
      */
-    case DatabaseTooNew(message: String)
-    
+    case DatabaseTooNew(found: Int64, supported: Int64, reason: String
+    )
     /**
      * A file could not be read or written.
      */
-    case Io(message: String)
-    
+    case Io(reason: String
+    )
     /**
-     * The user's role may not do this (a steward verifying, a crew member resolving an issue not
-     * assigned to them): the workflow refused it and nothing was stored.
+     * The workflow refused `action` (a verb: "verify", "assign"...) to a user in `role` (a
+     * steward verifying, a crew member resolving an issue not assigned to them); nothing was
+     * stored.
      */
-    case NotAllowed(message: String)
-    
+    case NotAllowed(role: Role, action: String, reason: String
+    )
     /**
      * The server could not be reached (no network, timeouts) even after retries; nothing was
      * lost, the next sync picks up where this one stopped.
      */
-    case Network(message: String)
-    
+    case Network(reason: String
+    )
     /**
-     * The server answered with an error (refused the device, another protocol version).
+     * The server refused the request: `status` is the HTTP status, `code` the server's stable
+     * code (`unauthorized` for a revoked device, `protocol_version` for an outdated app,
+     * `too_many_requests`...).
      */
-    case Server(message: String)
-    
+    case Server(status: UInt16, code: String, reason: String
+    )
+    /**
+     * The server's answer broke the sync protocol.
+     */
+    case Protocol(reason: String
+    )
     /**
      * The work was cancelled (by the host) or interrupted; nothing of it was stored.
      */
-    case Interrupted(message: String)
-    
+    case Interrupted(reason: String
+    )
     /**
      * SQLite failed (disk full, I/O error, corruption).
      */
-    case Storage(message: String)
-    
+    case Storage(reason: String
+    )
     /**
      * A bug: a panic inside the core. The store is left as its last transaction left it; close it
      * and open it again.
      */
-    case Internal(message: String)
-    
+    case Internal(reason: String
+    )
 
     
 
@@ -10550,55 +10653,54 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
 
         
         case 1: return .InvalidInput(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 2: return .NotFound(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            kind: try FfiConverterTypeMissingKind.read(from: &buf), 
+            id: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 3: return .InvalidState(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 4: return .NotADatabase(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 5: return .DatabaseTooNew(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            found: try FfiConverterInt64.read(from: &buf), 
+            supported: try FfiConverterInt64.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 6: return .Io(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 7: return .NotAllowed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            role: try FfiConverterTypeRole.read(from: &buf), 
+            action: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 8: return .Network(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            reason: try FfiConverterString.read(from: &buf)
+            )
         case 9: return .Server(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 10: return .Interrupted(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 11: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 12: return .Internal(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
+            status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .Protocol(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .Interrupted(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .Storage(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .Internal(
+            reason: try FfiConverterString.read(from: &buf)
+            )
 
-        default: throw UniffiInternalError.unexpectedEnumCase
+         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
@@ -10608,32 +10710,79 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
         
 
         
-        case .InvalidInput(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .NotFound(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .InvalidState(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .NotADatabase(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .DatabaseTooNew(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .Io(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
-        case .NotAllowed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(7))
-        case .Network(_ /* message is ignored*/):
-            writeInt(&buf, Int32(8))
-        case .Server(_ /* message is ignored*/):
-            writeInt(&buf, Int32(9))
-        case .Interrupted(_ /* message is ignored*/):
-            writeInt(&buf, Int32(10))
-        case .Storage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(11))
-        case .Internal(_ /* message is ignored*/):
-            writeInt(&buf, Int32(12))
-
         
+        case let .InvalidInput(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotFound(kind,id,reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeMissingKind.write(kind, into: &buf)
+            FfiConverterString.write(id, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidState(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotADatabase(reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .DatabaseTooNew(found,supported,reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterInt64.write(found, into: &buf)
+            FfiConverterInt64.write(supported, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Io(reason):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .NotAllowed(role,action,reason):
+            writeInt(&buf, Int32(7))
+            FfiConverterTypeRole.write(role, into: &buf)
+            FfiConverterString.write(action, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Network(reason):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Server(status,code,reason):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Protocol(reason):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Interrupted(reason):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
         }
     }
 }

@@ -11609,6 +11609,46 @@ public object FfiConverterTypeIssueStatus: FfiConverterRustBuffer<IssueStatus> {
 
 
 /**
+ * Which kind of thing a [`PatrolError::NotFound`] is about.
+ */
+
+enum class MissingKind {
+    
+    PATROL,
+    ISSUE,
+    MERCHANT,
+    STREET,
+    PHOTO;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMissingKind: FfiConverterRustBuffer<MissingKind> {
+    override fun read(buf: ByteBuffer) = try {
+        MissingKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: MissingKind) = 4UL
+
+    override fun write(value: MissingKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Whether the walker is moving.
  */
 
@@ -11695,80 +11735,192 @@ public object FfiConverterTypeNetworkState: FfiConverterRustBuffer<NetworkState>
 
 
 /**
- * Why a call failed.
+ * Why a call failed. Every variant carries `reason`, the core's message in words of the task
+ * (show it to the user); variants an app branches on carry what it branches on: what was not
+ * found and its id, the role and action refused, the schema versions of a database too new,
+ * the status and stable code of a server's refusal.
  */
-sealed class PatrolException(message: String): kotlin.Exception(message) {
-        
+sealed class PatrolException: kotlin.Exception() {
+    
     /**
      * The caller passed something that is not valid: a fix that is not a fix, a malformed id, a
      * setting out of range, a file that is not a track, a street network or a photo, a forged
      * signboard code, bytes that are not an issue document. Nothing was stored.
      */
-        class InvalidInput(message: String) : PatrolException(message)
+    class InvalidInput(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * The thing asked for (a patrol, street, issue, photo) is not in this store.
+     * The thing asked for is not in this store: `kind` says which, `id` is what was asked
+     * (an id, or a street's name).
      */
-        class NotFound(message: String) : PatrolException(message)
+    class NotFound(
         
+        val `kind`: MissingKind, 
+        
+        val `id`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "kind=${ `kind` }, id=${ `id` }, reason=${ `reason` }"
+    }
+    
     /**
      * The call does not fit the current state: no device user yet, a patrol that is not
      * recording, a second open patrol, no street network imported yet, no district key.
      */
-        class InvalidState(message: String) : PatrolException(message)
+    class InvalidState(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The file at the store's path is not a StreetPatrol database; it was left untouched.
      */
-        class NotADatabase(message: String) : PatrolException(message)
+    class NotADatabase(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * The store was written by a newer app version; it was left untouched. Update the app.
+     * The store was written by a newer app version (schema `found`, this app knows up to
+     * `supported`); it was left untouched. Update the app.
      */
-        class DatabaseTooNew(message: String) : PatrolException(message)
+    class DatabaseTooNew(
         
+        val `found`: kotlin.Long, 
+        
+        val `supported`: kotlin.Long, 
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "found=${ `found` }, supported=${ `supported` }, reason=${ `reason` }"
+    }
+    
     /**
      * A file could not be read or written.
      */
-        class Io(message: String) : PatrolException(message)
+    class Io(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * The user's role may not do this (a steward verifying, a crew member resolving an issue not
-     * assigned to them): the workflow refused it and nothing was stored.
+     * The workflow refused `action` (a verb: "verify", "assign"...) to a user in `role` (a
+     * steward verifying, a crew member resolving an issue not assigned to them); nothing was
+     * stored.
      */
-        class NotAllowed(message: String) : PatrolException(message)
+    class NotAllowed(
         
+        val `role`: Role, 
+        
+        val `action`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "role=${ `role` }, action=${ `action` }, reason=${ `reason` }"
+    }
+    
     /**
      * The server could not be reached (no network, timeouts) even after retries; nothing was
      * lost, the next sync picks up where this one stopped.
      */
-        class Network(message: String) : PatrolException(message)
+    class Network(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
-     * The server answered with an error (refused the device, another protocol version).
+     * The server refused the request: `status` is the HTTP status, `code` the server's stable
+     * code (`unauthorized` for a revoked device, `protocol_version` for an outdated app,
+     * `too_many_requests`...).
      */
-        class Server(message: String) : PatrolException(message)
+    class Server(
         
+        val `status`: kotlin.UShort, 
+        
+        val `code`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "status=${ `status` }, code=${ `code` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * The server's answer broke the sync protocol.
+     */
+    class Protocol(
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * The work was cancelled (by the host) or interrupted; nothing of it was stored.
      */
-        class Interrupted(message: String) : PatrolException(message)
+    class Interrupted(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * SQLite failed (disk full, I/O error, corruption).
      */
-        class Storage(message: String) : PatrolException(message)
+    class Storage(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
     /**
      * A bug: a panic inside the core. The store is left as its last transaction left it; close it
      * and open it again.
      */
-        class Internal(message: String) : PatrolException(message)
+    class Internal(
         
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<PatrolException> {
         override fun lift(error_buf: RustBuffer.ByValue): PatrolException = FfiConverterTypePatrolError.lift(error_buf)
     }
+
+    
 }
 
 /**
@@ -11777,76 +11929,210 @@ sealed class PatrolException(message: String): kotlin.Exception(message) {
 public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolException> {
     override fun read(buf: ByteBuffer): PatrolException {
         
-            return when(buf.getInt()) {
-            1 -> PatrolException.InvalidInput(FfiConverterString.read(buf))
-            2 -> PatrolException.NotFound(FfiConverterString.read(buf))
-            3 -> PatrolException.InvalidState(FfiConverterString.read(buf))
-            4 -> PatrolException.NotADatabase(FfiConverterString.read(buf))
-            5 -> PatrolException.DatabaseTooNew(FfiConverterString.read(buf))
-            6 -> PatrolException.Io(FfiConverterString.read(buf))
-            7 -> PatrolException.NotAllowed(FfiConverterString.read(buf))
-            8 -> PatrolException.Network(FfiConverterString.read(buf))
-            9 -> PatrolException.Server(FfiConverterString.read(buf))
-            10 -> PatrolException.Interrupted(FfiConverterString.read(buf))
-            11 -> PatrolException.Storage(FfiConverterString.read(buf))
-            12 -> PatrolException.Internal(FfiConverterString.read(buf))
+
+        return when(buf.getInt()) {
+            1 -> PatrolException.InvalidInput(
+                FfiConverterString.read(buf),
+                )
+            2 -> PatrolException.NotFound(
+                FfiConverterTypeMissingKind.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            3 -> PatrolException.InvalidState(
+                FfiConverterString.read(buf),
+                )
+            4 -> PatrolException.NotADatabase(
+                FfiConverterString.read(buf),
+                )
+            5 -> PatrolException.DatabaseTooNew(
+                FfiConverterLong.read(buf),
+                FfiConverterLong.read(buf),
+                FfiConverterString.read(buf),
+                )
+            6 -> PatrolException.Io(
+                FfiConverterString.read(buf),
+                )
+            7 -> PatrolException.NotAllowed(
+                FfiConverterTypeRole.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            8 -> PatrolException.Network(
+                FfiConverterString.read(buf),
+                )
+            9 -> PatrolException.Server(
+                FfiConverterUShort.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            10 -> PatrolException.Protocol(
+                FfiConverterString.read(buf),
+                )
+            11 -> PatrolException.Interrupted(
+                FfiConverterString.read(buf),
+                )
+            12 -> PatrolException.Storage(
+                FfiConverterString.read(buf),
+                )
+            13 -> PatrolException.Internal(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
-        
     }
 
     override fun allocationSize(value: PatrolException): ULong {
-        return 4UL
+        return when(value) {
+            is PatrolException.InvalidInput -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.NotFound -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeMissingKind.allocationSize(value.`kind`)
+                + FfiConverterString.allocationSize(value.`id`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.InvalidState -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.NotADatabase -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.DatabaseTooNew -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterLong.allocationSize(value.`found`)
+                + FfiConverterLong.allocationSize(value.`supported`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Io -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.NotAllowed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeRole.allocationSize(value.`role`)
+                + FfiConverterString.allocationSize(value.`action`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Network -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Server -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Protocol -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Interrupted -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Storage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.Internal -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
     }
 
     override fun write(value: PatrolException, buf: ByteBuffer) {
         when(value) {
             is PatrolException.InvalidInput -> {
                 buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.NotFound -> {
                 buf.putInt(2)
+                FfiConverterTypeMissingKind.write(value.`kind`, buf)
+                FfiConverterString.write(value.`id`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.InvalidState -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.NotADatabase -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.DatabaseTooNew -> {
                 buf.putInt(5)
+                FfiConverterLong.write(value.`found`, buf)
+                FfiConverterLong.write(value.`supported`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Io -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.NotAllowed -> {
                 buf.putInt(7)
+                FfiConverterTypeRole.write(value.`role`, buf)
+                FfiConverterString.write(value.`action`, buf)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Network -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Server -> {
                 buf.putInt(9)
+                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PatrolException.Protocol -> {
+                buf.putInt(10)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Interrupted -> {
-                buf.putInt(10)
+                buf.putInt(11)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Storage -> {
-                buf.putInt(11)
+                buf.putInt(12)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Internal -> {
-                buf.putInt(12)
+                buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
