@@ -11,7 +11,7 @@
 #                                           target/<triple>/mobile/
 #        PROFILE=dev ./build-xcframework.sh   faster build with debug info (target/<triple>/debug/)
 # The header and module map come from a host debug build (generate.sh and uniffi-bindgen-swift
-# below), never from the stripped phone libraries (uniffi-bindgen reads metadata symbols).
+# below) of the same source, not from the cross-compiled, stripped phone libraries.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
