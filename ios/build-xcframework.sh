@@ -6,12 +6,16 @@
 # Needs macOS with Xcode 15 or newer (xcodebuild, lipo) and Rust (https://rustup.rs). It cannot
 # run on Linux: Apple's linker and SDKs exist only on macOS.
 #
-# Usage: ./build-xcframework.sh             release build (what apps ship)
-#        PROFILE=dev ./build-xcframework.sh   faster build with debug info
+# Usage: ./build-xcframework.sh             the `mobile` profile (what apps ship: fat LTO,
+#                                           opt-level "s", stripped, panic=unwind), built into
+#                                           target/<triple>/mobile/
+#        PROFILE=dev ./build-xcframework.sh   faster build with debug info (target/<triple>/debug/)
+# The header and module map come from a host debug build (generate.sh and uniffi-bindgen-swift
+# below) of the same source, not from the cross-compiled, stripped phone libraries.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-profile=${PROFILE:-release}
+profile=${PROFILE:-mobile}
 case "$profile" in
     dev) profile_dir=debug ;;
     *) profile_dir=$profile ;;

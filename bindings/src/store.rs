@@ -35,6 +35,12 @@ pub struct PatrolStore {
     network: Option<Arc<dyn NetworkMonitor>>,
 }
 
+impl std::fmt::Debug for PatrolStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatrolStore").finish_non_exhaustive()
+    }
+}
+
 impl PatrolStore {
     /// Runs `call` on the core store: the one place methods reach it and core errors become
     /// [`PatrolError`].

@@ -119,6 +119,12 @@ pub struct TaskHandle {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for TaskHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskHandle").finish_non_exhaustive()
+    }
+}
+
 #[uniffi::export]
 impl TaskHandle {
     /// Stops the observation. When this returns the listener is not being called and will not

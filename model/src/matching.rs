@@ -370,7 +370,10 @@ struct Transitions {
 impl Transitions {
     /// Scores every candidate in `hits` (best predecessor plus emission); `false` when no
     /// predecessor reaches any of them within the distance a walk allows.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the lattice, the new point and its candidates are each one input of the step"
+    )]
     fn score(
         &mut self,
         net: &IndexedNetwork,

@@ -71,6 +71,7 @@ pub fn default_policy() -> Arc<dyn DocPolicy> {
 }
 
 /// A server running on the current tokio runtime.
+#[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
     /// The metrics listener's address, when there is one.
@@ -157,6 +158,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
 }
 
 /// A server on its own thread and runtime, for tests and tools that are not async.
+#[derive(Debug)]
 pub struct ServerThread {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,

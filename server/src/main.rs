@@ -419,7 +419,23 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             let id = admin::set_district(s, &name, code.as_deref())?;
             println!("district {name} ({id})");
         }
-        AdminCommand::Subdistrict(SubdistrictCommand::Add { name, code, json }) => {
+        AdminCommand::Subdistrict(cmd) => run_subdistrict(s, cmd)?,
+        AdminCommand::User(cmd) => run_user(s, cmd)?,
+        AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,
+        AdminCommand::Rules(cmd) => run_rules(s, cmd)?,
+        AdminCommand::Points(cmd) => run_points(s, cmd)?,
+        AdminCommand::Device(DeviceCommand::Revoke(args)) => {
+            let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
+            println!("{n} device(s) revoked");
+        }
+        AdminCommand::Streets(cmd) => run_streets(s, data, cmd)?,
+    }
+    Ok(())
+}
+
+fn run_subdistrict(s: &dyn patrol_server::storage::Storage, cmd: SubdistrictCommand) -> Result<()> {
+    match cmd {
+        SubdistrictCommand::Add { name, code, json } => {
             let id = admin::add_subdistrict(s, &name, code.as_deref())?;
             print(
                 json,
@@ -427,7 +443,7 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 format!("subdistrict {name}: {id}"),
             );
         }
-        AdminCommand::Subdistrict(SubdistrictCommand::Import { file, area, json }) => {
+        SubdistrictCommand::Import { file, area, json } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let report = admin::import_subdistricts(s, &bytes, area.as_deref())
@@ -444,8 +460,8 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             ));
             print(json, json!(report), text.join("\n"));
         }
-        AdminCommand::Subdistrict(SubdistrictCommand::List { json }) => {
-            let list = storage.read()?.subdistricts()?;
+        SubdistrictCommand::List { json } => {
+            let list = s.read()?.subdistricts()?;
             let rows: Vec<_> = list
                 .iter()
                 .map(|(id, n, c)| json!({ "id": id, "name": n, "code": c }))
@@ -457,14 +473,20 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 .join("\n");
             print(json, json!(rows), text);
         }
-        AdminCommand::User(UserCommand::Add {
+    }
+    Ok(())
+}
+
+fn run_user(s: &dyn patrol_server::storage::Storage, cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
             name,
             role,
             scope,
             server_url,
             code_valid_days,
             json,
-        }) => {
+        } => {
             let scope = match scope {
                 Some(text) => admin::parse_scope(s, &text)?,
                 None => patrol_server::storage::default_scope(role),
@@ -483,7 +505,7 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             );
             print(json, serde_json::to_value(&u)?, text);
         }
-        AdminCommand::User(UserCommand::List { json }) => {
+        UserCommand::List { json } => {
             let users = admin::users(s)?;
             let text = users
                 .iter()
@@ -492,12 +514,12 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 .join("\n");
             print(json, serde_json::to_value(&users)?, text);
         }
-        AdminCommand::User(UserCommand::Code {
+        UserCommand::Code {
             user,
             server_url,
             code_valid_days,
             json,
-        }) => {
+        } => {
             let (qr, code) =
                 admin::new_code_with_days(s, &user, server_url.as_deref(), code_valid_days)?;
             print(
@@ -508,9 +530,13 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 ),
             );
         }
-        AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,
-        AdminCommand::Rules(cmd) => run_rules(s, cmd)?,
-        AdminCommand::Points(PointsCommand::Pending { json }) => {
+    }
+    Ok(())
+}
+
+fn run_points(s: &dyn patrol_server::storage::Storage, cmd: PointsCommand) -> Result<()> {
+    match cmd {
+        PointsCommand::Pending { json } => {
             let pending = quarantine::pending_points(s)?;
             let text = pending
                 .iter()
@@ -524,24 +550,30 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 .join("\n");
             print(json, serde_json::Value::Array(pending), text);
         }
-        AdminCommand::Points(PointsCommand::Approve { entry }) => {
+        PointsCommand::Approve { entry } => {
             quarantine::decide_points(s, &entry, true)?;
             println!("redemption {entry} approved");
         }
-        AdminCommand::Points(PointsCommand::Decline { entry }) => {
+        PointsCommand::Decline { entry } => {
             quarantine::decide_points(s, &entry, false)?;
             println!("redemption {entry} declined");
         }
-        AdminCommand::Device(DeviceCommand::Revoke(args)) => {
-            let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
-            println!("{n} device(s) revoked");
-        }
-        AdminCommand::Streets(StreetsCommand::Import {
+    }
+    Ok(())
+}
+
+fn run_streets(
+    s: &dyn patrol_server::storage::Storage,
+    data: &std::path::Path,
+    cmd: StreetsCommand,
+) -> Result<()> {
+    match cmd {
+        StreetsCommand::Import {
             file,
             subdistrict,
             max_segment_m,
             json,
-        }) => {
+        } => {
             let options = patrol_core::streets::StreetImportOptions {
                 max_segment_m,
                 subdistrict,
@@ -556,7 +588,7 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             );
             print(json, serde_json::to_value(&r)?, text);
         }
-        AdminCommand::Streets(StreetsCommand::List { json }) => {
+        StreetsCommand::List { json } => {
             let list = patrol_server::network::list_streets(data)?;
             let text = list
                 .iter()
@@ -571,12 +603,12 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 .join("\n");
             print(json, json!(list), text);
         }
-        AdminCommand::Streets(StreetsCommand::Signboard {
+        StreetsCommand::Signboard {
             street,
             lat,
             lon,
             json,
-        }) => {
+        } => {
             let sign = patrol_server::network::issue_signboard(s, data, &street, lat.zip(lon))?;
             print(
                 json,
@@ -584,12 +616,12 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
                 format!("signboard {} on {street}\nQR: {}", sign.id, sign.link),
             );
         }
-        AdminCommand::Streets(StreetsCommand::Assign {
+        StreetsCommand::Assign {
             street,
             chief,
             steward,
             remove,
-        }) => {
+        } => {
             let (user, role) = match (chief, steward) {
                 (Some(u), None) => (u, Role::Chief),
                 (None, Some(u)) => (u, Role::Steward),

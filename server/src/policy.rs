@@ -81,6 +81,7 @@ pub trait DocPolicy: Send + Sync + 'static {
 /// and when is fixed; inspections and issue links are append-only and every new one is signed
 /// with the device's own user (and role); the fields (name, address, location, closed) are
 /// registers either may set.
+#[derive(Debug)]
 pub struct CorePolicy;
 
 fn read_issue(doc: &Automerge) -> Result<patrol_core::issues::IssueDoc, Refusal> {
@@ -329,41 +330,7 @@ fn check_issue_update(
     device: &DeviceCtx,
 ) -> Result<(), Refusal> {
     use patrol_core::issues::roles::{Allowance, allowance, verb};
-    if new.id.to_string() != id {
-        return Err(Refusal::Invalid(format!(
-            "document {id} says it is issue {}",
-            new.id
-        )));
-    }
-    if !new.unreadable_events.is_empty() {
-        return Err(Refusal::Invalid(format!(
-            "issue {id}: {} event(s) are not readable",
-            new.unreadable_events.len()
-        )));
-    }
-    same_containers(
-        id,
-        before,
-        after,
-        &["events", "comments", "photos", "location", "reporter"],
-    )?;
-    unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
-    unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
-    for p in &new.photos {
-        valid_photo_id(id, &p.sha256)?;
-    }
-    let entries = match after.get(automerge::ROOT, "photos") {
-        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
-            after.keys(&obj).count()
-        }
-        _ => 0,
-    };
-    if entries != new.photos.len() {
-        return Err(Refusal::Invalid(format!(
-            "issue {id}: {} photo entry(ies) are not readable",
-            entries.saturating_sub(new.photos.len())
-        )));
-    }
+    issue_is_readable(id, before, after, new)?;
     let me = device.user.id;
     let old = match before {
         None => {
@@ -379,48 +346,7 @@ fn check_issue_update(
         Some(b) => Some(read_issue(b)?),
     };
     if let Some(old) = &old {
-        if old.category != new.category
-            || old.location != new.location
-            || old.reporter != new.reporter
-            || old.description != new.description
-        {
-            return Err(Refusal::NotAllowed(format!(
-                "issue {id}: category, location, reporter and description are fixed when it is reported"
-            )));
-        }
-        for e in &old.events {
-            if new.events.iter().find(|n| n.id == e.id) != Some(e) {
-                return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: event {} was changed or removed; events are append-only",
-                    e.id
-                )));
-            }
-        }
-        for c in &old.comments {
-            if new.comments.iter().find(|n| n.id == c.id) != Some(c) {
-                return Err(Refusal::NotAllowed(format!(
-                    "issue {id}: comment {} was changed or removed",
-                    c.id
-                )));
-            }
-        }
-        for p in &old.photos {
-            match new.photo(&p.sha256) {
-                None => {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id}: photo {} was removed",
-                        p.sha256
-                    )));
-                }
-                Some(now) if now != p => {
-                    return Err(Refusal::NotAllowed(format!(
-                        "issue {id}: photo {} was changed; a photo's entry (stage, place, author, thumbnail) is fixed once attached",
-                        p.sha256
-                    )));
-                }
-                Some(_) => {}
-            }
-        }
+        history_is_kept(id, old, new)?;
     }
     for p in new
         .photos
@@ -469,6 +395,104 @@ fn check_issue_update(
         }
     }
     workflow_as_seen(id, after, changes, &fresh)
+}
+
+/// An issue upload's readability: it is the document it says, every event, comment and photo
+/// entry reads, ids are unique, and the containers are those it had.
+fn issue_is_readable(
+    id: &str,
+    before: Option<&Automerge>,
+    after: &Automerge,
+    new: &patrol_core::issues::IssueDoc,
+) -> Result<(), Refusal> {
+    if new.id.to_string() != id {
+        return Err(Refusal::Invalid(format!(
+            "document {id} says it is issue {}",
+            new.id
+        )));
+    }
+    if !new.unreadable_events.is_empty() {
+        return Err(Refusal::Invalid(format!(
+            "issue {id}: {} event(s) are not readable",
+            new.unreadable_events.len()
+        )));
+    }
+    same_containers(
+        id,
+        before,
+        after,
+        &["events", "comments", "photos", "location", "reporter"],
+    )?;
+    unique_ids(id, "events", new.events.iter().map(|e| e.id))?;
+    unique_ids(id, "comments", new.comments.iter().map(|c| c.id))?;
+    for p in &new.photos {
+        valid_photo_id(id, &p.sha256)?;
+    }
+    let entries = match after.get(automerge::ROOT, "photos") {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), obj))) => {
+            after.keys(&obj).count()
+        }
+        _ => 0,
+    };
+    if entries != new.photos.len() {
+        return Err(Refusal::Invalid(format!(
+            "issue {id}: {} photo entry(ies) are not readable",
+            entries.saturating_sub(new.photos.len())
+        )));
+    }
+    Ok(())
+}
+
+/// What an update may not change of the issue it had: the report's fields, and every event,
+/// comment and photo entry already there (append-only).
+fn history_is_kept(
+    id: &str,
+    old: &patrol_core::issues::IssueDoc,
+    new: &patrol_core::issues::IssueDoc,
+) -> Result<(), Refusal> {
+    if old.category != new.category
+        || old.location != new.location
+        || old.reporter != new.reporter
+        || old.description != new.description
+    {
+        return Err(Refusal::NotAllowed(format!(
+            "issue {id}: category, location, reporter and description are fixed when it is reported"
+        )));
+    }
+    for e in &old.events {
+        if new.events.iter().find(|n| n.id == e.id) != Some(e) {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: event {} was changed or removed; events are append-only",
+                e.id
+            )));
+        }
+    }
+    for c in &old.comments {
+        if new.comments.iter().find(|n| n.id == c.id) != Some(c) {
+            return Err(Refusal::NotAllowed(format!(
+                "issue {id}: comment {} was changed or removed",
+                c.id
+            )));
+        }
+    }
+    for p in &old.photos {
+        match new.photo(&p.sha256) {
+            None => {
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: photo {} was removed",
+                    p.sha256
+                )));
+            }
+            Some(now) if now != p => {
+                return Err(Refusal::NotAllowed(format!(
+                    "issue {id}: photo {} was changed; a photo's entry (stage, place, author, thumbnail) is fixed once attached",
+                    p.sha256
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a document that breaks its kind's layout or limits, unless the fault was already in

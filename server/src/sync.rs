@@ -161,64 +161,8 @@ fn apply_doc_upload(
     up: &DocUpload,
     now_ms: i64,
 ) -> SyncResult<DocHeads> {
-    if !crate::validate::valid_id(&up.id) {
-        return Err(SyncError::Malformed(format!(
-            "document id {:?} is not a valid id",
-            up.id
-        )));
-    }
-    let adds: usize = up.changes.iter().map(Vec::len).sum();
-    if adds > MAX_DOC_UPLOAD_BYTES {
-        return Err(SyncError::TooLarge(format!(
-            "document {}: this upload adds {adds} bytes of changes; one upload may add at most {MAX_DOC_UPLOAD_BYTES} to a document",
-            up.id
-        )));
-    }
-    let mut changes = Vec::with_capacity(up.changes.len());
-    for (i, bytes) in up.changes.iter().enumerate() {
-        let change = Change::from_bytes(bytes.clone()).map_err(|e| {
-            SyncError::Malformed(format!(
-                "document {}: change {i} is not an Automerge change: {e}",
-                up.id
-            ))
-        })?;
-        if change.actor_id().to_hex_string() != ctx.actor_id {
-            return Err(SyncError::NotAllowed(format!(
-                "document {}: change {i} is signed by actor {}, not this device's ({}); a device uploads only its own changes",
-                up.id,
-                change.actor_id(),
-                ctx.actor_id
-            )));
-        }
-        changes.push(change);
-    }
-    let existing = tx.doc(&up.id)?;
-    let outside = || {
-        SyncError::NotAllowed(format!(
-            "document {} is outside what this device may change",
-            up.id
-        ))
-    };
-    let before = match &existing {
-        Some(row) => {
-            // Said as for a document out of reach: the answer tells nothing of what it is.
-            if row.kind != up.kind.as_str() {
-                return Err(outside());
-            }
-            Some(Automerge::load(&row.data).map_err(|e| {
-                SyncError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
-            })?)
-        }
-        None => None,
-    };
-    if let Some(b) = &before {
-        let facts = policy.facts(up.kind, b)?;
-        let scope = doc_scope(tx, &facts)?;
-        if !may_write(ctx, up.kind, &scope) {
-            return Err(outside());
-        }
-        not_quarantined(tx, &feed_kind(up.kind), &up.id)?;
-    }
+    let changes = decode_upload(ctx, up)?;
+    let before = stored_doc(tx, policy, ctx, up)?;
     let uploaded: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
     let mut after = before.clone().unwrap_or_default();
     after.apply_changes(changes).map_err(|e| {
@@ -263,7 +207,97 @@ fn apply_doc_upload(
         )?;
         tx.feed_touch(&feed_kind(up.kind), &up.id, &scope)?;
     }
-    // The device has what it declared (its heads), so only others' changes are sent back.
+    confirm_declared_heads(tx, ctx, up, &after, &declared)?;
+    Ok(DocHeads {
+        id: up.id.clone(),
+        heads,
+    })
+}
+
+/// An upload's changes, decoded, after checking the id, the size and that every change is this
+/// device's own (signed by its actor).
+fn decode_upload(ctx: &DeviceCtx, up: &DocUpload) -> SyncResult<Vec<Change>> {
+    if !crate::validate::valid_id(&up.id) {
+        return Err(SyncError::Malformed(format!(
+            "document id {:?} is not a valid id",
+            up.id
+        )));
+    }
+    let adds: usize = up.changes.iter().map(Vec::len).sum();
+    if adds > MAX_DOC_UPLOAD_BYTES {
+        return Err(SyncError::TooLarge(format!(
+            "document {}: this upload adds {adds} bytes of changes; one upload may add at most {MAX_DOC_UPLOAD_BYTES} to a document",
+            up.id
+        )));
+    }
+    let mut changes = Vec::with_capacity(up.changes.len());
+    for (i, bytes) in up.changes.iter().enumerate() {
+        let change = Change::from_bytes(bytes.clone()).map_err(|e| {
+            SyncError::Malformed(format!(
+                "document {}: change {i} is not an Automerge change: {e}",
+                up.id
+            ))
+        })?;
+        if change.actor_id().to_hex_string() != ctx.actor_id {
+            return Err(SyncError::NotAllowed(format!(
+                "document {}: change {i} is signed by actor {}, not this device's ({}); a device uploads only its own changes",
+                up.id,
+                change.actor_id(),
+                ctx.actor_id
+            )));
+        }
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// The stored document an upload changes (`None` for a new one), after checking the device may
+/// change it and it is not quarantined. Said as for a document out of reach whenever it may not.
+fn stored_doc(
+    tx: &mut dyn Tx,
+    policy: &dyn DocPolicy,
+    ctx: &DeviceCtx,
+    up: &DocUpload,
+) -> SyncResult<Option<Automerge>> {
+    let existing = tx.doc(&up.id)?;
+    let outside = || {
+        SyncError::NotAllowed(format!(
+            "document {} is outside what this device may change",
+            up.id
+        ))
+    };
+    let before = match &existing {
+        Some(row) => {
+            // Said as for a document out of reach: the answer tells nothing of what it is.
+            if row.kind != up.kind.as_str() {
+                return Err(outside());
+            }
+            Some(Automerge::load(&row.data).map_err(|e| {
+                SyncError::Internal(anyhow::anyhow!("stored doc {} unreadable: {e}", up.id))
+            })?)
+        }
+        None => None,
+    };
+    if let Some(b) = &before {
+        let facts = policy.facts(up.kind, b)?;
+        let scope = doc_scope(tx, &facts)?;
+        if !may_write(ctx, up.kind, &scope) {
+            return Err(outside());
+        }
+        not_quarantined(tx, &feed_kind(up.kind), &up.id)?;
+    }
+    Ok(before)
+}
+
+/// The device has what it declared (its heads), so only others' changes are sent back: its
+/// confirmed heads are recorded when the merged document holds them all.
+fn confirm_declared_heads(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    up: &DocUpload,
+    after: &Automerge,
+    declared: &[ChangeHash],
+) -> SyncResult<()> {
     let known = declared
         .iter()
         .all(|h| after.get_change_by_hash(h).is_some());
@@ -280,10 +314,7 @@ fn apply_doc_upload(
             },
         )?;
     }
-    Ok(DocHeads {
-        id: up.id.clone(),
-        heads,
-    })
+    Ok(())
 }
 
 /// Refuses an upload to an item an administrator quarantined (asked only once the device is
@@ -523,12 +554,33 @@ pub fn sync(
         ..Default::default()
     };
 
+    apply_uploads(tx.as_mut(), policy, &ctx, req, now_ms, &mut resp)?;
+    tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
+    refetch(tx.as_mut(), &ctx, req, &mut resp)?;
+    let (cursor, more) = walk_feed(tx.as_mut(), &ctx, req, &mut resp)?;
+    resp.cursor = cursor;
+    resp.more = more;
+    tx.touch_device(&ctx.device_id, now_ms)?;
+    tx.commit()?;
+    Ok(resp)
+}
+
+/// The request's uploads, checked and stored: documents (their merged heads go back in
+/// `accepted`), patrol headers (with the fix mark to upload from) and records.
+fn apply_uploads(
+    tx: &mut dyn Tx,
+    policy: &dyn DocPolicy,
+    ctx: &DeviceCtx,
+    req: &SyncRequest,
+    now_ms: i64,
+    resp: &mut SyncResponse,
+) -> SyncResult<()> {
     for up in &req.docs {
         resp.accepted
-            .push(apply_doc_upload(tx.as_mut(), policy, &ctx, up, now_ms)?);
+            .push(apply_doc_upload(tx, policy, ctx, up, now_ms)?);
     }
     for p in &req.patrols {
-        let next_seq = if apply_patrol_upload(tx.as_mut(), &ctx, p, now_ms)? {
+        let next_seq = if apply_patrol_upload(tx, ctx, p, now_ms)? {
             tx.fix_mark(&p.id.to_string())?
         } else {
             0
@@ -539,10 +591,18 @@ pub fn sync(
         });
     }
     for r in &req.records {
-        apply_record_upload(tx.as_mut(), &ctx, r, now_ms)?;
+        apply_record_upload(tx, ctx, r, now_ms)?;
     }
+    Ok(())
+}
 
-    tx.confirm_device_docs(&ctx.device_id, req.cursor)?;
+/// Documents the device asks for again in full (at most 500 a request), those it may see.
+fn refetch(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    req: &SyncRequest,
+    resp: &mut SyncResponse,
+) -> SyncResult<()> {
     for id in req.refetch.iter().take(500) {
         if !crate::validate::valid_id(id) {
             return Err(SyncError::Malformed(format!(
@@ -558,14 +618,25 @@ pub fn sync(
             }
         }
         let Some((kind, row)) = found else { continue };
-        if !visible(&ctx, &row) {
+        if !visible(ctx, &row) {
             continue;
         }
         tx.set_device_doc(&ctx.device_id, id, &DeviceDoc::default())?;
-        if let Some(d) = doc_download(tx.as_mut(), &ctx, kind, id, row.seq)? {
+        if let Some(d) = doc_download(tx, ctx, kind, id, row.seq)? {
             resp.refetched.push(d);
         }
     }
+    Ok(())
+}
+
+/// The feed after the request's cursor, the entries this device may see, up to the page size it
+/// asked for; returns the new cursor and whether there is more.
+fn walk_feed(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    req: &SyncRequest,
+    resp: &mut SyncResponse,
+) -> SyncResult<(u64, bool)> {
     let want = req.max_entries.map_or(MAX_ENTRIES_PER_RESPONSE, |m| {
         (m as usize).clamp(1, MAX_ENTRIES_PER_RESPONSE)
     });
@@ -581,48 +652,56 @@ pub fn sync(
                 break 'feed;
             }
             cursor = row.seq;
-            if !visible(&ctx, &row) {
+            if !visible(ctx, &row) {
                 continue;
             }
             sent += 1;
-            if let Some(kind) = kind_from_feed(&row.kind) {
-                if let Some(d) = doc_download(tx.as_mut(), &ctx, kind, &row.item_id, row.seq)? {
-                    resp.docs.push(d);
-                }
-            } else if row.kind == "patrol" {
-                if let Some(p) = tx.patrol(&row.item_id)?
-                    && p.device_id != ctx.device_id
-                {
-                    resp.fix_marks.push(FixMark {
-                        patrol_id: p.id,
-                        next_seq: tx.fix_mark(&row.item_id)?,
-                    });
-                    resp.patrols.push(p);
-                }
-            } else if let Some(kind) = row.kind.strip_prefix("record:") {
-                if let Some(r) = tx.record(kind, &row.item_id)?
-                    && r.user_id != ctx.user.id
-                {
-                    resp.records.push(r);
-                }
-            } else if let Some(tbl) = row.kind.strip_prefix("ref:")
-                && let Some((body, deleted)) = tx.reference(tbl, &row.item_id)?
-            {
-                resp.reference.push(ReferenceRow {
-                    table: tbl.to_owned(),
-                    id: row.item_id.clone(),
-                    deleted,
-                    body,
-                });
-            }
+            send_feed_item(tx, ctx, &row, resp)?;
         }
         if exhausted {
             break;
         }
     }
-    resp.cursor = cursor;
-    resp.more = more;
-    tx.touch_device(&ctx.device_id, now_ms)?;
-    tx.commit()?;
-    Ok(resp)
+    Ok((cursor, more))
+}
+
+/// One visible feed entry into the answer: a document, another device's patrol header with its
+/// fix mark, another user's record, or a row of reference data.
+fn send_feed_item(
+    tx: &mut dyn Tx,
+    ctx: &DeviceCtx,
+    row: &FeedRow,
+    resp: &mut SyncResponse,
+) -> SyncResult<()> {
+    if let Some(kind) = kind_from_feed(&row.kind) {
+        if let Some(d) = doc_download(tx, ctx, kind, &row.item_id, row.seq)? {
+            resp.docs.push(d);
+        }
+    } else if row.kind == "patrol" {
+        if let Some(p) = tx.patrol(&row.item_id)?
+            && p.device_id != ctx.device_id
+        {
+            resp.fix_marks.push(FixMark {
+                patrol_id: p.id,
+                next_seq: tx.fix_mark(&row.item_id)?,
+            });
+            resp.patrols.push(p);
+        }
+    } else if let Some(kind) = row.kind.strip_prefix("record:") {
+        if let Some(r) = tx.record(kind, &row.item_id)?
+            && r.user_id != ctx.user.id
+        {
+            resp.records.push(r);
+        }
+    } else if let Some(tbl) = row.kind.strip_prefix("ref:")
+        && let Some((body, deleted)) = tx.reference(tbl, &row.item_id)?
+    {
+        resp.reference.push(ReferenceRow {
+            table: tbl.to_owned(),
+            id: row.item_id.clone(),
+            deleted,
+            body,
+        });
+    }
+    Ok(())
 }

@@ -564,27 +564,68 @@ pub fn check_points(
         at_ms: b.at_ms,
     };
     if kind == PointsKind::Redemption {
-        if !(-MAX_REDEMPTION_POINTS..0).contains(&b.points) || b.source_id != b.id {
-            return Err(invalid(format!(
-                "{what}: a redemption spends 1 to {MAX_REDEMPTION_POINTS} points (negative) and is its own source"
-            )));
-        }
-        let spend = -b.points;
-        let balance = tx.points_sum(&me, None)?;
-        if spend > balance {
-            return Err(not_allowed(format!(
-                "{what}: redeems {spend} points but the balance the server holds is {balance}"
-            )));
-        }
-        let today = tx
-            .points_sum(&me, Some((kind.as_str(), &b.day)))?
-            .saturating_neg();
-        let status = match rule.daily_cap {
-            Some(limit) if today.saturating_add(spend) > limit => PointsStatus::Pending,
-            _ => PointsStatus::Accepted,
-        };
+        let status = check_redemption(tx, &me, &b, &rule, &what)?;
         return Ok(row(b.points, status));
     }
+    let due = points_due_for_fact(tx, &me, &b, kind, &rule, &what)?;
+    let room = match rule.daily_cap {
+        Some(cap) => cap
+            .saturating_sub(tx.points_sum(&me, Some((kind.as_str(), &b.day)))?)
+            .max(0),
+        None => i64::MAX,
+    };
+    let allowed = due.min(room);
+    if b.points < 0 || b.points > allowed {
+        return Err(not_allowed(format!(
+            "{what}: claims {} points; the rules give {due} for {}, and {room} are left under today's cap",
+            b.points, b.source_id
+        )));
+    }
+    Ok(row(b.points, PointsStatus::Accepted))
+}
+
+/// A redemption's own checks: 1 to [`MAX_REDEMPTION_POINTS`] points spent (a negative entry that
+/// is its own source), never below a zero balance; past the rule's daily limit it waits for a
+/// supervisor (`Pending`).
+fn check_redemption(
+    tx: &mut dyn Tx,
+    me: &UserId,
+    b: &PointsBody,
+    rule: &PointsRule,
+    what: &str,
+) -> CheckResult<PointsStatus> {
+    if !(-MAX_REDEMPTION_POINTS..0).contains(&b.points) || b.source_id != b.id {
+        return Err(invalid(format!(
+            "{what}: a redemption spends 1 to {MAX_REDEMPTION_POINTS} points (negative) and is its own source"
+        )));
+    }
+    let spend = -b.points;
+    let balance = tx.points_sum(me, None)?;
+    if spend > balance {
+        return Err(not_allowed(format!(
+            "{what}: redeems {spend} points but the balance the server holds is {balance}"
+        )));
+    }
+    let today = tx
+        .points_sum(me, Some((PointsKind::Redemption.as_str(), &b.day)))?
+        .saturating_neg();
+    Ok(match rule.daily_cap {
+        Some(limit) if today.saturating_add(spend) > limit => PointsStatus::Pending,
+        _ => PointsStatus::Accepted,
+    })
+}
+
+/// The points the rule in force gives for the fact an earning entry cites (a pickup, a verified
+/// issue, a recorded patrol), after checking the fact is this user's, on the server and not held.
+fn points_due_for_fact(
+    tx: &mut dyn Tx,
+    me: &UserId,
+    b: &PointsBody,
+    kind: PointsKind,
+    rule: &PointsRule,
+    what: &str,
+) -> CheckResult<i64> {
+    let me = *me;
     // The fact must be this user's, on the server and not held; any other answer is the same,
     // so an entry cannot tell whether another user's pickup, issue or patrol exists.
     let unknown = |what_fact: &str| {
@@ -608,7 +649,7 @@ pub fn check_points(
                 )));
             }
             let bags = p.body.get("bags").and_then(|v| v.as_u64()).unwrap_or(0);
-            points_due(&rule, u32::try_from(bags).unwrap_or(u32::MAX), 0.0)
+            points_due(rule, u32::try_from(bags).unwrap_or(u32::MAX), 0.0)
         }
         PointsKind::VerifiedIssue => {
             let verified = match tx.doc(&b.source_id)? {
@@ -623,7 +664,7 @@ pub fn check_points(
                     b.source_id
                 )));
             }
-            points_due(&rule, 0, 0.0)
+            points_due(rule, 0, 0.0)
         }
         PointsKind::PatrolHour => {
             let p = match tx.patrol(&b.source_id)? {
@@ -650,24 +691,11 @@ pub fn check_points(
             let span_s = p.stopped_at_ms.map_or(0.0, |stop| {
                 stop.saturating_sub(p.started_at_ms) as f64 / 1000.0
             });
-            points_due(&rule, 0, from_fixes.min(span_s))
+            points_due(rule, 0, from_fixes.min(span_s))
         }
-        PointsKind::Redemption => unreachable!("handled above"),
+        PointsKind::Redemption => unreachable!("redemptions are checked by check_redemption"),
     };
-    let room = match rule.daily_cap {
-        Some(cap) => cap
-            .saturating_sub(tx.points_sum(&me, Some((kind.as_str(), &b.day)))?)
-            .max(0),
-        None => i64::MAX,
-    };
-    let allowed = due.min(room);
-    if b.points < 0 || b.points > allowed {
-        return Err(not_allowed(format!(
-            "{what}: claims {} points; the rules give {due} for {}, and {room} are left under today's cap",
-            b.points, b.source_id
-        )));
-    }
-    Ok(row(b.points, PointsStatus::Accepted))
+    Ok(due)
 }
 
 /// The version of a kind's rule in force at a time: the latest to take effect by then.

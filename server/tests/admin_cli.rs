@@ -4,6 +4,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
+// The shared-data policy (SKIP outside CI, fail under CI) from patrol-tests, which depends on this
+// crate and so cannot be a dependency of its tests.
+#[path = "../../tests/src/shared_data.rs"]
+#[allow(dead_code, reason = "this test uses shared_data() only")]
+mod shared_data;
+
 fn admin(data: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_patrol-server"))
         .arg("--data")
@@ -127,19 +133,9 @@ fn admin_sets_up_a_district() {
 
 #[test]
 fn subdistricts_import_from_the_national_list() {
-    // patrol-tests depends on this crate, so the shared data is found here directly.
-    let names = std::env::var_os("PATROL_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
-        })
-        .join("names");
-    if !names.is_dir() {
-        eprintln!(
-            "SKIP: ../shared/data/names is not present; this test needs the shared real data"
-        );
+    let Some(names) = shared_data::shared_data("names") else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let beijing = names.join("beijing_streets__modood.csv");

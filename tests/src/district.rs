@@ -61,6 +61,7 @@ impl Clock for WorldClock {
 }
 
 /// The district: every device store and the ids the tests look for.
+#[derive(Debug)]
 pub struct District {
     pub dir: PathBuf,
     pub now: Arc<AtomicI64>,

@@ -43,6 +43,7 @@ pub fn upload_records(dev: &Device, records: Value) -> (u16, Value) {
 }
 
 /// A server with two subdistricts and three streets.
+#[derive(Debug)]
 pub struct District {
     pub server: TestServer,
     pub bajiao: String,

@@ -1,37 +1,11 @@
 //! Helpers shared by the end-to-end tests: where the real data lives, and independent
 //! computations to check the core against.
 
-use std::path::PathBuf;
-
 pub mod district;
 pub mod hostile;
+mod shared_data;
 
-/// `../shared/data` beside the repository (or `$PATROL_SHARED_DATA`), if present. Tests that
-/// need it print why they skip when it is absent.
-pub fn shared_data_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PATROL_SHARED_DATA") {
-        let dir = PathBuf::from(dir);
-        return dir.is_dir().then_some(dir);
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
-}
-
-/// The shared data subfolder `name`, or `None` after printing a skip message.
-pub fn shared_data(name: &str) -> Option<PathBuf> {
-    match shared_data_dir()
-        .map(|d| d.join(name))
-        .filter(|d| d.is_dir())
-    {
-        Some(d) => Some(d),
-        None => {
-            eprintln!(
-                "SKIP: ../shared/data/{name} is not present; this test needs the shared real data"
-            );
-            None
-        }
-    }
-}
+pub use shared_data::{in_ci, shared_data, shared_data_dir};
 
 /// Haversine distance written out independently of the core (mean Earth radius, as geo uses).
 pub fn independent_haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
@@ -158,6 +132,7 @@ pub mod net {
 
     /// A patrol-server on a free loopback port with its own data folder, and its metrics on
     /// another.
+    #[derive(Debug)]
     pub struct TestServer {
         pub data: PathBuf,
         pub server: Option<ServerThread>,
@@ -302,6 +277,7 @@ pub mod net {
     ];
 
     /// A phone: a store in its own folder, enrolled with a server.
+    #[derive(Debug)]
     pub struct Device {
         pub store: Store,
         pub dir: tempfile::TempDir,
@@ -384,6 +360,7 @@ pub mod proxy {
         pub replay_probability: f64,
     }
 
+    #[derive(Debug)]
     pub struct FaultProxy {
         pub addr: SocketAddr,
         stop: Arc<AtomicBool>,

@@ -12,7 +12,10 @@ use patrol_tests::net::{Device, TestServer};
 struct Client;
 
 impl Client {
-    #[allow(clippy::new_ret_no_self)]
+    #[allow(
+        clippy::new_ret_no_self,
+        reason = "`Client::new` configures the reqwest client these tests send with"
+    )]
     fn new() -> reqwest::blocking::Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::blocking::Client::new()

@@ -7,7 +7,10 @@
 //! Looked up, in order: `$KOTLINC`, `kotlinc` on the PATH, then where `.ci/run` installs it
 //! (`$PATROL_TOOLS_DIR`, default `~/.cache/streetpatrol`, `/kotlin/node_modules/kotlin-compiler`);
 //! JNA at `$JNA_JAR` or `/usr/share/java/jna.jar`.
-#![allow(dead_code)] // each test binary uses its own part of this module
+#![allow(
+    dead_code,
+    reason = "each test binary uses its own part of this module"
+)]
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

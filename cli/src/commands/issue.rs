@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
-use clap::Subcommand;
-use patrol_core::issues::{Assignee, IssueQuery, IssueSummary, IssueView, NewIssue};
-use patrol_core::{Datum, IssueId, IssueStatus, PhotoStage};
+use clap::{Args, Subcommand};
+use patrol_core::issues::{
+    Assignee, Catalog, IssueQuery, IssueSummary, IssueView, NewIssue, ReportOutcome,
+};
+use patrol_core::{Datum, IssueId, IssueStatus, PhotoStage, Store};
 
 use crate::output::Context;
 
@@ -104,30 +106,7 @@ pub enum IssueCommand {
         stage: PhotoStage,
     },
     /// List issues (newest first), filtered.
-    List {
-        #[arg(long)]
-        status: Option<IssueStatus>,
-        #[arg(long)]
-        street: Option<String>,
-        #[arg(long)]
-        category: Option<String>,
-        /// city-property, enforcement, owner or a user id.
-        #[arg(long)]
-        assignee: Option<String>,
-        /// Only issues someone still has to act on.
-        #[arg(long)]
-        open: bool,
-        /// Only open issues past their due time.
-        #[arg(long)]
-        overdue: bool,
-        /// Near a point: LAT,LON (with --radius, default 200 m).
-        #[arg(long, allow_hyphen_values = true)]
-        near: Option<String>,
-        #[arg(long, default_value_t = 200.0)]
-        radius: f64,
-        #[arg(long, default_value_t = 200)]
-        limit: u32,
-    },
+    List(ListArgs),
     /// Show one issue with its events, photos and comments.
     Show { id: IssueId },
     /// Write an issue's document to a file (or, without --out, to stdout when it is not a
@@ -141,6 +120,33 @@ pub enum IssueCommand {
     Import { file: PathBuf },
     /// The categories and their due times.
     Categories,
+}
+
+/// `patrol issue list`'s filters.
+#[derive(Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    status: Option<IssueStatus>,
+    #[arg(long)]
+    street: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    /// city-property, enforcement, owner or a user id.
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Only issues someone still has to act on.
+    #[arg(long)]
+    open: bool,
+    /// Only open issues past their due time.
+    #[arg(long)]
+    overdue: bool,
+    /// Near a point: LAT,LON (with --radius, default 200 m).
+    #[arg(long, allow_hyphen_values = true)]
+    near: Option<String>,
+    #[arg(long, default_value_t = 200.0)]
+    radius: f64,
+    #[arg(long, default_value_t = 200)]
+    limit: u32,
 }
 
 pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
@@ -171,25 +177,7 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 segment_id: segment,
                 photos: shas,
             };
-            let out = store.report_issue(new)?;
-            if ctx.json {
-                ctx.print_json(&out)?;
-            } else {
-                println!("{}", out.issue.id);
-                println!(
-                    "reported: {} at ({:.6}, {:.6})",
-                    out.issue.category, out.issue.location.lat, out.issue.location.lon
-                );
-                for d in &out.possible_duplicates {
-                    println!(
-                        "  possibly the same as {} ({}, {}, {:.0} m away)",
-                        d.id,
-                        d.category,
-                        d.status,
-                        d.distance_m.unwrap_or(0.0)
-                    );
-                }
-            }
+            print_reported(ctx, &store.report_issue(new)?)?;
         }
         IssueCommand::Assign { id, to, note } => {
             let to: Assignee = to.parse()?;
@@ -227,36 +215,8 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
             let p = store.photo_by_path_or_hash(&file)?;
             print_view(ctx, &store.add_issue_photo(id, &p.sha256, stage)?)?;
         }
-        IssueCommand::List {
-            status,
-            street,
-            category,
-            assignee,
-            open,
-            overdue,
-            near,
-            radius,
-            limit,
-        } => {
-            let street = Context::street_id(&store, street)?;
-            let near = near
-                .map(|n| parse_point(&n))
-                .transpose()?
-                .map(|(lat, lon)| (lat, lon, radius));
-            let category = category
-                .map(|c| store.issue_catalog().and_then(|cat| Ok(cat.parse(&c)?)))
-                .transpose()?;
-            let q = IssueQuery {
-                status,
-                open_only: open,
-                street_id: street,
-                category,
-                assignee: assignee.map(|a| a.parse()).transpose()?,
-                near,
-                overdue_at_ms: overdue.then(|| store.clock().now_ms()),
-                limit: Some(limit),
-            };
-            let rows = store.list_issues(&q)?;
+        IssueCommand::List(filters) => {
+            let rows = store.list_issues(&query(&store, filters)?)?;
             if ctx.json {
                 ctx.print_json(&rows)?
             } else {
@@ -271,15 +231,7 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 print_details(&v)
             }
         }
-        IssueCommand::Export { id, out: None } => {
-            let bytes = store.export_issue(id)?;
-            let mut stdout = std::io::stdout().lock();
-            if std::io::IsTerminal::is_terminal(&stdout) {
-                bail!("the export is binary; give --out FILE or redirect stdout to a file");
-            }
-            std::io::Write::write_all(&mut stdout, &bytes)?;
-            std::io::Write::flush(&mut stdout)?;
-        }
+        IssueCommand::Export { id, out: None } => write_to_stdout(&store.export_issue(id)?)?,
         IssueCommand::Export { id, out: Some(out) } => {
             let bytes = store.export_issue_file(id, &out)?;
             if ctx.json {
@@ -305,21 +257,79 @@ pub fn run(ctx: &Context, cmd: IssueCommand) -> Result<()> {
                 println!("issue {}: {what}, now {}", m.id, m.status);
             }
         }
-        IssueCommand::Categories => {
-            let cat = store.issue_catalog()?;
-            if ctx.json {
-                ctx.print_json(&cat.all())?;
-            } else {
-                for c in cat.all() {
-                    println!(
-                        "{:<24} {:>4} h  {} ({})",
-                        c.code, c.due_hours, c.name_zh, c.name_en
-                    );
-                }
-            }
-        }
+        IssueCommand::Categories => print_categories(ctx, &store.issue_catalog()?)?,
     }
     store.close()?;
+    Ok(())
+}
+
+/// The store's query for `issue list`'s filters (street names resolved, `--near` parsed).
+fn query(store: &Store, f: ListArgs) -> Result<IssueQuery> {
+    let street = Context::street_id(store, f.street)?;
+    let near = f
+        .near
+        .map(|n| parse_point(&n))
+        .transpose()?
+        .map(|(lat, lon)| (lat, lon, f.radius));
+    let category = f
+        .category
+        .map(|c| store.issue_catalog().and_then(|cat| Ok(cat.parse(&c)?)))
+        .transpose()?;
+    Ok(IssueQuery {
+        status: f.status,
+        open_only: f.open,
+        street_id: street,
+        category,
+        assignee: f.assignee.map(|a| a.parse()).transpose()?,
+        near,
+        overdue_at_ms: f.overdue.then(|| store.clock().now_ms()),
+        limit: Some(f.limit),
+    })
+}
+
+/// A new issue's id, then what was reported and the open issues nearby that may be the same.
+fn print_reported(ctx: &Context, out: &ReportOutcome) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(out);
+    }
+    println!("{}", out.issue.id);
+    println!(
+        "reported: {} at ({:.6}, {:.6})",
+        out.issue.category, out.issue.location.lat, out.issue.location.lon
+    );
+    for d in &out.possible_duplicates {
+        println!(
+            "  possibly the same as {} ({}, {}, {:.0} m away)",
+            d.id,
+            d.category,
+            d.status,
+            d.distance_m.unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
+
+/// An export without `--out`: binary, so never onto a terminal.
+fn write_to_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if std::io::IsTerminal::is_terminal(&stdout) {
+        bail!("the export is binary; give --out FILE or redirect stdout to a file");
+    }
+    std::io::Write::write_all(&mut stdout, bytes)?;
+    std::io::Write::flush(&mut stdout)?;
+    Ok(())
+}
+
+fn print_categories(ctx: &Context, cat: &Catalog) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(&cat.all());
+    }
+    for c in cat.all() {
+        println!(
+            "{:<24} {:>4} h  {} ({})",
+            c.code, c.due_hours, c.name_zh, c.name_en
+        );
+    }
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use patrol_core::merchants::{MerchantEdit, MerchantQuery, NewInspection, NewMerchant};
+use patrol_core::merchants::{
+    Inspection, Merchant, MerchantEdit, MerchantMergeOutcome, MerchantQuery, MerchantSummary,
+    NewInspection, NewMerchant,
+};
 use patrol_core::{Datum, DutyGrade, IssueId, MerchantId};
 
 use crate::output::Context;
@@ -125,15 +128,7 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
                 datum,
                 street,
             })?;
-            if ctx.json {
-                return ctx.print_json(&m);
-            }
-            println!(
-                "{}  {}  street {}",
-                m.id,
-                m.fields.name,
-                m.fields.street_id.as_deref().unwrap_or("-")
-            );
+            print_added(ctx, &m)?;
         }
         MerchantCommand::Edit {
             id,
@@ -157,15 +152,7 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
                     closed,
                 },
             )?;
-            if ctx.json {
-                return ctx.print_json(&m);
-            }
-            println!(
-                "{}  {}{}",
-                m.id,
-                m.fields.name,
-                if m.fields.closed { "  (closed)" } else { "" }
-            );
+            print_edited(ctx, &m)?;
         }
         MerchantCommand::Inspect {
             id,
@@ -189,13 +176,7 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
                     photos: shas,
                 },
             )?;
-            if ctx.json {
-                return ctx.print_json(&i);
-            }
-            println!(
-                "inspection {}: sanitation {}, greening {}, order {}",
-                i.id, i.sanitation, i.greening, i.order
-            );
+            print_inspection(ctx, &i)?;
         }
         MerchantCommand::Link { id, issue } => link(ctx, &mut store, id, issue, true)?,
         MerchantCommand::Unlink { id, issue } => link(ctx, &mut store, id, issue, false)?,
@@ -213,37 +194,9 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
                 segment_id: segment,
                 include_closed: all,
             })?;
-            if ctx.json {
-                return ctx.print_json(&list);
-            }
-            for m in &list {
-                println!(
-                    "{}  {:<16} {:>3} inspection(s)  segment {}",
-                    m.id,
-                    m.name,
-                    m.inspection_count,
-                    m.segment_id.as_deref().unwrap_or("-")
-                );
-            }
+            print_list(ctx, &list)?;
         }
-        MerchantCommand::Show { id } => {
-            let m = store.merchant(id)?;
-            if ctx.json {
-                return ctx.print_json(&m);
-            }
-            println!(
-                "{}  {}  ({})",
-                m.id,
-                m.fields.name,
-                m.fields.kind.as_deref().unwrap_or("shop")
-            );
-            for i in &m.inspections {
-                println!(
-                    "  inspection {}: sanitation {}, greening {}, order {}",
-                    i.at.wall_ms, i.sanitation, i.greening, i.order
-                );
-            }
-        }
+        MerchantCommand::Show { id } => print_merchant(ctx, &store.merchant(id)?)?,
         MerchantCommand::Export { id, out } => {
             let bytes = store.export_merchant(id)?;
             match out {
@@ -259,22 +212,99 @@ pub fn run(ctx: &Context, cmd: MerchantCommand) -> Result<()> {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let o = store.import_merchant(&bytes)?;
-            if ctx.json {
-                return ctx.print_json(&o);
-            }
-            println!(
-                "merchant {}: {}",
-                o.id,
-                if o.new {
-                    "new"
-                } else if o.changed {
-                    "merged"
-                } else {
-                    "already up to date"
-                }
-            );
+            print_imported(ctx, &o)?;
         }
     }
+    Ok(())
+}
+
+fn print_added(ctx: &Context, m: &Merchant) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(m);
+    }
+    println!(
+        "{}  {}  street {}",
+        m.id,
+        m.fields.name,
+        m.fields.street_id.as_deref().unwrap_or("-")
+    );
+    Ok(())
+}
+
+fn print_edited(ctx: &Context, m: &Merchant) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(m);
+    }
+    println!(
+        "{}  {}{}",
+        m.id,
+        m.fields.name,
+        if m.fields.closed { "  (closed)" } else { "" }
+    );
+    Ok(())
+}
+
+fn print_inspection(ctx: &Context, i: &Inspection) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(i);
+    }
+    println!(
+        "inspection {}: sanitation {}, greening {}, order {}",
+        i.id, i.sanitation, i.greening, i.order
+    );
+    Ok(())
+}
+
+fn print_list(ctx: &Context, list: &[MerchantSummary]) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(&list);
+    }
+    for m in list {
+        println!(
+            "{}  {:<16} {:>3} inspection(s)  segment {}",
+            m.id,
+            m.name,
+            m.inspection_count,
+            m.segment_id.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+fn print_merchant(ctx: &Context, m: &Merchant) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(m);
+    }
+    println!(
+        "{}  {}  ({})",
+        m.id,
+        m.fields.name,
+        m.fields.kind.as_deref().unwrap_or("shop")
+    );
+    for i in &m.inspections {
+        println!(
+            "  inspection {}: sanitation {}, greening {}, order {}",
+            i.at.wall_ms, i.sanitation, i.greening, i.order
+        );
+    }
+    Ok(())
+}
+
+fn print_imported(ctx: &Context, o: &MerchantMergeOutcome) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(o);
+    }
+    println!(
+        "merchant {}: {}",
+        o.id,
+        if o.new {
+            "new"
+        } else if o.changed {
+            "merged"
+        } else {
+            "already up to date"
+        }
+    );
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
-use patrol_core::streets::StreetImportOptions;
+use patrol_core::streets::{StreetImportOptions, StreetImportReport, StreetInfo};
 use patrol_core::{Datum, Role, Store};
 use serde_json::json;
 
@@ -81,49 +81,9 @@ pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
             let report = store
                 .import_streets_file(&file, &bytes, &options)
                 .with_context(|| format!("{} was not imported", file.display()))?;
-            if ctx.json {
-                ctx.print_json(&report)?;
-            } else {
-                println!(
-                    "imported {} streets ({} named, {} unnamed ways) in {} segments, {} in all",
-                    report.streets,
-                    report.named_streets,
-                    report.unnamed_streets,
-                    report.segments,
-                    metres(report.total_length_m)
-                );
-                println!(
-                    "  {} new, {} updated in place",
-                    report.streets_new, report.streets_updated
-                );
-                if report.missing_node_refs > 0 || report.lines_skipped > 0 {
-                    println!(
-                        "  {} node references not in the file (lines broken there), {} lines too short to keep",
-                        report.missing_node_refs, report.lines_skipped
-                    );
-                }
-            }
+            print_imported(ctx, &report)?;
         }
-        StreetsCommand::List => {
-            let streets = store.streets()?;
-            if ctx.json {
-                ctx.print_json(&streets)?;
-            } else if streets.is_empty() {
-                println!("no streets yet; import some with `patrol streets import FILE`");
-            } else {
-                for s in &streets {
-                    println!(
-                        "{}  {:<16}  {:>9}  {:>3} seg  {:<13}  chief {}",
-                        s.street.id,
-                        s.street.label(),
-                        metres(s.street.length_m),
-                        s.segments,
-                        s.street.class,
-                        s.chief.as_deref().unwrap_or("-")
-                    );
-                }
-            }
-        }
+        StreetsCommand::List => print_streets(ctx, &store.streets()?)?,
         StreetsCommand::Export { out } => {
             let doc = store.export_streets_geojson()?;
             let mut buf = serde_json::to_vec_pretty(&doc)?;
@@ -190,6 +150,52 @@ pub fn run(ctx: &Context, cmd: StreetsCommand) -> Result<()> {
         }
     }
     store.close()?;
+    Ok(())
+}
+
+fn print_imported(ctx: &Context, report: &StreetImportReport) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(report);
+    }
+    println!(
+        "imported {} streets ({} named, {} unnamed ways) in {} segments, {} in all",
+        report.streets,
+        report.named_streets,
+        report.unnamed_streets,
+        report.segments,
+        metres(report.total_length_m)
+    );
+    println!(
+        "  {} new, {} updated in place",
+        report.streets_new, report.streets_updated
+    );
+    if report.missing_node_refs > 0 || report.lines_skipped > 0 {
+        println!(
+            "  {} node references not in the file (lines broken there), {} lines too short to keep",
+            report.missing_node_refs, report.lines_skipped
+        );
+    }
+    Ok(())
+}
+
+fn print_streets(ctx: &Context, streets: &[StreetInfo]) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(&streets);
+    }
+    if streets.is_empty() {
+        println!("no streets yet; import some with `patrol streets import FILE`");
+    }
+    for s in streets {
+        println!(
+            "{}  {:<16}  {:>9}  {:>3} seg  {:<13}  chief {}",
+            s.street.id,
+            s.street.label(),
+            metres(s.street.length_m),
+            s.segments,
+            s.street.class,
+            s.chief.as_deref().unwrap_or("-")
+        );
+    }
     Ok(())
 }
 

@@ -548,7 +548,10 @@ fn bind_insert(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each argument is one input of the computation; a struct would only rename them"
+)]
 fn insert_patrol(
     tx: &Transaction<'_>,
     id: PatrolId,

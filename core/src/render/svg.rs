@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::glyphs::{text_path, text_width};
 
+#[derive(Debug)]
 pub struct Canvas {
     pub width: f64,
     pub height: f64,
@@ -37,7 +38,10 @@ impl Canvas {
     }
 
     /// An open line through `points` (pixels).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one input of the computation; a struct would only rename them"
+    )]
     pub fn polyline(
         &mut self,
         points: &[(f64, f64)],
@@ -62,7 +66,10 @@ impl Canvas {
         self.body.push('\n');
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one input of the computation; a struct would only rename them"
+    )]
     pub fn circle(
         &mut self,
         x: f64,
@@ -81,7 +88,10 @@ impl Canvas {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each argument is one input of the computation; a struct would only rename them"
+    )]
     pub fn rect(
         &mut self,
         x: f64,

@@ -306,7 +306,10 @@ fn street_rows(
     rows
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each argument is one input of the computation; a struct would only rename them"
+)]
 fn assess_chief(
     person: Person,
     streets: &[StreetAssessment],
@@ -377,7 +380,7 @@ impl ChiefFigures {
         on_streets: &[&IssueOutcome],
     ) -> Self {
         let count =
-            |f: fn(&IssueOutcome) -> bool| on_streets.iter().filter(|i| f(**i)).count() as u64;
+            |f: fn(&IssueOutcome) -> bool| on_streets.iter().filter(|i| f(i)).count() as u64;
         let mut to_verify: Vec<f64> = on_streets
             .iter()
             .filter_map(|i| i.hours_to_verify())

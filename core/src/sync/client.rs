@@ -80,6 +80,7 @@ pub trait SyncProgress: Send + Sync {
 }
 
 /// Progress that goes nowhere.
+#[derive(Debug)]
 pub struct NoProgress;
 
 impl SyncProgress for NoProgress {
@@ -154,6 +155,7 @@ fn tls_config() -> rustls::ClientConfig {
 }
 
 /// An HTTP connection to one server.
+#[derive(Debug)]
 pub struct SyncClient {
     http: reqwest::Client,
     base: Url,
@@ -400,7 +402,33 @@ pub async fn sync(
     )?;
     client.report.network = Some(policy.network);
 
-    // 1. The document exchange, page by page; each page stored before the next is asked for.
+    exchange_documents(store, &mut client, policy, progress).await?;
+    upload_fixes(store, &mut client, progress).await?;
+    sync_photos(store, &mut client, policy, progress).await?;
+
+    // 4. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
+    let wanted = store.fixes_to_download()?;
+    if !wanted.is_empty() {
+        if policy.bulk_allowed() {
+            download_fixes(store, &mut client, wanted, progress).await?;
+        } else {
+            client.report.deferred.push(format!(
+                "fixes of {} patrols (bulk download waits for wifi)",
+                wanted.len()
+            ));
+        }
+    }
+    Ok(client.report)
+}
+
+/// Step 1 of a sync: the document exchange (documents, patrol headers, records both ways), page
+/// by page; each page stored before the next is asked for.
+async fn exchange_documents(
+    store: &mut Store,
+    client: &mut SyncClient,
+    policy: &SyncPolicy,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
     let mut pages = 0u64;
     // Documents the server cannot take yet (see isolate_refusals): left out until the next sync.
     let mut held_back = std::collections::HashSet::new();
@@ -412,7 +440,7 @@ pub async fn sync(
             Err(Error::Server { status, .. }) if refusal(status) && has_uploads(&req) => {
                 // The server refuses a request whole; find what it refused, set that aside and
                 // let everything else through.
-                held_back.extend(isolate_refusals(store, &mut client, &req).await?);
+                held_back.extend(isolate_refusals(store, client, &req).await?);
                 continue;
             }
             Err(e) => return Err(e),
@@ -439,7 +467,7 @@ pub async fn sync(
         let uploads_left = req.docs.len() >= DOC_UPLOADS_PER_REQUEST
             || req.records.len() >= RECORD_UPLOADS_PER_REQUEST;
         if !resp.more && !uploads_left {
-            break;
+            return Ok(());
         }
         if pages > 100_000 {
             return Err(Error::Protocol(
@@ -447,9 +475,15 @@ pub async fn sync(
             ));
         }
     }
+}
 
-    // 2. Own fixes up, from the server's high-water mark: idempotent, so a retry or a repeat
-    //    never duplicates anything.
+/// Step 2 of a sync: own fixes up, from the server's high-water mark: idempotent, so a retry or
+/// a repeat never duplicates anything.
+async fn upload_fixes(
+    store: &mut Store,
+    client: &mut SyncClient,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
     let uploads = store.fixes_to_upload()?;
     let total: u64 = uploads.iter().map(|(_, from, to)| (to - from) as u64).sum();
     let mut done = 0u64;
@@ -482,65 +516,25 @@ pub async fn sync(
             progress.progress("fixes_up", done, total);
         }
     }
+    Ok(())
+}
 
-    // 3. Photo originals up (resumable) and down, on wifi unless allowed on cellular.
+/// Step 3 of a sync: photo originals up (resumable) and down, on wifi unless allowed on
+/// cellular; otherwise noted as deferred.
+async fn sync_photos(
+    store: &mut Store,
+    client: &mut SyncClient,
+    policy: &SyncPolicy,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
     let photos_ok = policy.network == NetworkState::Wifi || policy.photos_on_cellular;
     let up = store.photos_to_upload()?;
     let down = store.wanted_photos()?;
     if photos_ok {
         let total = (up.len() + down.len()) as u64;
         let mut done = 0u64;
-        for (sha, path, size) in up {
-            match photos::upload_photo(&mut client, &sha, &path, size).await? {
-                PhotoUpload::Stored => {
-                    store.mark_blob_on_server(&sha)?;
-                    client.report.photos_up += 1;
-                }
-                // Not (yet) declared by this user in anything the server holds (its document
-                // may be held back): tried again at the next sync.
-                PhotoUpload::NotYours(reason) => {
-                    client
-                        .report
-                        .deferred
-                        .push(format!("photo {sha}: {reason}"));
-                }
-                // Refused, or given up after repeated conflicts: kept here, shown to the user,
-                // tried again at the next sync.
-                PhotoUpload::SetAside(reason) => {
-                    store.reject_item("photo", &sha, &reason)?;
-                    client.report.rejected.push(super::docs::RejectedDoc {
-                        id: format!("photo:{sha}"),
-                        reason,
-                    });
-                }
-            }
-            done += 1;
-            progress.progress("photos", done, total);
-        }
-        for sha in down {
-            let bytes = client
-                .send(
-                    Method::GET,
-                    &format!("/v1/blobs/{sha}"),
-                    Vec::new(),
-                    "application/octet-stream",
-                )
-                .await;
-            match bytes {
-                Ok(bytes) => {
-                    store.store_downloaded_photo(&sha, &bytes)?;
-                    client.report.photos_down += 1;
-                }
-                // Not uploaded by its owner yet: the next sync asks again. (400: an id that is
-                // no photo; nothing to fetch, and no reason to stop the other photos.)
-                Err(Error::Server {
-                    status: 404 | 400, ..
-                }) => {}
-                Err(e) => return Err(e),
-            }
-            done += 1;
-            progress.progress("photos", done, total);
-        }
+        upload_photos(store, client, up, &mut done, total, progress).await?;
+        download_photos(store, client, down, &mut done, total, progress).await?;
     } else if !up.is_empty() || !down.is_empty() {
         client.report.deferred.push(format!(
             "{} photo(s) up and {} down (originals wait for wifi)",
@@ -548,20 +542,82 @@ pub async fn sync(
             down.len()
         ));
     }
+    Ok(())
+}
 
-    // 4. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
-    let wanted = store.fixes_to_download()?;
-    if !wanted.is_empty() {
-        if policy.bulk_allowed() {
-            download_fixes(store, &mut client, wanted, progress).await?;
-        } else {
-            client.report.deferred.push(format!(
-                "fixes of {} patrols (bulk download waits for wifi)",
-                wanted.len()
-            ));
+/// Uploads photo originals (sha256, file, size); `done` counts on towards `total` for progress.
+async fn upload_photos(
+    store: &mut Store,
+    client: &mut SyncClient,
+    up: Vec<(String, std::path::PathBuf, u64)>,
+    done: &mut u64,
+    total: u64,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
+    for (sha, path, size) in up {
+        match photos::upload_photo(client, &sha, &path, size).await? {
+            PhotoUpload::Stored => {
+                store.mark_blob_on_server(&sha)?;
+                client.report.photos_up += 1;
+            }
+            // Not (yet) declared by this user in anything the server holds (its document
+            // may be held back): tried again at the next sync.
+            PhotoUpload::NotYours(reason) => {
+                client
+                    .report
+                    .deferred
+                    .push(format!("photo {sha}: {reason}"));
+            }
+            // Refused, or given up after repeated conflicts: kept here, shown to the user,
+            // tried again at the next sync.
+            PhotoUpload::SetAside(reason) => {
+                store.reject_item("photo", &sha, &reason)?;
+                client.report.rejected.push(super::docs::RejectedDoc {
+                    id: format!("photo:{sha}"),
+                    reason,
+                });
+            }
         }
+        *done += 1;
+        progress.progress("photos", *done, total);
     }
-    Ok(client.report)
+    Ok(())
+}
+
+/// Downloads the photo originals this store wants; `done` counts on towards `total`.
+async fn download_photos(
+    store: &mut Store,
+    client: &mut SyncClient,
+    down: Vec<String>,
+    done: &mut u64,
+    total: u64,
+    progress: &dyn SyncProgress,
+) -> Result<()> {
+    for sha in down {
+        let bytes = client
+            .send(
+                Method::GET,
+                &format!("/v1/blobs/{sha}"),
+                Vec::new(),
+                "application/octet-stream",
+            )
+            .await;
+        match bytes {
+            Ok(bytes) => {
+                store.store_downloaded_photo(&sha, &bytes)?;
+                client.report.photos_down += 1;
+            }
+            // Not uploaded by its owner yet: the next sync asks again. (400: an id that is
+            // no photo; nothing to fetch, and no reason to stop the other photos.)
+            Err(Error::Server {
+                status: 404 | 400, ..
+            }) => {}
+            Err(e) => return Err(e),
+        }
+        *done += 1;
+        progress.progress("photos", *done, total);
+    }
+    Ok(())
 }
 
 /// A 4xx that means "this content is refused" (not auth, protocol version or rate).

@@ -6,6 +6,7 @@
 //! - [`build`] splits lines into segments of bounded length.
 //! - [`network`] is the loaded, projected network with its junctions; [`route`] finds the
 //!   shortest way along it between two places.
+//!
 //! The phone store's `streets` module persists drafts (one transaction per import) and
 //! assignments.
 

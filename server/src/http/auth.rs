@@ -9,6 +9,7 @@ use super::{AppState, Metrics, blocking};
 use crate::secrets::hash_secret;
 use crate::storage::DeviceRow;
 
+#[derive(Debug)]
 pub struct AuthDevice(pub DeviceRow);
 
 impl FromRequestParts<AppState> for AuthDevice {

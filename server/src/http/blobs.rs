@@ -25,7 +25,7 @@ use super::auth::AuthDevice;
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Metrics, blocking};
 use crate::blob_access;
-use crate::storage::BlobRow;
+use crate::storage::{BlobRow, DeviceRow, Storage, Tx};
 use crate::sync::device_ctx;
 
 pub fn router() -> Router<AppState> {
@@ -136,104 +136,13 @@ async fn append(
     );
     let chunk = body.len() as u64;
     let device_id = device.id;
-    let row = blocking(move || {
-        // The write transaction doubles as the lock that keeps two requests for one blob apart.
-        let mut tx = storage.write()?;
-        blob_access::check_upload(tx.as_mut(), &device.user.id, &hash, length)?;
-        let partial = partial_path(&dir, &hash, &device.id);
-        if let Some(done) = tx
-            .blob(&hash)?
-            .filter(|b| b.complete && b.uploaded_by == Some(device.user.id))
-        {
-            // Stored already by this user (and verified): an upload in progress is moot.
-            if tx.blob_upload(&hash, &device.id)?.is_some() {
-                tx.delete_blob_upload(&hash, &device.id)?;
-                tx.commit()?;
-                let _ = std::fs::remove_file(&partial);
-            }
-            return Ok(done);
-        }
-        let mut up = match tx.blob_upload(&hash, &device.id)? {
-            Some(u) if u.size == length => u,
-            // Started with another length: starting again from zero replaces it.
-            Some(u) if offset == 0 => BlobRow {
-                size: length,
-                received: 0,
-                ..u
-            },
-            Some(u) => {
-                return Err(ApiError::Conflict(format!(
-                    "blob {hash}: this device's upload was started with length {}, not {length}; \
-                     start again from offset 0",
-                    u.size
-                )));
-            }
-            None => BlobRow {
-                hash: hash.clone(),
-                size: length,
-                received: 0,
-                complete: false,
-                uploaded_by: None,
-            },
-        };
-        if offset != up.received {
-            return Err(ApiError::Conflict(format!(
-                "blob {hash}: the server has {} bytes; send from there",
-                up.received
-            )));
-        }
-        if offset + chunk > length {
-            return Err(ApiError::BadRequest(format!(
-                "blob {hash}: chunk runs past Upload-Length {length}"
-            )));
-        }
-        std::fs::create_dir_all(partial.parent().expect("partial dir"))
-            .map_err(anyhow::Error::from)?;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&partial)
-            .map_err(anyhow::Error::from)?;
-        // A crash after an earlier append but before its row was saved leaves extra bytes: cut them.
-        f.set_len(offset).map_err(anyhow::Error::from)?;
-        f.write_all(&body).map_err(anyhow::Error::from)?;
-        f.sync_data().map_err(anyhow::Error::from)?;
-        up.received = offset + chunk;
-        if up.received < length {
-            tx.put_blob_upload(&device.id, &up, now)?;
-            tx.commit()?;
-            return Ok(up);
-        }
-        let bytes = std::fs::read(&partial).map_err(anyhow::Error::from)?;
-        let actual = hex::encode(Sha256::digest(&bytes));
-        tx.delete_blob_upload(&hash, &device.id)?;
-        if actual != hash {
-            tx.commit()?;
-            let _ = std::fs::remove_file(&partial);
-            return Err(ApiError::Unprocessable(format!(
-                "blob {hash}: the bytes hash to {actual}; the upload was discarded, send it again"
-            )));
-        }
-        if let Some(stored) = tx.blob(&hash)?.filter(|b| b.complete) {
-            // Someone else's upload stored the same bytes: this one proved it holds them; the
-            // photo and its uploader stay as they are.
-            tx.commit()?;
-            let _ = std::fs::remove_file(&partial);
-            return Ok(BlobRow {
-                received: stored.size,
-                ..stored
-            });
-        }
-        let dest = final_path(&dir, &hash);
-        std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;
-        std::fs::rename(&partial, &dest).map_err(anyhow::Error::from)?;
-        up.complete = true;
-        up.uploaded_by = Some(device.user.id);
-        tx.put_blob(&up, now)?;
-        tx.commit()?;
-        Ok(up)
-    })
-    .await?;
+    let upload = Chunk {
+        hash,
+        offset,
+        length,
+        bytes: body,
+    };
+    let row = blocking(move || append_chunk(storage.as_ref(), &dir, &device, &upload, now)).await?;
     Metrics::add(&state.metrics.blob_bytes_received, chunk);
     tracing::debug!(device = %device_id, blob = %row.hash, received = row.received, "blob chunk");
     let status = if row.complete {
@@ -242,6 +151,135 @@ async fn append(
         StatusCode::ACCEPTED
     };
     Ok((status, offset_headers(&row)).into_response())
+}
+
+/// One `PATCH` of an upload: the blob's hash, where the chunk goes, the whole blob's length.
+struct Chunk {
+    hash: String,
+    offset: u64,
+    length: u64,
+    bytes: Bytes,
+}
+
+/// Appends a chunk to this device's upload in one write transaction (which doubles as the lock
+/// that keeps two requests for one blob apart); the last chunk is verified against the hash and
+/// the blob stored. Returns the upload's row as it now stands.
+fn append_chunk(
+    storage: &dyn Storage,
+    dir: &std::path::Path,
+    device: &DeviceRow,
+    c: &Chunk,
+    now: i64,
+) -> ApiResult<BlobRow> {
+    let hash = &c.hash;
+    let mut tx = storage.write()?;
+    blob_access::check_upload(tx.as_mut(), &device.user.id, hash, c.length)?;
+    let partial = partial_path(dir, hash, &device.id);
+    if let Some(done) = tx
+        .blob(hash)?
+        .filter(|b| b.complete && b.uploaded_by == Some(device.user.id))
+    {
+        // Stored already by this user (and verified): an upload in progress is moot.
+        if tx.blob_upload(hash, &device.id)?.is_some() {
+            tx.delete_blob_upload(hash, &device.id)?;
+            tx.commit()?;
+            let _ = std::fs::remove_file(&partial);
+        }
+        return Ok(done);
+    }
+    let mut up = upload_to_resume(tx.as_mut(), device, c)?;
+    write_chunk(&partial, c)?;
+    up.received = c.offset + c.bytes.len() as u64;
+    if up.received < c.length {
+        tx.put_blob_upload(&device.id, &up, now)?;
+        tx.commit()?;
+        return Ok(up);
+    }
+    let bytes = std::fs::read(&partial).map_err(anyhow::Error::from)?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    tx.delete_blob_upload(hash, &device.id)?;
+    if actual != *hash {
+        tx.commit()?;
+        let _ = std::fs::remove_file(&partial);
+        return Err(ApiError::Unprocessable(format!(
+            "blob {hash}: the bytes hash to {actual}; the upload was discarded, send it again"
+        )));
+    }
+    if let Some(stored) = tx.blob(hash)?.filter(|b| b.complete) {
+        // Someone else's upload stored the same bytes: this one proved it holds them; the
+        // photo and its uploader stay as they are.
+        tx.commit()?;
+        let _ = std::fs::remove_file(&partial);
+        return Ok(BlobRow {
+            received: stored.size,
+            ..stored
+        });
+    }
+    let dest = final_path(dir, hash);
+    std::fs::create_dir_all(dest.parent().expect("blob dir")).map_err(anyhow::Error::from)?;
+    std::fs::rename(&partial, &dest).map_err(anyhow::Error::from)?;
+    up.complete = true;
+    up.uploaded_by = Some(device.user.id);
+    tx.put_blob(&up, now)?;
+    tx.commit()?;
+    Ok(up)
+}
+
+/// This device's upload of the blob that the chunk continues: a new one, or the one in progress
+/// (restarted when a chunk at offset 0 gives another length); refused when the chunk is not at
+/// the offset the server has or runs past the length.
+fn upload_to_resume(tx: &mut dyn Tx, device: &DeviceRow, c: &Chunk) -> ApiResult<BlobRow> {
+    let (hash, length, offset) = (&c.hash, c.length, c.offset);
+    let up = match tx.blob_upload(hash, &device.id)? {
+        Some(u) if u.size == length => u,
+        // Started with another length: starting again from zero replaces it.
+        Some(u) if offset == 0 => BlobRow {
+            size: length,
+            received: 0,
+            ..u
+        },
+        Some(u) => {
+            return Err(ApiError::Conflict(format!(
+                "blob {hash}: this device's upload was started with length {}, not {length}; \
+                 start again from offset 0",
+                u.size
+            )));
+        }
+        None => BlobRow {
+            hash: hash.clone(),
+            size: length,
+            received: 0,
+            complete: false,
+            uploaded_by: None,
+        },
+    };
+    if offset != up.received {
+        return Err(ApiError::Conflict(format!(
+            "blob {hash}: the server has {} bytes; send from there",
+            up.received
+        )));
+    }
+    if offset + c.bytes.len() as u64 > length {
+        return Err(ApiError::BadRequest(format!(
+            "blob {hash}: chunk runs past Upload-Length {length}"
+        )));
+    }
+    Ok(up)
+}
+
+/// Writes the chunk at its offset in the partial file, durably.
+fn write_chunk(partial: &std::path::Path, c: &Chunk) -> ApiResult<()> {
+    std::fs::create_dir_all(partial.parent().expect("partial dir")).map_err(anyhow::Error::from)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(partial)
+        .map_err(anyhow::Error::from)?;
+    // A crash after an earlier append but before its row was saved leaves extra bytes: cut them.
+    f.set_len(c.offset).map_err(anyhow::Error::from)?;
+    f.write_all(&c.bytes).map_err(anyhow::Error::from)?;
+    f.sync_data().map_err(anyhow::Error::from)?;
+    Ok(())
 }
 
 /// `GET`: the photo, to a device that may read an item referring to it; 404 to anyone else, as

@@ -37,6 +37,12 @@ pub struct AppState {
     pub enrol_limiter: Arc<ratelimit::RateLimiter>,
 }
 
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
 impl AppState {
     pub fn now_ms(&self) -> i64 {
         std::time::SystemTime::now()
@@ -47,7 +53,7 @@ impl AppState {
 }
 
 /// Counters served at `/metrics` (on the metrics listener) in the Prometheus text format.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Metrics {
     pub syncs: AtomicU64,
     pub sync_errors: AtomicU64,

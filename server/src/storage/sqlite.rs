@@ -17,6 +17,7 @@ use super::{
 
 const READERS: usize = 4;
 
+#[derive(Debug)]
 pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
@@ -121,6 +122,12 @@ impl Drop for Handle<'_> {
 pub struct SqliteTx<'a> {
     conn: Handle<'a>,
     open: bool,
+}
+
+impl std::fmt::Debug for SqliteTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteTx").finish_non_exhaustive()
+    }
 }
 
 impl Drop for SqliteTx<'_> {

@@ -17,12 +17,14 @@
 mod district;
 mod patrol;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use patrol_core::issues::{Assignee, NewIssue};
-use patrol_core::merchants::{NewInspection, NewMerchant};
+use patrol_core::coverage::PatrolCoverage;
+use patrol_core::issues::{Assignee, IssueView, NewIssue};
+use patrol_core::merchants::{Merchant, NewInspection, NewMerchant};
+use patrol_core::photos::PhotoInfo;
 use patrol_core::points::NewPickup;
 use patrol_core::sync::{NetworkState, SyncReport};
 use patrol_core::track::Motion;
@@ -87,6 +89,52 @@ fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
     line
 }
 
+/// What the demo tells as it goes: one line per step and per sync, and every sync's report for
+/// `--json`.
+#[derive(Default)]
+struct Timeline {
+    log: Vec<String>,
+    syncs: Vec<serde_json::Value>,
+}
+
+impl Timeline {
+    /// Syncs `phone` on `net` and notes what moved.
+    fn sync(&mut self, phone: &mut district::Phone, net: NetworkState) -> Result<SyncReport> {
+        let r = phone.sync(net)?;
+        let label = match net {
+            NetworkState::Wifi => "wifi",
+            NetworkState::Cellular => "cellular",
+            NetworkState::Offline => "offline",
+        };
+        self.log.push(sync_line(phone.name, label, &r));
+        self.syncs
+            .push(json!({ "phone": phone.name, "network": net, "report": r }));
+        Ok(r)
+    }
+}
+
+/// What the chief and the steward did offline (step 2).
+struct OfflineWork {
+    walk: patrol::Walk,
+    /// The bin's before-photo.
+    before: PhotoInfo,
+    bin: IssueView,
+    shop: Merchant,
+    ad: IssueView,
+}
+
+/// What arrived on the supervisor's phone and what it computes offline (step 4).
+struct SupervisorView {
+    bin: IssueView,
+    ad: IssueView,
+    coverage: PatrolCoverage,
+    fixes: usize,
+    photos: usize,
+    pickups: i64,
+    assessment: Option<(String, patrol_core::report::ChiefAssessment)>,
+    merchant: Option<patrol_core::report::MerchantCredit>,
+}
+
 pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let scratch = tempfile::tempdir()?;
     let chief_db = ctx
@@ -100,36 +148,59 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         );
     }
     let mut d = district::set_up(scratch.path(), &chief_db)?;
-    let mut log: Vec<String> = Vec::new();
-    let mut syncs = Vec::new();
-    let mut sync = |phone: &mut district::Phone,
-                    net: NetworkState,
-                    log: &mut Vec<String>|
-     -> Result<SyncReport> {
-        let r = phone.sync(net)?;
-        let label = match net {
-            NetworkState::Wifi => "wifi",
-            NetworkState::Cellular => "cellular",
-            NetworkState::Offline => "offline",
-        };
-        log.push(sync_line(phone.name, label, &r));
-        syncs.push(json!({ "phone": phone.name, "network": net, "report": r }));
-        Ok(r)
-    };
+    let mut timeline = Timeline::default();
 
     // 1. Everyone gets the district's reference data.
-    log.push("1. The phones join the district server and sync".into());
+    timeline
+        .log
+        .push("1. The phones join the district server and sync".into());
     for p in [&mut d.chief, &mut d.steward, &mut d.crew, &mut d.supervisor] {
-        sync(p, NetworkState::Wifi, &mut log)?;
+        timeline.sync(p, NetworkState::Wifi)?;
     }
 
     // 2. Offline work.
-    let walk = patrol::walk(&mut d.chief, args.seed, &d.signboard_link)?;
     let photos = tempfile::tempdir()?;
-    let before =
-        d.chief
-            .store
-            .attach_photo(district::photo(photos.path(), "bin-before.jpg", 40)?)?;
+    let work = work_offline(&mut d, args.seed, photos.path(), &mut timeline)?;
+
+    // 3. The loop: report -> assign -> handle -> verify.
+    let after = close_the_loop(&mut d, &work, photos.path(), &mut timeline)?;
+
+    // 4. The supervisor's view, offline from here on.
+    let view = supervisor_view(&mut d, &work, &after, &mut timeline)?;
+    if view.bin.status != IssueStatus::Verified {
+        bail!(
+            "the demo's loop did not close: the bin is {} on the supervisor's phone",
+            view.bin.status
+        );
+    }
+
+    if let Some(out) = &args.geojson {
+        write_track_geojson(&d.chief, &work.walk, out)?;
+    }
+    if ctx.json {
+        return print_json(ctx, &d, &work, &view, &timeline);
+    }
+    print_story(&d, &work, &view, &timeline.log);
+    if ctx.db.is_some() {
+        println!("The chief's store: {}", chief_db.display());
+    }
+    Ok(())
+}
+
+/// Step 2, offline: the chief patrols, reports the overflowing bin with a photo, registers the
+/// shop it belongs to, inspects its frontage duty and links the bin to it; the steward logs a
+/// pickup and reports illegal advertising.
+fn work_offline(
+    d: &mut district::District,
+    seed: u64,
+    photos: &Path,
+    timeline: &mut Timeline,
+) -> Result<OfflineWork> {
+    let walk = patrol::walk(&mut d.chief, seed, &d.signboard_link)?;
+    let before = d
+        .chief
+        .store
+        .attach_photo(district::photo(photos, "bin-before.jpg", 40)?)?;
     let here = walk.bin_spot;
     let mut bin = NewIssue::at("overflowing_bin", here.0, here.1);
     bin.description = "商户门前垃圾桶满溢".into();
@@ -170,7 +241,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
     let mut ad = NewIssue::at("illegal_advertising", 39.90415, 116.19900);
     ad.description = "电线杆上小广告".into();
     let ad = d.steward.store.report_issue(ad)?.issue;
-    log.push(format!(
+    timeline.log.push(format!(
         "2. Offline: {} patrols {}, reports an overflowing bin with a photo and inspects the frontage of {}, the shop it belongs to; {} picks up {} bags of litter and reports illegal advertising",
         d.chief.name,
         metres(walk.stats.distance_m),
@@ -178,121 +249,169 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         d.steward.name,
         pickup.pickup.bags
     ));
+    Ok(OfflineWork {
+        walk,
+        before,
+        bin,
+        shop,
+        ad,
+    })
+}
 
-    // 3. The loop: report -> assign -> handle -> verify.
-    log.push("3. Back on the network, the loop runs".into());
-    sync(&mut d.chief, NetworkState::Cellular, &mut log)?;
-    sync(&mut d.steward, NetworkState::Cellular, &mut log)?;
-    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
+/// Step 3, back on the network: the supervisor dispatches, the crew resolves the bin with an
+/// after-photo, the chief verifies. Returns the after-photo.
+fn close_the_loop(
+    d: &mut district::District,
+    work: &OfflineWork,
+    photos: &Path,
+    timeline: &mut Timeline,
+) -> Result<PhotoInfo> {
+    let (bin, ad) = (work.bin.id, work.ad.id);
+    timeline
+        .log
+        .push("3. Back on the network, the loop runs".into());
+    timeline.sync(&mut d.chief, NetworkState::Cellular)?;
+    timeline.sync(&mut d.steward, NetworkState::Cellular)?;
+    timeline.sync(&mut d.supervisor, NetworkState::Wifi)?;
     d.supervisor.store.assign_issue(
-        bin.id,
+        bin,
         Assignee::Department(Department::CityProperty),
         Some("请城市物业处理".into()),
     )?;
     d.supervisor
         .store
-        .assign_issue(ad.id, Assignee::Department(Department::Enforcement), None)?;
-    log.push(format!(
+        .assign_issue(ad, Assignee::Department(Department::Enforcement), None)?;
+    timeline.log.push(format!(
         "  {:<8} dispatches the bin to city property and the advertising to enforcement",
         d.supervisor.name
     ));
-    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
-    sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
-    d.crew.store.accept_issue(bin.id)?;
+    timeline.sync(&mut d.supervisor, NetworkState::Wifi)?;
+    timeline.sync(&mut d.crew, NetworkState::Wifi)?;
+    d.crew.store.accept_issue(bin)?;
     let after = d
         .crew
         .store
-        .attach_photo(district::photo(photos.path(), "bin-after.jpg", 200)?)?;
-    d.crew
-        .store
-        .resolve_issue(bin.id, &after.sha256, Some(here), Some("已清运".into()))?;
-    log.push(format!(
+        .attach_photo(district::photo(photos, "bin-after.jpg", 200)?)?;
+    d.crew.store.resolve_issue(
+        bin,
+        &after.sha256,
+        Some(work.walk.bin_spot),
+        Some("已清运".into()),
+    )?;
+    timeline.log.push(format!(
         "  {:<8} accepts the bin and resolves it with an after-photo",
         d.crew.name
     ));
-    sync(&mut d.crew, NetworkState::Wifi, &mut log)?;
-    sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
-    d.chief.store.verify_issue(bin.id, Some("已核实".into()))?;
-    log.push(format!(
+    timeline.sync(&mut d.crew, NetworkState::Wifi)?;
+    timeline.sync(&mut d.chief, NetworkState::Wifi)?;
+    d.chief.store.verify_issue(bin, Some("已核实".into()))?;
+    timeline.log.push(format!(
         "  {:<8} checks the street and verifies the fix: the loop is closed",
         d.chief.name
     ));
-    sync(&mut d.chief, NetworkState::Wifi, &mut log)?;
+    timeline.sync(&mut d.chief, NetworkState::Wifi)?;
+    Ok(after)
+}
 
-    // 4. The supervisor's view, offline from here on.
-    sync(&mut d.steward, NetworkState::Wifi, &mut log)?;
-    sync(&mut d.supervisor, NetworkState::Wifi, &mut log)?;
+/// Step 4: the steward and the supervisor sync a last time; then what the supervisor's phone holds
+/// and computes, offline.
+fn supervisor_view(
+    d: &mut district::District,
+    work: &OfflineWork,
+    after: &PhotoInfo,
+    timeline: &mut Timeline,
+) -> Result<SupervisorView> {
+    timeline.sync(&mut d.steward, NetworkState::Wifi)?;
+    timeline.sync(&mut d.supervisor, NetworkState::Wifi)?;
     let sup = &d.supervisor.store;
-    let bin_there = sup.issue(bin.id)?;
-    let ad_there = sup.issue(ad.id)?;
-    let coverage = sup.patrol_coverage(walk.patrol_id)?;
-    let fixes_there = sup.fixes(walk.patrol_id)?.len();
-    let photos_there = [&before.sha256, &after.sha256]
+    let patrol_id = work.walk.patrol_id;
+    let bin = sup.issue(work.bin.id)?;
+    let ad = sup.issue(work.ad.id)?;
+    let coverage = sup.patrol_coverage(patrol_id)?;
+    let fixes = sup.fixes(patrol_id)?.len();
+    let photos = [&work.before.sha256, &after.sha256]
         .iter()
         .filter(|s| sup.photo(s).is_ok())
         .count();
-    let pickups_there: i64 =
+    let pickups: i64 =
         sup.connection()
             .query_row("SELECT COUNT(*) FROM litter_pickup", [], |r| r.get(0))?;
-    let day_ms = sup.patrol(walk.patrol_id)?.started_at_ms;
+    let day_ms = sup.patrol(patrol_id)?.started_at_ms;
     let assessment = assess_the_day(sup, &d.chief.user_id.to_string(), day_ms)?;
-    let merchant = rate_the_merchant(sup, shop.id, day_ms)?;
-    if bin_there.status != IssueStatus::Verified {
-        bail!(
-            "the demo's loop did not close: the bin is {} on the supervisor's phone",
-            bin_there.status
-        );
-    }
+    let merchant = rate_the_merchant(sup, work.shop.id, day_ms)?;
+    Ok(SupervisorView {
+        bin,
+        ad,
+        coverage,
+        fixes,
+        photos,
+        pickups,
+        assessment,
+        merchant,
+    })
+}
 
-    if let Some(out) = &args.geojson {
-        let props = json!({ "patrol_id": walk.patrol_id, "chief": d.chief.name, "distance_m": walk.stats.distance_m });
-        let fixes = d.chief.store.fixes(walk.patrol_id)?;
-        let doc = patrol_core::track::export::track_geojson(
-            props,
-            &fixes,
-            Datum::Wgs84,
-            patrol_core::track::export::ExportFixes::All,
-        );
-        std::fs::write(out, serde_json::to_vec_pretty(&doc)?)?;
-    }
+/// `--geojson FILE`: the chief's recorded track.
+fn write_track_geojson(chief: &district::Phone, walk: &patrol::Walk, out: &Path) -> Result<()> {
+    let props = json!({ "patrol_id": walk.patrol_id, "chief": chief.name, "distance_m": walk.stats.distance_m });
+    let fixes = chief.store.fixes(walk.patrol_id)?;
+    let doc = patrol_core::track::export::track_geojson(
+        props,
+        &fixes,
+        Datum::Wgs84,
+        patrol_core::track::export::ExportFixes::All,
+    );
+    std::fs::write(out, serde_json::to_vec_pretty(&doc)?)?;
+    Ok(())
+}
 
-    if ctx.json {
-        ctx.print_json(&json!({
-            "server": d.server.url(),
-            "network": { "streets": d.network_streets, "total_length_m": d.network_length_m },
-            "chief": d.chief.name,
-            "patrol_id": walk.patrol_id,
-            "route_length_m": walk.route_length_m,
-            "fixes_offered": walk.fixes_offered,
-            "fixes_recorded": walk.fixes_recorded,
-            "sampling_changes": walk.transitions.iter().map(|(t, m, i)| json!({"at_s": t / 1000, "motion": m, "interval_s": i})).collect::<Vec<_>>(),
-            "stats": walk.stats,
-            "check_in": walk.check_in,
-            "coverage": {
-                "streets": walk.coverage.streets.iter().map(|s| json!({
-                    "street_id": s.street_id, "name": s.name, "length_m": s.length_m,
-                    "covered_m": s.covered_m, "covered_ratio": s.covered_ratio, "time_s": s.time_s,
-                })).collect::<Vec<_>>(),
-                "totals": walk.coverage.totals,
-            },
-            "issue": bin_there,
-            "issues": [
-                { "id": bin.id, "category": bin.category, "status": bin_there.status },
-                { "id": ad.id, "category": ad.category, "status": ad_there.status },
-            ],
-            "assessment": assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
-            "merchant": merchant,
-            "supervisor": {
-                "fixes": fixes_there,
-                "photos": photos_there,
-                "pickups": pickups_there,
-                "coverage_totals": coverage.totals,
-            },
-            "syncs": syncs,
-        }))?;
-        return Ok(());
-    }
+/// `--json`: the whole run for scripts.
+fn print_json(
+    ctx: &Context,
+    d: &district::District,
+    work: &OfflineWork,
+    view: &SupervisorView,
+    timeline: &Timeline,
+) -> Result<()> {
+    let walk = &work.walk;
+    ctx.print_json(&json!({
+        "server": d.server.url(),
+        "network": { "streets": d.network_streets, "total_length_m": d.network_length_m },
+        "chief": d.chief.name,
+        "patrol_id": walk.patrol_id,
+        "route_length_m": walk.route_length_m,
+        "fixes_offered": walk.fixes_offered,
+        "fixes_recorded": walk.fixes_recorded,
+        "sampling_changes": walk.transitions.iter().map(|(t, m, i)| json!({"at_s": t / 1000, "motion": m, "interval_s": i})).collect::<Vec<_>>(),
+        "stats": walk.stats,
+        "check_in": walk.check_in,
+        "coverage": {
+            "streets": walk.coverage.streets.iter().map(|s| json!({
+                "street_id": s.street_id, "name": s.name, "length_m": s.length_m,
+                "covered_m": s.covered_m, "covered_ratio": s.covered_ratio, "time_s": s.time_s,
+            })).collect::<Vec<_>>(),
+            "totals": walk.coverage.totals,
+        },
+        "issue": view.bin,
+        "issues": [
+            { "id": work.bin.id, "category": work.bin.category, "status": view.bin.status },
+            { "id": work.ad.id, "category": work.ad.category, "status": view.ad.status },
+        ],
+        "assessment": view.assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
+        "merchant": view.merchant,
+        "supervisor": {
+            "fixes": view.fixes,
+            "photos": view.photos,
+            "pickups": view.pickups,
+            "coverage_totals": view.coverage.totals,
+        },
+        "syncs": timeline.syncs,
+    }))
+}
 
+/// The run told for a person: the district, the steps with their syncs, the chief's patrol, and
+/// the supervisor's view.
+fn print_story(d: &district::District, work: &OfflineWork, view: &SupervisorView, log: &[String]) {
     println!(
         "StreetPatrol demo: a street team of 八角 subdistrict, offline first, synced through a server\n"
     );
@@ -308,6 +427,19 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         println!("{line}");
     }
     println!("\n{}", log[5]);
+    print_patrol(&work.walk);
+    for line in &log[6..] {
+        println!("{line}");
+    }
+    print_supervisor_view(d, work, view);
+    println!(
+        "\nEvery fix, event, inspection and photo went round through the server; every phone worked offline in between."
+    );
+}
+
+/// The chief's patrol: sampling changes, distance, time, fixes, the check-in and the coverage of
+/// the assigned streets.
+fn print_patrol(walk: &patrol::Walk) {
     println!("\n  The chief's patrol {}", walk.patrol_id);
     for (t, motion, interval) in &walk.transitions {
         let what = match motion {
@@ -371,30 +503,30 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         metres(t.length_m),
         t.covered_ratio * 100.0
     );
-    for line in &log[6..] {
-        println!("{line}");
-    }
+}
+
+/// Step 4 as the supervisor sees it: the patrol, the issues, photos and pickups that arrived, the
+/// merchant's rating and the chief's assessment line by line.
+fn print_supervisor_view(d: &district::District, work: &OfflineWork, view: &SupervisorView) {
     println!("\n4. On the supervisor's phone, offline from here on");
     println!(
-        "  the chief's patrol with {fixes_there} fixes; coverage measured here: {:.1} % of the assigned streets",
-        coverage.totals.covered_ratio * 100.0
+        "  the chief's patrol with {} fixes; coverage measured here: {:.1} % of the assigned streets",
+        view.fixes,
+        view.coverage.totals.covered_ratio * 100.0
     );
+    for (issue, there) in [(&work.bin, &view.bin), (&work.ad, &view.ad)] {
+        println!(
+            "  issue {} ({}): {}",
+            short(&issue.id.to_string()),
+            issue.category,
+            there.status
+        );
+    }
     println!(
-        "  issue {} ({}): {}",
-        short(&bin.id.to_string()),
-        bin.category,
-        bin_there.status
+        "  {} photo originals and {} litter pickup(s) arrived intact",
+        view.photos, view.pickups
     );
-    println!(
-        "  issue {} ({}): {}",
-        short(&ad.id.to_string()),
-        ad.category,
-        ad_there.status
-    );
-    println!(
-        "  {photos_there} photo originals and {pickups_there} litter pickup(s) arrived intact"
-    );
-    if let Some(m) = &merchant {
+    if let Some(m) = &view.merchant {
         println!(
             "  merchant {}: {} inspection(s), {} linked issue(s); credit {:.0}, rating {}",
             m.name,
@@ -404,7 +536,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
             m.rating.as_deref().unwrap_or("-")
         );
     }
-    if let Some((day, a)) = &assessment {
+    if let Some((day, a)) = &view.assessment {
         println!(
             "\n  Assessment of {} for {day} (default rules): {} of {} points",
             d.chief.name, a.score, a.max_score
@@ -413,13 +545,6 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
             println!("    {:>6}  {:<44} {}", l.points, l.label, l.detail);
         }
     }
-    println!(
-        "\nEvery fix, event, inspection and photo went round through the server; every phone worked offline in between."
-    );
-    if ctx.db.is_some() {
-        println!("The chief's store: {}", chief_db.display());
-    }
-    Ok(())
 }
 
 /// The merchant's credit for the day of the patrol as the supervisor's phone computes it (the
