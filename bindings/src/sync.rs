@@ -98,13 +98,14 @@ fn policy(network: NetworkState, s: &SyncSettings) -> SyncPolicy {
 struct Progress(ProgressReporter, Arc<ChangeSignal>);
 
 impl core_sync::SyncProgress for Progress {
-    fn progress(&self, stage: &str, done: u64, total: u64) {
+    fn progress(&self, stage: core_sync::SyncStage, done: u64, total: u64) {
+        use core_sync::SyncStage as S;
         self.1.notify();
         let stage = match stage {
-            "documents" => ProgressStage::SyncDocuments,
-            "fixes_up" => ProgressStage::SyncFixesUp,
-            "fixes_down" => ProgressStage::SyncFixesDown,
-            _ => ProgressStage::SyncPhotos,
+            S::Documents => ProgressStage::SyncDocuments,
+            S::FixesUp => ProgressStage::SyncFixesUp,
+            S::FixesDown => ProgressStage::SyncFixesDown,
+            S::Photos => ProgressStage::SyncPhotos,
         };
         self.0.report(stage, done, total);
     }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use patrol_core::Store;
-use patrol_core::sync::{self, NetworkState, SyncPolicy, SyncProgress};
+use patrol_core::sync::{self, NetworkState, SyncPolicy, SyncProgress, SyncStage};
 use serde_json::json;
 
 use crate::output::Context;
@@ -65,8 +65,8 @@ pub fn enroll(ctx: &Context, args: EnrollArgs) -> Result<()> {
 struct BarProgress(indicatif::ProgressBar);
 
 impl SyncProgress for BarProgress {
-    fn progress(&self, stage: &str, done: u64, total: u64) {
-        self.0.set_message(stage.to_owned());
+    fn progress(&self, stage: SyncStage, done: u64, total: u64) {
+        self.0.set_message(stage.as_str());
         self.0.set_length(total);
         self.0.set_position(done);
     }

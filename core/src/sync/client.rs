@@ -73,10 +73,43 @@ impl SyncPolicy {
     }
 }
 
+/// The stages of a sync, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStage {
+    /// Exchanging documents, patrol headers and records; counts pages.
+    Documents,
+    /// Uploading this device's fixes; counts fixes.
+    FixesUp,
+    /// Photo originals up and down; counts photos.
+    Photos,
+    /// Downloading other patrols' fixes; counts fixes.
+    FixesDown,
+}
+
+impl SyncStage {
+    /// The stage's name on the wire and in logs (`documents`, `fixes_up`, `photos`,
+    /// `fixes_down`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStage::Documents => "documents",
+            SyncStage::FixesUp => "fixes_up",
+            SyncStage::Photos => "photos",
+            SyncStage::FixesDown => "fixes_down",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Progress of a sync, for the host's UI.
 pub trait SyncProgress: Send + Sync {
-    /// `stage` is one of `documents`, `fixes_up`, `fixes_down`, `photos`; `done` of `total`.
-    fn progress(&self, stage: &str, done: u64, total: u64);
+    /// `done` of `total` in `stage`.
+    fn progress(&self, stage: SyncStage, done: u64, total: u64);
 }
 
 /// Progress that goes nowhere.
@@ -84,7 +117,7 @@ pub trait SyncProgress: Send + Sync {
 pub struct NoProgress;
 
 impl SyncProgress for NoProgress {
-    fn progress(&self, _: &str, _: u64, _: u64) {}
+    fn progress(&self, _: SyncStage, _: u64, _: u64) {}
 }
 
 /// What a sync moved.
@@ -458,7 +491,7 @@ async fn exchange_documents(
         r.cursor = resp.cursor;
         pages += 1;
         progress.progress(
-            "documents",
+            SyncStage::Documents,
             pages,
             if resp.more { pages + 1 } else { pages },
         );
@@ -513,7 +546,7 @@ async fn upload_fixes(
             from = mark.next_seq;
             done += n;
             client.report.fixes_up += n;
-            progress.progress("fixes_up", done, total);
+            progress.progress(SyncStage::FixesUp, done, total);
         }
     }
     Ok(())
@@ -579,7 +612,7 @@ async fn upload_photos(
             }
         }
         *done += 1;
-        progress.progress("photos", *done, total);
+        progress.progress(SyncStage::Photos, *done, total);
     }
     Ok(())
 }
@@ -615,7 +648,7 @@ async fn download_photos(
             Err(e) => return Err(e),
         }
         *done += 1;
-        progress.progress("photos", *done, total);
+        progress.progress(SyncStage::Photos, *done, total);
     }
     Ok(())
 }
@@ -757,7 +790,7 @@ async fn download_fixes(
         }
         done += got;
         client.report.fixes_down += got;
-        progress.progress("fixes_down", done, total);
+        progress.progress(SyncStage::FixesDown, done, total);
         wanted = store.fixes_to_download()?;
     }
     Ok(())

@@ -11,6 +11,7 @@ pub mod reference;
 pub use patrol_model::{fixcodec, wire};
 
 pub use client::{
-    NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, block_on, enrol, sync,
+    NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, SyncStage, block_on, enrol,
+    sync,
 };
 pub use engine::{Account, Applied, SetAside};

@@ -40,7 +40,7 @@ use std::time::Instant;
 
 use patrol_core::issues::{IssueQuery, NewIssue};
 use patrol_core::sync::wire::Scope;
-use patrol_core::sync::{NetworkState, SyncPolicy, SyncProgress, SyncReport};
+use patrol_core::sync::{NetworkState, SyncPolicy, SyncProgress, SyncReport, SyncStage};
 use patrol_core::{IssueId, Role, Store, StoreConfig};
 use patrol_model::sim::SimRng;
 use patrol_server::admin;
@@ -120,11 +120,11 @@ fn repoint(store: &Store, url: &str) {
 /// into its documents part and its fixes part.
 struct Marks {
     proxy: Arc<proxy::Counters>,
-    marks: Mutex<Vec<(String, Instant, Bytes)>>,
+    marks: Mutex<Vec<(SyncStage, Instant, Bytes)>>,
 }
 
 impl SyncProgress for Marks {
-    fn progress(&self, stage: &str, _done: u64, _total: u64) {
+    fn progress(&self, stage: SyncStage, _done: u64, _total: u64) {
         use std::sync::atomic::Ordering::SeqCst;
         let b = Bytes {
             up: self.proxy.up.load(SeqCst),
@@ -133,7 +133,7 @@ impl SyncProgress for Marks {
         self.marks
             .lock()
             .expect("marks")
-            .push((stage.to_owned(), Instant::now(), b));
+            .push((stage, Instant::now(), b));
     }
 }
 
@@ -254,7 +254,7 @@ fn initial_sync(
         let (_, t_docs, b_docs) = marks
             .iter()
             .rev()
-            .find(|(stage, _, _)| stage == "documents")
+            .find(|(stage, _, _)| *stage == SyncStage::Documents)
             .cloned()
             .expect("a documents mark");
         out.total_ms.push((t_end - t0).as_secs_f64() * 1e3);
