@@ -12,37 +12,15 @@ use serde::Serialize;
 use crate::domain::{Role, SegmentId, StreetId};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::streets::build::{line_length_m, split_line};
 use crate::streets::geojson::{network_geojson, parse_geojson};
 use crate::streets::osm::parse_osm;
 use crate::streets::{
-    E7, NetworkDraft, Segment, Street, StreetImportOptions, StreetsError, from_e7,
+    E7, NetworkDraft, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,
+    StreetsError, from_e7, plan_street,
 };
 
 /// Streets stored between two progress reports of an import.
 pub const STREET_PROGRESS_EVERY: usize = 256;
-
-/// What a street import did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StreetImportReport {
-    /// `osm` or `geojson`.
-    pub format: String,
-    /// Streets in the file (named streets plus unnamed ways).
-    pub streets: u64,
-    pub named_streets: u64,
-    pub unnamed_streets: u64,
-    /// Streets created, and streets already in the store (same key) whose geometry was replaced.
-    pub streets_new: u64,
-    pub streets_updated: u64,
-    /// Segments written for the file's streets.
-    pub segments: u64,
-    /// Haversine length of all the file's streets.
-    pub total_length_m: f64,
-    pub max_segment_m: f64,
-    pub lines_read: u64,
-    pub lines_skipped: u64,
-    pub missing_node_refs: u64,
-}
 
 /// A street as listed, with who answers for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,20 +139,7 @@ impl Store {
             return Err(StreetsError::NoLineFeatures.into());
         }
         let now = self.clock.now_ms();
-        let mut report = StreetImportReport {
-            format: draft.format.clone(),
-            streets: 0,
-            named_streets: 0,
-            unnamed_streets: 0,
-            streets_new: 0,
-            streets_updated: 0,
-            segments: 0,
-            total_length_m: 0.0,
-            max_segment_m: options.max_segment_m,
-            lines_read: draft.lines_read as u64,
-            lines_skipped: draft.lines_skipped as u64,
-            missing_node_refs: draft.missing_node_refs as u64,
-        };
+        let mut report = StreetImportReport::start(draft, options);
         let total = draft.streets.len() as u64;
         let tx = self.conn.transaction()?;
         {
@@ -201,87 +166,72 @@ impl Store {
                 if done > 0 && done % STREET_PROGRESS_EVERY == 0 {
                     progress(done as u64, total);
                 }
-                let pieces: Vec<(Vec<E7>, &str)> = s
-                    .lines
-                    .iter()
-                    .flat_map(|l| {
-                        split_line(&l.points, options.max_segment_m)
-                            .into_iter()
-                            .map(move |p| (p, l.source_ref.as_str()))
-                    })
-                    .collect();
-                let lengths: Vec<f64> = pieces.iter().map(|(p, _)| line_length_m(p)).collect();
-                let length: f64 = lengths.iter().sum();
-                let class = s.class();
+                // What is stored under the street's key, for the plan to keep its ids.
                 let existing: Option<String> = find.query_row([&s.key], |r| r.get(0)).optional()?;
-                // Segments whose geometry did not change keep their id, so a re-import of an
-                // unchanged map changes nothing that devices would have to sync again.
-                let mut kept_ids: HashMap<(i64, Vec<u8>), String> = HashMap::new();
-                let id = match existing {
+                let stored = match existing {
                     Some(id) => {
-                        update_street.execute(params![
-                            id,
-                            s.name,
-                            s.subdistrict,
-                            class,
-                            length,
-                            draft.format,
-                            now
-                        ])?;
+                        let mut segments = Vec::new();
                         let rows = old_segments.query_map([&id], |r| {
                             Ok((
-                                (r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?),
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, Vec<u8>>(1)?,
                                 r.get::<_, String>(2)?,
                             ))
                         })?;
                         for row in rows {
-                            let (k, v) = row?;
-                            kept_ids.insert(k, v);
+                            let (ordinal, geometry, segment_id) = row?;
+                            // A row this code cannot read again gets a new id, as if changed.
+                            if let (Ok(ordinal), Some(points), Ok(segment_id)) = (
+                                u32::try_from(ordinal),
+                                decode_geometry(&geometry),
+                                segment_id.parse::<SegmentId>(),
+                            ) {
+                                segments.push((ordinal, points, segment_id));
+                            }
                         }
-                        delete_segments.execute([&id])?;
-                        report.streets_updated += 1;
-                        id
+                        Some(StoredStreet {
+                            id: id.parse()?,
+                            segments,
+                        })
                     }
-                    None => {
-                        let id = StreetId::new().to_string();
-                        insert_street.execute(params![
-                            id,
-                            s.key,
-                            s.name,
-                            s.subdistrict,
-                            class,
-                            length,
-                            draft.format,
-                            now
-                        ])?;
-                        report.streets_new += 1;
-                        id
-                    }
+                    None => None,
                 };
-                for (ordinal, ((points, source_ref), len)) in
-                    pieces.iter().zip(&lengths).enumerate()
-                {
-                    let geometry = encode_geometry(points);
-                    let segment_id = kept_ids
-                        .remove(&(ordinal as i64, geometry.clone()))
-                        .unwrap_or_else(|| SegmentId::new().to_string());
-                    insert_segment.execute(params![
-                        segment_id,
+                let planned = plan_street(s, options.max_segment_m, stored);
+                let id = planned.id.to_string();
+                if planned.is_new {
+                    insert_street.execute(params![
                         id,
-                        ordinal as i64,
-                        len,
-                        geometry,
-                        source_ref
+                        s.key,
+                        s.name,
+                        s.subdistrict,
+                        planned.class,
+                        planned.length_m,
+                        draft.format,
+                        now
+                    ])?;
+                } else {
+                    update_street.execute(params![
+                        id,
+                        s.name,
+                        s.subdistrict,
+                        planned.class,
+                        planned.length_m,
+                        draft.format,
+                        now
+                    ])?;
+                    delete_segments.execute([&id])?;
+                }
+                for seg in &planned.segments {
+                    insert_segment.execute(params![
+                        seg.id.to_string(),
+                        id,
+                        i64::from(seg.ordinal),
+                        seg.length_m,
+                        encode_geometry(&seg.points),
+                        seg.source_ref
                     ])?;
                 }
-                report.streets += 1;
-                if s.name.is_some() {
-                    report.named_streets += 1;
-                } else {
-                    report.unnamed_streets += 1;
-                }
-                report.segments += pieces.len() as u64;
-                report.total_length_m += length;
+                report.count(&planned);
             }
         }
         if cancel.load(Ordering::Relaxed) {

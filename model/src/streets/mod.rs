@@ -4,6 +4,7 @@
 //!
 //! - [`osm`] and [`geojson`] read files into a [`NetworkDraft`] (no storage).
 //! - [`build`] splits lines into segments of bounded length.
+//! - [`plan`] plans an import over what a storage holds (ids kept across re-imports).
 //! - [`network`] is the loaded, projected network with its junctions; [`route`] finds the
 //!   shortest way along it between two places.
 //!
@@ -14,12 +15,14 @@ pub mod build;
 pub mod geojson;
 pub mod network;
 pub mod osm;
+pub mod plan;
 pub mod route;
 
 use serde::{Deserialize, Serialize};
 
 pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
 pub use network::{Junction, NetworkSegment, StreetNetwork};
+pub use plan::{PlannedSegment, PlannedStreet, StoredStreet, StreetImportReport, plan_street};
 pub use route::{Place, RoutePiece, RouteScratch};
 
 use crate::domain::{SegmentId, StreetId};
