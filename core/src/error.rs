@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::domain::{
-    IssueId, MerchantId, ParseEnumError, ParseIdError, PatrolId, PatrolState, Role, StreetId,
+    IssueId, MerchantId, ParseEnumError, ParseIdError, PatrolId, PatrolState, Role,
 };
 use patrol_model::error::{StreetsError, TrackFileError};
 
@@ -105,7 +105,7 @@ pub enum Error {
     Streets(#[from] StreetsError),
 
     #[error(transparent)]
-    Signboard(#[from] SignboardError),
+    Signboard(#[from] patrol_model::error::SignboardError),
 
     #[error(transparent)]
     BadId(#[from] ParseIdError),
@@ -208,34 +208,4 @@ pub enum PhotoError {
     NoPhotoFolder,
     #[error("no photo {0} in this store's photo folder; add the photo first")]
     Unknown(String),
-}
-
-/// Why a signboard code was refused or could not be made. Nothing is recorded when a scan
-/// returns one of these.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SignboardError {
-    #[error("not a StreetPatrol signboard code: {0}")]
-    Malformed(String),
-    #[error(
-        "this signboard code has format version {0}, newer than this app understands; update the app"
-    )]
-    UnsupportedVersion(u8),
-    #[error(
-        "the signboard code failed verification: it was mistyped, damaged, or not issued by this district; nothing was recorded"
-    )]
-    BadSignature,
-    #[error(
-        "this store has no district key to check signboard codes against; sync with the server, or trust the district's public key"
-    )]
-    NoDistrictKey,
-    #[error(
-        "this device holds the district's public key only; signboards are issued on the device that holds its secret key"
-    )]
-    NotIssuer,
-    #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
-    BadPublicKey(String),
-    #[error(
-        "the signboard code is genuine but names street {0}, which this store does not have; sync the street network first"
-    )]
-    StreetNotInStore(StreetId),
 }

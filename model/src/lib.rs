@@ -11,6 +11,7 @@
 //! - [`coverage`]: which stretches of which segments a patrol walked (linear referencing).
 //! - [`matching`]: map matching of fixes onto street segments (HMM / Viterbi).
 //! - [`spatial`]: the R-tree of segments of a loaded network.
+//! - [`signboard`]: signboard QR codes, signed and verified with the district's key.
 //! - [`merchants`], [`issues`]: documents, the role table and the workflow fold.
 //! - [`docs`]: fields and validation shared by every kind of document.
 //! - [`streets`]: the street network, its files (OSM, GeoJSON), segments, topology and routes.
@@ -39,6 +40,7 @@ pub mod merchants;
 pub mod photos;
 pub mod report;
 pub mod rng;
+pub mod signboard;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod spatial;

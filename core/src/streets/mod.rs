@@ -7,4 +7,4 @@ mod store;
 pub use patrol_model::streets::*;
 
 pub(crate) use store::encode_geometry;
-pub use store::{Assignment, STREET_PROGRESS_EVERY, StreetInfo, read_street_file};
+pub use store::{Assignment, STREET_PROGRESS_EVERY, StreetInfo};

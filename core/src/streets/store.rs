@@ -12,11 +12,10 @@ use serde::Serialize;
 use crate::domain::{Role, SegmentId, StreetId};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::streets::geojson::{network_geojson, parse_geojson};
-use crate::streets::osm::parse_osm;
+use crate::streets::geojson::network_geojson;
 use crate::streets::{
     E7, NetworkDraft, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,
-    StreetsError, from_e7, plan_street,
+    StreetsError, from_e7, plan_street, read_street_file,
 };
 
 /// Streets stored between two progress reports of an import.
@@ -69,35 +68,6 @@ pub(crate) fn decode_geometry(bytes: &[u8]) -> Option<Vec<E7>> {
             })
             .collect(),
     )
-}
-
-/// Reads a street file, choosing the reader by extension (or by content when it says nothing).
-pub fn read_street_file(
-    path: &Path,
-    bytes: &[u8],
-    options: &StreetImportOptions,
-) -> Result<NetworkDraft, StreetsError> {
-    options.validate()?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "osm" | "xml" => parse_osm(bytes, options),
-        "geojson" | "json" => parse_geojson(bytes, options),
-        _ => {
-            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
-            let head = head.trim_start();
-            if head.starts_with('<') {
-                parse_osm(bytes, options)
-            } else if head.starts_with('{') {
-                parse_geojson(bytes, options)
-            } else {
-                Err(StreetsError::UnknownFormat(ext))
-            }
-        }
-    }
 }
 
 impl Store {

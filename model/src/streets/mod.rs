@@ -18,6 +18,8 @@ pub mod osm;
 pub mod plan;
 pub mod route;
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 pub use build::{DraftLine, DraftStreet, NetworkDraft, StreetImportOptions};
@@ -74,4 +76,33 @@ pub struct Segment {
     pub ordinal: u32,
     pub points: Vec<(f64, f64)>,
     pub length_m: f64,
+}
+
+/// Reads a street file, choosing the reader by extension (or by content when it says nothing).
+pub fn read_street_file(
+    path: &Path,
+    bytes: &[u8],
+    options: &StreetImportOptions,
+) -> Result<NetworkDraft, StreetsError> {
+    options.validate()?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "osm" | "xml" => osm::parse_osm(bytes, options),
+        "geojson" | "json" => geojson::parse_geojson(bytes, options),
+        _ => {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+            let head = head.trim_start();
+            if head.starts_with('<') {
+                osm::parse_osm(bytes, options)
+            } else if head.starts_with('{') {
+                geojson::parse_geojson(bytes, options)
+            } else {
+                Err(StreetsError::UnknownFormat(ext))
+            }
+        }
+    }
 }
