@@ -3,12 +3,12 @@
 //! `patrol-server admin ...` and by tests, directly on the storage (no HTTP).
 
 use anyhow::{Context, Result, anyhow, bail};
-use patrol_core::sync::wire::{Scope, UserRecord};
-use patrol_core::{DeviceId, Role, SubdistrictId, UserId};
+use patrol_model::wire::{Scope, UserRecord};
+use patrol_model::{DeviceId, Role, SubdistrictId, UserId};
 use serde::Serialize;
 use serde_json::json;
 
-use patrol_core::text::{MAX_NAME_CHARS, check_name};
+use patrol_model::text::{MAX_NAME_CHARS, check_name};
 
 use crate::secrets::{hash_secret, new_enrol_code, normalise_code};
 use crate::storage::{FeedScope, Storage};
@@ -43,7 +43,7 @@ pub fn set_district(storage: &dyn Storage, name: &str, code: Option<&str>) -> Re
     let id = tx
         .district()?
         .map(|(id, _)| id)
-        .unwrap_or_else(|| patrol_core::DistrictId::new().to_string());
+        .unwrap_or_else(|| patrol_model::DistrictId::new().to_string());
     tx.set_district(&id, name.trim(), code)?;
     tx.commit()?;
     Ok(id)

@@ -5,7 +5,7 @@
 //! or to their own litter pickup, in an item the server already holds.
 
 use automerge::Automerge;
-use patrol_core::UserId;
+use patrol_model::UserId;
 
 use crate::policy::DeviceCtx;
 use crate::storage::Tx;
@@ -80,7 +80,7 @@ fn declared_in(
                 SyncError::Internal(anyhow::anyhow!("stored doc {id} unreadable: {e}"))
             })?;
             if kind == "doc:issue" {
-                let Ok(issue) = patrol_core::issues::doc::read(&doc) else {
+                let Ok(issue) = patrol_model::issues::doc::read(&doc) else {
                     return Ok(out);
                 };
                 for p in issue.photos.iter().filter(|p| p.sha256 == hash) {
@@ -92,7 +92,7 @@ fn declared_in(
                     }
                 }
             } else {
-                let Ok(merchant) = patrol_core::merchants::doc::read(&doc) else {
+                let Ok(merchant) = patrol_model::merchants::doc::read(&doc) else {
                     return Ok(out);
                 };
                 let mine = merchant

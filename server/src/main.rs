@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
-use patrol_core::{DeviceId, Role, UserId};
+use patrol_model::{DeviceId, Role, UserId};
 use patrol_server::http::ratelimit::RateLimit;
 use patrol_server::{ServerConfig, admin, open_storage, quarantine};
 use serde_json::json;
 
-/// Every line printed for people goes through [`patrol_core::text::for_terminal_lines`]: a name holding an escape
+/// Every line printed for people goes through [`patrol_model::text::for_terminal_lines`]: a name holding an escape
 /// sequence or a bidi override (stored before names were checked at the door, or by another
 /// program) cannot move the cursor, retitle the terminal or reverse what the line says. JSON is
 /// printed with `std::println!` as it is (serde escapes control characters).
@@ -20,7 +20,7 @@ macro_rules! println {
         ::std::println!()
     };
     ($($arg:tt)*) => {
-        ::std::println!("{}", ::patrol_core::text::for_terminal_lines(&::std::format!($($arg)*)))
+        ::std::println!("{}", ::patrol_model::text::for_terminal_lines(&::std::format!($($arg)*)))
     };
 }
 
@@ -30,7 +30,7 @@ macro_rules! eprintln {
         ::std::eprintln!()
     };
     ($($arg:tt)*) => {
-        ::std::eprintln!("{}", ::patrol_core::text::for_terminal_lines(&::std::format!($($arg)*)))
+        ::std::eprintln!("{}", ::patrol_model::text::for_terminal_lines(&::std::format!($($arg)*)))
     };
 }
 
@@ -122,7 +122,7 @@ enum RulesCommand {
     Points {
         /// pickup, verified_issue, patrol_hour or redemption.
         #[arg(long)]
-        kind: patrol_core::PointsKind,
+        kind: patrol_model::PointsKind,
         #[arg(long)]
         points: i64,
         #[arg(long, default_value_t = 0)]
@@ -574,7 +574,7 @@ fn run_streets(
             max_segment_m,
             json,
         } => {
-            let options = patrol_core::streets::StreetImportOptions {
+            let options = patrol_model::streets::StreetImportOptions {
                 max_segment_m,
                 subdistrict,
                 ..Default::default()
@@ -589,7 +589,7 @@ fn run_streets(
             print(json, serde_json::to_value(&r)?, text);
         }
         StreetsCommand::List { json } => {
-            let list = patrol_server::network::list_streets(data)?;
+            let list = patrol_server::network::list_streets(s)?;
             let text = list
                 .iter()
                 .map(|v| {
@@ -638,7 +638,7 @@ fn run_streets(
 }
 
 fn run_quarantine(s: &dyn patrol_server::storage::Storage, cmd: QuarantineCommand) -> Result<()> {
-    use patrol_core::text::for_terminal;
+    use patrol_model::text::for_terminal;
     match cmd {
         QuarantineCommand::List { json } => {
             let held = quarantine::list(s)?;

@@ -1,89 +1,237 @@
-//! The district's street network, administered on the server and sent down to devices.
+//! The district's street network and signboards, administered on the server and sent down to
+//! devices.
 //!
-//! The network lives in `network.db` in the data folder: a patrol-core store, so an import here
-//! behaves exactly as on a device (segments of bounded length, ids kept across re-imports) and
-//! the district's signboard key is kept with it. After each change the affected rows are
-//! published as reference rows on the change feed.
+//! The network is what the server publishes: one `street` reference row per street (a
+//! [`StreetBundle`] with its key and segments). An import reads the file and plans it over those
+//! rows with the model's own import ([`plan_street`]: segments of bounded length, ids kept by
+//! key and geometry across re-imports), then publishes every street whose row changed, in one
+//! transaction. Signboards are signed with the district's key, kept in the server's storage.
+//!
+//! Servers before this one kept the network and the key in a phone store beside the data
+//! (`network.db`); its streets were published as the same rows, and the first signboard issued
+//! now moves its key here, so codes already printed stay valid.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use patrol_core::streets::{StreetImportOptions, StreetImportReport};
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use patrol_core::signboard::Signboard;
 use patrol_core::sync::reference::{DistrictKeyRow, SignboardRow, StreetBundle};
-use patrol_core::{Role, Store, StoreConfig};
+use patrol_model::domain::{SignboardId, StreetId};
+use patrol_model::geodesy::check_coordinates;
+use patrol_model::signboard::{encode_code, link_for};
+use patrol_model::streets::{
+    PlannedStreet, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,
+    StreetsError, from_e7, plan_street, read_street_file, to_e7,
+};
+use rusqlite::OptionalExtension;
 use serde_json::json;
 
-use crate::storage::{FeedScope, Storage};
-
-fn open_network(data_dir: &Path) -> Result<Store> {
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join("network.db");
-    let mut store = Store::open(&path, StoreConfig::default())
-        .with_context(|| format!("opening {}", path.display()))?;
-    if store.device()?.is_none() {
-        store.init_device("patrol-server", Role::Supervisor, None)?;
-    }
-    Ok(store)
-}
+use crate::storage::{FeedScope, Storage, Tx};
 
 /// Imports a street file (`.osm` or `.geojson`) into the district network and publishes every
-/// street whose rows changed.
+/// street whose row changed. All or nothing: a bad file publishes nothing.
 pub fn import_streets(
     storage: &dyn Storage,
-    data_dir: &Path,
+    _data_dir: &Path,
     file: &Path,
     options: &StreetImportOptions,
 ) -> Result<StreetImportReport> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut net = open_network(data_dir)?;
-    let report = net.import_streets_file(file, &bytes, options)?;
-    publish_streets(storage, &net)?;
+    let draft = read_street_file(file, &bytes, options)?;
+    if draft.streets.is_empty() {
+        return Err(StreetsError::NoLineFeatures.into());
+    }
+    let mut tx = storage.write()?;
+    let mut stored: HashMap<String, StreetBundle> = published_streets(tx.as_mut())?
+        .into_iter()
+        .map(|b| (b.key.clone(), b))
+        .collect();
+    let subdistricts = tx.subdistricts()?;
+    let mut report = StreetImportReport::start(&draft, options);
+    for s in &draft.streets {
+        let planned = plan_street(
+            s,
+            options.max_segment_m,
+            stored.remove(&s.key).map(stored_street),
+        );
+        publish_street(tx.as_mut(), &bundle_of(&planned), &subdistricts)?;
+        report.count(&planned);
+    }
+    tx.commit()?;
     Ok(report)
 }
 
-/// Publishes the network's streets (only those whose published row differs).
-pub fn publish_streets(storage: &dyn Storage, net: &Store) -> Result<usize> {
-    let bundles = net.street_bundles()?;
-    let mut tx = storage.write()?;
-    let subdistricts = tx.subdistricts()?;
-    let mut published = 0;
-    for b in bundles {
-        let id = b.street.id.to_string();
-        let body = serde_json::to_value(&b)?;
-        if tx
-            .reference("street", &id)?
-            .is_some_and(|(old, deleted)| old == body && !deleted)
-        {
-            continue;
-        }
-        let sub = b
-            .street
-            .subdistrict
-            .as_deref()
-            .and_then(|name| {
-                subdistricts.iter().find(|(_, n, _)| {
-                    n == name || n.trim_end_matches("街道") == name.trim_end_matches("街道")
-                })
+/// The street rows the server publishes, parsed.
+fn published_streets(tx: &mut dyn Tx) -> Result<Vec<StreetBundle>> {
+    tx.references("street")?
+        .into_iter()
+        .map(|(id, body)| {
+            serde_json::from_value(body)
+                .with_context(|| format!("the published street {id} is not a street bundle"))
+        })
+        .collect()
+}
+
+/// What a published street holds, for a re-import to keep its ids.
+fn stored_street(b: StreetBundle) -> StoredStreet {
+    StoredStreet {
+        id: b.street.id,
+        segments: b
+            .segments
+            .into_iter()
+            .map(|s| {
+                let points = s.points.iter().map(|&(lat, lon)| to_e7(lat, lon)).collect();
+                (s.ordinal, points, s.id)
             })
-            .map(|(id, _, _)| id.clone());
-        tx.put_street(&id, &b.street.label(), sub.as_deref())?;
-        tx.put_reference("street", &id, None, &body, false)?;
-        // Every device of the staff gets the whole network: matching needs the streets around
-        // one's own, and it is map data, not personal data.
-        tx.feed_touch(
-            "ref:street",
-            &id,
-            &FeedScope {
-                street_id: None,
-                subdistrict_id: None,
-                owner_id: None,
-                audience: vec![],
-            },
-        )?;
-        published += 1;
+            .collect(),
     }
-    tx.commit()?;
-    Ok(published)
+}
+
+/// The published row of a planned street.
+fn bundle_of(p: &PlannedStreet<'_>) -> StreetBundle {
+    StreetBundle {
+        street: Street {
+            id: p.id,
+            name: p.draft.name.clone(),
+            subdistrict: p.draft.subdistrict.clone(),
+            class: p.class.clone(),
+            length_m: p.length_m,
+        },
+        key: p.draft.key.clone(),
+        segments: p
+            .segments
+            .iter()
+            .map(|s| Segment {
+                id: s.id,
+                street_id: p.id,
+                ordinal: s.ordinal,
+                points: s.points.iter().map(|&e| from_e7(e)).collect(),
+                length_m: s.length_m,
+            })
+            .collect(),
+    }
+}
+
+/// Publishes one street unless its row is already the same.
+fn publish_street(
+    tx: &mut dyn Tx,
+    b: &StreetBundle,
+    subdistricts: &[(String, String, Option<String>)],
+) -> Result<bool> {
+    let id = b.street.id.to_string();
+    let body = serde_json::to_value(b)?;
+    if tx
+        .reference("street", &id)?
+        .is_some_and(|(old, deleted)| old == body && !deleted)
+    {
+        return Ok(false);
+    }
+    let sub = b
+        .street
+        .subdistrict
+        .as_deref()
+        .and_then(|name| {
+            subdistricts.iter().find(|(_, n, _)| {
+                n == name || n.trim_end_matches("街道") == name.trim_end_matches("街道")
+            })
+        })
+        .map(|(id, _, _)| id.clone());
+    tx.put_street(&id, &b.street.label(), sub.as_deref())?;
+    tx.put_reference("street", &id, None, &body, false)?;
+    // Every device of the staff gets the whole network: matching needs the streets around
+    // one's own, and it is map data, not personal data.
+    tx.feed_touch(
+        "ref:street",
+        &id,
+        &FeedScope {
+            street_id: None,
+            subdistrict_id: None,
+            owner_id: None,
+            audience: vec![],
+        },
+    )?;
+    Ok(true)
+}
+
+/// The street a name or id names: an id of a published street, or a name exactly one street
+/// has.
+fn resolve_street(tx: &mut dyn Tx, street: &str) -> Result<StreetId> {
+    if let Ok(id) = street.parse::<StreetId>()
+        && tx.reference("street", &id.to_string())?.is_some()
+    {
+        return Ok(id);
+    }
+    let mut ids = tx.streets_named(street)?;
+    match ids.len() {
+        0 => Err(StreetsError::UnknownStreet(street.to_owned()).into()),
+        1 => Ok(ids.remove(0).parse()?),
+        count => Err(StreetsError::AmbiguousStreet {
+            name: street.to_owned(),
+            count,
+            ids: ids.join(", "),
+        }
+        .into()),
+    }
+}
+
+/// The district's signing key: the server's own, else the one an earlier server kept in
+/// `network.db` (moved here), else a new one.
+fn district_key(tx: &mut dyn Tx, data_dir: &Path, now_ms: i64) -> Result<SigningKey> {
+    let secret = match tx.district_secret_key()? {
+        Some(secret) => secret,
+        None => {
+            let secret = match key_of_earlier_server(&data_dir.join("network.db"))? {
+                Some(secret) => secret,
+                None => {
+                    let mut seed = [0u8; 32];
+                    getrandom::fill(&mut seed)
+                        .map_err(|e| anyhow!("no system randomness for a district key: {e}"))?;
+                    seed
+                }
+            };
+            let key = SigningKey::from_bytes(&secret);
+            tx.put_district_key(&key.verifying_key().to_bytes(), &secret, now_ms)?;
+            secret
+        }
+    };
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+/// The signing key an earlier server kept in its phone store, if that file is there.
+fn key_of_earlier_server(path: &Path) -> Result<Option<[u8; 32]>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening {} for the district key", path.display()))?;
+    let has_table: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'district_key')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(None);
+    }
+    let secret: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT secret_key FROM district_key WHERE secret_key IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match secret {
+        None => Ok(None),
+        Some(s) => Ok(Some(s.try_into().map_err(|_| {
+            anyhow!("the district key in {} is damaged", path.display())
+        })?)),
+    }
 }
 
 /// Issues a signboard for a street (by id or name), publishing it and the district's key.
@@ -92,23 +240,29 @@ pub fn issue_signboard(
     data_dir: &Path,
     street: &str,
     position: Option<(f64, f64)>,
-) -> Result<patrol_core::signboard::Signboard> {
-    let mut net = open_network(data_dir)?;
-    let street_id = net.resolve_street(street)?;
-    let sign = net.issue_signboard(street_id, position)?;
-    let key = net.district_public_key()?;
+) -> Result<Signboard> {
+    if let Some((lat, lon)) = position {
+        check_coordinates(lat, lon).map_err(|why| anyhow!("signboard position {why}"))?;
+    }
+    let now_ms = crate::admin::now_ms();
     let mut tx = storage.write()?;
-    let key_row = serde_json::to_value(DistrictKeyRow { public_key: key })?;
+    let street_id = resolve_street(tx.as_mut(), street)?;
+    let key = district_key(tx.as_mut(), data_dir, now_ms)?;
+    let id = SignboardId::new();
+    let payload = encode_code(&key, id, street_id);
+    let key_row = serde_json::to_value(DistrictKeyRow {
+        public_key: URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes()),
+    })?;
     if tx.reference("district_key", "district")?.map(|(b, _)| b) != Some(key_row.clone()) {
         tx.put_reference("district_key", "district", None, &key_row, false)?;
         tx.feed_touch("ref:district_key", "district", &FeedScope::default())?;
     }
     let row = SignboardRow {
-        id: sign.id.to_string(),
+        id: id.to_string(),
         street_id: street_id.to_string(),
-        lat: sign.lat,
-        lon: sign.lon,
-        payload: sign.payload.clone(),
+        lat: position.map(|p| p.0),
+        lon: position.map(|p| p.1),
+        payload: payload.clone(),
     };
     tx.put_reference(
         "signboard",
@@ -119,17 +273,25 @@ pub fn issue_signboard(
     )?;
     tx.feed_touch("ref:signboard", &row.id, &FeedScope::default())?;
     tx.commit()?;
-    Ok(sign)
+    Ok(Signboard {
+        id,
+        street_id,
+        lat: position.map(|p| p.0),
+        lon: position.map(|p| p.1),
+        link: link_for(&payload),
+        payload,
+        created_at_ms: now_ms,
+    })
 }
 
-/// The streets of the network as (id, label), for admins.
-pub fn list_streets(data_dir: &Path) -> Result<Vec<serde_json::Value>> {
-    let net = open_network(data_dir)?;
-    if net.street_totals()?.0 == 0 {
+/// The streets of the network as (id, name, label, segments, length), for admins.
+pub fn list_streets(storage: &dyn Storage) -> Result<Vec<serde_json::Value>> {
+    let mut tx = storage.read()?;
+    let streets = published_streets(tx.as_mut())?;
+    if streets.is_empty() {
         bail!("no streets yet; import them with `admin streets import FILE`");
     }
-    Ok(net
-        .street_bundles()?
+    Ok(streets
         .into_iter()
         .map(|b| json!({ "id": b.street.id, "name": b.street.name, "label": b.street.label(), "segments": b.segments.len(), "length_m": b.street.length_m }))
         .collect())

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use automerge::{Automerge, ReadDoc};
-use patrol_core::DeviceId;
-use patrol_core::sync::wire::{DocKind, UserRecord};
+use patrol_model::DeviceId;
+use patrol_model::wire::{DocKind, UserRecord};
 
 /// The authenticated device making a request, with what its user answers for.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub trait DocPolicy: Send + Sync + 'static {
 /// table and fold the phones use.
 ///
 /// Both kinds must keep their layout and limits (known keys only, bounded sizes and counts, a
-/// known `schema`: [`patrol_core::issues::validate`], [`patrol_core::merchants::validate`]);
+/// known `schema`: [`patrol_model::issues::validate`], [`patrol_model::merchants::validate`]);
 /// a fault already stored (a document from before a rule) does not block later changes.
 ///
 /// Issues: a device's changes are accepted when the document is still a valid issue, nothing written by
@@ -84,13 +84,13 @@ pub trait DocPolicy: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct CorePolicy;
 
-fn read_issue(doc: &Automerge) -> Result<patrol_core::issues::IssueDoc, Refusal> {
-    patrol_core::issues::doc::read(doc)
+fn read_issue(doc: &Automerge) -> Result<patrol_model::issues::IssueDoc, Refusal> {
+    patrol_model::issues::doc::read(doc)
         .map_err(|e| Refusal::Invalid(format!("not a valid issue document: {e}")))
 }
 
-fn read_merchant(doc: &Automerge) -> Result<patrol_core::merchants::Merchant, Refusal> {
-    patrol_core::merchants::doc::read(doc)
+fn read_merchant(doc: &Automerge) -> Result<patrol_model::merchants::Merchant, Refusal> {
+    patrol_model::merchants::doc::read(doc)
         .map_err(|e| Refusal::Invalid(format!("not a valid merchant document: {e}")))
 }
 
@@ -154,7 +154,7 @@ fn unique_ids<T: PartialEq + std::fmt::Display>(
 
 /// A photo id: SHA-256, 64 lowercase hex digits.
 fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
-    if patrol_core::photos::is_photo_id(sha) {
+    if patrol_model::photos::is_photo_id(sha) {
         return Ok(());
     }
     Err(Refusal::Invalid(format!(
@@ -162,7 +162,7 @@ fn valid_photo_id(id: &str, sha: &str) -> Result<(), Refusal> {
     )))
 }
 
-fn merchant_facts(m: &patrol_core::merchants::Merchant) -> DocFacts {
+fn merchant_facts(m: &patrol_model::merchants::Merchant) -> DocFacts {
     let mut blobs: Vec<String> = m
         .inspections
         .iter()
@@ -178,8 +178,8 @@ fn merchant_facts(m: &patrol_core::merchants::Merchant) -> DocFacts {
     }
 }
 
-fn issue_facts(issue: &patrol_core::issues::IssueDoc) -> DocFacts {
-    let state = patrol_core::issues::workflow::fold(issue);
+fn issue_facts(issue: &patrol_model::issues::IssueDoc) -> DocFacts {
+    let state = patrol_model::issues::workflow::fold(issue);
     let mut audience: Vec<String> = state.assignees.iter().map(|a| a.to_string()).collect();
     audience.sort();
     audience.dedup();
@@ -196,8 +196,8 @@ fn check_merchant_update(
     before: Option<&Automerge>,
     after: &Automerge,
     device: &DeviceCtx,
-) -> Result<patrol_core::merchants::Merchant, Refusal> {
-    use patrol_core::Role;
+) -> Result<patrol_model::merchants::Merchant, Refusal> {
+    use patrol_model::Role;
     let role = device.user.role;
     if !matches!(role, Role::Supervisor | Role::Chief) {
         return Err(Refusal::NotAllowed(format!(
@@ -267,7 +267,7 @@ fn check_merchant_update(
             }
         }
     }
-    let was = |f: &dyn Fn(&patrol_core::merchants::Merchant) -> bool| old.as_ref().is_some_and(f);
+    let was = |f: &dyn Fn(&patrol_model::merchants::Merchant) -> bool| old.as_ref().is_some_and(f);
     for i in new
         .inspections
         .iter()
@@ -325,11 +325,11 @@ fn check_issue_update(
     id: &str,
     before: Option<&Automerge>,
     after: &Automerge,
-    new: &patrol_core::issues::IssueDoc,
+    new: &patrol_model::issues::IssueDoc,
     changes: &[automerge::ChangeHash],
     device: &DeviceCtx,
 ) -> Result<(), Refusal> {
-    use patrol_core::issues::roles::{Allowance, allowance, verb};
+    use patrol_model::issues::roles::{Allowance, allowance, verb};
     issue_is_readable(id, before, after, new)?;
     let me = device.user.id;
     let old = match before {
@@ -403,7 +403,7 @@ fn issue_is_readable(
     id: &str,
     before: Option<&Automerge>,
     after: &Automerge,
-    new: &patrol_core::issues::IssueDoc,
+    new: &patrol_model::issues::IssueDoc,
 ) -> Result<(), Refusal> {
     if new.id.to_string() != id {
         return Err(Refusal::Invalid(format!(
@@ -447,8 +447,8 @@ fn issue_is_readable(
 /// comment and photo entry already there (append-only).
 fn history_is_kept(
     id: &str,
-    old: &patrol_core::issues::IssueDoc,
-    new: &patrol_core::issues::IssueDoc,
+    old: &patrol_model::issues::IssueDoc,
+    new: &patrol_model::issues::IssueDoc,
 ) -> Result<(), Refusal> {
     if old.category != new.category
         || old.location != new.location
@@ -503,10 +503,10 @@ fn keeps_layout(
     before: Option<&Automerge>,
     after: &Automerge,
 ) -> Result<(), Refusal> {
-    use patrol_core::docs::validate::first_new_fault;
+    use patrol_model::docs::validate::first_new_fault;
     let faults = |doc: &Automerge| match kind {
-        DocKind::Issue => patrol_core::issues::validate::issue_faults(id, doc),
-        DocKind::Merchant => patrol_core::merchants::validate::merchant_faults(id, doc),
+        DocKind::Issue => patrol_model::issues::validate::issue_faults(id, doc),
+        DocKind::Merchant => patrol_model::merchants::validate::merchant_faults(id, doc),
     };
     let now = faults(after);
     if now.is_empty() {
@@ -528,10 +528,10 @@ fn workflow_as_seen(
     id: &str,
     after: &Automerge,
     changes: &[automerge::ChangeHash],
-    fresh: &[&patrol_core::issues::IssueEvent],
+    fresh: &[&patrol_model::issues::IssueEvent],
 ) -> Result<(), Refusal> {
     use std::collections::BTreeMap;
-    let mut by_change: BTreeMap<automerge::ChangeHash, Vec<&patrol_core::issues::IssueEvent>> =
+    let mut by_change: BTreeMap<automerge::ChangeHash, Vec<&patrol_model::issues::IssueEvent>> =
         BTreeMap::new();
     for e in fresh {
         let hash = writing_change(after, changes, &e.id.to_string()).ok_or_else(|| {
@@ -547,7 +547,7 @@ fn workflow_as_seen(
             .fork_at(&[hash])
             .map_err(|e| Refusal::Invalid(format!("issue {id}: {e}")))?;
         let seen_doc = read_issue(&seen)?;
-        let state = patrol_core::issues::workflow::fold(&seen_doc);
+        let state = patrol_model::issues::workflow::fold(&seen_doc);
         for e in events {
             if seen_doc.events.iter().find(|s| s.id == e.id) != Some(e) {
                 return Err(Refusal::NotAllowed(format!(

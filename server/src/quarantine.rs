@@ -41,7 +41,7 @@ pub fn list(storage: &dyn Storage) -> Result<Vec<QuarantineRow>> {
 pub fn hold(storage: &dyn Storage, kind: &str, id: &str, reason: &str, now_ms: i64) -> Result<()> {
     check_kind(kind)?;
     let reason = reason.trim();
-    patrol_core::text::check_text("the reason", reason, 1_000)?;
+    patrol_model::text::check_text("the reason", reason, 1_000)?;
     if reason.is_empty() {
         bail!("say why the item is held (--reason)");
     }
@@ -144,15 +144,15 @@ pub fn stored_item_problem(tx: &mut dyn Tx, row: &FeedRow) -> Result<Option<Stri
         };
         // Readable by the phones' model, and within the layout and limits uploads are held to.
         let problem = match kind {
-            "issue" => patrol_core::issues::doc::read(&doc)
+            "issue" => patrol_model::issues::doc::read(&doc)
                 .map_err(|e| format!("not a valid issue document: {e}"))
                 .and_then(|_| {
-                    patrol_core::issues::validate::check_issue(id, &doc).map_err(|e| e.to_string())
+                    patrol_model::issues::validate::check_issue(id, &doc).map_err(|e| e.to_string())
                 }),
-            "merchant" => patrol_core::merchants::doc::read(&doc)
+            "merchant" => patrol_model::merchants::doc::read(&doc)
                 .map_err(|e| format!("not a valid merchant document: {e}"))
                 .and_then(|_| {
-                    patrol_core::merchants::validate::check_merchant(id, &doc)
+                    patrol_model::merchants::validate::check_merchant(id, &doc)
                         .map_err(|e| e.to_string())
                 }),
             _ => Ok(()),

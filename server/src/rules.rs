@@ -4,9 +4,9 @@
 //! the same versions, and every report names the rules version it used.
 
 use anyhow::{Context, Result, bail};
-use patrol_core::PointsKind;
 use patrol_core::points::PointsRule;
 use patrol_core::sync::reference::CategoryRow;
+use patrol_model::PointsKind;
 use patrol_model::report::ReportRules;
 use serde::Serialize;
 

@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
-use patrol_core::Role;
-use patrol_core::docs::validate::MAX_DOC_UPLOAD_BYTES;
-use patrol_core::sync::wire::{
+use patrol_model::Role;
+use patrol_model::docs::validate::MAX_DOC_UPLOAD_BYTES;
+use patrol_model::wire::{
     DocDownload, DocHeads, DocKind, DocUpload, FixMark, LedgerRecord, PROTOCOL_VERSION,
     PatrolRecord, ReferenceRow, Scope, SyncRequest, SyncResponse,
 };
@@ -68,7 +68,7 @@ pub fn visible(ctx: &DeviceCtx, row: &FeedRow) -> bool {
     if s.owner_id.as_deref() == Some(me.as_str()) || s.audience.contains(&me) {
         return true;
     }
-    let in_subdistrict = |sub: &patrol_core::SubdistrictId| {
+    let in_subdistrict = |sub: &patrol_model::SubdistrictId| {
         s.subdistrict_id.as_deref() == Some(sub.to_string().as_str())
     };
     let on_my_streets = s

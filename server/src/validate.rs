@@ -7,14 +7,14 @@
 //! Everything here is a pure check over a storage transaction: it refuses with a [`Refusal`]
 //! naming the item, the field and the rule, and writes nothing.
 
-use patrol_core::domain::StoredFix;
-use patrol_core::geodesy::{check_coordinates, haversine_distance_m};
 use patrol_core::points::{PointsRule, beijing_day, default_points_rules, points_due};
 use patrol_core::signboard::CheckIn;
 use patrol_core::sync::reference::SignboardRow;
-use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, Scope};
-use patrol_core::text::{MAX_NAME_CHARS, check_name, check_text};
-use patrol_core::{DeviceId, PatrolState, PointsKind, Role, UserId};
+use patrol_model::domain::StoredFix;
+use patrol_model::geodesy::{check_coordinates, haversine_distance_m};
+use patrol_model::text::{MAX_NAME_CHARS, check_name, check_text};
+use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope};
+use patrol_model::{DeviceId, PatrolState, PointsKind, Role, UserId};
 use serde::Deserialize;
 
 use crate::policy::{DeviceCtx, Refusal};
@@ -227,7 +227,7 @@ pub fn claimed_fixes(p: &PatrolRecord) -> Option<i64> {
 /// A patrol's summary computed from its fixes, as the phones compute it when they stop.
 pub fn summary_from_fixes(fixes: &[StoredFix]) -> serde_json::Value {
     let stats =
-        patrol_core::track::compute_stats(&patrol_core::track::MetricsConfig::default(), fixes);
+        patrol_model::track::compute_stats(&patrol_model::track::MetricsConfig::default(), fixes);
     serde_json::to_value(stats).unwrap_or(serde_json::Value::Null)
 }
 
@@ -469,7 +469,7 @@ fn check_pickup_fields(what: &str, b: &PickupBody) -> CheckResult<()> {
         )));
     }
     if let Some(sha) = &b.photo_sha256
-        && !patrol_core::photos::is_photo_id(sha)
+        && !patrol_model::photos::is_photo_id(sha)
     {
         return Err(invalid(format!("{what}: photo {sha:?} is not a SHA-256")));
     }
@@ -721,11 +721,12 @@ fn issue_verified_for(data: &[u8], user: &UserId) -> bool {
     let Ok(doc) = automerge::Automerge::load(data) else {
         return false;
     };
-    let Ok(issue) = patrol_core::issues::doc::read(&doc) else {
+    let Ok(issue) = patrol_model::issues::doc::read(&doc) else {
         return false;
     };
     issue.reporter.user_id == *user
-        && patrol_core::issues::workflow::fold(&issue).status == patrol_core::IssueStatus::Verified
+        && patrol_model::issues::workflow::fold(&issue).status
+            == patrol_model::IssueStatus::Verified
 }
 
 // ---- Items already stored ------------------------------------------------------------------

@@ -228,7 +228,7 @@ fn street_and_subdistrict_names_with_escapes_are_refused_at_import() {
         "{msg}"
     );
     assert!(
-        patrol_server::network::list_streets(&server.data)
+        patrol_server::network::list_streets(storage.as_ref())
             .map(|l| l.is_empty())
             .unwrap_or(true),
         "nothing was imported"

@@ -449,7 +449,7 @@ fn merchant_changes_the_role_or_scope_does_not_allow_are_refused() {
     let (change, heads) = tamper(&with(junk_photo));
     let (status, body) = upload(&url, &chief, &shop.id.to_string(), &[change], heads);
     assert_eq!(status, 422, "{body}");
-    let other_street = patrol_server::network::list_streets(&server.data)
+    let other_street = patrol_server::network::list_streets(server.storage().as_ref())
         .unwrap()
         .into_iter()
         .find(|s| s["name"] == "古城小巷")

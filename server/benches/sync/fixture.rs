@@ -101,7 +101,8 @@ fn grid_geojson(path: &Path) {
 
 /// The server's street ids by grid name.
 pub fn street_ids(server_data: &Path) -> Vec<(String, String)> {
-    network::list_streets(server_data)
+    let storage = patrol_server::open_storage(server_data).expect("server storage");
+    network::list_streets(storage.as_ref())
         .expect("list streets")
         .into_iter()
         .map(|v| {

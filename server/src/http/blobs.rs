@@ -17,8 +17,8 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use patrol_core::DeviceId;
-use patrol_core::sync::wire::{MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES};
+use patrol_model::DeviceId;
+use patrol_model::wire::{MAX_BLOB_BYTES, MAX_BLOB_CHUNK_BYTES};
 use sha2::{Digest, Sha256};
 
 use super::auth::AuthDevice;
@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 
 /// Only 64 lowercase hex digits: a hash is also a file name, so nothing else may pass.
 fn check_hash(hash: &str) -> ApiResult<()> {
-    if patrol_core::photos::is_photo_id(hash) {
+    if patrol_model::photos::is_photo_id(hash) {
         Ok(())
     } else {
         Err(ApiError::BadRequest(

@@ -5,8 +5,8 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use patrol_core::DeviceId;
-use patrol_core::sync::wire::{EnrolRequest, EnrolResponse};
+use patrol_model::DeviceId;
+use patrol_model::wire::{EnrolRequest, EnrolResponse};
 
 use super::error::{ApiError, ApiResult};
 use super::{AppState, Metrics, blocking, sync::ApiJson};

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use patrol_core::sync::wire::ErrorBody;
+use patrol_model::wire::ErrorBody;
 
 use crate::storage::StorageError;
 

@@ -7,9 +7,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{post, put};
 use axum::{Json, Router};
-use patrol_core::PatrolId;
-use patrol_core::sync::fixcodec::{MAX_FIXES_PER_BATCH, decode_fixes, encode_fixes};
-use patrol_core::sync::wire::{FixMark, MAX_FIX_BATCH_BYTES};
+use patrol_model::PatrolId;
+use patrol_model::fixcodec::{MAX_FIXES_PER_BATCH, decode_fixes, encode_fixes};
+use patrol_model::wire::{FixMark, MAX_FIX_BATCH_BYTES};
 use serde::Deserialize;
 
 use super::auth::AuthDevice;
@@ -68,12 +68,12 @@ async fn upload(
         // Once the server holds every fix the device counted, the summary is the server's own,
         // and devices that receive the patrol get it.
         if mark > before
-            && patrol.state == patrol_core::PatrolState::Stopped
+            && patrol.state == patrol_model::PatrolState::Stopped
             && tx.patrol_fix_claim(&id)?.is_some_and(|claim| mark >= claim)
         {
             let summary = crate::validate::summary_from_fixes(&tx.fixes(&id, 0, usize::MAX)?);
             tx.put_patrol(
-                &patrol_core::sync::wire::PatrolRecord {
+                &patrol_model::wire::PatrolRecord {
                     summary: Some(summary),
                     ..patrol
                 },

@@ -158,9 +158,7 @@ pub fn metrics_router(state: AppState) -> Router {
 
 /// The largest body each endpoint takes.
 pub fn body_limit_for(path: &str) -> usize {
-    use patrol_core::sync::wire::{
-        MAX_BLOB_CHUNK_BYTES, MAX_FIX_BATCH_BYTES, MAX_SYNC_REQUEST_BYTES,
-    };
+    use patrol_model::wire::{MAX_BLOB_CHUNK_BYTES, MAX_FIX_BATCH_BYTES, MAX_SYNC_REQUEST_BYTES};
     if path == "/v1/sync" {
         MAX_SYNC_REQUEST_BYTES
     } else if path.starts_with("/v1/patrols/") {

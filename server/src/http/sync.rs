@@ -4,7 +4,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use patrol_core::sync::wire::{MAX_SYNC_REQUEST_BYTES, SyncRequest, SyncResponse};
+use patrol_model::wire::{MAX_SYNC_REQUEST_BYTES, SyncRequest, SyncResponse};
 use serde::de::DeserializeOwned;
 
 use super::auth::AuthDevice;

@@ -5,9 +5,9 @@
 mod schema;
 pub mod sqlite;
 
-use patrol_core::domain::StoredFix;
-use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, Scope, UserRecord};
-use patrol_core::{DeviceId, Role, UserId};
+use patrol_model::domain::StoredFix;
+use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope, UserRecord};
+use patrol_model::{DeviceId, Role, UserId};
 
 pub use sqlite::SqliteStorage;
 
@@ -219,6 +219,14 @@ pub trait Tx {
     ) -> StorageResult<Option<(serde_json::Value, bool)>>;
     /// Every row of a reference table that is not deleted, by id.
     fn references(&mut self, tbl: &str) -> StorageResult<Vec<(String, serde_json::Value)>>;
+    /// The secret half of the district's newest signboard key, if it has one.
+    fn district_secret_key(&mut self) -> StorageResult<Option<[u8; 32]>>;
+    fn put_district_key(
+        &mut self,
+        public_key: &[u8; 32],
+        secret_key: &[u8; 32],
+        now_ms: i64,
+    ) -> StorageResult<()>;
     fn set_assignment(
         &mut self,
         street_id: &str,

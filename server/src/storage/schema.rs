@@ -1,12 +1,13 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 pub fn step(version: i64) -> &'static str {
     match version {
         1 => V1,
         2 => V2,
         3 => V3_TRUST,
+        4 => V4_DISTRICT_KEY,
         _ => "",
     }
 }
@@ -238,4 +239,15 @@ CREATE INDEX points_ledger_pending ON points_ledger (status) WHERE status = 'pen
 -- How many fixes the device said a patrol has: once the server holds them all, it computes the
 -- patrol's summary itself.
 ALTER TABLE patrol ADD COLUMN fix_claim INTEGER;
+"#;
+
+/// The district's signboard key, kept by the server itself. Until this step the network and the
+/// key lived in a phone store beside the data (`network.db`); the first signboard issued after
+/// it moves that store's key here, so codes already printed stay valid.
+const V4_DISTRICT_KEY: &str = r#"
+CREATE TABLE district_key (
+    public_key    BLOB PRIMARY KEY,
+    secret_key    BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
 "#;

@@ -5,9 +5,9 @@ use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use patrol_core::domain::StoredFix;
-use patrol_core::sync::wire::{LedgerRecord, PatrolRecord, UserRecord};
-use patrol_core::{DeviceId, Role, UserId};
+use patrol_model::domain::StoredFix;
+use patrol_model::wire::{LedgerRecord, PatrolRecord, UserRecord};
+use patrol_model::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
@@ -429,6 +429,30 @@ impl Tx for SqliteTx<'_> {
                 now_ms
             ],
         )?)
+    }
+
+    fn district_secret_key(&mut self) -> StorageResult<Option<[u8; 32]>> {
+        let secret: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT secret_key FROM district_key ORDER BY created_at_ms DESC LIMIT 1",
+            )?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        Ok(secret.and_then(|s| s.try_into().ok()))
+    }
+
+    fn put_district_key(
+        &mut self,
+        public_key: &[u8; 32],
+        secret_key: &[u8; 32],
+        now_ms: i64,
+    ) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![public_key.to_vec(), secret_key.to_vec(), now_ms],
+        )?;
+        Ok(())
     }
 
     fn put_street(
