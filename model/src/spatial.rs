@@ -33,6 +33,8 @@ pub struct IndexedNetwork {
 
 impl IndexedNetwork {
     /// Indexes every piece (pair of consecutive vertices) of every segment (bulk loading).
+    /// Inlined so the R-tree's bulk load is compiled where the network is loaded.
+    #[inline]
     pub fn build(network: StreetNetwork) -> Self {
         let pieces: Vec<Piece> = network
             .segments
