@@ -185,11 +185,8 @@ impl IssueMerge {
         let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
         let id = incoming_target(id, standalone_read.as_ref().map(|d| d.id), "issue")?;
         let before: Option<IssueStatus> = conn
-            .query_row(
-                "SELECT status FROM issue WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get::<_, String>(0),
-            )
+            .prepare_cached("SELECT status FROM issue WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get::<_, String>(0))
             .optional()?
             .map(|s| s.parse())
             .transpose()?;
