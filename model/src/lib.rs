@@ -6,7 +6,8 @@
 //! the data lives.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
-//! - [`wire`], [`fixcodec`]: the sync protocol's messages and the compact fix batch format.
+//! - [`wire`], [`fixcodec`], [`reference`]: the sync protocol's messages, the compact fix batch
+//!   format and the reference rows the server publishes.
 //! - [`report`]: report periods, the district's rules, scores.
 //! - [`coverage`]: which stretches of which segments a patrol walked (linear referencing).
 //! - [`matching`]: map matching of fixes onto street segments (HMM / Viterbi).
@@ -17,6 +18,7 @@
 //! - [`streets`]: the street network, its files (OSM, GeoJSON), segments, topology and routes.
 //! - [`track`]: GPS processing: filtering, metrics, the stationary detector, GPX / PLT.
 //! - [`sim`] (feature `sim`): a GPS walk simulator for demos, tests and benchmarks.
+//! - [`points`]: points rules as data and what a fact earns under them.
 //! - [`photos`]: what a photo id is; the thumbnail size documents carry.
 //! - [`rng`]: a seedable PRNG (SplitMix64) for jitter and simulation; not for secrets.
 //! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
@@ -38,6 +40,8 @@ pub mod issues;
 pub mod matching;
 pub mod merchants;
 pub mod photos;
+pub mod points;
+pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod signboard;

@@ -746,7 +746,7 @@ fn run_rules(s: &dyn patrol_server::storage::Storage, cmd: RulesCommand) -> Resu
         } => {
             rules::publish_category(
                 s,
-                &patrol_core::sync::reference::CategoryRow {
+                &patrol_model::reference::CategoryRow {
                     code: code.clone(),
                     name_zh: zh,
                     name_en: en,

@@ -4,9 +4,9 @@
 //! the same versions, and every report names the rules version it used.
 
 use anyhow::{Context, Result, bail};
-use patrol_core::points::PointsRule;
-use patrol_core::sync::reference::CategoryRow;
 use patrol_model::PointsKind;
+use patrol_model::points::PointsRule;
+use patrol_model::reference::CategoryRow;
 use patrol_model::report::ReportRules;
 use serde::Serialize;
 
@@ -150,7 +150,7 @@ pub fn published(storage: &dyn Storage) -> Result<Published> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patrol_core::points::default_points_rules;
+    use patrol_model::points::default_points_rules;
 
     #[test]
     fn the_shipped_points_rules_are_version_one_of_each_kind() {

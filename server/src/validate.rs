@@ -7,11 +7,12 @@
 //! Everything here is a pure check over a storage transaction: it refuses with a [`Refusal`]
 //! naming the item, the field and the rule, and writes nothing.
 
-use patrol_core::points::{PointsRule, beijing_day, default_points_rules, points_due};
 use patrol_core::signboard::CheckIn;
-use patrol_core::sync::reference::SignboardRow;
 use patrol_model::domain::StoredFix;
 use patrol_model::geodesy::{check_coordinates, haversine_distance_m};
+use patrol_model::points::{PointsRule, default_points_rules, points_due};
+use patrol_model::reference::SignboardRow;
+use patrol_model::report::period::beijing_day;
 use patrol_model::text::{MAX_NAME_CHARS, check_name, check_text};
 use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope};
 use patrol_model::{DeviceId, PatrolState, PointsKind, Role, UserId};
@@ -461,7 +462,7 @@ pub fn check_pickup(
 /// What a pickup must hold whoever sent it: a position, counts in range, a photo hash, a note.
 fn check_pickup_fields(what: &str, b: &PickupBody) -> CheckResult<()> {
     check_position(what, b.lat, b.lon)?;
-    let max = patrol_core::points::MAX_PICKUP_COUNT;
+    let max = patrol_model::points::MAX_PICKUP_COUNT;
     if b.bags > max || b.items > max || (b.bags == 0 && b.items == 0) {
         return Err(invalid(format!(
             "{what}: counts {} bags and {} items; a pickup counts 1 to {max} of either",
