@@ -14,7 +14,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
 use crate::domain::{CheckInId, PatrolId, Role, SignboardId, StreetId};
 use crate::error::{Error, Result};
@@ -23,58 +22,6 @@ use crate::store::Store;
 pub use patrol_model::signboard::*;
 
 /// The code format this app writes and reads.
-/// A signboard as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Signboard {
-    pub id: SignboardId,
-    pub street_id: StreetId,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    /// The code (what the app reads).
-    pub payload: String,
-    /// The link printed as the QR code: the public report page, ending in the code.
-    pub link: String,
-    pub created_at_ms: i64,
-}
-
-/// A recorded check-in.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct CheckIn {
-    pub id: CheckInId,
-    pub patrol_id: PatrolId,
-    pub signboard_id: SignboardId,
-    pub street_id: StreetId,
-    pub user_id: String,
-    pub at_ms: i64,
-    /// The patrol's fix used as the position (the latest kept one) when none was given.
-    pub fix_seq: Option<i64>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub accuracy_m: Option<f64>,
-    /// How far the position was from the signboard, when both are known.
-    pub distance_to_signboard_m: Option<f64>,
-}
-
-/// What scanning a code led to.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScanOutcome {
-    pub signboard_id: SignboardId,
-    pub street_id: StreetId,
-    pub street_name: Option<String>,
-    /// Recorded when a chief or steward scans during an open patrol.
-    pub check_in: Option<CheckIn>,
-    /// Why no check-in was recorded, when none was.
-    pub note: Option<String>,
-}
-
-/// A position given with a scan (the phone's fix at that moment).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ScanPosition {
-    pub lat: f64,
-    pub lon: f64,
-    pub accuracy_m: Option<f64>,
-}
-
 /// Stores a check-in of the patrol with row id `row`; with `ignore_existing` one already there
 /// (the same check-in received again by sync) is left as it is.
 pub(crate) fn insert_check_in(

@@ -4,15 +4,15 @@
 //! (16), and an Ed25519 signature (64) by the district's key over a domain tag and those 33
 //! bytes. Anyone with the district's public key verifies a code, so a mistyped, damaged or forged
 //! one is refused and nobody without the district's secret key can make one. The printed QR
-//! holds a link ending in the code. Storing signboards and check-ins is the phone store's (and
-//! the server's) business.
+//! holds a link ending in the code. The records of a signboard and a check-in are here too; storing
+//! them is the phone store's (and the server's) business.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::Serialize;
 
-use crate::domain::{SignboardId, StreetId};
+use crate::domain::{CheckInId, PatrolId, SignboardId, StreetId};
 pub use crate::error::SignboardError;
 
 pub const PAYLOAD_VERSION: u8 = 1;
@@ -131,4 +131,56 @@ pub fn decode_public_key(public_key: &str) -> Result<[u8; 32], SignboardError> {
 /// Link for a code.
 pub fn link_for(payload: &str) -> String {
     format!("{DEFAULT_LINK_BASE}{payload}")
+}
+
+/// A signboard as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signboard {
+    pub id: SignboardId,
+    pub street_id: StreetId,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// The code (what the app reads).
+    pub payload: String,
+    /// The link printed as the QR code: the public report page, ending in the code.
+    pub link: String,
+    pub created_at_ms: i64,
+}
+
+/// A recorded check-in.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CheckIn {
+    pub id: CheckInId,
+    pub patrol_id: PatrolId,
+    pub signboard_id: SignboardId,
+    pub street_id: StreetId,
+    pub user_id: String,
+    pub at_ms: i64,
+    /// The patrol's fix used as the position (the latest kept one) when none was given.
+    pub fix_seq: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    /// How far the position was from the signboard, when both are known.
+    pub distance_to_signboard_m: Option<f64>,
+}
+
+/// What scanning a code led to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanOutcome {
+    pub signboard_id: SignboardId,
+    pub street_id: StreetId,
+    pub street_name: Option<String>,
+    /// Recorded when a chief or steward scans during an open patrol.
+    pub check_in: Option<CheckIn>,
+    /// Why no check-in was recorded, when none was.
+    pub note: Option<String>,
+}
+
+/// A position given with a scan (the phone's fix at that moment).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanPosition {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
 }

@@ -18,10 +18,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
-use patrol_core::signboard::Signboard;
 use patrol_model::domain::{SignboardId, StreetId};
 use patrol_model::geodesy::check_coordinates;
 use patrol_model::reference::{DistrictKeyRow, SignboardRow, StreetBundle};
+use patrol_model::signboard::Signboard;
 use patrol_model::signboard::{encode_code, link_for};
 use patrol_model::streets::{
     PlannedStreet, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,

@@ -7,12 +7,12 @@
 //! Everything here is a pure check over a storage transaction: it refuses with a [`Refusal`]
 //! naming the item, the field and the rule, and writes nothing.
 
-use patrol_core::signboard::CheckIn;
 use patrol_model::domain::StoredFix;
 use patrol_model::geodesy::{check_coordinates, haversine_distance_m};
 use patrol_model::points::{PointsRule, default_points_rules, points_due};
 use patrol_model::reference::SignboardRow;
 use patrol_model::report::period::beijing_day;
+use patrol_model::signboard::CheckIn;
 use patrol_model::text::{MAX_NAME_CHARS, check_name, check_text};
 use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope};
 use patrol_model::{DeviceId, PatrolState, PointsKind, Role, UserId};
