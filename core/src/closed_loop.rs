@@ -7,23 +7,12 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
-
 use crate::domain::{IssueEventKind, IssueId, PhotoStage};
 use crate::error::{Error, Result};
 use crate::issues::sync::{MAX_DOCUMENT_FILE_BYTES, MergeOutcome};
-use crate::issues::{Assignee, EventPayload, IssueTransition, IssueView};
+use crate::issues::{Assignee, EventPayload, IssueView};
 use crate::points::credit_issue_transition;
-use crate::store::{DeviceIdentity, Store};
-
-/// What every action does after its event is written: the points it earns.
-fn credit_points(
-    conn: &Connection,
-    me: &DeviceIdentity,
-    transition: &IssueTransition,
-) -> Result<()> {
-    credit_issue_transition(conn, me, transition)
-}
+use crate::store::Store;
 
 impl Store {
     /// Assigns the issue to a department or a person. It replaces the assignments this device
@@ -46,7 +35,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -63,7 +52,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -74,7 +63,7 @@ impl Store {
             IssueEventKind::Accept,
             None,
             |_| Ok(EventPayload::default()),
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -101,7 +90,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -117,7 +106,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -134,7 +123,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -150,7 +139,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 
@@ -167,7 +156,7 @@ impl Store {
                     ..Default::default()
                 })
             },
-            credit_points,
+            credit_issue_transition,
         )
     }
 

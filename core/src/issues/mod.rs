@@ -474,7 +474,6 @@ impl Store {
         let transition = IssueTransition {
             issue_id: id,
             reporter: current.reporter.user_id,
-            before: Some(state.status),
             after: view.status,
             at_ms: now,
         };

@@ -19,7 +19,7 @@ use std::path::Path;
 use automerge::{AutomergeError, ChangeHash};
 use serde::Serialize;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::docs::persist::{incoming_target, load_standalone, require_complete};
 use crate::domain::{IssueId, IssueStatus};
@@ -184,12 +184,6 @@ impl IssueMerge {
         let standalone = load_standalone(bytes).map_err(incoming)?;
         let mut standalone_read = standalone.as_ref().map(doc::read).transpose()?;
         let id = incoming_target(id, standalone_read.as_ref().map(|d| d.id), "issue")?;
-        let before: Option<IssueStatus> = conn
-            .prepare_cached("SELECT status FROM issue WHERE id = ?1")?
-            .query_row([id.to_string()], |r| r.get::<_, String>(0))
-            .optional()?
-            .map(|s| s.parse())
-            .transpose()?;
         let (mut stored, new) = match persist::load(conn, id)? {
             Some(mut s) => {
                 s.doc.load_incremental(bytes).map_err(incoming)?;
@@ -224,7 +218,6 @@ impl IssueMerge {
         let transition = IssueTransition {
             issue_id: id,
             reporter,
-            before,
             after: view.status,
             at_ms: self.now,
         };

@@ -279,14 +279,12 @@ fn assignment_status(assignments: &[Assignment]) -> IssueStatus {
     }
 }
 
-/// What one action or merge did to an issue: its status before (none for an issue this store
-/// had not seen) and after, and whose report it is. The issue layer returns it; the layers above
+/// What one action or merge did to an issue: the status it left it in, and whose report it is. The issue layer returns it; the layers above
 /// act on it (a verified report earns its reporter points) in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IssueTransition {
     pub issue_id: IssueId,
     pub reporter: UserId,
-    pub before: Option<IssueStatus>,
     pub after: IssueStatus,
     /// When it was written, by this device's clock.
     pub at_ms: i64,
