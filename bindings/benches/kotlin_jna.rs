@@ -41,6 +41,7 @@ fn fresh(dir: &std::path::Path, name: &str) -> std::sync::Arc<PatrolStore> {
         StoreSettings::default(),
         None,
         None,
+        None,
     )
     .expect("open");
     store

@@ -13,7 +13,8 @@
 //! - [`types`], [`settings`]: the records and enums that cross the boundary.
 //! - [`error`]: `PatrolError`, with the fields an app branches on, and the one conversion from
 //!   the core's error.
-//! - [`platform`]: what the host implements (clock, network state, progress listener).
+//! - [`platform`]: what the host implements (clock, network state, progress listener);
+//!   [`http`]: the host's HTTP stack, which carries the sync.
 //! - [`worker`]: slow work on its own thread as a future the host awaits (Kotlin `suspend`),
 //!   and the `CancelToken` a Swift host cancels it with.
 //! - [`observers`]: `observe_issues` and `observe_recording`, listeners told of each change
@@ -27,6 +28,7 @@ uniffi::setup_scaffolding!();
 
 pub mod coverage;
 pub mod error;
+pub mod http;
 pub mod issues;
 pub mod observers;
 pub mod photos;

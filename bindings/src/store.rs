@@ -14,6 +14,7 @@ use patrol_core::store::DeviceIdentity;
 use patrol_core::{Role, Store, SubdistrictId};
 
 use crate::error::PatrolError;
+use crate::http::HttpClient;
 use crate::platform::{HostClock, NetworkMonitor, NetworkState, WallClock, guarded};
 use crate::settings::StoreSettings;
 use crate::watch::ChangeSignal;
@@ -33,6 +34,8 @@ pub struct PatrolStore {
     /// Raised after a call wrote; the observers wait on it.
     pub(crate) changes: Arc<ChangeSignal>,
     network: Option<Arc<dyn NetworkMonitor>>,
+    /// The host's HTTP stack, for enrolment and sync.
+    pub(crate) http: Option<Arc<dyn HttpClient>>,
 }
 
 impl std::fmt::Debug for PatrolStore {
@@ -103,13 +106,16 @@ impl Drop for PatrolStore {
 impl PatrolStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// `clock` replaces the system clock (tests); `network` tells sync which network the device
-    /// is on. Fails with `NotADatabase` or `DatabaseTooNew` leaving the file untouched.
-    #[uniffi::constructor(default(clock = None, network = None, settings))]
+    /// is on; `http` carries enrolment and sync (the platform's HTTP stack; without one they fail
+    /// with `InvalidState`). Fails with `NotADatabase` or `DatabaseTooNew` leaving the file
+    /// untouched.
+    #[uniffi::constructor(default(clock = None, network = None, http = None, settings))]
     pub fn open(
         path: String,
         settings: StoreSettings,
         clock: Option<Arc<dyn WallClock>>,
         network: Option<Arc<dyn NetworkMonitor>>,
+        http: Option<Arc<dyn HttpClient>>,
     ) -> Result<Arc<Self>, PatrolError> {
         let config = settings.into();
         let store = match clock {
@@ -122,6 +128,7 @@ impl PatrolStore {
             sync_turn: Arc::new(Mutex::new(())),
             changes: Arc::default(),
             network,
+            http,
         }))
     }
 

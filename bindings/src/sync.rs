@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use patrol_core::store::DeviceIdentity;
 use patrol_core::sync::{self as core_sync, SyncPolicy};
 
 use crate::error::PatrolError;
+use crate::http::HostHttp;
 use crate::platform::{NetworkState, ProgressListener, ProgressReporter, ProgressStage};
 use crate::store::PatrolStore;
 use crate::watch::ChangeSignal;
@@ -92,42 +92,53 @@ fn policy(network: NetworkState, s: &SyncSettings) -> SyncPolicy {
     }
 }
 
-/// Forwards the core's sync progress to the host's listener.
-/// The host's progress listener, and the observers told as each step is stored (the sync writes
-/// through a connection of its own, which the app's calls do not see).
-struct Progress(ProgressReporter, Arc<ChangeSignal>);
+/// The host's listener and cancel flag as the core sees them, and the observers told as each
+/// step is stored (the sync writes through a connection of its own, which the app's calls do not
+/// see).
+struct Progress<'c> {
+    listener: ProgressReporter,
+    changes: Arc<ChangeSignal>,
+    cancel: &'c AtomicBool,
+}
 
-impl core_sync::SyncProgress for Progress {
+impl core_sync::SyncProgress for Progress<'_> {
     fn progress(&self, stage: core_sync::SyncStage, done: u64, total: u64) {
         use core_sync::SyncStage as S;
-        self.1.notify();
+        self.changes.notify();
         let stage = match stage {
             S::Documents => ProgressStage::SyncDocuments,
             S::FixesUp => ProgressStage::SyncFixesUp,
             S::FixesDown => ProgressStage::SyncFixesDown,
             S::Photos => ProgressStage::SyncPhotos,
         };
-        self.0.report(stage, done, total);
+        self.listener.report(stage, done, total);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
     }
 }
 
-/// Runs a sync future on a private runtime until it finishes or the cancel flag rises. Dropping
-/// the future part way is safe: every completed step of a sync is already stored.
-fn run_cancellable<T>(
-    cancel: &AtomicBool,
-    fut: impl std::future::Future<Output = patrol_core::Result<T>>,
-) -> Result<T, PatrolError> {
-    let watch = async {
-        while !cancel.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+/// A cancelled sync says what it kept; other errors go to the host as they are. The core stops
+/// before its next request once the flag is up (a request under way finishes or times out).
+fn finished<T>(cancel: &AtomicBool, r: patrol_core::Result<T>) -> Result<T, PatrolError> {
+    match r {
+        Err(patrol_core::Error::Interrupted) if cancel.load(Ordering::Relaxed) => {
+            Err(PatrolError::interrupted(
+                "the sync was cancelled; what it had finished is kept, the next sync goes on from there",
+            ))
         }
-    };
-    core_sync::block_on(async {
-        tokio::select! {
-            r = fut => r.map_err(PatrolError::from),
-            _ = watch => Err(PatrolError::interrupted("the sync was cancelled; what it had finished is kept, the next sync goes on from there")),
-        }
-    })?
+        r => r.map_err(PatrolError::from),
+    }
+}
+
+impl PatrolStore {
+    /// The host's HTTP stack as the core's transport, or the error that says it is missing.
+    fn transport(&self) -> Result<HostHttp, PatrolError> {
+        self.http.clone().map(HostHttp).ok_or_else(|| PatrolError::InvalidState {
+            reason: "this store was opened without an HTTP client; pass the platform's (JavaNetHttpClient, URLSessionHttpClient) to PatrolStore.open to enrol or sync".into(),
+        })
+    }
 }
 
 #[uniffi::export]
@@ -144,10 +155,17 @@ impl PatrolStore {
     ) -> Result<DeviceIdentity, PatrolError> {
         let store = Arc::clone(&self.store);
         let changes = Arc::clone(&self.changes);
+        let transport = self.transport()?;
         worker::spawn("enrolment", cancel, move |cancel| {
             let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
             let p = policy(NetworkState::Wifi, &settings);
-            let r = run_cancellable(cancel, core_sync::enrol(&mut store, &server_url, &code, p));
+            let control = Progress {
+                listener: ProgressReporter::new(None),
+                changes: Arc::clone(&changes),
+                cancel,
+            };
+            let r = core_sync::enrol(&mut store, &transport, &control, &server_url, &code, p);
+            let r = finished(cancel, r);
             changes.notify();
             r
         })
@@ -173,23 +191,29 @@ impl PatrolStore {
         let store = Arc::clone(&self.store);
         let turn = Arc::clone(&self.sync_turn);
         let changes = Arc::clone(&self.changes);
+        let transport = self.transport()?;
         worker::spawn("sync", cancel, move |cancel| {
             let _one_at_a_time = turn.lock().map_err(|_| PatrolError::poisoned())?;
             let p = policy(network, &settings);
-            let progress = Progress(ProgressReporter::new(progress), Arc::clone(&changes));
+            let progress = Progress {
+                listener: ProgressReporter::new(progress),
+                changes: Arc::clone(&changes),
+                cancel,
+            };
             // The app's connection is held only to open the sync's own.
             let own = store
                 .lock()
                 .map_err(|_| PatrolError::poisoned())?
                 .open_another();
             let r = match own {
-                Ok(mut own) => run_cancellable(cancel, core_sync::sync(&mut own, &p, &progress)),
+                Ok(mut own) => core_sync::sync(&mut own, &transport, &p, &progress),
                 // An in-memory store has no file for a second connection: sync on the app's.
                 Err(_) => {
                     let mut store = store.lock().map_err(|_| PatrolError::poisoned())?;
-                    run_cancellable(cancel, core_sync::sync(&mut store, &p, &progress))
+                    core_sync::sync(&mut store, &transport, &p, &progress)
                 }
             };
+            let r = finished(cancel, r);
             changes.notify(); // also after a failure: what the sync finished is kept
             let r = r?;
             Ok(SyncReport {

@@ -284,6 +284,12 @@ pub mod net {
         pub url: String,
     }
 
+    /// The HTTP stack of a device in these tests (a phone app hands in its platform's). Made
+    /// per call: cheap next to the sync it carries.
+    fn transport() -> patrol_core::sync::NativeTransport {
+        patrol_core::sync::NativeTransport::new().expect("HTTP client")
+    }
+
     impl Device {
         pub fn path(&self) -> &Path {
             self.dir.path()
@@ -293,13 +299,14 @@ pub mod net {
             let dir = tempfile::tempdir().expect("tempdir");
             let mut store =
                 Store::open(dir.path().join("phone.db"), StoreConfig::default()).expect("store");
-            patrol_core::sync::block_on(patrol_core::sync::enrol(
+            patrol_core::sync::enrol(
                 &mut store,
+                &transport(),
+                &NoProgress,
                 url,
                 code,
                 SyncPolicy::on(NetworkState::Wifi),
-            ))
-            .expect("runtime")
+            )
             .expect("enrol");
             Self {
                 store,
@@ -309,12 +316,7 @@ pub mod net {
         }
 
         pub fn sync_with(&mut self, policy: SyncPolicy) -> patrol_core::Result<SyncReport> {
-            patrol_core::sync::block_on(patrol_core::sync::sync(
-                &mut self.store,
-                &policy,
-                &NoProgress,
-            ))
-            .expect("runtime")
+            patrol_core::sync::sync(&mut self.store, &transport(), &policy, &NoProgress)
         }
 
         pub fn sync(&mut self) -> SyncReport {

@@ -371,6 +371,21 @@ fn mobile_tree(edges: &str) -> String {
     String::from_utf8(out.stdout).expect("cargo tree prints text")
 }
 
+/// Crates a phone never links: reports and pictures, the server, and an HTTP or TLS stack of its
+/// own (the platform's carries the sync, `patrol_core::sync::transport`).
+const MOBILE_NEVER: &[&str] = &[
+    "resvg",
+    "rust_xlsxwriter",
+    "axum",
+    "patrol-server",
+    "reqwest",
+    "hyper",
+    "tokio",
+    "rustls",
+    "ring",
+    "webpki-roots",
+];
+
 #[test]
 fn phones_link_neither_reports_pictures_nor_the_simulator() {
     let crates: BTreeSet<String> = mobile_tree("normal")
@@ -382,8 +397,8 @@ fn phones_link_neither_reports_pictures_nor_the_simulator() {
         crates.contains("patrol-core") && crates.contains("rusqlite"),
         "the tree is read: {crates:?}"
     );
-    for never in ["resvg", "rust_xlsxwriter", "axum", "patrol-server"] {
-        assert!(!crates.contains(never), "the mobile library links {never}");
+    for never in MOBILE_NEVER {
+        assert!(!crates.contains(*never), "the mobile library links {never}");
     }
     let features = mobile_tree("features,normal");
     assert!(
@@ -397,5 +412,9 @@ fn phones_link_neither_reports_pictures_nor_the_simulator() {
     assert!(
         !features.contains("patrol-model feature \"sim\""),
         "the mobile library has the GPS simulator"
+    );
+    assert!(
+        !features.contains("patrol-core feature \"native-http\""),
+        "the mobile library has the core's own HTTP stack"
     );
 }

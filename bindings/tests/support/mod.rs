@@ -207,7 +207,7 @@ pub fn kotlin_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Generated Kotlin + the Android wrapper's platform-free part + `bindings/kotlin-tests`,
+/// Generated Kotlin + the Android wrapper's platform-free part (`StreetPatrol.kt`, `Http.kt`) + `bindings/kotlin-tests`,
 /// compiled once per test process into a directory keyed by the sources' content (so unchanged
 /// sources are not compiled again). Returns the classes directory.
 pub fn compiled_tests(tc: &Toolchain) -> PathBuf {
@@ -218,8 +218,9 @@ pub fn compiled_tests(tc: &Toolchain) -> PathBuf {
             let generated = work.join("generated");
             generate(&["kotlin"], &generated);
             let mut sources = vec![generated.join("org/streetpatrol/ffi/patrol_ffi.kt")];
-            sources
-                .push(repo_root().join("android/src/main/kotlin/org/streetpatrol/StreetPatrol.kt"));
+            let wrapper = repo_root().join("android/src/main/kotlin/org/streetpatrol");
+            sources.push(wrapper.join("StreetPatrol.kt"));
+            sources.push(wrapper.join("Http.kt"));
             sources.extend(kotlin_files(&repo_root().join("bindings/kotlin-tests")));
             compile_kotlin(tc, &sources, &work)
         })

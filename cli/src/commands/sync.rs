@@ -46,7 +46,15 @@ pub fn enroll(ctx: &Context, args: EnrollArgs) -> Result<()> {
         allow_insecure_http: args.allow_insecure_http,
         ..SyncPolicy::on(NetworkState::Wifi)
     };
-    let me = sync::block_on(sync::enrol(&mut store, &args.server, &args.code, policy))??;
+    let transport = sync::NativeTransport::new()?;
+    let me = sync::enrol(
+        &mut store,
+        &transport,
+        &sync::NoProgress,
+        &args.server,
+        &args.code,
+        policy,
+    )?;
     if ctx.json {
         ctx.print_json(&json!({
             "user_id": me.user_id, "name": me.name, "role": me.role, "device_id": me.device_id, "actor_id": me.actor_id,
@@ -86,7 +94,8 @@ pub fn run(ctx: &Context, args: SyncArgs) -> Result<()> {
         ..SyncPolicy::on(network)
     };
     let bar = BarProgress(ctx.progress(0, "sync"));
-    let report = sync::block_on(sync::sync(&mut store, &policy, &bar))??;
+    let transport = sync::NativeTransport::new()?;
+    let report = sync::sync(&mut store, &transport, &policy, &bar)?;
     bar.0.finish_and_clear();
     if ctx.json {
         ctx.print_json(&report)?;

@@ -1,5 +1,6 @@
-//! The phone's sync client: a thin HTTP adapter (reqwest, TLS by rustls with the Mozilla root
-//! store, so it behaves the same on Android, iOS and desktops) around [`super::engine`].
+//! The phone's sync client: the protocol's requests around [`super::engine`], carried by the
+//! host's [`HttpTransport`] (the phone's own HTTP stack, or reqwest in the CLI and tests). It
+//! blocks: a phone runs it on a worker thread, and a cancelled sync stops before its next request.
 //!
 //! Policy: metadata (documents, patrol headers, records, own fixes) syncs on any network; bulk
 //! downloads (other people's fixes) and original photos wait for wifi unless the policy allows
@@ -7,14 +8,13 @@
 //! exponential backoff and full jitter; every step is persisted as it completes, so a sync cut
 //! short resumes where it stopped.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 
 use super::engine::{DOC_UPLOADS_PER_REQUEST, RECORD_UPLOADS_PER_REQUEST};
 use super::fixcodec::{decode_fixes, encode_fixes};
+use super::transport::{HttpMethod as Method, HttpRequest, HttpResponse, HttpTransport};
 use super::wire::{EnrolRequest, EnrolResponse, ErrorBody, FixMark, SyncRequest, SyncResponse};
 use crate::domain::PatrolId;
 use crate::error::{Error, Result};
@@ -106,10 +106,16 @@ impl std::fmt::Display for SyncStage {
     }
 }
 
-/// Progress of a sync, for the host's UI.
+/// The host's side of a running sync: progress out for its UI, cancellation in.
 pub trait SyncProgress: Send + Sync {
     /// `done` of `total` in `stage`.
     fn progress(&self, stage: SyncStage, done: u64, total: u64);
+
+    /// Whether the host wants the sync to stop. Asked before every request and during backoff
+    /// waits; a stopped sync keeps every step it finished ([`Error::Interrupted`]).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress that goes nowhere.
@@ -149,24 +155,67 @@ pub struct SyncReport {
     pub cursor: u64,
 }
 
-/// Checks a server URL: https, or http to this machine, or http when explicitly allowed.
-pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
-    let parsed = Url::parse(url.trim())
-        .map_err(|e| Error::Protocol(format!("{url:?} is not a URL: {e}")))?;
-    match parsed.scheme() {
-        "https" => Ok(parsed),
+/// A checked server address: where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    /// `scheme://host[:port]`, lower-case scheme, no trailing slash.
+    origin: String,
+}
+
+impl ServerUrl {
+    /// The URL of `path` (absolute, from `/`) on this server.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// `scheme://host[:port]/`, the form an account stores.
+    pub fn as_base(&self) -> String {
+        format!("{}/", self.origin)
+    }
+}
+
+/// Checks a server URL: https, or http to this machine, or http when explicitly allowed. Only an
+/// origin is taken (`https://host[:port]`, any path ignored: the protocol's paths are absolute);
+/// credentials, spaces and control characters are refused.
+pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<ServerUrl> {
+    let trimmed = url.trim();
+    let bad = |why: &str| Error::Protocol(format!("{url:?} is not a URL: {why}"));
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| bad("no scheme (https://...)"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        return Err(bad("no host"));
+    }
+    if authority.contains('@') {
+        return Err(bad("credentials do not belong in a server address"));
+    }
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("spaces or control characters"));
+    }
+    let (host, port) = split_host_port(authority).ok_or_else(|| bad("bad host or port"))?;
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    let plain_name = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !bracketed && !plain_name {
+        return Err(bad("bad host name"));
+    }
+    let origin = match port {
+        Some(p) => format!("{scheme}://{}:{p}", host.to_ascii_lowercase()),
+        None => format!("{scheme}://{}", host.to_ascii_lowercase()),
+    };
+    match scheme.as_str() {
+        "https" => Ok(ServerUrl { origin }),
         "http" => {
-            let host = parsed
-                .host_str()
-                .unwrap_or("")
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            let loopback = host.eq_ignore_ascii_case("localhost")
-                || host
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = bare.eq_ignore_ascii_case("localhost")
+                || bare
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback());
             if loopback || allow_insecure_http {
-                Ok(parsed)
+                Ok(ServerUrl { origin })
             } else {
                 Err(Error::InsecureUrl(url.to_owned()))
             }
@@ -177,43 +226,64 @@ pub fn check_server_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
     }
 }
 
-fn tls_config() -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
+/// `host[:port]` with IPv6 in brackets; `None` when the port is not a number in range or the
+/// brackets do not close.
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let (host, after) = authority.split_at(close + 1);
+        let inner = &host[1..host.len() - 1];
+        inner.parse::<std::net::Ipv6Addr>().ok()?;
+        match after {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok().filter(|&p| p != 0)?),
+        None => None,
+    };
+    Some((host, port))
 }
 
-/// An HTTP connection to one server.
-#[derive(Debug)]
-pub struct SyncClient {
-    http: reqwest::Client,
-    base: Url,
+/// How long one request may take, connection to last byte.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The protocol's side of a conversation with one server.
+pub(crate) struct SyncClient<'t> {
+    transport: &'t dyn HttpTransport,
+    control: &'t dyn SyncProgress,
+    base: ServerUrl,
     token: Option<String>,
     policy: SyncPolicy,
     rng: SimRng,
     report: SyncReport,
 }
 
-impl SyncClient {
-    pub fn new(server_url: &str, token: Option<String>, policy: SyncPolicy) -> Result<Self> {
+impl<'t> SyncClient<'t> {
+    pub(crate) fn new(
+        transport: &'t dyn HttpTransport,
+        control: &'t dyn SyncProgress,
+        server_url: &str,
+        token: Option<String>,
+        policy: SyncPolicy,
+    ) -> Result<Self> {
         let base = check_server_url(server_url, policy.allow_insecure_http)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .user_agent(concat!("streetpatrol/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Network(format!("cannot set up HTTP: {e}")))?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(7);
         Ok(Self {
-            http,
+            transport,
+            control,
             base,
             token,
             policy,
@@ -222,91 +292,71 @@ impl SyncClient {
         })
     }
 
-    fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path)
-            .map_err(|e| Error::Protocol(format!("bad path {path}: {e}")))
-    }
-
     /// Sends a request, retrying transient failures with backoff; returns the body of a 2xx.
-    async fn send(
+    fn send(
         &mut self,
         method: Method,
         path: &str,
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<Vec<u8>> {
-        self.send_with_headers(
+        let answer = self.exchange(
             method,
             path,
             body,
             &[("content-type", content_type.to_owned())],
-        )
-        .await
-    }
-
-    async fn send_with_headers(
-        &mut self,
-        method: Method,
-        path: &str,
-        body: Vec<u8>,
-        headers: &[(&str, String)],
-    ) -> Result<Vec<u8>> {
-        let (status, _, bytes) = self.exchange(method, path, body, headers).await?;
-        if status.is_success() {
-            return Ok(bytes);
+        )?;
+        if answer.is_success() {
+            return Ok(answer.body);
         }
-        Err(server_error(status, &bytes))
+        Err(server_error(answer.status, &answer.body))
     }
 
-    /// Sends a request, retrying transient failures with backoff; returns the status, headers and
-    /// body of the first answer that is not transient (a success or a 4xx).
-    async fn exchange(
+    /// Sends a request, retrying transient failures with backoff; returns the first answer that
+    /// is not transient (a success or a 4xx).
+    fn exchange(
         &mut self,
         method: Method,
         path: &str,
         body: Vec<u8>,
         headers: &[(&str, String)],
-    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>)> {
-        let url = self.url(path)?;
+    ) -> Result<HttpResponse> {
+        let mut request = HttpRequest {
+            method,
+            url: self.base.join(path),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            body,
+            timeout: REQUEST_TIMEOUT,
+        };
+        if let Some(t) = &self.token {
+            request
+                .headers
+                .push(("authorization".into(), format!("Bearer {t}")));
+        }
         let mut attempt = 0u32;
         loop {
+            if self.control.cancelled() {
+                return Err(Error::Interrupted);
+            }
             attempt += 1;
             self.report.requests += 1;
-            let mut req = self
-                .http
-                .request(method.clone(), url.clone())
-                .body(body.clone());
-            for (k, v) in headers {
-                req = req.header(*k, v);
-            }
-            if let Some(t) = &self.token {
-                req = req.bearer_auth(t);
-            }
-            let outcome = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(bytes) => Ok((status, headers, bytes.to_vec())),
-                        Err(e) => Err(format!("reading the answer failed: {e}")),
+            let transient = match self.transport.send(request.clone()) {
+                Ok(answer) if !retryable(answer.status) => {
+                    if answer.is_success() {
+                        self.report.bytes_up += request.body.len() as u64;
+                        self.report.bytes_down += answer.body.len() as u64;
                     }
+                    return Ok(answer);
                 }
-                Err(e) => Err(describe(&e)),
-            };
-            let transient = match outcome {
-                Ok((status, headers, bytes)) if !retryable(status) => {
-                    if status.is_success() {
-                        self.report.bytes_up += body.len() as u64;
-                        self.report.bytes_down += bytes.len() as u64;
-                    }
-                    return Ok((status, headers, bytes));
-                }
-                Ok((status, _, bytes)) => format!(
-                    "server answered {status}: {}",
-                    String::from_utf8_lossy(&bytes)
+                Ok(answer) => format!(
+                    "server answered {}: {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
                 ),
-                Err(e) => e,
+                Err(e) => e.0,
             };
             if attempt >= self.policy.max_attempts {
                 return Err(Error::Network(format!(
@@ -315,8 +365,23 @@ impl SyncClient {
             }
             self.report.retries += 1;
             let wait = self.backoff(attempt);
-            tokio::time::sleep(wait).await;
+            self.wait(wait)?;
         }
+    }
+
+    /// Sleeps `total`, in short steps so that a cancelled sync stops within a tenth of a second.
+    fn wait(&self, total: Duration) -> Result<()> {
+        let step = Duration::from_millis(100);
+        let mut left = total;
+        while !left.is_zero() {
+            if self.control.cancelled() {
+                return Err(Error::Interrupted);
+            }
+            let now = left.min(step);
+            std::thread::sleep(now);
+            left -= now;
+        }
+        Ok(())
     }
 
     /// Full jitter: a random wait up to the exponential bound for this attempt, so phones that
@@ -330,15 +395,13 @@ impl SyncClient {
         bound.mul_f64(self.rng.uniform())
     }
 
-    async fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(
+    fn post_json<T: Serialize, R: for<'de> Deserialize<'de>>(
         &mut self,
         path: &str,
         body: &T,
     ) -> Result<R> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
-        let answer = self
-            .send(Method::POST, path, bytes, "application/json")
-            .await?;
+        let answer = self.send(Method::Post, path, bytes, "application/json")?;
         serde_json::from_slice(&answer).map_err(|e| {
             Error::Protocol(format!(
                 "the server's answer to {path} is not what this app expects: {e}"
@@ -348,63 +411,51 @@ impl SyncClient {
 }
 
 /// The machine code and message of an unsuccessful answer.
-fn error_body(status: StatusCode, bytes: &[u8]) -> (String, String) {
+fn error_body(status: u16, bytes: &[u8]) -> (String, String) {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(b) => (b.error, b.message),
         Err(_) => (
-            status.canonical_reason().unwrap_or("error").to_owned(),
+            format!("http_{status}"),
             String::from_utf8_lossy(bytes).into_owned(),
         ),
     }
 }
 
 /// The error a non-transient, unsuccessful answer stands for.
-fn server_error(status: StatusCode, bytes: &[u8]) -> Error {
+fn server_error(status: u16, bytes: &[u8]) -> Error {
     let (code, message) = error_body(status, bytes);
     Error::Server {
-        status: status.as_u16(),
+        status,
         code,
         message,
     }
 }
 
-fn retryable(status: StatusCode) -> bool {
-    status.is_server_error()
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status == StatusCode::REQUEST_TIMEOUT
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
+/// 5xx, 429 Too Many Requests and 408 Request Timeout: worth another try.
+fn retryable(status: u16) -> bool {
+    (500..600).contains(&status) || status == 429 || status == 408
 }
 
 /// Enrols this store with a server using a one-time code; a fresh store becomes that user's
 /// device.
-pub async fn enrol(
+pub fn enrol(
     store: &mut Store,
+    transport: &dyn HttpTransport,
+    control: &dyn SyncProgress,
     server_url: &str,
     code: &str,
     policy: SyncPolicy,
 ) -> Result<DeviceIdentity> {
-    let mut client = SyncClient::new(server_url, None, policy)?;
+    let mut client = SyncClient::new(transport, control, server_url, None, policy)?;
     let device_name = store.device()?.map(|d| format!("{}'s device", d.name));
-    let resp: EnrolResponse = client
-        .post_json(
-            "/v1/enrol",
-            &EnrolRequest {
-                code: code.to_owned(),
-                device_name,
-            },
-        )
-        .await?;
-    store.apply_enrolment(client.base.as_str(), &resp)
+    let resp: EnrolResponse = client.post_json(
+        "/v1/enrol",
+        &EnrolRequest {
+            code: code.to_owned(),
+            device_name,
+        },
+    )?;
+    store.apply_enrolment(&client.base.as_base(), &resp)
 }
 
 /// Fixes per upload request.
@@ -414,8 +465,9 @@ const FIX_DOWNLOAD_BUDGET: usize = 200_000;
 
 /// Runs one full sync: documents, headers and records both ways (page by page), own fixes up,
 /// then (network permitting) other patrols' fixes down.
-pub async fn sync(
+pub fn sync(
     store: &mut Store,
+    transport: &dyn HttpTransport,
     policy: &SyncPolicy,
     progress: &dyn SyncProgress,
 ) -> Result<SyncReport> {
@@ -429,21 +481,23 @@ pub async fn sync(
         });
     }
     let mut client = SyncClient::new(
+        transport,
+        progress,
         &account.server_url,
         Some(account.token.clone()),
         policy.clone(),
     )?;
     client.report.network = Some(policy.network);
 
-    exchange_documents(store, &mut client, policy, progress).await?;
-    upload_fixes(store, &mut client, progress).await?;
-    sync_photos(store, &mut client, policy, progress).await?;
+    exchange_documents(store, &mut client, policy, progress)?;
+    upload_fixes(store, &mut client, progress)?;
+    sync_photos(store, &mut client, policy, progress)?;
 
     // 4. Other patrols' fixes down (supervisors): bulk, so wifi unless allowed.
     let wanted = store.fixes_to_download()?;
     if !wanted.is_empty() {
         if policy.bulk_allowed() {
-            download_fixes(store, &mut client, wanted, progress).await?;
+            download_fixes(store, &mut client, wanted, progress)?;
         } else {
             client.report.deferred.push(format!(
                 "fixes of {} patrols (bulk download waits for wifi)",
@@ -456,9 +510,9 @@ pub async fn sync(
 
 /// Step 1 of a sync: the document exchange (documents, patrol headers, records both ways), page
 /// by page; each page stored before the next is asked for.
-async fn exchange_documents(
+fn exchange_documents(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     policy: &SyncPolicy,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
@@ -468,12 +522,12 @@ async fn exchange_documents(
     loop {
         let mut req = store.next_sync_request(Some(policy.page_size))?;
         req.docs.retain(|d| !held_back.contains(&d.id));
-        let resp: SyncResponse = match client.post_json("/v1/sync", &req).await {
+        let resp: SyncResponse = match client.post_json("/v1/sync", &req) {
             Ok(r) => r,
             Err(Error::Server { status, .. }) if refusal(status) && has_uploads(&req) => {
                 // The server refuses a request whole; find what it refused, set that aside and
                 // let everything else through.
-                held_back.extend(isolate_refusals(store, client, &req).await?);
+                held_back.extend(isolate_refusals(store, client, &req)?);
                 continue;
             }
             Err(e) => return Err(e),
@@ -512,9 +566,9 @@ async fn exchange_documents(
 
 /// Step 2 of a sync: own fixes up, from the server's high-water mark: idempotent, so a retry or
 /// a repeat never duplicates anything.
-async fn upload_fixes(
+fn upload_fixes(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
     let uploads = store.fixes_to_upload()?;
@@ -527,14 +581,12 @@ async fn upload_fixes(
                 break;
             }
             let n = fixes.len() as u64;
-            let bytes = client
-                .send(
-                    Method::PUT,
-                    &format!("/v1/patrols/{patrol}/fixes"),
-                    encode_fixes(&fixes),
-                    "application/octet-stream",
-                )
-                .await?;
+            let bytes = client.send(
+                Method::Put,
+                &format!("/v1/patrols/{patrol}/fixes"),
+                encode_fixes(&fixes),
+                "application/octet-stream",
+            )?;
             let mark: FixMark = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Protocol(format!("fix upload answer: {e}")))?;
             store.set_server_fix_mark(patrol, mark.next_seq)?;
@@ -554,9 +606,9 @@ async fn upload_fixes(
 
 /// Step 3 of a sync: photo originals up (resumable) and down, on wifi unless allowed on
 /// cellular; otherwise noted as deferred.
-async fn sync_photos(
+fn sync_photos(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     policy: &SyncPolicy,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
@@ -566,8 +618,8 @@ async fn sync_photos(
     if photos_ok {
         let total = (up.len() + down.len()) as u64;
         let mut done = 0u64;
-        upload_photos(store, client, up, &mut done, total, progress).await?;
-        download_photos(store, client, down, &mut done, total, progress).await?;
+        upload_photos(store, client, up, &mut done, total, progress)?;
+        download_photos(store, client, down, &mut done, total, progress)?;
     } else if !up.is_empty() || !down.is_empty() {
         client.report.deferred.push(format!(
             "{} photo(s) up and {} down (originals wait for wifi)",
@@ -579,16 +631,16 @@ async fn sync_photos(
 }
 
 /// Uploads photo originals (sha256, file, size); `done` counts on towards `total` for progress.
-async fn upload_photos(
+fn upload_photos(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     up: Vec<(String, std::path::PathBuf, u64)>,
     done: &mut u64,
     total: u64,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
     for (sha, path, size) in up {
-        match photos::upload_photo(client, &sha, &path, size).await? {
+        match photos::upload_photo(client, &sha, &path, size)? {
             PhotoUpload::Stored => {
                 store.mark_blob_on_server(&sha)?;
                 client.report.photos_up += 1;
@@ -618,23 +670,21 @@ async fn upload_photos(
 }
 
 /// Downloads the photo originals this store wants; `done` counts on towards `total`.
-async fn download_photos(
+fn download_photos(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     down: Vec<String>,
     done: &mut u64,
     total: u64,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
     for sha in down {
-        let bytes = client
-            .send(
-                Method::GET,
-                &format!("/v1/blobs/{sha}"),
-                Vec::new(),
-                "application/octet-stream",
-            )
-            .await;
+        let bytes = client.send(
+            Method::Get,
+            &format!("/v1/blobs/{sha}"),
+            Vec::new(),
+            "application/octet-stream",
+        );
         match bytes {
             Ok(bytes) => {
                 store.store_downloaded_photo(&sha, &bytes)?;
@@ -665,9 +715,9 @@ fn has_uploads(req: &SyncRequest) -> bool {
 /// Sends a refused request's uploads one at a time; each one the server refuses is set aside
 /// with the server's reason. Returns the documents the server cannot take yet (they build on
 /// changes it lacks): they stay pending for a later sync.
-async fn isolate_refusals(
+fn isolate_refusals(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     req: &SyncRequest,
 ) -> Result<Vec<String>> {
     let mut not_yet = Vec::new();
@@ -703,7 +753,7 @@ async fn isolate_refusals(
         ));
     }
     for (kind, id, one) in attempts {
-        match client.post_json::<_, SyncResponse>("/v1/sync", &one).await {
+        match client.post_json::<_, SyncResponse>("/v1/sync", &one) {
             Ok(resp) => {
                 let applied = store.apply_sync_response(&one, &resp)?;
                 let r = &mut client.report;
@@ -756,9 +806,9 @@ struct PatrolFrom {
     from_seq: i64,
 }
 
-async fn download_fixes(
+fn download_fixes(
     store: &mut Store,
-    client: &mut SyncClient,
+    client: &mut SyncClient<'_>,
     mut wanted: Vec<(PatrolId, i64, i64)>,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
@@ -777,9 +827,7 @@ async fn download_fixes(
             max_fixes: FIX_DOWNLOAD_BUDGET,
         };
         let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
-        let bytes = client
-            .send(Method::POST, "/v1/fixes/download", body, "application/json")
-            .await?;
+        let bytes = client.send(Method::Post, "/v1/fixes/download", body, "application/json")?;
         let mut got = 0u64;
         for (patrol, fixes) in split_frames(&bytes)? {
             got += fixes.len() as u64;
@@ -820,12 +868,163 @@ fn split_frames(bytes: &[u8]) -> Result<Vec<(PatrolId, Vec<crate::domain::Stored
     Ok(out)
 }
 
-/// Runs a future to completion on a private runtime, for callers that are not async (the CLI,
-/// tests, FFI worker threads).
-pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Network(format!("cannot start the network runtime: {e}")))?;
-    Ok(rt.block_on(f))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_server_url_is_an_origin_over_https_or_loopback_http() {
+        let ok = |u: &str| check_server_url(u, false).map(|s| s.join("/v1/sync"));
+        assert_eq!(
+            ok("https://Patrol.Example.cn/").unwrap(),
+            "https://patrol.example.cn/v1/sync"
+        );
+        assert_eq!(
+            ok(" https://patrol.example.cn:8443/ignored/path?q#f ").unwrap(),
+            "https://patrol.example.cn:8443/v1/sync"
+        );
+        assert_eq!(
+            ok("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/v1/sync"
+        );
+        assert_eq!(ok("http://[::1]:9/").unwrap(), "http://[::1]:9/v1/sync");
+        assert_eq!(
+            ok("http://localhost:3000").unwrap(),
+            "http://localhost:3000/v1/sync"
+        );
+        assert!(matches!(
+            check_server_url("http://192.0.2.7:8080", false),
+            Err(Error::InsecureUrl(_))
+        ));
+        assert!(check_server_url("http://192.0.2.7:8080", true).is_ok());
+        for bad in [
+            "patrol.example.cn",
+            "ftp://patrol.example.cn",
+            "https://",
+            "https://user:pw@patrol.example.cn",
+            "https://patrol.example.cn:99999",
+            "https://patrol.example.cn:0",
+            "https://patrol.example.cn:x",
+            "https://[::1",
+            "https://[not-v6]",
+            "https://pat rol.example.cn",
+            "https://patrol.example.cn/\u{0}",
+            "https://patrol_example/",
+        ] {
+            assert!(check_server_url(bad, true).is_err(), "{bad:?} was taken");
+        }
+    }
+
+    /// A transport that answers from a script and records what it was sent.
+    struct Scripted {
+        answers: Mutex<Vec<std::result::Result<HttpResponse, super::super::TransportError>>>,
+        sent: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl HttpTransport for Scripted {
+        fn send(
+            &self,
+            request: HttpRequest,
+        ) -> std::result::Result<HttpResponse, super::super::TransportError> {
+            self.sent.lock().unwrap().push(request);
+            self.answers.lock().unwrap().remove(0)
+        }
+    }
+
+    struct CancelAfter(std::sync::atomic::AtomicU32);
+
+    impl SyncProgress for CancelAfter {
+        fn progress(&self, _: SyncStage, _: u64, _: u64) {}
+        fn cancelled(&self) -> bool {
+            self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) == 0
+        }
+    }
+
+    fn quick_policy() -> SyncPolicy {
+        SyncPolicy {
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..SyncPolicy::on(NetworkState::Wifi)
+        }
+    }
+
+    #[test]
+    fn transient_failures_are_retried_and_a_refusal_keeps_status_and_code() {
+        let t = Scripted {
+            answers: Mutex::new(vec![
+                Err(super::super::TransportError("connection reset".into())),
+                Ok(HttpResponse {
+                    status: 503,
+                    ..Default::default()
+                }),
+                Ok(HttpResponse {
+                    status: 401,
+                    headers: vec![],
+                    body: br#"{"error":"unauthorized","message":"this device was revoked"}"#
+                        .to_vec(),
+                }),
+            ]),
+            sent: Mutex::default(),
+        };
+        let mut c = SyncClient::new(
+            &t,
+            &NoProgress,
+            "https://patrol.example.cn",
+            Some("tok".into()),
+            quick_policy(),
+        )
+        .unwrap();
+        let e = c
+            .send(Method::Post, "/v1/sync", b"{}".to_vec(), "application/json")
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Server { status: 401, code, message } if code == "unauthorized" && message.contains("revoked")),
+            "{e:?}"
+        );
+        assert_eq!(c.report.requests, 3);
+        assert_eq!(c.report.retries, 2);
+        let sent = t.sent.lock().unwrap();
+        assert_eq!(sent[0].url, "https://patrol.example.cn/v1/sync");
+        assert!(
+            sent[0]
+                .headers
+                .contains(&("authorization".into(), "Bearer tok".into()))
+        );
+        assert!(
+            sent[0]
+                .headers
+                .contains(&("content-type".into(), "application/json".into()))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_sync_stops_before_its_next_request() {
+        let t = Scripted {
+            answers: Mutex::new(vec![
+                Err(super::super::TransportError("timed out".into())),
+                Err(super::super::TransportError("timed out".into())),
+            ]),
+            sent: Mutex::default(),
+        };
+        // Lets the first request through, then says stop.
+        let control = CancelAfter(std::sync::atomic::AtomicU32::new(1));
+        let mut c = SyncClient::new(
+            &t,
+            &control,
+            "https://patrol.example.cn",
+            None,
+            quick_policy(),
+        )
+        .unwrap();
+        let e = c
+            .send(Method::Get, "/v1/blobs/x", Vec::new(), "application/json")
+            .unwrap_err();
+        assert!(matches!(e, Error::Interrupted), "{e:?}");
+        assert_eq!(
+            t.sent.lock().unwrap().len(),
+            1,
+            "no request after the cancel"
+        );
+    }
 }

@@ -7,11 +7,15 @@ pub mod docs;
 pub mod engine;
 pub mod records;
 pub mod reference;
+pub mod transport;
 
 pub use patrol_model::{fixcodec, wire};
 
 pub use client::{
-    NetworkState, NoProgress, SyncPolicy, SyncProgress, SyncReport, SyncStage, block_on, enrol,
-    sync,
+    NetworkState, NoProgress, ServerUrl, SyncPolicy, SyncProgress, SyncReport, SyncStage,
+    check_server_url, enrol, sync,
 };
 pub use engine::{Account, Applied, SetAside};
+#[cfg(feature = "native-http")]
+pub use transport::native::NativeTransport;
+pub use transport::{HttpMethod, HttpRequest, HttpResponse, HttpTransport, TransportError};

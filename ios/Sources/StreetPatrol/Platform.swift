@@ -13,19 +13,21 @@ import Network
 extension PatrolStore {
     /// Opens (creating if needed) the store `fileName` in the app's Application Support
     /// directory, off the caller's thread (opening may migrate the schema). Pass a
-    /// `PathNetworkMonitor` as `network` (and close it with the store) once the app syncs.
+    /// `PathNetworkMonitor` as `network` (and close it with the store) once the app syncs; sync
+    /// goes over `URLSession` unless `http` says otherwise.
     public static func `open`(
         fileName: String = "streetpatrol.db",
         settings: StoreSettings = StoreSettings(),
         network: NetworkMonitor? = nil,
-        clock: WallClock? = nil
+        clock: WallClock? = nil,
+        http: HttpClient = URLSessionHttpClient()
     ) async throws -> PatrolStore {
         try await Task.detached(priority: .userInitiated) {
             let folder = try FileManager.default.url(
                 for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
             )
             let path = folder.appendingPathComponent(fileName).path
-            return try PatrolStore.open(path: path, settings: settings, clock: clock, network: network)
+            return try PatrolStore.open(path: path, settings: settings, clock: clock, network: network, http: http)
         }.value
     }
 }

@@ -152,22 +152,26 @@ pub fn enrol_device(dir: &Path, url: &str, code: &str) -> Store {
     std::fs::create_dir_all(dir).expect("device dir");
     let mut store =
         Store::open(dir.join("phone.db"), StoreConfig::default()).expect("open phone store");
-    patrol_core::sync::block_on(patrol_core::sync::enrol(
+    patrol_core::sync::enrol(
         &mut store,
+        &transport(),
+        &NoProgress,
         url,
         code,
         SyncPolicy::on(NetworkState::Wifi),
-    ))
-    .expect("runtime")
+    )
     .expect("enrol");
     store
 }
 
 pub fn sync_wifi(store: &mut Store) -> SyncReport {
     let policy = SyncPolicy::on(NetworkState::Wifi);
-    patrol_core::sync::block_on(patrol_core::sync::sync(store, &policy, &NoProgress))
-        .expect("runtime")
-        .expect("sync")
+    patrol_core::sync::sync(store, &transport(), &policy, &NoProgress).expect("sync")
+}
+
+/// A phone's HTTP stack, new for each sync as a phone's worker would make it.
+pub fn transport() -> patrol_core::sync::NativeTransport {
+    patrol_core::sync::NativeTransport::new().expect("HTTP client")
 }
 
 /// The cached fixture, built first when absent.

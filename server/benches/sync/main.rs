@@ -103,9 +103,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn sync_with(store: &mut Store, policy: &SyncPolicy, progress: &dyn SyncProgress) -> SyncReport {
-    patrol_core::sync::block_on(patrol_core::sync::sync(store, policy, progress))
-        .expect("runtime")
-        .expect("sync")
+    patrol_core::sync::sync(store, &fixture::transport(), policy, progress).expect("sync")
 }
 
 /// Points a phone at another server address.
@@ -477,13 +475,12 @@ fn crowd(s: &Settings, tmp: &Path) -> Crowd {
                         max_attempts: 1,
                         ..SyncPolicy::on(NetworkState::Wifi)
                     };
-                    match patrol_core::sync::block_on(patrol_core::sync::sync(
+                    match patrol_core::sync::sync(
                         &mut phone,
+                        &fixture::transport(),
                         &policy,
                         &patrol_core::sync::NoProgress,
-                    ))
-                    .expect("runtime")
-                    {
+                    ) {
                         Ok(r) if r.rejected.is_empty() && r.docs_up == 1 => {
                             latency.push(ms_since(t))
                         }

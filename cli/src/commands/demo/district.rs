@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
-use patrol_core::sync::{NetworkState, NoProgress, SyncPolicy, SyncReport};
+use patrol_core::sync::{NativeTransport, NetworkState, NoProgress, SyncPolicy, SyncReport};
 use patrol_core::{Role, Store, StoreConfig, UserId};
 use patrol_server::{ServerConfig, ServerThread, admin, network};
 use serde_json::json;
@@ -72,17 +72,16 @@ pub struct Phone {
     pub name: &'static str,
     pub user_id: UserId,
     pub store: Store,
+    /// The phone's HTTP stack (a phone app hands in its platform's).
+    pub transport: NativeTransport,
 }
 
 impl Phone {
     /// Syncs on the given network, as the phone's sync worker would.
     pub fn sync(&mut self, network: NetworkState) -> Result<SyncReport> {
         let policy = SyncPolicy::on(network);
-        let report = patrol_core::sync::block_on(patrol_core::sync::sync(
-            &mut self.store,
-            &policy,
-            &NoProgress,
-        ))??;
+        let report =
+            patrol_core::sync::sync(&mut self.store, &self.transport, &policy, &NoProgress)?;
         Ok(report)
     }
 }
@@ -147,16 +146,20 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
                 path.display()
             );
         }
-        patrol_core::sync::block_on(patrol_core::sync::enrol(
+        let transport = NativeTransport::new()?;
+        patrol_core::sync::enrol(
             &mut store,
+            &transport,
+            &NoProgress,
             &server.url(),
             &user.enrol_code,
             SyncPolicy::on(NetworkState::Wifi),
-        ))??;
+        )?;
         phones.push(Phone {
             name,
             user_id: user.user_id,
             store,
+            transport,
         });
     }
     let sign = network::issue_signboard(s, &data, "八角西街", Some((39.9075, 116.1937)))?;

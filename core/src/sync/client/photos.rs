@@ -3,11 +3,9 @@
 //! hash first), and bounded: repeated conflicts meet growing, jittered waits and, after
 //! [`MAX_CONFLICTS`], the photo is set aside for this sync instead of looping.
 
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
-
 use super::{SyncClient, error_body, server_error};
 use crate::error::Result;
+use crate::sync::transport::{HttpMethod as Method, HttpResponse};
 
 /// Chunk size of photo uploads: small enough to resume cheaply on a poor connection.
 const PHOTO_CHUNK: usize = 512 * 1024;
@@ -27,29 +25,26 @@ pub(super) enum PhotoUpload {
     SetAside(String),
 }
 
-fn header<T: std::str::FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
+fn header<T: std::str::FromStr>(answer: &HttpResponse, name: &str) -> Option<T> {
+    answer.header(name).and_then(|v| v.trim().parse().ok())
 }
 
-fn complete(headers: &HeaderMap) -> bool {
-    headers.get("blob-complete").is_some_and(|v| v == "true")
+fn complete(answer: &HttpResponse) -> bool {
+    answer.header("blob-complete") == Some("true")
 }
 
 /// Where this device's upload stands on the server: `None` when the photo is stored, else the
 /// offset to send from (0 unless the server holds part of an upload of exactly this length).
-async fn resume_point(client: &mut SyncClient, path: &str, len: usize) -> Result<Option<usize>> {
-    let (status, headers, _) = client.exchange(Method::HEAD, path, Vec::new(), &[]).await?;
-    if status != StatusCode::OK {
+fn resume_point(client: &mut SyncClient<'_>, path: &str, len: usize) -> Result<Option<usize>> {
+    let answer = client.exchange(Method::Head, path, Vec::new(), &[])?;
+    if answer.status != 200 {
         return Ok(Some(0));
     }
-    if complete(&headers) {
+    if complete(&answer) {
         return Ok(None);
     }
-    let offset: usize = header(&headers, "upload-offset").unwrap_or(0);
-    let length: Option<usize> = header(&headers, "upload-length");
+    let offset: usize = header(&answer, "upload-offset").unwrap_or(0);
+    let length: Option<usize> = header(&answer, "upload-length");
     Ok(Some(if length == Some(len) && offset < len {
         offset
     } else {
@@ -58,8 +53,8 @@ async fn resume_point(client: &mut SyncClient, path: &str, len: usize) -> Result
 }
 
 /// Uploads one photo from where the server stands (it may have part of it from an earlier try).
-pub(super) async fn upload_photo(
-    client: &mut SyncClient,
+pub(super) fn upload_photo(
+    client: &mut SyncClient<'_>,
     sha: &str,
     file: &std::path::Path,
     size: u64,
@@ -81,7 +76,7 @@ pub(super) async fn upload_photo(
     }
     let path = format!("/v1/blobs/{sha}");
     let len = bytes.len();
-    let Some(mut offset) = resume_point(client, &path, len).await? else {
+    let Some(mut offset) = resume_point(client, &path, len)? else {
         return Ok(PhotoUpload::Stored);
     };
     let mut conflicts = 0u32;
@@ -91,11 +86,11 @@ pub(super) async fn upload_photo(
             ("upload-offset", offset.to_string()),
             ("upload-length", len.to_string()),
         ];
-        let (status, answer, body) = client
-            .exchange(Method::PATCH, &path, bytes[offset..end].to_vec(), &headers)
-            .await?;
+        let answer =
+            client.exchange(Method::Patch, &path, bytes[offset..end].to_vec(), &headers)?;
+        let (status, body) = (answer.status, &answer.body);
         let conflict = match status {
-            s if s.is_success() => {
+            _ if answer.is_success() => {
                 if complete(&answer) {
                     return Ok(PhotoUpload::Stored);
                 }
@@ -107,12 +102,12 @@ pub(super) async fn upload_photo(
                 // Taken, yet not complete and not further on: out of step with the server.
                 format!("the server took bytes {offset}..{end} but stands at {next} of {len}")
             }
-            StatusCode::CONFLICT => error_body(status, &body).1,
-            StatusCode::FORBIDDEN => return Ok(PhotoUpload::NotYours(error_body(status, &body).1)),
-            s if matches!(s.as_u16(), 400 | 404 | 413 | 422) => {
-                return Ok(PhotoUpload::SetAside(error_body(status, &body).1));
+            409 => error_body(status, body).1,
+            403 => return Ok(PhotoUpload::NotYours(error_body(status, body).1)),
+            400 | 404 | 413 | 422 => {
+                return Ok(PhotoUpload::SetAside(error_body(status, body).1));
             }
-            _ => return Err(server_error(status, &body)),
+            _ => return Err(server_error(status, body)),
         };
         conflicts += 1;
         if conflicts >= MAX_CONFLICTS {
@@ -121,8 +116,8 @@ pub(super) async fn upload_photo(
             )));
         }
         let wait = client.backoff(conflicts);
-        tokio::time::sleep(wait).await;
-        match resume_point(client, &path, len).await? {
+        client.wait(wait)?;
+        match resume_point(client, &path, len)? {
             None => return Ok(PhotoUpload::Stored),
             Some(o) => offset = o,
         }

@@ -17,6 +17,7 @@ import org.streetpatrol.ffi.NetworkMonitor
 import org.streetpatrol.ffi.NetworkState
 import org.streetpatrol.ffi.PatrolStore
 import org.streetpatrol.ffi.StoreSettings
+import org.streetpatrol.ffi.HttpClient
 import org.streetpatrol.ffi.WallClock
 
 // Android glue for the StreetPatrol core: where the database lives, locations as fixes, and the
@@ -27,7 +28,8 @@ import org.streetpatrol.ffi.WallClock
  * Opens (creating if needed) the store in the app's database directory
  * (`context.getDatabasePath(fileName)`), so Android's backup rules and "clear storage" treat it
  * like any app database, on [io] (opening may migrate the schema). Pass an
- * [AndroidNetworkMonitor] as [network] (and close it with the store) once the app syncs.
+ * [AndroidNetworkMonitor] as [network] (and close it with the store) once the app syncs; sync
+ * goes over the platform's [HttpURLConnection][JavaNetHttpClient] unless [http] says otherwise.
  */
 suspend fun PatrolStore.Companion.open(
     context: Context,
@@ -35,11 +37,12 @@ suspend fun PatrolStore.Companion.open(
     settings: StoreSettings = StoreSettings(),
     network: NetworkMonitor? = null,
     clock: WallClock? = null,
+    http: HttpClient = JavaNetHttpClient(),
     io: CoroutineDispatcher = Dispatchers.IO,
 ): PatrolStore = withContext(io) {
     val file = context.getDatabasePath(fileName)
     file.parentFile?.mkdirs() // SQLite creates the file, not its directory
-    open(file.path, settings, clock, network)
+    open(file.path, settings, clock, network, http)
 }
 
 /**
