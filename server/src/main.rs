@@ -579,7 +579,7 @@ fn run_streets(
                 subdistrict,
                 ..Default::default()
             };
-            let r = patrol_server::network::import_streets(s, data, &file, &options)?;
+            let r = patrol_server::network::import_streets(s, &file, &options)?;
             let text = format!(
                 "{} streets, {} segments, {:.1} km imported",
                 r.streets,

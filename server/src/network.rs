@@ -36,7 +36,6 @@ use crate::storage::{FeedScope, Storage, Tx};
 /// street whose row changed. All or nothing: a bad file publishes nothing.
 pub fn import_streets(
     storage: &dyn Storage,
-    _data_dir: &Path,
     file: &Path,
     options: &StreetImportOptions,
 ) -> Result<StreetImportReport> {

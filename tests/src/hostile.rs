@@ -64,7 +64,7 @@ pub fn district() -> District {
             subdistrict: Some(sub.into()),
             ..Default::default()
         };
-        network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+        network::import_streets(storage.as_ref(), &file, &options).unwrap();
     }
     District {
         server,

@@ -255,7 +255,6 @@ pub mod net {
         pub fn import_streets(&self, streets: &[(&str, [[f64; 2]; 2])]) {
             patrol_server::network::import_streets(
                 self.storage().as_ref(),
-                &self.data,
                 &self.network_file(streets),
                 &Default::default(),
             )

@@ -81,7 +81,7 @@ fn world() -> World {
             ..Default::default()
         };
         let file = server.network_file(&[street]);
-        network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+        network::import_streets(storage.as_ref(), &file, &options).unwrap();
     }
     let enrol = |name: &str, role: Role, scope: Scope, street: Option<&str>| {
         let (id, code) = server.add_user(name, role, scope);

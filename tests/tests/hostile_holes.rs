@@ -215,13 +215,8 @@ fn street_and_subdistrict_names_with_escapes_are_refused_at_import() {
         ("清华路", [[116.30, 39.90], [116.301, 39.90]]),
         ("王\u{202E}芳路", [[116.30, 39.91], [116.301, 39.91]]),
     ]);
-    let e = patrol_server::network::import_streets(
-        storage.as_ref(),
-        &server.data,
-        &file,
-        &Default::default(),
-    )
-    .unwrap_err();
+    let e = patrol_server::network::import_streets(storage.as_ref(), &file, &Default::default())
+        .unwrap_err();
     let msg = format!("{e:#}");
     assert!(
         msg.contains("GeoJSON feature 1") && msg.contains("U+202E"),
@@ -238,8 +233,7 @@ fn street_and_subdistrict_names_with_escapes_are_refused_at_import() {
         ..Default::default()
     };
     let file = server.network_file(&[("清华路", [[116.30, 39.90], [116.301, 39.90]])]);
-    let e = patrol_server::network::import_streets(storage.as_ref(), &server.data, &file, &opts)
-        .unwrap_err();
+    let e = patrol_server::network::import_streets(storage.as_ref(), &file, &opts).unwrap_err();
     assert!(format!("{e:#}").contains("subdistrict"), "{e:#}");
 
     let csv = "code,name\n110107001,八角街道\n110107002,\u{1b}]0;x\u{7}古城街道\n";

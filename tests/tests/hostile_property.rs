@@ -165,8 +165,7 @@ fn run_case(seed: u64) -> (u32, u32) {
         subdistrict: Some("八角街道".into()),
         ..Default::default()
     };
-    patrol_server::network::import_streets(storage.as_ref(), &server.data, &file, &options)
-        .unwrap();
+    patrol_server::network::import_streets(storage.as_ref(), &file, &options).unwrap();
     let street = admin::resolve_street(storage.as_ref(), "八角西街").unwrap();
     let person = |name: &str, role: Role, scope: Scope| {
         let (id, code) = server.add_user(name, role, scope);

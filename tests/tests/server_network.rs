@@ -26,7 +26,7 @@ fn a_reimport_keeps_every_street_and_segment_id_and_publishes_nothing_new() {
         max_segment_m: 40.0,
         ..Default::default()
     };
-    let first = network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+    let first = network::import_streets(storage.as_ref(), &file, &options).unwrap();
     assert_eq!((first.streets, first.streets_new), (3, 3));
     assert!(
         first.segments > 3,
@@ -35,7 +35,7 @@ fn a_reimport_keeps_every_street_and_segment_id_and_publishes_nothing_new() {
     let before = published(&server);
     let feed_before = storage.read().unwrap().feed_head().unwrap();
 
-    let again = network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+    let again = network::import_streets(storage.as_ref(), &file, &options).unwrap();
     assert_eq!((again.streets_new, again.streets_updated), (0, 3));
     assert_eq!(again.segments, first.segments);
     assert_eq!(published(&server), before, "same ids, same rows");
@@ -52,7 +52,7 @@ fn a_reimport_keeps_every_street_and_segment_id_and_publishes_nothing_new() {
         b"{\"type\": \"FeatureCollection\", \"features\": []}",
     )
     .unwrap();
-    assert!(network::import_streets(storage.as_ref(), &server.data, &junk, &options).is_err());
+    assert!(network::import_streets(storage.as_ref(), &junk, &options).is_err());
     assert_eq!(published(&server), before);
 
     // Signboards name a street by id or by its one name; an unknown name is refused.
@@ -90,13 +90,7 @@ fn an_upgraded_server_signs_with_the_key_of_its_phone_store() {
 
     let storage = server.storage();
     let file = server.network_file(&THREE_STREETS);
-    network::import_streets(
-        storage.as_ref(),
-        &server.data,
-        &file,
-        &StreetImportOptions::default(),
-    )
-    .unwrap();
+    network::import_streets(storage.as_ref(), &file, &StreetImportOptions::default()).unwrap();
     let sign = network::issue_signboard(storage.as_ref(), &server.data, "八角西街", None).unwrap();
     let published = storage
         .read()
@@ -115,13 +109,7 @@ fn an_upgraded_server_signs_with_the_key_of_its_phone_store() {
     let fresh = TestServer::start();
     let storage = fresh.storage();
     let file = fresh.network_file(&THREE_STREETS);
-    network::import_streets(
-        storage.as_ref(),
-        &fresh.data,
-        &file,
-        &StreetImportOptions::default(),
-    )
-    .unwrap();
+    network::import_streets(storage.as_ref(), &file, &StreetImportOptions::default()).unwrap();
     let a = network::issue_signboard(storage.as_ref(), &fresh.data, "八角西街", None).unwrap();
     let b = network::issue_signboard(storage.as_ref(), &fresh.data, "八角西街", None).unwrap();
     let key_row = storage

@@ -35,7 +35,6 @@ fn world() -> World {
     };
     network::import_streets(
         storage.as_ref(),
-        &server.data,
         &server.network_file(&THREE_STREETS),
         &options,
     )

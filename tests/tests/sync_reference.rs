@@ -19,7 +19,7 @@ fn the_network_flows_down_and_coverage_works_offline() {
         subdistrict: Some("八角街道".into()),
         ..Default::default()
     };
-    let report = network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+    let report = network::import_streets(storage.as_ref(), &file, &options).unwrap();
     assert_eq!(report.streets, 3);
     let (chief_id, code) = server.add_user("王芳", Role::Chief, Scope::Own);
     admin::assign(storage.as_ref(), "八角西街", &chief_id, Role::Chief, true).unwrap();
@@ -64,7 +64,7 @@ fn the_network_flows_down_and_coverage_works_offline() {
 
     // A re-import that changes nothing publishes nothing; a changed street is sent again.
     let before = storage.read().unwrap().feed_head().unwrap();
-    network::import_streets(storage.as_ref(), &server.data, &file, &options).unwrap();
+    network::import_streets(storage.as_ref(), &file, &options).unwrap();
     assert_eq!(storage.read().unwrap().feed_head().unwrap(), before);
     let r = chief.sync();
     assert_eq!(r.reference_down, 0);
@@ -91,13 +91,8 @@ fn real_osm_network_reaches_the_phone() {
     let server = TestServer::start();
     let storage = server.storage();
     let file = dir.join("beijing_tsinghua_wudaokou__FreemanDane-PathPlanning.osm");
-    let report = network::import_streets(
-        storage.as_ref(),
-        &server.data,
-        &file,
-        &StreetImportOptions::default(),
-    )
-    .unwrap();
+    let report =
+        network::import_streets(storage.as_ref(), &file, &StreetImportOptions::default()).unwrap();
     let (_, code) = server.add_user("李主任", Role::Supervisor, Scope::District);
     let mut sup = Device::enrol(&server.url(), &code);
     sup.sync();

@@ -208,7 +208,7 @@ fn build(dir: &Path) {
         subdistrict: Some(SUBDISTRICT.into()),
         ..Default::default()
     };
-    network::import_streets(storage.as_ref(), &data, &geojson, &options).expect("import streets");
+    network::import_streets(storage.as_ref(), &geojson, &options).expect("import streets");
     let chief =
         admin::add_user(storage.as_ref(), "王芳", Role::Chief, Scope::Own, None).expect("chief");
     let mut patrollers = Vec::new();

@@ -113,7 +113,7 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
     admin::add_subdistrict(s, "八角街道", Some("110107003"))?;
     let file = dir.join("八角.geojson");
     std::fs::write(&file, neighbourhood_geojson())?;
-    let report = network::import_streets(s, &data, &file, &StreetImportOptions::default())?;
+    let report = network::import_streets(s, &file, &StreetImportOptions::default())?;
     let sub = admin::parse_scope(s, "subdistrict:八角街道")?;
     let people = [
         ("王芳", Role::Chief, Scope::Own),
