@@ -4,6 +4,7 @@
 //! ([`crate::render`]). The district server computes the same reports from its own storage
 //! through the same model functions.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -22,8 +23,8 @@ use crate::report::stewards::{self, StewardFacts, StewardReport};
 use crate::report::{ReportRules, export, published};
 use crate::spatial::IndexedNetwork;
 use crate::store::Store;
-use crate::streets::StreetsError;
-use patrol_model::report::facts::{CoverageFacts, PatrolFacts};
+use crate::streets::{Street, StreetsError};
+use patrol_model::report::facts::{CoverageFacts, PatrolFacts, PickupFacts};
 
 impl Store {
     /// The report rules the district published (received in sync), or `None` when it published
@@ -49,21 +50,22 @@ impl Store {
         let people = gather::load_people(conn)?;
         let net = self.network_if_any()?;
         let catalog = self.issue_catalog()?;
-        let mut patrols = gather::patrols_between(
+        let (keys, mut patrols): (Vec<_>, Vec<_>) = gather::patrols_between(
             conn,
             &self.config().track.metrics,
             period.from_ms,
             period.to_ms,
-        )?;
+        )?
+        .into_iter()
+        .unzip();
         let issues = gather::issue_outcomes(conn, period, &catalog)?;
         if let Some(net) = &net {
-            let facts: Vec<PatrolFacts> = patrols.iter().map(|p| p.1.clone()).collect();
-            let wanted = assessment::patrols_to_measure(&people, &facts, rules);
-            self.measure(net, &mut patrols, &wanted)?;
+            let wanted = assessment::patrols_to_measure(&people, &patrols, rules);
+            self.measure(net, &keys, &mut patrols, &wanted)?;
         }
         let facts = AssessmentFacts {
             people,
-            patrols: patrols.into_iter().map(|p| p.1).collect(),
+            patrols,
             issues,
         };
         Ok(assessment::assess_chiefs(
@@ -81,32 +83,21 @@ impl Store {
         let people = gather::load_people(conn)?;
         let net = self.network_if_any()?;
         let (from, to) = stewards::patrol_window(period, rules);
-        let mut patrols = gather::patrols_between(conn, &self.config().track.metrics, from, to)?;
+        let (keys, mut patrols): (Vec<_>, Vec<_>) =
+            gather::patrols_between(conn, &self.config().track.metrics, from, to)?
+                .into_iter()
+                .unzip();
         if let Some(net) = &net {
             let all: Vec<usize> = (0..patrols.len()).collect();
-            self.measure(net, &mut patrols, &all)?;
+            self.measure(net, &keys, &mut patrols, &all)?;
         }
         let streets: Vec<_> = self.streets()?.into_iter().map(|i| i.street).collect();
         let mut pickups = gather::pickups_between(conn, period)?;
-        // A street named by something other than a known id: the store resolves a name (or an
-        // id it has) where it can, and keeps the text otherwise.
-        let known: std::collections::HashSet<String> =
-            streets.iter().map(|s| s.id.to_string()).collect();
-        for p in &mut pickups {
-            if let Some(s) = p.street_id.take() {
-                p.street_id = Some(if known.contains(&s) {
-                    s
-                } else {
-                    self.resolve_street(&s)
-                        .map(|id| id.to_string())
-                        .unwrap_or(s)
-                });
-            }
-        }
+        self.resolve_pickup_streets(&mut pickups, &streets);
         let facts = StewardFacts {
             people,
             streets,
-            patrols: patrols.into_iter().map(|p| p.1).collect(),
+            patrols,
             balances: gather::balances_at(conn, period.to_ms)?,
             entries: gather::ledger_between(conn, period)?,
             pickups,
@@ -233,26 +224,44 @@ impl Store {
         }
     }
 
-    /// Fills in the coverage of the patrols at `which` (indices into `patrols`), from the
-    /// store's per-patrol coverage cache (matched and stored on a miss), so a month's report
-    /// does not map-match ten thousand tracks each time it is opened.
+    /// Fills in the coverage of the patrols at `which` (indices into `patrols`, whose cache
+    /// keys are `keys`), from the store's per-patrol coverage cache (matched and stored on a
+    /// miss), so a month's report does not map-match ten thousand tracks each time it is opened.
     fn measure(
         &self,
         net: &IndexedNetwork,
-        patrols: &mut [(PatrolKey, PatrolFacts)],
+        keys: &[PatrolKey],
+        patrols: &mut [PatrolFacts],
         which: &[usize],
     ) -> Result<()> {
-        let keys: Vec<PatrolKey> = which
+        let which: Vec<usize> = which
             .iter()
-            .filter_map(|&i| patrols.get(i).map(|p| p.0))
+            .copied()
+            .filter(|&i| i < keys.len() && i < patrols.len())
             .collect();
-        let coverages = self.patrol_coverages(net, &keys)?;
+        let wanted: Vec<PatrolKey> = which.iter().map(|&i| keys[i]).collect();
+        let coverages = self.patrol_coverages(net, &wanted)?;
         for (&i, (coverage, _)) in which.iter().zip(coverages) {
-            if let Some(p) = patrols.get_mut(i) {
-                p.1.coverage = Some(CoverageFacts::of(&coverage, &net.network));
-            }
+            patrols[i].coverage = Some(CoverageFacts::of(&coverage, &net.network));
         }
         Ok(())
+    }
+
+    /// Pickups name their street as a steward typed it: an id this store has stays; anything
+    /// else is resolved as a name (or an id) where the store can, and kept as typed otherwise.
+    fn resolve_pickup_streets(&self, pickups: &mut [PickupFacts], streets: &[Street]) {
+        let known: HashSet<String> = streets.iter().map(|s| s.id.to_string()).collect();
+        for p in pickups {
+            if let Some(s) = p.street_id.take() {
+                p.street_id = Some(if known.contains(&s) {
+                    s
+                } else {
+                    self.resolve_street(&s)
+                        .map(|id| id.to_string())
+                        .unwrap_or(s)
+                });
+            }
+        }
     }
 
     /// The patrols of `period` (or all), oldest first, each with its fixes.
