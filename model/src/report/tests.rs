@@ -2,18 +2,23 @@
 //! patrols with what they covered, issues, ledger rows and pickups; the expected figures are
 //! worked out by hand from the rules below, not read back from the code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crate::coverage::{Coverage, CoverageConfig};
 use crate::domain::{
-    IssueEventKind, IssueStatus, PatrolId, PointsEntryId, PointsKind, Role, SegmentId, StreetId,
-    UserId,
+    DutyGrade, InspectionId, IssueEventKind, IssueId, IssueStatus, MerchantId, PatrolId,
+    PointsEntryId, PointsKind, Role, SegmentId, StreetId, UserId,
 };
+use crate::hlc::HlcStamp;
 use crate::matching::MatchConfig;
+use crate::merchants::{Inspection, IssueLink, Merchant, MerchantFields};
 use crate::report::assessment::{AssessmentFacts, assess_chiefs, patrols_to_measure};
 use crate::report::facts::{
     Assignment, CoverageFacts, IssueOutcome, LedgerEntry, PatrolFacts, People, Person, PickupFacts,
     ReportedIssue, median,
 };
+use crate::report::merchants::{MerchantFacts, MerchantIssue, merchant_report};
+use crate::report::network::network_coverage;
 use crate::report::period::{DAY_MS, Period};
 use crate::report::rules::{ReportRules, ScoreRule};
 use crate::report::stewards::{StewardFacts, steward_report};
@@ -495,4 +500,145 @@ fn stewards_get_points_leaderboards_pickups_and_workload() {
 
 fn seg_of(net: &IndexedNetwork, street: usize, k: usize) -> usize {
     net.network.street_segments[street][k]
+}
+
+fn merchant(name: &str, lat: f64, lon: f64, closed: bool) -> Merchant {
+    Merchant {
+        id: MerchantId::new(),
+        fields: MerchantFields {
+            name: name.into(),
+            lat,
+            lon,
+            closed,
+            ..MerchantFields::default()
+        },
+        created_by: UserId::new(),
+        created_at_ms: 0,
+        inspections: Vec::new(),
+        links: Vec::new(),
+    }
+}
+
+fn stamp(wall_ms: i64) -> HlcStamp {
+    HlcStamp {
+        wall_ms,
+        counter: 0,
+        actor: "aa".into(),
+    }
+}
+
+fn inspection(at_ms: i64, grades: [DutyGrade; 3]) -> Inspection {
+    Inspection {
+        id: InspectionId::new(),
+        by: UserId::new(),
+        role: Role::Chief,
+        at: stamp(at_ms),
+        sanitation: grades[0],
+        greening: grades[1],
+        order: grades[2],
+        note: None,
+        photos: Vec::new(),
+    }
+}
+
+fn link(issue: IssueId, linked: bool) -> IssueLink {
+    IssueLink {
+        issue_id: issue,
+        linked,
+        by: UserId::new(),
+        at: stamp(0),
+    }
+}
+
+fn merchant_issue(category: &str, lat: f64, lon: f64, reported_at_ms: i64) -> MerchantIssue {
+    MerchantIssue {
+        id: IssueId::new(),
+        category: category.into(),
+        lat,
+        lon,
+        reported_at_ms,
+    }
+}
+
+#[test]
+fn merchant_credit_decays_links_by_place_and_hand_and_rates() {
+    use DutyGrade::{Fair, Good, Poor};
+    let end = week().to_ms;
+    let (half, quarter) = (end - 90 * DAY_MS, end - 180 * DAY_MS);
+    // A noodle shop, a grocery about 500 m east, and a closed shop.
+    let mut noodles = merchant("面馆", 39.9, 116.2, false);
+    let mut grocery = merchant("超市", 39.9, 116.206, false);
+    let closed = merchant("旧店", 39.9, 116.2001, true);
+    // Litter 11 m north of the noodle shop: linked by place. Litter 4 m from the grocery,
+    // which said it is not theirs. Noise far away, linked to the grocery by hand.
+    let near_noodles = merchant_issue("litter", 39.9001, 116.2, half);
+    let near_grocery = merchant_issue("litter", 39.9, 116.20605, half);
+    let far = merchant_issue("noise", 39.95, 116.3, half);
+    grocery.links = vec![link(near_grocery.id, false), link(far.id, true)];
+    // 90 days old weighs half: (-8 x 3) x 0.5; 180 days a quarter: (1 + 1 - 3) x 0.25.
+    noodles.inspections = vec![
+        inspection(quarter, [Good, Good, Fair]),
+        inspection(half, [Poor, Poor, Poor]),
+    ];
+    let facts = MerchantFacts {
+        merchants: vec![closed, noodles.clone(), grocery.clone()],
+        issues: vec![near_noodles.clone(), near_grocery, far.clone()],
+        streets: Vec::new(),
+    };
+    let report = merchant_report(&facts, &ReportRules::default(), &week());
+    let names: Vec<&str> = report.merchants.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["超市", "面馆", "旧店"]);
+    let (g, n, c) = (
+        &report.merchants[0],
+        &report.merchants[1],
+        &report.merchants[2],
+    );
+    // 100 - 4 x 0.5 for the noise linked by hand.
+    assert_eq!(g.linked_issue_ids, [far.id]);
+    assert_eq!((g.credit_score, g.rating.as_deref()), (98.0, Some("A")));
+    // 100 - 12 - 0.25 - 2 (the litter, -4 x 0.5).
+    assert_eq!(n.linked_issue_ids, [near_noodles.id]);
+    assert_eq!((n.credit_score, n.rating.as_deref()), (85.75, Some("B")));
+    assert_eq!(n.inspections_in_period, 0);
+    assert_eq!(n.explanation.len(), 5);
+    // Closed: kept for the record, not rated, and never linked by place.
+    assert_eq!((c.closed, c.rating.as_deref()), (true, None));
+    assert!(c.linked_issue_ids.is_empty());
+}
+
+#[test]
+fn network_coverage_unites_patrols_and_counts_those_that_patrolled() {
+    let (net, east, _) = network();
+    let net = IndexedNetwork::build(net);
+    let e = |k: usize| seg_of(&net, net.network.street_index(east).unwrap(), k);
+    let len = |s: usize| net.network.segments[s].projected_length_m();
+    let (e0, e1) = (e(0), e(1));
+    // One patrol walks e0 and the first half of e1, another the second half of e1.
+    let first = Coverage::from_parts(
+        HashMap::from([(e0, vec![(0.0, len(e0))]), (e1, vec![(0.0, len(e1) / 2.0)])]),
+        HashMap::new(),
+    );
+    let second = Coverage::from_parts(
+        HashMap::from([(e1, vec![(len(e1) / 2.0, len(e1))])]),
+        HashMap::new(),
+    );
+    let ids = vec![PatrolId::new(), PatrolId::new()];
+    let cov = network_coverage(
+        &net,
+        Some(&week()),
+        ids.clone(),
+        &[first, second],
+        0.5,
+        &CoverageConfig::default(),
+    );
+    assert_eq!(cov.patrols, ids);
+    assert_eq!(cov.segments.len(), 6);
+    let state = |s: usize| &cov.segments[s];
+    assert_eq!(state(e0).patrols, 1);
+    // Each covered half of e1: both patrolled it, and together they covered all of it.
+    assert_eq!(state(e1).patrols, 2);
+    assert!((state(e1).covered_ratio - 1.0).abs() < 1e-9);
+    assert_eq!(state(e(2)).patrols, 0);
+    // Two of six equal segments.
+    assert!((cov.covered_ratio(&net.network) - 1.0 / 3.0).abs() < 1e-9);
 }
