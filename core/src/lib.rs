@@ -5,6 +5,8 @@
 //! and `cli/` and call into this crate.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
+//! - `api`: entry points on a store that only put modules together (reports: gather facts,
+//!   compute them in the model, draw).
 //! - [`render`]: SVG and PNG pictures of patrols, issues, coverage and trends, from data alone.
 //! - [`report`]: supervisors' reports: chief assessment, stewards, merchant credit; exports.
 //! - [`merchants`]: merchants as Automerge documents and their frontage-duty inspections.
@@ -27,6 +29,7 @@
 //! - [`text`]: names and texts people typed: checked at the door, neutralised for terminals and CSV.
 //! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
 
+mod api;
 pub mod closed_loop;
 pub mod coverage;
 pub mod docs;

@@ -8,7 +8,8 @@
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
 //! - [`wire`], [`fixcodec`], [`reference`]: the sync protocol's messages, the compact fix batch
 //!   format and the reference rows the server publishes.
-//! - [`report`]: report periods, the district's rules, scores.
+//! - [`report`]: report periods, the district's rules, scores, and the reports (assessment,
+//!   stewards, merchant credit, network coverage) computed from plain facts.
 //! - [`coverage`]: which stretches of which segments a patrol walked (linear referencing).
 //! - [`matching`]: map matching of fixes onto street segments (HMM / Viterbi).
 //! - [`spatial`]: the R-tree of segments of a loaded network.

@@ -4,21 +4,30 @@
 //! whole network coloured by coverage over a period; and weekly trends of issues found and
 //! closed. Each is an SVG ([`svg::Canvas`]); [`png`] rasterises the same SVG with resvg, so the
 //! two never disagree. Labels use a built-in stroke font ([`glyphs`]), so no font is needed.
+//!
+//! Each picture is drawn from plain data handed in; `facts` reads what they need from a store
+//! (functions over a connection), and the entry points on a store (`Store::render_patrol_map`
+//! and the others) are in `crate::api::reports`.
 
 pub mod glyphs;
 pub mod svg;
+
+pub(crate) mod facts;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::{FixVerdict, PatrolId};
+use crate::coverage::PatrolCoverage;
+use crate::domain::{FixVerdict, StoredFix};
 use crate::error::{Error, Result};
 use crate::geodesy::LocalProjection;
+use crate::issues::Catalog;
+use crate::patrol::PatrolInfo;
+use crate::report::NetworkCoverage;
 use crate::report::period::{DAY_MS, Period, beijing_date, beijing_time_text, week_start_ms};
 use crate::report::score::num;
 use crate::spatial::IndexedNetwork;
-use crate::store::Store;
 use svg::{Canvas, PALETTE, coverage_colour};
 
 /// A rendered picture and how many of each kind of feature it drew.
@@ -207,448 +216,435 @@ fn background_streets(
     }
 }
 
-impl Store {
-    /// A patrol's track over its streets, each segment of its assigned and visited streets
-    /// coloured by the share of it this patrol covered.
-    pub fn render_patrol_map(&self, id: PatrolId) -> Result<Picture> {
-        let info = self.patrol(id)?;
-        let net = self.street_network()?;
-        let cov = self.patrol_coverage(id)?;
-        let fixes = self.fixes(id)?;
-        let kept: Vec<_> = fixes
-            .iter()
-            .filter(|f| f.verdict == FixVerdict::Kept)
-            .collect();
-        let mut coloured: BTreeMap<usize, f64> = BTreeMap::new();
-        for s in cov.streets.iter().chain(cov.visited_unassigned.iter()) {
-            for seg in &s.segments {
-                if let Some(i) = net.network.segment_index(seg.segment_id) {
-                    coloured.insert(
-                        i,
-                        if seg.length_m > 0.0 {
-                            seg.covered_m / seg.length_m
-                        } else {
-                            0.0
-                        },
-                    );
-                }
-            }
-        }
-        let mut pts: Vec<(f64, f64)> = kept.iter().map(|f| (f.lat, f.lon)).collect();
-        for &i in coloured.keys() {
-            pts.extend(net.network.segments[i].points.iter().copied());
-        }
-        let (frame, height) = Frame::fit(&pts, 60.0).ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "patrol {id} has no kept fixes and no streets to draw"
-            ))
-        })?;
-        let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
-        let mut features = BTreeMap::new();
-        let bbox_px = |p: (f64, f64)| {
-            p.0 >= -50.0 && p.0 <= WIDTH + 50.0 && p.1 >= -50.0 && p.1 <= height + 50.0
-        };
-        for (i, seg) in net.network.segments.iter().enumerate() {
-            if coloured.contains_key(&i) {
-                continue;
-            }
-            let line = frame.line(&seg.points);
-            if line.iter().any(|p| bbox_px(*p)) {
-                c.polyline(&line, STREET_GREY, 2.0, 1.0, "street", None);
-            }
-        }
-        for (&i, &ratio) in &coloured {
-            let seg = &net.network.segments[i];
-            let tip = format!(
-                "{} #{}: {:.0} % covered",
-                net.network.street_of(i).label(),
-                seg.ordinal,
-                ratio * 100.0
-            );
-            c.polyline(
-                &frame.line(&seg.points),
-                &coverage_colour(ratio),
-                12.0,
-                1.0,
-                "segment",
-                Some(&tip),
-            );
-            count(&mut features, "segment");
-        }
-        for run in kept.chunk_by(|a, b| a.segment == b.segment) {
-            let line: Vec<_> = run.iter().map(|f| frame.px(f.lat, f.lon)).collect();
-            if line.len() >= 2 {
-                c.polyline(&line, "#1f3f8f", 1.8, 0.9, "track", None);
-                count(&mut features, "track");
-            }
-        }
-        if let (Some(first), Some(last)) = (kept.first(), kept.last()) {
-            let (x, y) = frame.px(first.lat, first.lon);
-            c.circle(x, y, 6.0, "#1a9850", "#ffffff", 2.0, "start", Some("start"));
-            let (x, y) = frame.px(last.lat, last.lon);
-            c.circle(x, y, 6.0, "#222222", "#ffffff", 2.0, "end", Some("end"));
-        }
-        let stats = info.summary.clone();
-        let title = format!(
-            "PATROL {}  {}  {}  COVERED {:.0}%",
-            beijing_time_text(info.started_at_ms),
-            stats
-                .as_ref()
-                .map(|s| format!("{} KM", num(s.distance_m / 1000.0)))
-                .unwrap_or_default(),
-            stats
-                .as_ref()
-                .map(|s| format!("{:.0} MIN", s.duration_s / 60.0))
-                .unwrap_or_default(),
-            cov.totals.covered_ratio * 100.0
-        );
-        c.title(MARGIN, 20.0, 18.0, &title, INK);
-        coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
-        scale_bar(&mut c, &frame, height - FOOTER + 20.0);
-        Ok(Picture::from(c, features))
-    }
-
-    /// Open issues (reported in `period`, or all) as dots: colour by category, size by age,
-    /// a dark ring when overdue; the street network in grey beneath.
-    pub fn render_issues_map(&self, period: Option<&Period>) -> Result<Picture> {
-        let now = self.clock.now_ms();
-        let (from, to) = period.map_or((i64::MIN, i64::MAX), |p| (p.from_ms, p.to_ms));
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT id, category, lat, lon, reported_at_ms, due_at_ms FROM issue
-              WHERE is_open = 1 AND reported_at_ms >= ?1 AND reported_at_ms < ?2 ORDER BY reported_at_ms DESC, id",
-        )?;
-        let issues: Vec<(String, String, f64, f64, i64, i64)> = stmt
-            .query_map(rusqlite::params![from, to], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let net = match self.street_network() {
-            Ok(n) => Some(n),
-            Err(Error::Streets(crate::streets::StreetsError::NoNetwork)) => None,
-            Err(e) => return Err(e),
-        };
-        let mut pts: Vec<(f64, f64)> = issues.iter().map(|i| (i.2, i.3)).collect();
-        if let Some(n) = &net {
-            pts.extend(
-                n.network
-                    .segments
-                    .iter()
-                    .flat_map(|s| s.points.iter().copied()),
-            );
-        }
-        let (frame, height) = Frame::fit(&pts, 40.0).ok_or_else(|| {
-            Error::InvalidInput("no open issues and no street network to draw".into())
-        })?;
-        let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
-        let mut features = BTreeMap::new();
-        if let Some(n) = &net {
-            background_streets(&mut c, &frame, n, &|_| false);
-        }
-        let catalog = self.issue_catalog()?;
-        let colour_of = |cat: &str| {
-            let i = catalog
-                .all()
-                .iter()
-                .position(|s| s.code == cat)
-                .unwrap_or(PALETTE.len() - 1);
-            PALETTE[i % PALETTE.len()]
-        };
-        let mut used: BTreeMap<String, usize> = BTreeMap::new();
-        // Oldest last, so they are drawn on top.
-        for (id, cat, lat, lon, reported, due) in issues.iter().rev() {
-            let age_days = ((now - reported).max(0) as f64 / DAY_MS as f64).min(30.0);
-            let r = 4.0 + age_days / 30.0 * 8.0;
-            let (x, y) = frame.px(*lat, *lon);
-            let overdue = *due < now;
-            let tip = format!(
-                "{cat} {id}, {:.0} days old{}",
-                age_days,
-                if overdue { ", overdue" } else { "" }
-            );
-            c.circle(
-                x,
-                y,
-                r,
-                colour_of(cat),
-                if overdue { "#000000" } else { "#ffffff" },
-                if overdue { 2.0 } else { 1.0 },
-                "issue",
-                Some(&tip),
-            );
-            count(&mut features, "issue");
-            *used.entry(cat.clone()).or_default() += 1;
-        }
-        c.title(
-            MARGIN,
-            20.0,
-            18.0,
-            &format!(
-                "OPEN ISSUES: {}  AT {}",
-                issues.len(),
-                beijing_time_text(now)
-            ),
-            INK,
-        );
-        // Legend: categories with counts, then dot sizes by age.
-        let mut x = MARGIN;
-        let y = height - FOOTER + 14.0;
-        for (cat, n) in &used {
-            let label = format!("{} {n}", cat.replace('_', " "));
-            c.circle(
-                x + 6.0,
-                y + 6.0,
-                6.0,
-                colour_of(cat),
-                "#ffffff",
-                1.0,
-                "legend",
-                None,
-            );
-            c.text(x + 16.0, y, 11.0, &label, INK);
-            x += 16.0 + glyphs::text_width(&label, 11.0) + 18.0;
-            if x > WIDTH - 200.0 {
-                x = MARGIN;
-            }
-        }
-        let y2 = height - FOOTER + 40.0;
-        let mut x = MARGIN;
-        for (days, label) in [(0.0, "NEW"), (7.0, "7 DAYS"), (30.0, "30+ DAYS")] {
-            let r = 4.0 + days / 30.0 * 8.0;
-            c.circle(
-                x + r,
-                y2 + 8.0,
-                r,
-                "#999999",
-                "#ffffff",
-                1.0,
-                "legend",
-                None,
-            );
-            c.text(x + 2.0 * r + 6.0, y2 + 2.0, 11.0, label, INK);
-            x += 2.0 * r + 6.0 + glyphs::text_width(label, 11.0) + 24.0;
-        }
-        c.circle(
-            x + 8.0,
-            y2 + 8.0,
-            8.0,
-            "#999999",
-            "#000000",
-            2.0,
-            "legend",
-            None,
-        );
-        c.text(x + 22.0, y2 + 2.0, 11.0, "OVERDUE", INK);
-        scale_bar(&mut c, &frame, y2);
-        Ok(Picture::from(c, features))
-    }
-
-    /// The whole street network, each segment coloured by how much of it the patrols started in
-    /// `period` (all patrols when `None`) covered together.
-    pub fn render_coverage_map(&self, period: Option<&Period>, min_share: f64) -> Result<Picture> {
-        let net = self.street_network()?;
-        let cov = self.network_coverage(period, min_share)?;
-        let pts: Vec<(f64, f64)> = net
-            .network
-            .segments
-            .iter()
-            .flat_map(|s| s.points.iter().copied())
-            .collect();
-        let (frame, height) = Frame::fit(&pts, 40.0)
-            .ok_or_else(|| Error::InvalidInput("the street network is empty".into()))?;
-        let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
-        let mut features = BTreeMap::new();
-        // Uncovered first, so covered segments are drawn over them at junctions.
-        let mut order: Vec<_> = cov.segments.iter().collect();
-        order.sort_by(|a, b| a.covered_ratio.total_cmp(&b.covered_ratio));
-        for s in order {
-            let seg = &net.network.segments[s.segment];
-            let tip = format!(
-                "{} #{}: {:.0} % covered, {} patrol(s)",
-                net.network.street_of(s.segment).label(),
-                seg.ordinal,
-                s.covered_ratio * 100.0,
-                s.patrols
-            );
-            c.polyline(
-                &frame.line(&seg.points),
-                &coverage_colour(s.covered_ratio),
-                4.0,
-                1.0,
-                "segment",
-                Some(&tip),
-            );
-            count(&mut features, "segment");
-        }
-        let label = period
-            .map(|p| p.label.clone())
-            .unwrap_or_else(|| "ALL TIME".into());
-        c.title(
-            MARGIN,
-            20.0,
-            18.0,
-            &format!(
-                "COVERAGE {label}: {} PATROLS, {:.0}% OF THE NETWORK",
-                cov.patrols.len(),
-                cov.covered_ratio(&net.network) * 100.0
-            ),
-            INK,
-        );
-        coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
-        scale_bar(&mut c, &frame, height - FOOTER + 20.0);
-        Ok(Picture::from(c, features))
-    }
-
-    /// Issues found (reported) and closed (verified, cancelled or marked duplicate) per ISO week
-    /// (Beijing), as paired bars: the weeks of `period`, or the 12 weeks up to now.
-    pub fn render_trends(&self, period: Option<&Period>) -> Result<Picture> {
-        crate::issues::projection::ensure_timelines(self.connection())?;
-        let now = self.clock.now_ms();
-        let (from, to) = match period {
-            Some(p) => (week_start_ms(p.from_ms), p.to_ms),
-            None => (
-                week_start_ms(now) - 11 * 7 * DAY_MS,
-                week_start_ms(now) + 7 * DAY_MS,
-            ),
-        };
-        let weeks = (((to - from) as f64) / (7.0 * DAY_MS as f64))
-            .ceil()
-            .clamp(1.0, 104.0) as usize;
-        let mut found = vec![0u64; weeks];
-        let mut closed = vec![0u64; weeks];
-        let week_of = |t: i64| ((t - from).div_euclid(7 * DAY_MS)) as usize;
-        let conn = self.connection();
-        for t in conn
-            .prepare_cached("SELECT reported_at_ms FROM issue WHERE reported_at_ms >= ?1 AND reported_at_ms < ?2")?
-            .query_map(rusqlite::params![from, to], |r| r.get::<_, i64>(0))?
-        {
-            let w = week_of(t?);
-            if w < weeks {
-                found[w] += 1;
-            }
-        }
-        for t in conn
-            .prepare_cached(
-                "SELECT at_ms FROM issue_timeline WHERE kind IN ('verify', 'cancel', 'duplicate_of') AND at_ms >= ?1 AND at_ms < ?2",
-            )?
-            .query_map(rusqlite::params![from, to], |r| r.get::<_, i64>(0))?
-        {
-            let w = week_of(t?);
-            if w < weeks {
-                closed[w] += 1;
-            }
-        }
-        let height = 520.0;
-        let mut c = Canvas::new(WIDTH, height, "#ffffff");
-        let mut features = BTreeMap::new();
-        let (left, right, top, bottom) = (70.0, WIDTH - MARGIN, HEADER + 20.0, height - 80.0);
-        let max = found
-            .iter()
-            .chain(closed.iter())
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let step = nice_step(max);
-        let top_value = (max as f64 / step).ceil() * step;
-        let y_of = |v: f64| bottom - (bottom - top) * v / top_value;
-        let mut v = 0.0;
-        while v <= top_value + 1e-9 {
-            c.polyline(
-                &[(left, y_of(v)), (right, y_of(v))],
-                "#e0e0e0",
-                1.0,
-                1.0,
-                "grid",
-                None,
-            );
-            c.text_right(left - 8.0, y_of(v) - 5.0, 11.0, &num(v), INK);
-            v += step;
-        }
-        let slot = (right - left) / weeks as f64;
-        let bar = (slot * 0.38).min(40.0);
-        for w in 0..weeks {
-            let x = left + slot * w as f64 + slot / 2.0;
-            let start = from + w as i64 * 7 * DAY_MS;
-            let d = beijing_date(start);
-            let (iso_year, iso_week, _) = d.to_iso_week_date();
-            for (k, (vals, colour, class)) in [
-                (&found, "#4575b4", "bar-found"),
-                (&closed, "#1a9850", "bar-closed"),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let val = vals[w] as f64;
-                let bx = x - bar + k as f64 * bar;
-                let tip = format!(
-                    "{iso_year}-W{iso_week:02}: {} {}",
-                    vals[w],
-                    if k == 0 { "found" } else { "closed" }
+/// A patrol's track over its streets, each segment of its assigned and visited streets
+/// coloured by the share of it this patrol covered (`cov`, on `net`).
+pub(crate) fn patrol_map(
+    info: &PatrolInfo,
+    net: &IndexedNetwork,
+    cov: &PatrolCoverage,
+    fixes: &[StoredFix],
+) -> Result<Picture> {
+    let id = info.id;
+    let kept: Vec<_> = fixes
+        .iter()
+        .filter(|f| f.verdict == FixVerdict::Kept)
+        .collect();
+    let mut coloured: BTreeMap<usize, f64> = BTreeMap::new();
+    for s in cov.streets.iter().chain(cov.visited_unassigned.iter()) {
+        for seg in &s.segments {
+            if let Some(i) = net.network.segment_index(seg.segment_id) {
+                coloured.insert(
+                    i,
+                    if seg.length_m > 0.0 {
+                        seg.covered_m / seg.length_m
+                    } else {
+                        0.0
+                    },
                 );
-                c.rect(
-                    bx,
-                    y_of(val),
-                    bar - 2.0,
-                    bottom - y_of(val),
-                    colour,
-                    class,
-                    Some(&tip),
-                );
-                count(&mut features, class);
-            }
-            if weeks <= 26 || w % 2 == 0 {
-                c.text_centre(x, bottom + 8.0, 11.0, &format!("W{iso_week:02}"), INK);
             }
         }
+    }
+    let mut pts: Vec<(f64, f64)> = kept.iter().map(|f| (f.lat, f.lon)).collect();
+    for &i in coloured.keys() {
+        pts.extend(net.network.segments[i].points.iter().copied());
+    }
+    let (frame, height) = Frame::fit(&pts, 60.0).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "patrol {id} has no kept fixes and no streets to draw"
+        ))
+    })?;
+    let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
+    let mut features = BTreeMap::new();
+    let bbox_px =
+        |p: (f64, f64)| p.0 >= -50.0 && p.0 <= WIDTH + 50.0 && p.1 >= -50.0 && p.1 <= height + 50.0;
+    for (i, seg) in net.network.segments.iter().enumerate() {
+        if coloured.contains_key(&i) {
+            continue;
+        }
+        let line = frame.line(&seg.points);
+        if line.iter().any(|p| bbox_px(*p)) {
+            c.polyline(&line, STREET_GREY, 2.0, 1.0, "street", None);
+        }
+    }
+    for (&i, &ratio) in &coloured {
+        let seg = &net.network.segments[i];
+        let tip = format!(
+            "{} #{}: {:.0} % covered",
+            net.network.street_of(i).label(),
+            seg.ordinal,
+            ratio * 100.0
+        );
         c.polyline(
-            &[(left, top - 10.0), (left, bottom), (right, bottom)],
-            INK,
-            1.5,
+            &frame.line(&seg.points),
+            &coverage_colour(ratio),
+            12.0,
             1.0,
-            "axis",
-            None,
+            "segment",
+            Some(&tip),
         );
-        let label = period
-            .map(|p| p.label.clone())
-            .unwrap_or_else(|| "LAST 12 WEEKS".into());
-        c.title(
-            MARGIN,
-            20.0,
-            18.0,
-            &format!(
-                "ISSUES PER WEEK {label}: {} FOUND, {} CLOSED",
-                found.iter().sum::<u64>(),
-                closed.iter().sum::<u64>()
-            ),
-            INK,
+        count(&mut features, "segment");
+    }
+    for run in kept.chunk_by(|a, b| a.segment == b.segment) {
+        let line: Vec<_> = run.iter().map(|f| frame.px(f.lat, f.lon)).collect();
+        if line.len() >= 2 {
+            c.polyline(&line, "#1f3f8f", 1.8, 0.9, "track", None);
+            count(&mut features, "track");
+        }
+    }
+    if let (Some(first), Some(last)) = (kept.first(), kept.last()) {
+        let (x, y) = frame.px(first.lat, first.lon);
+        c.circle(x, y, 6.0, "#1a9850", "#ffffff", 2.0, "start", Some("start"));
+        let (x, y) = frame.px(last.lat, last.lon);
+        c.circle(x, y, 6.0, "#222222", "#ffffff", 2.0, "end", Some("end"));
+    }
+    let stats = info.summary.clone();
+    let title = format!(
+        "PATROL {}  {}  {}  COVERED {:.0}%",
+        beijing_time_text(info.started_at_ms),
+        stats
+            .as_ref()
+            .map(|s| format!("{} KM", num(s.distance_m / 1000.0)))
+            .unwrap_or_default(),
+        stats
+            .as_ref()
+            .map(|s| format!("{:.0} MIN", s.duration_s / 60.0))
+            .unwrap_or_default(),
+        cov.totals.covered_ratio * 100.0
+    );
+    c.title(MARGIN, 20.0, 18.0, &title, INK);
+    coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
+    scale_bar(&mut c, &frame, height - FOOTER + 20.0);
+    Ok(Picture::from(c, features))
+}
+
+/// An open issue as the issues map draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpenIssue {
+    pub id: String,
+    pub category: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reported_at_ms: i64,
+    pub due_at_ms: i64,
+}
+
+/// Open issues (newest first) as dots: colour by category (the order of `catalog`), size by
+/// age at `now`, a dark ring when overdue; the street network in grey beneath.
+pub(crate) fn issues_map(
+    now: i64,
+    issues: &[OpenIssue],
+    net: Option<&IndexedNetwork>,
+    catalog: &Catalog,
+) -> Result<Picture> {
+    let mut pts: Vec<(f64, f64)> = issues.iter().map(|i| (i.lat, i.lon)).collect();
+    if let Some(n) = net {
+        pts.extend(
+            n.network
+                .segments
+                .iter()
+                .flat_map(|s| s.points.iter().copied()),
         );
-        c.rect(left, height - 40.0, 14.0, 14.0, "#4575b4", "legend", None);
-        c.text(left + 20.0, height - 39.0, 12.0, "FOUND (REPORTED)", INK);
-        c.rect(
-            left + 220.0,
-            height - 40.0,
-            14.0,
-            14.0,
-            "#1a9850",
+    }
+    let (frame, height) = Frame::fit(&pts, 40.0).ok_or_else(|| {
+        Error::InvalidInput("no open issues and no street network to draw".into())
+    })?;
+    let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
+    let mut features = BTreeMap::new();
+    if let Some(n) = net {
+        background_streets(&mut c, &frame, n, &|_| false);
+    }
+    let colour_of = |cat: &str| {
+        let i = catalog
+            .all()
+            .iter()
+            .position(|s| s.code == cat)
+            .unwrap_or(PALETTE.len() - 1);
+        PALETTE[i % PALETTE.len()]
+    };
+    let mut used: BTreeMap<String, usize> = BTreeMap::new();
+    // Oldest last, so they are drawn on top.
+    for issue in issues.iter().rev() {
+        let (id, cat) = (&issue.id, &issue.category);
+        let age_days = ((now - issue.reported_at_ms).max(0) as f64 / DAY_MS as f64).min(30.0);
+        let r = 4.0 + age_days / 30.0 * 8.0;
+        let (x, y) = frame.px(issue.lat, issue.lon);
+        let overdue = issue.due_at_ms < now;
+        let tip = format!(
+            "{cat} {id}, {:.0} days old{}",
+            age_days,
+            if overdue { ", overdue" } else { "" }
+        );
+        c.circle(
+            x,
+            y,
+            r,
+            colour_of(cat),
+            if overdue { "#000000" } else { "#ffffff" },
+            if overdue { 2.0 } else { 1.0 },
+            "issue",
+            Some(&tip),
+        );
+        count(&mut features, "issue");
+        *used.entry(cat.clone()).or_default() += 1;
+    }
+    c.title(
+        MARGIN,
+        20.0,
+        18.0,
+        &format!(
+            "OPEN ISSUES: {}  AT {}",
+            issues.len(),
+            beijing_time_text(now)
+        ),
+        INK,
+    );
+    // Legend: categories with counts, then dot sizes by age.
+    let mut x = MARGIN;
+    let y = height - FOOTER + 14.0;
+    for (cat, n) in &used {
+        let label = format!("{} {n}", cat.replace('_', " "));
+        c.circle(
+            x + 6.0,
+            y + 6.0,
+            6.0,
+            colour_of(cat),
+            "#ffffff",
+            1.0,
             "legend",
             None,
         );
-        c.text(
-            left + 240.0,
-            height - 39.0,
-            12.0,
-            "CLOSED (VERIFIED, CANCELLED, DUPLICATE)",
-            INK,
-        );
-        Ok(Picture::from(c, features))
+        c.text(x + 16.0, y, 11.0, &label, INK);
+        x += 16.0 + glyphs::text_width(&label, 11.0) + 18.0;
+        if x > WIDTH - 200.0 {
+            x = MARGIN;
+        }
     }
+    let y2 = height - FOOTER + 40.0;
+    age_legend(&mut c, y2);
+    scale_bar(&mut c, &frame, y2);
+    Ok(Picture::from(c, features))
+}
+
+/// Dot sizes by age (new, a week, a month or more) and the overdue ring, in a row at `y`.
+fn age_legend(c: &mut Canvas, y: f64) {
+    let mut x = MARGIN;
+    for (days, label) in [(0.0, "NEW"), (7.0, "7 DAYS"), (30.0, "30+ DAYS")] {
+        let r = 4.0 + days / 30.0 * 8.0;
+        c.circle(x + r, y + 8.0, r, "#999999", "#ffffff", 1.0, "legend", None);
+        c.text(x + 2.0 * r + 6.0, y + 2.0, 11.0, label, INK);
+        x += 2.0 * r + 6.0 + glyphs::text_width(label, 11.0) + 24.0;
+    }
+    c.circle(
+        x + 8.0,
+        y + 8.0,
+        8.0,
+        "#999999",
+        "#000000",
+        2.0,
+        "legend",
+        None,
+    );
+    c.text(x + 22.0, y + 2.0, 11.0, "OVERDUE", INK);
+}
+
+/// The whole street network, each segment coloured by how much of it the patrols of `period`
+/// (all patrols when `None`) covered together (`cov`, on `net`).
+pub(crate) fn coverage_map(
+    net: &IndexedNetwork,
+    cov: &NetworkCoverage,
+    period: Option<&Period>,
+) -> Result<Picture> {
+    let pts: Vec<(f64, f64)> = net
+        .network
+        .segments
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .collect();
+    let (frame, height) = Frame::fit(&pts, 40.0)
+        .ok_or_else(|| Error::InvalidInput("the street network is empty".into()))?;
+    let mut c = Canvas::new(WIDTH, height, "#f7f7f2");
+    let mut features = BTreeMap::new();
+    // Uncovered first, so covered segments are drawn over them at junctions.
+    let mut order: Vec<_> = cov.segments.iter().collect();
+    order.sort_by(|a, b| a.covered_ratio.total_cmp(&b.covered_ratio));
+    for s in order {
+        let Some(seg) = net.network.segments.get(s.segment) else {
+            continue;
+        };
+        let tip = format!(
+            "{} #{}: {:.0} % covered, {} patrol(s)",
+            net.network.street_of(s.segment).label(),
+            seg.ordinal,
+            s.covered_ratio * 100.0,
+            s.patrols
+        );
+        c.polyline(
+            &frame.line(&seg.points),
+            &coverage_colour(s.covered_ratio),
+            4.0,
+            1.0,
+            "segment",
+            Some(&tip),
+        );
+        count(&mut features, "segment");
+    }
+    let label = period
+        .map(|p| p.label.clone())
+        .unwrap_or_else(|| "ALL TIME".into());
+    c.title(
+        MARGIN,
+        20.0,
+        18.0,
+        &format!(
+            "COVERAGE {label}: {} PATROLS, {:.0}% OF THE NETWORK",
+            cov.patrols.len(),
+            cov.covered_ratio(&net.network) * 100.0
+        ),
+        INK,
+    );
+    coverage_legend(&mut c, MARGIN, height - FOOTER + 20.0);
+    scale_bar(&mut c, &frame, height - FOOTER + 20.0);
+    Ok(Picture::from(c, features))
+}
+
+/// The weeks a trends picture shows (ISO weeks, Beijing): the weeks of `period`, or the 12
+/// weeks up to `now`. Returns where the first week starts, where the last ends, and how many
+/// there are (1 to 104).
+pub(crate) fn trend_weeks(now: i64, period: Option<&Period>) -> (i64, i64, usize) {
+    let (from, to) = match period {
+        Some(p) => (week_start_ms(p.from_ms), p.to_ms),
+        None => (
+            week_start_ms(now) - 11 * 7 * DAY_MS,
+            week_start_ms(now) + 7 * DAY_MS,
+        ),
+    };
+    let weeks = (((to - from) as f64) / (7.0 * DAY_MS as f64))
+        .ceil()
+        .clamp(1.0, 104.0) as usize;
+    (from, to, weeks)
+}
+
+/// Counts of times (ms) per week from `from`: `weeks` counts, times outside them left out.
+pub(crate) fn per_week(from: i64, weeks: usize, times: &[i64]) -> Vec<u64> {
+    let mut out = vec![0u64; weeks];
+    for &t in times {
+        let w = (t - from).div_euclid(7 * DAY_MS);
+        if let Some(n) = usize::try_from(w).ok().and_then(|w| out.get_mut(w)) {
+            *n += 1;
+        }
+    }
+    out
+}
+
+/// Issues found (reported) and closed (verified, cancelled or marked duplicate) per week from
+/// `from`, as paired bars (see [`trend_weeks`]); `found` and `closed` have one count a week.
+pub(crate) fn trends(period: Option<&Period>, from: i64, found: &[u64], closed: &[u64]) -> Picture {
+    let weeks = found.len().min(closed.len()).max(1);
+    let height = 520.0;
+    let mut c = Canvas::new(WIDTH, height, "#ffffff");
+    let mut features = BTreeMap::new();
+    let (left, right, top, bottom) = (70.0, WIDTH - MARGIN, HEADER + 20.0, height - 80.0);
+    let max = found
+        .iter()
+        .chain(closed.iter())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let step = nice_step(max);
+    let top_value = (max as f64 / step).ceil() * step;
+    let y_of = |v: f64| bottom - (bottom - top) * v / top_value;
+    let mut v = 0.0;
+    while v <= top_value + 1e-9 {
+        c.polyline(
+            &[(left, y_of(v)), (right, y_of(v))],
+            "#e0e0e0",
+            1.0,
+            1.0,
+            "grid",
+            None,
+        );
+        c.text_right(left - 8.0, y_of(v) - 5.0, 11.0, &num(v), INK);
+        v += step;
+    }
+    let slot = (right - left) / weeks as f64;
+    let bar = (slot * 0.38).min(40.0);
+    for w in 0..weeks {
+        let x = left + slot * w as f64 + slot / 2.0;
+        let start = from + w as i64 * 7 * DAY_MS;
+        let d = beijing_date(start);
+        let (iso_year, iso_week, _) = d.to_iso_week_date();
+        for (k, (vals, colour, class)) in [
+            (found, "#4575b4", "bar-found"),
+            (closed, "#1a9850", "bar-closed"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let count_of_week = vals.get(w).copied().unwrap_or(0);
+            let val = count_of_week as f64;
+            let bx = x - bar + k as f64 * bar;
+            let tip = format!(
+                "{iso_year}-W{iso_week:02}: {} {}",
+                count_of_week,
+                if k == 0 { "found" } else { "closed" }
+            );
+            c.rect(
+                bx,
+                y_of(val),
+                bar - 2.0,
+                bottom - y_of(val),
+                colour,
+                class,
+                Some(&tip),
+            );
+            count(&mut features, class);
+        }
+        if weeks <= 26 || w % 2 == 0 {
+            c.text_centre(x, bottom + 8.0, 11.0, &format!("W{iso_week:02}"), INK);
+        }
+    }
+    c.polyline(
+        &[(left, top - 10.0), (left, bottom), (right, bottom)],
+        INK,
+        1.5,
+        1.0,
+        "axis",
+        None,
+    );
+    let label = period
+        .map(|p| p.label.clone())
+        .unwrap_or_else(|| "LAST 12 WEEKS".into());
+    c.title(
+        MARGIN,
+        20.0,
+        18.0,
+        &format!(
+            "ISSUES PER WEEK {label}: {} FOUND, {} CLOSED",
+            found.iter().sum::<u64>(),
+            closed.iter().sum::<u64>()
+        ),
+        INK,
+    );
+    c.rect(left, height - 40.0, 14.0, 14.0, "#4575b4", "legend", None);
+    c.text(left + 20.0, height - 39.0, 12.0, "FOUND (REPORTED)", INK);
+    c.rect(
+        left + 220.0,
+        height - 40.0,
+        14.0,
+        14.0,
+        "#1a9850",
+        "legend",
+        None,
+    );
+    c.text(
+        left + 240.0,
+        height - 39.0,
+        12.0,
+        "CLOSED (VERIFIED, CANCELLED, DUPLICATE)",
+        INK,
+    );
+    Picture::from(c, features)
 }
 
 /// A round step for an axis up to `max` with about five lines.

@@ -12,11 +12,15 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::domain::{Datum, FixVerdict};
+use rusqlite::Connection;
+
+use crate::domain::{Datum, FixVerdict, StoredFix};
 use crate::error::{Error, Result};
+use crate::patrol::PatrolInfo;
+use crate::report::NetworkCoverage;
 use crate::report::period::{Period, beijing_time_text};
 use crate::report::table::{Cell, Table};
-use crate::store::Store;
+use crate::streets::StreetNetwork;
 use crate::track::export::{ExportFixes, round7, write_gpx_tracks};
 
 /// A table as CSV text.
@@ -98,144 +102,140 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
     book.save_to_buffer().map_err(fail)
 }
 
-impl Store {
-    /// Issues as GeoJSON points with their state (reported in `period`, or all), for QGIS.
-    pub fn issues_geojson(&self, period: Option<&Period>, open_only: bool) -> Result<Value> {
-        let now = self.clock.now_ms();
-        let (from, to) = period.map_or((i64::MIN, i64::MAX), |p| (p.from_ms, p.to_ms));
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT id, status, category, street_id, lat, lon, reporter_id, assignees, round, reported_at_ms, due_at_ms, is_open
-               FROM issue WHERE reported_at_ms >= ?1 AND reported_at_ms < ?2 AND (?3 = 0 OR is_open = 1)
-              ORDER BY reported_at_ms, id",
-        )?;
-        let rows = stmt.query_map(rusqlite::params![from, to, open_only], |r| {
-            let reported: i64 = r.get(9)?;
-            let due: i64 = r.get(10)?;
-            let open: bool = r.get(11)?;
-            Ok(json!({
-                "type": "Feature",
-                "geometry": { "type": "Point", "coordinates": [round7(r.get::<_, f64>(5)?), round7(r.get::<_, f64>(4)?)] },
-                "properties": {
-                    "id": r.get::<_, String>(0)?,
-                    "status": r.get::<_, String>(1)?,
-                    "category": r.get::<_, String>(2)?,
-                    "street_id": r.get::<_, Option<String>>(3)?,
-                    "reporter_id": r.get::<_, String>(6)?,
-                    "assignees": r.get::<_, String>(7)?,
-                    "round": r.get::<_, i64>(8)?,
-                    "reported_at": beijing_time_text(reported),
-                    "reported_at_ms": reported,
-                    "age_days": ((now - reported) as f64 / 86_400_000.0 * 10.0).round() / 10.0,
-                    "open": open,
-                    "overdue": open && due < now,
-                },
-            }))
-        })?;
-        let features = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(json!({ "type": "FeatureCollection", "features": features }))
-    }
+/// Issues as GeoJSON points with their state (reported in `period`, or all), for QGIS: age
+/// and overdue as of `now_ms`.
+pub(crate) fn issues_geojson(
+    conn: &Connection,
+    now_ms: i64,
+    period: Option<&Period>,
+    open_only: bool,
+) -> Result<Value> {
+    let now = now_ms;
+    let (from, to) = period.map_or((i64::MIN, i64::MAX), |p| (p.from_ms, p.to_ms));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, status, category, street_id, lat, lon, reporter_id, assignees, round, reported_at_ms, due_at_ms, is_open
+           FROM issue WHERE reported_at_ms >= ?1 AND reported_at_ms < ?2 AND (?3 = 0 OR is_open = 1)
+          ORDER BY reported_at_ms, id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![from, to, open_only], |r| {
+        let reported: i64 = r.get(9)?;
+        let due: i64 = r.get(10)?;
+        let open: bool = r.get(11)?;
+        Ok(json!({
+            "type": "Feature",
+            "geometry": { "type": "Point", "coordinates": [round7(r.get::<_, f64>(5)?), round7(r.get::<_, f64>(4)?)] },
+            "properties": {
+                "id": r.get::<_, String>(0)?,
+                "status": r.get::<_, String>(1)?,
+                "category": r.get::<_, String>(2)?,
+                "street_id": r.get::<_, Option<String>>(3)?,
+                "reporter_id": r.get::<_, String>(6)?,
+                "assignees": r.get::<_, String>(7)?,
+                "round": r.get::<_, i64>(8)?,
+                "reported_at": beijing_time_text(reported),
+                "reported_at_ms": reported,
+                "age_days": ((now - reported) as f64 / 86_400_000.0 * 10.0).round() / 10.0,
+                "open": open,
+                "overdue": open && due < now,
+            },
+        }))
+    })?;
+    let features = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(json!({ "type": "FeatureCollection", "features": features }))
+}
 
-    /// Patrol tracks (kept fixes) of `period` (or all) as GeoJSON, one MultiLineString each.
-    pub fn patrols_geojson(&self, period: Option<&Period>) -> Result<Value> {
-        let mut features = Vec::new();
-        for p in self.patrols_in(period)? {
-            let fixes = self.fixes(p.id)?;
-            let kept: Vec<_> = fixes
-                .iter()
-                .filter(|f| f.verdict == FixVerdict::Kept)
-                .collect();
-            let lines: Vec<Value> = kept
-                .chunk_by(|a, b| a.segment == b.segment)
-                .filter(|seg| seg.len() >= 2)
-                .map(|seg| {
-                    Value::Array(
-                        seg.iter()
-                            .map(|f| json!([round7(f.lon), round7(f.lat)]))
-                            .collect(),
-                    )
-                })
-                .collect();
-            features.push(json!({
-                "type": "Feature",
-                "geometry": { "type": "MultiLineString", "coordinates": lines },
-                "properties": {
-                    "patrol_id": p.id,
-                    "user_id": p.user_id,
-                    "name": p.name,
-                    "started_at": beijing_time_text(p.started_at_ms),
-                    "distance_m": p.summary.as_ref().map(|s| s.distance_m),
-                    "duration_s": p.summary.as_ref().map(|s| s.duration_s),
-                },
-            }));
-        }
-        Ok(json!({ "type": "FeatureCollection", "features": features }))
+/// Patrol tracks (kept fixes) as GeoJSON, one MultiLineString each.
+pub(crate) fn patrols_geojson(patrols: &[(PatrolInfo, Vec<StoredFix>)]) -> Value {
+    let mut features = Vec::new();
+    for (p, fixes) in patrols {
+        let kept: Vec<_> = fixes
+            .iter()
+            .filter(|f| f.verdict == FixVerdict::Kept)
+            .collect();
+        let lines: Vec<Value> = kept
+            .chunk_by(|a, b| a.segment == b.segment)
+            .filter(|seg| seg.len() >= 2)
+            .map(|seg| {
+                Value::Array(
+                    seg.iter()
+                        .map(|f| json!([round7(f.lon), round7(f.lat)]))
+                        .collect(),
+                )
+            })
+            .collect();
+        features.push(json!({
+            "type": "Feature",
+            "geometry": { "type": "MultiLineString", "coordinates": lines },
+            "properties": {
+                "patrol_id": p.id,
+                "user_id": p.user_id,
+                "name": p.name,
+                "started_at": beijing_time_text(p.started_at_ms),
+                "distance_m": p.summary.as_ref().map(|s| s.distance_m),
+                "duration_s": p.summary.as_ref().map(|s| s.duration_s),
+            },
+        }));
     }
+    json!({ "type": "FeatureCollection", "features": features })
+}
 
-    /// Patrols of `period` (or all) as one GPX file, a track each.
-    pub fn patrols_gpx(&self, period: Option<&Period>) -> Result<String> {
-        let patrols = self.patrols_in(period)?;
-        let mut tracks = Vec::with_capacity(patrols.len());
-        for p in &patrols {
-            let name = format!(
+/// Patrols as one GPX file, a track each.
+pub(crate) fn patrols_gpx(patrols: &[(PatrolInfo, Vec<StoredFix>)]) -> Result<String> {
+    let names: Vec<String> = patrols
+        .iter()
+        .map(|(p, _)| {
+            format!(
                 "{} {} {}",
                 p.name.clone().unwrap_or_else(|| "patrol".into()),
                 beijing_time_text(p.started_at_ms),
                 p.id
-            );
-            tracks.push((name, self.fixes(p.id)?));
-        }
-        let refs: Vec<(&str, &[crate::domain::StoredFix])> = tracks
-            .iter()
-            .map(|(n, f)| (n.as_str(), f.as_slice()))
-            .collect();
-        let mut buf = Vec::new();
-        write_gpx_tracks(&mut buf, &refs, Datum::Wgs84, ExportFixes::Kept)
-            .map_err(|e| Error::InvalidInput(format!("cannot write GPX: {e}")))?;
-        String::from_utf8(buf).map_err(|_| Error::InvalidInput("GPX output is not UTF-8".into()))
-    }
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[StoredFix])> = names
+        .iter()
+        .zip(patrols)
+        .map(|(n, (_, f))| (n.as_str(), f.as_slice()))
+        .collect();
+    let mut buf = Vec::new();
+    write_gpx_tracks(&mut buf, &refs, Datum::Wgs84, ExportFixes::Kept)
+        .map_err(|e| Error::InvalidInput(format!("cannot write GPX: {e}")))?;
+    String::from_utf8(buf).map_err(|_| Error::InvalidInput("GPX output is not UTF-8".into()))
+}
 
-    /// Every segment of the network as a GeoJSON line with its coverage in `period` (or all
-    /// time): the share covered and the number of patrols.
-    pub fn coverage_geojson(&self, period: Option<&Period>, min_share: f64) -> Result<Value> {
-        let net = self.street_network()?;
-        let cov = self.network_coverage(period, min_share)?;
-        let features: Vec<Value> = cov
-            .segments
-            .iter()
-            .map(|s| {
-                let seg = &net.network.segments[s.segment];
-                let street = net.network.street_of(s.segment);
-                json!({
-                    "type": "Feature",
-                    "geometry": { "type": "LineString", "coordinates": seg.points.iter().map(|&(lat, lon)| json!([round7(lon), round7(lat)])).collect::<Vec<_>>() },
-                    "properties": {
-                        "segment_id": seg.id,
-                        "street_id": street.id,
-                        "street": street.name,
-                        "class": street.class,
-                        "length_m": seg.length_m,
-                        "covered_ratio": (s.covered_ratio * 1e4).round() / 1e4,
-                        "patrols": s.patrols,
-                    },
-                })
-            })
-            .collect();
-        Ok(json!({
-            "type": "FeatureCollection",
-            "properties": { "period": period.map(|p| p.label.clone()), "patrols": cov.patrols.len() },
-            "features": features,
-        }))
-    }
-
-    fn patrols_in(&self, period: Option<&Period>) -> Result<Vec<crate::patrol::PatrolInfo>> {
-        let mut list: Vec<_> = self
-            .list_patrols()?
-            .into_iter()
-            .filter(|p| period.is_none_or(|per| per.contains(p.started_at_ms)))
-            .collect();
-        list.reverse();
-        Ok(list)
-    }
+/// Every segment of the network as a GeoJSON line with its coverage in `period` (or all
+/// time): the share covered and the number of patrols.
+pub(crate) fn coverage_geojson(
+    network: &StreetNetwork,
+    cov: &NetworkCoverage,
+    period: Option<&Period>,
+) -> Value {
+    let features: Vec<Value> = cov
+        .segments
+        .iter()
+        .filter_map(|s| {
+            let seg = network.segments.get(s.segment)?;
+            let street = network.street_of(s.segment);
+            Some(json!({
+                "type": "Feature",
+                "geometry": { "type": "LineString", "coordinates": seg.points.iter().map(|&(lat, lon)| json!([round7(lon), round7(lat)])).collect::<Vec<_>>() },
+                "properties": {
+                    "segment_id": seg.id,
+                    "street_id": street.id,
+                    "street": street.name,
+                    "class": street.class,
+                    "length_m": seg.length_m,
+                    "covered_ratio": (s.covered_ratio * 1e4).round() / 1e4,
+                    "patrols": s.patrols,
+                },
+            }))
+        })
+        .collect();
+    json!({
+        "type": "FeatureCollection",
+        "properties": { "period": period.map(|p| p.label.clone()), "patrols": cov.patrols.len() },
+        "features": features,
+    })
 }
 
 /// Writes bytes to a file, saying which file when it fails.

@@ -1,31 +1,30 @@
 //! Supervisors' reports, read on a phone after a wifi sync and exported for the office.
 //!
-//! - [`period`]: report periods (`YYYY-MM`, `YYYY-MM-DD`, `YYYY-Www`, `FROM..TO`) in Beijing
-//!   time (UTC+8), where the district works.
-//! - [`rules`]: the versioned rules file (weights, thresholds, caps, credit decay and rating
-//!   bands) every score is computed by; a default ships, `--rules FILE` replaces it.
-//! - [`score`]: indicators + rules -> a score explained line by line. Pure.
-//! - `facts`: what reports read: people, assignments, patrols of a period, issue outcomes as
-//!   of a period's end (from the issue timeline projection).
-//! - [`assessment`]: the chief assessment (考核).
-//! - [`stewards`]: points, leaderboards per subdistrict, pickups per street, workload.
-//! - [`merchants`]: merchant credit from frontage-duty inspections and linked issues.
-//! - [`network`]: coverage of the whole network over a period (maps, GeoJSON).
+//! The reports are computed in the model ([`patrol_model::report`]) from plain facts, so the
+//! district server computes the same ones from its own storage. Here the phone gathers those
+//! facts from its store and exports what the model computed:
+//!
+//! - [`period`], [`rules`], [`score`]: periods in Beijing time, the versioned rules file (a
+//!   default ships, `--rules FILE` replaces it), scores explained line by line (the model's).
+//! - [`assessment`], [`stewards`], [`merchants`], [`network`]: the chief assessment (考核), the
+//!   steward report, merchant credit and network coverage (the model's).
+//! - `facts`: gathering the facts from SQLite: people, assignments, patrols of a period, issue
+//!   outcomes as of a period's end (from the issue timeline projection), ledger rows, pickups.
+//! - `published`: the rules the district published, as received in sync.
 //! - [`table`], [`tables`], [`export`]: reports as tables, CSV and XLSX; GeoJSON and GPX.
+//!
+//! The entry points on a store (`Store::assessment_report`, `Store::steward_report`, ...) are
+//! in `crate::api::reports`: they gather, then call the model.
 //!
 //! Every patrol counts the same whatever its source (recorded here, imported, or synced from
 //! another device): a supervisor's store holds everyone's. Only the assessment looks at how a
 //! patrol was made (its origin), to show imported ones and, if the rules say so, leave them out.
 
-pub use patrol_model::report::{period, rules, score};
+pub use patrol_model::report::{assessment, merchants, network, period, rules, score, stewards};
 
-pub mod assessment;
 pub mod export;
 pub(crate) mod facts;
-pub mod merchants;
-pub mod network;
-mod published;
-pub mod stewards;
+pub(crate) mod published;
 pub mod table;
 pub mod tables;
 
@@ -33,9 +32,9 @@ pub mod tables;
 mod tests;
 
 pub use assessment::{AssessmentReport, ChiefAssessment, StreetAssessment};
-pub use facts::{IssueOutcome, Person};
 pub use merchants::{MerchantCredit, MerchantReport};
 pub use network::NetworkCoverage;
+pub use patrol_model::report::facts::{IssueOutcome, Person};
 pub use period::Period;
 pub use rules::ReportRules;
 pub use score::{Score, ScoreLine};

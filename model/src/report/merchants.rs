@@ -10,19 +10,21 @@
 //! unlinked it, when its category is a frontage category and the merchant is the nearest one
 //! within `link_radius_m`.
 
+//!
+//! Computed from [`MerchantFacts`], whoever gathered them: a phone from its store, the district
+//! server from its own.
+
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::domain::{FrontageDuty, IssueId, MerchantId};
-use crate::error::Result;
 use crate::geodesy::LocalProjection;
 use crate::merchants::Merchant;
 use crate::report::period::{DAY_MS, Period, beijing_date_text};
 use crate::report::rules::ReportRules;
 use crate::report::score::{num, round2};
-use crate::store::Store;
+use crate::streets::Street;
 
 /// The merchant report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,74 +59,60 @@ pub struct MerchantCredit {
     pub explanation: Vec<String>,
 }
 
-struct IssueRow {
-    id: IssueId,
-    category: String,
-    lat: f64,
-    lon: f64,
-    reported_at_ms: i64,
+/// An issue a merchant may answer for: reported before the period's end, duplicates and
+/// cancelled reports aside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MerchantIssue {
+    pub id: IssueId,
+    pub category: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub reported_at_ms: i64,
 }
 
-impl Store {
-    /// Every merchant's record in `period` and credit as of its end.
-    pub fn merchant_report(&self, period: &Period, rules: &ReportRules) -> Result<MerchantReport> {
-        rules.validate()?;
-        let merchants = self.all_merchants()?;
-        let issues = self.issues_before(period.to_ms)?;
-        let links = link_issues(&merchants, &issues, rules);
-        let names: HashMap<String, Option<String>> = self
-            .streets()?
-            .into_iter()
-            .map(|s| (s.street.id.to_string(), s.street.name))
-            .collect();
-        let mut out = Vec::with_capacity(merchants.len());
-        for m in &merchants {
-            let linked: Vec<&IssueRow> = links
-                .get(&m.id)
-                .map(|v| v.iter().map(|&i| &issues[i]).collect())
-                .unwrap_or_default();
-            out.push(credit(m, &linked, period, rules, &names));
-        }
-        out.sort_by(|a, b| {
-            (a.closed, -a.credit_score, &a.name)
-                .partial_cmp(&(b.closed, -b.credit_score, &b.name))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        Ok(MerchantReport {
-            period: period.clone(),
-            rules_name: rules.name.clone(),
-            rules_version: rules.version,
-            merchants: out,
-        })
-    }
+/// What a merchant report is computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MerchantFacts {
+    /// Every merchant, with its inspections and explicit issue links.
+    pub merchants: Vec<Merchant>,
+    /// Issues reported before the period's end, duplicates and cancelled reports aside, oldest
+    /// first.
+    pub issues: Vec<MerchantIssue>,
+    /// The streets, for their names.
+    pub streets: Vec<Street>,
+}
 
-    /// Issues reported before `to_ms`, duplicates and cancelled reports aside.
-    fn issues_before(&self, to_ms: i64) -> Result<Vec<IssueRow>> {
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT id, category, lat, lon, reported_at_ms FROM issue
-              WHERE reported_at_ms < ?1 AND status NOT IN ('duplicate', 'cancelled') ORDER BY reported_at_ms, id",
-        )?;
-        let rows = stmt.query_map(params![to_ms], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, f64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, category, lat, lon, reported_at_ms) = row?;
-            out.push(IssueRow {
-                id: id.parse()?,
-                category,
-                lat,
-                lon,
-                reported_at_ms,
-            });
-        }
-        Ok(out)
+/// Every merchant's record in `period` and credit as of its end, under `rules` (validated by
+/// the caller, see [`ReportRules::validate`]). Open merchants first, best credit first.
+pub fn merchant_report(
+    facts: &MerchantFacts,
+    rules: &ReportRules,
+    period: &Period,
+) -> MerchantReport {
+    let links = link_issues(&facts.merchants, &facts.issues, rules);
+    let names: HashMap<String, Option<String>> = facts
+        .streets
+        .iter()
+        .map(|s| (s.id.to_string(), s.name.clone()))
+        .collect();
+    let mut out = Vec::with_capacity(facts.merchants.len());
+    for m in &facts.merchants {
+        let linked: Vec<&MerchantIssue> = links
+            .get(&m.id)
+            .map(|v| v.iter().filter_map(|&i| facts.issues.get(i)).collect())
+            .unwrap_or_default();
+        out.push(credit(m, &linked, period, rules, &names));
+    }
+    out.sort_by(|a, b| {
+        (a.closed, -a.credit_score, &a.name)
+            .partial_cmp(&(b.closed, -b.credit_score, &b.name))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    MerchantReport {
+        period: period.clone(),
+        rules_name: rules.name.clone(),
+        rules_version: rules.version,
+        merchants: out,
     }
 }
 
@@ -132,7 +120,7 @@ impl Store {
 /// within the radius for issues of a frontage category (unless that merchant unlinked it).
 fn link_issues(
     merchants: &[Merchant],
-    issues: &[IssueRow],
+    issues: &[MerchantIssue],
     rules: &ReportRules,
 ) -> HashMap<MerchantId, Vec<usize>> {
     let r = &rules.merchants;
@@ -200,9 +188,10 @@ fn link_issues(
     out
 }
 
+/// One merchant's credit: the base score plus every decayed contribution, explained.
 fn credit(
     m: &Merchant,
-    linked: &[&IssueRow],
+    linked: &[&MerchantIssue],
     period: &Period,
     rules: &ReportRules,
     names: &HashMap<String, Option<String>>,

@@ -3,24 +3,22 @@
 //! street got in the period (patrols by anyone that patrolled one of its segments, and the time
 //! spent on it), and the streets no steward's patrol has covered lately (the rules'
 //! `lately_days` before the period's end).
+//!
+//! Computed from [`StewardFacts`], whoever gathered them: a phone from its store, the district
+//! server from its own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::params;
 use serde::Serialize;
 
-use crate::coverage::PatrolKey;
 use crate::domain::Role;
-use crate::error::Result;
-use crate::points::PointsEntry;
-use crate::report::assessment::patrolled_segments;
-use crate::report::facts::{PatrolFacts, People, Person, patrols_between};
+use crate::matching::{MatchConfig, match_point};
+use crate::report::facts::{LedgerEntry, PatrolFacts, People, Person, PickupFacts};
 use crate::report::period::{DAY_MS, Period};
 use crate::report::rules::ReportRules;
 use crate::report::score::{round2, round4};
 use crate::spatial::IndexedNetwork;
-use crate::store::Store;
-use crate::streets::{StreetInfo, StreetsError};
+use crate::streets::{Street, StreetNetwork};
 
 /// The steward report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +56,7 @@ pub struct StewardRow {
     pub patrols: u64,
     pub patrol_hours: f64,
     /// The ledger entries of the period, oldest first.
-    pub history: Vec<PointsEntry>,
+    pub history: Vec<LedgerEntry>,
 }
 
 /// The stewards of one subdistrict by points earned in the period.
@@ -107,167 +105,147 @@ pub struct StreetWorkload {
     pub not_covered_lately: bool,
 }
 
-impl Store {
-    /// The steward report for `period`, in stages: the patrol effort each street got, the
-    /// streets' workload, the points ledger, the pickups, one row per steward, the leaderboards.
-    pub fn steward_report(&self, period: &Period, rules: &ReportRules) -> Result<StewardReport> {
-        rules.validate()?;
-        let people = People::load(self)?;
-        let stewards = people.with_role(Role::Steward);
-        let net = match self.street_network() {
-            Ok(n) => Some(n),
-            Err(crate::Error::Streets(StreetsError::NoNetwork)) => None,
-            Err(e) => return Err(e),
-        };
-        let lately_from = period.to_ms - i64::from(rules.stewards.lately_days) * DAY_MS;
-        let patrols = patrols_between(self, period.from_ms.min(lately_from), period.to_ms)?;
-        let effort = match &net {
-            Some(net) => {
-                self.street_effort(net, &patrols, &stewards, period, lately_from, rules)?
-            }
-            None => StreetEffort::default(),
-        };
-        let infos = self.streets()?;
-        let workload = street_workloads(&infos, &people, net.as_deref(), &effort);
-        let streets_not_covered_lately = workload
-            .iter()
-            .filter(|w| w.not_covered_lately)
-            .map(|w| w.street_id.clone())
-            .collect();
-        let ledger = PeriodLedger::read(self.connection(), period)?;
-        let pickups = self.period_pickups(period, &infos, net.as_deref())?;
-        let pickups_by_street = pickups.by_street(&infos);
-        let mut rows = steward_rows(
-            &stewards, &people, &infos, &patrols, period, ledger, &pickups,
-        );
-        let leaderboards = leaderboards(&rows);
-        rows.sort_by(|a, b| {
-            (
-                &a.leaderboard_subdistrict,
-                &a.person.name,
-                &a.person.user_id,
-            )
-                .cmp(&(
-                    &b.leaderboard_subdistrict,
-                    &b.person.name,
-                    &b.person.user_id,
-                ))
-        });
-        Ok(StewardReport {
-            period: period.clone(),
-            rules_name: rules.name.clone(),
-            rules_version: rules.version,
-            lately_days: rules.stewards.lately_days,
-            stewards: rows,
-            leaderboards,
-            pickups_by_street,
-            streets: workload,
-            streets_not_covered_lately,
-        })
-    }
+/// What a steward report is computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StewardFacts {
+    pub people: People,
+    /// Every street of the network, in the order the report lists them.
+    pub streets: Vec<Street>,
+    /// Patrols started in [`patrol_window`], every source alike, oldest first, with their
+    /// coverage when there is a network.
+    pub patrols: Vec<PatrolFacts>,
+    /// Each user's points balance at the end of the period.
+    pub balances: BTreeMap<String, i64>,
+    /// Ledger entries of the period, by user, then time.
+    pub entries: Vec<LedgerEntry>,
+    /// Pickups logged in the period.
+    pub pickups: Vec<PickupFacts>,
+}
 
-    /// Per street (by network index): patrols by anyone in the period that patrolled one of its
-    /// segments, those by stewards, the hours spent on it, and the last steward patrol within
-    /// the lately window.
-    fn street_effort(
-        &self,
-        net: &IndexedNetwork,
-        patrols: &[PatrolFacts],
-        stewards: &[String],
-        period: &Period,
-        lately_from: i64,
-        rules: &ReportRules,
-    ) -> Result<StreetEffort> {
-        let steward_set: HashSet<&str> = stewards.iter().map(String::as_str).collect();
-        let mut effort = StreetEffort::default();
-        let keys: Vec<PatrolKey> = patrols
-            .iter()
-            .map(|p| PatrolKey {
-                row: p.row,
-                stopped: p.stopped,
-            })
-            .collect();
-        for (p, (coverage, _)) in patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
-            let mut streets: Vec<usize> =
-                patrolled_segments(net, &coverage, rules.stewards.segment_patrolled_min_share)
-                    .into_iter()
-                    .map(|s| net.network.segments[s].street)
-                    .collect();
-            streets.sort_unstable();
-            streets.dedup();
-            let by_steward = steward_set.contains(p.user_id.as_str());
-            for &s in &streets {
-                if period.contains(p.started_at_ms) {
-                    *effort.patrols.entry(s).or_default() += 1;
-                    if by_steward {
-                        *effort.steward_patrols.entry(s).or_default() += 1;
-                    }
-                }
-                if by_steward && p.started_at_ms >= lately_from {
-                    let e = effort.last_steward.entry(s).or_insert(p.started_at_ms);
-                    *e = (*e).max(p.started_at_ms);
-                }
-            }
-            if period.contains(p.started_at_ms) {
-                for (s, t) in coverage.street_times_s() {
-                    *effort.hours.entry(s).or_default() += t / 3600.0;
-                }
-            }
-        }
-        Ok(effort)
-    }
+/// The start and end (ms, end excluded) of the patrols a steward report reads: the period, and
+/// before it the lately window when that reaches further back.
+pub fn patrol_window(period: &Period, rules: &ReportRules) -> (i64, i64) {
+    (period.from_ms.min(lately_from(period, rules)), period.to_ms)
+}
 
-    /// The period's pickups, each on the street it names (an id, or a name) or the one its
-    /// place matches, summed per user and per street.
-    fn period_pickups(
-        &self,
-        period: &Period,
-        infos: &[StreetInfo],
-        net: Option<&IndexedNetwork>,
-    ) -> Result<Pickups> {
-        let known: HashSet<String> = infos.iter().map(|i| i.street.id.to_string()).collect();
-        let mut out = Pickups::default();
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT user_id, lat, lon, bags, items, street_id FROM litter_pickup WHERE at_ms >= ?1 AND at_ms < ?2",
-        )?;
-        let rows = stmt.query_map(params![period.from_ms, period.to_ms], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, f64>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<String>>(5)?,
+/// Where the lately window begins: `lately_days` before the period's end.
+fn lately_from(period: &Period, rules: &ReportRules) -> i64 {
+    period
+        .to_ms
+        .saturating_sub(i64::from(rules.stewards.lately_days).saturating_mul(DAY_MS))
+}
+
+/// The steward report for `period` under `rules` (validated by the caller, see
+/// [`ReportRules::validate`]), in stages: the patrol effort each street got, the streets'
+/// workload, the points ledger, the pickups, one row per steward, the leaderboards. Without a
+/// `network` no patrol effort is measured, and pickups logged without a street stay on none;
+/// `matching` places the others on the nearest street.
+pub fn steward_report(
+    facts: &StewardFacts,
+    network: Option<&IndexedNetwork>,
+    matching: &MatchConfig,
+    rules: &ReportRules,
+    period: &Period,
+) -> StewardReport {
+    let people = &facts.people;
+    let stewards = people.with_role(Role::Steward);
+    let effort = match network {
+        Some(net) => street_effort(&net.network, &facts.patrols, &stewards, period, rules),
+        None => StreetEffort::default(),
+    };
+    let network_only = network.map(|n| &n.network);
+    let workload = street_workloads(&facts.streets, people, network_only, &effort);
+    let streets_not_covered_lately = workload
+        .iter()
+        .filter(|w| w.not_covered_lately)
+        .map(|w| w.street_id.clone())
+        .collect();
+    let ledger = PeriodLedger::of(facts);
+    let pickups = Pickups::sum(&facts.pickups, network, matching);
+    let pickups_by_street = pickups.by_street(&facts.streets);
+    let mut rows = steward_rows(
+        &stewards,
+        people,
+        &facts.streets,
+        &facts.patrols,
+        period,
+        ledger,
+        &pickups,
+    );
+    let leaderboards = leaderboards(&rows);
+    rows.sort_by(|a, b| {
+        (
+            &a.leaderboard_subdistrict,
+            &a.person.name,
+            &a.person.user_id,
+        )
+            .cmp(&(
+                &b.leaderboard_subdistrict,
+                &b.person.name,
+                &b.person.user_id,
             ))
-        })?;
-        for row in rows {
-            let (user, lat, lon, bags, items, street) = row?;
-            let street = match street {
-                Some(s) if known.contains(s.as_str()) => Some(s),
-                Some(s) => Some(
-                    self.resolve_street(&s)
-                        .map(|id| id.to_string())
-                        .unwrap_or(s),
-                ),
-                None => net
-                    .and_then(|n| {
-                        crate::matching::match_point(n, lat, lon, None, None, &self.config.matching)
-                    })
-                    .map(|m| m.street_id.to_string()),
-            };
-            let u = out.per_user.entry(user).or_default();
-            let s = out.per_street.entry(street).or_default();
-            for t in [u, s] {
-                t.0 += 1;
-                t.1 += bags.max(0) as u64;
-                t.2 += items.max(0) as u64;
-            }
-        }
-        Ok(out)
+    });
+    StewardReport {
+        period: period.clone(),
+        rules_name: rules.name.clone(),
+        rules_version: rules.version,
+        lately_days: rules.stewards.lately_days,
+        stewards: rows,
+        leaderboards,
+        pickups_by_street,
+        streets: workload,
+        streets_not_covered_lately,
     }
 }
 
-/// The patrol effort per street (network index), see [`Store::street_effort`].
+/// Per street (by network index): patrols by anyone in the period that patrolled one of its
+/// segments, those by stewards, the hours spent on it, and the last steward patrol within
+/// the lately window. Patrols without a coverage add nothing.
+fn street_effort(
+    network: &StreetNetwork,
+    patrols: &[PatrolFacts],
+    stewards: &[String],
+    period: &Period,
+    rules: &ReportRules,
+) -> StreetEffort {
+    let lately_from = lately_from(period, rules);
+    let steward_set: HashSet<&str> = stewards.iter().map(String::as_str).collect();
+    let mut effort = StreetEffort::default();
+    for p in patrols {
+        let Some(coverage) = &p.coverage else {
+            continue;
+        };
+        let mut streets: Vec<usize> = coverage
+            .patrolled_segments(network, rules.stewards.segment_patrolled_min_share)
+            .into_iter()
+            .filter_map(|s| network.segments.get(s).map(|seg| seg.street))
+            .collect();
+        streets.sort_unstable();
+        streets.dedup();
+        let by_steward = steward_set.contains(p.user_id.as_str());
+        let in_period = period.contains(p.started_at_ms);
+        for &s in &streets {
+            if in_period {
+                *effort.patrols.entry(s).or_default() += 1;
+                if by_steward {
+                    *effort.steward_patrols.entry(s).or_default() += 1;
+                }
+            }
+            if by_steward && p.started_at_ms >= lately_from {
+                let e = effort.last_steward.entry(s).or_insert(p.started_at_ms);
+                *e = (*e).max(p.started_at_ms);
+            }
+        }
+        if in_period {
+            for &(s, t) in &coverage.street_times_s {
+                *effort.hours.entry(s).or_default() += t / 3600.0;
+            }
+        }
+    }
+    effort
+}
+
+/// The patrol effort per street (network index), see [`street_effort`].
 #[derive(Debug, Default)]
 struct StreetEffort {
     patrols: HashMap<usize, u64>,
@@ -284,10 +262,36 @@ struct Pickups {
 }
 
 impl Pickups {
-    fn by_street(&self, infos: &[StreetInfo]) -> Vec<StreetPickups> {
-        let names: HashMap<String, Option<String>> = infos
+    /// Each pickup on the street it names, or the one its place matches, summed per user and
+    /// per street.
+    fn sum(
+        pickups: &[PickupFacts],
+        network: Option<&IndexedNetwork>,
+        matching: &MatchConfig,
+    ) -> Self {
+        let mut out = Pickups::default();
+        for p in pickups {
+            let street = match &p.street_id {
+                Some(s) => Some(s.clone()),
+                None => network
+                    .and_then(|n| match_point(n, p.lat, p.lon, None, None, matching))
+                    .map(|m| m.street_id.to_string()),
+            };
+            let u = out.per_user.entry(p.user_id.clone()).or_default();
+            let s = out.per_street.entry(street).or_default();
+            for t in [u, s] {
+                t.0 += 1;
+                t.1 += p.bags.max(0) as u64;
+                t.2 += p.items.max(0) as u64;
+            }
+        }
+        out
+    }
+
+    fn by_street(&self, streets: &[Street]) -> Vec<StreetPickups> {
+        let names: HashMap<String, Option<String>> = streets
             .iter()
-            .map(|i| (i.street.id.to_string(), i.street.name.clone()))
+            .map(|s| (s.id.to_string(), s.name.clone()))
             .collect();
         self.per_street
             .iter()
@@ -308,71 +312,67 @@ impl Pickups {
 #[derive(Debug, Default)]
 struct PeriodLedger {
     balance: HashMap<String, i64>,
-    history: HashMap<String, Vec<PointsEntry>>,
+    history: HashMap<String, Vec<LedgerEntry>>,
 }
 
 impl PeriodLedger {
-    fn read(conn: &rusqlite::Connection, period: &Period) -> Result<Self> {
-        let mut ledger = PeriodLedger::default();
-        for row in conn
-            .prepare_cached(
-                "SELECT user_id, SUM(points) FROM points_entry WHERE at_ms < ?1 GROUP BY user_id",
-            )?
-            .query_map([period.to_ms], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
-        {
-            let (u, p) = row?;
-            ledger.balance.insert(u, p);
-        }
-        for e in crate::points::query_entries(
-            conn,
-            "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
-            params![period.from_ms, period.to_ms],
-        )? {
+    fn of(facts: &StewardFacts) -> Self {
+        let mut ledger = PeriodLedger {
+            balance: facts
+                .balances
+                .iter()
+                .map(|(u, p)| (u.clone(), *p))
+                .collect(),
+            history: HashMap::new(),
+        };
+        for e in &facts.entries {
             ledger
                 .history
                 .entry(e.user_id.to_string())
                 .or_default()
-                .push(e);
+                .push(e.clone());
         }
-        Ok(ledger)
+        ledger
     }
 }
 
 /// The streets worth listing (named ones and any with an assignment) with their effort.
 fn street_workloads(
-    infos: &[StreetInfo],
+    streets: &[Street],
     people: &People,
-    net: Option<&IndexedNetwork>,
+    network: Option<&StreetNetwork>,
     effort: &StreetEffort,
 ) -> Vec<StreetWorkload> {
-    let assigned: HashSet<String> = people.assignments.iter().map(|a| a.0.to_string()).collect();
+    let assigned: HashSet<String> = people
+        .assignments
+        .iter()
+        .map(|a| a.street_id.to_string())
+        .collect();
     let mut workload = Vec::new();
-    for info in infos {
-        let id = info.street.id.to_string();
-        if info.street.name.is_none() && !assigned.contains(&id) {
+    for street in streets {
+        let id = street.id.to_string();
+        if street.name.is_none() && !assigned.contains(&id) {
             continue;
         }
-        let idx = net.and_then(|n| n.network.street_index(info.street.id));
+        let idx = network.and_then(|n| n.street_index(street.id));
         let get = |m: &HashMap<usize, u64>| idx.and_then(|i| m.get(&i).copied()).unwrap_or(0);
         let last = idx.and_then(|i| effort.last_steward.get(&i).copied());
         workload.push(StreetWorkload {
             street_id: id,
-            name: info.street.name.clone(),
-            subdistrict: info.street.subdistrict.clone(),
-            class: info.street.class.clone(),
-            length_m: round2(info.street.length_m),
+            name: street.name.clone(),
+            subdistrict: street.subdistrict.clone(),
+            class: street.class.clone(),
+            length_m: round2(street.length_m),
             chief: people
                 .assignments
                 .iter()
-                .find(|a| a.0 == info.street.id && a.2 == Role::Chief)
-                .map(|a| a.1.clone()),
+                .find(|a| a.street_id == street.id && a.role == Role::Chief)
+                .map(|a| a.user_id.clone()),
             stewards: people
                 .assignments
                 .iter()
-                .filter(|a| a.0 == info.street.id && a.2 == Role::Steward)
-                .map(|a| a.1.clone())
+                .filter(|a| a.street_id == street.id && a.role == Role::Steward)
+                .map(|a| a.user_id.clone())
                 .collect(),
             patrols: get(&effort.patrols),
             steward_patrols: get(&effort.steward_patrols),
@@ -391,20 +391,15 @@ fn street_workloads(
 fn steward_rows(
     stewards: &[String],
     people: &People,
-    infos: &[StreetInfo],
+    all_streets: &[Street],
     patrols: &[PatrolFacts],
     period: &Period,
     mut ledger: PeriodLedger,
     pickups: &Pickups,
 ) -> Vec<StewardRow> {
-    let street_info: HashMap<String, (f64, Option<String>)> = infos
+    let street_info: HashMap<String, (f64, Option<String>)> = all_streets
         .iter()
-        .map(|i| {
-            (
-                i.street.id.to_string(),
-                (i.street.length_m, i.street.subdistrict.clone()),
-            )
-        })
+        .map(|s| (s.id.to_string(), (s.length_m, s.subdistrict.clone())))
         .collect();
     let mut period_patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
     for p in patrols.iter().filter(|p| period.contains(p.started_at_ms)) {
@@ -458,14 +453,7 @@ fn steward_rows(
                 .filter(|e| e.points < 0)
                 .map(|e| e.points)
                 .sum::<i64>(),
-            entries_capped: entries
-                .iter()
-                .filter(|e| {
-                    e.note
-                        .as_deref()
-                        .is_some_and(|n| n.starts_with("daily cap"))
-                })
-                .count() as u64,
+            entries_capped: entries.iter().filter(|e| e.capped()).count() as u64,
             pickups,
             bags,
             items,

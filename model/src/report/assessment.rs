@@ -9,23 +9,19 @@
 //! from report to verification. The score adds the rules' lines ([`super::score`]), each
 //! explained, so a chief can see why.
 //!
-//! Patrols are measured from the per-patrol coverage cache ([`crate::coverage`]), so a month's
-//! assessment of a district does not map-match ten thousand tracks each time it is opened.
+//! Computed from [`AssessmentFacts`], whoever gathered them: a phone from its store, the
+//! district server from its own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::coverage::PatrolKey;
-use crate::domain::Role;
-use crate::error::Result;
-use crate::report::facts::{IssueOutcome, PatrolFacts, People, Person, median, patrols_between};
+use crate::domain::{Role, StreetId};
+use crate::report::facts::{IssueOutcome, PatrolFacts, People, Person, median};
 use crate::report::period::Period;
 use crate::report::rules::{Metric, ReportRules};
 use crate::report::score::{Measured, Score, ScoreLine, num, round2, round4, score};
-use crate::spatial::IndexedNetwork;
-use crate::store::Store;
-use crate::streets::StreetsError;
+use crate::streets::StreetNetwork;
 
 /// A whole assessment report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,188 +88,174 @@ pub struct StreetAssessment {
     pub max_segment_patrols: u32,
 }
 
-impl Store {
-    /// The assessment of every chief for `period` under `rules`.
-    pub fn assessment_report(
-        &self,
-        period: &Period,
-        rules: &ReportRules,
-    ) -> Result<AssessmentReport> {
-        rules.validate()?;
-        let people = People::load(self)?;
-        let net = match self.street_network() {
-            Ok(n) => Some(n),
-            Err(crate::Error::Streets(StreetsError::NoNetwork)) => None,
-            Err(e) => return Err(e),
-        };
-        let catalog = self.issue_catalog()?;
-        let patrols = patrols_between(self, period.from_ms, period.to_ms)?;
-        let issues = super::facts::issue_outcomes(self, period, &catalog)?;
-        let chiefs = people.with_role(Role::Chief);
-
-        // Per patrol of a chief: the segments it patrolled (covered enough of).
-        let chief_set: std::collections::HashSet<&str> =
-            chiefs.iter().map(String::as_str).collect();
-        let chief_patrols: Vec<_> = patrols
-            .iter()
-            .filter(|p| chief_set.contains(p.user_id.as_str()))
-            .collect();
-        let mut imported_of: HashMap<&str, u64> = HashMap::new();
-        for p in chief_patrols.iter().filter(|p| p.imported) {
-            *imported_of.entry(p.user_id.as_str()).or_default() += 1;
-        }
-        let chief_patrols: Vec<_> = chief_patrols
-            .into_iter()
-            .filter(|p| rules.assessment.count_imported_patrols || !p.imported)
-            .collect();
-        let mut patrolled: HashMap<i64, Vec<usize>> = HashMap::new();
-        if let Some(net) = &net {
-            let keys: Vec<PatrolKey> = chief_patrols
-                .iter()
-                .map(|p| PatrolKey {
-                    row: p.row,
-                    stopped: p.stopped,
-                })
-                .collect();
-            for (p, (coverage, _)) in chief_patrols.iter().zip(self.patrol_coverages(net, &keys)?) {
-                let segs = patrolled_segments(
-                    net,
-                    &coverage,
-                    rules.assessment.segment_patrolled_min_share,
-                );
-                patrolled.insert(p.row, segs);
-            }
-        }
-
-        let mut by_street: HashMap<&str, Vec<&IssueOutcome>> = HashMap::new();
-        let mut found_by: HashMap<&str, u64> = HashMap::new();
-        for i in issues.iter().filter(|i| i.counts()) {
-            if let Some(s) = i.street_id.as_deref() {
-                by_street.entry(s).or_default().push(i);
-            }
-            *found_by.entry(i.reporter_id.as_str()).or_default() += 1;
-        }
-        let mut patrols_of: HashMap<&str, Vec<&PatrolFacts>> = HashMap::new();
-        for p in &chief_patrols {
-            patrols_of.entry(p.user_id.as_str()).or_default().push(p);
-        }
-        let mut out = Vec::with_capacity(chiefs.len());
-        for chief in &chiefs {
-            let mine = patrols_of
-                .get(chief.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let mut seg_patrols: HashMap<usize, u32> = HashMap::new();
-            for p in mine {
-                for &s in patrolled.get(&p.row).map(Vec::as_slice).unwrap_or(&[]) {
-                    *seg_patrols.entry(s).or_default() += 1;
-                }
-            }
-            let street_ids = people.streets_of(chief, Role::Chief);
-            let streets = match &net {
-                Some(net) => street_rows(
-                    net,
-                    &street_ids,
-                    &seg_patrols,
-                    &mine.iter().map(|p| p.row).collect::<Vec<_>>(),
-                    &patrolled,
-                    rules,
-                    period,
-                ),
-                None => Vec::new(),
-            };
-            let mut street_texts: Vec<String> = street_ids.iter().map(|s| s.to_string()).collect();
-            street_texts.sort();
-            street_texts.dedup();
-            let on_streets: Vec<&IssueOutcome> = street_texts
-                .iter()
-                .flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default())
-                .collect();
-            let found = found_by.get(chief.as_str()).copied().unwrap_or(0);
-            let mut assessed = assess_chief(
-                people.person(chief),
-                &streets,
-                &mine
-                    .iter()
-                    .map(|p| (p.duration_s, p.distance_m))
-                    .collect::<Vec<_>>(),
-                found,
-                &on_streets,
-                street_ids.len(),
-                rules,
-                period,
-            );
-            let imported = imported_of.get(chief.as_str()).copied().unwrap_or(0);
-            if imported > 0 {
-                assessed.patrols_imported = imported;
-                assessed.notes.push(if rules.assessment.count_imported_patrols {
-                    format!("{imported} patrol(s) imported from GPS files, not recorded in the app")
-                } else {
-                    format!(
-                        "{imported} patrol(s) imported from GPS files are not counted (rules: count_imported_patrols)"
-                    )
-                });
-            }
-            out.push(assessed);
-        }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.person.name.cmp(&b.person.name))
-                .then_with(|| a.person.user_id.cmp(&b.person.user_id))
-        });
-        for (i, c) in out.iter_mut().enumerate() {
-            c.rank = i as u32 + 1;
-        }
-        Ok(AssessmentReport {
-            period: period.clone(),
-            rules_name: rules.name.clone(),
-            rules_version: rules.version,
-            chiefs: out,
-        })
-    }
+/// What an assessment is computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssessmentFacts {
+    pub people: People,
+    /// Patrols started in the period, every source alike, oldest first; the counted patrols of
+    /// chiefs ([`patrols_to_measure`]) with their coverage when there is a network.
+    pub patrols: Vec<PatrolFacts>,
+    /// Issues reported in the period, each as of the period's end.
+    pub issues: Vec<IssueOutcome>,
 }
 
-/// Segment indices a patrol covered at least `min_share` of.
-pub(crate) fn patrolled_segments(
-    net: &IndexedNetwork,
-    coverage: &crate::coverage::Coverage,
-    min_share: f64,
+/// Indices into `patrols` of the ones the assessment counts: the chiefs' own, imported ones
+/// only when the rules count them. Only these need their coverage measured, so a gatherer
+/// does not map-match a district's every patrol for a few chiefs.
+pub fn patrols_to_measure(
+    people: &People,
+    patrols: &[PatrolFacts],
+    rules: &ReportRules,
 ) -> Vec<usize> {
-    coverage
-        .covered_segments_m(&net.network)
-        .into_iter()
-        .filter(|&(s, m)| {
-            let len = net.network.segments[s].length_m;
-            len > 0.0 && m / len >= min_share - 1e-9
-        })
-        .map(|(s, _)| s)
+    let chiefs: HashSet<String> = people.with_role(Role::Chief).into_iter().collect();
+    patrols
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| chiefs.contains(&p.user_id))
+        .filter(|(_, p)| rules.assessment.count_imported_patrols || !p.imported)
+        .map(|(i, _)| i)
         .collect()
 }
 
+/// The assessment of every chief for `period` under `rules` (validated by the caller, see
+/// [`ReportRules::validate`]). Without a `network` no street can be measured: chiefs get no
+/// street rows and no coverage.
+pub fn assess_chiefs(
+    facts: &AssessmentFacts,
+    network: Option<&StreetNetwork>,
+    rules: &ReportRules,
+    period: &Period,
+) -> AssessmentReport {
+    let people = &facts.people;
+    let chiefs = people.with_role(Role::Chief);
+    let counted = patrols_to_measure(people, &facts.patrols, rules);
+    let mut imported_of: HashMap<&str, u64> = HashMap::new();
+    for p in facts.patrols.iter().filter(|p| p.imported) {
+        *imported_of.entry(p.user_id.as_str()).or_default() += 1;
+    }
+    // Per counted patrol (index into `facts.patrols`): the segments it patrolled.
+    let mut patrolled: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut patrols_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in &counted {
+        let p = &facts.patrols[i];
+        patrols_of.entry(p.user_id.as_str()).or_default().push(i);
+        if let (Some(net), Some(c)) = (network, &p.coverage) {
+            let segs = c.patrolled_segments(net, rules.assessment.segment_patrolled_min_share);
+            patrolled.insert(i, segs);
+        }
+    }
+    let mut by_street: HashMap<&str, Vec<&IssueOutcome>> = HashMap::new();
+    let mut found_by: HashMap<&str, u64> = HashMap::new();
+    for i in facts.issues.iter().filter(|i| i.counts()) {
+        if let Some(s) = i.street_id.as_deref() {
+            by_street.entry(s).or_default().push(i);
+        }
+        *found_by.entry(i.reporter_id.as_str()).or_default() += 1;
+    }
+    let mut out = Vec::with_capacity(chiefs.len());
+    for chief in &chiefs {
+        let mine = patrols_of
+            .get(chief.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let street_ids = people.streets_of(chief, Role::Chief);
+        let streets = match network {
+            Some(net) => street_rows(net, &street_ids, mine, &patrolled, rules, period),
+            None => Vec::new(),
+        };
+        let mut street_texts: Vec<String> = street_ids.iter().map(|s| s.to_string()).collect();
+        street_texts.sort();
+        street_texts.dedup();
+        let on_streets: Vec<&IssueOutcome> = street_texts
+            .iter()
+            .flat_map(|s| by_street.get(s.as_str()).cloned().unwrap_or_default())
+            .collect();
+        let figures: Vec<(f64, f64)> = mine
+            .iter()
+            .map(|&i| (facts.patrols[i].duration_s, facts.patrols[i].distance_m))
+            .collect();
+        let found = found_by.get(chief.as_str()).copied().unwrap_or(0);
+        let mut assessed = assess_chief(
+            people.person(chief),
+            &streets,
+            &figures,
+            found,
+            &on_streets,
+            street_ids.len(),
+            rules,
+            period,
+        );
+        let imported = imported_of.get(chief.as_str()).copied().unwrap_or(0);
+        note_imported(&mut assessed, imported, rules);
+        out.push(assessed);
+    }
+    rank(&mut out);
+    AssessmentReport {
+        period: period.clone(),
+        rules_name: rules.name.clone(),
+        rules_version: rules.version,
+        chiefs: out,
+    }
+}
+
+/// Says how many of a chief's patrols were imported from files, and whether they counted.
+fn note_imported(assessed: &mut ChiefAssessment, imported: u64, rules: &ReportRules) {
+    if imported == 0 {
+        return;
+    }
+    assessed.patrols_imported = imported;
+    assessed.notes.push(if rules.assessment.count_imported_patrols {
+        format!("{imported} patrol(s) imported from GPS files, not recorded in the app")
+    } else {
+        format!(
+            "{imported} patrol(s) imported from GPS files are not counted (rules: count_imported_patrols)"
+        )
+    });
+}
+
+/// Best score first (ties by name, then id), ranked from 1.
+fn rank(chiefs: &mut [ChiefAssessment]) {
+    chiefs.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.person.name.cmp(&b.person.name))
+            .then_with(|| a.person.user_id.cmp(&b.person.user_id))
+    });
+    for (i, c) in chiefs.iter_mut().enumerate() {
+        c.rank = i as u32 + 1;
+    }
+}
+
+/// The rows of a chief's assigned streets the network has, named ones first. `mine` are the
+/// chief's counted patrols, `patrolled` the segments each counted patrol patrolled.
 fn street_rows(
-    net: &IndexedNetwork,
-    street_ids: &[crate::domain::StreetId],
-    seg_patrols: &HashMap<usize, u32>,
-    patrol_rows: &[i64],
-    patrolled: &HashMap<i64, Vec<usize>>,
+    network: &StreetNetwork,
+    street_ids: &[StreetId],
+    mine: &[usize],
+    patrolled: &HashMap<usize, Vec<usize>>,
     rules: &ReportRules,
     period: &Period,
 ) -> Vec<StreetAssessment> {
-    let network = &net.network;
+    let mut seg_patrols: HashMap<usize, u32> = HashMap::new();
+    for p in mine {
+        for &s in patrolled.get(p).map(Vec::as_slice).unwrap_or(&[]) {
+            *seg_patrols.entry(s).or_default() += 1;
+        }
+    }
     let mut rows: Vec<StreetAssessment> = street_ids
         .iter()
-        .filter_map(|id| network.street_index(*id))
-        .map(|si| {
-            let street = &network.streets[si];
-            let segs = &network.street_segments[si];
+        .filter_map(|id| {
+            let si = network.street_index(*id)?;
+            Some((network.streets.get(si)?, network.street_segments.get(si)?))
+        })
+        .map(|(street, segs)| {
             let required = rules.required_patrols(&street.class, period.days());
             let counts: Vec<u32> = segs
                 .iter()
                 .map(|s| seg_patrols.get(s).copied().unwrap_or(0))
                 .collect();
             let enough = counts.iter().filter(|&&n| n >= required).count() as u64;
-            let patrols = patrol_rows
+            let patrols = mine
                 .iter()
                 .filter(|r| {
                     patrolled
