@@ -14,6 +14,7 @@ pub mod http;
 pub mod network;
 pub mod policy;
 pub mod quarantine;
+pub mod reports;
 pub mod rules;
 pub mod secrets;
 pub mod storage;

@@ -106,6 +106,24 @@ enum AdminCommand {
     /// The district's rules, published to every device with their versions.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Reports computed from the server's own data, by the model code the phones run.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The chief assessment (考核) of a period under the published rules (or a rules file).
+    Assessment {
+        /// `2026-11`, `2026-W47`, `2026-11-01..2026-11-15` ... (as `patrol report` takes).
+        #[arg(long)]
+        period: String,
+        /// A report rules file (JSON) instead of the published rules.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -423,6 +441,7 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         AdminCommand::User(cmd) => run_user(s, cmd)?,
         AdminCommand::Quarantine(cmd) => run_quarantine(s, cmd)?,
         AdminCommand::Rules(cmd) => run_rules(s, cmd)?,
+        AdminCommand::Report(cmd) => run_report(s, cmd)?,
         AdminCommand::Points(cmd) => run_points(s, cmd)?,
         AdminCommand::Device(DeviceCommand::Revoke(args)) => {
             let n = admin::revoke(s, args.device.as_ref(), args.user.as_ref())?;
@@ -678,6 +697,50 @@ fn run_quarantine(s: &dyn patrol_server::storage::Storage, cmd: QuarantineComman
                 .collect();
             text.push(format!("{} item(s) {verb}", found.len()));
             print(json, serde_json::to_value(&found)?, text.join("\n"));
+        }
+    }
+    Ok(())
+}
+
+fn run_report(s: &dyn patrol_server::storage::Storage, cmd: ReportCommand) -> Result<()> {
+    use patrol_model::report::{period::Period, rules::ReportRules};
+    match cmd {
+        ReportCommand::Assessment {
+            period,
+            rules,
+            json,
+        } => {
+            let period = Period::parse(&period)?;
+            let rules = match rules {
+                Some(file) => Some(ReportRules::from_json(
+                    &std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                )?),
+                None => None,
+            };
+            let r = patrol_server::reports::assessment_report(s, &period, rules.as_ref())?;
+            let mut text = vec![format!(
+                "assessment {} under {} v{}: {} chief(s)",
+                r.period.label,
+                r.rules_name,
+                r.rules_version,
+                r.chiefs.len()
+            )];
+            for c in &r.chiefs {
+                text.push(format!(
+                    "{:3}. {:12} {:6.1}/{:.0}  {} patrols, {:.1} km, coverage {}, {} issues found",
+                    c.rank,
+                    c.person.name.as_deref().unwrap_or(&c.person.user_id),
+                    c.score,
+                    c.max_score,
+                    c.patrols,
+                    c.distance_m / 1000.0,
+                    c.coverage_share
+                        .map_or("-".into(), |s| format!("{:.0}%", s * 100.0)),
+                    c.issues_found
+                ));
+            }
+            print(json, serde_json::to_value(&r)?, text.join("\n"));
         }
     }
     Ok(())

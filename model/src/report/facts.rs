@@ -192,6 +192,31 @@ pub struct ReportedIssue {
     pub reported_at_ms: i64,
 }
 
+impl ReportedIssue {
+    /// The issue as its document and fold say it was reported: for storage that keeps documents
+    /// rather than a projection (the server).
+    pub fn of(
+        doc: &crate::issues::model::IssueDoc,
+        state: &crate::issues::workflow::IssueState,
+    ) -> Self {
+        ReportedIssue {
+            id: doc.id.to_string(),
+            category: doc.category.clone(),
+            street_id: doc.location.street_id.clone(),
+            reporter_id: doc.reporter.user_id.to_string(),
+            lat: doc.location.lat,
+            lon: doc.location.lon,
+            reported_at_ms: state.reported_at_ms,
+        }
+    }
+}
+
+/// The events the fold applied, in order, as (kind, wall time): what [`IssueOutcome::as_of`]
+/// reads (a phone keeps the same list as its issue timeline).
+pub fn applied_events(state: &crate::issues::workflow::IssueState) -> Vec<(IssueEventKind, i64)> {
+    state.applied().map(|e| (e.kind, e.at.wall_ms)).collect()
+}
+
 /// An issue reported in the period and where its loop stood at the period's end.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueOutcome {

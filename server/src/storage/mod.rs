@@ -255,6 +255,8 @@ pub trait Tx {
         blobs: &[String],
         now_ms: i64,
     ) -> StorageResult<()>;
+    /// Every document of `kind` (`issue`, `merchant`), by id: what reports read.
+    fn docs_of_kind(&mut self, kind: &str) -> StorageResult<Vec<(String, DocRow)>>;
     fn device_doc(&mut self, device: &DeviceId, doc: &str) -> StorageResult<DeviceDoc>;
     fn set_device_doc(
         &mut self,
@@ -268,6 +270,12 @@ pub trait Tx {
     // --- patrols, fixes, records
     fn put_patrol(&mut self, patrol: &PatrolRecord, now_ms: i64) -> StorageResult<()>;
     fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>>;
+    /// Patrols started in `[from_ms, to_ms)`, oldest first: what reports read.
+    fn patrols_started_between(
+        &mut self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<Vec<PatrolRecord>>;
     /// How many fixes the device says the patrol has (from its summary), kept apart from the
     /// header, whose summary is the server's own.
     fn set_patrol_fix_claim(&mut self, id: &str, claim: Option<i64>) -> StorageResult<()>;

@@ -619,6 +619,36 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
+    fn docs_of_kind(&mut self, kind: &str) -> StorageResult<Vec<(String, DocRow)>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, data, heads, blobs FROM doc WHERE kind = ?1 ORDER BY id",
+            )?
+            .query_map([kind], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, data, heads, blobs)| {
+                let row = DocRow {
+                    kind,
+                    data,
+                    heads: split(Some(heads)).unwrap_or_default(),
+                    blobs: split(Some(blobs)).unwrap_or_default(),
+                };
+                (id, row)
+            })
+            .collect())
+    }
+
     fn put_doc(
         &mut self,
         id: &str,
@@ -713,6 +743,28 @@ impl Tx for SqliteTx<'_> {
             .optional()?;
         body.map(|b| serde_json::from_str(&b).map_err(corrupt))
             .transpose()
+    }
+
+    fn patrols_started_between(
+        &mut self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<Vec<PatrolRecord>> {
+        // The start time lives in the header's JSON; a PostgreSQL backend would keep a column.
+        let bodies = self
+            .conn
+            .prepare_cached(
+                "SELECT body FROM patrol
+                  WHERE json_extract(body, '$.started_at_ms') >= ?1
+                    AND json_extract(body, '$.started_at_ms') < ?2
+                  ORDER BY json_extract(body, '$.started_at_ms'), row_id",
+            )?
+            .query_map([from_ms, to_ms], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(corrupt))
+            .collect()
     }
 
     fn set_patrol_fix_claim(&mut self, id: &str, claim: Option<i64>) -> StorageResult<()> {

@@ -1,0 +1,92 @@
+//! The server computes the chief assessment from its own storage through the same model code a
+//! phone runs: after a chief's patrol and issue reach the server and a supervisor's phone has
+//! synced everything, the two assessments agree figure for figure.
+
+use patrol_core::issues::NewIssue;
+use patrol_core::report::period::Period;
+use patrol_core::report::rules::ReportRules;
+use patrol_core::sync::wire::Scope;
+use patrol_core::sync::{NetworkState, SyncPolicy};
+use patrol_core::{Clock, Role, SystemClock};
+use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
+use patrol_server::{admin, network, reports};
+use patrol_tests::net::{Device, THREE_STREETS, TestServer};
+use serde_json::Value;
+
+/// The report as JSON without the people's subdistricts: the server knows a user's subdistrict
+/// from their scope, a phone only what was published about them.
+fn comparable(report: &patrol_core::report::assessment::AssessmentReport) -> Value {
+    let mut v = serde_json::to_value(report).unwrap();
+    if let Some(chiefs) = v["chiefs"].as_array_mut() {
+        for c in chiefs {
+            c.as_object_mut().unwrap().remove("subdistrict");
+        }
+    }
+    v
+}
+
+#[test]
+fn the_server_and_a_synced_supervisor_assess_the_chiefs_alike() {
+    let server = TestServer::start();
+    let storage = server.storage();
+    let file = server.network_file(&THREE_STREETS);
+    network::import_streets(storage.as_ref(), &file, &Default::default()).unwrap();
+    let (wang, wang_code) = server.add_user("王芳", Role::Chief, Scope::Own);
+    let (li, li_code) = server.add_user("李强", Role::Chief, Scope::Own);
+    let (_, sup_code) = server.add_user("赵敏", Role::Supervisor, Scope::District);
+    admin::assign(storage.as_ref(), "八角西街", &wang, Role::Chief, true).unwrap();
+    admin::assign(storage.as_ref(), "杨庄东街", &li, Role::Chief, true).unwrap();
+
+    // 王芳 walks her street and reports litter on it; 李强 does nothing this period.
+    let mut chief = Device::enrol(&server.url(), &wang_code);
+    chief.sync();
+    let _idle = Device::enrol(&server.url(), &li_code);
+    let id = chief.store.start_patrol(&[]).unwrap();
+    let walk = simulate_walk(
+        &[(39.9040, 116.1935), (39.9110, 116.1937)],
+        1.4,
+        SystemClock.now_ms(),
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(7),
+    );
+    for (f, _) in &walk {
+        chief.store.add_fix(id, f.clone()).unwrap();
+    }
+    chief.store.stop_patrol(id).unwrap();
+    chief
+        .store
+        .report_issue(NewIssue::at("litter", 39.9075, 116.1936))
+        .unwrap();
+    let up = chief.sync();
+    assert_eq!((up.patrols_up, up.docs_up), (1, 1), "{up:?}");
+
+    let mut supervisor = Device::enrol(&server.url(), &sup_code);
+    supervisor
+        .sync_with(SyncPolicy::on(NetworkState::Wifi))
+        .unwrap();
+    assert_eq!(supervisor.store.list_patrols().unwrap().len(), 1);
+
+    let now = SystemClock.now_ms();
+    let period = Period::between(now - 86_400_000, now + 3_600_000).unwrap();
+    let rules = ReportRules::default();
+    let on_server = reports::assessment_report(storage.as_ref(), &period, Some(&rules)).unwrap();
+    let on_phone = supervisor.store.assessment_report(&period, &rules).unwrap();
+
+    // What the server computed is a real assessment, not an empty one that matches by luck.
+    assert_eq!(on_server.chiefs.len(), 2, "{on_server:#?}");
+    let top = &on_server.chiefs[0];
+    assert_eq!(top.person.user_id, wang.to_string());
+    assert_eq!(top.patrols, 1);
+    assert_eq!(top.issues_found, 1);
+    assert_eq!(top.issues_on_streets, 1);
+    assert!(top.coverage_share.unwrap() > 0.9, "{top:#?}");
+    assert!(top.distance_m > 700.0, "{top:#?}");
+    assert!(top.score > on_server.chiefs[1].score);
+
+    assert_eq!(comparable(&on_server), comparable(&on_phone));
+
+    // Without rules given, the server scores by what it published (the shipped ones here).
+    let published = reports::assessment_report(storage.as_ref(), &period, None).unwrap();
+    assert_eq!(comparable(&published), comparable(&on_server));
+}
