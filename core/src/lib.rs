@@ -27,6 +27,7 @@
 //! - [`text`]: names and texts people typed: checked at the door, neutralised for terminals and CSV.
 //! - [`domain`]: the types of the glossary (roles, fixes, verdicts, ids). Depends on nothing else.
 
+mod api;
 pub mod closed_loop;
 pub mod coverage;
 pub mod docs;
