@@ -6,4 +6,5 @@
 //! capability modules, as functions over a connection or a transaction.
 
 mod merchants;
+mod points;
 mod signboards;
