@@ -6,5 +6,6 @@
 //! capability modules, as functions over a connection or a transaction.
 
 mod merchants;
+mod photos;
 mod points;
 mod signboards;
