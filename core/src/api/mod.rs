@@ -5,6 +5,8 @@
 //! capability's storage functions, commits and notifies observers. The SQL lives in the
 //! capability modules, as functions over a connection or a transaction.
 
+mod closed_loop;
+mod issues;
 mod merchants;
 mod photos;
 mod points;
