@@ -11,3 +11,4 @@ mod merchants;
 mod photos;
 mod points;
 mod signboards;
+mod streets;
