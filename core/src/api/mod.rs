@@ -6,6 +6,7 @@
 //! capability modules, as functions over a connection or a transaction.
 
 mod closed_loop;
+mod coverage;
 mod issues;
 mod merchants;
 mod photos;
