@@ -9,6 +9,7 @@ mod closed_loop;
 mod coverage;
 mod issues;
 mod merchants;
+mod patrols;
 mod photos;
 mod points;
 mod signboards;
