@@ -7,8 +7,10 @@
 
 mod closed_loop;
 mod coverage;
+mod device;
 mod issues;
 mod merchants;
+mod observe;
 mod patrols;
 mod photos;
 mod points;
