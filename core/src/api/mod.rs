@@ -16,3 +16,4 @@ mod photos;
 mod points;
 mod signboards;
 mod streets;
+mod sync;

@@ -139,11 +139,6 @@ impl Store {
         store::segments(&self.conn)
     }
 
-    /// Every street with its key, for export and for loading the network.
-    pub(crate) fn streets_with_keys(&self) -> Result<Vec<(Street, String)>> {
-        store::streets_with_keys(&self.conn)
-    }
-
     /// The whole network as GeoJSON (one feature per segment).
     pub fn export_streets_geojson(&self) -> Result<serde_json::Value> {
         store::export_streets_geojson(&self.conn)
