@@ -71,32 +71,8 @@ pub(crate) fn patrol_coverages(
 ) -> Result<Vec<(Coverage, MatchSummary)>> {
     let version = network_version(conn)?;
     let hash = coverage_config_hash(config);
-    let mut out: Vec<Option<(Coverage, MatchSummary)>> = Vec::with_capacity(patrols.len());
-    // Index in `patrols` of each patrol to match.
-    let mut misses: Vec<usize> = Vec::new();
-    in_savepoint(conn, "coverage_lookup", || {
-        let mut lookup = conn.prepare_cached(
-            "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1),
-                    (SELECT fix_count FROM patrol_coverage_cache
-                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3),
-                    (SELECT data FROM patrol_coverage_cache
-                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3)",
-        )?;
-        for (i, p) in patrols.iter().enumerate() {
-            let (fix_count, cached_count, data): (i64, Option<i64>, Option<Vec<u8>>) = lookup
-                .query_row(params![p.row, version, hash], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            let found = data
-                .filter(|_| cached_count == Some(fix_count))
-                .and_then(|b| decode(&b, net));
-            if found.is_none() {
-                misses.push(i);
-            }
-            out.push(found);
-        }
-        Ok(())
-    })?;
+    // What the cache holds, and the index in `patrols` of each patrol to match.
+    let (mut out, misses) = look_up(conn, net, patrols, version, &hash)?;
 
     let (matching, covering) = (&config.matching, &config.coverage);
     let cover = |k: usize, fixes: &[crate::domain::StoredFix]| -> Matched {
@@ -186,6 +162,48 @@ pub(crate) fn patrol_coverages(
         .into_iter()
         .map(|found| found.expect("every patrol was found in the cache or matched"))
         .collect())
+}
+
+/// The valid cached coverage of each patrol (`None` where there is none), and the index in
+/// `patrols` of each one missing, read in one read transaction.
+#[allow(
+    clippy::type_complexity,
+    reason = "a coverage per patrol and the misses: naming the pair would only rename it"
+)]
+fn look_up(
+    conn: &Connection,
+    net: &IndexedNetwork,
+    patrols: &[PatrolKey],
+    version: i64,
+    hash: &str,
+) -> Result<(Vec<Option<(Coverage, MatchSummary)>>, Vec<usize>)> {
+    let mut out: Vec<Option<(Coverage, MatchSummary)>> = Vec::with_capacity(patrols.len());
+    let mut misses: Vec<usize> = Vec::new();
+    in_savepoint(conn, "coverage_lookup", || {
+        let mut lookup = conn.prepare_cached(
+            "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1),
+                    (SELECT fix_count FROM patrol_coverage_cache
+                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3),
+                    (SELECT data FROM patrol_coverage_cache
+                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3)",
+        )?;
+        for (i, p) in patrols.iter().enumerate() {
+            let (fix_count, cached_count, data): (i64, Option<i64>, Option<Vec<u8>>) = lookup
+                .query_row(params![p.row, version, hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let found = data
+                .filter(|_| cached_count == Some(fix_count))
+                .and_then(|b| decode(&b, net));
+            if found.is_none() {
+                misses.push(i);
+            }
+            out.push(found);
+        }
+        Ok(())
+    })?;
+
+    Ok((out, misses))
 }
 
 /// Read-only connections for the other threads (up to `max_worker_threads` in all, no more
