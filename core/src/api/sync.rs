@@ -216,6 +216,7 @@ impl Store {
 
     /// Stores a downloaded original after checking it is the photo it was asked as.
     pub(crate) fn store_downloaded_photo(&mut self, sha: &str, bytes: &[u8]) -> Result<()> {
+        blobs::check_download(sha, bytes)?;
         let dir = self.photos_dir()?;
         let tmp = blobs::write_download(&dir, sha, bytes)?;
         let stored = self.attach_photo(&tmp);

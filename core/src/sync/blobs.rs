@@ -47,15 +47,20 @@ pub(crate) fn wanted_photos(conn: &Connection) -> Result<Vec<String>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Writes a downloaded original into the photo folder `dir` under a temporary name, after
-/// checking it is the photo it was asked as; returns the file to add to the photo store.
-pub(crate) fn write_download(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf> {
+/// Refuses a downloaded original that is not the photo it was asked as.
+pub(crate) fn check_download(sha: &str, bytes: &[u8]) -> Result<()> {
     let actual = crate::photos::hex(&Sha256::digest(bytes));
     if actual != sha {
         return Err(Error::Protocol(format!(
             "photo {sha} arrived as different bytes ({actual}); it will be fetched again"
         )));
     }
+    Ok(())
+}
+
+/// Writes a downloaded original (checked) into the photo folder `dir` under a temporary name;
+/// returns the file to add to the photo store.
+pub(crate) fn write_download(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
