@@ -5,8 +5,9 @@
 //! and `cli/` and call into this crate.
 //!
 //! Modules, with arrows pointing one way (a module only uses those listed after it):
-//! - `api`: entry points on a store that only put modules together (reports: gather facts,
-//!   compute them in the model, draw).
+//! - `api`: the methods of [`Store`], one file per capability, each a thin facade over the
+//!   storage functions of the modules below (identity, clock, transaction, commit); the
+//!   reports gather facts and compute them in the model.
 //! - [`render`]: SVG and PNG pictures of patrols, issues, coverage and trends, from data alone.
 //! - [`report`]: supervisors' reports: chief assessment, stewards, merchant credit; exports.
 //! - [`merchants`]: merchants as Automerge documents and their frontage-duty inspections.
@@ -22,7 +23,7 @@
 //! - [`docs`]: Automerge documents in SQLite (snapshot + `save_after` chunks), shared by kinds.
 //! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
-//! - [`store`]: the SQLite opener, pragmas and schema migrations.
+//! - [`store`]: the SQLite opener, pragmas and schema migrations, this device's identity.
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
 //!   stationary detector, GPX / PLT parsing and GPX / GeoJSON writing.
 //! - [`geodesy`]: distances on the sphere, a local metric projection, GCJ-02 datum conversion.

@@ -4,29 +4,10 @@
 pub use patrol_model::matching::*;
 
 use crate::error::{Error, Result};
-use crate::store::Store;
 
-impl Store {
-    /// The street and segment a WGS-84 point lies on (an issue's location, a check-in), if any
-    /// street is within the matching tolerance.
-    /// A point that is not a place on Earth (NaN, out of range) is refused with
-    /// [`Error::InvalidInput`].
-    pub fn match_point(
-        &self,
-        lat: f64,
-        lon: f64,
-        accuracy_m: Option<f64>,
-    ) -> Result<Option<PointMatch>> {
-        crate::geodesy::check_coordinates(lat, lon)
-            .map_err(|why| Error::InvalidInput(format!("the point ({lat}, {lon}) {why}")))?;
-        let net = self.street_network()?;
-        Ok(match_point(
-            &net,
-            lat,
-            lon,
-            accuracy_m,
-            None,
-            &self.config.matching,
-        ))
-    }
+/// Refuses a point that is not a place on Earth (NaN, out of range) with
+/// [`Error::InvalidInput`].
+pub(crate) fn check_point(lat: f64, lon: f64) -> Result<()> {
+    crate::geodesy::check_coordinates(lat, lon)
+        .map_err(|why| Error::InvalidInput(format!("the point ({lat}, {lon}) {why}")))
 }

@@ -8,11 +8,12 @@
 //! mean nothing was written. The stamp may also move without a visible change (a write to an
 //! unrelated table, a rolled-back transaction), so an observer compares its results too.
 //!
-//! [`Store::own_changes`] is the part that counts this connection's writes alone, for checking
+//! [`crate::Store::own_changes`] is the part that counts this connection's writes alone, for checking
 //! after a call whether it wrote anything (nanoseconds, no SQL).
 
+use rusqlite::Connection;
+
 use crate::error::Result;
-use crate::store::Store;
 
 /// A reading of how far the database's content has moved; compare two with `==`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,29 +24,23 @@ pub struct ChangeStamp {
     others: i64,
 }
 
-impl Store {
-    /// The stamp as of now; see the module doc.
-    pub fn change_stamp(&self) -> Result<ChangeStamp> {
-        let others = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        Ok(ChangeStamp {
-            own: self.own_changes(),
-            others,
-        })
-    }
+/// The stamp of the database `conn` is open on, as of now; see the module doc.
+pub(crate) fn change_stamp(conn: &Connection) -> Result<ChangeStamp> {
+    let others = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    Ok(ChangeStamp {
+        own: own_changes(conn),
+        others,
+    })
+}
 
-    /// Rows this connection has inserted, updated or deleted since it opened (SQLite's
-    /// `total_changes`). Grows by at least one with every call that wrote.
-    pub fn own_changes(&self) -> u64 {
-        self.conn.total_changes()
-    }
+/// Rows `conn` has inserted, updated or deleted since it opened (SQLite's `total_changes`).
+pub(crate) fn own_changes(conn: &Connection) -> u64 {
+    conn.total_changes()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{Role, StoreConfig};
+    use crate::{Role, Store, StoreConfig};
 
     #[test]
     fn a_write_moves_the_stamp_and_a_read_does_not() {

@@ -12,7 +12,7 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -21,7 +21,6 @@ pub use patrol_model::photos::{PhotoLimits, THUMBNAIL_MAX_PX, is_photo_id};
 pub use crate::error::PhotoError;
 
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 /// A photo in the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,129 +53,131 @@ pub struct ExifFacts {
     pub orientation: Option<u16>,
 }
 
-impl Store {
-    /// The folder photos are kept in.
-    pub fn photos_dir(&self) -> Result<PathBuf> {
-        if let Some(d) = &self.config.photos_dir {
-            return Ok(d.clone());
-        }
-        let p = self.path();
-        if p.as_os_str().is_empty() || p == Path::new(":memory:") {
-            return Err(PhotoError::NoPhotoFolder.into());
-        }
-        let mut name = p.file_name().unwrap_or_default().to_os_string();
-        name.push(".photos");
-        Ok(p.with_file_name(name))
+/// The folder photos are kept in: the one configured, or `<db>.photos` beside the database
+/// file at `db`.
+pub(crate) fn photos_dir(configured: Option<&Path>, db: &Path) -> Result<PathBuf> {
+    if let Some(d) = configured {
+        return Ok(d.to_path_buf());
     }
+    if db.as_os_str().is_empty() || db == Path::new(":memory:") {
+        return Err(PhotoError::NoPhotoFolder.into());
+    }
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".photos");
+    Ok(db.with_file_name(name))
+}
 
-    /// Copies the photo at `path` into the photo store and returns what it holds.
-    pub fn attach_photo(&mut self, path: impl AsRef<Path>) -> Result<PhotoInfo> {
-        let path = path.as_ref();
-        let limits = self.config.photo_limits;
-        let bytes = read_limited(path, limits.max_bytes)?;
-        let checked = inspect(path, &bytes, &limits)?;
-        let sha256 = hex(&Sha256::digest(&bytes));
-        if let Ok(existing) = self.photo(&sha256) {
-            return Ok(PhotoInfo {
-                already_stored: true,
-                ..existing
-            });
-        }
-        let dir = self.photos_dir()?;
-        let final_path = photo_path(&dir, &sha256, checked.format);
-        let created = store_bytes(&final_path, &bytes)?;
-        let now = self.clock.now_ms();
-        let recorded = self.conn.execute(
-            "INSERT INTO photo (sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, thumbnail, stored_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (sha256) DO NOTHING",
-            params![
-                sha256,
-                mime(checked.format),
-                bytes.len() as i64,
-                checked.width,
-                checked.height,
-                checked.exif.taken_at_ms,
-                checked.exif.lat,
-                checked.exif.lon,
-                checked.exif.orientation,
-                checked.thumbnail,
-                now
-            ],
-        );
-        if let Err(e) = recorded {
-            if created {
-                let _ = std::fs::remove_file(&final_path);
-            }
-            return Err(e.into());
-        }
-        Ok(PhotoInfo {
-            already_stored: false,
-            ..self.photo(&sha256)?
-        })
-    }
+/// A photo read from a file and checked whole, not stored yet.
+pub(crate) struct NewPhoto {
+    pub(crate) sha256: String,
+    bytes: Vec<u8>,
+    checked: Checked,
+}
 
-    /// A stored photo's details.
-    pub fn photo(&self, sha256: &str) -> Result<PhotoInfo> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        let row = self
-            .conn
-            .query_row(
-                "SELECT sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, length(thumbnail)
-                   FROM photo WHERE sha256 = ?1",
-                [&sha],
-                |r| {
-                    Ok(PhotoInfo {
-                        sha256: r.get(0)?,
-                        mime: r.get(1)?,
-                        size_bytes: r.get::<_, i64>(2)? as u64,
-                        width: r.get(3)?,
-                        height: r.get(4)?,
-                        taken_at_ms: r.get(5)?,
-                        lat: r.get(6)?,
-                        lon: r.get(7)?,
-                        orientation: r.get(8)?,
-                        thumbnail_bytes: r.get::<_, i64>(9)? as u64,
-                        path: PathBuf::new(),
-                        already_stored: true,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| PhotoError::Unknown(sha.clone()))?;
-        let format = if row.mime == "image/png" {
-            ImageFormat::Png
-        } else {
-            ImageFormat::Jpeg
-        };
-        let path = self
-            .photos_dir()
-            .map(|d| photo_path(&d, &row.sha256, format))
-            .unwrap_or_default();
-        Ok(PhotoInfo { path, ..row })
-    }
+/// Reads the photo at `path` and checks it whole against `limits`.
+pub(crate) fn check_photo(path: &Path, limits: &PhotoLimits) -> Result<NewPhoto> {
+    let bytes = read_limited(path, limits.max_bytes)?;
+    let checked = inspect(path, &bytes, limits)?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    Ok(NewPhoto {
+        sha256,
+        bytes,
+        checked,
+    })
+}
 
-    /// A stored photo's thumbnail (JPEG bytes).
-    pub fn photo_thumbnail(&self, sha256: &str) -> Result<Vec<u8>> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        self.conn
-            .query_row(
-                "SELECT thumbnail FROM photo WHERE sha256 = ?1",
-                [&sha],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| PhotoError::Unknown(sha).into())
-    }
-
-    /// A photo given as a file path (added to the store first) or as the hash of a stored one.
-    pub fn photo_by_path_or_hash(&mut self, path_or_sha: &str) -> Result<PhotoInfo> {
-        let looks_like_hash =
-            path_or_sha.len() == 64 && path_or_sha.chars().all(|c| c.is_ascii_hexdigit());
-        if looks_like_hash && !Path::new(path_or_sha).exists() {
-            return self.photo(path_or_sha);
+/// Writes a checked photo into the folder `dir` and records it; if recording fails, a file
+/// this call created is removed.
+pub(crate) fn store_photo(
+    conn: &Connection,
+    dir: &Path,
+    new: &NewPhoto,
+    now_ms: i64,
+) -> Result<()> {
+    let checked = &new.checked;
+    let final_path = photo_path(dir, &new.sha256, checked.format);
+    let created = store_bytes(&final_path, &new.bytes)?;
+    let recorded = conn.execute(
+        "INSERT INTO photo (sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, thumbnail, stored_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (sha256) DO NOTHING",
+        params![
+            new.sha256,
+            mime(checked.format),
+            new.bytes.len() as i64,
+            checked.width,
+            checked.height,
+            checked.exif.taken_at_ms,
+            checked.exif.lat,
+            checked.exif.lon,
+            checked.exif.orientation,
+            checked.thumbnail,
+            now_ms
+        ],
+    );
+    if let Err(e) = recorded {
+        if created {
+            let _ = std::fs::remove_file(&final_path);
         }
-        self.attach_photo(path_or_sha)
+        return Err(e.into());
     }
+    Ok(())
+}
+
+/// A stored photo's details; its path is in `dir` (empty without one).
+pub(crate) fn photo(conn: &Connection, dir: Option<&Path>, sha256: &str) -> Result<PhotoInfo> {
+    let sha = sha256.trim().to_ascii_lowercase();
+    let row = conn
+        .query_row(
+            "SELECT sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, length(thumbnail)
+               FROM photo WHERE sha256 = ?1",
+            [&sha],
+            |r| {
+                Ok(PhotoInfo {
+                    sha256: r.get(0)?,
+                    mime: r.get(1)?,
+                    size_bytes: r.get::<_, i64>(2)? as u64,
+                    width: r.get(3)?,
+                    height: r.get(4)?,
+                    taken_at_ms: r.get(5)?,
+                    lat: r.get(6)?,
+                    lon: r.get(7)?,
+                    orientation: r.get(8)?,
+                    thumbnail_bytes: r.get::<_, i64>(9)? as u64,
+                    path: PathBuf::new(),
+                    already_stored: true,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| PhotoError::Unknown(sha.clone()))?;
+    let format = if row.mime == "image/png" {
+        ImageFormat::Png
+    } else {
+        ImageFormat::Jpeg
+    };
+    let path = dir
+        .map(|d| photo_path(d, &row.sha256, format))
+        .unwrap_or_default();
+    Ok(PhotoInfo { path, ..row })
+}
+
+/// A stored photo's thumbnail (JPEG bytes).
+pub(crate) fn photo_thumbnail(conn: &Connection, sha256: &str) -> Result<Vec<u8>> {
+    let sha = sha256.trim().to_ascii_lowercase();
+    conn.query_row(
+        "SELECT thumbnail FROM photo WHERE sha256 = ?1",
+        [&sha],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| PhotoError::Unknown(sha).into())
+}
+
+/// Whether `path_or_sha` names a stored photo by its hash rather than a file.
+pub(crate) fn looks_like_hash(path_or_sha: &str) -> bool {
+    path_or_sha.len() == 64
+        && path_or_sha.chars().all(|c| c.is_ascii_hexdigit())
+        && !Path::new(path_or_sha).exists()
 }
 
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {

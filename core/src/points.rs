@@ -12,7 +12,7 @@
 //! 0 points and a note saying why, so the record of work stays whole. One entry per source
 //! (pickup, issue, patrol) and kind: reopening and re-verifying an issue earns nothing twice.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::domain::{Datum, IssueStatus, PickupId, PointsEntryId, PointsKind, UserId};
@@ -22,7 +22,7 @@ pub use patrol_model::points::{MAX_PICKUP_COUNT, PointsRule, default_points_rule
 
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::store::{DeviceIdentity, Store};
+use crate::store::DeviceIdentity;
 use patrol_model::issues::IssueTransition;
 
 /// What a steward logs.
@@ -88,262 +88,203 @@ pub struct PickupOutcome {
     pub points: PointsEntry,
 }
 
-impl Store {
-    /// Logs a litter pickup by this device's user and credits its points, in one transaction.
-    pub fn log_pickup(&mut self, new: NewPickup) -> Result<PickupOutcome> {
-        let me = self.require_device()?;
-        let (lat, lon) = match new.datum {
-            Datum::Wgs84 => (new.lat, new.lon),
-            Datum::Gcj02 => gcj02_to_wgs84(new.lat, new.lon),
-        };
-        check_coordinates(lat, lon)
-            .map_err(|why| Error::InvalidInput(format!("pickup location ({lat}, {lon}) {why}")))?;
-        if new.bags == 0 && new.items == 0 {
-            return Err(Error::InvalidInput(
-                "a pickup needs a count: --bags N or --items N (at least one)".into(),
-            ));
-        }
-        if new.bags > MAX_PICKUP_COUNT || new.items > MAX_PICKUP_COUNT {
-            return Err(Error::InvalidInput(format!(
-                "a pickup may count at most {MAX_PICKUP_COUNT} bags or items"
-            )));
-        }
-        let photo = match &new.photo_sha256 {
-            Some(sha) => Some(self.photo(sha)?.sha256),
-            None => None,
-        };
-        let note = new
-            .note
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty());
-        let street_id = self.street_of_record(new.street_id.as_deref())?;
-        let now = self.clock.now_ms();
-        let pickup = Pickup {
-            id: PickupId::new(),
-            user_id: me.user_id,
-            at_ms: now,
-            lat,
-            lon,
-            bags: new.bags,
-            items: new.items,
-            street_id,
-            photo_sha256: photo,
-            note,
-        };
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                pickup.id.to_string(),
-                me.user_id.to_string(),
-                me.device_id.to_string(),
-                now,
-                lat,
-                lon,
-                pickup.bags,
-                pickup.items,
-                pickup.street_id,
-                pickup.photo_sha256,
-                pickup.note
-            ],
-        )?;
-        let rule = active_rule(&tx, PointsKind::Pickup, now)?;
-        let earned = points_due(&rule, pickup.bags, 0.0);
-        let points = award(&tx, &me.user_id, &rule, &pickup.id.to_string(), earned, now)?
-            .ok_or_else(|| Error::InvalidInput("this pickup was already credited".into()))?;
-        tx.commit()?;
-        Ok(PickupOutcome { pickup, points })
+/// A new pickup's location in WGS-84 and its counts, checked.
+pub(crate) fn check_pickup(new: &NewPickup) -> Result<(f64, f64)> {
+    let (lat, lon) = match new.datum {
+        Datum::Wgs84 => (new.lat, new.lon),
+        Datum::Gcj02 => gcj02_to_wgs84(new.lat, new.lon),
+    };
+    check_coordinates(lat, lon)
+        .map_err(|why| Error::InvalidInput(format!("pickup location ({lat}, {lon}) {why}")))?;
+    if new.bags == 0 && new.items == 0 {
+        return Err(Error::InvalidInput(
+            "a pickup needs a count: --bags N or --items N (at least one)".into(),
+        ));
     }
-
-    /// This device user's pickups, newest first.
-    pub fn pickups(&self, limit: u32) -> Result<Vec<Pickup>> {
-        let me = self.require_device()?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, user_id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note FROM litter_pickup
-              WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![me.user_id.to_string(), limit], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                Pickup {
-                    id: PickupId::default(),
-                    user_id: UserId::default(),
-                    at_ms: r.get(2)?,
-                    lat: r.get(3)?,
-                    lon: r.get(4)?,
-                    bags: r.get(5)?,
-                    items: r.get(6)?,
-                    street_id: r.get(7)?,
-                    photo_sha256: r.get(8)?,
-                    note: r.get(9)?,
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, user, mut p) = row?;
-            p.id = id.parse()?;
-            p.user_id = user.parse()?;
-            out.push(p);
-        }
-        Ok(out)
+    if new.bags > MAX_PICKUP_COUNT || new.items > MAX_PICKUP_COUNT {
+        return Err(Error::InvalidInput(format!(
+            "a pickup may count at most {MAX_PICKUP_COUNT} bags or items"
+        )));
     }
+    Ok((lat, lon))
+}
 
-    /// Credits hours of this user's stopped patrols recorded in the app (not imported from a
-    /// file: the district rewards the recorded record of duty, and the server accepts no
-    /// other) not credited yet; returns the new entries.
-    pub fn settle_patrol_points(&mut self) -> Result<Vec<PointsEntry>> {
-        let me = self.require_device()?;
-        let tx = self.conn.transaction()?;
-        let patrols: Vec<(String, i64, Option<String>)> = {
-            let mut stmt = tx.prepare(
-                "SELECT p.id, p.started_at_ms, p.summary_json FROM patrol p
-                  WHERE p.user_id = ?1 AND p.state = 'stopped' AND p.source = 'recorded'
-                    AND NOT EXISTS (SELECT 1 FROM points_entry e
-                                     WHERE e.user_id = ?1 AND e.kind = 'patrol_hour' AND e.source_id = p.id)
-                  ORDER BY p.started_at_ms",
-            )?;
-            stmt.query_map([me.user_id.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        let mut out = Vec::new();
-        for (id, started, summary) in patrols {
-            let duration_s = summary
-                .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-                .and_then(|v| v.get("duration_s").and_then(|d| d.as_f64()))
-                .unwrap_or(0.0);
-            let rule = active_rule(&tx, PointsKind::PatrolHour, started)?;
-            let earned = points_due(&rule, 0, duration_s);
-            if let Some(e) = award(&tx, &me.user_id, &rule, &id, earned, started)? {
-                out.push(e);
-            }
-        }
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// This device user's balance and ledger (after crediting finished patrols).
-    pub fn points(&mut self) -> Result<PointsSummary> {
-        self.settle_patrol_points()?;
-        let me = self.require_device()?;
-        let entries = ledger(&self.conn, &me.user_id)?;
-        let earned = entries
-            .iter()
-            .filter(|e| e.points > 0)
-            .map(|e| e.points)
-            .sum();
-        let redeemed = -entries
-            .iter()
-            .filter(|e| e.points < 0)
-            .map(|e| e.points)
-            .sum::<i64>();
-        Ok(PointsSummary {
-            user_id: me.user_id,
-            balance: earned - redeemed,
-            earned,
-            redeemed,
-            entries,
-        })
-    }
-
-    /// Spends points on a reward; refused when the balance is too small.
-    pub fn redeem_points(&mut self, points: i64, reward: &str) -> Result<PointsEntry> {
-        let me = self.require_device()?;
-        if points <= 0 {
-            return Err(Error::InvalidInput(
-                "redeem a positive number of points".into(),
-            ));
-        }
-        let reward = reward.trim();
-        if reward.is_empty() {
-            return Err(Error::InvalidInput(
-                "say what the points are redeemed for".into(),
-            ));
-        }
-        let now = self.clock.now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let balance: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(points), 0) FROM points_entry WHERE user_id = ?1",
-            [me.user_id.to_string()],
-            |r| r.get(0),
-        )?;
-        if balance < points {
-            return Err(Error::InvalidInput(format!(
-                "cannot redeem {points} points: the balance is {balance}"
-            )));
-        }
-        let rule = active_rule(&tx, PointsKind::Redemption, now)?;
-        let id = PointsEntryId::new();
-        let entry = insert_entry(
-            &tx,
-            id,
-            &me.user_id,
-            &rule,
-            &id.to_string(),
-            -points,
+/// Stores a pickup logged by `me` and credits its points.
+pub(crate) fn insert_pickup(
+    tx: &Transaction<'_>,
+    me: &DeviceIdentity,
+    pickup: Pickup,
+) -> Result<PickupOutcome> {
+    let now = pickup.at_ms;
+    tx.execute(
+        "INSERT INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            pickup.id.to_string(),
+            me.user_id.to_string(),
+            me.device_id.to_string(),
             now,
-            Some(reward.to_owned()),
+            pickup.lat,
+            pickup.lon,
+            pickup.bags,
+            pickup.items,
+            pickup.street_id,
+            pickup.photo_sha256,
+            pickup.note
+        ],
+    )?;
+    let rule = active_rule(tx, PointsKind::Pickup, now)?;
+    let earned = points_due(&rule, pickup.bags, 0.0);
+    let points = award(tx, &me.user_id, &rule, &pickup.id.to_string(), earned, now)?
+        .ok_or_else(|| Error::InvalidInput("this pickup was already credited".into()))?;
+    Ok(PickupOutcome { pickup, points })
+}
+
+/// `user`'s pickups, newest first.
+pub(crate) fn pickups(conn: &Connection, user: &UserId, limit: u32) -> Result<Vec<Pickup>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, user_id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note FROM litter_pickup
+          WHERE user_id = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![user.to_string(), limit], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            Pickup {
+                id: PickupId::default(),
+                user_id: UserId::default(),
+                at_ms: r.get(2)?,
+                lat: r.get(3)?,
+                lon: r.get(4)?,
+                bags: r.get(5)?,
+                items: r.get(6)?,
+                street_id: r.get(7)?,
+                photo_sha256: r.get(8)?,
+                note: r.get(9)?,
+            },
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, user, mut p) = row?;
+        p.id = id.parse()?;
+        p.user_id = user.parse()?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Credits hours of `user`'s stopped patrols recorded in the app (not imported from a file:
+/// the district rewards the recorded record of duty, and the server accepts no other) not
+/// credited yet; returns the new entries.
+pub(crate) fn settle_patrol_points(
+    tx: &Transaction<'_>,
+    user: &UserId,
+) -> Result<Vec<PointsEntry>> {
+    let patrols: Vec<(String, i64, Option<String>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT p.id, p.started_at_ms, p.summary_json FROM patrol p
+              WHERE p.user_id = ?1 AND p.state = 'stopped' AND p.source = 'recorded'
+                AND NOT EXISTS (SELECT 1 FROM points_entry e
+                                 WHERE e.user_id = ?1 AND e.kind = 'patrol_hour' AND e.source_id = p.id)
+              ORDER BY p.started_at_ms",
         )?;
-        tx.commit()?;
-        Ok(entry)
-    }
-
-    /// Every version of every points rule.
-    pub fn points_rules(&self) -> Result<Vec<PointsRule>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{SELECT_RULE} ORDER BY kind, version"))?;
-        let rows = stmt
-            .query_map([], read_rule)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(|r| r.finish()).collect()
-    }
-
-    /// Adds a new version of the rule for `kind`, valid from `valid_from_ms`; earlier entries
-    /// keep the version they were earned under.
-    pub fn add_points_rule(
-        &mut self,
-        kind: PointsKind,
-        points: i64,
-        per_bag: i64,
-        daily_cap: Option<i64>,
-        valid_from_ms: i64,
-        description: &str,
-    ) -> Result<PointsRule> {
-        if points < 0 || per_bag < 0 || daily_cap.is_some_and(|c| c < 0) {
-            return Err(Error::InvalidInput(
-                "rule points, per-bag points and caps cannot be negative".into(),
-            ));
+        stmt.query_map([user.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for (id, started, summary) in patrols {
+        let duration_s = summary
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v.get("duration_s").and_then(|d| d.as_f64()))
+            .unwrap_or(0.0);
+        let rule = active_rule(tx, PointsKind::PatrolHour, started)?;
+        let earned = points_due(&rule, 0, duration_s);
+        if let Some(e) = award(tx, user, &rule, &id, earned, started)? {
+            out.push(e);
         }
-        let tx = self.conn.transaction()?;
-        let version: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM points_rule WHERE id = ?1",
-            [kind.as_str()],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO points_rule (id, version, kind, points, per_bag, daily_cap, valid_from_ms, description)
-             VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7)",
-            params![kind.as_str(), version, points, per_bag, daily_cap, valid_from_ms, description],
-        )?;
-        tx.commit()?;
-        Ok(PointsRule {
-            id: kind.as_str().into(),
-            version,
-            kind,
-            points,
-            per_bag,
-            daily_cap,
-            valid_from_ms,
-            description: description.into(),
-        })
     }
+    Ok(out)
+}
+
+/// `user`'s balance and the ledger behind it.
+pub(crate) fn summary(conn: &Connection, user: &UserId) -> Result<PointsSummary> {
+    let entries = ledger(conn, user)?;
+    let earned = entries
+        .iter()
+        .filter(|e| e.points > 0)
+        .map(|e| e.points)
+        .sum();
+    let redeemed = -entries
+        .iter()
+        .filter(|e| e.points < 0)
+        .map(|e| e.points)
+        .sum::<i64>();
+    Ok(PointsSummary {
+        user_id: *user,
+        balance: earned - redeemed,
+        earned,
+        redeemed,
+        entries,
+    })
+}
+
+/// Spends `points` of `user`'s balance on `reward`; refused when the balance is too small.
+pub(crate) fn redeem(
+    tx: &Transaction<'_>,
+    user: &UserId,
+    points: i64,
+    reward: &str,
+    now_ms: i64,
+) -> Result<PointsEntry> {
+    let balance: i64 = tx.query_row(
+        "SELECT COALESCE(SUM(points), 0) FROM points_entry WHERE user_id = ?1",
+        [user.to_string()],
+        |r| r.get(0),
+    )?;
+    if balance < points {
+        return Err(Error::InvalidInput(format!(
+            "cannot redeem {points} points: the balance is {balance}"
+        )));
+    }
+    let rule = active_rule(tx, PointsKind::Redemption, now_ms)?;
+    let id = PointsEntryId::new();
+    insert_entry(
+        tx,
+        id,
+        user,
+        &rule,
+        &id.to_string(),
+        -points,
+        now_ms,
+        Some(reward.to_owned()),
+    )
+}
+
+/// Every version of every points rule.
+pub(crate) fn points_rules(conn: &Connection) -> Result<Vec<PointsRule>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT_RULE} ORDER BY kind, version"))?;
+    let rows = stmt
+        .query_map([], read_rule)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(|r| r.finish()).collect()
+}
+
+/// Adds the next version of `rule` (its `version` is ignored) and returns it as stored.
+pub(crate) fn insert_rule_version(tx: &Transaction<'_>, rule: PointsRule) -> Result<PointsRule> {
+    let version: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM points_rule WHERE id = ?1",
+        [rule.kind.as_str()],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO points_rule (id, version, kind, points, per_bag, daily_cap, valid_from_ms, description)
+         VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7)",
+        params![rule.kind.as_str(), version, rule.points, rule.per_bag, rule.daily_cap, rule.valid_from_ms, rule.description],
+    )?;
+    Ok(PointsRule { version, ..rule })
 }
 
 /// Credits the reporter of an issue that a transition left verified, when that reporter is this

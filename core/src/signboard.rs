@@ -10,22 +10,19 @@
 //! A chief or steward scanning a signboard during a patrol records a check-in (proof of
 //! presence) with the fix of that moment.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{CheckInId, PatrolId, Role, SignboardId, StreetId};
+use crate::domain::{CheckInId, PatrolId, SignboardId, StreetId};
 use crate::error::{Error, Result};
-use crate::geodesy::{check_coordinates, haversine_distance_m};
-use crate::store::Store;
+use crate::geodesy::haversine_distance_m;
 pub use patrol_model::signboard::*;
 
 /// The code format this app writes and reads.
 /// Stores a check-in of the patrol with row id `row`; with `ignore_existing` one already there
 /// (the same check-in received again by sync) is left as it is.
 pub(crate) fn insert_check_in(
-    conn: &rusqlite::Connection,
+    conn: &Connection,
     row: i64,
     c: &CheckIn,
     ignore_existing: bool,
@@ -58,296 +55,229 @@ pub(crate) fn insert_check_in(
     Ok(())
 }
 
-impl Store {
-    /// The district public keys this store trusts.
-    pub fn district_public_keys(&self) -> Result<Vec<VerifyingKey>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT public_key FROM district_key ORDER BY created_at_ms")?;
-        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let bytes: [u8; 32] = r?
-                .try_into()
-                .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?;
-            out.push(
-                VerifyingKey::from_bytes(&bytes)
-                    .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?,
-            );
-        }
-        Ok(out)
+/// The district public keys this store trusts.
+pub(crate) fn district_public_keys(conn: &Connection) -> Result<Vec<VerifyingKey>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT public_key FROM district_key ORDER BY created_at_ms")?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let bytes: [u8; 32] = r?
+            .try_into()
+            .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?;
+        out.push(
+            VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| Error::InvalidConfig("a stored district key is damaged".into()))?,
+        );
     }
+    Ok(out)
+}
 
-    /// The district signing key. A store with no key at all makes one (this device becomes the
-    /// issuer); a store holding only public keys cannot issue signboards.
-    fn district_signing_key(&mut self) -> Result<SigningKey> {
-        let secret: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT secret_key FROM district_key WHERE secret_key IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(secret) = secret {
-            let bytes: [u8; 32] = secret
-                .try_into()
-                .map_err(|_| Error::InvalidConfig("the stored district key is damaged".into()))?;
-            return Ok(SigningKey::from_bytes(&bytes));
-        }
-        if !self.district_public_keys()?.is_empty() {
-            return Err(SignboardError::NotIssuer.into());
-        }
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| {
-            Error::InvalidConfig(format!("no system randomness for a district key: {e}"))
-        })?;
-        let key = SigningKey::from_bytes(&seed);
-        self.conn.execute(
-            "INSERT INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, ?2, ?3)",
-            params![
-                key.verifying_key().to_bytes().to_vec(),
-                seed.to_vec(),
-                self.clock.now_ms()
-            ],
-        )?;
-        Ok(key)
+/// The district signing key. A store with no key at all makes one (this device becomes the
+/// issuer); a store holding only public keys cannot issue signboards.
+pub(crate) fn district_signing_key(conn: &Connection, now_ms: i64) -> Result<SigningKey> {
+    let secret: Option<Vec<u8>> = conn
+        .query_row("SELECT secret_key FROM district_key WHERE secret_key IS NOT NULL ORDER BY created_at_ms DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(secret) = secret {
+        let bytes: [u8; 32] = secret
+            .try_into()
+            .map_err(|_| Error::InvalidConfig("the stored district key is damaged".into()))?;
+        return Ok(SigningKey::from_bytes(&bytes));
     }
-
-    /// The district public key to hand to phones (base64url), making the district key if this
-    /// store has none.
-    pub fn district_public_key(&mut self) -> Result<String> {
-        let keys = self.district_public_keys()?;
-        let key = match keys.last() {
-            Some(k) => *k,
-            None => self.district_signing_key()?.verifying_key(),
-        };
-        Ok(URL_SAFE_NO_PAD.encode(key.to_bytes()))
+    if !district_public_keys(conn)?.is_empty() {
+        return Err(SignboardError::NotIssuer.into());
     }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| {
+        Error::InvalidConfig(format!("no system randomness for a district key: {e}"))
+    })?;
+    let key = SigningKey::from_bytes(&seed);
+    conn.execute(
+        "INSERT INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, ?2, ?3)",
+        params![
+            key.verifying_key().to_bytes().to_vec(),
+            seed.to_vec(),
+            now_ms
+        ],
+    )?;
+    Ok(key)
+}
 
-    /// Trusts a district public key (base64url of 32 bytes), as a phone does after sync.
-    pub fn trust_district_key(&mut self, public_key: &str) -> Result<()> {
-        let bytes = decode_public_key(public_key)?;
-        self.conn.execute(
-            "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, NULL, ?2)",
-            params![bytes.to_vec(), self.clock.now_ms()],
-        )?;
-        Ok(())
-    }
+/// Trusts a district public key, as a phone does after sync.
+pub(crate) fn trust_district_key(conn: &Connection, key: &[u8; 32], now_ms: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO district_key (public_key, secret_key, created_at_ms) VALUES (?1, NULL, ?2)",
+        params![key.to_vec(), now_ms],
+    )?;
+    Ok(())
+}
 
-    /// Issues a new signboard for a street, at a position if known, with its signed code.
-    pub fn issue_signboard(
-        &mut self,
-        street: StreetId,
-        position: Option<(f64, f64)>,
-    ) -> Result<Signboard> {
-        self.street(street)?;
-        if let Some((lat, lon)) = position {
-            check_coordinates(lat, lon)
-                .map_err(|why| Error::InvalidConfig(format!("signboard position {why}")))?;
-        }
-        let key = self.district_signing_key()?;
-        let id = SignboardId::new();
-        let payload = encode_code(&key, id, street);
-        let now = self.clock.now_ms();
-        self.conn.execute(
-            "INSERT INTO signboard (id, street_id, lat, lon, payload, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id.to_string(), street.to_string(), position.map(|p| p.0), position.map(|p| p.1), payload, now],
-        )?;
-        Ok(Signboard {
-            id,
-            street_id: street,
-            lat: position.map(|p| p.0),
-            lon: position.map(|p| p.1),
+/// Stores a new signboard of `street` signed with `key`, at a position if known.
+pub(crate) fn insert_signboard(
+    conn: &Connection,
+    key: &SigningKey,
+    street: StreetId,
+    position: Option<(f64, f64)>,
+    now_ms: i64,
+) -> Result<Signboard> {
+    let id = SignboardId::new();
+    let payload = encode_code(key, id, street);
+    conn.execute(
+        "INSERT INTO signboard (id, street_id, lat, lon, payload, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id.to_string(), street.to_string(), position.map(|p| p.0), position.map(|p| p.1), payload, now_ms],
+    )?;
+    Ok(Signboard {
+        id,
+        street_id: street,
+        lat: position.map(|p| p.0),
+        lon: position.map(|p| p.1),
+        link: link_for(&payload),
+        payload,
+        created_at_ms: now_ms,
+    })
+}
+
+/// The signboards of a street, oldest first.
+pub(crate) fn signboards_of(conn: &Connection, street: StreetId) -> Result<Vec<Signboard>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, street_id, lat, lon, payload, created_at_ms FROM signboard WHERE street_id = ?1 ORDER BY created_at_ms, id",
+    )?;
+    let rows = stmt.query_map([street.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, String>(4)?,
+            r.get(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, street_id, lat, lon, payload, created_at_ms) = row?;
+        out.push(Signboard {
+            id: id.parse()?,
+            street_id: street_id.parse()?,
+            lat,
+            lon,
             link: link_for(&payload),
             payload,
-            created_at_ms: now,
-        })
+            created_at_ms,
+        });
     }
+    Ok(out)
+}
 
-    /// The signboards of a street, oldest first.
-    pub fn signboards_of(&self, street: StreetId) -> Result<Vec<Signboard>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, street_id, lat, lon, payload, created_at_ms FROM signboard WHERE street_id = ?1 ORDER BY created_at_ms, id",
-        )?;
-        let rows = stmt.query_map([street.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get::<_, String>(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, street_id, lat, lon, payload, created_at_ms) = row?;
-            out.push(Signboard {
-                id: id.parse()?,
-                street_id: street_id.parse()?,
-                lat,
-                lon,
-                link: link_for(&payload),
-                payload,
-                created_at_ms,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Verifies a scanned code and, when this device's user is a chief or steward with an open
-    /// patrol, records a check-in with `position` (or the patrol's latest kept fix).
-    pub fn scan_signboard(
-        &mut self,
-        scanned: &str,
-        position: Option<ScanPosition>,
-    ) -> Result<ScanOutcome> {
-        let keys = self.district_public_keys()?;
-        let code = decode_code(scanned, &keys)?;
-        let street = match self.street(code.street_id) {
-            Ok(s) => s,
-            Err(Error::Streets(crate::streets::StreetsError::UnknownStreet(_))) => {
-                return Err(SignboardError::StreetNotInStore(code.street_id).into());
-            }
-            Err(e) => return Err(e),
-        };
-        if let Some(p) = position {
-            check_coordinates(p.lat, p.lon).map_err(|why| Error::InvalidFix {
-                field: "position",
-                reason: why.into(),
-            })?;
-        }
-        let mut outcome = ScanOutcome {
-            signboard_id: code.signboard_id,
-            street_id: code.street_id,
-            street_name: street.name.clone(),
-            check_in: None,
-            note: None,
-        };
-        let me = match self.device()? {
-            Some(me) if matches!(me.role, Role::Chief | Role::Steward) => me,
-            Some(me) => {
-                outcome.note = Some(format!(
-                    "a {} scanning leads to reporting on this street; check-ins are for chiefs and stewards",
-                    me.role
-                ));
-                return Ok(outcome);
-            }
-            None => {
-                outcome.note = Some(
-                    "no user on this device: scanning leads to reporting on this street".into(),
-                );
-                return Ok(outcome);
-            }
-        };
-        let Some(patrol) = self.open_patrol()? else {
-            outcome.note =
-                Some("no patrol is open on this device; start one to record check-ins".into());
-            return Ok(outcome);
-        };
-        let row: i64 = self.conn.query_row(
-            "SELECT row_id FROM patrol WHERE id = ?1",
-            [patrol.to_string()],
-            |r| r.get(0),
-        )?;
-        let (fix_seq, lat, lon, accuracy_m) = match position {
-            Some(p) => (None, Some(p.lat), Some(p.lon), p.accuracy_m),
-            None => self
-                .conn
-                .query_row(
-                    "SELECT seq, lat, lon, accuracy_m FROM fix WHERE patrol_row = ?1 AND verdict = 'kept' ORDER BY seq DESC LIMIT 1",
-                    [row],
-                    |r| Ok((Some(r.get::<_, i64>(0)?), Some(r.get(1)?), Some(r.get(2)?), r.get(3)?)),
-                )
-                .optional()?
-                .unwrap_or((None, None, None, None)),
-        };
-        let board: Option<(Option<f64>, Option<f64>)> = self
-            .conn
+/// Records a check-in by `user_id` at the signboard of a verified `code` during open patrol
+/// `patrol`, with `position` (or the patrol's latest kept fix) and its distance to the
+/// signboard where both are known.
+pub(crate) fn record_check_in(
+    conn: &Connection,
+    patrol: PatrolId,
+    code: &SignboardCode,
+    user_id: String,
+    position: Option<ScanPosition>,
+    now_ms: i64,
+) -> Result<CheckIn> {
+    let row: i64 = conn.query_row(
+        "SELECT row_id FROM patrol WHERE id = ?1",
+        [patrol.to_string()],
+        |r| r.get(0),
+    )?;
+    let (fix_seq, lat, lon, accuracy_m) = match position {
+        Some(p) => (None, Some(p.lat), Some(p.lon), p.accuracy_m),
+        None => conn
             .query_row(
-                "SELECT lat, lon FROM signboard WHERE id = ?1",
-                [code.signboard_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                "SELECT seq, lat, lon, accuracy_m FROM fix WHERE patrol_row = ?1 AND verdict = 'kept' ORDER BY seq DESC LIMIT 1",
+                [row],
+                |r| Ok((Some(r.get::<_, i64>(0)?), Some(r.get(1)?), Some(r.get(2)?), r.get(3)?)),
             )
-            .optional()?;
-        let distance_to_signboard_m = match (board, lat, lon) {
-            (Some((Some(blat), Some(blon))), Some(lat), Some(lon)) => {
-                Some(haversine_distance_m(lat, lon, blat, blon))
-            }
-            _ => None,
-        };
-        let check_in = CheckIn {
-            id: CheckInId::new(),
-            patrol_id: patrol,
-            signboard_id: code.signboard_id,
-            street_id: code.street_id,
-            user_id: me.user_id.to_string(),
-            at_ms: self.clock.now_ms(),
+            .optional()?
+            .unwrap_or((None, None, None, None)),
+    };
+    let board: Option<(Option<f64>, Option<f64>)> = conn
+        .query_row(
+            "SELECT lat, lon FROM signboard WHERE id = ?1",
+            [code.signboard_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let distance_to_signboard_m = match (board, lat, lon) {
+        (Some((Some(blat), Some(blon))), Some(lat), Some(lon)) => {
+            Some(haversine_distance_m(lat, lon, blat, blon))
+        }
+        _ => None,
+    };
+    let check_in = CheckIn {
+        id: CheckInId::new(),
+        patrol_id: patrol,
+        signboard_id: code.signboard_id,
+        street_id: code.street_id,
+        user_id,
+        at_ms: now_ms,
+        fix_seq,
+        lat,
+        lon,
+        accuracy_m,
+        distance_to_signboard_m,
+    };
+    insert_check_in(conn, row, &check_in, false)?;
+    Ok(check_in)
+}
+
+/// Check-ins recorded on a patrol, in order.
+pub(crate) fn check_ins(conn: &Connection, patrol: PatrolId) -> Result<Vec<CheckIn>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.signboard_id, c.street_id, c.user_id, c.at_ms, c.fix_seq, c.lat, c.lon, c.accuracy_m,
+                c.distance_to_signboard_m
+           FROM check_in c JOIN patrol p ON p.row_id = c.patrol_row WHERE p.id = ?1 ORDER BY c.at_ms, c.id",
+    )?;
+    let rows = stmt.query_map([patrol.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (
+            id,
+            board,
+            street,
+            user_id,
+            at_ms,
             fix_seq,
             lat,
             lon,
             accuracy_m,
             distance_to_signboard_m,
-        };
-        insert_check_in(&self.conn, row, &check_in, false)?;
-        if fix_seq.is_none() && lat.is_none() {
-            outcome.note =
-                Some("recorded without a position: the patrol has no kept fix yet".into());
-        }
-        outcome.check_in = Some(check_in);
-        Ok(outcome)
+        ) = row?;
+        out.push(CheckIn {
+            id: id.parse()?,
+            patrol_id: patrol,
+            signboard_id: board.parse()?,
+            street_id: street.parse()?,
+            user_id,
+            at_ms,
+            fix_seq,
+            lat,
+            lon,
+            accuracy_m,
+            distance_to_signboard_m,
+        });
     }
-
-    /// Check-ins recorded on a patrol, in order.
-    pub fn check_ins(&self, patrol: PatrolId) -> Result<Vec<CheckIn>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, c.signboard_id, c.street_id, c.user_id, c.at_ms, c.fix_seq, c.lat, c.lon, c.accuracy_m,
-                    c.distance_to_signboard_m
-               FROM check_in c JOIN patrol p ON p.row_id = c.patrol_row WHERE p.id = ?1 ORDER BY c.at_ms, c.id",
-        )?;
-        let rows = stmt.query_map([patrol.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                board,
-                street,
-                user_id,
-                at_ms,
-                fix_seq,
-                lat,
-                lon,
-                accuracy_m,
-                distance_to_signboard_m,
-            ) = row?;
-            out.push(CheckIn {
-                id: id.parse()?,
-                patrol_id: patrol,
-                signboard_id: board.parse()?,
-                street_id: street.parse()?,
-                user_id,
-                at_ms,
-                fix_seq,
-                lat,
-                lon,
-                accuracy_m,
-                distance_to_signboard_m,
-            });
-        }
-        Ok(out)
-    }
+    Ok(out)
 }
 
 #[cfg(test)]

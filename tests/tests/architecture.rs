@@ -344,6 +344,60 @@ fn no_crate_has_a_module_cycle() {
     );
 }
 
+/// The lines of `text` that open an `impl Store` block (comments left out), by line number.
+fn impl_store_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.split("//").next().unwrap_or("").trim_start();
+            [
+                "impl Store",
+                "impl crate::Store",
+                "impl crate::store::Store",
+            ]
+            .iter()
+            .any(|head| {
+                code.strip_prefix(head)
+                    .is_some_and(|rest| rest.starts_with([' ', '{', '<']) || rest.is_empty())
+            })
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+#[test]
+fn the_phone_store_api_lives_in_store_and_api_only() {
+    let src = workspace_root().join("core").join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = 0;
+    let mut outside = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        let lines = impl_store_lines(&std::fs::read_to_string(&file).unwrap());
+        found += lines.len();
+        if !(rel.starts_with("store") || rel.starts_with("api")) {
+            outside.extend(lines.iter().map(|l| format!("core/src/{rel_text}:{l}")));
+        }
+    }
+    assert!(
+        found > 10 && src.join("api").is_dir(),
+        "the scan reads the store's impl blocks: {found}"
+    );
+    assert!(
+        outside.is_empty(),
+        "`impl Store` outside core/src/store/ and core/src/api/ (ARCHITECTURE.md: capabilities are \
+         storage functions over a connection, Store's methods facades in api/): {outside:?}"
+    );
+}
+
+#[test]
+fn the_impl_store_scan_sees_what_it_must() {
+    let text = "impl Store {\n// impl Store {\nimpl Store<'_> {}\n    impl crate::Store {\nimpl StoreConfig {\nimpl Stored {";
+    assert_eq!(impl_store_lines(text), vec![1, 3, 4]);
+}
+
 /// The crates (and features) the mobile library is built with: `cargo tree` for `patrol-ffi`
 /// alone, as `android/build-jni.sh` and `ios/build-xcframework.sh` build it.
 fn mobile_tree(edges: &str) -> String {

@@ -14,7 +14,7 @@
 //!
 //! [`report`] turns coverage into per-street figures for a patrol or a period.
 
-mod cache;
+pub(crate) mod cache;
 pub mod report;
 
 #[cfg(feature = "reports")]

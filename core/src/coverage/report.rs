@@ -4,15 +4,19 @@
 
 use std::collections::BTreeSet;
 
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::coverage::{Coverage, CoverageConfig};
 use crate::domain::{PatrolId, SegmentId, StreetId, UserId};
 use crate::error::{Error, Result};
 use crate::matching::TrackMatch;
+use crate::patrol::PatrolInfo;
 use crate::spatial::IndexedNetwork;
-use crate::store::Store;
-use crate::streets::StreetNetwork;
+use crate::store::StoreConfig;
+use crate::streets::{self, StreetNetwork};
+
+use super::cache;
 
 /// One segment's coverage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,110 +127,116 @@ pub struct PeriodCoverage {
     pub matching: MatchSummary,
 }
 
-impl Store {
-    /// Matches a patrol's track to the street network and measures its coverage.
-    pub fn patrol_coverage(&self, id: PatrolId) -> Result<PatrolCoverage> {
-        let info = self.patrol(id)?;
-        let net = self.street_network()?;
-        let (coverage, matching) = self.cover_patrols(&net, &[id])?;
-        let mut assigned = self.assigned_streets(&net.network, Some(&info.user_id.to_string()))?;
-        let (planned, unknown_planned_streets) =
-            resolve_planned(&net.network, &info.planned_streets);
-        assigned.extend(planned);
-        let (streets, totals, visited_unassigned) =
-            street_report(&net.network, &coverage, &assigned, &self.config.coverage);
-        Ok(PatrolCoverage {
-            patrol_id: id,
-            user_id: info.user_id,
-            started_at_ms: info.started_at_ms,
-            stopped_at_ms: info.stopped_at_ms,
-            streets,
-            totals,
-            visited_unassigned,
-            unknown_planned_streets,
-            matching,
-        })
-    }
+/// Matches a patrol's track to the street network `net` and measures its coverage against the
+/// streets assigned to its user and those it set out to cover.
+pub(crate) fn patrol_coverage(
+    conn: &Connection,
+    config: &StoreConfig,
+    now_ms: i64,
+    net: &IndexedNetwork,
+    info: &PatrolInfo,
+) -> Result<PatrolCoverage> {
+    let (coverage, matching) = cover_patrols(conn, config, now_ms, net, &[info.id])?;
+    let mut assigned = assigned_streets(conn, &net.network, Some(&info.user_id.to_string()))?;
+    let (planned, unknown_planned_streets) = resolve_planned(&net.network, &info.planned_streets);
+    assigned.extend(planned);
+    let (streets, totals, visited_unassigned) =
+        street_report(&net.network, &coverage, &assigned, &config.coverage);
+    Ok(PatrolCoverage {
+        patrol_id: info.id,
+        user_id: info.user_id,
+        started_at_ms: info.started_at_ms,
+        stopped_at_ms: info.stopped_at_ms,
+        streets,
+        totals,
+        visited_unassigned,
+        unknown_planned_streets,
+        matching,
+    })
+}
 
-    /// Coverage of the patrols started in a period, together, against the assigned streets.
-    pub fn period_coverage(&self, query: &PeriodQuery) -> Result<PeriodCoverage> {
-        if query.to_ms <= query.from_ms {
-            return Err(Error::InvalidConfig(format!(
-                "the period must end after it starts (from {} to {} ms)",
-                query.from_ms, query.to_ms
-            )));
-        }
-        let net = self.street_network()?;
-        // A user may be given by id or, when this store knows them, by name.
-        let by_name: Option<String> = match query.user_id.as_deref().map(str::trim) {
-            Some(u) if u.parse::<UserId>().is_err() => self
-                .connection()
-                .query_row("SELECT id FROM user WHERE name = ?1", [u], |r| r.get(0))
-                .ok(),
-            _ => None,
-        };
-        let user = by_name
-            .as_deref()
-            .or(query.user_id.as_deref().map(str::trim));
-        let patrols: Vec<_> = self
-            .list_patrols()?
-            .into_iter()
-            .filter(|p| p.started_at_ms >= query.from_ms && p.started_at_ms < query.to_ms)
-            .filter(|p| user.is_none_or(|u| p.user_id.to_string() == u))
-            .collect();
-        let ids: Vec<PatrolId> = patrols.iter().rev().map(|p| p.id).collect();
-        let (coverage, matching) = self.cover_patrols(&net, &ids)?;
-        let mut assigned = self.assigned_streets(&net.network, user)?;
-        for p in &patrols {
-            assigned.extend(resolve_planned(&net.network, &p.planned_streets).0);
-        }
-        let (streets, totals, visited_unassigned) =
-            street_report(&net.network, &coverage, &assigned, &self.config.coverage);
-        Ok(PeriodCoverage {
-            from_ms: query.from_ms,
-            to_ms: query.to_ms,
-            user_id: user.map(str::to_owned),
-            patrols: ids,
-            streets,
-            totals,
-            visited_unassigned,
-            matching,
-        })
-    }
+/// The id of the user this store knows by `name`, if any.
+pub(crate) fn user_id_by_name(conn: &Connection, name: &str) -> Option<String> {
+    conn.query_row("SELECT id FROM user WHERE name = ?1", [name], |r| r.get(0))
+        .ok()
+}
 
-    /// Matches and covers the given patrols (each from the per-patrol cache where it is
-    /// valid), adding their coverage together.
-    fn cover_patrols(
-        &self,
-        net: &IndexedNetwork,
-        ids: &[PatrolId],
-    ) -> Result<(Coverage, MatchSummary)> {
-        let keys = self.patrol_keys(ids)?;
-        let mut coverage = Coverage::new();
-        let mut summary = MatchSummary::default();
-        for (c, s) in self.patrol_coverages(net, &keys)? {
-            coverage.add(&c);
-            summary.merge(&s);
-        }
-        coverage.finish(net, &self.config.coverage);
-        Ok((coverage, summary))
+/// Coverage of `patrols` (newest first, as listed) together, against the streets assigned to
+/// `user` (anyone's when `None`) and those the patrols set out to cover.
+pub(crate) fn period_coverage(
+    conn: &Connection,
+    config: &StoreConfig,
+    now_ms: i64,
+    net: &IndexedNetwork,
+    query: &PeriodQuery,
+    user: Option<&str>,
+    patrols: &[PatrolInfo],
+) -> Result<PeriodCoverage> {
+    let ids: Vec<PatrolId> = patrols.iter().rev().map(|p| p.id).collect();
+    let (coverage, matching) = cover_patrols(conn, config, now_ms, net, &ids)?;
+    let mut assigned = assigned_streets(conn, &net.network, user)?;
+    for p in patrols {
+        assigned.extend(resolve_planned(&net.network, &p.planned_streets).0);
     }
+    let (streets, totals, visited_unassigned) =
+        street_report(&net.network, &coverage, &assigned, &config.coverage);
+    Ok(PeriodCoverage {
+        from_ms: query.from_ms,
+        to_ms: query.to_ms,
+        user_id: user.map(str::to_owned),
+        patrols: ids,
+        streets,
+        totals,
+        visited_unassigned,
+        matching,
+    })
+}
 
-    /// Street indices assigned to `user` (as chief or steward), or to anyone when `None`.
-    fn assigned_streets(
-        &self,
-        network: &StreetNetwork,
-        user: Option<&str>,
-    ) -> Result<BTreeSet<usize>> {
-        let list = match user {
-            Some(u) => self.assignments_of(u)?,
-            None => self.assignments()?,
-        };
-        Ok(list
-            .iter()
-            .filter_map(|a| network.street_index(a.street_id))
-            .collect())
+/// Refuses a period that does not end after it starts.
+pub(crate) fn check_period(query: &PeriodQuery) -> Result<()> {
+    if query.to_ms <= query.from_ms {
+        return Err(Error::InvalidConfig(format!(
+            "the period must end after it starts (from {} to {} ms)",
+            query.from_ms, query.to_ms
+        )));
     }
+    Ok(())
+}
+
+/// Matches and covers the given patrols (each from the per-patrol cache where it is
+/// valid), adding their coverage together.
+fn cover_patrols(
+    conn: &Connection,
+    config: &StoreConfig,
+    now_ms: i64,
+    net: &IndexedNetwork,
+    ids: &[PatrolId],
+) -> Result<(Coverage, MatchSummary)> {
+    let keys = cache::patrol_keys(conn, ids)?;
+    let mut coverage = Coverage::new();
+    let mut summary = MatchSummary::default();
+    for (c, s) in cache::patrol_coverages(conn, config, now_ms, net, &keys)? {
+        coverage.add(&c);
+        summary.merge(&s);
+    }
+    coverage.finish(net, &config.coverage);
+    Ok((coverage, summary))
+}
+
+/// Street indices assigned to `user` (as chief or steward), or to anyone when `None`.
+fn assigned_streets(
+    conn: &Connection,
+    network: &StreetNetwork,
+    user: Option<&str>,
+) -> Result<BTreeSet<usize>> {
+    let list = match user {
+        Some(u) => streets::store::assignments_of(conn, u)?,
+        None => streets::store::assignments(conn)?,
+    };
+    Ok(list
+        .iter()
+        .filter_map(|a| network.street_index(a.street_id))
+        .collect())
 }
 
 /// Street references a patrol was started with: ids, or names that only one street has.

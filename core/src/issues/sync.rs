@@ -1,14 +1,14 @@
 //! Moving issue documents between devices: what the sync client (and a USB hand-over by file)
 //! needs, and nothing about transport.
 //!
-//! - [`Store::issue_heads`]: a document's current heads.
-//! - [`Store::issue_changes_since`]: the changes past a set of heads, as bytes.
-//! - [`Store::apply_issue_changes`]: merges changes (or a whole document) from elsewhere and
+//! - [`crate::Store::issue_heads`]: a document's current heads.
+//! - [`crate::Store::issue_changes_since`]: the changes past a set of heads, as bytes.
+//! - [`crate::Store::apply_issue_changes`]: merges changes (or a whole document) from elsewhere and
 //!   updates the projection in the same transaction.
-//! - [`Store::issues_changed_since`]: the change feed: documents that moved after a cursor.
-//! - [`Store::export_issue`] / [`Store::import_issue`]: a whole document as bytes
-//!   ([`Store::import_issues`]: several in one transaction), and
-//!   [`Store::export_issue_file`] / [`Store::import_issue_file`] as one file.
+//! - [`crate::Store::issues_changed_since`]: the change feed: documents that moved after a cursor.
+//! - [`crate::Store::export_issue`] / [`crate::Store::import_issue`]: a whole document as bytes
+//!   ([`crate::Store::import_issues`]: several in one transaction), and
+//!   [`crate::Store::export_issue_file`] / [`crate::Store::import_issue_file`] as one file.
 //!
 //! Incoming bytes are checked before anything is written: they must parse as Automerge, leave no
 //! change waiting for a missing dependency, and be the document they claim to be. Events in them
@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::hlc::HlcClock;
 use crate::issues::catalog::Catalog;
 use crate::issues::{IssueTransition, doc, load_catalog, persist, refresh_read};
-use crate::store::{DeviceIdentity, Store};
+use crate::store::DeviceIdentity;
 
 /// What applying changes did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,7 +51,7 @@ pub struct ChangedIssue {
     pub heads: Vec<String>,
 }
 
-/// Largest issue document file [`Store::import_issue_file`] reads (documents carry thumbnails,
+/// Largest issue document file [`crate::Store::import_issue_file`] reads (documents carry thumbnails,
 /// not originals: a busy issue is tens of kilobytes).
 pub const MAX_DOCUMENT_FILE_BYTES: u64 = 16 << 20;
 
@@ -59,98 +59,95 @@ fn incoming(e: AutomergeError) -> Error {
     Error::BadDocument(format!("not issue changes this app can read: {e}"))
 }
 
-impl Store {
-    /// The heads of an issue's document as this store has them.
-    pub fn issue_heads(&self, id: IssueId) -> Result<Vec<ChangeHash>> {
-        Ok(persist::stored_heads(&self.conn, id)?
-            .ok_or(Error::UnknownIssue(id))?
-            .1)
-    }
+/// The heads of an issue's document as this store has them.
+pub(crate) fn issue_heads(conn: &Connection, id: IssueId) -> Result<Vec<ChangeHash>> {
+    Ok(persist::stored_heads(conn, id)?
+        .ok_or(Error::UnknownIssue(id))?
+        .1)
+}
 
-    /// The changes of an issue's document that a peer with `heads` lacks, concatenated (empty
-    /// when it has them all). Heads this store does not know are ignored, so everything past
-    /// the known part is sent.
-    pub fn issue_changes_since(&self, id: IssueId, heads: &[ChangeHash]) -> Result<Vec<u8>> {
-        let stored = persist::load(&self.conn, id)?.ok_or(Error::UnknownIssue(id))?;
-        Ok(stored.doc.save_after(heads))
-    }
+/// The changes of an issue's document that a peer with `heads` lacks, concatenated (empty
+/// when it has them all). Heads this store does not know are ignored, so everything past
+/// the known part is sent.
+pub(crate) fn changes_since(
+    conn: &Connection,
+    id: IssueId,
+    heads: &[ChangeHash],
+) -> Result<Vec<u8>> {
+    let stored = persist::load(conn, id)?.ok_or(Error::UnknownIssue(id))?;
+    Ok(stored.doc.save_after(heads))
+}
 
-    /// This device's own changes (by `actor`, hex) that a peer with `heads` lacks, one change's
-    /// bytes each: what a device uploads to the sync server, which takes only a device's own
-    /// changes (others' changes travel through their own devices).
-    pub fn issue_own_changes_since(
-        &self,
-        id: IssueId,
-        heads: &[ChangeHash],
-        actor: &str,
-    ) -> Result<Vec<Vec<u8>>> {
-        persist::ISSUES
-            .own_changes_since(&self.conn, &id.to_string(), heads, actor)?
-            .ok_or(Error::UnknownIssue(id))
-    }
+/// The changes by `actor` (hex) that a peer with `heads` lacks, one change's bytes each.
+pub(crate) fn own_changes_since(
+    conn: &Connection,
+    id: IssueId,
+    heads: &[ChangeHash],
+    actor: &str,
+) -> Result<Vec<Vec<u8>>> {
+    persist::ISSUES
+        .own_changes_since(conn, &id.to_string(), heads, actor)?
+        .ok_or(Error::UnknownIssue(id))
+}
 
-    /// The whole document, compacted: what `patrol issue export` writes.
-    pub fn export_issue(&self, id: IssueId) -> Result<Vec<u8>> {
-        let stored = persist::load(&self.conn, id)?.ok_or(Error::UnknownIssue(id))?;
-        Ok(stored.doc.save())
-    }
+/// The whole document, compacted.
+pub(crate) fn export_issue(conn: &Connection, id: IssueId) -> Result<Vec<u8>> {
+    let stored = persist::load(conn, id)?.ok_or(Error::UnknownIssue(id))?;
+    Ok(stored.doc.save())
+}
 
-    /// Writes the whole document to `path` (whole or not at all; an existing file is replaced),
-    /// for handing over by file or share sheet. Returns the bytes written.
-    pub fn export_issue_file(&self, id: IssueId, path: &Path) -> Result<u64> {
-        let bytes = self.export_issue(id)?;
-        crate::files::write_atomically(path, &bytes)?;
-        Ok(bytes.len() as u64)
+/// Issues whose document changed after `cursor` (local edits and merges, or with
+/// `local_only` only this device's own edits), oldest change first, at most `limit`.
+pub(crate) fn issues_changed_since(
+    conn: &Connection,
+    cursor: i64,
+    local_only: bool,
+    limit: u32,
+) -> Result<Vec<ChangedIssue>> {
+    let sql = if local_only {
+        "SELECT id, local_seq, heads FROM issue_doc WHERE local_seq > ?1 ORDER BY local_seq LIMIT ?2"
+    } else {
+        "SELECT id, change_seq, heads FROM issue_doc WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(rusqlite::params![cursor, limit], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, seq, heads) = row?;
+        let heads = persist::blob_to_heads(&heads)?
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        out.push(ChangedIssue {
+            id: id.parse()?,
+            seq,
+            heads,
+        });
     }
+    Ok(out)
+}
 
-    /// What merging issue documents needs, read once for a whole batch of documents.
-    pub(crate) fn issue_merge(&self) -> Result<IssueMerge> {
-        let me = self.require_device()?;
-        let hlc = crate::hlc::load_clock(&self.conn, &me.actor_id)?;
-        Ok(IssueMerge {
-            me,
-            catalog: load_catalog(&self.conn)?,
-            hlc,
-            hlc_moved: false,
-            now: self.clock.now_ms(),
-        })
+/// Reads a document file written by `export_issue_file` (or `patrol issue export`); a file
+/// larger than [`MAX_DOCUMENT_FILE_BYTES`] is refused unread.
+pub(crate) fn read_document_file(path: &Path) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_DOCUMENT_FILE_BYTES {
+        return Err(Error::BadDocument(format!(
+            "{} is {size} bytes, more than an issue document may have ({MAX_DOCUMENT_FILE_BYTES}); choose the exported issue file",
+            path.display()
+        )));
     }
-    /// Issues whose document changed after `cursor` (local edits and merges, or with
-    /// `local_only` only this device's own edits), oldest change first, at most `limit`.
-    pub fn issues_changed_since(
-        &self,
-        cursor: i64,
-        local_only: bool,
-        limit: u32,
-    ) -> Result<Vec<ChangedIssue>> {
-        let sql = if local_only {
-            "SELECT id, local_seq, heads FROM issue_doc WHERE local_seq > ?1 ORDER BY local_seq LIMIT ?2"
-        } else {
-            "SELECT id, change_seq, heads FROM issue_doc WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2"
-        };
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(rusqlite::params![cursor, limit], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, seq, heads) = row?;
-            let heads = persist::blob_to_heads(&heads)?
-                .iter()
-                .map(|h| h.to_string())
-                .collect();
-            out.push(ChangedIssue {
-                id: id.parse()?,
-                seq,
-                heads,
-            });
-        }
-        Ok(out)
-    }
+    std::fs::read(path).map_err(io)
 }
 
 /// Merges issue documents from elsewhere inside a transaction the caller holds, so a sync can
@@ -165,7 +162,20 @@ pub(crate) struct IssueMerge {
 }
 
 impl IssueMerge {
-    /// Merges `bytes` into issue `id` (see [`Store::apply_issue_changes`]) and says what that did
+    /// What merging issue documents as `me` at `now_ms` needs, read once for a whole batch
+    /// of documents.
+    pub(crate) fn new(conn: &Connection, me: DeviceIdentity, now_ms: i64) -> Result<Self> {
+        let hlc = crate::hlc::load_clock(conn, &me.actor_id)?;
+        Ok(IssueMerge {
+            me,
+            catalog: load_catalog(conn)?,
+            hlc,
+            hlc_moved: false,
+            now: now_ms,
+        })
+    }
+
+    /// Merges `bytes` into issue `id` (see [`crate::Store::apply_issue_changes`]) and says what that did
     /// to the issue. On an error some of it may be written: run it in a transaction or savepoint
     /// that is then rolled back.
     pub(crate) fn apply(

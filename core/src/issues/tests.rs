@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::*;
 use crate::clock::Clock;
-use crate::domain::{Department, IssueStatus, Role};
+use crate::domain::{Department, IssueEventId, IssueEventKind, IssueStatus, Role};
+use crate::store::Store;
 use crate::store::StoreConfig;
 
 const T0: i64 = 1_714_550_400_000; // 2024-05-01 08:00 UTC

@@ -4,9 +4,9 @@
 
 use serde_json::json;
 
-use crate::domain::{Datum, PatrolId};
-use crate::error::Result;
-use crate::store::Store;
+use crate::domain::{Datum, StoredFix};
+use crate::patrol::PatrolInfo;
+use crate::track::MetricsConfig;
 use crate::track::export::{ExportFixes, track_geojson, write_gpx};
 
 /// The file formats a track is exported in.
@@ -18,40 +18,38 @@ pub enum TrackExportFormat {
     GeoJson,
 }
 
-impl Store {
-    /// A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`.
-    pub fn export_track(
-        &self,
-        id: PatrolId,
-        format: TrackExportFormat,
-        datum: Datum,
-        which: ExportFixes,
-    ) -> Result<String> {
-        let info = self.patrol(id)?;
-        let fixes = self.fixes(id)?;
-        let mut buf = Vec::new();
-        match format {
-            TrackExportFormat::Gpx => {
-                let name = info.name.clone().unwrap_or_else(|| format!("patrol {id}"));
-                write_gpx(&mut buf, &name, &fixes, datum, which)
-                    .expect("writing to a Vec cannot fail");
-            }
-            TrackExportFormat::GeoJson => {
-                let stats = crate::track::compute_stats(&self.config.track.metrics, &fixes);
-                let props = json!({
-                    "patrol_id": id,
-                    "name": info.name,
-                    "datum": datum,
-                    "distance_m": stats.distance_m,
-                    "duration_s": stats.duration_s,
-                    "fixes_kept": stats.fixes_kept,
-                });
-                serde_json::to_writer_pretty(&mut buf, &track_geojson(props, &fixes, datum, which))
-                    .expect("a JSON value always serialises");
-                buf.push(b'\n');
-            }
+/// A patrol's track as the text of a GPX or GeoJSON file, coordinates in `datum`; the
+/// GeoJSON carries the metrics computed with `metrics`.
+pub(crate) fn track_file(
+    info: &PatrolInfo,
+    fixes: &[StoredFix],
+    format: TrackExportFormat,
+    datum: Datum,
+    which: ExportFixes,
+    metrics: &MetricsConfig,
+) -> String {
+    let id = info.id;
+    let mut buf = Vec::new();
+    match format {
+        TrackExportFormat::Gpx => {
+            let name = info.name.clone().unwrap_or_else(|| format!("patrol {id}"));
+            write_gpx(&mut buf, &name, fixes, datum, which).expect("writing to a Vec cannot fail");
         }
-        // Both writers emit UTF-8 only (names are Rust strings).
-        Ok(String::from_utf8(buf).expect("the writers emit UTF-8"))
+        TrackExportFormat::GeoJson => {
+            let stats = crate::track::compute_stats(metrics, fixes);
+            let props = json!({
+                "patrol_id": id,
+                "name": info.name,
+                "datum": datum,
+                "distance_m": stats.distance_m,
+                "duration_s": stats.duration_s,
+                "fixes_kept": stats.fixes_kept,
+            });
+            serde_json::to_writer_pretty(&mut buf, &track_geojson(props, fixes, datum, which))
+                .expect("a JSON value always serialises");
+            buf.push(b'\n');
+        }
     }
+    // Both writers emit UTF-8 only (names are Rust strings).
+    String::from_utf8(buf).expect("the writers emit UTF-8")
 }

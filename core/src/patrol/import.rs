@@ -3,16 +3,19 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rusqlite::params;
+use rusqlite::{Transaction, params};
 use serde::Serialize;
 
 use crate::domain::{Datum, NewFix, PatrolId, PatrolState};
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
-use crate::store::Store;
-use crate::track::{FilterConfig, FilterState, ParsedTrack, TrackStats, compute_stats};
+use crate::store::DeviceIdentity;
+use crate::track::{
+    FilterConfig, FilterState, ParsedTrack, TrackConfig, TrackStats, compute_stats,
+};
 
-use super::{INSERT_FIX, PatrolSource, bind_insert, insert_event, insert_patrol, load_fixes};
+use super::PatrolSource;
+use super::storage::{INSERT_FIX, bind_insert, insert_event, insert_patrol, load_fixes};
 
 /// Points between two progress reports.
 const PROGRESS_EVERY: i64 = 4096;
@@ -54,120 +57,88 @@ pub struct ImportReport {
     pub stats: TrackStats,
 }
 
-impl Store {
-    /// Stores a parsed track as a stopped patrol of this device's user. `progress` is called with
-    /// (points done, points in all) as the import goes.
-    pub fn import_track(
-        &mut self,
-        track: &ParsedTrack,
-        options: &ImportOptions,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<ImportReport> {
-        self.import_track_with_cancel(track, options, progress, &AtomicBool::new(false))
-    }
+/// A track to store as a patrol: whose, under which id and name, from when.
+pub(crate) struct TrackImport<'a> {
+    pub(crate) me: &'a DeviceIdentity,
+    pub(crate) id: PatrolId,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) started_at_ms: i64,
+    pub(crate) now_ms: i64,
+}
 
-    /// Like [`Store::import_track`], but gives up with [`Error::Interrupted`] soon after another
-    /// thread sets `cancel` (the host cancelled the import); the transaction is rolled back, so
-    /// nothing of the track is stored. SQLite's interrupt cannot do this reliably: it only stops
-    /// a statement that is running at that instant, and an import spends most of its time
-    /// between statements.
-    pub fn import_track_with_cancel(
-        &mut self,
-        track: &ParsedTrack,
-        options: &ImportOptions,
-        progress: &mut dyn FnMut(u64, u64),
-        cancel: &AtomicBool,
-    ) -> Result<ImportReport> {
-        let me = self.require_device()?;
-        let filter = options
-            .filter
-            .clone()
-            .unwrap_or_else(|| self.config.track.filter.clone());
-        crate::track::TrackConfig {
-            filter: filter.clone(),
-            ..self.config.track.clone()
-        }
-        .validate()?;
-        let total = track.point_count() as u64;
-        let name = options.name.clone().or_else(|| track.name.clone());
-        let started_at_ms = track
+/// Stores a parsed track as a stopped patrol inside the caller's transaction, judging its
+/// points with `track_config` (validated). `progress` is called with (points done, points in
+/// all); gives up with [`Error::Interrupted`] soon after `cancel` is set.
+pub(crate) fn store_track(
+    tx: &Transaction<'_>,
+    run: &TrackImport<'_>,
+    track: &ParsedTrack,
+    options: &ImportOptions,
+    track_config: &TrackConfig,
+    progress: &mut dyn FnMut(u64, u64),
+    cancel: &AtomicBool,
+) -> Result<TrackStats> {
+    let (me, id, name, started_at_ms, now) =
+        (run.me, run.id, run.name, run.started_at_ms, run.now_ms);
+    let total = track.point_count() as u64;
+    let row = insert_patrol(
+        tx,
+        id,
+        &me.user_id,
+        &me.device_id.to_string(),
+        PatrolState::Stopped,
+        PatrolSource::Imported,
+        name,
+        started_at_ms,
+    )?;
+    let mut state = FilterState::default();
+    let mut seq = 0i64;
+    {
+        let mut stmt = tx.prepare_cached(INSERT_FIX)?;
+        let to_wgs84 = |p: &NewFix| {
+            let mut p = p.clone();
+            if options.datum == Datum::Gcj02 && check_coordinates(p.lat, p.lon).is_ok() {
+                (p.lat, p.lon) = gcj02_to_wgs84(p.lat, p.lon);
+            }
+            p
+        };
+        let all: Vec<(usize, NewFix)> = track
             .segments
             .iter()
-            .flatten()
-            .filter_map(|f| f.time_ms)
-            .min()
-            .unwrap_or_else(|| self.clock.now_ms());
-        let id = PatrolId::new();
-        let now = self.clock.now_ms();
-
-        let tx = self.conn.transaction()?;
-        let row = insert_patrol(
-            &tx,
-            id,
-            &me.user_id,
-            &me.device_id.to_string(),
-            PatrolState::Stopped,
-            PatrolSource::Imported,
-            name.as_deref(),
-            started_at_ms,
-        )?;
-        let mut state = FilterState::default();
-        let mut seq = 0i64;
-        {
-            let mut stmt = tx.prepare_cached(INSERT_FIX)?;
-            let to_wgs84 = |p: &NewFix| {
-                let mut p = p.clone();
-                if options.datum == Datum::Gcj02 && check_coordinates(p.lat, p.lon).is_ok() {
-                    (p.lat, p.lon) = gcj02_to_wgs84(p.lat, p.lon);
+            .enumerate()
+            .flat_map(|(segment, points)| points.iter().map(move |p| (segment, p)))
+            .map(|(segment, p)| (segment, to_wgs84(p)))
+            .collect();
+        for (i, (segment, p)) in all.iter().enumerate() {
+            let segment = *segment;
+            {
+                let next = all.get(i + 1).map(|(_, n)| n);
+                let verdict = state.push(&track_config.filter, p, next);
+                bind_insert(&mut stmt, row, seq, segment as i64, p, verdict)?;
+                seq += 1;
+                if seq % CANCEL_CHECK_EVERY == 0 && cancel.load(Ordering::Relaxed) {
+                    return Err(Error::Interrupted);
                 }
-                p
-            };
-            let all: Vec<(usize, NewFix)> = track
-                .segments
-                .iter()
-                .enumerate()
-                .flat_map(|(segment, points)| points.iter().map(move |p| (segment, p)))
-                .map(|(segment, p)| (segment, to_wgs84(p)))
-                .collect();
-            for (i, (segment, p)) in all.iter().enumerate() {
-                let segment = *segment;
-                {
-                    let next = all.get(i + 1).map(|(_, n)| n);
-                    let verdict = state.push(&filter, p, next);
-                    bind_insert(&mut stmt, row, seq, segment as i64, p, verdict)?;
-                    seq += 1;
-                    if seq % CANCEL_CHECK_EVERY == 0 && cancel.load(Ordering::Relaxed) {
-                        return Err(Error::Interrupted);
-                    }
-                    if seq % PROGRESS_EVERY == 0 {
-                        progress(seq as u64, total);
-                    }
+                if seq % PROGRESS_EVERY == 0 {
+                    progress(seq as u64, total);
                 }
             }
         }
-        let fixes = load_fixes(&tx, row)?;
-        let stats = compute_stats(&self.config.track.metrics, &fixes);
-        tx.execute(
-            "UPDATE patrol SET stopped_at_ms = ?2, summary_json = ?3 WHERE row_id = ?1",
-            params![
-                row,
-                stats.end_ms.unwrap_or(now),
-                serde_json::to_string(&stats).expect("stats serialise")
-            ],
-        )?;
-        insert_event(&tx, row, "start", started_at_ms)?;
-        insert_event(&tx, row, "stop", stats.end_ms.unwrap_or(now))?;
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Error::Interrupted);
-        }
-        tx.commit()?;
-        progress(total, total);
-        Ok(ImportReport {
-            patrol_id: id,
-            name,
-            bogus_timestamps: track.bogus_timestamps as u64,
-            empty_segments: track.empty_segments as u64,
-            stats,
-        })
     }
+    let fixes = load_fixes(tx, row)?;
+    let stats = compute_stats(&track_config.metrics, &fixes);
+    tx.execute(
+        "UPDATE patrol SET stopped_at_ms = ?2, summary_json = ?3 WHERE row_id = ?1",
+        params![
+            row,
+            stats.end_ms.unwrap_or(now),
+            serde_json::to_string(&stats).expect("stats serialise")
+        ],
+    )?;
+    insert_event(tx, row, "start", started_at_ms)?;
+    insert_event(tx, row, "stop", stats.end_ms.unwrap_or(now))?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted);
+    }
+    Ok(stats)
 }

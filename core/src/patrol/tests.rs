@@ -3,8 +3,9 @@ use std::sync::Arc;
 use super::*;
 use crate::clock::FixedClock;
 use crate::domain::Role;
+use crate::error::Error;
 use crate::geodesy::{haversine_distance_m, wgs84_to_gcj02};
-use crate::store::StoreConfig;
+use crate::store::{Store, StoreConfig};
 use crate::track::{Motion, gpx::parse_gpx_at};
 
 const T0: i64 = 1_714_550_400_000; // 2024-05-01T08:00:00Z

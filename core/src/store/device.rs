@@ -1,11 +1,10 @@
 //! This device and the person using it.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::domain::{DeviceId, Role, SubdistrictId, UserId};
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 /// Who this store belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,65 +19,57 @@ pub struct DeviceIdentity {
     pub actor_id: String,
 }
 
-impl Store {
-    /// Sets the store up for its user: creates the user and this device. Fails if the store
-    /// already belongs to someone.
-    pub fn init_device(
-        &mut self,
-        name: &str,
-        role: Role,
-        subdistrict_id: Option<SubdistrictId>,
-    ) -> Result<DeviceIdentity> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > crate::text::MAX_NAME_CHARS {
-            return Err(Error::InvalidConfig(
-                "the user's name must be 1 to 100 characters".into(),
-            ));
-        }
-        crate::text::check_name("the user's name", name, crate::text::MAX_NAME_CHARS)
-            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
-        let now = self.clock.now_ms();
-        let tx = self.conn.transaction()?;
-        if let Some(existing) = load_identity(&tx)? {
-            return Err(Error::AlreadyInitialised {
-                name: existing.name,
-                role: existing.role.to_string(),
-            });
-        }
-        let user_id = UserId::new();
-        let device_id = DeviceId::new();
-        let actor_id = hex(device_id.0.as_bytes());
-        tx.execute(
-            "INSERT INTO user (id, name, role, subdistrict_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![user_id.to_string(), name, role.as_str(), subdistrict_id.map(|s| s.to_string()), now],
-        )?;
-        tx.execute(
-            "INSERT INTO device (singleton, id, user_id, actor_id, created_at_ms) VALUES (1, ?1, ?2, ?3, ?4)",
-            params![device_id.to_string(), user_id.to_string(), actor_id, now],
-        )?;
-        tx.commit()?;
-        Ok(DeviceIdentity {
-            device_id,
-            user_id,
-            name: name.to_owned(),
-            role,
-            subdistrict_id,
-            actor_id,
-        })
+/// Creates the user and this device, refused if the store already belongs to someone; `name`
+/// is checked.
+pub(crate) fn insert_identity(
+    tx: &Transaction<'_>,
+    name: &str,
+    role: Role,
+    subdistrict_id: Option<SubdistrictId>,
+    now_ms: i64,
+) -> Result<DeviceIdentity> {
+    if let Some(existing) = load_identity(tx)? {
+        return Err(Error::AlreadyInitialised {
+            name: existing.name,
+            role: existing.role.to_string(),
+        });
     }
-
-    /// This device's identity, or `None` before [`Store::init_device`].
-    pub fn device(&self) -> Result<Option<DeviceIdentity>> {
-        load_identity(&self.conn)
-    }
-
-    /// This device's identity, or [`Error::NotInitialised`].
-    pub fn require_device(&self) -> Result<DeviceIdentity> {
-        self.device()?.ok_or(Error::NotInitialised)
-    }
+    let user_id = UserId::new();
+    let device_id = DeviceId::new();
+    let actor_id = hex(device_id.0.as_bytes());
+    tx.execute(
+        "INSERT INTO user (id, name, role, subdistrict_id, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![user_id.to_string(), name, role.as_str(), subdistrict_id.map(|s| s.to_string()), now_ms],
+    )?;
+    tx.execute(
+        "INSERT INTO device (singleton, id, user_id, actor_id, created_at_ms) VALUES (1, ?1, ?2, ?3, ?4)",
+        params![device_id.to_string(), user_id.to_string(), actor_id, now_ms],
+    )?;
+    Ok(DeviceIdentity {
+        device_id,
+        user_id,
+        name: name.to_owned(),
+        role,
+        subdistrict_id,
+        actor_id,
+    })
 }
 
-fn load_identity(conn: &rusqlite::Connection) -> Result<Option<DeviceIdentity>> {
+/// A user's name as entered, trimmed and checked.
+pub(crate) fn check_user_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > crate::text::MAX_NAME_CHARS {
+        return Err(Error::InvalidConfig(
+            "the user's name must be 1 to 100 characters".into(),
+        ));
+    }
+    crate::text::check_name("the user's name", name, crate::text::MAX_NAME_CHARS)
+        .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+    Ok(name)
+}
+
+/// This device's identity, or `None` before it is set up.
+pub(crate) fn load_identity(conn: &rusqlite::Connection) -> Result<Option<DeviceIdentity>> {
     let row = conn
         .query_row(
             "SELECT d.id, u.id, u.name, u.role, u.subdistrict_id, d.actor_id
@@ -116,7 +107,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoreConfig;
+    use crate::store::{Store, StoreConfig};
 
     #[test]
     fn init_once_then_refuse() {

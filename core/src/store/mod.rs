@@ -6,7 +6,7 @@
 //! newer than the code is refused untouched. Why each pragma is set is written down in
 //! `docs/db-pragmas.md`.
 
-mod device;
+pub(crate) mod device;
 mod schema;
 
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! stored network version. The network itself, its files and its topology are
 //! [`patrol_model::streets`].
 
-mod store;
+pub(crate) mod store;
 
 pub use patrol_model::streets::*;
 

@@ -3,13 +3,12 @@
 //! the heads the server has), and storing what comes down.
 
 use automerge::ChangeHash;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::wire::{DocDownload, DocHeads, DocKind, DocUpload};
 use crate::docs::DocTables;
 use crate::domain::{IssueId, MerchantId};
 use crate::error::{Error, Result};
-use crate::store::Store;
 
 fn heads_from_text(text: &str) -> Vec<ChangeHash> {
     text.split_whitespace()
@@ -29,7 +28,7 @@ fn tables(kind: DocKind) -> (DocTables, &'static str) {
 /// Downloaded documents merged per transaction: few enough that the app's own writes on its
 /// connection wait at most a fraction of a second while a sync stores a page, many enough that
 /// commits cost nothing next to the merging.
-const DOCS_PER_TRANSACTION: usize = 250;
+pub(crate) const DOCS_PER_TRANSACTION: usize = 250;
 
 /// The kind `sync_doc` records for a document (issues before merchants synced).
 fn kind_of(conn: &Connection, id: &str) -> Result<DocKind> {
@@ -50,275 +49,247 @@ pub struct RejectedDoc {
     pub reason: String,
 }
 
-impl Store {
-    /// Marks every document edited here since the last look as pending upload.
-    pub(crate) fn mark_pending_docs(&mut self) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for kind in DocKind::ALL {
-            let (docs, cursor_column) = tables(kind);
-            let cursor: i64 = tx.query_row(
-                &format!("SELECT {cursor_column} FROM sync_account"),
-                [],
-                |r| r.get(0),
-            )?;
-            let edited = docs.edited_since(&tx, cursor)?;
-            let Some(max) = edited.iter().map(|(_, seq)| *seq).max() else {
-                continue;
-            };
-            for (id, _) in &edited {
-                tx.prepare_cached(
-                    "INSERT INTO sync_doc (doc_id, kind, pending) VALUES (?1, ?2, 1)
-                     ON CONFLICT (doc_id) DO UPDATE SET pending = 1",
-                )?
-                .execute(params![id, kind.as_str()])?;
-            }
-            tx.execute(
-                &format!("UPDATE sync_account SET {cursor_column} = ?1"),
-                [max],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn server_heads(&self, id: &str) -> Result<Vec<ChangeHash>> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT server_heads FROM sync_doc WHERE doc_id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(text.map(|t| heads_from_text(&t)).unwrap_or_default())
-    }
-
-    /// This device's own changes the server lacks, per pending document (at most `limit`).
-    pub(crate) fn docs_to_upload(&self, limit: usize) -> Result<Vec<DocUpload>> {
-        let actor = self.require_device()?.actor_id;
-        let pending: Vec<(String, String)> = {
-            let mut stmt = self.conn.prepare(
-                "SELECT doc_id, kind FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
-            )?;
-            stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?
+/// Marks every document edited here since the last look as pending upload, inside the
+/// caller's transaction.
+pub(crate) fn mark_pending_docs(tx: &Transaction<'_>) -> Result<()> {
+    for kind in DocKind::ALL {
+        let (docs, cursor_column) = tables(kind);
+        let cursor: i64 = tx.query_row(
+            &format!("SELECT {cursor_column} FROM sync_account"),
+            [],
+            |r| r.get(0),
+        )?;
+        let edited = docs.edited_since(tx, cursor)?;
+        let Some(max) = edited.iter().map(|(_, seq)| *seq).max() else {
+            continue;
         };
-        let mut out = Vec::new();
-        for (id, kind) in pending {
-            let kind = DocKind::parse(&kind).unwrap_or(DocKind::Issue);
-            let (docs, _) = tables(kind);
-            let changes = docs
-                .own_changes_since(&self.conn, &id, &self.server_heads(&id)?, &actor)?
-                .unwrap_or_default();
-            if changes.is_empty() {
-                self.conn
-                    .execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
-                continue;
-            }
-            let heads = docs
-                .stored_heads(&self.conn, &id)?
-                .map(|(_, h)| h)
-                .unwrap_or_default();
-            out.push(DocUpload {
-                kind,
-                id,
-                changes,
-                heads: heads.iter().map(|h| h.to_string()).collect(),
-            });
+        for (id, _) in &edited {
+            tx.prepare_cached(
+                "INSERT INTO sync_doc (doc_id, kind, pending) VALUES (?1, ?2, 1)
+                 ON CONFLICT (doc_id) DO UPDATE SET pending = 1",
+            )?
+            .execute(params![id, kind.as_str()])?;
         }
-        Ok(out)
+        tx.execute(
+            &format!("UPDATE sync_account SET {cursor_column} = ?1"),
+            [max],
+        )?;
     }
+    Ok(())
+}
 
-    /// Documents to ask for whole again.
-    pub(crate) fn docs_to_refetch(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 LIMIT 500")?;
-        Ok(stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
-    }
+fn server_heads(conn: &Connection, id: &str) -> Result<Vec<ChangeHash>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT server_heads FROM sync_doc WHERE doc_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.map(|t| heads_from_text(&t)).unwrap_or_default())
+}
 
-    /// Records what the server confirmed it has; a document stays pending while any of this
-    /// device's own changes are still missing there.
-    pub(crate) fn confirm_docs(&mut self, accepted: &[DocHeads]) -> Result<()> {
-        if accepted.is_empty() {
-            return Ok(());
+/// The changes by `actor` (this device) the server lacks, per pending document (at most `limit`).
+pub(crate) fn docs_to_upload(
+    conn: &Connection,
+    actor: &str,
+    limit: usize,
+) -> Result<Vec<DocUpload>> {
+    let pending: Vec<(String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT doc_id, kind FROM sync_doc WHERE pending = 1 AND rejected IS NULL ORDER BY doc_id LIMIT ?1",
+        )?;
+        stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for (id, kind) in pending {
+        let kind = DocKind::parse(&kind).unwrap_or(DocKind::Issue);
+        let (docs, _) = tables(kind);
+        let changes = docs
+            .own_changes_since(conn, &id, &server_heads(conn, &id)?, actor)?
+            .unwrap_or_default();
+        if changes.is_empty() {
+            conn.execute("UPDATE sync_doc SET pending = 0 WHERE doc_id = ?1", [&id])?;
+            continue;
         }
-        let actor = self.require_device()?.actor_id;
-        // One transaction for the lot (reads below go through the same connection).
-        let tx = self.conn.unchecked_transaction()?;
-        for a in accepted {
-            let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
-            let (docs, _) = tables(kind_of(&self.conn, &a.id)?);
-            let still = docs
-                .own_changes_since(&self.conn, &a.id, &heads, &actor)?
-                .is_some_and(|c| !c.is_empty());
-            self.conn.execute(
-                "INSERT INTO sync_doc (doc_id, server_heads, pending) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, pending = excluded.pending",
-                params![a.id, a.heads.join(" "), still as i64],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        let heads = docs
+            .stored_heads(conn, &id)?
+            .map(|(_, h)| h)
+            .unwrap_or_default();
+        out.push(DocUpload {
+            kind,
+            id,
+            changes,
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+        });
     }
+    Ok(out)
+}
 
-    /// Merges documents that came down, a few hundred to a transaction (each document in a
-    /// savepoint of its own); one that cannot be applied (this device lacks what it builds on) is marked to
-    /// be fetched whole. Returns how many were applied.
-    pub(crate) fn store_doc_downloads(
-        &mut self,
-        docs: &[DocDownload],
-        whole: bool,
-        set_aside: &mut Vec<super::engine::SetAside>,
-    ) -> Result<u64> {
-        let mut merge = self.issue_merge()?;
-        let mut applied = 0;
-        for part in docs.chunks(DOCS_PER_TRANSACTION) {
-            applied += self.store_doc_part(&mut merge, part, whole, set_aside)?;
-        }
-        Ok(applied)
+/// Documents to ask for whole again.
+pub(crate) fn docs_to_refetch(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT doc_id FROM sync_doc WHERE refetch = 1 LIMIT 500")?;
+    Ok(stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records what the server confirmed it has; a document stays pending while any of this
+/// device's own changes (by `actor`) are still missing there.
+pub(crate) fn confirm_docs(conn: &Connection, actor: &str, accepted: &[DocHeads]) -> Result<()> {
+    for a in accepted {
+        let heads: Vec<ChangeHash> = a.heads.iter().filter_map(|h| h.parse().ok()).collect();
+        let (docs, _) = tables(kind_of(conn, &a.id)?);
+        let still = docs
+            .own_changes_since(conn, &a.id, &heads, actor)?
+            .is_some_and(|c| !c.is_empty());
+        conn.execute(
+            "INSERT INTO sync_doc (doc_id, server_heads, pending) VALUES (?1, ?2, ?3)
+             ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, pending = excluded.pending",
+            params![a.id, a.heads.join(" "), still as i64],
+        )?;
     }
+    Ok(())
+}
 
-    fn store_doc_part(
-        &mut self,
-        merge: &mut crate::issues::sync::IssueMerge,
-        docs: &[DocDownload],
-        whole: bool,
-        set_aside: &mut Vec<super::engine::SetAside>,
-    ) -> Result<u64> {
-        let mut tx = self.conn.transaction()?;
-        let mut applied = 0;
-        let any_aside = super::engine::any_set_aside(&tx)?;
-        for d in docs {
-            let bad_id = || {
-                Error::Protocol(format!(
-                    "the server sent a {} with id {:?}",
-                    d.kind.as_str(),
-                    d.id
-                ))
-            };
-            let sp = tx.savepoint()?;
-            let merged = match d.kind {
-                DocKind::Issue => match d.id.parse::<IssueId>() {
-                    Ok(id) => merge
-                        .apply(&sp, Some(id), &d.data)
-                        .and_then(|(_, transition)| {
-                            crate::points::credit_issue_transition(&sp, merge.me(), &transition)
-                        }),
-                    Err(_) => Err(bad_id()),
-                },
-                DocKind::Merchant => match d.id.parse::<MerchantId>() {
-                    Ok(id) => crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now())
-                        .map(|(_, latest)| {
-                            if let Some(latest) = latest {
-                                merge.observe(&latest);
-                            }
-                        }),
-                    Err(_) => Err(bad_id()),
-                },
-            };
-            match merged {
-                Ok(_) => {
-                    applied += 1;
-                    for sha in &d.blobs {
-                        let here: bool = sp
-                            .prepare_cached(
-                                "SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)",
-                            )?
-                            .query_row([sha], |r| r.get(0))?;
-                        // Wanted when not here; whether the server has it is known only once it
-                        // is uploaded or downloaded.
-                        if !here {
-                            sp.prepare_cached(
-                                "INSERT INTO sync_blob (sha256, wanted) VALUES (?1, 1)
-                                 ON CONFLICT (sha256) DO UPDATE SET wanted = 1",
-                            )?
-                            .execute(params![sha])?;
+/// Merges one part of the documents that came down inside the caller's transaction (see
+/// [`crate::Store::apply_sync_response`]): each document in a savepoint of its own; one that
+/// cannot be applied (this device lacks what it builds on) is marked to be fetched whole.
+/// Returns how many were applied.
+pub(crate) fn store_doc_part(
+    tx: &mut Transaction<'_>,
+    merge: &mut crate::issues::sync::IssueMerge,
+    docs: &[DocDownload],
+    whole: bool,
+    set_aside: &mut Vec<super::engine::SetAside>,
+) -> Result<u64> {
+    let mut applied = 0;
+    let any_aside = super::engine::any_set_aside(tx)?;
+    for d in docs {
+        let bad_id = || {
+            Error::Protocol(format!(
+                "the server sent a {} with id {:?}",
+                d.kind.as_str(),
+                d.id
+            ))
+        };
+        let sp = tx.savepoint()?;
+        let merged = match d.kind {
+            DocKind::Issue => match d.id.parse::<IssueId>() {
+                Ok(id) => merge
+                    .apply(&sp, Some(id), &d.data)
+                    .and_then(|(_, transition)| {
+                        crate::points::credit_issue_transition(&sp, merge.me(), &transition)
+                    }),
+                Err(_) => Err(bad_id()),
+            },
+            DocKind::Merchant => match d.id.parse::<MerchantId>() {
+                Ok(id) => crate::merchants::merge_merchant(&sp, Some(id), &d.data, merge.now())
+                    .map(|(_, latest)| {
+                        if let Some(latest) = latest {
+                            merge.observe(&latest);
                         }
+                    }),
+                Err(_) => Err(bad_id()),
+            },
+        };
+        match merged {
+            Ok(_) => {
+                applied += 1;
+                for sha in &d.blobs {
+                    let here: bool = sp
+                        .prepare_cached("SELECT EXISTS (SELECT 1 FROM photo WHERE sha256 = ?1)")?
+                        .query_row([sha], |r| r.get(0))?;
+                    // Wanted when not here; whether the server has it is known only once it
+                    // is uploaded or downloaded.
+                    if !here {
+                        sp.prepare_cached(
+                            "INSERT INTO sync_blob (sha256, wanted) VALUES (?1, 1)
+                             ON CONFLICT (sha256) DO UPDATE SET wanted = 1",
+                        )?
+                        .execute(params![sha])?;
                     }
-                    sp.prepare_cached(
-                        "INSERT INTO sync_doc (doc_id, kind, server_heads) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
-                    )?
-                    .execute(params![d.id, d.kind.as_str(), d.heads.join(" ")])?;
-                    if any_aside {
-                        super::engine::clear_set_aside(
-                            &sp,
-                            &format!("doc:{}", d.kind.as_str()),
-                            &d.id,
-                        )?;
-                    }
-                    sp.commit()?;
                 }
-                Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
-                    drop(sp); // rolls back whatever the failed merge wrote
-                    tx.execute(
-                        "INSERT INTO sync_doc (doc_id, kind, refetch) VALUES (?1, ?2, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
-                        params![d.id, d.kind.as_str()],
+                sp.prepare_cached(
+                    "INSERT INTO sync_doc (doc_id, kind, server_heads) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (doc_id) DO UPDATE SET server_heads = excluded.server_heads, refetch = 0",
+                )?
+                .execute(params![d.id, d.kind.as_str(), d.heads.join(" ")])?;
+                if any_aside {
+                    super::engine::clear_set_aside(
+                        &sp,
+                        &format!("doc:{}", d.kind.as_str()),
+                        &d.id,
                     )?;
                 }
-                // Whole and still unreadable (or refused by a check): set aside with the
-                // reason, and the other documents go on.
-                Err(e) if super::engine::is_item_fault(&e) => {
-                    drop(sp);
-                    let item = super::engine::SetAside {
-                        kind: format!("doc:{}", d.kind.as_str()),
-                        id: d.id.clone(),
-                        reason: e.to_string(),
-                    };
-                    let body = format!("{} bytes, heads {}", d.data.len(), d.heads.join(" "));
-                    super::engine::set_item_aside(&tx, item, &body, merge.now(), set_aside)?;
-                }
-                Err(e) => return Err(e),
+                sp.commit()?;
             }
+            Err(Error::BadDocument(_)) | Err(Error::UnknownIssue(_)) if !whole => {
+                drop(sp); // rolls back whatever the failed merge wrote
+                tx.execute(
+                    "INSERT INTO sync_doc (doc_id, kind, refetch) VALUES (?1, ?2, 1) ON CONFLICT (doc_id) DO UPDATE SET refetch = 1",
+                    params![d.id, d.kind.as_str()],
+                )?;
+            }
+            // Whole and still unreadable (or refused by a check): set aside with the
+            // reason, and the other documents go on.
+            Err(e) if super::engine::is_item_fault(&e) => {
+                drop(sp);
+                let item = super::engine::SetAside {
+                    kind: format!("doc:{}", d.kind.as_str()),
+                    id: d.id.clone(),
+                    reason: e.to_string(),
+                };
+                let body = format!("{} bytes, heads {}", d.data.len(), d.heads.join(" "));
+                super::engine::set_item_aside(tx, item, &body, merge.now(), set_aside)?;
+            }
+            Err(e) => return Err(e),
         }
-        merge.finish(&tx)?;
-        tx.commit()?;
-        Ok(applied)
     }
+    merge.finish(tx)?;
+    Ok(applied)
+}
 
-    /// Marks a document the server refused; it is left out of uploads from now on.
-    pub(crate) fn reject_doc(&mut self, id: &str, reason: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO sync_doc (doc_id, rejected) VALUES (?1, ?2) ON CONFLICT (doc_id) DO UPDATE SET rejected = excluded.rejected",
-            params![id, reason],
-        )?;
-        Ok(())
-    }
+/// Marks a document the server refused; it is left out of uploads from now on.
+pub(crate) fn reject_doc(conn: &Connection, id: &str, reason: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO sync_doc (doc_id, rejected) VALUES (?1, ?2) ON CONFLICT (doc_id) DO UPDATE SET rejected = excluded.rejected",
+        params![id, reason],
+    )?;
+    Ok(())
+}
 
-    /// Marks a patrol header or record the server refused.
-    pub(crate) fn reject_item(&mut self, kind: &str, id: &str, reason: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO sync_rejected (kind, id, reason) VALUES (?1, ?2, ?3)",
-            params![kind, id, reason],
-        )?;
-        Ok(())
-    }
+/// Marks a patrol header or record the server refused.
+pub(crate) fn reject_item(conn: &Connection, kind: &str, id: &str, reason: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_rejected (kind, id, reason) VALUES (?1, ?2, ?3)",
+        params![kind, id, reason],
+    )?;
+    Ok(())
+}
 
-    /// Everything the server refused (documents, patrol headers, records), with the reasons.
-    pub fn rejected_items(&self) -> Result<Vec<RejectedDoc>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT doc_id, rejected FROM sync_doc WHERE rejected IS NOT NULL
-             UNION ALL SELECT kind || ':' || id, reason FROM sync_rejected ORDER BY 1",
-        )?;
-        Ok(stmt
-            .query_map([], |r| {
-                Ok(RejectedDoc {
-                    id: r.get(0)?,
-                    reason: r.get(1)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?)
-    }
+/// Everything the server refused (documents, patrol headers, records), with the reasons.
+pub(crate) fn rejected_items(conn: &Connection) -> Result<Vec<RejectedDoc>> {
+    let mut stmt = conn.prepare(
+        "SELECT doc_id, rejected FROM sync_doc WHERE rejected IS NOT NULL
+         UNION ALL SELECT kind || ':' || id, reason FROM sync_rejected ORDER BY 1",
+    )?;
+    Ok(stmt
+        .query_map([], |r| {
+            Ok(RejectedDoc {
+                id: r.get(0)?,
+                reason: r.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::issues::NewIssue;
-    use crate::{Role, StoreConfig};
+    use crate::{Role, Store, StoreConfig};
 
     fn download(id: IssueId, data: Vec<u8>) -> DocDownload {
         DocDownload {

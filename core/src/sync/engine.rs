@@ -4,16 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use super::wire::{
-    EnrolResponse, FixMark, PROTOCOL_VERSION, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse,
-};
+use super::wire::{EnrolResponse, FixMark, PatrolRecord, ReferenceRow, SyncRequest, SyncResponse};
 use crate::domain::{PatrolId, StoredFix};
 use crate::error::{Error, Result};
 use crate::patrol::{PatrolInfo, PatrolSource};
-use crate::store::{DeviceIdentity, Store};
+use crate::store::DeviceIdentity;
 
 /// Most documents one sync request uploads.
 pub const DOC_UPLOADS_PER_REQUEST: usize = 500;
@@ -150,373 +148,325 @@ impl Intake<'_> {
     }
 }
 
-impl Store {
-    /// The sync account, or `None` before enrolment.
-    pub fn sync_account(&self) -> Result<Option<Account>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT server_url, token, cursor, enrolled_at_ms, last_sync_ms FROM sync_account",
-                [],
-                |r| {
-                    Ok(Account {
-                        server_url: r.get(0)?,
-                        token: r.get(1)?,
-                        cursor: r.get::<_, i64>(2)? as u64,
-                        enrolled_at_ms: r.get(3)?,
-                        last_sync_ms: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
+/// The sync account, or `None` before enrolment.
+pub(crate) fn sync_account(conn: &Connection) -> Result<Option<Account>> {
+    Ok(conn
+        .query_row(
+            "SELECT server_url, token, cursor, enrolled_at_ms, last_sync_ms FROM sync_account",
+            [],
+            |r| {
+                Ok(Account {
+                    server_url: r.get(0)?,
+                    token: r.get(1)?,
+                    cursor: r.get::<_, i64>(2)? as u64,
+                    enrolled_at_ms: r.get(3)?,
+                    last_sync_ms: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
 
-    /// The sync account, or [`Error::NotEnrolled`].
-    pub fn require_account(&self) -> Result<Account> {
-        self.sync_account()?.ok_or(Error::NotEnrolled)
-    }
-
-    /// Sets this store up as the device the server just enrolled: its user, its device id and
-    /// actor, and the account. A fresh store becomes that device; a store that already belongs
-    /// to the same user takes the new token; any other store is refused untouched.
-    pub fn apply_enrolment(
-        &mut self,
-        server_url: &str,
-        resp: &EnrolResponse,
-    ) -> Result<DeviceIdentity> {
-        let now = self.clock.now_ms();
-        let tx = self.conn.transaction()?;
-        let existing: Option<(String, String)> = tx
-            .query_row("SELECT user_id, id FROM device", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        match existing {
-            Some((user, _)) if user != resp.user.id.to_string() => {
-                return Err(Error::StoreBelongsToAnother { user });
-            }
-            Some(_) => {
-                tx.execute(
-                    "UPDATE device SET id = ?1, actor_id = ?2 WHERE singleton = 1",
-                    params![resp.device_id.to_string(), resp.actor_id],
-                )?;
-            }
-            None => {
-                tx.execute(
-                    "INSERT OR REPLACE INTO user (id, name, role, subdistrict_id, created_at_ms) VALUES (?1, ?2, ?3, NULL, ?4)",
-                    params![resp.user.id.to_string(), resp.user.name, resp.user.role.as_str(), now],
-                )?;
-                tx.execute(
-                    "INSERT INTO device (singleton, id, user_id, actor_id, created_at_ms) VALUES (1, ?1, ?2, ?3, ?4)",
-                    params![resp.device_id.to_string(), resp.user.id.to_string(), resp.actor_id, now],
-                )?;
-            }
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO sync_account (singleton, server_url, token, cursor, enrolled_at_ms)
-             VALUES (1, ?1, ?2, COALESCE((SELECT cursor FROM sync_account), 0), ?3)",
-            params![server_url, resp.token, now],
-        )?;
-        tx.commit()?;
-        self.recorders.clear();
-        self.require_device()
-    }
-
-    /// Own patrols whose header the server has not confirmed as it is now.
-    pub fn patrols_to_upload(&self) -> Result<Vec<PatrolRecord>> {
-        let me = self.require_device()?;
-        let mut out = Vec::new();
-        for p in self.list_patrols()? {
-            if p.device_id != me.device_id {
-                continue;
-            }
-            let record = self.patrol_record(&p)?;
-            let header = serde_json::to_string(&record).expect("patrol record serialises");
-            let uploaded: Option<String> = self
-                .conn
-                .query_row(
-                    "SELECT s.uploaded_header FROM sync_patrol s JOIN patrol p ON p.row_id = s.patrol_row WHERE p.id = ?1",
-                    [p.id.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            let rejected: bool = self.conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM sync_rejected WHERE kind = 'patrol' AND id = ?1)",
-                [p.id.to_string()],
-                |r| r.get(0),
-            )?;
-            if uploaded.as_deref() != Some(header.as_str()) && !rejected {
-                out.push(record);
-            }
-        }
-        out.reverse(); // oldest first
-        Ok(out)
-    }
-
-    /// The next sync request: the cursor and everything not yet confirmed by the server (at
-    /// most [`DOC_UPLOADS_PER_REQUEST`] documents and [`RECORD_UPLOADS_PER_REQUEST`] records;
-    /// the rest goes in the next).
-    pub fn next_sync_request(&mut self, max_entries: Option<u32>) -> Result<SyncRequest> {
-        let account = self.require_account()?;
-        self.mark_pending_docs()?;
-        Ok(SyncRequest {
-            protocol: PROTOCOL_VERSION,
-            cursor: account.cursor,
-            docs: self.docs_to_upload(DOC_UPLOADS_PER_REQUEST)?,
-            patrols: self.patrols_to_upload()?,
-            records: self.records_to_upload(RECORD_UPLOADS_PER_REQUEST)?,
-            max_entries,
-            refetch: self.docs_to_refetch()?,
+/// Sets this store up as the device the server just enrolled (see
+/// [`crate::Store::apply_enrolment`]), inside the caller's transaction.
+pub(crate) fn apply_enrolment(
+    tx: &Transaction<'_>,
+    server_url: &str,
+    resp: &EnrolResponse,
+    now: i64,
+) -> Result<()> {
+    let existing: Option<(String, String)> = tx
+        .query_row("SELECT user_id, id FROM device", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
         })
-    }
-
-    /// Stores one sync response in one transaction: confirms what `sent` uploaded, stores what
-    /// came down, and moves the cursor. Either all of it is stored or none (and the same
-    /// response can then be applied again).
-    pub fn apply_sync_response(
-        &mut self,
-        sent: &SyncRequest,
-        resp: &SyncResponse,
-    ) -> Result<Applied> {
-        let me = self.require_device()?;
-        let now = self.clock.now_ms();
-        let mut applied = Applied::default();
-        // Documents merge a few hundred to a transaction (each is idempotent); the cursor moves only
-        // after all of them are stored.
-        applied.docs += self.store_doc_downloads(&resp.docs, false, &mut applied.set_aside)?;
-        applied.docs += self.store_doc_downloads(&resp.refetched, true, &mut applied.set_aside)?;
-        self.confirm_docs(&resp.accepted)?;
-        let mut tx = self.conn.transaction()?;
-        for id in &sent.refetch {
-            tx.execute("UPDATE sync_doc SET refetch = 0 WHERE doc_id = ?1", [id])?;
+        .optional()?;
+    match existing {
+        Some((user, _)) if user != resp.user.id.to_string() => {
+            return Err(Error::StoreBelongsToAnother { user });
         }
-        for p in &sent.patrols {
-            let header = serde_json::to_string(p).expect("patrol record serialises");
+        Some(_) => {
             tx.execute(
-                "INSERT INTO sync_patrol (patrol_row, uploaded_header)
-                 SELECT row_id, ?2 FROM patrol WHERE id = ?1
-                 ON CONFLICT (patrol_row) DO UPDATE SET uploaded_header = excluded.uploaded_header",
-                params![p.id.to_string(), header],
+                "UPDATE device SET id = ?1, actor_id = ?2 WHERE singleton = 1",
+                params![resp.device_id.to_string(), resp.actor_id],
             )?;
         }
-        for r in &sent.records {
+        None => {
             tx.execute(
-                "INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)",
-                params![r.kind, r.id],
+                "INSERT OR REPLACE INTO user (id, name, role, subdistrict_id, created_at_ms) VALUES (?1, ?2, ?3, NULL, ?4)",
+                params![resp.user.id.to_string(), resp.user.name, resp.user.role.as_str(), now],
+            )?;
+            tx.execute(
+                "INSERT INTO device (singleton, id, user_id, actor_id, created_at_ms) VALUES (1, ?1, ?2, ?3, ?4)",
+                params![resp.device_id.to_string(), resp.user.id.to_string(), resp.actor_id, now],
             )?;
         }
-        // Each item received is stored in a savepoint of its own: one the device cannot take is
-        // set aside with the reason and the rest go on (one bad item never stops a sync).
-        let mut network_changed = false;
-        let mut intake = Intake {
-            any_aside: any_set_aside(&tx)?,
-            now_ms: now,
-            set_aside: &mut applied.set_aside,
-        };
-        for row in &resp.reference {
-            let kind = format!("ref:{}", row.table);
-            if intake.take(&mut tx, &kind, &row.id, row, |c| {
-                apply_reference(c, row, &me, now)
-            })? {
-                network_changed |= row.table == "street";
-                applied.reference += 1;
-            }
-        }
-        if !resp.reference.is_empty() {
-            super::reference::reconcile(&tx, now)?;
-        }
-        for p in &resp.patrols {
-            if p.device_id == me.device_id {
-                continue;
-            }
-            if intake.take(&mut tx, "patrol", &p.id.to_string(), p, |c| {
-                upsert_synced_patrol(c, p)
-            })? {
-                applied.patrols += 1;
-            }
-        }
-        for r in &resp.records {
-            let kind = format!("record:{}", r.kind);
-            if intake.take(&mut tx, &kind, &r.id, r, |c| {
-                super::records::store_record(c, r)
-            })? {
-                applied.records += 1;
-            }
-        }
-        for FixMark {
-            patrol_id,
-            next_seq,
-        } in &resp.fix_marks
-        {
-            tx.execute(
-                "INSERT INTO sync_patrol (patrol_row, server_next_seq)
-                 SELECT row_id, ?2 FROM patrol WHERE id = ?1
-                 ON CONFLICT (patrol_row) DO UPDATE SET server_next_seq = MAX(server_next_seq, excluded.server_next_seq)",
-                params![patrol_id.to_string(), next_seq],
-            )?;
-        }
-        tx.execute(
-            "UPDATE sync_account SET cursor = MAX(cursor, ?1), last_sync_ms = ?2",
-            params![resp.cursor as i64, now],
-        )?;
-        tx.commit()?;
-        if network_changed {
-            self.forget_network();
-        }
-        Ok(applied)
     }
+    tx.execute(
+        "INSERT OR REPLACE INTO sync_account (singleton, server_url, token, cursor, enrolled_at_ms)
+         VALUES (1, ?1, ?2, COALESCE((SELECT cursor FROM sync_account), 0), ?3)",
+        params![server_url, resp.token, now],
+    )?;
+    Ok(())
+}
 
-    /// Own patrols with fixes the server lacks: (patrol, first seq to send, local next seq).
-    pub fn fixes_to_upload(&self) -> Result<Vec<(PatrolId, i64, i64)>> {
-        let me = self.require_device()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id, COALESCE(s.server_next_seq, 0), (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)
-               FROM patrol p LEFT JOIN sync_patrol s ON s.patrol_row = p.row_id
-              WHERE p.device_id = ?1 AND s.uploaded_header IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([me.device_id.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, server, local) = row?;
-            if local > server {
-                out.push((id.parse()?, server, local));
-            }
+/// Own patrols whose header the server has not confirmed as it is now.
+pub(crate) fn patrols_to_upload(
+    conn: &Connection,
+    me: &DeviceIdentity,
+) -> Result<Vec<PatrolRecord>> {
+    let mut out = Vec::new();
+    for p in crate::patrol::storage::list_patrols(conn)? {
+        if p.device_id != me.device_id {
+            continue;
         }
-        Ok(out)
-    }
-
-    /// Synced patrols whose fixes the server holds further than this store: (patrol, from seq,
-    /// server next seq).
-    pub fn fixes_to_download(&self) -> Result<Vec<(PatrolId, i64, i64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id, (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id), s.server_next_seq
-               FROM patrol p JOIN sync_patrol s ON s.patrol_row = p.row_id
-              WHERE p.source = 'synced'",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, local, server) = row?;
-            if server > local {
-                out.push((id.parse()?, local, server));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Fixes of a patrol from `from_seq`, at most `limit`.
-    pub fn fixes_from(&self, id: PatrolId, from_seq: i64, limit: usize) -> Result<Vec<StoredFix>> {
-        let all = self.fixes(id)?;
-        Ok(all
-            .into_iter()
-            .filter(|f| f.seq >= from_seq)
-            .take(limit)
-            .collect())
-    }
-
-    /// Records the server's fix high-water mark of an own patrol after an upload.
-    pub fn set_server_fix_mark(&mut self, id: PatrolId, next_seq: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sync_patrol SET server_next_seq = MAX(server_next_seq, ?2)
-              WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1)",
-            params![id.to_string(), next_seq],
-        )?;
-        Ok(())
-    }
-
-    /// Stores fixes of a synced patrol downloaded from the server (idempotent).
-    pub fn store_synced_fixes(&mut self, id: PatrolId, fixes: &[StoredFix]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        let row: i64 = tx
+        let record = patrol_record_with_check_ins(conn, &p)?;
+        let header = serde_json::to_string(&record).expect("patrol record serialises");
+        let uploaded: Option<String> = conn
             .query_row(
-                "SELECT row_id FROM patrol WHERE id = ?1 AND source = 'synced'",
-                [id.to_string()],
+                "SELECT s.uploaded_header FROM sync_patrol s JOIN patrol p ON p.row_id = s.patrol_row WHERE p.id = ?1",
+                [p.id.to_string()],
                 |r| r.get(0),
             )
             .optional()?
-            .ok_or(Error::UnknownPatrol(id))?;
-        {
-            let mut stmt = tx.prepare_cached(crate::patrol::INSERT_STORED_FIX)?;
-            for f in fixes {
-                crate::patrol::insert_stored_fix(&mut stmt, row, f)?;
-            }
+            .flatten();
+        let rejected: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sync_rejected WHERE kind = 'patrol' AND id = ?1)",
+            [p.id.to_string()],
+            |r| r.get(0),
+        )?;
+        if uploaded.as_deref() != Some(header.as_str()) && !rejected {
+            out.push(record);
         }
-        tx.commit()?;
-        Ok(())
     }
-
-    /// Reference rows received from the server, by table.
-    pub fn reference_rows(&self, table: &str) -> Result<Vec<serde_json::Value>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT body FROM reference_row WHERE tbl = ?1 AND deleted = 0 ORDER BY id")?;
-        let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(
-                serde_json::from_str(&r?)
-                    .map_err(|e| Error::Protocol(format!("stored reference row: {e}")))?,
-            );
-        }
-        Ok(out)
-    }
-
-    /// Items received from the server that this device set aside, oldest first.
-    pub fn set_aside_items(&self) -> Result<Vec<SetAside>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT kind, id, reason FROM sync_set_aside ORDER BY at_ms, kind, id")?;
-        Ok(stmt
-            .query_map([], |r| {
-                Ok(SetAside {
-                    kind: r.get(0)?,
-                    id: r.get(1)?,
-                    reason: r.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Counts of what this store holds that came from or went to the server.
-    pub fn sync_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
-        let n = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
-        let mut out = BTreeMap::new();
-        out.insert(
-            "patrols_synced_in",
-            n("SELECT COUNT(*) FROM patrol WHERE source = 'synced'")?,
-        );
-        out.insert("reference_rows", n("SELECT COUNT(*) FROM reference_row")?);
-        out.insert("records_confirmed", n("SELECT COUNT(*) FROM sync_record")?);
-        Ok(out)
-    }
+    out.reverse(); // oldest first
+    Ok(out)
 }
 
-impl Store {
-    /// The wire form of a patrol header, with its check-ins.
-    pub fn patrol_record(&self, p: &PatrolInfo) -> Result<PatrolRecord> {
-        let check_ins = self
-            .check_ins(p.id)?
-            .iter()
-            .map(|c| serde_json::to_value(c).map_err(|e| Error::Protocol(e.to_string())))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(PatrolRecord {
-            check_ins,
-            ..patrol_record(p)
-        })
+/// Stores what a sync response confirmed of `sent` and what came down besides documents, and
+/// moves the cursor, inside the caller's transaction (see
+/// [`crate::Store::apply_sync_response`]). Returns whether the street network changed.
+pub(crate) fn apply_response(
+    tx: &mut Transaction<'_>,
+    me: &DeviceIdentity,
+    sent: &SyncRequest,
+    resp: &SyncResponse,
+    now: i64,
+    applied: &mut Applied,
+) -> Result<bool> {
+    for id in &sent.refetch {
+        tx.execute("UPDATE sync_doc SET refetch = 0 WHERE doc_id = ?1", [id])?;
     }
+    for p in &sent.patrols {
+        let header = serde_json::to_string(p).expect("patrol record serialises");
+        tx.execute(
+            "INSERT INTO sync_patrol (patrol_row, uploaded_header)
+             SELECT row_id, ?2 FROM patrol WHERE id = ?1
+             ON CONFLICT (patrol_row) DO UPDATE SET uploaded_header = excluded.uploaded_header",
+            params![p.id.to_string(), header],
+        )?;
+    }
+    for r in &sent.records {
+        tx.execute(
+            "INSERT OR IGNORE INTO sync_record (kind, id) VALUES (?1, ?2)",
+            params![r.kind, r.id],
+        )?;
+    }
+    // Each item received is stored in a savepoint of its own: one the device cannot take is
+    // set aside with the reason and the rest go on (one bad item never stops a sync).
+    let mut network_changed = false;
+    let mut intake = Intake {
+        any_aside: any_set_aside(tx)?,
+        now_ms: now,
+        set_aside: &mut applied.set_aside,
+    };
+    for row in &resp.reference {
+        let kind = format!("ref:{}", row.table);
+        if intake.take(tx, &kind, &row.id, row, |c| {
+            apply_reference(c, row, me, now)
+        })? {
+            network_changed |= row.table == "street";
+            applied.reference += 1;
+        }
+    }
+    if !resp.reference.is_empty() {
+        super::reference::reconcile(tx, now)?;
+    }
+    for p in &resp.patrols {
+        if p.device_id == me.device_id {
+            continue;
+        }
+        if intake.take(tx, "patrol", &p.id.to_string(), p, |c| {
+            upsert_synced_patrol(c, p)
+        })? {
+            applied.patrols += 1;
+        }
+    }
+    for r in &resp.records {
+        let kind = format!("record:{}", r.kind);
+        if intake.take(tx, &kind, &r.id, r, |c| super::records::store_record(c, r))? {
+            applied.records += 1;
+        }
+    }
+    for FixMark {
+        patrol_id,
+        next_seq,
+    } in &resp.fix_marks
+    {
+        tx.execute(
+            "INSERT INTO sync_patrol (patrol_row, server_next_seq)
+             SELECT row_id, ?2 FROM patrol WHERE id = ?1
+             ON CONFLICT (patrol_row) DO UPDATE SET server_next_seq = MAX(server_next_seq, excluded.server_next_seq)",
+            params![patrol_id.to_string(), next_seq],
+        )?;
+    }
+    tx.execute(
+        "UPDATE sync_account SET cursor = MAX(cursor, ?1), last_sync_ms = ?2",
+        params![resp.cursor as i64, now],
+    )?;
+    Ok(network_changed)
+}
+
+/// Own patrols with fixes the server lacks: (patrol, first seq to send, local next seq).
+pub(crate) fn fixes_to_upload(
+    conn: &Connection,
+    me: &DeviceIdentity,
+) -> Result<Vec<(PatrolId, i64, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, COALESCE(s.server_next_seq, 0), (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)
+           FROM patrol p LEFT JOIN sync_patrol s ON s.patrol_row = p.row_id
+          WHERE p.device_id = ?1 AND s.uploaded_header IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([me.device_id.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, server, local) = row?;
+        if local > server {
+            out.push((id.parse()?, server, local));
+        }
+    }
+    Ok(out)
+}
+
+/// Synced patrols whose fixes the server holds further than this store: (patrol, from seq,
+/// server next seq).
+pub(crate) fn fixes_to_download(conn: &Connection) -> Result<Vec<(PatrolId, i64, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.id, (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id), s.server_next_seq
+           FROM patrol p JOIN sync_patrol s ON s.patrol_row = p.row_id
+          WHERE p.source = 'synced'",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, local, server) = row?;
+        if server > local {
+            out.push((id.parse()?, local, server));
+        }
+    }
+    Ok(out)
+}
+
+/// Records the server's fix high-water mark of an own patrol after an upload.
+pub(crate) fn set_server_fix_mark(conn: &Connection, id: PatrolId, next_seq: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE sync_patrol SET server_next_seq = MAX(server_next_seq, ?2)
+          WHERE patrol_row = (SELECT row_id FROM patrol WHERE id = ?1)",
+        params![id.to_string(), next_seq],
+    )?;
+    Ok(())
+}
+
+/// Stores fixes of a synced patrol downloaded from the server (idempotent).
+pub(crate) fn store_synced_fixes(
+    tx: &Transaction<'_>,
+    id: PatrolId,
+    fixes: &[StoredFix],
+) -> Result<()> {
+    let row: i64 = tx
+        .query_row(
+            "SELECT row_id FROM patrol WHERE id = ?1 AND source = 'synced'",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(Error::UnknownPatrol(id))?;
+    {
+        let mut stmt = tx.prepare_cached(crate::patrol::INSERT_STORED_FIX)?;
+        for f in fixes {
+            crate::patrol::insert_stored_fix(&mut stmt, row, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reference rows received from the server, by table.
+pub(crate) fn reference_rows(conn: &Connection, table: &str) -> Result<Vec<serde_json::Value>> {
+    let mut stmt =
+        conn.prepare("SELECT body FROM reference_row WHERE tbl = ?1 AND deleted = 0 ORDER BY id")?;
+    let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(
+            serde_json::from_str(&r?)
+                .map_err(|e| Error::Protocol(format!("stored reference row: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Items received from the server that this device set aside, oldest first.
+pub(crate) fn set_aside_items(conn: &Connection) -> Result<Vec<SetAside>> {
+    let mut stmt =
+        conn.prepare("SELECT kind, id, reason FROM sync_set_aside ORDER BY at_ms, kind, id")?;
+    Ok(stmt
+        .query_map([], |r| {
+            Ok(SetAside {
+                kind: r.get(0)?,
+                id: r.get(1)?,
+                reason: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Counts of what this store holds that came from or went to the server.
+pub(crate) fn sync_counts(conn: &Connection) -> Result<BTreeMap<&'static str, i64>> {
+    let n = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let mut out = BTreeMap::new();
+    out.insert(
+        "patrols_synced_in",
+        n("SELECT COUNT(*) FROM patrol WHERE source = 'synced'")?,
+    );
+    out.insert("reference_rows", n("SELECT COUNT(*) FROM reference_row")?);
+    out.insert("records_confirmed", n("SELECT COUNT(*) FROM sync_record")?);
+    Ok(out)
+}
+
+/// The wire form of a patrol header, with its check-ins.
+pub(crate) fn patrol_record_with_check_ins(
+    conn: &Connection,
+    p: &PatrolInfo,
+) -> Result<PatrolRecord> {
+    let check_ins = crate::signboard::check_ins(conn, p.id)?
+        .iter()
+        .map(|c| serde_json::to_value(c).map_err(|e| Error::Protocol(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PatrolRecord {
+        check_ins,
+        ..patrol_record(p)
+    })
 }
 
 /// The wire form of a patrol header (without check-ins).

@@ -7,73 +7,74 @@ use serde_json::{Value, json};
 
 use super::wire::LedgerRecord;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::DeviceIdentity;
 
-impl Store {
-    /// This user's pickups and points entries the server has not confirmed.
-    pub(crate) fn records_to_upload(&self, limit: usize) -> Result<Vec<LedgerRecord>> {
-        let me = self.require_device()?;
-        let mut out = Vec::new();
-        let mut pickups = self.conn.prepare(
-            "SELECT id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note, device_id FROM litter_pickup p
-              WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM sync_record s WHERE s.kind = 'pickup' AND s.id = p.id)
-                AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'pickup' AND x.id = p.id)
-              ORDER BY id LIMIT ?2",
-        )?;
-        let rows = pickups.query_map(params![me.user_id.to_string(), limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                json!({
-                    "id": r.get::<_, String>(0)?, "user_id": me.user_id, "device_id": r.get::<_, String>(9)?,
-                    "at_ms": r.get::<_, i64>(1)?, "lat": r.get::<_, f64>(2)?, "lon": r.get::<_, f64>(3)?,
-                    "bags": r.get::<_, i64>(4)?, "items": r.get::<_, i64>(5)?, "street_id": r.get::<_, Option<String>>(6)?,
-                    "photo_sha256": r.get::<_, Option<String>>(7)?, "note": r.get::<_, Option<String>>(8)?,
-                }),
-            ))
-        })?;
-        for row in rows {
-            let (id, body) = row?;
-            out.push(LedgerRecord {
-                kind: "pickup".into(),
-                id,
-                user_id: me.user_id,
-                body,
-            });
-        }
-        let mut entries = self.conn.prepare(
-            "SELECT id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry e
-              WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM sync_record s WHERE s.kind = 'points' AND s.id = e.id)
-                AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'points' AND x.id = e.id)
-                -- Hours of a patrol go up once the server holds all its fixes: it checks them
-                -- against the duration it computes itself.
-                AND (e.kind <> 'patrol_hour' OR EXISTS (
-                      SELECT 1 FROM patrol p JOIN sync_patrol sp ON sp.patrol_row = p.row_id
-                       WHERE p.id = e.source_id AND sp.uploaded_header IS NOT NULL
-                         AND sp.server_next_seq >= (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)))
-              ORDER BY id LIMIT ?2",
-        )?;
-        let rows = entries.query_map(params![me.user_id.to_string(), limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                json!({
-                    "id": r.get::<_, String>(0)?, "user_id": me.user_id, "at_ms": r.get::<_, i64>(1)?,
-                    "day": r.get::<_, String>(2)?, "kind": r.get::<_, String>(3)?, "source_id": r.get::<_, String>(4)?,
-                    "rule_id": r.get::<_, String>(5)?, "rule_version": r.get::<_, i64>(6)?, "points": r.get::<_, i64>(7)?,
-                    "note": r.get::<_, Option<String>>(8)?,
-                }),
-            ))
-        })?;
-        for row in rows {
-            let (id, body) = row?;
-            out.push(LedgerRecord {
-                kind: "points".into(),
-                id,
-                user_id: me.user_id,
-                body,
-            });
-        }
-        Ok(out)
+/// `me`'s pickups and points entries the server has not confirmed.
+pub(crate) fn records_to_upload(
+    conn: &Connection,
+    me: &DeviceIdentity,
+    limit: usize,
+) -> Result<Vec<LedgerRecord>> {
+    let mut out = Vec::new();
+    let mut pickups = conn.prepare(
+        "SELECT id, at_ms, lat, lon, bags, items, street_id, photo_sha256, note, device_id FROM litter_pickup p
+          WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM sync_record s WHERE s.kind = 'pickup' AND s.id = p.id)
+            AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'pickup' AND x.id = p.id)
+          ORDER BY id LIMIT ?2",
+    )?;
+    let rows = pickups.query_map(params![me.user_id.to_string(), limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            json!({
+                "id": r.get::<_, String>(0)?, "user_id": me.user_id, "device_id": r.get::<_, String>(9)?,
+                "at_ms": r.get::<_, i64>(1)?, "lat": r.get::<_, f64>(2)?, "lon": r.get::<_, f64>(3)?,
+                "bags": r.get::<_, i64>(4)?, "items": r.get::<_, i64>(5)?, "street_id": r.get::<_, Option<String>>(6)?,
+                "photo_sha256": r.get::<_, Option<String>>(7)?, "note": r.get::<_, Option<String>>(8)?,
+            }),
+        ))
+    })?;
+    for row in rows {
+        let (id, body) = row?;
+        out.push(LedgerRecord {
+            kind: "pickup".into(),
+            id,
+            user_id: me.user_id,
+            body,
+        });
     }
+    let mut entries = conn.prepare(
+        "SELECT id, at_ms, day, kind, source_id, rule_id, rule_version, points, note FROM points_entry e
+          WHERE user_id = ?1 AND NOT EXISTS (SELECT 1 FROM sync_record s WHERE s.kind = 'points' AND s.id = e.id)
+            AND NOT EXISTS (SELECT 1 FROM sync_rejected x WHERE x.kind = 'points' AND x.id = e.id)
+            -- Hours of a patrol go up once the server holds all its fixes: it checks them
+            -- against the duration it computes itself.
+            AND (e.kind <> 'patrol_hour' OR EXISTS (
+                  SELECT 1 FROM patrol p JOIN sync_patrol sp ON sp.patrol_row = p.row_id
+                   WHERE p.id = e.source_id AND sp.uploaded_header IS NOT NULL
+                     AND sp.server_next_seq >= (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = p.row_id)))
+          ORDER BY id LIMIT ?2",
+    )?;
+    let rows = entries.query_map(params![me.user_id.to_string(), limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            json!({
+                "id": r.get::<_, String>(0)?, "user_id": me.user_id, "at_ms": r.get::<_, i64>(1)?,
+                "day": r.get::<_, String>(2)?, "kind": r.get::<_, String>(3)?, "source_id": r.get::<_, String>(4)?,
+                "rule_id": r.get::<_, String>(5)?, "rule_version": r.get::<_, i64>(6)?, "points": r.get::<_, i64>(7)?,
+                "note": r.get::<_, Option<String>>(8)?,
+            }),
+        ))
+    })?;
+    for row in rows {
+        let (id, body) = row?;
+        out.push(LedgerRecord {
+            kind: "points".into(),
+            id,
+            user_id: me.user_id,
+            body,
+        });
+    }
+    Ok(out)
 }
 
 fn field<'a>(body: &'a Value, name: &str) -> Result<&'a Value> {

@@ -3,35 +3,32 @@
 //! rows; a device stores each in its own tables so it matches tracks and measures coverage
 //! offline, exactly as with a network it imported itself.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
-use crate::store::Store;
 use crate::streets::{Segment, to_e7};
 
 pub use patrol_model::reference::*;
 
-impl Store {
-    /// Every street of this store with its segments, as the server publishes them.
-    pub fn street_bundles(&self) -> Result<Vec<StreetBundle>> {
-        let mut segments = self.segments()?;
-        let mut out = Vec::new();
-        for (street, key) in self.streets_with_keys()? {
-            let mine: Vec<Segment> = segments
-                .iter()
-                .filter(|s| s.street_id == street.id)
-                .cloned()
-                .collect();
-            segments.retain(|s| s.street_id != street.id);
-            out.push(StreetBundle {
-                street,
-                key,
-                segments: mine,
-            });
-        }
-        Ok(out)
+/// Every street of this store with its segments, as the server publishes them.
+pub(crate) fn street_bundles(conn: &Connection) -> Result<Vec<StreetBundle>> {
+    let mut segments = crate::streets::store::segments(conn)?;
+    let mut out = Vec::new();
+    for (street, key) in crate::streets::store::streets_with_keys(conn)? {
+        let mine: Vec<Segment> = segments
+            .iter()
+            .filter(|s| s.street_id == street.id)
+            .cloned()
+            .collect();
+        segments.retain(|s| s.street_id != street.id);
+        out.push(StreetBundle {
+            street,
+            key,
+            segments: mine,
+        });
     }
+    Ok(out)
 }
 
 fn bad(table: &str, e: impl std::fmt::Display) -> Error {
