@@ -18,7 +18,9 @@ use serde::Serialize;
 use crate::domain::{Datum, IssueStatus, PickupId, PointsEntryId, PointsKind, UserId};
 pub use patrol_model::report::period::beijing_day;
 
-pub use patrol_model::points::{MAX_PICKUP_COUNT, PointsRule, default_points_rules, points_due};
+pub use patrol_model::points::{
+    MAX_PICKUP_COUNT, PointsEntry, PointsRule, default_points_rules, points_due,
+};
 
 use crate::error::{Error, Result};
 use crate::geodesy::{check_coordinates, gcj02_to_wgs84};
@@ -51,22 +53,6 @@ pub struct Pickup {
     pub items: u32,
     pub street_id: Option<String>,
     pub photo_sha256: Option<String>,
-    pub note: Option<String>,
-}
-
-/// One ledger entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PointsEntry {
-    pub id: PointsEntryId,
-    pub user_id: UserId,
-    pub at_ms: i64,
-    /// Beijing calendar day, YYYY-MM-DD.
-    pub day: String,
-    pub kind: PointsKind,
-    pub source_id: String,
-    pub rule_id: String,
-    pub rule_version: i64,
-    pub points: i64,
     pub note: Option<String>,
 }
 

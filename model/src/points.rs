@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::domain::PointsKind;
+use crate::domain::{PointsEntryId, PointsKind, UserId};
 use crate::error::{Error, Result};
 
 /// Most bags or items one pickup record may claim.
@@ -122,5 +122,31 @@ pub fn points_due(rule: &PointsRule, bags: u32, patrol_duration_s: f64) -> i64 {
             hours.saturating_mul(rule.points)
         }
         PointsKind::Redemption => 0,
+    }
+}
+
+/// One entry of a user's points ledger: what a fact earned under which rule version, or a
+/// redemption (negative). A phone's ledger rows and the reports read the same type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PointsEntry {
+    pub id: PointsEntryId,
+    pub user_id: UserId,
+    pub at_ms: i64,
+    /// Beijing calendar day, YYYY-MM-DD.
+    pub day: String,
+    pub kind: PointsKind,
+    pub source_id: String,
+    pub rule_id: String,
+    pub rule_version: i64,
+    pub points: i64,
+    pub note: Option<String>,
+}
+
+impl PointsEntry {
+    /// Written with 0 points because a daily cap cut it (its note says so).
+    pub fn capped(&self) -> bool {
+        self.note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("daily cap"))
     }
 }

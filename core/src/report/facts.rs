@@ -17,7 +17,7 @@ use crate::report::merchants::MerchantIssue;
 use crate::report::period::Period;
 use crate::track::MetricsConfig;
 use patrol_model::report::facts::{
-    Assignment, IssueOutcome, LedgerEntry, PatrolFacts, People, Person, PickupFacts, ReportedIssue,
+    Assignment, IssueOutcome, PatrolFacts, People, Person, PickupFacts, PointsEntry, ReportedIssue,
 };
 
 /// Everyone in the `user` table, by id.
@@ -212,26 +212,12 @@ pub(crate) fn balances_at(conn: &Connection, to_ms: i64) -> Result<BTreeMap<Stri
 }
 
 /// Ledger entries of the period, by user, then time.
-pub(crate) fn ledger_between(conn: &Connection, period: &Period) -> Result<Vec<LedgerEntry>> {
-    Ok(crate::points::query_entries(
+pub(crate) fn ledger_between(conn: &Connection, period: &Period) -> Result<Vec<PointsEntry>> {
+    crate::points::query_entries(
         conn,
         "WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY user_id, at_ms, id",
         params![period.from_ms, period.to_ms],
-    )?
-    .into_iter()
-    .map(|e| LedgerEntry {
-        id: e.id,
-        user_id: e.user_id,
-        at_ms: e.at_ms,
-        day: e.day,
-        kind: e.kind,
-        source_id: e.source_id,
-        rule_id: e.rule_id,
-        rule_version: e.rule_version,
-        points: e.points,
-        note: e.note,
-    })
-    .collect())
+    )
 }
 
 /// Pickups logged in the period, with the street each names as written (an id, a name, or

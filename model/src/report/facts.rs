@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::coverage::Coverage;
-use crate::domain::{
-    IssueEventKind, IssueStatus, PatrolId, PointsEntryId, PointsKind, Role, StreetId, UserId,
-};
+use crate::domain::{IssueEventKind, IssueStatus, PatrolId, Role, StreetId};
 use crate::streets::StreetNetwork;
+
+pub use crate::points::PointsEntry;
 
 /// A person as reports know them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -326,31 +326,6 @@ impl IssueOutcome {
     pub fn hours_to_verify(&self) -> Option<f64> {
         self.verified_at_ms
             .map(|v| (v - self.reported_at_ms) as f64 / 3_600_000.0)
-    }
-}
-
-/// One points ledger entry as reports read it (the fields of the phone's ledger rows).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LedgerEntry {
-    pub id: PointsEntryId,
-    pub user_id: UserId,
-    pub at_ms: i64,
-    /// Beijing calendar day, YYYY-MM-DD.
-    pub day: String,
-    pub kind: PointsKind,
-    pub source_id: String,
-    pub rule_id: String,
-    pub rule_version: i64,
-    pub points: i64,
-    pub note: Option<String>,
-}
-
-impl LedgerEntry {
-    /// Written with 0 points because a daily cap cut it (its note says so).
-    pub fn capped(&self) -> bool {
-        self.note
-            .as_deref()
-            .is_some_and(|n| n.starts_with("daily cap"))
     }
 }
 

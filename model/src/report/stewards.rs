@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::domain::Role;
 use crate::matching::{MatchConfig, match_point};
-use crate::report::facts::{LedgerEntry, PatrolFacts, People, Person, PickupFacts};
+use crate::report::facts::{PatrolFacts, People, Person, PickupFacts, PointsEntry};
 use crate::report::period::{DAY_MS, Period};
 use crate::report::rules::ReportRules;
 use crate::report::score::{round2, round4};
@@ -56,7 +56,7 @@ pub struct StewardRow {
     pub patrols: u64,
     pub patrol_hours: f64,
     /// The ledger entries of the period, oldest first.
-    pub history: Vec<LedgerEntry>,
+    pub history: Vec<PointsEntry>,
 }
 
 /// The stewards of one subdistrict by points earned in the period.
@@ -117,7 +117,7 @@ pub struct StewardFacts {
     /// Each user's points balance at the end of the period.
     pub balances: BTreeMap<String, i64>,
     /// Ledger entries of the period, by user, then time.
-    pub entries: Vec<LedgerEntry>,
+    pub entries: Vec<PointsEntry>,
     /// Pickups logged in the period.
     pub pickups: Vec<PickupFacts>,
 }
@@ -312,7 +312,7 @@ impl Pickups {
 #[derive(Debug, Default)]
 struct PeriodLedger {
     balance: HashMap<String, i64>,
-    history: HashMap<String, Vec<LedgerEntry>>,
+    history: HashMap<String, Vec<PointsEntry>>,
 }
 
 impl PeriodLedger {

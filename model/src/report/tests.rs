@@ -14,7 +14,7 @@ use crate::matching::MatchConfig;
 use crate::merchants::{Inspection, IssueLink, Merchant, MerchantFields};
 use crate::report::assessment::{AssessmentFacts, assess_chiefs, patrols_to_measure};
 use crate::report::facts::{
-    Assignment, CoverageFacts, IssueOutcome, LedgerEntry, PatrolFacts, People, Person, PickupFacts,
+    Assignment, CoverageFacts, IssueOutcome, PatrolFacts, People, Person, PickupFacts, PointsEntry,
     ReportedIssue, median,
 };
 use crate::report::merchants::{MerchantFacts, MerchantIssue, merchant_report};
@@ -324,8 +324,8 @@ fn the_median_is_the_middle_or_the_mean_of_the_middle_two() {
     assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
 }
 
-fn entry(user: &str, hours: i64, points: i64, note: Option<&str>) -> LedgerEntry {
-    LedgerEntry {
+fn entry(user: &str, hours: i64, points: i64, note: Option<&str>) -> PointsEntry {
+    PointsEntry {
         id: PointsEntryId::new(),
         user_id: user.parse::<UserId>().unwrap(),
         at_ms: week().from_ms + hours * HOUR_MS,
