@@ -5,7 +5,8 @@
 //! The core's per-segment intervals are `[from, to]` arrays; they cross as [`CoveredInterval`]
 //! records, which is why the street, patrol and period reports are mirrors.
 
-use patrol_core::coverage::report::{CoverageTotals, MatchSummary, PeriodQuery};
+use patrol_core::coverage::MatchSummary;
+use patrol_core::coverage::report::{CoverageTotals, PeriodQuery};
 use patrol_core::{PatrolId, SegmentId, StreetId, UserId};
 
 use crate::error::PatrolError;

@@ -557,3 +557,31 @@ pub fn match_point(
         distance_m: best.distance_m,
     })
 }
+
+/// How a track matched the network, in counts (kept, matched, off the network, runs); summed
+/// over patrols for a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct MatchSummary {
+    pub fixes_kept: u64,
+    pub fixes_matched: u64,
+    /// Kept fixes farther than the tolerance from every street.
+    pub fixes_off_network: u64,
+    /// Stretches matched without a break.
+    pub runs: u64,
+}
+
+impl MatchSummary {
+    pub fn add(&mut self, m: &TrackMatch) {
+        self.fixes_kept += m.fixes_considered as u64;
+        self.fixes_matched += m.fixes_matched as u64;
+        self.fixes_off_network += m.fixes_off_network as u64;
+        self.runs += m.runs.len() as u64;
+    }
+
+    pub fn merge(&mut self, other: &MatchSummary) {
+        self.fixes_kept += other.fixes_kept;
+        self.fixes_matched += other.fixes_matched;
+        self.fixes_off_network += other.fixes_off_network;
+        self.runs += other.runs;
+    }
+}

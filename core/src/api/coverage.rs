@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crate::coverage::Coverage;
 use crate::coverage::cache::{self, PatrolKey};
-use crate::coverage::report::{self, MatchSummary, PatrolCoverage, PeriodCoverage, PeriodQuery};
+use crate::coverage::report::{self, PatrolCoverage, PeriodCoverage, PeriodQuery};
 use crate::domain::{PatrolId, UserId};
 use crate::error::Result;
+use crate::matching::MatchSummary;
 use crate::spatial::{self, IndexedNetwork};
 use crate::store::Store;
 

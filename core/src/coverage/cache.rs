@@ -18,13 +18,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::coverage::Coverage;
-use crate::coverage::report::MatchSummary;
 use crate::domain::{PatrolId, SegmentId, StreetId};
 use crate::error::{Error, Result};
 use crate::matching::match_track;
 use crate::patrol::load_fixes;
 use crate::spatial::IndexedNetwork;
 use crate::store::StoreConfig;
+use patrol_model::matching::MatchSummary;
 
 const BLOB_VERSION: u8 = 1;
 

@@ -22,9 +22,9 @@ pub(crate) use cache::PatrolKey;
 
 pub use patrol_model::coverage::*;
 
+pub use patrol_model::matching::MatchSummary;
 pub use report::{
-    CoverageTotals, MatchSummary, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage,
-    StreetCoverage,
+    CoverageTotals, PatrolCoverage, PeriodCoverage, PeriodQuery, SegmentCoverage, StreetCoverage,
 };
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::coverage::{Coverage, CoverageConfig};
 use crate::domain::{PatrolId, SegmentId, StreetId, UserId};
 use crate::error::{Error, Result};
-use crate::matching::TrackMatch;
+use crate::matching::MatchSummary;
 use crate::patrol::PatrolInfo;
 use crate::spatial::IndexedNetwork;
 use crate::store::StoreConfig;
@@ -57,33 +57,6 @@ pub struct CoverageTotals {
     pub covered_m: f64,
     pub covered_ratio: f64,
     pub time_s: f64,
-}
-
-/// How the track matched the network.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct MatchSummary {
-    pub fixes_kept: u64,
-    pub fixes_matched: u64,
-    /// Kept fixes farther than the tolerance from every street.
-    pub fixes_off_network: u64,
-    /// Stretches matched without a break.
-    pub runs: u64,
-}
-
-impl MatchSummary {
-    pub(crate) fn add(&mut self, m: &TrackMatch) {
-        self.fixes_kept += m.fixes_considered as u64;
-        self.fixes_matched += m.fixes_matched as u64;
-        self.fixes_off_network += m.fixes_off_network as u64;
-        self.runs += m.runs.len() as u64;
-    }
-
-    pub(crate) fn merge(&mut self, other: &MatchSummary) {
-        self.fixes_kept += other.fixes_kept;
-        self.fixes_matched += other.fixes_matched;
-        self.fixes_off_network += other.fixes_off_network;
-        self.runs += other.runs;
-    }
 }
 
 /// What one patrol covered.
