@@ -151,7 +151,8 @@ impl From<patrol_core::Error> for PatrolError {
                     S::Malformed(_)
                     | S::UnsupportedVersion(_)
                     | S::BadSignature
-                    | S::BadPublicKey(_) => invalid(reason),
+                    | S::BadPublicKey(_)
+                    | S::BadPublicUrl(_) => invalid(reason),
                 }
             }
             E::UnknownPatrol(id) => missing(MissingKind::Patrol, id.to_string(), reason),

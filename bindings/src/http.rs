@@ -152,7 +152,7 @@ mod tests {
     fn request() -> core_sync::HttpRequest {
         core_sync::HttpRequest {
             method: core_sync::HttpMethod::Patch,
-            url: "https://patrol.example.cn/v1/blobs/x".into(),
+            url: "https://10.0.0.5/v1/blobs/x".into(),
             headers: vec![("upload-offset".into(), "0".into())],
             body: vec![1, 2, 3],
             timeout: std::time::Duration::from_millis(1_500),

@@ -143,7 +143,8 @@ fn import_assign_patrol_coverage_and_signboards() {
         String::from_utf8_lossy(&qr.stderr)
     );
     let link = String::from_utf8(qr.stdout).unwrap().trim().to_owned();
-    assert!(link.contains("/SP1."), "{link}");
+    // A store of its own has no district address to link under: the QR holds the bare code.
+    assert!(link.starts_with("SP1."), "{link}");
     let scan = json_of(&patrol(&db, &["signboard", "scan", &link, "--json"]));
     assert_eq!(scan["street_id"], south.as_str());
     assert_eq!(scan["check_in"]["patrol_id"], id.as_str());

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::domain::{CheckInId, PatrolId, SignboardId, StreetId};
 use crate::error::{Error, Result};
 use crate::geodesy::haversine_distance_m;
+use patrol_model::reference::SiteRow;
 pub use patrol_model::signboard::*;
 
 /// The code format this app writes and reads.
@@ -115,6 +116,21 @@ pub(crate) fn trust_district_key(conn: &Connection, key: &[u8; 32], now_ms: i64)
     Ok(())
 }
 
+/// The district's public address as received in sync (`reference_row`, table `site`), under
+/// which signboard links point; `None` until the district sets one.
+pub(crate) fn public_url(conn: &Connection) -> Result<Option<String>> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM reference_row WHERE tbl = ?1 AND id = ?2 AND deleted = 0",
+            [SiteRow::TABLE, SiteRow::ID],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(body
+        .and_then(|b| serde_json::from_str::<SiteRow>(&b).ok())
+        .and_then(|s| check_public_url(&s.public_url).ok()))
+}
+
 /// Stores a new signboard of `street` signed with `key`, at a position if known.
 pub(crate) fn insert_signboard(
     conn: &Connection,
@@ -134,7 +150,7 @@ pub(crate) fn insert_signboard(
         street_id: street,
         lat: position.map(|p| p.0),
         lon: position.map(|p| p.1),
-        link: link_for(&payload),
+        link: link_for(public_url(conn)?.as_deref(), &payload),
         payload,
         created_at_ms: now_ms,
     })
@@ -155,6 +171,7 @@ pub(crate) fn signboards_of(conn: &Connection, street: StreetId) -> Result<Vec<S
             r.get(5)?,
         ))
     })?;
+    let base = public_url(conn)?;
     let mut out = Vec::new();
     for row in rows {
         let (id, street_id, lat, lon, payload, created_at_ms) = row?;
@@ -163,7 +180,7 @@ pub(crate) fn signboards_of(conn: &Connection, street: StreetId) -> Result<Vec<S
             street_id: street_id.parse()?,
             lat,
             lon,
-            link: link_for(&payload),
+            link: link_for(base.as_deref(), &payload),
             payload,
             created_at_ms,
         });
@@ -297,7 +314,7 @@ mod tests {
         let read = decode_code(&code, &keys).unwrap();
         assert_eq!((read.signboard_id, read.street_id), (board, street));
         assert_eq!(
-            decode_code(&link_for(&code), &keys).unwrap(),
+            decode_code(&link_for(Some("http://127.0.0.1:8080"), &code), &keys).unwrap(),
             read,
             "the printed link reads too"
         );

@@ -129,6 +129,8 @@ pub enum SignboardError {
     NotIssuer,
     #[error("{0:?} is not a district public key (expected 32 bytes in base64url)")]
     BadPublicKey(String),
+    #[error("not a public address for the signboard pages: {0}")]
+    BadPublicUrl(String),
     #[error(
         "the signboard code is genuine but names street {0}, which this store does not have; sync the street network first"
     )]

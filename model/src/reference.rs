@@ -41,6 +41,18 @@ pub struct DistrictKeyRow {
     pub public_key: String,
 }
 
+/// The district's public address (`table = "site"`, id `district`): where residents reach the
+/// signboard pages, so every device prints the same links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteRow {
+    pub public_url: String,
+}
+
+impl SiteRow {
+    pub const TABLE: &'static str = "site";
+    pub const ID: &'static str = "district";
+}
+
 /// An issue category the district publishes (`table = "category"`, id = its code).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

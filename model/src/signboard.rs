@@ -21,8 +21,9 @@ const PREFIX: &str = "SP";
 const DOMAIN_TAG: &[u8] = b"streetpatrol/signboard/v1";
 const BODY_LEN: usize = 1 + 16 + 16;
 const CODE_LEN: usize = BODY_LEN + 64;
-/// Where the printed link points (the public report page); the code is its last path part.
-pub const DEFAULT_LINK_BASE: &str = "https://streetpatrol.example/s/";
+/// The path under the district's public address where a signboard's page lives: the printed
+/// link is `{public_url}/s/{code}`.
+pub const PAGE_PATH: &str = "/s/";
 
 /// What a verified code says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,9 +129,68 @@ pub fn decode_public_key(public_key: &str) -> Result<[u8; 32], SignboardError> {
     Ok(bytes)
 }
 
-/// Link for a code.
-pub fn link_for(payload: &str) -> String {
-    format!("{DEFAULT_LINK_BASE}{payload}")
+/// What a signboard's QR code holds: the link to its public page under the district's public
+/// address (`https://HOST/s/SP1.…`) when the district has set one, else the bare
+/// code (which the app reads all the same).
+pub fn link_for(public_url: Option<&str>, payload: &str) -> String {
+    match public_url {
+        Some(base) => format!("{}{PAGE_PATH}{payload}", base.trim_end_matches('/')),
+        None => payload.to_owned(),
+    }
+}
+
+/// Checks the district's public address (where residents' phones reach the server): `http(s)`,
+/// a host, an optional port and path; no credentials, query, fragment, spaces or control
+/// characters. Returns it without a trailing slash.
+pub fn check_public_url(url: &str) -> Result<String, SignboardError> {
+    let bad = |why: &str| SignboardError::BadPublicUrl(format!("{url:?}: {why}"));
+    let url = url.trim();
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("spaces or control characters"));
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| bad("it must start with https:// (or http:// on a closed network)"))?;
+    if rest.contains(['?', '#']) {
+        return Err(bad("no query or fragment"));
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(bad("no credentials"));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(inner) => {
+            let (host, after) = inner.split_once(']').ok_or_else(|| bad("bad host"))?;
+            if host.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(bad("bad host"));
+            }
+            match after {
+                "" => (host, None),
+                p => (
+                    host,
+                    Some(p.strip_prefix(':').ok_or_else(|| bad("bad port"))?),
+                ),
+            }
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if port.is_some_and(|p| p.parse::<u16>().ok().filter(|p| *p != 0).is_none()) {
+        return Err(bad("bad port"));
+    }
+    let plain = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if host.is_empty() || !(plain || host.parse::<std::net::Ipv6Addr>().is_ok()) {
+        return Err(bad("bad host"));
+    }
+    if url.len() > 200 {
+        return Err(bad("longer than 200 characters"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// A signboard as stored.
@@ -183,4 +243,51 @@ pub struct ScanPosition {
     pub lat: f64,
     pub lon: f64,
     pub accuracy_m: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_the_page_under_the_public_address_or_the_bare_code() {
+        assert_eq!(
+            link_for(Some("https://10.0.0.5/"), "SP1.abc"),
+            "https://10.0.0.5/s/SP1.abc"
+        );
+        assert_eq!(
+            link_for(Some("http://10.0.0.5:8080/jiexiang"), "SP1.abc"),
+            "http://10.0.0.5:8080/jiexiang/s/SP1.abc"
+        );
+        assert_eq!(link_for(None, "SP1.abc"), "SP1.abc");
+    }
+
+    #[test]
+    fn a_public_address_is_checked() {
+        for good in [
+            "https://10.0.0.5",
+            "https://localhost/",
+            "http://10.0.0.5:8080/jiexiang/",
+            "http://[::1]:3000",
+        ] {
+            let ok = check_public_url(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+            assert!(!ok.ends_with('/'), "{ok}");
+        }
+        for bad in [
+            "10.0.0.5",
+            "ftp://localhost",
+            "https://",
+            "https://user:pw@localhost",
+            "https://localhost/?q=1",
+            "https://localhost/#a",
+            "https://localhost:0",
+            "https://localhost:99999",
+            "https://local host",
+            "https://[::1",
+            "https://[nope]:80",
+            "https://local_host",
+        ] {
+            assert!(check_public_url(bad).is_err(), "{bad} was taken");
+        }
+    }
 }

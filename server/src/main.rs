@@ -72,6 +72,11 @@ struct ServeArgs {
     /// ...then one more every this many seconds (0: no limit).
     #[arg(long, value_name = "SECONDS", default_value_t = RateLimit::ENROL_DEFAULT.every.as_secs())]
     enrol_every_s: u64,
+    /// The district's public address, where residents' phones reach this server
+    /// (https://HOST[:PORT][/PATH]): signboard QR codes link to `{URL}/s/{code}`. Stored and
+    /// published to every device; kept from an earlier run when not given.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -80,6 +85,7 @@ impl Default for ServeArgs {
             metrics_addr: None,
             enrol_burst: RateLimit::ENROL_DEFAULT.burst,
             enrol_every_s: RateLimit::ENROL_DEFAULT.every.as_secs(),
+            public_url: None,
         }
     }
 }
@@ -217,6 +223,8 @@ enum DistrictCommand {
         #[arg(long)]
         code: Option<String>,
     },
+    /// The district's public address (as `serve --public-url`): signboard links point under it.
+    PublicUrl { url: String },
 }
 
 #[derive(Subcommand)]
@@ -374,6 +382,11 @@ fn serve(data: PathBuf, listen: SocketAddr, args: ServeArgs, log_json: bool) -> 
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    if let Some(url) = &args.public_url {
+        let storage = patrol_server::open_storage(&data)?;
+        let url = patrol_server::network::set_public_url(storage.as_ref(), url)?;
+        tracing::info!(public_url = %url, "signboard links point under the public address");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -436,6 +449,10 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         AdminCommand::District(DistrictCommand::Set { name, code }) => {
             let id = admin::set_district(s, &name, code.as_deref())?;
             println!("district {name} ({id})");
+        }
+        AdminCommand::District(DistrictCommand::PublicUrl { url }) => {
+            let url = patrol_server::network::set_public_url(s, &url)?;
+            println!("signboard links now point under {url}/s/ (published to every device)");
         }
         AdminCommand::Subdistrict(cmd) => run_subdistrict(s, cmd)?,
         AdminCommand::User(cmd) => run_user(s, cmd)?,

@@ -20,9 +20,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use patrol_model::domain::{SignboardId, StreetId};
 use patrol_model::geodesy::check_coordinates;
+use patrol_model::reference::SiteRow;
 use patrol_model::reference::{DistrictKeyRow, SignboardRow, StreetBundle};
 use patrol_model::signboard::Signboard;
-use patrol_model::signboard::{encode_code, link_for};
+use patrol_model::signboard::{check_public_url, encode_code, link_for};
 use patrol_model::streets::{
     PlannedStreet, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,
     StreetsError, from_e7, plan_street, read_street_file, to_e7,
@@ -233,6 +234,31 @@ fn key_of_earlier_server(path: &Path) -> Result<Option<[u8; 32]>> {
     }
 }
 
+/// Sets the district's public address (where residents' phones reach this server; the printed
+/// signboard links point under it) and publishes it to every device. Setting the same address
+/// again changes nothing. Returns it as stored (no trailing slash).
+pub fn set_public_url(storage: &dyn Storage, url: &str) -> Result<String> {
+    let url = check_public_url(url)?;
+    let row = serde_json::to_value(SiteRow {
+        public_url: url.clone(),
+    })?;
+    let mut tx = storage.write()?;
+    if tx.reference(SiteRow::TABLE, SiteRow::ID)?.map(|(b, _)| b) != Some(row.clone()) {
+        tx.put_reference(SiteRow::TABLE, SiteRow::ID, None, &row, false)?;
+        tx.feed_touch("ref:site", SiteRow::ID, &FeedScope::default())?;
+        tx.commit()?;
+    }
+    Ok(url)
+}
+
+/// The district's public address, when one is set.
+pub fn public_url(tx: &mut dyn Tx) -> Result<Option<String>> {
+    Ok(match tx.reference(SiteRow::TABLE, SiteRow::ID)? {
+        Some((body, false)) => Some(serde_json::from_value::<SiteRow>(body)?.public_url),
+        _ => None,
+    })
+}
+
 /// Issues a signboard for a street (by id or name), publishing it and the district's key.
 pub fn issue_signboard(
     storage: &dyn Storage,
@@ -247,6 +273,7 @@ pub fn issue_signboard(
     let mut tx = storage.write()?;
     let street_id = resolve_street(tx.as_mut(), street)?;
     let key = district_key(tx.as_mut(), data_dir, now_ms)?;
+    let base = public_url(tx.as_mut())?;
     let id = SignboardId::new();
     let payload = encode_code(&key, id, street_id);
     let key_row = serde_json::to_value(DistrictKeyRow {
@@ -277,7 +304,7 @@ pub fn issue_signboard(
         street_id,
         lat: position.map(|p| p.0),
         lon: position.map(|p| p.1),
-        link: link_for(&payload),
+        link: link_for(base.as_deref(), &payload),
         payload,
         created_at_ms: now_ms,
     })

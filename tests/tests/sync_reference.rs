@@ -115,3 +115,59 @@ fn real_osm_network_reaches_the_phone() {
     assert!(r.requests > 5, "{r:?}");
     assert_eq!(sup2.store.street_totals().unwrap().1, report.segments);
 }
+
+#[test]
+fn signboard_links_point_under_the_districts_public_address() {
+    let server = TestServer::start();
+    let storage = server.storage();
+    let file = server.network_file(&THREE_STREETS);
+    network::import_streets(storage.as_ref(), &file, &Default::default()).unwrap();
+    let (_, code) = server.add_user("王芳", Role::Chief, Scope::District);
+
+    // No address set: the QR code holds the bare code, which phones read all the same.
+    let bare = network::issue_signboard(storage.as_ref(), &server.data, "八角西街", None).unwrap();
+    assert_eq!(bare.link, bare.payload);
+
+    // The address residents reach this server at (here the test server's own) is checked,
+    // stored, and published; links point under it.
+    for bad in [
+        "ftp://127.0.0.1",
+        "https://user:pw@127.0.0.1",
+        "https://127.0.0.1/?x",
+    ] {
+        assert!(
+            network::set_public_url(storage.as_ref(), bad).is_err(),
+            "{bad}"
+        );
+    }
+    let base = network::set_public_url(storage.as_ref(), &format!("{}/", server.url())).unwrap();
+    assert_eq!(base, server.url().trim_end_matches('/'));
+    let head = storage.read().unwrap().feed_head().unwrap();
+    network::set_public_url(storage.as_ref(), &server.url()).unwrap();
+    assert_eq!(
+        storage.read().unwrap().feed_head().unwrap(),
+        head,
+        "setting the same address again publishes nothing"
+    );
+    let sign = network::issue_signboard(storage.as_ref(), &server.data, "八角西街", None).unwrap();
+    assert_eq!(sign.link, format!("{base}/s/{}", sign.payload));
+
+    // A phone receives the address with the network and lists the same links.
+    let mut chief = Device::enrol(&server.url(), &code);
+    chief.sync();
+    let street = chief.store.resolve_street("八角西街").unwrap();
+    let links: Vec<String> = chief
+        .store
+        .signboards_of(street)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.link)
+        .collect();
+    assert!(links.contains(&sign.link), "{links:?}");
+    assert!(
+        links.contains(&format!("{base}/s/{}", bare.payload)),
+        "{links:?}"
+    );
+    let scanned = chief.store.scan_signboard(&sign.link, None).unwrap();
+    assert_eq!(scanned.street_id, street);
+}

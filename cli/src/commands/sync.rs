@@ -10,7 +10,7 @@ use crate::output::Context;
 
 #[derive(Args)]
 pub struct EnrollArgs {
-    /// The server, e.g. https://patrol.example.cn (plain http only to this machine).
+    /// The server, e.g. https://HOST:PORT (plain http only to this machine).
     #[arg(long)]
     server: String,
     /// The one-time enrolment code from a supervisor (XXXX-XXXX-XXXX).

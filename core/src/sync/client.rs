@@ -877,12 +877,12 @@ mod tests {
     fn a_server_url_is_an_origin_over_https_or_loopback_http() {
         let ok = |u: &str| check_server_url(u, false).map(|s| s.join("/v1/sync"));
         assert_eq!(
-            ok("https://Patrol.Example.cn/").unwrap(),
-            "https://patrol.example.cn/v1/sync"
+            ok("https://LocalHost/").unwrap(),
+            "https://localhost/v1/sync"
         );
         assert_eq!(
-            ok(" https://patrol.example.cn:8443/ignored/path?q#f ").unwrap(),
-            "https://patrol.example.cn:8443/v1/sync"
+            ok(" https://10.0.0.5:8443/ignored/path?q#f ").unwrap(),
+            "https://10.0.0.5:8443/v1/sync"
         );
         assert_eq!(
             ok("http://127.0.0.1:8080").unwrap(),
@@ -899,18 +899,18 @@ mod tests {
         ));
         assert!(check_server_url("http://192.0.2.7:8080", true).is_ok());
         for bad in [
-            "patrol.example.cn",
-            "ftp://patrol.example.cn",
+            "10.0.0.5",
+            "ftp://10.0.0.5",
             "https://",
-            "https://user:pw@patrol.example.cn",
-            "https://patrol.example.cn:99999",
-            "https://patrol.example.cn:0",
-            "https://patrol.example.cn:x",
+            "https://user:pw@10.0.0.5",
+            "https://10.0.0.5:99999",
+            "https://10.0.0.5:0",
+            "https://10.0.0.5:x",
             "https://[::1",
             "https://[not-v6]",
-            "https://pat rol.example.cn",
-            "https://patrol.example.cn/\u{0}",
-            "https://patrol_example/",
+            "https://local host",
+            "https://10.0.0.5/\u{0}",
+            "https://ten_0_0_5/",
         ] {
             assert!(check_server_url(bad, true).is_err(), "{bad:?} was taken");
         }
@@ -970,7 +970,7 @@ mod tests {
         let mut c = SyncClient::new(
             &t,
             &NoProgress,
-            "https://patrol.example.cn",
+            "https://10.0.0.5",
             Some("tok".into()),
             quick_policy(),
         )
@@ -985,7 +985,7 @@ mod tests {
         assert_eq!(c.report.requests, 3);
         assert_eq!(c.report.retries, 2);
         let sent = t.sent.lock().unwrap();
-        assert_eq!(sent[0].url, "https://patrol.example.cn/v1/sync");
+        assert_eq!(sent[0].url, "https://10.0.0.5/v1/sync");
         assert!(
             sent[0]
                 .headers
@@ -1009,14 +1009,8 @@ mod tests {
         };
         // Lets the first request through, then says stop.
         let control = CancelAfter(std::sync::atomic::AtomicU32::new(1));
-        let mut c = SyncClient::new(
-            &t,
-            &control,
-            "https://patrol.example.cn",
-            None,
-            quick_policy(),
-        )
-        .unwrap();
+        let mut c =
+            SyncClient::new(&t, &control, "https://10.0.0.5", None, quick_policy()).unwrap();
         let e = c
             .send(Method::Get, "/v1/blobs/x", Vec::new(), "application/json")
             .unwrap_err();

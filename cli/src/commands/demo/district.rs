@@ -162,6 +162,8 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
             transport,
         });
     }
+    // The district's public address is this loopback server: the signboard's QR link points at it.
+    network::set_public_url(s, &server.url())?;
     let sign = network::issue_signboard(s, &data, "八角西街", Some((39.9075, 116.1937)))?;
     let mut it = phones.into_iter();
     let (chief, steward, crew, supervisor) = (
