@@ -211,6 +211,100 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A photo received as bytes (a resident's upload to the signboard page), checked whole: what
+/// the phones record of a photo they store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectedPhoto {
+    pub sha256: String,
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub exif: ExifFacts,
+    /// A JPEG of at most [`THUMBNAIL_MAX_PX`] a side, orientation applied.
+    pub thumbnail: Vec<u8>,
+}
+
+/// Checks a photo's bytes as [`crate::Store::add_photo`] checks a file (size, real type by
+/// content, pixel count, that it decodes) and reads its EXIF and thumbnail; `name` says which
+/// photo in errors.
+pub fn inspect_photo_bytes(
+    name: &str,
+    bytes: &[u8],
+    limits: &PhotoLimits,
+) -> Result<InspectedPhoto> {
+    let path = Path::new(name);
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty { path: path.into() }.into());
+    }
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(PhotoError::TooLarge {
+            path: path.into(),
+            size: bytes.len() as u64,
+            max: limits.max_bytes,
+        }
+        .into());
+    }
+    let checked = inspect(path, bytes, limits)?;
+    Ok(InspectedPhoto {
+        sha256: hex(&Sha256::digest(bytes)),
+        mime: mime(checked.format),
+        width: checked.width,
+        height: checked.height,
+        exif: checked.exif,
+        thumbnail: checked.thumbnail,
+    })
+}
+
+/// A copy of a photo fit to show anyone: decoded, turned upright, at most `max_side_px` a side
+/// and encoded again as JPEG, so nothing of the original's metadata (EXIF position, time,
+/// camera) is in it.
+pub fn public_jpeg(bytes: &[u8], limits: &PhotoLimits, max_side_px: u32) -> Result<Vec<u8>> {
+    let checked_path = Path::new("photo");
+    let format = image::guess_format(bytes).map_err(|_| PhotoError::NotAnImage {
+        path: checked_path.into(),
+        found: describe_start(bytes),
+    })?;
+    let undecodable = |e: image::ImageError| PhotoError::Undecodable {
+        path: checked_path.into(),
+        format: if format == ImageFormat::Png {
+            "PNG"
+        } else {
+            "JPEG"
+        },
+        reason: e.to_string(),
+    };
+    let orientation = read_exif(bytes).orientation;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_side_px);
+    decode_limits.max_image_height = Some(limits.max_side_px);
+    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decode_limits);
+    let img = reader.decode().map_err(undecodable)?;
+    let mut img = if img.width() > max_side_px || img.height() > max_side_px {
+        img.resize(
+            max_side_px,
+            max_side_px,
+            image::imageops::FilterType::Triangle,
+        )
+    } else {
+        img
+    };
+    if let Some(o) = orientation
+        .and_then(|o| u8::try_from(o).ok())
+        .and_then(Orientation::from_exif)
+    {
+        img.apply_orientation(o);
+    }
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    let mut out = Vec::new();
+    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut out, 80,
+    ))
+    .map_err(undecodable)?;
+    Ok(out)
+}
+
 struct Checked {
     format: ImageFormat,
     width: u32,

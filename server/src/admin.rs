@@ -11,7 +11,7 @@ use serde_json::json;
 use patrol_model::text::{MAX_NAME_CHARS, check_name};
 
 use crate::secrets::{hash_secret, new_enrol_code, normalise_code};
-use crate::storage::{FeedScope, Storage};
+use crate::storage::{FeedScope, Storage, Tx};
 
 /// How long an enrolment code stays valid unless the admin says otherwise: two weeks to get
 /// the phone to the person.
@@ -307,31 +307,7 @@ pub fn add_user_with_code_days(
     let now = now_ms();
     let code = new_enrol_code();
     let mut tx = storage.write()?;
-    if let Scope::Subdistrict(s) = &scope
-        && !tx
-            .subdistricts()?
-            .iter()
-            .any(|(id, _, _)| *id == s.to_string())
-    {
-        bail!("subdistrict {s} does not exist");
-    }
-    tx.add_user(&user, now)?;
-    tx.add_enrol_code(
-        &hash_secret(&normalise_code(&code)),
-        &user.id,
-        now,
-        now + valid_ms,
-    )?;
-    if role != Role::Public {
-        tx.put_reference(
-            "user",
-            &user.id.to_string(),
-            None,
-            &json!({ "id": user.id, "name": user.name, "role": role }),
-            false,
-        )?;
-        tx.feed_touch("ref:user", &user.id.to_string(), &FeedScope::default())?;
-    }
+    create_user(tx.as_mut(), &user, &code, now, valid_ms)?;
     tx.commit()?;
     Ok(NewUser {
         user_id: user.id,
@@ -344,7 +320,44 @@ pub fn add_user_with_code_days(
     })
 }
 
-fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
+/// Adds `user` with the one-time `code` valid `valid_ms`, and publishes who they are (but a
+/// resident's), inside the caller's transaction.
+pub(crate) fn create_user(
+    tx: &mut dyn Tx,
+    user: &UserRecord,
+    code: &str,
+    now: i64,
+    valid_ms: i64,
+) -> Result<()> {
+    if let Scope::Subdistrict(s) = &user.scope
+        && !tx
+            .subdistricts()?
+            .iter()
+            .any(|(id, _, _)| *id == s.to_string())
+    {
+        bail!("subdistrict {s} does not exist");
+    }
+    tx.add_user(user, now)?;
+    tx.add_enrol_code(
+        &hash_secret(&normalise_code(code)),
+        &user.id,
+        now,
+        now + valid_ms,
+    )?;
+    if user.role != Role::Public {
+        tx.put_reference(
+            "user",
+            &user.id.to_string(),
+            None,
+            &json!({ "id": user.id, "name": user.name, "role": user.role }),
+            false,
+        )?;
+        tx.feed_touch("ref:user", &user.id.to_string(), &FeedScope::default())?;
+    }
+    Ok(())
+}
+
+pub(crate) fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
     match server_url {
         Some(url) => format!("streetpatrol:enrol?code={code}&server={url}"),
         None => format!("streetpatrol:enrol?code={code}"),
@@ -431,6 +444,20 @@ pub fn assign(
     }
     let street_id = resolve_street(storage, street)?;
     let mut tx = storage.write()?;
+    assign_in(tx.as_mut(), &street_id, user, role, assigned)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`assign`] inside the caller's transaction, the street given by id.
+pub(crate) fn assign_in(
+    tx: &mut dyn Tx,
+    street_id: &str,
+    user: &UserId,
+    role: Role,
+    assigned: bool,
+) -> Result<()> {
+    let street_id = street_id.to_owned();
     let u = tx.user(user)?.with_context(|| format!("no user {user}"))?;
     if u.role != role {
         bail!("{} is a {}, not a {role}", u.name, u.role);
@@ -459,6 +486,5 @@ pub fn assign(
             }
         }
     }
-    tx.commit()?;
     Ok(())
 }

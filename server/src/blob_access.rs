@@ -7,6 +7,9 @@
 use automerge::Automerge;
 use patrol_model::UserId;
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use crate::policy::DeviceCtx;
 use crate::storage::Tx;
 use crate::sync_error::{SyncError, SyncResult};
@@ -147,4 +150,30 @@ pub fn check_upload(
         )));
     }
     Ok(decls)
+}
+
+/// Where a stored photo's bytes are: `<blobs>/<hash[..2]>/<hash>` (`hash` checked by the caller
+/// to be a photo id, so it is a plain file name).
+pub fn blob_file(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(&hash[..2]).join(hash)
+}
+
+/// Writes a photo's bytes whole or not at all: to a temporary name beside it, synced, then
+/// renamed into place.
+pub fn write_blob_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("a blob path has a folder"))?;
+    std::fs::create_dir_all(parent)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }

@@ -13,6 +13,7 @@ pub mod blob_access;
 pub mod http;
 pub mod network;
 pub mod policy;
+pub mod public;
 pub mod quarantine;
 pub mod reports;
 pub mod rules;
@@ -45,6 +46,10 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Enrolment attempts one client address may make ([`RateLimit::ENROL_DEFAULT`]).
     pub enrol_limit: RateLimit,
+    /// Signboard-page posts one client address may make ([`RateLimit::PUBLIC_DEFAULT`]).
+    pub public_limit: RateLimit,
+    /// Signboard-page posts through one signboard ([`RateLimit::SIGNBOARD_DEFAULT`]).
+    pub signboard_limit: RateLimit,
 }
 
 impl ServerConfig {
@@ -55,6 +60,8 @@ impl ServerConfig {
             listen,
             metrics_listen: None,
             enrol_limit: RateLimit::ENROL_DEFAULT,
+            public_limit: RateLimit::PUBLIC_DEFAULT,
+            signboard_limit: RateLimit::SIGNBOARD_DEFAULT,
         }
     }
 }
@@ -120,12 +127,23 @@ fn serve_until(
 /// Starts serving; returns once the port is bound.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let storage = open_storage(&config.data_dir)?;
+    let form_key = {
+        let mut tx = storage.write()?;
+        let key = public::desk::form_key(tx.as_mut())?;
+        tx.commit()?;
+        key
+    };
     let state = AppState {
         storage,
         policy: default_policy(),
         blobs_dir: config.data_dir.join("blobs"),
         metrics: Arc::new(Metrics::default()),
         enrol_limiter: Arc::new(RateLimiter::new(config.enrol_limit)),
+        public: Arc::new(http::public::PublicDoor {
+            form_key,
+            per_address: RateLimiter::new(config.public_limit),
+            per_signboard: RateLimiter::new(config.signboard_limit),
+        }),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -77,6 +77,21 @@ struct ServeArgs {
     /// published to every device; kept from an earlier run when not given.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+    /// Signboard-page posts (reports, steward applications) one client address may make at
+    /// once...
+    #[arg(long, value_name = "N", default_value_t = RateLimit::PUBLIC_DEFAULT.burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    public_burst: u32,
+    /// ...then one more every this many seconds (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = RateLimit::PUBLIC_DEFAULT.every.as_secs())]
+    public_every_s: u64,
+    /// Posts through one signboard, from any address, at once...
+    #[arg(long, value_name = "N", default_value_t = RateLimit::SIGNBOARD_DEFAULT.burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    signboard_burst: u32,
+    /// ...then one more every this many seconds (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = RateLimit::SIGNBOARD_DEFAULT.every.as_secs())]
+    signboard_every_s: u64,
 }
 
 impl Default for ServeArgs {
@@ -86,6 +101,10 @@ impl Default for ServeArgs {
             enrol_burst: RateLimit::ENROL_DEFAULT.burst,
             enrol_every_s: RateLimit::ENROL_DEFAULT.every.as_secs(),
             public_url: None,
+            public_burst: RateLimit::PUBLIC_DEFAULT.burst,
+            public_every_s: RateLimit::PUBLIC_DEFAULT.every.as_secs(),
+            signboard_burst: RateLimit::SIGNBOARD_DEFAULT.burst,
+            signboard_every_s: RateLimit::SIGNBOARD_DEFAULT.every.as_secs(),
         }
     }
 }
@@ -115,6 +134,54 @@ enum AdminCommand {
     /// Reports computed from the server's own data, by the model code the phones run.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Residents' applications to become alley stewards, sent from signboard pages.
+    #[command(subcommand)]
+    Applications(ApplicationsCommand),
+    /// Problems residents reported through signboard pages, with their contact phones.
+    #[command(subcommand, name = "public-reports")]
+    PublicReports(PublicReportsCommand),
+}
+
+#[derive(Subcommand)]
+enum ApplicationsCommand {
+    /// Applications, oldest first (pending ones unless `--all`).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approves one: makes the steward user, assigns them to the street they chose and makes
+    /// the enrolment code their status page shows.
+    Approve {
+        id: String,
+        /// The server address phones enrol at (in the QR payload); the district's public
+        /// address when not given.
+        #[arg(long, value_name = "URL")]
+        server_url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Declines one, with a reason the applicant reads on their status page.
+    Decline {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PublicReportsCommand {
+    /// Reports of the last `--days` days, newest first. Contact phones are masked unless
+    /// `--show-phones` (for the supervisor who calls residents back).
+    List {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long)]
+        show_phones: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -397,6 +464,14 @@ fn serve(data: PathBuf, listen: SocketAddr, args: ServeArgs, log_json: bool) -> 
                 burst: args.enrol_burst,
                 every: std::time::Duration::from_secs(args.enrol_every_s),
             },
+            public_limit: RateLimit {
+                burst: args.public_burst,
+                every: std::time::Duration::from_secs(args.public_every_s),
+            },
+            signboard_limit: RateLimit {
+                burst: args.signboard_burst,
+                every: std::time::Duration::from_secs(args.signboard_every_s),
+            },
             ..ServerConfig::new(data.clone(), listen)
         })
         .await?;
@@ -465,6 +540,111 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             println!("{n} device(s) revoked");
         }
         AdminCommand::Streets(cmd) => run_streets(s, data, cmd)?,
+        AdminCommand::Applications(cmd) => run_applications(s, cmd)?,
+        AdminCommand::PublicReports(PublicReportsCommand::List {
+            days,
+            show_phones,
+            json,
+        }) => {
+            let from = admin::now_ms() - i64::from(days) * 24 * 3600 * 1000;
+            let rows = s.read()?.public_reports(from, 10_000)?;
+            let phone = |p: &Option<String>| match p {
+                Some(p) if show_phones => p.clone(),
+                Some(p) => patrol_server::public::contact::mask_phone(p),
+                None => String::new(),
+            };
+            let value = serde_json::Value::Array(
+                rows.iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "issue_id": r.issue_id, "street_id": r.street_id,
+                            "signboard_id": r.signboard_id, "created_at_ms": r.created_at_ms,
+                            "contact_phone": phone(&r.contact_phone),
+                        })
+                    })
+                    .collect(),
+            );
+            let text = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}  {}  {}",
+                        r.issue_id,
+                        r.street_id,
+                        phone(&r.contact_phone)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, value, text);
+        }
+    }
+    Ok(())
+}
+
+fn run_applications(
+    s: &dyn patrol_server::storage::Storage,
+    cmd: ApplicationsCommand,
+) -> Result<()> {
+    use patrol_server::public::applications;
+    use patrol_server::storage::ApplicationStatus;
+    match cmd {
+        ApplicationsCommand::List { all, json } => {
+            let status = (!all).then_some(ApplicationStatus::Pending);
+            let rows = applications::list(s, status)?;
+            let value = serde_json::Value::Array(
+                rows.iter()
+                    .map(|a| {
+                        serde_json::json!({
+                            "id": a.id, "name": a.name, "phone": a.phone,
+                            "street_id": a.street_id, "availability": a.availability,
+                            "status": a.status.as_str(), "reason": a.reason,
+                            "user_id": a.user_id, "created_at_ms": a.created_at_ms,
+                        })
+                    })
+                    .collect(),
+            );
+            let text = rows
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}  {:<8}  {}  {}  {}  {}",
+                        a.id,
+                        a.status.as_str(),
+                        a.name,
+                        a.phone,
+                        a.street_id,
+                        a.availability
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, value, text);
+        }
+        ApplicationsCommand::Approve {
+            id,
+            server_url,
+            json,
+        } => {
+            let url = match server_url {
+                Some(u) => Some(u),
+                None => patrol_server::network::public_url(s.read()?.as_mut())?,
+            };
+            let done = applications::approve(s, &id, url.as_deref(), admin::now_ms())?;
+            let value = serde_json::json!({
+                "user_id": done.user_id, "name": done.name, "street_id": done.street_id,
+                "enrol_code": done.enrol_code, "enrol_qr": done.enrol_qr,
+            });
+            let text = format!(
+                "application {id} approved: steward {} ({}) on street {}\nenrolment code {} (also on the applicant's status page)",
+                done.name, done.user_id, done.street_id, done.enrol_code
+            );
+            print(json, value, text);
+        }
+        ApplicationsCommand::Decline { id, reason } => {
+            applications::decline(s, &id, &reason, admin::now_ms())?;
+            println!("application {id} declined");
+        }
     }
     Ok(())
 }

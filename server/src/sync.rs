@@ -214,6 +214,37 @@ fn apply_doc_upload(
     })
 }
 
+/// Stores a new document the server wrote itself on behalf of `ctx` (a resident's report made
+/// through a signboard page, by the public desk) after the same checks a device's upload of it
+/// would pass: the document model, the role table and the fold, through `policy`. Returns the
+/// scope it was published with; the caller checks that scope is where it meant to write.
+pub fn accept_server_doc(
+    tx: &mut dyn Tx,
+    policy: &dyn DocPolicy,
+    ctx: &DeviceCtx,
+    kind: DocKind,
+    id: &str,
+    doc: &Automerge,
+    now_ms: i64,
+) -> SyncResult<FeedScope> {
+    if tx.doc(id)?.is_some() {
+        return Err(SyncError::Conflict(format!("document {id} exists already")));
+    }
+    let changes: Vec<ChangeHash> = doc.get_changes(&[]).iter().map(|c| c.hash()).collect();
+    let facts = policy.check_update(kind, id, None, doc, &changes, ctx)?;
+    let scope = doc_scope(tx, &facts)?;
+    tx.put_doc(
+        id,
+        kind.as_str(),
+        &doc.save(),
+        &heads_hex(doc),
+        &facts.blobs,
+        now_ms,
+    )?;
+    tx.feed_touch(&feed_kind(kind), id, &scope)?;
+    Ok(scope)
+}
+
 /// An upload's changes, decoded, after checking the id, the size and that every change is this
 /// device's own (signed by its actor).
 fn decode_upload(ctx: &DeviceCtx, up: &DocUpload) -> SyncResult<Vec<Change>> {

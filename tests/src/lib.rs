@@ -3,6 +3,7 @@
 
 pub mod district;
 pub mod hostile;
+pub mod public;
 mod shared_data;
 
 pub use shared_data::{in_ci, shared_data, shared_data_dir};
@@ -140,6 +141,9 @@ pub mod net {
         /// second, so [`TestServer::start`] lifts it ([`RateLimit::NONE`]);
         /// [`TestServer::start_with_enrol_limit`] sets one.
         pub enrol_limit: RateLimit,
+        /// The signboard pages' limits per address and per signboard: lifted too unless
+        /// [`TestServer::start_with_public_limits`] sets them.
+        pub public_limits: (RateLimit, RateLimit),
         _dir: Option<tempfile::TempDir>,
     }
 
@@ -149,12 +153,25 @@ pub mod net {
         }
 
         pub fn start_with_enrol_limit(enrol_limit: RateLimit) -> Self {
+            Self::start_with_limits(enrol_limit, (RateLimit::NONE, RateLimit::NONE))
+        }
+
+        /// A server whose signboard-page posts are limited per address and per signboard.
+        pub fn start_with_public_limits(per_address: RateLimit, per_signboard: RateLimit) -> Self {
+            Self::start_with_limits(RateLimit::NONE, (per_address, per_signboard))
+        }
+
+        fn start_with_limits(
+            enrol_limit: RateLimit,
+            public_limits: (RateLimit, RateLimit),
+        ) -> Self {
             let dir = tempfile::tempdir().expect("tempdir");
             let data = dir.path().join("server");
             let mut s = Self {
                 data,
                 server: None,
                 enrol_limit,
+                public_limits,
                 _dir: Some(dir),
             };
             s.restart();
@@ -181,6 +198,8 @@ pub mod net {
                 let cfg = ServerConfig {
                     metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
                     enrol_limit: self.enrol_limit,
+                    public_limit: self.public_limits.0,
+                    signboard_limit: self.public_limits.1,
                     ..ServerConfig::new(self.data.clone(), listen)
                 };
                 match ServerThread::spawn(cfg) {

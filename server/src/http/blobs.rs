@@ -50,7 +50,7 @@ fn check_hash(hash: &str) -> ApiResult<()> {
 }
 
 fn final_path(dir: &std::path::Path, hash: &str) -> PathBuf {
-    dir.join(&hash[..2]).join(hash)
+    crate::blob_access::blob_file(dir, hash)
 }
 
 fn partial_path(dir: &std::path::Path, hash: &str, device: &DeviceId) -> PathBuf {

@@ -10,6 +10,7 @@ mod enrol;
 pub mod error;
 mod fixes;
 mod health;
+pub mod public;
 pub mod ratelimit;
 mod sync;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Enrolment attempts per client address.
     pub enrol_limiter: Arc<ratelimit::RateLimiter>,
+    /// The public pages' form key and rate limits.
+    pub public: Arc<public::PublicDoor>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,6 +68,9 @@ pub struct Metrics {
     pub enrolments: AtomicU64,
     pub enrolments_limited: AtomicU64,
     pub auth_failures: AtomicU64,
+    pub public_reports: AtomicU64,
+    pub steward_applications: AtomicU64,
+    pub public_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -121,6 +127,21 @@ impl Metrics {
                 "requests with a missing, wrong or revoked token",
                 &self.auth_failures,
             ),
+            (
+                "patrol_public_reports_total",
+                "problems residents reported through signboard pages",
+                &self.public_reports,
+            ),
+            (
+                "patrol_steward_applications_total",
+                "steward applications residents sent",
+                &self.steward_applications,
+            ),
+            (
+                "patrol_public_limited_total",
+                "signboard-page posts refused by a rate limit",
+                &self.public_limited,
+            ),
         ] {
             out.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
@@ -139,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sync::router())
         .merge(fixes::router())
         .merge(blobs::router())
+        .merge(public::router(state.clone()))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(check_content_length))
@@ -169,6 +191,10 @@ pub fn body_limit_for(path: &str) -> usize {
         256 * 1024
     } else if path == "/v1/enrol" {
         4 * 1024
+    } else if path.starts_with("/s/") && path.ends_with("/report") {
+        public::MAX_REPORT_BODY_BYTES
+    } else if path.starts_with("/s/") && path.ends_with("/steward") {
+        public::MAX_STEWARD_BODY_BYTES
     } else {
         64 * 1024
     }

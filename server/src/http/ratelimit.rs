@@ -30,6 +30,21 @@ impl RateLimit {
         every: Duration::from_secs(10),
     };
 
+    /// Signboard-page posts from one client address: 10, then one a minute. Mobile carriers
+    /// put many phones behind one address, so this is generous; the per-signboard limit and
+    /// the form token do the rest.
+    pub const PUBLIC_DEFAULT: RateLimit = RateLimit {
+        burst: 10,
+        every: Duration::from_secs(60),
+    };
+
+    /// Posts through one signboard, from any address: 30, then one every two minutes (a
+    /// busy street corner sees a handful of reports a day).
+    pub const SIGNBOARD_DEFAULT: RateLimit = RateLimit {
+        burst: 30,
+        every: Duration::from_secs(120),
+    };
+
     /// No limit at all.
     pub const NONE: RateLimit = RateLimit {
         burst: u32::MAX,
@@ -56,19 +71,26 @@ struct Bucket {
 }
 
 /// The buckets of one endpoint, keyed by client address (IPv6 by its /64, what one
-/// subscriber usually has).
-pub struct RateLimiter {
+/// subscriber usually has) or by anything else (a signboard).
+pub struct RateLimiter<K = IpAddr> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl std::fmt::Debug for RateLimiter {
+impl<K> std::fmt::Debug for RateLimiter<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimiter").finish_non_exhaustive()
     }
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
+    /// Takes a token for `ip` at `now`; when there is none, how long until there is.
+    pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.take_key(bucket_key(ip), now)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
@@ -76,8 +98,8 @@ impl RateLimiter {
         }
     }
 
-    /// Takes a token for `ip` at `now`; when there is none, how long until there is.
-    pub fn take(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes a token for `key` at `now`; when there is none, how long until there is.
+    pub fn take_key(&self, key: K, now: Instant) -> Result<(), Duration> {
         if self.limit.unlimited() {
             return Ok(());
         }
@@ -91,7 +113,6 @@ impl RateLimiter {
             // A full bucket is the same as none.
             buckets.retain(|_, b| refilled(b) < burst);
         }
-        let key = bucket_key(ip);
         let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: burst,
             at: now,
@@ -105,6 +126,15 @@ impl RateLimiter {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) * every))
         }
     }
+}
+
+/// The address a request came from (`0.0.0.0` for a router served without connect info: every
+/// client then shares one bucket, still limited, never open).
+pub fn client_ip(req: &Request) -> IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
 fn bucket_key(ip: IpAddr) -> IpAddr {
@@ -123,13 +153,7 @@ fn bucket_key(ip: IpAddr) -> IpAddr {
 /// Middleware for `/v1/enrol`: one token per attempt, before anything is read; 429 with
 /// `Retry-After` when the client address has none left.
 pub async fn limit_enrol(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Without the peer's address (a router served without connect info) every client shares
-    // one bucket: still limited, never open.
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let ip = client_ip(&req);
     match state.enrol_limiter.take(ip, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
@@ -153,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_one_per_interval_per_address() {
-        let l = RateLimiter::new(RateLimit {
+        let l = RateLimiter::<IpAddr>::new(RateLimit {
             burst: 3,
             every: Duration::from_secs(10),
         });
@@ -176,12 +200,16 @@ mod tests {
             assert!(l.take(v6a, t0).is_ok());
         }
         assert!(l.take(v6b, t0).is_err());
-        assert!(RateLimiter::new(RateLimit::NONE).take(a, t0).is_ok());
+        assert!(
+            RateLimiter::<IpAddr>::new(RateLimit::NONE)
+                .take(a, t0)
+                .is_ok()
+        );
     }
 
     #[test]
     fn idle_buckets_are_dropped_when_there_are_many() {
-        let l = RateLimiter::new(RateLimit {
+        let l = RateLimiter::<IpAddr>::new(RateLimit {
             burst: 1,
             every: Duration::from_secs(1),
         });

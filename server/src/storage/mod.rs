@@ -145,6 +145,67 @@ pub struct PointsLedgerRow {
     pub at_ms: i64,
 }
 
+/// A resident's report through a signboard page: the issue it became and how to follow it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicReportRow {
+    /// The receipt token, hashed ([`crate::secrets::hash_secret`]).
+    pub token_hash: String,
+    pub issue_id: String,
+    pub signboard_id: String,
+    pub street_id: String,
+    /// Given for follow-up: only an authorised supervisor reads it unmasked.
+    pub contact_phone: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// Where a steward application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Pending => "pending",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(ApplicationStatus::Pending),
+            "approved" => Some(ApplicationStatus::Approved),
+            "declined" => Some(ApplicationStatus::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// A resident's application to become an alley steward (小巷管家).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StewardApplicationRow {
+    pub id: String,
+    /// The applicant's status-page token, hashed.
+    pub token_hash: String,
+    pub name: String,
+    pub phone: String,
+    pub street_id: String,
+    pub signboard_id: Option<String>,
+    pub availability: String,
+    pub status: ApplicationStatus,
+    /// Why it was declined, in words the applicant reads.
+    pub reason: Option<String>,
+    pub user_id: Option<UserId>,
+    /// The one-time enrolment code made on approval, shown on the applicant's page.
+    pub enrol_code: Option<String>,
+    pub created_at_ms: i64,
+    pub decided_at_ms: Option<i64>,
+}
+
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 pub trait Tx {
     fn commit(self: Box<Self>) -> StorageResult<()>;
@@ -204,6 +265,12 @@ pub trait Tx {
     ) -> StorageResult<()>;
     fn street_subdistrict(&mut self, street_id: &str) -> StorageResult<Option<Option<String>>>;
     fn streets_named(&mut self, name: &str) -> StorageResult<Vec<String>>;
+    /// Streets of a subdistrict (or of none) as (id, name), by name, at most `limit`.
+    fn street_names(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        limit: usize,
+    ) -> StorageResult<Vec<(String, String)>>;
     fn put_reference(
         &mut self,
         tbl: &str,
@@ -327,6 +394,30 @@ pub trait Tx {
         now_ms: i64,
     ) -> StorageResult<()>;
     fn delete_blob_upload(&mut self, hash: &str, device: &DeviceId) -> StorageResult<()>;
+
+    // --- the public's door
+    /// A setting or secret the server keeps for itself (the form key, the public desk).
+    fn site_setting(&mut self, name: &str) -> StorageResult<Option<Vec<u8>>>;
+    fn put_site_setting(&mut self, name: &str, value: &[u8]) -> StorageResult<()>;
+    /// Who is assigned to a street, as (user, role).
+    fn street_assignees(&mut self, street_id: &str) -> StorageResult<Vec<(UserId, Role)>>;
+    fn put_public_report(&mut self, row: &PublicReportRow) -> StorageResult<()>;
+    fn public_report(&mut self, token_hash: &str) -> StorageResult<Option<PublicReportRow>>;
+    /// Reports made since `from_ms`, newest first, at most `limit`.
+    fn public_reports(&mut self, from_ms: i64, limit: usize)
+    -> StorageResult<Vec<PublicReportRow>>;
+    /// Inserts an application or updates the one with its id.
+    fn put_steward_application(&mut self, row: &StewardApplicationRow) -> StorageResult<()>;
+    fn steward_application(&mut self, id: &str) -> StorageResult<Option<StewardApplicationRow>>;
+    fn steward_application_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> StorageResult<Option<StewardApplicationRow>>;
+    /// Applications, oldest first; only those with `status` when given.
+    fn steward_applications(
+        &mut self,
+        status: Option<ApplicationStatus>,
+    ) -> StorageResult<Vec<StewardApplicationRow>>;
 }
 
 /// The scope a user's record says, with `Own` for roles that only see their own and assigned.

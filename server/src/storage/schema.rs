@@ -1,6 +1,6 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 pub fn step(version: i64) -> &'static str {
     match version {
@@ -8,6 +8,7 @@ pub fn step(version: i64) -> &'static str {
         2 => V2,
         3 => V3_TRUST,
         4 => V4_DISTRICT_KEY,
+        5 => V5_PUBLIC,
         _ => "",
     }
 }
@@ -250,4 +251,44 @@ CREATE TABLE district_key (
     secret_key    BLOB NOT NULL,
     created_at_ms INTEGER NOT NULL
 );
+"#;
+
+/// The public's door (the signboard pages): the server's own settings and secrets (the key its
+/// forms are signed with, the desk residents report through), residents' reports with the
+/// receipt token (hashed) and the contact phone only supervisors read, and steward
+/// applications waiting for the district.
+const V5_PUBLIC: &str = r#"
+CREATE TABLE site_setting (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE public_report (
+    token_hash    TEXT PRIMARY KEY,
+    issue_id      TEXT NOT NULL UNIQUE,
+    signboard_id  TEXT NOT NULL,
+    street_id     TEXT NOT NULL,
+    -- for follow-up; read by authorised supervisors only, masked everywhere else
+    contact_phone TEXT,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX public_report_by_time ON public_report (created_at_ms);
+
+CREATE TABLE steward_application (
+    id            TEXT PRIMARY KEY,
+    token_hash    TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    street_id     TEXT NOT NULL,
+    signboard_id  TEXT,
+    availability  TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+    reason        TEXT,
+    -- once approved: the steward user, and the one-time code the applicant's page shows
+    user_id       TEXT,
+    enrol_code    TEXT,
+    created_at_ms INTEGER NOT NULL,
+    decided_at_ms INTEGER
+);
+CREATE INDEX steward_application_by_status ON steward_application (status, created_at_ms);
 "#;

@@ -11,8 +11,9 @@ use patrol_model::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, PointsLedgerRow, PointsStatus,
-    QuarantineRow, Storage, StorageError, StorageResult, Tx, schema,
+    ApplicationStatus, BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, PointsLedgerRow,
+    PointsStatus, PublicReportRow, QuarantineRow, StewardApplicationRow, Storage, StorageError,
+    StorageResult, Tx, schema,
 };
 
 const READERS: usize = 4;
@@ -219,6 +220,64 @@ fn points_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PointsLedgerRow> {
         status: PointsStatus::parse(&r.get::<_, String>(6)?).ok_or_else(|| bad(6, "status"))?,
         at_ms: r.get(7)?,
     })
+}
+
+const PUBLIC_REPORT_COLUMNS: &str =
+    "token_hash, issue_id, signboard_id, street_id, contact_phone, created_at_ms";
+
+fn public_report_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublicReportRow> {
+    Ok(PublicReportRow {
+        token_hash: r.get(0)?,
+        issue_id: r.get(1)?,
+        signboard_id: r.get(2)?,
+        street_id: r.get(3)?,
+        contact_phone: r.get(4)?,
+        created_at_ms: r.get(5)?,
+    })
+}
+
+const APPLICATION_COLUMNS: &str = "id, token_hash, name, phone, street_id, signboard_id, \
+     availability, status, reason, user_id, enrol_code, created_at_ms, decided_at_ms";
+
+fn application_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(StewardApplicationRow, String)> {
+    let status: String = r.get(7)?;
+    let user: Option<String> = r.get(9)?;
+    Ok((
+        StewardApplicationRow {
+            id: r.get(0)?,
+            token_hash: r.get(1)?,
+            name: r.get(2)?,
+            phone: r.get(3)?,
+            street_id: r.get(4)?,
+            signboard_id: r.get(5)?,
+            availability: r.get(6)?,
+            status: ApplicationStatus::Pending,
+            reason: r.get(8)?,
+            user_id: None,
+            enrol_code: r.get(10)?,
+            created_at_ms: r.get(11)?,
+            decided_at_ms: r.get(12)?,
+        },
+        format!("{status} {}", user.unwrap_or_default()),
+    ))
+}
+
+/// An application row with its status and user read (kept apart so a damaged value is said).
+fn application_from(
+    (mut row, rest): (StewardApplicationRow, String),
+) -> StorageResult<StewardApplicationRow> {
+    let (status, user) = rest.split_once(' ').unwrap_or((rest.as_str(), ""));
+    row.status = ApplicationStatus::parse(status)
+        .ok_or_else(|| corrupt(format!("application {}: status {status:?}", row.id)))?;
+    row.user_id = if user.is_empty() {
+        None
+    } else {
+        Some(
+            user.parse()
+                .map_err(|_| corrupt(format!("application {}: user {user:?}", row.id)))?,
+        )
+    };
+    Ok(row)
 }
 
 fn join(heads: &[String]) -> String {
@@ -483,6 +542,20 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT id FROM street WHERE name = ?1 OR id = ?1")?;
         Ok(s.query_map([name], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn street_names(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        limit: usize,
+    ) -> StorageResult<Vec<(String, String)>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT id, name FROM street WHERE subdistrict_id IS ?1 ORDER BY name, id LIMIT ?2",
+        )?;
+        Ok(s.query_map(params![subdistrict_id, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_reference(
@@ -1105,6 +1178,151 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("DELETE FROM blob_upload WHERE hash = ?1 AND device_id = ?2")?
             .execute(params![hash, device.to_string()])?;
         Ok(())
+    }
+
+    fn site_setting(&mut self, name: &str) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM site_setting WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn put_site_setting(&mut self, name: &str, value: &[u8]) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO site_setting (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![name, value])?;
+        Ok(())
+    }
+
+    fn street_assignees(&mut self, street_id: &str) -> StorageResult<Vec<(UserId, Role)>> {
+        let mut s = self.conn.prepare_cached(
+            "SELECT user_id, role FROM assignment WHERE street_id = ?1 ORDER BY role, user_id",
+        )?;
+        let rows = s
+            .query_map([street_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(u, role)| {
+                Ok((
+                    u.parse()
+                        .map_err(|_| corrupt(format!("assignment user {u:?}")))?,
+                    role.parse().map_err(corrupt)?,
+                ))
+            })
+            .collect()
+    }
+
+    fn put_public_report(&mut self, row: &PublicReportRow) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO public_report ({PUBLIC_REPORT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))?
+            .execute(params![
+                row.token_hash,
+                row.issue_id,
+                row.signboard_id,
+                row.street_id,
+                row.contact_phone,
+                row.created_at_ms
+            ])?;
+        Ok(())
+    }
+
+    fn public_report(&mut self, token_hash: &str) -> StorageResult<Option<PublicReportRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PUBLIC_REPORT_COLUMNS} FROM public_report WHERE token_hash = ?1"
+            ))?
+            .query_row([token_hash], public_report_row)
+            .optional()?)
+    }
+
+    fn public_reports(
+        &mut self,
+        from_ms: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<PublicReportRow>> {
+        let mut s = self.conn.prepare_cached(&format!(
+            "SELECT {PUBLIC_REPORT_COLUMNS} FROM public_report WHERE created_at_ms >= ?1
+             ORDER BY created_at_ms DESC LIMIT ?2"
+        ))?;
+        Ok(
+            s.query_map(params![from_ms, limit as i64], public_report_row)?
+                .collect::<rusqlite::Result<_>>()?,
+        )
+    }
+
+    fn put_steward_application(&mut self, a: &StewardApplicationRow) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO steward_application ({APPLICATION_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+                     reason = excluded.reason, user_id = excluded.user_id,
+                     enrol_code = excluded.enrol_code, decided_at_ms = excluded.decided_at_ms"
+            ))?
+            .execute(params![
+                a.id,
+                a.token_hash,
+                a.name,
+                a.phone,
+                a.street_id,
+                a.signboard_id,
+                a.availability,
+                a.status.as_str(),
+                a.reason,
+                a.user_id.map(|u| u.to_string()),
+                a.enrol_code,
+                a.created_at_ms,
+                a.decided_at_ms
+            ])?;
+        Ok(())
+    }
+
+    fn steward_application(&mut self, id: &str) -> StorageResult<Option<StewardApplicationRow>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {APPLICATION_COLUMNS} FROM steward_application WHERE id = ?1"
+            ))?
+            .query_row([id], application_row)
+            .optional()?
+            .map(application_from)
+            .transpose()
+    }
+
+    fn steward_application_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> StorageResult<Option<StewardApplicationRow>> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {APPLICATION_COLUMNS} FROM steward_application WHERE token_hash = ?1"
+            ))?
+            .query_row([token_hash], application_row)
+            .optional()?
+            .map(application_from)
+            .transpose()
+    }
+
+    fn steward_applications(
+        &mut self,
+        status: Option<ApplicationStatus>,
+    ) -> StorageResult<Vec<StewardApplicationRow>> {
+        let mut s = self.conn.prepare_cached(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM steward_application
+             WHERE ?1 IS NULL OR status = ?1 ORDER BY created_at_ms, id"
+        ))?;
+        let rows = s
+            .query_map([status.map(ApplicationStatus::as_str)], application_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(application_from).collect()
     }
 }
 

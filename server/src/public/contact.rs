@@ -1,0 +1,57 @@
+//! Contact phone numbers residents give: checked as mainland China numbers (a mobile, or a
+//! landline with its area code), stored as digits, and masked wherever anyone but an authorised
+//! supervisor sees them.
+
+/// The number's digits when it is a mainland mobile (11 digits starting 1[3-9]) or a landline
+/// with area code (0 and 9 to 11 more digits); `+86`/`0086`, spaces and dashes are allowed.
+pub fn check_phone(text: &str) -> Option<String> {
+    let mut t: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\u{3000}'))
+        .collect();
+    if let Some(rest) = t.strip_prefix("+86").or_else(|| t.strip_prefix("0086")) {
+        t = rest.to_owned();
+    }
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let b = t.as_bytes();
+    let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
+    let landline = (10..=12).contains(&b.len()) && b[0] == b'0';
+    (mobile || landline).then_some(t)
+}
+
+/// A number as shown to anyone but an authorised supervisor: the first three and last four
+/// digits, the rest hidden (`138****5678`).
+pub fn mask_phone(digits: &str) -> String {
+    let n = digits.chars().count();
+    if n <= 7 {
+        return "*".repeat(n);
+    }
+    let head: String = digits.chars().take(3).collect();
+    let tail: String = digits.chars().skip(n - 4).collect();
+    format!("{head}{}{tail}", "*".repeat(n - 7))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mainland_numbers_pass_and_are_masked() {
+        assert_eq!(check_phone("138 1234 5678").as_deref(), Some("13812345678"));
+        assert_eq!(
+            check_phone("+86-138-1234-5678").as_deref(),
+            Some("13812345678")
+        );
+        assert_eq!(check_phone("010-6512 3456").as_deref(), Some("01065123456"));
+        assert_eq!(check_phone("12812345678"), None);
+        assert_eq!(check_phone("1381234567"), None);
+        assert_eq!(check_phone("138123456789"), None);
+        assert_eq!(check_phone("13812345678; DROP"), None);
+        assert_eq!(check_phone(""), None);
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("01065123456"), "010****3456");
+        assert_eq!(mask_phone("1234"), "****");
+    }
+}

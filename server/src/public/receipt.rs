@@ -1,0 +1,115 @@
+//! A report's progress for the resident who made it, read with the receipt token: plain steps
+//! (reported, dispatched, handled, verified, or returned with the reason), who acted by role or
+//! department only (never a name or a number), and the photos to show.
+
+use patrol_model::Role;
+use patrol_model::domain::{Department, IssueEventKind, IssueStatus, PhotoStage};
+use patrol_model::issues::Assignee;
+
+use super::contact::mask_phone;
+use super::{PublicError, PublicResult, normalise_token};
+use crate::storage::{PublicReportRow, Tx};
+
+/// Who acted, as the public is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Resident,
+    Role(Role),
+    Department(Department),
+}
+
+/// One step of the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub kind: IssueEventKind,
+    pub at_ms: i64,
+    pub by: Actor,
+    /// For a dispatch: to whom (a department, or a role when it went to a person).
+    pub to: Option<Actor>,
+    /// Why it was returned, reopened or cancelled, as the one who did it wrote.
+    pub reason: Option<String>,
+}
+
+/// What the receipt page shows.
+#[derive(Debug, Clone)]
+pub struct ReceiptView {
+    pub report: PublicReportRow,
+    pub category: String,
+    pub description: String,
+    pub status: IssueStatus,
+    pub steps: Vec<Step>,
+    /// The resident's own photos (SHA-256).
+    pub before_photos: Vec<String>,
+    /// The after-photo of the fix, once resolved.
+    pub after_photo: Option<String>,
+    pub contact_masked: Option<String>,
+}
+
+impl ReceiptView {
+    /// Whether `sha` is a photo this receipt shows.
+    pub fn shows_photo(&self, sha: &str) -> bool {
+        self.after_photo.as_deref() == Some(sha) || self.before_photos.iter().any(|p| p == sha)
+    }
+}
+
+/// The report a receipt token names, and its issue folded.
+pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
+    let token = normalise_token(token).ok_or(PublicError::NotFound)?;
+    let report = tx
+        .public_report(&crate::secrets::hash_secret(&token))?
+        .ok_or(PublicError::NotFound)?;
+    let row = tx
+        .doc(&report.issue_id)?
+        .ok_or_else(|| anyhow::anyhow!("issue {} of a receipt is missing", report.issue_id))?;
+    let doc = automerge::Automerge::load(&row.data)
+        .map_err(|e| anyhow::anyhow!("issue {} unreadable: {e}", report.issue_id))?;
+    let issue = patrol_model::issues::doc::read(&doc)
+        .map_err(|e| anyhow::anyhow!("issue {} unreadable: {e}", report.issue_id))?;
+    let state = patrol_model::issues::workflow::fold(&issue);
+    let actor = |role: Role| {
+        if role == Role::Public {
+            Actor::Resident
+        } else {
+            Actor::Role(role)
+        }
+    };
+    let mut after_photo = None;
+    let mut steps = Vec::new();
+    for e in state.applied() {
+        let to = match &e.payload.to {
+            Some(Assignee::Department(d)) => Some(Actor::Department(*d)),
+            // A person: said by what they do, not who they are.
+            Some(Assignee::User(u)) => tx.user(u)?.map(|u| actor(u.role)),
+            None => None,
+        };
+        if e.kind == IssueEventKind::Resolve {
+            after_photo = e.payload.photo.clone();
+        }
+        if matches!(e.kind, IssueEventKind::Reopen) {
+            after_photo = None;
+        }
+        steps.push(Step {
+            kind: e.kind,
+            at_ms: e.at.wall_ms,
+            by: actor(e.role),
+            to,
+            reason: e.payload.reason.clone(),
+        });
+    }
+    let before_photos = issue
+        .photos
+        .iter()
+        .filter(|p| p.stage == PhotoStage::Before && p.added_by == issue.reporter.user_id)
+        .map(|p| p.sha256.clone())
+        .collect();
+    Ok(ReceiptView {
+        contact_masked: report.contact_phone.as_deref().map(mask_phone),
+        report,
+        category: issue.category.clone(),
+        description: issue.description.clone(),
+        status: state.status,
+        steps,
+        before_photos,
+        after_photo,
+    })
+}
