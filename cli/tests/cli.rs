@@ -300,6 +300,25 @@ fn demo_runs_and_reports() {
         (Some(1), Some(1), Some(18))
     );
     assert_eq!(a["explanation"].as_array().unwrap().len(), 8);
+    // A resident reported through the signboard's page over HTTP; the chief's phone received
+    // it and the loop closed: the receipt page says verified.
+    let server = d["server"].as_str().unwrap();
+    let resident = &d["resident"];
+    assert!(
+        resident["signboard"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{server}/s/SP1.")),
+        "{resident}"
+    );
+    assert!(
+        resident["receipt"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{server}/r/")),
+        "{resident}"
+    );
+    assert_eq!(resident["receipt_status"], "已核实办结", "{resident}");
     let human = Command::new(env!("CARGO_BIN_EXE_patrol"))
         .arg("demo")
         .output()
@@ -312,6 +331,10 @@ fn demo_runs_and_reports() {
     );
     assert!(text.contains("verified"), "{text}");
     assert!(text.contains("Assessment of 王芳"), "{text}");
+    assert!(
+        text.contains("/s/SP1.") && text.contains("receipt page now says: 已核实办结"),
+        "{text}"
+    );
     // The shop the chief inspected, rated on the supervisor's phone after sync.
     let m = &d["merchant"];
     assert_eq!(

@@ -403,3 +403,180 @@ fn names_with_escapes_are_refused_and_old_ones_print_neutralised() {
     let list = json(&admin(&data, &["user", "list", "--json"]));
     assert_eq!(list[0]["name"], hostile);
 }
+
+/// A district with one street and a signboard on it, made with the admin commands; returns the
+/// signboard's code.
+fn district_with_signboard(data: &std::path::Path) -> String {
+    assert!(
+        admin(data, &["district", "set", "--name", "石景山区"])
+            .status
+            .success()
+    );
+    assert!(
+        admin(data, &["subdistrict", "add", "--name", "八角街道"])
+            .status
+            .success()
+    );
+    let net = data.parent().unwrap().join("net.geojson");
+    std::fs::write(
+        &net,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"八角西街"},
+            "geometry":{"type":"LineString","coordinates":[[116.1935,39.9040],[116.1937,39.9110]]}}]}"#,
+    )
+    .unwrap();
+    let out = admin(
+        data,
+        &[
+            "streets",
+            "import",
+            net.to_str().unwrap(),
+            "--subdistrict",
+            "八角街道",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sign = json(&admin(
+        data,
+        &[
+            "streets",
+            "signboard",
+            "八角西街",
+            "--lat",
+            "39.9075",
+            "--lon",
+            "116.1936",
+            "--json",
+        ],
+    ));
+    sign["payload"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn steward_applications_are_listed_approved_and_declined_from_the_command_line() {
+    use patrol_server::public::applications::{NewApplication, apply};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let code = district_with_signboard(&data);
+    {
+        // Two residents apply through the signboard's page (its handler calls this).
+        let storage = patrol_server::open_storage(&data).unwrap();
+        for (name, phone) in [("张阿姨", "13900001111"), ("赵先生", "13700002222")] {
+            let new = NewApplication {
+                code: code.clone(),
+                name: name.into(),
+                phone: phone.into(),
+                street: String::new(),
+                availability: "周末".into(),
+            };
+            apply(storage.as_ref(), &new, patrol_server::admin::now_ms()).unwrap();
+        }
+    }
+    let list = json(&admin(&data, &["applications", "list", "--json"]));
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["name"], "张阿姨");
+    assert_eq!(
+        list[0]["phone"], "13900001111",
+        "the district reads the phone it calls"
+    );
+    assert_eq!(list[0]["status"], "pending");
+    let (first, second) = (
+        list[0]["id"].as_str().unwrap().to_owned(),
+        list[1]["id"].as_str().unwrap().to_owned(),
+    );
+
+    let done = json(&admin(
+        &data,
+        &["applications", "approve", &first, "--json"],
+    ));
+    let enrol = done["enrol_code"].as_str().unwrap();
+    assert_eq!(enrol.len(), 14);
+    let users = json(&admin(&data, &["user", "list", "--json"]));
+    let steward = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "张阿姨")
+        .expect("the steward user");
+    assert_eq!(steward["role"], "steward");
+    assert_eq!(steward["id"], done["user_id"]);
+    let again = admin(&data, &["applications", "approve", &first]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("approved already"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let no_reason = admin(
+        &data,
+        &["applications", "decline", &second, "--reason", "  "],
+    );
+    assert!(!no_reason.status.success());
+    let out = admin(
+        &data,
+        &["applications", "decline", &second, "--reason", "名额已满"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        json(&admin(&data, &["applications", "list", "--json"]))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let all = json(&admin(&data, &["applications", "list", "--all", "--json"]));
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["approved", "declined"]);
+    assert!(
+        !admin(&data, &["applications", "approve", "no-such-id"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn residents_reports_list_with_phones_masked_unless_asked() {
+    use patrol_server::public::report::{NewPublicReport, submit};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let code = district_with_signboard(&data);
+    {
+        let storage = patrol_server::open_storage(&data).unwrap();
+        let new = NewPublicReport {
+            code,
+            category: "litter".into(),
+            description: "垃圾".into(),
+            contact_phone: "13812345678".into(),
+            ..Default::default()
+        };
+        submit(
+            storage.as_ref(),
+            patrol_server::default_policy().as_ref(),
+            &data.join("blobs"),
+            &new,
+            patrol_server::admin::now_ms(),
+        )
+        .unwrap();
+    }
+    let masked = json(&admin(&data, &["public-reports", "list", "--json"]));
+    assert_eq!(masked[0]["contact_phone"], "138****5678");
+    let shown = json(&admin(
+        &data,
+        &["public-reports", "list", "--show-phones", "--json"],
+    ));
+    assert_eq!(shown[0]["contact_phone"], "13812345678");
+    assert!(shown[0]["issue_id"].is_string());
+}

@@ -6,23 +6,27 @@
 //! 2. Offline, the chief patrols with realistic GPS noise (drift, multipath spikes, a stop to
 //!    talk to a merchant), scans a signboard and reports an overflowing bin with a photo; at the
 //!    same stop registers the shop, inspects its frontage duty and links the bin to it; the
-//!    steward logs a litter pickup and reports illegal advertising.
-//! 3. They sync on cellular (photos wait for wifi); the supervisor dispatches the bin to the
-//!    city-property crew, whose phone receives it, resolves it with an after-photo; the chief
-//!    verifies the fix: the loop closes.
+//!    steward logs a litter pickup and reports illegal advertising. A resident scans the
+//!    signboard with their phone's camera and reports litter through its web page (no app, no
+//!    account: plain HTTP to the server's public page).
+//! 3. They sync on cellular (photos wait for wifi); the supervisor dispatches the bin and the
+//!    resident's litter to the city-property crew, whose phone receives them and resolves them
+//!    with after-photos; the chief verifies both fixes: the loop closes, and the resident's
+//!    receipt page says so.
 //! 4. The supervisor's phone, on wifi, now holds the patrol with its track, the issues, the
 //!    merchant, the pickups and points, and measures the chief's coverage, assesses the chief
 //!    and rates the merchant offline.
 
 mod district;
 mod patrol;
+mod resident;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
 use patrol_core::coverage::PatrolCoverage;
-use patrol_core::issues::{Assignee, IssueView, NewIssue};
+use patrol_core::issues::{Assignee, IssueQuery, IssueView, NewIssue};
 use patrol_core::merchants::{Merchant, NewInspection, NewMerchant};
 use patrol_core::photos::PhotoInfo;
 use patrol_core::points::NewPickup;
@@ -121,6 +125,8 @@ struct OfflineWork {
     bin: IssueView,
     shop: Merchant,
     ad: IssueView,
+    /// The resident's report through the signboard's page.
+    resident: resident::Receipt,
 }
 
 /// What arrived on the supervisor's phone and what it computes offline (step 4).
@@ -241,6 +247,16 @@ fn work_offline(
     let mut ad = NewIssue::at("illegal_advertising", 39.90415, 116.19900);
     ad.description = "电线杆上小广告".into();
     let ad = d.steward.store.report_issue(ad)?.issue;
+    // A resident at the signboard: the phone's browser, plain HTTP, no account.
+    let browser = patrol_core::sync::NativeTransport::new()?;
+    let snapshot = std::fs::read(district::photo(photos, "resident.jpg", 120)?)?;
+    let resident = resident::report_at_signboard(
+        &browser,
+        &d.signboard_link,
+        "litter",
+        "公示牌旁边有人倒了一堆装修垃圾",
+        &snapshot,
+    )?;
     timeline.log.push(format!(
         "2. Offline: {} patrols {}, reports an overflowing bin with a photo and inspects the frontage of {}, the shop it belongs to; {} picks up {} bags of litter and reports illegal advertising",
         d.chief.name,
@@ -249,12 +265,17 @@ fn work_offline(
         d.steward.name,
         pickup.pickup.bags
     ));
+    timeline.log.push(format!(
+        "  A resident scans the signboard of 八角西街 with the phone's camera and reports litter on its page, no app, no account:\n           {}\n           receipt {} at {}",
+        d.signboard_link, resident.number, resident.url
+    ));
     Ok(OfflineWork {
         walk,
         before,
         bin,
         shop,
         ad,
+        resident,
     })
 }
 
@@ -273,16 +294,22 @@ fn close_the_loop(
     timeline.sync(&mut d.chief, NetworkState::Cellular)?;
     timeline.sync(&mut d.steward, NetworkState::Cellular)?;
     timeline.sync(&mut d.supervisor, NetworkState::Wifi)?;
+    let litter = resident_issue(&d.chief)?;
     d.supervisor.store.assign_issue(
         bin,
         Assignee::Department(Department::CityProperty),
         Some("请城市物业处理".into()),
     )?;
+    d.supervisor.store.assign_issue(
+        litter,
+        Assignee::Department(Department::CityProperty),
+        None,
+    )?;
     d.supervisor
         .store
         .assign_issue(ad, Assignee::Department(Department::Enforcement), None)?;
     timeline.log.push(format!(
-        "  {:<8} dispatches the bin to city property and the advertising to enforcement",
+        "  {:<8} dispatches the bin and the resident's litter to city property and the advertising to enforcement",
         d.supervisor.name
     ));
     timeline.sync(&mut d.supervisor, NetworkState::Wifi)?;
@@ -298,19 +325,48 @@ fn close_the_loop(
         Some(work.walk.bin_spot),
         Some("已清运".into()),
     )?;
+    d.crew.store.accept_issue(litter)?;
+    let cleared = d
+        .crew
+        .store
+        .attach_photo(district::photo(photos, "litter-after.jpg", 160)?)?;
+    d.crew.store.resolve_issue(
+        litter,
+        &cleared.sha256,
+        Some((39.9075, 116.1937)),
+        Some("已清理".into()),
+    )?;
     timeline.log.push(format!(
-        "  {:<8} accepts the bin and resolves it with an after-photo",
+        "  {:<8} accepts both and resolves them with after-photos",
         d.crew.name
     ));
     timeline.sync(&mut d.crew, NetworkState::Wifi)?;
     timeline.sync(&mut d.chief, NetworkState::Wifi)?;
     d.chief.store.verify_issue(bin, Some("已核实".into()))?;
+    d.chief.store.verify_issue(litter, None)?;
     timeline.log.push(format!(
-        "  {:<8} checks the street and verifies the fix: the loop is closed",
+        "  {:<8} checks the street and verifies both fixes: the loop is closed",
         d.chief.name
     ));
     timeline.sync(&mut d.chief, NetworkState::Wifi)?;
+    let browser = patrol_core::sync::NativeTransport::new()?;
+    let status = resident::receipt_status(&browser, &work.resident)?;
+    timeline.log.push(format!(
+        "  The resident's receipt page now says: {status} (roles only, the after-photo without EXIF)"
+    ));
     Ok(after)
+}
+
+/// The issue the resident reported through the signboard's page, as the chief's phone received
+/// it: the one reported by the role `public`.
+fn resident_issue(chief: &district::Phone) -> Result<patrol_core::IssueId> {
+    for summary in chief.store.list_issues(&IssueQuery::default())? {
+        let issue = chief.store.issue(summary.id)?;
+        if issue.reporter.role == patrol_core::Role::Public {
+            return Ok(issue.id);
+        }
+    }
+    bail!("the chief's phone did not receive the resident's report")
 }
 
 /// Step 4: the steward and the supervisor sync a last time; then what the supervisor's phone holds
@@ -397,6 +453,14 @@ fn print_json(
             { "id": work.bin.id, "category": work.bin.category, "status": view.bin.status },
             { "id": work.ad.id, "category": work.ad.category, "status": view.ad.status },
         ],
+        "resident": {
+            "signboard": d.signboard_link,
+            "receipt": work.resident.url,
+            "receipt_status": resident::receipt_status(
+                &patrol_core::sync::NativeTransport::new()?,
+                &work.resident,
+            )?,
+        },
         "assessment": view.assessment.as_ref().map(|(day, c)| json!({ "period": day, "chief": c })),
         "merchant": view.merchant,
         "supervisor": {
@@ -422,6 +486,10 @@ fn print_story(d: &district::District, work: &OfflineWork, view: &SupervisorView
         metres(d.network_length_m),
         d.chief.name,
         d.steward.name
+    );
+    println!(
+        "The signboard of 八角西街 (its QR code, for any phone's browser): {}\n",
+        d.signboard_link
     );
     for line in &log[..5] {
         println!("{line}");
