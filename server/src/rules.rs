@@ -122,6 +122,22 @@ pub fn publish_category(storage: &dyn Storage, category: &CategoryRow) -> Result
     Ok(())
 }
 
+/// The district's catalog of issue categories: the built-in ones and those it published.
+pub fn catalog(tx: &mut dyn Tx) -> Result<patrol_model::issues::Catalog> {
+    let mut catalog = patrol_model::issues::Catalog::builtin();
+    for (_, body) in tx.references("category")? {
+        let row: CategoryRow = serde_json::from_value(body)?;
+        catalog = catalog.with(patrol_model::issues::CategorySpec {
+            code: row.code,
+            name_zh: row.name_zh,
+            name_en: row.name_en,
+            due_hours: row.due_hours,
+            builtin: false,
+        });
+    }
+    Ok(catalog)
+}
+
 pub fn published(storage: &dyn Storage) -> Result<Published> {
     let mut tx = storage.read()?;
     let report_rules = match tx.reference("rules", ReportRules::REFERENCE_ID)? {

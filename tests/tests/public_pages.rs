@@ -64,6 +64,17 @@ fn walk(dir: &std::path::Path) -> usize {
 #[test]
 fn a_signboard_page_shows_its_street_chief_and_forms_in_chinese_first() {
     let site = Site::new();
+    // A category the district published offers itself beside the built-in ones.
+    patrol_server::rules::publish_category(
+        site.server.storage().as_ref(),
+        &patrol_model::reference::CategoryRow {
+            code: "shared_bikes".into(),
+            name_zh: "共享单车乱停".into(),
+            name_en: "Shared bikes parked badly".into(),
+            due_hours: 12,
+        },
+    )
+    .unwrap();
     let mut b = Browser::new();
     let page = b.get(&site.page());
     assert_eq!(page.status, 200, "{}", page.body);

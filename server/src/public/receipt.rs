@@ -43,6 +43,8 @@ pub struct ReceiptView {
     /// The after-photo of the fix, once resolved.
     pub after_photo: Option<String>,
     pub contact_masked: Option<String>,
+    /// The district's categories, for the label.
+    pub catalog: patrol_model::issues::Catalog,
 }
 
 impl ReceiptView {
@@ -103,6 +105,7 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
         .map(|p| p.sha256.clone())
         .collect();
     Ok(ReceiptView {
+        catalog: crate::rules::catalog(tx)?,
         contact_masked: report.contact_phone.as_deref().map(mask_phone),
         report,
         category: issue.category.clone(),

@@ -187,11 +187,11 @@ pub fn submit(
     new: &NewPublicReport,
     now_ms: i64,
 ) -> PublicResult<PublicReceipt> {
-    let catalog = Catalog::builtin();
     // The signboard first: a forged code is "not found", whatever else the form says.
-    let signboard = {
+    let (signboard, catalog) = {
         let mut tx = storage.read()?;
-        signboards::verify(tx.as_mut(), &new.code)?
+        let signboard = signboards::verify(tx.as_mut(), &new.code)?;
+        (signboard, crate::rules::catalog(tx.as_mut())?)
     };
     let checked = check_fields(new, &catalog).map_err(PublicError::Fields)?;
     let exif: Vec<(f64, f64)> = checked

@@ -112,6 +112,8 @@ pub struct SignboardPage {
     pub resolved: Vec<ResolvedLine>,
     /// Problems on the street still being handled.
     pub open_count: usize,
+    /// The district's categories (built in and published), for the form and the labels.
+    pub catalog: patrol_model::issues::Catalog,
 }
 
 /// The page of the signboard whose code this is.
@@ -135,7 +137,9 @@ pub fn page(tx: &mut dyn Tx, code: &str, now_ms: i64) -> PublicResult<SignboardP
         }
     }
     let (resolved, open_count) = street_issues(tx, &street_id, now_ms)?;
+    let catalog = crate::rules::catalog(tx)?;
     Ok(SignboardPage {
+        catalog,
         street_name: signboard.street.street.label(),
         signboard,
         subdistrict_name,

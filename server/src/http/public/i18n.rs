@@ -66,8 +66,8 @@ impl Lang {
         }
     }
 
-    pub fn category(self, code: &str) -> String {
-        let catalog = patrol_model::issues::Catalog::builtin();
+    /// A category's name in the district's catalog.
+    pub fn category(self, catalog: &patrol_model::issues::Catalog, code: &str) -> String {
         match (catalog.get(code), self) {
             (Some(c), Lang::Zh) => c.name_zh.clone(),
             (Some(c), Lang::En) => c.name_en.clone(),

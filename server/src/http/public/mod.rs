@@ -282,18 +282,19 @@ fn signboard_page(
             .resolved
             .iter()
             .map(|r| ResolvedItem {
-                category: lang.category(&r.category),
+                category: lang.category(&p.catalog, &r.category),
                 reported: beijing_date(r.reported_at_ms),
                 resolved: beijing_date(r.resolved_at_ms),
                 verified: r.verified,
             })
             .collect(),
-        categories: patrol_model::issues::Catalog::builtin()
+        categories: p
+            .catalog
             .all()
             .iter()
             .map(|c| Choice {
                 code: c.code.clone(),
-                label: lang.category(&c.code),
+                label: lang.category(&p.catalog, &c.code),
             })
             .collect(),
         streets,
@@ -702,7 +703,7 @@ async fn receipt(
     let page = ReceiptPage {
         base: Base::new(lang, t.receipt_title, &path),
         t,
-        category: lang.category(&view.category),
+        category: lang.category(&view.catalog, &view.category),
         status: lang.status(view.status),
         status_code: view.status.as_str(),
         token: public::grouped(&token),
