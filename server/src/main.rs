@@ -292,6 +292,16 @@ enum DistrictCommand {
     },
     /// The district's public address (as `serve --public-url`): signboard links point under it.
     PublicUrl { url: String },
+    /// What every signboard page tells residents besides the street: the chief's duty line (in
+    /// Chinese and English) and a service hotline. Prints what is set; an empty text clears.
+    PublicInfo {
+        #[arg(long, value_name = "TEXT")]
+        chief_duty: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        chief_duty_en: Option<String>,
+        #[arg(long, value_name = "NUMBER")]
+        hotline: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -528,6 +538,26 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         AdminCommand::District(DistrictCommand::PublicUrl { url }) => {
             let url = patrol_server::network::set_public_url(s, &url)?;
             println!("signboard links now point under {url}/s/ (published to every device)");
+        }
+        AdminCommand::District(DistrictCommand::PublicInfo {
+            chief_duty,
+            chief_duty_en,
+            hotline,
+        }) => {
+            let info = patrol_server::public::info::update(
+                s,
+                chief_duty.as_deref(),
+                chief_duty_en.as_deref(),
+                hotline.as_deref(),
+            )?;
+            let show =
+                |v: &Option<String>| v.clone().unwrap_or_else(|| "(the standard text)".into());
+            println!(
+                "chief's duty: {}\nin English:   {}\nhotline:      {}",
+                show(&info.chief_duty_zh),
+                show(&info.chief_duty_en),
+                info.hotline.as_deref().unwrap_or("(none)")
+            );
         }
         AdminCommand::Subdistrict(cmd) => run_subdistrict(s, cmd)?,
         AdminCommand::User(cmd) => run_user(s, cmd)?,

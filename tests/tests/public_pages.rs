@@ -75,9 +75,19 @@ fn a_signboard_page_shows_its_street_chief_and_forms_in_chinese_first() {
         },
     )
     .unwrap();
+    // The duty line and hotline the district wants shown.
+    patrol_server::public::info::update(
+        site.server.storage().as_ref(),
+        Some("负责本街巷环境卫生和秩序"),
+        None,
+        Some("12345"),
+    )
+    .unwrap();
     let mut b = Browser::new();
     let page = b.get(&site.page());
     assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("负责本街巷环境卫生和秩序"));
+    assert!(page.body.contains("href=\"tel:12345\""));
     assert!(page.body.contains("<html lang=\"zh-CN\">"));
     assert!(page.body.contains("八角西街"), "{}", page.body);
     assert!(page.body.contains("王芳"));
@@ -101,7 +111,10 @@ fn a_signboard_page_shows_its_street_chief_and_forms_in_chinese_first() {
         for part in page.body.split(attr).skip(1) {
             let target = &part[..part.find('"').unwrap()];
             assert!(
-                target.starts_with('/') || target.starts_with('?') || target.starts_with('#'),
+                target.starts_with('/')
+                    || target.starts_with('?')
+                    || target.starts_with('#')
+                    || target.starts_with("tel:"),
                 "{attr}{target}"
             );
         }

@@ -13,6 +13,7 @@
 pub mod applications;
 pub mod contact;
 pub mod desk;
+pub mod info;
 pub mod receipt;
 pub mod report;
 pub mod signboards;

@@ -114,6 +114,8 @@ pub struct SignboardPage {
     pub open_count: usize,
     /// The district's categories (built in and published), for the form and the labels.
     pub catalog: patrol_model::issues::Catalog,
+    /// The duty line and hotline the district wants shown.
+    pub info: super::info::PublicInfo,
 }
 
 /// The page of the signboard whose code this is.
@@ -138,8 +140,10 @@ pub fn page(tx: &mut dyn Tx, code: &str, now_ms: i64) -> PublicResult<SignboardP
     }
     let (resolved, open_count) = street_issues(tx, &street_id, now_ms)?;
     let catalog = crate::rules::catalog(tx)?;
+    let info = super::info::load(tx)?;
     Ok(SignboardPage {
         catalog,
+        info,
         street_name: signboard.street.street.label(),
         signboard,
         subdistrict_name,

@@ -277,6 +277,12 @@ fn signboard_page(
         street_name: p.street_name,
         subdistrict: p.subdistrict_name,
         chiefs: p.chiefs,
+        chief_duty: match lang {
+            Lang::Zh => p.info.chief_duty_zh.clone(),
+            Lang::En => p.info.chief_duty_en.clone(),
+        }
+        .unwrap_or_else(|| t.chief_duty.to_owned()),
+        hotline: p.info.hotline.clone(),
         open_count: p.open_count,
         resolved: p
             .resolved

@@ -99,6 +99,9 @@ pub struct SignboardPage {
     pub street_name: String,
     pub subdistrict: Option<String>,
     pub chiefs: Vec<String>,
+    /// The duty line under the chief's name.
+    pub chief_duty: String,
+    pub hotline: Option<String>,
     pub open_count: usize,
     pub resolved: Vec<ResolvedItem>,
     pub categories: Vec<Choice>,
