@@ -196,8 +196,8 @@ async function report(a, ctx) {
     status: first.status(),
     lang: await phone.evaluate(() => document.documentElement.lang),
     title: await phone.title(),
-    street: await text(phone, '#street h1'),
-    facts: await text(phone, '#street .facts'),
+    street: await text(phone, '#street-card h1'),
+    facts: await text(phone, '#street-card .facts'),
     has_js: await phone.evaluate(() => document.documentElement.classList.contains('has-js')),
     // An id used twice: a label's `for` then names the first element only.
     duplicate_ids: await phone.evaluate(() => {
@@ -322,7 +322,7 @@ async function steward(a, ctx) {
   await form.locator('#name').fill(a.name);
   await form.locator('#phone').fill(a.phone);
   await form.locator('#availability').fill(a.availability);
-  // Within the form: the page's street card has the id `street` too.
+  // The steward form's choice of street.
   const street = await form.locator('select#street').inputValue();
   const sent = await submit(phone, '#steward-form');
   await phone.waitForURL(/\/a\/[^/?#]+/);

@@ -188,8 +188,7 @@ fn assert_fits(widths: &Value, what: &str) {
 }
 
 /// Nothing was requested but from the server, and no page logged an error (a blocked script or
-/// style, a failed load, an exception) but those `expected` names (a part of the message) and
-/// Chromium's own look for `/favicon.ico`, which the pages do not name.
+/// style, a failed load, an exception) but those `expected` names (a part of the message).
 fn assert_only_the_server(seen: &Value, what: &str, expected: &[&str]) {
     assert_eq!(
         seen["foreign_requests"],
@@ -206,7 +205,7 @@ fn assert_only_the_server(seen: &Value, what: &str, expected: &[&str]) {
         .expect("console errors")
         .iter()
         .map(|e| str_of(e, "console error"))
-        .filter(|e| !e.contains("/favicon.ico: ") && !expected.iter().any(|x| e.contains(x)))
+        .filter(|e| !expected.iter().any(|x| e.contains(x)))
         .collect();
     assert!(
         errors.is_empty(),
@@ -297,22 +296,12 @@ fn a_resident_reports_through_chromium_and_the_receipt_follows_the_loop() {
             page["labels"]
         );
     }
-    // KNOWN SERVER BUG (templates/public/signboard.html): the street card is
-    // `<section id="street">` and the steward form's street choice is `<select id="street">`, so
-    // `<label for="street">` names the section and the select has no label (a tap on the label
-    // does nothing, a screen reader reads the select unnamed). Tolerated here, and said, until the
-    // template is fixed; any other id used twice fails.
-    let dupes = page["duplicate_ids"].as_array().expect("duplicate ids");
-    assert!(
-        dupes.iter().all(|d| d == "street"),
-        "ids used twice on the signboard page: {dupes:?}"
+    // Every id once: each label names its own field.
+    assert_eq!(
+        page["duplicate_ids"],
+        json!([]),
+        "ids used twice on the signboard page"
     );
-    if !dupes.is_empty() {
-        eprintln!(
-            "KNOWN BUG: the signboard page uses the id `street` twice; <label for=street> names {} instead of the steward form's select",
-            page["labels"]["street"]
-        );
-    }
     assert_fits(&page["widths"], "the signboard page");
     assert_fits(&page["desktop_widths"], "the signboard page on a desktop");
 
