@@ -329,6 +329,7 @@ pub(crate) fn create_user(
     now: i64,
     valid_ms: i64,
 ) -> Result<()> {
+    check_name("a user's name", &user.name, MAX_NAME_CHARS)?;
     if let Scope::Subdistrict(s) = &user.scope
         && !tx
             .subdistricts()?
@@ -386,6 +387,11 @@ pub fn new_code_with_days(
     let code = new_enrol_code();
     let mut tx = storage.write()?;
     tx.user(user)?.with_context(|| format!("no user {user}"))?;
+    if crate::public::desk::is_desk(tx.as_mut(), user)? {
+        bail!(
+            "{user} is the server's public desk, which residents' reports are written by; it never enrols a device"
+        );
+    }
     tx.add_enrol_code(
         &hash_secret(&normalise_code(&code)),
         user,

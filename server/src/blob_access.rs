@@ -165,7 +165,8 @@ pub fn write_blob_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .parent()
         .ok_or_else(|| std::io::Error::other("a blob path has a folder"))?;
     std::fs::create_dir_all(parent)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // A name of its own: two writers of the same photo never share a temporary file.
+    let tmp = path.with_extension(format!("tmp{:016x}", rand::random::<u64>()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub public_limit: RateLimit,
     /// Signboard-page posts through one signboard ([`RateLimit::SIGNBOARD_DEFAULT`]).
     pub signboard_limit: RateLimit,
+    /// Public pages and photos one client address may load ([`RateLimit::PAGES_DEFAULT`]).
+    pub page_limit: RateLimit,
 }
 
 impl ServerConfig {
@@ -62,6 +64,7 @@ impl ServerConfig {
             enrol_limit: RateLimit::ENROL_DEFAULT,
             public_limit: RateLimit::PUBLIC_DEFAULT,
             signboard_limit: RateLimit::SIGNBOARD_DEFAULT,
+            page_limit: RateLimit::PAGES_DEFAULT,
         }
     }
 }
@@ -143,6 +146,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             form_key,
             per_address: RateLimiter::new(config.public_limit),
             per_signboard: RateLimiter::new(config.signboard_limit),
+            pages: RateLimiter::new(config.page_limit),
+            photo_decodes: tokio::sync::Semaphore::new(1),
         }),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -566,7 +566,7 @@ fn residents_reports_list_with_phones_masked_unless_asked() {
             storage.as_ref(),
             patrol_server::default_policy().as_ref(),
             &data.join("blobs"),
-            &new,
+            new,
             patrol_server::admin::now_ms(),
         )
         .unwrap();

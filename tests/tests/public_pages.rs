@@ -114,7 +114,8 @@ fn a_signboard_page_shows_its_street_chief_and_forms_in_chinese_first() {
                 target.starts_with('/')
                     || target.starts_with('?')
                     || target.starts_with('#')
-                    || target.starts_with("tel:"),
+                    || target.starts_with("tel:")
+                    || target == "data:,",
                 "{attr}{target}"
             );
         }
@@ -286,6 +287,16 @@ fn bad_input_gets_a_clear_page_and_writes_nothing() {
     );
     assert_eq!(r.status, 422);
     assert!(r.body.contains("JPEG"), "{}", r.body);
+    // A small file that would decode into far more pixels than a camera gives.
+    let wide = {
+        let img = image::GrayImage::new(4_097, 2);
+        let mut png = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png
+    };
+    let r = b.post_multipart(&url, report_form(&page, "litter", &[wide]));
+    assert_eq!(r.status, 422, "{}", r.body);
     let huge = vec![0xFFu8; 9 * 1024 * 1024];
     let r = b.post_multipart(&url, report_form(&page, "litter", &[huge]));
     assert_eq!(r.status, 413, "{}", r.body);
@@ -384,12 +395,17 @@ fn a_flood_past_the_rate_limits_gets_a_clear_429() {
     // Pages are still shown.
     assert_eq!(b.get(&site.page()).status, 200);
 
-    // Per signboard: 2, whatever the address.
+    // Per signboard: 2, whatever the address; posts without a form token take none of them
+    // (nobody can shut a signboard's forms with posts that were never forms).
     let site = Site::on(TestServer::start_with_public_limits(
         RateLimit::NONE,
         per_minute(2),
     ));
     let mut b = Browser::new();
+    for _ in 0..5 {
+        let r = Browser::new().post_form(&format!("{}/steward", site.page()), &[("name", "x")]);
+        assert_eq!(r.status, 403);
+    }
     let page = b.get(&site.page());
     for _ in 0..2 {
         let r = b.post_form(
@@ -529,4 +545,88 @@ fn a_steward_application_is_approved_and_its_code_enrols_a_phone() {
             .status,
         404
     );
+}
+
+#[test]
+fn what_keyboards_slip_in_is_cleaned_and_the_same_photo_twice_at_once_is_stored_once() {
+    let site = Site::new();
+    let mut b = Browser::new();
+    let page = b.get(&site.page());
+    // Bidi marks and a line separator, as some input methods add them: cleaned, not a 500.
+    let form = report_form(&page, "litter", &[])
+        .text("description", "门口\u{200F}有垃圾\u{2028}第二行\u{202E}");
+    let r = b.post_multipart(&report_url(&site), form);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = b.post_form(
+        &format!("{}/steward", site.page()),
+        &[
+            ("form_token", &page.input("form_token").unwrap()),
+            ("name", "张\n\u{202E}三"),
+            ("phone", "13900003333"),
+            ("availability", "周末"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let storage = site.server.storage();
+    let apps = patrol_server::public::applications::list(storage.as_ref(), None).unwrap();
+    assert_eq!(apps[0].name, "张 三");
+    // The same phone again, while the first waits: said, not stored twice.
+    let again = b.post_form(
+        &format!("{}/steward", site.page()),
+        &[
+            ("form_token", &page.input("form_token").unwrap()),
+            ("name", "张三"),
+            ("phone", "139 0000 3333"),
+            ("availability", "周末"),
+        ],
+    );
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("审核中"), "{}", again.body);
+
+    // Ten residents send the same photo at the same moment: every report is stored, and the
+    // photo's file is there for all of them.
+    let photo = jpeg_with_gps(320, 240, SIGNBOARD_AT.0, SIGNBOARD_AT.1, "x");
+    let url = report_url(&site);
+    let results: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| {
+                let (url, photo, site) = (&url, &photo, &site);
+                scope.spawn(move || {
+                    let mut b = Browser::new();
+                    let page = b.get(&site.page());
+                    b.post_multipart(
+                        url,
+                        report_form(&page, "litter", std::slice::from_ref(photo)),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|s| *s == 303), "{results:?}");
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&photo));
+    let file = site.server.data.join("blobs").join(&sha[..2]).join(&sha);
+    assert_eq!(std::fs::read(&file).unwrap(), photo);
+    assert!(
+        storage
+            .read()
+            .unwrap()
+            .blob(&sha)
+            .unwrap()
+            .is_some_and(|b| b.complete)
+    );
+
+    // No device may enrol as the public desk.
+    let desk = patrol_server::admin::users(storage.as_ref())
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == patrol_core::Role::Public)
+        .expect("the desk");
+    assert!(patrol_server::admin::new_code(storage.as_ref(), &desk.id, None).is_err());
+    // A path that is not text gets the page, not a bare 400.
+    let r = b.get(&format!("{}/s/%FF%FE", site.server.url()));
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("未找到"));
 }

@@ -55,6 +55,11 @@ async fn enrol(
                 "this enrolment code is unknown or already used; ask a supervisor for a new one".into(),
             ));
         };
+        if crate::public::desk::is_desk(tx.as_mut(), &user_id).map_err(|e| ApiError::Internal(e.into()))? {
+            return Err(ApiError::Unauthorized(
+                "this enrolment code is unknown or already used; ask a supervisor for a new one".into(),
+            ));
+        }
         let user = tx.user(&user_id)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("code for missing user")))?;
         let token = new_token();
         // The actor id is the device id's bytes, as a phone makes it for itself.

@@ -45,6 +45,13 @@ impl RateLimit {
         every: Duration::from_secs(120),
     };
 
+    /// Public pages and photos from one client address: 120, then two a second (a whole office
+    /// behind one address browsing receipts is fine; a loop fetching pages is not).
+    pub const PAGES_DEFAULT: RateLimit = RateLimit {
+        burst: 120,
+        every: Duration::from_millis(500),
+    };
+
     /// No limit at all.
     pub const NONE: RateLimit = RateLimit {
         burst: u32::MAX,
@@ -112,6 +119,15 @@ impl<K: std::hash::Hash + Eq> RateLimiter<K> {
         if buckets.len() >= MAX_BUCKETS {
             // A full bucket is the same as none.
             buckets.retain(|_, b| refilled(b) < burst);
+            if buckets.len() >= MAX_BUCKETS / 2 {
+                // Still crowded (many keys in use at once, as from rotating addresses): the
+                // least recently used half goes, so the map stays bounded and a sweep happens
+                // only every so many new keys.
+                let mut ats: Vec<Instant> = buckets.values().map(|b| b.at).collect();
+                ats.sort_unstable();
+                let cut = ats[ats.len() / 2];
+                buckets.retain(|_, b| b.at > cut);
+            }
         }
         let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: burst,
@@ -205,6 +221,22 @@ mod tests {
                 .take(a, t0)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn busy_buckets_are_bounded_too() {
+        let l = RateLimiter::<IpAddr>::new(RateLimit {
+            burst: 2,
+            every: Duration::from_secs(3600),
+        });
+        let t0 = Instant::now();
+        for i in 0..(3 * MAX_BUCKETS as u32) {
+            let _ = l.take(
+                IpAddr::V4(i.into()),
+                t0 + Duration::from_millis(u64::from(i)),
+            );
+        }
+        assert!(l.buckets.lock().unwrap().len() <= MAX_BUCKETS);
     }
 
     #[test]

@@ -69,11 +69,15 @@ pub fn apply(
     );
     let mut tx = storage.write()?;
     let signboard = signboards::verify(tx.as_mut(), &new.code)?;
+    // The signboard's street, or another of its subdistrict (the choices the page offers).
+    let own = signboard.row.street_id.clone();
+    let own_subdistrict = tx.street_subdistrict(&own)?.flatten();
     let street_id = match new.street.trim() {
-        "" => signboard.row.street_id.clone(),
-        s if s == signboard.row.street_id => s.to_owned(),
+        "" => own,
+        s if s == own => own,
         s => {
-            if tx.street_subdistrict(s)?.is_some() {
+            let theirs = tx.street_subdistrict(s)?;
+            if own_subdistrict.is_some() && theirs == Some(own_subdistrict.clone()) {
                 s.to_owned()
             } else {
                 errors.push(FieldError::new(Field::Street, Problem::NotAChoice));
@@ -84,11 +88,14 @@ pub fn apply(
     let (Some(phone), true) = (phone, errors.is_empty()) else {
         return Err(PublicError::Fields(errors));
     };
-    if tx
-        .steward_applications(Some(ApplicationStatus::Pending))?
-        .len()
-        >= MAX_PENDING
-    {
+    let pending = tx.steward_applications(Some(ApplicationStatus::Pending))?;
+    if pending.iter().any(|a| a.phone == phone) {
+        return Err(PublicError::Fields(vec![FieldError::new(
+            Field::Phone,
+            Problem::AlreadyApplied,
+        )]));
+    }
+    if pending.len() >= MAX_PENDING {
         return Err(PublicError::Conflict(
             "too many applications are waiting".into(),
         ));

@@ -74,6 +74,14 @@ pub fn desk(tx: &mut dyn Tx, now_ms: i64) -> PublicResult<DeviceCtx> {
     })
 }
 
+/// Whether `user` is the public desk (which no device may enrol as).
+pub fn is_desk(tx: &mut dyn Tx, user: &UserId) -> PublicResult<bool> {
+    Ok(match tx.site_setting(DESK)? {
+        Some(bytes) => serde_json::from_slice::<DeskIds>(&bytes).is_ok_and(|d| d.user_id == *user),
+        None => false,
+    })
+}
+
 /// The 32-byte key the server signs its forms with (made on first use).
 pub fn form_key(tx: &mut dyn Tx) -> PublicResult<[u8; 32]> {
     if let Some(k) = tx.site_setting(FORM_KEY)?

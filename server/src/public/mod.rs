@@ -69,6 +69,8 @@ pub enum Problem {
     /// Not a place, or too far from the signboard to be about its street.
     BadPosition,
     NotAChoice,
+    /// A steward application with this phone is waiting already.
+    AlreadyApplied,
 }
 
 /// One field's problem.
@@ -106,8 +108,12 @@ pub enum PublicError {
 
 pub type PublicResult<T> = Result<T, PublicError>;
 
-/// The same check for every text field: trimmed, not empty when required, at most `max_chars`,
-/// no control characters but line breaks (kept as typed otherwise).
+/// The same check for every text field: trimmed, not empty when required, at most `max_chars`.
+/// What a phone keyboard or a paste may slip in is cleaned rather than refused: carriage returns
+/// and bidi marks (some input methods insert them) are dropped, other control characters become
+/// spaces, a Unicode line separator a line break; a one-line field (`Field::Name`,
+/// `Field::Availability`) has no line breaks at all. What is left then passes the model's own
+/// text rules, which every stored name and text must.
 pub fn check_text(
     field: Field,
     text: &str,
@@ -115,7 +121,21 @@ pub fn check_text(
     max_chars: usize,
     errors: &mut Vec<FieldError>,
 ) -> String {
-    let t = text.trim();
+    use patrol_model::text::is_bidi_control;
+    let one_line = matches!(field, Field::Name | Field::Availability);
+    let cleaned: String = text
+        .chars()
+        .filter(|c| *c != '\r' && !is_bidi_control(*c))
+        .map(|c| match c {
+            '\u{2028}' | '\u{2029}' | '\n' if one_line => ' ',
+            '\u{2028}' | '\u{2029}' => '\n',
+            '\t' if one_line => ' ',
+            '\n' | '\t' => c,
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    let t = cleaned.trim();
     if t.is_empty() {
         if required {
             errors.push(FieldError::new(field, Problem::Missing));
@@ -126,10 +146,16 @@ pub fn check_text(
         errors.push(FieldError::new(field, Problem::TooLong { max_chars }));
         return String::new();
     }
-    t.chars()
-        .filter(|c| *c != '\r')
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect()
+    let safe = if one_line {
+        patrol_model::text::check_name(field.name(), t, max_chars).is_ok()
+    } else {
+        patrol_model::text::check_text(field.name(), t, max_chars * 4).is_ok()
+    };
+    if !safe {
+        errors.push(FieldError::new(field, Problem::Missing));
+        return String::new();
+    }
+    t.to_owned()
 }
 
 /// An unguessable token for a receipt or an application page: 25 characters (125 bits) of an
@@ -188,6 +214,20 @@ mod tests {
         assert_eq!(
             check_text(Field::Description, " a\u{0}b\r\nc ", true, 10, &mut e),
             "a b\nc"
+        );
+        assert_eq!(
+            check_text(
+                Field::Description,
+                "a\u{202E}b\u{2028}c\u{200F}",
+                true,
+                10,
+                &mut e
+            ),
+            "ab\nc"
+        );
+        assert_eq!(
+            check_text(Field::Name, "张\n\u{202E}三", true, 10, &mut e),
+            "张 三"
         );
         assert!(e.is_empty());
         check_text(Field::Name, "  ", true, 10, &mut e);

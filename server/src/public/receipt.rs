@@ -54,12 +54,48 @@ impl ReceiptView {
     }
 }
 
+/// Staff text as the public reads it: every run of 7 or more digits (spaces and dashes between
+/// allowed) masked as a phone number is.
+pub fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        let mut end = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], ' ' | '-')) {
+            if chars[i].is_ascii_digit() {
+                digits.push(chars[i]);
+                end = i + 1;
+            }
+            i += 1;
+        }
+        if digits.len() >= 7 {
+            out.push_str(&mask_phone(&digits));
+        } else {
+            out.extend(&chars[start..end]);
+        }
+        out.extend(&chars[end..i]);
+    }
+    out
+}
+
 /// The report a receipt token names, and its issue folded.
 pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
     let token = normalise_token(token).ok_or(PublicError::NotFound)?;
     let report = tx
         .public_report(&crate::secrets::hash_secret(&token))?
         .ok_or(PublicError::NotFound)?;
+    if tx.quarantined("doc:issue", &report.issue_id)?.is_some() {
+        // Held by the district's administrator: nothing of it is shown until released.
+        return Err(PublicError::NotFound);
+    }
     let row = tx
         .doc(&report.issue_id)?
         .ok_or_else(|| anyhow::anyhow!("issue {} of a receipt is missing", report.issue_id))?;
@@ -95,7 +131,7 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
             at_ms: e.at.wall_ms,
             by: actor(e.role),
             to,
-            reason: e.payload.reason.clone(),
+            reason: e.payload.reason.as_deref().map(mask_numbers),
         });
     }
     let before_photos = issue
@@ -115,4 +151,20 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
         before_photos,
         after_photo,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_numbers;
+
+    #[test]
+    fn numbers_in_staff_text_are_masked() {
+        assert_eq!(
+            mask_numbers("找李科长 139 1234 5678 处理"),
+            "找李科长 139****5678 处理"
+        );
+        assert_eq!(mask_numbers("第3次，约12点"), "第3次，约12点");
+        assert_eq!(mask_numbers("电话010-68881234"), "电话010****1234");
+        assert_eq!(mask_numbers(""), "");
+    }
 }

@@ -37,6 +37,15 @@ pub const MAX_PUBLIC_DESCRIPTION_CHARS: usize = 500;
 /// How far from the signboard (or its street) a position may be and still be about the street.
 pub const MAX_FROM_SIGNBOARD_M: f64 = 500.0;
 
+/// What a resident's photo may be: a phone camera's photo fits (16 megapixels, 4,096 px a side;
+/// the page shrinks larger ones before sending), a small file that decodes into gigabytes does
+/// not.
+pub const PUBLIC_PHOTO_LIMITS: PhotoLimits = PhotoLimits {
+    max_bytes: MAX_PUBLIC_PHOTO_BYTES,
+    max_pixels: 16_000_000,
+    max_side_px: 4_096,
+};
+
 /// What a resident sent, as the form gave it.
 #[derive(Debug, Clone, Default)]
 pub struct NewPublicReport {
@@ -75,7 +84,11 @@ struct Checked {
     contact_phone: Option<String>,
 }
 
-fn check_fields(new: &NewPublicReport, catalog: &Catalog) -> Result<Checked, Vec<FieldError>> {
+fn check_fields(
+    new: &NewPublicReport,
+    photos_in: Vec<Vec<u8>>,
+    catalog: &Catalog,
+) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let category = match new.category.trim() {
         "" => {
@@ -108,7 +121,7 @@ fn check_fields(new: &NewPublicReport, catalog: &Catalog) -> Result<Checked, Vec
         }
     };
     let mut photos = Vec::new();
-    if new.photos.len() > MAX_PUBLIC_PHOTOS {
+    if photos_in.len() > MAX_PUBLIC_PHOTOS {
         errors.push(FieldError::new(
             Field::Photos,
             Problem::TooManyPhotos {
@@ -116,11 +129,7 @@ fn check_fields(new: &NewPublicReport, catalog: &Catalog) -> Result<Checked, Vec
             },
         ));
     } else {
-        let limits = PhotoLimits {
-            max_bytes: MAX_PUBLIC_PHOTO_BYTES,
-            ..PhotoLimits::default()
-        };
-        for (i, bytes) in new.photos.iter().enumerate() {
+        for (i, bytes) in photos_in.into_iter().enumerate() {
             if bytes.len() as u64 > MAX_PUBLIC_PHOTO_BYTES {
                 errors.push(FieldError::new(
                     Field::Photos,
@@ -130,8 +139,8 @@ fn check_fields(new: &NewPublicReport, catalog: &Catalog) -> Result<Checked, Vec
                 ));
                 break;
             }
-            match inspect_photo_bytes(&format!("photo {}", i + 1), bytes, &limits) {
-                Ok(p) => photos.push((bytes.clone(), p)),
+            match inspect_photo_bytes(&format!("photo {}", i + 1), &bytes, &PUBLIC_PHOTO_LIMITS) {
+                Ok(p) => photos.push((bytes, p)),
                 Err(_) => {
                     errors.push(FieldError::new(Field::Photos, Problem::NotAPhoto));
                     break;
@@ -184,7 +193,7 @@ pub fn submit(
     storage: &dyn Storage,
     policy: &dyn DocPolicy,
     blobs_dir: &Path,
-    new: &NewPublicReport,
+    mut new: NewPublicReport,
     now_ms: i64,
 ) -> PublicResult<PublicReceipt> {
     // The signboard first: a forged code is "not found", whatever else the form says.
@@ -193,28 +202,39 @@ pub fn submit(
         let signboard = signboards::verify(tx.as_mut(), &new.code)?;
         (signboard, crate::rules::catalog(tx.as_mut())?)
     };
-    let checked = check_fields(new, &catalog).map_err(PublicError::Fields)?;
+    let photos = std::mem::take(&mut new.photos);
+    let checked = check_fields(&new, photos, &catalog).map_err(PublicError::Fields)?;
     let exif: Vec<(f64, f64)> = checked
         .photos
         .iter()
         .filter_map(|(_, p)| p.exif.lat.zip(p.exif.lon))
         .collect();
-    let ((lat, lon), _) = place(&signboard, new.position, &exif)
+    let ((lat, lon), source) = place(&signboard, new.position, &exif)
         .ok_or_else(|| anyhow::anyhow!("signboard {} has no street geometry", signboard.row.id))?;
 
+    // One writer at a time from here (the storage's write lock, which device uploads of photos
+    // take too): a photo file is written only when no stored blob has it, and removed again,
+    // still under the lock, when this report is not stored after all.
+    let mut tx = storage.write()?;
     let mut created: Vec<PathBuf> = Vec::new();
     let written = (|| -> PublicResult<PublicReceipt> {
         for (bytes, p) in &checked.photos {
-            let path = blob_file(blobs_dir, &p.sha256);
-            if !path.exists() {
-                crate::blob_access::write_blob_file(&path, bytes)
-                    .map_err(crate::storage::StorageError::from)?;
-                created.push(path);
+            if tx.blob(&p.sha256)?.is_some_and(|b| b.complete) {
+                continue;
             }
+            let path = blob_file(blobs_dir, &p.sha256);
+            crate::blob_access::write_blob_file(&path, bytes)
+                .map_err(crate::storage::StorageError::from)?;
+            created.push(path);
         }
-        let mut tx = storage.write()?;
         let desk = super::desk::desk(tx.as_mut(), now_ms)?;
         let issue_id = IssueId::new();
+        let near = |p: &InspectedPhoto| {
+            p.exif
+                .lat
+                .zip(p.exif.lon)
+                .filter(|q| signboard.distance_m(q.0, q.1) <= MAX_FROM_SIGNBOARD_M)
+        };
         let photos: Vec<PhotoRef> = checked
             .photos
             .iter()
@@ -226,8 +246,10 @@ pub fn submit(
                 width: p.width,
                 height: p.height,
                 taken_at_ms: p.exif.taken_at_ms,
-                lat: p.exif.lat.or(Some(lat)),
-                lon: p.exif.lon.or(Some(lon)),
+                // Where it was taken: its own position when that is about this street, else
+                // the report's (a far one stays out of what the phones are sent).
+                lat: Some(near(p).map_or(lat, |q| q.0)),
+                lon: Some(near(p).map_or(lon, |q| q.1)),
                 orientation: p.exif.orientation,
                 added_by: desk.user.id,
                 thumbnail: p.thumbnail.clone(),
@@ -309,13 +331,27 @@ pub fn submit(
             contact_phone: checked.contact_phone.clone(),
             created_at_ms: now_ms,
         })?;
-        tx.commit()?;
         Ok(PublicReceipt { token, issue_id })
     })();
-    if written.is_err() {
-        for path in &created {
-            let _ = std::fs::remove_file(path);
+    match written {
+        Ok(receipt) => match tx.commit() {
+            Ok(()) => {
+                tracing::debug!(issue = %receipt.issue_id, position = ?source, "public report stored");
+                Ok(receipt)
+            }
+            Err(e) => {
+                for path in &created {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            for path in &created {
+                let _ = std::fs::remove_file(path);
+            }
+            drop(tx);
+            Err(e)
         }
     }
-    written
 }

@@ -186,6 +186,12 @@ impl Lang {
             (Problem::BadPosition, _) => "Not a valid position; the signboard's is used".into(),
             (Problem::NotAChoice, _) if zh => "请从列表中选择".into(),
             (Problem::NotAChoice, _) => "Choose one from the list".into(),
+            (Problem::AlreadyApplied, _) if zh => {
+                "这个手机号已有一份报名在审核中，请耐心等待".into()
+            }
+            (Problem::AlreadyApplied, _) => {
+                "An application with this number is already being reviewed".into()
+            }
         }
     }
 }

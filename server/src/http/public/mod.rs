@@ -50,6 +50,11 @@ pub struct PublicDoor {
     pub per_address: RateLimiter<IpAddr>,
     /// Posts per signboard (a flood through one code, from many addresses).
     pub per_signboard: RateLimiter<String>,
+    /// Pages and photos per client address.
+    pub pages: RateLimiter<IpAddr>,
+    /// Public copies of photos being made: one at a time (a decode can take hundreds of
+    /// megabytes).
+    pub photo_decodes: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for PublicDoor {
@@ -65,8 +70,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             limit_per_address,
         ))
     };
+    let page = |r: axum::routing::MethodRouter<AppState>| {
+        r.layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_pages,
+        ))
+    };
     Router::new()
-        .route("/s/{code}", get(signboard))
+        .route("/s/{code}", page(get(signboard)))
         .route(
             "/s/{code}/report",
             limited(post(post_report).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES))),
@@ -76,9 +87,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             limited(post(post_steward).layer(DefaultBodyLimit::max(MAX_STEWARD_BODY_BYTES))),
         )
         .route("/r", get(lookup))
-        .route("/r/{token}", get(receipt))
-        .route("/r/{token}/photo/{sha}", get(receipt_photo))
-        .route("/a/{token}", get(application))
+        .route("/r/{token}", page(get(receipt)))
+        .route("/r/{token}/photo/{sha}", page(get(receipt_photo)))
+        .route("/a/{token}", page(get(application)))
         .route("/assets/{name}", get(assets::asset))
         .layer(axum::middleware::from_fn(security_headers))
 }
@@ -151,6 +162,19 @@ async fn limit_per_address(State(state): State<AppState>, req: Request, next: Ne
     }
 }
 
+/// Pages and photos take a token from the client address's page bucket.
+async fn limit_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = client_ip(&req);
+    match state.public.pages.take(ip, Instant::now()) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            Metrics::add(&state.metrics.public_limited, 1);
+            let lang = Lang::choose(None, req.headers());
+            too_many(lang, retry_after(wait), req.uri().path())
+        }
+    }
+}
+
 /// The page for an error that is not about one field.
 fn error_page(lang: Lang, e: &PublicError, path: &str, back: Option<String>) -> Response {
     let t = lang.texts();
@@ -191,6 +215,24 @@ fn error_page(lang: Lang, e: &PublicError, path: &str, back: Option<String>) -> 
             )
         }
     }
+}
+
+/// A path part that is not text (`/s/%FF`) answered with the not-found page, not axum's plain 400.
+fn path_text(
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    lang: Lang,
+) -> Result<String, Response> {
+    path.map(|Path(p)| p).map_err(|_| {
+        let t = lang.texts();
+        message(
+            lang,
+            StatusCode::NOT_FOUND,
+            t.not_found_title,
+            t.not_found_body,
+            "/",
+            None,
+        )
+    })
 }
 
 /// The form cookie the request carries, or a new one to set.
@@ -331,11 +373,15 @@ fn with_cookie(mut r: Response, cookie: &str, fresh: bool) -> Response {
 /// `GET /s/{code}`: the signboard's page.
 async fn signboard(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
+    let code = match path_text(code, lang) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let path = format!("/s/{code}");
     let data = match load_signboard(&state, code.clone()).await {
         Ok(d) => d,
@@ -388,37 +434,54 @@ fn check_post(
     None
 }
 
-/// The signboard a post is for, verified, and a token from its bucket.
+/// The signboard a post is for, verified.
 async fn post_signboard(
     state: &AppState,
     lang: Lang,
     code: &str,
     path: &str,
 ) -> Result<SignboardData, Response> {
-    let data = load_signboard(state, code.to_owned())
+    load_signboard(state, code.to_owned())
         .await
-        .map_err(|e| error_page(lang, &e, path, None))?;
-    if let Err(wait) = state
+        .map_err(|e| error_page(lang, &e, path, None))
+}
+
+/// A token from the signboard's bucket, taken once a post has shown its form token (so nobody
+/// can shut a signboard's forms with posts that were never forms), or the 429 page.
+fn take_signboard(
+    state: &AppState,
+    lang: Lang,
+    data: &SignboardData,
+    path: &str,
+) -> Option<Response> {
+    let id = &data.page.signboard.row.id;
+    match state
         .public
         .per_signboard
-        .take_key(data.page.signboard.row.id.clone(), Instant::now())
+        .take_key(id.clone(), Instant::now())
     {
-        Metrics::add(&state.metrics.public_limited, 1);
-        tracing::warn!(signboard = %data.page.signboard.row.id, "posts over the per-signboard limit");
-        return Err(too_many(lang, retry_after(wait), path));
+        Ok(()) => None,
+        Err(wait) => {
+            Metrics::add(&state.metrics.public_limited, 1);
+            tracing::warn!(signboard = %id, "posts over the per-signboard limit");
+            Some(too_many(lang, retry_after(wait), path))
+        }
     }
-    Ok(data)
 }
 
 /// `POST /s/{code}/report`: a resident's report.
 async fn post_report(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let mut lang = lang_of(&q, &headers);
+    let code = match path_text(code, lang) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let back = format!("/s/{code}{}", lang.query());
     let t = lang.texts();
     let form = match multipart {
@@ -464,6 +527,9 @@ async fn post_report(
         &form.website,
         &back,
     ) {
+        return r;
+    }
+    if let Some(r) = take_signboard(&state, lang, &data, &back) {
         return r;
     }
     let input = ReportInput {
@@ -513,7 +579,7 @@ async fn post_report(
         );
         let now = state.now_ms();
         tokio::task::spawn_blocking(move || {
-            public::report::submit(storage.as_ref(), policy.as_ref(), &dir, &new, now)
+            public::report::submit(storage.as_ref(), policy.as_ref(), &dir, new, now)
         })
         .await
         .unwrap_or_else(|e| Err(anyhow::anyhow!("worker failed: {e}").into()))
@@ -576,12 +642,16 @@ struct StewardForm {
 /// `POST /s/{code}/steward`: an application to become an alley steward.
 async fn post_steward(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
     form: Result<axum::Form<StewardForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let mut lang = lang_of(&q, &headers);
+    let code = match path_text(code, lang) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let back = format!("/s/{code}{}", lang.query());
     let Ok(axum::Form(form)) = form else {
         let t = lang.texts();
@@ -610,6 +680,9 @@ async fn post_steward(
         &form.website,
         &back,
     ) {
+        return r;
+    }
+    if let Some(r) = take_signboard(&state, lang, &data, &back) {
         return r;
     }
     let input = StewardInput {
@@ -685,11 +758,15 @@ async fn lookup(Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
 /// `GET /r/{token}`: a report's progress.
 async fn receipt(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
+    let token = match path_text(token, lang) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let path = format!("/r/{token}");
     let storage = state.storage.clone();
     let tok = token.clone();
@@ -744,18 +821,33 @@ async fn receipt_photo(
         return StatusCode::NOT_FOUND.into_response();
     }
     let (storage, dir) = (state.storage.clone(), state.blobs_dir.clone());
-    let bytes = tokio::task::spawn_blocking(move || -> Option<Vec<u8>> {
-        let mut tx = storage.read().ok()?;
-        let view = public::receipt::receipt(tx.as_mut(), &token).ok()?;
-        if !view.shows_photo(&sha) {
-            return None;
-        }
-        drop(tx);
-        public_photo(&dir, &sha)
-    })
-    .await
-    .ok()
-    .flatten();
+    let shown = {
+        let (dir, sha) = (dir.clone(), sha.clone());
+        tokio::task::spawn_blocking(move || -> Option<Option<Vec<u8>>> {
+            let mut tx = storage.read().ok()?;
+            let view = public::receipt::receipt(tx.as_mut(), &token).ok()?;
+            if !view.shows_photo(&sha) {
+                return None;
+            }
+            drop(tx);
+            Some(std::fs::read(public_copy(&dir, &sha)).ok())
+        })
+        .await
+        .ok()
+        .flatten()
+    };
+    let bytes = match shown {
+        None => None,
+        Some(Some(copy)) => Some(copy),
+        // Not made yet: one decode at a time, server-wide.
+        Some(None) => match state.public.photo_decodes.acquire().await {
+            Ok(_permit) => tokio::task::spawn_blocking(move || public_photo(&dir, &sha))
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        },
+    };
     match bytes {
         Some(b) => (
             [
@@ -769,9 +861,15 @@ async fn receipt_photo(
     }
 }
 
+/// Where the public copy of a photo is kept: `blobs/public/<sha256>.jpg` (no blob's folder is
+/// called `public`: theirs are two hex digits).
+fn public_copy(dir: &std::path::Path, sha: &str) -> std::path::PathBuf {
+    dir.join("public").join(format!("{sha}.jpg"))
+}
+
 /// The public copy of a stored photo (made once, then kept beside the blobs).
 fn public_photo(dir: &std::path::Path, sha: &str) -> Option<Vec<u8>> {
-    let copy = dir.join("public").join(format!("{sha}.jpg"));
+    let copy = public_copy(dir, sha);
     if let Ok(b) = std::fs::read(&copy) {
         return Some(b);
     }
@@ -793,11 +891,15 @@ fn public_photo(dir: &std::path::Path, sha: &str) -> Option<Vec<u8>> {
 /// `GET /a/{token}`: a steward application's status.
 async fn application(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
+    let token = match path_text(token, lang) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let path = format!("/a/{token}");
     let storage = state.storage.clone();
     let found = blocking(move || {
