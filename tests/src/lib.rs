@@ -200,6 +200,7 @@ pub mod net {
                     enrol_limit: self.enrol_limit,
                     public_limit: self.public_limits.0,
                     signboard_limit: self.public_limits.1,
+                    page_limit: RateLimit::NONE,
                     ..ServerConfig::new(self.data.clone(), listen)
                 };
                 match ServerThread::spawn(cfg) {
