@@ -365,14 +365,21 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
         .into());
     }
     let exif = read_exif(bytes);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decode_limits = Limits::default();
-    decode_limits.max_image_width = Some(limits.max_side_px);
-    decode_limits.max_image_height = Some(limits.max_side_px);
-    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    reader.limits(decode_limits);
-    let img = reader.decode().map_err(undecodable)?;
-    let thumbnail = make_thumbnail(img, exif.orientation).map_err(undecodable)?;
+    let thumbnail = match scaled_jpeg_thumbnail(bytes, format, (width, height), limits) {
+        Some(thumb) => thumb,
+        None => {
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+            let mut decode_limits = Limits::default();
+            decode_limits.max_image_width = Some(limits.max_side_px);
+            decode_limits.max_image_height = Some(limits.max_side_px);
+            decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+            reader.limits(decode_limits);
+            let img = reader.decode().map_err(undecodable)?;
+            let (w, h) = thumbnail_size(img.width(), img.height());
+            img.thumbnail_exact(w, h)
+        }
+    };
+    let thumbnail = encode_thumbnail(thumbnail, exif.orientation).map_err(undecodable)?;
     Ok(Checked {
         format,
         width,
@@ -382,8 +389,65 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
     })
 }
 
-fn make_thumbnail(img: DynamicImage, orientation: Option<u16>) -> image::ImageResult<Vec<u8>> {
-    let mut thumb = img.thumbnail(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX);
+/// The thumbnail's size for a `width` x `height` image: at most [`THUMBNAIL_MAX_PX`] a side, the
+/// same proportions (as `DynamicImage::thumbnail` computes it).
+fn thumbnail_size(width: u32, height: u32) -> (u32, u32) {
+    let ratio = f64::min(
+        f64::from(THUMBNAIL_MAX_PX) / f64::from(width),
+        f64::from(THUMBNAIL_MAX_PX) / f64::from(height),
+    );
+    let side = |v: u32| ((f64::from(v) * ratio).round() as u32).max(1);
+    (side(width), side(height))
+}
+
+/// The thumbnail of a JPEG decoded at the smallest of 1/8, 1/4, 1/2 or full size that still
+/// covers the thumbnail (DCT scaling: a 12-megapixel camera photo is decoded as 500 x 375
+/// pixels, its inverse DCT, colour conversion and the shrinking done on 1/64 of the pixels). Every
+/// coefficient of the whole image is still read, so a photo that does not decode is still
+/// found out. `None` when this decoder cannot say (not a JPEG, a kind it does not handle such as
+/// CMYK or 12-bit, its size not the one the header gave, or an error): the caller then decodes
+/// at full size as before, so what is accepted or refused, and why, stays the full decoder's say.
+fn scaled_jpeg_thumbnail(
+    bytes: &[u8],
+    format: ImageFormat,
+    (width, height): (u32, u32),
+    limits: &PhotoLimits,
+) -> Option<DynamicImage> {
+    if format != ImageFormat::Jpeg {
+        return None;
+    }
+    let (tw, th) = thumbnail_size(width, height);
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(
+        usize::try_from(limits.max_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
+    );
+    decoder.read_info().ok()?;
+    let full = decoder.info()?;
+    if (u32::from(full.width), u32::from(full.height)) != (width, height) {
+        return None;
+    }
+    let (sw, sh) = decoder
+        .scale(u16::try_from(tw).ok()?, u16::try_from(th).ok()?)
+        .ok()?;
+    let pixels = decoder.decode().ok()?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let img = match decoder.info()?.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(sw, sh, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(sw, sh, pixels)?)
+        }
+        jpeg_decoder::PixelFormat::L16 | jpeg_decoder::PixelFormat::CMYK32 => return None,
+    };
+    Some(img.thumbnail_exact(tw, th))
+}
+
+/// The thumbnail turned upright and encoded as JPEG.
+fn encode_thumbnail(
+    mut thumb: DynamicImage,
+    orientation: Option<u16>,
+) -> image::ImageResult<Vec<u8>> {
     if let Some(o) = orientation
         .and_then(|o| u8::try_from(o).ok())
         .and_then(Orientation::from_exif)
@@ -526,6 +590,84 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn jpeg(img: DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 85,
+        ))
+        .unwrap();
+        out
+    }
+
+    /// A picture with detail everywhere, `w` x `h`, colour or grey.
+    fn scene(w: u32, h: u32, grey: bool) -> DynamicImage {
+        let rgb = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([
+                (x * 255 / w) as u8,
+                (y * 255 / h) as u8,
+                ((x / 7 + y / 5) % 2 * 120 + (x ^ y) % 60) as u8,
+            ])
+        });
+        let img = DynamicImage::ImageRgb8(rgb);
+        if grey {
+            DynamicImage::ImageLuma8(img.to_luma8())
+        } else {
+            img
+        }
+    }
+
+    fn mean(img: &DynamicImage) -> [f64; 3] {
+        let rgb = img.to_rgb8();
+        let n = f64::from(rgb.width() * rgb.height());
+        let mut sum = [0.0; 3];
+        for p in rgb.pixels() {
+            for (s, v) in sum.iter_mut().zip(p.0) {
+                *s += f64::from(v);
+            }
+        }
+        sum.map(|s| s / n)
+    }
+
+    #[test]
+    fn a_large_jpeg_is_thumbnailed_from_a_scaled_decode_like_the_full_one() {
+        for (w, h, grey) in [(2001, 1333, false), (1333, 2001, false), (1600, 1200, true)] {
+            let bytes = jpeg(scene(w, h, grey));
+            let limits = PhotoLimits::default();
+            let scaled = scaled_jpeg_thumbnail(&bytes, ImageFormat::Jpeg, (w, h), &limits)
+                .expect("decoded at a fraction of its size");
+            let full = image::load_from_memory(&bytes)
+                .unwrap()
+                .thumbnail(THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX);
+            assert_eq!(
+                (scaled.width(), scaled.height()),
+                (full.width(), full.height()),
+                "{w} x {h}"
+            );
+            for (a, b) in mean(&scaled).iter().zip(mean(&full)) {
+                assert!((a - b).abs() < 4.0, "{w} x {h}: {a} against {b}");
+            }
+            let p = inspect_photo_bytes("p.jpg", &bytes, &limits).unwrap();
+            assert_eq!((p.width, p.height), (w, h));
+            let t = image::load_from_memory(&p.thumbnail).unwrap();
+            assert_eq!((t.width(), t.height()), (full.width(), full.height()));
+        }
+    }
+
+    #[test]
+    fn what_the_scaled_decoder_refuses_the_full_decoder_judges_as_before() {
+        let bytes = jpeg(scene(1600, 1200, false));
+        let limits = PhotoLimits::default();
+        // Cut in the middle of its pixels: the scaled decoder gives up, the full decoder (which
+        // judged every photo before) decodes what is there, so the photo is taken as before.
+        let cut = &bytes[..bytes.len() * 3 / 4];
+        assert!(scaled_jpeg_thumbnail(cut, ImageFormat::Jpeg, (1600, 1200), &limits).is_none());
+        let full = image::load_from_memory(cut).map(|_| ());
+        let inspected = inspect_photo_bytes("cut.jpg", cut, &limits).map(|_| ());
+        assert_eq!(inspected.is_ok(), full.is_ok());
+        // Cut in its headers: refused, as before.
+        assert!(inspect_photo_bytes("cut.jpg", &bytes[..300], &limits).is_err());
+    }
 
     #[test]
     fn exif_times_default_to_beijing_time() {

@@ -154,7 +154,8 @@ pub fn page(tx: &mut dyn Tx, code: &str, now_ms: i64) -> PublicResult<SignboardP
 }
 
 /// The street's problems resolved within [`RESOLVED_WINDOW_MS`] (newest first, at most
-/// [`MAX_RESOLVED_SHOWN`]) and how many are open, folded from the stored documents.
+/// [`MAX_RESOLVED_SHOWN`]) and how many are open, folded from the stored documents (each
+/// document's fold is remembered by its heads, see [`FoldCache`]).
 fn street_issues(
     tx: &mut dyn Tx,
     street_id: &str,
@@ -167,37 +168,129 @@ fn street_issues(
             continue;
         }
         let Some(row) = tx.doc(&id)? else { continue };
-        let Ok(doc) = automerge::Automerge::load(&row.data) else {
-            continue;
-        };
-        let Ok(issue) = patrol_model::issues::doc::read(&doc) else {
-            continue;
-        };
-        let state = patrol_model::issues::workflow::fold(&issue);
-        if state.status.is_open() {
-            open += 1;
-            continue;
+        match FOLDS.get_or_fold(&id, &row.heads, &row.data) {
+            Folded::Open => open += 1,
+            Folded::Resolved(line) if now_ms - line.resolved_at_ms <= RESOLVED_WINDOW_MS => {
+                resolved.push(line);
+            }
+            Folded::Resolved(_) | Folded::Other => {}
         }
-        if !matches!(state.status, IssueStatus::Resolved | IssueStatus::Verified) {
-            continue;
-        }
-        let resolved_at_ms = state
-            .applied()
-            .filter(|e| e.kind == patrol_model::domain::IssueEventKind::Resolve)
-            .map(|e| e.at.wall_ms)
-            .max()
-            .unwrap_or(state.updated_at_ms);
-        if now_ms - resolved_at_ms > RESOLVED_WINDOW_MS {
-            continue;
-        }
-        resolved.push(ResolvedLine {
-            category: issue.category.clone(),
-            reported_at_ms: state.reported_at_ms,
-            resolved_at_ms,
-            verified: state.status == IssueStatus::Verified,
-        });
     }
     resolved.sort_by_key(|r| std::cmp::Reverse(r.resolved_at_ms));
     resolved.truncate(MAX_RESOLVED_SHOWN);
     Ok((resolved, open))
+}
+
+/// What the page takes from one issue document.
+#[derive(Debug, Clone, PartialEq)]
+enum Folded {
+    /// Still being handled.
+    Open,
+    /// Resolved or verified.
+    Resolved(ResolvedLine),
+    /// Closed otherwise (cancelled, a duplicate), or not readable as an issue.
+    Other,
+}
+
+/// Loads and folds an issue document.
+fn fold(data: &[u8]) -> Folded {
+    let Ok(doc) = automerge::Automerge::load(data) else {
+        return Folded::Other;
+    };
+    let Ok(issue) = patrol_model::issues::doc::read(&doc) else {
+        return Folded::Other;
+    };
+    let state = patrol_model::issues::workflow::fold(&issue);
+    if state.status.is_open() {
+        return Folded::Open;
+    }
+    if !matches!(state.status, IssueStatus::Resolved | IssueStatus::Verified) {
+        return Folded::Other;
+    }
+    let resolved_at_ms = state
+        .applied()
+        .filter(|e| e.kind == patrol_model::domain::IssueEventKind::Resolve)
+        .map(|e| e.at.wall_ms)
+        .max()
+        .unwrap_or(state.updated_at_ms);
+    Folded::Resolved(ResolvedLine {
+        category: issue.category.clone(),
+        reported_at_ms: state.reported_at_ms,
+        resolved_at_ms,
+        verified: state.status == IssueStatus::Verified,
+    })
+}
+
+/// Most documents whose fold is remembered; past that the memory starts again.
+const MAX_FOLDS_KEPT: usize = 50_000;
+
+/// Each issue document's fold, by document id, kept with the heads and size of the document it
+/// was folded from. Loading and folding a document costs about half a millisecond, and a page
+/// folds every document of its street on every view (and again behind every post), which made
+/// most of a page's time; a document whose heads have not changed is the same document (heads
+/// are the hashes of its latest changes), so its fold is reused. Process-wide: ids and heads
+/// name content, so servers sharing a process (tests) cannot mix each other's documents up.
+/// At most [`MAX_FOLDS_KEPT`] entries (about 300 bytes each).
+#[derive(Debug, Default)]
+struct FoldCache {
+    folds: std::sync::Mutex<std::collections::HashMap<String, (String, usize, Folded)>>,
+}
+
+static FOLDS: std::sync::LazyLock<FoldCache> = std::sync::LazyLock::new(FoldCache::default);
+
+impl FoldCache {
+    fn get_or_fold(&self, id: &str, heads: &[String], data: &[u8]) -> Folded {
+        if heads.is_empty() {
+            return fold(data);
+        }
+        let key = heads.join(" ");
+        let lock = || self.folds.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((h, len, f)) = lock().get(id)
+            && *h == key
+            && *len == data.len()
+        {
+            return f.clone();
+        }
+        let folded = fold(data);
+        let mut folds = lock();
+        if folds.len() >= MAX_FOLDS_KEPT {
+            folds.clear();
+        }
+        folds.insert(id.to_owned(), (key, data.len(), folded.clone()));
+        folded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fold_is_reused_only_for_the_same_heads_and_size() {
+        let cache = FoldCache::default();
+        let heads = vec!["aa".to_owned()];
+        // Not a document: folded as "other", and remembered.
+        assert_eq!(cache.get_or_fold("d1", &heads, b"xx"), Folded::Other);
+        let line = ResolvedLine {
+            category: "litter".into(),
+            reported_at_ms: 1,
+            resolved_at_ms: 2,
+            verified: true,
+        };
+        cache.folds.lock().unwrap().insert(
+            "d1".into(),
+            ("aa".into(), 2, Folded::Resolved(line.clone())),
+        );
+        assert_eq!(
+            cache.get_or_fold("d1", &heads, b"xx"),
+            Folded::Resolved(line)
+        );
+        // Other heads, another size, no heads: folded again.
+        assert_eq!(
+            cache.get_or_fold("d1", &["bb".into()], b"xx"),
+            Folded::Other
+        );
+        assert_eq!(cache.get_or_fold("d1", &heads, b"xxx"), Folded::Other);
+        assert_eq!(cache.get_or_fold("d1", &[], b"xx"), Folded::Other);
+    }
 }
