@@ -221,17 +221,17 @@ fn error_page(lang: Lang, e: &PublicError, path: &str, back: Option<String>) -> 
 fn path_text(
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
     lang: Lang,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     path.map(|Path(p)| p).map_err(|_| {
         let t = lang.texts();
-        message(
+        Box::new(message(
             lang,
             StatusCode::NOT_FOUND,
             t.not_found_title,
             t.not_found_body,
             "/",
             None,
-        )
+        ))
     })
 }
 
@@ -380,7 +380,7 @@ async fn signboard(
     let lang = lang_of(&q, &headers);
     let code = match path_text(code, lang) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/s/{code}");
     let data = match load_signboard(&state, code.clone()).await {
@@ -480,7 +480,7 @@ async fn post_report(
     let mut lang = lang_of(&q, &headers);
     let code = match path_text(code, lang) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let back = format!("/s/{code}{}", lang.query());
     let t = lang.texts();
@@ -650,7 +650,7 @@ async fn post_steward(
     let mut lang = lang_of(&q, &headers);
     let code = match path_text(code, lang) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let back = format!("/s/{code}{}", lang.query());
     let Ok(axum::Form(form)) = form else {
@@ -765,7 +765,7 @@ async fn receipt(
     let lang = lang_of(&q, &headers);
     let token = match path_text(token, lang) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/r/{token}");
     let storage = state.storage.clone();
@@ -898,7 +898,7 @@ async fn application(
     let lang = lang_of(&q, &headers);
     let token = match path_text(token, lang) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/a/{token}");
     let storage = state.storage.clone();
