@@ -11,16 +11,10 @@ use serde_json::json;
 use patrol_model::text::{MAX_NAME_CHARS, check_name};
 
 use crate::secrets::{hash_secret, new_enrol_code, normalise_code};
-use crate::storage::{FeedScope, Storage, Tx};
+use crate::storage::{FeedScope, Storage};
 
-/// How long an enrolment code stays valid unless the admin says otherwise: two weeks to get
-/// the phone to the person.
-pub const ENROL_CODE_VALID_DAYS: u32 = 14;
-/// The longest an admin may make a code valid: a code is a key to the district's data.
-pub const MAX_ENROL_CODE_VALID_DAYS: u32 = 90;
-/// [`ENROL_CODE_VALID_DAYS`] in milliseconds.
-pub const ENROL_CODE_TTL_MS: i64 = ENROL_CODE_VALID_DAYS as i64 * DAY_MS;
-const DAY_MS: i64 = 24 * 3600 * 1000;
+use crate::people::{DAY_MS, assign_in, create_user, enrol_qr};
+pub use crate::people::{ENROL_CODE_TTL_MS, ENROL_CODE_VALID_DAYS, MAX_ENROL_CODE_VALID_DAYS};
 
 /// Checks an enrolment code's validity in days.
 fn code_valid_ms(days: u32) -> Result<i64> {
@@ -320,51 +314,6 @@ pub fn add_user_with_code_days(
     })
 }
 
-/// Adds `user` with the one-time `code` valid `valid_ms`, and publishes who they are (but a
-/// resident's), inside the caller's transaction.
-pub(crate) fn create_user(
-    tx: &mut dyn Tx,
-    user: &UserRecord,
-    code: &str,
-    now: i64,
-    valid_ms: i64,
-) -> Result<()> {
-    check_name("a user's name", &user.name, MAX_NAME_CHARS)?;
-    if let Scope::Subdistrict(s) = &user.scope
-        && !tx
-            .subdistricts()?
-            .iter()
-            .any(|(id, _, _)| *id == s.to_string())
-    {
-        bail!("subdistrict {s} does not exist");
-    }
-    tx.add_user(user, now)?;
-    tx.add_enrol_code(
-        &hash_secret(&normalise_code(code)),
-        &user.id,
-        now,
-        now + valid_ms,
-    )?;
-    if user.role != Role::Public {
-        tx.put_reference(
-            "user",
-            &user.id.to_string(),
-            None,
-            &json!({ "id": user.id, "name": user.name, "role": user.role }),
-            false,
-        )?;
-        tx.feed_touch("ref:user", &user.id.to_string(), &FeedScope::default())?;
-    }
-    Ok(())
-}
-
-pub(crate) fn enrol_qr(code: &str, server_url: Option<&str>) -> String {
-    match server_url {
-        Some(url) => format!("streetpatrol:enrol?code={code}&server={url}"),
-        None => format!("streetpatrol:enrol?code={code}"),
-    }
-}
-
 /// A fresh enrolment code for an existing user (a new phone, or a lost one), valid
 /// [`ENROL_CODE_VALID_DAYS`]; returns the QR payload and the code.
 pub fn new_code(
@@ -452,45 +401,5 @@ pub fn assign(
     let mut tx = storage.write()?;
     assign_in(tx.as_mut(), &street_id, user, role, assigned)?;
     tx.commit()?;
-    Ok(())
-}
-
-/// [`assign`] inside the caller's transaction, the street given by id.
-pub(crate) fn assign_in(
-    tx: &mut dyn Tx,
-    street_id: &str,
-    user: &UserId,
-    role: Role,
-    assigned: bool,
-) -> Result<()> {
-    let street_id = street_id.to_owned();
-    let u = tx.user(user)?.with_context(|| format!("no user {user}"))?;
-    if u.role != role {
-        bail!("{} is a {}, not a {role}", u.name, u.role);
-    }
-    tx.set_assignment(&street_id, user, role, assigned)?;
-    let id = format!("{street_id}:{user}:{role}");
-    let sub = tx.street_subdistrict(&street_id)?.flatten();
-    tx.put_reference(
-        "assignment",
-        &id,
-        Some(&street_id),
-        &json!({ "street_id": street_id, "user_id": user, "role": role }),
-        !assigned,
-    )?;
-    let scope = FeedScope {
-        street_id: Some(street_id.clone()),
-        subdistrict_id: sub,
-        owner_id: None,
-        audience: vec![user.to_string()],
-    };
-    tx.feed_touch("ref:assignment", &id, &scope)?;
-    if assigned {
-        for (kind, item) in tx.feed_items_of_street(&street_id)? {
-            if let Some(row) = tx.feed_row(&kind, &item)? {
-                tx.feed_touch(&kind, &item, &row.scope)?;
-            }
-        }
-    }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod blob_access;
 pub mod http;
 pub mod network;
+pub mod people;
 pub mod policy;
 pub mod public;
 pub mod quarantine;

@@ -161,7 +161,7 @@ fn pending(tx: &mut dyn Tx, id: &str) -> PublicResult<StewardApplicationRow> {
 }
 
 /// Approves a pending application in one transaction: the steward user, their street, and an
-/// enrolment code (valid [`crate::admin::ENROL_CODE_VALID_DAYS`]) the applicant's page shows.
+/// enrolment code (valid [`crate::people::ENROL_CODE_VALID_DAYS`]) the applicant's page shows.
 pub fn approve(
     storage: &dyn Storage,
     id: &str,
@@ -177,14 +177,14 @@ pub fn approve(
         scope: Scope::Own,
     };
     let code = crate::secrets::new_enrol_code();
-    crate::admin::create_user(
+    crate::people::create_user(
         tx.as_mut(),
         &user,
         &code,
         now_ms,
-        crate::admin::ENROL_CODE_TTL_MS,
+        crate::people::ENROL_CODE_TTL_MS,
     )?;
-    crate::admin::assign_in(tx.as_mut(), &a.street_id, &user.id, Role::Steward, true)?;
+    crate::people::assign_in(tx.as_mut(), &a.street_id, &user.id, Role::Steward, true)?;
     a.status = ApplicationStatus::Approved;
     a.user_id = Some(user.id);
     a.enrol_code = Some(code.clone());
@@ -195,7 +195,7 @@ pub fn approve(
         user_id: user.id,
         name: user.name,
         street_id: a.street_id,
-        enrol_qr: crate::admin::enrol_qr(&code, server_url),
+        enrol_qr: crate::people::enrol_qr(&code, server_url),
         enrol_code: code,
     })
 }
