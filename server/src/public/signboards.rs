@@ -155,7 +155,8 @@ pub fn page(tx: &mut dyn Tx, code: &str, now_ms: i64) -> PublicResult<SignboardP
 
 /// The street's problems resolved within [`RESOLVED_WINDOW_MS`] (newest first, at most
 /// [`MAX_RESOLVED_SHOWN`]) and how many are open, folded from the stored documents (each
-/// document's fold is remembered by its heads, see [`FoldCache`]).
+/// document's fold is remembered by its heads, see [`FoldCache`]; only a document whose heads
+/// changed is read at all).
 fn street_issues(
     tx: &mut dyn Tx,
     street_id: &str,
@@ -167,8 +168,13 @@ fn street_issues(
         if kind != "doc:issue" || tx.quarantined(&kind, &id)?.is_some() {
             continue;
         }
-        let Some(row) = tx.doc(&id)? else { continue };
-        match FOLDS.get_or_fold(&id, &row.heads, &row.data) {
+        let Some(heads) = tx.doc_heads(&id)? else {
+            continue;
+        };
+        let folded = FOLDS.get_or_fold(&id, &heads, || {
+            Ok(tx.doc(&id)?.map(|row| row.data).unwrap_or_default())
+        })?;
+        match folded {
             Folded::Open => open += 1,
             Folded::Resolved(line) if now_ms - line.resolved_at_ms <= RESOLVED_WINDOW_MS => {
                 resolved.push(line);
@@ -233,31 +239,37 @@ const MAX_FOLDS_KEPT: usize = 50_000;
 /// At most [`MAX_FOLDS_KEPT`] entries (about 300 bytes each).
 #[derive(Debug, Default)]
 struct FoldCache {
-    folds: std::sync::Mutex<std::collections::HashMap<String, (String, usize, Folded)>>,
+    folds: std::sync::Mutex<std::collections::HashMap<String, (String, Folded)>>,
 }
 
 static FOLDS: std::sync::LazyLock<FoldCache> = std::sync::LazyLock::new(FoldCache::default);
 
 impl FoldCache {
-    fn get_or_fold(&self, id: &str, heads: &[String], data: &[u8]) -> Folded {
+    /// The fold of document `id` at `heads`, remembered, or folded from what `load` reads (only
+    /// then is the document read at all).
+    fn get_or_fold(
+        &self,
+        id: &str,
+        heads: &[String],
+        load: impl FnOnce() -> PublicResult<Vec<u8>>,
+    ) -> PublicResult<Folded> {
         if heads.is_empty() {
-            return fold(data);
+            return Ok(fold(&load()?));
         }
         let key = heads.join(" ");
         let lock = || self.folds.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((h, len, f)) = lock().get(id)
+        if let Some((h, f)) = lock().get(id)
             && *h == key
-            && *len == data.len()
         {
-            return f.clone();
+            return Ok(f.clone());
         }
-        let folded = fold(data);
+        let folded = fold(&load()?);
         let mut folds = lock();
         if folds.len() >= MAX_FOLDS_KEPT {
             folds.clear();
         }
-        folds.insert(id.to_owned(), (key, data.len(), folded.clone()));
-        folded
+        folds.insert(id.to_owned(), (key, folded.clone()));
+        Ok(folded)
     }
 }
 
@@ -266,31 +278,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_fold_is_reused_only_for_the_same_heads_and_size() {
+    fn a_fold_is_reused_only_for_the_same_heads_and_the_document_is_read_only_otherwise() {
         let cache = FoldCache::default();
         let heads = vec!["aa".to_owned()];
+        let reads = std::cell::Cell::new(0);
+        let load = || {
+            reads.set(reads.get() + 1);
+            Ok(b"xx".to_vec())
+        };
         // Not a document: folded as "other", and remembered.
-        assert_eq!(cache.get_or_fold("d1", &heads, b"xx"), Folded::Other);
+        assert_eq!(
+            cache.get_or_fold("d1", &heads, load).unwrap(),
+            Folded::Other
+        );
+        assert_eq!(reads.get(), 1);
         let line = ResolvedLine {
             category: "litter".into(),
             reported_at_ms: 1,
             resolved_at_ms: 2,
             verified: true,
         };
-        cache.folds.lock().unwrap().insert(
-            "d1".into(),
-            ("aa".into(), 2, Folded::Resolved(line.clone())),
-        );
+        cache
+            .folds
+            .lock()
+            .unwrap()
+            .insert("d1".into(), ("aa".into(), Folded::Resolved(line.clone())));
         assert_eq!(
-            cache.get_or_fold("d1", &heads, b"xx"),
+            cache.get_or_fold("d1", &heads, load).unwrap(),
             Folded::Resolved(line)
         );
-        // Other heads, another size, no heads: folded again.
+        assert_eq!(reads.get(), 1, "the same heads: not read again");
+        // Other heads, no heads: read and folded again.
         assert_eq!(
-            cache.get_or_fold("d1", &["bb".into()], b"xx"),
+            cache.get_or_fold("d1", &["bb".into()], load).unwrap(),
             Folded::Other
         );
-        assert_eq!(cache.get_or_fold("d1", &heads, b"xxx"), Folded::Other);
-        assert_eq!(cache.get_or_fold("d1", &[], b"xx"), Folded::Other);
+        assert_eq!(cache.get_or_fold("d1", &[], load).unwrap(), Folded::Other);
+        assert_eq!(reads.get(), 3);
     }
 }

@@ -313,6 +313,9 @@ pub trait Tx {
 
     // --- documents
     fn doc(&mut self, id: &str) -> StorageResult<Option<DocRow>>;
+    /// A document's heads without its bytes (a page that remembers folds by heads reads only
+    /// these).
+    fn doc_heads(&mut self, id: &str) -> StorageResult<Option<Vec<String>>>;
     fn put_doc(
         &mut self,
         id: &str,

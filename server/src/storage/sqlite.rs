@@ -692,6 +692,15 @@ impl Tx for SqliteTx<'_> {
         }))
     }
 
+    fn doc_heads(&mut self, id: &str) -> StorageResult<Option<Vec<String>>> {
+        let heads: Option<String> = self
+            .conn
+            .prepare_cached("SELECT heads FROM doc WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(heads.map(|h| split(Some(h)).unwrap_or_default()))
+    }
+
     fn docs_of_kind(&mut self, kind: &str) -> StorageResult<Vec<(String, DocRow)>> {
         let rows = self
             .conn
