@@ -20,7 +20,10 @@ impl Store {
 
     /// The coverage of each patrol on its own (finished), from the cache where it is valid,
     /// matched and stored otherwise (see [`cache::patrol_coverages`]).
-    #[cfg_attr(not(feature = "reports"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "reports"),
+        allow(dead_code, reason = "used by the reports feature only")
+    )]
     pub(crate) fn patrol_coverages(
         &self,
         net: &IndexedNetwork,

@@ -235,6 +235,19 @@ fn path_text(
     })
 }
 
+/// The page for a body that is not the form (400).
+fn bad_form(lang: Lang, back: &str) -> Response {
+    let t = lang.texts();
+    message(
+        lang,
+        StatusCode::BAD_REQUEST,
+        t.bad_form_title,
+        t.bad_form_body,
+        back,
+        Some(back.to_owned()),
+    )
+}
+
 /// The form cookie the request carries, or a new one to set.
 fn form_cookie(headers: &HeaderMap) -> (String, bool) {
     match csrf::cookie_of(headers) {
@@ -363,6 +376,22 @@ fn signboard_page(
     }
 }
 
+/// The signboard's page again after a post, its forms as `forms` says (what was typed, what is
+/// wrong), with `status`.
+fn form_again(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+    data: SignboardData,
+    headers: &HeaderMap,
+    forms: FormState,
+    status: StatusCode,
+) -> Response {
+    let (cookie, fresh) = form_cookie(headers);
+    let page = signboard_page(state, lang, code, data, &cookie, forms);
+    with_cookie(html(status, &page), &cookie, fresh)
+}
+
 fn with_cookie(mut r: Response, cookie: &str, fresh: bool) -> Response {
     if fresh && let Ok(v) = HeaderValue::from_str(&csrf::set_cookie(cookie)) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -434,16 +463,29 @@ fn check_post(
     None
 }
 
-/// The signboard a post is for, verified.
-async fn post_signboard(
+/// A post let in: its signboard verified, its form token and honeypot checked, then a token
+/// taken from the signboard's bucket (only now, so posts that were never forms cannot shut a
+/// signboard's forms). Otherwise the page to answer with.
+async fn admit(
     state: &AppState,
     lang: Lang,
+    headers: &HeaderMap,
     code: &str,
-    path: &str,
-) -> Result<SignboardData, Response> {
-    load_signboard(state, code.to_owned())
+    form_token: &str,
+    honeypot: &str,
+    back: &str,
+) -> Result<SignboardData, Box<Response>> {
+    let data = load_signboard(state, code.to_owned())
         .await
-        .map_err(|e| error_page(lang, &e, path, None))
+        .map_err(|e| Box::new(error_page(lang, &e, back, None)))?;
+    let id = &data.page.signboard.row.id;
+    if let Some(r) = check_post(state, lang, headers, id, form_token, honeypot, back) {
+        return Err(Box::new(r));
+    }
+    if let Some(r) = take_signboard(state, lang, &data, back) {
+        return Err(Box::new(r));
+    }
+    Ok(data)
 }
 
 /// A token from the signboard's bucket, taken once a post has shown its form token (so nobody
@@ -500,38 +542,25 @@ async fn post_report(
                 Some(back.clone()),
             );
         }
-        Err(forms::FormFault::Malformed) => {
-            return message(
-                lang,
-                StatusCode::BAD_REQUEST,
-                t.bad_form_title,
-                t.bad_form_body,
-                &back,
-                Some(back.clone()),
-            );
-        }
+        Err(forms::FormFault::Malformed) => return bad_form(lang, &back),
     };
     if q.lang.is_none() && !form.lang.is_empty() {
         lang = Lang::choose(Some(&form.lang), &headers);
     }
-    let data = match post_signboard(&state, lang, &code, &back).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    if let Some(r) = check_post(
+    let data = match admit(
         &state,
         lang,
         &headers,
-        &data.page.signboard.row.id,
+        &code,
         &form.form_token,
         &form.website,
         &back,
-    ) {
-        return r;
-    }
-    if let Some(r) = take_signboard(&state, lang, &data, &back) {
-        return r;
-    }
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let input = ReportInput {
         category: form.category.clone(),
         description: form.description.clone(),
@@ -596,26 +625,18 @@ async fn post_report(
             let too_large = errors
                 .iter()
                 .any(|e| matches!(e.problem, public::Problem::PhotoTooLarge { .. }));
-            let (cookie, fresh) = form_cookie(&headers);
-            let page = signboard_page(
-                &state,
-                lang,
-                &code,
-                data,
-                &cookie,
-                FormState {
-                    report: input,
-                    report_errors: FormErrors::from(lang, &errors),
-                    report_failed: true,
-                    ..FormState::default()
-                },
-            );
             let status = if too_large {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            with_cookie(html(status, &page), &cookie, fresh)
+            let forms = FormState {
+                report: input,
+                report_errors: FormErrors::from(lang, &errors),
+                report_failed: true,
+                ..FormState::default()
+            };
+            form_again(&state, lang, &code, data, &headers, forms, status)
         }
         Err(e) => error_page(lang, &e, &back, Some(back.clone())),
     }
@@ -654,37 +675,25 @@ async fn post_steward(
     };
     let back = format!("/s/{code}{}", lang.query());
     let Ok(axum::Form(form)) = form else {
-        let t = lang.texts();
-        return message(
-            lang,
-            StatusCode::BAD_REQUEST,
-            t.bad_form_title,
-            t.bad_form_body,
-            &back,
-            Some(back.clone()),
-        );
+        return bad_form(lang, &back);
     };
     if q.lang.is_none() && !form.lang.is_empty() {
         lang = Lang::choose(Some(&form.lang), &headers);
     }
-    let data = match post_signboard(&state, lang, &code, &back).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    if let Some(r) = check_post(
+    let data = match admit(
         &state,
         lang,
         &headers,
-        &data.page.signboard.row.id,
+        &code,
         &form.form_token,
         &form.website,
         &back,
-    ) {
-        return r;
-    }
-    if let Some(r) = take_signboard(&state, lang, &data, &back) {
-        return r;
-    }
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let input = StewardInput {
         name: form.name.clone(),
         phone: form.phone.clone(),
@@ -712,24 +721,20 @@ async fn post_steward(
             Redirect::to(&format!("/a/{}{}", receipt.token, lang.query())).into_response()
         }
         Err(PublicError::Fields(errors)) => {
-            let (cookie, fresh) = form_cookie(&headers);
-            let page = signboard_page(
+            let forms = FormState {
+                steward: input,
+                steward_errors: FormErrors::from(lang, &errors),
+                steward_failed: true,
+                ..FormState::default()
+            };
+            form_again(
                 &state,
                 lang,
                 &code,
                 data,
-                &cookie,
-                FormState {
-                    steward: input,
-                    steward_errors: FormErrors::from(lang, &errors),
-                    steward_failed: true,
-                    ..FormState::default()
-                },
-            );
-            with_cookie(
-                html(StatusCode::UNPROCESSABLE_ENTITY, &page),
-                &cookie,
-                fresh,
+                &headers,
+                forms,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
         }
         Err(e) => error_page(lang, &e, &back, Some(back.clone())),
