@@ -274,14 +274,8 @@ pub fn public_jpeg(bytes: &[u8], limits: &PhotoLimits, max_side_px: u32) -> Resu
         reason: e.to_string(),
     };
     let orientation = read_exif(bytes).orientation;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decode_limits = Limits::default();
-    decode_limits.max_image_width = Some(limits.max_side_px);
-    decode_limits.max_image_height = Some(limits.max_side_px);
-    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    reader.limits(decode_limits);
-    let img = reader.decode().map_err(undecodable)?;
-    let mut img = if img.width() > max_side_px || img.height() > max_side_px {
+    let img = decode_within(bytes, format, limits).map_err(undecodable)?;
+    let img = if img.width() > max_side_px || img.height() > max_side_px {
         img.resize(
             max_side_px,
             max_side_px,
@@ -290,19 +284,22 @@ pub fn public_jpeg(bytes: &[u8], limits: &PhotoLimits, max_side_px: u32) -> Resu
     } else {
         img
     };
-    if let Some(o) = orientation
-        .and_then(|o| u8::try_from(o).ok())
-        .and_then(Orientation::from_exif)
-    {
-        img.apply_orientation(o);
-    }
-    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-    let mut out = Vec::new();
-    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-        &mut out, 80,
-    ))
-    .map_err(undecodable)?;
-    Ok(out)
+    Ok(upright_jpeg(img, orientation, 80).map_err(undecodable)?)
+}
+
+/// The whole image decoded, refused past `limits` (sides, and memory for its pixels).
+fn decode_within(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &PhotoLimits,
+) -> image::ImageResult<DynamicImage> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_side_px);
+    decode_limits.max_image_height = Some(limits.max_side_px);
+    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decode_limits);
+    reader.decode()
 }
 
 struct Checked {
@@ -368,13 +365,7 @@ fn inspect(path: &Path, bytes: &[u8], limits: &PhotoLimits) -> Result<Checked> {
     let thumbnail = match scaled_jpeg_thumbnail(bytes, format, (width, height), limits) {
         Some(thumb) => thumb,
         None => {
-            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-            let mut decode_limits = Limits::default();
-            decode_limits.max_image_width = Some(limits.max_side_px);
-            decode_limits.max_image_height = Some(limits.max_side_px);
-            decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-            reader.limits(decode_limits);
-            let img = reader.decode().map_err(undecodable)?;
+            let img = decode_within(bytes, format, limits).map_err(undecodable)?;
             let (w, h) = thumbnail_size(img.width(), img.height());
             img.thumbnail_exact(w, h)
         }
@@ -444,20 +435,27 @@ fn scaled_jpeg_thumbnail(
 }
 
 /// The thumbnail turned upright and encoded as JPEG.
-fn encode_thumbnail(
-    mut thumb: DynamicImage,
+fn encode_thumbnail(thumb: DynamicImage, orientation: Option<u16>) -> image::ImageResult<Vec<u8>> {
+    upright_jpeg(thumb, orientation, 70)
+}
+
+/// An image turned upright by its EXIF `orientation` and encoded as an RGB JPEG of `quality`:
+/// only pixels, no metadata.
+fn upright_jpeg(
+    mut img: DynamicImage,
     orientation: Option<u16>,
+    quality: u8,
 ) -> image::ImageResult<Vec<u8>> {
     if let Some(o) = orientation
         .and_then(|o| u8::try_from(o).ok())
         .and_then(Orientation::from_exif)
     {
-        thumb.apply_orientation(o);
+        img.apply_orientation(o);
     }
-    let rgb = DynamicImage::ImageRgb8(thumb.to_rgb8());
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
     let mut out = Vec::new();
     rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-        &mut out, 70,
+        &mut out, quality,
     ))?;
     Ok(out)
 }
