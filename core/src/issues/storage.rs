@@ -9,6 +9,7 @@ use super::{
     IssueTransition, IssueView, PhotoRef, Reporter, doc, fold, projection, roles,
 };
 use crate::domain::{CommentId, IssueEventId, IssueEventKind, IssueId};
+use patrol_model::issues::act::{Author, propose_event};
 use crate::error::{Error, Result};
 use crate::store::DeviceIdentity;
 
@@ -172,52 +173,21 @@ pub(crate) fn append_event(
     let current = doc::read(&stored.doc)?;
     let state = fold(&current);
     let payload = payload(&state)?;
-    let mut photos = current.photos.clone();
-    if let Some(p) = &photo
-        && current.photo(&p.sha256).is_none()
-    {
-        photos.push(p.clone());
-    }
-    let facts = roles::IssueFacts {
-        issue_id: id,
-        status: Some(state.status),
-        round: state.round,
-        reporter: &current.reporter.user_id,
-        assignments: &state.assignments,
-        resolver: state.resolved_by.as_ref(),
-        location: (current.location.lat, current.location.lon),
-        photos: &photos,
-    };
-    let proposal = roles::Proposal {
-        kind,
-        by: &me.user_id,
-        role: me.role,
-        round: state.round,
-        payload: &payload,
-    };
-    let allowed = roles::check(&facts, &proposal).map_err(|r| Error::Refused {
-        action: roles::verb(kind),
-        role: me.role,
-        id,
-        reason: r.0,
-    })?;
-    let mut payload = payload;
-    if allowed.assignment.is_some() && payload.assignment.is_none() {
-        payload.assignment = allowed.assignment;
-    }
     let mut hlc = crate::hlc::load_clock(tx, &me.actor_id)?;
     let at = hlc.stamp_after(current.latest_stamp(), w.now_ms);
-    crate::hlc::save_clock(tx, &hlc)?;
-    let event = IssueEvent {
-        id: IssueEventId::new(),
-        kind,
-        by: me.user_id,
+    let author = Author {
+        user_id: &me.user_id,
         role: me.role,
-        device: me.device_id,
-        at,
-        round: state.round,
-        payload,
+        device_id: me.device_id,
     };
+    let event = propose_event(&current, &state, &author, kind, payload, photo.as_ref(), at)
+        .map_err(|r| Error::Refused {
+            action: roles::verb(kind),
+            role: me.role,
+            id,
+            reason: r.0,
+        })?;
+    crate::hlc::save_clock(tx, &hlc)?;
     doc::append_event(&mut stored.doc, &event, photo.as_ref())?;
     persist::persist(tx, &mut stored, true)?;
     let view = refresh(tx, &stored, w.catalog, w.now_ms)?;

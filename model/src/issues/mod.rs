@@ -3,12 +3,14 @@
 //! these documents in SQLite, the server in its own tables.
 //!
 //! - [`model`]: the plain Rust view of an issue document (events, photos, comments).
+//! - [`act`]: authoring an event after the fold's own check.
 //! - [`catalog`]: the categories and their due times.
 //! - [`roles`]: who may do what: one table, plus the state rules.
 //! - [`workflow`]: the fold from events to status, round, assignees and conflicts.
 //! - [`doc`]: the Automerge layout, reading and writing it.
 //! - [`validate`]: the document's layout and limits, checked on upload (server) and receipt.
 
+pub mod act;
 pub mod catalog;
 pub mod doc;
 pub mod model;
