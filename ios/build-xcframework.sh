@@ -7,7 +7,7 @@
 # run on Linux: Apple's linker and SDKs exist only on macOS.
 #
 # Usage: ./build-xcframework.sh             the `mobile` profile (what apps ship: fat LTO,
-#                                           opt-level "s", stripped, panic=unwind), built into
+#                                           opt-level "s", stripped, panic=abort), built into
 #                                           target/<triple>/mobile/
 #        PROFILE=dev ./build-xcframework.sh   faster build with debug info (target/<triple>/debug/)
 # The header and module map come from a host debug build (generate.sh and uniffi-bindgen-swift
