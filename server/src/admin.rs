@@ -369,6 +369,30 @@ pub fn users(storage: &dyn Storage) -> Result<Vec<UserRecord>> {
     Ok(storage.read()?.users()?)
 }
 
+/// Resolves a user given by id or by a name only one user has.
+pub fn resolve_user(storage: &dyn Storage, user: &str) -> Result<UserRecord> {
+    let user = user.trim();
+    let mut tx = storage.read()?;
+    if let Ok(id) = user.parse::<UserId>() {
+        return tx
+            .user(&id)?
+            .ok_or_else(|| anyhow::anyhow!("no user {id}; `admin user list` shows them"));
+    }
+    let named: Vec<UserRecord> = tx.users()?.into_iter().filter(|u| u.name == user).collect();
+    match named.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("no user is called {user:?}; `admin user list` shows them"),
+        many => bail!(
+            "{} users are called {user:?}; give one of their ids: {}",
+            many.len(),
+            many.iter()
+                .map(|u| u.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Resolves a street given by id or by an unambiguous name.
 pub fn resolve_street(storage: &dyn Storage, street: &str) -> Result<String> {
     let ids = storage.read()?.streets_named(street.trim())?;

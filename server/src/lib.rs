@@ -12,6 +12,7 @@ pub mod admin;
 pub mod blob_access;
 pub mod http;
 pub mod network;
+pub mod office;
 pub mod people;
 pub mod policy;
 pub mod public;
@@ -53,6 +54,8 @@ pub struct ServerConfig {
     pub signboard_limit: RateLimit,
     /// Public pages and photos one client address may load ([`RateLimit::PAGES_DEFAULT`]).
     pub page_limit: RateLimit,
+    /// Office sign-in attempts one client address may make ([`http::office::SIGN_IN_LIMIT`]).
+    pub sign_in_limit: RateLimit,
 }
 
 impl ServerConfig {
@@ -66,6 +69,7 @@ impl ServerConfig {
             public_limit: RateLimit::PUBLIC_DEFAULT,
             signboard_limit: RateLimit::SIGNBOARD_DEFAULT,
             page_limit: RateLimit::PAGES_DEFAULT,
+            sign_in_limit: http::office::SIGN_IN_LIMIT,
         }
     }
 }
@@ -150,6 +154,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             pages: RateLimiter::new(config.page_limit),
             photo_decodes: tokio::sync::Semaphore::new(1),
         }),
+        office: Arc::new(http::office::OfficeDoor::new(config.sign_in_limit)),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

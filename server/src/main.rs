@@ -355,6 +355,15 @@ enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set (or replace) a supervisor's password for the office platform (/office). Asked twice
+    /// on a terminal; read from standard input (one line) when piped. Signs their browsers out.
+    Password {
+        /// The user's id, or a name only one user has.
+        user: String,
+        /// May read the audit log.
+        #[arg(long)]
+        admin: bool,
+    },
     /// A new enrolment code for an existing user.
     Code {
         user: UserId,
@@ -760,6 +769,24 @@ fn run_user(s: &dyn patrol_server::storage::Storage, cmd: UserCommand) -> Result
                 .join("\n");
             print(json, serde_json::to_value(&users)?, text);
         }
+        UserCommand::Password { user, admin } => {
+            let record = admin::resolve_user(s, &user)?;
+            let password = read_new_password()?;
+            patrol_server::office::accounts::set_password(
+                s,
+                &record,
+                &password,
+                admin,
+                admin::now_ms(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "office password set for {} ({}){}; sign in at /office",
+                record.name,
+                record.id,
+                if admin { ", office administrator" } else { "" }
+            );
+        }
         UserCommand::Code {
             user,
             server_url,
@@ -778,6 +805,23 @@ fn run_user(s: &dyn patrol_server::storage::Storage, cmd: UserCommand) -> Result
         }
     }
     Ok(())
+}
+
+/// A new password: asked twice without echo on a terminal, else one line of standard input.
+fn read_new_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("new office password: ")?;
+        let second = rpassword::prompt_password("again: ")?;
+        if first != second {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    }
 }
 
 fn run_points(s: &dyn patrol_server::storage::Storage, cmd: PointsCommand) -> Result<()> {

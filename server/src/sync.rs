@@ -245,6 +245,54 @@ pub fn accept_server_doc(
     Ok(scope)
 }
 
+/// Stores the server's own change to an existing document, made on behalf of `ctx` (a
+/// supervisor's action on the office platform), after the checks a device's upload of the same
+/// change would pass: `ctx` may change the document where it stands, it is not quarantined, and
+/// the document model, the role table and the fold (through `policy`) accept the new changes.
+/// Returns the scope it is published with now.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the same inputs as accept_server_doc, plus the document before"
+)]
+pub fn accept_server_change(
+    tx: &mut dyn Tx,
+    policy: &dyn DocPolicy,
+    ctx: &DeviceCtx,
+    kind: DocKind,
+    id: &str,
+    before: &Automerge,
+    after: &Automerge,
+    now_ms: i64,
+) -> SyncResult<FeedScope> {
+    let outside = || {
+        SyncError::NotAllowed(format!(
+            "document {id} is outside what this user may change"
+        ))
+    };
+    let facts_before = policy.facts(kind, before)?;
+    if !may_write(ctx, kind, &doc_scope(tx, &facts_before)?) {
+        return Err(outside());
+    }
+    not_quarantined(tx, &feed_kind(kind), id)?;
+    let changes: Vec<ChangeHash> = after
+        .get_changes(&before.get_heads())
+        .iter()
+        .map(|c| c.hash())
+        .collect();
+    let facts = policy.check_update(kind, id, Some(before), after, &changes, ctx)?;
+    let scope = doc_scope(tx, &facts)?;
+    tx.put_doc(
+        id,
+        kind.as_str(),
+        &after.save(),
+        &heads_hex(after),
+        &facts.blobs,
+        now_ms,
+    )?;
+    tx.feed_touch(&feed_kind(kind), id, &scope)?;
+    Ok(scope)
+}
+
 /// An upload's changes, decoded, after checking the id, the size and that every change is this
 /// device's own (signed by its actor).
 fn decode_upload(ctx: &DeviceCtx, up: &DocUpload) -> SyncResult<Vec<Change>> {

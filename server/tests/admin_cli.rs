@@ -580,3 +580,81 @@ fn residents_reports_list_with_phones_masked_unless_asked() {
     assert_eq!(shown[0]["contact_phone"], "13812345678");
     assert!(shown[0]["issue_id"].is_string());
 }
+
+/// `admin user password NAME` with the password piped in: stored only as an Argon2id hash,
+/// never printed; refused for a chief and for a short password, with a clear message.
+#[test]
+fn an_office_password_is_set_from_standard_input_and_kept_hashed() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    assert!(
+        admin(&data, &["district", "set", "--name", "石景山区"])
+            .status
+            .success()
+    );
+    json(&admin(
+        &data,
+        &[
+            "user",
+            "add",
+            "--name",
+            "赵敏",
+            "--role",
+            "supervisor",
+            "--json",
+        ],
+    ));
+    json(&admin(
+        &data,
+        &["user", "add", "--name", "王芳", "--role", "chief", "--json"],
+    ));
+    let password = "a long office password";
+    let set = |name: &str, pw: &str, extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_patrol-server"))
+            .arg("--data")
+            .arg(&data)
+            .args(["admin", "user", "password", name])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{pw}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = set("赵敏", password, &["--admin"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("office password set for 赵敏"), "{said}");
+    assert!(!said.contains(password));
+
+    let out = set("王芳", password, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("supervisors"));
+    let out = set("赵敏", "short", &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let out = set("无此人", password, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user is called"));
+
+    let db = rusqlite::Connection::open(data.join("server.db")).unwrap();
+    let (hash, is_admin): (String, bool) = db
+        .query_row(
+            "SELECT password_hash, is_admin FROM office_login",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(password));
+    assert!(is_admin);
+}

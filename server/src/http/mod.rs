@@ -10,6 +10,7 @@ mod enrol;
 pub mod error;
 mod fixes;
 mod health;
+pub mod office;
 pub mod public;
 pub mod ratelimit;
 mod sync;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub enrol_limiter: Arc<ratelimit::RateLimiter>,
     /// The public pages' form key and rate limits.
     pub public: Arc<public::PublicDoor>,
+    /// The office platform's sign-in limits.
+    pub office: Arc<office::OfficeDoor>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -161,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .merge(fixes::router())
         .merge(blobs::router())
         .merge(public::router(state.clone()))
+        .merge(office::router(state.clone()))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(check_content_length))

@@ -4,7 +4,9 @@
 
 mod schema;
 pub mod sqlite;
+mod sqlite_office;
 
+use patrol_model::domain::IssueStatus;
 use patrol_model::domain::StoredFix;
 use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope, UserRecord};
 use patrol_model::{DeviceId, Role, UserId};
@@ -204,6 +206,114 @@ pub struct StewardApplicationRow {
     pub enrol_code: Option<String>,
     pub created_at_ms: i64,
     pub decided_at_ms: Option<i64>,
+}
+
+/// A person's office (web) sign-in: their password as an Argon2id PHC string, never in clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficeLoginRow {
+    pub user_id: UserId,
+    pub password_hash: String,
+    /// May read the audit log and see every subdistrict's contact phones.
+    pub is_admin: bool,
+    pub set_at_ms: i64,
+    /// Wrong passwords since the last good one.
+    pub failed_count: u32,
+    pub locked_until_ms: Option<i64>,
+}
+
+/// A signed-in browser. The cookie holds the token; only its hash is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficeSessionRow {
+    pub token_hash: String,
+    pub user_id: UserId,
+    /// Every form of this session carries it.
+    pub csrf_token: String,
+    pub created_at_ms: i64,
+    pub last_seen_ms: i64,
+    pub expires_at_ms: i64,
+    pub address: Option<String>,
+}
+
+/// One action taken through the office platform: who, what, when, from where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    /// Assigned on insert (0 before).
+    pub seq: i64,
+    pub at_ms: i64,
+    pub user_id: Option<UserId>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+/// An issue as the office lists it: its document folded, kept beside the document and
+/// refreshed when the document's heads move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueIndexRow {
+    pub id: String,
+    /// The document's heads this row was folded from.
+    pub heads: Vec<String>,
+    pub status: IssueStatus,
+    pub category: String,
+    pub description: String,
+    pub street_id: Option<String>,
+    pub subdistrict_id: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub reporter_role: Role,
+    /// Who holds it now, as `Assignee` strings.
+    pub assignees: Vec<String>,
+    pub reported_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// When its current round is due (the category's due time after the round began).
+    pub due_at_ms: i64,
+    /// When the resolve and the verify that stand were made (HLC wall time).
+    pub resolved_at_ms: Option<i64>,
+    pub verified_at_ms: Option<i64>,
+    pub photo_count: u32,
+}
+
+/// How a queue is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IssueSort {
+    #[default]
+    Newest,
+    Oldest,
+    /// Soonest due first (the most overdue on top).
+    Due,
+    /// Most recently changed first.
+    Updated,
+}
+
+/// Which issues a queue holds; every field narrows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IssueQuery {
+    pub status: Option<IssueStatus>,
+    pub open: Option<bool>,
+    pub category: Option<String>,
+    /// `Some(None)`: issues on no subdistrict's street.
+    pub subdistrict_id: Option<Option<String>>,
+    pub street_id: Option<String>,
+    /// Open and due before this time.
+    pub overdue_at_ms: Option<i64>,
+    pub reporter_role: Option<Role>,
+    pub reported_from_ms: Option<i64>,
+    pub reported_to_ms: Option<i64>,
+    pub sort: IssueSort,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Issue counts of one subdistrict (`None`: streets of no subdistrict) over a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssueCounts {
+    pub subdistrict_id: Option<String>,
+    pub open: u64,
+    pub overdue: u64,
+    pub reported: u64,
+    pub resolved: u64,
+    pub verified: u64,
 }
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
@@ -421,6 +531,46 @@ pub trait Tx {
         &mut self,
         status: Option<ApplicationStatus>,
     ) -> StorageResult<Vec<StewardApplicationRow>>;
+
+    // --- the office platform
+    fn office_login(&mut self, user: &UserId) -> StorageResult<Option<OfficeLoginRow>>;
+    /// Inserts or replaces a user's sign-in.
+    fn put_office_login(&mut self, row: &OfficeLoginRow) -> StorageResult<()>;
+    fn put_office_session(&mut self, row: &OfficeSessionRow) -> StorageResult<()>;
+    fn office_session(&mut self, token_hash: &str) -> StorageResult<Option<OfficeSessionRow>>;
+    fn touch_office_session(&mut self, token_hash: &str, now_ms: i64) -> StorageResult<()>;
+    fn delete_office_session(&mut self, token_hash: &str) -> StorageResult<()>;
+    /// Ends every session of a user (a new password, a revoked person); returns how many.
+    fn delete_office_sessions_of(&mut self, user: &UserId) -> StorageResult<usize>;
+    /// Appends to the audit log; returns the entry's seq.
+    fn put_audit(&mut self, row: &AuditRow) -> StorageResult<i64>;
+    /// The newest entries before `before_seq` (all when `None`), newest first.
+    fn audit(&mut self, before_seq: Option<i64>, limit: usize) -> StorageResult<Vec<AuditRow>>;
+    /// Issue documents whose index row is missing or was folded from other heads.
+    fn stale_issue_index(&mut self) -> StorageResult<Vec<String>>;
+    fn put_issue_index(&mut self, row: &IssueIndexRow) -> StorageResult<()>;
+    /// Empties the index (the categories' due times changed: every row is folded again).
+    fn clear_issue_index(&mut self) -> StorageResult<()>;
+    fn issue_index(&mut self, id: &str) -> StorageResult<Option<IssueIndexRow>>;
+    /// One page of the queue, and how many issues the query holds in all.
+    fn issue_index_query(&mut self, q: &IssueQuery) -> StorageResult<(Vec<IssueIndexRow>, u64)>;
+    /// Counts per subdistrict (only `subdistrict_id`'s when given): open and overdue at `now_ms`;
+    /// reported, resolved and verified in `[from_ms, to_ms)`.
+    fn issue_counts(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+        now_ms: i64,
+    ) -> StorageResult<Vec<IssueCounts>>;
+    /// Litter pickups made in `[from_ms, to_ms)` (on `subdistrict_id`'s streets when given), as
+    /// (pickups, bags).
+    fn pickup_counts(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<(u64, u64)>;
 }
 
 /// The scope a user's record says, with `Own` for roles that only see their own and assigned.

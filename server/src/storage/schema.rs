@@ -1,6 +1,6 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub fn step(version: i64) -> &'static str {
     match version {
@@ -9,6 +9,7 @@ pub fn step(version: i64) -> &'static str {
         3 => V3_TRUST,
         4 => V4_DISTRICT_KEY,
         5 => V5_PUBLIC,
+        6 => V6_OFFICE,
         _ => "",
     }
 }
@@ -291,4 +292,65 @@ CREATE TABLE steward_application (
     decided_at_ms INTEGER
 );
 CREATE INDEX steward_application_by_status ON steward_application (status, created_at_ms);
+"#;
+
+/// The office platform (the district's web desk): supervisors' passwords (Argon2id PHC strings)
+/// with their failed attempts and lock-out, sign-in sessions (tokens hashed), the audit log of
+/// every action taken through the web, and the issue index the queue, the overview and the map
+/// read: one row per issue document, folded, refreshed when the document's heads move.
+const V6_OFFICE: &str = r#"
+CREATE TABLE office_login (
+    user_id         TEXT PRIMARY KEY REFERENCES user(id),
+    password_hash   TEXT NOT NULL,
+    is_admin        INTEGER NOT NULL DEFAULT 0,
+    set_at_ms       INTEGER NOT NULL,
+    failed_count    INTEGER NOT NULL DEFAULT 0,
+    locked_until_ms INTEGER
+);
+
+CREATE TABLE office_session (
+    token_hash    TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES user(id),
+    csrf_token    TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    address       TEXT
+);
+CREATE INDEX office_session_by_user ON office_session (user_id);
+
+CREATE TABLE office_audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms     INTEGER NOT NULL,
+    -- NULL for a sign-in under a name nobody has
+    user_id   TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT,
+    detail    TEXT NOT NULL DEFAULT '',
+    address   TEXT
+);
+
+CREATE TABLE issue_index (
+    id                  TEXT PRIMARY KEY,
+    heads               TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    is_open             INTEGER NOT NULL,
+    category            TEXT NOT NULL,
+    description         TEXT NOT NULL,
+    street_id           TEXT,
+    subdistrict_id      TEXT,
+    lat                 REAL NOT NULL,
+    lon                 REAL NOT NULL,
+    reporter_role       TEXT NOT NULL,
+    assignees           TEXT NOT NULL DEFAULT '',
+    reported_at_ms      INTEGER NOT NULL,
+    updated_at_ms       INTEGER NOT NULL,
+    due_at_ms           INTEGER NOT NULL,
+    resolved_at_ms      INTEGER,
+    verified_at_ms      INTEGER,
+    photo_count         INTEGER NOT NULL
+);
+CREATE INDEX issue_index_open_due ON issue_index (is_open, due_at_ms);
+CREATE INDEX issue_index_by_sub ON issue_index (subdistrict_id, reported_at_ms);
+CREATE INDEX issue_index_by_time ON issue_index (reported_at_ms);
 "#;

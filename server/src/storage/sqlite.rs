@@ -10,8 +10,10 @@ use patrol_model::wire::{LedgerRecord, PatrolRecord, UserRecord};
 use patrol_model::{DeviceId, Role, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use super::sqlite_office as office;
 use super::{
-    ApplicationStatus, BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope, PointsLedgerRow,
+    ApplicationStatus, AuditRow, BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope,
+    IssueCounts, IssueIndexRow, IssueQuery, OfficeLoginRow, OfficeSessionRow, PointsLedgerRow,
     PointsStatus, PublicReportRow, QuarantineRow, StewardApplicationRow, Storage, StorageError,
     StorageResult, Tx, schema,
 };
@@ -1332,6 +1334,81 @@ impl Tx for SqliteTx<'_> {
             .query_map([status.map(ApplicationStatus::as_str)], application_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(application_from).collect()
+    }
+
+    fn office_login(&mut self, user: &UserId) -> StorageResult<Option<OfficeLoginRow>> {
+        office::office_login(&self.conn, user)
+    }
+
+    fn put_office_login(&mut self, row: &OfficeLoginRow) -> StorageResult<()> {
+        office::put_office_login(&self.conn, row)
+    }
+
+    fn put_office_session(&mut self, row: &OfficeSessionRow) -> StorageResult<()> {
+        office::put_office_session(&self.conn, row)
+    }
+
+    fn office_session(&mut self, token_hash: &str) -> StorageResult<Option<OfficeSessionRow>> {
+        office::office_session(&self.conn, token_hash)
+    }
+
+    fn touch_office_session(&mut self, token_hash: &str, now_ms: i64) -> StorageResult<()> {
+        office::touch_office_session(&self.conn, token_hash, now_ms)
+    }
+
+    fn delete_office_session(&mut self, token_hash: &str) -> StorageResult<()> {
+        office::delete_office_session(&self.conn, token_hash)
+    }
+
+    fn delete_office_sessions_of(&mut self, user: &UserId) -> StorageResult<usize> {
+        office::delete_office_sessions_of(&self.conn, user)
+    }
+
+    fn put_audit(&mut self, row: &AuditRow) -> StorageResult<i64> {
+        office::put_audit(&self.conn, row)
+    }
+
+    fn audit(&mut self, before_seq: Option<i64>, limit: usize) -> StorageResult<Vec<AuditRow>> {
+        office::audit(&self.conn, before_seq, limit)
+    }
+
+    fn stale_issue_index(&mut self) -> StorageResult<Vec<String>> {
+        office::stale_issue_index(&self.conn)
+    }
+
+    fn put_issue_index(&mut self, row: &IssueIndexRow) -> StorageResult<()> {
+        office::put_issue_index(&self.conn, row)
+    }
+
+    fn clear_issue_index(&mut self) -> StorageResult<()> {
+        office::clear_issue_index(&self.conn)
+    }
+
+    fn issue_index(&mut self, id: &str) -> StorageResult<Option<IssueIndexRow>> {
+        office::issue_index(&self.conn, id)
+    }
+
+    fn issue_index_query(&mut self, q: &IssueQuery) -> StorageResult<(Vec<IssueIndexRow>, u64)> {
+        office::issue_index_query(&self.conn, q)
+    }
+
+    fn issue_counts(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+        now_ms: i64,
+    ) -> StorageResult<Vec<IssueCounts>> {
+        office::issue_counts(&self.conn, subdistrict_id, from_ms, to_ms, now_ms)
+    }
+
+    fn pickup_counts(
+        &mut self,
+        subdistrict_id: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<(u64, u64)> {
+        office::pickup_counts(&self.conn, subdistrict_id, from_ms, to_ms)
     }
 }
 

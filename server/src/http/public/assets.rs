@@ -12,6 +12,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../assets/public.css"),
     ),
     (
+        "office.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../assets/office.css"),
+    ),
+    (
         "public.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../assets/public.js"),

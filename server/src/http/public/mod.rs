@@ -12,7 +12,7 @@ mod assets;
 pub mod csrf;
 mod forms;
 pub mod i18n;
-mod pages;
+pub(crate) mod pages;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -95,7 +95,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 }
 
 /// Every public response: this server only, never framed, no referrer, no sniffing.
-async fn security_headers(req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     h.insert(

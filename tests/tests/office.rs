@@ -1,0 +1,432 @@
+//! The office platform over real HTTP on loopback: a supervisor signs in with a password, sees
+//! the district's problems, dispatches one from the web, a crew's phone receives the assignment
+//! on its next sync and resolves it, and the supervisor verifies it from the web; and the
+//! platform's doors: no page or data without a session, no post without the session's form
+//! token, expired sessions, wrong passwords, locked accounts, and a subdistrict supervisor
+//! confined to their subdistrict whatever the URL or the form says.
+
+use patrol_core::issues::{Assignee, NewIssue};
+use patrol_core::{Department, IssueStatus, Role};
+use patrol_server::admin;
+use patrol_server::office::accounts;
+use patrol_server::storage::OfficeSessionRow;
+use patrol_tests::net::Device;
+use patrol_tests::public::{Browser, Page, SIGNBOARD_AT, Site, jpeg_with_gps};
+
+const PASSWORD: &str = "办公室密码-2026-12";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
+/// Gives `name` an office password.
+fn set_password(site: &Site, name: &str, admin_flag: bool) {
+    let storage = site.server.storage();
+    let user = admin::resolve_user(storage.as_ref(), name).expect("user");
+    accounts::set_password(storage.as_ref(), &user, PASSWORD, admin_flag, now_ms())
+        .expect("password");
+}
+
+/// A browser signed in as `name`.
+fn signed_in(site: &Site, name: &str) -> Browser {
+    let mut b = Browser::new();
+    let p = b.post_form(
+        &format!("{}/office/login", site.server.url()),
+        &[("name", name), ("password", PASSWORD)],
+    );
+    assert_eq!(p.status, 303, "sign-in redirects: {}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/office"));
+    let cookie = b.cookie.clone().expect("session cookie");
+    assert!(cookie.starts_with("patrol_office="), "{cookie}");
+    b
+}
+
+fn get(b: &mut Browser, site: &Site, path: &str) -> Page {
+    b.get(&format!("{}{path}", site.server.url()))
+}
+
+/// The text of the element with `id` (its first text, up to the next tag).
+fn text_of(page: &Page, id: &str) -> String {
+    let at = page
+        .body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} on the page"));
+    let rest = &page.body[at..];
+    let start = rest.find('>').expect("tag end") + 1;
+    let end = rest[start..].find('<').expect("next tag");
+    rest[start..start + end].trim().to_owned()
+}
+
+#[test]
+fn a_supervisor_dispatches_from_the_web_and_verifies_after_the_crew_resolved() {
+    let site = Site::new();
+    let url = site.server.url();
+    let storage = site.server.storage();
+    set_password(&site, "李强", false);
+
+    // 李强's own phone reports a problem on 八角西街 (one person, one user: the web acts as him).
+    let mut phone = Device::enrol(&url, &site.supervisor_code);
+    phone.sync();
+    let issue = phone
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report")
+        .issue
+        .id;
+    phone.sync();
+
+    let mut web = signed_in(&site, "李强");
+    let overview = get(&mut web, &site, "/office");
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert_eq!(text_of(&overview, "total-open"), "1");
+    assert_eq!(text_of(&overview, "total-overdue"), "0");
+    assert_eq!(text_of(&overview, "total-reported"), "1");
+    assert!(overview.body.contains("八角街道"), "the subdistrict's row");
+
+    let queue = get(&mut web, &site, "/office/issues?status=open&sort=due");
+    assert_eq!(queue.status, 200);
+    assert!(
+        queue.body.contains(&issue.to_string()),
+        "the queue lists it"
+    );
+    assert_eq!(text_of(&queue, "queue-total"), "共 1 件");
+    let none_overdue = get(&mut web, &site, "/office/issues?overdue=1");
+    assert_eq!(text_of(&none_overdue, "queue-total"), "共 0 件");
+
+    let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("id=\"assign-form\""),
+        "a supervisor may dispatch"
+    );
+    assert!(
+        !page.body.contains("id=\"verify-form\""),
+        "nothing to verify yet"
+    );
+    let csrf = page.input("csrf").expect("form token");
+    let done = web.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[
+            ("csrf", &csrf),
+            ("action", "assign"),
+            ("to", "city_property"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = get(
+        &mut web,
+        &site,
+        &format!("/office/issues/{issue}?done=assign"),
+    );
+    assert!(
+        page.body.contains("data-status=\"assigned\""),
+        "{}",
+        page.body
+    );
+
+    // The crew's phone receives the assignment on its next sync, and resolves it.
+    let scope = admin::parse_scope(storage.as_ref(), "subdistrict:八角街道").expect("scope");
+    let (_, crew_code) = site.server.add_user("刘师傅", Role::Crew, scope);
+    let mut crew = Device::enrol(&url, &crew_code);
+    crew.sync();
+    let held = crew
+        .store
+        .issue(issue)
+        .expect("the crew's phone holds the issue");
+    assert_eq!(held.status, IssueStatus::Assigned);
+    assert_eq!(
+        held.assignees,
+        vec![Assignee::Department(Department::CityProperty)]
+    );
+    crew.store.accept_issue(issue).expect("accept");
+    let after = crew.dir.path().join("after.jpg");
+    std::fs::write(
+        &after,
+        jpeg_with_gps(320, 240, SIGNBOARD_AT.0, SIGNBOARD_AT.1 + 0.0001, "CrewCam"),
+    )
+    .expect("photo");
+    let ap = crew.store.attach_photo(&after).expect("attach");
+    crew.store
+        .resolve_issue(issue, &ap.sha256, None, Some("已清理".into()))
+        .expect("resolve");
+    crew.sync();
+
+    // 李强 reported it, so the role table lets him verify it, from the web.
+    let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
+    assert!(
+        page.body.contains("data-status=\"resolved\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"verify-form\""));
+    assert!(
+        page.body
+            .contains(&format!("/office/issues/{issue}/photo/{}", ap.sha256)),
+        "the after-photo is shown"
+    );
+    let (status, thumb) =
+        web.get_bytes(&format!("{url}/office/issues/{issue}/photo/{}", ap.sha256));
+    assert_eq!(status, 200);
+    assert!(thumb.starts_with(&[0xFF, 0xD8]), "a JPEG thumbnail");
+    let csrf = page.input("csrf").expect("form token");
+    let done = web.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[
+            ("csrf", &csrf),
+            ("action", "verify"),
+            ("text", "现场已核实"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let overview = get(&mut web, &site, "/office");
+    assert_eq!(text_of(&overview, "total-open"), "0");
+    assert_eq!(text_of(&overview, "total-verified"), "1");
+
+    phone.sync();
+    assert_eq!(
+        phone.store.issue(issue).expect("issue").status,
+        IssueStatus::Verified,
+        "the verification reaches the phones"
+    );
+
+    // A comment, then the audit log, which only an office administrator reads.
+    let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
+    let csrf = page.input("csrf").expect("form token");
+    let done = web.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[
+            ("csrf", &csrf),
+            ("action", "comment"),
+            ("text", "已电话回访"),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(get(&mut web, &site, "/office/audit").status, 403);
+    let (_, _) = site.server.add_user(
+        "赵敏",
+        Role::Supervisor,
+        patrol_core::sync::wire::Scope::District,
+    );
+    set_password(&site, "赵敏", true);
+    let mut admin_web = signed_in(&site, "赵敏");
+    let log = get(&mut admin_web, &site, "/office/audit");
+    assert_eq!(log.status, 200);
+    for action in ["sign_in", "issue.assign", "issue.verify", "issue.comment"] {
+        assert!(log.body.contains(action), "the log holds {action}");
+    }
+    assert!(log.body.contains("李强"));
+    assert!(!log.body.contains(PASSWORD), "no password in the log");
+}
+
+#[test]
+fn no_page_or_data_without_a_session_and_no_post_without_its_token() {
+    let site = Site::new();
+    let url = site.server.url();
+    set_password(&site, "李强", false);
+    let id = "0190f1a0-0000-7000-8000-000000000001";
+    let mut anon = Browser::new();
+    for path in [
+        "/office".to_owned(),
+        "/office/issues".to_owned(),
+        format!("/office/issues/{id}"),
+        "/office/audit".to_owned(),
+    ] {
+        let p = get(&mut anon, &site, &path);
+        assert_eq!(p.status, 303, "{path} without a session");
+        assert_eq!(p.location.as_deref(), Some("/office/login"), "{path}");
+    }
+    for path in [
+        "/office/issues.csv".to_owned(),
+        format!("/office/issues/{id}/photo/{}", "ab".repeat(32)),
+    ] {
+        assert_eq!(get(&mut anon, &site, &path).status, 401, "{path}");
+    }
+    let p = anon.post_form(
+        &format!("{url}/office/issues/{id}/act"),
+        &[("action", "comment"), ("text", "x")],
+    );
+    assert_eq!(p.status, 303, "a post without a session goes to sign-in");
+
+    // A made-up cookie is no session either.
+    anon.cookie = Some("patrol_office=spt_made_up".into());
+    assert_eq!(get(&mut anon, &site, "/office").status, 303);
+
+    // Signed in, a post without the session's form token is refused, and so is another's.
+    let mut web = signed_in(&site, "李强");
+    let p = web.post_form(
+        &format!("{url}/office/issues/{id}/act"),
+        &[("action", "comment"), ("text", "x")],
+    );
+    assert_eq!(p.status, 403, "{}", p.body);
+    assert!(p.body.contains("表单已失效"));
+    let p = web.post_form(
+        &format!("{url}/office/issues/{id}/act"),
+        &[("csrf", "spt_forged"), ("action", "comment"), ("text", "x")],
+    );
+    assert_eq!(p.status, 403);
+    let p = web.post_form(&format!("{url}/office/logout"), &[]);
+    assert_eq!(p.status, 403, "sign-out needs the token too");
+
+    // Sign-out ends the session: the old cookie opens nothing.
+    let page = get(&mut web, &site, "/office");
+    let csrf = page.input("csrf").expect("token");
+    let old = web.cookie.clone();
+    let p = web.post_form(&format!("{url}/office/logout"), &[("csrf", &csrf)]);
+    assert_eq!(p.status, 303);
+    web.cookie = old;
+    assert_eq!(get(&mut web, &site, "/office").status, 303);
+
+    // A session idle for longer than the limit has expired.
+    let storage = site.server.storage();
+    let user = admin::resolve_user(storage.as_ref(), "李强").expect("user");
+    let token = "spt_an_old_session_token";
+    let mut tx = storage.write().expect("tx");
+    let long_ago = now_ms() - 3 * 3600 * 1000;
+    tx.put_office_session(&OfficeSessionRow {
+        token_hash: patrol_server::secrets::hash_secret(token),
+        user_id: user.id,
+        csrf_token: "spt_csrf".into(),
+        created_at_ms: long_ago,
+        last_seen_ms: long_ago,
+        expires_at_ms: long_ago + 12 * 3600 * 1000,
+        address: None,
+    })
+    .expect("session");
+    tx.commit().expect("commit");
+    let mut stale = Browser::new();
+    stale.cookie = Some(format!("patrol_office={token}"));
+    let p = get(&mut stale, &site, "/office");
+    assert_eq!(p.status, 303, "an idle session has expired");
+    assert_eq!(p.location.as_deref(), Some("/office/login"));
+}
+
+#[test]
+fn wrong_passwords_are_refused_and_lock_the_account() {
+    let site = Site::new();
+    let url = site.server.url();
+    set_password(&site, "李强", false);
+    let mut b = Browser::new();
+    let login = format!("{url}/office/login");
+    let p = b.post_form(&login, &[("name", "无此人"), ("password", PASSWORD)]);
+    assert_eq!(p.status, 401);
+    assert!(p.body.contains("用户名或密码错误"));
+    for _ in 0..accounts::MAX_FAILURES - 1 {
+        let p = b.post_form(&login, &[("name", "李强"), ("password", "wrong password!")]);
+        assert_eq!(p.status, 401, "{}", p.body);
+        assert!(p.body.contains("用户名或密码错误"));
+        assert!(b.cookie.is_none(), "no session");
+    }
+    let p = b.post_form(&login, &[("name", "李强"), ("password", "wrong password!")]);
+    assert_eq!(p.status, 403, "the fifth wrong password locks it");
+    assert!(p.body.contains("已锁定"), "{}", p.body);
+    let p = b.post_form(&login, &[("name", "李强"), ("password", PASSWORD)]);
+    assert_eq!(p.status, 403, "locked: even the right password waits");
+    assert!(b.cookie.is_none());
+
+    // Chiefs work on their phones: no office password for them.
+    let storage = site.server.storage();
+    let chief = admin::resolve_user(storage.as_ref(), "王芳").expect("chief");
+    let refused = accounts::set_password(storage.as_ref(), &chief, PASSWORD, false, now_ms());
+    assert!(refused.is_err(), "a chief gets no office password");
+    let short = admin::resolve_user(storage.as_ref(), "李强").expect("user");
+    assert!(accounts::set_password(storage.as_ref(), &short, "short", false, now_ms()).is_err());
+}
+
+#[test]
+fn a_subdistrict_supervisor_sees_and_acts_on_their_subdistrict_only() {
+    let site = Site::new();
+    let url = site.server.url();
+    let storage = site.server.storage();
+    // 王芳 reports on 八角西街 (八角街道).
+    let mut chief = Device::enrol(&url, &site.chief_code);
+    chief.sync();
+    let issue = chief
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report")
+        .issue
+        .id;
+    chief.sync();
+    // 陈静 supervises another subdistrict.
+    admin::add_subdistrict(storage.as_ref(), "杨庄街道", None).expect("subdistrict");
+    let other = admin::parse_scope(storage.as_ref(), "subdistrict:杨庄街道").expect("scope");
+    site.server.add_user("陈静", Role::Supervisor, other);
+    set_password(&site, "陈静", false);
+    let mut web = signed_in(&site, "陈静");
+    let sub_id = {
+        let mut tx = storage.read().expect("tx");
+        tx.subdistricts()
+            .expect("subdistricts")
+            .into_iter()
+            .find(|(_, n, _)| n == "八角街道")
+            .expect("八角街道")
+            .0
+    };
+
+    let overview = get(&mut web, &site, "/office");
+    assert_eq!(text_of(&overview, "total-open"), "0");
+    assert!(!overview.body.contains("八角街道"));
+    for path in [
+        "/office/issues".to_owned(),
+        format!("/office/issues?subdistrict={sub_id}"),
+        "/office/issues?subdistrict=none".to_owned(),
+    ] {
+        let q = get(&mut web, &site, &path);
+        assert_eq!(q.status, 200, "{path}");
+        assert!(
+            !q.body.contains(&issue.to_string()),
+            "{path} shows another subdistrict's issue"
+        );
+    }
+    let csv = get(
+        &mut web,
+        &site,
+        &format!("/office/issues.csv?subdistrict={sub_id}"),
+    );
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.body.lines().count(), 1, "only the header: {}", csv.body);
+
+    let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
+    assert_eq!(page.status, 404, "out of reach reads as not found");
+    let home = get(&mut web, &site, "/office");
+    let csrf = home.input("csrf").expect("token");
+    let p = web.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[("csrf", &csrf), ("action", "assign"), ("to", "enforcement")],
+    );
+    assert_eq!(p.status, 404, "a crafted form acts on nothing: {}", p.body);
+    let p = web.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[("csrf", &csrf), ("action", "comment"), ("text", "越权留言")],
+    );
+    assert_eq!(p.status, 404);
+    chief.sync();
+    let seen = chief.store.issue(issue).expect("issue");
+    assert_eq!(
+        seen.status,
+        IssueStatus::Reported,
+        "nothing reached the phones"
+    );
+
+    // 李强, of 八角街道, sees it and may dispatch it.
+    set_password(&site, "李强", false);
+    let mut own = signed_in(&site, "李强");
+    let page = get(&mut own, &site, &format!("/office/issues/{issue}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"assign-form\""));
+    // An action the role table refuses is refused with its reason and writes nothing.
+    let csrf = page.input("csrf").expect("token");
+    let p = own.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[("csrf", &csrf), ("action", "verify")],
+    );
+    assert_eq!(p.status, 409, "{}", p.body);
+    let p = own.post_form(
+        &format!("{url}/office/issues/{issue}/act"),
+        &[("csrf", &csrf), ("action", "return"), ("text", "")],
+    );
+    assert_eq!(p.status, 400, "a return needs a reason: {}", p.body);
+}
