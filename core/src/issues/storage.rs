@@ -9,9 +9,9 @@ use super::{
     IssueTransition, IssueView, PhotoRef, Reporter, doc, fold, projection, roles,
 };
 use crate::domain::{CommentId, IssueEventId, IssueEventKind, IssueId};
-use patrol_model::issues::act::{Author, propose_event};
 use crate::error::{Error, Result};
 use crate::store::DeviceIdentity;
+use patrol_model::issues::act::{Author, propose_event};
 
 /// Who writes to issue documents and when, with the categories their due times come from.
 pub(crate) struct Writer<'a> {
