@@ -2,14 +2,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::overview_page::reach_of;
 use super::pages::Base;
-use super::{AppState, run, signed_in, words};
-use crate::http::public::pages::html;
+use super::{AppState, PageSession, run, show, words};
 use crate::office::{OfficeError, audit};
 
 const PAGE: usize = 100;
@@ -39,13 +37,9 @@ pub struct AuditQuery {
 
 pub async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let storage = state.storage.clone();
     let built = run(move || {
         if !session.user.is_admin {
@@ -88,8 +82,5 @@ pub async fn page(
         })
     })
     .await;
-    match built {
-        Ok(p) => html(StatusCode::OK, &p),
-        Err(r) => r,
-    }
+    show(built)
 }

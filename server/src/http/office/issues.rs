@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use patrol_model::domain::{Department, IssueEventKind, IssueStatus};
 use patrol_model::issues::Assignee;
@@ -17,8 +17,7 @@ use serde::Deserialize;
 use super::overview_page::reach_of;
 use super::pages::Base;
 use super::sign_in::ip_of;
-use super::{AppState, check_csrf, run, signed_in, words};
-use crate::http::public::pages::html;
+use super::{AppState, DataSession, PageSession, check_csrf, run, show, words};
 use crate::office::act::{OfficeAction, allowed_actions, check_visible, load};
 use crate::office::{OfficeError, OfficeResult, OfficeUser, audit, index};
 use crate::storage::{IssueIndexRow, IssueQuery, IssueSort, Storage};
@@ -257,13 +256,9 @@ fn url_escape(s: &str) -> String {
 /// `GET /office/issues`.
 pub async fn queue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let storage = state.storage.clone();
     let now = state.now_ms();
     let built = run(move || {
@@ -331,10 +326,7 @@ pub async fn queue(
         })
     })
     .await;
-    match built {
-        Ok(p) => html(StatusCode::OK, &p),
-        Err(r) => r,
-    }
+    show(built)
 }
 
 /// A CSV cell: quoted, and neutralised against spreadsheet formulas.
@@ -352,13 +344,9 @@ fn cell(s: &str) -> String {
 pub async fn queue_csv(
     State(state): State<AppState>,
     ext: Extensions,
-    headers: HeaderMap,
+    DataSession(session): DataSession,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, false).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let storage = state.storage.clone();
     let now = state.now_ms();
     let address = ip_of(&ext).to_string();
@@ -583,14 +571,10 @@ fn issue_page(
 /// `GET /office/issues/{id}`.
 pub async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     if !crate::validate::valid_id(&id) {
         return super::error_page(&OfficeError::NotFound);
     }
@@ -608,10 +592,7 @@ pub async fn page(
         Ok(p)
     })
     .await;
-    match built {
-        Ok(p) => html(StatusCode::OK, &p),
-        Err(r) => r,
-    }
+    show(built)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -654,14 +635,10 @@ fn action_of(f: &ActForm) -> OfficeResult<OfficeAction> {
 pub async fn act(
     State(state): State<AppState>,
     ext: Extensions,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Path(id): Path<String>,
     Form(f): Form<ActForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     if let Err(r) = check_csrf(&session, f.csrf.as_deref()) {
         return r;
     }
@@ -695,13 +672,9 @@ pub async fn act(
 /// `GET /office/issues/{id}/photo/{sha}`: the thumbnail the document carries.
 pub async fn photo(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    DataSession(session): DataSession,
     Path((id, sha)): Path<(String, String)>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, false).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     if !crate::validate::valid_id(&id) || !patrol_model::photos::is_photo_id(&sha) {
         return StatusCode::NOT_FOUND.into_response();
     }

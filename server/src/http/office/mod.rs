@@ -13,7 +13,8 @@ mod sign_in;
 mod words;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -88,6 +89,40 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
         .find(|(k, _)| *k == COOKIE)
         .map(|(_, v)| v.trim().to_owned())
         .filter(|v| !v.is_empty() && v.len() <= 100)
+}
+
+/// The session of a signed-in page request; without one, the answer is the sign-in page.
+#[derive(Debug)]
+pub struct PageSession(pub Session);
+
+/// The session of a data request (CSV, photos); without one, 401.
+#[derive(Debug)]
+pub struct DataSession(pub Session);
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        signed_in(state, &parts.headers, true)
+            .await
+            .map(PageSession)
+    }
+}
+
+impl FromRequestParts<AppState> for DataSession {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        signed_in(state, &parts.headers, false)
+            .await
+            .map(DataSession)
+    }
+}
+
+/// A built page, or the answer that replaced it.
+fn show(built: Result<impl askama::Template, Response>) -> Response {
+    match built {
+        Ok(page) => crate::http::public::pages::html(StatusCode::OK, &page),
+        Err(r) => r,
+    }
 }
 
 /// The signed-in session, or the answer to give instead: the sign-in page for a page, 401 for

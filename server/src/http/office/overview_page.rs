@@ -3,14 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use patrol_model::report::period::{Period, beijing_date_text, day_start_ms};
 use serde::Deserialize;
 
 use super::pages::Base;
-use super::{AppState, run, signed_in};
-use crate::http::public::pages::html;
+use super::{AppState, PageSession, run, show};
 use crate::office::overview::{Overview, overview};
 use crate::office::{OfficeError, OfficeUser};
 
@@ -103,13 +101,9 @@ fn bars(ov: &Overview) -> Vec<Bar> {
 
 pub async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let storage = state.storage.clone();
     let now = state.now_ms();
     let built = run(move || {
@@ -127,8 +121,5 @@ pub async fn page(
         })
     })
     .await;
-    match built {
-        Ok(p) => html(StatusCode::OK, &p),
-        Err(r) => r,
-    }
+    show(built)
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::pages::{LoginPage, message};
-use super::{AppState, COOKIE, check_csrf, run, signed_in};
+use super::{AppState, COOKIE, PageSession, check_csrf, run};
 use crate::http::public::pages::{ASSET_VERSION, html};
 use crate::office::{OfficeError, accounts, audit, sessions};
 
@@ -195,13 +195,9 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(state): State<AppState>,
     ext: Extensions,
-    headers: HeaderMap,
+    PageSession(session): PageSession,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let session = match signed_in(&state, &headers, true).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     if let Err(r) = check_csrf(&session, f.csrf.as_deref()) {
         return r;
     }
