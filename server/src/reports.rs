@@ -114,7 +114,7 @@ fn people(tx: &mut dyn Tx) -> Result<People> {
 }
 
 /// The published street network with its R-tree, or `None` before one is imported.
-fn network(tx: &mut dyn Tx) -> Result<Option<IndexedNetwork>> {
+pub(crate) fn network(tx: &mut dyn Tx) -> Result<Option<IndexedNetwork>> {
     let mut streets = Vec::new();
     let mut segments = Vec::new();
     for (id, body) in tx.references("street")? {
@@ -178,13 +178,46 @@ fn patrol_facts(tx: &mut dyn Tx, p: &PatrolRecord) -> Result<PatrolFacts> {
 
 /// What a patrol covered: its fixes matched to the network, as a phone measures it.
 fn coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<CoverageFacts> {
+    Ok(CoverageFacts::of(&patrol_coverage(tx, net, p)?, &net.network))
+}
+
+/// What a patrol covered, finished, as a phone measures it.
+fn patrol_coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<Coverage> {
     let fixes = tx.fixes(&p.id.to_string(), 0, usize::MAX)?;
     let matched = match_track(net, &fixes, &MatchConfig::default());
     let config = Default::default();
     let mut coverage = Coverage::new();
     coverage.add_track(net, &fixes, &matched, &config);
     coverage.finish(net, &config);
-    Ok(CoverageFacts::of(&coverage, &net.network))
+    Ok(coverage)
+}
+
+/// Every segment's coverage by the patrols started in `period`, with the published network
+/// (`None` before a network is imported): what the office map colours streets by, computed as a
+/// phone's coverage map is ([`patrol_model::report::network::network_coverage`]).
+pub fn network_coverage(
+    storage: &dyn Storage,
+    period: &Period,
+    min_share: f64,
+) -> Result<Option<(IndexedNetwork, patrol_model::report::network::NetworkCoverage)>> {
+    let mut tx = storage.read()?;
+    let Some(net) = network(tx.as_mut())? else {
+        return Ok(None);
+    };
+    let records = tx.patrols_started_between(period.from_ms, period.to_ms)?;
+    let mut coverages = Vec::with_capacity(records.len());
+    for p in &records {
+        coverages.push(patrol_coverage(tx.as_mut(), &net, p)?);
+    }
+    let report = patrol_model::report::network::network_coverage(
+        &net,
+        Some(period),
+        records.iter().map(|p| p.id).collect(),
+        &coverages,
+        min_share,
+        &Default::default(),
+    );
+    Ok(Some((net, report)))
 }
 
 /// Issues reported in the period, each folded from its document as it stood at the period's
