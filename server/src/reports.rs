@@ -78,28 +78,36 @@ pub fn assessment_report(
     ))
 }
 
-/// The district's users (residents aside) with the subdistrict of their scope, and the
-/// published assignments.
+/// The district's users (residents aside) with their subdistrict (their scope's, else their
+/// first assigned street's), and the published assignments.
 fn people(tx: &mut dyn Tx) -> Result<People> {
     let subdistricts: HashMap<String, String> = tx
         .subdistricts()?
         .into_iter()
         .map(|(id, name, _)| (id, name))
         .collect();
-    let users = tx
-        .users()?
-        .into_iter()
-        .filter(|u| u.role != Role::Public)
-        .map(|u| Person {
+    let mut users = Vec::new();
+    for u in tx.users()?.into_iter().filter(|u| u.role != Role::Public) {
+        // A subdistrict scope says it; else the first assigned street that lies in one.
+        let mut subdistrict = match &u.scope {
+            Scope::Subdistrict(s) => subdistricts.get(&s.to_string()).cloned(),
+            _ => None,
+        };
+        if subdistrict.is_none() {
+            for street in tx.streets_of_user(&u.id)? {
+                if let Some(Some(s)) = tx.street_subdistrict(&street)? {
+                    subdistrict = subdistricts.get(&s).cloned();
+                    break;
+                }
+            }
+        }
+        users.push(Person {
             user_id: u.id.to_string(),
             name: Some(u.name),
             role: Some(u.role),
-            subdistrict: match &u.scope {
-                Scope::Subdistrict(s) => subdistricts.get(&s.to_string()).cloned(),
-                _ => None,
-            },
-        })
-        .collect();
+            subdistrict,
+        });
+    }
     let mut assignments = Vec::new();
     for (id, body) in tx.references("assignment")? {
         let row: AssignmentRow =
@@ -178,7 +186,10 @@ fn patrol_facts(tx: &mut dyn Tx, p: &PatrolRecord) -> Result<PatrolFacts> {
 
 /// What a patrol covered: its fixes matched to the network, as a phone measures it.
 fn coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<CoverageFacts> {
-    Ok(CoverageFacts::of(&patrol_coverage(tx, net, p)?, &net.network))
+    Ok(CoverageFacts::of(
+        &patrol_coverage(tx, net, p)?,
+        &net.network,
+    ))
 }
 
 /// What a patrol covered, finished, as a phone measures it.
@@ -199,7 +210,12 @@ pub fn network_coverage(
     storage: &dyn Storage,
     period: &Period,
     min_share: f64,
-) -> Result<Option<(IndexedNetwork, patrol_model::report::network::NetworkCoverage)>> {
+) -> Result<
+    Option<(
+        IndexedNetwork,
+        patrol_model::report::network::NetworkCoverage,
+    )>,
+> {
     let mut tx = storage.read()?;
     let Some(net) = network(tx.as_mut())? else {
         return Ok(None);

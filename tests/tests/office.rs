@@ -430,3 +430,138 @@ fn a_subdistrict_supervisor_sees_and_acts_on_their_subdistrict_only() {
     );
     assert_eq!(p.status, 400, "a return needs a reason: {}", p.body);
 }
+
+/// The assessment page lists every chief with the scores a synced supervisor's phone computes
+/// for the same period and rules; a chief's page explains the score line by line with the
+/// streets behind it; the exports download and parse; another subdistrict's supervisor sees no
+/// chief of this one.
+#[test]
+fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
+    use patrol_core::report::period::{Period, beijing_date_text};
+    use patrol_core::report::rules::ReportRules;
+    use patrol_core::sync::{NetworkState, SyncPolicy};
+    use patrol_core::{Clock, SystemClock};
+    use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
+
+    let site = Site::new();
+    let url = site.server.url();
+    let storage = site.server.storage();
+    let (li_ming, _) =
+        site.server
+            .add_user("李明", Role::Chief, patrol_core::sync::wire::Scope::Own);
+    admin::assign(storage.as_ref(), "古城小巷", &li_ming, Role::Chief, true).expect("assign");
+
+    // 王芳 walks 八角西街 and reports litter on it; 李明 does nothing.
+    let mut chief = Device::enrol(&url, &site.chief_code);
+    chief.sync();
+    let id = chief.store.start_patrol(&[]).expect("start");
+    let walk = simulate_walk(
+        &[(39.9040, 116.1935), (39.9110, 116.1937)],
+        1.4,
+        SystemClock.now_ms(),
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(7),
+    );
+    for (f, _) in &walk {
+        chief.store.add_fix(id, f.clone()).expect("fix");
+    }
+    chief.store.stop_patrol(id).expect("stop");
+    chief
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report");
+    chief.sync();
+
+    let mut phone = Device::enrol(&url, &site.supervisor_code);
+    phone
+        .sync_with(SyncPolicy::on(NetworkState::Wifi))
+        .expect("sync");
+    let month = beijing_date_text(now_ms())[..7].to_owned();
+    let period = Period::parse(&month).expect("period");
+    let on_phone = phone
+        .store
+        .assessment_report(&period, &ReportRules::default())
+        .expect("the phone's assessment");
+    assert_eq!(on_phone.chiefs.len(), 2, "{on_phone:#?}");
+
+    set_password(&site, "李强", false);
+    let mut web = signed_in(&site, "李强");
+    let page = get(
+        &mut web,
+        &site,
+        &format!("/office/assessment?period={month}"),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    for c in &on_phone.chiefs {
+        let at = page
+            .body
+            .find(&format!("data-user=\"{}\"", c.person.user_id))
+            .unwrap_or_else(|| panic!("{:?} is listed", c.person.name));
+        let row = &page.body[at..at + page.body[at..].find("</tr>").expect("row end")];
+        assert!(
+            row.contains(&format!("{:.1} / {:.1}", c.score, c.max_score)),
+            "{:?}: the phone says {:.1}; the page's row: {row}",
+            c.person.name,
+            c.score
+        );
+    }
+    let top = &on_phone.chiefs[0];
+    assert!(top.score > on_phone.chiefs[1].score, "a real difference");
+    let detail = get(
+        &mut web,
+        &site,
+        &format!("/office/assessment/{}?period={month}", top.person.user_id),
+    );
+    assert_eq!(detail.status, 200);
+    assert_eq!(text_of(&detail, "chief-score"), format!("{:.1}", top.score));
+    for line in &top.explanation {
+        assert!(
+            detail.body.contains(&line.label),
+            "line {:?} is explained",
+            line.label
+        );
+    }
+    assert!(
+        detail.body.contains("八角西街"),
+        "the street behind the score"
+    );
+
+    let csv = get(
+        &mut web,
+        &site,
+        &format!("/office/assessment.csv?period={month}"),
+    );
+    assert_eq!(csv.status, 200);
+    let mut reader = csv::Reader::from_reader(csv.body.trim_start_matches('\u{feff}').as_bytes());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("a CSV row")[2].to_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"王芳".to_owned()) && names.contains(&"李明".to_owned()));
+    let (status, xlsx) = web.get_bytes(&format!("{url}/office/assessment.xlsx?period={month}"));
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"), "an XLSX workbook is a zip");
+
+    admin::add_subdistrict(storage.as_ref(), "杨庄街道", None).expect("subdistrict");
+    let other = admin::parse_scope(storage.as_ref(), "subdistrict:杨庄街道").expect("scope");
+    site.server.add_user("陈静", Role::Supervisor, other);
+    set_password(&site, "陈静", false);
+    let mut outsider = signed_in(&site, "陈静");
+    let page = get(
+        &mut outsider,
+        &site,
+        &format!("/office/assessment?period={month}"),
+    );
+    assert!(
+        !page.body.contains("data-user="),
+        "no chief of another subdistrict"
+    );
+    let detail = get(
+        &mut outsider,
+        &site,
+        &format!("/office/assessment/{}?period={month}", top.person.user_id),
+    );
+    assert_eq!(detail.status, 404);
+}

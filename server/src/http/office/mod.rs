@@ -5,6 +5,7 @@
 //! wrong passwords. The logic is in [`crate::office`]; this layer reads requests, renders the
 //! askama templates in `server/templates/office/` and maps errors to pages.
 
+mod assessment_page;
 mod audit_page;
 mod issues;
 mod overview_page;
@@ -65,6 +66,10 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/office/issues/{id}", get(issues::page))
         .route("/office/issues/{id}/act", post(issues::act))
         .route("/office/issues/{id}/photo/{sha}", get(issues::photo))
+        .route("/office/assessment", get(assessment_page::page))
+        .route("/office/assessment.csv", get(assessment_page::csv))
+        .route("/office/assessment.xlsx", get(assessment_page::xlsx))
+        .route("/office/assessment/{user}", get(assessment_page::chief))
         .route("/office/audit", get(audit_page::page))
         .layer(axum::middleware::from_fn(office_headers))
 }
