@@ -274,3 +274,189 @@ fn issue_outcomes(
     });
     Ok(out)
 }
+
+/// The streets of the published network in the order a phone lists them: named ones by name,
+/// then unnamed ones.
+fn streets(net: Option<&IndexedNetwork>) -> Vec<patrol_model::streets::Street> {
+    let mut streets = net.map(|n| n.network.streets.clone()).unwrap_or_default();
+    streets.sort_by(|a, b| {
+        (a.name.is_none(), &a.name, &a.subdistrict, a.id.to_string()).cmp(&(
+            b.name.is_none(),
+            &b.name,
+            &b.subdistrict,
+            b.id.to_string(),
+        ))
+    });
+    streets
+}
+
+/// A points record as the ledger entry phones keep (`None` for one that does not read).
+fn points_entry(r: &patrol_model::wire::LedgerRecord) -> Option<patrol_model::points::PointsEntry> {
+    let b: crate::validate::PointsBody = serde_json::from_value(r.body.clone()).ok()?;
+    Some(patrol_model::points::PointsEntry {
+        id: b.id.parse().ok()?,
+        user_id: b.user_id,
+        at_ms: b.at_ms,
+        day: b.day,
+        kind: b.kind.parse().ok()?,
+        source_id: b.source_id,
+        rule_id: b.rule_id,
+        rule_version: b.rule_version,
+        points: b.points,
+        note: b.note,
+    })
+}
+
+/// The steward report for `period`, under `rules` or, when `None`, the published ones: the
+/// same facts a supervisor's phone gathers (people, streets, the patrols of the report's window
+/// with what each covered, the points ledger, the pickups), gathered from the server's storage.
+pub fn steward_report(
+    storage: &dyn Storage,
+    period: &Period,
+    rules: Option<&ReportRules>,
+) -> Result<patrol_model::report::stewards::StewardReport> {
+    use patrol_model::report::facts::PickupFacts;
+    use patrol_model::report::stewards::{StewardFacts, patrol_window};
+
+    let mut tx = storage.read()?;
+    let rules = match rules {
+        Some(r) => r.clone(),
+        None => report_rules(tx.as_mut())?,
+    };
+    rules.validate()?;
+    let people = people(tx.as_mut())?;
+    let net = network(tx.as_mut())?;
+    let (from, to) = patrol_window(period, &rules);
+    let records = tx.patrols_started_between(from, to)?;
+    let mut patrols = records
+        .iter()
+        .map(|p| patrol_facts(tx.as_mut(), p))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(net) = &net {
+        for (record, facts) in records.iter().zip(patrols.iter_mut()) {
+            facts.coverage = Some(coverage(tx.as_mut(), net, record)?);
+        }
+    }
+    let mut balances = std::collections::BTreeMap::new();
+    let mut entries = Vec::new();
+    for e in tx
+        .records_of_kind("points")?
+        .iter()
+        .filter_map(points_entry)
+    {
+        if e.at_ms < period.to_ms {
+            *balances.entry(e.user_id.to_string()).or_insert(0) += e.points;
+        }
+        if period.contains(e.at_ms) {
+            entries.push(e);
+        }
+    }
+    entries.sort_by(|a, b| {
+        (a.user_id.to_string(), a.at_ms, a.id.to_string()).cmp(&(
+            b.user_id.to_string(),
+            b.at_ms,
+            b.id.to_string(),
+        ))
+    });
+    let mut pickups = Vec::new();
+    for r in tx.records_of_kind("pickup")? {
+        let Ok(b) = serde_json::from_value::<crate::validate::PickupBody>(r.body.clone()) else {
+            continue;
+        };
+        if period.contains(b.at_ms) {
+            pickups.push(PickupFacts {
+                user_id: b.user_id.to_string(),
+                lat: b.lat,
+                lon: b.lon,
+                bags: i64::from(b.bags),
+                items: i64::from(b.items),
+                street_id: b.street_id,
+            });
+        }
+    }
+    let facts = StewardFacts {
+        people,
+        streets: streets(net.as_ref()),
+        patrols,
+        balances,
+        entries,
+        pickups,
+    };
+    Ok(patrol_model::report::stewards::steward_report(
+        &facts,
+        net.as_ref(),
+        &MatchConfig::default(),
+        &rules,
+        period,
+    ))
+}
+
+/// Every merchant's record in `period` and credit as of its end, under `rules` or the
+/// published ones: the merchant documents read as a phone reads them, and the issues reported
+/// before the period's end (duplicates and cancelled reports aside).
+pub fn merchant_report(
+    storage: &dyn Storage,
+    period: &Period,
+    rules: Option<&ReportRules>,
+) -> Result<patrol_model::report::merchants::MerchantReport> {
+    use patrol_model::domain::IssueStatus;
+    use patrol_model::report::merchants::{MerchantFacts, MerchantIssue};
+
+    let mut tx = storage.read()?;
+    let rules = match rules {
+        Some(r) => r.clone(),
+        None => report_rules(tx.as_mut())?,
+    };
+    rules.validate()?;
+    let mut merchants = Vec::new();
+    for (id, row) in tx.docs_of_kind("merchant")? {
+        let read = Automerge::load(&row.data)
+            .ok()
+            .and_then(|d| patrol_model::merchants::doc::read(&d).ok());
+        match read {
+            Some(m) => merchants.push(m),
+            None => {
+                tracing::warn!(merchant = %id, "a merchant document that does not read is left out of a report");
+            }
+        }
+    }
+    let mut issues = Vec::new();
+    for (id, row) in tx.docs_of_kind("issue")? {
+        let Some(issue) = Automerge::load(&row.data)
+            .ok()
+            .and_then(|d| patrol_model::issues::doc::read(&d).ok())
+        else {
+            continue;
+        };
+        let state = patrol_model::issues::workflow::fold(&issue);
+        if state.reported_at_ms >= period.to_ms
+            || matches!(
+                state.status,
+                IssueStatus::Duplicate | IssueStatus::Cancelled
+            )
+        {
+            continue;
+        }
+        issues.push(MerchantIssue {
+            id: id.parse()?,
+            category: issue.category.clone(),
+            lat: issue.location.lat,
+            lon: issue.location.lon,
+            reported_at_ms: state.reported_at_ms,
+        });
+    }
+    issues.sort_by(|a, b| {
+        a.reported_at_ms
+            .cmp(&b.reported_at_ms)
+            .then_with(|| a.id.to_string().cmp(&b.id.to_string()))
+    });
+    let net = network(tx.as_mut())?;
+    let facts = MerchantFacts {
+        merchants,
+        issues,
+        streets: streets(net.as_ref()),
+    };
+    Ok(patrol_model::report::merchants::merchant_report(
+        &facts, &rules, period,
+    ))
+}

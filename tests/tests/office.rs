@@ -565,3 +565,191 @@ fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
     );
     assert_eq!(detail.status, 404);
 }
+
+/// The steward and merchant pages show the reports a synced supervisor's phone computes: a
+/// steward's pickups and points, a chief's merchant with its inspection and the problem linked
+/// to it; the exports download and parse.
+#[test]
+fn the_steward_and_merchant_pages_show_the_phones_reports() {
+    use patrol_core::Datum;
+    use patrol_core::merchants::{NewInspection, NewMerchant};
+    use patrol_core::points::NewPickup;
+    use patrol_core::report::period::{Period, beijing_date_text};
+    use patrol_core::report::rules::ReportRules;
+    use patrol_core::sync::{NetworkState, SyncPolicy};
+    use patrol_model::domain::DutyGrade;
+
+    let site = Site::new();
+    let url = site.server.url();
+    let storage = site.server.storage();
+    let (steward_id, steward_code) =
+        site.server
+            .add_user("周丽", Role::Steward, patrol_core::sync::wire::Scope::Own);
+    admin::assign(
+        storage.as_ref(),
+        "八角西街",
+        &steward_id,
+        Role::Steward,
+        true,
+    )
+    .expect("assign");
+    let street = admin::resolve_street(storage.as_ref(), "八角西街").expect("street");
+
+    let mut steward = Device::enrol(&url, &steward_code);
+    steward.sync();
+    for bags in [1, 2] {
+        steward
+            .store
+            .log_pickup(NewPickup {
+                lat: SIGNBOARD_AT.0,
+                lon: SIGNBOARD_AT.1,
+                datum: Datum::Wgs84,
+                bags,
+                items: 0,
+                street_id: Some(street.clone()),
+                photo_sha256: None,
+                note: None,
+            })
+            .expect("pickup");
+    }
+    steward.sync();
+
+    let mut chief = Device::enrol(&url, &site.chief_code);
+    chief.sync();
+    let shop = chief
+        .store
+        .add_merchant(NewMerchant {
+            name: "老北京面馆".into(),
+            kind: Some("restaurant".into()),
+            address: Some("八角西街12号".into()),
+            contact: None,
+            lat: SIGNBOARD_AT.0,
+            lon: SIGNBOARD_AT.1 + 0.00002,
+            datum: Datum::Wgs84,
+            street: Some("八角西街".into()),
+        })
+        .expect("merchant");
+    chief
+        .store
+        .inspect_merchant(
+            shop.id,
+            NewInspection {
+                sanitation: DutyGrade::Poor,
+                greening: DutyGrade::Good,
+                order: DutyGrade::Fair,
+                note: Some("门前堆物".into()),
+                photos: vec![],
+            },
+        )
+        .expect("inspection");
+    chief
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report");
+    chief.sync();
+
+    // The district's supervisor: her phone syncs everything the district holds.
+    let (_, district_code) = site.server.add_user(
+        "赵敏",
+        Role::Supervisor,
+        patrol_core::sync::wire::Scope::District,
+    );
+    let mut phone = Device::enrol(&url, &district_code);
+    phone
+        .sync_with(SyncPolicy::on(NetworkState::Wifi))
+        .expect("sync");
+    let month = beijing_date_text(now_ms())[..7].to_owned();
+    let period = Period::parse(&month).expect("period");
+    let rules = ReportRules::default();
+    let stewards_on_phone = phone
+        .store
+        .steward_report(&period, &rules)
+        .expect("stewards");
+    let merchants_on_phone = phone
+        .store
+        .merchant_report(&period, &rules)
+        .expect("merchants");
+    let stewards_on_server =
+        patrol_server::reports::steward_report(storage.as_ref(), &period, None).expect("server");
+    let merchants_on_server =
+        patrol_server::reports::merchant_report(storage.as_ref(), &period, None).expect("server");
+
+    // Real reports, the same on both sides (a phone knows people's subdistricts only as far as
+    // what was published names them; the server from their scope and streets).
+    let row = stewards_on_phone
+        .stewards
+        .iter()
+        .find(|s| s.person.user_id == steward_id.to_string())
+        .expect("the steward's row");
+    assert_eq!((row.pickups, row.bags), (2, 3), "{row:#?}");
+    assert!(row.points_balance > 0, "pickups earn points: {row:#?}");
+    let strip = |v: serde_json::Value| {
+        let mut v = v;
+        for s in v["stewards"].as_array_mut().into_iter().flatten() {
+            s.as_object_mut().expect("row").remove("subdistrict");
+            s.as_object_mut()
+                .expect("row")
+                .remove("leaderboard_subdistrict");
+        }
+        v.as_object_mut().expect("report").remove("leaderboards");
+        for s in v["streets"].as_array_mut().into_iter().flatten() {
+            s.as_object_mut().expect("street").remove("subdistrict");
+        }
+        v
+    };
+    assert_eq!(
+        strip(serde_json::to_value(&stewards_on_server).expect("json")),
+        strip(serde_json::to_value(&stewards_on_phone).expect("json")),
+    );
+    assert_eq!(merchants_on_phone.merchants.len(), 1);
+    assert_eq!(merchants_on_phone.merchants[0].inspections_in_period, 1);
+    assert_eq!(
+        merchants_on_phone.merchants[0].issues_linked_total, 1,
+        "{merchants_on_phone:#?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&merchants_on_server).expect("json"),
+        serde_json::to_value(&merchants_on_phone).expect("json"),
+    );
+
+    set_password(&site, "李强", false);
+    let mut web = signed_in(&site, "李强");
+    let page = get(&mut web, &site, &format!("/office/stewards?period={month}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page
+        .body
+        .find(&format!("data-user=\"{steward_id}\""))
+        .expect("the steward's row");
+    let tr = &page.body[at..at + page.body[at..].find("</tr>").expect("row end")];
+    assert!(
+        tr.contains(&format!("class=\"balance\">{}<", row.points_balance)),
+        "{tr}"
+    );
+    let page = get(
+        &mut web,
+        &site,
+        &format!("/office/merchants?period={month}"),
+    );
+    assert_eq!(page.status, 200);
+    let m = &merchants_on_phone.merchants[0];
+    assert!(page.body.contains("老北京面馆"));
+    assert!(
+        page.body
+            .contains(&format!("class=\"credit\">{:.1}<", m.credit_score))
+    );
+
+    for (path, rows) in [("stewards", 1usize), ("merchants", 1usize)] {
+        let csv = get(
+            &mut web,
+            &site,
+            &format!("/office/{path}.csv?period={month}"),
+        );
+        assert_eq!(csv.status, 200, "{path}");
+        let mut reader =
+            csv::Reader::from_reader(csv.body.trim_start_matches('\u{feff}').as_bytes());
+        assert_eq!(reader.records().count(), rows, "{path}: {}", csv.body);
+        let (status, xlsx) = web.get_bytes(&format!("{url}/office/{path}.xlsx?period={month}"));
+        assert_eq!(status, 200);
+        assert!(xlsx.starts_with(b"PK"), "{path}.xlsx is a workbook");
+    }
+}

@@ -7,7 +7,7 @@
 //! - [`index`]: the issue index the queue, the overview and the map read, caught up with the
 //!   documents before each read.
 //! - [`overview`]: the counts of the overview page.
-//! - [`assessment`]: the chief assessment as the user may see it.
+//! - [`reports`]: the assessment, steward and merchant reports, as the user may see them.
 //! - [`act`]: a supervisor's action on an issue, through the same document model, role table and
 //!   fold as a phone's.
 //!
@@ -16,10 +16,10 @@
 
 pub mod accounts;
 pub mod act;
-pub mod assessment;
 pub mod audit;
 pub mod index;
 pub mod overview;
+pub mod reports;
 pub mod sessions;
 
 use patrol_model::Role;

@@ -468,6 +468,9 @@ pub trait Tx {
     /// Inserts a record unless one with its kind and id exists; true when inserted.
     fn put_record(&mut self, record: &LedgerRecord) -> StorageResult<bool>;
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>>;
+    /// Every record of a kind (`pickup`, `points`) not taken out of the feed, by id: what
+    /// reports read.
+    fn records_of_kind(&mut self, kind: &str) -> StorageResult<Vec<LedgerRecord>>;
 
     // --- quarantine
     /// Takes an item out of the feed (every device stops receiving it) and records why.

@@ -956,6 +956,29 @@ impl Tx for SqliteTx<'_> {
         Ok(inserted)
     }
 
+    fn records_of_kind(&mut self, kind: &str) -> StorageResult<Vec<LedgerRecord>> {
+        let rows: Vec<(String, String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, r.user_id, r.body FROM record r
+                 WHERE r.kind = ?1
+                   AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.kind = 'record:' || ?1 AND q.item_id = r.id)
+                 ORDER BY r.id",
+            )?
+            .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, u, b)| {
+                Ok(LedgerRecord {
+                    kind: kind.to_owned(),
+                    id,
+                    user_id: u.parse().map_err(corrupt)?,
+                    body: serde_json::from_str(&b).map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
     fn record(&mut self, kind: &str, id: &str) -> StorageResult<Option<LedgerRecord>> {
         let row: Option<(String, String)> = self
             .conn

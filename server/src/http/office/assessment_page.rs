@@ -5,18 +5,17 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use patrol_core::report::ToTables;
-use patrol_core::report::export;
 use patrol_model::report::assessment::{AssessmentReport, ChiefAssessment};
 use serde::Deserialize;
 
+use super::exports::{ExportFormat, ExportQuery, export};
 use super::overview_page::{period_of, reach_of};
 use super::pages::Base;
-use super::sign_in::ip_of;
 use super::{AppState, DataSession, PageSession, run, show};
-use crate::office::{OfficeError, assessment::assessment, audit};
+use crate::office::OfficeError;
+use crate::office::reports::assessment;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AssessmentQuery {
@@ -219,11 +218,6 @@ pub async fn chief(
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ExportQuery {
-    period: Option<String>,
-}
-
 /// `GET /office/assessment.csv`.
 pub async fn csv(
     State(state): State<AppState>,
@@ -231,7 +225,7 @@ pub async fn csv(
     ext: axum::http::Extensions,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    export(state, session, &ext, q, ExportFormat::Csv).await
+    tables(state, session, &ext, q, ExportFormat::Csv).await
 }
 
 /// `GET /office/assessment.xlsx`.
@@ -241,94 +235,27 @@ pub async fn xlsx(
     ext: axum::http::Extensions,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    export(state, session, &ext, q, ExportFormat::Xlsx).await
+    tables(state, session, &ext, q, ExportFormat::Xlsx).await
 }
 
-/// The phones' own tables of the report, as a file; the export is written to the audit log.
-async fn export(
+async fn tables(
     state: AppState,
     session: crate::office::sessions::Session,
     ext: &axum::http::Extensions,
     q: ExportQuery,
     format: ExportFormat,
 ) -> Response {
-    let storage = state.storage.clone();
-    let now = state.now_ms();
-    let address = ip_of(ext).to_string();
-    let built = run(move || {
-        let period = period_of(q.period.as_deref(), now)?;
-        let report = assessment(storage.as_ref(), &session.user, &period)?;
-        let tables = report.tables();
-        let bytes = match format {
-            ExportFormat::Csv => tables
-                .first()
-                .map(|t| export::csv(t).into_bytes())
-                .unwrap_or_default(),
-            ExportFormat::Xlsx => {
-                export::xlsx(&tables).map_err(|e| anyhow::anyhow!("writing the workbook: {e}"))?
-            }
-        };
-        let mut tx = storage.write()?;
-        audit::record(
-            tx.as_mut(),
-            now,
-            Some(&session.user.user.id),
-            format.action(),
-            None,
-            &format!("{} chiefs, period {}", report.chiefs.len(), period.label),
-            Some(&address),
-        )?;
-        tx.commit()?;
-        Ok((bytes, period.label))
-    })
-    .await;
-    match built {
-        Ok((bytes, label)) => download(format, &format!("assessment-{label}"), bytes),
-        Err(r) => r,
-    }
-}
-
-/// Which file an export writes.
-#[derive(Debug, Clone, Copy)]
-pub enum ExportFormat {
-    Csv,
-    Xlsx,
-}
-
-impl ExportFormat {
-    fn action(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "export.assessment_csv",
-            ExportFormat::Xlsx => "export.assessment_xlsx",
-        }
-    }
-}
-
-/// A file to download, named `{stem}.csv` or `.xlsx` (the stem made of safe characters only).
-pub fn download(format: ExportFormat, stem: &str, bytes: Vec<u8>) -> Response {
-    let stem: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let (mime, ext) = match format {
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        ExportFormat::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
-    let disposition = format!("attachment; filename=\"{stem}.{ext}\"");
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
+    export(
+        state,
+        session,
+        ext,
+        q,
+        format,
+        "assessment",
+        |storage, user, period| {
+            let report = assessment(storage, user, period)?;
+            Ok((report.tables(), report.chiefs.len()))
+        },
+    )
+    .await
 }

@@ -7,10 +7,12 @@
 
 mod assessment_page;
 mod audit_page;
+mod exports;
 mod issues;
 mod overview_page;
 mod pages;
 mod sign_in;
+mod stewards_page;
 mod words;
 
 use axum::Router;
@@ -70,6 +72,12 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/office/assessment.csv", get(assessment_page::csv))
         .route("/office/assessment.xlsx", get(assessment_page::xlsx))
         .route("/office/assessment/{user}", get(assessment_page::chief))
+        .route("/office/stewards", get(stewards_page::stewards_page))
+        .route("/office/stewards.csv", get(stewards_page::stewards_csv))
+        .route("/office/stewards.xlsx", get(stewards_page::stewards_xlsx))
+        .route("/office/merchants", get(stewards_page::merchants_page))
+        .route("/office/merchants.csv", get(stewards_page::merchants_csv))
+        .route("/office/merchants.xlsx", get(stewards_page::merchants_xlsx))
         .route("/office/audit", get(audit_page::page))
         .layer(axum::middleware::from_fn(office_headers))
 }
