@@ -178,7 +178,10 @@ fn patrol_facts(tx: &mut dyn Tx, p: &PatrolRecord) -> Result<PatrolFacts> {
 
 /// What a patrol covered: its fixes matched to the network, as a phone measures it.
 fn coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<CoverageFacts> {
-    Ok(CoverageFacts::of(&patrol_coverage(tx, net, p)?, &net.network))
+    Ok(CoverageFacts::of(
+        &patrol_coverage(tx, net, p)?,
+        &net.network,
+    ))
 }
 
 /// What a patrol covered, finished, as a phone measures it.
@@ -199,7 +202,12 @@ pub fn network_coverage(
     storage: &dyn Storage,
     period: &Period,
     min_share: f64,
-) -> Result<Option<(IndexedNetwork, patrol_model::report::network::NetworkCoverage)>> {
+) -> Result<
+    Option<(
+        IndexedNetwork,
+        patrol_model::report::network::NetworkCoverage,
+    )>,
+> {
     let mut tx = storage.read()?;
     let Some(net) = network(tx.as_mut())? else {
         return Ok(None);
