@@ -7,6 +7,8 @@
 //! - [`index`]: the issue index the queue, the overview and the map read, caught up with the
 //!   documents before each read.
 //! - [`overview`]: the counts of the overview page.
+//! - [`map`]: the map's GeoJSON: the street network coloured by a period's coverage, the open
+//!   problems and the signboards.
 //! - [`act`]: a supervisor's action on an issue, through the same document model, role table and
 //!   fold as a phone's.
 //!
@@ -17,6 +19,7 @@ pub mod accounts;
 pub mod act;
 pub mod audit;
 pub mod index;
+pub mod map;
 pub mod overview;
 pub mod sessions;
 

@@ -7,6 +7,7 @@
 
 mod audit_page;
 mod issues;
+mod map_page;
 mod overview_page;
 mod pages;
 mod sign_in;
@@ -65,6 +66,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/office/issues/{id}", get(issues::page))
         .route("/office/issues/{id}/act", post(issues::act))
         .route("/office/issues/{id}/photo/{sha}", get(issues::photo))
+        .route("/office/map", get(map_page::page))
+        .route("/office/map/data.geojson", get(map_page::data))
         .route("/office/audit", get(audit_page::page))
         .layer(axum::middleware::from_fn(office_headers))
 }
@@ -95,7 +98,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 #[derive(Debug)]
 pub struct PageSession(pub Session);
 
-/// The session of a data request (CSV, photos); without one, 401.
+/// The session of a data request (CSV, photos, the map's GeoJSON); without one, 401.
 #[derive(Debug)]
 pub struct DataSession(pub Session);
 

@@ -23,6 +23,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../assets/public.js"),
     ),
     (
+        "office-map.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../assets/office-map.js"),
+    ),
+    (
         "leaflet.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../assets/vendor/leaflet/leaflet.js"),
