@@ -8,6 +8,8 @@
 //!   documents before each read.
 //! - [`overview`]: the counts of the overview page.
 //! - [`reports`]: the assessment, steward and merchant reports, as the user may see them.
+//! - [`map`]: the map's GeoJSON: the street network coloured by a period's coverage, the open
+//!   problems and the signboards.
 //! - [`act`]: a supervisor's action on an issue, through the same document model, role table and
 //!   fold as a phone's.
 //!
@@ -18,6 +20,7 @@ pub mod accounts;
 pub mod act;
 pub mod audit;
 pub mod index;
+pub mod map;
 pub mod overview;
 pub mod reports;
 pub mod sessions;

@@ -242,7 +242,8 @@ fn filter_query(q: &QueueQuery) -> String {
     parts.join("&")
 }
 
-fn url_escape(s: &str) -> String {
+/// A query string's value, percent-encoded (the map page's data address uses it too).
+pub(super) fn url_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

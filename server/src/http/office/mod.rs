@@ -9,6 +9,7 @@ mod assessment_page;
 mod audit_page;
 mod exports;
 mod issues;
+mod map_page;
 mod overview_page;
 mod pages;
 mod sign_in;
@@ -78,6 +79,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/office/merchants", get(stewards_page::merchants_page))
         .route("/office/merchants.csv", get(stewards_page::merchants_csv))
         .route("/office/merchants.xlsx", get(stewards_page::merchants_xlsx))
+        .route("/office/map", get(map_page::page))
+        .route("/office/map/data.geojson", get(map_page::data))
         .route("/office/audit", get(audit_page::page))
         .layer(axum::middleware::from_fn(office_headers))
 }
@@ -108,7 +111,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 #[derive(Debug)]
 pub struct PageSession(pub Session);
 
-/// The session of a data request (CSV, photos); without one, 401.
+/// The session of a data request (CSV, photos, the map's GeoJSON); without one, 401.
 #[derive(Debug)]
 pub struct DataSession(pub Session);
 

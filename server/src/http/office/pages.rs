@@ -15,7 +15,7 @@ pub struct Base {
     pub reach: String,
     pub is_admin: bool,
     pub csrf: String,
-    /// Which tab is current: overview, issues, audit.
+    /// Which tab is current: overview, issues, map, audit.
     pub tab: &'static str,
     pub asset_version: &'static str,
 }

@@ -1,5 +1,6 @@
-//! The pages' stylesheet and script, embedded in the binary: nothing is fetched from anywhere
-//! else (the district's network may be closed).
+//! The pages' stylesheets and scripts, embedded in the binary: nothing is fetched from anywhere
+//! else (the district's network may be closed). Leaflet, which draws the office map, is
+//! vendored from npm under `server/assets/vendor/` (see its README).
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -20,6 +21,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "public.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../assets/public.js"),
+    ),
+    (
+        "office-map.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../assets/office-map.js"),
+    ),
+    (
+        "leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../assets/vendor/leaflet/leaflet.js"),
+    ),
+    (
+        "leaflet.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../assets/vendor/leaflet/leaflet.css"),
     ),
 ];
 
