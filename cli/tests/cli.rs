@@ -395,3 +395,67 @@ fn a_car_track_imported_on_foot_gets_a_profile_hint() {
         "{json}"
     );
 }
+
+/// `patrol demo --serve` keeps the demo's server running after the story and prints the office
+/// platform's address and the demo supervisor's sign-in, which works: the overview shows the
+/// demo's problems. Ctrl-C (SIGINT) stops it cleanly.
+#[test]
+fn demo_serve_keeps_the_office_platform_up_with_a_supervisor_sign_in() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patrol"))
+        .args(["demo", "--json", "--serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut office = None;
+    let mut sign_in = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.ends_with("/office")) {
+            office = Some(url.to_owned());
+        }
+        if line.contains("sign in as") {
+            sign_in = Some(line.clone());
+            break;
+        }
+    }
+    let office = office.expect("the office's address is printed");
+    let sign_in = sign_in.expect("the sign-in is printed");
+    let words: Vec<&str> = sign_in.split_whitespace().collect();
+    let name = words[3];
+    let password = *words.last().unwrap();
+
+    let mut b = patrol_tests::public::Browser::new();
+    let p = b.post_form(
+        &format!("{office}/login"),
+        &[("name", name), ("password", password)],
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    let overview = b.get(&office);
+    assert_eq!(overview.status, 200);
+    assert!(
+        overview.body.contains("id=\"total-reported\">3<"),
+        "the demo's three problems: {}",
+        overview.body
+    );
+    let queue = b.get(&format!("{office}/issues"));
+    assert!(queue.body.contains("共 3 件"), "{}", queue.body);
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "Ctrl-C stops the demo cleanly: {status:?}"
+    );
+}

@@ -89,6 +89,8 @@ impl Phone {
 /// The server and the team's phones.
 pub struct District {
     pub server: ServerThread,
+    /// The server's data folder.
+    pub server_data: std::path::PathBuf,
     pub chief: Phone,
     pub steward: Phone,
     pub crew: Phone,
@@ -100,12 +102,16 @@ pub struct District {
 
 /// Starts the server in `dir`, administers the district, and enrols the four phones; the
 /// chief's store is `chief_db`, the others live in `dir`.
-pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<District> {
+pub fn set_up(
+    dir: &std::path::Path,
+    chief_db: &std::path::Path,
+    listen: std::net::SocketAddr,
+) -> Result<District> {
     let data = dir.join("server");
     // The demo's own server on loopback enrols its four phones at once: no enrolment limit.
     let server = ServerThread::spawn(ServerConfig {
         enrol_limit: patrol_server::http::ratelimit::RateLimit::NONE,
-        ..ServerConfig::new(data.clone(), "127.0.0.1:0".parse()?)
+        ..ServerConfig::new(data.clone(), listen)
     })?;
     let storage = patrol_server::open_storage(&data)?;
     let s = storage.as_ref();
@@ -174,6 +180,7 @@ pub fn set_up(dir: &std::path::Path, chief_db: &std::path::Path) -> Result<Distr
     );
     Ok(District {
         server,
+        server_data: data,
         chief,
         steward,
         crew,

@@ -45,7 +45,18 @@ pub struct DemoArgs {
     /// Also write the recorded track as GeoJSON here (open it in QGIS or geojson.io).
     #[arg(long)]
     geojson: Option<PathBuf>,
+    /// Keep the district server running after the story and print the office platform's
+    /// address with the demo supervisor's sign-in (stop it with Ctrl-C).
+    #[arg(long)]
+    serve: bool,
+    /// The server's address (default: a free port on loopback).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
 }
+
+/// The demo supervisor's office password (`--serve`): the demo's data is made up and the
+/// server listens on loopback unless told otherwise.
+pub const DEMO_OFFICE_PASSWORD: &str = "demo-office-2026";
 
 fn sync_line(who: &str, network: &str, r: &SyncReport) -> String {
     let mut moved = Vec::new();
@@ -153,7 +164,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
             chief_db.display()
         );
     }
-    let mut d = district::set_up(scratch.path(), &chief_db)?;
+    let mut d = district::set_up(scratch.path(), &chief_db, args.listen)?;
     let mut timeline = Timeline::default();
 
     // 1. Everyone gets the district's reference data.
@@ -184,12 +195,51 @@ pub fn run(ctx: &Context, args: DemoArgs) -> Result<()> {
         write_track_geojson(&d.chief, &work.walk, out)?;
     }
     if ctx.json {
-        return print_json(ctx, &d, &work, &view, &timeline);
+        print_json(ctx, &d, &work, &view, &timeline)?;
+    } else {
+        print_story(&d, &work, &view, &timeline.log);
+        if ctx.db.is_some() {
+            println!("The chief's store: {}", chief_db.display());
+        }
     }
-    print_story(&d, &work, &view, &timeline.log);
-    if ctx.db.is_some() {
-        println!("The chief's store: {}", chief_db.display());
+    if args.serve {
+        serve(&d, ctx.json)?;
     }
+    Ok(())
+}
+
+/// `--serve`: gives the demo supervisor an office password, prints where to sign in (on stderr
+/// under `--json`, whose stdout is the run's JSON), and keeps the server running until Ctrl-C.
+fn serve(d: &district::District, json: bool) -> Result<()> {
+    let storage = patrol_server::open_storage(&d.server_data)?;
+    let supervisor = patrol_server::admin::resolve_user(storage.as_ref(), d.supervisor.name)?;
+    patrol_server::office::accounts::set_password(
+        storage.as_ref(),
+        &supervisor,
+        DEMO_OFFICE_PASSWORD,
+        true,
+        patrol_core::Clock::now_ms(&patrol_core::SystemClock),
+    )
+    .map_err(|e| anyhow::anyhow!("setting the demo supervisor's office password: {e}"))?;
+    drop(storage);
+    let text = format!(
+        "\nThe district office platform: {}/office\n  sign in as {} with the password {DEMO_OFFICE_PASSWORD}\n  the signboard's page: {}\nThe server keeps running; Ctrl-C stops it (the demo's data is thrown away).",
+        d.server.url(),
+        d.supervisor.name,
+        d.signboard_link
+    );
+    if json {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tokio::signal::ctrl_c())?;
+    eprintln!("stopping the demo server");
     Ok(())
 }
 
