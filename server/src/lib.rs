@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod blob_access;
+pub mod coverage;
 pub mod http;
 pub mod network;
 pub mod office;

@@ -61,8 +61,23 @@ pub fn import_streets(
         publish_street(tx.as_mut(), &bundle_of(&planned), &subdistricts)?;
         report.count(&planned);
     }
+    let version = network_version(tx.as_mut())?.saturating_add(1);
+    tx.put_site_setting(NETWORK_VERSION, version.to_string().as_bytes())?;
     tx.commit()?;
     Ok(report)
+}
+
+/// Where the street network's version is kept.
+const NETWORK_VERSION: &str = "network_version";
+
+/// The street network's version: it moves with every import, so what was measured against an
+/// older network (a patrol's kept coverage) is measured again.
+pub fn network_version(tx: &mut dyn Tx) -> Result<i64> {
+    Ok(tx
+        .site_setting(NETWORK_VERSION)?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
 }
 
 /// The street rows the server publishes, parsed.

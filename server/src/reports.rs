@@ -8,10 +8,9 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use automerge::Automerge;
-use patrol_model::coverage::Coverage;
 use patrol_model::domain::Role;
 use patrol_model::issues::catalog::{Catalog, CategorySpec};
-use patrol_model::matching::{MatchConfig, match_track};
+use patrol_model::matching::MatchConfig;
 use patrol_model::reference::{AssignmentRow, CategoryRow, StreetBundle};
 use patrol_model::report::assessment::{
     AssessmentFacts, AssessmentReport, assess_chiefs, patrols_to_measure,
@@ -58,11 +57,8 @@ pub fn assessment_report(
         .map(|p| patrol_facts(tx.as_mut(), p))
         .collect::<Result<Vec<_>>>()?;
     if let Some(net) = &net {
-        for i in patrols_to_measure(&people, &patrols, &rules) {
-            if let (Some(record), Some(facts)) = (records.get(i), patrols.get_mut(i)) {
-                facts.coverage = Some(coverage(tx.as_mut(), net, record)?);
-            }
-        }
+        let wanted = patrols_to_measure(&people, &patrols, &rules);
+        measure_into(storage, net, &records, &mut patrols, &wanted)?;
     }
     let issues = issue_outcomes(tx.as_mut(), period, &catalog)?;
     let facts = AssessmentFacts {
@@ -184,23 +180,26 @@ fn patrol_facts(tx: &mut dyn Tx, p: &PatrolRecord) -> Result<PatrolFacts> {
     })
 }
 
-/// What a patrol covered: its fixes matched to the network, as a phone measures it.
-fn coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<CoverageFacts> {
-    Ok(CoverageFacts::of(
-        &patrol_coverage(tx, net, p)?,
-        &net.network,
-    ))
-}
-
-/// What a patrol covered, finished, as a phone measures it.
-fn patrol_coverage(tx: &mut dyn Tx, net: &IndexedNetwork, p: &PatrolRecord) -> Result<Coverage> {
-    let fixes = tx.fixes(&p.id.to_string(), 0, usize::MAX)?;
-    let matched = match_track(net, &fixes, &MatchConfig::default());
-    let config = Default::default();
-    let mut coverage = Coverage::new();
-    coverage.add_track(net, &fixes, &matched, &config);
-    coverage.finish(net, &config);
-    Ok(coverage)
+/// Measures the patrols at `which` (indexes into `records` and `patrols`, the same order) and
+/// gives each its coverage facts, as a phone measures them.
+fn measure_into(
+    storage: &dyn Storage,
+    net: &IndexedNetwork,
+    records: &[PatrolRecord],
+    patrols: &mut [PatrolFacts],
+    which: &[usize],
+) -> Result<()> {
+    let which: Vec<usize> = which
+        .iter()
+        .copied()
+        .filter(|&i| i < records.len() && i < patrols.len())
+        .collect();
+    let wanted: Vec<&PatrolRecord> = which.iter().map(|&i| &records[i]).collect();
+    let measured = crate::coverage::patrol_coverages(storage, net, &wanted)?;
+    for (&i, c) in which.iter().zip(measured) {
+        patrols[i].coverage = Some(CoverageFacts::of(&c, &net.network));
+    }
+    Ok(())
 }
 
 /// Every segment's coverage by the patrols started in `period`, with the published network
@@ -221,10 +220,8 @@ pub fn network_coverage(
         return Ok(None);
     };
     let records = tx.patrols_started_between(period.from_ms, period.to_ms)?;
-    let mut coverages = Vec::with_capacity(records.len());
-    for p in &records {
-        coverages.push(patrol_coverage(tx.as_mut(), &net, p)?);
-    }
+    let all: Vec<&PatrolRecord> = records.iter().collect();
+    let coverages = crate::coverage::patrol_coverages(storage, &net, &all)?;
     let report = patrol_model::report::network::network_coverage(
         &net,
         Some(period),
@@ -333,9 +330,8 @@ pub fn steward_report(
         .map(|p| patrol_facts(tx.as_mut(), p))
         .collect::<Result<Vec<_>>>()?;
     if let Some(net) = &net {
-        for (record, facts) in records.iter().zip(patrols.iter_mut()) {
-            facts.coverage = Some(coverage(tx.as_mut(), net, record)?);
-        }
+        let all: Vec<usize> = (0..records.len()).collect();
+        measure_into(storage, net, &records, &mut patrols, &all)?;
     }
     let mut balances = std::collections::BTreeMap::new();
     let mut entries = Vec::new();

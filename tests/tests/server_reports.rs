@@ -90,3 +90,66 @@ fn the_server_and_a_synced_supervisor_assess_the_chiefs_alike() {
     let published = reports::assessment_report(storage.as_ref(), &period, None).unwrap();
     assert_eq!(comparable(&published), comparable(&on_server));
 }
+
+/// The server keeps what each patrol covered and reads it back for the next report; bytes that
+/// do not read, or were measured against another network version or fewer fixes, are measured
+/// again, with the same answer.
+#[test]
+fn the_server_keeps_each_patrols_coverage_and_measures_again_what_is_stale() {
+    let server = TestServer::start();
+    let storage = server.storage();
+    let file = server.network_file(&THREE_STREETS);
+    network::import_streets(storage.as_ref(), &file, &Default::default()).unwrap();
+    let (wang, wang_code) = server.add_user("王芳", Role::Chief, Scope::Own);
+    admin::assign(storage.as_ref(), "八角西街", &wang, Role::Chief, true).unwrap();
+    let mut chief = Device::enrol(&server.url(), &wang_code);
+    chief.sync();
+    let id = chief.store.start_patrol(&[]).unwrap();
+    let walk = simulate_walk(
+        &[(39.9040, 116.1935), (39.9110, 116.1937)],
+        1.4,
+        SystemClock.now_ms(),
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(11),
+    );
+    for (f, _) in &walk {
+        chief.store.add_fix(id, f.clone()).unwrap();
+    }
+    chief.store.stop_patrol(id).unwrap();
+    chief.sync();
+
+    let now = SystemClock.now_ms();
+    let period = Period::between(now - 86_400_000, now + 3_600_000).unwrap();
+    let rules = ReportRules::default();
+    let first = reports::assessment_report(storage.as_ref(), &period, Some(&rules)).unwrap();
+    assert!(first.chiefs[0].coverage_share.unwrap() > 0.9, "{first:#?}");
+    let pid = id.to_string();
+    let kept = || storage.read().unwrap().patrol_coverage(&pid).unwrap();
+    let (mark, version, bytes) = kept().expect("the patrol's coverage is kept");
+    assert_eq!(mark, storage.read().unwrap().fix_mark(&pid).unwrap());
+    assert!(bytes.len() > 20);
+
+    // Damaged bytes, an older network version and fewer fixes are all measured again.
+    for (m, v, b) in [
+        (mark, version, vec![9u8; 7]),
+        (mark, version - 1, bytes.clone()),
+        (mark - 1, version, bytes.clone()),
+    ] {
+        let mut tx = storage.write().unwrap();
+        tx.put_patrol_coverage(&pid, m, v, &b).unwrap();
+        tx.commit().unwrap();
+        let again = reports::assessment_report(storage.as_ref(), &period, Some(&rules)).unwrap();
+        assert_eq!(again, first);
+        assert_eq!(
+            kept(),
+            Some((mark, version, bytes.clone())),
+            "kept again, whole"
+        );
+    }
+    // A new import of the network moves its version: the next report measures again.
+    network::import_streets(storage.as_ref(), &file, &Default::default()).unwrap();
+    let after = reports::assessment_report(storage.as_ref(), &period, Some(&rules)).unwrap();
+    assert_eq!(after, first);
+    assert_eq!(kept().expect("kept").1, version + 1);
+}

@@ -312,7 +312,7 @@ fn coverage_config_hash(config: &StoreConfig) -> String {
         .collect()
 }
 
-fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
+pub(super) fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
     let mut out = vec![BLOB_VERSION];
     let mut segments: Vec<_> = c.intervals().iter().collect();
     segments.sort_by_key(|(k, _)| **k);
@@ -340,7 +340,7 @@ fn encode(c: &Coverage, s: &MatchSummary, net: &IndexedNetwork) -> Vec<u8> {
 
 /// Reads a blob back against the loaded network; `None` when it is damaged or names a segment
 /// the network lacks (then the patrol is simply covered again).
-fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)> {
+pub(super) fn decode(bytes: &[u8], net: &IndexedNetwork) -> Option<(Coverage, MatchSummary)> {
     let mut r = Reader(bytes);
     if r.take(1)?[0] != BLOB_VERSION {
         return None;

@@ -20,6 +20,25 @@ pub mod report;
 #[cfg(feature = "reports")]
 pub(crate) use cache::PatrolKey;
 
+/// A patrol's finished coverage and match counts as bytes naming segments and streets by id
+/// (the phone's coverage cache format), which the server keeps for its patrols too.
+pub fn encode_coverage(
+    coverage: &Coverage,
+    summary: &MatchSummary,
+    net: &crate::spatial::IndexedNetwork,
+) -> Vec<u8> {
+    cache::encode(coverage, summary, net)
+}
+
+/// Reads [`encode_coverage`]'s bytes back against `net`; `None` when they are damaged or name a
+/// segment `net` lacks (then the patrol is covered again).
+pub fn decode_coverage(
+    bytes: &[u8],
+    net: &crate::spatial::IndexedNetwork,
+) -> Option<(Coverage, MatchSummary)> {
+    cache::decode(bytes, net)
+}
+
 pub use patrol_model::coverage::*;
 
 pub use patrol_model::matching::MatchSummary;

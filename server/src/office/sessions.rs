@@ -3,7 +3,7 @@
 //! without a request, after [`MAX_AGE_MS`] in any case, on sign-out, and when the user's password
 //! changes. Each session has its own CSRF token, which every form carries.
 
-use super::{OfficeError, OfficeResult, OfficeUser, accounts};
+use super::{OfficeResult, OfficeUser, accounts};
 use crate::secrets::{hash_secret, new_token};
 use crate::storage::{OfficeSessionRow, Tx};
 
@@ -50,30 +50,55 @@ pub fn start(
     Ok(NewSession { token, csrf_token })
 }
 
-/// The session a cookie holds, if it is live and its user may still use the office; a dead one
-/// is removed. Refreshes its last use (at most once a minute).
-pub fn check(tx: &mut dyn Tx, token: &str, now_ms: i64) -> OfficeResult<Session> {
+/// What a cookie's session is now, read without writing (pages answer from a read snapshot).
+#[derive(Debug)]
+pub enum Lookup {
+    /// Live; `touch` when its last use should be written (at most once a minute).
+    Live { session: Session, touch: bool },
+    /// No session, or one that ended (idle, too old, its user no longer an office user):
+    /// `Some(hash)` of a stored one to remove.
+    Dead { stale: Option<String> },
+}
+
+/// The session a cookie holds, if it is live and its user may still use the office.
+pub fn look_up(tx: &mut dyn Tx, token: &str, now_ms: i64) -> OfficeResult<Lookup> {
     let token_hash = hash_secret(token);
-    let row = tx
-        .office_session(&token_hash)?
-        .ok_or(OfficeError::SignedOut)?;
+    let Some(row) = tx.office_session(&token_hash)? else {
+        return Ok(Lookup::Dead { stale: None });
+    };
     let idle = now_ms.saturating_sub(row.last_seen_ms) > IDLE_MS;
     if idle || now_ms >= row.expires_at_ms {
-        tx.delete_office_session(&token_hash)?;
-        return Err(OfficeError::SignedOut);
+        return Ok(Lookup::Dead {
+            stale: Some(token_hash),
+        });
     }
     let Some(user) = accounts::office_user(tx, &row.user_id)? else {
-        tx.delete_office_session(&token_hash)?;
-        return Err(OfficeError::SignedOut);
+        return Ok(Lookup::Dead {
+            stale: Some(token_hash),
+        });
     };
-    if now_ms.saturating_sub(row.last_seen_ms) >= TOUCH_EVERY_MS {
-        tx.touch_office_session(&token_hash, now_ms)?;
-    }
-    Ok(Session {
-        token_hash,
-        csrf_token: row.csrf_token,
-        user,
+    let touch = now_ms.saturating_sub(row.last_seen_ms) >= TOUCH_EVERY_MS;
+    Ok(Lookup::Live {
+        session: Session {
+            token_hash,
+            csrf_token: row.csrf_token,
+            user,
+        },
+        touch,
     })
+}
+
+/// Writes what a look-up found due: the session's last use, or its removal.
+pub fn upkeep(tx: &mut dyn Tx, lookup: &Lookup, now_ms: i64) -> OfficeResult<()> {
+    match lookup {
+        Lookup::Live {
+            session,
+            touch: true,
+        } => tx.touch_office_session(&session.token_hash, now_ms)?,
+        Lookup::Dead { stale: Some(hash) } => tx.delete_office_session(hash)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Ends a session.

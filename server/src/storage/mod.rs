@@ -566,6 +566,15 @@ pub trait Tx {
         to_ms: i64,
         now_ms: i64,
     ) -> StorageResult<Vec<IssueCounts>>;
+    /// A patrol's kept coverage: (fix mark, network version, bytes).
+    fn patrol_coverage(&mut self, patrol_id: &str) -> StorageResult<Option<(i64, i64, Vec<u8>)>>;
+    fn put_patrol_coverage(
+        &mut self,
+        patrol_id: &str,
+        fix_mark: i64,
+        network_version: i64,
+        data: &[u8],
+    ) -> StorageResult<()>;
     /// Litter pickups made in `[from_ms, to_ms)` (on `subdistrict_id`'s streets when given), as
     /// (pickups, bags).
     fn pickup_counts(

@@ -1,6 +1,6 @@
 //! The server's SQLite schema, as numbered steps recorded in `user_version`.
 
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 pub fn step(version: i64) -> &'static str {
     match version {
@@ -10,6 +10,7 @@ pub fn step(version: i64) -> &'static str {
         4 => V4_DISTRICT_KEY,
         5 => V5_PUBLIC,
         6 => V6_OFFICE,
+        7 => V7_COVERAGE,
         _ => "",
     }
 }
@@ -353,4 +354,16 @@ CREATE TABLE issue_index (
 CREATE INDEX issue_index_open_due ON issue_index (is_open, due_at_ms);
 CREATE INDEX issue_index_by_sub ON issue_index (subdistrict_id, reported_at_ms);
 CREATE INDEX issue_index_by_time ON issue_index (reported_at_ms);
+"#;
+
+/// What each patrol covered, kept so a month's reports read it instead of map-matching every
+/// track again: the phone cache's bytes (segments and streets by id), valid for the fixes the
+/// patrol had (`fix_mark`) and the street network's version it was matched against.
+const V7_COVERAGE: &str = r#"
+CREATE TABLE patrol_coverage (
+    patrol_id       TEXT PRIMARY KEY,
+    fix_mark        INTEGER NOT NULL,
+    network_version INTEGER NOT NULL,
+    data            BLOB NOT NULL
+) WITHOUT ROWID;
 "#;

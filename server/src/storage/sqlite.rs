@@ -1425,6 +1425,20 @@ impl Tx for SqliteTx<'_> {
         office::issue_counts(&self.conn, subdistrict_id, from_ms, to_ms, now_ms)
     }
 
+    fn patrol_coverage(&mut self, patrol_id: &str) -> StorageResult<Option<(i64, i64, Vec<u8>)>> {
+        office::patrol_coverage(&self.conn, patrol_id)
+    }
+
+    fn put_patrol_coverage(
+        &mut self,
+        patrol_id: &str,
+        fix_mark: i64,
+        network_version: i64,
+        data: &[u8],
+    ) -> StorageResult<()> {
+        office::put_patrol_coverage(&self.conn, patrol_id, fix_mark, network_version, data)
+    }
+
     fn pickup_counts(
         &mut self,
         subdistrict_id: Option<&str>,

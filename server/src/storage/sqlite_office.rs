@@ -1,5 +1,6 @@
 //! The office platform's tables in the SQLite backend, as functions over a connection: sign-ins,
-//! sessions, the audit log and the issue index (schema step 6). [`super::sqlite::SqliteTx`]
+//! sessions, the audit log and the issue index (schema step 6), and the patrols' kept coverage
+//! (step 7). [`super::sqlite::SqliteTx`]
 //! answers the [`super::Tx`] methods with these.
 
 use patrol_model::domain::IssueStatus;
@@ -488,4 +489,31 @@ pub(super) fn pickup_counts(
         u64::try_from(n).unwrap_or(0),
         u64::try_from(bags).unwrap_or(0),
     ))
+}
+
+pub(super) fn patrol_coverage(
+    conn: &Connection,
+    patrol_id: &str,
+) -> StorageResult<Option<(i64, i64, Vec<u8>)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT fix_mark, network_version, data FROM patrol_coverage WHERE patrol_id = ?1",
+        )?
+        .query_row([patrol_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+pub(super) fn put_patrol_coverage(
+    conn: &Connection,
+    patrol_id: &str,
+    fix_mark: i64,
+    network_version: i64,
+    data: &[u8],
+) -> StorageResult<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO patrol_coverage (patrol_id, fix_mark, network_version, data)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![patrol_id, fix_mark, network_version, data])?;
+    Ok(())
 }

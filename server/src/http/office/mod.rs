@@ -149,16 +149,31 @@ async fn signed_in(state: &AppState, headers: &HeaderMap, page: bool) -> Result<
     };
     let storage = state.storage.clone();
     let now = state.now_ms();
+    // Read from a snapshot; the writer is taken only when the session's last use is due to be
+    // written (once a minute) or a dead session is to be removed.
     let checked = blocking(move || {
-        let mut tx = storage.write()?;
-        let r = sessions::check(tx.as_mut(), &token, now);
-        tx.commit()?;
-        Ok(r)
+        let found = {
+            let mut tx = storage.read()?;
+            sessions::look_up(tx.as_mut(), &token, now)
+        };
+        if let Ok(lookup) = &found
+            && !matches!(
+                lookup,
+                sessions::Lookup::Live { touch: false, .. }
+                    | sessions::Lookup::Dead { stale: None }
+            )
+        {
+            let mut tx = storage.write()?;
+            if sessions::upkeep(tx.as_mut(), lookup, now).is_ok() {
+                tx.commit()?;
+            }
+        }
+        Ok(found)
     })
     .await;
     match checked {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(OfficeError::SignedOut)) => Err(signed_out(page)),
+        Ok(Ok(sessions::Lookup::Live { session, .. })) => Ok(session),
+        Ok(Ok(sessions::Lookup::Dead { .. })) => Err(signed_out(page)),
         Ok(Err(e)) => Err(error_page(&e)),
         Err(e) => Err(e.into_response()),
     }
