@@ -12,6 +12,7 @@ pub mod admin;
 pub mod blob_access;
 pub mod coverage;
 pub mod http;
+pub mod issue_index;
 pub mod network;
 pub mod office;
 pub mod people;

@@ -42,6 +42,7 @@ pub fn assessment_report(
     period: &Period,
     rules: Option<&ReportRules>,
 ) -> Result<AssessmentReport> {
+    crate::issue_index::catch_up(storage)?;
     let mut tx = storage.read()?;
     let rules = match rules {
         Some(r) => r.clone(),
@@ -233,17 +234,29 @@ pub fn network_coverage(
     Ok(Some((net, report)))
 }
 
-/// Issues reported in the period, each folded from its document as it stood at the period's
-/// end. A document this build cannot read is left out of the report (the sync refused to store
-/// one it could not, so this is a document of a newer schema).
+/// Issues reported in the period (found through the issue index, which the caller caught up),
+/// each folded from its document as it stood at the period's end. A document this build cannot
+/// read is left out of the report (the sync refused to store one it could not, so this is a
+/// document of a newer schema).
 fn issue_outcomes(
     tx: &mut dyn Tx,
     period: &Period,
     catalog: &Catalog,
 ) -> Result<Vec<IssueOutcome>> {
-    let mut out = Vec::new();
-    for (id, row) in tx.docs_of_kind("issue")? {
-        let Ok(doc) = Automerge::load(&row.data) else {
+    let (rows, _) = tx.issue_index_query(&crate::storage::IssueQuery {
+        reported_from_ms: Some(period.from_ms),
+        reported_to_ms: Some(period.to_ms),
+        sort: crate::storage::IssueSort::Oldest,
+        limit: u64::MAX,
+        ..Default::default()
+    })?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id;
+        let Some(doc) = tx.doc(&id)? else {
+            continue;
+        };
+        let Ok(doc) = Automerge::load(&doc.data) else {
             tracing::warn!(issue = %id, "an issue document that does not load is left out of a report");
             continue;
         };
@@ -398,6 +411,7 @@ pub fn merchant_report(
     use patrol_model::domain::IssueStatus;
     use patrol_model::report::merchants::{MerchantFacts, MerchantIssue};
 
+    crate::issue_index::catch_up(storage)?;
     let mut tx = storage.read()?;
     let rules = match rules {
         Some(r) => r.clone(),
@@ -416,29 +430,22 @@ pub fn merchant_report(
             }
         }
     }
-    let mut issues = Vec::new();
-    for (id, row) in tx.docs_of_kind("issue")? {
-        let Some(issue) = Automerge::load(&row.data)
-            .ok()
-            .and_then(|d| patrol_model::issues::doc::read(&d).ok())
-        else {
-            continue;
-        };
-        let state = patrol_model::issues::workflow::fold(&issue);
-        if state.reported_at_ms >= period.to_ms
-            || matches!(
-                state.status,
-                IssueStatus::Duplicate | IssueStatus::Cancelled
-            )
-        {
+    let (rows, _) = tx.issue_index_query(&crate::storage::IssueQuery {
+        reported_to_ms: Some(period.to_ms),
+        limit: u64::MAX,
+        ..Default::default()
+    })?;
+    let mut issues = Vec::with_capacity(rows.len());
+    for row in rows {
+        if matches!(row.status, IssueStatus::Duplicate | IssueStatus::Cancelled) {
             continue;
         }
         issues.push(MerchantIssue {
-            id: id.parse()?,
-            category: issue.category.clone(),
-            lat: issue.location.lat,
-            lon: issue.location.lon,
-            reported_at_ms: state.reported_at_ms,
+            id: row.id.parse()?,
+            category: row.category,
+            lat: row.lat,
+            lon: row.lon,
+            reported_at_ms: row.reported_at_ms,
         });
     }
     issues.sort_by(|a, b| {

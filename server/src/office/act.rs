@@ -320,7 +320,7 @@ pub fn act(
     )
     .map_err(|e| OfficeError::Refused(e.to_string()))?;
     let catalog = crate::rules::catalog(tx.as_mut())?;
-    super::index::refresh(tx.as_mut(), id, &catalog)?;
+    crate::issue_index::refresh(tx.as_mut(), id, &catalog)?;
     audit::record(
         tx.as_mut(),
         now_ms,

@@ -62,7 +62,7 @@ pub fn map_data(
             .segment_patrolled_min_share
     };
     let covered = crate::reports::network_coverage(storage, period, min_share)?;
-    super::index::catch_up(storage)?;
+    crate::issue_index::catch_up(storage)?;
     let mut tx = storage.read()?;
     let mut in_reach = InReach::new(mine.as_deref());
     let mut summary = MapSummary::default();

@@ -4,9 +4,7 @@
 //! - [`accounts`]: office passwords (Argon2id), sign-in with lock-out.
 //! - [`sessions`]: signed-in browsers, with idle and absolute expiry and a CSRF token each.
 //! - [`audit`]: the log of every action taken through the web.
-//! - [`index`]: the issue index the queue, the overview and the map read, caught up with the
-//!   documents before each read.
-//! - [`overview`]: the counts of the overview page.
+//! - [`overview`]: the counts of the overview page (from [`crate::issue_index`]).
 //! - [`reports`]: the assessment, steward and merchant reports, as the user may see them.
 //! - [`map`]: the map's GeoJSON: the street network coloured by a period's coverage, the open
 //!   problems and the signboards.
@@ -19,7 +17,6 @@
 pub mod accounts;
 pub mod act;
 pub mod audit;
-pub mod index;
 pub mod map;
 pub mod overview;
 pub mod reports;

@@ -62,7 +62,7 @@ pub fn overview(
     period: &Period,
     now_ms: i64,
 ) -> OfficeResult<Overview> {
-    super::index::catch_up(storage)?;
+    crate::issue_index::catch_up(storage)?;
     let mut tx = storage.read()?;
     let mine = user.subdistrict();
     let names: HashMap<String, String> = tx

@@ -19,7 +19,7 @@ use super::pages::Base;
 use super::sign_in::ip_of;
 use super::{AppState, DataSession, PageSession, check_csrf, run, show, words};
 use crate::office::act::{OfficeAction, allowed_actions, check_visible, load};
-use crate::office::{OfficeError, OfficeResult, OfficeUser, audit, index};
+use crate::office::{OfficeError, OfficeResult, OfficeUser, audit};
 use crate::storage::{IssueIndexRow, IssueQuery, IssueSort, Storage};
 
 /// Problems per page.
@@ -264,7 +264,7 @@ pub async fn queue(
     let now = state.now_ms();
     let built = run(move || {
         let query = query_of(&q, &session.user, now)?;
-        index::catch_up(storage.as_ref())?;
+        crate::issue_index::catch_up(storage.as_ref())?;
         let names = Names::load(storage.as_ref())?;
         let (found, total) = storage.read()?.issue_index_query(&query)?;
         let reach = reach_of(storage.as_ref(), &session.user)?;
@@ -355,7 +355,7 @@ pub async fn queue_csv(
         let mut query = query_of(&q, &session.user, now)?;
         query.offset = 0;
         query.limit = MAX_EXPORT_ROWS;
-        index::catch_up(storage.as_ref())?;
+        crate::issue_index::catch_up(storage.as_ref())?;
         let names = Names::load(storage.as_ref())?;
         let (found, _) = storage.read()?.issue_index_query(&query)?;
         let mut out =

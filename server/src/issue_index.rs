@@ -1,6 +1,6 @@
 //! The issue index: one row per issue document, its fold (status, assignees, times, due time),
-//! which the queue, the overview and the map read instead of folding thousands of documents per
-//! page. Caught up before each read: the documents whose heads moved since their row was written
+//! which the office's queue, overview and map and the server's reports read instead of folding
+//! thousands of documents per request. Caught up before each read: the documents whose heads moved since their row was written
 //! (synced from phones, written by the public desk or the office) are folded again; when the
 //! categories' due times change, every row is.
 
@@ -8,8 +8,8 @@ use automerge::Automerge;
 use patrol_model::domain::{IssueEventKind, IssueStatus};
 use patrol_model::issues::{Catalog, fold};
 
-use super::OfficeResult;
 use crate::storage::{IssueIndexRow, Storage, Tx};
+use anyhow::Result;
 
 /// Where the index remembers the due times it was folded with.
 const CATALOG_SETTING: &str = "issue_index_catalog";
@@ -33,7 +33,7 @@ pub fn row_of(
     data: &[u8],
     heads: &[String],
     catalog: &Catalog,
-) -> OfficeResult<Option<IssueIndexRow>> {
+) -> Result<Option<IssueIndexRow>> {
     let Ok(doc) = Automerge::load(data) else {
         return Ok(None);
     };
@@ -82,7 +82,7 @@ pub fn row_of(
 }
 
 /// Folds again, in `tx`, the one document `id` (after the office changed it).
-pub fn refresh(tx: &mut dyn Tx, id: &str, catalog: &Catalog) -> OfficeResult<()> {
+pub fn refresh(tx: &mut dyn Tx, id: &str, catalog: &Catalog) -> Result<()> {
     if let Some(doc) = tx.doc(id)?
         && let Some(row) = row_of(tx, id, &doc.data, &doc.heads, catalog)?
     {
@@ -93,7 +93,7 @@ pub fn refresh(tx: &mut dyn Tx, id: &str, catalog: &Catalog) -> OfficeResult<()>
 
 /// Brings the index up to date with the documents; returns how many rows it wrote. Cheap when
 /// nothing changed (one indexed comparison of heads).
-pub fn catch_up(storage: &dyn Storage) -> OfficeResult<usize> {
+pub fn catch_up(storage: &dyn Storage) -> Result<usize> {
     {
         let mut tx = storage.read()?;
         let catalog = crate::rules::catalog(tx.as_mut())?;
