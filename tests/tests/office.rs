@@ -753,3 +753,57 @@ fn the_steward_and_merchant_pages_show_the_phones_reports() {
         assert!(xlsx.starts_with(b"PK"), "{path}.xlsx is a workbook");
     }
 }
+
+/// A problem a resident reported through a signboard page shows the resident's contact phone to
+/// the supervisors who may see it, and each showing is on the audit record; the overview's
+/// "reported" figure links to the queue of that period.
+#[test]
+fn a_residents_phone_is_shown_to_supervisors_and_its_reading_audited() {
+    use patrol_server::storage::PublicReportRow;
+
+    let site = Site::new();
+    let url = site.server.url();
+    let storage = site.server.storage();
+    let mut chief = Device::enrol(&url, &site.chief_code);
+    chief.sync();
+    let issue = chief
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report")
+        .issue
+        .id;
+    chief.sync();
+    let street = admin::resolve_street(storage.as_ref(), "八角西街").expect("street");
+    let mut tx = storage.write().expect("tx");
+    tx.put_public_report(&PublicReportRow {
+        token_hash: patrol_server::secrets::hash_secret("spt_receipt"),
+        issue_id: issue.to_string(),
+        signboard_id: site.signboard.id.to_string(),
+        street_id: street,
+        contact_phone: Some("13800138000".into()),
+        created_at_ms: now_ms(),
+    })
+    .expect("public report");
+    tx.commit().expect("commit");
+
+    set_password(&site, "李强", true);
+    let mut web = signed_in(&site, "李强");
+    let overview = get(&mut web, &site, "/office");
+    let month = &patrol_core::report::period::beijing_date_text(now_ms())[..7];
+    assert!(
+        overview
+            .body
+            .contains(&format!("href=\"/office/issues?period={month}\"")),
+        "the reported figure links to its list"
+    );
+    let listed = get(&mut web, &site, &format!("/office/issues?period={month}"));
+    assert_eq!(text_of(&listed, "queue-total"), "共 1 件");
+    let last_year = get(&mut web, &site, "/office/issues?period=2020-01");
+    assert_eq!(text_of(&last_year, "queue-total"), "共 0 件");
+
+    let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
+    assert!(text_of(&page, "contact-phone").starts_with("13800138000"));
+    let log = get(&mut web, &site, "/office/audit");
+    assert!(log.body.contains("view.contact_phone"));
+    assert!(log.body.contains(&issue.to_string()));
+}

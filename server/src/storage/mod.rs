@@ -519,6 +519,8 @@ pub trait Tx {
     fn street_assignees(&mut self, street_id: &str) -> StorageResult<Vec<(UserId, Role)>>;
     fn put_public_report(&mut self, row: &PublicReportRow) -> StorageResult<()>;
     fn public_report(&mut self, token_hash: &str) -> StorageResult<Option<PublicReportRow>>;
+    /// The resident's report an issue came from, if it came through a signboard page.
+    fn public_report_of_issue(&mut self, issue_id: &str) -> StorageResult<Option<PublicReportRow>>;
     /// Reports made since `from_ms`, newest first, at most `limit`.
     fn public_reports(&mut self, from_ms: i64, limit: usize)
     -> StorageResult<Vec<PublicReportRow>>;

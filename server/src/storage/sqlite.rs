@@ -1278,6 +1278,16 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn public_report_of_issue(&mut self, issue_id: &str) -> StorageResult<Option<PublicReportRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {PUBLIC_REPORT_COLUMNS} FROM public_report WHERE issue_id = ?1"
+            ))?
+            .query_row([issue_id], public_report_row)
+            .optional()?)
+    }
+
     fn public_reports(
         &mut self,
         from_ms: i64,

@@ -36,6 +36,8 @@ pub struct QueueQuery {
     overdue: Option<String>,
     role: Option<String>,
     sort: Option<String>,
+    /// Reported in this period (`2026-11`, `today`...).
+    period: Option<String>,
     page: Option<u64>,
 }
 
@@ -73,6 +75,11 @@ fn query_of(q: &QueueQuery, user: &OfficeUser, now_ms: i64) -> OfficeResult<Issu
     }
     if let Some(r) = some(&q.role) {
         out.reporter_role = Some(r.parse::<Role>().map_err(|_| bad("上报人", r))?);
+    }
+    if let Some(p) = some(&q.period) {
+        let period = super::overview_page::period_of(Some(p), now_ms)?;
+        out.reported_from_ms = Some(period.from_ms);
+        out.reported_to_ms = Some(period.to_ms);
     }
     out.sort = match some(&q.sort) {
         None | Some("newest") => IssueSort::Newest,
@@ -210,6 +217,7 @@ pub struct QueuePage {
     pub sorts: Vec<Choice>,
     pub overdue: bool,
     pub street: String,
+    pub period: String,
     /// The filters as a query string, without the page.
     pub filter_query: String,
 }
@@ -234,6 +242,7 @@ fn filter_query(q: &QueueQuery) -> String {
         ("overdue", &q.overdue),
         ("role", &q.role),
         ("sort", &q.sort),
+        ("period", &q.period),
     ] {
         if let Some(v) = some(v) {
             parts.push(format!("{k}={}", url_escape(v)));
@@ -323,6 +332,7 @@ pub async fn queue(
             sorts: choices(some(&q.sort), sorts),
             overdue: query.overdue_at_ms.is_some(),
             street: some(&q.street).unwrap_or_default().to_owned(),
+            period: some(&q.period).unwrap_or_default().to_owned(),
             filter_query: filter_query(&q),
         })
     })
@@ -454,6 +464,9 @@ pub struct IssuePage {
     pub can_reopen: bool,
     pub can_cancel: bool,
     pub notice: Option<String>,
+    /// A resident's contact phone, for a problem reported through a signboard page (its
+    /// showing is written to the audit log).
+    pub contact_phone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -566,6 +579,7 @@ fn issue_page(
         can_reopen: allowed.contains(&IssueEventKind::Reopen),
         can_cancel: allowed.contains(&IssueEventKind::Cancel),
         notice: None,
+        contact_phone: tx.public_report_of_issue(id)?.and_then(|r| r.contact_phone),
     })
 }
 
@@ -573,6 +587,7 @@ fn issue_page(
 pub async fn page(
     State(state): State<AppState>,
     PageSession(session): PageSession,
+    ext: Extensions,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
@@ -581,10 +596,25 @@ pub async fn page(
     }
     let storage = state.storage.clone();
     let now = state.now_ms();
+    let address = ip_of(&ext).to_string();
     let built = run(move || {
         let reach = reach_of(storage.as_ref(), &session.user)?;
         let base = Base::new(&session, reach, "问题详情", "issues");
         let mut p = issue_page(storage.as_ref(), &session.user, base, &id, now)?;
+        if p.contact_phone.is_some() {
+            // Who read a resident's phone number, and when, is on the record.
+            let mut tx = storage.write()?;
+            audit::record(
+                tx.as_mut(),
+                now,
+                Some(&session.user.user.id),
+                "view.contact_phone",
+                Some(&id),
+                "",
+                Some(&address),
+            )?;
+            tx.commit()?;
+        }
         p.notice = q.done.filter(|d| d.len() < 40).map(|d| match d.as_str() {
             "assign" => "已派单。手机在下次同步时收到。".to_owned(),
             "comment" => "留言已添加。".to_owned(),
