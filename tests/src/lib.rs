@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: where the real data lives, and independent
 //! computations to check the core against.
 
+pub mod browser;
 pub mod district;
 pub mod hostile;
 pub mod public;
@@ -315,9 +316,19 @@ pub mod net {
         }
 
         pub fn enrol(url: &str, code: &str) -> Self {
+            Self::enrol_with_clock(url, code, std::sync::Arc::new(patrol_core::SystemClock))
+        }
+
+        /// A phone whose wall clock is `clock` (one set wrong, as phones' clocks are).
+        pub fn enrol_with_clock(
+            url: &str,
+            code: &str,
+            clock: std::sync::Arc<dyn patrol_core::Clock>,
+        ) -> Self {
             let dir = tempfile::tempdir().expect("tempdir");
             let mut store =
-                Store::open(dir.path().join("phone.db"), StoreConfig::default()).expect("store");
+                Store::open_with_clock(dir.path().join("phone.db"), StoreConfig::default(), clock)
+                    .expect("store");
             patrol_core::sync::enrol(
                 &mut store,
                 &transport(),

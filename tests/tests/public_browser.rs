@@ -25,146 +25,21 @@
 //! desktop 1440 px), which are committed. On a failure the pages open then are saved under
 //! `target/tmp/`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use patrol_tests::browser::{Tools, assert_only_the_server, assert_png_width, shots_dir, str_of};
 use patrol_tests::public::{
     AFTER_PHOTO_MAKE, SIGNBOARD_AT, Site, close_the_loop, jpeg_with_gps, server_binary,
 };
 use serde_json::{Value, json};
 
-/// What the browser tests run with.
-#[derive(Debug)]
-struct Tools {
-    chromium: PathBuf,
-    modules: PathBuf,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the repository")
-        .to_path_buf()
-}
-
-/// The playwright-core version tests/browser/package.json pins.
-fn pinned_playwright() -> String {
-    let file = repo_root().join("tests/browser/package.json");
-    let text = std::fs::read_to_string(&file).expect("tests/browser/package.json");
-    let v: Value = serde_json::from_str(&text).expect("package.json is JSON");
-    v["dependencies"]["playwright-core"]
-        .as_str()
-        .expect("playwright-core pinned")
-        .to_owned()
-}
-
-/// Where `.ci/run` installs playwright-core: `$PATROL_TOOLS_DIR/browser/node_modules`, by default
-/// under `~/.cache/streetpatrol`.
-fn modules_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PATROL_BROWSER_MODULES") {
-        return PathBuf::from(dir);
-    }
-    let tools = std::env::var_os("PATROL_TOOLS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("streetpatrol"))
-        })
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/streetpatrol")))
-        .unwrap_or_else(|| PathBuf::from(".cache/streetpatrol"));
-    tools.join("browser/node_modules")
-}
-
-fn find_tools() -> Result<Tools, String> {
-    let mut missing = Vec::new();
-    let chromium = std::env::var_os("PATROL_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        missing.push(format!(
-            "Chromium at {} (apt-get install chromium)",
-            chromium.display()
-        ));
-    }
-    let node = Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        missing.push("node (apt-get install nodejs npm)".into());
-    }
-    let modules = modules_dir();
-    let pinned = pinned_playwright();
-    let package = modules.join("playwright-core/package.json");
-    let installed = std::fs::read_to_string(&package)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v["version"].as_str().map(str::to_owned));
-    match installed {
-        Some(v) if v == pinned => {}
-        found => missing.push(format!(
-            "npm playwright-core {pinned} in {} ({}; npm install --prefix {} playwright-core@{pinned})",
-            modules.display(),
-            match found {
-                Some(v) => format!("{v} is there"),
-                None => "not there".into(),
-            },
-            modules.parent().unwrap_or(&modules).display(),
-        )),
-    }
-    if missing.is_empty() {
-        Ok(Tools { chromium, modules })
-    } else {
-        Err(missing.join("; "))
-    }
-}
-
-/// The tools, or `None` after printing why the test skips. Under CI (`CI` set) or with
-/// `PATROL_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing tool fails the test instead.
-fn tools_or_skip(test: &str) -> Option<Tools> {
-    match find_tools() {
-        Ok(t) => Some(t),
-        Err(missing) => {
-            let required = std::env::var("PATROL_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-            if required || patrol_tests::in_ci() {
-                panic!(
-                    "{test}: the browser test needs what is missing: {missing}. `bash .ci/run` installs it."
-                );
-            }
-            eprintln!(
-                "SKIP: {test} needs headless Chromium driven by playwright-core; missing: {missing}. `bash .ci/run` installs it."
-            );
-            None
-        }
-    }
-}
-
 /// Runs one mode of tests/browser/public.mjs and returns what it saw.
-fn browse(tools: &Tools, mode: &str, mut args: Value) -> Value {
-    let fail_shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("public-browser-failed-{mode}.png"));
-    args["fail_shot"] = json!(fail_shot);
-    let started = std::time::Instant::now();
-    let out = Command::new("node")
-        .arg(repo_root().join("tests/browser/public.mjs"))
-        .arg(mode)
-        .arg(args.to_string())
-        .env("PATROL_BROWSER_MODULES", &tools.modules)
-        .env("PATROL_CHROMIUM", &tools.chromium)
-        .output()
-        .expect("start node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprint!("{stderr}");
-    let line = stdout.lines().rev().find(|l| !l.trim().is_empty());
-    let seen: Option<Value> = line.and_then(|l| serde_json::from_str(l).ok());
-    match seen {
-        Some(v) if out.status.success() && v.get("error").is_none() => {
-            eprintln!("browser {mode}: {:.1} s", started.elapsed().as_secs_f64());
-            v
-        }
-        _ => panic!(
-            "public.mjs {mode} failed ({}); screenshots of its pages: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-            out.status,
-            fail_shot.display()
-        ),
-    }
+fn browse(tools: &Tools, mode: &str, args: Value) -> Value {
+    patrol_tests::browser::browse(tools, "public.mjs", mode, args)
+}
+
+fn tools_or_skip(test: &str) -> Option<Tools> {
+    patrol_tests::browser::tools_or_skip(test)
 }
 
 /// The server's origin (`http://127.0.0.1:PORT`).
@@ -187,37 +62,6 @@ fn assert_fits(widths: &Value, what: &str) {
     }
 }
 
-/// Nothing was requested but from the server, and no page logged an error (a blocked script or
-/// style, a failed load, an exception) but those `expected` names (a part of the message).
-fn assert_only_the_server(seen: &Value, what: &str, expected: &[&str]) {
-    assert_eq!(
-        seen["foreign_requests"],
-        json!([]),
-        "{what}: requests to other hosts; all: {}",
-        seen["requests"]
-    );
-    assert!(
-        !seen["requests"].as_array().expect("requests").is_empty(),
-        "{what}: no request seen at all"
-    );
-    let errors: Vec<&str> = seen["console_errors"]
-        .as_array()
-        .expect("console errors")
-        .iter()
-        .map(|e| str_of(e, "console error"))
-        .filter(|e| !expected.iter().any(|x| e.contains(x)))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what}: the pages logged errors: {errors:#?}"
-    );
-}
-
-fn str_of<'a>(v: &'a Value, what: &str) -> &'a str {
-    v.as_str()
-        .unwrap_or_else(|| panic!("{what} is not a string: {v}"))
-}
-
 #[test]
 fn a_resident_reports_through_chromium_and_the_receipt_follows_the_loop() {
     let Some(tools) = tools_or_skip("a_resident_reports_through_chromium") else {
@@ -225,8 +69,7 @@ fn a_resident_reports_through_chromium_and_the_receipt_follows_the_loop() {
     };
     let started = std::time::Instant::now();
     let site = Site::new();
-    let shots = repo_root().join("docs/images");
-    std::fs::create_dir_all(&shots).expect("docs/images");
+    let shots = shots_dir();
     // Taken 30 m from the signboard, by a phone camera that writes EXIF GPS.
     let photo = jpeg_with_gps(
         1024,
@@ -419,11 +262,8 @@ fn a_resident_reports_through_chromium_and_the_receipt_follows_the_loop() {
         "public-receipt-390.png",
         "public-receipt-1440.png",
     ] {
-        let file = shots.join(name);
-        let png = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let img = image::load_from_memory(&png).expect("a PNG");
         let want = if name.contains("-390") { 780 } else { 1440 };
-        assert_eq!(img.width(), want, "{name}");
+        assert_png_width(&shots.join(name), want);
     }
     eprintln!(
         "a_resident_reports_through_chromium: {:.1} s",

@@ -86,11 +86,17 @@ pub fn router(_state: AppState) -> Router<AppState> {
 }
 
 /// Every office answer: the public pages' security headers, and never cached (they show
-/// people's data).
+/// people's data). The referrer goes to this server only (`same-origin`), never elsewhere: under
+/// `no-referrer` a browser sends `Origin: null` with a form's post, and the sign-in form, which
+/// checks that it was sent from this site, could not be used from a real browser.
 async fn office_headers(req: Request, next: Next) -> Response {
     let mut r = super::public::security_headers(req, next).await;
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     r
 }
 
