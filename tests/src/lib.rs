@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod district;
 pub mod hostile;
+pub mod office;
 pub mod public;
 mod shared_data;
 

@@ -5,66 +5,22 @@
 //! token, expired sessions, wrong passwords, locked accounts, and a subdistrict supervisor
 //! confined to their subdistrict whatever the URL or the form says.
 
-use patrol_core::issues::{Assignee, NewIssue};
-use patrol_core::{Department, IssueStatus, Role};
+use patrol_core::issues::NewIssue;
+use patrol_core::{IssueStatus, Role};
 use patrol_server::admin;
 use patrol_server::office::accounts;
 use patrol_server::storage::OfficeSessionRow;
 use patrol_tests::net::Device;
-use patrol_tests::public::{Browser, Page, SIGNBOARD_AT, Site, jpeg_with_gps};
-
-const PASSWORD: &str = "办公室密码-2026-12";
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
-}
-
-/// Gives `name` an office password.
-fn set_password(site: &Site, name: &str, admin_flag: bool) {
-    let storage = site.server.storage();
-    let user = admin::resolve_user(storage.as_ref(), name).expect("user");
-    accounts::set_password(storage.as_ref(), &user, PASSWORD, admin_flag, now_ms())
-        .expect("password");
-}
-
-/// A browser signed in as `name`.
-fn signed_in(site: &Site, name: &str) -> Browser {
-    let mut b = Browser::new();
-    let p = b.post_form(
-        &format!("{}/office/login", site.server.url()),
-        &[("name", name), ("password", PASSWORD)],
-    );
-    assert_eq!(p.status, 303, "sign-in redirects: {}", p.body);
-    assert_eq!(p.location.as_deref(), Some("/office"));
-    let cookie = b.cookie.clone().expect("session cookie");
-    assert!(cookie.starts_with("patrol_office="), "{cookie}");
-    b
-}
-
-fn get(b: &mut Browser, site: &Site, path: &str) -> Page {
-    b.get(&format!("{}{path}", site.server.url()))
-}
-
-/// The text of the element with `id` (its first text, up to the next tag).
-fn text_of(page: &Page, id: &str) -> String {
-    let at = page
-        .body
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} on the page"));
-    let rest = &page.body[at..];
-    let start = rest.find('>').expect("tag end") + 1;
-    let end = rest[start..].find('<').expect("next tag");
-    rest[start..start + end].trim().to_owned()
-}
+use patrol_tests::office::{
+    PASSWORD, crew_phone, crew_resolves, get, now_ms, set_password, signed_in, text_of,
+    walk_bajiao_west,
+};
+use patrol_tests::public::{Browser, SIGNBOARD_AT, Site};
 
 #[test]
 fn a_supervisor_dispatches_from_the_web_and_verifies_after_the_crew_resolved() {
     let site = Site::new();
     let url = site.server.url();
-    let storage = site.server.storage();
     set_password(&site, "李强", false);
 
     // 李强's own phone reports a problem on 八角西街 (one person, one user: the web acts as him).
@@ -128,31 +84,8 @@ fn a_supervisor_dispatches_from_the_web_and_verifies_after_the_crew_resolved() {
     );
 
     // The crew's phone receives the assignment on its next sync, and resolves it.
-    let scope = admin::parse_scope(storage.as_ref(), "subdistrict:八角街道").expect("scope");
-    let (_, crew_code) = site.server.add_user("刘师傅", Role::Crew, scope);
-    let mut crew = Device::enrol(&url, &crew_code);
-    crew.sync();
-    let held = crew
-        .store
-        .issue(issue)
-        .expect("the crew's phone holds the issue");
-    assert_eq!(held.status, IssueStatus::Assigned);
-    assert_eq!(
-        held.assignees,
-        vec![Assignee::Department(Department::CityProperty)]
-    );
-    crew.store.accept_issue(issue).expect("accept");
-    let after = crew.dir.path().join("after.jpg");
-    std::fs::write(
-        &after,
-        jpeg_with_gps(320, 240, SIGNBOARD_AT.0, SIGNBOARD_AT.1 + 0.0001, "CrewCam"),
-    )
-    .expect("photo");
-    let ap = crew.store.attach_photo(&after).expect("attach");
-    crew.store
-        .resolve_issue(issue, &ap.sha256, None, Some("已清理".into()))
-        .expect("resolve");
-    crew.sync();
+    let mut crew = crew_phone(&site, "刘师傅");
+    let after_photo = crew_resolves(&mut crew, issue, SIGNBOARD_AT);
 
     // 李强 reported it, so the role table lets him verify it, from the web.
     let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
@@ -164,11 +97,13 @@ fn a_supervisor_dispatches_from_the_web_and_verifies_after_the_crew_resolved() {
     assert!(page.body.contains("id=\"verify-form\""));
     assert!(
         page.body
-            .contains(&format!("/office/issues/{issue}/photo/{}", ap.sha256)),
+            .contains(&format!("/office/issues/{issue}/photo/{}", after_photo)),
         "the after-photo is shown"
     );
-    let (status, thumb) =
-        web.get_bytes(&format!("{url}/office/issues/{issue}/photo/{}", ap.sha256));
+    let (status, thumb) = web.get_bytes(&format!(
+        "{url}/office/issues/{issue}/photo/{}",
+        after_photo
+    ));
     assert_eq!(status, 200);
     assert!(thumb.starts_with(&[0xFF, 0xD8]), "a JPEG thumbnail");
     let csrf = page.input("csrf").expect("form token");
@@ -440,8 +375,6 @@ fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
     use patrol_core::report::period::{Period, beijing_date_text};
     use patrol_core::report::rules::ReportRules;
     use patrol_core::sync::{NetworkState, SyncPolicy};
-    use patrol_core::{Clock, SystemClock};
-    use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 
     let site = Site::new();
     let url = site.server.url();
@@ -454,19 +387,7 @@ fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
     // 王芳 walks 八角西街 and reports litter on it; 李明 does nothing.
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
-    let id = chief.store.start_patrol(&[]).expect("start");
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(7),
-    );
-    for (f, _) in &walk {
-        chief.store.add_fix(id, f.clone()).expect("fix");
-    }
-    chief.store.stop_patrol(id).expect("stop");
+    walk_bajiao_west(&mut chief, 7);
     chief
         .store
         .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))

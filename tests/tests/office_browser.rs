@@ -28,24 +28,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use patrol_core::issues::{Assignee, NewIssue};
+use patrol_core::issues::NewIssue;
 use patrol_core::merchants::{NewInspection, NewMerchant};
 use patrol_core::points::NewPickup;
 use patrol_core::report::period::{Period, beijing_date_text};
-use patrol_core::{Clock, Datum, Department, IssueId, IssueStatus, Role, SystemClock};
+use patrol_core::{Clock, Datum, IssueId, IssueStatus, Role, SystemClock};
 use patrol_model::domain::DutyGrade;
 use patrol_model::reference::CategoryRow;
-use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::admin;
-use patrol_server::office::accounts;
 use patrol_tests::browser::{
     Tools, assert_only_the_server, assert_png_width, shots_dir, str_of, tools_or_skip,
 };
 use patrol_tests::net::Device;
-use patrol_tests::public::{SIGNBOARD_AT, Site, jpeg_with_gps};
+use patrol_tests::office::{PASSWORD, crew_phone, crew_resolves, set_password, walk_bajiao_west};
+use patrol_tests::public::{SIGNBOARD_AT, Site};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "办公室密码-2026-12";
 /// How far behind 李明's phone's clock is.
 const BEHIND_MS: i64 = 90 * 60 * 1000;
 const HOUR_MS: i64 = 3_600_000;
@@ -217,19 +215,7 @@ fn a_supervisor_works_the_office_in_chromium() {
     // 王芳 walks 八角西街, reports litter by the signboard and inspects a restaurant.
     let mut wang = Device::enrol(&url, &site.chief_code);
     wang.sync();
-    let patrol = wang.store.start_patrol(&[]).expect("start");
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(7),
-    );
-    for (f, _) in &walk {
-        wang.store.add_fix(patrol, f.clone()).expect("fix");
-    }
-    wang.store.stop_patrol(patrol).expect("stop");
+    walk_bajiao_west(&mut wang, 7);
     let litter = wang
         .store
         .report_issue(NewIssue {
@@ -325,15 +311,7 @@ fn a_supervisor_works_the_office_in_chromium() {
         .id;
     li_qiang.sync();
 
-    let user = admin::resolve_user(storage.as_ref(), "李强").expect("user");
-    accounts::set_password(
-        storage.as_ref(),
-        &user,
-        PASSWORD,
-        false,
-        SystemClock.now_ms(),
-    )
-    .expect("password");
+    set_password(&site, "李强", false);
 
     let mut made = vec![
         Made {
@@ -473,31 +451,8 @@ fn a_supervisor_works_the_office_in_chromium() {
     );
 
     // --- A crew's phone receives the dispatch on its next sync and resolves it.
-    let scope = admin::parse_scope(storage.as_ref(), "subdistrict:八角街道").expect("scope");
-    let (_, crew_code) = site.server.add_user("刘师傅", Role::Crew, scope);
-    let mut crew = Device::enrol(&url, &crew_code);
-    crew.sync();
-    let held = crew
-        .store
-        .issue(bin)
-        .expect("the crew's phone holds the problem");
-    assert_eq!(held.status, IssueStatus::Assigned);
-    assert_eq!(
-        held.assignees,
-        vec![Assignee::Department(Department::CityProperty)]
-    );
-    crew.store.accept_issue(bin).expect("accept");
-    let photo = crew.dir.path().join("after.jpg");
-    std::fs::write(
-        &photo,
-        jpeg_with_gps(640, 480, BIN_AT.0, BIN_AT.1 + 0.0001, "CrewCam"),
-    )
-    .expect("photo");
-    let after_photo = crew.store.attach_photo(&photo).expect("attach").sha256;
-    crew.store
-        .resolve_issue(bin, &after_photo, None, Some("已清运".into()))
-        .expect("resolve");
-    crew.sync();
+    let mut crew = crew_phone(&site, "刘师傅");
+    let after_photo = crew_resolves(&mut crew, bin, BIN_AT);
     made[2].resolved = true;
 
     // --- 李强 verifies it from the web.

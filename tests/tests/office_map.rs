@@ -6,58 +6,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use patrol_core::Role;
 use patrol_core::issues::NewIssue;
-use patrol_core::{Clock, Role, SystemClock};
 use patrol_model::reference::StreetBundle;
-use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::admin;
-use patrol_server::office::accounts;
 use patrol_tests::net::{Device, TWO_STREETS};
+use patrol_tests::office::{get, set_password, signed_in, text_of, walk_bajiao_west};
 use patrol_tests::public::{Browser, Page, SIGNBOARD_AT, Site};
 use serde_json::Value;
-
-const PASSWORD: &str = "办公室密码-2026-12";
-
-/// Gives `name` an office password.
-fn set_password(site: &Site, name: &str) {
-    let storage = site.server.storage();
-    let user = admin::resolve_user(storage.as_ref(), name).expect("user");
-    accounts::set_password(
-        storage.as_ref(),
-        &user,
-        PASSWORD,
-        false,
-        SystemClock.now_ms(),
-    )
-    .expect("password");
-}
-
-/// A browser signed in as `name`.
-fn signed_in(site: &Site, name: &str) -> Browser {
-    let mut b = Browser::new();
-    let p = b.post_form(
-        &format!("{}/office/login", site.server.url()),
-        &[("name", name), ("password", PASSWORD)],
-    );
-    assert_eq!(p.status, 303, "sign-in redirects: {}", p.body);
-    b
-}
-
-fn get(b: &mut Browser, site: &Site, path: &str) -> Page {
-    b.get(&format!("{}{path}", site.server.url()))
-}
-
-/// The text of the element with `id` (its first text, up to the next tag).
-fn text_of(page: &Page, id: &str) -> String {
-    let at = page
-        .body
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} on the page"));
-    let rest = &page.body[at..];
-    let start = rest.find('>').expect("tag end") + 1;
-    let end = rest[start..].find('<').expect("next tag");
-    rest[start..start + end].trim().to_owned()
-}
 
 fn header(page: &Page, name: &str) -> String {
     page.headers
@@ -128,24 +84,12 @@ fn the_map_shows_the_networks_coverage_the_open_problems_and_the_signboards_in_r
     let site = Site::new();
     let url = site.server.url();
     let storage = site.server.storage();
-    set_password(&site, "李强");
+    set_password(&site, "李强", false);
 
     // 王芳 walks 八角西街 end to end and reports litter by the signboard.
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
-    let patrol = chief.store.start_patrol(&[]).expect("start");
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(11),
-    );
-    for (f, _) in &walk {
-        chief.store.add_fix(patrol, f.clone()).expect("fix");
-    }
-    chief.store.stop_patrol(patrol).expect("stop");
+    walk_bajiao_west(&mut chief, 11);
     let issue = chief
         .store
         .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
@@ -348,7 +292,7 @@ fn the_map_shows_the_networks_coverage_the_open_problems_and_the_signboards_in_r
     admin::add_subdistrict(storage.as_ref(), "杨庄街道", None).expect("subdistrict");
     let other = admin::parse_scope(storage.as_ref(), "subdistrict:杨庄街道").expect("scope");
     site.server.add_user("陈静", Role::Supervisor, other);
-    set_password(&site, "陈静");
+    set_password(&site, "陈静", false);
     let mut elsewhere = signed_in(&site, "陈静");
     let theirs = map_data(&mut elsewhere, &site, "");
     assert_eq!(
