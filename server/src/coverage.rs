@@ -3,7 +3,9 @@
 //! version, so a month's assessment, steward report or map reads what each patrol covered
 //! instead of map-matching fifteen thousand tracks again. What is missing or stale is matched
 //! on every core, each worker reading fixes through its own read transaction, and kept (best
-//! effort: a report never fails because the cache could not be written).
+//! effort: a report never fails because the cache could not be written). The server also
+//! measures complete patrols in the background as they come in ([`measure_pending`]), so a
+//! report seldom has anything left to match.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -142,3 +144,30 @@ fn keep(
         tracing::warn!(error = %e, "patrol coverage not kept; the next report measures it again");
     }
 }
+
+/// Measures up to `batch` complete patrols that have no kept coverage for the current network
+/// (none without a network); returns how many. The server calls it in the background until it
+/// returns 0.
+pub fn measure_pending(storage: &dyn Storage, batch: usize) -> Result<usize> {
+    let (records, net) = {
+        let mut tx = storage.read()?;
+        let version = crate::network::network_version(tx.as_mut())?;
+        let records = tx.patrols_unmeasured(version, batch)?;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        match crate::reports::network(tx.as_mut())? {
+            Some(net) => (records, net),
+            None => return Ok(0),
+        }
+    };
+    let all: Vec<&PatrolRecord> = records.iter().collect();
+    patrol_coverages(storage, &net, &all)?;
+    Ok(records.len())
+}
+
+/// How long the background measurer waits when nothing is left to measure.
+pub const MEASURE_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Patrols measured per step of the background measurer.
+pub const MEASURE_BATCH: usize = 64;

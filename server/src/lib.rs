@@ -183,10 +183,53 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         running.shutdown.push(tx);
         running.tasks.push(task);
     }
+    let (tx, task) = measure_in_background(state.storage.clone());
+    running.shutdown.push(tx);
+    running.tasks.push(task);
     let (tx, task) = serve_until(listener, http::router(state));
     running.shutdown.push(tx);
     running.tasks.push(task);
     Ok(running)
+}
+
+/// Measures what complete patrols covered as they come in ([`coverage::measure_pending`]), a
+/// batch at a time off the async threads, until told to stop.
+fn measure_in_background(
+    storage: Arc<dyn Storage>,
+) -> (
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, mut rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        loop {
+            let s = storage.clone();
+            let step = tokio::task::spawn_blocking(move || {
+                coverage::measure_pending(s.as_ref(), coverage::MEASURE_BATCH)
+            });
+            let measured = match step.await {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "measuring patrols' coverage failed; trying again later");
+                    0
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the coverage measurer stopped");
+                    0
+                }
+            };
+            let wait = if measured > 0 {
+                std::time::Duration::ZERO
+            } else {
+                coverage::MEASURE_IDLE
+            };
+            tokio::select! {
+                _ = &mut rx => return Ok(()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    });
+    (tx, task)
 }
 
 /// A server on its own thread and runtime, for tests and tools that are not async.

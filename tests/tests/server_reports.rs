@@ -153,3 +153,45 @@ fn the_server_keeps_each_patrols_coverage_and_measures_again_what_is_stale() {
     assert_eq!(after, first);
     assert_eq!(kept().expect("kept").1, version + 1);
 }
+
+/// A running server measures what a complete patrol covered in the background, without any
+/// report asking: the month's report then finds it kept.
+#[test]
+fn the_server_measures_a_complete_patrol_in_the_background() {
+    let server = TestServer::start();
+    let storage = server.storage();
+    let file = server.network_file(&THREE_STREETS);
+    network::import_streets(storage.as_ref(), &file, &Default::default()).unwrap();
+    let (wang, wang_code) = server.add_user("王芳", Role::Chief, Scope::Own);
+    admin::assign(storage.as_ref(), "八角西街", &wang, Role::Chief, true).unwrap();
+    let mut chief = Device::enrol(&server.url(), &wang_code);
+    chief.sync();
+    let id = chief.store.start_patrol(&[]).unwrap();
+    let walk = simulate_walk(
+        &[(39.9040, 116.1935), (39.9110, 116.1937)],
+        1.4,
+        SystemClock.now_ms(),
+        &ReceiverModel::default(),
+        None,
+        &mut SimRng::new(5),
+    );
+    for (f, _) in &walk {
+        chief.store.add_fix(id, f.clone()).unwrap();
+    }
+    chief.store.stop_patrol(id).unwrap();
+    chief.sync();
+    let pid = id.to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let kept = loop {
+        if let Some(k) = storage.read().unwrap().patrol_coverage(&pid).unwrap() {
+            break k;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the patrol's coverage was not measured in the background"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(kept.0, storage.read().unwrap().fix_mark(&pid).unwrap());
+    assert!(kept.2.len() > 20, "a real coverage: {} bytes", kept.2.len());
+}

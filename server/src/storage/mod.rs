@@ -568,6 +568,13 @@ pub trait Tx {
         to_ms: i64,
         now_ms: i64,
     ) -> StorageResult<Vec<IssueCounts>>;
+    /// Up to `limit` complete patrols (stopped, the server's own summary written once every fix
+    /// came) with no kept coverage for `network_version`.
+    fn patrols_unmeasured(
+        &mut self,
+        network_version: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<PatrolRecord>>;
     /// A patrol's kept coverage: (fix mark, network version, bytes).
     fn patrol_coverage(&mut self, patrol_id: &str) -> StorageResult<Option<(i64, i64, Vec<u8>)>>;
     fn put_patrol_coverage(

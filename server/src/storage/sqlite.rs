@@ -1435,6 +1435,30 @@ impl Tx for SqliteTx<'_> {
         office::issue_counts(&self.conn, subdistrict_id, from_ms, to_ms, now_ms)
     }
 
+    fn patrols_unmeasured(
+        &mut self,
+        network_version: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<PatrolRecord>> {
+        let bodies = self
+            .conn
+            .prepare_cached(
+                "SELECT p.body FROM patrol p LEFT JOIN patrol_coverage c ON c.patrol_id = p.id
+                  WHERE json_extract(p.body, '$.state') = 'stopped'
+                    AND json_extract(p.body, '$.summary') IS NOT NULL
+                    AND (c.patrol_id IS NULL OR c.network_version <> ?1)
+                  LIMIT ?2",
+            )?
+            .query_map(params![network_version, limit as i64], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(corrupt))
+            .collect()
+    }
+
     fn patrol_coverage(&mut self, patrol_id: &str) -> StorageResult<Option<(i64, i64, Vec<u8>)>> {
         office::patrol_coverage(&self.conn, patrol_id)
     }
