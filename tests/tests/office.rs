@@ -408,6 +408,8 @@ fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
 
     set_password(&site, "李强", false);
     let mut web = signed_in(&site, "李强");
+    let overview = get(&mut web, &site, "/office");
+    assert_eq!(text_of(&overview, "patrols"), "1", "王芳's patrol");
     let page = get(
         &mut web,
         &site,

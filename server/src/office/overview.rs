@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use patrol_model::report::period::{Period, week_start_ms};
-use patrol_model::wire::PatrolRecord;
 use serde::Serialize;
 
 use super::{OfficeResult, OfficeUser};
@@ -149,27 +148,17 @@ fn patrols(
     subdistrict: Option<&str>,
     period: &Period,
 ) -> OfficeResult<(u64, f64)> {
-    let records: Vec<PatrolRecord> = tx.patrols_started_between(period.from_ms, period.to_ms)?;
     let mut cache = HashMap::new();
     let mut n = 0u64;
     let mut seconds = 0.0;
-    for p in &records {
+    for (user, count, secs) in tx.patrol_time_by_user(period.from_ms, period.to_ms)? {
         if let Some(want) = subdistrict
-            && home_subdistrict(tx, &mut cache, &p.user_id)?.as_deref() != Some(want)
+            && home_subdistrict(tx, &mut cache, &user)?.as_deref() != Some(want)
         {
             continue;
         }
-        n += 1;
-        seconds += p
-            .summary
-            .as_ref()
-            .and_then(|s| s["duration_s"].as_f64())
-            .or_else(|| {
-                p.stopped_at_ms
-                    .map(|stop| (stop.saturating_sub(p.started_at_ms)) as f64 / 1000.0)
-            })
-            .unwrap_or(0.0)
-            .max(0.0);
+        n += count;
+        seconds += secs;
     }
     Ok((n, seconds / 3600.0))
 }

@@ -568,6 +568,13 @@ pub trait Tx {
         to_ms: i64,
         now_ms: i64,
     ) -> StorageResult<Vec<IssueCounts>>;
+    /// Patrols started in `[from_ms, to_ms)` per user: (user, patrols, seconds patrolled: the
+    /// summary's duration, else stop minus start).
+    fn patrol_time_by_user(
+        &mut self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<Vec<(UserId, u64, f64)>>;
     /// Up to `limit` complete patrols (stopped, the server's own summary written once every fix
     /// came) with no kept coverage for `network_version`.
     fn patrols_unmeasured(

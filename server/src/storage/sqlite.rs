@@ -1435,6 +1435,36 @@ impl Tx for SqliteTx<'_> {
         office::issue_counts(&self.conn, subdistrict_id, from_ms, to_ms, now_ms)
     }
 
+    fn patrol_time_by_user(
+        &mut self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StorageResult<Vec<(UserId, u64, f64)>> {
+        let rows: Vec<(String, i64, f64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT user_id, COUNT(*),
+                        COALESCE(SUM(MAX(0, COALESCE(json_extract(body, '$.summary.duration_s'),
+                            (json_extract(body, '$.stopped_at_ms') - json_extract(body, '$.started_at_ms')) / 1000.0,
+                            0))), 0)
+                   FROM patrol
+                  WHERE json_extract(body, '$.started_at_ms') >= ?1
+                    AND json_extract(body, '$.started_at_ms') < ?2
+                  GROUP BY user_id",
+            )?
+            .query_map([from_ms, to_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(u, n, secs)| {
+                Ok((
+                    u.parse().map_err(corrupt)?,
+                    u64::try_from(n).unwrap_or(0),
+                    secs,
+                ))
+            })
+            .collect()
+    }
+
     fn patrols_unmeasured(
         &mut self,
         network_version: i64,
