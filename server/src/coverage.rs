@@ -156,7 +156,7 @@ pub fn measure_pending(storage: &dyn Storage, batch: usize) -> Result<usize> {
         if records.is_empty() {
             return Ok(0);
         }
-        match crate::reports::network(tx.as_mut())? {
+        match crate::network::indexed(tx.as_mut())? {
             Some(net) => (records, net),
             None => return Ok(0),
         }

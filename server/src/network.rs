@@ -24,9 +24,10 @@ use patrol_model::reference::SiteRow;
 use patrol_model::reference::{DistrictKeyRow, SignboardRow, StreetBundle};
 use patrol_model::signboard::Signboard;
 use patrol_model::signboard::{check_public_url, encode_code, link_for};
+use patrol_model::spatial::IndexedNetwork;
 use patrol_model::streets::{
     PlannedStreet, Segment, StoredStreet, Street, StreetImportOptions, StreetImportReport,
-    StreetsError, from_e7, plan_street, read_street_file, to_e7,
+    StreetNetwork, StreetsError, from_e7, plan_street, read_street_file, to_e7,
 };
 use rusqlite::OptionalExtension;
 use serde_json::json;
@@ -65,6 +66,25 @@ pub fn import_streets(
     tx.put_site_setting(NETWORK_VERSION, version.to_string().as_bytes())?;
     tx.commit()?;
     Ok(report)
+}
+
+/// The published street network with its R-tree, or `None` before one is imported: what the
+/// server's reports and its coverage measurer match patrols against.
+pub fn indexed(tx: &mut dyn Tx) -> Result<Option<IndexedNetwork>> {
+    let mut streets = Vec::new();
+    let mut segments = Vec::new();
+    for (id, body) in tx.references("street")? {
+        let bundle: StreetBundle =
+            serde_json::from_value(body).with_context(|| format!("street {id}"))?;
+        streets.push(bundle.street);
+        segments.extend(bundle.segments);
+    }
+    if streets.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(IndexedNetwork::build(StreetNetwork::new(
+        streets, segments,
+    ))))
 }
 
 /// Where the street network's version is kept.

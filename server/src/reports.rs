@@ -11,7 +11,7 @@ use automerge::Automerge;
 use patrol_model::domain::Role;
 use patrol_model::issues::catalog::{Catalog, CategorySpec};
 use patrol_model::matching::MatchConfig;
-use patrol_model::reference::{AssignmentRow, CategoryRow, StreetBundle};
+use patrol_model::reference::{AssignmentRow, CategoryRow};
 use patrol_model::report::assessment::{
     AssessmentFacts, AssessmentReport, assess_chiefs, patrols_to_measure,
 };
@@ -22,7 +22,6 @@ use patrol_model::report::facts::{
 use patrol_model::report::period::Period;
 use patrol_model::report::rules::ReportRules;
 use patrol_model::spatial::IndexedNetwork;
-use patrol_model::streets::StreetNetwork;
 use patrol_model::track::{MetricsConfig, compute_stats};
 use patrol_model::wire::{PatrolRecord, Scope};
 
@@ -50,7 +49,7 @@ pub fn assessment_report(
     };
     rules.validate()?;
     let people = people(tx.as_mut())?;
-    let net = network(tx.as_mut())?;
+    let net = crate::network::indexed(tx.as_mut())?;
     let catalog = catalog(tx.as_mut())?;
     let records = tx.patrols_started_between(period.from_ms, period.to_ms)?;
     let mut patrols = records
@@ -116,24 +115,6 @@ fn people(tx: &mut dyn Tx) -> Result<People> {
         });
     }
     Ok(People::new(users, assignments))
-}
-
-/// The published street network with its R-tree, or `None` before one is imported.
-pub(crate) fn network(tx: &mut dyn Tx) -> Result<Option<IndexedNetwork>> {
-    let mut streets = Vec::new();
-    let mut segments = Vec::new();
-    for (id, body) in tx.references("street")? {
-        let bundle: StreetBundle =
-            serde_json::from_value(body).with_context(|| format!("street {id}"))?;
-        streets.push(bundle.street);
-        segments.extend(bundle.segments);
-    }
-    if streets.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(IndexedNetwork::build(StreetNetwork::new(
-        streets, segments,
-    ))))
 }
 
 /// The built-in categories and the published ones.
@@ -217,7 +198,7 @@ pub fn network_coverage(
     )>,
 > {
     let mut tx = storage.read()?;
-    let Some(net) = network(tx.as_mut())? else {
+    let Some(net) = crate::network::indexed(tx.as_mut())? else {
         return Ok(None);
     };
     let records = tx.patrols_started_between(period.from_ms, period.to_ms)?;
@@ -335,7 +316,7 @@ pub fn steward_report(
     };
     rules.validate()?;
     let people = people(tx.as_mut())?;
-    let net = network(tx.as_mut())?;
+    let net = crate::network::indexed(tx.as_mut())?;
     let (from, to) = patrol_window(period, &rules);
     let records = tx.patrols_started_between(from, to)?;
     let mut patrols = records
@@ -453,7 +434,7 @@ pub fn merchant_report(
             .cmp(&b.reported_at_ms)
             .then_with(|| a.id.to_string().cmp(&b.id.to_string()))
     });
-    let net = network(tx.as_mut())?;
+    let net = crate::network::indexed(tx.as_mut())?;
     let facts = MerchantFacts {
         merchants,
         issues,
