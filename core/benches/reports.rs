@@ -14,85 +14,38 @@
 //! 2. the same with the cache empty: every patrol map-matched again, the baseline;
 //! 3. the steward report of the month (warm).
 //!
+//! The month's plan (streets, people, walks, issues, pickups) is `common/district.rs`, which the
+//! server's office benchmark builds into a server's data folder.
+//!
 //! The store takes minutes to build on a 2-core machine, so it is built once into
 //! `target/bench-cache/reports-district-schema<N>.db` and reused (delete it to rebuild).
 //!
 //! Run: `cargo bench -p patrol-core --bench reports` (add `-- --quick` for fewer runs).
 
 mod common;
+#[path = "common/district.rs"]
+mod district;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
+use district::{CHIEFS, DAY, DAYS, DEC_1, STEWARDS, Walker, chief_id, geojson, grid, steward_id};
 use patrol_core::issues::{Assignee, NewIssue};
 use patrol_core::patrol::ImportOptions;
 use patrol_core::report::{Period, ReportRules};
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::track::ParsedTrack;
 use patrol_core::{Clock, Department, Role, Store, StoreConfig};
-use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
+use patrol_model::sim::SimRng;
 use rusqlite::params;
-
-const CHIEFS: usize = 315;
-const STEWARDS: usize = 1_500;
-const DAYS: i64 = 30;
-const ISSUES_PER_DAY: usize = 50;
-/// 2024-12-01 00:00 in Beijing.
-const DEC_1: i64 = 1_732_982_400_000;
-const DAY: i64 = 86_400_000;
-/// Grid: 38 x 38 nodes 150 m apart; each row and column is cut into streets of 4 blocks.
-const NODES: usize = 38;
-const BLOCK_M: f64 = 150.0;
 
 struct Manual(Arc<AtomicI64>);
 impl Clock for Manual {
     fn now_ms(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
     }
-}
-
-fn at(x: f64, y: f64) -> (f64, f64) {
-    let m = 111_195.08;
-    (39.88 + y / m, 116.14 + x / (m * 39.9f64.to_radians().cos()))
-}
-
-/// The streets: (name, polyline in metres).
-fn grid() -> Vec<(String, Vec<(f64, f64)>)> {
-    let mut out = Vec::new();
-    let cuts: Vec<(usize, usize)> = (0..9)
-        .map(|k| (k * 4, if k == 8 { NODES - 1 } else { k * 4 + 4 }))
-        .collect();
-    for row in 0..NODES {
-        for (k, &(a, b)) in cuts.iter().enumerate() {
-            let y = row as f64 * BLOCK_M;
-            out.push((
-                format!("东西{row:02}-{k}"),
-                vec![(a as f64 * BLOCK_M, y), (b as f64 * BLOCK_M, y)],
-            ));
-            let x = row as f64 * BLOCK_M;
-            out.push((
-                format!("南北{row:02}-{k}"),
-                vec![(x, a as f64 * BLOCK_M), (x, b as f64 * BLOCK_M)],
-            ));
-        }
-    }
-    // One alley more makes the district's 685.
-    out.push(("小巷".into(), vec![(75.0, 0.0), (75.0, BLOCK_M)]));
-    out
-}
-
-fn geojson(streets: &[(String, Vec<(f64, f64)>)]) -> String {
-    let features: Vec<_> = streets
-        .iter()
-        .map(|(name, pts)| {
-            let coords: Vec<_> = pts.iter().map(|&(x, y)| at(x, y)).map(|(la, lo)| serde_json::json!([lo, la])).collect();
-            serde_json::json!({ "type": "Feature", "properties": { "name": name, "highway": "residential", "subdistrict": "八角" },
-                                "geometry": { "type": "LineString", "coordinates": coords } })
-        })
-        .collect();
-    serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string()
 }
 
 fn open(path: &Path, clock: Arc<AtomicI64>) -> Store {
@@ -103,30 +56,16 @@ fn open(path: &Path, clock: Arc<AtomicI64>) -> Store {
     Store::open_with_clock(path, config, Arc::new(Manual(clock))).expect("open")
 }
 
-/// A walk along `route` (metres) and back, as a phone records it at one fix every 5 s.
+/// A planned walk as the track file a phone would import.
 fn walk(
     route: &[(f64, f64)],
     there_and_back: bool,
     start_ms: i64,
     rng: &mut SimRng,
 ) -> ParsedTrack {
-    let mut pts: Vec<(f64, f64)> = route.iter().map(|&(x, y)| at(x, y)).collect();
-    if there_and_back {
-        pts.extend(route.iter().rev().skip(1).map(|&(x, y)| at(x, y)));
-    }
-    let receiver = ReceiverModel {
-        interval_s: 5.0,
-        error_sigma_m: 4.0,
-        spike_probability: 0.002,
-        ..Default::default()
-    };
-    let fixes = simulate_walk(&pts, 1.2, start_ms, &receiver, None, rng)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
     ParsedTrack {
         name: None,
-        segments: vec![fixes],
+        segments: vec![district::walk(route, there_and_back, start_ms, rng)],
         ..Default::default()
     }
 }
@@ -144,7 +83,7 @@ fn build(path: &Path) {
             Path::new("district.geojson"),
             geojson(&streets).as_bytes(),
             &StreetImportOptions {
-                max_segment_m: 205.0,
+                max_segment_m: district::MAX_SEGMENT_M,
                 ..Default::default()
             },
         )
@@ -159,35 +98,33 @@ fn build(path: &Path) {
         .collect();
 
     // People and assignments, as sync delivers them.
-    let chief = |i: usize| format!("00000000-0000-7000-8000-{:012}", i);
-    let steward = |i: usize| format!("00000000-0000-7000-9000-{:012}", i);
     {
         let tx = s.connection().unchecked_transaction().expect("tx");
         for i in 0..CHIEFS {
             tx.execute(
                 "INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'chief', 0)",
-                params![chief(i), format!("街巷长{i:03}")],
+                params![chief_id(i), district::chief_name(i)],
             )
             .expect("user");
         }
         for i in 0..STEWARDS {
             tx.execute(
                 "INSERT INTO user (id, name, role, created_at_ms) VALUES (?1, ?2, 'steward', 0)",
-                params![steward(i), format!("管家{i:04}")],
+                params![steward_id(i), district::steward_name(i)],
             )
             .expect("user");
         }
         for (k, id) in ids.iter().enumerate() {
             tx.execute(
                 "INSERT INTO street_assignment VALUES (?1, ?2, 'chief', 0)",
-                params![id, chief(k % CHIEFS)],
+                params![id, chief_id(k % CHIEFS)],
             )
             .expect("assign");
         }
         for i in 0..STEWARDS {
             tx.execute(
                 "INSERT INTO street_assignment VALUES (?1, ?2, 'steward', 0)",
-                params![ids[i % ids.len()], steward(i)],
+                params![ids[i % ids.len()], steward_id(i)],
             )
             .expect("assign");
         }
@@ -196,37 +133,24 @@ fn build(path: &Path) {
 
     // Patrols: every chief every day along one of their streets and back; every steward once a
     // week along their street. Imported as this device, then given their owner (what sync does).
-    let mut rng = SimRng::new(49);
+    let mut rng = SimRng::new(district::WALK_SEED);
     let mut owners: Vec<(String, String)> = Vec::new();
     for day in 0..DAYS {
-        for c in 0..CHIEFS {
-            let mine: Vec<usize> = (0..streets.len()).filter(|k| k % CHIEFS == c).collect();
-            let k = mine[day as usize % mine.len()];
-            let start = DEC_1 + day * DAY + (8 + (c % 4) as i64) * 3_600_000;
-            clock.store(start, Ordering::SeqCst);
+        for p in district::patrols_of_day(day, streets.len()) {
+            clock.store(p.start_ms, Ordering::SeqCst);
             let id = s
                 .import_track(
-                    &walk(&streets[k].1, true, start, &mut rng),
+                    &walk(&streets[p.street].1, p.there_and_back, p.start_ms, &mut rng),
                     &ImportOptions::default(),
                     &mut |_, _| {},
                 )
                 .expect("patrol")
                 .patrol_id;
-            owners.push((id.to_string(), chief(c)));
-        }
-        for i in (0..STEWARDS).filter(|i| (*i as i64 + day) % 7 == 0) {
-            let start = DEC_1 + day * DAY + 15 * 3_600_000;
-            clock.store(start, Ordering::SeqCst);
-            let route = &streets[i % streets.len()].1;
-            let id = s
-                .import_track(
-                    &walk(route, false, start, &mut rng),
-                    &ImportOptions::default(),
-                    &mut |_, _| {},
-                )
-                .expect("patrol")
-                .patrol_id;
-            owners.push((id.to_string(), steward(i)));
+            let owner = match p.walker {
+                Walker::Chief(c) => chief_id(c),
+                Walker::Steward(i) => steward_id(i),
+            };
+            owners.push((id.to_string(), owner));
         }
         eprintln!(
             "  day {}: {} patrols so far ({:.0} s)",
@@ -245,24 +169,17 @@ fn build(path: &Path) {
             .expect("owner");
         }
         // Pickups and points of the stewards, as sync delivers them: two a day each.
-        for day in 0..DAYS {
-            for i in 0..STEWARDS {
-                for k in 0..2 {
-                    let at_ms = DEC_1 + day * DAY + (9 + k) * 3_600_000;
-                    let pid = format!("00000000-0000-7000-a{:03}-{:012}", day * 2 + k, i);
-                    let (lat, lon) = at(((i * 37) % 5000) as f64, ((i * 53) % 5000) as f64);
-                    tx.execute(
-                        "INSERT INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id) VALUES (?1, ?2, 'bench', ?3, ?4, ?5, 1, 0, ?6)",
-                        params![pid, steward(i), at_ms, lat, lon, ids[i % ids.len()]],
-                    )
-                    .expect("pickup");
-                    tx.execute(
-                        "INSERT INTO points_entry VALUES (?1, ?2, ?3, ?4, 'pickup', ?1, 'pickup', 1, 3, NULL)",
-                        params![pid, steward(i), at_ms, patrol_core::points::beijing_day(at_ms)],
-                    )
-                    .expect("points");
-                }
-            }
+        for p in district::pickups(streets.len()) {
+            tx.execute(
+                "INSERT INTO litter_pickup (id, user_id, device_id, at_ms, lat, lon, bags, items, street_id) VALUES (?1, ?2, 'bench', ?3, ?4, ?5, 1, 0, ?6)",
+                params![p.id, steward_id(p.steward), p.at_ms, p.lat, p.lon, ids[p.street]],
+            )
+            .expect("pickup");
+            tx.execute(
+                "INSERT INTO points_entry VALUES (?1, ?2, ?3, ?4, 'pickup', ?1, 'pickup', 1, 3, NULL)",
+                params![p.id, steward_id(p.steward), p.at_ms, patrol_core::points::beijing_day(p.at_ms)],
+            )
+            .expect("points");
         }
         tx.commit().expect("commit");
     }
@@ -276,39 +193,23 @@ fn build(path: &Path) {
     .save(&photo_path)
     .expect("photo");
     let photo = s.attach_photo(&photo_path).expect("attach").sha256;
-    let mut r = SimRng::new(7);
-    let categories = [
-        "litter",
-        "overflowing_bin",
-        "illegal_parking",
-        "street_vending",
-        "greening",
-        "frontage_duty_violation",
-    ];
-    for day in 0..DAYS {
-        for n in 0..ISSUES_PER_DAY {
-            let k = (r.next_u64() % streets.len() as u64) as usize;
-            let (x0, y0) = streets[k].1[0];
-            let (lat, lon) = at(x0 + 10.0, y0);
-            clock.store(
-                DEC_1 + day * DAY + 7 * 3_600_000 + n as i64 * 600_000,
-                Ordering::SeqCst,
-            );
-            let mut new = NewIssue::at(categories[n % categories.len()], lat, lon);
-            new.street_id = Some(ids[k].clone());
-            let id = s.report_issue(new).expect("report").issue.id;
-            if n % 20 == 0 {
-                continue;
-            }
-            s.assign_issue(id, Assignee::Department(Department::Owner), None)
-                .expect("assign");
-            if n % 7 == 0 {
-                continue;
-            }
-            clock.fetch_add(3_600_000, Ordering::SeqCst);
+    for issue in district::issues(&streets) {
+        clock.store(issue.reported_at_ms, Ordering::SeqCst);
+        let mut new = NewIssue::at(issue.category, issue.lat, issue.lon);
+        new.street_id = Some(ids[issue.street].clone());
+        let id = s.report_issue(new).expect("report").issue.id;
+        if !issue.assigned {
+            continue;
+        }
+        s.assign_issue(id, Assignee::Department(Department::Owner), None)
+            .expect("assign");
+        if let Some(accepted) = issue.accepted_at_ms {
+            clock.store(accepted, Ordering::SeqCst);
             s.accept_issue(id).expect("accept");
-            clock.fetch_add((r.next_u64() % 30) as i64 * 3_600_000, Ordering::SeqCst);
-            s.resolve_issue(id, &photo, Some((lat, lon)), None)
+        }
+        if let Some(resolved) = issue.resolved_at_ms {
+            clock.store(resolved, Ordering::SeqCst);
+            s.resolve_issue(id, &photo, Some((issue.lat, issue.lon)), None)
                 .expect("resolve");
         }
     }
