@@ -359,9 +359,11 @@ CREATE INDEX issue_index_by_time ON issue_index (reported_at_ms);
 /// What each patrol covered, kept so a month's reports read it instead of map-matching every
 /// track again: the phone cache's bytes (segments and streets by id), valid for the fixes the
 /// patrol had (`fix_mark`) and the street network's version it was matched against. And the
-/// patrols by start time (an index on the header's own field), which every report's period reads.
+/// patrols by start time and the pickups by time (indexes on the records' own fields), which
+/// every report's period and the overview read.
 const V7_COVERAGE: &str = r#"
 CREATE INDEX patrol_by_start ON patrol (json_extract(body, '$.started_at_ms'));
+CREATE INDEX pickup_by_time ON record (json_extract(body, '$.at_ms')) WHERE kind = 'pickup';
 
 CREATE TABLE patrol_coverage (
     patrol_id       TEXT PRIMARY KEY,

@@ -477,7 +477,8 @@ pub(super) fn pickup_counts(
     let (n, bags): (i64, i64) = conn
         .prepare_cached(
             "SELECT COUNT(*), COALESCE(SUM(json_extract(r.body, '$.bags')), 0)
-             FROM record r LEFT JOIN street s ON s.id = json_extract(r.body, '$.street_id')
+             FROM record r INDEXED BY pickup_by_time
+             LEFT JOIN street s ON s.id = json_extract(r.body, '$.street_id')
              WHERE r.kind = 'pickup'
                AND json_extract(r.body, '$.at_ms') >= ?1 AND json_extract(r.body, '$.at_ms') < ?2
                AND (?3 IS NULL OR s.subdistrict_id = ?3)",
