@@ -423,7 +423,7 @@ fn where_time_goes(data: &Path) -> Vec<(String, f64)> {
     time(
         "issue index caught up from empty (1,500 documents folded)",
         &mut || {
-            patrol_server::office::index::catch_up(s).expect("catch up");
+            patrol_server::issue_index::catch_up(s).expect("catch up");
         },
     );
     time(
