@@ -69,6 +69,8 @@ pub fn row_of(
         lat: issue.location.lat,
         lon: issue.location.lon,
         reporter_role: issue.reporter.role,
+        reporter_id: issue.reporter.user_id.to_string(),
+        applied: patrol_model::report::facts::applied_events(&state),
         assignees: state.assignees.iter().map(ToString::to_string).collect(),
         reported_at_ms: state.reported_at_ms,
         updated_at_ms: state.updated_at_ms,

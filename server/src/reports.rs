@@ -17,7 +17,6 @@ use patrol_model::report::assessment::{
 };
 use patrol_model::report::facts::{
     Assignment, CoverageFacts, IssueOutcome, PatrolFacts, People, Person, ReportedIssue,
-    applied_events,
 };
 use patrol_model::report::period::Period;
 use patrol_model::report::rules::ReportRules;
@@ -215,10 +214,11 @@ pub fn network_coverage(
     Ok(Some((net, report)))
 }
 
-/// Issues reported in the period (found through the issue index, which the caller caught up),
-/// each folded from its document as it stood at the period's end. A document this build cannot
-/// read is left out of the report (the sync refused to store one it could not, so this is a
-/// document of a newer schema).
+/// Issues reported in the period, each as it stood at the period's end: read from the issue
+/// index (which the caller caught up), whose rows hold what the fold of each document says (who
+/// reported it, where and when, and the events applied, in order), so no document is loaded. A
+/// document this build cannot read has no row and is left out (the sync refused to store one it
+/// could not, so that is one of a newer schema).
 fn issue_outcomes(
     tx: &mut dyn Tx,
     period: &Period,
@@ -231,33 +231,22 @@ fn issue_outcomes(
         limit: u64::MAX,
         ..Default::default()
     })?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id = row.id;
-        let Some(doc) = tx.doc(&id)? else {
-            continue;
-        };
-        let Ok(doc) = Automerge::load(&doc.data) else {
-            tracing::warn!(issue = %id, "an issue document that does not load is left out of a report");
-            continue;
-        };
-        let Ok(issue) = patrol_model::issues::doc::read(&doc) else {
-            tracing::warn!(issue = %id, "an issue document that does not read is left out of a report");
-            continue;
-        };
-        let state = patrol_model::issues::workflow::fold(&issue);
-        if !period.contains(state.reported_at_ms) {
-            continue;
-        }
-        let reported = ReportedIssue::of(&issue, &state);
-        let due_ms = catalog.due_ms(&reported.category);
-        out.push(IssueOutcome::as_of(
-            reported,
-            due_ms,
-            &applied_events(&state),
-            period.to_ms,
-        ));
-    }
+    let mut out: Vec<IssueOutcome> = rows
+        .into_iter()
+        .map(|row| {
+            let due_ms = catalog.due_ms(&row.category);
+            let reported = ReportedIssue {
+                id: row.id,
+                category: row.category,
+                street_id: row.street_id,
+                reporter_id: row.reporter_id,
+                lat: row.lat,
+                lon: row.lon,
+                reported_at_ms: row.reported_at_ms,
+            };
+            IssueOutcome::as_of(reported, due_ms, &row.applied, period.to_ms)
+        })
+        .collect();
     out.sort_by(|a, b| {
         a.reported_at_ms
             .cmp(&b.reported_at_ms)

@@ -6,8 +6,8 @@ mod schema;
 pub mod sqlite;
 mod sqlite_office;
 
-use patrol_model::domain::IssueStatus;
 use patrol_model::domain::StoredFix;
+use patrol_model::domain::{IssueEventKind, IssueStatus};
 use patrol_model::wire::{LedgerRecord, PatrolRecord, Scope, UserRecord};
 use patrol_model::{DeviceId, Role, UserId};
 
@@ -262,6 +262,9 @@ pub struct IssueIndexRow {
     pub lat: f64,
     pub lon: f64,
     pub reporter_role: Role,
+    pub reporter_id: String,
+    /// The events the fold applied, in order, as (kind, HLC wall time): what reports read.
+    pub applied: Vec<(IssueEventKind, i64)>,
     /// Who holds it now, as `Assignee` strings.
     pub assignees: Vec<String>,
     pub reported_at_ms: i64,

@@ -365,6 +365,12 @@ const V7_COVERAGE: &str = r#"
 CREATE INDEX patrol_by_start ON patrol (json_extract(body, '$.started_at_ms'));
 CREATE INDEX pickup_by_time ON record (json_extract(body, '$.at_ms')) WHERE kind = 'pickup';
 
+-- What reports read of an issue without its document: who reported it and the events the fold
+-- applied, (kind, HLC wall time) in order. Rows are folded again to fill them.
+ALTER TABLE issue_index ADD COLUMN reporter_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE issue_index ADD COLUMN applied TEXT NOT NULL DEFAULT '[]';
+DELETE FROM issue_index;
+
 CREATE TABLE patrol_coverage (
     patrol_id       TEXT PRIMARY KEY,
     fix_mark        INTEGER NOT NULL,

@@ -3,7 +3,7 @@
 //! (step 7). [`super::sqlite::SqliteTx`]
 //! answers the [`super::Tx`] methods with these.
 
-use patrol_model::domain::IssueStatus;
+use patrol_model::domain::{IssueEventKind, IssueStatus};
 use patrol_model::{Role, UserId};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -215,12 +215,12 @@ pub(super) fn stale_issue_index(conn: &Connection) -> StorageResult<Vec<String>>
 
 const INDEX_COLUMNS: &str = "id, heads, status, category, description, street_id, subdistrict_id, \
      lat, lon, reporter_role, assignees, reported_at_ms, updated_at_ms, due_at_ms, resolved_at_ms, \
-     verified_at_ms, photo_count";
+     verified_at_ms, photo_count, reporter_id, applied";
 
 pub(super) fn put_issue_index(conn: &Connection, row: &IssueIndexRow) -> StorageResult<()> {
     conn.prepare_cached(&format!(
         "INSERT OR REPLACE INTO issue_index ({INDEX_COLUMNS}, is_open)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
     ))?
     .execute(params![
         row.id,
@@ -240,9 +240,29 @@ pub(super) fn put_issue_index(conn: &Connection, row: &IssueIndexRow) -> Storage
         row.resolved_at_ms,
         row.verified_at_ms,
         i64::from(row.photo_count),
+        row.reporter_id,
+        applied_text(&row.applied),
         row.status.is_open()
     ])?;
     Ok(())
+}
+
+fn applied_text(applied: &[(IssueEventKind, i64)]) -> String {
+    let pairs: Vec<(&str, i64)> = applied.iter().map(|(k, at)| (k.as_str(), *at)).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
+}
+
+fn applied_of(id: &str, text: &str) -> StorageResult<Vec<(IssueEventKind, i64)>> {
+    let pairs: Vec<(String, i64)> = serde_json::from_str(text)
+        .map_err(|e| corrupt(format!("issue {id}: applied events: {e}")))?;
+    pairs
+        .into_iter()
+        .map(|(k, at)| {
+            k.parse::<IssueEventKind>()
+                .map(|k| (k, at))
+                .map_err(|_| corrupt(format!("issue {id}: event {k:?}")))
+        })
+        .collect()
 }
 
 pub(super) fn clear_issue_index(conn: &Connection) -> StorageResult<()> {
@@ -268,6 +288,8 @@ type IndexRaw = (
     Option<i64>,
     Option<i64>,
     i64,
+    String,
+    String,
 );
 
 fn index_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<IndexRaw> {
@@ -289,6 +311,8 @@ fn index_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<IndexRaw> {
         r.get(14)?,
         r.get(15)?,
         r.get(16)?,
+        r.get(17)?,
+        r.get(18)?,
     ))
 }
 
@@ -311,6 +335,8 @@ fn index_row(raw: IndexRaw) -> StorageResult<IssueIndexRow> {
         resolved_at_ms,
         verified_at_ms,
         photo_count,
+        reporter_id,
+        applied,
     ) = raw;
     let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     Ok(IssueIndexRow {
@@ -322,6 +348,8 @@ fn index_row(raw: IndexRaw) -> StorageResult<IssueIndexRow> {
             .map_err(|_| corrupt(format!("issue {id}: role {role:?}")))?,
         heads: words(&heads),
         assignees: words(&assignees),
+        applied: applied_of(&id, &applied)?,
+        reporter_id,
         id,
         category,
         description,
