@@ -637,6 +637,9 @@ fn the_steward_and_merchant_pages_show_the_phones_reports() {
 
     set_password(&site, "李强", false);
     let mut web = signed_in(&site, "李强");
+    let overview = get(&mut web, &site, "/office");
+    assert_eq!(text_of(&overview, "pickups"), "2", "周丽's two pickups");
+    assert!(overview.body.contains("3 袋"), "1 + 2 bags");
     let page = get(&mut web, &site, &format!("/office/stewards?period={month}"));
     assert_eq!(page.status, 200, "{}", page.body);
     let at = page

@@ -359,11 +359,32 @@ CREATE INDEX issue_index_by_time ON issue_index (reported_at_ms);
 /// What each patrol covered, kept so a month's reports read it instead of map-matching every
 /// track again: the phone cache's bytes (segments and streets by id), valid for the fixes the
 /// patrol had (`fix_mark`) and the street network's version it was matched against. And the
-/// patrols by start time and the pickups by time (indexes on the records' own fields), which
-/// every report's period and the overview read.
+/// patrols' start and duration and the pickups' time, bags and street in columns of their own,
+/// indexed, which every report's period and the overview read.
 const V7_COVERAGE: &str = r#"
-CREATE INDEX patrol_by_start ON patrol (json_extract(body, '$.started_at_ms'));
-CREATE INDEX pickup_by_time ON record (json_extract(body, '$.at_ms')) WHERE kind = 'pickup';
+-- A patrol's start and duration (its summary's, else stop minus start) beside its header, and
+-- each pickup's time, bags and street beside its record: what every report's period and the
+-- overview's sums read without parsing JSON.
+ALTER TABLE patrol ADD COLUMN started_at_ms INTEGER;
+ALTER TABLE patrol ADD COLUMN duration_s REAL;
+UPDATE patrol SET
+    started_at_ms = json_extract(body, '$.started_at_ms'),
+    duration_s = MAX(0, COALESCE(json_extract(body, '$.summary.duration_s'),
+        (json_extract(body, '$.stopped_at_ms') - json_extract(body, '$.started_at_ms')) / 1000.0, 0));
+CREATE INDEX patrol_by_start ON patrol (started_at_ms, user_id, duration_s);
+
+CREATE TABLE pickup (
+    id        TEXT PRIMARY KEY,
+    user_id   TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL,
+    bags      INTEGER NOT NULL,
+    street_id TEXT
+) WITHOUT ROWID;
+INSERT INTO pickup (id, user_id, at_ms, bags, street_id)
+    SELECT id, user_id, json_extract(body, '$.at_ms'), COALESCE(json_extract(body, '$.bags'), 0),
+           json_extract(body, '$.street_id')
+      FROM record WHERE kind = 'pickup';
+CREATE INDEX pickup_by_time ON pickup (at_ms, street_id, bags);
 
 -- What reports read of an issue without its document: who reported it and the events the fold
 -- applied, (kind, HLC wall time) in order. Rows are folded again to fill them.

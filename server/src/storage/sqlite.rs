@@ -282,6 +282,19 @@ fn application_from(
     Ok(row)
 }
 
+/// Seconds a patrol lasted, as reports count them: its summary's duration, else stop minus start.
+fn patrol_duration_s(p: &PatrolRecord) -> f64 {
+    p.summary
+        .as_ref()
+        .and_then(|s| s["duration_s"].as_f64())
+        .or_else(|| {
+            p.stopped_at_ms
+                .map(|stop| stop.saturating_sub(p.started_at_ms) as f64 / 1000.0)
+        })
+        .unwrap_or(0.0)
+        .max(0.0)
+}
+
 fn join(heads: &[String]) -> String {
     heads.join(" ")
 }
@@ -812,10 +825,20 @@ impl Tx for SqliteTx<'_> {
         let body = serde_json::to_string(p).map_err(corrupt)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO patrol (id, user_id, device_id, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms",
+                "INSERT INTO patrol (id, user_id, device_id, body, updated_at_ms, started_at_ms, duration_s)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at_ms = excluded.updated_at_ms,
+                     started_at_ms = excluded.started_at_ms, duration_s = excluded.duration_s",
             )?
-            .execute(params![p.id.to_string(), p.user_id.to_string(), p.device_id.to_string(), body, now_ms])?;
+            .execute(params![
+                p.id.to_string(),
+                p.user_id.to_string(),
+                p.device_id.to_string(),
+                body,
+                now_ms,
+                p.started_at_ms,
+                patrol_duration_s(p)
+            ])?;
         Ok(())
     }
 
@@ -834,14 +857,12 @@ impl Tx for SqliteTx<'_> {
         from_ms: i64,
         to_ms: i64,
     ) -> StorageResult<Vec<PatrolRecord>> {
-        // The start time lives in the header's JSON; a PostgreSQL backend would keep a column.
         let bodies = self
             .conn
             .prepare_cached(
                 "SELECT body FROM patrol
-                  WHERE json_extract(body, '$.started_at_ms') >= ?1
-                    AND json_extract(body, '$.started_at_ms') < ?2
-                  ORDER BY json_extract(body, '$.started_at_ms'), row_id",
+                  WHERE started_at_ms >= ?1 AND started_at_ms < ?2
+                  ORDER BY started_at_ms, row_id",
             )?
             .query_map([from_ms, to_ms], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -942,6 +963,20 @@ impl Tx for SqliteTx<'_> {
                 rec.body.to_string()
             ])?
             == 1;
+        if inserted && rec.kind == "pickup" {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO pickup (id, user_id, at_ms, bags, street_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    rec.id,
+                    rec.user_id.to_string(),
+                    rec.body.get("at_ms").and_then(|v| v.as_i64()).unwrap_or(0),
+                    rec.body.get("bags").and_then(|v| v.as_i64()).unwrap_or(0),
+                    rec.body.get("street_id").and_then(|v| v.as_str())
+                ])?;
+        }
         let photo = rec.body.get("photo_sha256").and_then(|v| v.as_str());
         if inserted
             && rec.kind == "pickup"
@@ -1443,13 +1478,9 @@ impl Tx for SqliteTx<'_> {
         let rows: Vec<(String, i64, f64)> = self
             .conn
             .prepare_cached(
-                "SELECT user_id, COUNT(*),
-                        COALESCE(SUM(MAX(0, COALESCE(json_extract(body, '$.summary.duration_s'),
-                            (json_extract(body, '$.stopped_at_ms') - json_extract(body, '$.started_at_ms')) / 1000.0,
-                            0))), 0)
+                "SELECT user_id, COUNT(*), COALESCE(SUM(duration_s), 0)
                    FROM patrol
-                  WHERE json_extract(body, '$.started_at_ms') >= ?1
-                    AND json_extract(body, '$.started_at_ms') < ?2
+                  WHERE started_at_ms >= ?1 AND started_at_ms < ?2
                   GROUP BY user_id",
             )?
             .query_map([from_ms, to_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

@@ -504,11 +504,9 @@ pub(super) fn pickup_counts(
 ) -> StorageResult<(u64, u64)> {
     let (n, bags): (i64, i64) = conn
         .prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(json_extract(r.body, '$.bags')), 0)
-             FROM record r INDEXED BY pickup_by_time
-             LEFT JOIN street s ON s.id = json_extract(r.body, '$.street_id')
-             WHERE r.kind = 'pickup'
-               AND json_extract(r.body, '$.at_ms') >= ?1 AND json_extract(r.body, '$.at_ms') < ?2
+            "SELECT COUNT(*), COALESCE(SUM(p.bags), 0)
+             FROM pickup p LEFT JOIN street s ON s.id = p.street_id
+             WHERE p.at_ms >= ?1 AND p.at_ms < ?2
                AND (?3 IS NULL OR s.subdistrict_id = ?3)",
         )?
         .query_row(params![from_ms, to_ms, subdistrict_id], |r| {
