@@ -183,20 +183,52 @@ fn measure_into(
     Ok(())
 }
 
+/// A network coverage computed, kept for the next request that would compute the same.
+type KeptNetworkCoverage = std::sync::Arc<(
+    IndexedNetwork,
+    patrol_model::report::network::NetworkCoverage,
+)>;
+
+/// The last network coverage computed, with what it was computed from: the storage (by
+/// address), the period, the share, the network's version and the period's patrols (how many,
+/// and their latest change). The map asks for the same month again and again; anything that
+/// would change the answer changes the key.
+#[expect(
+    clippy::type_complexity,
+    reason = "the key's parts, named in the doc comment"
+)]
+static LAST_NETWORK_COVERAGE: std::sync::Mutex<
+    Option<((usize, i64, i64, u64, i64, u64, i64), KeptNetworkCoverage)>,
+> = std::sync::Mutex::new(None);
+
 /// Every segment's coverage by the patrols started in `period`, with the published network
 /// (`None` before a network is imported): what the office map colours streets by, computed as a
-/// phone's coverage map is ([`patrol_model::report::network::network_coverage`]).
+/// phone's coverage map is ([`patrol_model::report::network::network_coverage`]). The last one
+/// computed is kept in memory and given again while nothing it was computed from changed.
 pub fn network_coverage(
     storage: &dyn Storage,
     period: &Period,
     min_share: f64,
-) -> Result<
-    Option<(
-        IndexedNetwork,
-        patrol_model::report::network::NetworkCoverage,
-    )>,
-> {
+) -> Result<Option<KeptNetworkCoverage>> {
     let mut tx = storage.read()?;
+    let (count, changed) = tx.patrols_changed_between(period.from_ms, period.to_ms)?;
+    let key = (
+        (storage as *const dyn Storage).cast::<()>() as usize,
+        period.from_ms,
+        period.to_ms,
+        min_share.to_bits(),
+        crate::network::network_version(tx.as_mut())?,
+        count,
+        changed,
+    );
+    if let Some((k, kept)) = LAST_NETWORK_COVERAGE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        && *k == key
+    {
+        return Ok(Some(kept.clone()));
+    }
     let Some(net) = crate::network::indexed(tx.as_mut())? else {
         return Ok(None);
     };
@@ -211,7 +243,11 @@ pub fn network_coverage(
         min_share,
         &Default::default(),
     );
-    Ok(Some((net, report)))
+    let kept = std::sync::Arc::new((net, report));
+    *LAST_NETWORK_COVERAGE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some((key, kept.clone()));
+    Ok(Some(kept))
 }
 
 /// Issues reported in the period, each as it stood at the period's end: read from the issue

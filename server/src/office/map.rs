@@ -69,7 +69,8 @@ pub fn map_data(
     let mut features = Vec::new();
     let mut street_names: HashMap<String, String> = HashMap::new();
 
-    if let Some((net, coverage)) = &covered {
+    if let Some(found) = &covered {
+        let (net, coverage) = &**found;
         let network = &net.network;
         let mut streets_shown = std::collections::HashSet::new();
         for state in &coverage.segments {

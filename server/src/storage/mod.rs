@@ -578,6 +578,8 @@ pub trait Tx {
         from_ms: i64,
         to_ms: i64,
     ) -> StorageResult<Vec<(UserId, u64, f64)>>;
+    /// How many patrols started in `[from_ms, to_ms)` and the latest time one of them changed.
+    fn patrols_changed_between(&mut self, from_ms: i64, to_ms: i64) -> StorageResult<(u64, i64)>;
     /// Up to `limit` complete patrols (stopped, the server's own summary written once every fix
     /// came) with no kept coverage for `network_version`.
     fn patrols_unmeasured(

@@ -1496,6 +1496,17 @@ impl Tx for SqliteTx<'_> {
             .collect()
     }
 
+    fn patrols_changed_between(&mut self, from_ms: i64, to_ms: i64) -> StorageResult<(u64, i64)> {
+        let (n, changed): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*), COALESCE(MAX(updated_at_ms), 0) FROM patrol
+                  WHERE started_at_ms >= ?1 AND started_at_ms < ?2",
+            )?
+            .query_row([from_ms, to_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((u64::try_from(n).unwrap_or(0), changed))
+    }
+
     fn patrols_unmeasured(
         &mut self,
         network_version: i64,
