@@ -89,6 +89,21 @@ fn the_server_and_a_synced_supervisor_assess_the_chiefs_alike() {
     // Without rules given, the server scores by what it published (the shipped ones here).
     let published = reports::assessment_report(storage.as_ref(), &period, None).unwrap();
     assert_eq!(comparable(&published), comparable(&on_server));
+
+    // Kept in memory for the next request, and computed again once anything changed: a new
+    // chief assigned to a street is in the next report.
+    let again = reports::assessment_report(storage.as_ref(), &period, None).unwrap();
+    assert_eq!(again, published);
+    let (zhou, _) = server.add_user("周勇", Role::Chief, Scope::Own);
+    admin::assign(storage.as_ref(), "杨庄东街", &zhou, Role::Chief, true).unwrap();
+    let after = reports::assessment_report(storage.as_ref(), &period, None).unwrap();
+    assert_eq!(after.chiefs.len(), published.chiefs.len() + 1);
+    assert!(
+        after
+            .chiefs
+            .iter()
+            .any(|c| c.person.user_id == zhou.to_string())
+    );
 }
 
 /// The server keeps what each patrol covered and reads it back for the next report; bytes that
