@@ -457,7 +457,7 @@ fn where_time_goes(data: &Path) -> Vec<(String, f64)> {
         .expect("pickups");
     out.push((
         format!(
-            "step: the month's pickups counted (`pickup_counts`: {} of them, JSON of every pickup record; the overview)",
+            "step: the month's pickups counted (`pickup_counts`: {} of them, their own indexed columns; the overview)",
             pickups.0
         ),
         ms_since(t),
