@@ -8,9 +8,9 @@ use patrol_core::report::rules::ReportRules;
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NetworkState, SyncPolicy};
 use patrol_core::{Clock, Role, SystemClock};
-use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::{admin, network, reports};
 use patrol_tests::net::{Device, THREE_STREETS, TestServer};
+use patrol_tests::office::walk_bajiao_west;
 use serde_json::Value;
 
 /// The report as JSON without the people's subdistricts: the server knows a user's subdistrict
@@ -41,19 +41,7 @@ fn the_server_and_a_synced_supervisor_assess_the_chiefs_alike() {
     let mut chief = Device::enrol(&server.url(), &wang_code);
     chief.sync();
     let _idle = Device::enrol(&server.url(), &li_code);
-    let id = chief.store.start_patrol(&[]).unwrap();
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(7),
-    );
-    for (f, _) in &walk {
-        chief.store.add_fix(id, f.clone()).unwrap();
-    }
-    chief.store.stop_patrol(id).unwrap();
+    walk_bajiao_west(&mut chief, 7);
     chief
         .store
         .report_issue(NewIssue::at("litter", 39.9075, 116.1936))
@@ -119,19 +107,7 @@ fn the_server_keeps_each_patrols_coverage_and_measures_again_what_is_stale() {
     admin::assign(storage.as_ref(), "八角西街", &wang, Role::Chief, true).unwrap();
     let mut chief = Device::enrol(&server.url(), &wang_code);
     chief.sync();
-    let id = chief.store.start_patrol(&[]).unwrap();
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(11),
-    );
-    for (f, _) in &walk {
-        chief.store.add_fix(id, f.clone()).unwrap();
-    }
-    chief.store.stop_patrol(id).unwrap();
+    let id = walk_bajiao_west(&mut chief, 11);
     chief.sync();
 
     let now = SystemClock.now_ms();
@@ -181,19 +157,7 @@ fn the_server_measures_a_complete_patrol_in_the_background() {
     admin::assign(storage.as_ref(), "八角西街", &wang, Role::Chief, true).unwrap();
     let mut chief = Device::enrol(&server.url(), &wang_code);
     chief.sync();
-    let id = chief.store.start_patrol(&[]).unwrap();
-    let walk = simulate_walk(
-        &[(39.9040, 116.1935), (39.9110, 116.1937)],
-        1.4,
-        SystemClock.now_ms(),
-        &ReceiverModel::default(),
-        None,
-        &mut SimRng::new(5),
-    );
-    for (f, _) in &walk {
-        chief.store.add_fix(id, f.clone()).unwrap();
-    }
-    chief.store.stop_patrol(id).unwrap();
+    let id = walk_bajiao_west(&mut chief, 5);
     chief.sync();
     let pid = id.to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

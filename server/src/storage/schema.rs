@@ -381,7 +381,7 @@ CREATE TABLE pickup (
     street_id TEXT
 ) WITHOUT ROWID;
 INSERT INTO pickup (id, user_id, at_ms, bags, street_id)
-    SELECT id, user_id, json_extract(body, '$.at_ms'), COALESCE(json_extract(body, '$.bags'), 0),
+    SELECT id, user_id, COALESCE(json_extract(body, '$.at_ms'), 0), COALESCE(json_extract(body, '$.bags'), 0),
            json_extract(body, '$.street_id')
       FROM record WHERE kind = 'pickup';
 CREATE INDEX pickup_by_time ON pickup (at_ms, street_id, bags);
