@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use automerge::Automerge;
 use patrol_model::domain::Role;
-use patrol_model::issues::catalog::{Catalog, CategorySpec};
+use patrol_model::issues::catalog::Catalog;
 use patrol_model::matching::MatchConfig;
-use patrol_model::reference::{AssignmentRow, CategoryRow};
+use patrol_model::reference::AssignmentRow;
 use patrol_model::report::assessment::{
     AssessmentFacts, AssessmentReport, assess_chiefs, patrols_to_measure,
 };
@@ -56,32 +56,38 @@ pub fn assessment_report(
             crate::network::network_version(tx.as_mut())?,
         )
     };
-    if let Some((k, kept)) = LAST_ASSESSMENT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        && *k == key
-    {
+    if let Some(kept) = LAST_ASSESSMENT.get(&key) {
         return Ok(kept.as_ref().clone());
     }
     let report = compute_assessment(storage, period, None)?;
-    *LAST_ASSESSMENT.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((key, std::sync::Arc::new(report.clone())));
+    LAST_ASSESSMENT.put(key, std::sync::Arc::new(report.clone()));
     Ok(report)
+}
+
+/// The last answer computed, with the key of what it was computed from: a request whose key is
+/// the same gets it again.
+struct LastOne<K, V>(std::sync::Mutex<Option<(K, std::sync::Arc<V>)>>);
+
+impl<K: PartialEq, V> LastOne<K, V> {
+    const fn new() -> Self {
+        Self(std::sync::Mutex::new(None))
+    }
+
+    fn get(&self, key: &K) -> Option<std::sync::Arc<V>> {
+        match &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((k, v)) if k == key => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, key: K, value: std::sync::Arc<V>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, value));
+    }
 }
 
 /// The last assessment under the published rules, with what it was computed from: the storage
 /// (by address), the period, the change feed's head and the network's version.
-#[expect(
-    clippy::type_complexity,
-    reason = "the key's parts, named in the doc comment"
-)]
-static LAST_ASSESSMENT: std::sync::Mutex<
-    Option<(
-        (usize, i64, i64, u64, i64),
-        std::sync::Arc<AssessmentReport>,
-    )>,
-> = std::sync::Mutex::new(None);
+static LAST_ASSESSMENT: LastOne<(usize, i64, i64, u64, i64), AssessmentReport> = LastOne::new();
 
 fn compute_assessment(
     storage: &dyn Storage,
@@ -97,7 +103,7 @@ fn compute_assessment(
     rules.validate()?;
     let people = people(tx.as_mut())?;
     let net = crate::network::indexed(tx.as_mut())?;
-    let catalog = catalog(tx.as_mut())?;
+    let catalog = crate::rules::catalog(tx.as_mut())?;
     let records = tx.patrols_started_between(period.from_ms, period.to_ms)?;
     let mut patrols = records
         .iter()
@@ -164,23 +170,6 @@ fn people(tx: &mut dyn Tx) -> Result<People> {
     Ok(People::new(users, assignments))
 }
 
-/// The built-in categories and the published ones.
-fn catalog(tx: &mut dyn Tx) -> Result<Catalog> {
-    let mut catalog = Catalog::builtin();
-    for (id, body) in tx.references("category")? {
-        let row: CategoryRow =
-            serde_json::from_value(body).with_context(|| format!("category {id}"))?;
-        catalog = catalog.with(CategorySpec {
-            code: row.code,
-            name_zh: row.name_zh,
-            name_en: row.name_en,
-            due_hours: row.due_hours,
-            builtin: false,
-        });
-    }
-    Ok(catalog)
-}
-
 /// A patrol's headline figures: from the summary the server computed from its fixes, else
 /// (a header whose fixes have not all come) from the fixes it has.
 fn patrol_facts(tx: &mut dyn Tx, p: &PatrolRecord) -> Result<PatrolFacts> {
@@ -231,23 +220,20 @@ fn measure_into(
     Ok(())
 }
 
-/// A network coverage computed, kept for the next request that would compute the same.
-type KeptNetworkCoverage = std::sync::Arc<(
+/// A network coverage computed, with the network it was computed on.
+type NetworkAndCoverage = (
     IndexedNetwork,
     patrol_model::report::network::NetworkCoverage,
-)>;
+);
 
 /// The last network coverage computed, with what it was computed from: the storage (by
 /// address), the period, the share, the network's version and the period's patrols (how many,
 /// and their latest change). The map asks for the same month again and again; anything that
 /// would change the answer changes the key.
-#[expect(
-    clippy::type_complexity,
-    reason = "the key's parts, named in the doc comment"
-)]
-static LAST_NETWORK_COVERAGE: std::sync::Mutex<
-    Option<((usize, i64, i64, u64, i64, u64, i64), KeptNetworkCoverage)>,
-> = std::sync::Mutex::new(None);
+static LAST_NETWORK_COVERAGE: LastOne<NetworkCoverageKey, NetworkAndCoverage> = LastOne::new();
+
+/// Storage address, period from and to, share bits, network version, patrols, latest change.
+type NetworkCoverageKey = (usize, i64, i64, u64, i64, u64, i64);
 
 /// Every segment's coverage by the patrols started in `period`, with the published network
 /// (`None` before a network is imported): what the office map colours streets by, computed as a
@@ -257,7 +243,7 @@ pub fn network_coverage(
     storage: &dyn Storage,
     period: &Period,
     min_share: f64,
-) -> Result<Option<KeptNetworkCoverage>> {
+) -> Result<Option<std::sync::Arc<NetworkAndCoverage>>> {
     let mut tx = storage.read()?;
     let (count, changed) = tx.patrols_changed_between(period.from_ms, period.to_ms)?;
     let key = (
@@ -269,13 +255,8 @@ pub fn network_coverage(
         count,
         changed,
     );
-    if let Some((k, kept)) = LAST_NETWORK_COVERAGE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        && *k == key
-    {
-        return Ok(Some(kept.clone()));
+    if let Some(kept) = LAST_NETWORK_COVERAGE.get(&key) {
+        return Ok(Some(kept));
     }
     let Some(net) = crate::network::indexed(tx.as_mut())? else {
         return Ok(None);
@@ -292,9 +273,7 @@ pub fn network_coverage(
         &Default::default(),
     );
     let kept = std::sync::Arc::new((net, report));
-    *LAST_NETWORK_COVERAGE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some((key, kept.clone()));
+    LAST_NETWORK_COVERAGE.put(key, kept.clone());
     Ok(Some(kept))
 }
 

@@ -340,16 +340,6 @@ pub async fn queue(
     show(built)
 }
 
-/// A CSV cell: quoted, and neutralised against spreadsheet formulas.
-fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// `GET /office/issues.csv`: the filtered queue, every page, as CSV (UTF-8 with a BOM so
 /// spreadsheet programs read the Chinese); the export is written to the audit log.
 pub async fn queue_csv(
@@ -368,28 +358,46 @@ pub async fn queue_csv(
         crate::issue_index::catch_up(storage.as_ref())?;
         let names = Names::load(storage.as_ref())?;
         let (found, _) = storage.read()?.issue_index_query(&query)?;
-        let mut out =
-            String::from("\u{feff}编号,状态,类别,描述,街巷,街道,上报人,承办,上报时间,时限,超期\n");
+        // The reports' own table and CSV writer: a BOM for spreadsheet programs, cells
+        // neutralised against formulas.
+        let mut table = patrol_core::report::Table::new(
+            "issues",
+            &[
+                "编号",
+                "状态",
+                "类别",
+                "描述",
+                "街巷",
+                "街道",
+                "上报人",
+                "承办",
+                "上报时间",
+                "时限",
+                "超期",
+            ],
+        );
         for r in &found {
             let row = names.row(r, now);
-            out.push_str(
-                &[
-                    cell(&row.id),
-                    cell(row.status),
-                    cell(&row.category),
-                    cell(&r.description),
-                    cell(&row.street),
-                    cell(&row.subdistrict),
-                    cell(row.reporter),
-                    cell(&row.assignees),
-                    cell(&row.reported),
-                    cell(&row.due),
-                    cell(if row.overdue { "是" } else { "否" }),
+            table.push(
+                [
+                    row.id.as_str(),
+                    row.status,
+                    &row.category,
+                    &r.description,
+                    &row.street,
+                    &row.subdistrict,
+                    row.reporter,
+                    &row.assignees,
+                    &row.reported,
+                    &row.due,
+                    if row.overdue { "是" } else { "否" },
                 ]
-                .join(","),
+                .into_iter()
+                .map(patrol_core::report::Cell::from)
+                .collect(),
             );
-            out.push('\n');
         }
+        let out = patrol_core::report::export::csv(&table);
         let mut tx = storage.write()?;
         audit::record(
             tx.as_mut(),
