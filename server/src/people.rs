@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, bail};
 use patrol_model::text::{MAX_NAME_CHARS, check_name};
 use patrol_model::wire::{Scope, UserRecord};
-use patrol_model::{Role, UserId};
+use patrol_model::{DeviceId, Role, UserId};
 use serde_json::json;
 
 use crate::secrets::{hash_secret, normalise_code};
@@ -105,4 +105,20 @@ pub fn assign_in(
         }
     }
     Ok(())
+}
+
+/// A device the server itself writes documents through on `user`'s behalf (the public desk, a
+/// supervisor's office desk), added in `tx`: its Automerge actor is its id, and its token is one
+/// nobody holds, so it never syncs. Returns the device and its actor id (hex).
+pub fn add_server_device(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    name: &str,
+    now_ms: i64,
+) -> Result<(DeviceId, String)> {
+    let device_id = DeviceId::new();
+    let actor_id = hex::encode(device_id.0.as_bytes());
+    let unusable = hash_secret(&crate::secrets::new_token());
+    tx.add_device(&device_id, user, &actor_id, &unusable, Some(name), now_ms)?;
+    Ok((device_id, actor_id))
 }

@@ -77,18 +77,8 @@ fn office_desk(tx: &mut dyn Tx, user: &OfficeUser, now_ms: i64) -> OfficeResult<
         Some(bytes) => serde_json::from_slice::<DeskIds>(&bytes)
             .map_err(|e| anyhow::anyhow!("the office desk record of {}: {e}", user.user.id))?,
         None => {
-            let device_id = DeviceId::new();
-            let actor_id = hex::encode(device_id.0.as_bytes());
-            // A token nobody holds: the desk never syncs.
-            let unusable = crate::secrets::hash_secret(&crate::secrets::new_token());
-            tx.add_device(
-                &device_id,
-                &user.user.id,
-                &actor_id,
-                &unusable,
-                Some("office platform"),
-                now_ms,
-            )?;
+            let (device_id, actor_id) =
+                crate::people::add_server_device(tx, &user.user.id, "office platform", now_ms)?;
             let ids = DeskIds {
                 device_id,
                 actor_id,

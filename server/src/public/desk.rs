@@ -39,18 +39,8 @@ pub fn desk(tx: &mut dyn Tx, now_ms: i64) -> PublicResult<DeviceCtx> {
                 scope: Scope::Own,
             };
             tx.add_user(&user, now_ms)?;
-            let device_id = DeviceId::new();
-            let actor_id = hex::encode(device_id.0.as_bytes());
-            // A token nobody holds: the desk never syncs.
-            let unusable = crate::secrets::hash_secret(&crate::secrets::new_token());
-            tx.add_device(
-                &device_id,
-                &user.id,
-                &actor_id,
-                &unusable,
-                Some("public desk"),
-                now_ms,
-            )?;
+            let (device_id, actor_id) =
+                crate::people::add_server_device(tx, &user.id, "public desk", now_ms)?;
             let ids = DeskIds {
                 user_id: user.id,
                 device_id,
