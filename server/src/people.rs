@@ -122,3 +122,17 @@ pub fn add_server_device(
     tx.add_device(&device_id, user, &actor_id, &unusable, Some(name), now_ms)?;
     Ok((device_id, actor_id))
 }
+
+/// The subdistrict (id) a person answers in: their scope's, else that of their first assigned
+/// street that lies in one (a chief or steward scoped to their own streets).
+pub fn subdistrict_of(tx: &mut dyn Tx, user: &UserRecord) -> Result<Option<String>> {
+    if let Scope::Subdistrict(s) = &user.scope {
+        return Ok(Some(s.to_string()));
+    }
+    for street in tx.streets_of_user(&user.id)? {
+        if let Some(Some(s)) = tx.street_subdistrict(&street)? {
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
+}

@@ -22,7 +22,7 @@ use patrol_model::report::period::Period;
 use patrol_model::report::rules::ReportRules;
 use patrol_model::spatial::IndexedNetwork;
 use patrol_model::track::{MetricsConfig, compute_stats};
-use patrol_model::wire::{PatrolRecord, Scope};
+use patrol_model::wire::PatrolRecord;
 
 use crate::storage::{Storage, Tx};
 
@@ -137,19 +137,8 @@ fn people(tx: &mut dyn Tx) -> Result<People> {
         .collect();
     let mut users = Vec::new();
     for u in tx.users()?.into_iter().filter(|u| u.role != Role::Public) {
-        // A subdistrict scope says it; else the first assigned street that lies in one.
-        let mut subdistrict = match &u.scope {
-            Scope::Subdistrict(s) => subdistricts.get(&s.to_string()).cloned(),
-            _ => None,
-        };
-        if subdistrict.is_none() {
-            for street in tx.streets_of_user(&u.id)? {
-                if let Some(Some(s)) = tx.street_subdistrict(&street)? {
-                    subdistrict = subdistricts.get(&s).cloned();
-                    break;
-                }
-            }
-        }
+        let subdistrict =
+            crate::people::subdistrict_of(tx, &u)?.and_then(|id| subdistricts.get(&id).cloned());
         users.push(Person {
             user_id: u.id.to_string(),
             name: Some(u.name),

@@ -122,7 +122,7 @@ fn row(c: &IssueCounts, names: &HashMap<String, String>) -> SubdistrictRow {
     }
 }
 
-/// The subdistrict a patroller answers for: that of their first assigned street.
+/// The subdistrict a patroller answers in ([`crate::people::subdistrict_of`]), once per user.
 fn home_subdistrict(
     tx: &mut dyn Tx,
     cache: &mut HashMap<patrol_model::UserId, Option<String>>,
@@ -131,13 +131,10 @@ fn home_subdistrict(
     if let Some(s) = cache.get(user) {
         return Ok(s.clone());
     }
-    let mut found = None;
-    for street in tx.streets_of_user(user)? {
-        if let Some(Some(s)) = tx.street_subdistrict(&street)? {
-            found = Some(s);
-            break;
-        }
-    }
+    let found = match tx.user(user)? {
+        Some(record) => crate::people::subdistrict_of(tx, &record)?,
+        None => None,
+    };
     cache.insert(*user, found.clone());
     Ok(found)
 }
