@@ -2,14 +2,14 @@
 //! chief's walk along 八角西街, and a crew member's phone resolving a problem with an after-photo,
 //! shared by the HTTP, map and Chromium tests of `/office`.
 
-use patrol_core::issues::Assignee;
+use patrol_core::issues::{Assignee, NewIssue};
 use patrol_core::{Clock, Department, IssueId, IssueStatus, PatrolId, Role, SystemClock};
 use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use patrol_server::admin;
 use patrol_server::office::accounts;
 
 use crate::net::Device;
-use crate::public::{Browser, Page, Site, jpeg_with_gps};
+use crate::public::{Browser, Page, SIGNBOARD_AT, Site, jpeg_with_gps};
 
 /// The office password the tests give supervisors.
 pub const PASSWORD: &str = "办公室密码-2026-12";
@@ -115,4 +115,14 @@ pub fn crew_resolves(crew: &mut Device, issue: IssueId, at: (f64, f64)) -> Strin
         .expect("resolve");
     crew.sync();
     photo
+}
+
+/// `phone` reports litter by the signboard of 八角西街 (not synced); returns the issue.
+pub fn report_litter(phone: &mut Device) -> IssueId {
+    phone
+        .store
+        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
+        .expect("report")
+        .issue
+        .id
 }

@@ -5,15 +5,14 @@
 //! token, expired sessions, wrong passwords, locked accounts, and a subdistrict supervisor
 //! confined to their subdistrict whatever the URL or the form says.
 
-use patrol_core::issues::NewIssue;
 use patrol_core::{IssueStatus, Role};
 use patrol_server::admin;
 use patrol_server::office::accounts;
 use patrol_server::storage::OfficeSessionRow;
 use patrol_tests::net::Device;
 use patrol_tests::office::{
-    PASSWORD, crew_phone, crew_resolves, get, now_ms, set_password, signed_in, text_of,
-    walk_bajiao_west,
+    PASSWORD, crew_phone, crew_resolves, get, now_ms, report_litter, set_password, signed_in,
+    text_of, walk_bajiao_west,
 };
 use patrol_tests::public::{Browser, SIGNBOARD_AT, Site};
 
@@ -26,12 +25,7 @@ fn a_supervisor_dispatches_from_the_web_and_verifies_after_the_crew_resolved() {
     // 李强's own phone reports a problem on 八角西街 (one person, one user: the web acts as him).
     let mut phone = Device::enrol(&url, &site.supervisor_code);
     phone.sync();
-    let issue = phone
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report")
-        .issue
-        .id;
+    let issue = report_litter(&mut phone);
     phone.sync();
 
     let mut web = signed_in(&site, "李强");
@@ -278,12 +272,7 @@ fn a_subdistrict_supervisor_sees_and_acts_on_their_subdistrict_only() {
     // 王芳 reports on 八角西街 (八角街道).
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
-    let issue = chief
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report")
-        .issue
-        .id;
+    let issue = report_litter(&mut chief);
     chief.sync();
     // 陈静 supervises another subdistrict.
     admin::add_subdistrict(storage.as_ref(), "杨庄街道", None).expect("subdistrict");
@@ -388,10 +377,7 @@ fn the_assessment_page_shows_every_chief_with_the_phones_scores() {
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
     walk_bajiao_west(&mut chief, 7);
-    chief
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report");
+    report_litter(&mut chief);
     chief.sync();
 
     let mut phone = Device::enrol(&url, &site.supervisor_code);
@@ -565,10 +551,7 @@ fn the_steward_and_merchant_pages_show_the_phones_reports() {
             },
         )
         .expect("inspection");
-    chief
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report");
+    report_litter(&mut chief);
     chief.sync();
 
     // The district's supervisor: her phone syncs everything the district holds.
@@ -692,12 +675,7 @@ fn a_residents_phone_is_shown_to_supervisors_and_its_reading_audited() {
     let storage = site.server.storage();
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
-    let issue = chief
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report")
-        .issue
-        .id;
+    let issue = report_litter(&mut chief);
     chief.sync();
     let street = admin::resolve_street(storage.as_ref(), "八角西街").expect("street");
     let mut tx = storage.write().expect("tx");

@@ -7,11 +7,12 @@
 use std::collections::{HashMap, HashSet};
 
 use patrol_core::Role;
-use patrol_core::issues::NewIssue;
 use patrol_model::reference::StreetBundle;
 use patrol_server::admin;
 use patrol_tests::net::{Device, TWO_STREETS};
-use patrol_tests::office::{get, set_password, signed_in, text_of, walk_bajiao_west};
+use patrol_tests::office::{
+    get, report_litter, set_password, signed_in, text_of, walk_bajiao_west,
+};
 use patrol_tests::public::{Browser, Page, SIGNBOARD_AT, Site};
 use serde_json::Value;
 
@@ -90,12 +91,7 @@ fn the_map_shows_the_networks_coverage_the_open_problems_and_the_signboards_in_r
     let mut chief = Device::enrol(&url, &site.chief_code);
     chief.sync();
     walk_bajiao_west(&mut chief, 11);
-    let issue = chief
-        .store
-        .report_issue(NewIssue::at("litter", SIGNBOARD_AT.0, SIGNBOARD_AT.1))
-        .expect("report")
-        .issue
-        .id;
+    let issue = report_litter(&mut chief);
     let up = chief.sync();
     assert_eq!((up.patrols_up, up.docs_up), (1, 1), "{up:?}");
 
