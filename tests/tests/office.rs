@@ -239,6 +239,15 @@ fn wrong_passwords_are_refused_and_lock_the_account() {
     set_password(&site, "李强", false);
     let mut b = Browser::new();
     let login = format!("{url}/office/login");
+    // A sign-in posted from another site's page is refused, whatever the password.
+    let cross = b
+        .http
+        .post(&login)
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("name", "李强"), ("password", PASSWORD)])
+        .send()
+        .expect("post");
+    assert_eq!(cross.status().as_u16(), 403);
     let p = b.post_form(&login, &[("name", "无此人"), ("password", PASSWORD)]);
     assert_eq!(p.status, 401);
     assert!(p.body.contains("用户名或密码错误"));
@@ -704,6 +713,13 @@ fn a_residents_phone_is_shown_to_supervisors_and_its_reading_audited() {
     assert_eq!(text_of(&listed, "queue-total"), "共 1 件");
     let last_year = get(&mut web, &site, "/office/issues?period=2020-01");
     assert_eq!(text_of(&last_year, "queue-total"), "共 0 件");
+    // A page covers at most a year: a longer period is refused, not read whole.
+    let centuries = get(
+        &mut web,
+        &site,
+        "/office/assessment?period=1900-01..2999-01",
+    );
+    assert_eq!(centuries.status, 400, "{}", centuries.body);
 
     let page = get(&mut web, &site, &format!("/office/issues/{issue}"));
     assert!(text_of(&page, "contact-phone").starts_with("13800138000"));

@@ -137,11 +137,16 @@ impl Names {
             .into_iter()
             .map(|(id, name, _)| (id, name))
             .collect();
+        // The street table's names (a label for unnamed ones), subdistrict by subdistrict,
+        // rather than every street's published bundle with its geometry.
         let mut streets = HashMap::new();
-        for (id, body) in tx.references("street")? {
-            if let Some(name) = body["street"]["name"].as_str().or(body["name"].as_str()) {
-                streets.insert(id, name.to_owned());
-            }
+        let subs: Vec<String> = tx
+            .subdistricts()?
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        for sub in subs.iter().map(|s| Some(s.as_str())).chain([None]) {
+            streets.extend(tx.street_names(sub, usize::MAX)?);
         }
         let users = tx
             .users()?

@@ -38,6 +38,9 @@ pub struct OverviewPage {
     pub to_text: String,
 }
 
+/// The longest period a page or download covers, in days.
+pub const MAX_PERIOD_DAYS: f64 = 366.0;
+
 /// The period a query names: `today`, anything [`Period::parse`] takes, or this month.
 pub fn period_of(text: Option<&str>, now_ms: i64) -> Result<Period, OfficeError> {
     let text = text.map(str::trim).filter(|t| !t.is_empty());
@@ -53,7 +56,15 @@ pub fn period_of(text: Option<&str>, now_ms: i64) -> Result<Period, OfficeError>
             Ok(p)
         }
         Some(t) if t.len() <= 40 => {
-            Period::parse(t).map_err(|e| OfficeError::Invalid(format!("时段 {t:?} 无法识别：{e}")))
+            let p = Period::parse(t)
+                .map_err(|e| OfficeError::Invalid(format!("时段 {t:?} 无法识别：{e}")))?;
+            // The office reads a period's patrols and problems whole: at most a year at once.
+            if p.days() > MAX_PERIOD_DAYS {
+                return Err(OfficeError::Invalid(format!(
+                    "时段 {t:?} 超过 {MAX_PERIOD_DAYS} 天；请选一年以内的时段"
+                )));
+            }
+            Ok(p)
         }
         Some(_) => Err(OfficeError::Invalid("时段过长".into())),
     }

@@ -45,8 +45,13 @@ pub struct SignInForm {
     password: String,
 }
 
-/// A post from a page of another site is refused: the browser says where it comes from.
+/// A post from a page of another site is refused: the browser says where it comes from, in
+/// `Sec-Fetch-Site` and in `Origin`.
 fn same_origin(headers: &HeaderMap) -> bool {
+    let fetched_from = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(fetched_from, Some("cross-site" | "same-site")) {
+        return false;
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     match (
         headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
