@@ -12,6 +12,7 @@ mod support;
 use std::time::Instant;
 
 use patrol_core::Role;
+use patrol_ffi::secrets::{SecretStore, SecretStoreError};
 use patrol_ffi::types::Fix;
 use patrol_ffi::{PatrolStore, settings::StoreSettings};
 
@@ -34,10 +35,30 @@ fn walk_fix(i: usize) -> Fix {
     }
 }
 
+/// The keys in memory, as the app's secret store would hold them (the Kotlin side uses the
+/// tests' file-based one): both sides' stores are encrypted alike.
+#[derive(Default)]
+struct Keys(std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+impl SecretStore for Keys {
+    fn get(&self, name: String) -> Result<Option<Vec<u8>>, SecretStoreError> {
+        Ok(self.0.lock().expect("keys").get(&name).cloned())
+    }
+    fn put(&self, name: String, value: Vec<u8>) -> Result<(), SecretStoreError> {
+        self.0.lock().expect("keys").insert(name, value);
+        Ok(())
+    }
+    fn delete(&self, name: String) -> Result<(), SecretStoreError> {
+        self.0.lock().expect("keys").remove(&name);
+        Ok(())
+    }
+}
+
 fn fresh(dir: &std::path::Path, name: &str) -> std::sync::Arc<PatrolStore> {
     let path = dir.join(format!("{name}.db"));
     let store = PatrolStore::open(
         path.display().to_string(),
+        std::sync::Arc::new(Keys::default()),
         StoreSettings::default(),
         None,
         None,

@@ -15,7 +15,7 @@ import org.streetpatrol.ffi.defaultTrackConfig
 
 fun errorsArriveAsTypedExceptions() {
     val dir = tempDir()
-    PatrolStore.open(File(dir, "p.db").path).use { store ->
+    openStore(File(dir, "p.db").path).use { store ->
         // Before the device is set up.
         val notSetUp = assertThrows<PatrolException.InvalidState>("start before init") { store.startPatrol() }
         check(notSetUp.reason.contains("no device user yet")) { "says what to do: ${notSetUp.reason}" }
@@ -73,7 +73,7 @@ fun errorsArriveAsTypedExceptions() {
     // Settings out of range are refused when the store opens.
     val broken = defaultTrackConfig(FilterProfile.WALKING).let { it.copy(filter = it.filter.copy(maxSpeedMps = -1.0)) }
     val e = assertThrows<PatrolException.InvalidInput>("a negative speed limit") {
-        PatrolStore.open(File(dir, "q.db").path, StoreSettings(track = broken))
+        openStore(File(dir, "q.db").path, StoreSettings(track = broken))
     }
     check(e.reason.contains("max_speed_mps")) { "names the setting: ${e.reason}" }
     // Every kind is a PatrolException, so one catch handles them all.
@@ -84,7 +84,7 @@ fun notADatabaseIsRefusedUntouched() {
     val file = File(tempDir(), "notes.db")
     val junk = "these are my notes, not a database. ".repeat(200).toByteArray()
     file.writeBytes(junk)
-    val e = assertThrows<PatrolException.NotADatabase>("opening a text file") { PatrolStore.open(file.path) }
+    val e = assertThrows<PatrolException.NotADatabase>("opening a text file") { openStore(file.path) }
     check(e.reason.contains("not a StreetPatrol database")) { e.reason }
     check(file.readBytes().contentEquals(junk)) { "the file was left untouched" }
 }

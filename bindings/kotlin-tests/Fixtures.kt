@@ -3,9 +3,17 @@ package org.streetpatrol.tests
 
 import java.io.File
 import java.nio.file.Files
+import java.nio.file.StandardCopyOption
+import java.util.Base64
+import java.util.Properties
 import java.time.Instant
 import org.streetpatrol.ffi.Fix
+import org.streetpatrol.ffi.HttpClient
+import org.streetpatrol.ffi.NetworkMonitor
 import org.streetpatrol.ffi.PatrolStore
+import org.streetpatrol.ffi.SecretStore
+import org.streetpatrol.ffi.StoreSettings
+import org.streetpatrol.ffi.WallClock
 import org.streetpatrol.ffi.Role
 
 /** 2024-05-01T08:00:00Z, a morning patrol. */
@@ -30,11 +38,54 @@ fun haversineM(lat1: Double, lon1: Double, lat2: Double, lon2: Double): Double {
     return 2 * r * Math.asin(Math.sqrt(a))
 }
 
+/**
+ * FOR TESTS ONLY: secrets in a plain properties file (base64 values), so a JVM test can open a
+ * store again after closing it. It protects nothing: an app passes `KeystoreSecretStore` (Android)
+ * or `KeychainSecretStore` (iOS).
+ */
+class FileSecretStore(private val file: File) : SecretStore {
+    @Synchronized
+    override fun get(name: String): ByteArray? = load().getProperty(name)?.let { Base64.getDecoder().decode(it) }
+
+    @Synchronized
+    override fun put(name: String, value: ByteArray) {
+        val all = load()
+        all.setProperty(name, Base64.getEncoder().encodeToString(value))
+        save(all)
+    }
+
+    @Synchronized
+    override fun delete(name: String) {
+        val all = load()
+        if (all.remove(name) != null) save(all)
+    }
+
+    private fun load(): Properties = Properties().apply { if (file.exists()) file.inputStream().use { load(it) } }
+
+    private fun save(all: Properties) {
+        val tmp = File(file.parentFile, ".${file.name}.tmp")
+        tmp.outputStream().use { out -> all.store(out, "test secrets"); out.fd.sync() }
+        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+    }
+}
+
+/** The test secrets of the store at [path]: `<path>.secrets` beside it. */
+fun secretsFor(path: String): SecretStore = FileSecretStore(File("$path.secrets"))
+
+/** Opens the store at [path] as an app does, with its test secrets. */
+fun openStore(
+    path: String,
+    settings: StoreSettings = StoreSettings(),
+    clock: WallClock? = null,
+    network: NetworkMonitor? = null,
+    http: HttpClient? = null,
+): PatrolStore = PatrolStore.open(path, secretsFor(path), settings, clock, network, http)
+
 fun tempDir(): File = Files.createTempDirectory("streetpatrol-kt").toFile().apply { deleteOnExit() }
 
 /** A fresh store file in a temporary directory, set up for a chief. */
 fun freshStore(dir: File = tempDir(), name: String = "王芳"): PatrolStore {
-    val store = PatrolStore.open(File(dir, "patrol.db").path)
+    val store = openStore(File(dir, "patrol.db").path)
     store.initDevice(name, Role.CHIEF)
     return store
 }

@@ -20,7 +20,7 @@ import org.streetpatrol.ffi.Role
 
 /** A store of its own for one device and role, on the shared clock. */
 fun deviceStore(dir: File, name: String, role: Role, clock: FakeClock): PatrolStore =
-    PatrolStore.open(File(dir, "$name.db").path, clock = clock).apply { initDevice(name, role) }
+    openStore(File(dir, "$name.db").path, clock = clock).apply { initDevice(name, role) }
 
 fun reportAnIssueWithAPhotoThroughTheWorkflow() {
     val dir = tempDir()
@@ -35,7 +35,7 @@ fun reportAnIssueWithAPhotoThroughTheWorkflow() {
         assertEq(sha256Hex(jpeg.readBytes()), before.sha256, "named by the SHA-256 of its bytes")
         assertEq("image/jpeg", before.mime, "mime by content")
         assertEq(640u to 480u, before.width to before.height, "size")
-        check(File(before.path).readBytes().contentEquals(jpeg.readBytes())) { "the original is kept byte for byte" }
+        check(runBlocking { steward.photoBytes(before.sha256) }.contentEquals(jpeg.readBytes())) { "the original is kept byte for byte" }
         assertEq(null, before.takenAtMs, "no EXIF in a javax.imageio JPEG")
         val thumb = ImageIO.read(steward.photoThumbnail(before.sha256).inputStream())
         check(maxOf(thumb.width, thumb.height) <= 320) { "a thumbnail: ${thumb.width} x ${thumb.height}" }

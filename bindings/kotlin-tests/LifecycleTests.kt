@@ -23,13 +23,13 @@ fun closedObjectsRefuseCalls() {
     store.close() // closing twice is harmless
 
     // The same file opens again with everything in it: closing lost nothing.
-    PatrolStore.open(File(dir, "patrol.db").path).use { again ->
+    openStore(File(dir, "patrol.db").path).use { again ->
         assertEq("王芳", again.device()?.name, "the device user survived the close")
     }
     assertEq(before, liveStoreHandles(), "`use` closed it")
 
     // Handles the app forgot to close are freed when the JVM collects them.
-    repeat(50) { PatrolStore.open(File(dir, "patrol.db").path) }
+    repeat(50) { openStore(File(dir, "patrol.db").path) }
     assertEq(before + 50uL, liveStoreHandles(), "50 unclosed handles")
     val deadline = System.nanoTime() + 20_000_000_000L
     while (liveStoreHandles() > before && System.nanoTime() < deadline) {
@@ -68,7 +68,7 @@ fun noNativeLeaksOverTenThousandCalls() {
 
     fun round(i: Int) {
         when (i % 20) {
-            0 -> PatrolStore.open(path).use { it.device() }          // object handles
+            0 -> openStore(path).use { it.device() }          // object handles
             1 -> check(runBlocking { store.fixes(id) }.size >= 300) { "fixes" }      // 20-100 KB out
             2 -> store.addFix(id, walkFix(300 + i / 20, t0 = T0))   // records in and out
             3 -> try { store.addFix(unknown, walkFix(0)); error("no error") } catch (e: PatrolException.NotFound) {}

@@ -11,6 +11,7 @@ val scenarios: Map<String, () -> Unit> = linkedMapOf(
     "export_and_import_round_trip" to ::exportAndImportRoundTrip,
     "errors_arrive_as_typed_exceptions" to ::errorsArriveAsTypedExceptions,
     "not_a_database_is_refused_untouched" to ::notADatabaseIsRefusedUntouched,
+    "the_store_is_encrypted_with_the_hosts_keys" to ::theStoreIsEncryptedWithTheHostsKeys,
     "closed_objects_refuse_calls_and_unclosed_ones_are_collected" to ::closedObjectsRefuseCalls,
     "no_native_memory_leaks_over_10000_calls" to ::noNativeLeaksOverTenThousandCalls,
     "import_runs_off_the_callers_thread_with_progress" to ::importRunsOffTheCallersThread,

@@ -133,7 +133,7 @@ fun observersSeeWritesFromAnotherConnection() {
         val heard = QueuedIssues()
         store.observeIssues(IssueQuery(), heard).use { handle ->
             assertEq(emptyList(), heard.next("the current list"), "empty")
-            org.streetpatrol.ffi.PatrolStore.open(File(dir, "chief.db").path, clock = clock).use { second ->
+            openStore(File(dir, "chief.db").path, clock = clock).use { second ->
                 val id = second.reportIssue(litterAt(0.0)).issue.id
                 assertEq(listOf(id), heard.next("a write through another connection").map { it.id }, "seen")
             }

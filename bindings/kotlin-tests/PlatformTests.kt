@@ -20,7 +20,7 @@ fun hostClockAndNetworkReachTheCore() {
     val dir = tempDir()
     val clock = FakeClock(T0)
     val network = FakeNetwork(NetworkState.CELLULAR)
-    PatrolStore.open(File(dir, "p.db").path, clock = clock, network = network).use { store ->
+    openStore(File(dir, "p.db").path, clock = clock, network = network).use { store ->
         store.initDevice("王芳", Role.CHIEF)
         val id = store.startPatrol()
         assertEq(T0, store.patrol(id).startedAtMs, "the patrol started at the host clock's time")
@@ -42,14 +42,14 @@ fun hostClockAndNetworkReachTheCore() {
     val failingNetwork = object : NetworkMonitor {
         override fun networkState(): NetworkState = throw IllegalStateException("no connectivity service")
     }
-    PatrolStore.open(File(dir, "q.db").path, clock = broken, network = failingNetwork).use { store ->
+    openStore(File(dir, "q.db").path, clock = broken, network = failingNetwork).use { store ->
         store.initDevice("李雷", Role.STEWARD)
         val id = store.startPatrol()
         val started = store.patrol(id).startedAtMs
         check(Math.abs(started - System.currentTimeMillis()) < 60_000) { "system time used: $started" }
         assertEq(null, store.networkState(), "a failing monitor reads as unknown")
     }
-    PatrolStore.open(File(dir, "r.db").path).use { store ->
+    openStore(File(dir, "r.db").path).use { store ->
         assertEq(null, store.networkState(), "no monitor, no state")
     }
 }

@@ -17,7 +17,7 @@ fun streetsImportPatrolAndCoverage() {
     val dir = tempDir()
     val file = writeStreets(File(dir, "bajiao.geojson"), PILOT_STREETS)
     val clock = FakeClock(T0)
-    PatrolStore.open(File(dir, "chief.db").path, clock = clock).use { chief ->
+    openStore(File(dir, "chief.db").path, clock = clock).use { chief ->
         val me = chief.initDevice("王芳", Role.CHIEF)
         assertThrows<PatrolException.InvalidState>("coverage before any street network") { chief.matchPoint(LAT, LON) }
 
@@ -123,7 +123,7 @@ fun streetsImportPatrolAndCoverage() {
 
         // Another phone: verifies with the public key only, and cannot issue.
         val key = chief.districtPublicKey()
-        PatrolStore.open(File(dir, "steward.db").path).use { steward ->
+        openStore(File(dir, "steward.db").path).use { steward ->
             steward.initDevice("李雷", Role.STEWARD)
             assertThrows<PatrolException.InvalidState>("no key to check against") { steward.scanSignboard(board.link) }
             assertThrows<PatrolException.InvalidInput>("not a key") { steward.trustDistrictKey("hello") }

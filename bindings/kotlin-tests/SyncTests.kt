@@ -39,27 +39,27 @@ fun syncAgainstAPatrolServerStartedByTheTest() {
     val supNet = FakeNetwork(NetworkState.WIFI)
     // The platform's HTTP stack carries every request (the wrapper's HttpURLConnection client).
     val http = JavaNetHttpClient()
-    PatrolStore.open(File(dir, "chief.db").path, network = chiefNet, http = http).use { chief ->
-        PatrolStore.open(File(dir, "sup.db").path, network = supNet, http = http).use { sup ->
+    openStore(File(dir, "chief.db").path, network = chiefNet, http = http).use { chief ->
+        openStore(File(dir, "sup.db").path, network = supNet, http = http).use { sup ->
             assertEq(null, chief.syncAccount(), "not enrolled yet")
             val notEnrolled = assertThrows<PatrolException.InvalidState>("sync before enrolment") { runBlocking { chief.sync() } }
             check(notEnrolled.reason.contains("not enrolled")) { notEnrolled.reason }
 
             val noHttp = assertThrows<PatrolException.InvalidState>("a store opened without an HTTP client cannot enrol") {
-                runBlocking { PatrolStore.open(File(dir, "nohttp.db").path).use { it.enrol(server, chiefCode) } }
+                runBlocking { openStore(File(dir, "nohttp.db").path).use { it.enrol(server, chiefCode) } }
             }
             check(noHttp.reason.contains("HTTP client")) { noHttp.reason }
             val me = runBlocking { chief.enrol(server, chiefCode) }
             assertEq(Role.CHIEF, me.role, "the chief's role comes from the server")
             assertEq(me, chief.device(), "the store is now that user's device")
             val used = assertThrows<PatrolException.Server>("a code works once") {
-                runBlocking { PatrolStore.open(File(dir, "other.db").path, http = http).use { it.enrol(server, chiefCode) } }
+                runBlocking { openStore(File(dir, "other.db").path, http = http).use { it.enrol(server, chiefCode) } }
             }
             check(used.reason.contains("already used")) { used.reason }
             assertEq(401, used.status.toInt(), "the server's status crosses")
             assertEq("unauthorized", used.code, "and its stable code, for the app to branch on")
             assertThrows<PatrolException.InvalidInput>("plain http to another machine") {
-                runBlocking { PatrolStore.open(File(dir, "x.db").path, http = http).use { it.enrol("http://192.0.2.7:8080", "AAAA-BBBB-CCCC") } }
+                runBlocking { openStore(File(dir, "x.db").path, http = http).use { it.enrol("http://192.0.2.7:8080", "AAAA-BBBB-CCCC") } }
             }
             runBlocking { sup.enrol(server, supervisorCode) }
 

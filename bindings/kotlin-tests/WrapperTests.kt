@@ -57,7 +57,7 @@ fun kotlinFlowsOverObserversAndProgress() {
     val handles = liveStoreHandles()
     val streetsFile = writeStreets(File(dir, "streets.geojson"), PILOT_STREETS)
     runBlocking {
-        PatrolStore.open(File(dir, "p.db").path, clock = FakeClock(T0)).use { store ->
+        openStore(File(dir, "p.db").path, clock = FakeClock(T0)).use { store ->
             store.initDevice("王芳", Role.CHIEF)
 
             // The issue list as a Flow: the current list, then the list after a report.
@@ -105,7 +105,7 @@ fun kotlinFlowsOverObserversAndProgress() {
 fun slowCallsRunOnACoreWorkerThread() {
     val dir = tempDir()
     val clock = ThreadNotingClock()
-    PatrolStore.open(File(dir, "p.db").path, clock = clock).use { store ->
+    openStore(File(dir, "p.db").path, clock = clock).use { store ->
         store.initDevice("王芳", Role.CHIEF)
         store.reportIssue(litterAt(0.0))
         clock.threads.clear()

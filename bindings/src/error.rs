@@ -52,6 +52,16 @@ pub enum PatrolError {
         supported: i64,
         reason: String,
     },
+    /// The store is encrypted and the key in the platform's secret store does not open it
+    /// (`missing`: there is no key at all, as after a restore of the app's files without its
+    /// keystore). The file was left untouched; the data can only come back from the server
+    /// (enrol a new store) or with the original key.
+    #[error("{reason}")]
+    KeyUnavailable { missing: bool, reason: String },
+    /// The platform's secret store (Keystore, Keychain) failed when the core asked it for a key
+    /// or the sync token.
+    #[error("{reason}")]
+    SecretStore { reason: String },
     /// A file could not be read or written.
     #[error("{reason}")]
     Io { reason: String },
@@ -171,6 +181,15 @@ impl From<patrol_core::Error> for PatrolError {
             | E::NotEnrolled
             | E::StoreBelongsToAnother { .. } => state(reason),
             E::NotADatabase { .. } => PatrolError::NotADatabase { reason },
+            E::WrongKey { .. } => PatrolError::KeyUnavailable {
+                missing: false,
+                reason,
+            },
+            E::KeyMissing { .. } => PatrolError::KeyUnavailable {
+                missing: true,
+                reason,
+            },
+            E::SecretStore(_) => PatrolError::SecretStore { reason },
             E::DatabaseTooNew {
                 found, supported, ..
             } => PatrolError::DatabaseTooNew {

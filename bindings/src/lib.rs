@@ -35,6 +35,7 @@ pub mod photos;
 pub mod platform;
 pub mod points;
 pub mod recording;
+pub mod secrets;
 pub mod settings;
 pub mod signboards;
 pub mod store;

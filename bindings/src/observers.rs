@@ -148,7 +148,15 @@ mod tests {
 
     fn store(dir: &tempfile::TempDir) -> Arc<PatrolStore> {
         let path = dir.path().join("p.db").display().to_string();
-        let store = PatrolStore::open(path, StoreSettings::default(), None, None, None).unwrap();
+        let store = PatrolStore::open(
+            path,
+            crate::secrets::tests::InMemory::shared(),
+            StoreSettings::default(),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
         store.init_device("王芳".into(), Role::Chief, None).unwrap();
         store
     }

@@ -1,6 +1,8 @@
 //! Photos: attaching a photo file to the store's content-addressed photo folder (off the caller's
-//! thread: it is read, checked, hashed, decoded for a thumbnail and written through a synced
-//! rename), and reading back what the store knows of a photo and its thumbnail.
+//! thread: it is read, checked, hashed, decoded for a thumbnail and written sealed with the
+//! store's photo key through a synced rename), and reading back what the store knows of a
+//! photo, its thumbnail and its original. The files are sealed, so an app reads a photo through
+//! `photo_bytes`, never from the folder.
 
 use crate::error::PatrolError;
 use crate::store::PatrolStore;
@@ -23,8 +25,6 @@ pub struct PhotoInfo {
     /// EXIF orientation 1-8 (already applied to the thumbnail).
     pub orientation: Option<u16>,
     pub thumbnail_bytes: u64,
-    /// Where the original is kept (beside the database, in `<db>.photos/`).
-    pub path: String,
     /// It was already in the store (the same content attached before).
     pub already_stored: bool,
 }
@@ -42,7 +42,6 @@ impl From<patrol_core::photos::PhotoInfo> for PhotoInfo {
             lon: p.lon,
             orientation: p.orientation,
             thumbnail_bytes: p.thumbnail_bytes,
-            path: p.path.display().to_string(),
             already_stored: p.already_stored,
         }
     }
@@ -64,6 +63,13 @@ impl PatrolStore {
     /// A stored photo's details, by SHA-256; `NotFound` when this store does not have it.
     pub fn photo(&self, sha256: String) -> Result<PhotoInfo, PatrolError> {
         self.with_store(|s| s.photo(&sha256)).map(Into::into)
+    }
+
+    /// A stored photo's original (JPEG or PNG bytes, as attached), opened on a worker thread;
+    /// `NotFound` when this store does not have it, `Io` when its file is damaged.
+    pub async fn photo_bytes(&self, sha256: String) -> Result<Vec<u8>, PatrolError> {
+        self.in_background("photo read", move |s| s.photo_bytes(&sha256))
+            .await
     }
 
     /// A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from

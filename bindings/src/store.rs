@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use patrol_core::store::DeviceIdentity;
-use patrol_core::{Role, Store, SubdistrictId};
+use patrol_core::{Protection, Role, Store, StoreConfig, SubdistrictId};
 
 use crate::error::PatrolError;
 use crate::http::HttpClient;
 use crate::platform::{HostClock, NetworkMonitor, NetworkState, WallClock, guarded};
+use crate::secrets::{HostSecrets, SecretStore};
 use crate::settings::StoreSettings;
 use crate::watch::ChangeSignal;
 use crate::worker;
@@ -104,20 +105,25 @@ impl Drop for PatrolStore {
 
 #[uniffi::export]
 impl PatrolStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    /// `clock` replaces the system clock (tests); `network` tells sync which network the device
-    /// is on; `http` carries enrolment and sync (the platform's HTTP stack; without one they fail
-    /// with `InvalidState`). Fails with `NotADatabase` or `DatabaseTooNew` leaving the file
-    /// untouched.
+    /// Opens (creating if needed) the store at `path`, encrypted at rest with keys kept in
+    /// `secrets` (the platform's secret store), and brings its schema up to date; a plain store
+    /// from an earlier version is encrypted in place first. `clock` replaces the system clock
+    /// (tests); `network` tells sync which network the device is on; `http` carries enrolment
+    /// and sync (the platform's HTTP stack; without one they fail with `InvalidState`). Fails
+    /// with `NotADatabase`, `DatabaseTooNew` or `KeyUnavailable` leaving the file untouched.
     #[uniffi::constructor(default(clock = None, network = None, http = None, settings))]
     pub fn open(
         path: String,
+        secrets: Arc<dyn SecretStore>,
         settings: StoreSettings,
         clock: Option<Arc<dyn WallClock>>,
         network: Option<Arc<dyn NetworkMonitor>>,
         http: Option<Arc<dyn HttpClient>>,
     ) -> Result<Arc<Self>, PatrolError> {
-        let config = settings.into();
+        let config = StoreConfig {
+            protection: Protection::Encrypted(Arc::new(HostSecrets(secrets))),
+            ..settings.into()
+        };
         let store = match clock {
             Some(clock) => Store::open_with_clock(&path, config, Arc::new(HostClock(clock)))?,
             None => Store::open(&path, config)?,
@@ -171,4 +177,92 @@ impl PatrolStore {
 #[uniffi::export]
 pub fn live_store_handles() -> u64 {
     LIVE_HANDLES.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod secret_store_tests {
+    use std::sync::Arc;
+
+    use crate::error::PatrolError;
+    use crate::secrets::tests::InMemory;
+    use crate::secrets::{SecretStore, SecretStoreError};
+    use crate::settings::StoreSettings;
+    use crate::store::PatrolStore;
+
+    /// A keystore that is locked (fails) or throws.
+    struct Broken {
+        throws: bool,
+    }
+
+    impl SecretStore for Broken {
+        fn get(&self, _: String) -> Result<Option<Vec<u8>>, SecretStoreError> {
+            if self.throws {
+                panic!("the host's keystore threw");
+            }
+            Err(SecretStoreError::Failed {
+                reason: "the keystore is locked".into(),
+            })
+        }
+        fn put(&self, name: String, _: Vec<u8>) -> Result<(), SecretStoreError> {
+            self.get(name).map(|_| ())
+        }
+        fn delete(&self, name: String) -> Result<(), SecretStoreError> {
+            self.get(name).map(|_| ())
+        }
+    }
+
+    #[test]
+    fn a_failing_or_throwing_secret_store_is_an_error_and_creates_no_store() {
+        let dir = tempfile::tempdir().unwrap();
+        for throws in [false, true] {
+            let path = dir.path().join(format!("p-{throws}.db"));
+            let secrets = Arc::new(Broken { throws });
+            let path_s = path.display().to_string();
+            let err =
+                PatrolStore::open(path_s, secrets, StoreSettings::default(), None, None, None)
+                    .unwrap_err();
+            match err {
+                PatrolError::SecretStore { reason } => {
+                    let expected = if throws { "threw" } else { "locked" };
+                    assert!(reason.contains(expected), "{reason}");
+                }
+                other => panic!("expected SecretStore, got {other:?}"),
+            }
+            assert!(!path.exists(), "no store file without its key");
+        }
+    }
+
+    #[test]
+    fn a_store_reopened_with_another_secret_store_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db").display().to_string();
+        let store = PatrolStore::open(
+            path.clone(),
+            InMemory::shared(),
+            StoreSettings::default(),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        store
+            .init_device("王芳".into(), patrol_core::Role::Chief, None)
+            .unwrap();
+        drop(store);
+        let before = std::fs::read(&path).unwrap();
+        let err = PatrolStore::open(
+            path.clone(),
+            InMemory::shared(),
+            StoreSettings::default(),
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, PatrolError::KeyUnavailable { missing: true, .. }),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
 }

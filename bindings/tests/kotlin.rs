@@ -49,6 +49,7 @@ scenarios!(
     export_and_import_round_trip,
     errors_arrive_as_typed_exceptions,
     not_a_database_is_refused_untouched,
+    the_store_is_encrypted_with_the_hosts_keys,
     closed_objects_refuse_calls_and_unclosed_ones_are_collected,
     no_native_memory_leaks_over_10000_calls,
     import_runs_off_the_callers_thread_with_progress,

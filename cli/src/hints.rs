@@ -40,6 +40,9 @@ fn hint_for(e: &Error) -> Option<&'static str> {
         Error::Signboard(SignboardError::NoDistrictKey) => {
             "`patrol sync` fetches the district's key, or trust it with `patrol signboard key --trust KEY`"
         }
+        Error::KeyMissing { .. } | Error::WrongKey { .. } => {
+            "the store's keys are in the `.secrets` file beside it (`--db PATH` then `PATH.secrets`); copy the two together"
+        }
         _ => return None,
     })
 }

@@ -1,12 +1,26 @@
 //! What every command shares: opening the store, printing JSON or text, progress bars.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
-use patrol_core::{Store, StoreConfig};
+use patrol_core::secrets::FileSecretStore;
+use patrol_core::{Protection, Store, StoreConfig};
 use serde::Serialize;
+
+/// Opens (creating if needed) the store at `path` encrypted at rest, its keys and sync token
+/// in `<path>.secrets` beside it: the command line's stand-in for a phone's secret store, for
+/// development and demonstrations (whoever can read that file can read the store).
+pub fn open_store(path: &Path) -> Result<Store> {
+    let secrets = Arc::new(FileSecretStore::beside(path));
+    let config = StoreConfig {
+        protection: Protection::Encrypted(secrets),
+        ..StoreConfig::default()
+    };
+    Store::open(path, config).with_context(|| format!("opening {}", path.display()))
+}
 
 pub struct Context {
     pub db: Option<PathBuf>,
@@ -20,11 +34,10 @@ impl Context {
             .ok_or_else(|| anyhow!("this command needs --db PATH (the local store file)"))
     }
 
-    /// Opens the store at --db.
+    /// Opens the store at --db, encrypted (a plain one is encrypted in place).
     pub fn open(&self) -> Result<Store> {
         let path = self.db_path()?;
-        Store::open(path, StoreConfig::default())
-            .with_context(|| format!("opening {}", path.display()))
+        open_store(path)
     }
 
     /// The street a `--street` means: an id known to the store, or a name only one of its

@@ -8,6 +8,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[allow(
+    dead_code,
+    reason = "this file has its own `patrol` runner; it uses `open_store`"
+)]
+mod common;
+
 fn patrol(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_patrol"))
         .arg("--db")
@@ -482,7 +488,7 @@ fn street_options_take_an_id_or_a_name_only_one_street_has() {
     );
     let started = chief.json(&["record", "start", "--street", "学院路"]);
     assert!(started["patrol_id"].is_string());
-    let store = patrol_core::Store::open(&chief.db, patrol_core::StoreConfig::default()).unwrap();
+    let store = common::open_store(&chief.db);
     let planned: Vec<String> = store
         .connection()
         .prepare("SELECT street_id FROM patrol_street")

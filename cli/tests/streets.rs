@@ -372,7 +372,7 @@ fn names_with_escapes_are_refused_and_old_ones_print_neutralised() {
         &db,
         &["streets", "import", osm.to_str().unwrap(), "--json"],
     ));
-    let store = patrol_core::Store::open(&db, patrol_core::StoreConfig::default()).unwrap();
+    let store = common::open_store(&db);
     store
         .connection()
         .execute(

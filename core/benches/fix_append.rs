@@ -1,12 +1,14 @@
 //! Fix append benchmark: durable single-fix append latency and batch import rate of the core,
 //! each against a plain rusqlite INSERT of the same rows into the same table with the same
-//! pragmas, measured alternately in one run so machine noise hits both alike.
+//! pragmas, and the core on a store encrypted at rest (SQLCipher, as phones open it) against the
+//! core on a plain one; measured alternately in one run so machine noise hits all alike.
 //!
 //! Run: `cargo bench -p patrol-core --bench fix_append` (add `-- --quick` for a short run).
 
 use std::time::{Duration, Instant};
 
-use patrol_core::{NewFix, PatrolId, Role, Store, StoreConfig};
+use patrol_core::secrets::MemorySecretStore;
+use patrol_core::{NewFix, PatrolId, Protection, Role, Store, StoreConfig};
 use patrol_model::sim::{ReceiverModel, SimRng, simulate_walk};
 use rusqlite::params;
 
@@ -22,12 +24,21 @@ struct Bench {
 }
 
 fn fresh(name: &str) -> Bench {
+    fresh_with(name, Protection::Clear)
+}
+
+/// A store encrypted at rest, its keys in memory (the phone's come from its secret store).
+fn fresh_encrypted(name: &str) -> Bench {
+    fresh_with(name, Protection::Encrypted(MemorySecretStore::new()))
+}
+
+fn fresh_with(name: &str, protection: Protection) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = Store::open(
-        dir.path().join(format!("{name}.db")),
-        StoreConfig::default(),
-    )
-    .expect("open");
+    let config = StoreConfig {
+        protection,
+        ..StoreConfig::default()
+    };
+    let mut store = Store::open(dir.path().join(format!("{name}.db")), config).expect("open");
     store.init_device("bench", Role::Chief, None).expect("init");
     let patrol = store.start_patrol(&[]).expect("start");
     let row = store
@@ -113,8 +124,10 @@ fn main() {
     let fixes = walk(single_n * rounds);
     let core = &mut fresh("single-core");
     let plain = &mut fresh("single-plain");
+    let sealed = &mut fresh_encrypted("single-encrypted");
     let mut core_lat = Vec::with_capacity(fixes.len());
     let mut plain_lat = Vec::with_capacity(fixes.len());
+    let mut sealed_lat = Vec::with_capacity(fixes.len());
     for (r, chunk) in fixes.chunks(single_n).enumerate() {
         for (i, f) in chunk.iter().enumerate() {
             let seq = (r * single_n + i) as i64;
@@ -124,10 +137,18 @@ fn main() {
             let t = Instant::now();
             plain_insert(plain, seq, f);
             plain_lat.push(t.elapsed());
+            let t = Instant::now();
+            sealed
+                .store
+                .add_fix(sealed.patrol, f.clone())
+                .expect("add_fix");
+            sealed_lat.push(t.elapsed());
         }
     }
     core_lat.sort();
     plain_lat.sort();
+    sealed_lat.sort();
+    let (em, e99) = (percentile(&sealed_lat, 0.5), percentile(&sealed_lat, 0.99));
     let (cm, c99) = (percentile(&core_lat, 0.5), percentile(&core_lat, 0.99));
     let (pm, p99) = (percentile(&plain_lat, 0.5), percentile(&plain_lat, 0.99));
     println!(
@@ -149,11 +170,22 @@ fn main() {
         us(cm) / us(pm),
         us(c99) / us(p99)
     );
+    println!(
+        "  core, encrypted     median {:>8.1} us   p99 {:>8.1} us",
+        us(em),
+        us(e99)
+    );
+    println!(
+        "  ratio encrypted/core median {:>7.2}      p99 {:>8.2}   (goal: at most 1.3)",
+        us(em) / us(cm),
+        us(e99) / us(c99)
+    );
 
     // --- Batch import rate.
     let fixes = walk(batch_n);
     let mut core_rates = Vec::new();
     let mut plain_rates = Vec::new();
+    let mut sealed_rates = Vec::new();
     let repeats = if quick { 3 } else { 5 };
     for _ in 0..repeats {
         let mut core = fresh("batch-core");
@@ -162,6 +194,16 @@ fn main() {
             core.store.add_fixes(core.patrol, chunk).expect("add_fixes");
         }
         core_rates.push(batch_n as f64 / t.elapsed().as_secs_f64());
+
+        let mut sealed = fresh_encrypted("batch-encrypted");
+        let t = Instant::now();
+        for chunk in fixes.chunks(10_000) {
+            sealed
+                .store
+                .add_fixes(sealed.patrol, chunk)
+                .expect("add_fixes");
+        }
+        sealed_rates.push(batch_n as f64 / t.elapsed().as_secs_f64());
 
         let plain = fresh("batch-plain");
         let t = Instant::now();
@@ -192,6 +234,7 @@ fn main() {
         plain_rates.push(batch_n as f64 / t.elapsed().as_secs_f64());
     }
     let (cr, pr) = (median(&mut core_rates), median(&mut plain_rates));
+    let er = median(&mut sealed_rates);
     println!("\nbatch import ({batch_n} fixes in batches of 10,000, median of {repeats} runs)");
     println!(
         "  core add_fixes      {:>10.0} fixes/s  (filter, stationary detector, insert)",
@@ -199,14 +242,20 @@ fn main() {
     );
     println!("  plain rusqlite      {:>10.0} fixes/s  (insert only)", pr);
     println!("  ratio core/plain    {:>10.2}", cr / pr);
+    println!("  core, encrypted     {:>10.0} fixes/s", er);
+    println!("  ratio plain-store / encrypted time {:>5.2}", cr / er);
     println!(
-        "\nRESULT single_median_us={:.1} single_p99_us={:.1} single_ratio_median={:.2} single_ratio_p99={:.2} batch_fixes_per_s={:.0} batch_ratio={:.2}",
+        "\nRESULT single_median_us={:.1} single_p99_us={:.1} single_ratio_median={:.2} single_ratio_p99={:.2} batch_fixes_per_s={:.0} batch_ratio={:.2} encrypted_single_median_us={:.1} encrypted_single_ratio_median={:.2} encrypted_batch_fixes_per_s={:.0} encrypted_batch_time_ratio={:.2}",
         us(cm),
         us(c99),
         us(cm) / us(pm),
         us(c99) / us(p99),
         cr,
-        cr / pr
+        cr / pr,
+        us(em),
+        us(em) / us(cm),
+        er,
+        cr / er
     );
 }
 

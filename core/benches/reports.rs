@@ -35,9 +35,10 @@ use district::{CHIEFS, DAY, DAYS, DEC_1, STEWARDS, Walker, chief_id, geojson, gr
 use patrol_core::issues::{Assignee, NewIssue};
 use patrol_core::patrol::ImportOptions;
 use patrol_core::report::{Period, ReportRules};
+use patrol_core::secrets::FileSecretStore;
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::track::ParsedTrack;
-use patrol_core::{Clock, Department, Role, Store, StoreConfig};
+use patrol_core::{Clock, Department, Protection, Role, Store, StoreConfig};
 use patrol_model::sim::SimRng;
 use rusqlite::params;
 
@@ -49,8 +50,14 @@ impl Clock for Manual {
 }
 
 fn open(path: &Path, clock: Arc<AtomicI64>) -> Store {
+    let protection = if path.to_string_lossy().ends_with("-encrypted.db") {
+        Protection::Encrypted(Arc::new(FileSecretStore::beside(path)))
+    } else {
+        Protection::Clear
+    };
     let config = StoreConfig {
         photos_dir: Some(path.with_extension("photos")),
+        protection,
         ..Default::default()
     };
     Store::open_with_clock(path, config, Arc::new(Manual(clock))).expect("open")
@@ -238,11 +245,34 @@ fn cached_store() -> PathBuf {
     path
 }
 
+/// The same store encrypted at rest as a phone keeps it (SQLCipher, its keys in a secrets file
+/// beside it here): a copy of the plain one encrypted in place by opening it, built once.
+fn encrypted_copy(plain: &Path, clock: Arc<AtomicI64>) -> PathBuf {
+    let path = plain.with_file_name(format!(
+        "reports-district-schema{}-encrypted.db",
+        patrol_core::store::SCHEMA_VERSION
+    ));
+    if !path.exists() {
+        eprintln!(
+            "encrypting a copy of the district store (once) at {} ...",
+            path.display()
+        );
+        open(plain, clock.clone()).close().expect("checkpoint");
+        let _ = std::fs::remove_file(FileSecretStore::beside(&path).path());
+        std::fs::copy(plain, &path).expect("copy");
+        let t = Instant::now();
+        open(&path, clock).close().expect("encrypt");
+        eprintln!("encrypted in place in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    path
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let runs = if quick { 3 } else { 9 };
     println!("reports benchmark on {}", common::machine());
     let path = cached_store();
+    let sealed = encrypted_copy(&path, Arc::new(AtomicI64::new(DEC_1 + 40 * DAY)));
     let clock = Arc::new(AtomicI64::new(DEC_1 + 40 * DAY));
     let month = Period::parse("2024-12").expect("period");
     let rules = ReportRules::default();
@@ -275,11 +305,27 @@ fn main() {
         );
     }
 
-    // 1. Warm: open the store, load the network, assess; and the assessment alone.
+    {
+        // The encrypted copy's cache warm too.
+        let s = open(&sealed, clock.clone());
+        assert!(s.is_encrypted());
+        let r = s.assessment_report(&month, &rules).expect("assessment");
+        assert_eq!(r.chiefs.len(), CHIEFS);
+    }
+
+    // 1. Warm: open the store, load the network, assess; and the assessment alone. Each run
+    // does the same on the encrypted copy right after.
     let mut with_open = Vec::new();
     let mut alone = Vec::new();
     let mut stewards = Vec::new();
+    let mut sealed_open = Vec::new();
     for _ in 0..runs {
+        let t = Instant::now();
+        let s = open(&sealed, clock.clone());
+        let r = s.assessment_report(&month, &rules).expect("assessment");
+        sealed_open.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(r.chiefs.len(), CHIEFS);
+        drop(s);
         let t = Instant::now();
         let s = open(&path, clock.clone());
         let r = s.assessment_report(&month, &rules).expect("assessment");
@@ -295,18 +341,23 @@ fn main() {
     }
     let warm_open = common::median(&mut with_open);
     let warm = common::median(&mut alone);
+    let sealed_warm_open = common::median(&mut sealed_open);
 
     // 2. Cold: every patrol map-matched again (the cache emptied before each run).
     let cold_runs = if quick { 1 } else { 3 };
     let mut cold = Vec::new();
+    let mut sealed_cold = Vec::new();
     for _ in 0..cold_runs {
-        let s = open(&path, clock.clone());
-        s.clear_coverage_cache().expect("clear");
-        let t = Instant::now();
-        s.assessment_report(&month, &rules).expect("assessment");
-        cold.push(t.elapsed().as_secs_f64() * 1e3);
+        for (store, out) in [(&path, &mut cold), (&sealed, &mut sealed_cold)] {
+            let s = open(store, clock.clone());
+            s.clear_coverage_cache().expect("clear");
+            let t = Instant::now();
+            s.assessment_report(&month, &rules).expect("assessment");
+            out.push(t.elapsed().as_secs_f64() * 1e3);
+        }
     }
     let cold = common::median(&mut cold);
+    let sealed_cold = common::median(&mut sealed_cold);
 
     println!();
     println!("| what | median | runs |");
@@ -324,7 +375,23 @@ fn main() {
         common::median(&mut stewards)
     );
     println!(
+        "| encrypted store (SQLCipher): month's assessment, cache warm (open store + network + report) | {sealed_warm_open:.0} ms | {runs} |"
+    );
+    println!(
+        "| encrypted store: the same with the cache empty | {sealed_cold:.0} ms | {cold_runs} |"
+    );
+    println!(
+        "| ratio encrypted / plain: warm {:.2}, cache empty {:.2} (goal: at most 1.3) | | |",
+        sealed_warm_open / warm_open,
+        sealed_cold / cold
+    );
+    println!(
         "target: the month's assessment under 1 s: {}",
         if warm_open < 1000.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "RESULT warm_open_ms={warm_open:.0} warm_ms={warm:.0} cold_ms={cold:.0} encrypted_warm_open_ms={sealed_warm_open:.0} encrypted_cold_ms={sealed_cold:.0} encrypted_ratio_warm={:.2} encrypted_ratio_cold={:.2}",
+        sealed_warm_open / warm_open,
+        sealed_cold / cold
     );
 }

@@ -19,6 +19,19 @@ pub enum Error {
     NotADatabase { path: PathBuf },
 
     #[error(
+        "{path} is encrypted with another key than the one in this device's secret store (or is not a StreetPatrol database); the file was left untouched"
+    )]
+    WrongKey { path: PathBuf },
+
+    #[error(
+        "{path} is encrypted, and this device's secret store has no key for it (the app's data was restored without its keys?); the file was left untouched"
+    )]
+    KeyMissing { path: PathBuf },
+
+    #[error("the platform's secret store failed: {0}")]
+    SecretStore(String),
+
+    #[error(
         "the database {path} has schema version {found}, newer than this app understands ({supported}); update the app, the file was left untouched"
     )]
     DatabaseTooNew {

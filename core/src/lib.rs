@@ -23,7 +23,10 @@
 //! - [`docs`]: Automerge documents in SQLite (snapshot + `save_after` chunks), shared by kinds.
 //! - [`hlc`]: the hybrid logical clock that orders events from phones with wrong clocks.
 //! - [`patrol`]: recording a patrol (start, pause, resume, stop, fixes) and importing tracks.
-//! - [`store`]: the SQLite opener, pragmas and schema migrations, this device's identity.
+//! - [`store`]: the SQLite opener, pragmas and schema migrations, encryption at rest
+//!   (SQLCipher, keys from the platform's secret store), this device's identity.
+//! - [`secrets`]: what the core asks of the platform's secret store (keys, the sync token), and
+//!   a development-only file in its place; `sealed`: photo files sealed with their own key.
 //! - [`track`]: GPS processing with no storage: filtering, metrics, simplification, the
 //!   stationary detector, GPX / PLT parsing and GPX / GeoJSON writing.
 //! - [`geodesy`]: distances on the sphere, a local metric projection, GCJ-02 datum conversion.
@@ -48,6 +51,8 @@ pub mod points;
 pub mod render;
 #[cfg(feature = "reports")]
 pub mod report;
+mod sealed;
+pub mod secrets;
 pub mod signboard;
 pub mod spatial;
 pub mod store;
@@ -60,4 +65,4 @@ pub use patrol_model::{clock, domain, geodesy, text};
 pub use clock::{Clock, SystemClock};
 pub use domain::*;
 pub use error::{Error, Result};
-pub use store::{Store, StoreConfig};
+pub use store::{Protection, Store, StoreConfig};

@@ -21,6 +21,8 @@ pub use patrol_model::photos::{PhotoLimits, THUMBNAIL_MAX_PX, is_photo_id};
 pub use crate::error::PhotoError;
 
 use crate::error::{Error, Result};
+use crate::sealed;
+use crate::secrets::Key;
 
 /// A photo in the store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,7 +40,8 @@ pub struct PhotoInfo {
     /// EXIF orientation 1-8 (already applied to the thumbnail).
     pub orientation: Option<u16>,
     pub thumbnail_bytes: u64,
-    /// Where the original is.
+    /// Where the original's file is; sealed when the store is encrypted, so read the photo with
+    /// [`crate::Store::photo_bytes`].
     pub path: PathBuf,
     /// It was already in the store (same content).
     pub already_stored: bool,
@@ -77,6 +80,30 @@ pub(crate) struct NewPhoto {
 /// Reads the photo at `path` and checks it whole against `limits`.
 pub(crate) fn check_photo(path: &Path, limits: &PhotoLimits) -> Result<NewPhoto> {
     let bytes = read_limited(path, limits.max_bytes)?;
+    check_photo_bytes(path, bytes, limits)
+}
+
+/// Checks a photo's `bytes` whole against `limits`; `label` names it in errors.
+pub(crate) fn check_photo_bytes(
+    label: &Path,
+    bytes: Vec<u8>,
+    limits: &PhotoLimits,
+) -> Result<NewPhoto> {
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty {
+            path: label.to_path_buf(),
+        }
+        .into());
+    }
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(PhotoError::TooLarge {
+            path: label.to_path_buf(),
+            size: bytes.len() as u64,
+            max: limits.max_bytes,
+        }
+        .into());
+    }
+    let path = label;
     let checked = inspect(path, &bytes, limits)?;
     let sha256 = hex(&Sha256::digest(&bytes));
     Ok(NewPhoto {
@@ -86,17 +113,21 @@ pub(crate) fn check_photo(path: &Path, limits: &PhotoLimits) -> Result<NewPhoto>
     })
 }
 
-/// Writes a checked photo into the folder `dir` and records it; if recording fails, a file
-/// this call created is removed.
+/// Writes a checked photo into the folder `dir` (sealed with `key` when the store is
+/// encrypted) and records it; if recording fails, a file this call created is removed.
 pub(crate) fn store_photo(
     conn: &Connection,
     dir: &Path,
+    key: Option<&Key>,
     new: &NewPhoto,
     now_ms: i64,
 ) -> Result<()> {
     let checked = &new.checked;
     let final_path = photo_path(dir, &new.sha256, checked.format);
-    let created = store_bytes(&final_path, &new.bytes)?;
+    let created = match key {
+        Some(key) => store_bytes(&final_path, &sealed::seal(key, &new.sha256, &new.bytes)?)?,
+        None => store_bytes(&final_path, &new.bytes)?,
+    };
     let recorded = conn.execute(
         "INSERT INTO photo (sha256, mime, size_bytes, width, height, taken_at_ms, lat, lon, orientation, thumbnail, stored_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (sha256) DO NOTHING",
@@ -159,6 +190,29 @@ pub(crate) fn photo(conn: &Connection, dir: Option<&Path>, sha256: &str) -> Resu
         .map(|d| photo_path(d, &row.sha256, format))
         .unwrap_or_default();
     Ok(PhotoInfo { path, ..row })
+}
+
+/// A stored photo original's bytes, opened when its file is sealed (with `key`: the seal also
+/// proves they are the bytes sealed under this photo's name), checked against the size recorded
+/// for it (the server checks a plain file's hash when it arrives).
+pub(crate) fn photo_bytes(info: &PhotoInfo, key: Option<&Key>) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: info.path.clone(),
+        source,
+    };
+    let bytes = std::fs::read(&info.path).map_err(io)?;
+    let bytes = sealed::open(key, &info.sha256, &info.path, bytes)?;
+    if bytes.len() as u64 != info.size_bytes {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the original on this device is not the photo recorded ({} bytes, {} expected)",
+                bytes.len(),
+                info.size_bytes
+            ),
+        )));
+    }
+    Ok(bytes)
 }
 
 /// A stored photo's thumbnail (JPEG bytes).
@@ -572,7 +626,8 @@ fn photo_path(dir: &Path, sha256: &str, format: ImageFormat) -> PathBuf {
 }
 
 /// Stores a photo's bytes at its content-addressed path (whole or not at all, see
-/// [`crate::files`]); false when an identical file was there already.
+/// [`crate::files`]); false when a file of the same length was there already (the same
+/// content, plain or sealed the same way).
 fn store_bytes(target: &Path, bytes: &[u8]) -> Result<bool> {
     if std::fs::metadata(target).is_ok_and(|m| m.len() == bytes.len() as u64) {
         return Ok(false);

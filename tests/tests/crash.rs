@@ -7,13 +7,34 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use patrol_core::{Store, StoreConfig};
+use std::sync::Arc;
+
+use patrol_core::secrets::FileSecretStore;
+use patrol_core::{Protection, Store, StoreConfig};
 use rand::Rng;
 
 #[test]
 fn fixes_confirmed_before_sigkill_survive() {
+    fixes_survive_sigkill(false);
+}
+
+/// The same on a store encrypted at rest (SQLCipher: the WAL's pages are encrypted too).
+#[test]
+fn fixes_confirmed_before_sigkill_survive_in_an_encrypted_store() {
+    fixes_survive_sigkill(true);
+}
+
+fn fixes_survive_sigkill(encrypted: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("crash.db");
+    let config = || StoreConfig {
+        protection: if encrypted {
+            Protection::Encrypted(Arc::new(FileSecretStore::beside(&db)))
+        } else {
+            Protection::Clear
+        },
+        ..StoreConfig::default()
+    };
     let mut rng = rand::rng();
     let mut confirmed = BTreeSet::new();
     let rounds = 40;
@@ -21,6 +42,7 @@ fn fixes_confirmed_before_sigkill_survive() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fix_writer"))
             .arg(&db)
             .arg(round.to_string())
+            .arg(if encrypted { "encrypted" } else { "clear" })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -43,7 +65,7 @@ fn fixes_confirmed_before_sigkill_survive() {
         );
         confirmed.extend(reader.join().unwrap());
 
-        let store = Store::open(&db, StoreConfig::default()).expect("reopen after SIGKILL");
+        let store = Store::open(&db, config()).expect("reopen after SIGKILL");
         assert!(
             store.quick_check().unwrap().is_empty(),
             "round {round}: quick_check failed"

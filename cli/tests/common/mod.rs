@@ -38,3 +38,15 @@ pub fn assert_clean_failure(out: &Output, needle: &str) {
     assert!(err.contains(needle), "expected {needle:?} in: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Opens a store the `patrol` command wrote, as it opens it: encrypted, the keys in
+/// `<db>.secrets`.
+#[allow(dead_code, reason = "not every test file opens a store itself")]
+pub fn open_store(db: &Path) -> patrol_core::Store {
+    let secrets = std::sync::Arc::new(patrol_core::secrets::FileSecretStore::beside(db));
+    let config = patrol_core::StoreConfig {
+        protection: patrol_core::Protection::Encrypted(secrets),
+        ..patrol_core::StoreConfig::default()
+    };
+    patrol_core::Store::open(db, config).expect("open the CLI's store")
+}

@@ -30,13 +30,20 @@ impl Store {
         patrols: &[PatrolKey],
     ) -> Result<Vec<(Coverage, MatchSummary)>> {
         let now = self.clock.now_ms();
-        cache::patrol_coverages(&self.conn, &self.config, now, net, patrols)
+        cache::patrol_coverages(
+            &self.conn,
+            &self.config,
+            self.database_key(),
+            now,
+            net,
+            patrols,
+        )
     }
 
     /// Read-only connections for the other threads (see [`cache::extra_readers`]).
     #[cfg(test)]
     pub(crate) fn extra_readers(&self) -> Vec<rusqlite::Connection> {
-        cache::extra_readers(&self.conn, &self.config)
+        cache::extra_readers(&self.conn, &self.config, self.database_key())
     }
 
     /// Drops every cached patrol coverage (benchmarks measure the uncached path with it).
@@ -54,7 +61,14 @@ impl Store {
     pub fn patrol_coverage(&self, id: PatrolId) -> Result<PatrolCoverage> {
         let info = self.patrol(id)?;
         let net = self.street_network()?;
-        report::patrol_coverage(&self.conn, &self.config, self.clock.now_ms(), &net, &info)
+        report::patrol_coverage(
+            &self.conn,
+            &self.config,
+            self.database_key(),
+            self.clock.now_ms(),
+            &net,
+            &info,
+        )
     }
 
     /// Coverage of the patrols started in a period, together, against the assigned streets.
@@ -78,6 +92,7 @@ impl Store {
         report::period_coverage(
             &self.conn,
             &self.config,
+            self.database_key(),
             self.clock.now_ms(),
             &net,
             query,

@@ -15,6 +15,17 @@ impl Store {
     /// Copies the photo at `path` into the photo store and returns what it holds.
     pub fn attach_photo(&mut self, path: impl AsRef<Path>) -> Result<PhotoInfo> {
         let new = photos::check_photo(path.as_ref(), &self.config.photo_limits)?;
+        self.keep_photo(new)
+    }
+
+    /// Keeps a photo whose bytes are here already (a download): checked whole like a file,
+    /// written only sealed when the store is encrypted. `label` names it in errors.
+    pub(crate) fn attach_photo_bytes(&mut self, label: &Path, bytes: Vec<u8>) -> Result<PhotoInfo> {
+        let new = photos::check_photo_bytes(label, bytes, &self.config.photo_limits)?;
+        self.keep_photo(new)
+    }
+
+    fn keep_photo(&mut self, new: photos::NewPhoto) -> Result<PhotoInfo> {
         if let Ok(existing) = self.photo(&new.sha256) {
             return Ok(PhotoInfo {
                 already_stored: true,
@@ -22,7 +33,8 @@ impl Store {
             });
         }
         let dir = self.photos_dir()?;
-        photos::store_photo(&self.conn, &dir, &new, self.clock.now_ms())?;
+        let key = self.keys.as_ref().map(|k| &k.photos);
+        photos::store_photo(&self.conn, &dir, key, &new, self.clock.now_ms())?;
         Ok(PhotoInfo {
             already_stored: false,
             ..self.photo(&new.sha256)?
@@ -32,6 +44,13 @@ impl Store {
     /// A stored photo's details.
     pub fn photo(&self, sha256: &str) -> Result<PhotoInfo> {
         photos::photo(&self.conn, self.photos_dir().ok().as_deref(), sha256)
+    }
+
+    /// A stored photo original's bytes (its file opened when the store is encrypted), checked
+    /// against its recorded size.
+    pub fn photo_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        let info = self.photo(sha256)?;
+        photos::photo_bytes(&info, self.keys.as_ref().map(|k| &k.photos))
     }
 
     /// A stored photo's thumbnail (JPEG bytes).

@@ -2,12 +2,11 @@
 //! answered, photo originals and ledger records ([`crate::sync`]). The HTTP client calls these.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use crate::domain::{PatrolId, StoredFix};
 use crate::error::Result;
 use crate::patrol::PatrolInfo;
-use crate::store::{DeviceIdentity, Store};
+use crate::store::{DeviceIdentity, Store, cipher};
 use crate::sync::docs::{self, RejectedDoc};
 use crate::sync::engine::{
     self, Account, Applied, DOC_UPLOADS_PER_REQUEST, RECORD_UPLOADS_PER_REQUEST, SetAside,
@@ -21,7 +20,11 @@ use crate::sync::{blobs, records};
 impl Store {
     /// The sync account, or `None` before enrolment.
     pub fn sync_account(&self) -> Result<Option<Account>> {
-        engine::sync_account(&self.conn)
+        let Some(mut account) = engine::sync_account(&self.conn)? else {
+            return Ok(None);
+        };
+        account.token = cipher::sync_token(account.token, self.config.protection.secrets())?;
+        Ok(Some(account))
     }
 
     /// Reference rows received from the server, by table.
@@ -60,7 +63,8 @@ impl Store {
     ) -> Result<DeviceIdentity> {
         let now = self.clock.now_ms();
         let tx = self.conn.transaction()?;
-        engine::apply_enrolment(&tx, server_url, resp, now)?;
+        let kept = cipher::keep_token(self.config.protection.secrets(), &resp.token)?;
+        engine::apply_enrolment(&tx, server_url, resp, &kept, now)?;
         tx.commit()?;
         self.recorders.clear();
         self.require_device()
@@ -195,14 +199,9 @@ impl Store {
         docs::rejected_items(&self.conn)
     }
 
-    /// Photos stored here that the server is not known to have: (sha256, file, size).
-    pub(crate) fn photos_to_upload(&self) -> Result<Vec<(String, PathBuf, u64)>> {
-        let mut out = Vec::new();
-        for sha in blobs::photos_not_on_server(&self.conn)? {
-            let info = self.photo(&sha)?;
-            out.push((sha, info.path, info.size_bytes));
-        }
-        Ok(out)
+    /// Photos stored here that the server is not known to have (their hashes).
+    pub(crate) fn photos_to_upload(&self) -> Result<Vec<String>> {
+        blobs::photos_not_on_server(&self.conn)
     }
 
     pub(crate) fn mark_blob_on_server(&mut self, sha: &str) -> Result<()> {
@@ -217,11 +216,7 @@ impl Store {
     /// Stores a downloaded original after checking it is the photo it was asked as.
     pub(crate) fn store_downloaded_photo(&mut self, sha: &str, bytes: &[u8]) -> Result<()> {
         blobs::check_download(sha, bytes)?;
-        let dir = self.photos_dir()?;
-        let tmp = blobs::write_download(&dir, sha, bytes)?;
-        let stored = self.attach_photo(&tmp);
-        let _ = std::fs::remove_file(&tmp);
-        stored?;
+        self.attach_photo_bytes(std::path::Path::new(sha), bytes.to_vec())?;
         blobs::mark_downloaded(&self.conn, sha)
     }
 

@@ -14,6 +14,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::path::Path;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -22,8 +24,10 @@ use crate::domain::{PatrolId, SegmentId, StreetId};
 use crate::error::{Error, Result};
 use crate::matching::match_track;
 use crate::patrol::load_fixes;
+use crate::secrets::Key;
 use crate::spatial::IndexedNetwork;
 use crate::store::StoreConfig;
+use crate::store::cipher;
 use patrol_model::matching::MatchSummary;
 
 const BLOB_VERSION: u8 = 1;
@@ -65,6 +69,7 @@ pub(crate) fn network_version(conn: &Connection) -> Result<i64> {
 pub(crate) fn patrol_coverages(
     conn: &Connection,
     config: &StoreConfig,
+    key: Option<&Key>,
     now_ms: i64,
     net: &IndexedNetwork,
     patrols: &[PatrolKey],
@@ -106,7 +111,7 @@ pub(crate) fn patrol_coverages(
     // Reading fixes costs as much as matching them, so each extra thread reads on its own
     // connection (WAL readers do not block each other or the app's writes).
     let readers = if misses.len() >= PARALLEL_FROM {
-        extra_readers(conn, config)
+        extra_readers(conn, config, key)
     } else {
         Vec::new()
     };
@@ -207,11 +212,15 @@ fn look_up(
 }
 
 /// Read-only connections for the other threads (up to `max_worker_threads` in all, no more
-/// than the cores), when this store is a file and no transaction of this connection's is
+/// than the cores; each given the database `key` of an encrypted store), when this store is a file and no transaction of this connection's is
 /// open (its writes would be invisible to another connection). Each has read the fix table
 /// once, so a file it cannot use is found here. None where they cannot be opened: the work
 /// then runs on this connection alone.
-pub(crate) fn extra_readers(conn: &Connection, config: &StoreConfig) -> Vec<rusqlite::Connection> {
+pub(crate) fn extra_readers(
+    conn: &Connection,
+    config: &StoreConfig,
+    key: Option<&Key>,
+) -> Vec<rusqlite::Connection> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(config.max_worker_threads.max(1) as usize);
     let Some(path) = conn.path().filter(|p| !p.is_empty()) else {
@@ -226,6 +235,9 @@ pub(crate) fn extra_readers(conn: &Connection, config: &StoreConfig) -> Vec<rusq
     (1..threads)
         .map_while(|_| {
             let conn = rusqlite::Connection::open_with_flags(path, flags).ok()?;
+            if let Some(key) = key {
+                cipher::apply_key(&conn, key, Path::new(path)).ok()?;
+            }
             conn.busy_timeout(config.busy_timeout()).ok()?;
             conn.query_row(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM fix LIMIT 1)",

@@ -12,6 +12,7 @@ use crate::domain::{PatrolId, SegmentId, StreetId, UserId};
 use crate::error::{Error, Result};
 use crate::matching::MatchSummary;
 use crate::patrol::PatrolInfo;
+use crate::secrets::Key;
 use crate::spatial::IndexedNetwork;
 use crate::store::StoreConfig;
 use crate::streets::{self, StreetNetwork};
@@ -105,11 +106,12 @@ pub struct PeriodCoverage {
 pub(crate) fn patrol_coverage(
     conn: &Connection,
     config: &StoreConfig,
+    key: Option<&Key>,
     now_ms: i64,
     net: &IndexedNetwork,
     info: &PatrolInfo,
 ) -> Result<PatrolCoverage> {
-    let (coverage, matching) = cover_patrols(conn, config, now_ms, net, &[info.id])?;
+    let (coverage, matching) = cover_patrols(conn, config, key, now_ms, net, &[info.id])?;
     let mut assigned = assigned_streets(conn, &net.network, Some(&info.user_id.to_string()))?;
     let (planned, unknown_planned_streets) = resolve_planned(&net.network, &info.planned_streets);
     assigned.extend(planned);
@@ -136,9 +138,14 @@ pub(crate) fn user_id_by_name(conn: &Connection, name: &str) -> Option<String> {
 
 /// Coverage of `patrols` (newest first, as listed) together, against the streets assigned to
 /// `user` (anyone's when `None`) and those the patrols set out to cover.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "storage functions take the store's parts one by one (connection, config, key, clock)"
+)]
 pub(crate) fn period_coverage(
     conn: &Connection,
     config: &StoreConfig,
+    key: Option<&Key>,
     now_ms: i64,
     net: &IndexedNetwork,
     query: &PeriodQuery,
@@ -146,7 +153,7 @@ pub(crate) fn period_coverage(
     patrols: &[PatrolInfo],
 ) -> Result<PeriodCoverage> {
     let ids: Vec<PatrolId> = patrols.iter().rev().map(|p| p.id).collect();
-    let (coverage, matching) = cover_patrols(conn, config, now_ms, net, &ids)?;
+    let (coverage, matching) = cover_patrols(conn, config, key, now_ms, net, &ids)?;
     let mut assigned = assigned_streets(conn, &net.network, user)?;
     for p in patrols {
         assigned.extend(resolve_planned(&net.network, &p.planned_streets).0);
@@ -181,6 +188,7 @@ pub(crate) fn check_period(query: &PeriodQuery) -> Result<()> {
 fn cover_patrols(
     conn: &Connection,
     config: &StoreConfig,
+    key: Option<&Key>,
     now_ms: i64,
     net: &IndexedNetwork,
     ids: &[PatrolId],
@@ -188,7 +196,7 @@ fn cover_patrols(
     let keys = cache::patrol_keys(conn, ids)?;
     let mut coverage = Coverage::new();
     let mut summary = MatchSummary::default();
-    for (c, s) in cache::patrol_coverages(conn, config, now_ms, net, &keys)? {
+    for (c, s) in cache::patrol_coverages(conn, config, key, now_ms, net, &keys)? {
         coverage.add(&c);
         summary.merge(&s);
     }

@@ -397,8 +397,22 @@ fn figures(c: &crate::coverage::Coverage, net: &crate::spatial::IndexedNetwork) 
 
 #[test]
 fn many_patrols_are_matched_on_every_core_and_cached_once_stopped() {
+    matched_on_every_core_and_cached(crate::Protection::Clear);
+}
+
+#[test]
+fn an_encrypted_store_matches_on_every_core_too() {
+    let secrets = crate::secrets::MemorySecretStore::new();
+    matched_on_every_core_and_cached(crate::Protection::Encrypted(secrets));
+}
+
+fn matched_on_every_core_and_cached(protection: crate::Protection) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("phone.db"), StoreConfig::default()).unwrap();
+    let config = StoreConfig {
+        protection,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path().join("phone.db"), config).unwrap();
     let (mut store, proj) = store_at(
         store,
         &[
@@ -435,7 +449,8 @@ fn many_patrols_are_matched_on_every_core_and_cached_once_stopped() {
 
     // While a sync holds the write lock, a report still comes out; nothing is cached and the
     // connection is not left inside a transaction.
-    let other = rusqlite::Connection::open(dir.path().join("phone.db")).unwrap();
+    let other = store.open_another().unwrap();
+    let other = other.connection();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
     let locked_out = store.patrol_coverages(&net, &keys).unwrap();
     assert!(store.connection().is_autocommit());

@@ -6,6 +6,7 @@
 //! newer than the code is refused untouched. Why each pragma is set is written down in
 //! `docs/db-pragmas.md`.
 
+pub(crate) mod cipher;
 pub(crate) mod device;
 mod schema;
 
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+pub use cipher::Protection;
 pub use device::DeviceIdentity;
 pub use schema::SCHEMA_VERSION;
 
@@ -65,6 +67,9 @@ pub struct StoreConfig {
     /// extra one with a read-only connection of its own), never more than the cores; 1 keeps
     /// the work on the caller's thread.
     pub max_worker_threads: u32,
+    /// Encrypted at rest with keys from the platform's secret store, or plain (see
+    /// [`Protection`]).
+    pub protection: Protection,
 }
 
 impl StoreConfig {
@@ -86,6 +91,7 @@ impl Default for StoreConfig {
             photos_dir: None,
             photo_limits: PhotoLimits::default(),
             max_worker_threads: 4,
+            protection: Protection::Clear,
         }
     }
 }
@@ -121,6 +127,8 @@ pub struct Store {
     pub(crate) recorders: HashMap<i64, RecorderState>,
     /// The street network and its R-tree, loaded on first use and dropped by an import.
     pub(crate) network_cache: NetworkCache,
+    /// The keys this store is open with, when it is encrypted.
+    pub(crate) keys: Option<Arc<cipher::Keys>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -145,11 +153,23 @@ impl Store {
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         config.track.validate()?;
+        let in_memory = path.as_os_str() == ":memory:" || path.as_os_str().is_empty();
+        let keys = match config.protection.secrets() {
+            None => None,
+            Some(secrets) => {
+                let photos = crate::photos::photos_dir(config.photos_dir.as_deref(), &path).ok();
+                let file = (!in_memory).then_some(path.as_path());
+                Some(Arc::new(cipher::unlock(file, secrets, photos.as_deref())?))
+            }
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(e, &path))?;
+        if let Some(keys) = &keys {
+            cipher::apply_key(&conn, &keys.database, &path)?;
+        }
         let mut store = Store {
             conn,
             path,
@@ -157,9 +177,13 @@ impl Store {
             clock,
             recorders: HashMap::new(),
             network_cache: Default::default(),
+            keys,
         };
         store.prepare().map_err(|e| reclassify(e, &store.path))?;
         store.migrate()?;
+        if let Some(secrets) = store.config.protection.secrets() {
+            cipher::move_token_out(&store.conn, secrets)?;
+        }
         Ok(store)
     }
 
@@ -278,6 +302,16 @@ impl Store {
             .conn
             .execute_batch("PRAGMA optimize; PRAGMA wal_checkpoint(TRUNCATE);");
         self.conn.close().map_err(|(_, e)| Error::from(e))
+    }
+
+    /// Whether the store is encrypted at rest (SQLCipher, photos sealed).
+    pub fn is_encrypted(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// The database key of an encrypted store, for the extra connections a report opens.
+    pub(crate) fn database_key(&self) -> Option<&crate::secrets::Key> {
+        self.keys.as_ref().map(|k| &k.database)
     }
 
     /// Raw access for the crate's own modules and for tests that inspect the file.

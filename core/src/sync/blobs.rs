@@ -3,8 +3,6 @@
 //! they wait for wifi unless the policy allows cellular. Documents carry thumbnails, so a photo
 //! can be shown before its original arrives.
 
-use std::path::{Path, PathBuf};
-
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
@@ -56,21 +54,6 @@ pub(crate) fn check_download(sha: &str, bytes: &[u8]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Writes a downloaded original (checked) into the photo folder `dir` under a temporary name;
-/// returns the file to add to the photo store.
-pub(crate) fn write_download(dir: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let tmp = dir.join(format!(".incoming-{sha}"));
-    std::fs::write(&tmp, bytes).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    Ok(tmp)
 }
 
 /// Records that a downloaded original is stored here (and so on the server too).

@@ -630,17 +630,21 @@ fn sync_photos(
     Ok(())
 }
 
-/// Uploads photo originals (sha256, file, size); `done` counts on towards `total` for progress.
+/// Uploads photo originals (by hash); `done` counts on towards `total` for progress.
 fn upload_photos(
     store: &mut Store,
     client: &mut SyncClient<'_>,
-    up: Vec<(String, std::path::PathBuf, u64)>,
+    up: Vec<String>,
     done: &mut u64,
     total: u64,
     progress: &dyn SyncProgress,
 ) -> Result<()> {
-    for (sha, path, size) in up {
-        match photos::upload_photo(client, &sha, &path, size)? {
+    for sha in up {
+        let upload = match store.photo_bytes(&sha) {
+            Ok(bytes) => photos::upload_photo(client, &sha, &bytes)?,
+            Err(e) => PhotoUpload::SetAside(format!("the original cannot be read: {e}")),
+        };
+        match upload {
             PhotoUpload::Stored => {
                 store.mark_blob_on_server(&sha)?;
                 client.report.photos_up += 1;

@@ -168,11 +168,13 @@ pub(crate) fn sync_account(conn: &Connection) -> Result<Option<Account>> {
 }
 
 /// Sets this store up as the device the server just enrolled (see
-/// [`crate::Store::apply_enrolment`]), inside the caller's transaction.
+/// [`crate::Store::apply_enrolment`]), inside the caller's transaction; the account keeps
+/// `token_kept` (the token, or nothing when the secret store keeps it).
 pub(crate) fn apply_enrolment(
     tx: &Transaction<'_>,
     server_url: &str,
     resp: &EnrolResponse,
+    token_kept: &str,
     now: i64,
 ) -> Result<()> {
     let existing: Option<(String, String)> = tx
@@ -204,7 +206,7 @@ pub(crate) fn apply_enrolment(
     tx.execute(
         "INSERT OR REPLACE INTO sync_account (singleton, server_url, token, cursor, enrolled_at_ms)
          VALUES (1, ?1, ?2, COALESCE((SELECT cursor FROM sync_account), 0), ?3)",
-        params![server_url, resp.token, now],
+        params![server_url, token_kept, now],
     )?;
     Ok(())
 }

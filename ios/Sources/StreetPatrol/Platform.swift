@@ -12,7 +12,9 @@ import Network
 
 extension PatrolStore {
     /// Opens (creating if needed) the store `fileName` in the app's Application Support
-    /// directory, off the caller's thread (opening may migrate the schema). Pass a
+    /// directory, off the caller's thread (opening may migrate the schema, or encrypt a plain
+    /// store from an earlier version in place). Its keys and the sync token live in `secrets`,
+    /// the Keychain unless told otherwise. Pass a
     /// `PathNetworkMonitor` as `network` (and close it with the store) once the app syncs; sync
     /// goes over `URLSession` unless `http` says otherwise.
     public static func `open`(
@@ -20,14 +22,17 @@ extension PatrolStore {
         settings: StoreSettings = StoreSettings(),
         network: NetworkMonitor? = nil,
         clock: WallClock? = nil,
-        http: HttpClient = URLSessionHttpClient()
+        http: HttpClient = URLSessionHttpClient(),
+        secrets: SecretStore = KeychainSecretStore()
     ) async throws -> PatrolStore {
         try await Task.detached(priority: .userInitiated) {
             let folder = try FileManager.default.url(
                 for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
             )
             let path = folder.appendingPathComponent(fileName).path
-            return try PatrolStore.open(path: path, settings: settings, clock: clock, network: network, http: http)
+            return try PatrolStore.open(
+                path: path, secrets: secrets, settings: settings, clock: clock, network: network, http: http
+            )
         }.value
     }
 }

@@ -4,16 +4,30 @@
 
 use std::io::Write;
 
-use patrol_core::{NewFix, Role, Store, StoreConfig};
+use std::sync::Arc;
+
+use patrol_core::secrets::FileSecretStore;
+use patrol_core::{NewFix, Protection, Role, Store, StoreConfig};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(db), Some(seed)) = (args.next(), args.next()) else {
-        eprintln!("usage: fix_writer DB SEED");
+        eprintln!("usage: fix_writer DB SEED [encrypted]");
         std::process::exit(2);
     };
     let seed: u64 = seed.parse().unwrap_or(1);
-    let mut store = Store::open(&db, StoreConfig::default()).expect("open store");
+    // `encrypted`: as the app opens it, the keys in `<db>.secrets`.
+    let protection = match args.next().as_deref() {
+        Some("encrypted") => {
+            Protection::Encrypted(Arc::new(FileSecretStore::beside(std::path::Path::new(&db))))
+        }
+        _ => Protection::Clear,
+    };
+    let config = StoreConfig {
+        protection,
+        ..StoreConfig::default()
+    };
+    let mut store = Store::open(&db, config).expect("open store");
     if store.device().expect("read device").is_none() {
         store.init_device("crash", Role::Chief, None).expect("init");
     }

@@ -1,11 +1,11 @@
 //! The district side of the demo: a patrol-server on loopback with the 八角 neighbourhood as its
 //! street network, the people of one street team, and their phones enrolled.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use patrol_core::streets::StreetImportOptions;
 use patrol_core::sync::wire::Scope;
 use patrol_core::sync::{NativeTransport, NetworkState, NoProgress, SyncPolicy, SyncReport};
-use patrol_core::{Role, Store, StoreConfig, UserId};
+use patrol_core::{Role, Store, UserId};
 use patrol_server::{ServerConfig, ServerThread, admin, network};
 use serde_json::json;
 
@@ -144,8 +144,7 @@ pub fn set_up(
         } else {
             dir.join(format!("phone-{i}.db"))
         };
-        let mut store = Store::open(&path, StoreConfig::default())
-            .with_context(|| format!("opening {}", path.display()))?;
+        let mut store = crate::output::open_store(&path)?;
         if store.device()?.is_some() {
             anyhow::bail!(
                 "{} already holds a device's data; the demo needs a new store (choose another --db)",

@@ -56,24 +56,8 @@ fn resume_point(client: &mut SyncClient<'_>, path: &str, len: usize) -> Result<O
 pub(super) fn upload_photo(
     client: &mut SyncClient<'_>,
     sha: &str,
-    file: &std::path::Path,
-    size: u64,
+    bytes: &[u8],
 ) -> Result<PhotoUpload> {
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            return Ok(PhotoUpload::SetAside(format!(
-                "the original {} cannot be read: {e}",
-                file.display()
-            )));
-        }
-    };
-    if bytes.len() as u64 != size {
-        return Ok(PhotoUpload::SetAside(format!(
-            "the original on this device is {} bytes, not {size}",
-            bytes.len()
-        )));
-    }
     let path = format!("/v1/blobs/{sha}");
     let len = bytes.len();
     let Some(mut offset) = resume_point(client, &path, len)? else {

@@ -1624,6 +1624,12 @@ public protocol PatrolStoreProtocol: AnyObject, Sendable {
     func photo(sha256: String) throws  -> PhotoInfo
     
     /**
+     * A stored photo's original (JPEG or PNG bytes, as attached), opened on a worker thread;
+     * `NotFound` when this store does not have it, `Io` when its file is damaged.
+     */
+    func photoBytes(sha256: String) async throws  -> Data
+    
+    /**
      * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
      * other devices: their thumbnails are in `IssueView.photos`.)
      */
@@ -1962,17 +1968,19 @@ open class PatrolStore: PatrolStoreProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens (creating if needed) the store at `path` and brings its schema up to date.
-     * `clock` replaces the system clock (tests); `network` tells sync which network the device
-     * is on; `http` carries enrolment and sync (the platform's HTTP stack; without one they fail
-     * with `InvalidState`). Fails with `NotADatabase` or `DatabaseTooNew` leaving the file
-     * untouched.
+     * Opens (creating if needed) the store at `path`, encrypted at rest with keys kept in
+     * `secrets` (the platform's secret store), and brings its schema up to date; a plain store
+     * from an earlier version is encrypted in place first. `clock` replaces the system clock
+     * (tests); `network` tells sync which network the device is on; `http` carries enrolment
+     * and sync (the platform's HTTP stack; without one they fail with `InvalidState`). Fails
+     * with `NotADatabase`, `DatabaseTooNew` or `KeyUnavailable` leaving the file untouched.
      */
-public static func `open`(path: String, settings: StoreSettings = StoreSettings(), clock: WallClock? = nil, network: NetworkMonitor? = nil, http: HttpClient? = nil)throws  -> PatrolStore  {
+public static func `open`(path: String, secrets: SecretStore, settings: StoreSettings = StoreSettings(), clock: WallClock? = nil, network: NetworkMonitor? = nil, http: HttpClient? = nil)throws  -> PatrolStore  {
     return try  FfiConverterTypePatrolStore_lift(try rustCallWithError(FfiConverterTypePatrolError_lift) {
         uniffiCallStatus in
     uniffi_patrol_ffi_fn_constructor_patrolstore_open(
         FfiConverterString.lower(path),
+        FfiConverterTypeSecretStore_lower(secrets),
         FfiConverterTypeStoreSettings_lower(settings),
         FfiConverterOptionTypeWallClock.lower(clock),
         FfiConverterOptionTypeNetworkMonitor.lower(network),
@@ -2425,6 +2433,26 @@ open func photo(sha256: String)throws  -> PhotoInfo  {
         FfiConverterString.lower(sha256),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * A stored photo's original (JPEG or PNG bytes, as attached), opened on a worker thread;
+     * `NotFound` when this store does not have it, `Io` when its file is damaged.
+     */
+open func photoBytes(sha256: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_patrol_ffi_fn_method_patrolstore_photo_bytes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sha256)
+                )
+            },
+            pollFunc: ffi_patrol_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_patrol_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_patrol_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypePatrolError_lift
+        )
 }
     
     /**
@@ -3666,6 +3694,309 @@ public func FfiConverterTypeRecordingStateListener_lift(_ handle: UInt64) throws
 #endif
 public func FfiConverterTypeRecordingStateListener_lower(_ value: RecordingStateListener) -> UInt64 {
     return FfiConverterTypeRecordingStateListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Keeps small secrets by name, protected by the platform (hardware-backed where it can be),
+ * for this app only and on this device only (not in backups: a store restored without its key
+ * is refused, and the device enrols again).
+ */
+public protocol SecretStore: AnyObject, Sendable {
+    
+    /**
+     * The secret called `name`, or null when there is none.
+     */
+    func get(name: String) throws  -> Data?
+    
+    /**
+     * Keeps `value` under `name`, replacing what was there; durable when it returns.
+     */
+    func put(name: String, value: Data) throws 
+    
+    /**
+     * Forgets the secret called `name` (nothing when there is none).
+     */
+    func delete(name: String) throws 
+    
+}
+/**
+ * Keeps small secrets by name, protected by the platform (hardware-backed where it can be),
+ * for this app only and on this device only (not in backups: a store restored without its key
+ * is refused, and the device enrols again).
+ */
+open class SecretStoreImpl: SecretStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_patrol_ffi_fn_clone_secretstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_patrol_ffi_fn_free_secretstore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The secret called `name`, or null when there is none.
+     */
+open func get(name: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_secretstore_get(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Keeps `value` under `name`, replacing what was there; durable when it returns.
+     */
+open func put(name: String, value: Data)throws   {try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_secretstore_put(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterData.lower(value),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Forgets the secret called `name` (nothing when there is none).
+     */
+open func delete(name: String)throws   {try rustCallWithError(FfiConverterTypeSecretStoreError_lift) {
+        uniffiCallStatus in
+    uniffi_patrol_ffi_fn_method_secretstore_delete(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSecretStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSecretStore = UniffiVTableCallbackInterfaceSecretStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSecretStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SecretStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSecretStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SecretStore: handle missing in uniffiClone")
+            }
+        },
+        get: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.get(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        },
+        put: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            value: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.put(
+                     name: try FfiConverterString.lift(name),
+                     value: try FfiConverterData.lift(value)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        },
+        delete: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSecretStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.delete(
+                     name: try FfiConverterString.lift(name)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeSecretStoreError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSecretStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSecretStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSecretStore() {
+    uniffi_patrol_ffi_fn_init_callback_vtable_secretstore(UniffiCallbackInterfaceSecretStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecretStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SecretStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SecretStore
+
+    public static func lift(_ handle: UInt64) throws -> SecretStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SecretStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SecretStore) -> UInt64 {
+         if let rustImpl = value as? SecretStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SecretStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStore_lift(_ handle: UInt64) throws -> SecretStore {
+    return try FfiConverterTypeSecretStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStore_lower(_ value: SecretStore) -> UInt64 {
+    return FfiConverterTypeSecretStore.lower(value)
 }
 
 
@@ -7125,10 +7456,6 @@ public struct PhotoInfo: Equatable, Hashable {
     public var orientation: UInt16?
     public var thumbnailBytes: UInt64
     /**
-     * Where the original is kept (beside the database, in `<db>.photos/`).
-     */
-    public var path: String
-    /**
      * It was already in the store (the same content attached before).
      */
     public var alreadyStored: Bool
@@ -7152,9 +7479,6 @@ public struct PhotoInfo: Equatable, Hashable {
          * EXIF orientation 1-8 (already applied to the thumbnail).
          */orientation: UInt16?, thumbnailBytes: UInt64, 
         /**
-         * Where the original is kept (beside the database, in `<db>.photos/`).
-         */path: String, 
-        /**
          * It was already in the store (the same content attached before).
          */alreadyStored: Bool) {
         self.sha256 = sha256
@@ -7167,7 +7491,6 @@ public struct PhotoInfo: Equatable, Hashable {
         self.lon = lon
         self.orientation = orientation
         self.thumbnailBytes = thumbnailBytes
-        self.path = path
         self.alreadyStored = alreadyStored
     }
 
@@ -7197,7 +7520,6 @@ public struct FfiConverterTypePhotoInfo: FfiConverterRustBuffer {
                 lon: FfiConverterOptionDouble.read(from: &buf), 
                 orientation: FfiConverterOptionUInt16.read(from: &buf), 
                 thumbnailBytes: FfiConverterUInt64.read(from: &buf), 
-                path: FfiConverterString.read(from: &buf), 
                 alreadyStored: FfiConverterBool.read(from: &buf)
         )
     }
@@ -7213,7 +7535,6 @@ public struct FfiConverterTypePhotoInfo: FfiConverterRustBuffer {
         FfiConverterOptionDouble.write(value.lon, into: &buf)
         FfiConverterOptionUInt16.write(value.orientation, into: &buf)
         FfiConverterUInt64.write(value.thumbnailBytes, into: &buf)
-        FfiConverterString.write(value.path, into: &buf)
         FfiConverterBool.write(value.alreadyStored, into: &buf)
     }
 }
@@ -11160,6 +11481,20 @@ enum PatrolError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case DatabaseTooNew(found: Int64, supported: Int64, reason: String
     )
     /**
+     * The store is encrypted and the key in the platform's secret store does not open it
+     * (`missing`: there is no key at all, as after a restore of the app's files without its
+     * keystore). The file was left untouched; the data can only come back from the server
+     * (enrol a new store) or with the original key.
+     */
+    case KeyUnavailable(missing: Bool, reason: String
+    )
+    /**
+     * The platform's secret store (Keystore, Keychain) failed when the core asked it for a key
+     * or the sync token.
+     */
+    case SecretStore(reason: String
+    )
+    /**
      * A file could not be read or written.
      */
     case Io(reason: String
@@ -11253,32 +11588,39 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
             supported: try FfiConverterInt64.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Io(
+        case 6: return .KeyUnavailable(
+            missing: try FfiConverterBool.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .NotAllowed(
+        case 7: return .SecretStore(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .Io(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .NotAllowed(
             role: try FfiConverterTypeRole.read(from: &buf), 
             action: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .Network(
+        case 10: return .Network(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Server(
+        case 11: return .Server(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Protocol(
+        case 12: return .Protocol(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Interrupted(
+        case 13: return .Interrupted(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Storage(
+        case 14: return .Storage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Internal(
+        case 15: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -11322,47 +11664,58 @@ public struct FfiConverterTypePatrolError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Io(reason):
+        case let .KeyUnavailable(missing,reason):
             writeInt(&buf, Int32(6))
+            FfiConverterBool.write(missing, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .SecretStore(reason):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Io(reason):
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotAllowed(role,action,reason):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(9))
             FfiConverterTypeRole.write(role, into: &buf)
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Network(reason):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Server(status,code,reason):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .Protocol(reason):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Interrupted(reason):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
-            
-        
-        case let .Storage(reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Internal(reason):
+        case let .Interrupted(reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Storage(reason):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Internal(reason):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -11945,6 +12298,84 @@ public func FfiConverterTypeRole_lower(_ value: Role) -> RustBuffer {
 
 
 /**
+ * The platform's secret store failed.
+ */
+public 
+enum SecretStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    case Failed(reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension SecretStoreError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecretStoreError: FfiConverterRustBuffer {
+    typealias SwiftType = SecretStoreError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretStoreError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Failed(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SecretStoreError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Failed(reason):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStoreError_lift(_ buf: RustBuffer) throws -> SecretStoreError {
+    return try FfiConverterTypeSecretStoreError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecretStoreError_lower(_ value: SecretStoreError) -> RustBuffer {
+    return FfiConverterTypeSecretStoreError.lower(value)
+}
+
+
+/**
  * The file formats a track is exported in.
  */
 
@@ -12133,6 +12564,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -14220,6 +14675,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_wallclock_now_ms() != 18600) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_patrol_ffi_checksum_method_secretstore_get() != 7682) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_secretstore_put() != 16847) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_secretstore_delete() != 62326) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() != 56978) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14299,6 +14763,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_photo() != 10893) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_patrol_ffi_checksum_method_patrolstore_photo_bytes() != 49323) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail() != 61628) {
@@ -14457,7 +14924,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_patrol_ffi_checksum_method_canceltoken_is_cancelled() != 6803) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_patrol_ffi_checksum_constructor_patrolstore_open() != 32801) {
+    if (uniffi_patrol_ffi_checksum_constructor_patrolstore_open() != 33952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_patrol_ffi_checksum_constructor_canceltoken_new() != 38333) {
@@ -14469,6 +14936,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitNetworkMonitor()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitRecordingStateListener()
+    uniffiCallbackInitSecretStore()
     uniffiCallbackInitWallClock()
     return InitializationResult.ok
 }()

@@ -16,6 +16,7 @@ import org.streetpatrol.ffi.Fix
 import org.streetpatrol.ffi.NetworkMonitor
 import org.streetpatrol.ffi.NetworkState
 import org.streetpatrol.ffi.PatrolStore
+import org.streetpatrol.ffi.SecretStore
 import org.streetpatrol.ffi.StoreSettings
 import org.streetpatrol.ffi.HttpClient
 import org.streetpatrol.ffi.WallClock
@@ -27,7 +28,9 @@ import org.streetpatrol.ffi.WallClock
 /**
  * Opens (creating if needed) the store in the app's database directory
  * (`context.getDatabasePath(fileName)`), so Android's backup rules and "clear storage" treat it
- * like any app database, on [io] (opening may migrate the schema). Pass an
+ * like any app database, on [io] (opening may migrate the schema, or encrypt a plain store
+ * from an earlier version in place). Its keys and the sync token live in [secrets], Android
+ * Keystore unless told otherwise. Pass an
  * [AndroidNetworkMonitor] as [network] (and close it with the store) once the app syncs; sync
  * goes over the platform's [HttpURLConnection][JavaNetHttpClient] unless [http] says otherwise.
  */
@@ -38,11 +41,12 @@ suspend fun PatrolStore.Companion.open(
     network: NetworkMonitor? = null,
     clock: WallClock? = null,
     http: HttpClient = JavaNetHttpClient(),
+    secrets: SecretStore = KeystoreSecretStore(context),
     io: CoroutineDispatcher = Dispatchers.IO,
 ): PatrolStore = withContext(io) {
     val file = context.getDatabasePath(fileName)
     file.parentFile?.mkdirs() // SQLite creates the file, not its directory
-    open(file.path, settings, clock, network, http)
+    open(file.path, secrets, settings, clock, network, http)
 }
 
 /**

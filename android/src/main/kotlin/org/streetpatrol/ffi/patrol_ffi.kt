@@ -681,6 +681,15 @@ internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.
 internal interface UniffiCallbackInterfaceWallClockMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: LongByReference,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceSecretStoreMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSecretStoreMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSecretStoreMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "send")
 internal open class UniffiVTableCallbackInterfaceHttpClient(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -801,6 +810,31 @@ internal open class UniffiVTableCallbackInterfaceWallClock(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "get", "put", "delete")
+internal open class UniffiVTableCallbackInterfaceSecretStore(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `get`: UniffiCallbackInterfaceSecretStoreMethod0? = null,
+    @JvmField internal var `put`: UniffiCallbackInterfaceSecretStoreMethod1? = null,
+    @JvmField internal var `delete`: UniffiCallbackInterfaceSecretStoreMethod2? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `get`: UniffiCallbackInterfaceSecretStoreMethod0? = null,
+        `put`: UniffiCallbackInterfaceSecretStoreMethod1? = null,
+        `delete`: UniffiCallbackInterfaceSecretStoreMethod2? = null,
+    ): UniffiVTableCallbackInterfaceSecretStore(`uniffiFree`,`uniffiClone`,`get`,`put`,`delete`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSecretStore) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `get` = other.`get`
+        `put` = other.`put`
+        `delete` = other.`delete`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -845,6 +879,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_patrol_ffi_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_wallclock_now_ms(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_secretstore_get(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_secretstore_put(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_secretstore_delete(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage(
     ): Int
@@ -899,6 +939,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_attach_photo(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_photo(
+    ): Int
+    external fun uniffi_patrol_ffi_checksum_method_patrolstore_photo_bytes(
     ): Int
     external fun uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail(
     ): Int
@@ -1029,6 +1071,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceNetworkMonitor.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         uniffiCallbackInterfaceRecordingStateListener.register(this)
+        uniffiCallbackInterfaceSecretStore.register(this)
         uniffiCallbackInterfaceWallClock.register(this)
         
     }
@@ -1086,11 +1129,23 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_patrol_ffi_fn_method_wallclock_now_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_patrol_ffi_fn_clone_secretstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_patrol_ffi_fn_free_secretstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_init_callback_vtable_secretstore(`vtable`: UniffiVTableCallbackInterfaceSecretStore,
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_secretstore_get(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_secretstore_put(`ptr`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_patrol_ffi_fn_method_secretstore_delete(`ptr`: Long,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_patrol_ffi_fn_clone_patrolstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_patrol_ffi_fn_free_patrolstore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_patrol_ffi_fn_constructor_patrolstore_open(`path`: RustBuffer.ByValue,`settings`: RustBuffer.ByValue,`clock`: RustBuffer.ByValue,`network`: RustBuffer.ByValue,`http`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_patrol_ffi_fn_constructor_patrolstore_open(`path`: RustBuffer.ByValue,`secrets`: Long,`settings`: RustBuffer.ByValue,`clock`: RustBuffer.ByValue,`network`: RustBuffer.ByValue,`http`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_patrol_coverage(`ptr`: Long,`patrolId`: RustBuffer.ByValue,
     ): Long
@@ -1146,6 +1201,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_photo(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_patrol_ffi_fn_method_patrolstore_photo_bytes(`ptr`: Long,`sha256`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_patrol_ffi_fn_method_patrolstore_photo_thumbnail(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_patrol_ffi_fn_method_patrolstore_add_points_rule(`ptr`: Long,`kind`: RustBuffer.ByValue,`points`: Long,`perBag`: Long,`validFromMs`: Long,`description`: RustBuffer.ByValue,`dailyCap`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1413,6 +1470,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_wallclock_now_ms() and 0xFFFF) != 18600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_patrol_ffi_checksum_method_secretstore_get() and 0xFFFF) != 7682) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_secretstore_put() and 0xFFFF) != 16847) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_secretstore_delete() and 0xFFFF) != 62326) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_patrol_coverage() and 0xFFFF) != 56978) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1492,6 +1558,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_photo() and 0xFFFF) != 10893) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_photo_bytes() and 0xFFFF) != 49323) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_method_patrolstore_photo_thumbnail() and 0xFFFF) != 61628) {
@@ -1650,7 +1719,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_patrol_ffi_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 6803) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_patrol_ffi_checksum_constructor_patrolstore_open() and 0xFFFF) != 32801) {
+    if ((lib.uniffi_patrol_ffi_checksum_constructor_patrolstore_open() and 0xFFFF) != 33952) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_patrol_ffi_checksum_constructor_canceltoken_new() and 0xFFFF) != 38333) {
@@ -3663,6 +3732,12 @@ public interface PatrolStoreInterface {
     fun `photo`(`sha256`: kotlin.String): PhotoInfo
     
     /**
+     * A stored photo's original (JPEG or PNG bytes, as attached), opened on a worker thread;
+     * `NotFound` when this store does not have it, `Io` when its file is damaged.
+     */
+    suspend fun `photoBytes`(`sha256`: kotlin.String): kotlin.ByteArray
+    
+    /**
      * A stored photo's thumbnail: JPEG bytes, at most ~320 px a side. (Photos of issues from
      * other devices: their thumbnails are in `IssueView.photos`.)
      */
@@ -4642,6 +4717,32 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     )
     }
     
+
+    
+    /**
+     * A stored photo's original (JPEG or PNG bytes, as attached), opened on a worker thread;
+     * `NotFound` when this store does not have it, `Io` when its file is damaged.
+     */
+    @Throws(PatrolException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `photoBytes`(`sha256`: kotlin.String) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_patrol_ffi_fn_method_patrolstore_photo_bytes(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`sha256`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_patrol_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_patrol_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        PatrolException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -5647,19 +5748,21 @@ open class PatrolStore: Disposable, AutoCloseable, PatrolStoreInterface
     companion object {
         
     /**
-     * Opens (creating if needed) the store at `path` and brings its schema up to date.
-     * `clock` replaces the system clock (tests); `network` tells sync which network the device
-     * is on; `http` carries enrolment and sync (the platform's HTTP stack; without one they fail
-     * with `InvalidState`). Fails with `NotADatabase` or `DatabaseTooNew` leaving the file
-     * untouched.
+     * Opens (creating if needed) the store at `path`, encrypted at rest with keys kept in
+     * `secrets` (the platform's secret store), and brings its schema up to date; a plain store
+     * from an earlier version is encrypted in place first. `clock` replaces the system clock
+     * (tests); `network` tells sync which network the device is on; `http` carries enrolment
+     * and sync (the platform's HTTP stack; without one they fail with `InvalidState`). Fails
+     * with `NotADatabase`, `DatabaseTooNew` or `KeyUnavailable` leaving the file untouched.
      */
-    @Throws(PatrolException::class) fun `open`(`path`: kotlin.String, `settings`: StoreSettings = StoreSettings(), `clock`: WallClock? = null, `network`: NetworkMonitor? = null, `http`: HttpClient? = null): PatrolStore {
+    @Throws(PatrolException::class) fun `open`(`path`: kotlin.String, `secrets`: SecretStore, `settings`: StoreSettings = StoreSettings(), `clock`: WallClock? = null, `network`: NetworkMonitor? = null, `http`: HttpClient? = null): PatrolStore {
             return FfiConverterTypePatrolStore.lift(
     uniffiRustCallWithError(PatrolException) { _status ->
     UniffiLib.uniffi_patrol_ffi_fn_constructor_patrolstore_open(
     
         
         FfiConverterString.lower(`path`),
+        FfiConverterTypeSecretStore.lower(`secrets`),
         FfiConverterTypeStoreSettings.lower(`settings`),
         FfiConverterOptionalTypeWallClock.lower(`clock`),
         FfiConverterOptionalTypeNetworkMonitor.lower(`network`),
@@ -6374,6 +6477,422 @@ public object FfiConverterTypeRecordingStateListener: FfiConverter<RecordingStat
     override fun allocationSize(value: RecordingStateListener) = 8UL
 
     override fun write(value: RecordingStateListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Keeps small secrets by name, protected by the platform (hardware-backed where it can be),
+ * for this app only and on this device only (not in backups: a store restored without its key
+ * is refused, and the device enrols again).
+ */
+public interface SecretStore {
+    
+    /**
+     * The secret called `name`, or null when there is none.
+     */
+    fun `get`(`name`: kotlin.String): kotlin.ByteArray?
+    
+    /**
+     * Keeps `value` under `name`, replacing what was there; durable when it returns.
+     */
+    fun `put`(`name`: kotlin.String, `value`: kotlin.ByteArray)
+    
+    /**
+     * Forgets the secret called `name` (nothing when there is none).
+     */
+    fun `delete`(`name`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Keeps small secrets by name, protected by the platform (hardware-backed where it can be),
+ * for this app only and on this device only (not in backups: a store restored without its key
+ * is refused, and the device enrols again).
+ */
+open class SecretStoreImpl: Disposable, AutoCloseable, SecretStore
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_patrol_ffi_fn_free_secretstore(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_patrol_ffi_fn_clone_secretstore(handle, status)
+        }
+    }
+
+    
+    /**
+     * The secret called `name`, or null when there is none.
+     */
+    @Throws(SecretStoreException::class)override fun `get`(`name`: kotlin.String): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SecretStoreException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_secretstore_get(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Keeps `value` under `name`, replacing what was there; durable when it returns.
+     */
+    @Throws(SecretStoreException::class)override fun `put`(`name`: kotlin.String, `value`: kotlin.ByteArray)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SecretStoreException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_secretstore_put(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterByteArray.lower(`value`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Forgets the secret called `name` (nothing when there is none).
+     */
+    @Throws(SecretStoreException::class)override fun `delete`(`name`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SecretStoreException) { _status ->
+    UniffiLib.uniffi_patrol_ffi_fn_method_secretstore_delete(
+        it,
+        
+        FfiConverterString.lower(`name`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSecretStore {
+    internal object `get`: UniffiCallbackInterfaceSecretStoreMethod0 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSecretStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`get`(
+                    FfiConverterString.lift(`name`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray? -> uniffiOutReturn.setValue(FfiConverterOptionalByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SecretStoreException -> FfiConverterTypeSecretStoreError.lower(e) }
+            )
+        }
+    }
+    internal object `put`: UniffiCallbackInterfaceSecretStoreMethod1 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`value`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSecretStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`put`(
+                    FfiConverterString.lift(`name`),
+                    FfiConverterByteArray.lift(`value`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SecretStoreException -> FfiConverterTypeSecretStoreError.lower(e) }
+            )
+        }
+    }
+    internal object `delete`: UniffiCallbackInterfaceSecretStoreMethod2 {
+        override fun callback(`uniffiHandle`: Long,`name`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSecretStore.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`delete`(
+                    FfiConverterString.lift(`name`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: SecretStoreException -> FfiConverterTypeSecretStoreError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSecretStore.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSecretStore.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSecretStore.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `get`,
+        `put`,
+        `delete`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_patrol_ffi_fn_init_callback_vtable_secretstore(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSecretStore: FfiConverter<SecretStore, Long> {
+    internal val handleMap = UniffiHandleMap<SecretStore>()
+
+    override fun lower(value: SecretStore): Long {
+        if (value is SecretStoreImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SecretStore {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SecretStoreImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SecretStore {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SecretStore) = 8UL
+
+    override fun write(value: SecretStore, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -9469,11 +9988,6 @@ data class PhotoInfo (
     val `thumbnailBytes`: kotlin.ULong
     , 
     /**
-     * Where the original is kept (beside the database, in `<db>.photos/`).
-     */
-    val `path`: kotlin.String
-    , 
-    /**
      * It was already in the store (the same content attached before).
      */
     val `alreadyStored`: kotlin.Boolean
@@ -9503,7 +10017,6 @@ public object FfiConverterTypePhotoInfo: FfiConverterRustBuffer<PhotoInfo> {
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalUShort.read(buf),
             FfiConverterULong.read(buf),
-            FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -9519,7 +10032,6 @@ public object FfiConverterTypePhotoInfo: FfiConverterRustBuffer<PhotoInfo> {
             FfiConverterOptionalDouble.allocationSize(value.`lon`) +
             FfiConverterOptionalUShort.allocationSize(value.`orientation`) +
             FfiConverterULong.allocationSize(value.`thumbnailBytes`) +
-            FfiConverterString.allocationSize(value.`path`) +
             FfiConverterBoolean.allocationSize(value.`alreadyStored`)
     )
 
@@ -9534,7 +10046,6 @@ public object FfiConverterTypePhotoInfo: FfiConverterRustBuffer<PhotoInfo> {
             FfiConverterOptionalDouble.write(value.`lon`, buf)
             FfiConverterOptionalUShort.write(value.`orientation`, buf)
             FfiConverterULong.write(value.`thumbnailBytes`, buf)
-            FfiConverterString.write(value.`path`, buf)
             FfiConverterBoolean.write(value.`alreadyStored`, buf)
     }
 }
@@ -12435,6 +12946,34 @@ sealed class PatrolException: kotlin.Exception() {
     }
     
     /**
+     * The store is encrypted and the key in the platform's secret store does not open it
+     * (`missing`: there is no key at all, as after a restore of the app's files without its
+     * keystore). The file was left untouched; the data can only come back from the server
+     * (enrol a new store) or with the original key.
+     */
+    class KeyUnavailable(
+        
+        val `missing`: kotlin.Boolean, 
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "missing=${ `missing` }, reason=${ `reason` }"
+    }
+    
+    /**
+     * The platform's secret store (Keystore, Keychain) failed when the core asked it for a key
+     * or the sync token.
+     */
+    class SecretStore(
+        
+        val `reason`: kotlin.String
+        ) : PatrolException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
      * A file could not be read or written.
      */
     class Io(
@@ -12574,32 +13113,39 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
                 FfiConverterLong.read(buf),
                 FfiConverterString.read(buf),
                 )
-            6 -> PatrolException.Io(
+            6 -> PatrolException.KeyUnavailable(
+                FfiConverterBoolean.read(buf),
                 FfiConverterString.read(buf),
                 )
-            7 -> PatrolException.NotAllowed(
+            7 -> PatrolException.SecretStore(
+                FfiConverterString.read(buf),
+                )
+            8 -> PatrolException.Io(
+                FfiConverterString.read(buf),
+                )
+            9 -> PatrolException.NotAllowed(
                 FfiConverterTypeRole.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            8 -> PatrolException.Network(
+            10 -> PatrolException.Network(
                 FfiConverterString.read(buf),
                 )
-            9 -> PatrolException.Server(
+            11 -> PatrolException.Server(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            10 -> PatrolException.Protocol(
+            12 -> PatrolException.Protocol(
                 FfiConverterString.read(buf),
                 )
-            11 -> PatrolException.Interrupted(
+            13 -> PatrolException.Interrupted(
                 FfiConverterString.read(buf),
                 )
-            12 -> PatrolException.Storage(
+            14 -> PatrolException.Storage(
                 FfiConverterString.read(buf),
                 )
-            13 -> PatrolException.Internal(
+            15 -> PatrolException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -12635,6 +13181,17 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
                 4UL
                 + FfiConverterLong.allocationSize(value.`found`)
                 + FfiConverterLong.allocationSize(value.`supported`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.KeyUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`missing`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PatrolException.SecretStore -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is PatrolException.Io -> (
@@ -12715,47 +13272,58 @@ public object FfiConverterTypePatrolError : FfiConverterRustBuffer<PatrolExcepti
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is PatrolException.Io -> {
+            is PatrolException.KeyUnavailable -> {
                 buf.putInt(6)
+                FfiConverterBoolean.write(value.`missing`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PatrolException.SecretStore -> {
+                buf.putInt(7)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PatrolException.Io -> {
+                buf.putInt(8)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.NotAllowed -> {
-                buf.putInt(7)
+                buf.putInt(9)
                 FfiConverterTypeRole.write(value.`role`, buf)
                 FfiConverterString.write(value.`action`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Network -> {
-                buf.putInt(8)
+                buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Server -> {
-                buf.putInt(9)
+                buf.putInt(11)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PatrolException.Protocol -> {
-                buf.putInt(10)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is PatrolException.Interrupted -> {
-                buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
-                Unit
-            }
-            is PatrolException.Storage -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is PatrolException.Internal -> {
+            is PatrolException.Interrupted -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PatrolException.Storage -> {
+                buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PatrolException.Internal -> {
+                buf.putInt(15)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -13055,6 +13623,71 @@ public object FfiConverterTypeRole: FfiConverterRustBuffer<Role> {
 
 
 
+
+
+/**
+ * The platform's secret store failed.
+ */
+sealed class SecretStoreException: kotlin.Exception() {
+    
+    class Failed(
+        
+        val `reason`: kotlin.String
+        ) : SecretStoreException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<SecretStoreException> {
+        override fun lift(error_buf: RustBuffer.ByValue): SecretStoreException = FfiConverterTypeSecretStoreError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSecretStoreError : FfiConverterRustBuffer<SecretStoreException> {
+    override fun read(buf: ByteBuffer): SecretStoreException {
+        
+
+        return when(buf.getInt()) {
+            1 -> SecretStoreException.Failed(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SecretStoreException): ULong {
+        return when(value) {
+            is SecretStoreException.Failed -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: SecretStoreException, buf: ByteBuffer) {
+        when(value) {
+            is SecretStoreException.Failed -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
+
+
+
 /**
  * The file formats a track is exported in.
  */
@@ -13252,6 +13885,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
         }
     }
 }
