@@ -68,6 +68,11 @@ fn a_new_encrypted_store_has_no_plain_bytes_and_reopens() {
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .unwrap();
     assert!(!cipher.is_empty(), "SQLCipher is linked");
+    let hmac: String = store
+        .connection()
+        .query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hmac, "HMAC_SHA256");
     with_patrol(&mut store, 30);
     let photo = store.attach_photo(jpeg(dir.path(), 10)).unwrap();
     store.close().unwrap();

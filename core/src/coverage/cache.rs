@@ -185,21 +185,23 @@ fn look_up(
     let mut out: Vec<Option<(Coverage, MatchSummary)>> = Vec::with_capacity(patrols.len());
     let mut misses: Vec<usize> = Vec::new();
     in_savepoint(conn, "coverage_lookup", || {
+        // A row is valid as it stands: it was written only while the patrol had exactly the
+        // fixes it was computed from, and a fix stored for the patrol later removes it
+        // (`forget`). So no fix is read here: on an encrypted store each patrol's last fix
+        // page cost a decryption (docs/performance.md).
         let mut lookup = conn.prepare_cached(
-            "SELECT (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1),
-                    (SELECT fix_count FROM patrol_coverage_cache
-                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3),
-                    (SELECT data FROM patrol_coverage_cache
-                      WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3)",
+            "SELECT data FROM patrol_coverage_cache
+              WHERE patrol_row = ?1 AND network_version = ?2 AND config_hash = ?3",
         )?;
         for (i, p) in patrols.iter().enumerate() {
-            let (fix_count, cached_count, data): (i64, Option<i64>, Option<Vec<u8>>) = lookup
-                .query_row(params![p.row, version, hash], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            let found = data
-                .filter(|_| cached_count == Some(fix_count))
-                .and_then(|b| decode(&b, net));
+            let data: Option<Vec<u8>> = if p.stopped {
+                lookup
+                    .query_row(params![p.row, version, hash], |r| r.get(0))
+                    .optional()?
+            } else {
+                None
+            };
+            let found = data.and_then(|b| decode(&b, net));
             if found.is_none() {
                 misses.push(i);
             }
@@ -262,9 +264,12 @@ fn store_coverages(
         return Ok(());
     }
     in_savepoint(conn, "coverage_store", || {
+        // Kept only if the patrol still has the fixes it was computed from: a sync may have
+        // stored more since they were read (and removed no row, there being none yet).
         let mut insert = conn.prepare_cached(
             "INSERT INTO patrol_coverage_cache (patrol_row, network_version, config_hash, fix_count, computed_at_ms, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6
+              WHERE (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix WHERE patrol_row = ?1) = ?4
              ON CONFLICT (patrol_row) DO UPDATE SET network_version = excluded.network_version,
                 config_hash = excluded.config_hash, fix_count = excluded.fix_count,
                 computed_at_ms = excluded.computed_at_ms, data = excluded.data",
@@ -274,6 +279,15 @@ fn store_coverages(
         }
         Ok(())
     })
+}
+
+/// Removes the kept coverage of the patrol with row id `patrol_row`, inside the caller's
+/// transaction: called wherever fixes are stored for a patrol that may have one (a sync bringing
+/// more of another device's patrol), since the cache's rows are trusted without reading fixes.
+pub(crate) fn forget(conn: &Connection, patrol_row: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM patrol_coverage_cache WHERE patrol_row = ?1")?
+        .execute([patrol_row])?;
+    Ok(())
 }
 
 /// Runs `f` in a savepoint: its own transaction outside one (so a run of statements takes

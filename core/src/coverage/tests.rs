@@ -499,3 +499,44 @@ fn matched_on_every_core_and_cached(protection: crate::Protection) {
         assert!(s.fixes_matched > 0, "patrol {i} matched nothing");
     }
 }
+
+#[test]
+fn fixes_a_sync_brings_later_replace_a_patrols_kept_coverage() {
+    let (mut store, proj) = store_with(&[("长街", vec![(0.0, 0.0), (600.0, 0.0)])]);
+    let street = store.resolve_street("长街").unwrap();
+    let fixes = walk(
+        &route_deg(&proj, &[(0.0, 0.0), (600.0, 0.0)]),
+        5.0,
+        5.0,
+        77,
+        None,
+    );
+    // The whole walk recorded elsewhere, as the owner's phone holds it.
+    let whole = record(&mut store, &[street], fixes.clone());
+    let all = store.fixes(whole).unwrap();
+    // The first half here as a synced patrol whose header says it stopped.
+    let half = record(&mut store, &[street], fixes[..fixes.len() / 2].to_vec());
+    store
+        .connection()
+        .execute(
+            "UPDATE patrol SET source = 'synced' WHERE id = ?1",
+            [half.to_string()],
+        )
+        .unwrap();
+    let before = ratio_of(&store, half, street);
+    let kept: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM patrol_coverage_cache", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(kept >= 1, "its coverage is kept");
+    assert!((0.35..0.65).contains(&before), "{before}");
+
+    // The rest arrives by sync: the kept coverage goes, the next report sees the whole walk.
+    let n = store.fixes(half).unwrap().len();
+    store.store_synced_fixes(half, &all[n..]).unwrap();
+    let after = ratio_of(&store, half, street);
+    assert!(after > 0.9, "{after} after the rest of the fixes arrived");
+    assert!((after - ratio_of(&store, whole, street)).abs() < 1e-9);
+}

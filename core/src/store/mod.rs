@@ -428,6 +428,56 @@ mod tests {
     }
 
     #[test]
+    fn step_9_drops_kept_coverages_older_than_their_fixes() {
+        // A store as version 8 left it: two stopped patrols with a kept coverage each, one of
+        // them computed before a sync brought two more fixes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            for version in 1..=8 {
+                let tx = c.transaction().unwrap();
+                schema::upgrade_to(&tx, version).unwrap();
+                tx.commit().unwrap();
+            }
+            c.pragma_update(None, "user_version", 8).unwrap();
+            for (row, fixes, kept_for) in [(1, 3, 3), (2, 5, 3)] {
+                c.execute(
+                    "INSERT INTO patrol (row_id, id, user_id, device_id, state, source, started_at_ms)
+                     VALUES (?1, ?1, 'u', 'd', 'stopped', 'synced', 0)",
+                    [row],
+                )
+                .unwrap();
+                for seq in 0..fixes {
+                    c.execute(
+                        "INSERT INTO fix (patrol_row, seq, segment, lat, lon, verdict)
+                         VALUES (?1, ?2, 0, 39.9, 116.4, 'kept')",
+                        [row, seq],
+                    )
+                    .unwrap();
+                }
+                c.execute(
+                    "INSERT INTO patrol_coverage_cache
+                       (patrol_row, network_version, config_hash, fix_count, computed_at_ms, data)
+                     VALUES (?1, 1, 'h', ?2, 0, x'00')",
+                    [row, kept_for],
+                )
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path, StoreConfig::default()).unwrap();
+        let kept: Vec<i64> = store
+            .connection()
+            .prepare("SELECT patrol_row FROM patrol_coverage_cache")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(kept, vec![1], "the one kept for fewer fixes went");
+    }
+
+    #[test]
     fn a_newer_schema_is_refused_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");

@@ -4,7 +4,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result<()> {
     match version {
@@ -16,6 +16,7 @@ pub(crate) fn upgrade_to(tx: &Transaction<'_>, version: i64) -> rusqlite::Result
         6 => tx.execute_batch(V6_MERCHANT_SYNC),
         7 => tx.execute_batch(V7_PATROL_ORIGIN),
         8 => tx.execute_batch(V8_SET_ASIDE),
+        9 => tx.execute_batch(V9_COVERAGE_TRUSTED),
         _ => unreachable!("no migration step to version {version}"),
     }
 }
@@ -544,4 +545,13 @@ CREATE TABLE sync_set_aside (
     at_ms  INTEGER NOT NULL,
     PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
+"#;
+
+/// Kept coverages are trusted without reading fixes from now on (a fix stored later removes its
+/// patrol's row, `coverage::cache::forget`): rows earlier code kept for fewer fixes than their
+/// patrol has now go.
+const V9_COVERAGE_TRUSTED: &str = r#"
+DELETE FROM patrol_coverage_cache
+ WHERE fix_count <> (SELECT COALESCE(MAX(seq) + 1, 0) FROM fix
+                      WHERE fix.patrol_row = patrol_coverage_cache.patrol_row);
 "#;

@@ -410,6 +410,9 @@ pub(crate) fn store_synced_fixes(
             crate::patrol::insert_stored_fix(&mut stmt, row, f)?;
         }
     }
+    if !fixes.is_empty() {
+        crate::coverage::cache::forget(tx, row)?;
+    }
     Ok(())
 }
 
