@@ -263,6 +263,37 @@ fn wrong_passwords_are_refused_and_lock_the_account() {
     let p = b.post_form(&login, &[("name", "李强"), ("password", PASSWORD)]);
     assert_eq!(p.status, 403, "locked: even the right password waits");
     assert!(b.cookie.is_none());
+    // A password typed into the name field is not kept: the audit names the account tried, or
+    // only says no account has the name.
+    let p = b.post_form(&login, &[("name", PASSWORD), ("password", "x")]);
+    assert_eq!(p.status, 401);
+    let storage = site.server.storage();
+    let failed: Vec<_> = {
+        let mut tx = storage.read().unwrap();
+        tx.audit(None, 100).unwrap()
+    }
+    .into_iter()
+    .filter(|r| r.action == "sign_in_failed")
+    .collect();
+    assert_eq!(
+        failed.len(),
+        1 + accounts::MAX_FAILURES as usize + 2,
+        "{failed:?}"
+    );
+    let li = admin::resolve_user(storage.as_ref(), "李强").expect("user");
+    assert!(
+        failed
+            .iter()
+            .filter(|r| r.user_id.as_ref() == Some(&li.id))
+            .count()
+            >= accounts::MAX_FAILURES as usize
+    );
+    for row in &failed {
+        assert!(
+            !row.detail.contains(PASSWORD) && !row.detail.contains("无此人"),
+            "{row:?}"
+        );
+    }
 
     // Chiefs work on their phones: no office password for them.
     let storage = site.server.storage();

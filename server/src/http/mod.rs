@@ -10,6 +10,7 @@ mod enrol;
 pub mod error;
 mod fixes;
 mod health;
+pub mod logging;
 pub mod office;
 pub mod public;
 pub mod ratelimit;
@@ -23,7 +24,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::policy::DocPolicy;
 use crate::storage::Storage;
@@ -168,7 +168,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(check_content_length))
-        .layer(TraceLayer::new_for_http())
+        .layer(logging::trace_layer())
         // Routes set their own, smaller limits; this caps everything else.
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
@@ -178,7 +178,7 @@ pub fn router(state: AppState) -> Router {
 /// they are not served to anyone who can reach the API.
 pub fn metrics_router(state: AppState) -> Router {
     health::metrics_router()
-        .layer(TraceLayer::new_for_http())
+        .layer(logging::trace_layer())
         .with_state(state)
 }
 

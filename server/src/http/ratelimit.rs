@@ -175,7 +175,11 @@ pub async fn limit_enrol(State(state): State<AppState>, req: Request, next: Next
         Err(wait) => {
             Metrics::add(&state.metrics.enrolments_limited, 1);
             let retry_after_s = wait.as_secs_f64().ceil().max(1.0) as u64;
-            tracing::warn!(%ip, retry_after_s, "enrolment attempts over the limit");
+            tracing::warn!(
+                network = %crate::http::logging::network_of(ip),
+                retry_after_s,
+                "enrolment attempts over the limit"
+            );
             ApiError::TooManyRequests {
                 message: format!(
                     "too many enrolment attempts from this address; try again in {retry_after_s} s"

@@ -81,7 +81,10 @@ pub fn set_password(
 }
 
 /// The users a sign-in name may mean: a user id, else every office user with that name.
-fn candidates(tx: &mut dyn Tx, name: &str) -> OfficeResult<Vec<(UserRecord, OfficeLoginRow)>> {
+pub(crate) fn candidates(
+    tx: &mut dyn Tx,
+    name: &str,
+) -> OfficeResult<Vec<(UserRecord, OfficeLoginRow)>> {
     let name = name.trim();
     let users: Vec<UserRecord> = match name.parse::<UserId>() {
         Ok(id) => tx.user(&id)?.into_iter().collect(),

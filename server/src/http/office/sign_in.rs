@@ -124,11 +124,21 @@ pub async fn submit(
                 Ok(session)
             }
             Err(e) => {
-                let detail = format!("name {:?}: {e}", f.name.trim());
+                // Whose account was tried, never the text typed: a password typed into the name
+                // field must not land in the audit log.
+                let tried = accounts::candidates(tx.as_mut(), &f.name)?;
+                let who = tried.first().map(|(user, _)| user.id);
+                let detail = match &who {
+                    Some(_) => e.to_string(),
+                    None => format!(
+                        "a name no office account has ({} characters): {e}",
+                        f.name.trim().chars().count()
+                    ),
+                };
                 audit::record(
                     tx.as_mut(),
                     now,
-                    None,
+                    who.as_ref(),
                     "sign_in_failed",
                     None,
                     &detail,

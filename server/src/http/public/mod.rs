@@ -155,7 +155,10 @@ async fn limit_per_address(State(state): State<AppState>, req: Request, next: Ne
         Ok(()) => next.run(req).await,
         Err(wait) => {
             Metrics::add(&state.metrics.public_limited, 1);
-            tracing::warn!(%ip, "public posts over the per-address limit");
+            tracing::warn!(
+                network = %crate::http::logging::network_of(ip),
+                "public posts over the per-address limit"
+            );
             let lang = Lang::choose(None, req.headers());
             too_many(lang, retry_after(wait), req.uri().path())
         }
