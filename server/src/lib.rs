@@ -20,6 +20,7 @@ pub mod policy;
 pub mod public;
 pub mod quarantine;
 pub mod reports;
+pub mod rights;
 pub mod rules;
 pub mod secrets;
 pub mod storage;

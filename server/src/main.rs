@@ -140,6 +140,9 @@ enum AdminCommand {
     /// Problems residents reported through signboard pages, with their contact phones.
     #[command(subcommand, name = "public-reports")]
     PublicReports(PublicReportsCommand),
+    /// A person's rights (PIPL): everything the server holds about a user.
+    #[command(subcommand)]
+    Person(PersonCommand),
 }
 
 #[derive(Subcommand)]
@@ -167,6 +170,24 @@ enum ApplicationsCommand {
         id: String,
         #[arg(long)]
         reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PersonCommand {
+    /// Everything the server holds about a user, as one JSON document (format
+    /// `streetpatrol.person-export/1`): their user, devices, streets, office account and audit
+    /// entries, patrols with every fix, pickups and points, what they wrote into issues and
+    /// merchants. The export is written to the audit log.
+    Export {
+        /// The user's id, or a name only one user has.
+        user: String,
+        /// Write it to this file (created new, readable by its owner only) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Who asked for it, for the audit log (the person, or the office on their behalf).
+        #[arg(long, default_value = "the person")]
+        asked_by: String,
     },
 }
 
@@ -457,6 +478,18 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Writes a new file readable by its owner only (a person's data); refuses to replace one.
+fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 fn serve(data: PathBuf, listen: SocketAddr, args: ServeArgs, log_json: bool) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
@@ -580,6 +613,30 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::Streets(cmd) => run_streets(s, data, cmd)?,
         AdminCommand::Applications(cmd) => run_applications(s, cmd)?,
+        AdminCommand::Person(PersonCommand::Export {
+            user,
+            out,
+            asked_by,
+        }) => {
+            let user = admin::resolve_user(s, &user)?;
+            let export =
+                patrol_server::rights::export_person(s, &user.id, &asked_by, admin::now_ms())?;
+            let text = serde_json::to_string_pretty(&export)?;
+            match out {
+                None => println!("{text}"),
+                Some(path) => {
+                    write_private_file(&path, text.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "{}: everything held about {} ({} patrols, {} issues); the export is in the audit log",
+                        path.display(),
+                        user.id,
+                        export.patrols.len(),
+                        export.issues.len()
+                    );
+                }
+            }
+        }
         AdminCommand::PublicReports(PublicReportsCommand::List {
             days,
             show_phones,

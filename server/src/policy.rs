@@ -28,6 +28,8 @@ pub struct DocFacts {
     pub audience: Vec<String>,
     /// Photos (SHA-256) the document refers to.
     pub blobs: Vec<String>,
+    /// An issue whose loop is closed: its status folds to verified.
+    pub verified: bool,
 }
 
 /// A change refused, with the reason for the client.
@@ -175,6 +177,7 @@ fn merchant_facts(m: &patrol_model::merchants::Merchant) -> DocFacts {
         owner_id: Some(m.created_by.to_string()),
         audience: Vec::new(),
         blobs,
+        verified: false,
     }
 }
 
@@ -188,6 +191,7 @@ fn issue_facts(issue: &patrol_model::issues::IssueDoc) -> DocFacts {
         owner_id: Some(issue.reporter.user_id.to_string()),
         audience,
         blobs: issue.photos.iter().map(|p| p.sha256.clone()).collect(),
+        verified: state.status == patrol_model::domain::IssueStatus::Verified,
     }
 }
 

@@ -206,6 +206,7 @@ fn apply_doc_upload(
             now_ms,
         )?;
         tx.feed_touch(&feed_kind(up.kind), &up.id, &scope)?;
+        after_stored(tx, &up.id, &facts)?;
     }
     confirm_declared_heads(tx, ctx, up, &after, &declared)?;
     Ok(DocHeads {
@@ -242,6 +243,7 @@ pub fn accept_server_doc(
         now_ms,
     )?;
     tx.feed_touch(&feed_kind(kind), id, &scope)?;
+    after_stored(tx, id, &facts)?;
     Ok(scope)
 }
 
@@ -290,7 +292,18 @@ pub fn accept_server_change(
         now_ms,
     )?;
     tx.feed_touch(&feed_kind(kind), id, &scope)?;
+    after_stored(tx, id, &facts)?;
     Ok(scope)
+}
+
+/// What storing a document entails beyond it: when an issue's loop closes (verified), the
+/// contact phone a resident left with its report is erased. It was kept for following the
+/// problem up only (docs/privacy.md).
+fn after_stored(tx: &mut dyn Tx, id: &str, facts: &DocFacts) -> SyncResult<()> {
+    if facts.verified && tx.erase_contact_phone(id)? {
+        tracing::info!(issue = %id, "verified: the resident's contact phone was erased");
+    }
+    Ok(())
 }
 
 /// An upload's changes, decoded, after checking the id, the size and that every change is this

@@ -209,6 +209,10 @@ fn a_residents_report_reaches_the_chief_and_the_receipt_follows_the_loop() {
 
     let receipt = b.get(&receipt_url);
     assert!(receipt.body.contains("已核实办结"), "{}", receipt.body);
+    // The loop closed, the contact phone is no longer needed: it is gone from the server.
+    assert!(!receipt.body.contains("138****5678"), "{}", receipt.body);
+    let rows = storage.read().unwrap().public_reports(0, 10).unwrap();
+    assert_eq!(rows[0].contact_phone, None, "erased once verified");
     assert!(
         receipt.body.contains("城市物业"),
         "who acted, by department"

@@ -33,6 +33,39 @@ pub fn mask_phone(digits: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(n - 7))
 }
 
+/// Text with every run of 7 or more digits (spaces and dashes between allowed) masked as a phone
+/// number is: staff text as the public reads it on a receipt, and a resident's description before
+/// it goes into the issue every assigned phone receives (a number belongs in the contact field).
+pub fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        let mut end = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], ' ' | '-')) {
+            if chars[i].is_ascii_digit() {
+                digits.push(chars[i]);
+                end = i + 1;
+            }
+            i += 1;
+        }
+        if digits.len() >= 7 {
+            out.push_str(&mask_phone(&digits));
+        } else {
+            out.extend(&chars[start..end]);
+        }
+        out.extend(&chars[end..i]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +86,16 @@ mod tests {
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("01065123456"), "010****3456");
         assert_eq!(mask_phone("1234"), "****");
+    }
+
+    #[test]
+    fn numbers_in_text_are_masked() {
+        assert_eq!(
+            mask_numbers("找李科长 139 1234 5678 处理"),
+            "找李科长 139****5678 处理"
+        );
+        assert_eq!(mask_numbers("第3次，约12点"), "第3次，约12点");
+        assert_eq!(mask_numbers("电话010-68881234"), "电话010****1234");
+        assert_eq!(mask_numbers(""), "");
     }
 }

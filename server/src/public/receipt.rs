@@ -6,7 +6,7 @@ use patrol_model::Role;
 use patrol_model::domain::{Department, IssueEventKind, IssueStatus, PhotoStage};
 use patrol_model::issues::Assignee;
 
-use super::contact::mask_phone;
+use super::contact::{mask_numbers, mask_phone};
 use super::{PublicError, PublicResult, normalise_token};
 use crate::storage::{PublicReportRow, Tx};
 
@@ -52,38 +52,6 @@ impl ReceiptView {
     pub fn shows_photo(&self, sha: &str) -> bool {
         self.after_photo.as_deref() == Some(sha) || self.before_photos.iter().any(|p| p == sha)
     }
-}
-
-/// Staff text as the public reads it: every run of 7 or more digits (spaces and dashes between
-/// allowed) masked as a phone number is.
-pub fn mask_numbers(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut digits = String::new();
-        let mut end = i;
-        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], ' ' | '-')) {
-            if chars[i].is_ascii_digit() {
-                digits.push(chars[i]);
-                end = i + 1;
-            }
-            i += 1;
-        }
-        if digits.len() >= 7 {
-            out.push_str(&mask_phone(&digits));
-        } else {
-            out.extend(&chars[start..end]);
-        }
-        out.extend(&chars[end..i]);
-    }
-    out
 }
 
 /// The report a receipt token names, and its issue folded.
@@ -151,20 +119,4 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
         before_photos,
         after_photo,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_numbers;
-
-    #[test]
-    fn numbers_in_staff_text_are_masked() {
-        assert_eq!(
-            mask_numbers("找李科长 139 1234 5678 处理"),
-            "找李科长 139****5678 处理"
-        );
-        assert_eq!(mask_numbers("第3次，约12点"), "第3次，约12点");
-        assert_eq!(mask_numbers("电话010-68881234"), "电话010****1234");
-        assert_eq!(mask_numbers(""), "");
-    }
 }

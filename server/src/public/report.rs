@@ -103,13 +103,15 @@ fn check_fields(
             }
         },
     };
-    let description = check_text(
+    // Every phone the issue reaches receives its description (the street's chief, supervisors, a
+    // crew once assigned): a number typed into it is masked, the contact field is for that.
+    let description = super::contact::mask_numbers(&check_text(
         Field::Description,
         &new.description,
         false,
         MAX_PUBLIC_DESCRIPTION_CHARS,
         &mut errors,
-    );
+    ));
     let contact_phone = match new.contact_phone.trim() {
         "" => None,
         t => {

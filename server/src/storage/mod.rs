@@ -50,6 +50,26 @@ pub struct DeviceRow {
     pub revoked: bool,
 }
 
+/// A device as a person's data export lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceSummary {
+    pub id: DeviceId,
+    /// The label the phone sent when it enrolled.
+    pub name: Option<String>,
+    pub created_at_ms: i64,
+    pub last_seen_ms: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// An office session as a person's data export lists it (its token and form token left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub created_at_ms: i64,
+    pub last_seen_ms: i64,
+    pub expires_at_ms: i64,
+    pub address: Option<String>,
+}
+
 /// Who may receive a feed item.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedScope {
@@ -331,6 +351,14 @@ pub trait Tx {
     fn add_user(&mut self, user: &UserRecord, now_ms: i64) -> StorageResult<()>;
     fn user(&mut self, id: &UserId) -> StorageResult<Option<UserRecord>>;
     fn users(&mut self) -> StorageResult<Vec<UserRecord>>;
+    /// Every device a user enrolled, revoked ones too, oldest first.
+    fn devices_of_user(&mut self, user: &UserId) -> StorageResult<Vec<DeviceSummary>>;
+    /// Every patrol of a user, oldest first.
+    fn patrols_of_user(&mut self, user: &UserId) -> StorageResult<Vec<PatrolRecord>>;
+    /// Every ledger record (pickups, points entries) of a user, quarantined ones too.
+    fn records_of_user(&mut self, user: &UserId) -> StorageResult<Vec<LedgerRecord>>;
+    /// A user's office sessions still held, oldest first.
+    fn office_sessions_of(&mut self, user: &UserId) -> StorageResult<Vec<SessionSummary>>;
 
     // --- enrolment and devices
     fn add_enrol_code(
@@ -524,6 +552,9 @@ pub trait Tx {
     fn public_report(&mut self, token_hash: &str) -> StorageResult<Option<PublicReportRow>>;
     /// The resident's report an issue came from, if it came through a signboard page.
     fn public_report_of_issue(&mut self, issue_id: &str) -> StorageResult<Option<PublicReportRow>>;
+    /// Forgets the contact phone of the resident's report an issue came from; true when there
+    /// was one.
+    fn erase_contact_phone(&mut self, issue_id: &str) -> StorageResult<bool>;
     /// Reports made since `from_ms`, newest first, at most `limit`.
     fn public_reports(&mut self, from_ms: i64, limit: usize)
     -> StorageResult<Vec<PublicReportRow>>;

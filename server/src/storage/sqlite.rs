@@ -12,10 +12,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::sqlite_office as office;
 use super::{
-    ApplicationStatus, AuditRow, BlobRow, DeviceDoc, DeviceRow, DocRow, FeedRow, FeedScope,
-    IssueCounts, IssueIndexRow, IssueQuery, OfficeLoginRow, OfficeSessionRow, PointsLedgerRow,
-    PointsStatus, PublicReportRow, QuarantineRow, StewardApplicationRow, Storage, StorageError,
-    StorageResult, Tx, schema,
+    ApplicationStatus, AuditRow, BlobRow, DeviceDoc, DeviceRow, DeviceSummary, DocRow, FeedRow,
+    FeedScope, IssueCounts, IssueIndexRow, IssueQuery, OfficeLoginRow, OfficeSessionRow,
+    PointsLedgerRow, PointsStatus, PublicReportRow, QuarantineRow, SessionSummary,
+    StewardApplicationRow, Storage, StorageError, StorageResult, Tx, schema,
 };
 
 const READERS: usize = 4;
@@ -842,6 +842,71 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn devices_of_user(&mut self, user: &UserId) -> StorageResult<Vec<DeviceSummary>> {
+        type Raw = (String, Option<String>, i64, Option<i64>, Option<i64>);
+        let rows: Vec<Raw> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, created_at_ms, last_seen_ms, revoked_at_ms FROM device
+                  WHERE user_id = ?1 ORDER BY created_at_ms, id",
+            )?
+            .query_map([user.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, name, created_at_ms, last_seen_ms, revoked_at_ms)| {
+                Ok(DeviceSummary {
+                    id: id.parse().map_err(corrupt)?,
+                    name,
+                    created_at_ms,
+                    last_seen_ms,
+                    revoked_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    fn patrols_of_user(&mut self, user: &UserId) -> StorageResult<Vec<PatrolRecord>> {
+        let bodies: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT body FROM patrol WHERE user_id = ?1 ORDER BY started_at_ms, id",
+            )?
+            .query_map([user.to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(corrupt))
+            .collect()
+    }
+
+    fn records_of_user(&mut self, user: &UserId) -> StorageResult<Vec<LedgerRecord>> {
+        let rows: Vec<(String, String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, id, body FROM record WHERE user_id = ?1 ORDER BY kind, id",
+            )?
+            .query_map([user.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(kind, id, body)| {
+                Ok(LedgerRecord {
+                    kind,
+                    id,
+                    user_id: *user,
+                    body: serde_json::from_str(&body).map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    fn office_sessions_of(&mut self, user: &UserId) -> StorageResult<Vec<SessionSummary>> {
+        office::office_sessions_of(&self.conn, user)
+    }
+
     fn patrol(&mut self, id: &str) -> StorageResult<Option<PatrolRecord>> {
         let body: Option<String> = self
             .conn
@@ -1321,6 +1386,17 @@ impl Tx for SqliteTx<'_> {
             ))?
             .query_row([issue_id], public_report_row)
             .optional()?)
+    }
+
+    fn erase_contact_phone(&mut self, issue_id: &str) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE public_report SET contact_phone = NULL
+                  WHERE issue_id = ?1 AND contact_phone IS NOT NULL",
+            )?
+            .execute([issue_id])?
+            > 0)
     }
 
     fn public_reports(

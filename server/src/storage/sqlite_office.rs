@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{
     AuditRow, IssueCounts, IssueIndexRow, IssueQuery, IssueSort, OfficeLoginRow, OfficeSessionRow,
-    StorageError, StorageResult,
+    SessionSummary, StorageError, StorageResult,
 };
 
 fn corrupt(what: impl std::fmt::Display) -> StorageError {
@@ -81,6 +81,26 @@ pub(super) fn put_office_session(conn: &Connection, row: &OfficeSessionRow) -> S
         row.address
     ])?;
     Ok(())
+}
+
+pub(super) fn office_sessions_of(
+    conn: &Connection,
+    user: &UserId,
+) -> StorageResult<Vec<SessionSummary>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT created_at_ms, last_seen_ms, expires_at_ms, address FROM office_session
+              WHERE user_id = ?1 ORDER BY created_at_ms",
+        )?
+        .query_map([user.to_string()], |r| {
+            Ok(SessionSummary {
+                created_at_ms: r.get(0)?,
+                last_seen_ms: r.get(1)?,
+                expires_at_ms: r.get(2)?,
+                address: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub(super) fn office_session(
