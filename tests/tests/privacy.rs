@@ -208,3 +208,71 @@ fn a_persons_export_holds_what_the_server_holds_about_them_and_is_audited() {
         String::from_utf8_lossy(&nobody.stderr)
     );
 }
+
+#[test]
+fn a_resident_downloads_their_record_and_erases_their_phone_from_the_receipt() {
+    let site = Site::new();
+    let url = site.server.url();
+    let mut b = Browser::new();
+    let page = b.get(&site.page());
+    let form = Form::new()
+        .text("form_token", page.input("form_token").expect("form token"))
+        .text("website", "")
+        .text("category", "litter")
+        .text("description", "路口垃圾")
+        .text("contact_phone", "138 1234 5678")
+        .text("lat", "")
+        .text("lon", "");
+    let done = b.post_multipart(&format!("{}/report", site.page()), form);
+    assert_eq!(done.status, 303, "{}", done.body);
+    let receipt_path = done.location.expect("receipt");
+    let receipt_url = format!("{url}{receipt_path}");
+    let receipt = b.get(&receipt_url);
+    assert!(
+        receipt.body.contains("id=\"erase-contact\""),
+        "{}",
+        receipt.body
+    );
+
+    // The record the district keeps, as a file.
+    let (status, bytes) = b.get_bytes(&format!("{receipt_url}/data.json"));
+    assert_eq!(status, 200);
+    let data: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(data["format"], "streetpatrol.resident-report/1");
+    assert_eq!(data["description"], "路口垃圾");
+    assert_eq!(data["status"], "reported");
+    assert_eq!(
+        data["contact_phone"], "138****5678",
+        "masked, as on the receipt"
+    );
+    assert!(data["location"]["lat"].is_f64());
+
+    // Without the page's form token (another site's form), nothing is erased.
+    let forged = b.post_form(
+        &format!("{receipt_url}/erase-contact"),
+        &[("form_token", "x")],
+    );
+    assert_eq!(forged.status, 403);
+    let storage = site.server.storage();
+    let phone = || {
+        storage.read().unwrap().public_reports(0, 10).unwrap()[0]
+            .contact_phone
+            .clone()
+    };
+    assert_eq!(phone().as_deref(), Some("13812345678"));
+
+    let token = receipt.input("form_token").expect("the erase form's token");
+    let erased = b.post_form(
+        &format!("{receipt_url}/erase-contact"),
+        &[("form_token", &token)],
+    );
+    assert_eq!(erased.status, 303, "{}", erased.body);
+    assert_eq!(phone(), None, "erased");
+    let after = b.get(&receipt_url);
+    assert!(!after.body.contains("138****5678") && !after.body.contains("id=\"erase-contact\""));
+    let audit = storage.read().unwrap().audit(None, 50).unwrap();
+    assert!(audit.iter().any(|r| r.action == "public.erase_contact"));
+    // Another report's token erases nothing and shows nothing.
+    let (status, _) = b.get_bytes(&format!("{url}/r/{}/data.json", "A".repeat(25)));
+    assert_eq!(status, 404);
+}

@@ -120,3 +120,69 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
         after_photo,
     })
 }
+
+/// Everything the district holds of a resident's report, for the resident holding its receipt
+/// (PIPL's right of access), as JSON: the report as they made it (category, description, place,
+/// time), their photos (by hash, with the time and place the camera recorded), the issue's
+/// progress as the receipt shows it, and whether a contact phone is held (masked: whoever holds
+/// the receipt link sees no more of it than the receipt shows).
+pub fn resident_data(tx: &mut dyn Tx, token: &str, now_ms: i64) -> PublicResult<serde_json::Value> {
+    let view = receipt(tx, token)?;
+    let doc = tx
+        .doc(&view.report.issue_id)?
+        .ok_or(PublicError::NotFound)?;
+    let issue = automerge::Automerge::load(&doc.data)
+        .ok()
+        .and_then(|d| patrol_model::issues::doc::read(&d).ok())
+        .ok_or(PublicError::NotFound)?;
+    let photos: Vec<serde_json::Value> = issue
+        .photos
+        .iter()
+        .filter(|p| view.before_photos.contains(&p.sha256))
+        .map(|p| {
+            serde_json::json!({
+                "sha256": p.sha256, "taken_at_ms": p.taken_at_ms, "lat": p.lat, "lon": p.lon,
+            })
+        })
+        .collect();
+    let steps: Vec<serde_json::Value> = view
+        .steps
+        .iter()
+        .map(|s| serde_json::json!({ "step": s.kind.as_str(), "at_ms": s.at_ms, "reason": s.reason }))
+        .collect();
+    Ok(serde_json::json!({
+        "format": "streetpatrol.resident-report/1",
+        "exported_at_ms": now_ms,
+        "issue_id": view.report.issue_id,
+        "reported_at_ms": view.report.created_at_ms,
+        "category": view.category,
+        "description": view.description,
+        "location": { "lat": issue.location.lat, "lon": issue.location.lon, "street_id": view.report.street_id },
+        "photos": photos,
+        "status": view.status.as_str(),
+        "steps": steps,
+        "contact_phone": view.contact_masked,
+    }))
+}
+
+/// Erases the contact phone of the report a receipt token names, at the resident's request, and
+/// records it in the office's audit log; false when none was held.
+pub fn erase_contact(tx: &mut dyn Tx, token: &str, now_ms: i64) -> PublicResult<bool> {
+    let token = normalise_token(token).ok_or(PublicError::NotFound)?;
+    let report = tx
+        .public_report(&crate::secrets::hash_secret(&token))?
+        .ok_or(PublicError::NotFound)?;
+    let erased = tx.erase_contact_phone(&report.issue_id)?;
+    if erased {
+        tx.put_audit(&crate::storage::AuditRow {
+            seq: 0,
+            at_ms: now_ms,
+            user_id: None,
+            action: "public.erase_contact".into(),
+            target: Some(report.issue_id.clone()),
+            detail: "the resident erased their contact phone from the receipt page".into(),
+            address: None,
+        })?;
+    }
+    Ok(erased)
+}

@@ -89,6 +89,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/r", get(lookup))
         .route("/r/{token}", page(get(receipt)))
         .route("/r/{token}/photo/{sha}", page(get(receipt_photo)))
+        .route("/r/{token}/data.json", page(get(receipt_data)))
+        .route(
+            "/r/{token}/erase-contact",
+            limited(post(erase_contact).layer(DefaultBodyLimit::max(4 * 1024))),
+        )
         .route("/a/{token}", page(get(application)))
         .route("/assets/{name}", get(assets::asset))
         .layer(axum::middleware::from_fn(security_headers))
@@ -791,7 +796,16 @@ async fn receipt(
     let t = lang.texts();
     let token = public::normalise_token(&token).unwrap_or_default();
     let photo = |sha: &str| format!("/r/{token}/photo/{sha}");
+    let (cookie, fresh) = form_cookie(&headers);
     let page = ReceiptPage {
+        form_token: csrf::token(
+            &state.public.form_key,
+            &cookie,
+            &receipt_purpose(&token),
+            now_s(&state),
+        ),
+        data_link: format!("/r/{token}/data.json"),
+        erase_action: format!("/r/{token}/erase-contact{}", lang.query()),
         base: Base::new(lang, t.receipt_title, &path),
         t,
         category: lang.category(&view.catalog, &view.category),
@@ -817,7 +831,109 @@ async fn receipt(
         after_photo: view.after_photo.as_deref().map(photo),
         before_photos: view.before_photos.iter().map(|s| photo(s)).collect(),
     };
-    html(StatusCode::OK, &page)
+    with_cookie(html(StatusCode::OK, &page), &cookie, fresh)
+}
+
+/// What a receipt's forms are for, in their form token: this receipt only.
+fn receipt_purpose(token: &str) -> String {
+    format!("receipt:{token}")
+}
+
+/// `GET /r/{token}/data.json`: what the district holds of this report, for the resident.
+async fn receipt_data(
+    State(state): State<AppState>,
+    token: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&q, &headers);
+    let token = match path_text(token, lang) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let path = format!("/r/{token}");
+    let storage = state.storage.clone();
+    let now = state.now_ms();
+    let data = blocking(move || {
+        let mut tx = storage.read()?;
+        Ok(public::receipt::resident_data(tx.as_mut(), &token, now))
+    })
+    .await;
+    match data {
+        Ok(Ok(v)) => {
+            let body = serde_json::to_vec_pretty(&v).unwrap_or_default();
+            let mut r = (StatusCode::OK, body).into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"my-report.json\""),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Ok(Err(e)) => error_page(lang, &e, &path, None),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The erase form: its token (and the honeypot every public form has).
+#[derive(Debug, serde::Deserialize)]
+struct EraseForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    website: String,
+}
+
+/// `POST /r/{token}/erase-contact`: the resident erases the phone they left for follow-up.
+async fn erase_contact(
+    State(state): State<AppState>,
+    token: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    form: Result<axum::Form<EraseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = lang_of(&q, &headers);
+    let token = match path_text(token, lang) {
+        Ok(v) => public::normalise_token(&v).unwrap_or(v),
+        Err(r) => return *r,
+    };
+    let back = format!("/r/{token}");
+    let Ok(axum::Form(form)) = form else {
+        return bad_form(lang, &back);
+    };
+    if let Some(r) = check_post(
+        &state,
+        lang,
+        &headers,
+        &receipt_purpose(&token),
+        &form.form_token,
+        &form.website,
+        &back,
+    ) {
+        return r;
+    }
+    let storage = state.storage.clone();
+    let now = state.now_ms();
+    let tok = token.clone();
+    let erased = blocking(move || {
+        let mut tx = storage.write()?;
+        let r = public::receipt::erase_contact(tx.as_mut(), &tok, now);
+        if r.is_ok() {
+            tx.commit()?;
+        }
+        Ok(r)
+    })
+    .await;
+    match erased {
+        Ok(Ok(_)) => Redirect::to(&format!("{back}{}", lang.query())).into_response(),
+        Ok(Err(e)) => error_page(lang, &e, &back, None),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /r/{token}/photo/{sha}`: a photo of that report, re-encoded without EXIF.

@@ -149,6 +149,10 @@ pub struct ReceiptPage {
     pub steps: Vec<StepItem>,
     pub after_photo: Option<String>,
     pub before_photos: Vec<String>,
+    /// The erase form's token, bound to this receipt and the browser's form cookie.
+    pub form_token: String,
+    pub data_link: String,
+    pub erase_action: String,
 }
 
 #[derive(Template)]
