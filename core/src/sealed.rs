@@ -74,6 +74,25 @@ pub(crate) fn open(key: Option<&Key>, name: &str, path: &Path, bytes: Vec<u8>) -
         .map_err(|_| damaged())
 }
 
+/// Whether any file in the photo folder `dir` is sealed (its first bytes are the magic).
+pub(crate) fn folder_has_sealed(dir: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(shards) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    shards
+        .flatten()
+        .filter_map(|shard| std::fs::read_dir(shard.path()).ok())
+        .flat_map(|files| files.flatten())
+        .any(|f| {
+            let mut head = [0u8; MAGIC.len()];
+            std::fs::File::open(f.path())
+                .and_then(|mut file| file.read_exact(&mut head))
+                .is_ok()
+                && &head == MAGIC
+        })
+}
+
 /// Seals every plain photo in the folder `dir` (`<2 hex>/<sha256>.<ext>`) in place, each through
 /// a synced temporary file and a rename; removes temporary files an interrupted write left.
 /// Returns how many it sealed. A missing folder has nothing to seal.

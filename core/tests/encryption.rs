@@ -169,7 +169,14 @@ fn a_plain_store_is_encrypted_in_place_with_its_photos_and_token() {
         .unwrap();
     let photo = plain.attach_photo(jpeg(dir.path(), 20)).unwrap();
     let original = std::fs::read(&photo.path).unwrap();
-    drop(plain); // no clean close: the WAL still holds the last writes
+    // Left as an app killed mid-work leaves it: never closed, the last writes only in the WAL.
+    #[expect(
+        clippy::mem_forget,
+        reason = "a connection that is never closed, as in a crash"
+    )]
+    std::mem::forget(plain);
+    let wal = std::fs::metadata(dir.path().join("chief.db-wal")).map_or(0, |m| m.len());
+    assert!(wal > 0, "the WAL holds the last writes");
     assert_eq!(head(&db), SQLITE_HEADER);
 
     let secrets = MemorySecretStore::new();
@@ -249,4 +256,108 @@ fn an_encrypted_store_opens_a_second_connection_and_report_readers() {
     let other = store.open_another().unwrap();
     assert_eq!(fix_count(&other), 3);
     assert!(other.is_encrypted());
+}
+
+#[test]
+fn enrolling_another_users_code_keeps_this_stores_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let secrets = MemorySecretStore::new();
+    let mut store = Store::open(&db, encrypted(secrets.clone())).unwrap();
+    let enrolment = |user: UserId, token: &str| EnrolResponse {
+        device_id: patrol_core::DeviceId::new(),
+        actor_id: "00112233445566778899aabbccddeeff".into(),
+        token: token.into(),
+        user: UserRecord {
+            id: user,
+            name: "某人".into(),
+            role: Role::Chief,
+            scope: Scope::Own,
+        },
+        server_time_ms: 1_733_000_000_000,
+    };
+    store
+        .apply_enrolment("http://127.0.0.1:9", &enrolment(UserId::new(), "token-a"))
+        .unwrap();
+    let err = store
+        .apply_enrolment("http://127.0.0.1:9", &enrolment(UserId::new(), "token-b"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::StoreBelongsToAnother { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        secrets.get(SYNC_TOKEN).unwrap().as_deref(),
+        Some(&b"token-a"[..])
+    );
+    assert_eq!(store.sync_account().unwrap().unwrap().token, "token-a");
+}
+
+#[test]
+fn a_lost_photo_key_is_refused_not_replaced_while_sealed_photos_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let secrets = MemorySecretStore::new();
+    let mut store = Store::open(&db, encrypted(secrets.clone())).unwrap();
+    store.init_device("王芳", Role::Chief, None).unwrap();
+    store.attach_photo(jpeg(dir.path(), 30)).unwrap();
+    store.close().unwrap();
+    secrets.delete(PHOTO_KEY).unwrap();
+    let err = Store::open(&db, encrypted(secrets.clone())).unwrap_err();
+    assert!(matches!(err, Error::KeyMissing { .. }), "{err:?}");
+    assert_eq!(secrets.get(PHOTO_KEY).unwrap(), None, "no new photo key");
+}
+
+#[test]
+fn a_refused_plain_store_keeps_its_photos_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chief.db");
+    let mut plain = Store::open(&db, StoreConfig::default()).unwrap();
+    plain.init_device("王芳", Role::Chief, None).unwrap();
+    let photo = plain.attach_photo(jpeg(dir.path(), 40)).unwrap();
+    plain.close().unwrap();
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.pragma_update(None, "user_version", patrol_core::store::SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let before = std::fs::read(&photo.path).unwrap();
+    let err = Store::open(&db, encrypted(MemorySecretStore::new())).unwrap_err();
+    assert!(matches!(err, Error::DatabaseTooNew { .. }), "{err:?}");
+    assert_eq!(std::fs::read(&photo.path).unwrap(), before, "not sealed");
+}
+
+#[test]
+fn two_first_opens_at_once_agree_on_one_key() {
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("chief.db");
+        {
+            let mut plain = Store::open(&db, StoreConfig::default()).unwrap();
+            with_patrol(&mut plain, 200);
+            plain.attach_photo(jpeg(dir.path(), 50)).unwrap();
+            plain.close().unwrap();
+        }
+        // Each opener with its own handle on the same secrets file, as two processes have.
+        let open = |db: std::path::PathBuf| {
+            std::thread::spawn(move || {
+                let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::beside(&db));
+                Store::open(&db, encrypted(secrets)).map(|s| fix_count(&s))
+            })
+        };
+        let (a, b) = (open(db.clone()), open(db.clone()));
+        assert_eq!(a.join().unwrap().unwrap(), 200, "round {round}");
+        assert_eq!(b.join().unwrap().unwrap(), 200, "round {round}");
+        let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::beside(&db));
+        let store = Store::open(&db, encrypted(secrets)).unwrap();
+        assert_eq!(fix_count(&store), 200);
+        let sha: String = store
+            .connection()
+            .query_row("SELECT sha256 FROM photo", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            store.photo_bytes(&sha).is_ok(),
+            "round {round}: the photo opens"
+        );
+    }
 }

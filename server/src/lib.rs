@@ -20,6 +20,7 @@ pub mod policy;
 pub mod public;
 pub mod quarantine;
 pub mod reports;
+pub mod retention;
 pub mod rights;
 pub mod rules;
 pub mod secrets;
@@ -138,6 +139,13 @@ fn serve_until(
 /// Starts serving; returns once the port is bound.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let storage = open_storage(&config.data_dir)?;
+    let erased = retention::erase_contacts_of_closed_issues(storage.as_ref(), admin::now_ms())?;
+    if erased > 0 {
+        tracing::info!(
+            erased,
+            "contact phones of residents whose problems had ended, erased"
+        );
+    }
     let form_key = {
         let mut tx = storage.write()?;
         let key = public::desk::form_key(tx.as_mut())?;

@@ -619,14 +619,17 @@ fn run_admin(data: &std::path::Path, cmd: AdminCommand) -> Result<()> {
             asked_by,
         }) => {
             let user = admin::resolve_user(s, &user)?;
-            let export =
-                patrol_server::rights::export_person(s, &user.id, &asked_by, admin::now_ms())?;
+            let export = patrol_server::rights::export_person(s, &user.id, admin::now_ms())?;
             let text = serde_json::to_string_pretty(&export)?;
             match out {
-                None => println!("{text}"),
+                None => {
+                    println!("{text}");
+                    patrol_server::rights::record_export(s, &user.id, &asked_by, admin::now_ms())?;
+                }
                 Some(path) => {
                     write_private_file(&path, text.as_bytes())
                         .with_context(|| format!("writing {}", path.display()))?;
+                    patrol_server::rights::record_export(s, &user.id, &asked_by, admin::now_ms())?;
                     eprintln!(
                         "{}: everything held about {} ({} patrols, {} issues); the export is in the audit log",
                         path.display(),

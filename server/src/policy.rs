@@ -28,8 +28,8 @@ pub struct DocFacts {
     pub audience: Vec<String>,
     /// Photos (SHA-256) the document refers to.
     pub blobs: Vec<String>,
-    /// An issue whose loop is closed: its status folds to verified.
-    pub verified: bool,
+    /// An issue whose loop has ended: its status folds to verified, cancelled or duplicate.
+    pub closed: bool,
 }
 
 /// A change refused, with the reason for the client.
@@ -177,8 +177,15 @@ fn merchant_facts(m: &patrol_model::merchants::Merchant) -> DocFacts {
         owner_id: Some(m.created_by.to_string()),
         audience: Vec::new(),
         blobs,
-        verified: false,
+        closed: false,
     }
+}
+
+/// Whether an issue in `status` has left the loop for good (a reopen starts a new round of an
+/// issue that was verified, but the resident's phone is not needed for it).
+pub fn is_closed(status: patrol_model::domain::IssueStatus) -> bool {
+    use patrol_model::domain::IssueStatus as S;
+    matches!(status, S::Verified | S::Cancelled | S::Duplicate)
 }
 
 fn issue_facts(issue: &patrol_model::issues::IssueDoc) -> DocFacts {
@@ -191,7 +198,7 @@ fn issue_facts(issue: &patrol_model::issues::IssueDoc) -> DocFacts {
         owner_id: Some(issue.reporter.user_id.to_string()),
         audience,
         blobs: issue.photos.iter().map(|p| p.sha256.clone()).collect(),
-        verified: state.status == patrol_model::domain::IssueStatus::Verified,
+        closed: is_closed(state.status),
     }
 }
 

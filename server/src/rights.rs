@@ -8,6 +8,8 @@
 //! issue and merchant documents (a report, comments, the events of the loop they acted in,
 //! photos they added, inspections); the steward application they became a user through. Figures
 //! others' reports compute about them (an assessment, a leaderboard) are derived, not held.
+//! Audit entries about them are listed without the address of whoever acted (another person's
+//! data).
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -33,8 +35,6 @@ pub enum RightsError {
     UnknownUser(UserId),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("a stored document could not be read: {0}")]
-    Document(String),
 }
 
 /// Everything the server holds about one user.
@@ -51,18 +51,30 @@ pub struct PersonExport {
     pub issues: Vec<Value>,
     pub merchants: Vec<Value>,
     pub steward_applications: Vec<Value>,
+    /// Documents that could not be read (damaged), so the person can be told what is missing.
+    pub unreadable_documents: Vec<String>,
 }
 
-/// Gathers what the server holds about `user` and records the export in the audit log, in one
-/// transaction; `by` names who asked (the administrator's words, kept in the audit entry).
+/// Gathers what the server holds about `user`, in one read transaction (the server goes on
+/// serving meanwhile).
 pub fn export_person(
+    storage: &dyn Storage,
+    user: &UserId,
+    now_ms: i64,
+) -> Result<PersonExport, RightsError> {
+    let mut tx = storage.read()?;
+    gather(tx.as_mut(), user, now_ms)
+}
+
+/// Records in the audit log that `user`'s data was exported (once it was delivered); `by` names
+/// who asked, in the administrator's words.
+pub fn record_export(
     storage: &dyn Storage,
     user: &UserId,
     by: &str,
     now_ms: i64,
-) -> Result<PersonExport, RightsError> {
+) -> Result<(), RightsError> {
     let mut tx = storage.write()?;
-    let export = gather(tx.as_mut(), user, now_ms)?;
     tx.put_audit(&AuditRow {
         seq: 0,
         at_ms: now_ms,
@@ -73,7 +85,7 @@ pub fn export_person(
         address: None,
     })?;
     tx.commit()?;
-    Ok(export)
+    Ok(())
 }
 
 fn gather(tx: &mut dyn Tx, user: &UserId, now_ms: i64) -> Result<PersonExport, RightsError> {
@@ -98,8 +110,9 @@ fn gather(tx: &mut dyn Tx, user: &UserId, now_ms: i64) -> Result<PersonExport, R
         patrols.push(patrol_of(tx, header)?);
     }
     let records = tx.records_of_user(user)?;
-    let issues = issues_of(tx, user)?;
-    let merchants = merchants_of(tx, user)?;
+    let mut unreadable_documents = Vec::new();
+    let issues = issues_of(tx, user, &mut unreadable_documents)?;
+    let merchants = merchants_of(tx, user, &mut unreadable_documents)?;
     let steward_applications = tx
         .steward_applications(None)?
         .into_iter()
@@ -129,6 +142,7 @@ fn gather(tx: &mut dyn Tx, user: &UserId, now_ms: i64) -> Result<PersonExport, R
         issues,
         merchants,
         steward_applications,
+        unreadable_documents,
     })
 }
 
@@ -168,7 +182,7 @@ fn office_of(tx: &mut dyn Tx, user: &UserId) -> Result<Option<Value>, RightsErro
                         "action": r.action,
                         "target": r.target,
                         "detail": r.detail,
-                        "address": r.address,
+                        "address": (r.user_id.as_ref() == Some(user)).then_some(r.address).flatten(),
                     })
                 }),
         );
@@ -207,13 +221,20 @@ fn patrol_of(tx: &mut dyn Tx, header: PatrolRecord) -> Result<Value, RightsError
 }
 
 /// What the user wrote into issue documents: the report, comments, events, photos.
-fn issues_of(tx: &mut dyn Tx, user: &UserId) -> Result<Vec<Value>, RightsError> {
+fn issues_of(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    unreadable: &mut Vec<String>,
+) -> Result<Vec<Value>, RightsError> {
     let mut out = Vec::new();
     for (id, row) in tx.docs_of_kind("issue")? {
-        let doc = automerge::Automerge::load(&row.data)
-            .map_err(|e| RightsError::Document(format!("{id}: {e}")))?;
-        let issue = patrol_model::issues::doc::read(&doc)
-            .map_err(|e| RightsError::Document(format!("{id}: {e}")))?;
+        let read = automerge::Automerge::load(&row.data)
+            .ok()
+            .and_then(|d| patrol_model::issues::doc::read(&d).ok());
+        let Some(issue) = read else {
+            unreadable.push(id);
+            continue;
+        };
         let reported = issue.reporter.user_id == *user;
         let comments: Vec<_> = issue.comments.iter().filter(|c| c.by == *user).collect();
         let events: Vec<_> = issue.events.iter().filter(|e| e.by == *user).collect();
@@ -253,13 +274,20 @@ fn issues_of(tx: &mut dyn Tx, user: &UserId) -> Result<Vec<Value>, RightsError> 
 }
 
 /// Merchants the user registered and inspections they made.
-fn merchants_of(tx: &mut dyn Tx, user: &UserId) -> Result<Vec<Value>, RightsError> {
+fn merchants_of(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    unreadable: &mut Vec<String>,
+) -> Result<Vec<Value>, RightsError> {
     let mut out = Vec::new();
     for (id, row) in tx.docs_of_kind("merchant")? {
-        let doc = automerge::Automerge::load(&row.data)
-            .map_err(|e| RightsError::Document(format!("{id}: {e}")))?;
-        let merchant = patrol_model::merchants::doc::read(&doc)
-            .map_err(|e| RightsError::Document(format!("{id}: {e}")))?;
+        let read = automerge::Automerge::load(&row.data)
+            .ok()
+            .and_then(|d| patrol_model::merchants::doc::read(&d).ok());
+        let Some(merchant) = read else {
+            unreadable.push(id);
+            continue;
+        };
         let created = merchant.created_by == *user;
         let inspections: Vec<_> = merchant
             .inspections

@@ -206,7 +206,7 @@ fn apply_doc_upload(
             now_ms,
         )?;
         tx.feed_touch(&feed_kind(up.kind), &up.id, &scope)?;
-        after_stored(tx, &up.id, &facts)?;
+        after_stored(tx, &up.id, &facts, now_ms)?;
     }
     confirm_declared_heads(tx, ctx, up, &after, &declared)?;
     Ok(DocHeads {
@@ -243,7 +243,7 @@ pub fn accept_server_doc(
         now_ms,
     )?;
     tx.feed_touch(&feed_kind(kind), id, &scope)?;
-    after_stored(tx, id, &facts)?;
+    after_stored(tx, id, &facts, now_ms)?;
     Ok(scope)
 }
 
@@ -292,16 +292,17 @@ pub fn accept_server_change(
         now_ms,
     )?;
     tx.feed_touch(&feed_kind(kind), id, &scope)?;
-    after_stored(tx, id, &facts)?;
+    after_stored(tx, id, &facts, now_ms)?;
     Ok(scope)
 }
 
-/// What storing a document entails beyond it: when an issue's loop closes (verified), the
-/// contact phone a resident left with its report is erased. It was kept for following the
-/// problem up only (docs/privacy.md).
-fn after_stored(tx: &mut dyn Tx, id: &str, facts: &DocFacts) -> SyncResult<()> {
-    if facts.verified && tx.erase_contact_phone(id)? {
-        tracing::info!(issue = %id, "verified: the resident's contact phone was erased");
+/// What storing a document entails beyond it: when an issue's loop ends (verified, cancelled,
+/// a duplicate), the contact phone a resident left with its report is erased, in the same
+/// transaction, and the audit log says so. It was kept for following the problem up only
+/// (docs/privacy.md).
+fn after_stored(tx: &mut dyn Tx, id: &str, facts: &DocFacts, now_ms: i64) -> SyncResult<()> {
+    if facts.closed {
+        crate::retention::erase_contact_of_closed(tx, id, now_ms)?;
     }
     Ok(())
 }

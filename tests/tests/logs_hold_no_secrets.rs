@@ -1,7 +1,7 @@
 //! The server's logs never hold a secret or a person's details, even at the most verbose level:
 //! the real `patrol-server` binary runs with `RUST_LOG=trace` while a chief's phone enrols and
-//! syncs a patrol, a resident reports a problem with a contact phone and reads the receipt
-//! (by its link and by typing the token), another applies to be a steward, and a supervisor
+//! syncs a patrol, a resident reports a problem with a contact phone, reads the receipt (by its
+//! link and by typing the token) and downloads their record, another applies to be a steward, and a supervisor
 //! signs in to the office and opens the problem with the resident's phone on it. Every device
 //! token, receipt and application token, enrolment code, password, session cookie, phone number
 //! and the patrol's positions are then looked for in what the server wrote: none may be there,
@@ -107,6 +107,8 @@ fn the_servers_logs_hold_no_token_phone_password_or_position() {
     let receipt_path = done.location.expect("redirect to the receipt");
     let receipt_token = receipt_path.trim_start_matches("/r/").to_owned();
     assert_eq!(resident.get(&format!("{url}{receipt_path}")).status, 200);
+    let (status, _) = resident.get_bytes(&format!("{url}{receipt_path}/data.json"));
+    assert_eq!(status, 200, "the resident's record");
     let typed = resident.get(&format!("{url}/r?token={receipt_token}"));
     assert!(
         typed.status == 200 || typed.status == 303,
@@ -168,6 +170,7 @@ fn the_servers_logs_hold_no_token_phone_password_or_position() {
         "/v1/enrol",
         "/v1/sync",
         "/r/{token}",
+        "/r/{token}/data.json",
         "/a/{token}",
         "/office/issues/{id}",
     ] {

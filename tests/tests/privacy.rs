@@ -15,8 +15,14 @@ use patrol_tests::office::{crew_phone, report_litter, walk_bajiao_west};
 use patrol_tests::public::{Browser, Site, server_binary};
 use reqwest::blocking::multipart::Form;
 
-/// The number as stored, as typed, and its first seven digits (a prefix that identifies it).
-const NEEDLES: [&str; 4] = ["13812345678", "138 1234 5678", "1381234", "138-1234"];
+/// The number as stored, as typed (full width too), and its first seven digits.
+const NEEDLES: [&str; 5] = [
+    "13812345678",
+    "138 1234 5678",
+    "1381234",
+    "138-1234",
+    "１３８１２３４",
+];
 
 /// Every text and blob value of every table in the store, and each issue's document, searched
 /// for the number in any of its forms.
@@ -66,7 +72,10 @@ fn no_phone_that_receives_a_residents_problem_holds_the_residents_number() {
         .text("form_token", page.input("form_token").expect("form token"))
         .text("website", "")
         .text("category", "litter")
-        .text("description", "垃圾堆了三天，有事打我电话 138 1234 5678")
+        .text(
+            "description",
+            "垃圾堆了三天，有事打我电话 138 1234 5678 或 １３８１２３４５６７８",
+        )
         .text("contact_phone", "138 1234 5678")
         .text("lat", "")
         .text("lon", "");
@@ -200,6 +209,15 @@ fn a_persons_export_holds_what_the_server_holds_about_them_and_is_audited() {
     let again = admin(&["person", "export", "王芳", "--out", out.to_str().unwrap()]);
     assert!(!again.status.success());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    let exports = storage
+        .read()
+        .unwrap()
+        .audit(None, 100)
+        .unwrap()
+        .iter()
+        .filter(|r| r.action == "person.export")
+        .count();
+    assert_eq!(exports, 1, "an export not delivered is not recorded as one");
     let nobody = admin(&["person", "export", "无此人"]);
     assert!(!nobody.status.success());
     assert!(
@@ -275,4 +293,50 @@ fn a_resident_downloads_their_record_and_erases_their_phone_from_the_receipt() {
     // Another report's token erases nothing and shows nothing.
     let (status, _) = b.get_bytes(&format!("{url}/r/{}/data.json", "A".repeat(25)));
     assert_eq!(status, 404);
+}
+
+#[test]
+fn a_cancelled_problems_phone_goes_too_and_a_restart_erases_those_left_behind() {
+    let mut site = Site::new();
+    let url = site.server.url();
+    let mut b = Browser::new();
+    let page = b.get(&site.page());
+    let form = Form::new()
+        .text("form_token", page.input("form_token").expect("form token"))
+        .text("website", "")
+        .text("category", "litter")
+        .text("description", "")
+        .text("contact_phone", "138 1234 5678")
+        .text("lat", "")
+        .text("lon", "");
+    assert_eq!(
+        b.post_multipart(&format!("{}/report", site.page()), form)
+            .status,
+        303
+    );
+    let storage = site.server.storage();
+    let report = || storage.read().unwrap().public_reports(0, 10).unwrap()[0].clone();
+    let issue: IssueId = report().issue_id.parse().unwrap();
+
+    let mut supervisor = Device::enrol(&url, &site.supervisor_code);
+    supervisor.sync();
+    supervisor
+        .store
+        .cancel_issue(issue, "不是问题：已有人清理")
+        .expect("cancel");
+    supervisor.sync();
+    assert_eq!(report().contact_phone, None, "the loop ended: erased");
+
+    // A phone held for an issue that ended before the server erased phones as they close.
+    site.server.stop();
+    rusqlite::Connection::open(site.server.data.join("server.db"))
+        .unwrap()
+        .execute("UPDATE public_report SET contact_phone = '13812345678'", [])
+        .unwrap();
+    site.server.restart();
+    let storage = site.server.storage();
+    let held = storage.read().unwrap().public_reports(0, 10).unwrap()[0]
+        .contact_phone
+        .clone();
+    assert_eq!(held, None, "erased when the server started");
 }

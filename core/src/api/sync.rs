@@ -63,6 +63,8 @@ impl Store {
     ) -> Result<DeviceIdentity> {
         let now = self.clock.now_ms();
         let tx = self.conn.transaction()?;
+        // Checked before the token is kept: the secret store is no part of the transaction.
+        engine::refuse_another_owner(&tx, resp)?;
         let kept = cipher::keep_token(self.config.protection.secrets(), &resp.token)?;
         engine::apply_enrolment(&tx, server_url, resp, &kept, now)?;
         tx.commit()?;

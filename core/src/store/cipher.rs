@@ -122,6 +122,10 @@ pub(crate) fn unlock(
             photos: secrets::key_or_new(secrets, PHOTO_KEY)?,
         });
     };
+    // One opener at a time, in this process or another (the app and a background sync opening
+    // at the first launch after an upgrade): making keys and encrypting in place are not safe
+    // twice at once.
+    let _turn = lock_opening(path)?;
     remove_leftovers(path)?;
     match file_state(path)? {
         FileState::Absent => Ok(Keys {
@@ -132,15 +136,31 @@ pub(crate) fn unlock(
             path: path.to_path_buf(),
         }),
         FileState::Encrypted => {
-            let database = secrets::key(secrets, STORE_KEY)?.ok_or_else(|| Error::KeyMissing {
+            let missing = || Error::KeyMissing {
                 path: path.to_path_buf(),
-            })?;
-            Ok(Keys {
-                database,
-                photos: secrets::key_or_new(secrets, PHOTO_KEY)?,
-            })
+            };
+            let database = secrets::key(secrets, STORE_KEY)?.ok_or_else(missing)?;
+            // A wrong database key is told as such before anything about the photos.
+            let check = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            apply_key(&check, &database, path)?;
+            drop(check);
+            // A photo key is made only while no photo is sealed: sealed files under a key that
+            // is gone would be lost silently.
+            let photos = match secrets::key(secrets, PHOTO_KEY)? {
+                Some(key) => key,
+                None if photos_dir.is_some_and(crate::sealed::folder_has_sealed) => {
+                    return Err(missing());
+                }
+                None => secrets::key_or_new(secrets, PHOTO_KEY)?,
+            };
+            Ok(Keys { database, photos })
         }
         FileState::Clear => {
+            // Everything that can refuse comes before the photos are touched.
+            let version = check_plain(path)?;
             let keys = Keys {
                 database: secrets::key_or_new(secrets, STORE_KEY)?,
                 photos: secrets::key_or_new(secrets, PHOTO_KEY)?,
@@ -148,10 +168,51 @@ pub(crate) fn unlock(
             if let Some(dir) = photos_dir {
                 crate::sealed::seal_photo_folder(dir, &keys.photos)?;
             }
-            encrypt_in_place(path, &keys.database)?;
+            encrypt_in_place(path, &keys.database, version)?;
             Ok(keys)
         }
     }
+}
+
+/// Holds `<db>.lock` exclusively until dropped.
+fn lock_opening(path: &Path) -> Result<std::fs::File> {
+    let lock = sibling(path, ".lock");
+    let io = |source| Error::Io {
+        path: lock.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
+}
+
+/// The schema version of the plain store at `path`, refused when newer than this code or when
+/// its path cannot be attached; nothing is written.
+fn check_plain(path: &Path) -> Result<i64> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > super::SCHEMA_VERSION {
+        return Err(Error::DatabaseTooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: super::SCHEMA_VERSION,
+        });
+    }
+    if sibling(path, ENCRYPTING).to_str().is_none() {
+        return Err(Error::InvalidConfig(format!(
+            "{} is not a UTF-8 path; SQLCipher cannot encrypt the store there",
+            path.display()
+        )));
+    }
+    Ok(version)
 }
 
 /// Removes what an interrupted encryption left beside the store (never the store itself).
@@ -198,8 +259,9 @@ pub(crate) fn apply_key(conn: &Connection, key: &Key, path: &Path) -> Result<()>
     }
 }
 
-/// The plain store at `path` re-written encrypted under `key`, replacing it whole.
-fn encrypt_in_place(path: &Path, key: &Key) -> Result<()> {
+/// The plain store at `path` (at schema `version`) re-written encrypted under `key`, replacing
+/// it whole.
+fn encrypt_in_place(path: &Path, key: &Key, version: i64) -> Result<()> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |source| Error::Io { path: p, source }
@@ -212,14 +274,6 @@ fn encrypt_in_place(path: &Path, key: &Key) -> Result<()> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > super::SCHEMA_VERSION {
-        return Err(Error::DatabaseTooNew {
-            path: path.to_path_buf(),
-            found: version,
-            supported: super::SCHEMA_VERSION,
-        });
-    }
     // Everything in the WAL goes into the main file first, so the export reads it all and the
     // WAL left behind is empty.
     let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;

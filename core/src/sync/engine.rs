@@ -18,8 +18,8 @@ pub const DOC_UPLOADS_PER_REQUEST: usize = 500;
 /// Most pickup and points records one sync request uploads.
 pub const RECORD_UPLOADS_PER_REQUEST: usize = 2_000;
 
-/// This device's account on a sync server.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// This device's account on a sync server. Printed without its token.
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Account {
     pub server_url: String,
     #[serde(skip)]
@@ -27,6 +27,18 @@ pub struct Account {
     pub cursor: u64,
     pub enrolled_at_ms: i64,
     pub last_sync_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("server_url", &self.server_url)
+            .field("token", &"..")
+            .field("cursor", &self.cursor)
+            .field("enrolled_at_ms", &self.enrolled_at_ms)
+            .field("last_sync_ms", &self.last_sync_ms)
+            .finish()
+    }
 }
 
 /// What one sync response changed locally.
@@ -167,6 +179,20 @@ pub(crate) fn sync_account(conn: &Connection) -> Result<Option<Account>> {
         .optional()?)
 }
 
+/// Refuses an enrolment of another user than the one this store belongs to, before anything
+/// (the secret store's token included) is written.
+pub(crate) fn refuse_another_owner(conn: &Connection, resp: &EnrolResponse) -> Result<()> {
+    let owner: Option<String> = conn
+        .query_row("SELECT user_id FROM device", [], |r| r.get(0))
+        .optional()?;
+    match owner {
+        Some(user) if user != resp.user.id.to_string() => {
+            Err(Error::StoreBelongsToAnother { user })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Sets this store up as the device the server just enrolled (see
 /// [`crate::Store::apply_enrolment`]), inside the caller's transaction; the account keeps
 /// `token_kept` (the token, or nothing when the secret store keeps it).
@@ -177,6 +203,7 @@ pub(crate) fn apply_enrolment(
     token_kept: &str,
     now: i64,
 ) -> Result<()> {
+    refuse_another_owner(tx, resp)?;
     let existing: Option<(String, String)> = tx
         .query_row("SELECT user_id, id FROM device", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

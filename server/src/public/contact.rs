@@ -37,11 +37,23 @@ pub fn mask_phone(digits: &str) -> String {
 /// number is: staff text as the public reads it on a receipt, and a resident's description before
 /// it goes into the issue every assigned phone receives (a number belongs in the contact field).
 pub fn mask_numbers(text: &str) -> String {
+    // Digits as typed on a Chinese keyboard too (full width), and what people put between groups.
+    let digit = |c: char| match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+        _ => None,
+    };
+    let between = |c: char| {
+        matches!(
+            c,
+            ' ' | '-' | '.' | '/' | '(' | ')' | '\u{3000}' | '（' | '）' | '－' | '·' | '—'
+        )
+    };
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+        if digit(chars[i]).is_none() {
             out.push(chars[i]);
             i += 1;
             continue;
@@ -49,9 +61,9 @@ pub fn mask_numbers(text: &str) -> String {
         let start = i;
         let mut digits = String::new();
         let mut end = i;
-        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], ' ' | '-')) {
-            if chars[i].is_ascii_digit() {
-                digits.push(chars[i]);
+        while i < chars.len() && (digit(chars[i]).is_some() || between(chars[i])) {
+            if let Some(d) = digit(chars[i]) {
+                digits.push(d);
                 end = i + 1;
             }
             i += 1;
@@ -97,5 +109,18 @@ mod tests {
         assert_eq!(mask_numbers("第3次，约12点"), "第3次，约12点");
         assert_eq!(mask_numbers("电话010-68881234"), "电话010****1234");
         assert_eq!(mask_numbers(""), "");
+        for typed in [
+            "１３８１２３４５６７８",
+            "138\u{3000}1234\u{3000}5678",
+            "138.1234.5678",
+            "138/1234/5678",
+            "138 (1234) 5678",
+        ] {
+            assert_eq!(
+                mask_numbers(&format!("电话{typed}")),
+                "电话138****5678",
+                "{typed}"
+            );
+        }
     }
 }

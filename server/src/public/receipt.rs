@@ -122,10 +122,11 @@ pub fn receipt(tx: &mut dyn Tx, token: &str) -> PublicResult<ReceiptView> {
 }
 
 /// Everything the district holds of a resident's report, for the resident holding its receipt
-/// (PIPL's right of access), as JSON: the report as they made it (category, description, place,
-/// time), their photos (by hash, with the time and place the camera recorded), the issue's
-/// progress as the receipt shows it, and whether a contact phone is held (masked: whoever holds
-/// the receipt link sees no more of it than the receipt shows).
+/// (PIPL's right of access), as JSON: the report as they made it (category, description, place to
+/// about 100 m, time), their photos (by hash, with the time the camera recorded), the issue's
+/// progress as the receipt shows it, and whether a contact phone is held. Whoever holds the
+/// receipt link may not be the resident (links get forwarded), so it shows no more of the phone
+/// than the receipt does, and no precise place.
 pub fn resident_data(tx: &mut dyn Tx, token: &str, now_ms: i64) -> PublicResult<serde_json::Value> {
     let view = receipt(tx, token)?;
     let doc = tx
@@ -139,11 +140,7 @@ pub fn resident_data(tx: &mut dyn Tx, token: &str, now_ms: i64) -> PublicResult<
         .photos
         .iter()
         .filter(|p| view.before_photos.contains(&p.sha256))
-        .map(|p| {
-            serde_json::json!({
-                "sha256": p.sha256, "taken_at_ms": p.taken_at_ms, "lat": p.lat, "lon": p.lon,
-            })
-        })
+        .map(|p| serde_json::json!({ "sha256": p.sha256, "taken_at_ms": p.taken_at_ms }))
         .collect();
     let steps: Vec<serde_json::Value> = view
         .steps
@@ -157,7 +154,13 @@ pub fn resident_data(tx: &mut dyn Tx, token: &str, now_ms: i64) -> PublicResult<
         "reported_at_ms": view.report.created_at_ms,
         "category": view.category,
         "description": view.description,
-        "location": { "lat": issue.location.lat, "lon": issue.location.lon, "street_id": view.report.street_id },
+        // To about 100 m, like the camera's place, which is left out: a receipt link may have
+        // been forwarded, and the street says where the problem is.
+        "location": {
+            "lat": (issue.location.lat * 1000.0).round() / 1000.0,
+            "lon": (issue.location.lon * 1000.0).round() / 1000.0,
+            "street_id": view.report.street_id,
+        },
         "photos": photos,
         "status": view.status.as_str(),
         "steps": steps,

@@ -124,11 +124,11 @@ pub async fn submit(
                 Ok(session)
             }
             Err(e) => {
-                // Whose account was tried, never the text typed: a password typed into the name
-                // field must not land in the audit log.
+                // Which account was tried, as the entry's target (the actor is unknown), never
+                // the text typed: a password typed into the name field must not be kept.
                 let tried = accounts::candidates(tx.as_mut(), &f.name)?;
-                let who = tried.first().map(|(user, _)| user.id);
-                let detail = match &who {
+                let target = tried.first().map(|(user, _)| user.id.to_string());
+                let detail = match &target {
                     Some(_) => e.to_string(),
                     None => format!(
                         "a name no office account has ({} characters): {e}",
@@ -138,9 +138,9 @@ pub async fn submit(
                 audit::record(
                     tx.as_mut(),
                     now,
-                    who.as_ref(),
-                    "sign_in_failed",
                     None,
+                    "sign_in_failed",
+                    target.as_deref(),
                     &detail,
                     Some(&address),
                 )?;

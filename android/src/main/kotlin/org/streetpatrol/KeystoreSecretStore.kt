@@ -24,11 +24,13 @@ private const val NAME = "org.streetpatrol.secrets"
  * `fullBackupContent`) as the store is: a store restored without the Keystore key that sealed
  * its keys cannot be opened (`PatrolException.KeyUnavailable`), and the device enrols again.
  * [alias] names the Keystore key and [prefsName] the file (`org.streetpatrol.secrets` both).
+ * Calls take turns: two threads making the Keystore key at once would each make one.
  */
 class KeystoreSecretStore(context: Context, alias: String = NAME, prefsName: String = NAME) : SecretStore {
     private val keyAlias = alias
     private val prefs = context.getSharedPreferences(prefsName, Context.MODE_PRIVATE)
 
+    @Synchronized
     override fun get(name: String): ByteArray? = guard("read $name") {
         val stored = prefs.getString(name, null) ?: return@guard null
         val bytes = Base64.decode(stored, Base64.NO_WRAP)
@@ -39,6 +41,7 @@ class KeystoreSecretStore(context: Context, alias: String = NAME, prefsName: Str
         cipher.doFinal(bytes, IV_BYTES, bytes.size - IV_BYTES)
     }
 
+    @Synchronized
     override fun put(name: String, value: ByteArray) = guard("keep $name") {
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.ENCRYPT_MODE, keystoreKey())
@@ -50,6 +53,7 @@ class KeystoreSecretStore(context: Context, alias: String = NAME, prefsName: Str
         }
     }
 
+    @Synchronized
     override fun delete(name: String) = guard("forget $name") {
         if (!prefs.edit().remove(name).commit()) {
             throw GeneralSecurityException("the preferences file was not written")
@@ -57,6 +61,7 @@ class KeystoreSecretStore(context: Context, alias: String = NAME, prefsName: Str
     }
 
     /** The Keystore's AES key for this store's secrets, made on first use. */
+    @Synchronized
     private fun keystoreKey(): SecretKey {
         val keyStore = KeyStore.getInstance(KEYSTORE).apply { load(null) }
         (keyStore.getKey(keyAlias, null) as? SecretKey)?.let { return it }
