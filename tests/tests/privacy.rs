@@ -62,25 +62,32 @@ fn holds_the_number(device: &Device, issue: IssueId) -> Vec<String> {
     found
 }
 
-#[test]
-fn no_phone_that_receives_a_residents_problem_holds_the_residents_number() {
-    let site = Site::new();
-    let url = site.server.url();
+/// A resident's report of litter through the signboard's page, with a contact phone and
+/// `description`: the browser that sent it, and the answer (303 to the receipt).
+fn resident_reports(site: &Site, description: &str) -> (Browser, patrol_tests::public::Page) {
     let mut b = Browser::new();
     let page = b.get(&site.page());
     let form = Form::new()
         .text("form_token", page.input("form_token").expect("form token"))
         .text("website", "")
         .text("category", "litter")
-        .text(
-            "description",
-            "垃圾堆了三天，有事打我电话 138 1234 5678 或 １３８１２３４５６７８",
-        )
+        .text("description", description.to_owned())
         .text("contact_phone", "138 1234 5678")
         .text("lat", "")
         .text("lon", "");
     let done = b.post_multipart(&format!("{}/report", site.page()), form);
     assert_eq!(done.status, 303, "{}", done.body);
+    (b, done)
+}
+
+#[test]
+fn no_phone_that_receives_a_residents_problem_holds_the_residents_number() {
+    let site = Site::new();
+    let url = site.server.url();
+    resident_reports(
+        &site,
+        "垃圾堆了三天，有事打我电话 138 1234 5678 或 １３８１２３４５６７８",
+    );
     let storage = site.server.storage();
     let report = storage.read().unwrap().public_reports(0, 10).unwrap()[0].clone();
     assert_eq!(
@@ -231,18 +238,7 @@ fn a_persons_export_holds_what_the_server_holds_about_them_and_is_audited() {
 fn a_resident_downloads_their_record_and_erases_their_phone_from_the_receipt() {
     let site = Site::new();
     let url = site.server.url();
-    let mut b = Browser::new();
-    let page = b.get(&site.page());
-    let form = Form::new()
-        .text("form_token", page.input("form_token").expect("form token"))
-        .text("website", "")
-        .text("category", "litter")
-        .text("description", "路口垃圾")
-        .text("contact_phone", "138 1234 5678")
-        .text("lat", "")
-        .text("lon", "");
-    let done = b.post_multipart(&format!("{}/report", site.page()), form);
-    assert_eq!(done.status, 303, "{}", done.body);
+    let (mut b, done) = resident_reports(&site, "路口垃圾");
     let receipt_path = done.location.expect("receipt");
     let receipt_url = format!("{url}{receipt_path}");
     let receipt = b.get(&receipt_url);
@@ -299,21 +295,7 @@ fn a_resident_downloads_their_record_and_erases_their_phone_from_the_receipt() {
 fn a_cancelled_problems_phone_goes_too_and_a_restart_erases_those_left_behind() {
     let mut site = Site::new();
     let url = site.server.url();
-    let mut b = Browser::new();
-    let page = b.get(&site.page());
-    let form = Form::new()
-        .text("form_token", page.input("form_token").expect("form token"))
-        .text("website", "")
-        .text("category", "litter")
-        .text("description", "")
-        .text("contact_phone", "138 1234 5678")
-        .text("lat", "")
-        .text("lon", "");
-    assert_eq!(
-        b.post_multipart(&format!("{}/report", site.page()), form)
-            .status,
-        303
-    );
+    resident_reports(&site, "");
     let storage = site.server.storage();
     let report = || storage.read().unwrap().public_reports(0, 10).unwrap()[0].clone();
     let issue: IssueId = report().issue_id.parse().unwrap();
